@@ -1,0 +1,49 @@
+# Guest programs: freestanding 32-bit i386 ELF files that boot the
+# Multiboot way, under GRUB or pgvisor. Included by the top Makefile.
+
+GUEST_BUILD := $(BUILD)/guests
+GUEST_CFLAGS := -std=c11 -O2 -g $(WARN) -m32 -march=i686 -ffreestanding -fno-pic -fno-pie \
+                -fno-stack-protector -fno-asynchronous-unwind-tables -mgeneral-regs-only -I.
+GUEST_ASFLAGS := -m32 -I. -g
+GUEST_LDFLAGS := -m elf_i386 -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack \
+                 -T guest/lib/guest.ld
+
+# The Multiboot header objects are linked into each program, one or the
+# other, so the same code boots both ways.
+GUEST_HEADERS := guest/lib/mb1_header.S guest/lib/mb2_header.S
+GUEST_LIB_SRC := $(filter-out $(GUEST_HEADERS),$(wildcard guest/lib/*.c guest/lib/*.S))
+guest_obj = $(patsubst %,$(GUEST_BUILD)/obj/%.o,$(1))
+GUEST_LIB_OBJ := $(call guest_obj,$(GUEST_LIB_SRC))
+GUEST_MB1 := $(call guest_obj,guest/lib/mb1_header.S)
+GUEST_MB2 := $(call guest_obj,guest/lib/mb2_header.S)
+GUEST_ELFS := $(GUEST_BUILD)/hello.elf $(GUEST_BUILD)/hello-mb1.elf $(GUEST_BUILD)/oob.elf
+
+guests: $(GUEST_ELFS)
+
+$(GUEST_BUILD)/obj/%.c.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(GUEST_BUILD)/obj/%.S.o: %.S | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_ASFLAGS) -MMD -MP -c $< -o $@
+
+# $(call guest_link,MULTIBOOT_HEADER_OBJ,PROGRAM_OBJS)
+define guest_link
+	$(LD) $(GUEST_LDFLAGS) -o $@ $(1) $(2) $(GUEST_LIB_OBJ)
+endef
+
+$(GUEST_BUILD)/hello.elf: $(GUEST_MB2) $(call guest_obj,guest/hello/hello.c) $(GUEST_LIB_OBJ) guest/lib/guest.ld
+	$(call guest_link,$(GUEST_MB2),$(call guest_obj,guest/hello/hello.c))
+	grub-file --is-x86-multiboot2 $@
+
+$(GUEST_BUILD)/hello-mb1.elf: $(GUEST_MB1) $(call guest_obj,guest/hello/hello.c) $(GUEST_LIB_OBJ) guest/lib/guest.ld
+	$(call guest_link,$(GUEST_MB1),$(call guest_obj,guest/hello/hello.c))
+	grub-file --is-x86-multiboot $@
+
+$(GUEST_BUILD)/oob.elf: $(GUEST_MB2) $(call guest_obj,guest/oob/oob.c) $(GUEST_LIB_OBJ) guest/lib/guest.ld
+	$(call guest_link,$(GUEST_MB2),$(call guest_obj,guest/oob/oob.c))
+	grub-file --is-x86-multiboot2 $@
+
+-include $(patsubst %.o,%.d,$(GUEST_LIB_OBJ) $(GUEST_MB1) $(GUEST_MB2) \
+	$(call guest_obj,guest/hello/hello.c guest/oob/oob.c))

@@ -1,0 +1,269 @@
+/* hello: a guest that reports what it sees of the machine and checks that
+ * CPUID, port I/O, MSRs and (under pgvisor) hypercalls behave as on bare
+ * hardware. Every check prints "hello: check NAME ok|FAILED".
+ *
+ * Command line options: exit=N (exit code when all checks pass), halt
+ * (stop with cli;hlt instead of powering off), spin=N (a CPU-bound loop
+ * whose checksum is printed). */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "guest/lib/bootinfo.h"
+#include "guest/lib/console.h"
+#include "guest/lib/cpu.h"
+#include "guest/lib/runtime.h"
+#include "guest/lib/string.h"
+#include "vmm/hypercall_abi.h"
+
+#define CPUID_1_ECX_VMX (1u << 5)
+#define CPUID_1_ECX_HYPERVISOR (1u << 31)
+#define UART_SCRATCH 0x3ff
+#define UNCLAIMED_PORT (0x2e8 + 7) /* COM4 scratch: no COM4 on the machines we run on */
+#define MSR_NONEXISTENT 0x12345678
+#define MSR_IA32_TSC 0x10
+#define MSR_IA32_SYSENTER_CS 0x174
+#define VECTOR_GP 13
+#define EXIT_REASON_CPUID 10
+#define EXIT_REASON_VMCALL 18
+#define EXIT_REASON_IO 30
+#define EXITS_PER_PROBE 16 /* K in "K exits raise the count by K" */
+#define MAX_TEXT_LINE 72
+
+const char program_name[] = "hello";
+
+static unsigned checks_failed;
+
+static void check(const char *name, bool ok)
+{
+	printf("hello: check %s %s\n", name, ok ? "ok" : "FAILED");
+	if (!ok)
+		checks_failed++;
+}
+
+static uint32_t fnv1a(const uint8_t *data, uint32_t size)
+{
+	uint32_t hash = 0x811c9dc5;
+	for (uint32_t i = 0; i < size; i++) {
+		hash ^= data[i];
+		hash *= 0x01000193;
+	}
+	return hash;
+}
+
+static bool is_text(const uint8_t *data, uint32_t size)
+{
+	for (uint32_t i = 0; i < size; i++)
+		if ((data[i] < 0x20 || data[i] > 0x7e) && data[i] != '\n' && data[i] != '\r' &&
+		    data[i] != '\t')
+			return false;
+	return size > 0;
+}
+
+static void report_modules(const struct boot_params *bp)
+{
+	printf("hello: modules %u\n", bp->nmodules);
+	for (unsigned i = 0; i < bp->nmodules && i < BOOT_MAX_MODULES; i++) {
+		const struct boot_module *m = &bp->modules[i];
+		const uint8_t *data = (const uint8_t *)m->start;
+		printf("hello: module %u name %s size %u fnv1a 0x%08x\n", i, m->name, m->size,
+		       fnv1a(data, m->size));
+		if (!is_text(data, m->size))
+			continue;
+		char line[MAX_TEXT_LINE + 1];
+		unsigned len = 0;
+		while (len < m->size && len < MAX_TEXT_LINE && data[len] != '\n' &&
+		       data[len] != '\r')
+			len++;
+		memcpy(line, data, len);
+		line[len] = '\0';
+		printf("hello: module %u text %s\n", i, line);
+	}
+}
+
+static void report_boot(uint32_t magic, const struct boot_params *bp)
+{
+	printf("hello: boot %s magic 0x%08x loader \"%s\"\n", bp->protocol, magic, bp->loader_name);
+	printf("hello: cmdline \"%s\"\n", bp->cmdline);
+	uint32_t low_kib = (uint32_t)(bp->usable_below_1m >> 10);
+	uint32_t high_kib = (uint32_t)(bp->usable_above_1m >> 10);
+	printf("hello: memory %u KiB usable (%u KiB below 1 MiB + %u KiB above) from %s\n",
+	       low_kib + high_kib, low_kib, high_kib,
+	       bp->have_memory_map ? "memory map" : "mem_lower/mem_upper");
+	check("memory-found", high_kib > 0);
+	report_modules(bp);
+}
+
+static bool all_printable(const char *s, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			return false;
+	return true;
+}
+
+static void check_cpuid(bool under_pgvisor)
+{
+	struct cpuid_regs r = cpuid(0);
+	char vendor[13];
+	memcpy(vendor, &r.ebx, 4);
+	memcpy(vendor + 4, &r.edx, 4);
+	memcpy(vendor + 8, &r.ecx, 4);
+	vendor[12] = '\0';
+	printf("hello: cpuid vendor \"%s\" max leaf 0x%x\n", vendor, r.eax);
+	check("cpuid-vendor", all_printable(vendor, 12) && r.eax >= 1);
+
+	uint32_t ecx = cpuid(1).ecx;
+	printf("hello: cpuid hypervisor-bit %u vmx-bit %u\n",
+	       (ecx & CPUID_1_ECX_HYPERVISOR) ? 1 : 0, (ecx & CPUID_1_ECX_VMX) ? 1 : 0);
+	if (ecx & CPUID_1_ECX_HYPERVISOR) {
+		r = cpuid(PGVISOR_CPUID_SIGNATURE_LEAF);
+		char signature[13];
+		memcpy(signature, &r.ebx, 4);
+		memcpy(signature + 4, &r.ecx, 4);
+		memcpy(signature + 8, &r.edx, 4);
+		signature[12] = '\0';
+		if (!all_printable(signature, 12))
+			signature[0] = '\0';
+		printf("hello: cpuid hypervisor signature \"%s\" max leaf 0x%x\n", signature,
+		       r.eax);
+	}
+	printf("hello: pgvisor %s\n", under_pgvisor ? "present" : "absent");
+	if (under_pgvisor)
+		check("vmx-hidden", !(ecx & CPUID_1_ECX_VMX));
+}
+
+static void check_ports(void)
+{
+	static const uint8_t patterns[] = {0x00, 0x55, 0xaa, 0xff, 0x5a, 0xa5};
+	bool ok = true;
+	for (unsigned i = 0; i < sizeof(patterns); i++) {
+		outb(UART_SCRATCH, patterns[i]);
+		uint8_t got = inb(UART_SCRATCH);
+		if (got != patterns[i]) {
+			printf("hello: uart scratch wrote 0x%02x read 0x%02x\n", patterns[i], got);
+			ok = false;
+		}
+	}
+	check("uart-scratch", ok);
+
+	uint8_t unclaimed = inb(UNCLAIMED_PORT);
+	printf("hello: port 0x%x reads 0x%02x\n", UNCLAIMED_PORT, unclaimed);
+	check("unclaimed-port", unclaimed == 0xff);
+}
+
+static void check_msrs(void)
+{
+	uint64_t value = 0;
+	int vector = rdmsr_safe(MSR_NONEXISTENT, &value);
+	printf("hello: rdmsr 0x%x raised vector %d\n", MSR_NONEXISTENT, vector);
+	check("msr-read-nonexistent-gp", vector == VECTOR_GP);
+	vector = wrmsr_safe(MSR_NONEXISTENT, 0);
+	printf("hello: wrmsr 0x%x raised vector %d\n", MSR_NONEXISTENT, vector);
+	check("msr-write-nonexistent-gp", vector == VECTOR_GP);
+
+	uint64_t saved = rdmsr(MSR_IA32_SYSENTER_CS);
+	wrmsr(MSR_IA32_SYSENTER_CS, 0x1234);
+	uint64_t readback = rdmsr(MSR_IA32_SYSENTER_CS);
+	wrmsr(MSR_IA32_SYSENTER_CS, saved);
+	check("msr-sysenter-cs", readback == 0x1234 && rdmsr(MSR_IA32_SYSENTER_CS) == saved);
+
+	/* IA32_TSC and RDTSC read the same counter: interleaved reads never go
+	 * back, and it moves. */
+	uint64_t first = rdmsr(MSR_IA32_TSC), previous = first;
+	bool monotonic = true;
+	for (int i = 0; i < 8; i++) {
+		uint64_t now = (i & 1) ? rdtsc() : rdmsr(MSR_IA32_TSC);
+		if (now < previous)
+			monotonic = false;
+		previous = now;
+	}
+	printf("hello: tsc 0x%llx -> 0x%llx\n", first, previous);
+	check("tsc-monotonic", monotonic && previous > first);
+}
+
+static uint32_t exit_count(uint32_t reason)
+{
+	return (uint32_t)hypercall(HC_EXIT_COUNT, reason, 0, 0);
+}
+
+/* Only under pgvisor: VMCALL is #UD elsewhere. Nothing in between two
+ * exit_count reads may print, since console output is port I/O. */
+static void check_hypercalls(void)
+{
+	int32_t version = hypercall(HC_VERSION, 0, 0, 0);
+	printf("hello: hypercall version %d\n", version);
+	check("hc-version", version == HC_ABI_VERSION);
+	int32_t unknown = hypercall(0x7777, 0, 0, 0);
+	printf("hello: hypercall 0x7777 returned %d\n", unknown);
+	check("hc-unknown", unknown == HC_ERR_UNKNOWN);
+
+	uint32_t before = exit_count(EXIT_REASON_CPUID);
+	for (int i = 0; i < EXITS_PER_PROBE; i++)
+		cpuid(0);
+	uint32_t cpuid_delta = exit_count(EXIT_REASON_CPUID) - before;
+
+	before = exit_count(EXIT_REASON_IO);
+	for (int i = 0; i < EXITS_PER_PROBE; i++)
+		inb(UART_SCRATCH);
+	uint32_t io_delta = exit_count(EXIT_REASON_IO) - before;
+
+	before = exit_count(EXIT_REASON_VMCALL);
+	uint32_t vmcalls = exit_count(EXIT_REASON_VMCALL);
+
+	printf("hello: exits cpuid+%u io+%u vmcall=%u\n", cpuid_delta, io_delta, vmcalls);
+	check("exit-count-cpuid", cpuid_delta == EXITS_PER_PROBE);
+	check("exit-count-io", io_delta == EXITS_PER_PROBE);
+	check("exit-count-vmcall", vmcalls - before == 1);
+}
+
+/* xorshift32 plus the loop index; scripts compute the same to check it. */
+static uint32_t spin(uint32_t iterations)
+{
+	uint32_t x = 0x12345678;
+	for (uint32_t i = 0; i < iterations; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		x += i;
+	}
+	return x;
+}
+
+int main(uint32_t magic, uint32_t info)
+{
+	struct boot_params bp;
+	bool booted_by_multiboot = boot_params_parse(magic, info, &bp) == 0;
+	check("boot-magic", booted_by_multiboot);
+	if (booted_by_multiboot)
+		report_boot(magic, &bp);
+	else
+		bp.cmdline = "";
+
+	bool under_pgvisor = hypervisor_present();
+	check_cpuid(under_pgvisor);
+	check_ports();
+	check_msrs();
+	if (under_pgvisor)
+		check_hypercalls();
+
+	const char *spin_option = cmdline_option(bp.cmdline, "spin");
+	if (spin_option) {
+		uint32_t iterations = parse_uint(spin_option);
+		printf("hello: spin %u checksum 0x%08x\n", iterations, spin(iterations));
+	}
+
+	if (checks_failed)
+		printf("hello: %u checks FAILED\n", checks_failed);
+	else
+		printf("hello: all checks passed\n");
+
+	if (cmdline_option(bp.cmdline, "halt")) {
+		printf("hello: halting\n");
+		console_flush();
+		halt_forever();
+	}
+	if (checks_failed)
+		return 1;
+	const char *exit_option = cmdline_option(bp.cmdline, "exit");
+	return exit_option ? (int)parse_uint(exit_option) : 0;
+}
