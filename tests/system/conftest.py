@@ -1,0 +1,154 @@
+"""System-test helpers: build ISOs with scripts/mkiso, boot them with
+scripts/run, and look at what the machine printed.
+
+Every run keeps its ISO, console log and emulator log under
+build/test-runs/<test name>/ for debugging.
+"""
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / "build"
+GUESTS = BUILD / "guests"
+TEST_RUNS = BUILD / "test-runs"
+MKISO = ROOT / "scripts" / "mkiso"
+RUN = ROOT / "scripts" / "run"
+SUMMARY = re.compile(r"^run: end=(\w+) seconds=([\d.]+) status=(\d+) emulator_status=(-?\d+)$",
+                     re.M)
+# Seconds scripts/run may take beyond the machine's own timeout.
+RUN_OVERHEAD = 30
+
+
+@dataclass
+class Run:
+    """One boot: scripts/run's status and the console it saw."""
+    status: int
+    output: str
+    end: str  # "poweroff" or "timeout"
+    seconds: float
+    emulator_status: int
+    files: dict = field(default_factory=dict)  # what was kept: iso, console, emulator_log
+
+    @property
+    def lines(self):
+        return self.output.splitlines()
+
+    def lines_with_prefix(self, prefix):
+        return [line for line in self.lines if line.startswith(prefix)]
+
+    def vm_lines(self, name):
+        """The console lines of VM name: pgvisor prints each as "[name] text"."""
+        tag = f"[{name}] "
+        return [line[len(tag):] for line in self.lines if line.startswith(tag)]
+
+
+def make(target):
+    p = subprocess.run(["make", "-s", "-C", str(ROOT), target], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    if p.returncode != 0:
+        pytest.fail(f"make {target} failed:\n{p.stdout}", pytrace=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def built_guests():
+    make("guests")
+
+
+@pytest.fixture(scope="session")
+def built_pgvisor():
+    make("build/pgvisor.elf")
+    return BUILD / "pgvisor.elf"
+
+
+class Bench:
+    """The runs of one test, in build/test-runs/<test name>/."""
+
+    def __init__(self, name):
+        self.dir = TEST_RUNS / re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir.mkdir(parents=True)
+        self.count = 0
+
+    def label(self, what):
+        self.count += 1
+        return f"{self.count}-{what}"
+
+    def mkiso(self, args):
+        p = subprocess.run([str(MKISO)] + [str(a) for a in args], cwd=ROOT,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if p.returncode != 0:
+            pytest.fail(f"mkiso failed:\n{p.stdout}", pytrace=False)
+
+    def run(self, label, iso, emu, timeout, options):
+        console = self.dir / f"{label}.console.log"
+        emulator_log = self.dir / f"{label}.{'bochs' if emu == 'bochs' else 'qemu'}.log"
+        cmd = [str(RUN), "--emu", emu, "--timeout", str(timeout), "--log", str(console),
+               "--bochs-log", str(emulator_log)] + options + [str(iso)]
+        p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, errors="replace", timeout=timeout + RUN_OVERHEAD)
+        (self.dir / f"{label}.run.txt").write_text(" ".join(cmd) + "\n" + p.stderr)
+        m = SUMMARY.search(p.stderr)
+        if not m:
+            pytest.fail(f"scripts/run gave no summary (status {p.returncode}):\n{p.stderr}",
+                        pytrace=False)
+        return Run(status=p.returncode, output=p.stdout, end=m.group(1),
+                   seconds=float(m.group(2)), emulator_status=int(m.group(4)),
+                   files={"iso": iso, "console": console, "emulator_log": emulator_log})
+
+
+@pytest.fixture
+def bench(request):
+    return Bench(request.node.name)
+
+
+def guest_elf(guest, proto):
+    """build/guests/hello.elf is Multiboot2; hello-mb1.elf its Multiboot1 twin."""
+    return GUESTS / (f"{guest}.elf" if proto == "mb2" else f"{guest}-{proto}.elf")
+
+
+@pytest.fixture
+def boot_bare(bench):
+    """boot_bare(guest, proto, emu, cmdline, modules, ...) boots a guest
+    directly under GRUB (no pgvisor). Status 0 iff a line matches
+    expect_line (default: "<guest>: " followed by anything, i.e. any
+    output at all)."""
+
+    def boot(guest, proto, emu, cmdline="", modules=(), mem=128, timeout=60, expect_line=None,
+             uefi=False):
+        label = bench.label(f"{guest}-{proto}-{emu}{'-uefi' if uefi else ''}")
+        iso = bench.dir / f"{label}.iso"
+        args = ["--bare", iso, f"--{proto}", guest_elf(guest, proto), "--cmdline", cmdline]
+        for m in modules:
+            args += ["--module", m]
+        bench.mkiso(args)
+        options = ["--mem", str(mem), "--expect-line", expect_line or f"^{guest}: "]
+        if uefi:
+            options.append("--uefi")
+        return bench.run(label, iso, emu, timeout, options)
+
+    return boot
+
+
+@pytest.fixture
+def run_pgvisor(bench, built_pgvisor):
+    """run_pgvisor(cfgs, emu, cpu, timeout, ...) boots pgvisor with the
+    given VM configs (paths relative to the repository root). The status
+    comes from pgvisor's "pgvisor: result: ..." line (see scripts/run)."""
+
+    def boot(cfgs, emu="bochs", cpu=None, timeout=120, mem=128, smp=1, uefi=False):
+        label = bench.label(f"pgvisor-{emu}{'-uefi' if uefi else ''}")
+        iso = bench.dir / f"{label}.iso"
+        bench.mkiso(["--kernel", built_pgvisor, iso] + list(cfgs))
+        options = ["--mem", str(mem), "--smp", str(smp)]
+        if cpu:
+            options += ["--cpu", cpu]
+        if uefi:
+            options.append("--uefi")
+        return bench.run(label, iso, emu, timeout, options)
+
+    return boot

@@ -1,0 +1,112 @@
+"""The scripts themselves, without booting anything: mkiso's module names
+(which must match the hypervisor's config_resolve_path) and errors, and
+run's exit status rules."""
+import functools
+import importlib.machinery
+import importlib.util
+import subprocess
+
+import pytest
+
+from conftest import GUESTS, MKISO, ROOT, RUN
+
+
+@functools.cache
+def load_script(path):
+    """A script without .py suffix, imported as a module."""
+    loader = importlib.machinery.SourceFileLoader(path.name, str(path))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(path.name, loader))
+    loader.exec_module(module)
+    return module
+
+
+def grub_cfg_of(iso, tmp_path):
+    out = tmp_path / "grub.cfg"
+    subprocess.run(["xorriso", "-osirrox", "on", "-indev", str(iso), "-extract",
+                    "/boot/grub/grub.cfg", str(out)], check=True, capture_output=True)
+    return out.read_text()
+
+
+def mkiso(args, cwd):
+    return subprocess.run([str(MKISO)] + [str(a) for a in args], cwd=cwd, capture_output=True,
+                          text=True)
+
+
+def test_mkiso_names_modules_like_config_resolve_path(tmp_path):
+    (tmp_path / "vms" / "files").mkdir(parents=True)
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "k.elf").write_bytes(b"kernel")
+    (tmp_path / "vms" / "files" / "m.txt").write_text("module\n")
+    (tmp_path / "abs.bin").write_bytes(b"x")
+    (tmp_path / "vms" / "a.cfg").write_text(
+        'name = "a"\nkernel = "../images/k.elf"\n'
+        f'modules = [ "files/./m.txt", "{tmp_path}//abs.bin" ]\n')
+    (tmp_path / "vms" / "b.cfg").write_text(
+        'name = "b"; kernel = "../images//k.elf"\nramdisk = "files/m.txt"\n')
+    iso = tmp_path / "out.iso"
+    p = mkiso(["--kernel", GUESTS / "hello.elf", iso, "./vms/../vms/a.cfg", "vms/b.cfg"],
+              tmp_path)
+    assert p.returncode == 0, p.stderr
+    modules = [line.split()[1:] for line in grub_cfg_of(iso, tmp_path).splitlines()
+               if line.strip().startswith("module2")]
+    # Each file once, in order of first mention.
+    assert [name for _, name in modules] == [
+        "vms/a.cfg", "images/k.elf", "vms/files/m.txt", f"{tmp_path}/abs.bin", "vms/b.cfg"]
+    assert [path for path, _ in modules] == [f"/pgvisor/{n}" for n in range(5)]
+
+
+def test_mkiso_missing_file_names_config_and_key(tmp_path):
+    (tmp_path / "x.cfg").write_text('name = "x"\nkernel = "k.elf"\nmodules = [ "gone.txt" ]\n')
+    (tmp_path / "k.elf").write_bytes(b"kernel")
+    p = mkiso(["--kernel", GUESTS / "hello.elf", tmp_path / "o.iso", "x.cfg"], tmp_path)
+    assert p.returncode == 1
+    assert "x.cfg" in p.stderr and "modules" in p.stderr and "gone.txt" in p.stderr
+
+
+def test_mkiso_reports_syntax_errors_with_line(tmp_path):
+    (tmp_path / "x.cfg").write_text('name = "x"\nkernel = \n')
+    p = mkiso(["--kernel", GUESTS / "hello.elf", tmp_path / "o.iso", "x.cfg"], tmp_path)
+    assert p.returncode == 1
+    assert "x.cfg:2:" in p.stderr
+
+
+def test_mkiso_bare_passes_cmdline_and_modules(tmp_path):
+    iso = tmp_path / "bare.iso"
+    p = mkiso(["--bare", iso, "--mb1", GUESTS / "hello-mb1.elf", "--cmdline", "spin=3 exit=2",
+               "--module", "configs/files/motd.txt"], ROOT)
+    assert p.returncode == 0, p.stderr
+    cfg = grub_cfg_of(iso, tmp_path)
+    assert "multiboot /boot/guest.elf spin=3 exit=2\n" in cfg
+    assert "module /modules/0 configs/files/motd.txt\n" in cfg
+
+
+@pytest.mark.parametrize("lines, status", [
+    (["pgvisor: result: success"], 0),
+    (["noise", "pgvisor: result: failure"], 1),
+    (["pgvisor: result: no-vtx"], 2),
+    (["pgvisor: result: fatal"], 2),
+    (["pgvisor: started"], 3),
+    ([], 3),
+])
+def test_run_status_from_result_line(lines, status):
+    assert load_script(RUN).status_of(lines, False, None) == status
+
+
+def test_run_expect_line():
+    run = load_script(RUN)
+    assert run.status_of(["hello: all checks passed"], False, "^hello: all") == 0
+    assert run.status_of(["hello: 1 checks FAILED"], False, "^hello: all") == 1
+    assert run.status_of([], True, "^hello: all") == 3
+
+
+def test_run_cleans_terminal_escapes():
+    run = load_script(RUN)
+    assert run.clean_line(b"\x1b[2J\x1b[01;01Hpgvisor: result: success\r") == \
+        "pgvisor: result: success"
+
+
+def test_run_bad_usage_is_64(tmp_path):
+    assert subprocess.run([str(RUN), "--emu", "nope", "x.iso"],
+                          capture_output=True).returncode == 64
+    assert subprocess.run([str(RUN), str(tmp_path / "missing.iso")],
+                          capture_output=True).returncode == 64
