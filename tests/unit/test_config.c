@@ -1,0 +1,459 @@
+/* Unit tests for vmm/config.c: the xl.cfg subset and path resolution. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vmm/config.h"
+
+#define PATH "configs/x.cfg"
+
+static int parse_len(const char *text, size_t len, struct vm_config *c, char *err, size_t errlen)
+{
+	/* An exact-size heap copy, so ASan sees any read past the end. */
+	char *copy = malloc(len ? len : 1);
+	int rc;
+
+	assert_non_null(copy);
+	memcpy(copy, text, len);
+	rc = config_parse(copy, len, PATH, c, err, errlen);
+	free(copy);
+	return rc;
+}
+
+static int parse(const char *text, struct vm_config *c, char *err)
+{
+	return parse_len(text, strlen(text), c, err, 256);
+}
+
+static void test_all_keys(void **state)
+{
+	(void)state;
+	struct vm_config c;
+	char err[256];
+	const char *text = "# a demo VM\n"
+			   "name = \"demo-1.x_Y\"\n"
+			   "kernel = \"../build/guests/hello.elf\"   # relative to this file\n"
+			   "ramdisk = 'initrd.img'\n"
+			   "memory = 64\n"
+			   "vcpus = 2\n"
+			   "cmdline = \"console=ttyS0 quiet \\\"q\\\" \\\\ it's # not a comment\"\n"
+			   "modules = [ \"a.bin\", 'sub/b.txt', ]\n"
+			   "on_poweroff = \"restart\"\n"
+			   "on_crash = \"preserve\"\n";
+
+	assert_int_equal(parse(text, &c, err), 0);
+	assert_string_equal(err, "");
+	assert_string_equal(c.name, "demo-1.x_Y");
+	assert_string_equal(c.kernel, "build/guests/hello.elf");
+	assert_string_equal(c.ramdisk, "configs/initrd.img");
+	assert_int_equal(c.memory_mib, 64);
+	assert_int_equal(c.vcpus, 2);
+	assert_string_equal(c.cmdline, "console=ttyS0 quiet \"q\" \\ it's # not a comment");
+	assert_int_equal(c.nmodules, 2);
+	assert_string_equal(c.modules[0], "configs/a.bin");
+	assert_string_equal(c.modules[1], "configs/sub/b.txt");
+	assert_int_equal(c.on_poweroff, VM_ACTION_RESTART);
+	assert_int_equal(c.on_crash, VM_ACTION_PRESERVE);
+}
+
+static void test_defaults(void **state)
+{
+	(void)state;
+	struct vm_config c;
+	char err[256];
+
+	memset(&c, 0x5a, sizeof(c));
+	assert_int_equal(parse("name = \"a\"\nkernel = \"k.elf\"", &c, err), 0);
+	assert_string_equal(c.name, "a");
+	assert_string_equal(c.kernel, "configs/k.elf");
+	assert_string_equal(c.ramdisk, "");
+	assert_string_equal(c.cmdline, "");
+	assert_int_equal(c.memory_mib, 16);
+	assert_int_equal(c.vcpus, 1);
+	assert_int_equal(c.nmodules, 0);
+	assert_int_equal(c.on_poweroff, VM_ACTION_DESTROY);
+	assert_int_equal(c.on_crash, VM_ACTION_DESTROY);
+}
+
+static void test_whitespace_and_comments(void **state)
+{
+	(void)state;
+	struct vm_config c;
+	char err[256];
+	const char *text = "\xEF\xBB\xBF"
+			   "\r\n"
+			   "   # only a comment\r\n"
+			   "\t\r\n"
+			   "name=\"x\"#no space before the comment\r\n"
+			   "\tkernel\t=\t'/abs/./k.elf'\t\r\n"
+			   "  memory =1\n"
+			   "vcpus= 8 # max\n"
+			   "cmdline = \"\"\n"
+			   "ramdisk = \"\"\n"
+			   "#last line without a newline";
+
+	assert_int_equal(parse(text, &c, err), 0);
+	assert_string_equal(c.name, "x");
+	assert_string_equal(c.kernel, "/abs/k.elf");
+	assert_int_equal(c.memory_mib, 1);
+	assert_int_equal(c.vcpus, 8);
+	assert_string_equal(c.cmdline, "");
+	assert_string_equal(c.ramdisk, "");
+}
+
+static void test_lists(void **state)
+{
+	(void)state;
+	struct vm_config c;
+	char err[256];
+
+	assert_int_equal(parse("name=\"a\"\nkernel=\"k\"\nmodules = []\n", &c, err), 0);
+	assert_int_equal(c.nmodules, 0);
+
+	assert_int_equal(parse("name=\"a\"\nkernel=\"k\"\n"
+			       "modules = [   # the modules\n"
+			       "  \"m/1\",  # first\n"
+			       "\n"
+			       "  '../m2'\n"
+			       "  , \"/m3\",\n"
+			       "]\n"
+			       "memory = 65536\n",
+			       &c, err),
+			 0);
+	assert_int_equal(c.nmodules, 3);
+	assert_string_equal(c.modules[0], "configs/m/1");
+	assert_string_equal(c.modules[1], "m2");
+	assert_string_equal(c.modules[2], "/m3");
+	assert_int_equal(c.memory_mib, 65536);
+
+	assert_int_equal(parse("name=\"a\"\nkernel=\"k\"\nmodules=[\"1\",\"2\",\"3\",\"4\",\"5\","
+			       "\"6\",\"7\",\"8\"]\n",
+			       &c, err),
+			 0);
+	assert_int_equal(c.nmodules, 8);
+	assert_string_equal(c.modules[7], "configs/8");
+}
+
+static void test_limits(void **state)
+{
+	(void)state;
+	struct vm_config c;
+	char err[256], text[1024];
+	char name[VM_NAME_MAX], cmd[CFG_CMDLINE_MAX], kern[CFG_PATH_MAX];
+
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	memset(cmd, 'c', sizeof(cmd) - 1);
+	cmd[sizeof(cmd) - 1] = '\0';
+	memset(kern, 'k', sizeof(kern) - 1);
+	kern[sizeof(kern) - 1] = '\0';
+	kern[0] = '/';
+	snprintf(text, sizeof(text), "name = \"%s\"\nkernel = \"%s\"\ncmdline = \"%s\"\n", name, kern,
+		 cmd);
+	assert_int_equal(parse(text, &c, err), 0);
+	assert_string_equal(c.name, name);
+	assert_string_equal(c.kernel, kern);
+	assert_string_equal(c.cmdline, cmd);
+}
+
+static void test_action_names(void **state)
+{
+	(void)state;
+	assert_string_equal(vm_action_name(VM_ACTION_DESTROY), "destroy");
+	assert_string_equal(vm_action_name(VM_ACTION_RESTART), "restart");
+	assert_string_equal(vm_action_name(VM_ACTION_PRESERVE), "preserve");
+	assert_string_equal(vm_action_name((enum vm_action)42), "?");
+}
+
+struct bad_case {
+	const char *text;
+	const char *message;
+};
+
+#define OK_HEAD "name = \"a\"\nkernel = \"k\"\n"
+#define L1 PATH ":1: "
+#define L3 PATH ":3: "
+
+static const struct bad_case bad_cases[] = {
+	{ OK_HEAD "foo = 1\n", L3 "unknown key 'foo'" },
+	{ OK_HEAD "Name = \"b\"\n", L3 "unknown key 'Name'" },
+	{ OK_HEAD "memory = 0\n", L3 "memory must be an integer between 1 and 65536 (MiB)" },
+	{ OK_HEAD "memory = 65537\n", L3 "memory must be an integer between 1 and 65536 (MiB)" },
+	{ OK_HEAD "memory = 99999999999999999999999\n",
+	  L3 "memory must be an integer between 1 and 65536 (MiB)" },
+	{ OK_HEAD "memory = -1\n", L3 "memory must be an integer between 1 and 65536 (MiB)" },
+	{ OK_HEAD "memory = 16M\n", L3 "memory must be an integer between 1 and 65536 (MiB)" },
+	{ OK_HEAD "memory = 0x10\n", L3 "memory must be an integer between 1 and 65536 (MiB)" },
+	{ OK_HEAD "memory = \"16\"\n", L3 "memory must be an integer between 1 and 65536 (MiB)" },
+	{ OK_HEAD "memory = 1.5\n", L3 "memory must be an integer between 1 and 65536 (MiB)" },
+	{ OK_HEAD "vcpus = 0\n", L3 "vcpus must be an integer between 1 and 8" },
+	{ OK_HEAD "vcpus = 9\n", L3 "vcpus must be an integer between 1 and 8" },
+	{ "name = hello\n", L1 "name: expected a quoted string" },
+	{ "name = [\"a\"]\n", L1 "name: expected a quoted string" },
+	{ "kernel = 5\n", L1 "kernel: expected a quoted string" },
+	{ OK_HEAD "cmdline = console\n", L3 "cmdline: expected a quoted string" },
+	{ OK_HEAD "on_poweroff = destroy\n", L3 "on_poweroff: expected a quoted string" },
+	{ "name = \"abc\n", L1 "unterminated string" },
+	{ "name = 'abc\"\n", L1 "unterminated string" },
+	{ "name = \"abc\\\"\n", L1 "unterminated string" },
+	{ "name = \"abc\\", L1 "unterminated string" },
+	{ "name = \"a\\qb\"\n", L1 "unknown escape sequence: backslash before 'q'" },
+	{ "name = \"a\"\nname = \"b\"\n", PATH ":2: duplicate key 'name'" },
+	{ OK_HEAD "modules = [\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"]\n",
+	  L3 "too many modules (max 8)" },
+	{ OK_HEAD "modules = \"a\"\n",
+	  L3 "modules: expected a list of quoted strings, like [ \"a\", \"b\" ]" },
+	{ OK_HEAD "modules = [ \"a\" \"b\" ]\n", L3 "modules: expected ',' or ']', found '\"'" },
+	{ OK_HEAD "modules = [ \"a\", 5 ]\n",
+	  L3 "modules: expected a quoted string or ']', found '5'" },
+	{ OK_HEAD "modules = [ , ]\n", L3 "modules: expected a quoted string or ']', found ','" },
+	{ OK_HEAD "modules = [ \"a\",\n\n  \"b\"\n", L3 "modules: unterminated list (missing ']')" },
+	{ OK_HEAD "modules = [\n  \"a\",\n  x\n]\n",
+	  PATH ":5: modules: expected a quoted string or ']', found 'x'" },
+	{ OK_HEAD "modules = [ \"\" ]\n", L3 "modules: empty file name" },
+	{ OK_HEAD "modules = [ \"a\" ] x\n", L3 "unexpected 'x' after the value of 'modules'" },
+	{ "name = \"a b\"\n", L1 "name may contain only letters, digits, '_', '.' and '-'" },
+	{ "name = \"a/b\"\n", L1 "name may contain only letters, digits, '_', '.' and '-'" },
+	{ "name = \"\"\n", L1 "name must not be empty" },
+	{ "name = \"0123456789012345678901234567890123\"\n",
+	  L1 "value too long for 'name' (max 31)" },
+	{ "name = \"a\"\nkernel = \"\"\n", PATH ":2: kernel: empty file name" },
+	{ OK_HEAD "on_crash = \"coredump-destroy\"\n",
+	  L3 "on_crash must be \"destroy\", \"restart\" or \"preserve\"" },
+	{ OK_HEAD "on_poweroff = \"Destroy\"\n",
+	  L3 "on_poweroff must be \"destroy\", \"restart\" or \"preserve\"" },
+	{ "name = \"a\"\n", PATH ": missing required key 'kernel'" },
+	{ "kernel = \"k\"\n", PATH ": missing required key 'name'" },
+	{ "", PATH ": missing required key 'name'" },
+	{ "# nothing\n\n", PATH ": missing required key 'name'" },
+	{ "name \"a\"\n", L1 "expected '=' after 'name', found '\"'" },
+	{ "name\n", L1 "expected '=' after 'name', found end of line" },
+	{ "name =\n", L1 "missing value for 'name'" },
+	{ "name = # comment\n", L1 "missing value for 'name'" },
+	{ "name =", L1 "missing value for 'name'" },
+	{ "name = \"a\" x\n", L1 "unexpected 'x' after the value of 'name'" },
+	{ "name = \"a\" \"b\"\n", L1 "unexpected '\"' after the value of 'name'" },
+	{ "name = \"a\";\n", L1 "unexpected ';' after the value of 'name'" },
+	{ "= 5\n", L1 "expected a key name, found '='" },
+	{ "1name = 5\n", L1 "expected a key name, found '1'" },
+	{ "\xff\xfe", L1 "expected a key name, found byte 0xff" },
+	{ "name = \"a\"\n\x01\x02\x03", PATH ":2: control character 0x01 (is this a text file?)" },
+	{ OK_HEAD "# \x7f\n", L3 "control character 0x7f (is this a text file?)" },
+};
+
+static void test_bad_files(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		struct vm_config c;
+		char err[256];
+		int rc = parse(bad_cases[i].text, &c, err);
+		if (rc != -1 || strcmp(err, bad_cases[i].message) != 0)
+			print_error("case %zu: %s\n  got rc %d: %s\n", i, bad_cases[i].text, rc, err);
+		assert_int_equal(rc, -1);
+		assert_string_equal(err, bad_cases[i].message);
+	}
+}
+
+static void test_long_values(void **state)
+{
+	(void)state;
+	struct vm_config c;
+	char err[256], text[2048], val[600];
+
+	memset(val, 'x', sizeof(val) - 1);
+	val[sizeof(val) - 1] = '\0';
+
+	val[CFG_CMDLINE_MAX] = '\0'; /* 256 characters */
+	snprintf(text, sizeof(text), OK_HEAD "cmdline = \"%s\"\n", val);
+	assert_int_equal(parse(text, &c, err), -1);
+	assert_string_equal(err, L3 "value too long for 'cmdline' (max 255)");
+
+	val[CFG_CMDLINE_MAX] = 'x'; /* 599 characters, past the scratch buffer */
+	snprintf(text, sizeof(text), OK_HEAD "cmdline = \"%s\"\n", val);
+	assert_int_equal(parse(text, &c, err), -1);
+	assert_string_equal(err, L3 "value too long for 'cmdline' (max 255)");
+
+	val[CFG_PATH_MAX] = '\0'; /* 128 characters */
+	snprintf(text, sizeof(text), "name = \"a\"\nkernel = \"%s\"\n", val);
+	assert_int_equal(parse(text, &c, err), -1);
+	assert_string_equal(err, PATH ":2: value too long for 'kernel' (max 127)");
+
+	val[120] = '\0'; /* fits, but not once "configs/" is prepended */
+	snprintf(text, sizeof(text), "name = \"a\"\nkernel = \"k\"\nramdisk = \"%s\"\n", val);
+	assert_int_equal(parse(text, &c, err), -1);
+	assert_string_equal(err, L3 "value too long for 'ramdisk' once resolved relative to the "
+				    "config file (max 127)");
+
+	memset(val, 'k', 100);
+	val[100] = '\0';
+	snprintf(text, sizeof(text), "%s = 1\n", val);
+	assert_int_equal(parse(text, &c, err), -1);
+	assert_string_equal(err, L1 "unknown key '"
+				    "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+				    "...'");
+}
+
+static void test_nul_byte(void **state)
+{
+	(void)state;
+	struct vm_config c;
+	char err[256];
+	static const char text[] = "name = \"a\"\nkernel = \"k\0\"\n";
+
+	assert_int_equal(parse_len(text, sizeof(text) - 1, &c, err, sizeof(err)), -1);
+	assert_string_equal(err, PATH ":2: NUL byte (is this a text file?)");
+}
+
+static void test_small_error_buffer(void **state)
+{
+	(void)state;
+	struct vm_config c;
+	char err[8];
+
+	memset(err, 'z', sizeof(err));
+	assert_int_equal(parse_len("foo = 1", 7, &c, err, sizeof(err)), -1);
+	assert_string_equal(err, "configs");
+	assert_int_equal(parse_len("foo = 1", 7, &c, NULL, 0), -1);
+	memset(err, 'z', sizeof(err));
+	assert_int_equal(parse_len("foo = 1", 7, &c, err, 1), -1);
+	assert_int_equal(err[0], '\0');
+	assert_int_equal(err[1], 'z');
+}
+
+/* Every prefix of a valid file parses or fails cleanly. */
+static void test_every_truncation(void **state)
+{
+	(void)state;
+	const char *text = "name = \"demo\" # c\nkernel = '../k'\nmemory = 32\n"
+			   "modules = [\n \"a\", # x\n 'b'\n]\ncmdline = \"a \\\" b\"\n";
+	size_t len = strlen(text);
+
+	for (size_t n = 0; n <= len; n++) {
+		struct vm_config c;
+		char err[256];
+		int rc = parse_len(text, n, &c, err, sizeof(err));
+		if (rc < 0)
+			assert_true(strncmp(err, PATH ":", strlen(PATH ":")) == 0);
+		else
+			assert_string_equal(err, "");
+	}
+}
+
+struct path_case {
+	const char *base;
+	const char *rel;
+	const char *expect; /* os.path.normpath(os.path.join(os.path.dirname(base), rel)) */
+};
+
+/* Expected values computed with Python 3's os.path on Linux. */
+static const struct path_case path_cases[] = {
+	{ "configs/x.cfg", "../build/guests/hello.elf", "build/guests/hello.elf" },
+	{ "x.cfg", "a.bin", "a.bin" },
+	{ "x.cfg", "../a", "../a" },
+	{ "configs/x.cfg", "../../a", "../a" },
+	{ "/etc/x.cfg", "../../../a", "/a" },
+	{ "/x.cfg", "..", "/" },
+	{ "configs/x.cfg", "/abs//p/./q/../r", "/abs/p/r" },
+	{ "configs/x.cfg", ".", "configs" },
+	{ "configs/x.cfg", "..", "." },
+	{ "x.cfg", ".", "." },
+	{ "a//b//x.cfg", "c", "a/b/c" },
+	{ "//x.cfg", "a", "//a" },
+	{ "///x.cfg", "a", "/a" },
+	{ "//a/x.cfg", "../../b", "//b" },
+	{ "configs/x.cfg", "a/", "configs/a" },
+	{ "configs/x.cfg", "", "configs" },
+	{ "", "a", "a" },
+	{ "", "", "." },
+	{ "configs/", "a", "configs/a" },
+	{ "../../x.cfg", "../a", "../../../a" },
+	{ "../x.cfg", "b/../../c", "../../c" },
+	{ "a/b/c/x.cfg", "../../../..", ".." },
+	{ "/", "a", "/a" },
+	{ "configs/x.cfg", "a/../../..", ".." },
+	{ "configs/x.cfg", "//abs", "//abs" },
+	{ "configs/x.cfg", "///abs", "/abs" },
+	{ "./configs/./x.cfg", "./a/./b", "configs/a/b" },
+	{ "/a/b/x.cfg", "../../../../..", "/" },
+	{ "..", "a", "a" },
+	{ "a/..", "b", "a/b" },
+	{ "configs/x.cfg", "a//b///c/", "configs/a/b/c" },
+	{ "//", "..", "//" },
+};
+
+static void test_resolve_path(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(path_cases) / sizeof(path_cases[0]); i++) {
+		const struct path_case *pc = &path_cases[i];
+		char out[CFG_PATH_MAX];
+		size_t need = strlen(pc->expect) + 1;
+
+		memset(out, 'z', sizeof(out));
+		if (config_resolve_path(pc->base, pc->rel, out, sizeof(out)) != 0 ||
+		    strcmp(out, pc->expect) != 0)
+			print_error("case %zu: '%s' + '%s'\n", i, pc->base, pc->rel);
+		assert_int_equal(config_resolve_path(pc->base, pc->rel, out, sizeof(out)), 0);
+		assert_string_equal(out, pc->expect);
+
+		/* Exactly enough room works; one byte less fails, in a heap
+		 * buffer of that size so ASan catches any overrun. */
+		char *tight = malloc(need);
+		assert_non_null(tight);
+		assert_int_equal(config_resolve_path(pc->base, pc->rel, tight, need), 0);
+		assert_string_equal(tight, pc->expect);
+		free(tight);
+		tight = malloc(need - 1 ? need - 1 : 1);
+		assert_non_null(tight);
+		assert_int_equal(config_resolve_path(pc->base, pc->rel, tight, need - 1), -1);
+		free(tight);
+	}
+}
+
+/* A result may fit even when the path on the way there would not. */
+static void test_resolve_path_intermediate(void **state)
+{
+	(void)state;
+	char out[4];
+
+	assert_int_equal(config_resolve_path("x.cfg", "aaaaaaaaaa/../b", out, 2), 0);
+	assert_string_equal(out, "b");
+	assert_int_equal(
+		config_resolve_path("verylongdirectory/x.cfg", "aaaaaaa/bbbbbbb/../../../c", out, 2),
+		0);
+	assert_string_equal(out, "c");
+	assert_int_equal(config_resolve_path("x.cfg", "ab/cdefghij/..", out, 3), 0);
+	assert_string_equal(out, "ab");
+	assert_int_equal(config_resolve_path("x.cfg", "ab/cdefghij/../..", out, 2), 0);
+	assert_string_equal(out, ".");
+	assert_int_equal(config_resolve_path("x.cfg", "ab/cdefghij/kl/..", out, 4), -1);
+	assert_int_equal(config_resolve_path("x.cfg", "a", out, 0), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_all_keys),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_whitespace_and_comments),
+		cmocka_unit_test(test_lists),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_action_names),
+		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_long_values),
+		cmocka_unit_test(test_nul_byte),
+		cmocka_unit_test(test_small_error_buffer),
+		cmocka_unit_test(test_every_truncation),
+		cmocka_unit_test(test_resolve_path),
+		cmocka_unit_test(test_resolve_path_intermediate),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
