@@ -5,6 +5,7 @@ Every run keeps its ISO, console log and emulator log under
 build/test-runs/<test name>/ for debugging.
 """
 import re
+import shlex
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -91,7 +92,7 @@ class Bench:
                "--bochs-log", str(emulator_log)] + options + [str(iso)]
         p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            text=True, errors="replace", timeout=timeout + RUN_OVERHEAD)
-        (self.dir / f"{label}.run.txt").write_text(" ".join(cmd) + "\n" + p.stderr)
+        (self.dir / f"{label}.run.txt").write_text(shlex.join(cmd) + "\n" + p.stderr)
         m = SUMMARY.search(p.stderr)
         if not m:
             pytest.fail(f"scripts/run gave no summary (status {p.returncode}):\n{p.stderr}",
