@@ -16,7 +16,8 @@ PYTHON  := /usr/bin/python3
 WARN    := -Wall -Wextra -Werror
 KCFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
            -mno-red-zone -mgeneral-regs-only -mcmodel=small -fno-omit-frame-pointer \
-           -fno-asynchronous-unwind-tables -I. -isystem arch/x86/lib/include
+           -fno-asynchronous-unwind-tables --param=min-pagesize=0 \
+           -I. -isystem arch/x86/lib/include
 KASFLAGS := -I. -g
 KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -T linker.ld
 

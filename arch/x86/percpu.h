@@ -1,0 +1,36 @@
+/* Per-CPU hypervisor state, reached through the GS base so that every CPU
+ * finds its own with one instruction. */
+#ifndef PGVISOR_PERCPU_H
+#define PGVISOR_PERCPU_H
+
+#include <stdint.h>
+
+#include "arch/x86/gdt.h"
+
+#define MAX_CPUS 16
+
+struct vcpu;
+
+struct cpu {
+	struct cpu *self; /* at offset 0: %gs:0 yields the pointer */
+	unsigned index;
+	uint32_t apic_id;
+	struct cpu_tables tables;
+	struct vcpu *loaded_vcpu; /* whose VMCS is current on this CPU */
+	struct vcpu *fpu_owner;   /* whose FPU/SIMD state is in the registers */
+};
+
+extern struct cpu cpus[MAX_CPUS];
+
+/* Points GS at c and loads its GDT, TSS and the IDT. */
+void percpu_init(struct cpu *c, unsigned index);
+
+static inline struct cpu *this_cpu(void)
+{
+	struct cpu *c;
+
+	__asm__ volatile("movq %%gs:0, %0" : "=r"(c));
+	return c;
+}
+
+#endif

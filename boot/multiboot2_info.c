@@ -1,0 +1,143 @@
+/* Multiboot2 boot information -> struct boot_info (Multiboot2 spec 3.6). */
+#include "boot/multiboot2_info.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MB2_TAG_END 0
+#define MB2_TAG_CMDLINE 1
+#define MB2_TAG_LOADER_NAME 2
+#define MB2_TAG_MODULE 3
+#define MB2_TAG_MMAP 6
+#define MB2_TAG_FRAMEBUFFER 8
+#define MB2_TAG_ACPI_OLD 14
+#define MB2_TAG_ACPI_NEW 15
+#define MB2_TAG_ALIGN 8
+
+struct mb2_tag {
+	uint32_t type;
+	uint32_t size;
+};
+
+struct mb2_tag_module {
+	struct mb2_tag tag;
+	uint32_t mod_start;
+	uint32_t mod_end;
+	char name[];
+};
+
+struct mb2_tag_mmap {
+	struct mb2_tag tag;
+	uint32_t entry_size;
+	uint32_t entry_version;
+};
+
+struct mb2_mmap_entry {
+	uint64_t base;
+	uint64_t length;
+	uint32_t type;
+	uint32_t reserved;
+};
+
+struct mb2_tag_framebuffer {
+	struct mb2_tag tag;
+	uint64_t addr;
+	uint32_t pitch;
+	uint32_t width;
+	uint32_t height;
+	uint8_t bpp;
+	uint8_t type;
+};
+
+static void copy_string(char *dst, size_t dstlen, const char *src, size_t srcmax)
+{
+	size_t n = strnlen(src, srcmax);
+
+	if (n >= dstlen)
+		n = dstlen - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static void add_mmap(struct boot_info *bi, const struct mb2_tag_mmap *m)
+{
+	const uint8_t *p = (const uint8_t *)(m + 1);
+	const uint8_t *end = (const uint8_t *)m + m->tag.size;
+
+	if (m->entry_size < sizeof(struct mb2_mmap_entry))
+		return;
+	for (; p + m->entry_size <= end && bi->nmem < BOOT_MAX_MEM_RANGES; p += m->entry_size) {
+		const struct mb2_mmap_entry *e = (const struct mb2_mmap_entry *)p;
+		/* Multiboot2 type 1 = available, 3 = ACPI, 4 = NVS, 5 = bad:
+		 * E820 numbering; anything else is reserved. */
+		uint32_t type = e->type >= MEM_USABLE && e->type <= MEM_BAD ? e->type
+									    : MEM_RESERVED;
+		bi->mem[bi->nmem++] = (struct mem_range){ e->base, e->length, type };
+	}
+}
+
+int mb2_parse_info(uint64_t info, struct boot_info *bi, char *err, unsigned errlen)
+{
+	uint32_t total = *(const uint32_t *)info;
+	const uint8_t *p = (const uint8_t *)info + 8;
+	const uint8_t *end = (const uint8_t *)info + total;
+
+	memset(bi, 0, sizeof(*bi));
+	bi->loader = "multiboot2";
+	bi->info_start = info;
+	bi->info_end = info + total;
+	while (p + sizeof(struct mb2_tag) <= end) {
+		const struct mb2_tag *t = (const struct mb2_tag *)p;
+		if (t->type == MB2_TAG_END)
+			break;
+		if (t->size < sizeof(*t) || p + t->size > end) {
+			snprintf(err, errlen, "malformed Multiboot2 tag %u", t->type);
+			return -1;
+		}
+		size_t payload = t->size - sizeof(*t);
+		switch (t->type) {
+		case MB2_TAG_CMDLINE:
+			copy_string(bi->cmdline, sizeof(bi->cmdline), (const char *)(t + 1), payload);
+			break;
+		case MB2_TAG_LOADER_NAME:
+			copy_string(bi->loader_name, sizeof(bi->loader_name), (const char *)(t + 1),
+				    payload);
+			break;
+		case MB2_TAG_MODULE: {
+			const struct mb2_tag_module *m = (const struct mb2_tag_module *)t;
+			if (bi->nfiles >= BOOT_MAX_FILES) {
+				snprintf(err, errlen, "more than %d boot modules", BOOT_MAX_FILES);
+				return -1;
+			}
+			struct boot_file *f = &bi->files[bi->nfiles++];
+			copy_string(f->name, sizeof(f->name), m->name, t->size - sizeof(*m));
+			f->data = (const uint8_t *)(uint64_t)m->mod_start;
+			f->size = m->mod_end - m->mod_start;
+			break;
+		}
+		case MB2_TAG_MMAP:
+			add_mmap(bi, (const struct mb2_tag_mmap *)t);
+			break;
+		case MB2_TAG_FRAMEBUFFER: {
+			const struct mb2_tag_framebuffer *fb = (const struct mb2_tag_framebuffer *)t;
+			bi->fb = (struct boot_framebuffer){ fb->addr,	fb->pitch, fb->width,
+							    fb->height, fb->bpp,   fb->type };
+			break;
+		}
+		case MB2_TAG_ACPI_OLD:
+		case MB2_TAG_ACPI_NEW:
+			/* The tag holds a copy of the RSDP; prefer the ACPI 2.0 one. */
+			if (!bi->acpi_rsdp || t->type == MB2_TAG_ACPI_NEW)
+				bi->acpi_rsdp = (uint64_t)(t + 1);
+			break;
+		default:
+			break;
+		}
+		p += (t->size + MB2_TAG_ALIGN - 1) & ~(uint32_t)(MB2_TAG_ALIGN - 1);
+	}
+	if (!bi->nmem) {
+		snprintf(err, errlen, "the boot loader gave no memory map");
+		return -1;
+	}
+	return 0;
+}

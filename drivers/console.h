@@ -1,0 +1,22 @@
+/* The host console: every line goes to COM1 and, when the emulator offers
+ * it, to the port 0xE9 debug console. */
+#ifndef PGVISOR_CONSOLE_H
+#define PGVISOR_CONSOLE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+void console_init(void);
+/* printf to the console; whole calls are never interleaved between CPUs. */
+void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void vkprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+/* Writes len bytes as one unit (no other output can come in between). */
+void console_write(const char *s, size_t len);
+
+/* Prints one line of a VM's console as "[vm] text". */
+void console_vm_line(const char *vm, const char *text, unsigned len);
+
+/* Prints "pgvisor: fatal: ...", the result line, and powers off. */
+__attribute__((noreturn, format(printf, 1, 2))) void panic(const char *fmt, ...);
+
+#endif

@@ -1,0 +1,159 @@
+#include "vmm/dev_uart.h"
+
+#include <string.h>
+
+#ifndef HOST_TEST
+#include "drivers/console.h"
+#else
+void console_vm_line(const char *vm, const char *text, unsigned len);
+#endif
+
+/* Register offsets and bits (16550A data sheet; as in drivers/serial.c,
+ * but this is the guest's view, not the host's device). */
+#define REG_DATA 0 /* RBR/THR, DLL when DLAB */
+#define REG_IER 1  /* DLM when DLAB */
+#define REG_IIR_FCR 2
+#define REG_LCR 3
+#define REG_MCR 4
+#define REG_LSR 5
+#define REG_MSR 6
+#define REG_SCR 7
+#define LCR_DLAB 0x80
+#define LSR_DATA_READY 0x01
+#define LSR_THRE 0x20
+#define LSR_TEMT 0x40
+#define IIR_NO_INTERRUPT 0x01
+#define IIR_FIFOS_ENABLED 0xc0
+#define FCR_FIFO_ENABLE 0x01
+#define FCR_CLEAR_RX 0x02
+#define MCR_LOOPBACK 0x10
+#define MSR_CTS 0x10
+#define MSR_DSR 0x20
+#define MSR_DCD 0x80
+#define IER_MASK 0x0f
+#define MCR_MASK 0x1f
+
+void uart_init(struct uart *u, const char *owner)
+{
+	memset(u, 0, sizeof(*u));
+	u->owner = owner;
+	u->dll = 1; /* 115200 baud, as firmware leaves it */
+	u->lcr = 0x03;
+}
+
+void uart_flush(struct uart *u)
+{
+	if (!u->line_len)
+		return;
+	console_vm_line(u->owner, u->line, u->line_len);
+	u->line_len = 0;
+}
+
+void uart_output_byte(struct uart *u, uint8_t c)
+{
+	u->bytes_out++;
+	if (c == '\n') {
+		/* An empty line is still a line the guest printed. */
+		console_vm_line(u->owner, u->line, u->line_len);
+		u->line_len = 0;
+		return;
+	}
+	if (c == '\r')
+		return;
+	u->line[u->line_len++] = (char)c;
+	if (u->line_len == UART_LINE_MAX)
+		uart_flush(u);
+}
+
+bool uart_receive(struct uart *u, uint8_t c)
+{
+	if (u->rx_count == UART_RX_FIFO)
+		return false;
+	u->rx[(u->rx_head + u->rx_count++) % UART_RX_FIFO] = c;
+	return true;
+}
+
+static uint8_t rx_pop(struct uart *u)
+{
+	if (!u->rx_count)
+		return 0;
+	uint8_t c = u->rx[u->rx_head];
+	u->rx_head = (u->rx_head + 1) % UART_RX_FIFO;
+	u->rx_count--;
+	return c;
+}
+
+static uint32_t uart_read(void *dev, uint16_t port, unsigned size)
+{
+	struct uart *u = dev;
+	(void)size;
+
+	switch (port & 7) {
+	case REG_DATA:
+		return (u->lcr & LCR_DLAB) ? u->dll : rx_pop(u);
+	case REG_IER:
+		return (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
+	case REG_IIR_FCR:
+		return IIR_NO_INTERRUPT | ((u->fcr & FCR_FIFO_ENABLE) ? IIR_FIFOS_ENABLED : 0);
+	case REG_LCR:
+		return u->lcr;
+	case REG_MCR:
+		return u->mcr;
+	case REG_LSR:
+		/* Output is consumed at once: the transmitter is always empty. */
+		return LSR_THRE | LSR_TEMT | (u->rx_count ? LSR_DATA_READY : 0);
+	case REG_MSR:
+		/* In loopback the modem inputs echo MCR; else a cable is present. */
+		if (u->mcr & MCR_LOOPBACK)
+			return (u->mcr & 0x0f) << 4;
+		return MSR_CTS | MSR_DSR | MSR_DCD;
+	default:
+		return u->scr;
+	}
+}
+
+static void uart_write(void *dev, uint16_t port, unsigned size, uint32_t value)
+{
+	struct uart *u = dev;
+	uint8_t v = (uint8_t)value;
+	(void)size;
+
+	switch (port & 7) {
+	case REG_DATA:
+		if (u->lcr & LCR_DLAB)
+			u->dll = v;
+		else if (u->mcr & MCR_LOOPBACK)
+			uart_receive(u, v);
+		else
+			uart_output_byte(u, v);
+		break;
+	case REG_IER:
+		if (u->lcr & LCR_DLAB)
+			u->dlm = v;
+		else
+			u->ier = v & IER_MASK;
+		break;
+	case REG_IIR_FCR:
+		u->fcr = v;
+		if (v & FCR_CLEAR_RX)
+			u->rx_count = 0;
+		break;
+	case REG_LCR:
+		u->lcr = v;
+		break;
+	case REG_MCR:
+		u->mcr = v & MCR_MASK;
+		break;
+	case REG_LSR:
+	case REG_MSR:
+		break; /* read-only */
+	default:
+		u->scr = v;
+		break;
+	}
+}
+
+int uart_attach(struct uart *u, struct io_bus *bus, uint16_t base)
+{
+	return io_bus_register(bus, base, UART_PORTS, uart_read, uart_write, u, "uart");
+}

@@ -1,0 +1,37 @@
+/* A virtual 16550A UART (COM1) per VM. The register model covers what
+ * polled drivers use: divisor latch, LCR, MCR, scratch, LSR and MSR
+ * status, FIFO control. Output goes to the host console one whole line at
+ * a time, prefixed with the VM's name. */
+#ifndef PGVISOR_DEV_UART_H
+#define PGVISOR_DEV_UART_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/iobus.h"
+
+#define UART_COM1_BASE 0x3f8
+#define UART_PORTS 8
+#define UART_LINE_MAX 200
+#define UART_RX_FIFO 64
+
+struct uart {
+	const char *owner; /* VM name used as the line prefix */
+	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
+	char line[UART_LINE_MAX];
+	unsigned line_len;
+	uint8_t rx[UART_RX_FIFO];
+	unsigned rx_head, rx_count;
+	uint64_t bytes_out;
+};
+
+void uart_init(struct uart *u, const char *owner);
+int uart_attach(struct uart *u, struct io_bus *bus, uint16_t base);
+/* Appends one byte of guest output; a newline or a full line flushes. */
+void uart_output_byte(struct uart *u, uint8_t c);
+/* Prints whatever partial line is pending (at VM stop). */
+void uart_flush(struct uart *u);
+/* Queues host console input for the guest; false when the FIFO is full. */
+bool uart_receive(struct uart *u, uint8_t c);
+
+#endif

@@ -1,0 +1,47 @@
+/* Extended page tables (SDM Vol. 3 29.3): the map from a VM's
+ * guest-physical addresses to host-physical memory. Whatever is not mapped
+ * here does not exist for the guest: an access exits with an EPT
+ * violation. */
+#ifndef PGVISOR_EPT_H
+#define PGVISOR_EPT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define EPT_READ (1ull << 0)
+#define EPT_WRITE (1ull << 1)
+#define EPT_EXEC (1ull << 2)
+#define EPT_RWX (EPT_READ | EPT_WRITE | EPT_EXEC)
+#define EPT_MEMTYPE_WB (6ull << 3)
+#define EPT_LARGE_PAGE (1ull << 7)
+#define EPT_ACCESSED (1ull << 8)
+#define EPT_DIRTY (1ull << 9)
+#define EPT_ADDR_MASK 0x000ffffffffff000ull
+
+/* EPT pointer bits (SDM 25.6.11) */
+#define EPTP_MEMTYPE_WB 6ull
+#define EPTP_WALK_LENGTH_4 (3ull << 3)
+#define EPTP_ACCESSED_DIRTY (1ull << 6)
+
+struct ept {
+	uint64_t *pml4;
+	bool use_2mb, use_1gb;
+	unsigned table_pages; /* paging-structure pages allocated */
+};
+
+/* Allocates an empty PML4. use_2mb/use_1gb say which large pages the CPU
+ * offers. Returns 0 or -1 (out of memory). */
+int ept_init(struct ept *e, bool use_2mb, bool use_1gb);
+/* Maps [gpa, gpa + size) to [hpa, hpa + size) with perms (EPT_READ...),
+ * write-back, using the largest pages alignment allows. All three must be
+ * 4 KiB aligned and the range not yet mapped. Returns 0 or -1. */
+int ept_map_range(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t perms);
+/* Walks the tables: the host address for gpa and its permissions, or -1
+ * when unmapped. page_size receives the size of the leaf mapping. */
+int ept_translate(const struct ept *e, uint64_t gpa, uint64_t *hpa, uint64_t *perms,
+		  uint64_t *page_size);
+uint64_t ept_pointer(const struct ept *e, bool accessed_dirty);
+/* Frees every paging-structure page (not the memory they map). */
+void ept_destroy(struct ept *e);
+
+#endif

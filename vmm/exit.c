@@ -1,0 +1,64 @@
+#include "vmm/exit.h"
+
+#include "vmm/exit_reason.h"
+#include "vmm/vm.h"
+#include "vmm/vmcs_fields.h"
+#include "vmm/vmx.h"
+
+static const exit_handler_fn exit_handlers[EXIT_REASON_COUNT] = {
+	[EXIT_EXCEPTION_NMI] = handle_exception_nmi,
+	[EXIT_EXTERNAL_INTERRUPT] = handle_external_interrupt,
+	[EXIT_TRIPLE_FAULT] = handle_triple_fault,
+	[EXIT_CPUID] = handle_cpuid,
+	[EXIT_HLT] = handle_hlt,
+	[EXIT_INVD] = handle_cache_flush,
+	[EXIT_VMCALL] = handle_vmcall,
+	/* VMX is hidden from guests: its instructions fault as on a CPU
+	 * without VMX (SDM 30.3 "#UD if CR4.VMXE = 0"). */
+	[EXIT_VMCLEAR] = handle_undefined,
+	[EXIT_VMLAUNCH] = handle_undefined,
+	[EXIT_VMPTRLD] = handle_undefined,
+	[EXIT_VMPTRST] = handle_undefined,
+	[EXIT_VMREAD] = handle_undefined,
+	[EXIT_VMRESUME] = handle_undefined,
+	[EXIT_VMWRITE] = handle_undefined,
+	[EXIT_VMXOFF] = handle_undefined,
+	[EXIT_VMXON] = handle_undefined,
+	[EXIT_INVEPT] = handle_undefined,
+	[EXIT_INVVPID] = handle_undefined,
+	[EXIT_VMFUNC] = handle_undefined,
+	[EXIT_GETSEC] = handle_undefined,
+	/* CPUID hides MONITOR/MWAIT, so they fault like on a CPU without. */
+	[EXIT_MONITOR] = handle_undefined,
+	[EXIT_MWAIT] = handle_undefined,
+	[EXIT_CR_ACCESS] = handle_cr_access,
+	[EXIT_IO_INSTRUCTION] = handle_io,
+	[EXIT_RDMSR] = handle_rdmsr,
+	[EXIT_WRMSR] = handle_wrmsr,
+	[EXIT_EPT_VIOLATION] = handle_ept_violation,
+	[EXIT_EPT_MISCONFIG] = handle_ept_misconfig,
+	[EXIT_PREEMPTION_TIMER] = handle_preemption_timer,
+	[EXIT_WBINVD] = handle_cache_flush,
+	[EXIT_XSETBV] = handle_xsetbv,
+};
+
+void exit_dispatch(struct vcpu *v, uint32_t exit_reason)
+{
+	struct vm *vm = v->vm;
+	unsigned basic = exit_reason & EXIT_REASON_BASIC_MASK;
+
+	vm->total_exits++;
+	if (basic < EXIT_REASON_COUNT)
+		vm->exits[basic]++;
+	if (exit_reason & EXIT_REASON_ENTRY_FAILURE) {
+		handle_entry_failure(v, exit_reason);
+		return;
+	}
+	if (basic >= EXIT_REASON_COUNT || !exit_handlers[basic]) {
+		vm_stop(vm, VM_END_CRASH, "unhandled VM exit %s (reason %u) at rip %#llx",
+			exit_reason_name(basic), basic,
+			(unsigned long long)vmread(VMCS_GUEST_RIP));
+		return;
+	}
+	exit_handlers[basic](v);
+}

@@ -1,0 +1,34 @@
+/* VM-exit handling: one handler per basic exit reason, found through a
+ * table indexed by the reason (like ACRN's dispatch table). A handler
+ * emulates what the guest did and returns; to end the VM it calls
+ * vm_stop(). Reasons without a handler stop the VM, never the hypervisor. */
+#ifndef PGVISOR_EXIT_H
+#define PGVISOR_EXIT_H
+
+#include "vmm/vcpu.h"
+
+typedef void (*exit_handler_fn)(struct vcpu *v);
+
+/* Counts the exit in the VM's per-reason counters and runs its handler. */
+void exit_dispatch(struct vcpu *v, uint32_t exit_reason);
+
+/* Handlers, each in the file of its concept. */
+void handle_io(struct vcpu *v);            /* exit_io.c */
+void handle_cpuid(struct vcpu *v);         /* cpuid_policy.c */
+void handle_rdmsr(struct vcpu *v);         /* msr_policy.c */
+void handle_wrmsr(struct vcpu *v);         /* msr_policy.c */
+void handle_cr_access(struct vcpu *v);     /* exit_cr.c */
+void handle_vmcall(struct vcpu *v);        /* hypercall.c */
+void handle_hlt(struct vcpu *v);           /* exit_insn.c */
+void handle_cache_flush(struct vcpu *v);   /* exit_insn.c: INVD, WBINVD */
+void handle_xsetbv(struct vcpu *v);        /* exit_insn.c */
+void handle_undefined(struct vcpu *v);     /* exit_insn.c: #UD for hidden features */
+void handle_ept_violation(struct vcpu *v); /* exit_ept.c */
+void handle_ept_misconfig(struct vcpu *v); /* exit_ept.c */
+void handle_triple_fault(struct vcpu *v);  /* exit_fatal.c */
+void handle_entry_failure(struct vcpu *v, uint32_t exit_reason); /* exit_fatal.c */
+void handle_external_interrupt(struct vcpu *v); /* exit_event.c */
+void handle_exception_nmi(struct vcpu *v);      /* exit_event.c */
+void handle_preemption_timer(struct vcpu *v);   /* exit_event.c */
+
+#endif

@@ -1,0 +1,30 @@
+/* Access to a VM's memory from the hypervisor: guest-physical reads and
+ * writes bounded by its RAM, and translation of guest-linear addresses
+ * through the guest's own page tables (SDM Vol. 3 4.3-4.5), for exits that
+ * report a linear address (string I/O, instruction fetch). Nothing here
+ * trusts a guest value: every address and length is checked. */
+#ifndef PGVISOR_GUEST_MEM_H
+#define PGVISOR_GUEST_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vm;
+struct vcpu;
+
+/* 0, or -1 when any byte of [gpa, gpa + len) is outside the VM's RAM. */
+int guest_phys_read(struct vm *vm, uint64_t gpa, void *buf, size_t len);
+int guest_phys_write(struct vm *vm, uint64_t gpa, const void *buf, size_t len);
+
+/* Why a translation failed: the guest gets #PF (with this error code) or
+ * the table walk left the VM's RAM. */
+enum gva_fault { GVA_OK, GVA_PAGE_FAULT, GVA_BAD_TABLE };
+
+/* Translates a guest-linear address with the paging mode in the current
+ * VMCS (off, 32-bit, PAE, 4-level). write selects the access checked;
+ * on GVA_PAGE_FAULT *pf_error is the #PF error code to inject. */
+enum gva_fault guest_linear_to_phys(struct vcpu *v, uint64_t gva, bool write, uint64_t *gpa,
+				    uint32_t *pf_error);
+
+#endif

@@ -1,0 +1,40 @@
+/* The port-I/O bus of one VM: virtual devices register port ranges, the
+ * I/O exit handler routes each guest IN/OUT to the device owning the port.
+ * A port no device claims reads as all ones and drops writes, as an empty
+ * ISA bus does; such accesses are counted. */
+#ifndef PGVISOR_IOBUS_H
+#define PGVISOR_IOBUS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define IOBUS_MAX_HANDLERS 32
+
+/* size is 1, 2 or 4 bytes. */
+typedef uint32_t (*io_read_fn)(void *dev, uint16_t port, unsigned size);
+typedef void (*io_write_fn)(void *dev, uint16_t port, unsigned size, uint32_t value);
+
+struct io_handler {
+	uint16_t base;
+	uint16_t count;
+	io_read_fn read;   /* NULL: reads as all ones */
+	io_write_fn write; /* NULL: writes are dropped */
+	void *dev;
+	const char *name;
+};
+
+struct io_bus {
+	struct io_handler handlers[IOBUS_MAX_HANDLERS];
+	unsigned nhandlers;
+	uint64_t unclaimed_reads, unclaimed_writes;
+	uint16_t last_unclaimed_port;
+};
+
+/* Returns 0, or -1 when the range overlaps another device or the bus is
+ * full. */
+int io_bus_register(struct io_bus *bus, uint16_t base, uint16_t count, io_read_fn read,
+		    io_write_fn write, void *dev, const char *name);
+uint32_t io_bus_read(struct io_bus *bus, uint16_t port, unsigned size);
+void io_bus_write(struct io_bus *bus, uint16_t port, unsigned size, uint32_t value);
+
+#endif

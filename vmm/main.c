@@ -1,0 +1,160 @@
+/* The hypervisor's C entry point, reached from boot/entry32.S in long mode
+ * on the boot CPU: set up the machine, enter VMX operation, create the VMs
+ * the configs describe, run them, report, power off. */
+#include <stdbool.h>
+#include <string.h>
+
+#include "arch/x86/acpi.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/fpu.h"
+#include "arch/x86/idt.h"
+#include "arch/x86/paging.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/pic.h"
+#include "arch/x86/power.h"
+#include "arch/x86/tsc.h"
+#include "boot/boot_info.h"
+#include "boot/multiboot2_info.h"
+#include "drivers/console.h"
+#include "vmm/config.h"
+#include "vmm/page_alloc.h"
+#include "vmm/sched.h"
+#include "vmm/summary.h"
+#include "vmm/vm.h"
+#include "vmm/vmx.h"
+
+#define PGVISOR_VERSION "0.1"
+#define LOW_MEMORY_END 0x100000ull /* BIOS data, EBDA, ROMs, AP trampoline */
+#define MIB (1ull << 20)
+#define CONFIG_SUFFIX ".cfg"
+
+extern char __image_start[], __image_end[];
+void kmain(uint32_t magic, uint64_t info);
+
+static struct boot_info boot_info;
+
+static __attribute__((noreturn)) void finish(const char *result)
+{
+	kprintf("pgvisor: result: %s\n", result);
+	power_off();
+}
+
+static void memory_init(const struct boot_info *bi)
+{
+	uint64_t top = 0, usable = 0;
+
+	for (unsigned i = 0; i < bi->nmem; i++) {
+		const struct mem_range *r = &bi->mem[i];
+		if (r->type != MEM_USABLE)
+			continue;
+		page_alloc_add(r->base, r->length);
+		usable += r->length;
+		if (r->base + r->length > top)
+			top = r->base + r->length;
+	}
+	page_alloc_reserve(0, LOW_MEMORY_END);
+	page_alloc_reserve((uint64_t)__image_start, (uint64_t)(__image_end - __image_start));
+	page_alloc_reserve(bi->info_start, bi->info_end - bi->info_start);
+	for (unsigned i = 0; i < bi->nfiles; i++)
+		page_alloc_reserve((uint64_t)bi->files[i].data, bi->files[i].size);
+	if (paging_init(top))
+		panic("out of memory for the hypervisor's page tables");
+	kprintf("pgvisor: memory: %llu MiB usable, top %#llx, %llu MiB free for VMs\n",
+		(unsigned long long)(usable / MIB), (unsigned long long)top,
+		(unsigned long long)(page_alloc_free_bytes() / MIB));
+}
+
+static void report_acpi(void)
+{
+	const struct acpi_info *a = acpi_get();
+
+	if (!a->found) {
+		kprintf("pgvisor: ACPI: no RSDP found\n");
+		return;
+	}
+	kprintf("pgvisor: ACPI: revision %u, OEM '%s', %u tables, S5 %s\n", a->revision, a->oem_id,
+		a->ntables, a->s5_valid ? "found" : "not found");
+}
+
+static void vmx_start(void)
+{
+	char why[160];
+
+	if (vmx_check_support(why, sizeof(why))) {
+		kprintf("pgvisor: error: VT-x is not available: %s\n", why);
+		finish("no-vtx");
+	}
+	vmx_read_caps(&vmx_caps);
+	if (vmx_compute_controls(&vmx_caps, &vmx_controls, why, sizeof(why))) {
+		kprintf("pgvisor: error: VT-x is not available: %s\n", why);
+		finish("no-vtx");
+	}
+	if (vmx_enable(&vmx_caps, why, sizeof(why))) {
+		kprintf("pgvisor: error: VT-x is not available: %s\n", why);
+		finish("no-vtx");
+	}
+	const struct vmx_controls *c = &vmx_controls;
+	kprintf("pgvisor: VT-x: EPT (2M pages %s, 1G pages %s, A/D %s), VPID %s, "
+		"unrestricted guest, preemption timer %s\n",
+		c->ept_2mb ? "yes" : "no", c->ept_1gb ? "yes" : "no", c->ept_ad ? "yes" : "no",
+		c->vpid ? "yes" : "no", c->preemption_timer ? "yes" : "no");
+}
+
+static bool is_config(const char *name)
+{
+	size_t n = strlen(name), s = strlen(CONFIG_SUFFIX);
+
+	return n > s && !strcmp(name + n - s, CONFIG_SUFFIX);
+}
+
+static void create_vms(const struct boot_info *bi)
+{
+	for (unsigned i = 0; i < bi->nfiles; i++) {
+		const struct boot_file *f = &bi->files[i];
+		static struct vm_config cfg;
+		char err[200];
+
+		if (!is_config(f->name))
+			continue;
+		if (config_parse((const char *)f->data, f->size, f->name, &cfg, err, sizeof(err))) {
+			kprintf("pgvisor: config error: %s\n", err);
+			continue;
+		}
+		vm_create(&cfg, bi);
+	}
+}
+
+void kmain(uint32_t magic, uint64_t info)
+{
+	char err[120];
+
+	console_init();
+	kprintf("pgvisor %s: a bare-metal hypervisor for Intel VT-x\n", PGVISOR_VERSION);
+	if (magic != MB2_BOOTLOADER_MAGIC)
+		panic("not started by a Multiboot2 boot loader (magic %#x)", magic);
+	if (mb2_parse_info(info, &boot_info, err, sizeof(err)))
+		panic("bad boot information: %s", err);
+	percpu_init(&cpus[0], 0);
+	idt_init();
+	kprintf("pgvisor: booted by %s (%s), command line '%s', %u files\n", boot_info.loader,
+		boot_info.loader_name, boot_info.cmdline, boot_info.nfiles);
+
+	memory_init(&boot_info);
+	acpi_init(boot_info.acpi_rsdp);
+	report_acpi();
+	pic_disable();
+	tsc_calibrate();
+	kprintf("pgvisor: TSC %llu kHz\n", (unsigned long long)(tsc_hz() / 1000));
+	fpu_init_cpu();
+	vmx_start();
+
+	create_vms(&boot_info);
+	if (!vm_count()) {
+		kprintf("pgvisor: no VM to run\n");
+		finish("failure");
+	}
+	sched_init(SCHED_DEFAULT_SLICE_US);
+	sched_run();
+	summary_print();
+	power_off();
+}

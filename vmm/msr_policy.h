@@ -1,0 +1,13 @@
+/* Which MSRs a guest reaches and how (SDM Vol. 3 25.6.9 MSR bitmaps). */
+#ifndef PGVISOR_MSR_POLICY_H
+#define PGVISOR_MSR_POLICY_H
+
+#include <stdint.h>
+
+/* Fills a VM's MSR bitmap page: everything exits except the MSRs whose
+ * guest value lives in the VMCS or is switched with the vCPU. */
+void msr_bitmap_init(uint8_t *bitmap);
+/* IA32_MISC_ENABLE as a vCPU starts with it. */
+uint64_t msr_misc_enable_default(void);
+
+#endif

@@ -1,0 +1,18 @@
+/* The vCPU scheduler: round-robin over runnable vCPUs on this CPU, each
+ * for a time slice measured by the VMX-preemption timer. */
+#ifndef PGVISOR_SCHED_H
+#define PGVISOR_SCHED_H
+
+#include <stdint.h>
+
+#include "vmm/vcpu.h"
+
+#define SCHED_DEFAULT_SLICE_US 10000
+
+void sched_init(uint64_t slice_us);
+/* Runs VMs until none can run any more. */
+void sched_run(void);
+/* Called from the preemption-timer exit: v has used up its slice. */
+void sched_slice_expired(struct vcpu *v);
+
+#endif

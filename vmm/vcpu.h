@@ -1,0 +1,56 @@
+/* A virtual CPU: the guest registers VMX does not keep in the VMCS, the
+ * VMCS itself, and the state the exit handlers share. */
+#ifndef PGVISOR_VCPU_H
+#define PGVISOR_VCPU_H
+
+/* Offsets used by vmx_entry.S. */
+#define GUEST_REGS_CR2_OFFSET (8 * 16)
+
+#ifndef __ASSEMBLER__
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* General-purpose registers in the order of their x86 encoding, so the
+ * register numbers in exit qualifications index this array directly.
+ * gpr[REG_RSP] is unused: the guest RSP lives in the VMCS. */
+enum gpr_index {
+	REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
+	REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
+	GPR_COUNT
+};
+
+struct guest_regs {
+	uint64_t gpr[GPR_COUNT];
+	uint64_t cr2; /* not part of the VMCS guest state (SDM 25.4.1) */
+};
+
+_Static_assert(offsetof(struct guest_regs, cr2) == GUEST_REGS_CR2_OFFSET,
+	       "vmx_entry.S register layout");
+
+struct vm;
+
+struct vcpu {
+	struct guest_regs regs; /* first: vmx_entry.S takes its address */
+	struct vm *vm;
+	unsigned id;
+	uint64_t vmcs; /* physical address of this vCPU's VMCS page */
+	bool launched; /* VMLAUNCH done; next entry is VMRESUME */
+	bool slice_expired; /* the scheduler wants the CPU back */
+	/* Guest view of registers VMX shadows or does not hold. */
+	uint64_t cr8;
+	uint64_t xcr0;
+	uint64_t misc_enable;
+	void *fpu_area; /* FPU_AREA_SIZE bytes: XSAVE (or FXSAVE) image */
+	/* Host time spent in the hypervisor for this vCPU, in TSC ticks. */
+	uint64_t exit_tsc;
+	uint64_t root_ticks;
+};
+
+/* Enters the guest; returns when it exits (0) or when VMLAUNCH/VMRESUME
+ * itself fails (1: VMfailInvalid or VMfailValid, see the VM-instruction
+ * error field). Implemented in vmx_entry.S. */
+int vmx_enter(struct guest_regs *regs, int launched);
+
+#endif /* __ASSEMBLER__ */
+#endif

@@ -1,0 +1,268 @@
+/* VM lifecycle: create from a config, load the image, stop, and apply the
+ * on_poweroff / on_crash policy (Xen's destroy | restart | preserve). */
+#include "vmm/vm.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "arch/x86/fpu.h"
+#include "arch/x86/percpu.h"
+#include "drivers/console.h"
+#include "vmm/dev_power.h"
+#include "vmm/msr_policy.h"
+#include "vmm/page_alloc.h"
+#include "vmm/vmcs.h"
+#include "vmm/vmx.h"
+
+#define MIB (1ull << 20)
+#define LARGE_PAGE (2 * MIB)
+
+static struct vm *vms[MAX_VMS];
+static unsigned nvms;
+
+unsigned vm_count(void)
+{
+	return nvms;
+}
+
+struct vm *vm_at(unsigned i)
+{
+	return i < nvms ? vms[i] : NULL;
+}
+
+static const struct boot_file *find_file(const struct boot_info *bi, const char *name)
+{
+	for (unsigned i = 0; i < bi->nfiles; i++)
+		if (!strcmp(bi->files[i].name, name))
+			return &bi->files[i];
+	return NULL;
+}
+
+static size_t pages_for(size_t bytes)
+{
+	return (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
+}
+
+static void free_ram(struct vm *vm)
+{
+	if (!vm->ram.host)
+		return;
+	/* Zeroed on the way out too: nothing of this VM outlives it. */
+	memset(vm->ram.host, 0, vm->ram.size);
+	page_free(vm->ram.host, pages_for(vm->ram.size));
+	vm->ram.host = NULL;
+}
+
+static void vm_free_resources(struct vm *vm)
+{
+	free_ram(vm);
+	ept_destroy(&vm->ept);
+	page_free(vm->io_bitmaps, 2);
+	vm->io_bitmaps = NULL;
+	page_free(vm->msr_bitmap, 1);
+	vm->msr_bitmap = NULL;
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		struct cpu *c = this_cpu();
+		if (v->vmcs)
+			vmcs_clear(v->vmcs);
+		if (c->loaded_vcpu == v)
+			c->loaded_vcpu = NULL;
+		if (c->fpu_owner == v)
+			c->fpu_owner = NULL;
+		page_free((void *)v->vmcs, 1);
+		page_free(v->fpu_area, pages_for(FPU_AREA_SIZE));
+		v->vmcs = 0;
+		v->fpu_area = NULL;
+	}
+}
+
+static int attach_files(struct vm *vm, const struct boot_info *bi)
+{
+	const struct boot_file *k = find_file(bi, vm->cfg.kernel);
+
+	if (!k) {
+		kprintf("pgvisor: vm %s: kernel file '%s' was not loaded by the boot loader\n",
+			vm->name, vm->cfg.kernel);
+		return -1;
+	}
+	vm->kernel = (struct image_file){ k->name, k->data, k->size };
+	vm->nmodules = 0;
+	for (unsigned i = 0; i < vm->cfg.nmodules; i++) {
+		const struct boot_file *m = find_file(bi, vm->cfg.modules[i]);
+		if (!m) {
+			kprintf("pgvisor: vm %s: module file '%s' was not loaded by the boot loader\n",
+				vm->name, vm->cfg.modules[i]);
+			return -1;
+		}
+		vm->modules[vm->nmodules++] = (struct image_file){ m->name, m->data, m->size };
+	}
+	return 0;
+}
+
+static int alloc_memory(struct vm *vm)
+{
+	uint64_t size = (uint64_t)vm->cfg.memory_mib * MIB;
+
+	vm->ram.size = size;
+	vm->ram.host = page_alloc_aligned(pages_for(size), size >= LARGE_PAGE ? LARGE_PAGE : PAGE_SIZE);
+	if (!vm->ram.host) {
+		kprintf("pgvisor: vm %s: not enough memory: asked for %u MiB, %llu MiB free\n",
+			vm->name, vm->cfg.memory_mib,
+			(unsigned long long)(page_alloc_free_bytes() / MIB));
+		return -1;
+	}
+	vm->io_bitmaps = page_alloc(2);
+	vm->msr_bitmap = page_alloc(1);
+	if (!vm->io_bitmaps || !vm->msr_bitmap ||
+	    ept_init(&vm->ept, vmx_controls.ept_2mb, vmx_controls.ept_1gb) ||
+	    ept_map_range(&vm->ept, 0, (uint64_t)vm->ram.host, size, EPT_RWX)) {
+		kprintf("pgvisor: vm %s: out of memory for its page tables and bitmaps\n",
+			vm->name);
+		return -1;
+	}
+	/* Every port exits: the VM's port bus decides what exists. */
+	memset(vm->io_bitmaps, 0xff, 2 * PAGE_SIZE);
+	msr_bitmap_init(vm->msr_bitmap);
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		vm->vcpus[i].fpu_area = page_alloc(pages_for(FPU_AREA_SIZE));
+		if (!vm->vcpus[i].fpu_area) {
+			kprintf("pgvisor: vm %s: out of memory for vCPU state\n", vm->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int vm_load(struct vm *vm)
+{
+	char err[160];
+	struct image_entry entry;
+
+	memset(vm->ram.host, 0, vm->ram.size);
+	if (image_load(&vm->kernel, vm->cfg.cmdline, vm->modules, vm->nmodules, &vm->ram, &entry,
+		       err, sizeof(err))) {
+		kprintf("pgvisor: vm %s: cannot load '%s': %s\n", vm->name, vm->kernel.name, err);
+		return -1;
+	}
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		fpu_area_init(v->fpu_area);
+		v->misc_enable = msr_misc_enable_default();
+		v->slice_expired = false;
+		if (vmcs_setup(v, &entry, err, sizeof(err))) {
+			kprintf("pgvisor: vm %s: %s\n", vm->name, err);
+			return -1;
+		}
+	}
+	memset(vm->exits, 0, sizeof(vm->exits));
+	vm->total_exits = 0;
+	vm->state = VM_RUNNING;
+	vm->end = VM_END_NONE;
+	vm->reason[0] = '\0';
+	return 0;
+}
+
+struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi)
+{
+	for (unsigned i = 0; i < nvms; i++) {
+		if (!strcmp(vms[i]->cfg.name, cfg->name)) {
+			kprintf("pgvisor: vm %s: a VM with this name already exists; not started\n",
+				cfg->name);
+			return NULL;
+		}
+	}
+	if (nvms == MAX_VMS) {
+		kprintf("pgvisor: vm %s: too many VMs (at most %d); not started\n", cfg->name,
+			MAX_VMS);
+		return NULL;
+	}
+	if (cfg->vcpus != 1) {
+		kprintf("pgvisor: vm %s: vcpus = %u: only 1 vCPU per VM is supported; not started\n",
+			cfg->name, cfg->vcpus);
+		return NULL;
+	}
+
+	struct vm *vm = page_alloc(pages_for(sizeof(*vm)));
+	if (!vm) {
+		kprintf("pgvisor: vm %s: out of memory; not started\n", cfg->name);
+		return NULL;
+	}
+	vm->id = nvms;
+	vm->cfg = *cfg;
+	vm->name = vm->cfg.name;
+	vm->nvcpus = cfg->vcpus;
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		vm->vcpus[i].vm = vm;
+		vm->vcpus[i].id = i;
+	}
+	uart_init(&vm->uart, vm->name);
+	if (attach_files(vm, bi) || alloc_memory(vm) || uart_attach(&vm->uart, &vm->iobus, UART_COM1_BASE) ||
+	    power_ports_attach(vm) || vm_load(vm)) {
+		vm_free_resources(vm);
+		page_free(vm, pages_for(sizeof(*vm)));
+		kprintf("pgvisor: vm %s: not started\n", cfg->name);
+		return NULL;
+	}
+	vms[nvms++] = vm;
+	kprintf("pgvisor: vm %s: %u MiB at host %#llx, kernel %s (%zu bytes)\n", vm->name,
+		cfg->memory_mib, (unsigned long long)(uint64_t)vm->ram.host, vm->kernel.name,
+		vm->kernel.size);
+	return vm;
+}
+
+void vm_stop(struct vm *vm, enum vm_end end, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (vm->state != VM_RUNNING)
+		return;
+	uart_flush(&vm->uart);
+	vm->state = end == VM_END_CRASH ? VM_CRASHED : VM_SHUTDOWN;
+	vm->end = end;
+	va_start(ap, fmt);
+	vsnprintf(vm->reason, sizeof(vm->reason), fmt, ap);
+	va_end(ap);
+	kprintf("pgvisor: vm %s: %s%s\n", vm->name, end == VM_END_CRASH ? "crashed: " : "",
+		vm->reason);
+}
+
+void vm_apply_policy(struct vm *vm)
+{
+	enum vm_action a = vm->state == VM_CRASHED ? vm->cfg.on_crash : vm->cfg.on_poweroff;
+
+	if (a == VM_ACTION_RESTART) {
+		if (vm->restarts < VM_MAX_RESTARTS) {
+			vm->restarts++;
+			kprintf("pgvisor: vm %s: restarting (%u of %u)\n", vm->name, vm->restarts,
+				VM_MAX_RESTARTS);
+			if (!vm_load(vm))
+				return;
+		} else {
+			kprintf("pgvisor: vm %s: restarted %u times already; destroying it\n",
+				vm->name, vm->restarts);
+		}
+		a = VM_ACTION_DESTROY;
+	}
+	if (a == VM_ACTION_PRESERVE) {
+		vm->preserved = true;
+		kprintf("pgvisor: vm %s: preserved for inspection (%u MiB kept)\n", vm->name,
+			vm->cfg.memory_mib);
+		return;
+	}
+	vm_free_resources(vm);
+}
+
+bool vm_succeeded(const struct vm *vm)
+{
+	switch (vm->end) {
+	case VM_END_POWEROFF:
+	case VM_END_HALTED:
+		return true;
+	case VM_END_DEBUG_EXIT:
+		return vm->exit_value == 0;
+	default:
+		return false;
+	}
+}

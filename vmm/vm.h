@@ -1,0 +1,84 @@
+/* A virtual machine: its configuration, memory, EPT, devices, vCPUs and
+ * the record of how it ran and how it ended. */
+#ifndef PGVISOR_VM_H
+#define PGVISOR_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "boot/boot_info.h"
+#include "vmm/config.h"
+#include "vmm/dev_uart.h"
+#include "vmm/ept.h"
+#include "vmm/exit_reason.h"
+#include "vmm/image.h"
+#include "vmm/iobus.h"
+#include "vmm/vcpu.h"
+
+#define MAX_VMS 32
+#define VM_MAX_RESTARTS 3
+#define VM_REASON_MAX 192
+
+enum vm_state {
+	VM_RUNNING,
+	VM_SHUTDOWN, /* ended by the guest's own request */
+	VM_CRASHED,  /* stopped by the hypervisor */
+};
+
+enum vm_end {
+	VM_END_NONE,
+	VM_END_POWEROFF,   /* Bochs "Shutdown" port (later: ACPI S5) */
+	VM_END_DEBUG_EXIT, /* port 0xf4: status = (value << 1) | 1 */
+	VM_END_HALTED,     /* HLT that nothing can ever wake */
+	VM_END_CRASH,
+};
+
+struct vm {
+	unsigned id;
+	struct vm_config cfg;
+	const char *name; /* cfg.name */
+	enum vm_state state;
+	enum vm_end end;
+	uint32_t exit_value; /* the value written to port 0xf4 */
+	char reason[VM_REASON_MAX];
+	bool preserved; /* stopped but its memory kept for inspection */
+	unsigned restarts;
+
+	/* The image files, kept for restarts. */
+	struct image_file kernel;
+	struct image_file modules[VM_MAX_MODULES];
+	unsigned nmodules;
+
+	struct guest_ram ram;
+	struct ept ept;
+	uint8_t *io_bitmaps; /* two 4 KiB pages: ports 0-0x7fff, 0x8000-0xffff */
+	uint8_t *msr_bitmap;
+	struct io_bus iobus;
+	struct uart uart;
+	unsigned shutdown_match; /* progress through "Shutdown" on 0x8900 */
+
+	unsigned nvcpus;
+	struct vcpu vcpus[VM_MAX_VCPUS];
+	uint64_t exits[EXIT_REASON_COUNT];
+	uint64_t total_exits;
+};
+
+/* Builds a VM from a config and the boot files; on failure prints one
+ * line naming the VM and the cause and returns NULL. */
+struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi);
+/* Loads the image into fresh (zeroed) RAM and resets the vCPUs. */
+int vm_load(struct vm *vm);
+/* Stops the VM: the guest asked to (end != VM_END_CRASH) or it crashed,
+ * with reason printed as "pgvisor: vm NAME: ...". */
+void vm_stop(struct vm *vm, enum vm_end end, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Applies on_poweroff / on_crash after a stop: destroy frees its memory,
+ * restart reloads it (at most VM_MAX_RESTARTS times), preserve keeps it. */
+void vm_apply_policy(struct vm *vm);
+/* True when the VM ended the way a passing test ends. */
+bool vm_succeeded(const struct vm *vm);
+
+unsigned vm_count(void);
+struct vm *vm_at(unsigned i);
+
+#endif

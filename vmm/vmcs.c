@@ -1,0 +1,209 @@
+#include "vmm/vmcs.h"
+
+#include <stdio.h>
+
+#include "arch/x86/cpu.h"
+#include "arch/x86/msr.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/segments.h"
+#include "vmm/page_alloc.h"
+#include "vmm/vm.h"
+#include "vmm/vmcs_fields.h"
+#include "vmm/vmx.h"
+
+/* Access rights of the Multiboot machine state's flat segments (SDM
+ * 25.4.1): G=1, D/B=1, P=1, S=1, type 11 (code) or 3 (data). */
+#define AR_CODE32 0xc09b
+#define AR_DATA32 0xc093
+#define AR_TSS32_BUSY 0x008b
+#define FLAT_LIMIT 0xffffffffu
+#define TSS_MIN_LIMIT 0x67
+#define MB_CODE_SEL 0x08
+#define MB_DATA_SEL 0x10
+#define DR7_INIT 0x400
+#define PAT_POWER_ON 0x0007040600070406ull
+#define VMCS_LINK_NONE 0xffffffffffffffffull
+
+extern char vmx_exit[];
+
+static void write_host_state(void)
+{
+	struct cpu *c = this_cpu();
+
+	vmwrite(VMCS_HOST_CR0, read_cr0());
+	vmwrite(VMCS_HOST_CR3, read_cr3());
+	vmwrite(VMCS_HOST_CR4, read_cr4());
+	vmwrite(VMCS_HOST_CS_SEL, SEL_KERNEL_CS);
+	vmwrite(VMCS_HOST_SS_SEL, SEL_KERNEL_DS);
+	vmwrite(VMCS_HOST_DS_SEL, SEL_KERNEL_DS);
+	vmwrite(VMCS_HOST_ES_SEL, SEL_KERNEL_DS);
+	vmwrite(VMCS_HOST_FS_SEL, 0);
+	vmwrite(VMCS_HOST_GS_SEL, 0);
+	vmwrite(VMCS_HOST_TR_SEL, SEL_TSS);
+	vmwrite(VMCS_HOST_FS_BASE, 0);
+	vmwrite(VMCS_HOST_GS_BASE, (uint64_t)c);
+	vmwrite(VMCS_HOST_TR_BASE, (uint64_t)&c->tables.tss);
+	vmwrite(VMCS_HOST_GDTR_BASE, read_gdtr().base);
+	vmwrite(VMCS_HOST_IDTR_BASE, read_idtr().base);
+	vmwrite(VMCS_HOST_SYSENTER_CS, 0);
+	vmwrite(VMCS_HOST_SYSENTER_ESP, 0);
+	vmwrite(VMCS_HOST_SYSENTER_EIP, 0);
+	vmwrite(VMCS_HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
+	if (vmx_controls.pat)
+		vmwrite(VMCS_HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
+	vmwrite(VMCS_HOST_RIP, (uint64_t)vmx_exit);
+	/* HOST_RSP is written by vmx_enter before every entry. */
+}
+
+static void write_controls(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	const struct vmx_controls *ctl = &vmx_controls;
+	uint64_t fixed0 = vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG); /* unrestricted guest */
+
+	vmwrite(VMCS_PIN_BASED_CTLS, ctl->pinbased);
+	vmwrite(VMCS_PROC_BASED_CTLS, ctl->procbased);
+	vmwrite(VMCS_PROC_BASED_CTLS2, ctl->procbased2);
+	vmwrite(VMCS_EXIT_CTLS, ctl->exit);
+	vmwrite(VMCS_ENTRY_CTLS, ctl->entry);
+	vmwrite(VMCS_EXCEPTION_BITMAP, 0);
+	vmwrite(VMCS_PF_ERROR_CODE_MASK, 0);
+	vmwrite(VMCS_PF_ERROR_CODE_MATCH, 0);
+	vmwrite(VMCS_CR3_TARGET_COUNT, 0);
+	vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
+	vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+	vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+	vmwrite(VMCS_ENTRY_INTR_INFO, 0);
+	vmwrite(VMCS_IO_BITMAP_A, (uint64_t)vm->io_bitmaps);
+	vmwrite(VMCS_IO_BITMAP_B, (uint64_t)vm->io_bitmaps + PAGE_SIZE);
+	vmwrite(VMCS_MSR_BITMAP, (uint64_t)vm->msr_bitmap);
+	vmwrite(VMCS_EPT_POINTER, ept_pointer(&vm->ept, false));
+	vmwrite(VMCS_TSC_OFFSET, 0);
+	if (ctl->vpid)
+		vmwrite(VMCS_VPID, vm->id + 1); /* VPID 0 belongs to the host */
+
+	/* Bits the guest may not own: those VMX fixes (but for PE/PG) and,
+	 * for CR4, VMXE, which the guest must see clear (VMX is hidden). */
+	vmwrite(VMCS_CR0_GUEST_HOST_MASK, fixed0 | ~vmx_caps.cr0_fixed1 | CR0_CD | CR0_NW);
+	vmwrite(VMCS_CR4_GUEST_HOST_MASK, vmx_caps.cr4_fixed0 | ~vmx_caps.cr4_fixed1);
+}
+
+static void write_segment(uint32_t sel_field, uint16_t sel, uint64_t base, uint32_t limit,
+			  uint32_t ar)
+{
+	/* The fields of one segment are laid out at fixed distances from the
+	 * selector field (SDM appendix B): limit +0x4000, AR +0x4014,
+	 * base +0x6006. */
+	uint32_t n = (sel_field - VMCS_GUEST_ES_SEL);
+	vmwrite(sel_field, sel);
+	vmwrite(VMCS_GUEST_ES_LIMIT + n, limit);
+	vmwrite(VMCS_GUEST_ES_AR + n, ar);
+	vmwrite(VMCS_GUEST_ES_BASE + n, base);
+}
+
+static void write_guest_state(struct vcpu *v, const struct image_entry *entry)
+{
+	uint64_t cr0_view = CR0_PE | CR0_ET;
+	uint64_t cr0 = (cr0_view | (vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG))) &
+		       vmx_caps.cr0_fixed1;
+
+	vmwrite(VMCS_GUEST_CR0, cr0);
+	vmwrite(VMCS_CR0_READ_SHADOW, cr0_view);
+	vmwrite(VMCS_GUEST_CR3, 0);
+	vmwrite(VMCS_GUEST_CR4, vmx_caps.cr4_fixed0);
+	vmwrite(VMCS_CR4_READ_SHADOW, 0);
+
+	write_segment(VMCS_GUEST_CS_SEL, MB_CODE_SEL, 0, FLAT_LIMIT, AR_CODE32);
+	write_segment(VMCS_GUEST_SS_SEL, MB_DATA_SEL, 0, FLAT_LIMIT, AR_DATA32);
+	write_segment(VMCS_GUEST_DS_SEL, MB_DATA_SEL, 0, FLAT_LIMIT, AR_DATA32);
+	write_segment(VMCS_GUEST_ES_SEL, MB_DATA_SEL, 0, FLAT_LIMIT, AR_DATA32);
+	write_segment(VMCS_GUEST_FS_SEL, MB_DATA_SEL, 0, FLAT_LIMIT, AR_DATA32);
+	write_segment(VMCS_GUEST_GS_SEL, MB_DATA_SEL, 0, FLAT_LIMIT, AR_DATA32);
+	write_segment(VMCS_GUEST_LDTR_SEL, 0, 0, 0, AR_UNUSABLE);
+	write_segment(VMCS_GUEST_TR_SEL, 0, 0, TSS_MIN_LIMIT, AR_TSS32_BUSY);
+	/* Multiboot leaves GDTR and IDTR undefined: the guest loads its own. */
+	vmwrite(VMCS_GUEST_GDTR_BASE, 0);
+	vmwrite(VMCS_GUEST_GDTR_LIMIT, 0);
+	vmwrite(VMCS_GUEST_IDTR_BASE, 0);
+	vmwrite(VMCS_GUEST_IDTR_LIMIT, 0);
+
+	vmwrite(VMCS_GUEST_RIP, entry->eip);
+	vmwrite(VMCS_GUEST_RSP, 0);
+	vmwrite(VMCS_GUEST_RFLAGS, RFLAGS_FIXED);
+	vmwrite(VMCS_GUEST_DR7, DR7_INIT);
+	vmwrite(VMCS_GUEST_IA32_DEBUGCTL, 0);
+	vmwrite(VMCS_GUEST_IA32_EFER, 0);
+	if (vmx_controls.pat)
+		vmwrite(VMCS_GUEST_IA32_PAT, PAT_POWER_ON);
+	vmwrite(VMCS_GUEST_SYSENTER_CS, 0);
+	vmwrite(VMCS_GUEST_SYSENTER_ESP, 0);
+	vmwrite(VMCS_GUEST_SYSENTER_EIP, 0);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
+	vmwrite(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmwrite(VMCS_LINK_POINTER, VMCS_LINK_NONE);
+	vmwrite(VMCS_GUEST_PDPTE0, 0);
+	vmwrite(VMCS_GUEST_PDPTE1, 0);
+	vmwrite(VMCS_GUEST_PDPTE2, 0);
+	vmwrite(VMCS_GUEST_PDPTE3, 0);
+
+	for (int i = 0; i < GPR_COUNT; i++)
+		v->regs.gpr[i] = 0;
+	v->regs.cr2 = 0;
+	v->regs.gpr[REG_RAX] = entry->eax;
+	v->regs.gpr[REG_RBX] = entry->ebx;
+	v->cr8 = 0;
+	v->xcr0 = 1; /* x87 only, the reset value */
+}
+
+int vmcs_setup(struct vcpu *v, const struct image_entry *entry, char *err, unsigned errlen)
+{
+	uint32_t *page = (uint32_t *)v->vmcs;
+
+	if (!page) {
+		page = page_alloc(1);
+		if (!page) {
+			snprintf(err, errlen, "out of memory for the VMCS");
+			return -1;
+		}
+		v->vmcs = (uint64_t)page;
+	}
+	page[0] = vmx_revision_id();
+	/* VMCLEAR puts it in the clear launch state, VMPTRLD makes it current
+	 * (SDM 25.11.3). */
+	if (vmcs_clear(v->vmcs) || vmcs_load(v->vmcs)) {
+		snprintf(err, errlen, "VMCLEAR/VMPTRLD of the VMCS failed");
+		return -1;
+	}
+	this_cpu()->loaded_vcpu = v;
+	v->launched = false;
+	write_controls(v);
+	write_host_state();
+	write_guest_state(v, entry);
+	return 0;
+}
+
+unsigned vmcs_guest_cpl(void)
+{
+	return (vmread(VMCS_GUEST_SS_AR) >> 5) & 3;
+}
+
+void vmcs_skip_instruction(void)
+{
+	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTRUCTION_LEN));
+	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+			intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+}
+
+void vmcs_inject_exception(unsigned vector, bool has_error, uint32_t error)
+{
+	uint32_t info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector;
+
+	if (has_error) {
+		info |= INTR_INFO_DELIVER_ERROR_CODE;
+		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR_CODE, error);
+	}
+	vmwrite(VMCS_ENTRY_INTR_INFO, info);
+}
