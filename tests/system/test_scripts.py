@@ -110,3 +110,12 @@ def test_run_bad_usage_is_64(tmp_path):
                           capture_output=True).returncode == 64
     assert subprocess.run([str(RUN), str(tmp_path / "missing.iso")],
                           capture_output=True).returncode == 64
+
+
+def test_run_vm_lines_picks_one_vms_console():
+    from conftest import Run
+    run = Run(status=0, output="pgvisor: vm hello started\n[hello] hello: a\n[oob] oob: b\n"
+              "[hello] hello: c\n", end="poweroff", seconds=1.0, emulator_status=0)
+    assert run.vm_lines("hello") == ["hello: a", "hello: c"]
+    assert run.vm_lines("oob") == ["oob: b"]
+    assert run.vm_lines("demo") == []
