@@ -33,26 +33,22 @@ enum key {
 };
 
 static const char *const key_names[KEY_COUNT] = {
-	[KEY_NAME] = "name",
-	[KEY_KERNEL] = "kernel",
-	[KEY_RAMDISK] = "ramdisk",
-	[KEY_MEMORY] = "memory",
-	[KEY_VCPUS] = "vcpus",
-	[KEY_CMDLINE] = "cmdline",
-	[KEY_MODULES] = "modules",
-	[KEY_ON_POWEROFF] = "on_poweroff",
-	[KEY_ON_CRASH] = "on_crash",
+    [KEY_NAME] = "name",	 [KEY_KERNEL] = "kernel",
+    [KEY_RAMDISK] = "ramdisk",	 [KEY_MEMORY] = "memory",
+    [KEY_VCPUS] = "vcpus",	 [KEY_CMDLINE] = "cmdline",
+    [KEY_MODULES] = "modules",	 [KEY_ON_POWEROFF] = "on_poweroff",
+    [KEY_ON_CRASH] = "on_crash",
 };
 
 static const char *const action_names[] = {
-	[VM_ACTION_DESTROY] = "destroy",
-	[VM_ACTION_RESTART] = "restart",
-	[VM_ACTION_PRESERVE] = "preserve",
+    [VM_ACTION_DESTROY] = "destroy",
+    [VM_ACTION_RESTART] = "restart",
+    [VM_ACTION_PRESERVE] = "preserve",
 };
 
 #define DEFAULT_MEMORY_MIB 16
 #define DEFAULT_VCPUS 1
-#define KEY_MAX 64	    /* longest key name echoed in messages */
+#define KEY_MAX 64	   /* longest key name echoed in messages */
 #define STRING_SCRATCH 512 /* longer than any value's limit */
 
 const char *vm_action_name(enum vm_action a)
@@ -74,7 +70,7 @@ struct parser {
 };
 
 static int fail_at(const struct parser *ps, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Writes "PATH:LINE: message" (or "PATH: message" for line 0). */
 static int fail_at(const struct parser *ps, unsigned line, const char *fmt, ...)
@@ -204,7 +200,8 @@ static int read_string(struct parser *ps, char *buf, size_t cap, size_t *len)
 				char what[16];
 				ps->p--;
 				describe_here(ps, what, sizeof(what));
-				return fail(ps, "unknown escape sequence: backslash before %s", what);
+				return fail(ps, "unknown escape sequence: backslash before %s",
+					    what);
 			}
 		}
 		if (n + 1 < cap)
@@ -260,8 +257,9 @@ static int set_path(struct parser *ps, const char *key, const char *val, size_t 
 	if (len >= CFG_PATH_MAX)
 		return fail(ps, "value too long for '%s' (max %u)", key, CFG_PATH_MAX - 1);
 	if (config_resolve_path(ps->path, val, dst, CFG_PATH_MAX) < 0)
-		return fail(ps, "value too long for '%s' once resolved relative to the config file "
-				"(max %u)",
+		return fail(ps,
+			    "value too long for '%s' once resolved relative to the config file "
+			    "(max %u)",
 			    key, CFG_PATH_MAX - 1);
 	return 0;
 }
@@ -284,7 +282,8 @@ static int parse_modules(struct parser *ps, char *buf, size_t cap)
 	size_t len;
 
 	if (ps->p == ps->end || *ps->p != '[')
-		return fail(ps, "modules: expected a list of quoted strings, like [ \"a\", \"b\" ]");
+		return fail(ps,
+			    "modules: expected a list of quoted strings, like [ \"a\", \"b\" ]");
 	ps->p++;
 	for (;;) {
 		skip_space_lines(ps);
@@ -429,17 +428,17 @@ static int parse_setting(struct parser *ps)
 	return 0;
 }
 
-int config_parse(const char *text, size_t len, const char *path, struct vm_config *out,
-		 char *err, size_t errlen)
+int config_parse(const char *text, size_t len, const char *path, struct vm_config *out, char *err,
+		 size_t errlen)
 {
 	struct parser ps = {
-		.p = text,
-		.end = text + len,
-		.line = 1,
-		.path = path,
-		.err = err,
-		.errlen = errlen,
-		.out = out,
+	    .p = text,
+	    .end = text + len,
+	    .line = 1,
+	    .path = path,
+	    .err = err,
+	    .errlen = errlen,
+	    .out = out,
 	};
 
 	memset(out, 0, sizeof(*out));
@@ -576,7 +575,7 @@ int config_resolve_path(const char *base, const char *rel, char *out, size_t out
 	if (slashes > 2)
 		slashes = 1;
 
-	struct norm n = { .out = out, .cap = outlen, .absolute = slashes > 0 };
+	struct norm n = {.out = out, .cap = outlen, .absolute = slashes > 0};
 	norm_components(&n, first, flen);
 	norm_components(&n, second, slen);
 	if (n.virt)

@@ -154,8 +154,8 @@ static void test_limits(void **state)
 	memset(kern, 'k', sizeof(kern) - 1);
 	kern[sizeof(kern) - 1] = '\0';
 	kern[0] = '/';
-	snprintf(text, sizeof(text), "name = \"%s\"\nkernel = \"%s\"\ncmdline = \"%s\"\n", name, kern,
-		 cmd);
+	snprintf(text, sizeof(text), "name = \"%s\"\nkernel = \"%s\"\ncmdline = \"%s\"\n", name,
+		 kern, cmd);
 	assert_int_equal(parse(text, &c, err), 0);
 	assert_string_equal(c.name, name);
 	assert_string_equal(c.kernel, kern);
@@ -181,70 +181,68 @@ struct bad_case {
 #define L3 PATH ":3: "
 
 static const struct bad_case bad_cases[] = {
-	{ OK_HEAD "foo = 1\n", L3 "unknown key 'foo'" },
-	{ OK_HEAD "Name = \"b\"\n", L3 "unknown key 'Name'" },
-	{ OK_HEAD "memory = 0\n", L3 "memory must be an integer between 1 and 65536 (MiB)" },
-	{ OK_HEAD "memory = 65537\n", L3 "memory must be an integer between 1 and 65536 (MiB)" },
-	{ OK_HEAD "memory = 99999999999999999999999\n",
-	  L3 "memory must be an integer between 1 and 65536 (MiB)" },
-	{ OK_HEAD "memory = -1\n", L3 "memory must be an integer between 1 and 65536 (MiB)" },
-	{ OK_HEAD "memory = 16M\n", L3 "memory must be an integer between 1 and 65536 (MiB)" },
-	{ OK_HEAD "memory = 0x10\n", L3 "memory must be an integer between 1 and 65536 (MiB)" },
-	{ OK_HEAD "memory = \"16\"\n", L3 "memory must be an integer between 1 and 65536 (MiB)" },
-	{ OK_HEAD "memory = 1.5\n", L3 "memory must be an integer between 1 and 65536 (MiB)" },
-	{ OK_HEAD "vcpus = 0\n", L3 "vcpus must be an integer between 1 and 8" },
-	{ OK_HEAD "vcpus = 9\n", L3 "vcpus must be an integer between 1 and 8" },
-	{ "name = hello\n", L1 "name: expected a quoted string" },
-	{ "name = [\"a\"]\n", L1 "name: expected a quoted string" },
-	{ "kernel = 5\n", L1 "kernel: expected a quoted string" },
-	{ OK_HEAD "cmdline = console\n", L3 "cmdline: expected a quoted string" },
-	{ OK_HEAD "on_poweroff = destroy\n", L3 "on_poweroff: expected a quoted string" },
-	{ "name = \"abc\n", L1 "unterminated string" },
-	{ "name = 'abc\"\n", L1 "unterminated string" },
-	{ "name = \"abc\\\"\n", L1 "unterminated string" },
-	{ "name = \"abc\\", L1 "unterminated string" },
-	{ "name = \"a\\qb\"\n", L1 "unknown escape sequence: backslash before 'q'" },
-	{ "name = \"a\"\nname = \"b\"\n", PATH ":2: duplicate key 'name'" },
-	{ OK_HEAD "modules = [\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"]\n",
-	  L3 "too many modules (max 8)" },
-	{ OK_HEAD "modules = \"a\"\n",
-	  L3 "modules: expected a list of quoted strings, like [ \"a\", \"b\" ]" },
-	{ OK_HEAD "modules = [ \"a\" \"b\" ]\n", L3 "modules: expected ',' or ']', found '\"'" },
-	{ OK_HEAD "modules = [ \"a\", 5 ]\n",
-	  L3 "modules: expected a quoted string or ']', found '5'" },
-	{ OK_HEAD "modules = [ , ]\n", L3 "modules: expected a quoted string or ']', found ','" },
-	{ OK_HEAD "modules = [ \"a\",\n\n  \"b\"\n", L3 "modules: unterminated list (missing ']')" },
-	{ OK_HEAD "modules = [\n  \"a\",\n  x\n]\n",
-	  PATH ":5: modules: expected a quoted string or ']', found 'x'" },
-	{ OK_HEAD "modules = [ \"\" ]\n", L3 "modules: empty file name" },
-	{ OK_HEAD "modules = [ \"a\" ] x\n", L3 "unexpected 'x' after the value of 'modules'" },
-	{ "name = \"a b\"\n", L1 "name may contain only letters, digits, '_', '.' and '-'" },
-	{ "name = \"a/b\"\n", L1 "name may contain only letters, digits, '_', '.' and '-'" },
-	{ "name = \"\"\n", L1 "name must not be empty" },
-	{ "name = \"0123456789012345678901234567890123\"\n",
-	  L1 "value too long for 'name' (max 31)" },
-	{ "name = \"a\"\nkernel = \"\"\n", PATH ":2: kernel: empty file name" },
-	{ OK_HEAD "on_crash = \"coredump-destroy\"\n",
-	  L3 "on_crash must be \"destroy\", \"restart\" or \"preserve\"" },
-	{ OK_HEAD "on_poweroff = \"Destroy\"\n",
-	  L3 "on_poweroff must be \"destroy\", \"restart\" or \"preserve\"" },
-	{ "name = \"a\"\n", PATH ": missing required key 'kernel'" },
-	{ "kernel = \"k\"\n", PATH ": missing required key 'name'" },
-	{ "", PATH ": missing required key 'name'" },
-	{ "# nothing\n\n", PATH ": missing required key 'name'" },
-	{ "name \"a\"\n", L1 "expected '=' after 'name', found '\"'" },
-	{ "name\n", L1 "expected '=' after 'name', found end of line" },
-	{ "name =\n", L1 "missing value for 'name'" },
-	{ "name = # comment\n", L1 "missing value for 'name'" },
-	{ "name =", L1 "missing value for 'name'" },
-	{ "name = \"a\" x\n", L1 "unexpected 'x' after the value of 'name'" },
-	{ "name = \"a\" \"b\"\n", L1 "unexpected '\"' after the value of 'name'" },
-	{ "name = \"a\";\n", L1 "unexpected ';' after the value of 'name'" },
-	{ "= 5\n", L1 "expected a key name, found '='" },
-	{ "1name = 5\n", L1 "expected a key name, found '1'" },
-	{ "\xff\xfe", L1 "expected a key name, found byte 0xff" },
-	{ "name = \"a\"\n\x01\x02\x03", PATH ":2: control character 0x01 (is this a text file?)" },
-	{ OK_HEAD "# \x7f\n", L3 "control character 0x7f (is this a text file?)" },
+    {OK_HEAD "foo = 1\n", L3 "unknown key 'foo'"},
+    {OK_HEAD "Name = \"b\"\n", L3 "unknown key 'Name'"},
+    {OK_HEAD "memory = 0\n", L3 "memory must be an integer between 1 and 65536 (MiB)"},
+    {OK_HEAD "memory = 65537\n", L3 "memory must be an integer between 1 and 65536 (MiB)"},
+    {OK_HEAD "memory = 99999999999999999999999\n",
+     L3 "memory must be an integer between 1 and 65536 (MiB)"},
+    {OK_HEAD "memory = -1\n", L3 "memory must be an integer between 1 and 65536 (MiB)"},
+    {OK_HEAD "memory = 16M\n", L3 "memory must be an integer between 1 and 65536 (MiB)"},
+    {OK_HEAD "memory = 0x10\n", L3 "memory must be an integer between 1 and 65536 (MiB)"},
+    {OK_HEAD "memory = \"16\"\n", L3 "memory must be an integer between 1 and 65536 (MiB)"},
+    {OK_HEAD "memory = 1.5\n", L3 "memory must be an integer between 1 and 65536 (MiB)"},
+    {OK_HEAD "vcpus = 0\n", L3 "vcpus must be an integer between 1 and 8"},
+    {OK_HEAD "vcpus = 9\n", L3 "vcpus must be an integer between 1 and 8"},
+    {"name = hello\n", L1 "name: expected a quoted string"},
+    {"name = [\"a\"]\n", L1 "name: expected a quoted string"},
+    {"kernel = 5\n", L1 "kernel: expected a quoted string"},
+    {OK_HEAD "cmdline = console\n", L3 "cmdline: expected a quoted string"},
+    {OK_HEAD "on_poweroff = destroy\n", L3 "on_poweroff: expected a quoted string"},
+    {"name = \"abc\n", L1 "unterminated string"},
+    {"name = 'abc\"\n", L1 "unterminated string"},
+    {"name = \"abc\\\"\n", L1 "unterminated string"},
+    {"name = \"abc\\", L1 "unterminated string"},
+    {"name = \"a\\qb\"\n", L1 "unknown escape sequence: backslash before 'q'"},
+    {"name = \"a\"\nname = \"b\"\n", PATH ":2: duplicate key 'name'"},
+    {OK_HEAD "modules = [\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"]\n",
+     L3 "too many modules (max 8)"},
+    {OK_HEAD "modules = \"a\"\n",
+     L3 "modules: expected a list of quoted strings, like [ \"a\", \"b\" ]"},
+    {OK_HEAD "modules = [ \"a\" \"b\" ]\n", L3 "modules: expected ',' or ']', found '\"'"},
+    {OK_HEAD "modules = [ \"a\", 5 ]\n", L3 "modules: expected a quoted string or ']', found '5'"},
+    {OK_HEAD "modules = [ , ]\n", L3 "modules: expected a quoted string or ']', found ','"},
+    {OK_HEAD "modules = [ \"a\",\n\n  \"b\"\n", L3 "modules: unterminated list (missing ']')"},
+    {OK_HEAD "modules = [\n  \"a\",\n  x\n]\n",
+     PATH ":5: modules: expected a quoted string or ']', found 'x'"},
+    {OK_HEAD "modules = [ \"\" ]\n", L3 "modules: empty file name"},
+    {OK_HEAD "modules = [ \"a\" ] x\n", L3 "unexpected 'x' after the value of 'modules'"},
+    {"name = \"a b\"\n", L1 "name may contain only letters, digits, '_', '.' and '-'"},
+    {"name = \"a/b\"\n", L1 "name may contain only letters, digits, '_', '.' and '-'"},
+    {"name = \"\"\n", L1 "name must not be empty"},
+    {"name = \"0123456789012345678901234567890123\"\n", L1 "value too long for 'name' (max 31)"},
+    {"name = \"a\"\nkernel = \"\"\n", PATH ":2: kernel: empty file name"},
+    {OK_HEAD "on_crash = \"coredump-destroy\"\n",
+     L3 "on_crash must be \"destroy\", \"restart\" or \"preserve\""},
+    {OK_HEAD "on_poweroff = \"Destroy\"\n",
+     L3 "on_poweroff must be \"destroy\", \"restart\" or \"preserve\""},
+    {"name = \"a\"\n", PATH ": missing required key 'kernel'"},
+    {"kernel = \"k\"\n", PATH ": missing required key 'name'"},
+    {"", PATH ": missing required key 'name'"},
+    {"# nothing\n\n", PATH ": missing required key 'name'"},
+    {"name \"a\"\n", L1 "expected '=' after 'name', found '\"'"},
+    {"name\n", L1 "expected '=' after 'name', found end of line"},
+    {"name =\n", L1 "missing value for 'name'"},
+    {"name = # comment\n", L1 "missing value for 'name'"},
+    {"name =", L1 "missing value for 'name'"},
+    {"name = \"a\" x\n", L1 "unexpected 'x' after the value of 'name'"},
+    {"name = \"a\" \"b\"\n", L1 "unexpected '\"' after the value of 'name'"},
+    {"name = \"a\";\n", L1 "unexpected ';' after the value of 'name'"},
+    {"= 5\n", L1 "expected a key name, found '='"},
+    {"1name = 5\n", L1 "expected a key name, found '1'"},
+    {"\xff\xfe", L1 "expected a key name, found byte 0xff"},
+    {"name = \"a\"\n\x01\x02\x03", PATH ":2: control character 0x01 (is this a text file?)"},
+    {OK_HEAD "# \x7f\n", L3 "control character 0x7f (is this a text file?)"},
 };
 
 static void test_bad_files(void **state)
@@ -255,7 +253,8 @@ static void test_bad_files(void **state)
 		char err[256];
 		int rc = parse(bad_cases[i].text, &c, err);
 		if (rc != -1 || strcmp(err, bad_cases[i].message) != 0)
-			print_error("case %zu: %s\n  got rc %d: %s\n", i, bad_cases[i].text, rc, err);
+			print_error("case %zu: %s\n  got rc %d: %s\n", i, bad_cases[i].text, rc,
+				    err);
 		assert_int_equal(rc, -1);
 		assert_string_equal(err, bad_cases[i].message);
 	}
@@ -295,9 +294,10 @@ static void test_long_values(void **state)
 	val[100] = '\0';
 	snprintf(text, sizeof(text), "%s = 1\n", val);
 	assert_int_equal(parse(text, &c, err), -1);
-	assert_string_equal(err, L1 "unknown key '"
-				    "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
-				    "...'");
+	assert_string_equal(err,
+			    L1 "unknown key '"
+			       "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+			       "...'");
 }
 
 static void test_nul_byte(void **state)
@@ -354,38 +354,38 @@ struct path_case {
 
 /* Expected values computed with Python 3's os.path on Linux. */
 static const struct path_case path_cases[] = {
-	{ "configs/x.cfg", "../build/guests/hello.elf", "build/guests/hello.elf" },
-	{ "x.cfg", "a.bin", "a.bin" },
-	{ "x.cfg", "../a", "../a" },
-	{ "configs/x.cfg", "../../a", "../a" },
-	{ "/etc/x.cfg", "../../../a", "/a" },
-	{ "/x.cfg", "..", "/" },
-	{ "configs/x.cfg", "/abs//p/./q/../r", "/abs/p/r" },
-	{ "configs/x.cfg", ".", "configs" },
-	{ "configs/x.cfg", "..", "." },
-	{ "x.cfg", ".", "." },
-	{ "a//b//x.cfg", "c", "a/b/c" },
-	{ "//x.cfg", "a", "//a" },
-	{ "///x.cfg", "a", "/a" },
-	{ "//a/x.cfg", "../../b", "//b" },
-	{ "configs/x.cfg", "a/", "configs/a" },
-	{ "configs/x.cfg", "", "configs" },
-	{ "", "a", "a" },
-	{ "", "", "." },
-	{ "configs/", "a", "configs/a" },
-	{ "../../x.cfg", "../a", "../../../a" },
-	{ "../x.cfg", "b/../../c", "../../c" },
-	{ "a/b/c/x.cfg", "../../../..", ".." },
-	{ "/", "a", "/a" },
-	{ "configs/x.cfg", "a/../../..", ".." },
-	{ "configs/x.cfg", "//abs", "//abs" },
-	{ "configs/x.cfg", "///abs", "/abs" },
-	{ "./configs/./x.cfg", "./a/./b", "configs/a/b" },
-	{ "/a/b/x.cfg", "../../../../..", "/" },
-	{ "..", "a", "a" },
-	{ "a/..", "b", "a/b" },
-	{ "configs/x.cfg", "a//b///c/", "configs/a/b/c" },
-	{ "//", "..", "//" },
+    {"configs/x.cfg", "../build/guests/hello.elf", "build/guests/hello.elf"},
+    {"x.cfg", "a.bin", "a.bin"},
+    {"x.cfg", "../a", "../a"},
+    {"configs/x.cfg", "../../a", "../a"},
+    {"/etc/x.cfg", "../../../a", "/a"},
+    {"/x.cfg", "..", "/"},
+    {"configs/x.cfg", "/abs//p/./q/../r", "/abs/p/r"},
+    {"configs/x.cfg", ".", "configs"},
+    {"configs/x.cfg", "..", "."},
+    {"x.cfg", ".", "."},
+    {"a//b//x.cfg", "c", "a/b/c"},
+    {"//x.cfg", "a", "//a"},
+    {"///x.cfg", "a", "/a"},
+    {"//a/x.cfg", "../../b", "//b"},
+    {"configs/x.cfg", "a/", "configs/a"},
+    {"configs/x.cfg", "", "configs"},
+    {"", "a", "a"},
+    {"", "", "."},
+    {"configs/", "a", "configs/a"},
+    {"../../x.cfg", "../a", "../../../a"},
+    {"../x.cfg", "b/../../c", "../../c"},
+    {"a/b/c/x.cfg", "../../../..", ".."},
+    {"/", "a", "/a"},
+    {"configs/x.cfg", "a/../../..", ".."},
+    {"configs/x.cfg", "//abs", "//abs"},
+    {"configs/x.cfg", "///abs", "/abs"},
+    {"./configs/./x.cfg", "./a/./b", "configs/a/b"},
+    {"/a/b/x.cfg", "../../../../..", "/"},
+    {"..", "a", "a"},
+    {"a/..", "b", "a/b"},
+    {"configs/x.cfg", "a//b///c/", "configs/a/b/c"},
+    {"//", "..", "//"},
 };
 
 static void test_resolve_path(void **state)
@@ -426,8 +426,8 @@ static void test_resolve_path_intermediate(void **state)
 	assert_int_equal(config_resolve_path("x.cfg", "aaaaaaaaaa/../b", out, 2), 0);
 	assert_string_equal(out, "b");
 	assert_int_equal(
-		config_resolve_path("verylongdirectory/x.cfg", "aaaaaaa/bbbbbbb/../../../c", out, 2),
-		0);
+	    config_resolve_path("verylongdirectory/x.cfg", "aaaaaaa/bbbbbbb/../../../c", out, 2),
+	    0);
 	assert_string_equal(out, "c");
 	assert_int_equal(config_resolve_path("x.cfg", "ab/cdefghij/..", out, 3), 0);
 	assert_string_equal(out, "ab");
@@ -440,19 +440,19 @@ static void test_resolve_path_intermediate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_all_keys),
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_whitespace_and_comments),
-		cmocka_unit_test(test_lists),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_action_names),
-		cmocka_unit_test(test_bad_files),
-		cmocka_unit_test(test_long_values),
-		cmocka_unit_test(test_nul_byte),
-		cmocka_unit_test(test_small_error_buffer),
-		cmocka_unit_test(test_every_truncation),
-		cmocka_unit_test(test_resolve_path),
-		cmocka_unit_test(test_resolve_path_intermediate),
+	    cmocka_unit_test(test_all_keys),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_whitespace_and_comments),
+	    cmocka_unit_test(test_lists),
+	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_action_names),
+	    cmocka_unit_test(test_bad_files),
+	    cmocka_unit_test(test_long_values),
+	    cmocka_unit_test(test_nul_byte),
+	    cmocka_unit_test(test_small_error_buffer),
+	    cmocka_unit_test(test_every_truncation),
+	    cmocka_unit_test(test_resolve_path),
+	    cmocka_unit_test(test_resolve_path_intermediate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
