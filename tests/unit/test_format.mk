@@ -1,0 +1,2 @@
+UNIT_TESTS += test_format
+test_format_SRCS := tests/unit/test_format.c
