@@ -2,7 +2,8 @@
  * xl.cfg subset pgvisor uses.
  *
  *   file    := line*
- *   line    := ws* [ key ws* '=' ws* value ws* ] [ '#' comment ] ( '\n' | end )
+ *   line    := ws* { setting ws* ';' ws* } [ setting ws* ] [ '#' comment ] ( '\n' | end )
+ *   setting := key ws* '=' ws* value
  *   key     := [A-Za-z_][A-Za-z0-9_]*
  *   value   := string | integer | list
  *   string  := '"' char* '"' | "'" char* "'"   on one line; escapes \\ \" \'
@@ -421,6 +422,10 @@ static int parse_setting(struct parser *ps)
 	if (parse_value(ps, (enum key)k) < 0)
 		return -1;
 	skip_blanks(ps);
+	if (ps->p < ps->end && *ps->p == ';') {
+		ps->p++; /* xl's other statement end: more may follow on the line */
+		return 0;
+	}
 	if (!at_line_end(ps)) {
 		describe_here(ps, what, sizeof(what));
 		return fail(ps, "unexpected %s after the value of '%s'", what, key_names[k]);

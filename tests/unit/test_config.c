@@ -107,6 +107,27 @@ static void test_whitespace_and_comments(void **state)
 	assert_string_equal(c.ramdisk, "");
 }
 
+/* xl also ends a setting with ';', so several may share a line. */
+static void test_semicolons(void **state)
+{
+	(void)state;
+	struct vm_config c;
+	char err[256];
+
+	assert_int_equal(parse("name = \"b\"; kernel = \"../images//k.elf\"\n"
+			       "ramdisk = \"files/m.txt\";\n"
+			       "memory = 8 ;vcpus = 2; # two\n"
+			       "modules = [ \"m\" ];",
+			       &c, err),
+			 0);
+	assert_string_equal(c.name, "b");
+	assert_string_equal(c.kernel, "images/k.elf");
+	assert_string_equal(c.ramdisk, "configs/files/m.txt");
+	assert_int_equal(c.memory_mib, 8);
+	assert_int_equal(c.vcpus, 2);
+	assert_int_equal(c.nmodules, 1);
+}
+
 static void test_lists(void **state)
 {
 	(void)state;
@@ -237,7 +258,9 @@ static const struct bad_case bad_cases[] = {
     {"name =", L1 "missing value for 'name'"},
     {"name = \"a\" x\n", L1 "unexpected 'x' after the value of 'name'"},
     {"name = \"a\" \"b\"\n", L1 "unexpected '\"' after the value of 'name'"},
-    {"name = \"a\";\n", L1 "unexpected ';' after the value of 'name'"},
+    {"name = \"a\" ; ;\n", L1 "expected a key name, found ';'"},
+    {"name = \"a\"; x = 1\n", L1 "unknown key 'x'"},
+    {"name = \"a\" kernel = \"k\"\n", L1 "unexpected 'k' after the value of 'name'"},
     {"= 5\n", L1 "expected a key name, found '='"},
     {"1name = 5\n", L1 "expected a key name, found '1'"},
     {"\xff\xfe", L1 "expected a key name, found byte 0xff"},
@@ -443,6 +466,7 @@ int main(void)
 	    cmocka_unit_test(test_all_keys),
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_whitespace_and_comments),
+	    cmocka_unit_test(test_semicolons),
 	    cmocka_unit_test(test_lists),
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_action_names),
