@@ -204,7 +204,7 @@ static int load_flat(const struct image_file *k, const struct mb_request *req,
 }
 
 /* Hands out guest memory upwards from the kernel's end, skipping the
- * legacy area, below min(RAM size, 4 GiB). */
+ * legacy area, below min(RAM size, 4 GiB - 1). */
 struct placer {
 	uint64_t next;
 	uint64_t end;
@@ -284,7 +284,8 @@ int image_load(const struct image_file *kernel, const char *cmdline,
 		return errf(err, errlen, "too many modules (%u, max %u)", nmodules,
 			    IMAGE_MAX_MODULES);
 	guest_ram_size_str(ram->size, ramstr, sizeof(ramstr));
-	struct placer pl = {kp.end, ram->size < GUEST_32BIT_END ? ram->size : GUEST_32BIT_END};
+	/* Module ends (exclusive) are 32-bit fields too: stay below 4 GiB - 1. */
+	struct placer pl = {kp.end, ram->size < UINT32_MAX ? ram->size : UINT32_MAX};
 	for (unsigned i = 0; i < nmodules; i++) {
 		const struct image_file *m = &modules[i];
 		uint64_t at;
