@@ -55,19 +55,23 @@ def test_mkiso_names_modules_like_config_resolve_path(tmp_path):
     assert [path for path, _ in modules] == [f"/pgvisor/{n}" for n in range(5)]
 
 
-def test_mkiso_missing_file_names_config_and_key(tmp_path):
+def test_mkiso_warns_of_missing_file_and_still_builds(tmp_path):
+    # pgvisor itself must refuse such a VM with a clear message, so the
+    # config still goes on the ISO (tests/system/test_pgvisor.py checks).
     (tmp_path / "x.cfg").write_text('name = "x"\nkernel = "k.elf"\nmodules = [ "gone.txt" ]\n')
     (tmp_path / "k.elf").write_bytes(b"kernel")
     p = mkiso(["--kernel", GUESTS / "hello.elf", tmp_path / "o.iso", "x.cfg"], tmp_path)
-    assert p.returncode == 1
+    assert p.returncode == 0, p.stderr
+    assert "warning" in p.stderr
     assert "x.cfg" in p.stderr and "modules" in p.stderr and "gone.txt" in p.stderr
+    assert (tmp_path / "o.iso").stat().st_size > 0
 
 
-def test_mkiso_reports_syntax_errors_with_line(tmp_path):
+def test_mkiso_warns_of_syntax_errors_with_line(tmp_path):
     (tmp_path / "x.cfg").write_text('name = "x"\nkernel = \n')
     p = mkiso(["--kernel", GUESTS / "hello.elf", tmp_path / "o.iso", "x.cfg"], tmp_path)
-    assert p.returncode == 1
-    assert "x.cfg:2:" in p.stderr
+    assert p.returncode == 0, p.stderr
+    assert "warning" in p.stderr and "x.cfg:2:" in p.stderr
 
 
 def test_mkiso_bare_passes_cmdline_and_modules(tmp_path):

@@ -32,9 +32,10 @@ struct spec {
 	int width, prec;
 };
 
-static void put_number(struct out *o, uintmax_t v, bool neg, unsigned base, bool upper,
-		       const struct spec *sp)
+static void put_number(struct out *o, uintmax_t v, bool neg, bool is_signed, unsigned base,
+		       bool upper, const struct spec *sp)
 {
+	bool zero = v == 0;
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char tmp[24];
 	int n = 0;
@@ -48,15 +49,17 @@ static void put_number(struct out *o, uintmax_t v, bool neg, unsigned base, bool
 
 	int zeros = sp->prec > n ? sp->prec - n : 0;
 	const char *prefix = "";
+	/* C99 7.19.6.1: '+' and ' ' only for signed conversions; '#' adds 0x
+	 * only to a non-zero value and makes octal start with one 0. */
 	if (neg)
 		prefix = "-";
-	else if (sp->plus)
+	else if (is_signed && sp->plus)
 		prefix = "+";
-	else if (sp->space)
+	else if (is_signed && sp->space)
 		prefix = " ";
-	else if (sp->alt && base == 16)
+	else if (sp->alt && base == 16 && !zero)
 		prefix = upper ? "0X" : "0x";
-	else if (sp->alt && base == 8 && zeros == 0)
+	else if (sp->alt && base == 8 && zeros == 0 && (n == 0 || tmp[n - 1] != '0'))
 		prefix = "0";
 
 	int body = (int)strlen(prefix) + zeros + n;
@@ -166,7 +169,8 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
 				s = (short)s;
 			else if (lng <= -2)
 				s = (signed char)s;
-			put_number(&o, s < 0 ? -(uintmax_t)s : (uintmax_t)s, s < 0, 10, false, &sp);
+			put_number(&o, s < 0 ? -(uintmax_t)s : (uintmax_t)s, s < 0, true, 10, false,
+				   &sp);
 			break;
 		case 'u':
 		case 'x':
@@ -180,16 +184,21 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
 				u = (unsigned short)u;
 			else if (lng <= -2)
 				u = (unsigned char)u;
-			put_number(&o, u, false, *fmt == 'u' ? 10 : *fmt == 'o' ? 8 : 16, *fmt == 'X',
-				   &sp);
+			put_number(&o, u, false, false, *fmt == 'u' ? 10 : *fmt == 'o' ? 8 : 16,
+				   *fmt == 'X', &sp);
 			break;
-		case 'p':
-			sp.alt = true;
-			put_number(&o, (uintptr_t)va_arg(ap, void *), false, 16, false, &sp);
+		case 'p': /* always 0x-prefixed, even for NULL ("0x0") */
+			put(&o, '0');
+			put(&o, 'x');
+			sp.width = sp.width > 2 ? sp.width - 2 : 0;
+			put_number(&o, (uintptr_t)va_arg(ap, void *), false, false, 16, false, &sp);
 			break;
-		case 'c':
-			put(&o, (char)va_arg(ap, int));
+		case 'c': {
+			char c[2] = { (char)va_arg(ap, int), '\0' };
+			sp.prec = 1; /* a NUL character still counts as one */
+			put_string(&o, c, &sp);
 			break;
+		}
 		case 's':
 			put_string(&o, va_arg(ap, const char *), &sp);
 			break;
