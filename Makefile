@@ -10,7 +10,7 @@ BUILD   := build
 CC      := gcc
 LD      := ld
 EMU     ?= bochs
-DEMO    ?= configs/demo.cfg
+DEMO    ?= configs/demo.cfg configs/hello.cfg
 PYTHON  := /usr/bin/python3
 
 WARN    := -Wall -Wextra -Werror
