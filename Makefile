@@ -19,7 +19,7 @@ KCFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-stack-protector -fno-pic 
            -fno-asynchronous-unwind-tables --param=min-pagesize=0 \
            -I. -isystem arch/x86/lib/include
 KASFLAGS := -I. -g
-KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -T linker.ld
+KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack -T linker.ld
 
 # Every C and assembly file of the hypervisor, one concept each.
 KSRC := $(wildcard boot/*.c boot/*.S arch/x86/*.c arch/x86/*.S arch/x86/lib/*.c \
@@ -74,7 +74,7 @@ $(BUILD)/pgvisor.iso: all $(DEMO)
 run: $(BUILD)/pgvisor.iso
 	scripts/run --emu $(EMU) $(BUILD)/pgvisor.iso
 
-test: all unit-tests
+test: all unit-tests check-format
 	$(PYTHON) scripts/runtests $(UNIT_BINS)
 
 format:

@@ -49,7 +49,7 @@ struct boot_info {
 	struct mem_range mem[BOOT_MAX_MEM_RANGES];
 	unsigned nfiles;
 	struct boot_file files[BOOT_MAX_FILES];
-	uint64_t acpi_rsdp; /* physical address of the RSDP, 0 when none */
+	uint64_t acpi_rsdp;	    /* physical address of the RSDP, 0 when none */
 	struct boot_framebuffer fb; /* addr == 0 when none */
 	/* Physical ranges the allocator must not hand out: the image itself,
 	 * the boot loader's info and every module. */

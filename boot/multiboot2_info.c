@@ -70,8 +70,8 @@ static void add_mmap(struct boot_info *bi, const struct mb2_tag_mmap *m)
 		const struct mb2_mmap_entry *e = (const struct mb2_mmap_entry *)p;
 		/* Multiboot2 type 1 = available, 3 = ACPI, 4 = NVS, 5 = bad:
 		 * E820 numbering; anything else is reserved. */
-		uint32_t type = e->type >= MEM_USABLE && e->type <= MEM_BAD ? e->type
-									    : MEM_RESERVED;
+		uint32_t type =
+			e->type >= MEM_USABLE && e->type <= MEM_BAD ? e->type : MEM_RESERVED;
 		bi->mem[bi->nmem++] = (struct mem_range){ e->base, e->length, type };
 	}
 }
@@ -97,7 +97,8 @@ int mb2_parse_info(uint64_t info, struct boot_info *bi, char *err, unsigned errl
 		size_t payload = t->size - sizeof(*t);
 		switch (t->type) {
 		case MB2_TAG_CMDLINE:
-			copy_string(bi->cmdline, sizeof(bi->cmdline), (const char *)(t + 1), payload);
+			copy_string(bi->cmdline, sizeof(bi->cmdline), (const char *)(t + 1),
+				    payload);
 			break;
 		case MB2_TAG_LOADER_NAME:
 			copy_string(bi->loader_name, sizeof(bi->loader_name), (const char *)(t + 1),
@@ -119,7 +120,8 @@ int mb2_parse_info(uint64_t info, struct boot_info *bi, char *err, unsigned errl
 			add_mmap(bi, (const struct mb2_tag_mmap *)t);
 			break;
 		case MB2_TAG_FRAMEBUFFER: {
-			const struct mb2_tag_framebuffer *fb = (const struct mb2_tag_framebuffer *)t;
+			const struct mb2_tag_framebuffer *fb =
+				(const struct mb2_tag_framebuffer *)t;
 			bi->fb = (struct boot_framebuffer){ fb->addr,	fb->pitch, fb->width,
 							    fb->height, fb->bpp,   fb->type };
 			break;

@@ -34,17 +34,17 @@ enum key {
 };
 
 static const char *const key_names[KEY_COUNT] = {
-    [KEY_NAME] = "name",	 [KEY_KERNEL] = "kernel",
-    [KEY_RAMDISK] = "ramdisk",	 [KEY_MEMORY] = "memory",
-    [KEY_VCPUS] = "vcpus",	 [KEY_CMDLINE] = "cmdline",
-    [KEY_MODULES] = "modules",	 [KEY_ON_POWEROFF] = "on_poweroff",
-    [KEY_ON_CRASH] = "on_crash",
+	[KEY_NAME] = "name",	     [KEY_KERNEL] = "kernel",
+	[KEY_RAMDISK] = "ramdisk",   [KEY_MEMORY] = "memory",
+	[KEY_VCPUS] = "vcpus",	     [KEY_CMDLINE] = "cmdline",
+	[KEY_MODULES] = "modules",   [KEY_ON_POWEROFF] = "on_poweroff",
+	[KEY_ON_CRASH] = "on_crash",
 };
 
 static const char *const action_names[] = {
-    [VM_ACTION_DESTROY] = "destroy",
-    [VM_ACTION_RESTART] = "restart",
-    [VM_ACTION_PRESERVE] = "preserve",
+	[VM_ACTION_DESTROY] = "destroy",
+	[VM_ACTION_RESTART] = "restart",
+	[VM_ACTION_PRESERVE] = "preserve",
 };
 
 #define DEFAULT_MEMORY_MIB 16
@@ -71,7 +71,7 @@ struct parser {
 };
 
 static int fail_at(const struct parser *ps, unsigned line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 
 /* Writes "PATH:LINE: message" (or "PATH: message" for line 0). */
 static int fail_at(const struct parser *ps, unsigned line, const char *fmt, ...)
@@ -437,13 +437,13 @@ int config_parse(const char *text, size_t len, const char *path, struct vm_confi
 		 size_t errlen)
 {
 	struct parser ps = {
-	    .p = text,
-	    .end = text + len,
-	    .line = 1,
-	    .path = path,
-	    .err = err,
-	    .errlen = errlen,
-	    .out = out,
+		.p = text,
+		.end = text + len,
+		.line = 1,
+		.path = path,
+		.err = err,
+		.errlen = errlen,
+		.out = out,
 	};
 
 	memset(out, 0, sizeof(*out));
@@ -580,7 +580,7 @@ int config_resolve_path(const char *base, const char *rel, char *out, size_t out
 	if (slashes > 2)
 		slashes = 1;
 
-	struct norm n = {.out = out, .cap = outlen, .absolute = slashes > 0};
+	struct norm n = { .out = out, .cap = outlen, .absolute = slashes > 0 };
 	norm_components(&n, first, flen);
 	norm_components(&n, second, slen);
 	if (n.virt)

@@ -51,8 +51,8 @@ struct vm_config {
  * line "PATH:LINE: problem" (no newline) into err. Defaults: memory 16,
  * vcpus 1, cmdline "", on_poweroff/on_crash destroy; name and kernel are
  * required. */
-int config_parse(const char *text, size_t len, const char *path, struct vm_config *out,
-		 char *err, size_t errlen);
+int config_parse(const char *text, size_t len, const char *path, struct vm_config *out, char *err,
+		 size_t errlen);
 
 /* dir_of(base) joined with rel, normalised; an absolute rel is only
  * normalised. Returns -1 when the result does not fit in outlen. */

@@ -19,27 +19,27 @@
 
 /* Leaf 1 ECX: keep SSE3..AVX and friends; drop VMX, SMX, EST, TM2, SDBG,
  * PDCM, DCA, x2APIC and TSC-deadline (no virtual LAPIC yet), MONITOR. */
-#define L1_ECX_DROP                                                                          \
-	((1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 11) | (1u << 15) | \
+#define L1_ECX_DROP                                                                                \
+	((1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 11) | (1u << 15) |     \
 	 (1u << 18) | (1u << 21) | (1u << 24))
 #define L1_ECX_OSXSAVE (1u << 27)
 /* Leaf 1 EDX: drop MCE, APIC, MTRR, MCA, DS, ACPI thermal, TM, PBE:
  * machine-check and thermal MSRs and the local APIC are not virtualized. */
-#define L1_EDX_DROP                                                                           \
-	((1u << 7) | (1u << 9) | (1u << 12) | (1u << 14) | (1u << 21) | (1u << 22) | (1u << 29) | \
+#define L1_EDX_DROP                                                                                \
+	((1u << 7) | (1u << 9) | (1u << 12) | (1u << 14) | (1u << 21) | (1u << 22) | (1u << 29) |  \
 	 (1u << 31))
 /* Leaf 7.0 EBX allow-list: FSGSBASE, BMI1, AVX2, FDP_EXCPTN_ONLY, SMEP,
  * BMI2, ERMS, FPU CS/DS deprecation, AVX-512 F/DQ, RDSEED, ADX, SMAP,
  * AVX-512 IFMA, CLFLUSHOPT, CLWB, AVX-512 CD, SHA, AVX-512 BW/VL. */
-#define L7_EBX_ALLOW                                                                         \
-	((1u << 0) | (1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 9) |  \
-	 (1u << 13) | (1u << 16) | (1u << 17) | (1u << 18) | (1u << 19) | (1u << 20) |         \
+#define L7_EBX_ALLOW                                                                               \
+	((1u << 0) | (1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 9) |       \
+	 (1u << 13) | (1u << 16) | (1u << 17) | (1u << 18) | (1u << 19) | (1u << 20) |             \
 	 (1u << 21) | (1u << 23) | (1u << 24) | (1u << 28) | (1u << 29) | (1u << 30) | (1u << 31))
 #define L7_EBX_INVPCID (1u << 10)
 /* Leaf 7.0 ECX allow-list: AVX-512 VBMI, UMIP, GFNI, VAES, VPCLMULQDQ,
  * AVX-512 VNNI/BITALG/VPOPCNTDQ. */
-#define L7_ECX_ALLOW                                                                        \
-	((1u << 1) | (1u << 2) | (1u << 8) | (1u << 9) | (1u << 10) | (1u << 11) | (1u << 12) | \
+#define L7_ECX_ALLOW                                                                               \
+	((1u << 1) | (1u << 2) | (1u << 8) | (1u << 9) | (1u << 10) | (1u << 11) | (1u << 12) |    \
 	 (1u << 14))
 #define L7_ECX_RDPID (1u << 22)
 #define L7_EDX_ALLOW (1u << 4) /* fast short REP MOV */

@@ -37,8 +37,8 @@ static void bochs_shutdown_write(void *dev, uint16_t port, unsigned size, uint32
 
 int power_ports_attach(struct vm *vm)
 {
-	if (io_bus_register(&vm->iobus, PORT_DEBUG_EXIT, DEBUG_EXIT_PORTS, NULL, debug_exit_write, vm,
-			    "debug-exit"))
+	if (io_bus_register(&vm->iobus, PORT_DEBUG_EXIT, DEBUG_EXIT_PORTS, NULL, debug_exit_write,
+			    vm, "debug-exit"))
 		return -1;
 	return io_bus_register(&vm->iobus, PORT_BOCHS_SHUTDOWN, 1, NULL, bochs_shutdown_write, vm,
 			       "bochs-shutdown");

@@ -50,7 +50,7 @@ static int wrong_arch(const uint8_t *d, char *err, size_t errlen)
 
 int elf_open(const uint8_t *d, size_t size, struct elf_file *ef, char *err, size_t errlen)
 {
-	static const uint8_t magic[4] = {ELF_MAG0, ELF_MAG1, ELF_MAG2, ELF_MAG3};
+	static const uint8_t magic[4] = { ELF_MAG0, ELF_MAG1, ELF_MAG2, ELF_MAG3 };
 
 	memset(ef, 0, sizeof(*ef));
 	if (size < 4 || memcmp(d, magic, 4) != 0) {

@@ -40,7 +40,8 @@ int ept_init(struct ept *e, bool use_2mb, bool use_1gb)
 static uint64_t *next_table(struct ept *e, uint64_t *entry)
 {
 	if (is_present(*entry))
-		return (*entry & EPT_LARGE_PAGE) ? NULL : (uint64_t *)(uintptr_t)(*entry & EPT_ADDR_MASK);
+		return (*entry & EPT_LARGE_PAGE) ? NULL
+						 : (uint64_t *)(uintptr_t)(*entry & EPT_ADDR_MASK);
 	uint64_t *t = page_alloc(1);
 	if (!t)
 		return NULL;

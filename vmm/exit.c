@@ -56,8 +56,7 @@ void exit_dispatch(struct vcpu *v, uint32_t exit_reason)
 	}
 	if (basic >= EXIT_REASON_COUNT || !exit_handlers[basic]) {
 		vm_stop(vm, VM_END_CRASH, "unhandled VM exit %s (reason %u) at rip %#llx",
-			exit_reason_name(basic), basic,
-			(unsigned long long)vmread(VMCS_GUEST_RIP));
+			exit_reason_name(basic), basic, (unsigned long long)vmread(VMCS_GUEST_RIP));
 		return;
 	}
 	exit_handlers[basic](v);

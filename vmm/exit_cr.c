@@ -112,7 +112,8 @@ static bool set_cr4(struct vcpu *v, uint64_t value)
 		return false;
 	uint64_t real = value | vmx_caps.cr4_fixed0;
 	uint64_t old = vmread(VMCS_GUEST_CR4);
-	if (((old ^ value) & (CR4_PAE | CR4_PSE | CR4_PGE | CR4_SMEP)) && !load_pdptes(v, cr0, real)) {
+	if (((old ^ value) & (CR4_PAE | CR4_PSE | CR4_PGE | CR4_SMEP)) &&
+	    !load_pdptes(v, cr0, real)) {
 		vm_stop(v->vm, VM_END_CRASH, "CR3 %#llx points outside the VM's RAM",
 			(unsigned long long)vmread(VMCS_GUEST_CR3));
 		return true;

@@ -14,9 +14,9 @@
 #define PGVISOR_CPUID_SIGNATURE_LEAF 0x40000000u
 #define PGVISOR_CPUID_SIGNATURE "pgvisorpgvis"
 
-#define HC_VERSION 0        /* -> ABI version (HC_ABI_VERSION) */
-#define HC_EXIT_COUNT 1     /* rbx = basic exit reason -> this VM's count */
-#define HC_CONSOLE_PUTC 2   /* rbx = character -> 0; the same path as COM1 */
+#define HC_VERSION 0	  /* -> ABI version (HC_ABI_VERSION) */
+#define HC_EXIT_COUNT 1	  /* rbx = basic exit reason -> this VM's count */
+#define HC_CONSOLE_PUTC 2 /* rbx = character -> 0; the same path as COM1 */
 #define HC_ABI_VERSION 1
 
 #define HC_ERR_UNKNOWN (-1000) /* no such hypercall */
@@ -24,8 +24,8 @@
 #define HC_ERR_PERM (-1)       /* called from CPL > 0 */
 
 /* Ports with a fixed meaning for every guest. */
-#define PORT_DEBUG_EXIT 0xf4         /* QEMU isa-debug-exit: status = (v << 1) | 1 */
-#define PORT_BOCHS_SHUTDOWN 0x8900   /* the bytes of "Shutdown" power off */
-#define PORT_E9_CONSOLE 0xe9         /* Bochs/QEMU debug console */
+#define PORT_DEBUG_EXIT 0xf4	   /* QEMU isa-debug-exit: status = (v << 1) | 1 */
+#define PORT_BOCHS_SHUTDOWN 0x8900 /* the bytes of "Shutdown" power off */
+#define PORT_E9_CONSOLE 0xe9	   /* Bochs/QEMU debug console */
 
 #endif

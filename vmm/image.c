@@ -29,7 +29,7 @@
 #define INFO_ALIGN 8u /* MB2 section 3.6.2; harmless for MB1 */
 
 static int errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 
 static int errf(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -124,7 +124,7 @@ static int load_elf(const struct elf_file *ef, const struct mb_request *req, str
 	for (unsigned i = 0; i < ef->phnum && !entry_loaded; i++) {
 		elf_read_phdr(ef, i, &ph);
 		entry_loaded =
-		    ph.type == ELF_PT_LOAD && entry >= ph.paddr && entry - ph.paddr < ph.memsz;
+			ph.type == ELF_PT_LOAD && entry >= ph.paddr && entry - ph.paddr < ph.memsz;
 	}
 	if (!entry_loaded)
 		return errf(err, errlen, "entry point 0x%llx is not inside any loaded segment",
@@ -264,7 +264,7 @@ int image_load(const struct image_file *kernel, const char *cmdline,
 {
 	struct mb_request req;
 	enum image_format format = IMAGE_MULTIBOOT2;
-	struct kernel_placement kp = {0, 0};
+	struct kernel_placement kp = { 0, 0 };
 	struct mb_module mods[IMAGE_MAX_MODULES];
 	char ramstr[32];
 
@@ -285,17 +285,17 @@ int image_load(const struct image_file *kernel, const char *cmdline,
 			    IMAGE_MAX_MODULES);
 	guest_ram_size_str(ram->size, ramstr, sizeof(ramstr));
 	/* Module ends (exclusive) are 32-bit fields too: stay below 4 GiB - 1. */
-	struct placer pl = {kp.end, ram->size < UINT32_MAX ? ram->size : UINT32_MAX};
+	struct placer pl = { kp.end, ram->size < UINT32_MAX ? ram->size : UINT32_MAX };
 	for (unsigned i = 0; i < nmodules; i++) {
 		const struct image_file *m = &modules[i];
 		uint64_t at;
 		mods[i].name = m->name ? m->name : "";
 		if (!place(&pl, m->size, MB_MODULE_ALIGN, &at))
 			return errf(
-			    err, errlen,
-			    "does not fit in %s of RAM: module '%s' (0x%zx bytes) after the "
-			    "kernel's end at 0x%llx",
-			    ramstr, mods[i].name, m->size, (unsigned long long)kp.end);
+				err, errlen,
+				"does not fit in %s of RAM: module '%s' (0x%zx bytes) after the "
+				"kernel's end at 0x%llx",
+				ramstr, mods[i].name, m->size, (unsigned long long)kp.end);
 		if (m->size)
 			memcpy(ram->host + at, m->data, m->size);
 		mods[i].start = (uint32_t)at;
@@ -303,11 +303,11 @@ int image_load(const struct image_file *kernel, const char *cmdline,
 	}
 
 	struct mb_boot_info bi = {
-	    .cmdline = cmdline ? cmdline : "",
-	    .loader_name = IMAGE_LOADER_NAME,
-	    .modules = mods,
-	    .nmodules = nmodules,
-	    .ram_size = ram->size,
+		.cmdline = cmdline ? cmdline : "",
+		.loader_name = IMAGE_LOADER_NAME,
+		.modules = mods,
+		.nmodules = nmodules,
+		.ram_size = ram->size,
 	};
 	size_t info_size = format == IMAGE_MULTIBOOT2 ? mb2_info_size(&bi) : mb1_info_size(&bi);
 	uint64_t info;
@@ -317,8 +317,8 @@ int image_load(const struct image_file *kernel, const char *cmdline,
 			    "kernel and modules",
 			    ramstr, info_size);
 	int rc = format == IMAGE_MULTIBOOT2
-		     ? mb2_info_write(ram->host + info, info_size, &bi)
-		     : mb1_info_write(ram->host + info, info_size, (uint32_t)info, &bi);
+			 ? mb2_info_write(ram->host + info, info_size, &bi)
+			 : mb1_info_write(ram->host + info, info_size, (uint32_t)info, &bi);
 	if (rc < 0)
 		return errf(err, errlen, "internal error: boot information size mismatch");
 

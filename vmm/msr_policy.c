@@ -24,15 +24,14 @@
 #define MISC_ENABLE_FAST_STRINGS (1ull << 0)
 #define MISC_ENABLE_BTS_UNAVAILABLE (1ull << 11)
 #define MISC_ENABLE_PEBS_UNAVAILABLE (1ull << 12)
-#define MISC_ENABLE_DEFAULT \
+#define MISC_ENABLE_DEFAULT                                                                        \
 	(MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_BTS_UNAVAILABLE | MISC_ENABLE_PEBS_UNAVAILABLE)
 #define PAT_VALID_TYPES 0xf3u /* memory types 0, 1, 4, 5, 6, 7 */
 
 static const uint32_t passthrough[] = {
-	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
-	MSR_IA32_FS_BASE,     MSR_IA32_GS_BASE,      MSR_IA32_KERNEL_GS_BASE,
-	MSR_IA32_STAR,	      MSR_IA32_LSTAR,	     MSR_IA32_CSTAR,
-	MSR_IA32_FMASK,	      MSR_IA32_TSC_AUX,
+	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,   MSR_IA32_SYSENTER_EIP, MSR_IA32_FS_BASE,
+	MSR_IA32_GS_BASE,     MSR_IA32_KERNEL_GS_BASE, MSR_IA32_STAR,	      MSR_IA32_LSTAR,
+	MSR_IA32_CSTAR,	      MSR_IA32_FMASK,	       MSR_IA32_TSC_AUX,
 };
 
 static void allow(uint8_t *bitmap, uint32_t msr, bool read, bool write)
@@ -42,9 +41,9 @@ static void allow(uint8_t *bitmap, uint32_t msr, bool read, bool write)
 	unsigned wr = msr >= MSR_HIGH_BASE ? BITMAP_WRITE_HIGH : BITMAP_WRITE_LOW;
 
 	if (read)
-		bitmap[rd + base / 8] &= (uint8_t)~(1u << (base % 8));
+		bitmap[rd + base / 8] &= (uint8_t) ~(1u << (base % 8));
 	if (write)
-		bitmap[wr + base / 8] &= (uint8_t)~(1u << (base % 8));
+		bitmap[wr + base / 8] &= (uint8_t) ~(1u << (base % 8));
 }
 
 void msr_bitmap_init(uint8_t *bitmap)
@@ -60,7 +59,8 @@ void msr_bitmap_init(uint8_t *bitmap)
 static bool pat_valid(uint64_t pat)
 {
 	for (int i = 0; i < 8; i++)
-		if (!(PAT_VALID_TYPES & (1u << ((pat >> (8 * i)) & 0xff))) || ((pat >> (8 * i)) & 0xf8))
+		if (!(PAT_VALID_TYPES & (1u << ((pat >> (8 * i)) & 0xff))) ||
+		    ((pat >> (8 * i)) & 0xf8))
 			return false;
 	return true;
 }

@@ -127,7 +127,7 @@ int mb1_info_write(uint8_t *buf, size_t size, uint32_t addr, const struct mb_boo
 	}
 
 	put_le32(buf + MB1_INFO_FLAGS, MB1_INFO_F_MEMORY | MB1_INFO_F_CMDLINE | MB1_INFO_F_MODS |
-					   MB1_INFO_F_MEM_MAP | MB1_INFO_F_BOOT_LOADER_NAME);
+					       MB1_INFO_F_MEM_MAP | MB1_INFO_F_BOOT_LOADER_NAME);
 	put_le32(buf + MB1_INFO_MEM_LOWER, guest_mem_lower_kib(bi->ram_size));
 	put_le32(buf + MB1_INFO_MEM_UPPER, guest_mem_upper_kib(bi->ram_size));
 	put_le32(buf + MB1_INFO_CMDLINE, cmdline);

@@ -11,28 +11,28 @@
 static const char *info_tag_name(uint32_t type)
 {
 	static const char *const names[] = {
-	    [MB2_TAG_END] = "end",
-	    [MB2_TAG_CMDLINE] = "command line",
-	    [MB2_TAG_BOOT_LOADER_NAME] = "boot loader name",
-	    [MB2_TAG_MODULE] = "modules",
-	    [MB2_TAG_BASIC_MEMINFO] = "basic memory information",
-	    [MB2_TAG_BOOTDEV] = "BIOS boot device",
-	    [MB2_TAG_MMAP] = "memory map",
-	    [MB2_TAG_VBE] = "VBE info",
-	    [MB2_TAG_FRAMEBUFFER] = "framebuffer info",
-	    [MB2_TAG_ELF_SECTIONS] = "ELF symbols",
-	    [MB2_TAG_APM] = "APM table",
-	    [MB2_TAG_EFI32] = "EFI 32-bit system table",
-	    [MB2_TAG_EFI64] = "EFI 64-bit system table",
-	    [MB2_TAG_SMBIOS] = "SMBIOS tables",
-	    [MB2_TAG_ACPI_OLD] = "ACPI 1.0 RSDP",
-	    [MB2_TAG_ACPI_NEW] = "ACPI 2.0 RSDP",
-	    [MB2_TAG_NETWORK] = "networking information",
-	    [MB2_TAG_EFI_MMAP] = "EFI memory map",
-	    [MB2_TAG_EFI_BS] = "EFI boot services not terminated",
-	    [MB2_TAG_EFI32_IH] = "EFI 32-bit image handle",
-	    [MB2_TAG_EFI64_IH] = "EFI 64-bit image handle",
-	    [MB2_TAG_LOAD_BASE_ADDR] = "image load base address",
+		[MB2_TAG_END] = "end",
+		[MB2_TAG_CMDLINE] = "command line",
+		[MB2_TAG_BOOT_LOADER_NAME] = "boot loader name",
+		[MB2_TAG_MODULE] = "modules",
+		[MB2_TAG_BASIC_MEMINFO] = "basic memory information",
+		[MB2_TAG_BOOTDEV] = "BIOS boot device",
+		[MB2_TAG_MMAP] = "memory map",
+		[MB2_TAG_VBE] = "VBE info",
+		[MB2_TAG_FRAMEBUFFER] = "framebuffer info",
+		[MB2_TAG_ELF_SECTIONS] = "ELF symbols",
+		[MB2_TAG_APM] = "APM table",
+		[MB2_TAG_EFI32] = "EFI 32-bit system table",
+		[MB2_TAG_EFI64] = "EFI 64-bit system table",
+		[MB2_TAG_SMBIOS] = "SMBIOS tables",
+		[MB2_TAG_ACPI_OLD] = "ACPI 1.0 RSDP",
+		[MB2_TAG_ACPI_NEW] = "ACPI 2.0 RSDP",
+		[MB2_TAG_NETWORK] = "networking information",
+		[MB2_TAG_EFI_MMAP] = "EFI memory map",
+		[MB2_TAG_EFI_BS] = "EFI boot services not terminated",
+		[MB2_TAG_EFI32_IH] = "EFI 32-bit image handle",
+		[MB2_TAG_EFI64_IH] = "EFI 64-bit image handle",
+		[MB2_TAG_LOAD_BASE_ADDR] = "image load base address",
 	};
 
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
@@ -209,11 +209,11 @@ int mb2_find_header(const uint8_t *img, size_t size, struct mb_request *req,
 			return -1;
 		}
 		if (len > limit - off) {
-			snprintf(
-			    err, errlen,
-			    "Multiboot2 header at offset 0x%zx (header_length %u) runs past the "
-			    "first %u bytes",
-			    off, len, MB2_SEARCH_LIMIT);
+			snprintf(err, errlen,
+				 "Multiboot2 header at offset 0x%zx (header_length %u) runs past "
+				 "the "
+				 "first %u bytes",
+				 off, len, MB2_SEARCH_LIMIT);
 			return -1;
 		}
 		req->header_offset = (uint32_t)off;

@@ -70,15 +70,18 @@ static void run_vcpu(struct vcpu *v)
 		if (vmx_controls.preemption_timer && !vmx_controls.save_preemption_timer) {
 			uint64_t now = rdtsc();
 			vmwrite(VMCS_PREEMPTION_TIMER_VALUE,
-				now >= deadline ? 0 : (deadline - now) >> vmx_controls.preemption_shift);
+				now >= deadline
+					? 0
+					: (deadline - now) >> vmx_controls.preemption_shift);
 		}
 		if (vmx_enter(&v->regs, v->launched)) {
 			uint64_t err = vmread(VMCS_VM_INSTRUCTION_ERROR);
 			vm_stop(vm, VM_END_CRASH, "%s failed: VM-instruction error %llu%s",
 				v->launched ? "VMRESUME" : "VMLAUNCH", (unsigned long long)err,
-				err == VMX_ERROR_ENTRY_INVALID_CONTROLS	    ? " (invalid control field)"
-				: err == VMX_ERROR_ENTRY_INVALID_HOST_STATE ? " (invalid host state)"
-									    : "");
+				err == VMX_ERROR_ENTRY_INVALID_CONTROLS ? " (invalid control field)"
+				: err == VMX_ERROR_ENTRY_INVALID_HOST_STATE
+					? " (invalid host state)"
+					: "");
 			return;
 		}
 		v->launched = true;

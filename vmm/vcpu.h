@@ -15,8 +15,22 @@
  * register numbers in exit qualifications index this array directly.
  * gpr[REG_RSP] is unused: the guest RSP lives in the VMCS. */
 enum gpr_index {
-	REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
-	REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
+	REG_RAX,
+	REG_RCX,
+	REG_RDX,
+	REG_RBX,
+	REG_RSP,
+	REG_RBP,
+	REG_RSI,
+	REG_RDI,
+	REG_R8,
+	REG_R9,
+	REG_R10,
+	REG_R11,
+	REG_R12,
+	REG_R13,
+	REG_R14,
+	REG_R15,
 	GPR_COUNT
 };
 
@@ -34,8 +48,8 @@ struct vcpu {
 	struct guest_regs regs; /* first: vmx_entry.S takes its address */
 	struct vm *vm;
 	unsigned id;
-	uint64_t vmcs; /* physical address of this vCPU's VMCS page */
-	bool launched; /* VMLAUNCH done; next entry is VMRESUME */
+	uint64_t vmcs;	    /* physical address of this vCPU's VMCS page */
+	bool launched;	    /* VMLAUNCH done; next entry is VMRESUME */
 	bool slice_expired; /* the scheduler wants the CPU back */
 	/* Guest view of registers VMX shadows or does not hold. */
 	uint64_t cr8;

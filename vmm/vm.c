@@ -92,7 +92,8 @@ static int attach_files(struct vm *vm, const struct boot_info *bi)
 	for (unsigned i = 0; i < vm->cfg.nmodules; i++) {
 		const struct boot_file *m = find_file(bi, vm->cfg.modules[i]);
 		if (!m) {
-			kprintf("pgvisor: vm %s: module file '%s' was not loaded by the boot loader\n",
+			kprintf("pgvisor: vm %s: module file '%s' was not loaded by the boot "
+				"loader\n",
 				vm->name, vm->cfg.modules[i]);
 			return -1;
 		}
@@ -106,7 +107,8 @@ static int alloc_memory(struct vm *vm)
 	uint64_t size = (uint64_t)vm->cfg.memory_mib * MIB;
 
 	vm->ram.size = size;
-	vm->ram.host = page_alloc_aligned(pages_for(size), size >= LARGE_PAGE ? LARGE_PAGE : PAGE_SIZE);
+	vm->ram.host =
+		page_alloc_aligned(pages_for(size), size >= LARGE_PAGE ? LARGE_PAGE : PAGE_SIZE);
 	if (!vm->ram.host) {
 		kprintf("pgvisor: vm %s: not enough memory: asked for %u MiB, %llu MiB free\n",
 			vm->name, vm->cfg.memory_mib,
@@ -179,7 +181,8 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 		return NULL;
 	}
 	if (cfg->vcpus != 1) {
-		kprintf("pgvisor: vm %s: vcpus = %u: only 1 vCPU per VM is supported; not started\n",
+		kprintf("pgvisor: vm %s: vcpus = %u: only 1 vCPU per VM is supported; not "
+			"started\n",
 			cfg->name, cfg->vcpus);
 		return NULL;
 	}
@@ -198,8 +201,9 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 		vm->vcpus[i].id = i;
 	}
 	uart_init(&vm->uart, vm->name);
-	if (attach_files(vm, bi) || alloc_memory(vm) || uart_attach(&vm->uart, &vm->iobus, UART_COM1_BASE) ||
-	    power_ports_attach(vm) || vm_load(vm)) {
+	if (attach_files(vm, bi) || alloc_memory(vm) ||
+	    uart_attach(&vm->uart, &vm->iobus, UART_COM1_BASE) || power_ports_attach(vm) ||
+	    vm_load(vm)) {
 		vm_free_resources(vm);
 		page_free(vm, pages_for(sizeof(*vm)));
 		kprintf("pgvisor: vm %s: not started\n", cfg->name);

@@ -29,7 +29,7 @@ enum vm_end {
 	VM_END_NONE,
 	VM_END_POWEROFF,   /* Bochs "Shutdown" port (later: ACPI S5) */
 	VM_END_DEBUG_EXIT, /* port 0xf4: status = (value << 1) | 1 */
-	VM_END_HALTED,     /* HLT that nothing can ever wake */
+	VM_END_HALTED,	   /* HLT that nothing can ever wake */
 	VM_END_CRASH,
 };
 

@@ -104,8 +104,8 @@ static void write_segment(uint32_t sel_field, uint16_t sel, uint64_t base, uint3
 static void write_guest_state(struct vcpu *v, const struct image_entry *entry)
 {
 	uint64_t cr0_view = CR0_PE | CR0_ET;
-	uint64_t cr0 = (cr0_view | (vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG))) &
-		       vmx_caps.cr0_fixed1;
+	uint64_t cr0 =
+		(cr0_view | (vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG))) & vmx_caps.cr0_fixed1;
 
 	vmwrite(VMCS_GUEST_CR0, cr0);
 	vmwrite(VMCS_CR0_READ_SHADOW, cr0_view);

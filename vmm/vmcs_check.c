@@ -15,7 +15,7 @@
 #define RFLAGS_RESERVED_ZERO ((1ull << 3) | (1ull << 5) | (1ull << 15) | ~0x3fffffull)
 #define RFLAGS_FIXED1 (1ull << 1)
 #define RFLAGS_VM (1ull << 17)
-#define AR_TYPE(ar) ((ar) & 0xf)
+#define AR_TYPE(ar) ((ar)&0xf)
 #define AR_S (1u << 4)
 #define AR_DPL(ar) (((ar) >> 5) & 3)
 #define AR_P (1u << 7)
@@ -87,10 +87,12 @@ static int check_segments(struct ctx *x, bool unrestricted, bool ia32e)
 		bool type_ok;
 		switch (i) {
 		case 1: /* CS: accessed code, or accessed read/write data (unrestricted) */
-			type_ok = s && ((type & (TYPE_CODE | TYPE_ACCESSED)) == (TYPE_CODE | TYPE_ACCESSED) ||
+			type_ok = s && ((type & (TYPE_CODE | TYPE_ACCESSED)) ==
+						(TYPE_CODE | TYPE_ACCESSED) ||
 					(unrestricted && type == 3));
 			if (type_ok && ia32e && (ar & AR_L) && (ar & AR_DB)) {
-				snprintf(rule, sizeof(rule), "CS.L and CS.D both set in IA-32e mode");
+				snprintf(rule, sizeof(rule),
+					 "CS.L and CS.D both set in IA-32e mode");
 				return fail(x, rule, ar);
 			}
 			break;
@@ -149,7 +151,8 @@ int vmcs_check_guest_state(vmcs_read_fn read, void *c, const struct vmx_caps *ca
 			return fail(&x, "guest EFER.LMA differs from the IA-32e mode entry control",
 				    efer);
 		if ((cr0 & CR0_PG) && !!(efer & EFER_LMA) != !!(efer & EFER_LME))
-			return fail(&x, "guest EFER.LMA differs from EFER.LME with paging on", efer);
+			return fail(&x, "guest EFER.LMA differs from EFER.LME with paging on",
+				    efer);
 	}
 
 	int r = check_segments(&x, unrestricted, ia32e);

@@ -14,7 +14,7 @@ typedef uint64_t (*vmcs_read_fn)(uint32_t field, void *ctx);
 
 /* Returns 0 when every modelled check passes, else -1 with the first
  * failed rule in msg. */
-int vmcs_check_guest_state(vmcs_read_fn read, void *ctx, const struct vmx_caps *caps,
-			   char *msg, size_t msglen);
+int vmcs_check_guest_state(vmcs_read_fn read, void *ctx, const struct vmx_caps *caps, char *msg,
+			   size_t msglen);
 
 #endif

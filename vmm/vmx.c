@@ -82,7 +82,11 @@ int vmx_enable(const struct vmx_caps *caps, char *why, size_t whylen)
 	region[0] = (uint32_t)(caps->basic & VMX_BASIC_REVISION_MASK);
 	uint64_t phys = (uint64_t)region;
 	bool fail;
-	__asm__ volatile("vmxon %1" : "=@cc" "be"(fail) : "m"(phys) : "cc", "memory");
+	__asm__ volatile("vmxon %1"
+			 : "=@cc"
+			   "be"(fail)
+			 : "m"(phys)
+			 : "cc", "memory");
 	if (fail) {
 		snprintf(why, whylen, "VMXON failed");
 		return -1;
@@ -94,7 +98,11 @@ int vmcs_clear(uint64_t phys)
 {
 	bool fail;
 
-	__asm__ volatile("vmclear %1" : "=@cc" "be"(fail) : "m"(phys) : "cc", "memory");
+	__asm__ volatile("vmclear %1"
+			 : "=@cc"
+			   "be"(fail)
+			 : "m"(phys)
+			 : "cc", "memory");
 	return fail ? -1 : 0;
 }
 
@@ -102,7 +110,11 @@ int vmcs_load(uint64_t phys)
 {
 	bool fail;
 
-	__asm__ volatile("vmptrld %1" : "=@cc" "be"(fail) : "m"(phys) : "cc", "memory");
+	__asm__ volatile("vmptrld %1"
+			 : "=@cc"
+			   "be"(fail)
+			 : "m"(phys)
+			 : "cc", "memory");
 	return fail ? -1 : 0;
 }
 
@@ -116,12 +128,18 @@ void vmx_invept_all(void)
 {
 	struct inv_descriptor d = { 0, 0 };
 
-	__asm__ volatile("invept %0, %1" : : "m"(d), "r"((uint64_t)INV_ALL_CONTEXT) : "cc", "memory");
+	__asm__ volatile("invept %0, %1"
+			 :
+			 : "m"(d), "r"((uint64_t)INV_ALL_CONTEXT)
+			 : "cc", "memory");
 }
 
 void vmx_invvpid_all(void)
 {
 	struct inv_descriptor d = { 0, 0 };
 
-	__asm__ volatile("invvpid %0, %1" : : "m"(d), "r"((uint64_t)INV_ALL_CONTEXT) : "cc", "memory");
+	__asm__ volatile("invvpid %0, %1"
+			 :
+			 : "m"(d), "r"((uint64_t)INV_ALL_CONTEXT)
+			 : "cc", "memory");
 }

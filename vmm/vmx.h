@@ -41,7 +41,11 @@ static inline bool vmwrite(uint64_t field, uint64_t value)
 {
 	bool fail;
 
-	__asm__ volatile("vmwrite %2, %1" : "=@cc" "be"(fail) : "r"(field), "r"(value) : "cc");
+	__asm__ volatile("vmwrite %2, %1"
+			 : "=@cc"
+			   "be"(fail)
+			 : "r"(field), "r"(value)
+			 : "cc");
 	return !fail;
 }
 

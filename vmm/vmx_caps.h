@@ -10,7 +10,7 @@
 
 struct vmx_caps {
 	uint64_t basic;
-	uint64_t pinbased, procbased, exit, entry;             /* legacy MSRs */
+	uint64_t pinbased, procbased, exit, entry; /* legacy MSRs */
 	uint64_t true_pinbased, true_procbased, true_exit, true_entry;
 	uint64_t procbased2; /* 0 when the primary controls can't enable it */
 	uint64_t misc;
@@ -38,7 +38,7 @@ struct vmx_caps {
 
 struct vmx_controls {
 	uint32_t pinbased, procbased, procbased2, exit, entry;
-	bool preemption_timer; /* PIN_PREEMPTION_TIMER usable */
+	bool preemption_timer;	   /* PIN_PREEMPTION_TIMER usable */
 	unsigned preemption_shift; /* timer ticks = TSC >> shift */
 	bool vpid;
 	bool ept_2mb, ept_1gb, ept_ad;

@@ -67,7 +67,7 @@ static const struct rsdp *rsdp_find(uint64_t hint)
 		if (!memcmp(r->signature, RSDP_SIGNATURE, 8) && checksum_ok(r, 20))
 			return r;
 	}
-	uint64_t ebda = (uint64_t)*(const volatile uint16_t *)EBDA_SEGMENT_PTR << 4;
+	uint64_t ebda = (uint64_t) * (const volatile uint16_t *)EBDA_SEGMENT_PTR << 4;
 	const struct rsdp *r = NULL;
 	if (ebda >= 0x80000 && ebda < 0xa0000)
 		r = rsdp_scan(ebda, ebda + 1024);
@@ -103,7 +103,7 @@ static void find_s5(const struct acpi_sdt_header *dsdt)
 			continue;
 		p += 5;
 		p += (*p >> 6) + 1; /* PkgLength: lead byte bits 7:6 = extra bytes */
-		p++;                /* NumElements */
+		p++;		    /* NumElements */
 		info.slp_typa = aml_small_int(&p, end);
 		info.slp_typb = aml_small_int(&p, end);
 		info.s5_valid = true;
@@ -146,7 +146,8 @@ void acpi_init(uint64_t hint)
 	size_t n = (root->length - sizeof(*root)) / entry;
 	const uint8_t *e = (const uint8_t *)root + sizeof(*root);
 	for (size_t i = 0; i < n && info.ntables < ACPI_MAX_TABLES; i++) {
-		uint64_t a = use_xsdt ? *(const uint64_t *)(e + i * 8) : *(const uint32_t *)(e + i * 4);
+		uint64_t a =
+			use_xsdt ? *(const uint64_t *)(e + i * 8) : *(const uint32_t *)(e + i * 4);
 		const struct acpi_sdt_header *t = table_at(a);
 		if (t)
 			tables[info.ntables++] = t;

@@ -12,8 +12,9 @@ static void set_tss_descriptor(uint64_t *slot, const struct tss64 *tss)
 	uint64_t base = (uint64_t)tss;
 	uint64_t limit = sizeof(*tss) - 1;
 
-	slot[0] = (limit & 0xffff) | ((base & 0xffffff) << 16) | ((uint64_t)TSS_TYPE_AVAILABLE << 40) |
-		  DESC_PRESENT | ((limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xff) << 56);
+	slot[0] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
+		  ((uint64_t)TSS_TYPE_AVAILABLE << 40) | DESC_PRESENT |
+		  ((limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xff) << 56);
 	slot[1] = base >> 32;
 }
 

@@ -26,12 +26,27 @@ static struct idt_gate idt[IDT_VECTORS] __attribute__((aligned(16)));
 static irq_handler_fn handlers[IDT_VECTORS];
 
 static const char *const exception_names[EXCEPTION_VECTORS] = {
-	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
-	"#BR bound range", "#UD invalid opcode", "#NM device not available",
-	"#DF double fault", "coprocessor segment overrun", "#TS invalid TSS",
-	"#NP segment not present", "#SS stack fault", "#GP general protection",
-	"#PF page fault", "reserved 15", "#MF x87 error", "#AC alignment check",
-	"#MC machine check", "#XM SIMD exception", "#VE virtualization exception",
+	"#DE divide error",
+	"#DB debug",
+	"NMI",
+	"#BP breakpoint",
+	"#OF overflow",
+	"#BR bound range",
+	"#UD invalid opcode",
+	"#NM device not available",
+	"#DF double fault",
+	"coprocessor segment overrun",
+	"#TS invalid TSS",
+	"#NP segment not present",
+	"#SS stack fault",
+	"#GP general protection",
+	"#PF page fault",
+	"reserved 15",
+	"#MF x87 error",
+	"#AC alignment check",
+	"#MC machine check",
+	"#XM SIMD exception",
+	"#VE virtualization exception",
 	"#CP control protection",
 };
 
@@ -84,15 +99,15 @@ static __attribute__((noreturn)) void exception_dump(const struct trap_frame *tf
 		(unsigned long long)tf->rip, (unsigned long long)tf->cs,
 		(unsigned long long)tf->rflags, (unsigned long long)tf->rsp,
 		(unsigned long long)tf->ss);
-	kprintf("  rax %016llx rbx %016llx rcx %016llx rdx %016llx\n",
-		(unsigned long long)tf->rax, (unsigned long long)tf->rbx,
-		(unsigned long long)tf->rcx, (unsigned long long)tf->rdx);
-	kprintf("  rsi %016llx rdi %016llx rbp %016llx r8  %016llx\n",
-		(unsigned long long)tf->rsi, (unsigned long long)tf->rdi,
-		(unsigned long long)tf->rbp, (unsigned long long)tf->r8);
-	kprintf("  r9  %016llx r10 %016llx r11 %016llx r12 %016llx\n",
-		(unsigned long long)tf->r9, (unsigned long long)tf->r10,
-		(unsigned long long)tf->r11, (unsigned long long)tf->r12);
+	kprintf("  rax %016llx rbx %016llx rcx %016llx rdx %016llx\n", (unsigned long long)tf->rax,
+		(unsigned long long)tf->rbx, (unsigned long long)tf->rcx,
+		(unsigned long long)tf->rdx);
+	kprintf("  rsi %016llx rdi %016llx rbp %016llx r8  %016llx\n", (unsigned long long)tf->rsi,
+		(unsigned long long)tf->rdi, (unsigned long long)tf->rbp,
+		(unsigned long long)tf->r8);
+	kprintf("  r9  %016llx r10 %016llx r11 %016llx r12 %016llx\n", (unsigned long long)tf->r9,
+		(unsigned long long)tf->r10, (unsigned long long)tf->r11,
+		(unsigned long long)tf->r12);
 	kprintf("  r13 %016llx r14 %016llx r15 %016llx\n", (unsigned long long)tf->r13,
 		(unsigned long long)tf->r14, (unsigned long long)tf->r15);
 	kprintf("  cr0 %016llx cr2 %016llx cr3 %016llx cr4 %016llx\n",

@@ -38,7 +38,8 @@ int paging_init(uint64_t top)
 		if (!pd)
 			return -1;
 		for (int i = 0; i < ENTRIES; i++)
-			pd[i] = (g * GIB + (uint64_t)i * MIB2) | PTE_PRESENT | PTE_WRITE | PTE_LARGE;
+			pd[i] = (g * GIB + (uint64_t)i * MIB2) | PTE_PRESENT | PTE_WRITE |
+				PTE_LARGE;
 		pdpt[g] = (uint64_t)pd | PTE_PRESENT | PTE_WRITE;
 	}
 	write_cr3((uint64_t)pml4);

@@ -23,7 +23,8 @@ void power_off(void)
 	if (a->s5_valid && a->pm1a_cnt) {
 		outw(a->pm1a_cnt, (uint16_t)(a->slp_typa << PM1_SLP_TYP_SHIFT | PM1_SLP_EN));
 		if (a->pm1b_cnt)
-			outw(a->pm1b_cnt, (uint16_t)(a->slp_typb << PM1_SLP_TYP_SHIFT | PM1_SLP_EN));
+			outw(a->pm1b_cnt,
+			     (uint16_t)(a->slp_typb << PM1_SLP_TYP_SHIFT | PM1_SLP_EN));
 		settle();
 	}
 	for (const char *p = bochs_shutdown; *p; p++)

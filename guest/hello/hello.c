@@ -149,7 +149,7 @@ static bool check_cpuid(bool under_pgvisor)
 
 static void check_ports(void)
 {
-	static const uint8_t patterns[] = {0x00, 0x55, 0xaa, 0xff, 0x5a, 0xa5};
+	static const uint8_t patterns[] = { 0x00, 0x55, 0xaa, 0xff, 0x5a, 0xa5 };
 	bool ok = true;
 	for (unsigned i = 0; i < sizeof(patterns); i++) {
 		outb(UART_SCRATCH, patterns[i]);

@@ -38,7 +38,7 @@ bool hypervisor_present(void)
 	if (!(cpuid(1).ecx & CPUID_1_ECX_HYPERVISOR))
 		return false;
 	struct cpuid_regs r = cpuid(PGVISOR_CPUID_SIGNATURE_LEAF);
-	uint32_t signature[3] = {r.ebx, r.ecx, r.edx};
+	uint32_t signature[3] = { r.ebx, r.ecx, r.edx };
 	return memcmp(signature, PGVISOR_CPUID_SIGNATURE, sizeof(signature)) == 0;
 }
 

@@ -47,7 +47,7 @@ static void idt_init(void)
 		idt[v].type_attr = IDT_INTERRUPT_GATE_32;
 		idt[v].offset_high = (uint16_t)(trap_stubs[v] >> 16);
 	}
-	struct idt_descriptor d = {sizeof(idt) - 1, (uint32_t)idt};
+	struct idt_descriptor d = { sizeof(idt) - 1, (uint32_t)idt };
 	__asm__ volatile("lidt %0" : : "m"(d));
 }
 

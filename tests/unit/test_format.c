@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 int pg_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
-    __attribute__((format(printf, 3, 0)));
+	__attribute__((format(printf, 3, 0)));
 int pg_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #define vsnprintf pg_vsnprintf
@@ -65,7 +65,7 @@ static void vcheck(int line, bool against_libc, const char *expect, const char *
 
 /* A case C99 defines: pg_vsnprintf and glibc must both give expect. */
 static void check(int line, const char *expect, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 static void check(int line, const char *expect, const char *fmt, ...)
 {
 	va_list ap;
@@ -277,14 +277,14 @@ static void test_c99_corner_cases(void **state)
 		int arg;
 		const char *c99;
 	} cases[] = {
-	    {"[%5c]", 'x', "[    x]"}, /* width ignored for %c */
-	    {"[%-3c]", 'y', "[y  ]"},
-	    {"[%#x]", 0, "[0]"}, /* '#' adds no 0x to a zero */
-	    {"[%#5x]", 0, "[    0]"},
-	    {"[%#o]", 0, "[0]"}, /* '#' on octal only ensures one leading 0 */
-	    {"[%+u]", 5, "[5]"}, /* '+' and ' ' apply to signed conversions only */
-	    {"[% u]", 5, "[5]"},
-	    {"[%+x]", 5, "[5]"},
+		{ "[%5c]", 'x', "[    x]" }, /* width ignored for %c */
+		{ "[%-3c]", 'y', "[y  ]" },
+		{ "[%#x]", 0, "[0]" }, /* '#' adds no 0x to a zero */
+		{ "[%#5x]", 0, "[    0]" },
+		{ "[%#o]", 0, "[0]" }, /* '#' on octal only ensures one leading 0 */
+		{ "[%+u]", 5, "[5]" }, /* '+' and ' ' apply to signed conversions only */
+		{ "[% u]", 5, "[5]" },
+		{ "[%+x]", 5, "[5]" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char buf[BUF], ref[BUF];
@@ -299,11 +299,15 @@ static void test_c99_corner_cases(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_plain_text),	     cmocka_unit_test(test_signed),
-	    cmocka_unit_test(test_precision),	     cmocka_unit_test(test_unsigned_and_bases),
-	    cmocka_unit_test(test_length_modifiers), cmocka_unit_test(test_strings_and_width_args),
-	    cmocka_unit_test(test_pgvisor_specific), cmocka_unit_test(test_truncation),
-	    cmocka_unit_test(test_c99_corner_cases),
+		cmocka_unit_test(test_plain_text),
+		cmocka_unit_test(test_signed),
+		cmocka_unit_test(test_precision),
+		cmocka_unit_test(test_unsigned_and_bases),
+		cmocka_unit_test(test_length_modifiers),
+		cmocka_unit_test(test_strings_and_width_args),
+		cmocka_unit_test(test_pgvisor_specific),
+		cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_c99_corner_cases),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -233,7 +233,7 @@ static int load_mods(struct vm *vm, const uint8_t *data, size_t size, const char
 
 	assert_non_null(copy);
 	memcpy(copy, data, size);
-	struct image_file k = {"kernel.elf", copy, size};
+	struct image_file k = { "kernel.elf", copy, size };
 	vm->err[0] = '\0';
 	rc = image_load(&k, cmdline, mods, nmods, &vm->ram, &vm->entry, vm->err, sizeof(vm->err));
 	free(copy);
@@ -371,7 +371,7 @@ static void parse_mb1(const struct vm *vm, struct parsed_info *pi)
 	const uint8_t *info = ram + a;
 	uint32_t flags = get_le32(info + MB1_INFO_FLAGS);
 	assert_int_equal(flags, MB1_INFO_F_MEMORY | MB1_INFO_F_CMDLINE | MB1_INFO_F_MODS |
-				    MB1_INFO_F_MEM_MAP | MB1_INFO_F_BOOT_LOADER_NAME);
+					MB1_INFO_F_MEM_MAP | MB1_INFO_F_BOOT_LOADER_NAME);
 	pi->mem_lower = get_le32(info + MB1_INFO_MEM_LOWER);
 	pi->mem_upper = get_le32(info + MB1_INFO_MEM_UPPER);
 	pi->cmdline = guest_string(vm, get_le32(info + MB1_INFO_CMDLINE), ramsz);
@@ -430,7 +430,7 @@ static void check_memory_info(const struct parsed_info *pi, uint64_t ram_size)
 static uint8_t text_bytes[0x40];
 static uint8_t data_bytes[0x20];
 static uint8_t mod_a[5000];
-static const uint8_t mod_b[3] = {'b', 'b', 'b'};
+static const uint8_t mod_b[3] = { 'b', 'b', 'b' };
 
 static int setup(void **state)
 {
@@ -446,18 +446,18 @@ static int setup(void **state)
 
 /* text at 0x100000, data + bss at 0x101000..0x103000 */
 static const struct seg std_segs[] = {
-    {0, 0, 0x100000, text_bytes, sizeof(text_bytes), sizeof(text_bytes)},
-    {0, 0, 0x101000, data_bytes, sizeof(data_bytes), 0x2000},
+	{ 0, 0, 0x100000, text_bytes, sizeof(text_bytes), sizeof(text_bytes) },
+	{ 0, 0, 0x101000, data_bytes, sizeof(data_bytes), 0x2000 },
 };
 
 static void build_std(struct image *im, int is64, const uint8_t *mbh, size_t mbh_len)
 {
-	struct elf_spec s = {.is64 = is64,
-			     .entry = 0x100010,
-			     .segs = std_segs,
-			     .nsegs = 2,
-			     .mbh = mbh,
-			     .mbh_len = mbh_len};
+	struct elf_spec s = { .is64 = is64,
+			      .entry = 0x100010,
+			      .segs = std_segs,
+			      .nsegs = 2,
+			      .mbh = mbh,
+			      .mbh_len = mbh_len };
 	build_elf(im, &s);
 }
 
@@ -476,8 +476,8 @@ static void build_std_mb1(struct image *im, int is64)
 }
 
 static const struct image_file two_mods[] = {
-    {"mods/a.bin", mod_a, sizeof(mod_a)},
-    {"b", mod_b, sizeof(mod_b)},
+	{ "mods/a.bin", mod_a, sizeof(mod_a) },
+	{ "b", mod_b, sizeof(mod_b) },
 };
 
 static void check_std_kernel(const struct vm *vm)
@@ -556,15 +556,15 @@ static void test_elf64_higher_half(void **state)
 	struct vm vm;
 	struct mb2b b;
 	const struct seg segs[] = {
-	    {0, 0xFFFFFFFF80200000ull, 0x200000, text_bytes, sizeof(text_bytes), 0x1000},
+		{ 0, 0xFFFFFFFF80200000ull, 0x200000, text_bytes, sizeof(text_bytes), 0x1000 },
 	};
 	mb2_plain(&b);
-	struct elf_spec s = {.is64 = 1,
-			     .entry = 0xFFFFFFFF80200020ull,
-			     .segs = segs,
-			     .nsegs = 1,
-			     .mbh = b.buf,
-			     .mbh_len = b.len};
+	struct elf_spec s = { .is64 = 1,
+			      .entry = 0xFFFFFFFF80200020ull,
+			      .segs = segs,
+			      .nsegs = 1,
+			      .mbh = b.buf,
+			      .mbh_len = b.len };
 
 	build_elf(&im, &s);
 	vm_init(&vm, 4 * MiB);
@@ -638,7 +638,8 @@ static size_t build_flat_mb1(uint8_t *f, uint32_t load_end, uint32_t bss_end)
 {
 	uint8_t h[48];
 	const uint32_t load_addr = 0x200000;
-	const uint32_t addr[5] = {load_addr + 0x20, load_addr, load_end, bss_end, load_addr + 0x60};
+	const uint32_t addr[5] = { load_addr + 0x20, load_addr, load_end, bss_end,
+				   load_addr + 0x60 };
 	size_t n = mb1_header(h, MB1_HF_AOUT_KLUDGE, addr);
 
 	for (size_t i = 0; i < 0x100; i++)
@@ -690,7 +691,7 @@ static void test_mb1_kludge_overrides_elf(void **state)
 	uint8_t h[48];
 	/* The header is at file offset 0x48 (after the ELF32 header and two
 	 * program headers... computed below); load the whole file at 3 MiB. */
-	uint32_t addr[5] = {0, 0x300000, 0, 0, 0x300000};
+	uint32_t addr[5] = { 0, 0x300000, 0, 0, 0x300000 };
 	size_t n = mb1_header(h, MB1_HF_AOUT_KLUDGE, addr);
 
 	build_std(&im, 0, h, n);
@@ -709,8 +710,8 @@ static size_t build_flat_mb2(uint8_t *f, uint32_t load_addr, uint32_t bss_end)
 {
 	struct mb2b b;
 	const uint32_t at = 0x40; /* header offset */
-	const uint32_t addr[4] = {0x400000 + at, load_addr, 0, bss_end};
-	const uint32_t entry[1] = {0x400080};
+	const uint32_t addr[4] = { 0x400000 + at, load_addr, 0, bss_end };
+	const uint32_t entry[1] = { 0x400080 };
 
 	mb2_begin(&b);
 	mb2_tag(&b, MB2_HEADER_TAG_ADDRESS, 0, addr, 4);
@@ -755,16 +756,16 @@ static void test_mb2_accepted_tags(void **state)
 	struct image im;
 	struct vm vm;
 	struct mb2b b;
-	const uint32_t provided[] = {MB2_TAG_CMDLINE, MB2_TAG_BOOT_LOADER_NAME,
-				     MB2_TAG_MODULE,  MB2_TAG_BASIC_MEMINFO,
-				     MB2_TAG_MMAP,    MB2_TAG_END};
-	const uint32_t unprovided[] = {MB2_TAG_FRAMEBUFFER, MB2_TAG_ACPI_NEW, 77};
-	const uint32_t fb[3] = {1024, 768, 32};
-	const uint32_t console_ok[1] = {MB2_CONSOLE_EGA_TEXT_SUPPORTED};
-	const uint32_t console_req[1] = {MB2_CONSOLE_REQUIRED};
-	const uint32_t efi_entry[1] = {0x100000};
-	const uint32_t reloc[4] = {0x100000, 0x1000000, 0x1000, 0};
-	const uint32_t entry[1] = {0x100020};
+	const uint32_t provided[] = { MB2_TAG_CMDLINE, MB2_TAG_BOOT_LOADER_NAME,
+				      MB2_TAG_MODULE,  MB2_TAG_BASIC_MEMINFO,
+				      MB2_TAG_MMAP,    MB2_TAG_END };
+	const uint32_t unprovided[] = { MB2_TAG_FRAMEBUFFER, MB2_TAG_ACPI_NEW, 77 };
+	const uint32_t fb[3] = { 1024, 768, 32 };
+	const uint32_t console_ok[1] = { MB2_CONSOLE_EGA_TEXT_SUPPORTED };
+	const uint32_t console_req[1] = { MB2_CONSOLE_REQUIRED };
+	const uint32_t efi_entry[1] = { 0x100000 };
+	const uint32_t reloc[4] = { 0x100000, 0x1000000, 0x1000, 0 };
+	const uint32_t entry[1] = { 0x100020 };
 
 	mb2_begin(&b);
 	mb2_tag(&b, MB2_HEADER_TAG_INFORMATION_REQUEST, 0, provided, 6);
@@ -804,11 +805,11 @@ static void expect_mb2_tag_error(uint16_t type, uint16_t flags, const uint32_t *
 static void test_mb2_refused_tags(void **state)
 {
 	(void)state;
-	const uint32_t want_fb[] = {MB2_TAG_CMDLINE, MB2_TAG_FRAMEBUFFER};
-	const uint32_t want_acpi[] = {MB2_TAG_ACPI_OLD};
-	const uint32_t want_odd[] = {1000};
-	const uint32_t fb[3] = {1024, 768, 32};
-	const uint32_t console_req[1] = {MB2_CONSOLE_REQUIRED | MB2_CONSOLE_EGA_TEXT_SUPPORTED};
+	const uint32_t want_fb[] = { MB2_TAG_CMDLINE, MB2_TAG_FRAMEBUFFER };
+	const uint32_t want_acpi[] = { MB2_TAG_ACPI_OLD };
+	const uint32_t want_odd[] = { 1000 };
+	const uint32_t fb[3] = { 1024, 768, 32 };
+	const uint32_t console_req[1] = { MB2_CONSOLE_REQUIRED | MB2_CONSOLE_EGA_TEXT_SUPPORTED };
 
 	/* The second tag is at 0x78 + 16 + 8 = 0x90 in these images. */
 	expect_mb2_tag_error(MB2_HEADER_TAG_INFORMATION_REQUEST, 0, want_fb, 2,
@@ -843,7 +844,7 @@ static void test_mb2_bad_headers(void **state)
 	(void)state;
 	struct image im;
 	struct mb2b b;
-	const uint32_t addr[4] = {0x100000, 0x100000, 0, 0};
+	const uint32_t addr[4] = { 0x100000, 0x100000, 0, 0 };
 
 	/* Checksum */
 	mb2_plain(&b);
@@ -940,12 +941,12 @@ static void test_mb1_bad_headers(void **state)
 
 	/* Not 4-aligned: not a header. */
 	n = mb1_header(h, 0, NULL);
-	struct elf_spec s = {.entry = 0x100010,
-			     .segs = std_segs,
-			     .nsegs = 2,
-			     .mbh = h,
-			     .mbh_len = n,
-			     .mbh_at = 0x4a};
+	struct elf_spec s = { .entry = 0x100010,
+			      .segs = std_segs,
+			      .nsegs = 2,
+			      .mbh = h,
+			      .mbh_len = n,
+			      .mbh_at = 0x4a };
 	build_elf(&im, &s);
 	expect_error(im.data, im.size, 4 * MiB,
 		     "no Multiboot header (Multiboot2 in the first 32768 bytes or Multiboot 1 "
@@ -1034,12 +1035,12 @@ static void test_wrong_architecture(void **state)
 	struct mb2b b;
 
 	mb2_plain(&b);
-	struct elf_spec s = {.machine = ELF_EM_ARM,
-			     .entry = 0x100010,
-			     .segs = std_segs,
-			     .nsegs = 2,
-			     .mbh = b.buf,
-			     .mbh_len = b.len};
+	struct elf_spec s = { .machine = ELF_EM_ARM,
+			      .entry = 0x100010,
+			      .segs = std_segs,
+			      .nsegs = 2,
+			      .mbh = b.buf,
+			      .mbh_len = b.len };
 	build_elf(&im, &s);
 	expect_error(im.data, im.size, 4 * MiB,
 		     "wrong architecture: ARM ELF32 (expected x86 or x86-64)");
@@ -1077,12 +1078,12 @@ static void test_not_executable(void **state)
 	struct mb2b b;
 
 	mb2_plain(&b);
-	struct elf_spec s = {.type = ELF_ET_DYN,
-			     .entry = 0x100010,
-			     .segs = std_segs,
-			     .nsegs = 2,
-			     .mbh = b.buf,
-			     .mbh_len = b.len};
+	struct elf_spec s = { .type = ELF_ET_DYN,
+			      .entry = 0x100010,
+			      .segs = std_segs,
+			      .nsegs = 2,
+			      .mbh = b.buf,
+			      .mbh_len = b.len };
 	build_elf(&im, &s);
 	expect_error(im.data, im.size, 4 * MiB,
 		     "not an executable: ELF shared object or position-independent executable "
@@ -1163,10 +1164,10 @@ static void test_bad_segments(void **state)
 		else
 			put_le32(im.data + f, 0xFFFFF000u);
 		expect_error(
-		    im.data, im.size, 4 * MiB,
-		    is64 ? "does not fit in 4 MiB of RAM: segment at 0xfffffffffffff000 "
-			   "size 0x2000"
-			 : "does not fit in 4 MiB of RAM: segment at 0xfffff000 size 0x2000");
+			im.data, im.size, 4 * MiB,
+			is64 ? "does not fit in 4 MiB of RAM: segment at 0xfffffffffffff000 "
+			       "size 0x2000"
+			     : "does not fit in 4 MiB of RAM: segment at 0xfffff000 size 0x2000");
 
 		build_std_mb2(&im, is64);
 		f = ph_field(&im, 1, is64, "memsz");
@@ -1185,8 +1186,8 @@ static void test_segment_placement(void **state)
 	struct image im;
 	struct vm vm;
 	struct mb2b b;
-	struct seg segs[1] = {{0, 0, 0x100000, text_bytes, sizeof(text_bytes), 0x400000}};
-	struct elf_spec s = {.entry = 0, .segs = segs, .nsegs = 1};
+	struct seg segs[1] = { { 0, 0, 0x100000, text_bytes, sizeof(text_bytes), 0x400000 } };
+	struct elf_spec s = { .entry = 0, .segs = segs, .nsegs = 1 };
 
 	mb2_plain(&b);
 	s.mbh = b.buf;
@@ -1303,7 +1304,7 @@ static void test_no_room_for_modules(void **state)
 	vm_free(&vm);
 
 	/* Empty modules get an empty range; a NULL name becomes "". */
-	const struct image_file empty[2] = {{NULL, NULL, 0}, {"e", NULL, 0}};
+	const struct image_file empty[2] = { { NULL, NULL, 0 }, { "e", NULL, 0 } };
 	vm_init(&vm, 4 * MiB);
 	assert_int_equal(load_mods(&vm, im.data, im.size, "", empty, 2), 0);
 	parse_mb2(&vm, &pi);
@@ -1318,8 +1319,8 @@ static void test_no_room_for_modules(void **state)
 static void test_info_big_memory(void **state)
 {
 	(void)state;
-	const struct mb_module mods[1] = {{"m", 0x200000, 0x200010}};
-	struct mb_boot_info bi = {"cmd", "pgvisor", mods, 1, 64ull << 30};
+	const struct mb_module mods[1] = { { "m", 0x200000, 0x200010 } };
+	struct mb_boot_info bi = { "cmd", "pgvisor", mods, 1, 64ull << 30 };
 	size_t n = mb2_info_size(&bi);
 	uint8_t *buf = malloc(n);
 
@@ -1420,9 +1421,9 @@ static void test_random_corruption(void **state)
 			seed = seed * 1103515245u + 12345u;
 			size_t at = (seed >> 8) % im.size;
 			seed = seed * 1103515245u + 12345u;
-			static const uint8_t vals[] = {0x00, 0xFF, 0x80, 0x7F, 0x01};
+			static const uint8_t vals[] = { 0x00, 0xFF, 0x80, 0x7F, 0x01 };
 			im.data[at] =
-			    (seed >> 16) & 1 ? vals[(seed >> 20) % 5] : (uint8_t)(seed >> 8);
+				(seed >> 16) & 1 ? vals[(seed >> 20) % 5] : (uint8_t)(seed >> 8);
 		}
 		if (load_mods(&vm, im.data, im.size, "c", two_mods, 2) == 0)
 			loaded++;
@@ -1434,30 +1435,30 @@ static void test_random_corruption(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_elf32_mb2),
-	    cmocka_unit_test(test_elf64_mb2),
-	    cmocka_unit_test(test_elf64_higher_half),
-	    cmocka_unit_test(test_elf32_mb1),
-	    cmocka_unit_test(test_elf64_mb1),
-	    cmocka_unit_test(test_both_headers_is_mb2),
-	    cmocka_unit_test(test_mb1_aout_kludge),
-	    cmocka_unit_test(test_mb1_kludge_overrides_elf),
-	    cmocka_unit_test(test_mb2_address_tag),
-	    cmocka_unit_test(test_mb2_accepted_tags),
-	    cmocka_unit_test(test_mb2_refused_tags),
-	    cmocka_unit_test(test_mb2_bad_headers),
-	    cmocka_unit_test(test_mb1_bad_headers),
-	    cmocka_unit_test(test_mb1_kludge_errors),
-	    cmocka_unit_test(test_not_elf),
-	    cmocka_unit_test(test_wrong_architecture),
-	    cmocka_unit_test(test_not_executable),
-	    cmocka_unit_test(test_program_header_table),
-	    cmocka_unit_test(test_bad_segments),
-	    cmocka_unit_test(test_segment_placement),
-	    cmocka_unit_test(test_no_room_for_modules),
-	    cmocka_unit_test(test_info_big_memory),
-	    cmocka_unit_test(test_every_truncation),
-	    cmocka_unit_test(test_random_corruption),
+		cmocka_unit_test(test_elf32_mb2),
+		cmocka_unit_test(test_elf64_mb2),
+		cmocka_unit_test(test_elf64_higher_half),
+		cmocka_unit_test(test_elf32_mb1),
+		cmocka_unit_test(test_elf64_mb1),
+		cmocka_unit_test(test_both_headers_is_mb2),
+		cmocka_unit_test(test_mb1_aout_kludge),
+		cmocka_unit_test(test_mb1_kludge_overrides_elf),
+		cmocka_unit_test(test_mb2_address_tag),
+		cmocka_unit_test(test_mb2_accepted_tags),
+		cmocka_unit_test(test_mb2_refused_tags),
+		cmocka_unit_test(test_mb2_bad_headers),
+		cmocka_unit_test(test_mb1_bad_headers),
+		cmocka_unit_test(test_mb1_kludge_errors),
+		cmocka_unit_test(test_not_elf),
+		cmocka_unit_test(test_wrong_architecture),
+		cmocka_unit_test(test_not_executable),
+		cmocka_unit_test(test_program_header_table),
+		cmocka_unit_test(test_bad_segments),
+		cmocka_unit_test(test_segment_placement),
+		cmocka_unit_test(test_no_room_for_modules),
+		cmocka_unit_test(test_info_big_memory),
+		cmocka_unit_test(test_every_truncation),
+		cmocka_unit_test(test_random_corruption),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

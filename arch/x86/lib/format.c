@@ -177,14 +177,18 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
 		case 'X':
 		case 'o':
 			if (lng >= 1)
-				u = lng == 1 ? va_arg(ap, unsigned long) : va_arg(ap, unsigned long long);
+				u = lng == 1 ? va_arg(ap, unsigned long)
+					     : va_arg(ap, unsigned long long);
 			else
 				u = va_arg(ap, unsigned int);
 			if (lng == -1)
 				u = (unsigned short)u;
 			else if (lng <= -2)
 				u = (unsigned char)u;
-			put_number(&o, u, false, false, *fmt == 'u' ? 10 : *fmt == 'o' ? 8 : 16,
+			put_number(&o, u, false, false,
+				   *fmt == 'u'	 ? 10
+				   : *fmt == 'o' ? 8
+						 : 16,
 				   *fmt == 'X', &sp);
 			break;
 		case 'p': /* always 0x-prefixed, even for NULL ("0x0") */
