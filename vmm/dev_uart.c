@@ -33,10 +33,11 @@ void console_vm_line(const char *vm, const char *text, unsigned len);
 #define IER_MASK 0x0f
 #define MCR_MASK 0x1f
 
-void uart_init(struct uart *u, const char *owner)
+void uart_init(struct uart *u, const char *owner, void (*poll_input)(void))
 {
 	memset(u, 0, sizeof(*u));
 	u->owner = owner;
+	u->poll_input = poll_input;
 	u->dll = 1; /* 115200 baud, as firmware leaves it */
 	u->lcr = 0x03;
 }
@@ -100,6 +101,8 @@ static uint32_t uart_read(void *dev, uint16_t port, unsigned size)
 	case REG_MCR:
 		return u->mcr;
 	case REG_LSR:
+		if (u->poll_input && !u->rx_count)
+			u->poll_input();
 		/* Output is consumed at once: the transmitter is always empty. */
 		return LSR_THRE | LSR_TEMT | (u->rx_count ? LSR_DATA_READY : 0);
 	case REG_MSR:

@@ -16,7 +16,8 @@
 #define UART_RX_FIFO 64
 
 struct uart {
-	const char *owner; /* VM name used as the line prefix */
+	const char *owner;	  /* VM name used as the line prefix */
+	void (*poll_input)(void); /* fetches host input before a status read */
 	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
 	char line[UART_LINE_MAX];
 	unsigned line_len;
@@ -25,7 +26,9 @@ struct uart {
 	uint64_t bytes_out;
 };
 
-void uart_init(struct uart *u, const char *owner);
+/* poll_input (may be NULL) runs when the guest looks for input, so typed
+ * keys arrive while the guest polls, not only between time slices. */
+void uart_init(struct uart *u, const char *owner, void (*poll_input)(void));
 int uart_attach(struct uart *u, struct io_bus *bus, uint16_t base);
 /* Appends one byte of guest output; a newline or a full line flushes. */
 void uart_output_byte(struct uart *u, uint8_t c);

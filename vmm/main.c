@@ -17,6 +17,7 @@
 #include "boot/multiboot2_info.h"
 #include "drivers/console.h"
 #include "vmm/config.h"
+#include "vmm/console_input.h"
 #include "vmm/page_alloc.h"
 #include "vmm/sched.h"
 #include "vmm/summary.h"
@@ -154,6 +155,7 @@ void kmain(uint32_t magic, uint64_t info)
 		finish("failure");
 	}
 	sched_init(SCHED_DEFAULT_SLICE_US);
+	console_input_init();
 	sched_run();
 	summary_print();
 	power_off();

@@ -5,6 +5,7 @@
 #include "arch/x86/percpu.h"
 #include "arch/x86/tsc.h"
 #include "drivers/console.h"
+#include "vmm/console_input.h"
 #include "vmm/exit.h"
 #include "vmm/vm.h"
 #include "vmm/vmcs_fields.h"
@@ -27,9 +28,18 @@ void sched_init(uint64_t slice_us)
 		slice_ticks = 1;
 }
 
+static struct sched_stats stats;
+static struct vcpu *last_vcpu;
+static uint64_t last_exit_tsc; /* when last_vcpu's slice ended */
+
 void sched_slice_expired(struct vcpu *v)
 {
 	v->slice_expired = true;
+}
+
+const struct sched_stats *sched_get_stats(void)
+{
+	return &stats;
 }
 
 /* Makes v's VMCS current and its FPU state live on this CPU. */
@@ -64,6 +74,10 @@ static void run_vcpu(struct vcpu *v)
 	uint64_t deadline = rdtsc() + slice_tsc;
 	if (vmx_controls.preemption_timer)
 		vmwrite(VMCS_PREEMPTION_TIMER_VALUE, slice_ticks);
+	if (last_vcpu && last_vcpu != v && last_exit_tsc) {
+		stats.switches++;
+		stats.switch_ticks += rdtsc() - last_exit_tsc;
+	}
 	while (vm->state == VM_RUNNING && !v->slice_expired) {
 		/* Without "save preemption timer" every entry restarts the count
 		 * from the field (SDM 26.7.4): give it what is left. */
@@ -87,23 +101,31 @@ static void run_vcpu(struct vcpu *v)
 		v->launched = true;
 		exit_dispatch(v, (uint32_t)vmread(VMCS_EXIT_REASON));
 	}
+	last_vcpu = v;
+	last_exit_tsc = v->slice_expired ? rdtsc() : 0;
 }
 
 void sched_run(void)
 {
 	for (;;) {
-		bool ran = false;
+		bool live = false;
 		for (unsigned i = 0; i < vm_count(); i++) {
 			struct vm *vm = vm_at(i);
+			console_input_poll();
+			console_input_run();
+			if (vm->state == VM_PAUSED)
+				live = true;
 			if (vm->state != VM_RUNNING)
 				continue;
 			for (unsigned c = 0; c < vm->nvcpus && vm->state == VM_RUNNING; c++)
 				run_vcpu(&vm->vcpus[c]);
-			ran = true;
-			if (vm->state != VM_RUNNING)
+			live = true;
+			if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
 				vm_apply_policy(vm);
 		}
-		if (!ran)
+		/* Done when no VM can ever run again; paused ones wait for the
+		 * operator's console. */
+		if (!live)
 			return;
 	}
 }

@@ -15,4 +15,13 @@ void sched_run(void);
 /* Called from the preemption-timer exit: v has used up its slice. */
 void sched_slice_expired(struct vcpu *v);
 
+/* How often this CPU switched between vCPUs and the TSC ticks it spent
+ * doing so, from the exit that ended a slice to the entry of the next
+ * vCPU (VMPTRLD, FPU state switch, scheduling decision). */
+struct sched_stats {
+	uint64_t switches;
+	uint64_t switch_ticks;
+};
+const struct sched_stats *sched_get_stats(void);
+
 #endif

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "drivers/console.h"
+#include "vmm/sched.h"
 #include "vmm/summary.h"
 #include "vmm/vm.h"
 
@@ -16,8 +17,10 @@ static const char *end_name(const struct vm *vm)
 		return "halted";
 	case VM_END_CRASH:
 		return "crashed";
+	case VM_END_DESTROYED:
+		return "destroyed by the operator";
 	default:
-		return "still running";
+		return vm->state == VM_PAUSED ? "paused" : "still running";
 	}
 }
 
@@ -51,6 +54,11 @@ bool summary_print(void)
 		if (vm_succeeded(vm))
 			ok++;
 	}
+	const struct sched_stats *s = sched_get_stats();
+	if (s->switches)
+		kprintf("pgvisor: scheduler: %llu vCPU switches, %llu TSC ticks each on average\n",
+			(unsigned long long)s->switches,
+			(unsigned long long)(s->switch_ticks / s->switches));
 	bool success = vm_count() && ok == vm_count();
 	kprintf("pgvisor: %u of %u VMs succeeded\n", ok, vm_count());
 	kprintf("pgvisor: result: %s\n", success ? "success" : "failure");

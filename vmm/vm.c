@@ -9,6 +9,7 @@
 #include "arch/x86/fpu.h"
 #include "arch/x86/percpu.h"
 #include "drivers/console.h"
+#include "vmm/console_input.h"
 #include "vmm/dev_power.h"
 #include "vmm/msr_policy.h"
 #include "vmm/page_alloc.h"
@@ -166,6 +167,17 @@ int vm_load(struct vm *vm)
 	return 0;
 }
 
+size_t vm_overhead_bytes(const struct vm *vm)
+{
+	/* Everything allocated for the VM besides its RAM: the VM structure,
+	 * EPT paging structures, I/O and MSR bitmaps, and per vCPU a VMCS and
+	 * an FPU state area. */
+	size_t pages = pages_for(sizeof(*vm)) + vm->ept.table_pages + 2 + 1;
+
+	pages += vm->nvcpus * (1 + pages_for(FPU_AREA_SIZE));
+	return pages * PAGE_SIZE;
+}
+
 struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 {
 	for (unsigned i = 0; i < nvms; i++) {
@@ -200,7 +212,7 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 		vm->vcpus[i].vm = vm;
 		vm->vcpus[i].id = i;
 	}
-	uart_init(&vm->uart, vm->name);
+	uart_init(&vm->uart, vm->name, console_input_poll);
 	if (attach_files(vm, bi) || alloc_memory(vm) ||
 	    uart_attach(&vm->uart, &vm->iobus, UART_COM1_BASE) || power_ports_attach(vm) ||
 	    vm_load(vm)) {
@@ -210,9 +222,10 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 		return NULL;
 	}
 	vms[nvms++] = vm;
-	kprintf("pgvisor: vm %s: %u MiB at host %#llx, kernel %s (%zu bytes)\n", vm->name,
-		cfg->memory_mib, (unsigned long long)(uint64_t)vm->ram.host, vm->kernel.name,
-		vm->kernel.size);
+	kprintf("pgvisor: vm %s: %u MiB at host %#llx, kernel %s (%zu bytes), "
+		"hypervisor overhead %zu KiB\n",
+		vm->name, cfg->memory_mib, (unsigned long long)(uint64_t)vm->ram.host,
+		vm->kernel.name, vm->kernel.size, vm_overhead_bytes(vm) >> 10);
 	return vm;
 }
 
@@ -220,7 +233,7 @@ void vm_stop(struct vm *vm, enum vm_end end, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (vm->state != VM_RUNNING)
+	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
 		return;
 	uart_flush(&vm->uart);
 	vm->state = end == VM_END_CRASH ? VM_CRASHED : VM_SHUTDOWN;
@@ -230,6 +243,28 @@ void vm_stop(struct vm *vm, enum vm_end end, const char *fmt, ...)
 	va_end(ap);
 	kprintf("pgvisor: vm %s: %s%s\n", vm->name, end == VM_END_CRASH ? "crashed: " : "",
 		vm->reason);
+}
+
+void vm_pause(struct vm *vm, bool pause)
+{
+	if (vm->state != (pause ? VM_RUNNING : VM_PAUSED)) {
+		kprintf("pgvisor: vm %s: is not %s\n", vm->name, pause ? "running" : "paused");
+		return;
+	}
+	vm->state = pause ? VM_PAUSED : VM_RUNNING;
+	kprintf("pgvisor: vm %s: %s\n", vm->name, pause ? "paused" : "running again");
+}
+
+void vm_destroy(struct vm *vm)
+{
+	bool was_stopped = vm->state == VM_SHUTDOWN || vm->state == VM_CRASHED;
+
+	if (!was_stopped)
+		vm_stop(vm, VM_END_DESTROYED, "destroyed by the operator");
+	else
+		kprintf("pgvisor: vm %s: destroyed by the operator\n", vm->name);
+	vm->preserved = false;
+	vm_free_resources(vm);
 }
 
 void vm_apply_policy(struct vm *vm)

@@ -21,6 +21,7 @@
 
 enum vm_state {
 	VM_RUNNING,
+	VM_PAUSED,   /* stopped by the operator, resumes where it was */
 	VM_SHUTDOWN, /* ended by the guest's own request */
 	VM_CRASHED,  /* stopped by the hypervisor */
 };
@@ -31,6 +32,7 @@ enum vm_end {
 	VM_END_DEBUG_EXIT, /* port 0xf4: status = (value << 1) | 1 */
 	VM_END_HALTED,	   /* HLT that nothing can ever wake */
 	VM_END_CRASH,
+	VM_END_DESTROYED, /* by the operator */
 };
 
 struct vm {
@@ -72,6 +74,12 @@ int vm_load(struct vm *vm);
  * with reason printed as "pgvisor: vm NAME: ...". */
 void vm_stop(struct vm *vm, enum vm_end end, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Host memory the hypervisor spends on the VM besides its RAM. */
+size_t vm_overhead_bytes(const struct vm *vm);
+/* The operator's commands: pause or resume a running VM; destroy one
+ * whatever its state (its memory is freed, whatever its policy). */
+void vm_pause(struct vm *vm, bool pause);
+void vm_destroy(struct vm *vm);
 /* Applies on_poweroff / on_crash after a stop: destroy frees its memory,
  * restart reloads it (at most VM_MAX_RESTARTS times), preserve keeps it. */
 void vm_apply_policy(struct vm *vm);

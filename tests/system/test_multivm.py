@@ -1,0 +1,64 @@
+"""Several VMs on one machine: each does its own work and I/O, gets its own
+exit counts, and their console lines never mix."""
+import re
+
+from conftest import ROOT
+
+
+def spin_checksum(iterations):
+    """guest/hello's spin=N loop (xorshift32 plus the index), in Python."""
+    x = 0x12345678
+    for i in range(iterations):
+        x ^= (x << 13) & 0xffffffff
+        x ^= x >> 17
+        x ^= (x << 5) & 0xffffffff
+        x = (x + i) & 0xffffffff
+    return x
+
+
+def write_cfgs(bench, names, memory, spins):
+    paths = []
+    for name, spin in zip(names, spins):
+        path = bench.dir / f"{name}.cfg"
+        path.write_text(f'name = "{name}"\nkernel = "../../guests/hello.elf"\n'
+                        f'memory = {memory}\ncmdline = "spin={spin}"\n')
+        paths.append(str(path.relative_to(ROOT)))
+    return paths
+
+
+def test_four_vms_do_their_own_work(run_pgvisor, bench):
+    names = [f"w{k}" for k in range(1, 5)]
+    spins = [150000 * k for k in range(1, 5)]
+    run = run_pgvisor(write_cfgs(bench, names, 4, spins), timeout=150)
+    for name, spin in zip(names, spins):
+        lines = run.vm_lines(name)
+        assert f"hello: spin {spin} checksum {spin_checksum(spin):#010x}" in lines, run.output
+        assert "hello: all checks passed" in lines
+        # Every line a guest printed arrives whole: hello prefixes each one.
+        assert all(l.startswith("hello: ") for l in lines), lines
+        assert f"pgvisor:   vm {name}: exited with status 1 (value 0), restarts 0" in run.lines
+    exits = {}
+    for line in run.lines:
+        m = re.match(r"pgvisor:   vm (w\d): exits total=(\d+) .*preempt-timer=(\d+)", line)
+        if m:
+            exits[m.group(1)] = (int(m.group(2)), int(m.group(3)))
+    # The longer a VM computes, the more time slices it needs: each VM
+    # has its own counters, and the scheduler really time-sliced them.
+    assert sorted(exits) == names, run.output
+    slices = [exits[n][1] for n in names]
+    assert slices == sorted(slices) and slices[-1] > slices[0] > 0, slices
+    switches = re.search(r"pgvisor: scheduler: (\d+) vCPU switches", run.output)
+    assert switches and int(switches.group(1)) >= 4
+    assert "pgvisor: 4 of 4 VMs succeeded" in run.lines
+    assert run.status == 0
+
+
+def test_sixteen_small_vms(run_pgvisor, bench):
+    names = [f"vm{k:02d}" for k in range(16)]
+    spins = [1000 + k for k in range(16)]
+    run = run_pgvisor(write_cfgs(bench, names, 2, spins), timeout=240)
+    for name, spin in zip(names, spins):
+        assert f"hello: spin {spin} checksum {spin_checksum(spin):#010x}" in run.vm_lines(name), \
+            run.output
+    assert "pgvisor: 16 of 16 VMs succeeded" in run.lines
+    assert run.status == 0
