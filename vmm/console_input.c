@@ -12,7 +12,7 @@
 #define FOCUS_HYPERVISOR (-1)
 
 static int focus = FOCUS_HYPERVISOR;
-static unsigned escapes; /* Ctrl-A pressed in a row so far */
+static unsigned escapes;	     /* Ctrl-A pressed in a row so far */
 static uint8_t pending[PENDING_MAX]; /* typed, not yet taken by the guest */
 static unsigned pending_head, pending_count;
 static char command[COMMAND_MAX];

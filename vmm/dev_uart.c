@@ -26,9 +26,14 @@ void console_vm_line(const char *vm, const char *text, unsigned len);
 #define IIR_FIFOS_ENABLED 0xc0
 #define FCR_FIFO_ENABLE 0x01
 #define FCR_CLEAR_RX 0x02
+#define MCR_DTR 0x01
+#define MCR_RTS 0x02
+#define MCR_OUT1 0x04
+#define MCR_OUT2 0x08
 #define MCR_LOOPBACK 0x10
 #define MSR_CTS 0x10
 #define MSR_DSR 0x20
+#define MSR_RI 0x40
 #define MSR_DCD 0x80
 #define IER_MASK 0x0f
 #define MCR_MASK 0x1f
@@ -54,16 +59,22 @@ void uart_output_byte(struct uart *u, uint8_t c)
 {
 	u->bytes_out++;
 	if (c == '\n') {
-		/* An empty line is still a line the guest printed. */
-		console_vm_line(u->owner, u->line, u->line_len);
+		/* An empty line is still a line the guest printed, unless the
+		 * newline only ends a line already flushed for being full. */
+		if (u->line_len || !u->wrapped)
+			console_vm_line(u->owner, u->line, u->line_len);
 		u->line_len = 0;
+		u->wrapped = false;
 		return;
 	}
 	if (c == '\r')
 		return;
+	u->wrapped = false;
 	u->line[u->line_len++] = (char)c;
-	if (u->line_len == UART_LINE_MAX)
+	if (u->line_len == UART_LINE_MAX) {
 		uart_flush(u);
+		u->wrapped = true;
+	}
 }
 
 bool uart_receive(struct uart *u, uint8_t c)
@@ -106,9 +117,13 @@ static uint32_t uart_read(void *dev, uint16_t port, unsigned size)
 		/* Output is consumed at once: the transmitter is always empty. */
 		return LSR_THRE | LSR_TEMT | (u->rx_count ? LSR_DATA_READY : 0);
 	case REG_MSR:
-		/* In loopback the modem inputs echo MCR; else a cable is present. */
+		/* In loopback the modem inputs follow the outputs (16550A data
+		 * sheet): CTS = RTS, DSR = DTR, RI = OUT1, DCD = OUT2. */
 		if (u->mcr & MCR_LOOPBACK)
-			return (u->mcr & 0x0f) << 4;
+			return ((u->mcr & MCR_RTS) ? MSR_CTS : 0) |
+			       ((u->mcr & MCR_DTR) ? MSR_DSR : 0) |
+			       ((u->mcr & MCR_OUT1) ? MSR_RI : 0) |
+			       ((u->mcr & MCR_OUT2) ? MSR_DCD : 0);
 		return MSR_CTS | MSR_DSR | MSR_DCD;
 	default:
 		return u->scr;

@@ -21,6 +21,7 @@ struct uart {
 	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
 	char line[UART_LINE_MAX];
 	unsigned line_len;
+	bool wrapped; /* the last byte filled a line, which was printed */
 	uint8_t rx[UART_RX_FIFO];
 	unsigned rx_head, rx_count;
 	uint64_t bytes_out;

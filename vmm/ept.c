@@ -69,7 +69,8 @@ static int map_one(struct ept *e, uint64_t gpa, uint64_t hpa, int leaf_level, ui
 int ept_map_range(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t perms)
 {
 	if ((gpa | hpa | size) & (PAGE_4K - 1) || gpa + size < gpa || gpa + size > GPA_LIMIT ||
-	    !(perms & EPT_RWX) || (perms & ~EPT_RWX))
+	    !(perms & EPT_RWX) || (perms & ~EPT_RWX) ||
+	    ((perms & EPT_WRITE) && !(perms & EPT_READ))) /* misconfiguration, SDM 29.3.3.1 */
 		return -1;
 	while (size) {
 		int level = 0;

@@ -100,8 +100,9 @@ static void reserve_locked(uint64_t base, uint64_t len)
 		} else if (r->start < start && r->end > end) {
 			uint64_t tail = r->end;
 			r->end = start;
-			insert_at(i + 1, end, tail);
-			i += 2;
+			/* With no slot left for the tail, its pages are lost, not
+			 * corrupted; either way the next range comes after it. */
+			i += insert_at(i + 1, end, tail) ? 2 : 1;
 		} else if (r->start < start) {
 			r->end = start;
 			i++;
@@ -117,7 +118,8 @@ void *page_alloc_aligned(size_t npages, uint64_t align)
 	uint64_t size = npages * PAGE_SIZE;
 	void *p = NULL;
 
-	if (!npages || align < PAGE_SIZE || (align & (align - 1)))
+	if (!npages || npages > UINT64_MAX / PAGE_SIZE || align < PAGE_SIZE ||
+	    (align & (align - 1)))
 		return NULL;
 	lock();
 	for (unsigned i = 0; i < nranges; i++) {

@@ -162,8 +162,8 @@ int vmcs_check_guest_state(vmcs_read_fn read, void *c, const struct vmx_caps *ca
 	uint32_t ss_ar = (uint32_t)rd(&x, VMCS_GUEST_SS_AR);
 	if (!unrestricted && AR_DPL(ss_ar) != (rd(&x, VMCS_GUEST_SS_SEL) & 3))
 		return fail(&x, "SS.DPL must equal the RPL of the SS selector", ss_ar);
-	if (!(cr0 & CR0_PE) && AR_DPL(ss_ar) != 0)
-		return fail(&x, "SS.DPL must be 0 in real mode", ss_ar);
+	if ((!(cr0 & CR0_PE) || AR_TYPE(cs_ar) == 3) && AR_DPL(ss_ar) != 0)
+		return fail(&x, "SS.DPL must be 0 in real mode or with a data-type CS", ss_ar);
 	if (AR_TYPE(cs_ar) == 3 && AR_DPL(cs_ar) != 0)
 		return fail(&x, "a data-type CS must have DPL 0", cs_ar);
 	if (rd(&x, VMCS_GUEST_GDTR_LIMIT) >> 16 || rd(&x, VMCS_GUEST_IDTR_LIMIT) >> 16)

@@ -9,11 +9,21 @@
 #define MB1_BOOTLOADER_MAGIC 0x2badb002u
 #define MB2_BOOTLOADER_MAGIC 0x36d76289u
 #define BOOT_MAX_MODULES 8
+#define BOOT_MAX_RANGES 16
+/* The info structure and what it points to: for Multiboot1 the structure,
+ * memory map, module list, and command line, loader name and module
+ * strings. */
+#define BOOT_MAX_INFO_PIECES (4 + BOOT_MAX_MODULES)
 
 struct boot_module {
 	const char *name; /* the module's command line; "" when none */
 	uint32_t start;
 	uint32_t size;
+};
+
+/* [start, end) in physical memory. */
+struct boot_range {
+	uint64_t start, end;
 };
 
 struct boot_params {
@@ -25,6 +35,14 @@ struct boot_params {
 	uint64_t usable_above_1m;
 	unsigned nmodules; /* all modules, even beyond BOOT_MAX_MODULES */
 	struct boot_module modules[BOOT_MAX_MODULES];
+	/* Usable RAM from the memory map, in map order; none without a map.
+	 * Ranges beyond BOOT_MAX_RANGES are counted in the sizes only. */
+	unsigned nusable;
+	struct boot_range usable[BOOT_MAX_RANGES];
+	/* Where the boot information lies, so programs that write all free
+	 * RAM leave it alone. */
+	unsigned ninfo;
+	struct boot_range info[BOOT_MAX_INFO_PIECES];
 };
 
 /* Fills out from the info structure at info. Returns -1 when magic is
