@@ -43,8 +43,10 @@ $(BUILD)/k/%.S.o: %.S | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(KASFLAGS) -MMD -MP -c $< -o $@
 
+# libgcc supplies the 128-bit division the time conversions use.
+LIBGCC := $(shell $(CC) -print-libgcc-file-name)
 $(BUILD)/pgvisor.elf: $(KOBJ) linker.ld
-	$(LD) $(KLDFLAGS) -o $@ $(KOBJ)
+	$(LD) $(KLDFLAGS) -o $@ $(KOBJ) $(LIBGCC)
 	grub-file --is-x86-multiboot2 $@
 
 include guest/guest.mk

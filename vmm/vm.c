@@ -154,7 +154,12 @@ int vm_load(struct vm *vm)
 		fpu_area_init(v->fpu_area);
 		v->misc_enable = msr_misc_enable_default();
 		v->slice_expired = false;
-		if (vmcs_setup(v, &entry, err, sizeof(err))) {
+		struct vcpu_boot_state boot = {
+			.rip = entry.eip,
+			.rax = entry.eax,
+			.rbx = entry.ebx,
+		};
+		if (vmcs_setup(v, &boot, err, sizeof(err))) {
 			kprintf("pgvisor: vm %s: %s\n", vm->name, err);
 			return -1;
 		}

@@ -11,11 +11,13 @@
 #include "vmm/vmcs_fields.h"
 #include "vmm/vmx.h"
 
-/* Access rights of the Multiboot machine state's flat segments (SDM
- * 25.4.1): G=1, D/B=1, P=1, S=1, type 11 (code) or 3 (data). */
+/* Access rights of flat segments (SDM 25.4.1): G=1, D/B=1 (or L=1 for
+ * 64-bit code), P=1, S=1, type 11 (code) or 3 (data). */
 #define AR_CODE32 0xc09b
+#define AR_CODE64 0xa09b
 #define AR_DATA32 0xc093
 #define AR_TSS32_BUSY 0x008b
+#define AR_TSS64_BUSY 0x008b
 #define FLAT_LIMIT 0xffffffffu
 #define TSS_MIN_LIMIT 0x67
 #define MB_CODE_SEL 0x08
@@ -101,38 +103,45 @@ static void write_segment(uint32_t sel_field, uint16_t sel, uint64_t base, uint3
 	vmwrite(VMCS_GUEST_ES_BASE + n, base);
 }
 
-static void write_guest_state(struct vcpu *v, const struct image_entry *entry)
+static void write_guest_state(struct vcpu *v, const struct vcpu_boot_state *s)
 {
-	uint64_t cr0_view = CR0_PE | CR0_ET;
+	uint64_t cr0_view = CR0_PE | CR0_ET | (s->long_mode ? CR0_PG | CR0_NE : 0);
 	uint64_t cr0 =
 		(cr0_view | (vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG))) & vmx_caps.cr0_fixed1;
+	uint64_t cr4_view = s->long_mode ? CR4_PAE : 0;
+	uint16_t cs = s->long_mode ? s->cs_sel : MB_CODE_SEL;
+	uint16_t ds = s->long_mode ? s->ds_sel : MB_DATA_SEL;
 
 	vmwrite(VMCS_GUEST_CR0, cr0);
 	vmwrite(VMCS_CR0_READ_SHADOW, cr0_view);
-	vmwrite(VMCS_GUEST_CR3, 0);
-	vmwrite(VMCS_GUEST_CR4, vmx_caps.cr4_fixed0);
-	vmwrite(VMCS_CR4_READ_SHADOW, 0);
+	vmwrite(VMCS_GUEST_CR3, s->long_mode ? s->cr3 : 0);
+	vmwrite(VMCS_GUEST_CR4, cr4_view | vmx_caps.cr4_fixed0);
+	vmwrite(VMCS_CR4_READ_SHADOW, cr4_view);
 
-	write_segment(VMCS_GUEST_CS_SEL, MB_CODE_SEL, 0, FLAT_LIMIT, AR_CODE32);
-	write_segment(VMCS_GUEST_SS_SEL, MB_DATA_SEL, 0, FLAT_LIMIT, AR_DATA32);
-	write_segment(VMCS_GUEST_DS_SEL, MB_DATA_SEL, 0, FLAT_LIMIT, AR_DATA32);
-	write_segment(VMCS_GUEST_ES_SEL, MB_DATA_SEL, 0, FLAT_LIMIT, AR_DATA32);
-	write_segment(VMCS_GUEST_FS_SEL, MB_DATA_SEL, 0, FLAT_LIMIT, AR_DATA32);
-	write_segment(VMCS_GUEST_GS_SEL, MB_DATA_SEL, 0, FLAT_LIMIT, AR_DATA32);
+	write_segment(VMCS_GUEST_CS_SEL, cs, 0, FLAT_LIMIT, s->long_mode ? AR_CODE64 : AR_CODE32);
+	write_segment(VMCS_GUEST_SS_SEL, ds, 0, FLAT_LIMIT, AR_DATA32);
+	write_segment(VMCS_GUEST_DS_SEL, ds, 0, FLAT_LIMIT, AR_DATA32);
+	write_segment(VMCS_GUEST_ES_SEL, ds, 0, FLAT_LIMIT, AR_DATA32);
+	write_segment(VMCS_GUEST_FS_SEL, ds, 0, FLAT_LIMIT, AR_DATA32);
+	write_segment(VMCS_GUEST_GS_SEL, ds, 0, FLAT_LIMIT, AR_DATA32);
 	write_segment(VMCS_GUEST_LDTR_SEL, 0, 0, 0, AR_UNUSABLE);
-	write_segment(VMCS_GUEST_TR_SEL, 0, 0, TSS_MIN_LIMIT, AR_TSS32_BUSY);
-	/* Multiboot leaves GDTR and IDTR undefined: the guest loads its own. */
-	vmwrite(VMCS_GUEST_GDTR_BASE, 0);
-	vmwrite(VMCS_GUEST_GDTR_LIMIT, 0);
+	write_segment(VMCS_GUEST_TR_SEL, 0, 0, TSS_MIN_LIMIT,
+		      s->long_mode ? AR_TSS64_BUSY : AR_TSS32_BUSY);
+	/* Multiboot leaves GDTR and IDTR undefined: the guest loads its own.
+	 * Linux's 64-bit entry needs the loader's GDT (boot.rst). */
+	vmwrite(VMCS_GUEST_GDTR_BASE, s->gdt_base);
+	vmwrite(VMCS_GUEST_GDTR_LIMIT, s->gdt_limit);
 	vmwrite(VMCS_GUEST_IDTR_BASE, 0);
 	vmwrite(VMCS_GUEST_IDTR_LIMIT, 0);
 
-	vmwrite(VMCS_GUEST_RIP, entry->eip);
-	vmwrite(VMCS_GUEST_RSP, 0);
+	vmwrite(VMCS_GUEST_RIP, s->rip);
+	vmwrite(VMCS_GUEST_RSP, s->rsp);
 	vmwrite(VMCS_GUEST_RFLAGS, RFLAGS_FIXED);
 	vmwrite(VMCS_GUEST_DR7, DR7_INIT);
 	vmwrite(VMCS_GUEST_IA32_DEBUGCTL, 0);
-	vmwrite(VMCS_GUEST_IA32_EFER, 0);
+	vmwrite(VMCS_GUEST_IA32_EFER, s->long_mode ? EFER_LME | EFER_LMA : 0);
+	vmwrite(VMCS_ENTRY_CTLS,
+		s->long_mode ? vmx_controls.entry | ENTRY_IA32E_MODE_GUEST : vmx_controls.entry);
 	if (vmx_controls.pat)
 		vmwrite(VMCS_GUEST_IA32_PAT, PAT_POWER_ON);
 	vmwrite(VMCS_GUEST_SYSENTER_CS, 0);
@@ -150,13 +159,14 @@ static void write_guest_state(struct vcpu *v, const struct image_entry *entry)
 	for (int i = 0; i < GPR_COUNT; i++)
 		v->regs.gpr[i] = 0;
 	v->regs.cr2 = 0;
-	v->regs.gpr[REG_RAX] = entry->eax;
-	v->regs.gpr[REG_RBX] = entry->ebx;
+	v->regs.gpr[REG_RAX] = s->rax;
+	v->regs.gpr[REG_RBX] = s->rbx;
+	v->regs.gpr[REG_RSI] = s->rsi;
 	v->cr8 = 0;
 	v->xcr0 = 1; /* x87 only, the reset value */
 }
 
-int vmcs_setup(struct vcpu *v, const struct image_entry *entry, char *err, unsigned errlen)
+int vmcs_setup(struct vcpu *v, const struct vcpu_boot_state *s, char *err, unsigned errlen)
 {
 	uint32_t *page = (uint32_t *)v->vmcs;
 
@@ -179,7 +189,7 @@ int vmcs_setup(struct vcpu *v, const struct image_entry *entry, char *err, unsig
 	v->launched = false;
 	write_controls(v);
 	write_host_state();
-	write_guest_state(v, entry);
+	write_guest_state(v, s);
 	return 0;
 }
 

@@ -3,13 +3,24 @@
 #ifndef PGVISOR_VMCS_H
 #define PGVISOR_VMCS_H
 
-#include "vmm/image.h"
 #include "vmm/vcpu.h"
 
-/* Allocates (once) and fills the VMCS of v for a guest entering at entry in
- * 32-bit protected mode with paging off (the Multiboot machine state), and
- * leaves it current on this CPU. Returns 0 or -1 with err filled. */
-int vmcs_setup(struct vcpu *v, const struct image_entry *entry, char *err, unsigned errlen);
+/* How a vCPU starts: the register state a boot protocol promises. */
+struct vcpu_boot_state {
+	/* false: 32-bit protected mode, flat segments, paging off (Multiboot);
+	 * true: 64-bit mode with the loader's page tables and GDT (Linux). */
+	bool long_mode;
+	uint64_t rip, rsp;
+	uint64_t rax, rbx, rsi;
+	uint64_t cr3;
+	uint64_t gdt_base;
+	uint16_t gdt_limit;
+	uint16_t cs_sel, ds_sel;
+};
+
+/* Allocates (once) and fills the VMCS of v for a guest starting in state s,
+ * and leaves it current on this CPU. Returns 0 or -1 with err filled. */
+int vmcs_setup(struct vcpu *v, const struct vcpu_boot_state *s, char *err, unsigned errlen);
 
 /* The guest CPL (SS.DPL; SDM 25.4.1). */
 unsigned vmcs_guest_cpl(void);

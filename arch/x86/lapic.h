@@ -1,0 +1,23 @@
+/* The host's own local APIC (xAPIC mode, MMIO at its IA32_APIC_BASE),
+ * used for the hypervisor's timer: when every vCPU waits, the CPU sleeps
+ * in HLT until the next virtual-device deadline. */
+#ifndef PGVISOR_LAPIC_H
+#define PGVISOR_LAPIC_H
+
+#include <stdint.h>
+
+#define LAPIC_TIMER_VECTOR 0xef
+#define LAPIC_SPURIOUS_VECTOR 0xff
+
+/* Enables the local APIC of the calling CPU and installs the timer and
+ * spurious-interrupt handlers. */
+void lapic_init_cpu(void);
+uint32_t lapic_id(void);
+/* Raises LAPIC_TIMER_VECTOR at (or soon after) TSC value deadline; 0
+ * cancels. Uses TSC-deadline mode where the CPU has it. */
+void lapic_timer_arm(uint64_t tsc_deadline);
+void lapic_eoi(void);
+/* Sleeps with interrupts enabled until the next interrupt. */
+void cpu_idle_until_interrupt(void);
+
+#endif
