@@ -15,7 +15,7 @@
 #include "vmm/iobus.h"
 #include "vmm/vcpu.h"
 
-#define MAX_VMS 32
+#define MAX_VMS 128
 #define VM_MAX_RESTARTS 3
 #define VM_REASON_MAX 192
 

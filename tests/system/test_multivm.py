@@ -62,3 +62,17 @@ def test_sixteen_small_vms(run_pgvisor, bench):
             run.output
     assert "pgvisor: 16 of 16 VMs succeeded" in run.lines
     assert run.status == 0
+
+
+def test_memory_exhaustion_fails_only_the_vm_that_asked(run_pgvisor, bench):
+    # 128 MiB machine: four 28 MiB VMs fit, the fifth does not.
+    names = [f"big{k}" for k in range(5)]
+    run = run_pgvisor(write_cfgs(bench, names, 28, [1000] * 5), timeout=120)
+    refused = [l for l in run.lines if "not enough memory" in l]
+    assert len(refused) == 1, run.output
+    assert refused[0].startswith("pgvisor: vm big4: not enough memory: asked for 28 MiB, ")
+    assert "pgvisor: vm big4: not started" in run.lines
+    for name in names[:4]:
+        assert "hello: all checks passed" in run.vm_lines(name)
+    assert "pgvisor: 4 of 4 VMs succeeded" in run.lines
+    assert run.status == 0
