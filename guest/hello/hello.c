@@ -4,13 +4,17 @@
  *
  * Command line options: exit=N (exit code when all checks pass), halt
  * (stop with cli;hlt instead of powering off), spin=N (a CPU-bound loop
- * whose checksum is printed). */
+ * whose checksum is printed), fill=0xPATTERN (write the 32-bit pattern to
+ * all free RAM before the spin and check it is intact after: another VM
+ * or the hypervisor must not change it), echo (print back every line
+ * received on COM1 until "quit"). */
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "guest/lib/bootinfo.h"
 #include "guest/lib/console.h"
 #include "guest/lib/cpu.h"
+#include "guest/lib/freemem.h"
 #include "guest/lib/runtime.h"
 #include "guest/lib/string.h"
 #include "vmm/hypercall_abi.h"
@@ -29,6 +33,7 @@
 #define EXIT_REASON_IO 30
 #define EXITS_PER_PROBE 16 /* K in "K exits raise the count by K" */
 #define MAX_TEXT_LINE 72
+#define MAX_ECHO_LINE 72
 /* QEMU's TCG emulator neither faults on unknown MSRs nor implements
  * RDMSR of IA32_TSC (reads 0): those checks are skipped there. */
 #define QEMU_TCG_SIGNATURE "TCGTCGTCGTCG"
@@ -253,6 +258,77 @@ static uint32_t spin(uint32_t iterations)
 	return x;
 }
 
+static void fill(const struct free_ranges *fr, uint32_t pattern)
+{
+	for (unsigned i = 0; i < fr->n; i++) {
+		volatile uint32_t *word = (volatile uint32_t *)(uint32_t)fr->range[i].start;
+		for (uint32_t n = (uint32_t)((fr->range[i].end - fr->range[i].start) / 4); n; n--)
+			*word++ = pattern;
+	}
+}
+
+static void check_fill(const struct free_ranges *fr, uint32_t pattern)
+{
+	uint32_t kib = (uint32_t)(fr->bytes >> 10);
+	for (unsigned i = 0; i < fr->n; i++) {
+		volatile uint32_t *word = (volatile uint32_t *)(uint32_t)fr->range[i].start;
+		for (uint32_t n = (uint32_t)((fr->range[i].end - fr->range[i].start) / 4); n;
+		     n--, word++) {
+			uint32_t found = *word;
+			if (found != pattern) {
+				printf("hello: fill 0x%08x over %u KiB FAILED at 0x%08x (read "
+				       "0x%08x)\n",
+				       pattern, kib, (uint32_t)word, found);
+				checks_failed++;
+				return;
+			}
+		}
+	}
+	printf("hello: fill 0x%08x over %u KiB verified ok\n", pattern, kib);
+}
+
+/* Prints line with bytes outside printable ASCII, and the backslash, as
+ * C escapes, so a script can tell exactly which bytes arrived. */
+static void print_echo(const char *line, unsigned len)
+{
+	printf("hello: echo ");
+	for (unsigned i = 0; i < len; i++) {
+		uint8_t c = (uint8_t)line[i];
+		if (c == '\\')
+			printf("\\\\");
+		else if (c < 0x20 || c > 0x7e)
+			printf("\\x%02x", c);
+		else
+			console_putc((char)c);
+	}
+	console_putc('\n');
+}
+
+/* Whole lines only: characters are not echoed as they come, so the host
+ * console shows one "hello: echo" line per line sent. A line ends at CR
+ * or LF; empty lines (the LF of a CR LF) and bytes past MAX_ECHO_LINE are
+ * dropped. */
+static void echo_lines(void)
+{
+	char line[MAX_ECHO_LINE];
+	unsigned len = 0;
+	printf("hello: echo ready (\"quit\" ends)\n");
+	for (;;) {
+		char c = console_getc();
+		if (c != '\r' && c != '\n') {
+			if (len < MAX_ECHO_LINE)
+				line[len++] = c;
+			continue;
+		}
+		if (len == 0)
+			continue;
+		if (len == 4 && memcmp(line, "quit", 4) == 0)
+			return;
+		print_echo(line, len);
+		len = 0;
+	}
+}
+
 int main(uint32_t magic, uint32_t info)
 {
 	struct boot_params bp;
@@ -270,16 +346,33 @@ int main(uint32_t magic, uint32_t info)
 	if (under_pgvisor)
 		check_hypercalls();
 
+	/* Filled before the spin and checked after, so the pattern stays in
+	 * RAM while other VMs run. */
+	const char *fill_option = cmdline_option(bp.cmdline, "fill");
+	struct free_ranges free_ram;
+	bool filled = false;
+	if (fill_option) {
+		filled = free_ranges_find(&bp, &free_ram) == 0;
+		check("fill-memory-map", filled);
+		if (filled)
+			fill(&free_ram, parse_uint(fill_option));
+	}
+
 	const char *spin_option = cmdline_option(bp.cmdline, "spin");
 	if (spin_option) {
 		uint32_t iterations = parse_uint(spin_option);
 		printf("hello: spin %u checksum 0x%08x\n", iterations, spin(iterations));
 	}
+	if (filled)
+		check_fill(&free_ram, parse_uint(fill_option));
 
 	if (checks_failed)
 		printf("hello: %u checks FAILED\n", checks_failed);
 	else
 		printf("hello: all checks passed\n");
+
+	if (cmdline_option(bp.cmdline, "echo"))
+		echo_lines();
 
 	if (cmdline_option(bp.cmdline, "halt")) {
 		printf("hello: halting\n");

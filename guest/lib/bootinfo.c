@@ -11,6 +11,9 @@
 #define MB1_INFO_MODULES (1u << 3)
 #define MB1_INFO_MEMORY_MAP (1u << 6)
 #define MB1_INFO_LOADER_NAME (1u << 9)
+/* The whole structure, flags through the framebuffer fields (Multiboot
+ * 0.6.96, 3.3); struct mb1_info declares only the fields read here. */
+#define MB1_INFO_SIZE 116
 
 struct mb1_info {
 	uint32_t flags;
@@ -72,6 +75,9 @@ struct mb2_mmap_entry {
 static void add_usable(struct boot_params *p, uint64_t base, uint64_t length)
 {
 	uint64_t end = base + length;
+	if (p->nusable < BOOT_MAX_RANGES)
+		p->usable[p->nusable] = (struct boot_range){ base, end };
+	p->nusable++;
 	if (base < ONE_MIB) {
 		uint64_t low_end = end < ONE_MIB ? end : ONE_MIB;
 		p->usable_below_1m += low_end - base;
@@ -79,6 +85,18 @@ static void add_usable(struct boot_params *p, uint64_t base, uint64_t length)
 	}
 	if (end > base)
 		p->usable_above_1m += end - base;
+}
+
+static void add_info(struct boot_params *p, uint32_t start, uint32_t size)
+{
+	if (p->ninfo < BOOT_MAX_INFO_PIECES)
+		p->info[p->ninfo] = (struct boot_range){ start, (uint64_t)start + size };
+	p->ninfo++;
+}
+
+static void add_info_string(struct boot_params *p, const char *s)
+{
+	add_info(p, (uint32_t)s, strlen(s) + 1);
 }
 
 static void add_module(struct boot_params *p, uint32_t start, uint32_t end, const char *name)
@@ -95,18 +113,28 @@ static void add_module(struct boot_params *p, uint32_t start, uint32_t end, cons
 static void parse_mb1(const struct mb1_info *mbi, struct boot_params *p)
 {
 	p->protocol = "mb1";
-	if (mbi->flags & MB1_INFO_CMDLINE)
+	add_info(p, (uint32_t)mbi, MB1_INFO_SIZE);
+	if (mbi->flags & MB1_INFO_CMDLINE) {
 		p->cmdline = (const char *)mbi->cmdline;
-	if (mbi->flags & MB1_INFO_LOADER_NAME)
+		add_info_string(p, p->cmdline);
+	}
+	if (mbi->flags & MB1_INFO_LOADER_NAME) {
 		p->loader_name = (const char *)mbi->boot_loader_name;
+		add_info_string(p, p->loader_name);
+	}
 	if (mbi->flags & MB1_INFO_MODULES) {
 		const struct mb1_module *m = (const struct mb1_module *)mbi->mods_addr;
-		for (uint32_t i = 0; i < mbi->mods_count; i++)
-			add_module(p, m[i].start, m[i].end,
-				   m[i].string ? (const char *)m[i].string : "");
+		add_info(p, mbi->mods_addr, mbi->mods_count * sizeof(*m));
+		for (uint32_t i = 0; i < mbi->mods_count; i++) {
+			const char *name = m[i].string ? (const char *)m[i].string : "";
+			add_module(p, m[i].start, m[i].end, name);
+			if (m[i].string)
+				add_info_string(p, name);
+		}
 	}
 	if (mbi->flags & MB1_INFO_MEMORY_MAP) {
 		p->have_memory_map = true;
+		add_info(p, mbi->mmap_addr, mbi->mmap_length);
 		uint32_t at = mbi->mmap_addr, end = mbi->mmap_addr + mbi->mmap_length;
 		while (at < end) {
 			const struct mb1_mmap_entry *e = (const struct mb1_mmap_entry *)at;
@@ -137,6 +165,7 @@ static void parse_mb2(uint32_t info, struct boot_params *p)
 	const struct mb2_meminfo_tag *meminfo = 0;
 	/* Tags follow the 8-byte header (total_size, reserved), 8-aligned. */
 	uint32_t total_size = *(const uint32_t *)info;
+	add_info(p, info, total_size);
 	uint32_t at = info + 8;
 	while (at + sizeof(struct mb2_tag) <= info + total_size) {
 		const struct mb2_tag *tag = (const struct mb2_tag *)at;

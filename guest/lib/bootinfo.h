@@ -11,9 +11,8 @@
 #define BOOT_MAX_MODULES 8
 #define BOOT_MAX_RANGES 16
 /* The info structure and what it points to: for Multiboot1 the structure,
- * memory map, module list, and command line, loader name and module
- * strings. */
-#define BOOT_MAX_INFO_PIECES (4 + BOOT_MAX_MODULES)
+ * memory map, module list, command line, loader name and module strings. */
+#define BOOT_MAX_INFO_PIECES (5 + BOOT_MAX_MODULES)
 
 struct boot_module {
 	const char *name; /* the module's command line; "" when none */
@@ -36,7 +35,7 @@ struct boot_params {
 	unsigned nmodules; /* all modules, even beyond BOOT_MAX_MODULES */
 	struct boot_module modules[BOOT_MAX_MODULES];
 	/* Usable RAM from the memory map, in map order; none without a map.
-	 * Ranges beyond BOOT_MAX_RANGES are counted in the sizes only. */
+	 * Like nmodules, the counts include entries beyond the arrays. */
 	unsigned nusable;
 	struct boot_range usable[BOOT_MAX_RANGES];
 	/* Where the boot information lies, so programs that write all free

@@ -16,6 +16,7 @@
 #define LCR_8N1 0x03
 #define FCR_ENABLE_CLEAR 0x07
 #define MCR_DTR_RTS 0x03 /* OUT2 clear: the UART raises no interrupts */
+#define LSR_DATA_READY 0x01
 #define LSR_THR_EMPTY 0x20
 #define LSR_TRANSMITTER_EMPTY 0x40
 #define DIVISOR_115200 1
@@ -36,6 +37,13 @@ void console_putc(char c)
 	while (!(inb(COM1 + UART_LSR) & LSR_THR_EMPTY))
 		;
 	outb(COM1 + UART_DATA, (uint8_t)c);
+}
+
+char console_getc(void)
+{
+	while (!(inb(COM1 + UART_LSR) & LSR_DATA_READY))
+		;
+	return (char)inb(COM1 + UART_DATA);
 }
 
 void console_flush(void)

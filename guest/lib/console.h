@@ -8,6 +8,8 @@
 
 void console_init(void);
 void console_putc(char c);
+/* Waits for a received byte (polls the UART, no interrupts). */
+char console_getc(void);
 /* Waits until the UART has sent everything, so nothing is lost when the
  * machine powers off right after. */
 void console_flush(void);
