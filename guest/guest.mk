@@ -16,7 +16,8 @@ guest_obj = $(patsubst %,$(GUEST_BUILD)/obj/%.o,$(1))
 GUEST_LIB_OBJ := $(call guest_obj,$(GUEST_LIB_SRC))
 GUEST_MB1 := $(call guest_obj,guest/lib/mb1_header.S)
 GUEST_MB2 := $(call guest_obj,guest/lib/mb2_header.S)
-GUEST_ELFS := $(GUEST_BUILD)/hello.elf $(GUEST_BUILD)/hello-mb1.elf $(GUEST_BUILD)/oob.elf
+GUEST_ELFS := $(GUEST_BUILD)/hello.elf $(GUEST_BUILD)/hello-mb1.elf $(GUEST_BUILD)/oob.elf \
+              $(GUEST_BUILD)/probe.elf
 
 guests: $(GUEST_ELFS)
 
@@ -45,5 +46,9 @@ $(GUEST_BUILD)/oob.elf: $(GUEST_MB2) $(call guest_obj,guest/oob/oob.c) $(GUEST_L
 	$(call guest_link,$(GUEST_MB2),$(call guest_obj,guest/oob/oob.c))
 	grub-file --is-x86-multiboot2 $@
 
+$(GUEST_BUILD)/probe.elf: $(GUEST_MB2) $(call guest_obj,guest/probe/probe.c) $(GUEST_LIB_OBJ) guest/lib/guest.ld
+	$(call guest_link,$(GUEST_MB2),$(call guest_obj,guest/probe/probe.c))
+	grub-file --is-x86-multiboot2 $@
+
 -include $(patsubst %.o,%.d,$(GUEST_LIB_OBJ) $(GUEST_MB1) $(GUEST_MB2) \
-	$(call guest_obj,guest/hello/hello.c guest/oob/oob.c))
+	$(call guest_obj,guest/hello/hello.c guest/oob/oob.c guest/probe/probe.c))
