@@ -1,6 +1,7 @@
 # pgvisor — a bare-metal hypervisor for x86-64 VT-x.
 #
 #   make            hypervisor (build/pgvisor.elf) and guests (build/guests/)
+#   make guest-linux  Debian kernel + busybox initramfs in build/guests/linux/
 #   make iso        build/pgvisor.iso booting configs/$(DEMO)
 #   make run        boot the demo in $(EMU) (bochs | qemu | kvm)
 #   make test       unit tests (plain and ASan/UBSan) + system tests
@@ -50,6 +51,7 @@ $(BUILD)/pgvisor.elf: $(KOBJ) linker.ld
 	grub-file --is-x86-multiboot2 $@
 
 include guest/guest.mk
+include guest/linux/linux.mk
 
 # Host unit tests: each tests/unit/NAME.mk adds NAME to UNIT_TESTS and lists
 # NAME_SRCS (the test and the hypervisor files it exercises). Every test is
