@@ -1,0 +1,44 @@
+"""Resource control and isolation: a VM reaches only the memory and ports it
+was given, whatever it does."""
+import re
+
+
+def test_probe_never_sees_the_neighbours_memory(run_pgvisor):
+    run = run_pgvisor(["configs/isolation/neighbour.cfg", "configs/isolation/probe.cfg"],
+                      timeout=150)
+    probe = run.vm_lines("probe")
+    scanned = [l for l in probe if l.startswith("probe: scanned ")]
+    assert len(scanned) == 1, run.output
+    m = re.match(r"probe: scanned (\d+) KiB, pattern 0x5a17c0de found (\d+) times$", scanned[0])
+    assert m, scanned[0]
+    # All of its RAM below the legacy hole and above 1 MiB, none of it the
+    # neighbour's: the pattern is nowhere.
+    assert int(m.group(1)) >= 3 * 1024
+    assert int(m.group(2)) == 0
+    assert any(re.match(r"probe: wrote and verified \d+ KiB$", l) for l in probe)
+    # Past its RAM it is stopped, with the address it touched.
+    beyond = [l for l in probe if l.startswith("probe: reading beyond RAM at ")]
+    assert beyond == ["probe: reading beyond RAM at 0x00400000"], probe
+    assert not any(l.startswith("probe: beyond RAM read") for l in probe)
+    crash = [l for l in run.lines if l.startswith("pgvisor: vm probe: crashed: EPT violation")]
+    assert len(crash) == 1 and "guest-physical 0x400000 (outside its RAM of 4096 KiB)" in crash[0]
+    # The neighbour's pattern survived the probe's writes.
+    neighbour = run.vm_lines("neighbour")
+    assert any(re.match(r"hello: fill 0x5a17c0de over \d+ KiB verified ok$", l)
+               for l in neighbour), run.output
+    assert "hello: all checks passed" in neighbour
+    assert "pgvisor:   vm neighbour: exited with status 1 (value 0), restarts 0" in run.lines
+
+
+def test_hostile_ports_do_not_reach_the_machine(run_pgvisor):
+    run = run_pgvisor(["configs/isolation/hostile.cfg", "configs/hello.cfg"], timeout=120)
+    hostile = run.vm_lines("hostile")
+    for what in ["pci-config", "pit", "pic-mask", "kbc-reset", "pci-reset", "fast-reset"]:
+        assert f"probe: port {what} done" in hostile, run.output
+    assert "probe: hostile ports done" in hostile
+    # The machine was not reset (pgvisor printed its banner once) and the
+    # other VM ran to the end.
+    assert sum(1 for l in run.lines if l.startswith("pgvisor 0.1:")) == 1
+    assert "hello: all checks passed" in run.vm_lines("hello")
+    assert "pgvisor: 2 of 2 VMs succeeded" in run.lines
+    assert run.status == 0
