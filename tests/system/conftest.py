@@ -21,6 +21,7 @@ MKISO = ROOT / "scripts" / "mkiso"
 RUN = ROOT / "scripts" / "run"
 SUMMARY = re.compile(r"^run: end=(\w+) seconds=([\d.]+) status=(\d+) emulator_status=(-?\d+)$",
                      re.M)
+INPUT_PENDING = re.compile(r"^run: input: (.*) was still pending at the end$", re.M)
 # Seconds scripts/run may take beyond the machine's own timeout.
 RUN_OVERHEAD = 30
 
@@ -34,6 +35,7 @@ class Run:
     seconds: float
     emulator_status: int
     files: dict = field(default_factory=dict)  # what was kept: iso, console, emulator_log
+    input_pending: str = None  # the --input step still waiting at the end, if any
 
     @property
     def lines(self):
@@ -85,9 +87,15 @@ class Bench:
         if p.returncode != 0:
             pytest.fail(f"mkiso failed:\n{p.stdout}", pytrace=False)
 
-    def run(self, label, iso, emu, timeout, options):
+    def run(self, label, iso, emu, timeout, options, input=()):
+        """input: steps for scripts/run --input ("expect REGEX", "send
+        TEXT" with C escapes, "sleep S"), kept as <label>.input.txt."""
         console = self.dir / f"{label}.console.log"
         emulator_log = self.dir / f"{label}.{'bochs' if emu == 'bochs' else 'qemu'}.log"
+        if input:
+            steps = self.dir / f"{label}.input.txt"
+            steps.write_text("".join(step + "\n" for step in input))
+            options = options + ["--input", str(steps)]
         cmd = [str(RUN), "--emu", emu, "--timeout", str(timeout), "--log", str(console),
                "--bochs-log", str(emulator_log)] + options + [str(iso)]
         p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -97,9 +105,11 @@ class Bench:
         if not m:
             pytest.fail(f"scripts/run gave no summary (status {p.returncode}):\n{p.stderr}",
                         pytrace=False)
+        pending = INPUT_PENDING.search(p.stderr)
         return Run(status=p.returncode, output=p.stdout, end=m.group(1),
                    seconds=float(m.group(2)), emulator_status=int(m.group(4)),
-                   files={"iso": iso, "console": console, "emulator_log": emulator_log})
+                   files={"iso": iso, "console": console, "emulator_log": emulator_log},
+                   input_pending=pending.group(1) if pending else None)
 
 
 @pytest.fixture
@@ -117,10 +127,10 @@ def boot_bare(bench):
     """boot_bare(guest, proto, emu, cmdline, modules, ...) boots a guest
     directly under GRUB (no pgvisor). Status 0 iff a line matches
     expect_line (default: "<guest>: " followed by anything, i.e. any
-    output at all)."""
+    output at all). input: steps typed on COM1 (see Bench.run)."""
 
     def boot(guest, proto, emu, cmdline="", modules=(), mem=128, timeout=60, expect_line=None,
-             uefi=False):
+             uefi=False, input=()):
         label = bench.label(f"{guest}-{proto}-{emu}{'-uefi' if uefi else ''}")
         iso = bench.dir / f"{label}.iso"
         args = ["--bare", iso, f"--{proto}", guest_elf(guest, proto), "--cmdline", cmdline]
@@ -130,7 +140,7 @@ def boot_bare(bench):
         options = ["--mem", str(mem), "--expect-line", expect_line or f"^{guest}: "]
         if uefi:
             options.append("--uefi")
-        return bench.run(label, iso, emu, timeout, options)
+        return bench.run(label, iso, emu, timeout, options, input)
 
     return boot
 
@@ -139,9 +149,10 @@ def boot_bare(bench):
 def run_pgvisor(bench, built_pgvisor):
     """run_pgvisor(cfgs, emu, cpu, timeout, ...) boots pgvisor with the
     given VM configs (paths relative to the repository root). The status
-    comes from pgvisor's "pgvisor: result: ..." line (see scripts/run)."""
+    comes from pgvisor's "pgvisor: result: ..." line (see scripts/run).
+    input: steps typed on COM1 (see Bench.run)."""
 
-    def boot(cfgs, emu="bochs", cpu=None, timeout=120, mem=128, smp=1, uefi=False):
+    def boot(cfgs, emu="bochs", cpu=None, timeout=120, mem=128, smp=1, uefi=False, input=()):
         label = bench.label(f"pgvisor-{emu}{'-uefi' if uefi else ''}")
         iso = bench.dir / f"{label}.iso"
         bench.mkiso(["--kernel", built_pgvisor, iso] + list(cfgs))
@@ -150,6 +161,6 @@ def run_pgvisor(bench, built_pgvisor):
             options += ["--cpu", cpu]
         if uefi:
             options.append("--uefi")
-        return bench.run(label, iso, emu, timeout, options)
+        return bench.run(label, iso, emu, timeout, options, input)
 
     return boot
