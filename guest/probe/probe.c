@@ -2,6 +2,9 @@
  * isolation tests. Command line options (unknown ones are ignored), done
  * in this order whatever their order on the command line:
  *
+ *   delay=N      spin N turns of an empty loop first, so that a neighbour
+ *                VM started at the same time has filled its memory before
+ *                the scan (tests check the order of the console lines).
  *   pattern=0xP  count the 4-byte-aligned words equal to P in all usable
  *                RAM, the probe's own image included: another VM's data
  *                must never show up here.
@@ -178,6 +181,13 @@ static void read_beyond(const struct boot_params *bp)
 	printf("probe: beyond RAM read 0x%08x\n", value);
 }
 
+static void delay(uint32_t turns)
+{
+	for (uint32_t i = 0; i < turns; i++)
+		__asm__ volatile(""); /* keeps the loop */
+	printf("probe: delayed %u turns\n", turns);
+}
+
 int main(uint32_t magic, uint32_t info)
 {
 	struct boot_params bp;
@@ -189,6 +199,9 @@ int main(uint32_t magic, uint32_t info)
 		printf("probe: no memory map\n");
 		return EXIT_FAILED;
 	}
+	const char *delay_option = cmdline_option(bp.cmdline, "delay");
+	if (delay_option)
+		delay(parse_uint(delay_option));
 	const char *pattern = cmdline_option(bp.cmdline, "pattern");
 	if (pattern)
 		scan(&bp, opaque(~parse_uint(pattern)));
