@@ -89,7 +89,6 @@
 #define IAPC_8042 (1u << 1)
 
 /* Generic Address Structure (section 5.2.3.2, Table 5.2). */
-#define GAS_SIZE 12
 #define GAS_SYSTEM_MEMORY 0
 #define GAS_SYSTEM_IO 1
 #define GAS_ACCESS_UNDEFINED 0 /* "legacy reasons": the block's own width */

@@ -60,12 +60,12 @@
 #define BP_E820_ENTRIES 0x1e8
 #define BP_E820_TABLE 0x2d0
 #define E820_ENTRY_SIZE 20 /* struct boot_e820_entry: addr, size, type */
-#define E820_MAX_ENTRIES 128
 
-/* E820 type of the ACPI area: it holds the FACS, which "must not be
- * reported as system AddressRangeMemory ... the E820 address map reporting
- * interface would report the region as AddressRangeReserved" (ACPI 6.5
- * section 5.2.10), so the whole area is reserved rather than reclaimable. */
+/* E820 type of the ACPI area. AddressRangeACPI (3) is RAM the OS may take
+ * once it has read the tables (ACPI 6.4 Table 15.1), but the area also holds
+ * the FACS, which must stay out of the OS's memory pool (section 5.2.10:
+ * the global lock and waking vector live there), so the whole area is
+ * AddressRangeReserved (2). */
 #define E820_ACPI_AREA MEMMAP_RESERVED
 
 /* Page-table entries (SDM Vol. 3A 4.5). */

@@ -206,6 +206,7 @@ static void test_sci_en_reads_one(void **state)
 	io_bus_write(&bus, CNT, 2, 0xffff);
 	assert_int_equal(io_bus_read(&bus, CNT, 2),
 			 ACPI_PM1_SCI_EN | ACPI_PM1_BM_RLD | ACPI_PM1_SLP_TYP_MASK);
+	assert_int_equal(io_bus_read(&bus, CNT, 2) & (ACPI_PM1_GBL_RLS | ACPI_PM1_SLP_EN), 0);
 	assert_int_equal(ignored_typ, 7);
 }
 
