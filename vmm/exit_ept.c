@@ -2,6 +2,7 @@
  * guest-physical address with no mapping is doing something fatal: the VM
  * stops with a report of what it touched and where. */
 #include "vmm/exit.h"
+#include "vmm/mmio_emulate.h"
 #include "vmm/vm.h"
 #include "vmm/vmcs_fields.h"
 #include "vmm/vmx.h"
@@ -23,6 +24,13 @@ void handle_ept_violation(struct vcpu *v)
 	struct vm *vm = v->vm;
 	uint64_t qual = vmread(VMCS_EXIT_QUALIFICATION);
 	uint64_t gpa = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
+	const struct mmio_handler *h = mmio_bus_find(&vm->mmio, gpa);
+
+	/* Device registers are left out of the EPT on purpose. */
+	if (h) {
+		mmio_emulate(v, gpa, h);
+		return;
+	}
 	uint64_t rip = vmread(VMCS_GUEST_RIP);
 	const char *where = gpa >= vm->ram.size ? "outside its RAM" : "not permitted";
 

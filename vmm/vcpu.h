@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/vlapic.h"
+
 /* General-purpose registers in the order of their x86 encoding, so the
  * register numbers in exit qualifications index this array directly.
  * gpr[REG_RSP] is unused: the guest RSP lives in the VMCS. */
@@ -51,6 +53,9 @@ struct vcpu {
 	uint64_t vmcs;	    /* physical address of this vCPU's VMCS page */
 	bool launched;	    /* VMLAUNCH done; next entry is VMRESUME */
 	bool slice_expired; /* the scheduler wants the CPU back */
+	bool halted;	    /* in HLT, waiting for an interrupt */
+	bool window_exiting; /* interrupt-window exiting is on */
+	struct vlapic lapic;
 	/* Guest view of registers VMX shadows or does not hold. */
 	uint64_t cr8;
 	uint64_t xcr0;

@@ -12,7 +12,11 @@
 #include "vmm/ept.h"
 #include "vmm/exit_reason.h"
 #include "vmm/image.h"
+#include "vmm/dev_pci_host.h"
 #include "vmm/iobus.h"
+#include "vmm/mmio.h"
+#include "vmm/vioapic.h"
+#include "vmm/vtime.h"
 #include "vmm/vcpu.h"
 
 #define MAX_VMS 128
@@ -56,6 +60,10 @@ struct vm {
 	uint8_t *io_bitmaps; /* two 4 KiB pages: ports 0-0x7fff, 0x8000-0xffff */
 	uint8_t *msr_bitmap;
 	struct io_bus iobus;
+	struct mmio_bus mmio;
+	struct vtime vtime;
+	struct vioapic ioapic;
+	struct pci_host pci;
 	struct uart uart;
 	unsigned shutdown_match; /* progress through "Shutdown" on 0x8900 */
 

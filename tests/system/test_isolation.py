@@ -27,6 +27,12 @@ def test_probe_never_sees_the_neighbours_memory(run_pgvisor):
     assert any(re.match(r"hello: fill 0x5a17c0de over \d+ KiB verified ok$", l)
                for l in neighbour), run.output
     assert "hello: all checks passed" in neighbour
+    # The probe looked while the pattern was in place, and wrote before
+    # the neighbour checked it: the order on the console shows both.
+    order = [l for l in run.lines if "fill 0x5a17c0de" in l or l.startswith(("[probe] probe: scanned",
+             "[probe] probe: wrote"))]
+    assert [o.split(" ", 2)[1] for o in order] == ["hello:", "probe:", "probe:", "hello:"], order
+    assert "written over" in order[0] and "verified ok" in order[3]
     assert "pgvisor:   vm neighbour: exited with status 1 (value 0), restarts 0" in run.lines
 
 

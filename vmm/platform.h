@@ -1,0 +1,23 @@
+/* The PC each VM sees: which virtual devices sit at which ports and
+ * addresses, how their interrupt lines are wired (ISA IRQs to the 8259 pair
+ * and the I/O APIC, the PIT's IRQ 0 on I/O APIC pin 2 as the MADT says),
+ * and where interrupts between local APICs go. */
+#ifndef PGVISOR_PLATFORM_H
+#define PGVISOR_PLATFORM_H
+
+#include <stdbool.h>
+
+struct vm;
+
+/* Registers every device of the VM on its port and MMIO buses. */
+int platform_attach(struct vm *vm);
+/* Puts every device and vCPU interrupt controller in its power-on state
+ * and starts the VM's clock (at each load, restarts included). */
+void platform_reset(struct vm *vm);
+/* Drives ISA interrupt line irq (0-15) or I/O APIC pin (16-23). */
+void platform_set_irq(struct vm *vm, unsigned irq, bool level);
+/* True when a device of the VM could still raise an interrupt by itself
+ * (a timer running, the UART's receive interrupt enabled). */
+bool platform_can_interrupt(struct vm *vm);
+
+#endif
