@@ -17,17 +17,20 @@
 #define LEAF_EXT_BASE 0x80000000u
 #define LEAF_EXT_MAX 0x80000008u
 
-/* Leaf 1 ECX: keep SSE3..AVX and friends; drop VMX, SMX, EST, TM2, SDBG,
- * PDCM, DCA, x2APIC and TSC-deadline (no virtual LAPIC yet), MONITOR. */
+/* Leaf 1 ECX: keep SSE3..AVX and friends, x2APIC and TSC-deadline (the
+ * virtual local APIC has both); drop MONITOR, VMX, SMX, EST, TM2, SDBG,
+ * PDCM and DCA. */
 #define L1_ECX_DROP                                                                                \
 	((1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 11) | (1u << 15) |     \
-	 (1u << 18) | (1u << 21) | (1u << 24))
+	 (1u << 18))
+#define L1_ECX_X2APIC (1u << 21)
+#define L1_ECX_TSC_DEADLINE (1u << 24)
 #define L1_ECX_OSXSAVE (1u << 27)
-/* Leaf 1 EDX: drop MCE, APIC, MTRR, MCA, DS, ACPI thermal, TM, PBE:
- * machine-check and thermal MSRs and the local APIC are not virtualized. */
+/* Leaf 1 EDX: drop MCE, MTRR, MCA, DS, ACPI thermal, TM, PBE: those MSRs
+ * are not virtualized. APIC is set: every vCPU has a virtual local APIC. */
 #define L1_EDX_DROP                                                                                \
-	((1u << 7) | (1u << 9) | (1u << 12) | (1u << 14) | (1u << 21) | (1u << 22) | (1u << 29) |  \
-	 (1u << 31))
+	((1u << 7) | (1u << 12) | (1u << 14) | (1u << 21) | (1u << 22) | (1u << 29) | (1u << 31))
+#define L1_EDX_APIC (1u << 9)
 /* Leaf 7.0 EBX allow-list: FSGSBASE, BMI1, AVX2, FDP_EXCPTN_ONLY, SMEP,
  * BMI2, ERMS, FPU CS/DS deprecation, AVX-512 F/DQ, RDSEED, ADX, SMAP,
  * AVX-512 IFMA, CLFLUSHOPT, CLWB, AVX-512 CD, SHA, AVX-512 BW/VL. */
@@ -44,6 +47,7 @@
 #define L7_ECX_RDPID (1u << 22)
 #define L7_EDX_ALLOW (1u << 4) /* fast short REP MOV */
 #define EXT1_EDX_RDTSCP (1u << 27)
+#define L0D_1_EAX_XSAVES (1u << 3)
 #define LEAF1_EBX_APIC_ID_SHIFT 24
 #define LEAF1_EBX_COUNT_SHIFT 16
 
@@ -92,7 +96,8 @@ static struct cpuid_regs policy(struct vcpu *v, uint32_t leaf, uint32_t subleaf)
 		r.ecx &= ~L1_ECX_OSXSAVE;
 		if (vmread(VMCS_GUEST_CR4) & CR4_OSXSAVE)
 			r.ecx |= L1_ECX_OSXSAVE;
-		r.edx &= ~L1_EDX_DROP;
+		r.edx = (r.edx & ~L1_EDX_DROP) | L1_EDX_APIC;
+		r.ecx |= L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE;
 		r.ebx = (r.ebx & 0xffff) | (v->id << LEAF1_EBX_APIC_ID_SHIFT) |
 			(v->vm->nvcpus << LEAF1_EBX_COUNT_SHIFT);
 		break;
@@ -117,6 +122,9 @@ static struct cpuid_regs policy(struct vcpu *v, uint32_t leaf, uint32_t subleaf)
 		break;
 	case 0xd:
 		r = cpuid(0xd, subleaf);
+		/* XSAVES needs IA32_XSS, which is not virtualized. */
+		if (subleaf == 1)
+			r.eax &= ~L0D_1_EAX_XSAVES;
 		break;
 	case LEAF_EXT_BASE:
 		r = cpuid(LEAF_EXT_BASE, 0);

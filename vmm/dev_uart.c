@@ -23,6 +23,10 @@ void console_vm_line(const char *vm, const char *text, unsigned len);
 #define LSR_THRE 0x20
 #define LSR_TEMT 0x40
 #define IIR_NO_INTERRUPT 0x01
+#define IIR_THRE 0x02
+#define IIR_RDA 0x04
+#define IER_RDA 0x01
+#define IER_THRE 0x02
 #define IIR_FIFOS_ENABLED 0xc0
 #define FCR_FIFO_ENABLE 0x01
 #define FCR_CLEAR_RX 0x02
@@ -77,11 +81,14 @@ void uart_output_byte(struct uart *u, uint8_t c)
 	}
 }
 
+static void update_irq(struct uart *u);
+
 bool uart_receive(struct uart *u, uint8_t c)
 {
 	if (u->rx_count == UART_RX_FIFO)
 		return false;
 	u->rx[(u->rx_head + u->rx_count++) % UART_RX_FIFO] = c;
+	update_irq(u);
 	return true;
 }
 
@@ -95,18 +102,63 @@ static uint8_t rx_pop(struct uart *u)
 	return c;
 }
 
+/* The interrupt the UART signals now, as IIR encodes it (16550A data
+ * sheet table 4): received data before transmitter empty. */
+static uint8_t pending_interrupt(const struct uart *u)
+{
+	if ((u->ier & IER_RDA) && u->rx_count)
+		return IIR_RDA;
+	if ((u->ier & IER_THRE) && u->thre_pending)
+		return IIR_THRE;
+	return IIR_NO_INTERRUPT;
+}
+
+/* The IRQ line follows the pending interrupt, gated by OUT2 as on every
+ * PC serial port. */
+static void update_irq(struct uart *u)
+{
+	bool level = pending_interrupt(u) != IIR_NO_INTERRUPT && (u->mcr & MCR_OUT2);
+
+	if (u->irq && level != u->irq_level)
+		virq_set(u->irq, u->irq_line, level);
+	u->irq_level = level;
+}
+
+void uart_set_irq(struct uart *u, const struct virq *irq, unsigned line)
+{
+	u->irq = irq;
+	u->irq_line = line;
+	u->irq_level = false;
+}
+
+bool uart_can_interrupt(const struct uart *u)
+{
+	return (u->ier & IER_RDA) && (u->mcr & MCR_OUT2);
+}
+
 static uint32_t uart_read(void *dev, uint16_t port, unsigned size)
 {
 	struct uart *u = dev;
+	uint8_t iir, v;
 	(void)size;
 
 	switch (port & 7) {
 	case REG_DATA:
-		return (u->lcr & LCR_DLAB) ? u->dll : rx_pop(u);
+		if (u->lcr & LCR_DLAB)
+			return u->dll;
+		v = rx_pop(u);
+		update_irq(u);
+		return v;
 	case REG_IER:
 		return (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
 	case REG_IIR_FCR:
-		return IIR_NO_INTERRUPT | ((u->fcr & FCR_FIFO_ENABLE) ? IIR_FIFOS_ENABLED : 0);
+		iir = pending_interrupt(u);
+		/* Reading IIR while it reports THRE clears that interrupt. */
+		if (iir == IIR_THRE) {
+			u->thre_pending = false;
+			update_irq(u);
+		}
+		return iir | ((u->fcr & FCR_FIFO_ENABLE) ? IIR_FIFOS_ENABLED : 0);
 	case REG_LCR:
 		return u->lcr;
 	case REG_MCR:
@@ -138,18 +190,26 @@ static void uart_write(void *dev, uint16_t port, unsigned size, uint32_t value)
 
 	switch (port & 7) {
 	case REG_DATA:
-		if (u->lcr & LCR_DLAB)
+		if (u->lcr & LCR_DLAB) {
 			u->dll = v;
-		else if (u->mcr & MCR_LOOPBACK)
+			break;
+		}
+		if (u->mcr & MCR_LOOPBACK)
 			uart_receive(u, v);
 		else
 			uart_output_byte(u, v);
+		/* The byte leaves at once: the holding register is empty again. */
+		u->thre_pending = true;
 		break;
 	case REG_IER:
-		if (u->lcr & LCR_DLAB)
+		if (u->lcr & LCR_DLAB) {
 			u->dlm = v;
-		else
-			u->ier = v & IER_MASK;
+			break;
+		}
+		/* Enabling THRE with the transmitter empty raises it at once. */
+		if ((v & IER_THRE) && !(u->ier & IER_THRE))
+			u->thre_pending = true;
+		u->ier = v & IER_MASK;
 		break;
 	case REG_IIR_FCR:
 		u->fcr = v;
@@ -169,6 +229,7 @@ static void uart_write(void *dev, uint16_t port, unsigned size, uint32_t value)
 		u->scr = v;
 		break;
 	}
+	update_irq(u);
 }
 
 int uart_attach(struct uart *u, struct io_bus *bus, uint16_t base)

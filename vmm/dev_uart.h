@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "vmm/iobus.h"
+#include "vmm/virq.h"
 
 #define UART_COM1_BASE 0x3f8
 #define UART_PORTS 8
@@ -25,12 +26,20 @@ struct uart {
 	uint8_t rx[UART_RX_FIFO];
 	unsigned rx_head, rx_count;
 	uint64_t bytes_out;
+	bool thre_pending;	/* transmitter-empty interrupt not yet taken */
+	const struct virq *irq; /* NULL: no interrupt line wired */
+	unsigned irq_line;
+	bool irq_level;
 };
 
 /* poll_input (may be NULL) runs when the guest looks for input, so typed
  * keys arrive while the guest polls, not only between time slices. */
 void uart_init(struct uart *u, const char *owner, void (*poll_input)(void));
 int uart_attach(struct uart *u, struct io_bus *bus, uint16_t base);
+/* Wires the UART's interrupt output (RDA and THRE, 16550A IER bits 0-1). */
+void uart_set_irq(struct uart *u, const struct virq *irq, unsigned line);
+/* True when received input would raise an interrupt. */
+bool uart_can_interrupt(const struct uart *u);
 /* Appends one byte of guest output; a newline or a full line flushes. */
 void uart_output_byte(struct uart *u, uint8_t c);
 /* Prints whatever partial line is pending (at VM stop). */

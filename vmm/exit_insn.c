@@ -20,11 +20,15 @@
 void handle_hlt(struct vcpu *v)
 {
 	vmcs_skip_instruction();
-	/* No virtual device can raise an interrupt yet, so a halted vCPU can
-	 * never wake: the guest has stopped for good, as `cli; hlt` says. */
-	bool irq_off = !(vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF);
-	vm_stop(v->vm, VM_END_HALTED, "halted (HLT with interrupts %s, nothing can wake it)",
-		irq_off ? "disabled" : "enabled");
+	/* With interrupts off only an NMI could wake the vCPU, and nothing
+	 * sends one: `cli; hlt` is how a guest stops for good. */
+	if (!(vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) && !v->lapic.nmi_pending) {
+		vm_stop(v->vm, VM_END_HALTED,
+			"halted (HLT with interrupts disabled, nothing can wake it)");
+		return;
+	}
+	/* The scheduler runs others until an interrupt is pending. */
+	v->halted = true;
 }
 
 void handle_cache_flush(struct vcpu *v)

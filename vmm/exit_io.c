@@ -113,5 +113,7 @@ void handle_io(struct vcpu *v)
 		port_in(v, port, size);
 	else
 		io_bus_write(&v->vm->iobus, port, size, (uint32_t)v->regs.gpr[REG_RAX]);
+	if (v->vm->iobus.touched_timed)
+		vtime_reschedule(&v->vm->vtime);
 	vmcs_skip_instruction();
 }

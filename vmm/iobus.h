@@ -21,6 +21,7 @@ struct io_handler {
 	io_write_fn write; /* NULL: writes are dropped */
 	void *dev;
 	const char *name;
+	bool timed; /* accesses may reprogram a timer of the device */
 };
 
 struct io_bus {
@@ -28,12 +29,15 @@ struct io_bus {
 	unsigned nhandlers;
 	uint64_t unclaimed_reads, unclaimed_writes;
 	uint16_t last_unclaimed_port;
+	bool touched_timed; /* the last access reached a timed device */
 };
 
 /* Returns 0, or -1 when the range overlaps another device or the bus is
  * full. */
 int io_bus_register(struct io_bus *bus, uint16_t base, uint16_t count, io_read_fn read,
 		    io_write_fn write, void *dev, const char *name);
+/* Marks the device owning port as one with timers (see touched_timed). */
+void io_bus_set_timed(struct io_bus *bus, uint16_t port);
 uint32_t io_bus_read(struct io_bus *bus, uint16_t port, unsigned size);
 void io_bus_write(struct io_bus *bus, uint16_t port, unsigned size, uint32_t value);
 

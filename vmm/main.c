@@ -8,6 +8,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/fpu.h"
 #include "arch/x86/idt.h"
+#include "arch/x86/lapic.h"
 #include "arch/x86/paging.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/pic.h"
@@ -145,6 +146,7 @@ void kmain(uint32_t magic, uint64_t info)
 	report_acpi();
 	pic_disable();
 	tsc_calibrate();
+	lapic_init_cpu();
 	kprintf("pgvisor: TSC %llu kHz\n", (unsigned long long)(tsc_hz() / 1000));
 	fpu_init_cpu();
 	vmx_start();

@@ -75,8 +75,18 @@ static bool efer_valid(uint64_t value)
 }
 
 /* Reads an emulated MSR; false: no such MSR (the guest gets #GP). */
+/* IA32_APIC_BASE, the x2APIC registers and IA32_TSC_DEADLINE belong to
+ * the vCPU's local APIC. */
+static bool is_lapic_msr(uint32_t msr)
+{
+	return msr == MSR_IA32_APIC_BASE || msr == MSR_IA32_TSC_DEADLINE ||
+	       (msr >= X2APIC_MSR_FIRST && msr <= X2APIC_MSR_LAST);
+}
+
 static bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *value)
 {
+	if (is_lapic_msr(msr))
+		return vlapic_msr_read(&v->lapic, msr, value) == 0;
 	switch (msr) {
 	case MSR_IA32_TSC:
 		*value = rdtsc() + vmread(VMCS_TSC_OFFSET);
@@ -103,11 +113,18 @@ static bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *value)
 
 static bool msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
 {
+	if (is_lapic_msr(msr)) {
+		if (vlapic_msr_write(&v->lapic, msr, value))
+			return false;
+		vtime_reschedule(&v->vm->vtime); /* the APIC timer may have moved */
+		return true;
+	}
 	switch (msr) {
 	case MSR_IA32_TSC:
 		if (!(vmx_controls.procbased & PROC_USE_TSC_OFFSETTING))
 			return false;
-		vmwrite(VMCS_TSC_OFFSET, value - rdtsc());
+		v->lapic.tsc_offset = value - rdtsc();
+		vmwrite(VMCS_TSC_OFFSET, v->lapic.tsc_offset);
 		return true;
 	case MSR_IA32_BIOS_SIGN_ID:
 		return true; /* a microcode update request: nothing to update */

@@ -2,39 +2,31 @@
 
 #include "arch/x86/cpu.h"
 #include "arch/x86/fpu.h"
+#include "arch/x86/lapic.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/tsc.h"
 #include "drivers/console.h"
 #include "vmm/console_input.h"
 #include "vmm/exit.h"
+#include "vmm/interrupts.h"
+#include "vmm/platform.h"
 #include "vmm/vm.h"
 #include "vmm/vmcs_fields.h"
 #include "vmm/vmx.h"
 
 #define US_PER_S 1000000ull
+#define PREEMPT_MAX 0xffffffffull
 
-static uint64_t slice_ticks; /* preemption-timer units */
-static uint64_t slice_tsc;   /* the same in TSC ticks */
-
-void sched_init(uint64_t slice_us)
-{
-	uint64_t tsc_ticks = tsc_hz() / US_PER_S * slice_us;
-
-	slice_tsc = tsc_ticks;
-	slice_ticks = tsc_ticks >> vmx_controls.preemption_shift;
-	if (slice_ticks > 0xffffffffull)
-		slice_ticks = 0xffffffffull;
-	if (!slice_ticks)
-		slice_ticks = 1;
-}
-
+static uint64_t slice_tsc; /* a time slice in TSC ticks */
 static struct sched_stats stats;
 static struct vcpu *last_vcpu;
 static uint64_t last_exit_tsc; /* when last_vcpu's slice ended */
 
-void sched_slice_expired(struct vcpu *v)
+void sched_init(uint64_t slice_us)
 {
-	v->slice_expired = true;
+	slice_tsc = tsc_hz() / US_PER_S * slice_us;
+	if (!slice_tsc)
+		slice_tsc = 1;
 }
 
 const struct sched_stats *sched_get_stats(void)
@@ -63,52 +55,112 @@ static int switch_to(struct vcpu *v)
 	return 0;
 }
 
-/* Runs v until its VM stops or its slice ends. */
-static void run_vcpu(struct vcpu *v)
+/* Arms the VMX-preemption timer for whichever comes first: the end of the
+ * slice or the VM's next device event (SDM 25.5.1). */
+static void arm_preemption_timer(uint64_t slice_end, uint64_t device_deadline)
+{
+	uint64_t now = rdtsc();
+	uint64_t until = slice_end < device_deadline ? slice_end : device_deadline;
+	uint64_t ticks = until > now ? (until - now) >> vmx_controls.preemption_shift : 0;
+
+	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, ticks > PREEMPT_MAX ? PREEMPT_MAX : ticks);
+}
+
+static void entry_failed(struct vcpu *v)
+{
+	uint64_t err = vmread(VMCS_VM_INSTRUCTION_ERROR);
+
+	vm_stop(v->vm, VM_END_CRASH, "%s failed: VM-instruction error %llu%s",
+		v->launched ? "VMRESUME" : "VMLAUNCH", (unsigned long long)err,
+		err == VMX_ERROR_ENTRY_INVALID_CONTROLS	    ? " (invalid control field)"
+		: err == VMX_ERROR_ENTRY_INVALID_HOST_STATE ? " (invalid host state)"
+							    : "");
+}
+
+/* Runs v until its VM stops, its slice ends or it halts with nothing to
+ * wake it. Returns whether the guest ran at all. */
+static bool run_vcpu(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
+	bool ran = false;
 
+	if (v->halted && !intr_wakes_halted(v))
+		return false;
 	if (switch_to(v))
-		return;
-	v->slice_expired = false;
-	uint64_t deadline = rdtsc() + slice_tsc;
-	if (vmx_controls.preemption_timer)
-		vmwrite(VMCS_PREEMPTION_TIMER_VALUE, slice_ticks);
+		return false;
+	uint64_t slice_end = rdtsc() + slice_tsc;
 	if (last_vcpu && last_vcpu != v && last_exit_tsc) {
 		stats.switches++;
 		stats.switch_ticks += rdtsc() - last_exit_tsc;
 	}
-	while (vm->state == VM_RUNNING && !v->slice_expired) {
-		/* Without "save preemption timer" every entry restarts the count
-		 * from the field (SDM 26.7.4): give it what is left. */
-		if (vmx_controls.preemption_timer && !vmx_controls.save_preemption_timer) {
-			uint64_t now = rdtsc();
-			vmwrite(VMCS_PREEMPTION_TIMER_VALUE,
-				now >= deadline
-					? 0
-					: (deadline - now) >> vmx_controls.preemption_shift);
+	for (;;) {
+		if (v->halted) {
+			if (!intr_wakes_halted(v))
+				break;
+			v->halted = false;
 		}
+		intr_before_entry(v);
+		if (vmx_controls.preemption_timer)
+			arm_preemption_timer(slice_end, vm->vtime.next_deadline_tsc);
 		if (vmx_enter(&v->regs, v->launched)) {
-			uint64_t err = vmread(VMCS_VM_INSTRUCTION_ERROR);
-			vm_stop(vm, VM_END_CRASH, "%s failed: VM-instruction error %llu%s",
-				v->launched ? "VMRESUME" : "VMLAUNCH", (unsigned long long)err,
-				err == VMX_ERROR_ENTRY_INVALID_CONTROLS ? " (invalid control field)"
-				: err == VMX_ERROR_ENTRY_INVALID_HOST_STATE
-					? " (invalid host state)"
-					: "");
-			return;
+			entry_failed(v);
+			break;
 		}
+		ran = true;
 		v->launched = true;
+		intr_after_exit(v);
 		exit_dispatch(v, (uint32_t)vmread(VMCS_EXIT_REASON));
+		uint64_t now = rdtsc();
+		if (now >= vm->vtime.next_deadline_tsc)
+			vtime_update(&vm->vtime);
+		if (vm->state != VM_RUNNING || now >= slice_end)
+			break;
 	}
 	last_vcpu = v;
-	last_exit_tsc = v->slice_expired ? rdtsc() : 0;
+	/* Only a slice that ran out counts towards the cost of a switch. */
+	last_exit_tsc = vm->state == VM_RUNNING && !v->halted ? rdtsc() : 0;
+	return ran;
+}
+
+/* Nothing can run: sleep until the earliest device event of any VM (or a
+ * slice from now, to look at the console again). */
+static void idle(void)
+{
+	uint64_t wake = rdtsc() + slice_tsc;
+
+	for (unsigned i = 0; i < vm_count(); i++) {
+		struct vm *vm = vm_at(i);
+		if (vm->state == VM_RUNNING && vm->vtime.next_deadline_tsc < wake)
+			wake = vm->vtime.next_deadline_tsc;
+	}
+	if (rdtsc() < wake) {
+		lapic_timer_arm(wake);
+		cpu_idle_until_interrupt();
+		lapic_timer_arm(0);
+	}
+	for (unsigned i = 0; i < vm_count(); i++) {
+		struct vm *vm = vm_at(i);
+		if (vm->state == VM_RUNNING && rdtsc() >= vm->vtime.next_deadline_tsc)
+			vtime_update(&vm->vtime);
+	}
+}
+
+/* A VM whose vCPUs all halted with interrupts enabled, with no timer
+ * armed and no device that could interrupt, will never run again. */
+static void stop_if_halted_forever(struct vm *vm)
+{
+	for (unsigned c = 0; c < vm->nvcpus; c++)
+		if (!vm->vcpus[c].halted || intr_wakes_halted(&vm->vcpus[c]))
+			return;
+	if (vm->vtime.next_deadline_tsc != UINT64_MAX || platform_can_interrupt(vm))
+		return;
+	vm_stop(vm, VM_END_HALTED, "halted (HLT with interrupts enabled, nothing can wake it)");
 }
 
 void sched_run(void)
 {
 	for (;;) {
-		bool live = false;
+		bool live = false, ran = false;
 		for (unsigned i = 0; i < vm_count(); i++) {
 			struct vm *vm = vm_at(i);
 			console_input_poll();
@@ -118,14 +170,18 @@ void sched_run(void)
 			if (vm->state != VM_RUNNING)
 				continue;
 			for (unsigned c = 0; c < vm->nvcpus && vm->state == VM_RUNNING; c++)
-				run_vcpu(&vm->vcpus[c]);
-			live = true;
+				ran |= run_vcpu(&vm->vcpus[c]);
+			if (vm->state == VM_RUNNING)
+				stop_if_halted_forever(vm);
 			if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
 				vm_apply_policy(vm);
+			live |= vm->state == VM_RUNNING || vm->state == VM_PAUSED;
 		}
 		/* Done when no VM can ever run again; paused ones wait for the
 		 * operator's console. */
 		if (!live)
 			return;
+		if (!ran)
+			idle();
 	}
 }

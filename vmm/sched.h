@@ -12,8 +12,6 @@
 void sched_init(uint64_t slice_us);
 /* Runs VMs until none can run any more. */
 void sched_run(void);
-/* Called from the preemption-timer exit: v has used up its slice. */
-void sched_slice_expired(struct vcpu *v);
 
 /* How often this CPU switched between vCPUs and the TSC ticks it spent
  * doing so, from the exit that ended a slice to the entry of the next

@@ -19,6 +19,8 @@ static const char *end_name(const struct vm *vm)
 		return "crashed";
 	case VM_END_DESTROYED:
 		return "destroyed by the operator";
+	case VM_END_REBOOT:
+		return "reset by the guest";
 	default:
 		return vm->state == VM_PAUSED ? "paused" : "still running";
 	}

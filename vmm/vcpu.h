@@ -50,10 +50,9 @@ struct vcpu {
 	struct guest_regs regs; /* first: vmx_entry.S takes its address */
 	struct vm *vm;
 	unsigned id;
-	uint64_t vmcs;	    /* physical address of this vCPU's VMCS page */
-	bool launched;	    /* VMLAUNCH done; next entry is VMRESUME */
-	bool slice_expired; /* the scheduler wants the CPU back */
-	bool halted;	    /* in HLT, waiting for an interrupt */
+	uint64_t vmcs;	     /* physical address of this vCPU's VMCS page */
+	bool launched;	     /* VMLAUNCH done; next entry is VMRESUME */
+	bool halted;	     /* in HLT, waiting for an interrupt */
 	bool window_exiting; /* interrupt-window exiting is on */
 	struct vlapic lapic;
 	/* Guest view of registers VMX shadows or does not hold. */

@@ -34,7 +34,7 @@ struct vlapic;
 /* An interrupt command (ICR write): where it goes is the VM's business. */
 struct vlapic_ipi {
 	uint8_t vector;
-	uint8_t mode;      /* APIC_DM_* */
+	uint8_t mode;	   /* APIC_DM_* */
 	uint8_t shorthand; /* 0 none, 1 self, 2 all incl. self, 3 all excl. self */
 	bool logical;
 	bool level_assert;
@@ -57,8 +57,8 @@ struct vlapic {
 	uint32_t timer_initial, timer_divide;
 	uint64_t timer_start_ns;  /* when the current count was loaded */
 	uint64_t timer_expiry_ns; /* next interrupt, VTIME_NEVER when idle */
-	uint64_t tsc_deadline;    /* guest TSC value, 0 = disarmed */
-	uint64_t tsc_offset;      /* guest TSC = host TSC + this */
+	uint64_t tsc_deadline;	  /* guest TSC value, 0 = disarmed */
+	uint64_t tsc_offset;	  /* guest TSC = host TSC + this */
 	const struct vclock *clock;
 	uint64_t (*tsc_to_ns)(void *ctx, uint64_t guest_tsc);
 	void *tsc_ctx;

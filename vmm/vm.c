@@ -9,10 +9,13 @@
 #include "arch/x86/fpu.h"
 #include "arch/x86/percpu.h"
 #include "drivers/console.h"
+#include "vmm/acpi_build.h"
+#include "vmm/bzimage.h"
 #include "vmm/console_input.h"
 #include "vmm/dev_power.h"
 #include "vmm/msr_policy.h"
 #include "vmm/page_alloc.h"
+#include "vmm/platform.h"
 #include "vmm/vmcs.h"
 #include "vmm/vmx.h"
 
@@ -30,6 +33,13 @@ unsigned vm_count(void)
 struct vm *vm_at(unsigned i)
 {
 	return i < nvms ? vms[i] : NULL;
+}
+
+struct vcpu *vm_current_vcpu(struct vm *vm)
+{
+	struct vcpu *v = this_cpu()->loaded_vcpu;
+
+	return v && v->vm == vm ? v : &vm->vcpus[0];
 }
 
 static const struct boot_file *find_file(const struct boot_info *bi, const char *name)
@@ -100,6 +110,16 @@ static int attach_files(struct vm *vm, const struct boot_info *bi)
 		}
 		vm->modules[vm->nmodules++] = (struct image_file){ m->name, m->data, m->size };
 	}
+	if (vm->cfg.ramdisk[0]) {
+		const struct boot_file *r = find_file(bi, vm->cfg.ramdisk);
+		if (!r) {
+			kprintf("pgvisor: vm %s: ramdisk file '%s' was not loaded by the boot "
+				"loader\n",
+				vm->name, vm->cfg.ramdisk);
+			return -1;
+		}
+		vm->ramdisk = (struct image_file){ r->name, r->data, r->size };
+	}
 	return 0;
 }
 
@@ -138,27 +158,77 @@ static int alloc_memory(struct vm *vm)
 	return 0;
 }
 
+/* A Multiboot kernel: 32-bit entry with EAX/EBX as GRUB sets them. */
+static int load_multiboot(struct vm *vm, struct vcpu_boot_state *boot, char *err, size_t errlen)
+{
+	struct image_entry entry;
+
+	if (image_load(&vm->kernel, vm->cfg.cmdline, vm->modules, vm->nmodules, &vm->ram, &entry,
+		       err, errlen))
+		return -1;
+	*boot = (struct vcpu_boot_state){ .rip = entry.eip, .rax = entry.eax, .rbx = entry.ebx };
+	return 0;
+}
+
+/* A Linux bzImage: ACPI tables at the top of RAM (and the RSDP in the BIOS
+ * area, where Linux also looks), then the kernel, initrd and zero page,
+ * entered through the 64-bit boot protocol. */
+static int load_linux(struct vm *vm, struct vcpu_boot_state *boot, char *err, size_t errlen)
+{
+	struct bzimage_layout layout;
+	struct bzimage_entry entry;
+	struct acpi_config acpi = {
+		.ncpus = vm->nvcpus,
+		.pm_base = ACPI_PM_BASE_DEFAULT,
+		.sci_irq = ACPI_PM_SCI_IRQ,
+		.bios_rsdp_gpa = ACPI_BIOS_RSDP_START,
+		.bios_rsdp = vm->ram.host + ACPI_BIOS_RSDP_START,
+	};
+	size_t acpi_size = (acpi_build_size(&acpi) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	uint64_t rsdp;
+
+	bzimage_default_layout(&layout);
+	layout.acpi_size = acpi_size;
+	layout.acpi_base = vm->ram.size - acpi_size;
+	if (!acpi_size || acpi_build(vm->ram.host + layout.acpi_base, layout.acpi_base, acpi_size,
+				     &acpi, &rsdp, err, errlen))
+		return -1;
+	layout.rsdp = rsdp;
+	const struct image_file *initrd = vm->ramdisk.data ? &vm->ramdisk : NULL;
+	if (bzimage_load(&vm->kernel, initrd, vm->cfg.cmdline, &vm->ram, &layout, &entry, err,
+			 errlen))
+		return -1;
+	*boot = (struct vcpu_boot_state){
+		.long_mode = true,
+		.rip = entry.rip,
+		.rsi = entry.rsi,
+		.cr3 = entry.cr3,
+		.gdt_base = entry.gdt_base,
+		.gdt_limit = entry.gdt_limit,
+		.cs_sel = entry.cs_sel,
+		.ds_sel = entry.ds_sel,
+	};
+	return 0;
+}
+
 int vm_load(struct vm *vm)
 {
 	char err[160];
-	struct image_entry entry;
+	struct vcpu_boot_state boot;
+	bool linux = bzimage_probe(vm->kernel.data, vm->kernel.size);
 
 	memset(vm->ram.host, 0, vm->ram.size);
-	if (image_load(&vm->kernel, vm->cfg.cmdline, vm->modules, vm->nmodules, &vm->ram, &entry,
-		       err, sizeof(err))) {
+	if ((linux ? load_linux : load_multiboot)(vm, &boot, err, sizeof(err))) {
 		kprintf("pgvisor: vm %s: cannot load '%s': %s\n", vm->name, vm->kernel.name, err);
 		return -1;
 	}
+	platform_reset(vm);
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		fpu_area_init(v->fpu_area);
 		v->misc_enable = msr_misc_enable_default();
-		v->slice_expired = false;
-		struct vcpu_boot_state boot = {
-			.rip = entry.eip,
-			.rax = entry.eax,
-			.rbx = entry.ebx,
-		};
+		v->halted = false;
+		v->window_exiting = false;
 		if (vmcs_setup(v, &boot, err, sizeof(err))) {
 			kprintf("pgvisor: vm %s: %s\n", vm->name, err);
 			return -1;
@@ -197,6 +267,13 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 			MAX_VMS);
 		return NULL;
 	}
+	if (cfg->memory_mib > VM_MAX_RAM_MIB) {
+		kprintf("pgvisor: vm %s: memory = %u: at most %u MiB, below the APIC MMIO window "
+			"at "
+			"0xFEC00000; not started\n",
+			cfg->name, cfg->memory_mib, VM_MAX_RAM_MIB);
+		return NULL;
+	}
 	if (cfg->vcpus != 1) {
 		kprintf("pgvisor: vm %s: vcpus = %u: only 1 vCPU per VM is supported; not "
 			"started\n",
@@ -218,9 +295,7 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 		vm->vcpus[i].id = i;
 	}
 	uart_init(&vm->uart, vm->name, console_input_poll);
-	if (attach_files(vm, bi) || alloc_memory(vm) ||
-	    uart_attach(&vm->uart, &vm->iobus, UART_COM1_BASE) || power_ports_attach(vm) ||
-	    vm_load(vm)) {
+	if (attach_files(vm, bi) || alloc_memory(vm) || platform_attach(vm) || vm_load(vm)) {
 		vm_free_resources(vm);
 		page_free(vm, pages_for(sizeof(*vm)));
 		kprintf("pgvisor: vm %s: not started\n", cfg->name);
@@ -275,6 +350,10 @@ void vm_destroy(struct vm *vm)
 void vm_apply_policy(struct vm *vm)
 {
 	enum vm_action a = vm->state == VM_CRASHED ? vm->cfg.on_crash : vm->cfg.on_poweroff;
+
+	/* A reset is a reboot: the machine starts again, as hardware would. */
+	if (vm->end == VM_END_REBOOT)
+		a = VM_ACTION_RESTART;
 
 	if (a == VM_ACTION_RESTART) {
 		if (vm->restarts < VM_MAX_RESTARTS) {

@@ -8,20 +8,26 @@
 
 #include "boot/boot_info.h"
 #include "vmm/config.h"
+#include "vmm/dev_acpi_pm.h"
+#include "vmm/dev_pci_host.h"
+#include "vmm/dev_pic.h"
+#include "vmm/dev_pit.h"
+#include "vmm/dev_rtc.h"
+#include "vmm/dev_sysctl.h"
 #include "vmm/dev_uart.h"
 #include "vmm/ept.h"
 #include "vmm/exit_reason.h"
 #include "vmm/image.h"
-#include "vmm/dev_pci_host.h"
 #include "vmm/iobus.h"
 #include "vmm/mmio.h"
+#include "vmm/vcpu.h"
 #include "vmm/vioapic.h"
 #include "vmm/vtime.h"
-#include "vmm/vcpu.h"
 
 #define MAX_VMS 128
 #define VM_MAX_RESTARTS 3
 #define VM_REASON_MAX 192
+#define VM_MAX_RAM_MIB 3072 /* RAM stays below the I/O APIC and LAPIC windows */
 
 enum vm_state {
 	VM_RUNNING,
@@ -37,6 +43,7 @@ enum vm_end {
 	VM_END_HALTED,	   /* HLT that nothing can ever wake */
 	VM_END_CRASH,
 	VM_END_DESTROYED, /* by the operator */
+	VM_END_REBOOT,	  /* the guest reset its machine: restart it */
 };
 
 struct vm {
@@ -54,6 +61,7 @@ struct vm {
 	struct image_file kernel;
 	struct image_file modules[VM_MAX_MODULES];
 	unsigned nmodules;
+	struct image_file ramdisk; /* data NULL when none */
 
 	struct guest_ram ram;
 	struct ept ept;
@@ -63,7 +71,13 @@ struct vm {
 	struct mmio_bus mmio;
 	struct vtime vtime;
 	struct vioapic ioapic;
+	struct pic pic;
+	struct pit pit;
+	struct rtc rtc;
+	struct acpi_pm acpi_pm;
+	struct sysctl sysctl;
 	struct pci_host pci;
+	struct virq isa_irq; /* how devices reach platform_set_irq */
 	struct uart uart;
 	unsigned shutdown_match; /* progress through "Shutdown" on 0x8900 */
 
@@ -94,6 +108,8 @@ void vm_apply_policy(struct vm *vm);
 /* True when the VM ended the way a passing test ends. */
 bool vm_succeeded(const struct vm *vm);
 
+/* The vCPU of vm whose exit is being handled on this CPU. */
+struct vcpu *vm_current_vcpu(struct vm *vm);
 unsigned vm_count(void);
 struct vm *vm_at(unsigned i);
 
