@@ -58,8 +58,8 @@ static void set_window_exiting(struct vcpu *v, bool on)
 		return;
 	v->window_exiting = on;
 	uint32_t proc = (uint32_t)vmread(VMCS_PROC_BASED_CTLS);
-	vmwrite(VMCS_PROC_BASED_CTLS, on ? proc | PROC_INTERRUPT_WINDOW_EXITING
-					 : proc & ~PROC_INTERRUPT_WINDOW_EXITING);
+	vmwrite(VMCS_PROC_BASED_CTLS,
+		on ? proc | PROC_INTERRUPT_WINDOW_EXITING : proc & ~PROC_INTERRUPT_WINDOW_EXITING);
 }
 
 void intr_before_entry(struct vcpu *v)

@@ -34,6 +34,25 @@ static const uint32_t passthrough[] = {
 	MSR_IA32_CSTAR,	      MSR_IA32_FMASK,	       MSR_IA32_TSC_AUX,
 };
 
+/* Passed through, but not part of the VMCS: switched lazily with the
+ * vCPU (LAZY_MSR_COUNT entries). */
+static const uint32_t lazy_msrs[LAZY_MSR_COUNT] = {
+	MSR_IA32_KERNEL_GS_BASE, MSR_IA32_STAR,	 MSR_IA32_LSTAR,
+	MSR_IA32_CSTAR,		 MSR_IA32_FMASK, MSR_IA32_TSC_AUX,
+};
+
+void msr_lazy_save(uint64_t *values)
+{
+	for (unsigned i = 0; i < LAZY_MSR_COUNT; i++)
+		values[i] = rdmsr(lazy_msrs[i]);
+}
+
+void msr_lazy_load(const uint64_t *values)
+{
+	for (unsigned i = 0; i < LAZY_MSR_COUNT; i++)
+		wrmsr(lazy_msrs[i], values[i]);
+}
+
 static void allow(uint8_t *bitmap, uint32_t msr, bool read, bool write)
 {
 	uint32_t base = msr >= MSR_HIGH_BASE ? msr - MSR_HIGH_BASE : msr;

@@ -7,6 +7,10 @@
 /* Fills a VM's MSR bitmap page: everything exits except the MSRs whose
  * guest value lives in the VMCS or is switched with the vCPU. */
 void msr_bitmap_init(uint8_t *bitmap);
+/* The guest MSRs that pass through without being in the VMCS: the CPU
+ * holds one vCPU's values at a time, switched with the vCPU. */
+void msr_lazy_save(uint64_t *values);
+void msr_lazy_load(const uint64_t *values);
 /* IA32_MISC_ENABLE as a vCPU starts with it. */
 uint64_t msr_misc_enable_default(void);
 

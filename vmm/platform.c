@@ -36,7 +36,8 @@ static void isa_irq_set(void *ctx, unsigned line, bool level)
 static bool lapic_matches(const struct vlapic *a, uint32_t dest, bool logical)
 {
 	if (!logical)
-		return dest == a->id || dest == (vlapic_x2apic(a) ? 0xffffffffu : BROADCAST_PHYSICAL);
+		return dest == a->id ||
+		       dest == (vlapic_x2apic(a) ? 0xffffffffu : BROADCAST_PHYSICAL);
 	if (vlapic_x2apic(a)) {
 		uint32_t ldr = (uint32_t)((1u << (a->id & 0xf)) | ((a->id >> 4) << 16));
 		return (dest >> 16) == (ldr >> 16) && (dest & ldr & 0xffff);
@@ -170,8 +171,8 @@ void platform_reset(struct vm *vm)
 		vlapic_init(&v->lapic, v->id, v->id == 0, &t->clock, ops);
 		v->lapic.tsc_to_ns = lapic_tsc_to_ns;
 		v->lapic.tsc_ctx = v;
-		vtime_add_timer(t, (struct vtimer){ vlapic_timer_next, vlapic_timer_update,
-						    &v->lapic });
+		vtime_add_timer(
+			t, (struct vtimer){ vlapic_timer_next, vlapic_timer_update, &v->lapic });
 	}
 	vtime_add_timer(t, pit_timer(&vm->pit));
 	vtime_add_timer(t, rtc_timer(&vm->rtc));

@@ -9,6 +9,7 @@
 #include "vmm/console_input.h"
 #include "vmm/exit.h"
 #include "vmm/interrupts.h"
+#include "vmm/msr_policy.h"
 #include "vmm/platform.h"
 #include "vmm/vm.h"
 #include "vmm/vmcs_fields.h"
@@ -47,9 +48,12 @@ static int switch_to(struct vcpu *v)
 		c->loaded_vcpu = v;
 	}
 	if (c->fpu_owner != v) {
-		if (c->fpu_owner)
+		if (c->fpu_owner) {
 			fpu_save(c->fpu_owner->fpu_area, c->fpu_owner->xcr0);
+			msr_lazy_save(c->fpu_owner->lazy_msrs);
+		}
 		fpu_restore(v->fpu_area, v->xcr0);
+		msr_lazy_load(v->lazy_msrs);
 		c->fpu_owner = v;
 	}
 	return 0;

@@ -46,6 +46,8 @@ _Static_assert(offsetof(struct guest_regs, cr2) == GUEST_REGS_CR2_OFFSET,
 
 struct vm;
 
+#define LAZY_MSR_COUNT 6
+
 struct vcpu {
 	struct guest_regs regs; /* first: vmx_entry.S takes its address */
 	struct vm *vm;
@@ -60,6 +62,9 @@ struct vcpu {
 	uint64_t xcr0;
 	uint64_t misc_enable;
 	void *fpu_area; /* FPU_AREA_SIZE bytes: XSAVE (or FXSAVE) image */
+	/* MSRs the guest reaches without exits and the VMCS does not switch
+	 * (see msr_policy.c): loaded while this vCPU owns the CPU. */
+	uint64_t lazy_msrs[LAZY_MSR_COUNT];
 	/* Host time spent in the hypervisor for this vCPU, in TSC ticks. */
 	uint64_t exit_tsc;
 	uint64_t root_ticks;

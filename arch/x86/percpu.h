@@ -17,7 +17,7 @@ struct cpu {
 	uint32_t apic_id;
 	struct cpu_tables tables;
 	struct vcpu *loaded_vcpu; /* whose VMCS is current on this CPU */
-	struct vcpu *fpu_owner;	  /* whose FPU/SIMD state is in the registers */
+	struct vcpu *fpu_owner;	  /* whose FPU/SIMD state and lazy MSRs are live */
 };
 
 extern struct cpu cpus[MAX_CPUS];

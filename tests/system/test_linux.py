@@ -1,0 +1,71 @@
+"""An unmodified Debian cloud kernel as a pgvisor guest: boots through the
+Linux boot protocol on the emulated PC, runs its init, powers off through
+ACPI; next to other guests too."""
+import hashlib
+import re
+
+import pytest
+
+from conftest import BUILD, ROOT, make
+
+LINUX = BUILD / "guests" / "linux"
+# Lines that would mean the device model misled the kernel.
+BAD = re.compile(r"Kernel panic|Oops|BUG:|Firmware Bug|unchecked MSR access|Call Trace|"
+                 r"WARNING:|general protection", re.I)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def linux_guest():
+    make("guest-linux")
+
+
+def linux_cfg(bench, name, memory=128, quiet=False):
+    path = bench.dir / f"{name}.cfg"
+    path.write_text(f'name = "{name}"\n'
+                    f'kernel = "../../guests/linux/vmlinuz"\n'
+                    f'ramdisk = "../../guests/linux/initrd.img"\n'
+                    f'memory = {memory}\n'
+                    f'cmdline = "console=ttyS0 {"quiet " if quiet else ""}cryptomgr.notests"\n')
+    return str(path.relative_to(ROOT))
+
+
+def check_linux_ran(run, name):
+    lines = run.vm_lines(name)
+    text = "\n".join(lines)
+    assert "LINUX-GUEST: init reached" in lines, run.output
+    assert re.search(r"^Linux \S+ 6\.\d+\.\d+-\d+-cloud-amd64 .* x86_64 GNU/Linux$", text, re.M)
+    assert "LINUX-GUEST: cpus 1" in lines
+    md5 = hashlib.md5(b"pgvisor").hexdigest()
+    assert f"LINUX-GUEST: compute 42 {md5}" in lines
+    # The timer reaches the kernel through the virtual I/O APIC.
+    assert re.search(r"^\s+0:\s+\d+\s+IO-APIC\s+2-edge\s+timer$", text, re.M), text
+    assert f"pgvisor: vm {name}: powered off (ACPI S5)" in run.lines
+
+
+def test_linux_boots_and_powers_off(run_pgvisor, bench):
+    run = run_pgvisor([linux_cfg(bench, "linux")], mem=256, timeout=240)
+    check_linux_ran(run, "linux")
+    log = run.vm_lines("linux")
+    assert any("reboot: Power down" in l for l in log)
+    bad = [l for l in log if BAD.search(l)]
+    assert not bad, "\n".join(bad)
+    # What the kernel found is what pgvisor built.
+    text = "\n".join(log)
+    assert "ACPI: PM-Timer IO Port: 0x608" in text
+    assert "IOAPIC[0]: apic_id 1, version 32, address 0xfec00000, GSI 0-23" in text
+    assert "TSC deadline timer available" in text
+    assert re.search(r"serial8250: ttyS0 at I/O 0x3f8 \(irq = 4, base_baud = 115200\) is a 16550A",
+                     text)
+    assert "pgvisor: result: success" in run.lines
+    assert run.status == 0
+
+
+def test_two_linux_guests_and_a_small_one(run_pgvisor, bench):
+    cfgs = [linux_cfg(bench, "alpha", memory=96, quiet=True),
+            linux_cfg(bench, "beta", memory=96, quiet=True), "configs/hello.cfg"]
+    run = run_pgvisor(cfgs, mem=320, timeout=420)
+    check_linux_ran(run, "alpha")
+    check_linux_ran(run, "beta")
+    assert "hello: all checks passed" in run.vm_lines("hello")
+    assert "pgvisor: 3 of 3 VMs succeeded" in run.lines
+    assert run.status == 0
