@@ -75,8 +75,9 @@ iso: $(BUILD)/pgvisor.iso
 $(BUILD)/pgvisor.iso: all $(DEMO)
 	scripts/mkiso $@ $(DEMO)
 
+RUN_TIMEOUT ?= 1800
 run: $(BUILD)/pgvisor.iso
-	scripts/run --emu $(EMU) $(BUILD)/pgvisor.iso
+	scripts/run --emu $(EMU) --mem $(RUN_MEM) --timeout $(RUN_TIMEOUT) $(BUILD)/pgvisor.iso
 
 test: all unit-tests check-format
 	$(PYTHON) scripts/runtests $(UNIT_BINS)

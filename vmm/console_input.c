@@ -153,6 +153,12 @@ static void drain_to_guest(void)
 	}
 }
 
+void console_input_idle(void)
+{
+	if (focus != FOCUS_HYPERVISOR && can_have_focus(vm_at((unsigned)focus)))
+		uart_flush(&vm_at((unsigned)focus)->uart);
+}
+
 void console_input_run(void)
 {
 	if (!command_ready)

@@ -18,5 +18,8 @@ void console_input_poll(void);
 /* Runs a command line typed at the pgvisor prompt. Only between VM runs:
  * a command may destroy the VM whose exit is being handled. */
 void console_input_run(void);
+/* The CPU is about to idle: a prompt the focused VM printed without a
+ * newline (it now waits for input) is shown rather than held back. */
+void console_input_idle(void);
 
 #endif

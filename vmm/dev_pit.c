@@ -418,5 +418,5 @@ int pit_attach(struct pit *p, struct io_bus *bus)
 
 struct vtimer pit_timer(struct pit *p)
 {
-	return (struct vtimer){ timer_next, timer_update, p };
+	return (struct vtimer){ .next_event = timer_next, .update = timer_update, .dev = p };
 }

@@ -543,5 +543,5 @@ int rtc_attach(struct rtc *r, struct io_bus *bus)
 
 struct vtimer rtc_timer(struct rtc *r)
 {
-	return (struct vtimer){ timer_next, timer_update, r };
+	return (struct vtimer){ .next_event = timer_next, .update = timer_update, .dev = r };
 }

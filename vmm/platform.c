@@ -12,6 +12,9 @@
 #define PIT_IOAPIC_PIN 2 /* the MADT's interrupt source override */
 #define UART_IRQ 4
 #define BROADCAST_PHYSICAL 0xff
+/* The PIT and RTC are looked at no more than every 100 us (10 kHz): a
+ * guest can program them far faster, which no PC guest needs. */
+#define LEGACY_TIMER_MIN_NS 100000ull
 #define SHORTHAND_NONE 0
 #define SHORTHAND_SELF 1
 #define SHORTHAND_ALL 2
@@ -171,11 +174,14 @@ void platform_reset(struct vm *vm)
 		vlapic_init(&v->lapic, v->id, v->id == 0, &t->clock, ops);
 		v->lapic.tsc_to_ns = lapic_tsc_to_ns;
 		v->lapic.tsc_ctx = v;
-		vtime_add_timer(
-			t, (struct vtimer){ vlapic_timer_next, vlapic_timer_update, &v->lapic });
+		vtime_add_timer(t, (struct vtimer){ .next_event = vlapic_timer_next,
+						    .update = vlapic_timer_update,
+						    .dev = &v->lapic });
 	}
-	vtime_add_timer(t, pit_timer(&vm->pit));
-	vtime_add_timer(t, rtc_timer(&vm->rtc));
+	struct vtimer pit = pit_timer(&vm->pit), rtc = rtc_timer(&vm->rtc);
+	pit.min_interval_ns = rtc.min_interval_ns = LEGACY_TIMER_MIN_NS;
+	vtime_add_timer(t, pit);
+	vtime_add_timer(t, rtc);
 }
 
 int platform_attach(struct vm *vm)

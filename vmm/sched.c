@@ -132,6 +132,7 @@ static void idle(void)
 {
 	uint64_t wake = rdtsc() + slice_tsc;
 
+	console_input_idle();
 	for (unsigned i = 0; i < vm_count(); i++) {
 		struct vm *vm = vm_at(i);
 		if (vm->state == VM_RUNNING && vm->vtime.next_deadline_tsc < wake)

@@ -27,6 +27,11 @@ struct vtimer {
 	/* Brings the device up to now: fires every event due by then. */
 	void (*update)(void *dev, uint64_t now);
 	void *dev;
+	/* The VM looks at the device at most this often (0: no limit). A
+	 * guest that programs a timer faster than that gets its events
+	 * coalesced, as interrupts pending in an IRR are, instead of keeping
+	 * the CPU in VM exits. */
+	uint64_t min_interval_ns;
 };
 
 #endif

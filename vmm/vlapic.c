@@ -197,6 +197,11 @@ static uint64_t period_ns(const struct vlapic *a)
 {
 	uint64_t ns = ticks_to_ns(a, a->timer_initial);
 
+	/* A periodic timer faster than 50 us would keep the CPU in VM exits;
+	 * KVM clamps it the same way. One-shots keep their exact time. */
+	if ((a->lvt[LVT_TIMER] >> LVT_TIMER_MODE_SHIFT & LVT_TIMER_MODE_MASK) == TIMER_PERIODIC &&
+	    ns < VLAPIC_MIN_PERIOD_NS)
+		return VLAPIC_MIN_PERIOD_NS;
 	return ns ? ns : 1;
 }
 

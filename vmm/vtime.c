@@ -39,6 +39,7 @@ int vtime_add_timer(struct vtime *t, struct vtimer timer)
 {
 	if (t->ntimers == VTIME_MAX_TIMERS)
 		return -1;
+	t->last_update_ns[t->ntimers] = 0;
 	t->timers[t->ntimers++] = timer;
 	vtime_reschedule(t);
 	return 0;
@@ -50,6 +51,9 @@ void vtime_reschedule(struct vtime *t)
 
 	for (unsigned i = 0; i < t->ntimers; i++) {
 		uint64_t e = t->timers[i].next_event(t->timers[i].dev);
+		uint64_t earliest = t->last_update_ns[i] + t->timers[i].min_interval_ns;
+		if (e != VTIME_NEVER && e < earliest)
+			e = earliest;
 		if (e < next)
 			next = e;
 	}
@@ -60,8 +64,12 @@ void vtime_update(struct vtime *t)
 {
 	uint64_t now = vtime_now_ns(t);
 
-	for (unsigned i = 0; i < t->ntimers; i++)
-		if (t->timers[i].next_event(t->timers[i].dev) <= now)
-			t->timers[i].update(t->timers[i].dev, now);
+	for (unsigned i = 0; i < t->ntimers; i++) {
+		if (t->timers[i].next_event(t->timers[i].dev) > now ||
+		    now < t->last_update_ns[i] + t->timers[i].min_interval_ns)
+			continue;
+		t->timers[i].update(t->timers[i].dev, now);
+		t->last_update_ns[i] = now;
+	}
 	vtime_reschedule(t);
 }

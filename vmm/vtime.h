@@ -17,6 +17,7 @@ struct vtime {
 	uint64_t tsc_hz;
 	struct vclock clock; /* what devices read */
 	struct vtimer timers[VTIME_MAX_TIMERS];
+	uint64_t last_update_ns[VTIME_MAX_TIMERS];
 	unsigned ntimers;
 	uint64_t next_deadline_tsc; /* cached earliest event, UINT64_MAX: none */
 };
