@@ -11,7 +11,8 @@ BUILD   := build
 CC      := gcc
 LD      := ld
 EMU     ?= bochs
-DEMO    ?= configs/demo.cfg configs/hello.cfg
+DEMO    ?= configs/demo/shell.cfg configs/demo/linux.cfg configs/demo/hello.cfg
+RUN_MEM ?= 320
 PYTHON  := /usr/bin/python3
 
 WARN    := -Wall -Wextra -Werror
@@ -72,7 +73,7 @@ UNIT_BINS := $(foreach t,$(UNIT_TESTS),$(BUILD)/tests/plain/$(t) $(BUILD)/tests/
 unit-tests: $(UNIT_BINS)
 
 iso: $(BUILD)/pgvisor.iso
-$(BUILD)/pgvisor.iso: all $(DEMO)
+$(BUILD)/pgvisor.iso: all guest-linux $(DEMO)
 	scripts/mkiso $@ $(DEMO)
 
 RUN_TIMEOUT ?= 1800

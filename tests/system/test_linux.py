@@ -19,13 +19,14 @@ def linux_guest():
     make("guest-linux")
 
 
-def linux_cfg(bench, name, memory=128, quiet=False):
+def linux_cfg(bench, name, memory=128, quiet=False, shell=False):
     path = bench.dir / f"{name}.cfg"
+    options = ("quiet " if quiet else "") + ("pgvisor.shell=1 " if shell else "")
     path.write_text(f'name = "{name}"\n'
                     f'kernel = "../../guests/linux/vmlinuz"\n'
                     f'ramdisk = "../../guests/linux/initrd.img"\n'
                     f'memory = {memory}\n'
-                    f'cmdline = "console=ttyS0 {"quiet " if quiet else ""}cryptomgr.notests"\n')
+                    f'cmdline = "console=ttyS0 {options}cryptomgr.notests"\n')
     return str(path.relative_to(ROOT))
 
 
@@ -61,9 +62,17 @@ def test_linux_boots_and_powers_off(run_pgvisor, bench):
 
 
 def test_two_linux_guests_and_a_small_one(run_pgvisor, bench):
-    cfgs = [linux_cfg(bench, "alpha", memory=96, quiet=True),
+    # alpha has the keyboard: its shell gets typed commands through the
+    # virtual UART's receive interrupt, while beta and hello run beside it.
+    cfgs = [linux_cfg(bench, "alpha", memory=96, quiet=True, shell=True),
             linux_cfg(bench, "beta", memory=96, quiet=True), "configs/hello.cfg"]
-    run = run_pgvisor(cfgs, mem=320, timeout=420)
+    steps = [r"expect \[alpha\] LINUX-GUEST: press Enter",
+             r"send \r",
+             r"send echo pg-$((40+2)) $(cat /proc/cpuinfo | grep -c hypervisor)\r",
+             r"expect \[alpha\] pg-42 1$",
+             r"send exit\r"]
+    run = run_pgvisor(cfgs, mem=320, timeout=420, input=steps)
+    assert not run.input_pending, run.output
     check_linux_ran(run, "alpha")
     check_linux_ran(run, "beta")
     assert "hello: all checks passed" in run.vm_lines("hello")
