@@ -174,6 +174,8 @@ void platform_reset(struct vm *vm)
 		vlapic_init(&v->lapic, v->id, v->id == 0, &t->clock, ops);
 		v->lapic.tsc_to_ns = lapic_tsc_to_ns;
 		v->lapic.tsc_ctx = v;
+		if (v->id == 0)
+			vlapic_virtual_wire(&v->lapic);
 		vtime_add_timer(t, (struct vtimer){ .next_event = vlapic_timer_next,
 						    .update = vlapic_timer_update,
 						    .dev = &v->lapic });

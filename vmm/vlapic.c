@@ -111,6 +111,13 @@ void vlapic_init(struct vlapic *a, uint32_t id, bool bsp, const struct vclock *c
 	reset_registers(a);
 }
 
+void vlapic_virtual_wire(struct vlapic *a)
+{
+	a->svr |= SVR_ENABLE;
+	a->lvt[LVT_LINT0] = APIC_DM_EXTINT << LVT_MODE_SHIFT;
+	a->lvt[LVT_LINT0 + 1] = APIC_DM_NMI << LVT_MODE_SHIFT;
+}
+
 bool vlapic_hw_enabled(const struct vlapic *a)
 {
 	return a->apic_base & APIC_BASE_EN;
@@ -221,7 +228,9 @@ static uint32_t current_count(const struct vlapic *a)
 	if (a->timer_expiry_ns == VTIME_NEVER || now >= a->timer_expiry_ns)
 		return 0; /* a one-shot that ran out */
 	uint64_t left_ns = a->timer_expiry_ns - now;
-	return (uint32_t)((unsigned __int128)left_ns * VLAPIC_TIMER_HZ / NS_PER_S / divisor(a));
+	/* Scaled by the period, which may be longer than asked (clamped): the
+	 * count still runs from the initial count down to 0. */
+	return (uint32_t)((unsigned __int128)left_ns * a->timer_initial / period_ns(a));
 }
 
 uint64_t vlapic_timer_next(void *p)
@@ -480,7 +489,8 @@ int vlapic_msr_read(struct vlapic *a, uint32_t msr, uint64_t *value)
 		return -1;
 	unsigned reg = (msr - X2APIC_MSR_FIRST) << 4;
 	if (reg == REG_ICR_LOW) {
-		*value = 0;
+		/* x2APIC's ICR reads back as written (delivery is immediate). */
+		*value = a->icr_x2apic;
 		return 0;
 	}
 	/* Registers x2APIC does not have (SDM table 11-6). */
@@ -504,6 +514,7 @@ int vlapic_msr_write(struct vlapic *a, uint32_t msr, uint64_t value)
 		return -1;
 	unsigned reg = (msr - X2APIC_MSR_FIRST) << 4;
 	if (reg == REG_ICR_LOW) {
+		a->icr_x2apic = value & (((uint64_t)0xffffffff << 32) | ICR_WRITABLE);
 		send_ipi(a, (uint32_t)value & ICR_WRITABLE, (uint32_t)(value >> 32));
 		return 0;
 	}

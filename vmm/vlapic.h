@@ -53,6 +53,7 @@ struct vlapic {
 	uint32_t id;
 	uint64_t apic_base; /* IA32_APIC_BASE */
 	uint32_t tpr, svr, ldr, dfr, esr, icr_high;
+	uint64_t icr_x2apic;
 	uint32_t lvt[7]; /* CMCI, timer, thermal, perf, LINT0, LINT1, error */
 	uint32_t irr[8], isr[8], tmr[8];
 	uint32_t timer_initial, timer_divide;
@@ -71,6 +72,9 @@ struct vlapic {
 
 void vlapic_init(struct vlapic *a, uint32_t id, bool bsp, const struct vclock *clock,
 		 struct vlapic_ops ops);
+/* What PC firmware leaves on the boot CPU: APIC software-enabled, LINT0
+ * in ExtINT mode (the 8259 reaches the CPU), LINT1 as NMI. */
+void vlapic_virtual_wire(struct vlapic *a);
 bool vlapic_hw_enabled(const struct vlapic *a);
 bool vlapic_x2apic(const struct vlapic *a);
 

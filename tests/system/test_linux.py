@@ -68,6 +68,8 @@ def test_two_linux_guests_and_a_small_one(run_pgvisor, bench):
             linux_cfg(bench, "beta", memory=96, quiet=True), "configs/hello.cfg"]
     steps = [r"expect \[alpha\] LINUX-GUEST: press Enter",
              r"send \r",
+             # Typing before the shell has its terminal would be flushed.
+             r"expect \[alpha\] / # ",
              r"send echo pg-$((40+2)) $(cat /proc/cpuinfo | grep -c hypervisor)\r",
              r"expect \[alpha\] pg-42 1$",
              r"send exit\r"]
