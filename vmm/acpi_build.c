@@ -2,6 +2,7 @@
  * those of the ACPI 6.4 specification; the HPET table is the IA-PC HPET
  * specification 1.0a's, section 3.2.4. */
 #include "vmm/acpi_build.h"
+#include "vmm/errmsg.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -137,21 +138,6 @@
 
 #define DSDT_REVISION 2 /* 64-bit AML integers */
 #define DSDT_BODY_MAX 256
-
-static int errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* ---- AML (chapter 20, "ACPI Machine Language Specification") ---- */
 

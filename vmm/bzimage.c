@@ -5,6 +5,7 @@
  * arch/x86/include/uapi/asm/bootparam.h. Every field of the image is
  * checked against the file and guest RAM before anything is written. */
 #include "vmm/bzimage.h"
+#include "vmm/errmsg.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -83,21 +84,6 @@
  * data D/B=1; the same values as Linux's own boot GDT. */
 #define GDT_CODE64 0x00af9b000000ffffull
 #define GDT_DATA 0x00cf93000000ffffull
-
-static int errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 static bool is_pow2(uint64_t v)
 {

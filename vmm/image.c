@@ -4,6 +4,7 @@
  * GRUB does. Every address and size from the image is checked against the
  * file and guest RAM before anything is copied. */
 #include "vmm/image.h"
+#include "vmm/errmsg.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -27,21 +28,6 @@
 /* Multiboot enters the kernel in 32-bit mode with paging off. */
 #define GUEST_32BIT_END 0x100000000ull
 #define INFO_ALIGN 8u /* MB2 section 3.6.2; harmless for MB1 */
-
-static int errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* Whether the kernel may occupy [addr, addr + len) of the VM; what is
  * "segment" or "image" for the message. */

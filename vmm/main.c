@@ -23,6 +23,7 @@
 #include "vmm/sched.h"
 #include "vmm/summary.h"
 #include "vmm/vm.h"
+#include "vmm/vmcs_fields.h"
 #include "vmm/vmx.h"
 
 #define PGVISOR_VERSION "0.1"
@@ -150,6 +151,13 @@ void kmain(uint32_t magic, uint64_t info)
 	kprintf("pgvisor: TSC %llu kHz\n", (unsigned long long)(tsc_hz() / 1000));
 	fpu_init_cpu();
 	vmx_start();
+	/* "no-preemption-timer" on pgvisor's command line: schedule with the
+	 * LAPIC timer, as on CPUs without the VMX-preemption timer. */
+	if (strstr(boot_info.cmdline, "no-preemption-timer") && vmx_controls.preemption_timer) {
+		vmx_controls.preemption_timer = false;
+		vmx_controls.pinbased &= ~PIN_PREEMPTION_TIMER; /* never a default-1 control */
+		kprintf("pgvisor: scheduling with the LAPIC timer (no-preemption-timer)\n");
+	}
 
 	create_vms(&boot_info);
 	if (!vm_count()) {

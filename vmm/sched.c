@@ -70,6 +70,14 @@ static void arm_preemption_timer(uint64_t slice_end, uint64_t device_deadline)
 	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, ticks > PREEMPT_MAX ? PREEMPT_MAX : ticks);
 }
 
+/* Without the preemption timer, the host LAPIC timer does its job: its
+ * interrupt arrives while the guest runs and exits it (external-interrupt
+ * exiting), and the run loop then sees the time. */
+static void arm_host_timer(uint64_t slice_end, uint64_t device_deadline)
+{
+	lapic_timer_arm(slice_end < device_deadline ? slice_end : device_deadline);
+}
+
 static void entry_failed(struct vcpu *v)
 {
 	uint64_t err = vmread(VMCS_VM_INSTRUCTION_ERROR);
@@ -106,6 +114,8 @@ static bool run_vcpu(struct vcpu *v)
 		intr_before_entry(v);
 		if (vmx_controls.preemption_timer)
 			arm_preemption_timer(slice_end, vm->vtime.next_deadline_tsc);
+		else
+			arm_host_timer(slice_end, vm->vtime.next_deadline_tsc);
 		if (vmx_enter(&v->regs, v->launched)) {
 			entry_failed(v);
 			break;

@@ -150,12 +150,13 @@ def run_pgvisor(bench, built_pgvisor):
     """run_pgvisor(cfgs, emu, cpu, timeout, ...) boots pgvisor with the
     given VM configs (paths relative to the repository root). The status
     comes from pgvisor's "pgvisor: result: ..." line (see scripts/run).
-    input: steps typed on COM1 (see Bench.run)."""
+    input: steps typed on COM1 (see Bench.run); cmdline: pgvisor's own."""
 
-    def boot(cfgs, emu="bochs", cpu=None, timeout=120, mem=128, smp=1, uefi=False, input=()):
+    def boot(cfgs, emu="bochs", cpu=None, timeout=120, mem=128, smp=1, uefi=False, input=(),
+             cmdline=""):
         label = bench.label(f"pgvisor-{emu}{'-uefi' if uefi else ''}")
         iso = bench.dir / f"{label}.iso"
-        bench.mkiso(["--kernel", built_pgvisor, iso] + list(cfgs))
+        bench.mkiso(["--kernel", built_pgvisor, "--cmdline", cmdline, iso] + list(cfgs))
         options = ["--mem", str(mem), "--smp", str(smp)]
         if cpu:
             options += ["--cpu", cpu]
