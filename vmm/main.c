@@ -155,7 +155,11 @@ void kmain(uint32_t magic, uint64_t info)
 	 * LAPIC timer, as on CPUs without the VMX-preemption timer. */
 	if (strstr(boot_info.cmdline, "no-preemption-timer") && vmx_controls.preemption_timer) {
 		vmx_controls.preemption_timer = false;
-		vmx_controls.pinbased &= ~PIN_PREEMPTION_TIMER; /* never a default-1 control */
+		/* Neither is ever a default-1 control; saving the timer without
+		 * the timer is an invalid VMCS (SDM 26.2.1.2). */
+		vmx_controls.pinbased &= ~PIN_PREEMPTION_TIMER;
+		vmx_controls.exit &= ~EXIT_SAVE_PREEMPTION_TIMER;
+		vmx_controls.save_preemption_timer = false;
 		kprintf("pgvisor: scheduling with the LAPIC timer (no-preemption-timer)\n");
 	}
 
