@@ -4,6 +4,8 @@ scripts/run, and look at what the machine printed.
 Every run keeps its ISO, console log and emulator log under
 build/test-runs/<test name>/ for debugging.
 """
+import fcntl
+import os
 import re
 import shlex
 import shutil
@@ -24,6 +26,10 @@ SUMMARY = re.compile(r"^run: end=(\w+) seconds=([\d.]+) status=(\d+) emulator_st
 INPUT_PENDING = re.compile(r"^run: input: (.*) was still pending at the end$", re.M)
 # Seconds scripts/run may take beyond the machine's own timeout.
 RUN_OVERHEAD = 30
+# Emulators on this 2-core machine slow each other badly: every run takes
+# this lock first, so test sessions started side by side (several
+# checkouts, several developers) run their machines one at a time.
+EMULATOR_LOCK = os.environ.get("PGVISOR_EMULATOR_LOCK", "/tmp/pgvisor-emulator.lock")
 
 
 @dataclass
@@ -98,8 +104,10 @@ class Bench:
             options = options + ["--input", str(steps)]
         cmd = [str(RUN), "--emu", emu, "--timeout", str(timeout), "--log", str(console),
                "--bochs-log", str(emulator_log)] + options + [str(iso)]
-        p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True, errors="replace", timeout=timeout + RUN_OVERHEAD)
+        with open(EMULATOR_LOCK, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, errors="replace", timeout=timeout + RUN_OVERHEAD)
         (self.dir / f"{label}.run.txt").write_text(shlex.join(cmd) + "\n" + p.stderr)
         m = SUMMARY.search(p.stderr)
         if not m:
