@@ -93,9 +93,13 @@ static void run_command(char *line)
 	if (!strcmp(line, "help") || !line[0]) {
 		kprintf("pgvisor: commands: list, pause VM, unpause VM, destroy VM\n");
 	} else if (!strcmp(line, "list")) {
-		for (unsigned i = 0; i < vm_count(); i++)
+		for (unsigned i = 0; i < vm_count(); i++) {
+			uint64_t exits = 0;
+			for (unsigned c = 0; c < vm_at(i)->nvcpus; c++)
+				exits += vm_at(i)->vcpus[c].prof.total;
 			kprintf("pgvisor:   %s: %s, %llu exits\n", vm_at(i)->name,
-				state_name(vm_at(i)), (unsigned long long)vm_at(i)->total_exits);
+				state_name(vm_at(i)), (unsigned long long)exits);
+		}
 	} else if (!strcmp(line, "pause") && arg && (vm = vm_named(arg))) {
 		vm_pause(vm, true);
 	} else if (!strcmp(line, "unpause") && arg && (vm = vm_named(arg))) {

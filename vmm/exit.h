@@ -9,8 +9,11 @@
 
 typedef void (*exit_handler_fn)(struct vcpu *v);
 
-/* Counts the exit in the VM's per-reason counters and runs its handler. */
+/* Counts the exit in the vCPU's exit profile and runs its handler. */
 void exit_dispatch(struct vcpu *v, uint32_t exit_reason);
+/* Called right after an entry returned: charges the time from the exit
+ * before it (at prev_exit_tsc) to that exit's reason. */
+void exit_account_entry(struct vcpu *v, uint64_t prev_exit_tsc);
 
 /* Handlers, each in the file of its concept. */
 void handle_io(struct vcpu *v);		   /* exit_io.c */

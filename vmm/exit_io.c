@@ -105,6 +105,7 @@ void handle_io(struct vcpu *v)
 	uint16_t port = (uint16_t)(qual >> IOQ_PORT_SHIFT);
 	unsigned size = (unsigned)(qual & IOQ_SIZE_MASK) + 1;
 
+	profile_count_key(&v->prof.ports, port);
 	if (qual & IOQ_STRING) {
 		string_io(v, qual, port, size);
 		return;

@@ -2,11 +2,23 @@
  * guest values: each is range-checked before use. */
 #include "vmm/exit.h"
 #include "vmm/exit_reason.h"
+#include "vmm/guest_mem.h"
 #include "vmm/hypercall_abi.h"
 #include "vmm/vm.h"
 #include "vmm/vmcs.h"
 
-static int64_t hypercall(struct vcpu *v, uint64_t nr, uint64_t a1)
+/* Copies the vCPU's profile to guest-physical [gpa, gpa + size). */
+static int64_t profile_read(struct vcpu *v, uint64_t gpa, uint64_t size)
+{
+	struct hc_exit_profile out;
+
+	if (size < sizeof(out))
+		return HC_ERR_INVAL;
+	profile_export(&v->prof, &out);
+	return guest_phys_write(v->vm, gpa, &out, sizeof(out)) ? HC_ERR_INVAL : 0;
+}
+
+static int64_t hypercall(struct vcpu *v, uint64_t nr, uint64_t a1, uint64_t a2)
 {
 	struct vm *vm = v->vm;
 
@@ -16,7 +28,10 @@ static int64_t hypercall(struct vcpu *v, uint64_t nr, uint64_t a1)
 	case HC_EXIT_COUNT:
 		if (a1 >= EXIT_REASON_COUNT)
 			return HC_ERR_INVAL;
-		return (int64_t)vm->exits[a1];
+		return (int64_t)v->prof.count[a1];
+	case HC_PROFILE_READ:
+		return profile_read(v, a1, a2);
+
 	case HC_CONSOLE_PUTC:
 		if (a1 > 0xff)
 			return HC_ERR_INVAL;
@@ -36,6 +51,6 @@ void handle_vmcall(struct vcpu *v)
 	if (vmcs_guest_cpl() != 0)
 		*rax = (uint64_t)(int64_t)HC_ERR_PERM;
 	else
-		*rax = (uint64_t)hypercall(v, *rax, v->regs.gpr[REG_RBX]);
+		*rax = (uint64_t)hypercall(v, *rax, v->regs.gpr[REG_RBX], v->regs.gpr[REG_RCX]);
 	vmcs_skip_instruction();
 }

@@ -179,6 +179,7 @@ void handle_rdmsr(struct vcpu *v)
 	uint32_t msr = (uint32_t)v->regs.gpr[REG_RCX];
 	uint64_t value;
 
+	profile_count_key(&v->prof.msrs, msr);
 	if (!msr_read(v, msr, &value)) {
 		vmcs_inject_exception(VEC_GP, true, 0);
 		return;
@@ -193,6 +194,7 @@ void handle_wrmsr(struct vcpu *v)
 	uint32_t msr = (uint32_t)v->regs.gpr[REG_RCX];
 	uint64_t value = (v->regs.gpr[REG_RDX] << 32) | (uint32_t)v->regs.gpr[REG_RAX];
 
+	profile_count_key(&v->prof.msrs, msr);
 	if (!msr_write(v, msr, value)) {
 		vmcs_inject_exception(VEC_GP, true, 0);
 		return;

@@ -100,6 +100,8 @@ static bool run_vcpu(struct vcpu *v)
 		return false;
 	if (switch_to(v))
 		return false;
+	/* The time since this vCPU's last exit was other vCPUs' too. */
+	v->prof_reason = PROFILE_NO_REASON;
 	uint64_t slice_end = rdtsc() + slice_tsc;
 	if (last_vcpu && last_vcpu != v && last_exit_tsc) {
 		stats.switches++;
@@ -116,10 +118,12 @@ static bool run_vcpu(struct vcpu *v)
 			arm_preemption_timer(slice_end, vm->vtime.next_deadline_tsc);
 		else
 			arm_host_timer(slice_end, vm->vtime.next_deadline_tsc);
+		uint64_t prev_exit_tsc = v->regs.exit_tsc;
 		if (vmx_enter(&v->regs, v->launched)) {
 			entry_failed(v);
 			break;
 		}
+		exit_account_entry(v, prev_exit_tsc);
 		ran = true;
 		v->launched = true;
 		intr_after_exit(v);

@@ -26,6 +26,67 @@ static const char *end_name(const struct vm *vm)
 	}
 }
 
+#define TOP_KEYS 6
+
+/* "name=count" for every reason with exits; with ticks, the average
+ * hypervisor ticks of the timed ones instead. */
+static void print_by_reason(const char *name, const struct exit_profile *p, bool ticks)
+{
+	char line[640];
+	int n = 0;
+
+	for (unsigned r = 0; r < EXIT_REASON_COUNT; r++) {
+		uint64_t value =
+			ticks ? (p->timed[r] ? p->ticks[r] / p->timed[r] : 0) : p->count[r];
+		if (!value || n >= (int)sizeof(line))
+			continue;
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " %s=%llu", exit_reason_name(r),
+			      (unsigned long long)value);
+	}
+	if (ticks)
+		kprintf("pgvisor:   vm %s: ticks per exit%s\n", name, line);
+	else
+		kprintf("pgvisor:   vm %s: exits total=%llu%s\n", name,
+			(unsigned long long)p->total, line);
+}
+
+static void print_top_keys(const char *name, const char *what, const struct key_counts *k)
+{
+	uint32_t keys[TOP_KEYS];
+	uint64_t counts[TOP_KEYS];
+	unsigned nkeys = profile_top_keys(k, keys, counts, TOP_KEYS);
+	char line[256];
+	int n = 0;
+
+	if (!nkeys)
+		return;
+	for (unsigned i = 0; i < nkeys && n < (int)sizeof(line); i++)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " %#x=%llu", keys[i],
+			      (unsigned long long)counts[i]);
+	kprintf("pgvisor:   vm %s: top %s%s\n", name, what, line);
+}
+
+/* The VM's exit profile: counts, time split, cost by reason, hot keys. */
+static void print_profile(const struct vm *vm)
+{
+	static struct exit_profile p; /* too big for the stack */
+	uint64_t all;
+
+	vm_exit_profile(vm, &p);
+	print_by_reason(vm->name, &p, false);
+	all = p.guest_ticks + p.root_ticks;
+	if (!all)
+		return;
+	uint64_t permille = p.root_ticks * 1000 / all;
+	kprintf("pgvisor:   vm %s: ticks guest=%llu hypervisor=%llu (%llu.%llu%% in the "
+		"hypervisor)\n",
+		vm->name, (unsigned long long)p.guest_ticks, (unsigned long long)p.root_ticks,
+		(unsigned long long)(permille / 10), (unsigned long long)(permille % 10));
+	print_by_reason(vm->name, &p, true);
+	print_top_keys(vm->name, "ports", &p.ports);
+	print_top_keys(vm->name, "msrs", &p.msrs);
+}
+
 bool summary_print(void)
 {
 	unsigned ok = 0;
@@ -33,15 +94,7 @@ bool summary_print(void)
 	kprintf("pgvisor: summary of %u VM%s\n", vm_count(), vm_count() == 1 ? "" : "s");
 	for (unsigned i = 0; i < vm_count(); i++) {
 		const struct vm *vm = vm_at(i);
-		char counts[640];
-		int n = 0;
 
-		for (unsigned r = 0; r < EXIT_REASON_COUNT; r++) {
-			if (!vm->exits[r] || n >= (int)sizeof(counts))
-				continue;
-			n += snprintf(counts + n, sizeof(counts) - (size_t)n, " %s=%llu",
-				      exit_reason_name(r), (unsigned long long)vm->exits[r]);
-		}
 		char how[VM_REASON_MAX + 48];
 		if (vm->end == VM_END_DEBUG_EXIT)
 			snprintf(how, sizeof(how), "exited with status %u (value %u)",
@@ -51,8 +104,7 @@ bool summary_print(void)
 		else
 			snprintf(how, sizeof(how), "%s", end_name(vm));
 		kprintf("pgvisor:   vm %s: %s, restarts %u\n", vm->name, how, vm->restarts);
-		kprintf("pgvisor:   vm %s: exits total=%llu%s\n", vm->name,
-			(unsigned long long)vm->total_exits, counts);
+		print_profile(vm);
 		if (vm_succeeded(vm))
 			ok++;
 	}

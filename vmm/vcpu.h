@@ -5,12 +5,15 @@
 
 /* Offsets used by vmx_entry.S. */
 #define GUEST_REGS_CR2_OFFSET (8 * 16)
+#define GUEST_REGS_ENTRY_TSC_OFFSET (8 * 17)
+#define GUEST_REGS_EXIT_TSC_OFFSET (8 * 18)
 
 #ifndef __ASSEMBLER__
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/exit_profile.h"
 #include "vmm/vlapic.h"
 
 /* General-purpose registers in the order of their x86 encoding, so the
@@ -39,9 +42,15 @@ enum gpr_index {
 struct guest_regs {
 	uint64_t gpr[GPR_COUNT];
 	uint64_t cr2; /* not part of the VMCS guest state (SDM 25.4.1) */
+	/* Host TSC at the last VM entry and exit, read by vmx_entry.S as
+	 * close to VMRESUME and the exit as it can. */
+	uint64_t entry_tsc;
+	uint64_t exit_tsc;
 };
 
-_Static_assert(offsetof(struct guest_regs, cr2) == GUEST_REGS_CR2_OFFSET,
+_Static_assert(offsetof(struct guest_regs, cr2) == GUEST_REGS_CR2_OFFSET &&
+		       offsetof(struct guest_regs, entry_tsc) == GUEST_REGS_ENTRY_TSC_OFFSET &&
+		       offsetof(struct guest_regs, exit_tsc) == GUEST_REGS_EXIT_TSC_OFFSET,
 	       "vmx_entry.S register layout");
 
 struct vm;
@@ -65,9 +74,10 @@ struct vcpu {
 	/* MSRs the guest reaches without exits and the VMCS does not switch
 	 * (see msr_policy.c): loaded while this vCPU owns the CPU. */
 	uint64_t lazy_msrs[LAZY_MSR_COUNT];
-	/* Host time spent in the hypervisor for this vCPU, in TSC ticks. */
-	uint64_t exit_tsc;
-	uint64_t root_ticks;
+	struct exit_profile prof;
+	/* The reason of the exit being handled, whose time the next entry
+	 * ends; PROFILE_NO_REASON after a switch to another vCPU. */
+	uint16_t prof_reason;
 };
 
 /* Enters the guest; returns when it exits (0) or when VMLAUNCH/VMRESUME

@@ -233,13 +233,13 @@ int vm_load(struct vm *vm)
 		v->misc_enable = msr_misc_enable_default();
 		v->halted = false;
 		v->window_exiting = false;
+		profile_reset(&v->prof);
+		v->prof_reason = PROFILE_NO_REASON;
 		if (vmcs_setup(v, &boot, err, sizeof(err))) {
 			kprintf("pgvisor: vm %s: %s\n", vm->name, err);
 			return -1;
 		}
 	}
-	memset(vm->exits, 0, sizeof(vm->exits));
-	vm->total_exits = 0;
 	vm->state = VM_RUNNING;
 	vm->end = VM_END_NONE;
 	vm->reason[0] = '\0';
@@ -392,4 +392,11 @@ bool vm_succeeded(const struct vm *vm)
 	default:
 		return false;
 	}
+}
+
+void vm_exit_profile(const struct vm *vm, struct exit_profile *out)
+{
+	profile_reset(out);
+	for (unsigned c = 0; c < vm->nvcpus; c++)
+		profile_add(out, &vm->vcpus[c].prof);
 }

@@ -83,8 +83,6 @@ struct vm {
 
 	unsigned nvcpus;
 	struct vcpu vcpus[VM_MAX_VCPUS];
-	uint64_t exits[EXIT_REASON_COUNT];
-	uint64_t total_exits;
 };
 
 /* Builds a VM from a config and the boot files; on failure prints one
@@ -108,6 +106,8 @@ void vm_apply_policy(struct vm *vm);
 /* True when the VM ended the way a passing test ends. */
 bool vm_succeeded(const struct vm *vm);
 
+/* The exit profiles of vm's vCPUs added together into *out. */
+void vm_exit_profile(const struct vm *vm, struct exit_profile *out);
 /* The vCPU of vm whose exit is being handled on this CPU. */
 struct vcpu *vm_current_vcpu(struct vm *vm);
 unsigned vm_count(void);

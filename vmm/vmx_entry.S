@@ -5,7 +5,8 @@
  * from *regs and executes VMRESUME (or VMLAUNCH the first time). A VM exit
  * lands at vmx_exit (HOST_RIP) with RSP = HOST_RSP: the GPRs are stored
  * back into *regs and vmx_enter returns 0 to its caller, as if the guest
- * run had been a function call. */
+ * run had been a function call. The host TSC is stored at the entry and at
+ * the exit, for the exit profile (vmm/exit_profile.h). */
 #include "vmm/vcpu.h"
 
 #define VMCS_HOST_RSP 0x6c14
@@ -21,9 +22,13 @@ vmx_enter:
 	pushq %r14
 	pushq %r15
 	pushq %rdi /* regs, found again at 0(%rsp) after the exit */
-	movl %esi, %eax
 	movq $VMCS_HOST_RSP, %rdx
 	vmwrite %rsp, %rdx
+	rdtsc
+	shlq $32, %rdx
+	orq %rdx, %rax
+	movq %rax, GUEST_REGS_ENTRY_TSC_OFFSET(%rdi)
+	movl %esi, %eax
 
 	movq GUEST_REGS_CR2_OFFSET(%rdi), %rdx
 	movq %rdx, %cr2
@@ -73,6 +78,10 @@ vmx_exit:
 	movq %r15, R(15)(%rdi)
 	popq %rax
 	movq %rax, R(7)(%rdi)
+	rdtsc
+	shlq $32, %rdx
+	orq %rdx, %rax
+	movq %rax, GUEST_REGS_EXIT_TSC_OFFSET(%rdi)
 	movq %cr2, %rax
 	movq %rax, GUEST_REGS_CR2_OFFSET(%rdi)
 	popq %rdi

@@ -245,6 +245,40 @@ static void check_hypercalls(void)
 	check("exit-count-vmcall", vmcalls - before == 1);
 }
 
+/* The exit profile: between two reads, K CPUIDs are K CPUID exits and
+ * the second read is the one VMCALL (a timer exit may come in between,
+ * and a CPUID exit that ends a slice is counted but not timed). Bad
+ * buffers are refused. */
+static void check_profile(void)
+{
+	static struct hc_exit_profile before, after;
+
+	int32_t first = hypercall(HC_PROFILE_READ, (uint32_t)(uintptr_t)&before, sizeof(before), 0);
+	for (int i = 0; i < EXITS_PER_PROBE; i++)
+		cpuid(0);
+	int32_t second = hypercall(HC_PROFILE_READ, (uint32_t)(uintptr_t)&after, sizeof(after), 0);
+	int32_t short_buffer = hypercall(HC_PROFILE_READ, (uint32_t)(uintptr_t)&after, 8, 0);
+	int32_t outside = hypercall(HC_PROFILE_READ, 0xfffff000u, sizeof(after), 0);
+	/* 32-bit arithmetic: the guest has no libgcc for 64-bit division,
+	 * and K exits take far fewer than 2^32 ticks. */
+	uint32_t cpuids =
+		(uint32_t)(after.count[EXIT_REASON_CPUID] - before.count[EXIT_REASON_CPUID]);
+	uint32_t vmcalls =
+		(uint32_t)(after.count[EXIT_REASON_VMCALL] - before.count[EXIT_REASON_VMCALL]);
+	uint32_t timed =
+		(uint32_t)(after.timed[EXIT_REASON_CPUID] - before.timed[EXIT_REASON_CPUID]);
+	uint32_t ticks =
+		(uint32_t)(after.ticks[EXIT_REASON_CPUID] - before.ticks[EXIT_REASON_CPUID]);
+	uint32_t per_exit = timed ? ticks / timed : 0;
+	printf("hello: profile cpuid+%u timed+%u ticks/exit=%u vmcall+%u total=%llu\n", cpuids,
+	       timed, per_exit, vmcalls, after.total_exits);
+	check("profile-calls", first == 0 && second == 0 && after.version == HC_PROFILE_VERSION);
+	check("profile-cpuid",
+	      cpuids == EXITS_PER_PROBE && timed > 0 && timed <= EXITS_PER_PROBE && per_exit > 0);
+	check("profile-vmcall", vmcalls == 1 && after.total_exits > before.total_exits);
+	check("profile-bad-buffer", short_buffer == HC_ERR_INVAL && outside == HC_ERR_INVAL);
+}
+
 /* xorshift32 plus the loop index; scripts compute the same to check it. */
 static uint32_t spin(uint32_t iterations)
 {
@@ -347,6 +381,7 @@ int main(uint32_t magic, uint32_t info)
 	check_msrs(qemu_tcg);
 	if (under_pgvisor)
 		check_hypercalls();
+	check_profile();
 
 	/* Filled before the spin and checked after, so the pattern stays in
 	 * RAM while other VMs run. */
