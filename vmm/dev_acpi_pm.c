@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "arch/x86/muldiv.h"
+
 #define NS_PER_S 1000000000ull
 /* TMR_STS: set whenever bit 23 of the 24-bit counter changes. */
 #define TMR_CARRY_SHIFT 23
@@ -17,14 +19,10 @@
  * write-only and read 0, SCI_EN is fixed at 1. */
 #define PM1_CNT_WRITABLE (ACPI_PM1_BM_RLD | ACPI_PM1_SLP_TYP_MASK)
 
-/* Ticks of the 3.579545 MHz clock since the VM started, without the 64-bit
- * overflow of ns * 3579545 (after 86 minutes): whole seconds and the rest
- * separately. */
+/* Ticks of the 3.579545 MHz clock since the VM started. */
 static uint64_t timer_ticks(const struct acpi_pm *pm)
 {
-	uint64_t ns = vclock_now(pm->clock);
-
-	return ns / NS_PER_S * ACPI_PM_TIMER_HZ + ns % NS_PER_S * ACPI_PM_TIMER_HZ / NS_PER_S;
+	return mul_div_u64(vclock_now(pm->clock), ACPI_PM_TIMER_HZ, NS_PER_S);
 }
 
 uint32_t acpi_pm_timer(const struct acpi_pm *pm)
@@ -66,6 +64,11 @@ static uint32_t pm_read(void *dev, uint16_t port, unsigned size)
 {
 	struct acpi_pm *pm = dev;
 	uint64_t ticks = timer_ticks(pm);
+
+	/* The common case, which an OS using the PM timer as its clock
+	 * does thousands of times a second. */
+	if (port == pm->base + ACPI_PM_TMR_OFFSET && size == 4)
+		return (uint32_t)(ticks & ACPI_PM_TIMER_MASK);
 	uint16_t sts = pm->sts;
 	uint8_t regs[ACPI_PM_PORTS] = { 0 };
 	uint32_t v = 0;

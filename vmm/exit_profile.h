@@ -31,8 +31,8 @@ struct exit_profile {
 	 * is counted but its time is the scheduler's (sched_get_stats). */
 	uint64_t ticks[EXIT_REASON_COUNT];
 	uint64_t timed[EXIT_REASON_COUNT]; /* exits whose ticks were measured */
-	uint64_t guest_ticks; /* entry to exit: the guest ran */
-	uint64_t root_ticks;  /* the sum of ticks[] */
+	uint64_t guest_ticks;		   /* entry to exit: the guest ran */
+	uint64_t root_ticks;		   /* the sum of ticks[] */
 	struct key_counts ports, msrs;
 };
 

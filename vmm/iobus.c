@@ -25,16 +25,16 @@ int io_bus_register(struct io_bus *bus, uint16_t base, uint16_t count, io_read_f
 			return -1;
 	}
 	bus->handlers[bus->nhandlers++] =
-		(struct io_handler){ base, count, read, write, dev, name, false };
+		(struct io_handler){ base, count, read, write, dev, name, 0 };
 	return 0;
 }
 
-void io_bus_set_timed(struct io_bus *bus, uint16_t port)
+void io_bus_set_timed(struct io_bus *bus, uint16_t port, uint8_t accesses)
 {
 	struct io_handler *h = (struct io_handler *)find(bus, port);
 
 	if (h)
-		h->timed = true;
+		h->timed = accesses;
 }
 
 uint32_t io_bus_read(struct io_bus *bus, uint16_t port, unsigned size)
@@ -42,7 +42,7 @@ uint32_t io_bus_read(struct io_bus *bus, uint16_t port, unsigned size)
 	const struct io_handler *h = find(bus, port);
 	uint32_t ones = size >= 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
 
-	bus->touched_timed = h && h->timed;
+	bus->touched_timed = h && (h->timed & IO_TIMED_READS);
 	if (!h) {
 		bus->unclaimed_reads++;
 		bus->last_unclaimed_port = port;
@@ -55,7 +55,7 @@ void io_bus_write(struct io_bus *bus, uint16_t port, unsigned size, uint32_t val
 {
 	const struct io_handler *h = find(bus, port);
 
-	bus->touched_timed = h && h->timed;
+	bus->touched_timed = h && (h->timed & IO_TIMED_WRITES);
 	if (!h) {
 		bus->unclaimed_writes++;
 		bus->last_unclaimed_port = port;

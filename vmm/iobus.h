@@ -21,8 +21,11 @@ struct io_handler {
 	io_write_fn write; /* NULL: writes are dropped */
 	void *dev;
 	const char *name;
-	bool timed; /* accesses may reprogram a timer of the device */
+	uint8_t timed; /* IO_TIMED_*: accesses that may move a timer of the device */
 };
+
+#define IO_TIMED_READS 1u
+#define IO_TIMED_WRITES 2u
 
 struct io_bus {
 	struct io_handler handlers[IOBUS_MAX_HANDLERS];
@@ -36,8 +39,9 @@ struct io_bus {
  * full. */
 int io_bus_register(struct io_bus *bus, uint16_t base, uint16_t count, io_read_fn read,
 		    io_write_fn write, void *dev, const char *name);
-/* Marks the device owning port as one with timers (see touched_timed). */
-void io_bus_set_timed(struct io_bus *bus, uint16_t port);
+/* Marks the device owning port as one with timers that its reads and/or
+ * writes (IO_TIMED_*) may move (see touched_timed). */
+void io_bus_set_timed(struct io_bus *bus, uint16_t port, uint8_t accesses);
 uint32_t io_bus_read(struct io_bus *bus, uint16_t port, unsigned size);
 void io_bus_write(struct io_bus *bus, uint16_t port, unsigned size, uint32_t value);
 

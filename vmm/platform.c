@@ -2,6 +2,7 @@
 
 #include "arch/x86/cmos_clock.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/muldiv.h"
 #include "arch/x86/tsc.h"
 #include "drivers/console.h"
 #include "vmm/dev_power.h"
@@ -111,7 +112,7 @@ static uint64_t lapic_tsc_to_ns(void *ctx, uint64_t guest_tsc)
 
 	if (host_tsc <= t->start_tsc)
 		return 0;
-	return (uint64_t)((unsigned __int128)(host_tsc - t->start_tsc) * 1000000000ull / t->tsc_hz);
+	return mul_div_u64(host_tsc - t->start_tsc, 1000000000ull, t->tsc_hz);
 }
 
 /* Every vCPU sees its own local APIC at the same address: the MMIO
@@ -217,10 +218,13 @@ int platform_attach(struct vm *vm)
 		kprintf("pgvisor: vm %s: cannot attach device %s\n", vm->name, failed);
 		return -1;
 	}
-	/* After the guest programs these, the VM's next deadline may move. */
-	static const uint16_t timed_ports[] = { 0x40, 0x41, 0x42, 0x43, 0x61, 0x70, 0x71 };
-	for (unsigned i = 0; i < sizeof(timed_ports) / sizeof(timed_ports[0]); i++)
-		io_bus_set_timed(io, timed_ports[i]);
+	/* After the guest programs these, the VM's next deadline may move.
+	 * Reading the PIT's counters or port B changes no timer (and Linux
+	 * polls them to calibrate the TSC, so they must stay cheap); reading
+	 * RTC register C releases its IRQ, which re-arms its events. */
+	io_bus_set_timed(io, 0x40, IO_TIMED_WRITES);
+	io_bus_set_timed(io, 0x61, IO_TIMED_WRITES);
+	io_bus_set_timed(io, 0x70, IO_TIMED_READS | IO_TIMED_WRITES);
 	return 0;
 }
 

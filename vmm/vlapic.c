@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "arch/x86/muldiv.h"
 #define REG_ID 0x20
 #define REG_VERSION 0x30
 #define REG_TPR 0x80
@@ -195,9 +196,10 @@ static uint64_t divisor(const struct vlapic *a)
 	return 1ull << ((d + 1) & 7); /* 0b111 means divide by 1 */
 }
 
-static uint64_t ticks_to_ns(const struct vlapic *a, uint64_t ticks)
+/* ticks is a 32-bit count, so ticks * divisor (at most 128) fits. */
+static uint64_t ticks_to_ns(const struct vlapic *a, uint32_t ticks)
 {
-	return (uint64_t)((unsigned __int128)ticks * divisor(a) * NS_PER_S / VLAPIC_TIMER_HZ);
+	return mul_div_u64(ticks * divisor(a), NS_PER_S, VLAPIC_TIMER_HZ);
 }
 
 static uint64_t period_ns(const struct vlapic *a)
@@ -230,7 +232,7 @@ static uint32_t current_count(const struct vlapic *a)
 	uint64_t left_ns = a->timer_expiry_ns - now;
 	/* Scaled by the period, which may be longer than asked (clamped): the
 	 * count still runs from the initial count down to 0. */
-	return (uint32_t)((unsigned __int128)left_ns * a->timer_initial / period_ns(a));
+	return (uint32_t)mul_div_u64(left_ns, a->timer_initial, period_ns(a));
 }
 
 uint64_t vlapic_timer_next(void *p)

@@ -1,6 +1,7 @@
 #include "vmm/vtime.h"
 
 #include "arch/x86/cpu.h"
+#include "arch/x86/muldiv.h"
 
 #define NS_PER_S 1000000000ull
 
@@ -22,17 +23,17 @@ uint64_t vtime_now_ns(struct vtime *t)
 {
 	uint64_t ticks = rdtsc() - t->start_tsc;
 
-	return (uint64_t)((unsigned __int128)ticks * NS_PER_S / t->tsc_hz);
+	return mul_div_u64(ticks, NS_PER_S, t->tsc_hz);
 }
 
 uint64_t vtime_ns_to_tsc(const struct vtime *t, uint64_t ns)
 {
-	unsigned __int128 ticks = (unsigned __int128)ns * t->tsc_hz / NS_PER_S;
+	uint64_t ticks = mul_div_u64(ns, t->tsc_hz, NS_PER_S);
 
 	/* Round up: a deadline must never fire before its time. */
-	if ((uint64_t)((ticks * NS_PER_S) / t->tsc_hz) < ns)
+	if (mul_div_u64(ticks, NS_PER_S, t->tsc_hz) < ns)
 		ticks++;
-	return t->start_tsc + (uint64_t)ticks;
+	return t->start_tsc + ticks;
 }
 
 int vtime_add_timer(struct vtime *t, struct vtimer timer)
