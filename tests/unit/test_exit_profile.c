@@ -61,8 +61,8 @@ static void test_top_keys_ranked(void **state)
 {
 	uint32_t keys[3];
 	uint64_t counts[3];
-	static const uint32_t order[] = {0x70, 0x3f8, 0x40, 0x71, 0x61, 0x3fd};
-	static const unsigned times[] = {1, 9, 4, 4, 2, 7};
+	static const uint32_t order[] = { 0x70, 0x3f8, 0x40, 0x71, 0x61, 0x3fd };
+	static const unsigned times[] = { 1, 9, 4, 4, 2, 7 };
 
 	(void)state;
 	profile_reset(&a);
