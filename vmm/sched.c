@@ -4,6 +4,7 @@
 #include "arch/x86/fpu.h"
 #include "arch/x86/lapic.h"
 #include "arch/x86/percpu.h"
+#include "arch/x86/smp.h"
 #include "arch/x86/tsc.h"
 #include "drivers/console.h"
 #include "vmm/console_input.h"
@@ -11,7 +12,9 @@
 #include "vmm/interrupts.h"
 #include "vmm/msr_policy.h"
 #include "vmm/platform.h"
+#include "vmm/runqueue.h"
 #include "vmm/vm.h"
+#include "vmm/vmcs.h"
 #include "vmm/vmcs_fields.h"
 #include "vmm/vmx.h"
 
@@ -19,9 +22,15 @@
 #define PREEMPT_MAX 0xffffffffull
 
 static uint64_t slice_tsc; /* a time slice in TSC ticks */
-static struct sched_stats stats;
-static struct vcpu *last_vcpu;
-static uint64_t last_exit_tsc; /* when last_vcpu's slice ended */
+
+/* Each CPU's own scheduling state (only that CPU writes it). */
+struct cpu_sched {
+	struct sched_stats stats;
+	struct vcpu *last_vcpu;
+	uint64_t last_exit_tsc; /* when last_vcpu's slice ended */
+};
+static struct cpu_sched per_cpu[MAX_CPUS];
+static struct sched_stats total;
 
 void sched_init(uint64_t slice_us)
 {
@@ -32,7 +41,12 @@ void sched_init(uint64_t slice_us)
 
 const struct sched_stats *sched_get_stats(void)
 {
-	return &stats;
+	total = (struct sched_stats){ 0, 0 };
+	for (unsigned i = 0; i < MAX_CPUS; i++) {
+		total.switches += per_cpu[i].stats.switches;
+		total.switch_ticks += per_cpu[i].stats.switch_ticks;
+	}
+	return &total;
 }
 
 /* Makes v's VMCS current and its FPU state live on this CPU. */
@@ -46,6 +60,8 @@ static int switch_to(struct vcpu *v)
 			return -1;
 		}
 		c->loaded_vcpu = v;
+		/* The VMCS may have been set up on another CPU. */
+		vmcs_write_host_state();
 	}
 	if (c->fpu_owner != v) {
 		if (c->fpu_owner) {
@@ -94,6 +110,7 @@ static void entry_failed(struct vcpu *v)
 static bool run_vcpu(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
+	struct cpu_sched *cs = &per_cpu[this_cpu()->index];
 	bool ran = false;
 
 	if (v->halted && !intr_wakes_halted(v))
@@ -101,9 +118,9 @@ static bool run_vcpu(struct vcpu *v)
 	if (switch_to(v))
 		return false;
 	uint64_t slice_end = rdtsc() + slice_tsc;
-	if (last_vcpu && last_vcpu != v && last_exit_tsc) {
-		stats.switches++;
-		stats.switch_ticks += rdtsc() - last_exit_tsc;
+	if (cs->last_vcpu && cs->last_vcpu != v && cs->last_exit_tsc) {
+		cs->stats.switches++;
+		cs->stats.switch_ticks += rdtsc() - cs->last_exit_tsc;
 	}
 	for (;;) {
 		if (v->halted) {
@@ -130,21 +147,23 @@ static bool run_vcpu(struct vcpu *v)
 		if (vm->state != VM_RUNNING || now >= slice_end)
 			break;
 	}
-	last_vcpu = v;
+	cs->last_vcpu = v;
 	/* Only a slice that ran out counts towards the cost of a switch. */
-	last_exit_tsc = vm->state == VM_RUNNING && !v->halted ? rdtsc() : 0;
+	cs->last_exit_tsc = vm->state == VM_RUNNING && !v->halted ? rdtsc() : 0;
 	return ran;
 }
 
-/* Nothing can run: sleep until the earliest device event of any VM (or a
- * slice from now, to look at the console again). */
-static void idle(void)
+/* Nothing on this CPU can run: sleep until the earliest device event of
+ * its VMs (or a slice from now, to look at the console again), or until
+ * another CPU kicks it. */
+static void idle(unsigned cpu)
 {
 	uint64_t wake = rdtsc() + slice_tsc;
+	struct vcpu *v;
 
 	console_input_idle();
-	for (unsigned i = 0; i < vm_count(); i++) {
-		struct vm *vm = vm_at(i);
+	for (unsigned i = 0; (v = runqueue_at(cpu, i)); i++) {
+		struct vm *vm = v->vm;
 		if (vm->state == VM_RUNNING && vm->vtime.next_deadline_tsc < wake)
 			wake = vm->vtime.next_deadline_tsc;
 	}
@@ -153,8 +172,8 @@ static void idle(void)
 		cpu_idle_until_interrupt();
 		lapic_timer_arm(0);
 	}
-	for (unsigned i = 0; i < vm_count(); i++) {
-		struct vm *vm = vm_at(i);
+	for (unsigned i = 0; (v = runqueue_at(cpu, i)); i++) {
+		struct vm *vm = v->vm;
 		if (vm->state == VM_RUNNING && rdtsc() >= vm->vtime.next_deadline_tsc)
 			vtime_update(&vm->vtime);
 	}
@@ -174,29 +193,31 @@ static void stop_if_halted_forever(struct vm *vm)
 
 void sched_run(void)
 {
+	unsigned cpu = this_cpu()->index;
+	struct vcpu *v;
+
 	for (;;) {
 		bool live = false, ran = false;
-		for (unsigned i = 0; i < vm_count(); i++) {
-			struct vm *vm = vm_at(i);
+		for (unsigned i = 0; (v = runqueue_at(cpu, i)); i++) {
+			struct vm *vm = v->vm;
 			console_input_poll();
 			console_input_run();
 			if (vm->state == VM_PAUSED)
 				live = true;
 			if (vm->state != VM_RUNNING)
 				continue;
-			for (unsigned c = 0; c < vm->nvcpus && vm->state == VM_RUNNING; c++)
-				ran |= run_vcpu(&vm->vcpus[c]);
+			ran |= run_vcpu(v);
 			if (vm->state == VM_RUNNING)
 				stop_if_halted_forever(vm);
 			if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
 				vm_apply_policy(vm);
 			live |= vm->state == VM_RUNNING || vm->state == VM_PAUSED;
 		}
-		/* Done when no VM can ever run again; paused ones wait for the
-		 * operator's console. */
+		/* Done when none of this CPU's VMs can ever run again; paused
+		 * ones wait for the operator's console. */
 		if (!live)
 			return;
 		if (!ran)
-			idle();
+			idle(cpu);
 	}
 }

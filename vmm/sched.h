@@ -1,5 +1,6 @@
-/* The vCPU scheduler: round-robin over runnable vCPUs on this CPU, each
- * for a time slice measured by the VMX-preemption timer. */
+/* The vCPU scheduler: every CPU runs sched_run over its own run queue
+ * (vmm/runqueue.c), round-robin over its runnable vCPUs, each for a time
+ * slice measured by the VMX-preemption timer. */
 #ifndef PGVISOR_SCHED_H
 #define PGVISOR_SCHED_H
 
@@ -10,10 +11,10 @@
 #define SCHED_DEFAULT_SLICE_US 10000
 
 void sched_init(uint64_t slice_us);
-/* Runs VMs until none can run any more. */
+/* Runs this CPU's vCPUs until none of their VMs can run any more. */
 void sched_run(void);
 
-/* How often this CPU switched between vCPUs and the TSC ticks it spent
+/* How often the CPUs (all of them together) switched between vCPUs and the TSC ticks it spent
  * doing so, from the exit that ended a slice to the entry of the next
  * vCPU (VMPTRLD, FPU state switch, scheduling decision). */
 struct sched_stats {

@@ -51,6 +51,7 @@ bool summary_print(void)
 		else
 			snprintf(how, sizeof(how), "%s", end_name(vm));
 		kprintf("pgvisor:   vm %s: %s, restarts %u\n", vm->name, how, vm->restarts);
+		kprintf("pgvisor:   vm %s: ran on CPU %u\n", vm->name, vm->vcpus[0].cpu);
 		kprintf("pgvisor:   vm %s: exits total=%llu%s\n", vm->name,
 			(unsigned long long)vm->total_exits, counts);
 		if (vm_succeeded(vm))

@@ -52,6 +52,7 @@ struct vcpu {
 	struct guest_regs regs; /* first: vmx_entry.S takes its address */
 	struct vm *vm;
 	unsigned id;
+	unsigned cpu;	     /* the host CPU whose run queue holds it */
 	uint64_t vmcs;	     /* physical address of this vCPU's VMCS page */
 	bool launched;	     /* VMLAUNCH done; next entry is VMRESUME */
 	bool halted;	     /* in HLT, waiting for an interrupt */

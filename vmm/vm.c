@@ -16,6 +16,7 @@
 #include "vmm/msr_policy.h"
 #include "vmm/page_alloc.h"
 #include "vmm/platform.h"
+#include "vmm/runqueue.h"
 #include "vmm/vmcs.h"
 #include "vmm/vmx.h"
 
@@ -305,11 +306,16 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 		kprintf("pgvisor: vm %s: not started\n", cfg->name);
 		return NULL;
 	}
+	/* Set up here; run on the CPU its run queue is on. */
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		vmcs_release(&vm->vcpus[i]);
+		runqueue_place(&vm->vcpus[i]);
+	}
 	vms[nvms++] = vm;
 	kprintf("pgvisor: vm %s: %u MiB at host %#llx, kernel %s (%zu bytes), "
-		"hypervisor overhead %zu KiB\n",
+		"hypervisor overhead %zu KiB, on CPU %u\n",
 		vm->name, cfg->memory_mib, (unsigned long long)(uint64_t)vm->ram.host,
-		vm->kernel.name, vm->kernel.size, vm_overhead_bytes(vm) >> 10);
+		vm->kernel.name, vm->kernel.size, vm_overhead_bytes(vm) >> 10, vm->vcpus[0].cpu);
 	return vm;
 }
 

@@ -28,7 +28,7 @@
 
 extern char vmx_exit[];
 
-static void write_host_state(void)
+void vmcs_write_host_state(void)
 {
 	struct cpu *c = this_cpu();
 
@@ -188,9 +188,18 @@ int vmcs_setup(struct vcpu *v, const struct vcpu_boot_state *s, char *err, unsig
 	this_cpu()->loaded_vcpu = v;
 	v->launched = false;
 	write_controls(v);
-	write_host_state();
+	vmcs_write_host_state();
 	write_guest_state(v, s);
 	return 0;
+}
+
+void vmcs_release(struct vcpu *v)
+{
+	/* VMCLEAR also writes the CPU's cached copy back to memory. */
+	if (v->vmcs)
+		vmcs_clear(v->vmcs);
+	if (this_cpu()->loaded_vcpu == v)
+		this_cpu()->loaded_vcpu = NULL;
 }
 
 unsigned vmcs_guest_cpl(void)
