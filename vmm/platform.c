@@ -61,7 +61,28 @@ static void deliver(struct vcpu *v, uint8_t mode, uint8_t vector, bool level)
 		a->nmi_pending = true;
 		break;
 	default:
-		break; /* SMI, INIT and SIPI need more than one vCPU to matter */
+		break; /* SMI: no SMM; INIT and SIPI come only as IPIs */
+	}
+}
+
+/* INIT and STARTUP IPIs; the scheduler acts on them before it next looks
+ * at the vCPU (sched.c, start_ap). */
+static void deliver_start(struct vcpu *v, const struct vlapic_ipi *ipi)
+{
+	struct vlapic *a = &v->lapic;
+
+	if (ipi->mode == APIC_DM_INIT) {
+		/* INIT level de-assert only syncs arbitration IDs (SDM Vol. 3
+		 * 11.6.1); an INIT to the boot vCPU would restart the firmware,
+		 * which a VM without one does not have: both are ignored. */
+		if (ipi->level_assert && v->id != 0) {
+			a->init_pending = true;
+			a->sipi_pending = false;
+		}
+	} else if (v->wait_sipi || a->init_pending) {
+		/* Only a CPU waiting for SIPI takes one (SDM Vol. 3 9.4.4.1). */
+		a->sipi_pending = true;
+		a->sipi_vector = ipi->vector;
 	}
 }
 
@@ -91,8 +112,12 @@ static void lapic_send_ipi(void *ctx, struct vlapic *from, const struct vlapic_i
 			   (ipi->shorthand == SHORTHAND_OTHERS && !self) ||
 			   (ipi->shorthand == SHORTHAND_NONE &&
 			    lapic_matches(&v->lapic, ipi->dest, ipi->logical));
-		if (hit)
+		if (hit && (ipi->mode == APIC_DM_INIT || ipi->mode == APIC_DM_STARTUP))
+			deliver_start(v, ipi);
+		else if (hit)
 			deliver(v, ipi->mode, ipi->vector, false);
+		if (hit && !self)
+			vm_current_vcpu(vm)->yield = true;
 	}
 }
 

@@ -40,13 +40,19 @@ unsigned runqueue_place(struct vcpu *v)
 			"%d\n",
 			v->vm->name, v->id, cpu);
 	}
+	runqueue_add(v, (unsigned)cpu);
+	return (unsigned)cpu;
+}
+
+void runqueue_add(struct vcpu *v, unsigned cpu)
+{
 	struct runqueue *q = &queues[cpu];
+
 	spin_lock(&q->lock);
 	if (q->n < RUNQUEUE_MAX)
 		q->v[q->n++] = v;
 	spin_unlock(&q->lock);
-	v->cpu = (unsigned)cpu;
-	return (unsigned)cpu;
+	v->cpu = cpu;
 }
 
 struct vcpu *runqueue_at(unsigned cpu, unsigned i)

@@ -105,6 +105,34 @@ static void entry_failed(struct vcpu *v)
 							    : "");
 }
 
+/* INIT and SIPI from another vCPU's ICR (platform.c): INIT leaves the vCPU
+ * waiting for SIPI, SIPI starts it in real mode at the vector's page. The
+ * vCPU is not entered in the wait-for-SIPI activity state: the host CPU
+ * would sit in it until the preemption timer; off the run list it costs
+ * nothing. Returns whether v may run now. */
+static bool start_ap(struct vcpu *v)
+{
+	struct vlapic *a = &v->lapic;
+	char err[120];
+
+	if (a->init_pending) {
+		a->init_pending = false;
+		v->wait_sipi = true;
+		v->parked = false;
+		v->halted = false;
+	}
+	if (v->wait_sipi && a->sipi_pending) {
+		struct vcpu_boot_state s = { .real_mode = true, .sipi_vector = a->sipi_vector };
+		a->sipi_pending = false;
+		v->wait_sipi = false;
+		if (vmcs_setup(v, &s, err, sizeof(err))) {
+			vm_stop(v->vm, VM_END_CRASH, "vCPU %u: %s", v->id, err);
+			return false;
+		}
+	}
+	return !v->wait_sipi && !v->parked;
+}
+
 /* Runs v until its VM stops, its slice ends or it halts with nothing to
  * wake it. Returns whether the guest ran at all. */
 static bool run_vcpu(struct vcpu *v)
@@ -113,10 +141,13 @@ static bool run_vcpu(struct vcpu *v)
 	struct cpu_sched *cs = &per_cpu[this_cpu()->index];
 	bool ran = false;
 
+	if (!start_ap(v))
+		return false;
 	if (v->halted && !intr_wakes_halted(v))
 		return false;
 	if (switch_to(v))
 		return false;
+	v->yield = false;
 	uint64_t slice_end = rdtsc() + slice_tsc;
 	if (cs->last_vcpu && cs->last_vcpu != v && cs->last_exit_tsc) {
 		cs->stats.switches++;
@@ -144,7 +175,7 @@ static bool run_vcpu(struct vcpu *v)
 		uint64_t now = rdtsc();
 		if (now >= vm->vtime.next_deadline_tsc)
 			vtime_update(&vm->vtime);
-		if (vm->state != VM_RUNNING || now >= slice_end)
+		if (vm->state != VM_RUNNING || now >= slice_end || v->yield)
 			break;
 	}
 	cs->last_vcpu = v;
@@ -181,10 +212,19 @@ static void idle(unsigned cpu)
 
 /* A VM whose vCPUs all halted with interrupts enabled, with no timer
  * armed and no device that could interrupt, will never run again. */
+static bool may_run_again(struct vcpu *v)
+{
+	if (v->lapic.init_pending || v->lapic.sipi_pending)
+		return true;
+	if (v->wait_sipi || v->parked)
+		return false;
+	return !v->halted || intr_wakes_halted(v);
+}
+
 static void stop_if_halted_forever(struct vm *vm)
 {
 	for (unsigned c = 0; c < vm->nvcpus; c++)
-		if (!vm->vcpus[c].halted || intr_wakes_halted(&vm->vcpus[c]))
+		if (may_run_again(&vm->vcpus[c]))
 			return;
 	if (vm->vtime.next_deadline_tsc != UINT64_MAX || platform_can_interrupt(vm))
 		return;

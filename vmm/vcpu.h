@@ -52,10 +52,17 @@ struct vcpu {
 	struct guest_regs regs; /* first: vmx_entry.S takes its address */
 	struct vm *vm;
 	unsigned id;
-	unsigned cpu;	     /* the host CPU whose run queue holds it */
-	uint64_t vmcs;	     /* physical address of this vCPU's VMCS page */
-	bool launched;	     /* VMLAUNCH done; next entry is VMRESUME */
-	bool halted;	     /* in HLT, waiting for an interrupt */
+	unsigned cpu;  /* the host CPU whose run queue holds it */
+	uint64_t vmcs; /* physical address of this vCPU's VMCS page */
+	bool launched; /* VMLAUNCH done; next entry is VMRESUME */
+	bool halted;   /* in HLT, waiting for an interrupt */
+	/* An AP before its start-up IPI (after reset or INIT), or in HLT with
+	 * interrupts off (until INIT): off the run list, it costs nothing. */
+	bool wait_sipi;
+	bool parked;
+	/* It sent an IPI to another vCPU, which shares its host CPU: end the
+	 * slice so the target runs now rather than a slice later. */
+	bool yield;
 	bool window_exiting; /* interrupt-window exiting is on */
 	struct vlapic lapic;
 	/* Guest view of registers VMX shadows or does not hold. */

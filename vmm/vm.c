@@ -233,6 +233,9 @@ int vm_load(struct vm *vm)
 			this_cpu()->fpu_owner = NULL;
 		v->misc_enable = msr_misc_enable_default();
 		v->halted = false;
+		v->parked = false;
+		/* APs wait for the boot vCPU's INIT-SIPI (SDM Vol. 3 9.4.4). */
+		v->wait_sipi = i != 0;
 		v->window_exiting = false;
 		if (vmcs_setup(v, &boot, err, sizeof(err))) {
 			kprintf("pgvisor: vm %s: %s\n", vm->name, err);
@@ -279,12 +282,6 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 			cfg->name, cfg->memory_mib, VM_MAX_RAM_MIB);
 		return NULL;
 	}
-	if (cfg->vcpus != 1) {
-		kprintf("pgvisor: vm %s: vcpus = %u: only 1 vCPU per VM is supported; not "
-			"started\n",
-			cfg->name, cfg->vcpus);
-		return NULL;
-	}
 
 	struct vm *vm = page_alloc(pages_for(sizeof(*vm)));
 	if (!vm) {
@@ -306,10 +303,15 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 		kprintf("pgvisor: vm %s: not started\n", cfg->name);
 		return NULL;
 	}
-	/* Set up here; run on the CPU its run queue is on. */
+	/* Set up here; run on the CPU its run queue is on. All vCPUs of a VM
+	 * share one host CPU: its devices are then never used by two CPUs at
+	 * once. */
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		vmcs_release(&vm->vcpus[i]);
-		runqueue_place(&vm->vcpus[i]);
+		if (i == 0)
+			runqueue_place(&vm->vcpus[i]);
+		else
+			runqueue_add(&vm->vcpus[i], vm->vcpus[0].cpu);
 	}
 	vms[nvms++] = vm;
 	kprintf("pgvisor: vm %s: %u MiB at host %#llx, kernel %s (%zu bytes), "

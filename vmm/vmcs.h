@@ -10,6 +10,10 @@ struct vcpu_boot_state {
 	/* false: 32-bit protected mode, flat segments, paging off (Multiboot);
 	 * true: 64-bit mode with the loader's page tables and GDT (Linux). */
 	bool long_mode;
+	/* An AP after its start-up IPI: real mode at sipi_vector * 4096
+	 * (SDM Vol. 3 9.4.4.1, Table 9-1). */
+	bool real_mode;
+	uint8_t sipi_vector;
 	uint64_t rip, rsp;
 	uint64_t rax, rbx, rsi;
 	uint64_t cr3;

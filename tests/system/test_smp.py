@@ -89,3 +89,31 @@ def test_ap_that_never_answers(run_pgvisor, bench):
     assert any(l.startswith("pgvisor: smp: 1 of 2 CPUs online") for l in run.lines)
     assert "pgvisor:   vm v1: ran on CPU 0" in run.lines
     assert_all_passed(run, 2, spin=1000)
+
+
+def test_multi_vcpu_guest_counts_and_sends_ipis(run_pgvisor, bench):
+    # smptest starts its APs with one INIT and one SIPI broadcast, adds to
+    # one counter from every vCPU with locked instructions, and sends IPIs
+    # (fixed, all-but-self, self, NMI) between them.
+    cfg = bench.dir / "smp.cfg"
+    cfg.write_text('name = "smp"\nkernel = "../../guests/smptest.elf"\nmemory = 4\n'
+                   'vcpus = 4\ncmdline = "cpus=4 iters=100000"\n')
+    run = run_pgvisor([str(cfg.relative_to(ROOT))], smp=2, timeout=120)
+    lines = run.vm_lines("smp")
+    assert "smptest: 4 CPUs online" in lines, run.output
+    assert "smptest: counter 400000 expected 400000" in lines
+    assert not [l for l in lines if "FAILED" in l], lines
+    assert "smptest: all checks passed" in lines
+    assert "pgvisor: 1 of 1 VMs succeeded" in run.lines
+    assert run.status == 0
+
+
+def test_vcpus_without_a_start_ipi_cost_nothing(run_pgvisor, bench):
+    # hello never starts its APs: they wait for SIPI off the run list, and
+    # the VM ends as it does with one vCPU.
+    cfg = bench.dir / "idle-aps.cfg"
+    cfg.write_text('name = "idle-aps"\nkernel = "../../guests/hello.elf"\nmemory = 4\n'
+                   'vcpus = 3\ncmdline = "spin=1000"\n')
+    run = run_pgvisor([str(cfg.relative_to(ROOT))], smp=1, timeout=120)
+    assert "hello: all checks passed" in run.vm_lines("idle-aps"), run.output
+    assert "pgvisor: 1 of 1 VMs succeeded" in run.lines
