@@ -26,7 +26,7 @@ void handle_hlt(struct vcpu *v)
 		/* An AP that stops (as Linux's do at power-off) leaves the
 		 * others running; INIT can start it again. */
 		if (v->id != 0) {
-			v->parked = true;
+			v->start.parked = true;
 			return;
 		}
 		vm_stop(v->vm, VM_END_HALTED,

@@ -65,25 +65,14 @@ static void deliver(struct vcpu *v, uint8_t mode, uint8_t vector, bool level)
 	}
 }
 
-/* INIT and STARTUP IPIs; the scheduler acts on them before it next looks
+/* INIT and STARTUP IPIs; the scheduler applies them before it next looks
  * at the vCPU (sched.c, start_ap). */
 static void deliver_start(struct vcpu *v, const struct vlapic_ipi *ipi)
 {
-	struct vlapic *a = &v->lapic;
-
-	if (ipi->mode == APIC_DM_INIT) {
-		/* INIT level de-assert only syncs arbitration IDs (SDM Vol. 3
-		 * 11.6.1); an INIT to the boot vCPU would restart the firmware,
-		 * which a VM without one does not have: both are ignored. */
-		if (ipi->level_assert && v->id != 0) {
-			a->init_pending = true;
-			a->sipi_pending = false;
-		}
-	} else if (v->wait_sipi || a->init_pending) {
-		/* Only a CPU waiting for SIPI takes one (SDM Vol. 3 9.4.4.1). */
-		a->sipi_pending = true;
-		a->sipi_vector = ipi->vector;
-	}
+	if (ipi->mode == APIC_DM_INIT)
+		vcpu_start_init(&v->start, v->id == 0, ipi->level_assert);
+	else
+		vcpu_start_sipi(&v->start, ipi->vector);
 }
 
 static void ioapic_deliver(void *ctx, const struct vioapic_msg *msg)

@@ -112,25 +112,17 @@ static void entry_failed(struct vcpu *v)
  * nothing. Returns whether v may run now. */
 static bool start_ap(struct vcpu *v)
 {
-	struct vlapic *a = &v->lapic;
+	struct vcpu_boot_state s = { .real_mode = true };
 	char err[120];
 
-	if (a->init_pending) {
-		a->init_pending = false;
-		v->wait_sipi = true;
-		v->parked = false;
+	if (vcpu_start_apply(&v->start, &s.sipi_vector)) {
 		v->halted = false;
-	}
-	if (v->wait_sipi && a->sipi_pending) {
-		struct vcpu_boot_state s = { .real_mode = true, .sipi_vector = a->sipi_vector };
-		a->sipi_pending = false;
-		v->wait_sipi = false;
 		if (vmcs_setup(v, &s, err, sizeof(err))) {
 			vm_stop(v->vm, VM_END_CRASH, "vCPU %u: %s", v->id, err);
 			return false;
 		}
 	}
-	return !v->wait_sipi && !v->parked;
+	return vcpu_start_runnable(&v->start);
 }
 
 /* Runs v until its VM stops, its slice ends or it halts with nothing to
@@ -214,9 +206,9 @@ static void idle(unsigned cpu)
  * armed and no device that could interrupt, will never run again. */
 static bool may_run_again(struct vcpu *v)
 {
-	if (v->lapic.init_pending || v->lapic.sipi_pending)
+	if (vcpu_start_pending(&v->start))
 		return true;
-	if (v->wait_sipi || v->parked)
+	if (!vcpu_start_runnable(&v->start))
 		return false;
 	return !v->halted || intr_wakes_halted(v);
 }

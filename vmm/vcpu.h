@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/vcpu_start.h"
 #include "vmm/vlapic.h"
 
 /* General-purpose registers in the order of their x86 encoding, so the
@@ -56,10 +57,9 @@ struct vcpu {
 	uint64_t vmcs; /* physical address of this vCPU's VMCS page */
 	bool launched; /* VMLAUNCH done; next entry is VMRESUME */
 	bool halted;   /* in HLT, waiting for an interrupt */
-	/* An AP before its start-up IPI (after reset or INIT), or in HLT with
-	 * interrupts off (until INIT): off the run list, it costs nothing. */
-	bool wait_sipi;
-	bool parked;
+	/* Waiting for INIT or SIPI (vcpu_start.h): off the run list, it costs
+	 * nothing. */
+	struct vcpu_start start;
 	/* It sent an IPI to another vCPU, which shares its host CPU: end the
 	 * slice so the target runs now rather than a slice later. */
 	bool yield;

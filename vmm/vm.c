@@ -233,9 +233,8 @@ int vm_load(struct vm *vm)
 			this_cpu()->fpu_owner = NULL;
 		v->misc_enable = msr_misc_enable_default();
 		v->halted = false;
-		v->parked = false;
 		/* APs wait for the boot vCPU's INIT-SIPI (SDM Vol. 3 9.4.4). */
-		v->wait_sipi = i != 0;
+		vcpu_start_reset(&v->start, i == 0);
 		v->window_exiting = false;
 		if (vmcs_setup(v, &boot, err, sizeof(err))) {
 			kprintf("pgvisor: vm %s: %s\n", vm->name, err);

@@ -31,9 +31,9 @@
 #define ICR_SELF (1u << 18)
 #define ICR_ALL_BUT_SELF (3u << 18)
 #define IPI_VECTOR 0x40
-#define AP_VECTOR_BASE                                                                             \
-	0x50 /* AP n sends vector 0x50 + n: IPIs of one vector                                     \
-	      * pending together are one interrupt */
+/* AP n sends vector 0x50 + n: IPIs of one vector pending together are one
+ * interrupt. */
+#define AP_VECTOR_BASE 0x50
 #define NMI_VECTOR 2
 #define AP_TRAMP 0x8000
 #define IDT_ENTRIES 256
