@@ -8,6 +8,7 @@
 #include "arch/x86/spinlock.h"
 #include "drivers/console.h"
 #include "drivers/serial.h"
+#include "vmm/sched.h"
 #include "vmm/vm.h"
 
 #define PENDING_MAX 256
@@ -146,9 +147,11 @@ static void deliver(uint8_t c)
 		queue_for_guest(c);
 }
 
+/* A VM is changed only by the CPU that runs it, or by any CPU once that
+ * one has left its scheduler (none of its VMs can run any more). */
 static bool runs_here(const struct vm *vm)
 {
-	return vm->vcpus[0].cpu == this_cpu()->index;
+	return vm->vcpus[0].cpu == this_cpu()->index || !sched_cpu_active(vm->vcpus[0].cpu);
 }
 
 static void drain_to_guest(void)

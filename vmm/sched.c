@@ -25,6 +25,7 @@ static uint64_t slice_tsc; /* a time slice in TSC ticks */
 
 /* Each CPU's own scheduling state (only that CPU writes it). */
 struct cpu_sched {
+	volatile bool active; /* in sched_run */
 	struct sched_stats stats;
 	struct vcpu *last_vcpu;
 	uint64_t last_exit_tsc; /* when last_vcpu's slice ended */
@@ -37,6 +38,11 @@ void sched_init(uint64_t slice_us)
 	slice_tsc = tsc_hz() / US_PER_S * slice_us;
 	if (!slice_tsc)
 		slice_tsc = 1;
+}
+
+bool sched_cpu_active(unsigned cpu)
+{
+	return cpu < MAX_CPUS && per_cpu[cpu].active;
 }
 
 const struct sched_stats *sched_get_stats(void)
@@ -228,6 +234,7 @@ void sched_run(void)
 	unsigned cpu = this_cpu()->index;
 	struct vcpu *v;
 
+	per_cpu[cpu].active = true;
 	for (;;) {
 		bool live = false, ran = false;
 		for (unsigned i = 0; (v = runqueue_at(cpu, i)); i++) {
@@ -247,8 +254,10 @@ void sched_run(void)
 		}
 		/* Done when none of this CPU's VMs can ever run again; paused
 		 * ones wait for the operator's console. */
-		if (!live)
+		if (!live) {
+			per_cpu[cpu].active = false;
 			return;
+		}
 		if (!ran)
 			idle(cpu);
 	}

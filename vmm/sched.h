@@ -4,6 +4,7 @@
 #ifndef PGVISOR_SCHED_H
 #define PGVISOR_SCHED_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vmm/vcpu.h"
@@ -13,6 +14,8 @@
 void sched_init(uint64_t slice_us);
 /* Runs this CPU's vCPUs until none of their VMs can run any more. */
 void sched_run(void);
+/* Whether cpu is still in sched_run (it may touch its VMs). */
+bool sched_cpu_active(unsigned cpu);
 
 /* How often the CPUs (all of them together) switched between vCPUs and the TSC ticks it spent
  * doing so, from the exit that ended a slice to the entry of the next

@@ -241,6 +241,12 @@ int vm_load(struct vm *vm)
 			return -1;
 		}
 	}
+	/* A restart reuses the VM's EPT and VPID: what the last run left in
+	 * the TLBs (guest-physical and combined mappings, SDM 29.4) must go.
+	 * The VM only ever ran on this CPU, its run queue's. */
+	vmx_invept_all();
+	if (vmx_controls.vpid)
+		vmx_invvpid_all();
 	memset(vm->exits, 0, sizeof(vm->exits));
 	vm->total_exits = 0;
 	vm->state = VM_RUNNING;

@@ -100,6 +100,7 @@ static __attribute__((noreturn)) void ap_main(struct cpu *c)
 		cpu_idle_until_interrupt();
 	ap_work_fn();
 	__atomic_add_fetch(&aps_done, 1, __ATOMIC_RELEASE);
+	smp_kick(0);
 	cpu_halt_forever();
 }
 
@@ -262,8 +263,10 @@ void smp_wait_aps_done(void)
 {
 	unsigned expected = smp_online_count() - 1;
 
+	/* Each AP kicks this CPU when it is done; a kick that comes before the
+	 * HLT stays pending until the STI of cpu_idle_until_interrupt. */
 	while (__atomic_load_n(&aps_done, __ATOMIC_ACQUIRE) < expected)
-		cpu_relax();
+		cpu_idle_until_interrupt();
 }
 
 void smp_kick(unsigned index)
