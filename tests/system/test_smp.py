@@ -117,3 +117,41 @@ def test_vcpus_without_a_start_ipi_cost_nothing(run_pgvisor, bench):
     run = run_pgvisor([str(cfg.relative_to(ROOT))], smp=1, timeout=120)
     assert "hello: all checks passed" in run.vm_lines("idle-aps"), run.output
     assert "pgvisor: 1 of 1 VMs succeeded" in run.lines
+
+
+def test_console_reaches_vms_on_both_cpus(run_pgvisor, bench):
+    # Keys for a VM are drained, and commands naming it run, on its CPU.
+    cfgs = []
+    for name, cpu in (("left", 0), ("right", 1)):
+        path = bench.dir / f"{name}.cfg"
+        path.write_text(f'name = "{name}"\nkernel = "../../guests/hello.elf"\nmemory = 4\n'
+                        f'cmdline = "echo"\ncpus = "{cpu}"\n')
+        cfgs.append(str(path.relative_to(ROOT)))
+    steps = [
+        r"expect \[right\] hello: echo ready",
+        r"send to left\r",
+        r"expect \[left\] hello: echo to left",
+        r"send \x01\x01\x01",
+        r"expect input goes to vm right",
+        r"send to right\r",
+        r"expect \[right\] hello: echo to right",
+        r"send \x01\x01\x01",
+        r"expect input goes to the pgvisor command line",
+        r"send pause right\r",
+        r"expect vm right: paused",
+        r"send unpause right\r",
+        r"expect vm right: running again",
+        r"send destroy right\r",
+        r"expect vm right: destroyed by the operator",
+        r"send \x01\x01\x01",
+        r"expect input goes to vm left",
+        r"send quit\r",
+    ]
+    run = run_pgvisor(cfgs, smp=2, timeout=120, input=steps)
+    assert not run.input_pending, run.output
+    assert "hello: echo to right" in run.vm_lines("right")
+    assert "hello: echo to right" not in run.vm_lines("left")
+    assert "pgvisor:   vm right: ran on CPU 1" in run.lines
+    assert "pgvisor:   vm right: destroyed by the operator, restarts 0" in run.lines
+    assert "pgvisor:   vm left: exited with status 1 (value 0), restarts 0" in run.lines
+    assert "pgvisor: 1 of 2 VMs succeeded" in run.lines
