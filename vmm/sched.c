@@ -229,6 +229,21 @@ static void stop_if_halted_forever(struct vm *vm)
 	vm_stop(vm, VM_END_HALTED, "halted (HLT with interrupts enabled, nothing can wake it)");
 }
 
+/* This CPU stops scheduling: its VMCSs are written back and made inactive
+ * (VMCLEAR), so that another CPU may destroy its VMs (an operator command
+ * on a preserved VM) without a VMCS still active here. */
+static void leave(unsigned cpu)
+{
+	struct vcpu *v;
+
+	for (unsigned i = 0; (v = runqueue_at(cpu, i)); i++) {
+		vmcs_release(v);
+		if (this_cpu()->fpu_owner == v)
+			this_cpu()->fpu_owner = NULL;
+	}
+	__atomic_store_n(&per_cpu[cpu].active, false, __ATOMIC_RELEASE);
+}
+
 void sched_run(void)
 {
 	unsigned cpu = this_cpu()->index;
@@ -255,7 +270,7 @@ void sched_run(void)
 		/* Done when none of this CPU's VMs can ever run again; paused
 		 * ones wait for the operator's console. */
 		if (!live) {
-			per_cpu[cpu].active = false;
+			leave(cpu);
 			return;
 		}
 		if (!ran)

@@ -33,6 +33,7 @@ static volatile bool released;
 static volatile unsigned aps_done;
 static volatile bool ap_alive; /* the AP being started reached its C code */
 static uint64_t ipi_latency;
+static int64_t novtx_apic_id = -1;
 
 static void delay_us(uint64_t us)
 {
@@ -67,6 +68,7 @@ void smp_parse_options(const char *cmdline, struct smp_options *o)
 {
 	o->hide_apic_id = option_value(cmdline, "smp-test-hide=");
 	o->mute_apic_id = option_value(cmdline, "smp-test-mute=");
+	o->novtx_apic_id = option_value(cmdline, "smp-test-novtx=");
 }
 
 static void kick_interrupt(struct trap_frame *tf)
@@ -89,6 +91,12 @@ static __attribute__((noreturn)) void ap_main(struct cpu *c)
 	lapic_init_cpu();
 	fpu_init_cpu();
 	c->apic_id = lapic_id();
+	if (c->apic_id == novtx_apic_id) {
+		snprintf(why, sizeof(why), "VT-x turned off for this test (smp-test-novtx)");
+		memcpy(c->why, why, sizeof(why));
+		c->state = CPU_FAILED;
+		cpu_halt_forever();
+	}
 	if (vmx_check_support(why, sizeof(why)) || vmx_enable(&vmx_caps, why, sizeof(why))) {
 		memcpy(c->why, why, sizeof(why));
 		c->state = CPU_FAILED;
@@ -212,6 +220,7 @@ unsigned smp_start_aps(const struct smp_options *o, void (*ap_work)(void))
 	cpus[0].state = CPU_ONLINE;
 	idt_set_handler(LAPIC_KICK_VECTOR, kick_interrupt);
 	ap_work_fn = ap_work;
+	novtx_apic_id = o->novtx_apic_id;
 	if (listed && listed < package)
 		kprintf("pgvisor: smp: the MADT lists %u CPU%s, CPUID allows up to %u in this "
 			"package: any CPU the MADT leaves out is not used\n",

@@ -11,10 +11,11 @@
 /* What to start, from the MADT; test hooks come from pgvisor's command
  * line: smp-test-hide=ID drops APIC ID from the MADT's list (firmware that
  * left a CPU out), smp-test-mute=ID sends that CPU INIT but no SIPI (a CPU
- * that never answers). */
+ * that never answers), smp-test-novtx=ID makes that CPU find no VT-x. */
 struct smp_options {
-	int64_t hide_apic_id; /* -1: none */
-	int64_t mute_apic_id; /* -1: none */
+	int64_t hide_apic_id;  /* -1: none */
+	int64_t mute_apic_id;  /* -1: none */
+	int64_t novtx_apic_id; /* -1: none */
 };
 void smp_parse_options(const char *cmdline, struct smp_options *o);
 

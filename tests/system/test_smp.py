@@ -155,3 +155,13 @@ def test_console_reaches_vms_on_both_cpus(run_pgvisor, bench):
     assert "pgvisor:   vm right: destroyed by the operator, restarts 0" in run.lines
     assert "pgvisor:   vm left: exited with status 1 (value 0), restarts 0" in run.lines
     assert "pgvisor: 1 of 2 VMs succeeded" in run.lines
+
+
+def test_ap_without_vtx(run_pgvisor, bench):
+    run = run_pgvisor(write_cfgs(bench, ["0", "1"], spin=1000), smp=2, timeout=120,
+                      cmdline="smp-test-novtx=1")
+    assert ("pgvisor: smp: CPU 1 (APIC ID 1) cannot run guests: VT-x turned off for this "
+            "test (smp-test-novtx); left out") in run.lines, run.output
+    assert any(l.startswith("pgvisor: smp: 1 of 2 CPUs online") for l in run.lines)
+    assert "pgvisor:   vm v1: ran on CPU 0" in run.lines
+    assert_all_passed(run, 2, spin=1000)
