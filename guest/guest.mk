@@ -17,7 +17,7 @@ GUEST_LIB_OBJ := $(call guest_obj,$(GUEST_LIB_SRC))
 GUEST_MB1 := $(call guest_obj,guest/lib/mb1_header.S)
 GUEST_MB2 := $(call guest_obj,guest/lib/mb2_header.S)
 GUEST_ELFS := $(GUEST_BUILD)/hello.elf $(GUEST_BUILD)/hello-mb1.elf $(GUEST_BUILD)/oob.elf \
-              $(GUEST_BUILD)/probe.elf
+              $(GUEST_BUILD)/probe.elf $(GUEST_BUILD)/smptest.elf
 
 guests: $(GUEST_ELFS)
 
@@ -50,5 +50,10 @@ $(GUEST_BUILD)/probe.elf: $(GUEST_MB2) $(call guest_obj,guest/probe/probe.c) $(G
 	$(call guest_link,$(GUEST_MB2),$(call guest_obj,guest/probe/probe.c))
 	grub-file --is-x86-multiboot2 $@
 
+SMPTEST_OBJ := $(call guest_obj,guest/smptest/smptest.c guest/smptest/ap_start.S)
+$(GUEST_BUILD)/smptest.elf: $(GUEST_MB2) $(SMPTEST_OBJ) $(GUEST_LIB_OBJ) guest/lib/guest.ld
+	$(call guest_link,$(GUEST_MB2),$(SMPTEST_OBJ))
+	grub-file --is-x86-multiboot2 $@
+
 -include $(patsubst %.o,%.d,$(GUEST_LIB_OBJ) $(GUEST_MB1) $(GUEST_MB2) \
-	$(call guest_obj,guest/hello/hello.c guest/oob/oob.c guest/probe/probe.c))
+	$(call guest_obj,guest/hello/hello.c guest/oob/oob.c guest/probe/probe.c) $(SMPTEST_OBJ))

@@ -30,6 +30,7 @@ enum key {
 	KEY_MODULES,
 	KEY_ON_POWEROFF,
 	KEY_ON_CRASH,
+	KEY_CPUS,
 	KEY_COUNT,
 };
 
@@ -38,7 +39,7 @@ static const char *const key_names[KEY_COUNT] = {
 	[KEY_RAMDISK] = "ramdisk",   [KEY_MEMORY] = "memory",
 	[KEY_VCPUS] = "vcpus",	     [KEY_CMDLINE] = "cmdline",
 	[KEY_MODULES] = "modules",   [KEY_ON_POWEROFF] = "on_poweroff",
-	[KEY_ON_CRASH] = "on_crash",
+	[KEY_ON_CRASH] = "on_crash", [KEY_CPUS] = "cpus",
 };
 
 static const char *const action_names[] = {
@@ -322,6 +323,38 @@ static int parse_modules(struct parser *ps, char *buf, size_t cap)
 	return 0;
 }
 
+/* xl's cpus = "2", "0-3", "0,2-3" or "all": a set of host CPU numbers. */
+static int parse_cpu_list(const char *s, uint32_t *mask)
+{
+	*mask = 0;
+	if (!strcmp(s, "all")) {
+		*mask = CFG_CPUS_ALL;
+		return 0;
+	}
+	for (;;) {
+		unsigned lo = 0, hi, digits = 0;
+		for (; *s >= '0' && *s <= '9' && lo <= CFG_MAX_CPU; s++, digits++)
+			lo = lo * 10 + (unsigned)(*s - '0');
+		if (!digits || lo > CFG_MAX_CPU)
+			return -1;
+		hi = lo;
+		if (*s == '-') {
+			hi = 0;
+			digits = 0;
+			for (s++; *s >= '0' && *s <= '9' && hi <= CFG_MAX_CPU; s++, digits++)
+				hi = hi * 10 + (unsigned)(*s - '0');
+			if (!digits || hi > CFG_MAX_CPU || hi < lo)
+				return -1;
+		}
+		for (unsigned c = lo; c <= hi; c++)
+			*mask |= 1u << c;
+		if (!*s)
+			return 0;
+		if (*s++ != ',')
+			return -1;
+	}
+}
+
 static int parse_value(struct parser *ps, enum key k)
 {
 	struct vm_config *out = ps->out;
@@ -376,6 +409,15 @@ static int parse_value(struct parser *ps, enum key k)
 		return 0;
 	case KEY_MODULES:
 		return parse_modules(ps, buf, sizeof(buf));
+	case KEY_CPUS:
+		if (expect_string(ps, k, buf, sizeof(buf), &len) < 0)
+			return -1;
+		if (parse_cpu_list(buf, &out->cpus))
+			return fail(ps,
+				    "cpus must be \"all\" or a list of CPU numbers and ranges "
+				    "from 0 to %u, such as \"1\" or \"0-1,3\"",
+				    CFG_MAX_CPU);
+		return 0;
 	case KEY_ON_POWEROFF:
 	case KEY_ON_CRASH:
 		if (expect_string(ps, k, buf, sizeof(buf), &len) < 0)

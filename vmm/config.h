@@ -9,6 +9,7 @@
  *   ramdisk = "initrd.img"
  *   on_poweroff = "destroy"                # destroy | restart | preserve
  *   on_crash = "destroy"
+ *   cpus = "0-1"                           # host CPUs its vCPUs may run on
  *
  * File names are resolved relative to the directory of the config file and
  * normalised (".", ".." and repeated "/" removed), so they match the names
@@ -26,6 +27,8 @@
 #define VM_MAX_VCPUS 8
 #define VM_MIN_MEMORY_MIB 1
 #define VM_MAX_MEMORY_MIB 65536
+#define CFG_MAX_CPU 31 /* host CPU numbers in cpus = "..." */
+#define CFG_CPUS_ALL 0xffffffffu
 
 enum vm_action {
 	VM_ACTION_DESTROY,
@@ -44,6 +47,7 @@ struct vm_config {
 	char modules[VM_MAX_MODULES][CFG_PATH_MAX];
 	enum vm_action on_poweroff;
 	enum vm_action on_crash;
+	uint32_t cpus; /* bit per host CPU; 0: not given, the hypervisor places it */
 };
 
 /* Parses one config file. path is the file's own name (used to resolve

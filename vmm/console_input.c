@@ -3,8 +3,12 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "arch/x86/percpu.h"
+#include "arch/x86/smp.h"
+#include "arch/x86/spinlock.h"
 #include "drivers/console.h"
 #include "drivers/serial.h"
+#include "vmm/sched.h"
 #include "vmm/vm.h"
 
 #define PENDING_MAX 256
@@ -17,7 +21,12 @@ static uint8_t pending[PENDING_MAX]; /* typed, not yet taken by the guest */
 static unsigned pending_head, pending_count;
 static char command[COMMAND_MAX];
 static unsigned command_len;
-static bool command_ready; /* a whole line waits for console_input_run */
+static bool command_ready;  /* a whole line waits for console_input_run */
+static bool command_kicked; /* its VM's CPU was told */
+/* All of the above is shared by the CPUs. A VM's UART and lifecycle are
+ * only touched by the CPU that runs the VM (vcpus[0].cpu): input is
+ * drained, and commands run, there. */
+static struct spinlock input_lock;
 
 static bool can_have_focus(const struct vm *vm)
 {
@@ -142,6 +151,13 @@ static void deliver(uint8_t c)
 		queue_for_guest(c);
 }
 
+/* A VM is changed only by the CPU that runs it, or by any CPU once that
+ * one has left its scheduler (none of its VMs can run any more). */
+static bool runs_here(const struct vm *vm)
+{
+	return vm->vcpus[0].cpu == this_cpu()->index || !sched_cpu_active(vm->vcpus[0].cpu);
+}
+
 static void drain_to_guest(void)
 {
 	if (focus == FOCUS_HYPERVISOR)
@@ -151,6 +167,8 @@ static void drain_to_guest(void)
 		move_focus();
 		return;
 	}
+	if (!runs_here(vm))
+		return;
 	while (pending_count && uart_receive(&vm->uart, pending[pending_head])) {
 		pending_head = (pending_head + 1) % PENDING_MAX;
 		pending_count--;
@@ -159,22 +177,59 @@ static void drain_to_guest(void)
 
 void console_input_idle(void)
 {
-	if (focus != FOCUS_HYPERVISOR && can_have_focus(vm_at((unsigned)focus)))
-		uart_flush(&vm_at((unsigned)focus)->uart);
+	if (!spin_trylock(&input_lock))
+		return;
+	struct vm *vm = focus == FOCUS_HYPERVISOR ? NULL : vm_at((unsigned)focus);
+	if (vm && runs_here(vm) && can_have_focus(vm))
+		uart_flush(&vm->uart);
+	spin_unlock(&input_lock);
+}
+
+/* The CPU a command must run on: its VM's, or any for the others. */
+static bool command_runs_here(void)
+{
+	const char *arg = strchr(command, ' ');
+
+	if (!arg)
+		return true;
+	for (unsigned i = 0; i < vm_count(); i++) {
+		struct vm *vm = vm_at(i);
+		if (strcmp(vm->name, arg + 1))
+			continue;
+		if (runs_here(vm))
+			return true;
+		if (!command_kicked)
+			smp_kick(vm->vcpus[0].cpu);
+		command_kicked = true;
+		return false;
+	}
+	return true;
 }
 
 void console_input_run(void)
 {
-	if (!command_ready)
+	char line[COMMAND_MAX];
+
+	if (!command_ready || !spin_trylock(&input_lock))
 		return;
-	run_command(command);
+	if (!command_ready || !command_runs_here()) {
+		spin_unlock(&input_lock);
+		return;
+	}
+	memcpy(line, command, sizeof(line));
 	command_ready = false;
+	command_kicked = false;
+	spin_unlock(&input_lock);
+	run_command(line);
 }
 
 void console_input_poll(void)
 {
 	int c;
 
+	/* Another CPU is reading the console: it gets the bytes. */
+	if (!spin_trylock(&input_lock))
+		return;
 	while (!command_ready && (c = serial_getc()) >= 0) {
 		if (c == CONSOLE_ESCAPE) {
 			if (++escapes == CONSOLE_ESCAPE_COUNT) {
@@ -189,4 +244,5 @@ void console_input_poll(void)
 		deliver((uint8_t)c);
 	}
 	drain_to_guest();
+	spin_unlock(&input_lock);
 }

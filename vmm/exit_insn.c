@@ -23,6 +23,12 @@ void handle_hlt(struct vcpu *v)
 	/* With interrupts off only an NMI could wake the vCPU, and nothing
 	 * sends one: `cli; hlt` is how a guest stops for good. */
 	if (!(vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) && !v->lapic.nmi_pending) {
+		/* An AP that stops (as Linux's do at power-off) leaves the
+		 * others running; INIT can start it again. */
+		if (v->id != 0) {
+			v->start.parked = true;
+			return;
+		}
 		vm_stop(v->vm, VM_END_HALTED,
 			"halted (HLT with interrupts disabled, nothing can wake it)");
 		return;

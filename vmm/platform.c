@@ -62,8 +62,18 @@ static void deliver(struct vcpu *v, uint8_t mode, uint8_t vector, bool level)
 		a->nmi_pending = true;
 		break;
 	default:
-		break; /* SMI, INIT and SIPI need more than one vCPU to matter */
+		break; /* SMI: no SMM; INIT and SIPI come only as IPIs */
 	}
+}
+
+/* INIT and STARTUP IPIs; the scheduler applies them before it next looks
+ * at the vCPU (sched.c, start_ap). */
+static void deliver_start(struct vcpu *v, const struct vlapic_ipi *ipi)
+{
+	if (ipi->mode == APIC_DM_INIT)
+		vcpu_start_init(&v->start, v->id == 0, ipi->level_assert);
+	else
+		vcpu_start_sipi(&v->start, ipi->vector);
 }
 
 static void ioapic_deliver(void *ctx, const struct vioapic_msg *msg)
@@ -92,8 +102,12 @@ static void lapic_send_ipi(void *ctx, struct vlapic *from, const struct vlapic_i
 			   (ipi->shorthand == SHORTHAND_OTHERS && !self) ||
 			   (ipi->shorthand == SHORTHAND_NONE &&
 			    lapic_matches(&v->lapic, ipi->dest, ipi->logical));
-		if (hit)
+		if (hit && (ipi->mode == APIC_DM_INIT || ipi->mode == APIC_DM_STARTUP))
+			deliver_start(v, ipi);
+		else if (hit)
 			deliver(v, ipi->mode, ipi->vector, false);
+		if (hit && !self)
+			vm_current_vcpu(vm)->yield = true;
 	}
 }
 

@@ -4,6 +4,7 @@
 #include "arch/x86/fpu.h"
 #include "arch/x86/lapic.h"
 #include "arch/x86/percpu.h"
+#include "arch/x86/smp.h"
 #include "arch/x86/tsc.h"
 #include "drivers/console.h"
 #include "vmm/console_input.h"
@@ -11,7 +12,9 @@
 #include "vmm/interrupts.h"
 #include "vmm/msr_policy.h"
 #include "vmm/platform.h"
+#include "vmm/runqueue.h"
 #include "vmm/vm.h"
+#include "vmm/vmcs.h"
 #include "vmm/vmcs_fields.h"
 #include "vmm/vmx.h"
 
@@ -19,9 +22,16 @@
 #define PREEMPT_MAX 0xffffffffull
 
 static uint64_t slice_tsc; /* a time slice in TSC ticks */
-static struct sched_stats stats;
-static struct vcpu *last_vcpu;
-static uint64_t last_exit_tsc; /* when last_vcpu's slice ended */
+
+/* Each CPU's own scheduling state (only that CPU writes it). */
+struct cpu_sched {
+	volatile bool active; /* in sched_run */
+	struct sched_stats stats;
+	struct vcpu *last_vcpu;
+	uint64_t last_exit_tsc; /* when last_vcpu's slice ended */
+};
+static struct cpu_sched per_cpu[MAX_CPUS];
+static struct sched_stats total;
 
 void sched_init(uint64_t slice_us)
 {
@@ -30,9 +40,19 @@ void sched_init(uint64_t slice_us)
 		slice_tsc = 1;
 }
 
+bool sched_cpu_active(unsigned cpu)
+{
+	return cpu < MAX_CPUS && per_cpu[cpu].active;
+}
+
 const struct sched_stats *sched_get_stats(void)
 {
-	return &stats;
+	total = (struct sched_stats){ 0, 0 };
+	for (unsigned i = 0; i < MAX_CPUS; i++) {
+		total.switches += per_cpu[i].stats.switches;
+		total.switch_ticks += per_cpu[i].stats.switch_ticks;
+	}
+	return &total;
 }
 
 /* Makes v's VMCS current and its FPU state live on this CPU. */
@@ -46,6 +66,8 @@ static int switch_to(struct vcpu *v)
 			return -1;
 		}
 		c->loaded_vcpu = v;
+		/* The VMCS may have been set up on another CPU. */
+		vmcs_write_host_state();
 	}
 	if (c->fpu_owner != v) {
 		if (c->fpu_owner) {
@@ -89,23 +111,47 @@ static void entry_failed(struct vcpu *v)
 							    : "");
 }
 
+/* INIT and SIPI from another vCPU's ICR (platform.c): INIT leaves the vCPU
+ * waiting for SIPI, SIPI starts it in real mode at the vector's page. The
+ * vCPU is not entered in the wait-for-SIPI activity state: the host CPU
+ * would sit in it until the preemption timer; off the run list it costs
+ * nothing. Returns whether v may run now. */
+static bool start_ap(struct vcpu *v)
+{
+	struct vcpu_boot_state s = { .real_mode = true };
+	char err[120];
+
+	if (vcpu_start_apply(&v->start, &s.sipi_vector)) {
+		v->halted = false;
+		if (vmcs_setup(v, &s, err, sizeof(err))) {
+			vm_stop(v->vm, VM_END_CRASH, "vCPU %u: %s", v->id, err);
+			return false;
+		}
+	}
+	return vcpu_start_runnable(&v->start);
+}
+
 /* Runs v until its VM stops, its slice ends or it halts with nothing to
  * wake it. Returns whether the guest ran at all. */
 static bool run_vcpu(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
+	struct cpu_sched *cs = &per_cpu[this_cpu()->index];
 	bool ran = false;
 
+	if (!start_ap(v))
+		return false;
 	if (v->halted && !intr_wakes_halted(v))
 		return false;
 	if (switch_to(v))
 		return false;
 	/* The time since this vCPU's last exit was other vCPUs' too. */
 	v->prof_reason = PROFILE_NO_REASON;
+	v->yield = false;
 	uint64_t slice_end = rdtsc() + slice_tsc;
-	if (last_vcpu && last_vcpu != v && last_exit_tsc) {
-		stats.switches++;
-		stats.switch_ticks += rdtsc() - last_exit_tsc;
+	if (cs->last_vcpu && cs->last_vcpu != v && cs->last_exit_tsc) {
+		cs->stats.switches++;
+		cs->stats.switch_ticks += rdtsc() - cs->last_exit_tsc;
 	}
 	for (;;) {
 		if (v->halted) {
@@ -131,24 +177,26 @@ static bool run_vcpu(struct vcpu *v)
 		uint64_t now = rdtsc();
 		if (now >= vm->vtime.next_deadline_tsc)
 			vtime_update(&vm->vtime);
-		if (vm->state != VM_RUNNING || now >= slice_end)
+		if (vm->state != VM_RUNNING || now >= slice_end || v->yield)
 			break;
 	}
-	last_vcpu = v;
+	cs->last_vcpu = v;
 	/* Only a slice that ran out counts towards the cost of a switch. */
-	last_exit_tsc = vm->state == VM_RUNNING && !v->halted ? rdtsc() : 0;
+	cs->last_exit_tsc = vm->state == VM_RUNNING && !v->halted ? rdtsc() : 0;
 	return ran;
 }
 
-/* Nothing can run: sleep until the earliest device event of any VM (or a
- * slice from now, to look at the console again). */
-static void idle(void)
+/* Nothing on this CPU can run: sleep until the earliest device event of
+ * its VMs (or a slice from now, to look at the console again), or until
+ * another CPU kicks it. */
+static void idle(unsigned cpu)
 {
 	uint64_t wake = rdtsc() + slice_tsc;
+	struct vcpu *v;
 
 	console_input_idle();
-	for (unsigned i = 0; i < vm_count(); i++) {
-		struct vm *vm = vm_at(i);
+	for (unsigned i = 0; (v = runqueue_at(cpu, i)); i++) {
+		struct vm *vm = v->vm;
 		if (vm->state == VM_RUNNING && vm->vtime.next_deadline_tsc < wake)
 			wake = vm->vtime.next_deadline_tsc;
 	}
@@ -157,8 +205,8 @@ static void idle(void)
 		cpu_idle_until_interrupt();
 		lapic_timer_arm(0);
 	}
-	for (unsigned i = 0; i < vm_count(); i++) {
-		struct vm *vm = vm_at(i);
+	for (unsigned i = 0; (v = runqueue_at(cpu, i)); i++) {
+		struct vm *vm = v->vm;
 		if (vm->state == VM_RUNNING && rdtsc() >= vm->vtime.next_deadline_tsc)
 			vtime_update(&vm->vtime);
 	}
@@ -166,41 +214,70 @@ static void idle(void)
 
 /* A VM whose vCPUs all halted with interrupts enabled, with no timer
  * armed and no device that could interrupt, will never run again. */
+static bool may_run_again(struct vcpu *v)
+{
+	if (vcpu_start_pending(&v->start))
+		return true;
+	if (!vcpu_start_runnable(&v->start))
+		return false;
+	return !v->halted || intr_wakes_halted(v);
+}
+
 static void stop_if_halted_forever(struct vm *vm)
 {
 	for (unsigned c = 0; c < vm->nvcpus; c++)
-		if (!vm->vcpus[c].halted || intr_wakes_halted(&vm->vcpus[c]))
+		if (may_run_again(&vm->vcpus[c]))
 			return;
 	if (vm->vtime.next_deadline_tsc != UINT64_MAX || platform_can_interrupt(vm))
 		return;
 	vm_stop(vm, VM_END_HALTED, "halted (HLT with interrupts enabled, nothing can wake it)");
 }
 
+/* This CPU stops scheduling: its VMCSs are written back and made inactive
+ * (VMCLEAR), so that another CPU may destroy its VMs (an operator command
+ * on a preserved VM) without a VMCS still active here. */
+static void leave(unsigned cpu)
+{
+	struct vcpu *v;
+
+	for (unsigned i = 0; (v = runqueue_at(cpu, i)); i++) {
+		vmcs_release(v);
+		if (this_cpu()->fpu_owner == v)
+			this_cpu()->fpu_owner = NULL;
+	}
+	__atomic_store_n(&per_cpu[cpu].active, false, __ATOMIC_RELEASE);
+}
+
 void sched_run(void)
 {
+	unsigned cpu = this_cpu()->index;
+	struct vcpu *v;
+
+	per_cpu[cpu].active = true;
 	for (;;) {
 		bool live = false, ran = false;
-		for (unsigned i = 0; i < vm_count(); i++) {
-			struct vm *vm = vm_at(i);
+		for (unsigned i = 0; (v = runqueue_at(cpu, i)); i++) {
+			struct vm *vm = v->vm;
 			console_input_poll();
 			console_input_run();
 			if (vm->state == VM_PAUSED)
 				live = true;
 			if (vm->state != VM_RUNNING)
 				continue;
-			for (unsigned c = 0; c < vm->nvcpus && vm->state == VM_RUNNING; c++)
-				ran |= run_vcpu(&vm->vcpus[c]);
+			ran |= run_vcpu(v);
 			if (vm->state == VM_RUNNING)
 				stop_if_halted_forever(vm);
 			if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
 				vm_apply_policy(vm);
 			live |= vm->state == VM_RUNNING || vm->state == VM_PAUSED;
 		}
-		/* Done when no VM can ever run again; paused ones wait for the
-		 * operator's console. */
-		if (!live)
+		/* Done when none of this CPU's VMs can ever run again; paused
+		 * ones wait for the operator's console. */
+		if (!live) {
+			leave(cpu);
 			return;
+		}
 		if (!ran)
-			idle();
+			idle(cpu);
 	}
 }

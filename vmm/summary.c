@@ -104,6 +104,7 @@ bool summary_print(void)
 		else
 			snprintf(how, sizeof(how), "%s", end_name(vm));
 		kprintf("pgvisor:   vm %s: %s, restarts %u\n", vm->name, how, vm->restarts);
+		kprintf("pgvisor:   vm %s: ran on CPU %u\n", vm->name, vm->vcpus[0].cpu);
 		print_profile(vm);
 		if (vm_succeeded(vm))
 			ok++;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "vmm/exit_profile.h"
+#include "vmm/vcpu_start.h"
 #include "vmm/vlapic.h"
 
 /* General-purpose registers in the order of their x86 encoding, so the
@@ -61,9 +62,16 @@ struct vcpu {
 	struct guest_regs regs; /* first: vmx_entry.S takes its address */
 	struct vm *vm;
 	unsigned id;
-	uint64_t vmcs;	     /* physical address of this vCPU's VMCS page */
-	bool launched;	     /* VMLAUNCH done; next entry is VMRESUME */
-	bool halted;	     /* in HLT, waiting for an interrupt */
+	unsigned cpu;  /* the host CPU whose run queue holds it */
+	uint64_t vmcs; /* physical address of this vCPU's VMCS page */
+	bool launched; /* VMLAUNCH done; next entry is VMRESUME */
+	bool halted;   /* in HLT, waiting for an interrupt */
+	/* Waiting for INIT or SIPI (vcpu_start.h): off the run list, it costs
+	 * nothing. */
+	struct vcpu_start start;
+	/* It sent an IPI to another vCPU, which shares its host CPU: end the
+	 * slice so the target runs now rather than a slice later. */
+	bool yield;
 	bool window_exiting; /* interrupt-window exiting is on */
 	struct vlapic lapic;
 	/* Guest view of registers VMX shadows or does not hold. */

@@ -66,8 +66,6 @@ struct vlapic {
 	void *tsc_ctx;
 	struct vlapic_ops ops;
 	bool nmi_pending;
-	bool init_pending, sipi_pending;
-	uint8_t sipi_vector;
 };
 
 void vlapic_init(struct vlapic *a, uint32_t id, bool bsp, const struct vclock *clock,

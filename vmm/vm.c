@@ -16,6 +16,7 @@
 #include "vmm/msr_policy.h"
 #include "vmm/page_alloc.h"
 #include "vmm/platform.h"
+#include "vmm/runqueue.h"
 #include "vmm/vmcs.h"
 #include "vmm/vmx.h"
 
@@ -232,6 +233,8 @@ int vm_load(struct vm *vm)
 			this_cpu()->fpu_owner = NULL;
 		v->misc_enable = msr_misc_enable_default();
 		v->halted = false;
+		/* APs wait for the boot vCPU's INIT-SIPI (SDM Vol. 3 9.4.4). */
+		vcpu_start_reset(&v->start, i == 0);
 		v->window_exiting = false;
 		profile_reset(&v->prof);
 		v->prof_reason = PROFILE_NO_REASON;
@@ -240,6 +243,12 @@ int vm_load(struct vm *vm)
 			return -1;
 		}
 	}
+	/* A restart reuses the VM's EPT and VPID: what the last run left in
+	 * the TLBs (guest-physical and combined mappings, SDM 29.4) must go.
+	 * The VM only ever ran on this CPU, its run queue's. */
+	vmx_invept_all();
+	if (vmx_controls.vpid)
+		vmx_invvpid_all();
 	vm->state = VM_RUNNING;
 	vm->end = VM_END_NONE;
 	vm->reason[0] = '\0';
@@ -278,12 +287,6 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 			cfg->name, cfg->memory_mib, VM_MAX_RAM_MIB);
 		return NULL;
 	}
-	if (cfg->vcpus != 1) {
-		kprintf("pgvisor: vm %s: vcpus = %u: only 1 vCPU per VM is supported; not "
-			"started\n",
-			cfg->name, cfg->vcpus);
-		return NULL;
-	}
 
 	struct vm *vm = page_alloc(pages_for(sizeof(*vm)));
 	if (!vm) {
@@ -305,11 +308,21 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 		kprintf("pgvisor: vm %s: not started\n", cfg->name);
 		return NULL;
 	}
+	/* Set up here; run on the CPU its run queue is on. All vCPUs of a VM
+	 * share one host CPU: its devices are then never used by two CPUs at
+	 * once. */
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		vmcs_release(&vm->vcpus[i]);
+		if (i == 0)
+			runqueue_place(&vm->vcpus[i]);
+		else
+			runqueue_add(&vm->vcpus[i], vm->vcpus[0].cpu);
+	}
 	vms[nvms++] = vm;
 	kprintf("pgvisor: vm %s: %u MiB at host %#llx, kernel %s (%zu bytes), "
-		"hypervisor overhead %zu KiB\n",
+		"hypervisor overhead %zu KiB, on CPU %u\n",
 		vm->name, cfg->memory_mib, (unsigned long long)(uint64_t)vm->ram.host,
-		vm->kernel.name, vm->kernel.size, vm_overhead_bytes(vm) >> 10);
+		vm->kernel.name, vm->kernel.size, vm_overhead_bytes(vm) >> 10, vm->vcpus[0].cpu);
 	return vm;
 }
 

@@ -18,6 +18,9 @@
 #define AR_DATA32 0xc093
 #define AR_TSS32_BUSY 0x008b
 #define AR_TSS64_BUSY 0x008b
+#define AR_REAL_CODE 0x009b
+#define AR_REAL_DATA 0x0093
+#define REAL_LIMIT 0xffff
 #define FLAT_LIMIT 0xffffffffu
 #define TSS_MIN_LIMIT 0x67
 #define MB_CODE_SEL 0x08
@@ -28,7 +31,7 @@
 
 extern char vmx_exit[];
 
-static void write_host_state(void)
+void vmcs_write_host_state(void)
 {
 	struct cpu *c = this_cpu();
 
@@ -103,6 +106,30 @@ static void write_segment(uint32_t sel_field, uint16_t sel, uint64_t base, uint3
 	vmwrite(VMCS_GUEST_ES_BASE + n, base);
 }
 
+/* What INIT and a SIPI leave (SDM Vol. 3 Table 9-1): real mode, CS =
+ * vector << 8, IP = 0, 64 KiB segments; the unrestricted-guest control
+ * lets the guest run with CR0.PE and PG clear. */
+static void write_real_mode(uint8_t vector)
+{
+	/* CD and NW are host-owned: the guest sees them in the shadow only. */
+	uint64_t cr0_view = CR0_ET | CR0_CD | CR0_NW;
+	uint64_t cr0 = (CR0_ET | (vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG))) & vmx_caps.cr0_fixed1;
+
+	vmwrite(VMCS_GUEST_CR0, cr0);
+	vmwrite(VMCS_CR0_READ_SHADOW, cr0_view);
+	write_segment(VMCS_GUEST_CS_SEL, (uint16_t)(vector << 8), (uint64_t)vector << 12,
+		      REAL_LIMIT, AR_REAL_CODE);
+	write_segment(VMCS_GUEST_SS_SEL, 0, 0, REAL_LIMIT, AR_REAL_DATA);
+	write_segment(VMCS_GUEST_DS_SEL, 0, 0, REAL_LIMIT, AR_REAL_DATA);
+	write_segment(VMCS_GUEST_ES_SEL, 0, 0, REAL_LIMIT, AR_REAL_DATA);
+	write_segment(VMCS_GUEST_FS_SEL, 0, 0, REAL_LIMIT, AR_REAL_DATA);
+	write_segment(VMCS_GUEST_GS_SEL, 0, 0, REAL_LIMIT, AR_REAL_DATA);
+	write_segment(VMCS_GUEST_TR_SEL, 0, 0, REAL_LIMIT, AR_TSS32_BUSY);
+	vmwrite(VMCS_GUEST_GDTR_LIMIT, REAL_LIMIT);
+	vmwrite(VMCS_GUEST_IDTR_LIMIT, REAL_LIMIT);
+	vmwrite(VMCS_GUEST_RIP, 0);
+}
+
 static void write_guest_state(struct vcpu *v, const struct vcpu_boot_state *s)
 {
 	uint64_t cr0_view = CR0_PE | CR0_ET | (s->long_mode ? CR0_PG | CR0_NE : 0);
@@ -155,6 +182,8 @@ static void write_guest_state(struct vcpu *v, const struct vcpu_boot_state *s)
 	vmwrite(VMCS_GUEST_PDPTE1, 0);
 	vmwrite(VMCS_GUEST_PDPTE2, 0);
 	vmwrite(VMCS_GUEST_PDPTE3, 0);
+	if (s->real_mode)
+		write_real_mode(s->sipi_vector);
 
 	for (int i = 0; i < GPR_COUNT; i++)
 		v->regs.gpr[i] = 0;
@@ -188,9 +217,18 @@ int vmcs_setup(struct vcpu *v, const struct vcpu_boot_state *s, char *err, unsig
 	this_cpu()->loaded_vcpu = v;
 	v->launched = false;
 	write_controls(v);
-	write_host_state();
+	vmcs_write_host_state();
 	write_guest_state(v, s);
 	return 0;
+}
+
+void vmcs_release(struct vcpu *v)
+{
+	/* VMCLEAR also writes the CPU's cached copy back to memory. */
+	if (v->vmcs)
+		vmcs_clear(v->vmcs);
+	if (this_cpu()->loaded_vcpu == v)
+		this_cpu()->loaded_vcpu = NULL;
 }
 
 unsigned vmcs_guest_cpl(void)

@@ -10,6 +10,10 @@ struct vcpu_boot_state {
 	/* false: 32-bit protected mode, flat segments, paging off (Multiboot);
 	 * true: 64-bit mode with the loader's page tables and GDT (Linux). */
 	bool long_mode;
+	/* An AP after its start-up IPI: real mode at sipi_vector * 4096
+	 * (SDM Vol. 3 9.4.4.1, Table 9-1). */
+	bool real_mode;
+	uint8_t sipi_vector;
 	uint64_t rip, rsp;
 	uint64_t rax, rbx, rsi;
 	uint64_t cr3;
@@ -19,8 +23,18 @@ struct vcpu_boot_state {
 };
 
 /* Allocates (once) and fills the VMCS of v for a guest starting in state s,
- * and leaves it current on this CPU. Returns 0 or -1 with err filled. */
+ * and leaves it current on this CPU (vmcs_release to hand it to another). Returns 0 or -1 with err
+ * filled. */
 int vmcs_setup(struct vcpu *v, const struct vcpu_boot_state *s, char *err, unsigned errlen);
+
+/* Writes the host state of the calling CPU (its GS base, TSS, GDT, control
+ * registers) into the current VMCS: a VMCS made current on another CPU
+ * than the one that set it up exits to that CPU's state otherwise. */
+void vmcs_write_host_state(void);
+/* VMCLEARs v's VMCS, which must be active on this CPU (or on none), so
+ * that another CPU can load it (SDM 25.11.1: a VMCS is active on one CPU
+ * at a time). */
+void vmcs_release(struct vcpu *v);
 
 /* The guest CPL (SS.DPL; SDM 25.4.1). */
 unsigned vmcs_guest_cpl(void);

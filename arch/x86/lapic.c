@@ -12,6 +12,8 @@
 #define REG_ID 0x20
 #define REG_EOI 0xb0
 #define REG_SVR 0xf0
+#define REG_ICR_LOW 0x300
+#define REG_ICR_HIGH 0x310
 #define REG_LVT_TIMER 0x320
 #define REG_TIMER_INITIAL 0x380
 #define REG_TIMER_CURRENT 0x390
@@ -22,6 +24,14 @@
 #define TIMER_DIVIDE_BY_1 0xb
 #define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
 #define CALIBRATE_TICKS 1000000ull
+/* ICR fields (SDM Vol. 3 11.6.1). */
+#define ICR_FIXED (0u << 8)
+#define ICR_INIT (5u << 8)
+#define ICR_STARTUP (6u << 8)
+#define ICR_DELIVERY_PENDING (1u << 12)
+#define ICR_ASSERT (1u << 14)
+#define ICR_DEST_SHIFT 24
+#define XAPIC_MAX_ID 0xff
 
 static volatile uint32_t *regs;
 static bool tsc_deadline;
@@ -73,6 +83,8 @@ static void calibrate(void)
 
 void lapic_init_cpu(void)
 {
+	static bool calibrated;
+
 	uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
 
 	wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_ENABLE);
@@ -84,7 +96,10 @@ void lapic_init_cpu(void)
 	if (tsc_deadline) {
 		wr(REG_LVT_TIMER, LVT_TIMER_TSC_DEADLINE | LAPIC_TIMER_VECTOR);
 	} else {
-		calibrate();
+		/* Every CPU's APIC timer runs at the one bus clock. */
+		if (!calibrated)
+			calibrate();
+		calibrated = true;
 		wr(REG_LVT_TIMER, LAPIC_TIMER_VECTOR); /* one-shot */
 	}
 }
@@ -92,6 +107,34 @@ void lapic_init_cpu(void)
 uint32_t lapic_id(void)
 {
 	return rd(REG_ID) >> 24;
+}
+
+/* Writing the low half sends the IPI; the high half must be written first
+ * (SDM Vol. 3 11.6.1). Waits until the APIC has accepted the previous one. */
+static int send_icr(uint32_t apic_id, uint32_t low)
+{
+	if (apic_id > XAPIC_MAX_ID)
+		return -1;
+	while (rd(REG_ICR_LOW) & ICR_DELIVERY_PENDING)
+		cpu_relax();
+	wr(REG_ICR_HIGH, apic_id << ICR_DEST_SHIFT);
+	wr(REG_ICR_LOW, low);
+	return 0;
+}
+
+int lapic_send_init(uint32_t apic_id)
+{
+	return send_icr(apic_id, ICR_INIT | ICR_ASSERT);
+}
+
+int lapic_send_startup(uint32_t apic_id, uint8_t page)
+{
+	return send_icr(apic_id, ICR_STARTUP | ICR_ASSERT | page);
+}
+
+int lapic_send_ipi(uint32_t apic_id, uint8_t vector)
+{
+	return send_icr(apic_id, ICR_FIXED | ICR_ASSERT | vector);
 }
 
 void lapic_timer_arm(uint64_t deadline)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #define LAPIC_TIMER_VECTOR 0xef
+#define LAPIC_KICK_VECTOR 0xf0 /* another CPU changed what this one should run */
 #define LAPIC_SPURIOUS_VECTOR 0xff
 
 /* Enables the local APIC of the calling CPU and installs the timer and
@@ -17,6 +18,12 @@ uint32_t lapic_id(void);
  * cancels. Uses TSC-deadline mode where the CPU has it. */
 void lapic_timer_arm(uint64_t tsc_deadline);
 void lapic_eoi(void);
+/* Inter-processor interrupts in xAPIC mode: -1 for an APIC ID above 255,
+ * which only x2APIC mode can address. INIT and STARTUP (page = the start
+ * address / 4096) are the MP initialization protocol (SDM Vol. 3 9.4.4). */
+int lapic_send_init(uint32_t apic_id);
+int lapic_send_startup(uint32_t apic_id, uint8_t page);
+int lapic_send_ipi(uint32_t apic_id, uint8_t vector);
 /* Sleeps with interrupts enabled until the next interrupt. */
 void cpu_idle_until_interrupt(void);
 

@@ -5,6 +5,7 @@
 #include "arch/x86/msr.h"
 
 struct cpu cpus[MAX_CPUS];
+unsigned ncpus = 1;
 
 void percpu_init(struct cpu *c, unsigned index)
 {

@@ -11,6 +11,13 @@
 
 struct vcpu;
 
+enum cpu_state {
+	CPU_ABSENT,   /* no such CPU, or not (yet) started */
+	CPU_STARTING, /* the AP runs its start code */
+	CPU_ONLINE,   /* ready to run vCPUs */
+	CPU_FAILED,   /* started but cannot run guests (no VT-x): left out */
+};
+
 struct cpu {
 	struct cpu *self; /* at offset 0: %gs:0 yields the pointer */
 	unsigned index;
@@ -18,9 +25,14 @@ struct cpu {
 	struct cpu_tables tables;
 	struct vcpu *loaded_vcpu; /* whose VMCS is current on this CPU */
 	struct vcpu *fpu_owner;	  /* whose FPU/SIMD state and lazy MSRs are live */
+	volatile enum cpu_state state;
+	char why[120];		    /* why it is CPU_FAILED */
+	volatile uint64_t kick_tsc; /* when it last took LAPIC_KICK_VECTOR */
+	volatile uint64_t kicks;    /* how many it took */
 };
 
 extern struct cpu cpus[MAX_CPUS];
+extern unsigned ncpus; /* cpus[0 .. ncpus-1] were tried; index 0 is the boot CPU */
 
 /* Points GS at c and loads its GDT, TSS and the IDT. */
 void percpu_init(struct cpu *c, unsigned index);

@@ -2,6 +2,8 @@
 #ifndef PGVISOR_SPINLOCK_H
 #define PGVISOR_SPINLOCK_H
 
+#include <stdbool.h>
+
 #include "arch/x86/cpu.h"
 
 struct spinlock {
@@ -13,6 +15,13 @@ static inline void spin_lock(struct spinlock *l)
 	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
 		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
 			cpu_relax();
+}
+
+/* Takes the lock if it is free; never waits. */
+static inline bool spin_trylock(struct spinlock *l)
+{
+	return !__atomic_load_n(&l->locked, __ATOMIC_RELAXED) &&
+	       !__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE);
 }
 
 static inline void spin_unlock(struct spinlock *l)

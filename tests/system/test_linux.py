@@ -19,27 +19,31 @@ def linux_guest():
     make("guest-linux")
 
 
-def linux_cfg(bench, name, memory=128, quiet=False, shell=False):
+def linux_cfg(bench, name, memory=128, quiet=False, shell=False, vcpus=1):
     path = bench.dir / f"{name}.cfg"
     options = ("quiet " if quiet else "") + ("pgvisor.shell=1 " if shell else "")
     path.write_text(f'name = "{name}"\n'
                     f'kernel = "../../guests/linux/vmlinuz"\n'
                     f'ramdisk = "../../guests/linux/initrd.img"\n'
                     f'memory = {memory}\n'
+                    f'vcpus = {vcpus}\n'
                     f'cmdline = "console=ttyS0 {options}cryptomgr.notests"\n')
     return str(path.relative_to(ROOT))
 
 
-def check_linux_ran(run, name):
+def check_linux_ran(run, name, cpus=1):
     lines = run.vm_lines(name)
     text = "\n".join(lines)
     assert "LINUX-GUEST: init reached" in lines, run.output
     assert re.search(r"^Linux \S+ 6\.\d+\.\d+-\d+-cloud-amd64 .* x86_64 GNU/Linux$", text, re.M)
-    assert "LINUX-GUEST: cpus 1" in lines
+    assert f"LINUX-GUEST: cpus {cpus}" in lines
+    assert f"LINUX-GUEST: nproc {cpus}" in lines
+    done = sorted(l for l in lines if l.startswith("LINUX-GUEST: work done on CPU "))
+    assert done == [f"LINUX-GUEST: work done on CPU {c}" for c in range(cpus)], lines
     md5 = hashlib.md5(b"pgvisor").hexdigest()
     assert f"LINUX-GUEST: compute 42 {md5}" in lines
     # The timer reaches the kernel through the virtual I/O APIC.
-    assert re.search(r"^\s+0:\s+\d+\s+IO-APIC\s+2-edge\s+timer$", text, re.M), text
+    assert re.search(r"^\s+0:(\s+\d+)+\s+IO-APIC\s+2-edge\s+timer$", text, re.M), text
     assert f"pgvisor: vm {name}: powered off (ACPI S5)" in run.lines
 
 
@@ -57,6 +61,22 @@ def test_linux_boots_and_powers_off(run_pgvisor, bench):
     assert "TSC deadline timer available" in text
     assert re.search(r"serial8250: ttyS0 at I/O 0x3f8 \(irq = 4, base_baud = 115200\) is a 16550A",
                      text)
+    assert "pgvisor: result: success" in run.lines
+    assert run.status == 0
+
+
+def test_linux_with_two_vcpus(run_pgvisor, bench):
+    # The kernel starts its second CPU with INIT-SIPI-SIPI through the
+    # virtual LAPIC, runs work on both, and stops it again at power-off.
+    run = run_pgvisor([linux_cfg(bench, "linux2", vcpus=2)], mem=256, smp=2, timeout=300)
+    check_linux_ran(run, "linux2", cpus=2)
+    log = run.vm_lines("linux2")
+    text = "\n".join(log)
+    assert re.search(r"smp: Brought up 1 node, 2 CPUs", text), text
+    assert re.search(r"^\s+CPU0\s+CPU1\s*$", text, re.M)
+    assert any("reboot: Power down" in l for l in log)
+    bad = [l for l in log if BAD.search(l)]
+    assert not bad, "\n".join(bad)
     assert "pgvisor: result: success" in run.lines
     assert run.status == 0
 

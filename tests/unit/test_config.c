@@ -372,6 +372,50 @@ static void test_every_truncation(void **state)
 	}
 }
 
+/* cpus = "..." as xl reads it: CPU numbers, ranges, "all". */
+static void test_cpus(void **state)
+{
+	(void)state;
+	struct vm_config c;
+	char err[256];
+	static const struct {
+		const char *value;
+		uint32_t mask; /* 0: refused */
+	} cases[] = {
+		{ "1", 0x2 },
+		{ "0-1", 0x3 },
+		{ "0,2-3", 0xd },
+		{ "31", 1u << 31 },
+		{ "all", 0xffffffffu },
+		{ "", 0 },
+		{ "32", 0 },
+		{ "1-0", 0 },
+		{ "1,", 0 },
+		{ "-1", 0 },
+		{ "1-", 0 },
+		{ "a", 0 },
+		{ "0 - 1", 0 },
+		{ "99999999999", 0 },
+	};
+
+	assert_int_equal(parse("name = \"a\"\nkernel = \"k\"", &c, err), 0);
+	assert_int_equal(c.cpus, 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[128];
+		snprintf(text, sizeof(text), "name = \"a\"\nkernel = \"k\"\ncpus = \"%s\"\n",
+			 cases[i].value);
+		int rc = parse(text, &c, err);
+		if (!cases[i].mask) {
+			assert_int_equal(rc, -1);
+			assert_non_null(strstr(err, "cpus must be"));
+		} else {
+			assert_int_equal(rc, 0);
+			assert_int_equal(c.cpus, cases[i].mask);
+		}
+	}
+	assert_int_equal(parse("name = \"a\"\nkernel = \"k\"\ncpus = 1\n", &c, err), -1);
+}
+
 struct path_case {
 	const char *base;
 	const char *rel;
@@ -478,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_small_error_buffer),
 		cmocka_unit_test(test_every_truncation),
+		cmocka_unit_test(test_cpus),
 		cmocka_unit_test(test_resolve_path),
 		cmocka_unit_test(test_resolve_path_intermediate),
 	};
