@@ -5,6 +5,7 @@
 #   make iso        build/pgvisor.iso booting configs/$(DEMO)
 #   make run        boot the demo in $(EMU) (bochs | qemu | kvm)
 #   make test       unit tests (plain and ASan/UBSan) + system tests
+#   make lab        the Popek-Goldberg lab: build/lab/pg-table.md, pg-chart.svg
 #   make format     clang-format every C file in place
 
 BUILD   := build
@@ -83,6 +84,11 @@ run: $(BUILD)/pgvisor.iso
 test: all unit-tests check-format
 	$(PYTHON) scripts/runtests $(UNIT_BINS)
 
+# The Popek-Goldberg lab (scripts/lab): guest/pglab bare and under each
+# trap preset in Bochs.
+lab: all
+	$(PYTHON) scripts/lab --out $(BUILD)/lab
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
@@ -92,5 +98,5 @@ check-format:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps guests iso run test unit-tests format check-format clean
+.PHONY: all deps guests iso run test unit-tests format check-format clean lab
 -include $(KOBJ:.o=.d) $(UNIT_BINS:=.d)

@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vmm/trap_policy.h"
+
 enum key {
 	KEY_NAME,
 	KEY_KERNEL,
@@ -31,6 +33,7 @@ enum key {
 	KEY_ON_POWEROFF,
 	KEY_ON_CRASH,
 	KEY_CPUS,
+	KEY_TRAP,
 	KEY_COUNT,
 };
 
@@ -40,6 +43,7 @@ static const char *const key_names[KEY_COUNT] = {
 	[KEY_VCPUS] = "vcpus",	     [KEY_CMDLINE] = "cmdline",
 	[KEY_MODULES] = "modules",   [KEY_ON_POWEROFF] = "on_poweroff",
 	[KEY_ON_CRASH] = "on_crash", [KEY_CPUS] = "cpus",
+	[KEY_TRAP] = "trap",
 };
 
 static const char *const action_names[] = {
@@ -355,6 +359,64 @@ static int parse_cpu_list(const char *s, uint32_t *mask)
 	}
 }
 
+/* trap = "preset" or [ "preset-or-trap", ... ]: the union of them all. */
+static int add_trap(struct parser *ps, const char *name)
+{
+	uint32_t bits;
+
+	if (trap_lookup(name, &bits) < 0)
+		return fail(ps, "trap: unknown trap or preset \"%s\"", name);
+	ps->out->traps |= bits;
+	return 0;
+}
+
+static int parse_traps(struct parser *ps, char *buf, size_t cap)
+{
+	unsigned open_line = ps->line;
+	size_t len;
+
+	ps->out->traps = 0;
+	if (is_quote(ps)) {
+		if (read_string(ps, buf, cap, &len) < 0)
+			return -1;
+		return add_trap(ps, buf);
+	}
+	if (ps->p == ps->end || *ps->p != '[')
+		return fail(ps,
+			    "trap: expected a quoted name or a list of them, like [ \"minimal\", "
+			    "\"rdtsc\" ]");
+	ps->p++;
+	for (;;) {
+		skip_space_lines(ps);
+		if (ps->p == ps->end)
+			return fail_at(ps, open_line, "trap: unterminated list (missing ']')");
+		if (*ps->p == ']')
+			break;
+		if (!is_quote(ps)) {
+			char what[16];
+			describe_here(ps, what, sizeof(what));
+			return fail(ps, "trap: expected a quoted string or ']', found %s", what);
+		}
+		if (read_string(ps, buf, cap, &len) < 0 || add_trap(ps, buf) < 0)
+			return -1;
+		skip_space_lines(ps);
+		if (ps->p == ps->end)
+			return fail_at(ps, open_line, "trap: unterminated list (missing ']')");
+		if (*ps->p == ',') {
+			ps->p++;
+			continue;
+		}
+		if (*ps->p != ']') {
+			char what[16];
+			describe_here(ps, what, sizeof(what));
+			return fail(ps, "trap: expected ',' or ']', found %s", what);
+		}
+		break;
+	}
+	ps->p++;
+	return 0;
+}
+
 static int parse_value(struct parser *ps, enum key k)
 {
 	struct vm_config *out = ps->out;
@@ -418,6 +480,8 @@ static int parse_value(struct parser *ps, enum key k)
 				    "from 0 to %u, such as \"1\" or \"0-1,3\"",
 				    CFG_MAX_CPU);
 		return 0;
+	case KEY_TRAP:
+		return parse_traps(ps, buf, sizeof(buf));
 	case KEY_ON_POWEROFF:
 	case KEY_ON_CRASH:
 		if (expect_string(ps, k, buf, sizeof(buf), &len) < 0)
@@ -493,6 +557,7 @@ int config_parse(const char *text, size_t len, const char *path, struct vm_confi
 	out->vcpus = DEFAULT_VCPUS;
 	out->on_poweroff = VM_ACTION_DESTROY;
 	out->on_crash = VM_ACTION_DESTROY;
+	out->traps = TRAP_PRESET_DEFAULT;
 	if (err && errlen)
 		err[0] = '\0';
 	if (len == 0)

@@ -10,6 +10,7 @@
  *   on_poweroff = "destroy"                # destroy | restart | preserve
  *   on_crash = "destroy"
  *   cpus = "0-1"                           # host CPUs its vCPUs may run on
+ *   trap = [ "default", "rdtsc" ]         # presets and traps (trap_policy.h)
  *
  * File names are resolved relative to the directory of the config file and
  * normalised (".", ".." and repeated "/" removed), so they match the names
@@ -47,13 +48,14 @@ struct vm_config {
 	char modules[VM_MAX_MODULES][CFG_PATH_MAX];
 	enum vm_action on_poweroff;
 	enum vm_action on_crash;
-	uint32_t cpus; /* bit per host CPU; 0: not given, the hypervisor places it */
+	uint32_t cpus;	/* bit per host CPU; 0: not given, the hypervisor places it */
+	uint32_t traps; /* TRAP_BIT(enum trap) set */
 };
 
 /* Parses one config file. path is the file's own name (used to resolve
  * relative file names and in messages). On error returns -1 and writes one
  * line "PATH:LINE: problem" (no newline) into err. Defaults: memory 16,
- * vcpus 1, cmdline "", on_poweroff/on_crash destroy; name and kernel are
+ * vcpus 1, cmdline "", on_poweroff/on_crash destroy, trap "default"; name and kernel are
  * required. */
 int config_parse(const char *text, size_t len, const char *path, struct vm_config *out, char *err,
 		 size_t errlen);

@@ -29,9 +29,19 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_INVVPID] = handle_undefined,
 	[EXIT_VMFUNC] = handle_undefined,
 	[EXIT_GETSEC] = handle_undefined,
-	/* CPUID hides MONITOR/MWAIT, so they fault like on a CPU without. */
-	[EXIT_MONITOR] = handle_undefined,
-	[EXIT_MWAIT] = handle_undefined,
+	/* Trap policies (trap_policy.h): emulated as on the bare machine.
+	 * CPUID hides MONITOR/MWAIT; the "mwait" trap keeps a guest that uses
+	 * them anyway from parking the CPU. */
+	[EXIT_MONITOR] = handle_hint,
+	[EXIT_MWAIT] = handle_hint,
+	[EXIT_PAUSE] = handle_hint,
+	[EXIT_GDTR_IDTR_ACCESS] = handle_gdtr_idtr_access,
+	[EXIT_LDTR_TR_ACCESS] = handle_ldtr_tr_access,
+	[EXIT_RDTSC] = handle_rdtsc,
+	[EXIT_RDTSCP] = handle_rdtscp,
+	[EXIT_INVLPG] = handle_invlpg,
+	[EXIT_DR_ACCESS] = handle_dr_access,
+	[EXIT_RDPMC] = handle_rdpmc,
 	[EXIT_CR_ACCESS] = handle_cr_access,
 	[EXIT_IO_INSTRUCTION] = handle_io,
 	[EXIT_RDMSR] = handle_rdmsr,

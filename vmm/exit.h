@@ -16,19 +16,27 @@ void exit_dispatch(struct vcpu *v, uint32_t exit_reason);
 void exit_account_entry(struct vcpu *v, uint64_t prev_exit_tsc);
 
 /* Handlers, each in the file of its concept. */
-void handle_io(struct vcpu *v);		   /* exit_io.c */
-void handle_cpuid(struct vcpu *v);	   /* cpuid_policy.c */
-void handle_rdmsr(struct vcpu *v);	   /* msr_policy.c */
-void handle_wrmsr(struct vcpu *v);	   /* msr_policy.c */
-void handle_cr_access(struct vcpu *v);	   /* exit_cr.c */
-void handle_vmcall(struct vcpu *v);	   /* hypercall.c */
-void handle_hlt(struct vcpu *v);	   /* exit_insn.c */
-void handle_cache_flush(struct vcpu *v);   /* exit_insn.c: INVD, WBINVD */
-void handle_xsetbv(struct vcpu *v);	   /* exit_insn.c */
-void handle_undefined(struct vcpu *v);	   /* exit_insn.c: #UD for hidden features */
-void handle_ept_violation(struct vcpu *v); /* exit_ept.c */
-void handle_ept_misconfig(struct vcpu *v); /* exit_ept.c */
-void handle_triple_fault(struct vcpu *v);  /* exit_fatal.c */
+void handle_io(struct vcpu *v);		      /* exit_io.c */
+void handle_cpuid(struct vcpu *v);	      /* cpuid_policy.c */
+void handle_rdmsr(struct vcpu *v);	      /* msr_policy.c */
+void handle_wrmsr(struct vcpu *v);	      /* msr_policy.c */
+void handle_cr_access(struct vcpu *v);	      /* exit_cr.c */
+void handle_vmcall(struct vcpu *v);	      /* hypercall.c */
+void handle_hlt(struct vcpu *v);	      /* exit_insn.c */
+void handle_cache_flush(struct vcpu *v);      /* exit_insn.c: INVD, WBINVD */
+void handle_xsetbv(struct vcpu *v);	      /* exit_insn.c */
+void handle_undefined(struct vcpu *v);	      /* exit_insn.c: #UD for hidden features */
+void handle_gdtr_idtr_access(struct vcpu *v); /* exit_desc.c: SGDT SIDT LGDT LIDT */
+void handle_ldtr_tr_access(struct vcpu *v);   /* exit_desc.c: SLDT STR LLDT LTR */
+void handle_rdtsc(struct vcpu *v);	      /* exit_trap.c */
+void handle_rdtscp(struct vcpu *v);	      /* exit_trap.c */
+void handle_invlpg(struct vcpu *v);	      /* exit_trap.c */
+void handle_dr_access(struct vcpu *v);	      /* exit_trap.c: MOV DR */
+void handle_rdpmc(struct vcpu *v);	      /* exit_trap.c */
+void handle_hint(struct vcpu *v);	      /* exit_trap.c: PAUSE MONITOR MWAIT */
+void handle_ept_violation(struct vcpu *v);    /* exit_ept.c */
+void handle_ept_misconfig(struct vcpu *v);    /* exit_ept.c */
+void handle_triple_fault(struct vcpu *v);     /* exit_fatal.c */
 void handle_entry_failure(struct vcpu *v, uint32_t exit_reason); /* exit_fatal.c */
 void handle_external_interrupt(struct vcpu *v);			 /* exit_event.c */
 void handle_exception_nmi(struct vcpu *v);			 /* exit_event.c */

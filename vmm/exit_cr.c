@@ -29,6 +29,7 @@
 #define CR4_PSE (1ull << 4)
 #define CR4_PCIDE (1ull << 17)
 #define CR4_SMEP (1ull << 20)
+#define CR4_UMIP (1ull << 11)
 #define PDPTE_P 1ull
 
 static uint64_t gpr_read(struct vcpu *v, unsigned n)
@@ -108,9 +109,12 @@ static bool set_cr4(struct vcpu *v, uint64_t value)
 
 	if (!fpu_xcr0_supported())
 		allowed &= ~CR4_OSXSAVE;
+	/* Trap "umip": the read shadow holds CR4.UMIP, exit_desc.c enforces it. */
+	if (v->vm->cfg.traps & TRAP_BIT(TRAP_UMIP))
+		allowed |= CR4_UMIP;
 	if ((value & ~allowed) || (long_mode && !(value & CR4_PAE)))
 		return false;
-	uint64_t real = value | vmx_caps.cr4_fixed0;
+	uint64_t real = (value & vmx_caps.cr4_fixed1) | vmx_caps.cr4_fixed0;
 	uint64_t old = vmread(VMCS_GUEST_CR4);
 	if (((old ^ value) & (CR4_PAE | CR4_PSE | CR4_PGE | CR4_SMEP)) &&
 	    !load_pdptes(v, cr0, real)) {

@@ -17,6 +17,7 @@
 #include "vmm/page_alloc.h"
 #include "vmm/platform.h"
 #include "vmm/runqueue.h"
+#include "vmm/trap_policy.h"
 #include "vmm/vmcs.h"
 #include "vmm/vmx.h"
 
@@ -288,6 +289,13 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 		return NULL;
 	}
 
+	struct trap_controls trap_ctl;
+	char why[TRAP_MSG_MAX];
+	if (trap_compute_controls(cfg->traps, &vmx_caps, &trap_ctl, why, sizeof(why)) < 0) {
+		kprintf("pgvisor: vm %s: %s; not started\n", cfg->name, why);
+		return NULL;
+	}
+
 	struct vm *vm = page_alloc(pages_for(sizeof(*vm)));
 	if (!vm) {
 		kprintf("pgvisor: vm %s: out of memory; not started\n", cfg->name);
@@ -296,6 +304,7 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 	vm->id = nvms;
 	vm->cfg = *cfg;
 	vm->name = vm->cfg.name;
+	vm->trap_ctl = trap_ctl;
 	vm->nvcpus = cfg->vcpus;
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		vm->vcpus[i].vm = vm;
@@ -323,6 +332,8 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 		"hypervisor overhead %zu KiB, on CPU %u\n",
 		vm->name, cfg->memory_mib, (unsigned long long)(uint64_t)vm->ram.host,
 		vm->kernel.name, vm->kernel.size, vm_overhead_bytes(vm) >> 10, vm->vcpus[0].cpu);
+	trap_format(cfg->traps, why, sizeof(why));
+	kprintf("pgvisor: vm %s: traps %s\n", vm->name, why);
 	return vm;
 }
 

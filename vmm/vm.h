@@ -20,6 +20,7 @@
 #include "vmm/image.h"
 #include "vmm/iobus.h"
 #include "vmm/mmio.h"
+#include "vmm/trap_policy.h"
 #include "vmm/vcpu.h"
 #include "vmm/vioapic.h"
 #include "vmm/vtime.h"
@@ -63,6 +64,7 @@ struct vm {
 	unsigned nmodules;
 	struct image_file ramdisk; /* data NULL when none */
 
+	struct trap_controls trap_ctl; /* from cfg.traps */
 	struct guest_ram ram;
 	struct ept ept;
 	uint8_t *io_bitmaps; /* two 4 KiB pages: ports 0-0x7fff, 0x8000-0xffff */

@@ -67,8 +67,9 @@ static void write_controls(struct vcpu *v)
 	uint64_t fixed0 = vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG); /* unrestricted guest */
 
 	vmwrite(VMCS_PIN_BASED_CTLS, ctl->pinbased);
-	vmwrite(VMCS_PROC_BASED_CTLS, ctl->procbased);
-	vmwrite(VMCS_PROC_BASED_CTLS2, ctl->procbased2);
+	/* The VM's trap policy adds its exiting controls (trap_policy.h). */
+	vmwrite(VMCS_PROC_BASED_CTLS, ctl->procbased | vm->trap_ctl.procbased);
+	vmwrite(VMCS_PROC_BASED_CTLS2, ctl->procbased2 | vm->trap_ctl.procbased2);
 	vmwrite(VMCS_EXIT_CTLS, ctl->exit);
 	vmwrite(VMCS_ENTRY_CTLS, ctl->entry);
 	vmwrite(VMCS_EXCEPTION_BITMAP, 0);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "vmm/config.h"
+#include "vmm/trap_policy.h"
 
 #define PATH "configs/x.cfg"
 
@@ -507,6 +508,34 @@ static void test_resolve_path_intermediate(void **state)
 	assert_int_equal(config_resolve_path("x.cfg", "a", out, 0), -1);
 }
 
+static void test_traps(void **state)
+{
+	(void)state;
+	struct vm_config c;
+	char err[256];
+
+	assert_int_equal(parse("name = \"a\"\nkernel = \"k\"\n", &c, err), 0);
+	assert_int_equal(c.traps, TRAP_PRESET_DEFAULT);
+	assert_int_equal(parse("name = \"a\"\nkernel = \"k\"\ntrap = \"minimal\"\n", &c, err), 0);
+	assert_int_equal(c.traps, TRAP_PRESET_MINIMAL);
+	assert_int_equal(parse("name = \"a\"\nkernel = \"k\"\ntrap = \"all\"\n", &c, err), 0);
+	assert_int_equal(c.traps, TRAP_ALL);
+	assert_int_equal(parse("name = \"a\"\nkernel = \"k\"\n"
+			       "trap = [ \"minimal\", 'rdtsc',\n \"cr3\", ]\n",
+			       &c, err),
+			 0);
+	assert_int_equal(c.traps, TRAP_BIT(TRAP_RDTSC) | TRAP_BIT(TRAP_CR3));
+	assert_int_equal(parse("name = \"a\"\nkernel = \"k\"\ntrap = [ ]\n", &c, err), 0);
+	assert_int_equal(c.traps, 0);
+	assert_int_equal(
+		parse("name = \"a\"\nkernel = \"k\"\ntrap = [ \"rdtsc\", \"bogus\" ]\n", &c, err),
+		-1);
+	assert_string_equal(err, PATH ":3: trap: unknown trap or preset \"bogus\"");
+	assert_int_equal(parse("name = \"a\"\nkernel = \"k\"\ntrap = 3\n", &c, err), -1);
+	assert_int_equal(parse("name = \"a\"\nkernel = \"k\"\ntrap = [ \"rdtsc\"\n", &c, err), -1);
+	assert_string_equal(err, PATH ":3: trap: unterminated list (missing ']')");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -523,6 +552,7 @@ int main(void)
 		cmocka_unit_test(test_small_error_buffer),
 		cmocka_unit_test(test_every_truncation),
 		cmocka_unit_test(test_cpus),
+		cmocka_unit_test(test_traps),
 		cmocka_unit_test(test_resolve_path),
 		cmocka_unit_test(test_resolve_path_intermediate),
 	};
