@@ -379,9 +379,10 @@ int main(uint32_t magic, uint32_t info)
 	bool qemu_tcg = check_cpuid(under_pgvisor);
 	check_ports();
 	check_msrs(qemu_tcg);
-	if (under_pgvisor)
+	if (under_pgvisor) {
 		check_hypercalls();
-	check_profile();
+		check_profile();
+	}
 
 	/* Filled before the spin and checked after, so the pattern stays in
 	 * RAM while other VMs run. */
