@@ -281,37 +281,30 @@ static int set_action(struct parser *ps, enum key k, const char *val, enum vm_ac
 	return fail(ps, "%s must be \"destroy\", \"restart\" or \"preserve\"", key_names[k]);
 }
 
-static int parse_modules(struct parser *ps, char *buf, size_t cap)
+/* [ "a", "b", ... ]: calls add for each string, in order. */
+static int parse_string_list(struct parser *ps, const char *key, char *buf, size_t cap,
+			     int (*add)(struct parser *ps, const char *s, size_t len))
 {
-	struct vm_config *out = ps->out;
 	unsigned open_line = ps->line;
 	size_t len;
 
-	if (ps->p == ps->end || *ps->p != '[')
-		return fail(ps,
-			    "modules: expected a list of quoted strings, like [ \"a\", \"b\" ]");
-	ps->p++;
+	ps->p++; /* the '[' */
 	for (;;) {
 		skip_space_lines(ps);
 		if (ps->p == ps->end)
-			return fail_at(ps, open_line, "modules: unterminated list (missing ']')");
+			return fail_at(ps, open_line, "%s: unterminated list (missing ']')", key);
 		if (*ps->p == ']')
 			break;
 		if (!is_quote(ps)) {
 			char what[16];
 			describe_here(ps, what, sizeof(what));
-			return fail(ps, "modules: expected a quoted string or ']', found %s", what);
+			return fail(ps, "%s: expected a quoted string or ']', found %s", key, what);
 		}
-		if (read_string(ps, buf, cap, &len) < 0)
+		if (read_string(ps, buf, cap, &len) < 0 || add(ps, buf, len) < 0)
 			return -1;
-		if (out->nmodules == VM_MAX_MODULES)
-			return fail(ps, "too many modules (max %u)", VM_MAX_MODULES);
-		if (set_path(ps, "modules", buf, len, out->modules[out->nmodules]) < 0)
-			return -1;
-		out->nmodules++;
 		skip_space_lines(ps);
 		if (ps->p == ps->end)
-			return fail_at(ps, open_line, "modules: unterminated list (missing ']')");
+			return fail_at(ps, open_line, "%s: unterminated list (missing ']')", key);
 		if (*ps->p == ',') {
 			ps->p++;
 			continue;
@@ -319,12 +312,32 @@ static int parse_modules(struct parser *ps, char *buf, size_t cap)
 		if (*ps->p != ']') {
 			char what[16];
 			describe_here(ps, what, sizeof(what));
-			return fail(ps, "modules: expected ',' or ']', found %s", what);
+			return fail(ps, "%s: expected ',' or ']', found %s", key, what);
 		}
 		break;
 	}
 	ps->p++;
 	return 0;
+}
+
+static int add_module(struct parser *ps, const char *path, size_t len)
+{
+	struct vm_config *out = ps->out;
+
+	if (out->nmodules == VM_MAX_MODULES)
+		return fail(ps, "too many modules (max %u)", VM_MAX_MODULES);
+	if (set_path(ps, "modules", path, len, out->modules[out->nmodules]) < 0)
+		return -1;
+	out->nmodules++;
+	return 0;
+}
+
+static int parse_modules(struct parser *ps, char *buf, size_t cap)
+{
+	if (ps->p == ps->end || *ps->p != '[')
+		return fail(ps,
+			    "modules: expected a list of quoted strings, like [ \"a\", \"b\" ]");
+	return parse_string_list(ps, "modules", buf, cap, add_module);
 }
 
 /* xl's cpus = "2", "0-3", "0,2-3" or "all": a set of host CPU numbers. */
@@ -360,10 +373,11 @@ static int parse_cpu_list(const char *s, uint32_t *mask)
 }
 
 /* trap = "preset" or [ "preset-or-trap", ... ]: the union of them all. */
-static int add_trap(struct parser *ps, const char *name)
+static int add_trap(struct parser *ps, const char *name, size_t len)
 {
 	uint32_t bits;
 
+	(void)len;
 	if (trap_lookup(name, &bits) < 0)
 		return fail(ps, "trap: unknown trap or preset \"%s\"", name);
 	ps->out->traps |= bits;
@@ -372,49 +386,19 @@ static int add_trap(struct parser *ps, const char *name)
 
 static int parse_traps(struct parser *ps, char *buf, size_t cap)
 {
-	unsigned open_line = ps->line;
 	size_t len;
 
 	ps->out->traps = 0;
 	if (is_quote(ps)) {
 		if (read_string(ps, buf, cap, &len) < 0)
 			return -1;
-		return add_trap(ps, buf);
+		return add_trap(ps, buf, len);
 	}
 	if (ps->p == ps->end || *ps->p != '[')
 		return fail(ps,
 			    "trap: expected a quoted name or a list of them, like [ \"minimal\", "
 			    "\"rdtsc\" ]");
-	ps->p++;
-	for (;;) {
-		skip_space_lines(ps);
-		if (ps->p == ps->end)
-			return fail_at(ps, open_line, "trap: unterminated list (missing ']')");
-		if (*ps->p == ']')
-			break;
-		if (!is_quote(ps)) {
-			char what[16];
-			describe_here(ps, what, sizeof(what));
-			return fail(ps, "trap: expected a quoted string or ']', found %s", what);
-		}
-		if (read_string(ps, buf, cap, &len) < 0 || add_trap(ps, buf) < 0)
-			return -1;
-		skip_space_lines(ps);
-		if (ps->p == ps->end)
-			return fail_at(ps, open_line, "trap: unterminated list (missing ']')");
-		if (*ps->p == ',') {
-			ps->p++;
-			continue;
-		}
-		if (*ps->p != ']') {
-			char what[16];
-			describe_here(ps, what, sizeof(what));
-			return fail(ps, "trap: expected ',' or ']', found %s", what);
-		}
-		break;
-	}
-	ps->p++;
-	return 0;
+	return parse_string_list(ps, "trap", buf, cap, add_trap);
 }
 
 static int parse_value(struct parser *ps, enum key k)

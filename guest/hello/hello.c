@@ -16,6 +16,7 @@
 #include "guest/lib/cpu.h"
 #include "guest/lib/freemem.h"
 #include "guest/lib/runtime.h"
+#include "guest/lib/spin.h"
 #include "guest/lib/string.h"
 #include "vmm/hypercall_abi.h"
 
@@ -277,19 +278,6 @@ static void check_profile(void)
 	      cpuids == EXITS_PER_PROBE && timed > 0 && timed <= EXITS_PER_PROBE && per_exit > 0);
 	check("profile-vmcall", vmcalls == 1 && after.total_exits > before.total_exits);
 	check("profile-bad-buffer", short_buffer == HC_ERR_INVAL && outside == HC_ERR_INVAL);
-}
-
-/* xorshift32 plus the loop index; scripts compute the same to check it. */
-static uint32_t spin(uint32_t iterations)
-{
-	uint32_t x = 0x12345678;
-	for (uint32_t i = 0; i < iterations; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		x += i;
-	}
-	return x;
 }
 
 static void fill(const struct free_ranges *fr, uint32_t pattern)

@@ -5,14 +5,7 @@
 #define EFLAGS_FIXED 0x2
 #define USER_STACK_SIZE 8192
 
-	.macro trap_stub vector, has_error_code
-lab_trap_\vector:
-	.if \has_error_code == 0
-	pushl $0
-	.endif
-	pushl $\vector
-	jmp lab_trap_common
-	.endm
+#include "guest/lib/exception_stubs.inc"
 
 	.text
 	.code32
@@ -34,38 +27,7 @@ lab_trap_common:
 	addl $8, %esp
 	iret
 
-	trap_stub 0, 0
-	trap_stub 1, 0
-	trap_stub 2, 0
-	trap_stub 3, 0
-	trap_stub 4, 0
-	trap_stub 5, 0
-	trap_stub 6, 0
-	trap_stub 7, 0
-	trap_stub 8, 1
-	trap_stub 9, 0
-	trap_stub 10, 1
-	trap_stub 11, 1
-	trap_stub 12, 1
-	trap_stub 13, 1
-	trap_stub 14, 1
-	trap_stub 15, 0
-	trap_stub 16, 0
-	trap_stub 17, 1
-	trap_stub 18, 0
-	trap_stub 19, 0
-	trap_stub 20, 0
-	trap_stub 21, 1
-	trap_stub 22, 0
-	trap_stub 23, 0
-	trap_stub 24, 0
-	trap_stub 25, 0
-	trap_stub 26, 0
-	trap_stub 27, 0
-	trap_stub 28, 0
-	trap_stub 29, 1
-	trap_stub 30, 1
-	trap_stub 31, 0
+	exception_stubs lab_trap_stub, lab_trap_common
 
 /* void form_invoke(void): calls form_fn with EAX..EDI zeroed and stores
  * the registers it leaves in form_out. A faulting form resumes at
@@ -153,14 +115,6 @@ lab_gate_return:
 	.globl lab_gate_iret
 lab_gate_iret:
 	iret
-
-	.section .rodata
-	.align 4
-	.globl lab_trap_stubs
-lab_trap_stubs:
-	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	.long lab_trap_\v
-	.endr
 
 	.data
 	.align 4

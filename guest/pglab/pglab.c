@@ -17,6 +17,7 @@
 #include "guest/lib/console.h"
 #include "guest/lib/cpu.h"
 #include "guest/lib/runtime.h"
+#include "guest/lib/spin.h"
 #include "guest/lib/string.h"
 #include "lab.h"
 #include "vmm/hypercall_abi.h"
@@ -288,20 +289,6 @@ static void run_form(const struct form *f, unsigned cpl, bool pgvisor)
 		run_helper(form_clear_umip);
 }
 
-/* The same xorshift loop as hello's spin=N. */
-static uint32_t cpu_loop(uint32_t iterations)
-{
-	uint32_t x = 0x12345678;
-
-	for (uint32_t i = 0; i < iterations; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		x += i;
-	}
-	return x;
-}
-
 int main(uint32_t magic, uint32_t info)
 {
 	struct boot_params bp;
@@ -313,7 +300,7 @@ int main(uint32_t magic, uint32_t info)
 			uint32_t n = parse_uint(loop);
 			printf("{\"workload\":\"loop\",\"iterations\":%u,\"checksum\":\"0x%08x\"}"
 			       "\n",
-			       n, cpu_loop(n));
+			       n, spin(n));
 			return 0;
 		}
 	}
