@@ -27,7 +27,15 @@ KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack -T 
 # Every C and assembly file of the hypervisor, one concept each.
 KSRC := $(wildcard boot/*.c boot/*.S arch/x86/*.c arch/x86/*.S arch/x86/lib/*.c \
                    drivers/*.c vmm/*.c vmm/*.S)
-KOBJ := $(patsubst %,$(BUILD)/k/%.o,$(KSRC))
+KOBJ := $(patsubst %,$(BUILD)/k/%.o,$(KSRC)) $(BUILD)/k/font.c.o
+
+# The framebuffer console's font, generated from a console-setup PSF font.
+FONT_PSF := /usr/share/consolefonts/Uni2-VGA16.psf.gz
+$(BUILD)/gen/font.c: scripts/mkfont scripts/psf.py | deps
+	@mkdir -p $(dir $@)
+	scripts/mkfont $(FONT_PSF) $@
+$(BUILD)/k/font.c.o: $(BUILD)/gen/font.c
+	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
 
 all: deps $(BUILD)/pgvisor.elf guests
 
