@@ -5,12 +5,12 @@
 
 /* The last page-aligned address: a descriptor claiming more pages than the
  * address space has is cut there instead of wrapping around. */
-#define EFI_MAX_ADDRESS (~0ull & ~(EFI_PAGE_SIZE - 1))
+#define EFI_MAX_ADDRESS (~0ull & ~(EFI_MEMMAP_PAGE_SIZE - 1))
 
 enum mem_type efi_memmap_type(uint32_t efi_type, uint64_t attribute)
 {
 	/* Runtime ranges must stay untouched: ResetSystem runs from them. */
-	if (attribute & EFI_MEMORY_RUNTIME)
+	if (attribute & EFI_MEMMAP_RUNTIME)
 		return MEM_RESERVED;
 	switch (efi_type) {
 	case EFI_BOOT_SERVICES_CODE:
@@ -35,9 +35,9 @@ static uint64_t range_length(const struct efi_memory_descriptor *d)
 	uint64_t room =
 		d->physical_start < EFI_MAX_ADDRESS ? EFI_MAX_ADDRESS - d->physical_start : 0;
 
-	if (d->number_of_pages > room / EFI_PAGE_SIZE)
+	if (d->number_of_pages > room / EFI_MEMMAP_PAGE_SIZE)
 		return room;
-	return d->number_of_pages * EFI_PAGE_SIZE;
+	return d->number_of_pages * EFI_MEMMAP_PAGE_SIZE;
 }
 
 static void sort_ranges(struct mem_range *r, unsigned n)

@@ -9,7 +9,7 @@
 
 #include "boot/boot_info.h"
 
-#define EFI_PAGE_SIZE 4096ull
+#define EFI_MEMMAP_PAGE_SIZE 4096ull
 
 /* EFI_MEMORY_TYPE (UEFI spec 2.10, Table 7-5). */
 enum efi_memory_type {
@@ -30,8 +30,8 @@ enum efi_memory_type {
 	EFI_PERSISTENT_MEMORY = 14,
 };
 
-/* EFI_MEMORY_RUNTIME: the firmware uses the range after ExitBootServices. */
-#define EFI_MEMORY_RUNTIME (1ull << 63)
+/* EFI_MEMMAP_RUNTIME: the firmware uses the range after ExitBootServices. */
+#define EFI_MEMMAP_RUNTIME (1ull << 63)
 
 /* EFI_MEMORY_DESCRIPTOR (UEFI spec 2.10, 7.2). The firmware's descriptors
  * may be larger: always step by the DescriptorSize it returns. */

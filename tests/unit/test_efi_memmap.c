@@ -10,7 +10,7 @@
 
 #include "boot/efi_memmap.h"
 
-#define PAGE EFI_PAGE_SIZE
+#define PAGE EFI_MEMMAP_PAGE_SIZE
 #define MIB (1ull << 20)
 /* OVMF and most firmware return 48-byte descriptors (spec: 40 + padding). */
 #define WIDE_DESC 48
@@ -53,21 +53,21 @@ static void test_types(void **state)
 	assert_int_equal(efi_memmap_type(EFI_BOOT_SERVICES_DATA, 0), MEM_USABLE);
 	assert_int_equal(efi_memmap_type(EFI_LOADER_CODE, 0), MEM_RESERVED);
 	assert_int_equal(efi_memmap_type(EFI_LOADER_DATA, 0), MEM_RESERVED);
-	assert_int_equal(efi_memmap_type(EFI_RUNTIME_SERVICES_CODE, EFI_MEMORY_RUNTIME),
+	assert_int_equal(efi_memmap_type(EFI_RUNTIME_SERVICES_CODE, EFI_MEMMAP_RUNTIME),
 			 MEM_RESERVED);
-	assert_int_equal(efi_memmap_type(EFI_RUNTIME_SERVICES_DATA, EFI_MEMORY_RUNTIME),
+	assert_int_equal(efi_memmap_type(EFI_RUNTIME_SERVICES_DATA, EFI_MEMMAP_RUNTIME),
 			 MEM_RESERVED);
 	assert_int_equal(efi_memmap_type(EFI_ACPI_RECLAIM_MEMORY, 0), MEM_ACPI_RECLAIM);
 	assert_int_equal(efi_memmap_type(EFI_ACPI_MEMORY_NVS, 0), MEM_ACPI_NVS);
 	assert_int_equal(efi_memmap_type(EFI_UNUSABLE_MEMORY, 0), MEM_BAD);
-	assert_int_equal(efi_memmap_type(EFI_MEMORY_MAPPED_IO, EFI_MEMORY_RUNTIME), MEM_RESERVED);
+	assert_int_equal(efi_memmap_type(EFI_MEMORY_MAPPED_IO, EFI_MEMMAP_RUNTIME), MEM_RESERVED);
 	assert_int_equal(efi_memmap_type(EFI_MEMORY_MAPPED_IO_PORT_SPACE, 0), MEM_RESERVED);
 	assert_int_equal(efi_memmap_type(EFI_PAL_CODE, 0), MEM_RESERVED);
 	assert_int_equal(efi_memmap_type(EFI_PERSISTENT_MEMORY, 0), MEM_RESERVED);
 	assert_int_equal(efi_memmap_type(EFI_RESERVED_MEMORY, 0), MEM_RESERVED);
 	assert_int_equal(efi_memmap_type(0x70000000, 0), MEM_RESERVED); /* OEM type */
 	/* Any range the firmware still uses at runtime stays untouched. */
-	assert_int_equal(efi_memmap_type(EFI_CONVENTIONAL_MEMORY, EFI_MEMORY_RUNTIME),
+	assert_int_equal(efi_memmap_type(EFI_CONVENTIONAL_MEMORY, EFI_MEMMAP_RUNTIME),
 			 MEM_RESERVED);
 }
 
@@ -85,9 +85,9 @@ static void test_ovmf_like_map(void **state)
 	desc(EFI_CONVENTIONAL_MEMORY, 5 * MIB, 768, 0);
 	desc(EFI_ACPI_RECLAIM_MEMORY, 8 * MIB, 16, 0);
 	desc(EFI_ACPI_MEMORY_NVS, 8 * MIB + 16 * PAGE, 16, 0);
-	desc(EFI_RUNTIME_SERVICES_DATA, 8 * MIB + 32 * PAGE, 8, EFI_MEMORY_RUNTIME);
-	desc(EFI_RUNTIME_SERVICES_CODE, 8 * MIB + 40 * PAGE, 8, EFI_MEMORY_RUNTIME);
-	desc(EFI_MEMORY_MAPPED_IO, 0xffc00000, 1024, EFI_MEMORY_RUNTIME);
+	desc(EFI_RUNTIME_SERVICES_DATA, 8 * MIB + 32 * PAGE, 8, EFI_MEMMAP_RUNTIME);
+	desc(EFI_RUNTIME_SERVICES_CODE, 8 * MIB + 40 * PAGE, 8, EFI_MEMMAP_RUNTIME);
+	desc(EFI_MEMORY_MAPPED_IO, 0xffc00000, 1024, EFI_MEMMAP_RUNTIME);
 	assert_int_equal(efi_memmap_convert(map, map_used, desc_size, &bi), 0);
 	assert_int_equal(bi.nmem, 8);
 	assert_range(0, 0, 160 * PAGE, MEM_USABLE);
@@ -106,9 +106,9 @@ static void test_runtime_and_mmio(void **state)
 {
 	(void)state;
 	begin(WIDE_DESC);
-	desc(EFI_RUNTIME_SERVICES_DATA, 0x7f000000, 8, EFI_MEMORY_RUNTIME);
-	desc(EFI_RUNTIME_SERVICES_CODE, 0x7f008000, 8, EFI_MEMORY_RUNTIME);
-	desc(EFI_MEMORY_MAPPED_IO, 0xffc00000, 1024, EFI_MEMORY_RUNTIME);
+	desc(EFI_RUNTIME_SERVICES_DATA, 0x7f000000, 8, EFI_MEMMAP_RUNTIME);
+	desc(EFI_RUNTIME_SERVICES_CODE, 0x7f008000, 8, EFI_MEMMAP_RUNTIME);
+	desc(EFI_MEMORY_MAPPED_IO, 0xffc00000, 1024, EFI_MEMMAP_RUNTIME);
 	assert_int_equal(efi_memmap_convert(map, map_used, desc_size, &bi), 0);
 	assert_int_equal(bi.nmem, 2);
 	assert_range(0, 0x7f000000, 16 * PAGE, MEM_RESERVED);
