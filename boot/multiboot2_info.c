@@ -1,6 +1,7 @@
 /* Multiboot2 boot information -> struct boot_info (Multiboot2 spec 3.6). */
 #include "boot/multiboot2_info.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -152,7 +153,10 @@ int mb2_parse_info(uint64_t info, struct boot_info *bi, char *err, unsigned errl
 							    .height = fb->height,
 							    .bpp = fb->bpp,
 							    .type = fb->type };
-			if (fb->type == BOOT_FB_TYPE_RGB && t->size >= sizeof(*fb)) {
+			/* The tag ends after the colour fields (38 bytes), before
+			 * the struct's alignment padding. */
+			if (fb->type == BOOT_FB_TYPE_RGB &&
+			    t->size >= offsetof(struct mb2_tag_framebuffer, blue_size) + 1) {
 				bi->fb.red_pos = fb->red_pos;
 				bi->fb.red_size = fb->red_size;
 				bi->fb.green_pos = fb->green_pos;
