@@ -125,14 +125,22 @@ bool fbcon_active(void)
 	return active;
 }
 
+/* RGB with colour fields, 16, 24 or 32 bpp, room for one cell at least. */
+static bool usable(const struct boot_framebuffer *f)
+{
+	return f->addr && f->type == BOOT_FB_TYPE_RGB &&
+	       (f->bpp == 16 || f->bpp == 24 || f->bpp == 32) &&
+	       (f->red_size | f->green_size | f->blue_size) && f->width >= FONT_WIDTH &&
+	       f->height >= FONT_HEIGHT && f->pitch >= f->width * (f->bpp / 8u);
+}
+
 void fbcon_init(const struct boot_framebuffer *info)
 {
+	active = false;
 	fb = *info;
-	bytes_pp = fb.bpp / 8;
-	if (!fb.addr || fb.type != BOOT_FB_TYPE_RGB ||
-	    (fb.bpp != 16 && fb.bpp != 24 && fb.bpp != 32) || fb.width < FONT_WIDTH ||
-	    fb.height < FONT_HEIGHT || fb.pitch < fb.width * bytes_pp)
+	if (!usable(info))
 		return;
+	bytes_pp = fb.bpp / 8;
 	cols = fb.width / FONT_WIDTH < FBCON_MAX_COLS ? fb.width / FONT_WIDTH : FBCON_MAX_COLS;
 	rows = fb.height / FONT_HEIGHT < FBCON_MAX_ROWS ? fb.height / FONT_HEIGHT : FBCON_MAX_ROWS;
 	fg = grey(FG_LEVEL);
@@ -142,7 +150,9 @@ void fbcon_init(const struct boot_framebuffer *info)
 		for (unsigned x = 0; x < fb.width; x++)
 			put_pixel((uint8_t *)fb.addr + (uint64_t)y * fb.pitch + x * bytes_pp, bg);
 	memset(cells, ' ', sizeof(cells));
+	row = col = 0;
 	active = true;
 	for (unsigned i = 0; i < early_len; i++)
 		draw_char(early[i]);
+	early_len = 0;
 }
