@@ -13,6 +13,12 @@ enum mem_type efi_memmap_type(uint32_t efi_type, uint64_t attribute)
 	if (attribute & EFI_MEMMAP_RUNTIME)
 		return MEM_RESERVED;
 	switch (efi_type) {
+	/* Loader memory is the OS's after ExitBootServices (UEFI spec 2.10,
+	 * Table 7-6). What of it the hypervisor still needs, its own image,
+	 * the boot information and every file, it reserves by name in
+	 * memory_init; the rest (GRUB's heap: a quarter of RAM) is free. */
+	case EFI_LOADER_CODE:
+	case EFI_LOADER_DATA:
 	case EFI_BOOT_SERVICES_CODE:
 	case EFI_BOOT_SERVICES_DATA:
 	case EFI_CONVENTIONAL_MEMORY:
@@ -24,8 +30,8 @@ enum mem_type efi_memmap_type(uint32_t efi_type, uint64_t attribute)
 	case EFI_ACPI_MEMORY_NVS:
 		return MEM_ACPI_NVS;
 	default:
-		/* Loader code/data (the hypervisor, boot_info, the files),
-		 * runtime services, MMIO, persistent and unknown types. */
+		/* Runtime services, MMIO, PAL code, persistent and unknown
+		 * types. */
 		return MEM_RESERVED;
 	}
 }

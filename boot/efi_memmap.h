@@ -45,8 +45,9 @@ struct efi_memory_descriptor {
 };
 
 /* The boot_info type of one EFI memory type, as the machine is after
- * ExitBootServices (UEFI spec 2.10, Table 7-6): boot services memory is
- * free, loader memory holds the hypervisor and its files. */
+ * ExitBootServices (UEFI spec 2.10, Table 7-6): boot services and loader
+ * memory are free (the hypervisor reserves its image, the boot information
+ * and its files itself), runtime memory is the firmware's. */
 enum mem_type efi_memmap_type(uint32_t efi_type, uint64_t attribute);
 
 /* Replaces bi->mem with the ranges of the map_size-byte map (descriptors of

@@ -49,18 +49,21 @@ static EFI_STATUS fail(EFI_STATUS st)
 	return st;
 }
 
-/* Reads path into bi->files unless it is there already. */
+/* Reads path into bi->files unless it is there already; *file: its entry. */
 static EFI_STATUS add_file(EFI_FILE_HANDLE root, struct boot_info *bi, const char *path,
-			   const char *why)
+			   const char *why, const struct boot_file **file)
 {
 	struct boot_file *f;
 	UINTN size;
 	UINT8 *data;
 	EFI_STATUS st;
 
-	for (unsigned i = 0; i < bi->nfiles; i++)
-		if (!strcmp(bi->files[i].name, path))
+	for (unsigned i = 0; i < bi->nfiles; i++) {
+		if (!strcmp(bi->files[i].name, path)) {
+			*file = &bi->files[i];
 			return EFI_SUCCESS;
+		}
+	}
 	if (bi->nfiles == BOOT_MAX_FILES) {
 		efi_printf("pgvisor: error: more than %u files to load\n", BOOT_MAX_FILES);
 		return EFI_OUT_OF_RESOURCES;
@@ -79,28 +82,29 @@ static EFI_STATUS add_file(EFI_FILE_HANDLE root, struct boot_info *bi, const cha
 	memcpy(f->name, path, strlen(path) + 1);
 	f->data = data;
 	f->size = size;
+	*file = f;
 	return EFI_SUCCESS;
 }
 
 /* A VM config and every file it names. */
 static EFI_STATUS add_vm(EFI_FILE_HANDLE root, struct boot_info *bi, const char *cfg_path)
 {
+	const struct boot_file *cfg, *named;
 	char err[ERR_MAX];
 	EFI_STATUS st;
 
-	st = add_file(root, bi, cfg_path, "a vm in " BOOT_CONF_NAME);
+	st = add_file(root, bi, cfg_path, "a vm in " BOOT_CONF_NAME, &cfg);
 	if (EFI_ERROR(st))
 		return st;
-	const struct boot_file *cfg = &bi->files[bi->nfiles - 1];
 	if (config_parse((const char *)cfg->data, cfg->size, cfg->name, &vm, err, sizeof(err))) {
 		efi_printf("pgvisor: config error: %s\n", err);
 		return EFI_INVALID_PARAMETER;
 	}
-	st = add_file(root, bi, vm.kernel, cfg_path);
+	st = add_file(root, bi, vm.kernel, cfg_path, &named);
 	if (!EFI_ERROR(st) && vm.ramdisk[0])
-		st = add_file(root, bi, vm.ramdisk, cfg_path);
+		st = add_file(root, bi, vm.ramdisk, cfg_path, &named);
 	for (unsigned i = 0; !EFI_ERROR(st) && i < vm.nmodules; i++)
-		st = add_file(root, bi, vm.modules[i], cfg_path);
+		st = add_file(root, bi, vm.modules[i], cfg_path, &named);
 	return st;
 }
 

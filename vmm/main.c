@@ -146,6 +146,8 @@ static void read_boot_info(uint32_t magic, uint64_t info)
 		/* Our UEFI loader filled in the structure itself. */
 		memcpy(&boot_info, (const void *)info, sizeof(boot_info));
 		boot_info.loader = "uefi";
+		if (!boot_info.nmem)
+			panic("bad boot information: the UEFI loader gave no memory map");
 		return;
 	}
 	if (magic != MB2_BOOTLOADER_MAGIC)

@@ -16,10 +16,9 @@ HELLO = "configs/hello.cfg"
 TIMEOUT = 60
 # OVMF ~5 s, GRUB ~2 s, pgvisor well under 1 s in TCG.
 BOOT_SECONDS_MAX = 30
-# OVMF keeps part of RAM for itself (runtime services, ACPI, its own page
-# tables and boot-time data the loader's allocations split); GRUB's heap
-# is loader memory as well.
-USABLE_MIN_FRACTION = 0.7
+# OVMF keeps a few MiB for itself (runtime services, ACPI tables, NVS);
+# loader memory (GRUB's heap, our loader's) is free after ExitBootServices.
+USABLE_MIN_FRACTION = 0.9
 MEMORY = re.compile(r"^pgvisor: memory: (\d+) MiB usable, top (0x[0-9a-f]+), (\d+) MiB free")
 FRAMEBUFFER = re.compile(r"^pgvisor: framebuffer: (\d+)x(\d+), 32 bpp, pitch (\d+), at "
                          r"(0x[0-9a-f]+), console on it$")

@@ -51,8 +51,9 @@ static void test_types(void **state)
 	assert_int_equal(efi_memmap_type(EFI_CONVENTIONAL_MEMORY, 0), MEM_USABLE);
 	assert_int_equal(efi_memmap_type(EFI_BOOT_SERVICES_CODE, 0), MEM_USABLE);
 	assert_int_equal(efi_memmap_type(EFI_BOOT_SERVICES_DATA, 0), MEM_USABLE);
-	assert_int_equal(efi_memmap_type(EFI_LOADER_CODE, 0), MEM_RESERVED);
-	assert_int_equal(efi_memmap_type(EFI_LOADER_DATA, 0), MEM_RESERVED);
+	/* Loader memory: free; the hypervisor reserves what it still needs. */
+	assert_int_equal(efi_memmap_type(EFI_LOADER_CODE, 0), MEM_USABLE);
+	assert_int_equal(efi_memmap_type(EFI_LOADER_DATA, 0), MEM_USABLE);
 	assert_int_equal(efi_memmap_type(EFI_RUNTIME_SERVICES_CODE, EFI_MEMMAP_RUNTIME),
 			 MEM_RESERVED);
 	assert_int_equal(efi_memmap_type(EFI_RUNTIME_SERVICES_DATA, EFI_MEMMAP_RUNTIME),
@@ -71,8 +72,8 @@ static void test_types(void **state)
 			 MEM_RESERVED);
 }
 
-/* A map shaped like OVMF's: boot services and conventional memory merge
- * into usable RAM; the loader's ranges and runtime data stay apart. */
+/* A map shaped like OVMF's: boot services, loader and conventional memory
+ * merge into usable RAM; ACPI and runtime ranges stay apart. */
 static void test_ovmf_like_map(void **state)
 {
 	(void)state;
@@ -80,8 +81,10 @@ static void test_ovmf_like_map(void **state)
 	desc(EFI_BOOT_SERVICES_CODE, 0, 1, 0);
 	desc(EFI_CONVENTIONAL_MEMORY, PAGE, 159, 0);
 	desc(EFI_CONVENTIONAL_MEMORY, MIB, 256, 0);
-	desc(EFI_LOADER_CODE, 2 * MIB, 512, 0);
-	desc(EFI_BOOT_SERVICES_DATA, 4 * MIB, 256, 0);
+	desc(EFI_RESERVED_MEMORY, 2 * MIB, 512, 0);
+	desc(EFI_LOADER_CODE, 4 * MIB, 128, 0);
+	desc(EFI_LOADER_DATA, 4 * MIB + 128 * PAGE, 64, 0);
+	desc(EFI_BOOT_SERVICES_DATA, 4 * MIB + 192 * PAGE, 64, 0);
 	desc(EFI_CONVENTIONAL_MEMORY, 5 * MIB, 768, 0);
 	desc(EFI_ACPI_RECLAIM_MEMORY, 8 * MIB, 16, 0);
 	desc(EFI_ACPI_MEMORY_NVS, 8 * MIB + 16 * PAGE, 16, 0);
@@ -124,7 +127,7 @@ static void test_descriptor_size(void **state)
 	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
 		begin(sizes[s]);
 		desc(EFI_CONVENTIONAL_MEMORY, 0, 16, 0);
-		desc(EFI_LOADER_DATA, 16 * PAGE, 16, 0);
+		desc(EFI_ACPI_RECLAIM_MEMORY, 16 * PAGE, 16, 0);
 		desc(EFI_CONVENTIONAL_MEMORY, 32 * PAGE, 16, 0);
 		assert_int_equal(efi_memmap_convert(map, map_used, desc_size, &bi), 0);
 		assert_int_equal(bi.nmem, 3);
@@ -167,8 +170,8 @@ static void test_unsorted(void **state)
 	desc(EFI_CONVENTIONAL_MEMORY, 64 * PAGE, 16, 0);
 	desc(EFI_BOOT_SERVICES_DATA, 0, 32, 0);
 	desc(EFI_CONVENTIONAL_MEMORY, 32 * PAGE, 32, 0);
-	desc(EFI_LOADER_DATA, 96 * PAGE, 4, 0);
-	desc(EFI_CONVENTIONAL_MEMORY, 80 * PAGE, 16, 0);
+	desc(EFI_RUNTIME_SERVICES_DATA, 96 * PAGE, 4, EFI_MEMMAP_RUNTIME);
+	desc(EFI_LOADER_DATA, 80 * PAGE, 16, 0);
 	assert_int_equal(efi_memmap_convert(map, map_used, desc_size, &bi), 0);
 	assert_int_equal(bi.nmem, 2);
 	assert_range(0, 0, 96 * PAGE, MEM_USABLE);
@@ -181,11 +184,11 @@ static void test_too_many_ranges(void **state)
 	(void)state;
 	begin(WIDE_DESC);
 	for (unsigned i = 0; i < BOOT_MAX_MEM_RANGES + 10; i++)
-		desc(i % 2 ? EFI_LOADER_DATA : EFI_CONVENTIONAL_MEMORY, i * PAGE, 1, 0);
+		desc(i % 2 ? EFI_ACPI_MEMORY_NVS : EFI_CONVENTIONAL_MEMORY, i * PAGE, 1, 0);
 	assert_int_equal(efi_memmap_convert(map, map_used, desc_size, &bi), 0);
 	assert_int_equal(bi.nmem, BOOT_MAX_MEM_RANGES);
 	assert_int_equal(bi.mem_dropped, 10);
-	assert_range(BOOT_MAX_MEM_RANGES - 1, (BOOT_MAX_MEM_RANGES - 1) * PAGE, PAGE, MEM_RESERVED);
+	assert_range(BOOT_MAX_MEM_RANGES - 1, (BOOT_MAX_MEM_RANGES - 1) * PAGE, PAGE, MEM_ACPI_NVS);
 }
 
 int main(void)
