@@ -4,6 +4,7 @@
 #                   (build/pgvisor.efi) and guests (build/guests/)
 #   make guest-linux  Debian kernel + busybox initramfs in build/guests/linux/
 #   make iso        build/pgvisor.iso booting configs/$(DEMO)
+#   make esp        build/pgvisor-esp.img: an EFI system partition, the same
 #   make run        boot the demo in $(EMU) (bochs | qemu | kvm)
 #   make test       unit tests (plain and ASan/UBSan) + system tests
 #   make lab        the Popek-Goldberg lab: build/lab/pg-table.md, pg-chart.svg
@@ -121,6 +122,11 @@ iso: $(BUILD)/pgvisor.iso
 $(BUILD)/pgvisor.iso: all guest-linux $(DEMO)
 	scripts/mkiso $@ $(DEMO)
 
+# A disk image with an EFI system partition: pgvisor.efi and the demo.
+esp: $(BUILD)/pgvisor-esp.img
+$(BUILD)/pgvisor-esp.img: all guest-linux $(DEMO)
+	scripts/mkesp $@ $(DEMO)
+
 RUN_TIMEOUT ?= 1800
 run: $(BUILD)/pgvisor.iso
 	scripts/run --emu $(EMU) --mem $(RUN_MEM) --timeout $(RUN_TIMEOUT) $(BUILD)/pgvisor.iso
@@ -142,5 +148,5 @@ check-format:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps guests iso run test unit-tests format check-format clean lab
+.PHONY: all deps guests iso esp run test unit-tests format check-format clean lab
 -include $(KOBJ:.o=.d) $(EOBJ:.o=.d) $(UNIT_BINS:=.d)

@@ -28,14 +28,19 @@ FIRMWARE_TOOK_OVER = r"^BdsDxe: failed to start Boot\d+ .*: (Not Found|Invalid P
 PARTITION = "@@1M"  # scripts/mkesp's partition offset, for mtools
 
 
+# pgvisor's own command line: pgvisor.conf's cmdline on the ESP.
+CMDLINE = "no-preemption-timer"
+
+
 def boot_uefi(bench, path, mem, cfgs=(HELLO,)):
     """path: "esp" (pgvisor.efi) or "grub" (the GRUB ISO booted by UEFI)."""
     label = bench.label(f"{path}-{mem}")
     image = bench.dir / f"{label}.{'img' if path == 'esp' else 'iso'}"
+    args = ["--cmdline", CMDLINE, image] + list(cfgs)
     if path == "esp":
-        bench.mkesp([image] + list(cfgs))
+        bench.mkesp(args)
     else:
-        bench.mkiso([image] + list(cfgs))
+        bench.mkiso(args)
     screen = bench.dir / f"{label}.ppm"
     run = bench.run(label, image, "qemu", TIMEOUT,
                     ["--uefi", "--mem", str(mem), "--screendump", str(screen)])
@@ -56,6 +61,7 @@ def test_uefi_boot(bench, built_pgvisor_efi, path, mem):
     loader = ("uefi (pgvisor.efi on EDK II firmware " if path == "esp" else
               "multiboot2 (GRUB ")
     assert lines[1].startswith(f"pgvisor: booted by {loader}"), run.output
+    assert lines[1].endswith(f"command line '{CMDLINE}', 3 files")
 
     usable = next(int(m.group(1)) for m in map(MEMORY.match, lines) if m)
     assert USABLE_MIN_FRACTION * mem <= usable < mem, lines
