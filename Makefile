@@ -1,8 +1,10 @@
 # pgvisor — a bare-metal hypervisor for x86-64 VT-x.
 #
-#   make            hypervisor (build/pgvisor.elf) and guests (build/guests/)
+#   make            hypervisor (build/pgvisor.elf), its UEFI loader
+#                   (build/pgvisor.efi) and guests (build/guests/)
 #   make guest-linux  Debian kernel + busybox initramfs in build/guests/linux/
 #   make iso        build/pgvisor.iso booting configs/$(DEMO)
+#   make esp        build/pgvisor-esp.img: an EFI system partition, the same
 #   make run        boot the demo in $(EMU) (bochs | qemu | kvm)
 #   make test       unit tests (plain and ASan/UBSan) + system tests
 #   make lab        the Popek-Goldberg lab: build/lab/pg-table.md, pg-chart.svg
@@ -27,9 +29,17 @@ KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack -T 
 # Every C and assembly file of the hypervisor, one concept each.
 KSRC := $(wildcard boot/*.c boot/*.S arch/x86/*.c arch/x86/*.S arch/x86/lib/*.c \
                    drivers/*.c vmm/*.c vmm/*.S)
-KOBJ := $(patsubst %,$(BUILD)/k/%.o,$(KSRC))
+KOBJ := $(patsubst %,$(BUILD)/k/%.o,$(KSRC)) $(BUILD)/k/font.c.o
 
-all: deps $(BUILD)/pgvisor.elf guests
+# The framebuffer console's font, generated from a console-setup PSF font.
+FONT_PSF := /usr/share/consolefonts/Uni2-VGA16.psf.gz
+$(BUILD)/gen/font.c: scripts/mkfont scripts/psf.py | deps
+	@mkdir -p $(dir $@)
+	scripts/mkfont $(FONT_PSF) $@
+$(BUILD)/k/font.c.o: $(BUILD)/gen/font.c
+	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+
+all: deps $(BUILD)/pgvisor.elf $(BUILD)/pgvisor.efi guests
 
 # Installs missing Debian packages once per checkout (see scripts/deps.sh).
 deps: $(BUILD)/.deps-ok
@@ -51,6 +61,41 @@ LIBGCC := $(shell $(CC) -print-libgcc-file-name)
 $(BUILD)/pgvisor.elf: $(KOBJ) linker.ld
 	$(LD) $(KLDFLAGS) -o $@ $(KOBJ) $(LIBGCC)
 	grub-file --is-x86-multiboot2 $@
+
+# The UEFI loader (efi/): a gnu-efi application, linked as a PIC shared
+# object with gnu-efi's crt0 and linker script, then turned into PE/COFF.
+# It embeds build/pgvisor.elf and shares the config parser, the EFI memory
+# map conversion and the freestanding libc with the hypervisor.
+EFI_INC  := /usr/include/efi
+EFI_LIB  := /usr/lib
+ECFLAGS  := -std=c11 -O2 $(WARN) -ffreestanding -fno-stack-protector -fno-stack-check -fpic \
+            -fshort-wchar -mno-red-zone -mgeneral-regs-only -maccumulate-outgoing-args \
+            -DGNU_EFI_USE_MS_ABI -I. -I$(BUILD)/efi -isystem arch/x86/lib/include \
+            -isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64
+ESRC := $(wildcard efi/*.c) boot/efi_memmap.c vmm/config.c vmm/trap_policy.c \
+        arch/x86/lib/format.c arch/x86/lib/string.c
+EOBJ := $(patsubst %,$(BUILD)/efi/%.o,$(ESRC)) $(BUILD)/efi/efi/kernel_blob.S.o
+
+# The hypervisor's 64-bit entry for the loader, and the image it embeds.
+$(BUILD)/efi/kernel_entry.h: $(BUILD)/pgvisor.elf
+	@mkdir -p $(dir $@)
+	echo "#define KERNEL_EFI_ENTRY 0x$$(nm $< | awk '$$3 == "efi_entry64" { print $$1 }')ull" > $@
+$(BUILD)/efi/pgvisor-stripped.elf: $(BUILD)/pgvisor.elf
+	@mkdir -p $(dir $@)
+	objcopy --strip-debug $< $@
+$(BUILD)/efi/efi/loader.c.o: $(BUILD)/efi/kernel_entry.h
+$(BUILD)/efi/%.c.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ECFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/efi/efi/kernel_blob.S.o: efi/kernel_blob.S $(BUILD)/efi/pgvisor-stripped.elf
+	@mkdir -p $(dir $@)
+	$(CC) -c -DKERNEL_ELF='"$(BUILD)/efi/pgvisor-stripped.elf"' $< -o $@
+$(BUILD)/efi/pgvisor.so: $(EOBJ)
+	$(LD) -nostdlib -znocombreloc -shared -Bsymbolic --no-undefined -T $(EFI_LIB)/elf_x86_64_efi.lds \
+	      -o $@ $(EFI_LIB)/crt0-efi-x86_64.o $(EOBJ) $(EFI_LIB)/libgnuefi.a
+$(BUILD)/pgvisor.efi: $(BUILD)/efi/pgvisor.so
+	objcopy -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela -j .reloc \
+	        --target efi-app-x86_64 --subsystem=10 $< $@
 
 include guest/guest.mk
 include guest/linux/linux.mk
@@ -77,6 +122,11 @@ iso: $(BUILD)/pgvisor.iso
 $(BUILD)/pgvisor.iso: all guest-linux $(DEMO)
 	scripts/mkiso $@ $(DEMO)
 
+# A disk image with an EFI system partition: pgvisor.efi and the demo.
+esp: $(BUILD)/pgvisor-esp.img
+$(BUILD)/pgvisor-esp.img: all guest-linux $(DEMO)
+	scripts/mkesp $@ $(DEMO)
+
 RUN_TIMEOUT ?= 1800
 run: $(BUILD)/pgvisor.iso
 	scripts/run --emu $(EMU) --mem $(RUN_MEM) --timeout $(RUN_TIMEOUT) $(BUILD)/pgvisor.iso
@@ -98,5 +148,5 @@ check-format:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps guests iso run test unit-tests format check-format clean lab
--include $(KOBJ:.o=.d) $(UNIT_BINS:=.d)
+.PHONY: all deps guests iso esp run test unit-tests format check-format clean lab
+-include $(KOBJ:.o=.d) $(EOBJ:.o=.d) $(UNIT_BINS:=.d)

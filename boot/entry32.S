@@ -105,24 +105,29 @@ entry64:
 no_lm_msg:
 	.asciz "pgvisor: error: this CPU has no 64-bit long mode\r\n"
 
-	/* A minimal GDT for the switch; arch/x86/gdt.c installs the real one. */
+	/* A minimal GDT for the switch; arch/x86/gdt.c installs the real one.
+	 * The descriptor's base is a quad so that boot/entry64_efi.S can load
+	 * it in 64-bit mode too (LGDT reads a 4-byte base in 32-bit mode). */
 	.balign 16
 boot_gdt:
 	.quad 0
 	.quad GDT_CODE64_DESC
 	.quad GDT_DATA_DESC
 boot_gdt_end:
+	.globl boot_gdt_desc
 boot_gdt_desc:
 	.short boot_gdt_end - boot_gdt - 1
-	.long boot_gdt
+	.quad boot_gdt
 
 	.section .bss
 	.balign 4096
 	.globl boot_pml4
 boot_pml4:
 	.skip 4096
+	.globl boot_pdpt
 boot_pdpt:
 	.skip 4096
+	.globl boot_pd
 boot_pd:
 	.skip 4096 * 4
 	.globl boot_stack_top

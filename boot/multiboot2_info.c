@@ -1,8 +1,11 @@
 /* Multiboot2 boot information -> struct boot_info (Multiboot2 spec 3.6). */
 #include "boot/multiboot2_info.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "boot/efi_memmap.h"
 
 #define MB2_TAG_END 0
 #define MB2_TAG_CMDLINE 1
@@ -11,7 +14,9 @@
 #define MB2_TAG_MMAP 6
 #define MB2_TAG_FRAMEBUFFER 8
 #define MB2_TAG_ACPI_OLD 14
+#define MB2_TAG_EFI64 12
 #define MB2_TAG_ACPI_NEW 15
+#define MB2_TAG_EFI_MMAP 17
 #define MB2_TAG_ALIGN 8
 
 struct mb2_tag {
@@ -47,6 +52,21 @@ struct mb2_tag_framebuffer {
 	uint32_t height;
 	uint8_t bpp;
 	uint8_t type;
+	uint16_t reserved;
+	/* type 1 (RGB): position and size of each colour field */
+	uint8_t red_pos, red_size, green_pos, green_size, blue_pos, blue_size;
+};
+
+struct mb2_tag_efi64 {
+	struct mb2_tag tag;
+	uint64_t system_table;
+};
+
+struct mb2_tag_efi_mmap {
+	struct mb2_tag tag;
+	uint32_t desc_size;
+	uint32_t desc_version;
+	/* EFI_MEMORY_DESCRIPTORs follow */
 };
 
 static void copy_string(char *dst, size_t dstlen, const char *src, size_t srcmax)
@@ -66,8 +86,12 @@ static void add_mmap(struct boot_info *bi, const struct mb2_tag_mmap *m)
 
 	if (m->entry_size < sizeof(struct mb2_mmap_entry))
 		return;
-	for (; p + m->entry_size <= end && bi->nmem < BOOT_MAX_MEM_RANGES; p += m->entry_size) {
+	for (; p + m->entry_size <= end; p += m->entry_size) {
 		const struct mb2_mmap_entry *e = (const struct mb2_mmap_entry *)p;
+		if (bi->nmem == BOOT_MAX_MEM_RANGES) {
+			bi->mem_dropped++;
+			continue;
+		}
 		/* Multiboot2 type 1 = available, 3 = ACPI, 4 = NVS, 5 = bad:
 		 * E820 numbering; anything else is reserved. */
 		uint32_t type =
@@ -81,6 +105,7 @@ int mb2_parse_info(uint64_t info, struct boot_info *bi, char *err, unsigned errl
 	uint32_t total = *(const uint32_t *)info;
 	const uint8_t *p = (const uint8_t *)info + 8;
 	const uint8_t *end = (const uint8_t *)info + total;
+	const struct mb2_tag_efi_mmap *efi_mmap = NULL;
 
 	memset(bi, 0, sizeof(*bi));
 	bi->loader = "multiboot2";
@@ -122,10 +147,34 @@ int mb2_parse_info(uint64_t info, struct boot_info *bi, char *err, unsigned errl
 		case MB2_TAG_FRAMEBUFFER: {
 			const struct mb2_tag_framebuffer *fb =
 				(const struct mb2_tag_framebuffer *)t;
-			bi->fb = (struct boot_framebuffer){ fb->addr,	fb->pitch, fb->width,
-							    fb->height, fb->bpp,   fb->type };
+			bi->fb = (struct boot_framebuffer){ .addr = fb->addr,
+							    .pitch = fb->pitch,
+							    .width = fb->width,
+							    .height = fb->height,
+							    .bpp = fb->bpp,
+							    .type = fb->type };
+			/* The tag ends after the colour fields (38 bytes), before
+			 * the struct's alignment padding. */
+			if (fb->type == BOOT_FB_TYPE_RGB &&
+			    t->size >= offsetof(struct mb2_tag_framebuffer, blue_size) + 1) {
+				bi->fb.red_pos = fb->red_pos;
+				bi->fb.red_size = fb->red_size;
+				bi->fb.green_pos = fb->green_pos;
+				bi->fb.green_size = fb->green_size;
+				bi->fb.blue_pos = fb->blue_pos;
+				bi->fb.blue_size = fb->blue_size;
+			}
 			break;
 		}
+		case MB2_TAG_EFI64:
+			if (t->size >= sizeof(struct mb2_tag_efi64))
+				bi->efi_system_table =
+					((const struct mb2_tag_efi64 *)t)->system_table;
+			break;
+		case MB2_TAG_EFI_MMAP:
+			if (t->size >= sizeof(*efi_mmap))
+				efi_mmap = (const struct mb2_tag_efi_mmap *)t;
+			break;
 		case MB2_TAG_ACPI_OLD:
 		case MB2_TAG_ACPI_NEW:
 			/* The tag holds a copy of the RSDP; prefer the ACPI 2.0 one. */
@@ -136,6 +185,14 @@ int mb2_parse_info(uint64_t info, struct boot_info *bi, char *err, unsigned errl
 			break;
 		}
 		p += (t->size + MB2_TAG_ALIGN - 1) & ~(uint32_t)(MB2_TAG_ALIGN - 1);
+	}
+	/* GRUB-EFI passes the firmware's own map too: read it as our UEFI
+	 * loader does, so both UEFI paths see the same memory. */
+	if (efi_mmap && efi_memmap_convert(efi_mmap + 1, efi_mmap->tag.size - sizeof(*efi_mmap),
+					   efi_mmap->desc_size, bi)) {
+		snprintf(err, errlen, "malformed EFI memory map (descriptor size %u)",
+			 efi_mmap->desc_size);
+		return -1;
 	}
 	if (!bi->nmem) {
 		snprintf(err, errlen, "the boot loader gave no memory map");

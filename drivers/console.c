@@ -6,6 +6,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/power.h"
 #include "arch/x86/spinlock.h"
+#include "drivers/fbcon.h"
 #include "drivers/serial.h"
 #include "vmm/hypercall_abi.h"
 
@@ -30,6 +31,7 @@ static void emit(char c)
 	/* The e9 mirror goes to the emulator's own log, not a terminal. */
 	if (e9_present)
 		outb(PORT_E9_CONSOLE, (uint8_t)c);
+	fbcon_putc(c);
 }
 
 void console_write(const char *s, size_t len)

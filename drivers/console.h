@@ -1,5 +1,6 @@
-/* The host console: every line goes to COM1 and, when the emulator offers
- * it, to the port 0xE9 debug console. */
+/* The host console: every line goes to COM1, to the framebuffer console
+ * (drivers/fbcon.c) when there is one and, when the emulator offers it, to
+ * the port 0xE9 debug console. */
 #ifndef PGVISOR_CONSOLE_H
 #define PGVISOR_CONSOLE_H
 

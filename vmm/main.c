@@ -1,6 +1,6 @@
-/* The hypervisor's C entry point, reached from boot/entry32.S in long mode
- * on the boot CPU: set up the machine, enter VMX operation, create the VMs
- * the configs describe, run them, report, power off. */
+/* The hypervisor's C entry point, reached in long mode on the boot CPU from
+ * boot/entry32.S (Multiboot2) or boot/entry64_efi.S (our UEFI loader): set up the machine, enter
+ * VMX operation, create the VMs the configs describe, run them, report, power off. */
 #include <stdbool.h>
 #include <string.h>
 
@@ -18,6 +18,7 @@
 #include "boot/boot_info.h"
 #include "boot/multiboot2_info.h"
 #include "drivers/console.h"
+#include "drivers/fbcon.h"
 #include "vmm/config.h"
 #include "vmm/console_input.h"
 #include "vmm/page_alloc.h"
@@ -45,7 +46,7 @@ static __attribute__((noreturn)) void finish(const char *result)
 
 static void memory_init(const struct boot_info *bi)
 {
-	uint64_t top = 0, usable = 0;
+	uint64_t top = 0, usable = 0, map_top;
 
 	for (unsigned i = 0; i < bi->nmem; i++) {
 		const struct mem_range *r = &bi->mem[i];
@@ -61,7 +62,15 @@ static void memory_init(const struct boot_info *bi)
 	page_alloc_reserve(bi->info_start, bi->info_end - bi->info_start);
 	for (unsigned i = 0; i < bi->nfiles; i++)
 		page_alloc_reserve((uint64_t)bi->files[i].data, bi->files[i].size);
-	if (paging_init(top))
+	/* The identity map also covers the framebuffer and, under UEFI, every
+	 * range of the map: the runtime services run from theirs. */
+	map_top = top;
+	if (bi->fb.addr && bi->fb.addr + (uint64_t)bi->fb.pitch * bi->fb.height > map_top)
+		map_top = bi->fb.addr + (uint64_t)bi->fb.pitch * bi->fb.height;
+	for (unsigned i = 0; bi->efi_system_table && i < bi->nmem; i++)
+		if (bi->mem[i].base + bi->mem[i].length > map_top)
+			map_top = bi->mem[i].base + bi->mem[i].length;
+	if (paging_init(map_top))
 		panic("out of memory for the hypervisor's page tables");
 	kprintf("pgvisor: memory: %llu MiB usable, top %#llx, %llu MiB free for VMs\n",
 		(unsigned long long)(usable / MIB), (unsigned long long)top,
@@ -128,22 +137,58 @@ static void create_vms(const struct boot_info *bi)
 	}
 }
 
-void kmain(uint32_t magic, uint64_t info)
+/* The boot information of either boot path into boot_info. */
+static void read_boot_info(uint32_t magic, uint64_t info)
 {
 	char err[120];
 
-	console_init();
-	kprintf("pgvisor %s: a bare-metal hypervisor for Intel VT-x\n", PGVISOR_VERSION);
+	if (magic == BOOT_INFO_MAGIC) {
+		/* Our UEFI loader filled in the structure itself. */
+		memcpy(&boot_info, (const void *)info, sizeof(boot_info));
+		boot_info.loader = "uefi";
+		if (!boot_info.nmem)
+			panic("bad boot information: the UEFI loader gave no memory map");
+		return;
+	}
 	if (magic != MB2_BOOTLOADER_MAGIC)
 		panic("not started by a Multiboot2 boot loader (magic %#x)", magic);
 	if (mb2_parse_info(info, &boot_info, err, sizeof(err)))
 		panic("bad boot information: %s", err);
+}
+
+static void report_framebuffer(const struct boot_framebuffer *fb)
+{
+	if (!fb->addr) {
+		kprintf("pgvisor: framebuffer: none\n");
+		return;
+	}
+	kprintf("pgvisor: framebuffer: %ux%u, %u bpp, pitch %u, at %#llx, %s\n", fb->width,
+		fb->height, fb->bpp, fb->pitch, (unsigned long long)fb->addr,
+		fbcon_active() ? "console on it" : "not usable for a console");
+}
+
+void kmain(uint32_t magic, uint64_t info)
+{
+	console_init();
+	kprintf("pgvisor %s: a bare-metal hypervisor for Intel VT-x\n", PGVISOR_VERSION);
+	read_boot_info(magic, info);
+	if (boot_info.efi_system_table)
+		power_use_efi(boot_info.efi_system_table);
 	percpu_init(&cpus[0], 0);
 	idt_init();
 	kprintf("pgvisor: booted by %s (%s), command line '%s', %u files\n", boot_info.loader,
 		boot_info.loader_name, boot_info.cmdline, boot_info.nfiles);
+	if (boot_info.mem_dropped)
+		kprintf("pgvisor: warning: %u ranges of the memory map did not fit (at most %u)\n",
+			boot_info.mem_dropped, BOOT_MAX_MEM_RANGES);
 
 	memory_init(&boot_info);
+	/* Mapped now wherever it lies: lines so far appear on it too. */
+	fbcon_init(&boot_info.fb);
+	report_framebuffer(&boot_info.fb);
+	if (boot_info.efi_system_table)
+		kprintf("pgvisor: UEFI system table at %#llx: power-off through ResetSystem\n",
+			(unsigned long long)boot_info.efi_system_table);
 	acpi_init(boot_info.acpi_rsdp);
 	report_acpi();
 	pic_disable();

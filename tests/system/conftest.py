@@ -20,6 +20,7 @@ BUILD = ROOT / "build"
 GUESTS = BUILD / "guests"
 TEST_RUNS = BUILD / "test-runs"
 MKISO = ROOT / "scripts" / "mkiso"
+MKESP = ROOT / "scripts" / "mkesp"
 RUN = ROOT / "scripts" / "run"
 SUMMARY = re.compile(r"^run: end=(\w+) seconds=([\d.]+) status=(\d+) emulator_status=(-?\d+)$",
                      re.M)
@@ -74,6 +75,13 @@ def built_pgvisor():
     return BUILD / "pgvisor.elf"
 
 
+@pytest.fixture(scope="session")
+def built_pgvisor_efi():
+    """The UEFI loader with the hypervisor inside."""
+    make("build/pgvisor.efi")
+    return BUILD / "pgvisor.efi"
+
+
 class Bench:
     """The runs of one test, in build/test-runs/<test name>/."""
 
@@ -88,10 +96,18 @@ class Bench:
         return f"{self.count}-{what}"
 
     def mkiso(self, args):
-        p = subprocess.run([str(MKISO)] + [str(a) for a in args], cwd=ROOT,
+        self.script(MKISO, args)
+
+    def mkesp(self, args):
+        """scripts/mkesp: a disk image with an EFI system partition."""
+        return self.script(MKESP, args)
+
+    def script(self, path, args):
+        p = subprocess.run([str(path)] + [str(a) for a in args], cwd=ROOT,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if p.returncode != 0:
-            pytest.fail(f"mkiso failed:\n{p.stdout}", pytrace=False)
+            pytest.fail(f"{path.name} failed:\n{p.stdout}", pytrace=False)
+        return p.stdout
 
     def run(self, label, iso, emu, timeout, options, input=()):
         """input: steps for scripts/run --input ("expect REGEX", "send

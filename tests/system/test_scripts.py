@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import GUESTS, MKISO, ROOT, RUN
+from conftest import BUILD, GUESTS, MKESP, MKISO, ROOT, RUN
 
 
 @functools.cache
@@ -53,6 +53,63 @@ def test_mkiso_names_modules_like_config_resolve_path(tmp_path):
     assert [name for _, name in modules] == [
         "vms/a.cfg", "images/k.elf", "vms/files/m.txt", f"{tmp_path}/abs.bin", "vms/b.cfg"]
     assert [path for path, _ in modules] == [f"/pgvisor/{n}" for n in range(5)]
+
+
+def mkesp(args, cwd):
+    return subprocess.run([str(MKESP), "--loader", str(BUILD / "pgvisor.efi")] +
+                          [str(a) for a in args], cwd=cwd, capture_output=True, text=True)
+
+
+def esp_files(image):
+    """{path: bytes} of every file on the image's ESP (mtools)."""
+    listing = subprocess.run(["mdir", "-i", f"{image}@@1M", "-/", "-b", "::"], check=True,
+                             capture_output=True, text=True).stdout.split()
+    files = {}
+    for path in listing:
+        if path.endswith("/"):
+            continue
+        data = subprocess.run(["mtype", "-i", f"{image}@@1M", path], check=True,
+                              capture_output=True).stdout
+        files[path.removeprefix("::/")] = data
+    return files
+
+
+def test_mkesp_layout_and_names(tmp_path):
+    """The loader, pgvisor.conf and every file at the name pgvisor looks
+    up (the same names as mkiso's modules)."""
+    (tmp_path / "vms").mkdir()
+    (tmp_path / "guests").mkdir()
+    (tmp_path / "vms" / "a.cfg").write_text('name = "a"\nkernel = "../guests/k.elf"\n'
+                                            'modules = [ "m.txt" ]\n')
+    (tmp_path / "vms" / "m.txt").write_text("module")
+    (tmp_path / "guests" / "k.elf").write_bytes(b"kernel")
+    image = tmp_path / "esp.img"
+    p = mkesp(["--cmdline", "no-preemption-timer", image, "./vms/../vms/a.cfg"], tmp_path)
+    assert p.returncode == 0, p.stderr
+    files = esp_files(image)
+    assert files["EFI/BOOT/BOOTX64.EFI"] == (BUILD / "pgvisor.efi").read_bytes()
+    assert files["guests/k.elf"] == b"kernel"
+    assert files["vms/m.txt"] == b"module"
+    conf = files["pgvisor.conf"].decode()
+    assert 'cmdline = "no-preemption-timer"\n' in conf
+    assert 'vm = "vms/a.cfg"\n' in conf
+    assert sorted(files) == ["EFI/BOOT/BOOTX64.EFI", "guests/k.elf", "pgvisor.conf",
+                             "vms/a.cfg", "vms/m.txt"]
+    # An MBR with one EFI system partition (type 0xEF) from 1 MiB.
+    mbr = image.read_bytes()[:512]
+    assert mbr[510:] == b"\x55\xaa" and mbr[446 + 4] == 0xEF
+
+
+def test_mkesp_refuses_files_outside_and_warns_of_missing(tmp_path):
+    (tmp_path / "x.cfg").write_text('name = "x"\nkernel = "../k.elf"\n')
+    (tmp_path.parent / "k.elf").write_bytes(b"kernel")
+    p = mkesp([tmp_path / "o.img", "x.cfg"], tmp_path)
+    assert p.returncode != 0
+    assert "mkesp: ../k.elf: outside the current directory" in p.stderr
+    (tmp_path / "y.cfg").write_text('name = "y"\nkernel = "gone.elf"\n')
+    p = mkesp([tmp_path / "o.img", "y.cfg"], tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "warning" in p.stderr and "gone.elf" in p.stderr
 
 
 def test_mkiso_warns_of_missing_file_and_still_builds(tmp_path):
