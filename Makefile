@@ -31,6 +31,8 @@ KSRC := $(wildcard boot/*.c boot/*.S arch/x86/*.c arch/x86/*.S arch/x86/lib/*.c 
                    drivers/*.c vmm/*.c vmm/*.S)
 KOBJ := $(patsubst %,$(BUILD)/k/%.o,$(KSRC)) $(BUILD)/k/font.c.o
 
+all: deps $(BUILD)/pgvisor.elf $(BUILD)/pgvisor.efi guests
+
 # The framebuffer console's font, generated from a console-setup PSF font.
 FONT_PSF := /usr/share/consolefonts/Uni2-VGA16.psf.gz
 $(BUILD)/gen/font.c: scripts/mkfont scripts/psf.py | deps
@@ -38,8 +40,6 @@ $(BUILD)/gen/font.c: scripts/mkfont scripts/psf.py | deps
 	scripts/mkfont $(FONT_PSF) $@
 $(BUILD)/k/font.c.o: $(BUILD)/gen/font.c
 	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
-
-all: deps $(BUILD)/pgvisor.elf $(BUILD)/pgvisor.efi guests
 
 # Installs missing Debian packages once per checkout (see scripts/deps.sh).
 deps: $(BUILD)/.deps-ok
@@ -62,7 +62,7 @@ $(BUILD)/pgvisor.elf: $(KOBJ) linker.ld
 	$(LD) $(KLDFLAGS) -o $@ $(KOBJ) $(LIBGCC)
 	grub-file --is-x86-multiboot2 $@
 
-# The UEFI loader (efi/): a gnu-efi application, linked as a PIC shared
+# The UEFI loader (boot/efi/): a gnu-efi application, linked as a PIC shared
 # object with gnu-efi's crt0 and linker script, then turned into PE/COFF.
 # It embeds build/pgvisor.elf and shares the config parser, the EFI memory
 # map conversion and the freestanding libc with the hypervisor.
@@ -72,9 +72,9 @@ ECFLAGS  := -std=c11 -O2 $(WARN) -ffreestanding -fno-stack-protector -fno-stack-
             -fshort-wchar -mno-red-zone -mgeneral-regs-only -maccumulate-outgoing-args \
             -DGNU_EFI_USE_MS_ABI -I. -I$(BUILD)/efi -isystem arch/x86/lib/include \
             -isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64
-ESRC := $(wildcard efi/*.c) boot/efi_memmap.c vmm/config.c vmm/trap_policy.c \
+ESRC := $(wildcard boot/efi/*.c) boot/efi_memmap.c vmm/config.c vmm/trap_policy.c \
         arch/x86/lib/format.c arch/x86/lib/string.c
-EOBJ := $(patsubst %,$(BUILD)/efi/%.o,$(ESRC)) $(BUILD)/efi/efi/kernel_blob.S.o
+EOBJ := $(patsubst %,$(BUILD)/efi/%.o,$(ESRC)) $(BUILD)/efi/boot/efi/kernel_blob.S.o
 
 # The hypervisor's 64-bit entry for the loader, and the image it embeds.
 $(BUILD)/efi/kernel_entry.h: $(BUILD)/pgvisor.elf
@@ -83,11 +83,11 @@ $(BUILD)/efi/kernel_entry.h: $(BUILD)/pgvisor.elf
 $(BUILD)/efi/pgvisor-stripped.elf: $(BUILD)/pgvisor.elf
 	@mkdir -p $(dir $@)
 	objcopy --strip-debug $< $@
-$(BUILD)/efi/efi/loader.c.o: $(BUILD)/efi/kernel_entry.h
+$(BUILD)/efi/boot/efi/loader.c.o: $(BUILD)/efi/kernel_entry.h
 $(BUILD)/efi/%.c.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ECFLAGS) -MMD -MP -c $< -o $@
-$(BUILD)/efi/efi/kernel_blob.S.o: efi/kernel_blob.S $(BUILD)/efi/pgvisor-stripped.elf
+$(BUILD)/efi/boot/efi/kernel_blob.S.o: boot/efi/kernel_blob.S $(BUILD)/efi/pgvisor-stripped.elf
 	@mkdir -p $(dir $@)
 	$(CC) -c -DKERNEL_ELF='"$(BUILD)/efi/pgvisor-stripped.elf"' $< -o $@
 $(BUILD)/efi/pgvisor.so: $(EOBJ)

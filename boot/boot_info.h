@@ -1,6 +1,6 @@
 /* The one structure every boot path (Multiboot2 through GRUB, or our own
- * UEFI loader in efi/) fills in before the hypervisor core starts. Addresses are host-physical; the
- * hypervisor identity-maps RAM, so they are also usable as pointers. */
+ * UEFI loader in boot/efi/) fills in before the hypervisor core starts. Addresses are
+ * host-physical; the hypervisor identity-maps RAM, so they are also usable as pointers. */
 #ifndef PGVISOR_BOOT_INFO_H
 #define PGVISOR_BOOT_INFO_H
 

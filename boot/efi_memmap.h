@@ -1,5 +1,5 @@
 /* The UEFI memory map (UEFI spec 2.10, 7.2 GetMemoryMap) -> the E820-style
- * ranges of struct boot_info. Pure C: used by the UEFI loader (efi/), by the
+ * ranges of struct boot_info. Pure C: used by the UEFI loader (boot/efi/), by the
  * Multiboot2 parser (GRUB-EFI's EFI memory map tag) and by the unit tests. */
 #ifndef PGVISOR_EFI_MEMMAP_H
 #define PGVISOR_EFI_MEMMAP_H

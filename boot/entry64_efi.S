@@ -1,4 +1,4 @@
-/* Entry from our UEFI loader (efi/loader.c) after ExitBootServices: 64-bit
+/* Entry from our UEFI loader (boot/efi/loader.c) after ExitBootServices: 64-bit
  * long mode on the firmware's identity map (UEFI spec 2.10, 2.3.4), RDI =
  * BOOT_INFO_MAGIC, RSI = the struct boot_info the loader filled in.
  *

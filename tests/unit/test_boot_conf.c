@@ -1,4 +1,4 @@
-/* Unit tests for efi/boot_conf.c: the UEFI loader's pgvisor.conf. */
+/* Unit tests for boot/efi/boot_conf.c: the UEFI loader's pgvisor.conf. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "efi/boot_conf.h"
+#include "boot/efi/boot_conf.h"
 
 static struct boot_conf conf;
 static char err[160];

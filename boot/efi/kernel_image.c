@@ -1,9 +1,9 @@
-#include "efi/kernel_image.h"
+#include "boot/efi/kernel_image.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "efi/firmware.h"
+#include "boot/efi/firmware.h"
 
 #define EI_NIDENT 16
 #define ELFCLASS64 2

@@ -9,12 +9,12 @@
 #include <string.h>
 
 #include "boot/boot_info.h"
-#include "efi/boot_conf.h"
-#include "efi/esp.h"
-#include "efi/exit_boot.h"
-#include "efi/firmware.h"
-#include "efi/kernel_image.h"
-#include "efi/machine_info.h"
+#include "boot/efi/boot_conf.h"
+#include "boot/efi/esp.h"
+#include "boot/efi/exit_boot.h"
+#include "boot/efi/firmware.h"
+#include "boot/efi/kernel_image.h"
+#include "boot/efi/machine_info.h"
 #include "vmm/config.h"
 
 /* The address of efi_entry64 in build/pgvisor.elf (generated: nm). */

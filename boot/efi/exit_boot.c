@@ -1,7 +1,7 @@
-#include "efi/exit_boot.h"
+#include "boot/efi/exit_boot.h"
 
+#include "boot/efi/firmware.h"
 #include "boot/efi_memmap.h"
-#include "efi/firmware.h"
 
 /* Room for descriptors that appear between sizing the map and reading it
  * (our own allocation splits a range, the firmware's events allocate). */

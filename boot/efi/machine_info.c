@@ -1,9 +1,9 @@
-#include "efi/machine_info.h"
+#include "boot/efi/machine_info.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "efi/firmware.h"
+#include "boot/efi/firmware.h"
 
 #define BITS_PER_BYTE 8
 #define RGBX_BPP 32

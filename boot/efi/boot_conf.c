@@ -1,4 +1,4 @@
-#include "efi/boot_conf.h"
+#include "boot/efi/boot_conf.h"
 
 #include <stdbool.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* The hypervisor (build/pgvisor.elf, a non-PIC ELF64 linked at 1 MiB) is
- * embedded in the loader (efi/kernel_blob.S); this places its segments at
+ * embedded in the loader (boot/efi/kernel_blob.S); this places its segments at
  * their physical addresses with AllocatePages(AllocateAddress). */
 #ifndef PGVISOR_KERNEL_IMAGE_H
 #define PGVISOR_KERNEL_IMAGE_H

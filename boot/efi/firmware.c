@@ -1,4 +1,4 @@
-#include "efi/firmware.h"
+#include "boot/efi/firmware.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
-#include "efi/esp.h"
+#include "boot/efi/esp.h"
 
 #include <string.h>
 
-#include "efi/firmware.h"
+#include "boot/efi/firmware.h"
 #include "vmm/config.h"
 
 /* EFI_FILE_INFO with room for the file name. */
