@@ -180,3 +180,16 @@ def test_run_vm_lines_picks_one_vms_console():
     assert run.vm_lines("hello") == ["hello: a", "hello: c"]
     assert run.vm_lines("oob") == ["oob: b"]
     assert run.vm_lines("demo") == []
+
+
+def test_run_says_why_kvm_has_no_nested_vmx(tmp_path):
+    run = load_script(RUN)
+    cpuinfo, nested = tmp_path / "cpuinfo", tmp_path / "nested"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu svm lm\n")
+    assert "no VMX" in run.kvm_vmx_missing(str(cpuinfo), str(nested))
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu vmx lm\n")
+    assert run.kvm_vmx_missing(str(cpuinfo), str(nested)) == "kvm_intel is not loaded"
+    nested.write_text("N\n")
+    assert "nested=N" in run.kvm_vmx_missing(str(cpuinfo), str(nested))
+    nested.write_text("Y\n")
+    assert run.kvm_vmx_missing(str(cpuinfo), str(nested)) is None
