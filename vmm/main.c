@@ -43,6 +43,10 @@ static __attribute__((noreturn)) void finish(const char *result)
 	power_off();
 }
 
+/* Free RAM once the image, the boot files and low memory were taken out:
+ * what the hypervisor allocates after that is its own footprint. */
+static uint64_t free_after_boot;
+
 static void memory_init(const struct boot_info *bi)
 {
 	uint64_t top = 0, usable = 0;
@@ -61,6 +65,7 @@ static void memory_init(const struct boot_info *bi)
 	page_alloc_reserve(bi->info_start, bi->info_end - bi->info_start);
 	for (unsigned i = 0; i < bi->nfiles; i++)
 		page_alloc_reserve((uint64_t)bi->files[i].data, bi->files[i].size);
+	free_after_boot = page_alloc_free_bytes();
 	if (paging_init(top))
 		panic("out of memory for the hypervisor's page tables");
 	kprintf("pgvisor: memory: %llu MiB usable, top %#llx, %llu MiB free for VMs\n",
@@ -168,6 +173,12 @@ void kmain(uint32_t magic, uint64_t info)
 	smp_parse_options(boot_info.cmdline, &smp);
 	smp_start_aps(&smp, sched_run);
 
+	uint64_t image = (uint64_t)(__image_end - __image_start);
+	uint64_t allocated = free_after_boot - page_alloc_free_bytes();
+	kprintf("pgvisor: memory: the hypervisor uses %llu KiB before its first VM (image %llu KiB, "
+		"page tables and per-CPU data %llu KiB)\n",
+		(unsigned long long)((image + allocated) >> 10), (unsigned long long)(image >> 10),
+		(unsigned long long)(allocated >> 10));
 	create_vms(&boot_info);
 	if (!vm_count()) {
 		kprintf("pgvisor: no VM to run\n");

@@ -255,11 +255,11 @@ static void run_workload(const char *name, uint32_t (*work)(uint32_t), uint32_t 
 	uint64_t t0 = rdtsc();
 	uint32_t result = work(arg);
 	uint64_t t1 = rdtsc();
-	printf("{\"workload\":\"%s\",\"ticks\":%llu,\"result\":%u", name, t1 - t0, result);
-	if (profiled) {
+	if (profiled)
 		profile_read(&after);
+	printf("{\"workload\":\"%s\",\"ticks\":%llu,\"result\":%u", name, t1 - t0, result);
+	if (profiled)
 		print_profile_delta();
-	}
 	printf("}\n");
 }
 
