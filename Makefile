@@ -98,12 +98,7 @@ bench: all
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
-check-# Performance figures (scripts/bench): exit costs, slowdown against bare,
-# footprint and, after make guest-linux, the Linux boot; in Bochs.
-bench: all
-	$(PYTHON) scripts/bench --out $(BUILD)/bench
-
-format:
+check-format:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
 clean:
