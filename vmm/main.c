@@ -175,7 +175,8 @@ void kmain(uint32_t magic, uint64_t info)
 
 	uint64_t image = (uint64_t)(__image_end - __image_start);
 	uint64_t allocated = free_after_boot - page_alloc_free_bytes();
-	kprintf("pgvisor: memory: the hypervisor uses %llu KiB before its first VM (image %llu KiB, "
+	kprintf("pgvisor: memory: the hypervisor uses %llu KiB before its first VM (image %llu "
+		"KiB, "
 		"page tables and per-CPU data %llu KiB)\n",
 		(unsigned long long)((image + allocated) >> 10), (unsigned long long)(image >> 10),
 		(unsigned long long)(allocated >> 10));
