@@ -4,6 +4,8 @@
  * leaves (0x40000000) present, the convention KVM, Xen and Hyper-V share. */
 #include <string.h>
 
+#include "vmm/cpuid_policy.h"
+
 #include "arch/x86/cpu.h"
 #include "vmm/exit.h"
 #include "vmm/hypercall_abi.h"
@@ -51,6 +53,19 @@
 #define LEAF1_EBX_APIC_ID_SHIFT 24
 #define LEAF1_EBX_COUNT_SHIFT 16
 
+/* The leaves offered: the host's, capped. */
+static uint32_t max_basic, max_ext;
+
+void cpuid_policy_init(void)
+{
+	max_basic = cpuid(0, 0).eax;
+	max_ext = cpuid(LEAF_EXT_BASE, 0).eax;
+	if (max_basic > LEAF_MAX_BASIC)
+		max_basic = LEAF_MAX_BASIC;
+	if (max_ext > LEAF_EXT_MAX)
+		max_ext = LEAF_EXT_MAX;
+}
+
 static void signature(struct cpuid_regs *r)
 {
 	const char *sig = PGVISOR_CPUID_SIGNATURE;
@@ -64,13 +79,6 @@ static void signature(struct cpuid_regs *r)
 static struct cpuid_regs policy(struct vcpu *v, uint32_t leaf, uint32_t subleaf)
 {
 	struct cpuid_regs r = { 0, 0, 0, 0 };
-	uint32_t max_basic = cpuid(0, 0).eax;
-	uint32_t max_ext = cpuid(LEAF_EXT_BASE, 0).eax;
-
-	if (max_basic > LEAF_MAX_BASIC)
-		max_basic = LEAF_MAX_BASIC;
-	if (max_ext > LEAF_EXT_MAX)
-		max_ext = LEAF_EXT_MAX;
 
 	if (leaf >= 0x40000000u && leaf < LEAF_EXT_BASE) {
 		if (leaf == 0x40000000u)

@@ -53,18 +53,6 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_XSETBV] = handle_xsetbv,
 };
 
-void exit_account_entry(struct vcpu *v, uint64_t prev_exit_tsc)
-{
-	struct exit_profile *p = &v->prof;
-
-	if (v->prof_reason == PROFILE_NO_REASON)
-		return;
-	uint64_t ticks = v->regs.entry_tsc - prev_exit_tsc;
-	p->ticks[v->prof_reason] += ticks;
-	p->timed[v->prof_reason]++;
-	p->root_ticks += ticks;
-}
-
 void exit_dispatch(struct vcpu *v, uint32_t exit_reason)
 {
 	struct vm *vm = v->vm;

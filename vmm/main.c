@@ -20,6 +20,7 @@
 #include "drivers/console.h"
 #include "vmm/config.h"
 #include "vmm/console_input.h"
+#include "vmm/cpuid_policy.h"
 #include "vmm/page_alloc.h"
 #include "vmm/sched.h"
 #include "vmm/summary.h"
@@ -157,6 +158,7 @@ void kmain(uint32_t magic, uint64_t info)
 	kprintf("pgvisor: TSC %llu kHz\n", (unsigned long long)(tsc_hz() / 1000));
 	fpu_init_cpu();
 	vmx_start();
+	cpuid_policy_init();
 	/* "no-preemption-timer" on pgvisor's command line: schedule with the
 	 * LAPIC timer, as on CPUs without the VMX-preemption timer. */
 	if (strstr(boot_info.cmdline, "no-preemption-timer") && vmx_controls.preemption_timer) {

@@ -182,7 +182,7 @@ static bool run_vcpu(struct vcpu *v)
 		exit_account_entry(v, prev_exit_tsc);
 		ran = true;
 		v->launched = true;
-		intr_after_exit(v);
+		intr_after_exit();
 		exit_dispatch(v, (uint32_t)vmread(VMCS_EXIT_REASON));
 		uint64_t now = rdtsc();
 		if (now >= vm->vtime.next_deadline_tsc)
