@@ -22,6 +22,7 @@
 #include "vmm/console_input.h"
 #include "vmm/cpuid_policy.h"
 #include "vmm/page_alloc.h"
+#include "vmm/runqueue.h"
 #include "vmm/sched.h"
 #include "vmm/summary.h"
 #include "vmm/vm.h"
@@ -43,6 +44,9 @@ static __attribute__((noreturn)) void finish(const char *result)
 	kprintf("pgvisor: result: %s\n", result);
 	power_off();
 }
+
+/* The boot CPU's; the APs' come from the page allocator (arch/x86/smp.c). */
+static uint8_t boot_ist_stacks[IST_STACKS_SIZE] __attribute__((aligned(16)));
 
 /* Free RAM once the image, the boot files and low memory were taken out:
  * what the hypervisor allocates after that is its own footprint. */
@@ -144,7 +148,7 @@ void kmain(uint32_t magic, uint64_t info)
 		panic("not started by a Multiboot2 boot loader (magic %#x)", magic);
 	if (mb2_parse_info(info, &boot_info, err, sizeof(err)))
 		panic("bad boot information: %s", err);
-	percpu_init(&cpus[0], 0);
+	percpu_init(&cpus[0], 0, boot_ist_stacks);
 	idt_init();
 	kprintf("pgvisor: booted by %s (%s), command line '%s', %u files\n", boot_info.loader,
 		boot_info.loader_name, boot_info.cmdline, boot_info.nfiles);
@@ -174,6 +178,7 @@ void kmain(uint32_t magic, uint64_t info)
 	struct smp_options smp;
 	smp_parse_options(boot_info.cmdline, &smp);
 	smp_start_aps(&smp, sched_run);
+	runqueue_init();
 
 	uint64_t image = (uint64_t)(__image_end - __image_start);
 	uint64_t allocated = free_after_boot - page_alloc_free_bytes();
