@@ -9,8 +9,31 @@
 
 typedef void (*exit_handler_fn)(struct vcpu *v);
 
-/* Counts the exit in the vCPU's exit profile and runs its handler. */
-void exit_dispatch(struct vcpu *v, uint32_t exit_reason);
+/* The handler of each basic exit reason; NULL: none (the VM stops). */
+extern const exit_handler_fn exit_handlers[EXIT_REASON_COUNT];
+/* A failed entry, or a reason without a handler: stops the VM. */
+void exit_dispatch_fatal(struct vcpu *v, uint32_t exit_reason);
+
+/* Counts the exit in the vCPU's exit profile and runs its handler.
+ * Inline: it runs on every exit. */
+static inline void exit_dispatch(struct vcpu *v, uint32_t exit_reason)
+{
+	struct exit_profile *p = &v->prof;
+	unsigned basic = exit_reason & EXIT_REASON_BASIC_MASK;
+
+	p->total++;
+	p->guest_ticks += v->regs.exit_tsc - v->regs.entry_tsc;
+	v->prof_reason = PROFILE_NO_REASON;
+	if (basic < EXIT_REASON_COUNT) {
+		p->count[basic]++;
+		v->prof_reason = (uint16_t)basic;
+		if (!(exit_reason & EXIT_REASON_ENTRY_FAILURE) && exit_handlers[basic]) {
+			exit_handlers[basic](v);
+			return;
+		}
+	}
+	exit_dispatch_fatal(v, exit_reason);
+}
 /* Called right after an entry returned: charges the time from the exit
  * before it (at prev_exit_tsc) to that exit's reason. Inline: it runs on
  * every exit. */

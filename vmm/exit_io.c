@@ -67,7 +67,7 @@ static void string_io(struct vcpu *v, uint64_t qual, uint16_t port, unsigned siz
 
 		enum gva_fault f = guest_linear_to_phys(v, base + off, in, &gpa, &pf_error);
 		if (f == GVA_PAGE_FAULT) {
-			v->regs.cr2 = base + off;
+			vcpu_set_cr2(v, base + off);
 			vmcs_inject_exception(VEC_PF, true, pf_error);
 			return;
 		}

@@ -73,12 +73,21 @@ static int switch_to(struct vcpu *v)
 		if (c->fpu_owner) {
 			fpu_save(c->fpu_owner->fpu_area, c->fpu_owner->xcr0);
 			msr_lazy_save(c->fpu_owner->lazy_msrs);
+			c->fpu_owner->regs.cr2 = read_cr2();
 		}
 		fpu_restore(v->fpu_area, v->xcr0);
 		msr_lazy_load(v->lazy_msrs);
+		write_cr2(v->regs.cr2);
 		c->fpu_owner = v;
 	}
 	return 0;
+}
+
+void vcpu_set_cr2(struct vcpu *v, uint64_t value)
+{
+	v->regs.cr2 = value;
+	if (this_cpu()->fpu_owner == v)
+		write_cr2(value);
 }
 
 /* Arms the VMX-preemption timer for whichever comes first: the end of the
@@ -252,8 +261,10 @@ static void leave(unsigned cpu)
 
 	for (unsigned i = 0; (v = runqueue_at(cpu, i)); i++) {
 		vmcs_release(v);
-		if (this_cpu()->fpu_owner == v)
+		if (this_cpu()->fpu_owner == v) {
+			v->regs.cr2 = read_cr2();
 			this_cpu()->fpu_owner = NULL;
+		}
 	}
 	__atomic_store_n(&per_cpu[cpu].active, false, __ATOMIC_RELEASE);
 }

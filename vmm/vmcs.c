@@ -188,7 +188,7 @@ static void write_guest_state(struct vcpu *v, const struct vcpu_boot_state *s)
 
 	for (int i = 0; i < GPR_COUNT; i++)
 		v->regs.gpr[i] = 0;
-	v->regs.cr2 = 0;
+	vcpu_set_cr2(v, 0);
 	v->regs.gpr[REG_RAX] = s->rax;
 	v->regs.gpr[REG_RBX] = s->rbx;
 	v->regs.gpr[REG_RSI] = s->rsi;
