@@ -23,16 +23,17 @@ static inline void exit_dispatch(struct vcpu *v, uint32_t exit_reason)
 
 	p->total++;
 	p->guest_ticks += v->regs.exit_tsc - v->regs.entry_tsc;
-	v->prof_reason = PROFILE_NO_REASON;
-	if (basic < EXIT_REASON_COUNT) {
-		p->count[basic]++;
-		v->prof_reason = (uint16_t)basic;
-		if (!(exit_reason & EXIT_REASON_ENTRY_FAILURE) && exit_handlers[basic]) {
-			exit_handlers[basic](v);
-			return;
-		}
+	if (basic >= EXIT_REASON_COUNT) {
+		v->prof_reason = PROFILE_NO_REASON;
+		exit_dispatch_fatal(v, exit_reason);
+		return;
 	}
-	exit_dispatch_fatal(v, exit_reason);
+	p->count[basic]++;
+	v->prof_reason = (uint16_t)basic;
+	if ((exit_reason & EXIT_REASON_ENTRY_FAILURE) || !exit_handlers[basic])
+		exit_dispatch_fatal(v, exit_reason);
+	else
+		exit_handlers[basic](v);
 }
 /* Called right after an entry returned: charges the time from the exit
  * before it (at prev_exit_tsc) to that exit's reason. Inline: it runs on

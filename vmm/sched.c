@@ -91,10 +91,11 @@ void vcpu_set_cr2(struct vcpu *v, uint64_t value)
 }
 
 /* Arms the VMX-preemption timer for whichever comes first: the end of the
- * slice or the VM's next device event (SDM 25.5.1). */
-static void arm_preemption_timer(uint64_t slice_end, uint64_t device_deadline)
+ * slice or the VM's next device event (SDM 25.5.1). now is the TSC read
+ * after the last exit's handler: the timer may fire the few ticks of the
+ * way to the entry late, never early, and no second RDTSC is needed. */
+static void arm_preemption_timer(uint64_t now, uint64_t slice_end, uint64_t device_deadline)
 {
-	uint64_t now = rdtsc();
 	uint64_t until = slice_end < device_deadline ? slice_end : device_deadline;
 	uint64_t ticks = until > now ? (until - now) >> vmx_controls.preemption_shift : 0;
 
@@ -166,7 +167,8 @@ static bool run_vcpu(struct vcpu *v)
 	/* The time since this vCPU's last exit was other vCPUs' too. */
 	v->prof_reason = PROFILE_NO_REASON;
 	v->yield = false;
-	uint64_t slice_end = rdtsc() + slice_tsc;
+	uint64_t now = rdtsc();
+	uint64_t slice_end = now + slice_tsc;
 	if (cs->last_vcpu && cs->last_vcpu != v && cs->last_exit_tsc) {
 		cs->stats.switches++;
 		cs->stats.switch_ticks += rdtsc() - cs->last_exit_tsc;
@@ -180,7 +182,7 @@ static bool run_vcpu(struct vcpu *v)
 		if (!interrupts_idle(v))
 			intr_before_entry(v);
 		if (vmx_controls.preemption_timer)
-			arm_preemption_timer(slice_end, vm->vtime.next_deadline_tsc);
+			arm_preemption_timer(now, slice_end, vm->vtime.next_deadline_tsc);
 		else
 			arm_host_timer(slice_end, vm->vtime.next_deadline_tsc);
 		uint64_t prev_exit_tsc = v->regs.exit_tsc;
@@ -193,7 +195,7 @@ static bool run_vcpu(struct vcpu *v)
 		v->launched = true;
 		intr_after_exit();
 		exit_dispatch(v, (uint32_t)vmread(VMCS_EXIT_REASON));
-		uint64_t now = rdtsc();
+		now = rdtsc();
 		if (now >= vm->vtime.next_deadline_tsc)
 			vtime_update(&vm->vtime);
 		if (vm->state != VM_RUNNING || now >= slice_end || v->yield)

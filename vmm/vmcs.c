@@ -232,11 +232,6 @@ void vmcs_release(struct vcpu *v)
 		this_cpu()->loaded_vcpu = NULL;
 }
 
-unsigned vmcs_guest_cpl(void)
-{
-	return (vmread(VMCS_GUEST_SS_AR) >> 5) & 3;
-}
-
 void vmcs_inject_exception(unsigned vector, bool has_error, uint32_t error)
 {
 	uint32_t info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector;

@@ -39,7 +39,10 @@ void vmcs_write_host_state(void);
 void vmcs_release(struct vcpu *v);
 
 /* The guest CPL (SS.DPL; SDM 25.4.1). */
-unsigned vmcs_guest_cpl(void);
+static inline unsigned vmcs_guest_cpl(void)
+{
+	return (vmread(VMCS_GUEST_SS_AR) >> 5) & 3;
+}
 /* Advances the guest RIP past the instruction that exited and clears the
  * STI/MOV-SS blocking it may have had (SDM 27.2.5). Inline: most exits
  * end with it. */
