@@ -45,7 +45,9 @@ static uint64_t segment_base(unsigned seg)
 	return vmread(VMCS_GUEST_ES_BASE + 2 * seg);
 }
 
-static void string_io(struct vcpu *v, uint64_t qual, uint16_t port, unsigned size)
+/* Not inlined: the common IN/OUT path keeps a small frame. */
+static __attribute__((noinline)) void string_io(struct vcpu *v, uint64_t qual, uint16_t port,
+						unsigned size)
 {
 	bool in = qual & IOQ_IN, rep = qual & IOQ_REP;
 	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INSTRUCTION_INFO);
