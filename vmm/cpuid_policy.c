@@ -185,7 +185,9 @@ void handle_cpuid(struct vcpu *v)
 {
 	uint32_t leaf = (uint32_t)v->regs.gpr[REG_RAX];
 	uint32_t subleaf = (uint32_t)v->regs.gpr[REG_RCX];
-	struct cpuid_regs r = policy(v, leaf, subleaf);
+	/* The common case first: an offered basic leaf from the table. */
+	struct cpuid_regs r = leaf <= max_basic && !leaf_varies(leaf) ? fixed_basic[leaf]
+								      : policy(v, leaf, subleaf);
 
 	/* CPUID writes all four registers and clears their upper halves. */
 	v->regs.gpr[REG_RAX] = r.eax;

@@ -38,6 +38,10 @@ void sched_init(uint64_t slice_us)
 	slice_tsc = tsc_hz() / US_PER_S * slice_us;
 	if (!slice_tsc)
 		slice_tsc = 1;
+	/* The preemption timer is armed for at most a slice: it then always
+	 * fits the 32-bit field. */
+	if (slice_tsc > PREEMPT_MAX)
+		slice_tsc = PREEMPT_MAX;
 }
 
 bool sched_cpu_active(unsigned cpu)
@@ -99,7 +103,8 @@ static void arm_preemption_timer(uint64_t now, uint64_t slice_end, uint64_t devi
 	uint64_t until = slice_end < device_deadline ? slice_end : device_deadline;
 	uint64_t ticks = until > now ? (until - now) >> vmx_controls.preemption_shift : 0;
 
-	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, ticks > PREEMPT_MAX ? PREEMPT_MAX : ticks);
+	/* At most slice_tsc (now is past the slice's start): no clamp. */
+	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, ticks);
 }
 
 /* Without the preemption timer, the host LAPIC timer does its job: its
@@ -198,7 +203,7 @@ static bool run_vcpu(struct vcpu *v)
 		now = rdtsc();
 		if (now >= vm->vtime.next_deadline_tsc)
 			vtime_update(&vm->vtime);
-		if (vm->state != VM_RUNNING || now >= slice_end || v->yield)
+		if (now >= slice_end || vm->state != VM_RUNNING || v->yield)
 			break;
 	}
 	cs->last_vcpu = v;
