@@ -8,6 +8,7 @@
 #   make run        boot the demo in $(EMU) (bochs | qemu | kvm)
 #   make test       unit tests (plain and ASan/UBSan) + system tests
 #   make lab        the Popek-Goldberg lab: build/lab/pg-table.md, pg-chart.svg
+#   make bench      performance figures: build/bench/results.json, exit-cost.svg
 #   make format     clang-format every C file in place
 
 BUILD   := build
@@ -139,6 +140,11 @@ test: all unit-tests check-format
 lab: all
 	$(PYTHON) scripts/lab --out $(BUILD)/lab
 
+# Performance figures (scripts/bench): exit costs, slowdown against bare,
+# footprint and, after make guest-linux, the Linux boot; in Bochs.
+bench: all
+	$(PYTHON) scripts/bench --out $(BUILD)/bench
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
@@ -148,5 +154,5 @@ check-format:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps guests iso esp run test unit-tests format check-format clean lab
+.PHONY: all deps guests iso esp run test unit-tests format check-format clean lab bench
 -include $(KOBJ:.o=.d) $(EOBJ:.o=.d) $(UNIT_BINS:=.d)

@@ -50,7 +50,7 @@ $(GUEST_BUILD)/probe.elf: $(GUEST_MB2) $(call guest_obj,guest/probe/probe.c) $(G
 	$(call guest_link,$(GUEST_MB2),$(call guest_obj,guest/probe/probe.c))
 	grub-file --is-x86-multiboot2 $@
 
-SMPTEST_OBJ := $(call guest_obj,guest/smptest/smptest.c guest/smptest/ap_start.S)
+SMPTEST_OBJ := $(call guest_obj,guest/smptest/smptest.c guest/smptest/irq_stubs.S)
 $(GUEST_BUILD)/smptest.elf: $(GUEST_MB2) $(SMPTEST_OBJ) $(GUEST_LIB_OBJ) guest/lib/guest.ld
 	$(call guest_link,$(GUEST_MB2),$(SMPTEST_OBJ))
 	grub-file --is-x86-multiboot2 $@
@@ -65,3 +65,11 @@ $(GUEST_BUILD)/pglab.elf: $(GUEST_MB2) $(call guest_obj,$(PGLAB_SRC)) $(GUEST_LI
 	grub-file --is-x86-multiboot2 $@
 guests: $(GUEST_BUILD)/pglab.elf
 -include $(patsubst %.o,%.d,$(call guest_obj,$(PGLAB_SRC)))
+
+# The benchmark guest (guest/bench, make bench).
+BENCH_SRC := guest/bench/bench.c guest/bench/workloads.c guest/bench/irq_stubs.S
+$(GUEST_BUILD)/bench.elf: $(GUEST_MB2) $(call guest_obj,$(BENCH_SRC)) $(GUEST_LIB_OBJ) guest/lib/guest.ld
+	$(call guest_link,$(GUEST_MB2),$(call guest_obj,$(BENCH_SRC)))
+	grub-file --is-x86-multiboot2 $@
+guests: $(GUEST_BUILD)/bench.elf
+-include $(patsubst %.o,%.d,$(call guest_obj,$(BENCH_SRC)))

@@ -4,6 +4,8 @@
  * leaves (0x40000000) present, the convention KVM, Xen and Hyper-V share. */
 #include <string.h>
 
+#include "vmm/cpuid_policy.h"
+
 #include "arch/x86/cpu.h"
 #include "vmm/exit.h"
 #include "vmm/hypercall_abi.h"
@@ -51,6 +53,13 @@
 #define LEAF1_EBX_APIC_ID_SHIFT 24
 #define LEAF1_EBX_COUNT_SHIFT 16
 
+/* The leaves offered: the host's, capped. */
+static uint32_t max_basic, max_ext;
+/* The answers that depend on neither the vCPU nor the subleaf, computed
+ * once: a CPUID exit for them is a table lookup, not a host CPUID. */
+static struct cpuid_regs fixed_basic[LEAF_MAX_BASIC + 1];
+static struct cpuid_regs fixed_ext[LEAF_EXT_MAX - LEAF_EXT_BASE + 1];
+
 static void signature(struct cpuid_regs *r)
 {
 	const char *sig = PGVISOR_CPUID_SIGNATURE;
@@ -61,27 +70,17 @@ static void signature(struct cpuid_regs *r)
 	memcpy(&r->edx, sig + 8, 4);
 }
 
-static struct cpuid_regs policy(struct vcpu *v, uint32_t leaf, uint32_t subleaf)
+/* Leaf 1 carries the vCPU's APIC ID and CR4.OSXSAVE; 4, 7 and 0xd have
+ * subleaves. */
+static bool leaf_varies(uint32_t leaf)
+{
+	return leaf == 1 || leaf == 4 || leaf == 7 || leaf == 0xd;
+}
+
+/* The answer for an offered leaf (at most max_basic or max_ext). */
+static struct cpuid_regs answer(struct vcpu *v, uint32_t leaf, uint32_t subleaf)
 {
 	struct cpuid_regs r = { 0, 0, 0, 0 };
-	uint32_t max_basic = cpuid(0, 0).eax;
-	uint32_t max_ext = cpuid(LEAF_EXT_BASE, 0).eax;
-
-	if (max_basic > LEAF_MAX_BASIC)
-		max_basic = LEAF_MAX_BASIC;
-	if (max_ext > LEAF_EXT_MAX)
-		max_ext = LEAF_EXT_MAX;
-
-	if (leaf >= 0x40000000u && leaf < LEAF_EXT_BASE) {
-		if (leaf == 0x40000000u)
-			signature(&r);
-		else if (leaf == 0x40000001u)
-			r.eax = HC_ABI_VERSION;
-		return r;
-	}
-	/* Intel: a leaf above the maximum returns the highest basic leaf. */
-	if (leaf >= LEAF_EXT_BASE ? leaf > max_ext : leaf > max_basic)
-		leaf = max_basic;
 
 	switch (leaf) {
 	case 0:
@@ -148,11 +147,47 @@ static struct cpuid_regs policy(struct vcpu *v, uint32_t leaf, uint32_t subleaf)
 	return r;
 }
 
+void cpuid_policy_init(void)
+{
+	max_basic = cpuid(0, 0).eax;
+	max_ext = cpuid(LEAF_EXT_BASE, 0).eax;
+	if (max_basic > LEAF_MAX_BASIC)
+		max_basic = LEAF_MAX_BASIC;
+	if (max_ext > LEAF_EXT_MAX)
+		max_ext = LEAF_EXT_MAX;
+	for (uint32_t leaf = 0; leaf <= max_basic; leaf++)
+		if (!leaf_varies(leaf))
+			fixed_basic[leaf] = answer(NULL, leaf, 0);
+	for (uint32_t leaf = LEAF_EXT_BASE; leaf <= max_ext; leaf++)
+		fixed_ext[leaf - LEAF_EXT_BASE] = answer(NULL, leaf, 0);
+}
+
+static struct cpuid_regs policy(struct vcpu *v, uint32_t leaf, uint32_t subleaf)
+{
+	struct cpuid_regs r = { 0, 0, 0, 0 };
+
+	if (leaf >= 0x40000000u && leaf < LEAF_EXT_BASE) {
+		if (leaf == 0x40000000u)
+			signature(&r);
+		else if (leaf == 0x40000001u)
+			r.eax = HC_ABI_VERSION;
+		return r;
+	}
+	/* Intel: a leaf above the maximum returns the highest basic leaf. */
+	if (leaf >= LEAF_EXT_BASE ? leaf > max_ext : leaf > max_basic)
+		leaf = max_basic;
+	if (leaf >= LEAF_EXT_BASE)
+		return fixed_ext[leaf - LEAF_EXT_BASE];
+	return leaf_varies(leaf) ? answer(v, leaf, subleaf) : fixed_basic[leaf];
+}
+
 void handle_cpuid(struct vcpu *v)
 {
 	uint32_t leaf = (uint32_t)v->regs.gpr[REG_RAX];
 	uint32_t subleaf = (uint32_t)v->regs.gpr[REG_RCX];
-	struct cpuid_regs r = policy(v, leaf, subleaf);
+	/* The common case first: an offered basic leaf from the table. */
+	struct cpuid_regs r = leaf <= max_basic && !leaf_varies(leaf) ? fixed_basic[leaf]
+								      : policy(v, leaf, subleaf);
 
 	/* CPUID writes all four registers and clears their upper halves. */
 	v->regs.gpr[REG_RAX] = r.eax;

@@ -54,6 +54,12 @@ void pic_init(struct pic *p);
 int pic_attach(struct pic *p, struct io_bus *bus);
 /* Drives ISA line irq (0-15; 2 is the cascade and is ignored). */
 void pic_set_irq(struct pic *p, unsigned irq, bool level);
+/* The master has an unmasked request, which pic_has_interrupt may still
+ * find blocked: a quick test for the run loop (nothing to do without). */
+static inline bool pic_requesting(const struct pic *p)
+{
+	return (p->master.irr & ~p->master.imr) != 0;
+}
 /* The master's INT output: an unmasked request with a priority above every
  * interrupt in service. */
 bool pic_has_interrupt(const struct pic *p);

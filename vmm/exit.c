@@ -5,7 +5,7 @@
 #include "vmm/vmcs_fields.h"
 #include "vmm/vmx.h"
 
-static const exit_handler_fn exit_handlers[EXIT_REASON_COUNT] = {
+const exit_handler_fn exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_EXCEPTION_NMI] = handle_exception_nmi,
 	[EXIT_EXTERNAL_INTERRUPT] = handle_external_interrupt,
 	[EXIT_TRIPLE_FAULT] = handle_triple_fault,
@@ -53,39 +53,14 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_XSETBV] = handle_xsetbv,
 };
 
-void exit_account_entry(struct vcpu *v, uint64_t prev_exit_tsc)
+void exit_dispatch_fatal(struct vcpu *v, uint32_t exit_reason)
 {
-	struct exit_profile *p = &v->prof;
-
-	if (v->prof_reason == PROFILE_NO_REASON)
-		return;
-	uint64_t ticks = v->regs.entry_tsc - prev_exit_tsc;
-	p->ticks[v->prof_reason] += ticks;
-	p->timed[v->prof_reason]++;
-	p->root_ticks += ticks;
-}
-
-void exit_dispatch(struct vcpu *v, uint32_t exit_reason)
-{
-	struct vm *vm = v->vm;
-	struct exit_profile *p = &v->prof;
 	unsigned basic = exit_reason & EXIT_REASON_BASIC_MASK;
 
-	p->total++;
-	p->guest_ticks += v->regs.exit_tsc - v->regs.entry_tsc;
-	v->prof_reason = PROFILE_NO_REASON;
-	if (basic < EXIT_REASON_COUNT) {
-		p->count[basic]++;
-		v->prof_reason = (uint16_t)basic;
-	}
 	if (exit_reason & EXIT_REASON_ENTRY_FAILURE) {
 		handle_entry_failure(v, exit_reason);
 		return;
 	}
-	if (basic >= EXIT_REASON_COUNT || !exit_handlers[basic]) {
-		vm_stop(vm, VM_END_CRASH, "unhandled VM exit %s (reason %u) at rip %#llx",
-			exit_reason_name(basic), basic, (unsigned long long)vmread(VMCS_GUEST_RIP));
-		return;
-	}
-	exit_handlers[basic](v);
+	vm_stop(v->vm, VM_END_CRASH, "unhandled VM exit %s (reason %u) at rip %#llx",
+		exit_reason_name(basic), basic, (unsigned long long)vmread(VMCS_GUEST_RIP));
 }

@@ -9,11 +9,46 @@
 
 typedef void (*exit_handler_fn)(struct vcpu *v);
 
-/* Counts the exit in the vCPU's exit profile and runs its handler. */
-void exit_dispatch(struct vcpu *v, uint32_t exit_reason);
+/* The handler of each basic exit reason; NULL: none (the VM stops). */
+extern const exit_handler_fn exit_handlers[EXIT_REASON_COUNT];
+/* A failed entry, or a reason without a handler: stops the VM. */
+void exit_dispatch_fatal(struct vcpu *v, uint32_t exit_reason);
+
+/* Counts the exit in the vCPU's exit profile and runs its handler.
+ * Inline: it runs on every exit. */
+static inline void exit_dispatch(struct vcpu *v, uint32_t exit_reason)
+{
+	struct exit_profile *p = &v->prof;
+	unsigned basic = exit_reason & EXIT_REASON_BASIC_MASK;
+
+	p->total++;
+	p->guest_ticks += v->regs.exit_tsc - v->regs.entry_tsc;
+	if (basic >= EXIT_REASON_COUNT) {
+		v->prof_reason = PROFILE_NO_REASON;
+		exit_dispatch_fatal(v, exit_reason);
+		return;
+	}
+	p->count[basic]++;
+	v->prof_reason = (uint16_t)basic;
+	if ((exit_reason & EXIT_REASON_ENTRY_FAILURE) || !exit_handlers[basic])
+		exit_dispatch_fatal(v, exit_reason);
+	else
+		exit_handlers[basic](v);
+}
 /* Called right after an entry returned: charges the time from the exit
- * before it (at prev_exit_tsc) to that exit's reason. */
-void exit_account_entry(struct vcpu *v, uint64_t prev_exit_tsc);
+ * before it (at prev_exit_tsc) to that exit's reason. Inline: it runs on
+ * every exit. */
+static inline void exit_account_entry(struct vcpu *v, uint64_t prev_exit_tsc)
+{
+	struct exit_profile *p = &v->prof;
+
+	if (v->prof_reason == PROFILE_NO_REASON)
+		return;
+	uint64_t ticks = v->regs.entry_tsc - prev_exit_tsc;
+	p->ticks[v->prof_reason] += ticks;
+	p->timed[v->prof_reason]++;
+	p->root_ticks += ticks;
+}
 
 /* Handlers, each in the file of its concept. */
 void handle_io(struct vcpu *v);		      /* exit_io.c */

@@ -45,7 +45,9 @@ static uint64_t segment_base(unsigned seg)
 	return vmread(VMCS_GUEST_ES_BASE + 2 * seg);
 }
 
-static void string_io(struct vcpu *v, uint64_t qual, uint16_t port, unsigned size)
+/* Not inlined: the common IN/OUT path keeps a small frame. */
+static __attribute__((noinline)) void string_io(struct vcpu *v, uint64_t qual, uint16_t port,
+						unsigned size)
 {
 	bool in = qual & IOQ_IN, rep = qual & IOQ_REP;
 	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INSTRUCTION_INFO);
@@ -67,7 +69,7 @@ static void string_io(struct vcpu *v, uint64_t qual, uint16_t port, unsigned siz
 
 		enum gva_fault f = guest_linear_to_phys(v, base + off, in, &gpa, &pf_error);
 		if (f == GVA_PAGE_FAULT) {
-			v->regs.cr2 = base + off;
+			vcpu_set_cr2(v, base + off);
 			vmcs_inject_exception(VEC_PF, true, pf_error);
 			return;
 		}

@@ -78,7 +78,7 @@ static int translate(struct vcpu *v, uint64_t linear, size_t len, bool write, ui
 		uint32_t pf_error;
 		enum gva_fault f = guest_linear_to_phys(v, linear + i, write, &gpa[i], &pf_error);
 		if (f == GVA_PAGE_FAULT) {
-			v->regs.cr2 = linear + i;
+			vcpu_set_cr2(v, linear + i);
 			vmcs_inject_exception(VEC_PF, true, pf_error);
 			return -1;
 		}

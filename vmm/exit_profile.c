@@ -7,15 +7,9 @@ void profile_reset(struct exit_profile *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* Fibonacci hashing spreads neighbouring ports (0x3f8..0x3ff) apart. */
-static unsigned key_slot(uint32_t key)
-{
-	return (unsigned)((key * 2654435769u) >> 26) & (PROFILE_KEY_SLOTS - 1);
-}
-
 static void add_key(struct key_counts *k, uint32_t key, uint64_t n)
 {
-	unsigned s = key_slot(key);
+	unsigned s = profile_key_slot(key);
 
 	for (unsigned i = 0; i < PROFILE_KEY_PROBES; i++, s = (s + 1) & (PROFILE_KEY_SLOTS - 1)) {
 		if (k->count[s] && k->key[s] != key)
@@ -27,7 +21,7 @@ static void add_key(struct key_counts *k, uint32_t key, uint64_t n)
 	k->other += n;
 }
 
-void profile_count_key(struct key_counts *k, uint32_t key)
+void profile_count_key_slow(struct key_counts *k, uint32_t key)
 {
 	add_key(k, key, 1);
 }

@@ -37,7 +37,24 @@ struct exit_profile {
 };
 
 void profile_reset(struct exit_profile *p);
-void profile_count_key(struct key_counts *k, uint32_t key);
+/* The slot key hashes to (Fibonacci hashing spreads neighbouring ports
+ * such as 0x3f8..0x3ff apart). */
+static inline unsigned profile_key_slot(uint32_t key)
+{
+	return (unsigned)((key * 2654435769u) >> 26) & (PROFILE_KEY_SLOTS - 1);
+}
+void profile_count_key_slow(struct key_counts *k, uint32_t key);
+/* Counts one exit for key. Inline: I/O and MSR exits call it, and a key
+ * seen before is nearly always in its first slot. */
+static inline void profile_count_key(struct key_counts *k, uint32_t key)
+{
+	unsigned s = profile_key_slot(key);
+
+	if (k->count[s] && k->key[s] == key)
+		k->count[s]++;
+	else
+		profile_count_key_slow(k, key);
+}
 /* Adds src into dst (a VM's vCPUs into one). */
 void profile_add(struct exit_profile *dst, const struct exit_profile *src);
 /* The n most frequent keys, most frequent first (ties: lower key first);

@@ -9,13 +9,8 @@
 #define IDT_INFO_TYPE_SHIFT 8
 #define VEC_NMI 2
 
-void intr_after_exit(struct vcpu *v)
+void intr_requeue(uint32_t info)
 {
-	uint32_t info = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
-
-	(void)v;
-	if (!(info & INTR_INFO_VALID))
-		return;
 	uint32_t type = info & INTR_INFO_TYPE_MASK;
 	if (info & INTR_INFO_DELIVER_ERROR_CODE)
 		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR_CODE, vmread(VMCS_IDT_VECTORING_ERROR_CODE));

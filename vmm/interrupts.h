@@ -8,10 +8,20 @@
 #include <stdbool.h>
 
 #include "vmm/vcpu.h"
+#include "vmm/vmcs_fields.h"
+#include "vmm/vmx.h"
 
+/* Queues again the event in info (IDT-vectoring information). */
+void intr_requeue(uint32_t info);
 /* After a VM exit: an event whose delivery the exit interrupted is
- * queued again for the next entry. */
-void intr_after_exit(struct vcpu *v);
+ * queued again for the next entry. Inline: most exits interrupted none. */
+static inline void intr_after_exit(void)
+{
+	uint32_t info = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
+
+	if (info & INTR_INFO_VALID)
+		intr_requeue(info);
+}
 /* Before a VM entry: inject the highest pending interrupt if the guest
  * can take it now, else ask for an exit when it can. */
 void intr_before_entry(struct vcpu *v);

@@ -21,7 +21,9 @@
 #include "drivers/fbcon.h"
 #include "vmm/config.h"
 #include "vmm/console_input.h"
+#include "vmm/cpuid_policy.h"
 #include "vmm/page_alloc.h"
+#include "vmm/runqueue.h"
 #include "vmm/sched.h"
 #include "vmm/summary.h"
 #include "vmm/vm.h"
@@ -44,6 +46,13 @@ static __attribute__((noreturn)) void finish(const char *result)
 	power_off();
 }
 
+/* The boot CPU's; the APs' come from the page allocator (arch/x86/smp.c). */
+static uint8_t boot_ist_stacks[IST_STACKS_SIZE] __attribute__((aligned(16)));
+
+/* Free RAM once the image, the boot files and low memory were taken out:
+ * what the hypervisor allocates after that is its own footprint. */
+static uint64_t free_after_boot;
+
 static void memory_init(const struct boot_info *bi)
 {
 	uint64_t top = 0, usable = 0, map_top;
@@ -62,6 +71,7 @@ static void memory_init(const struct boot_info *bi)
 	page_alloc_reserve(bi->info_start, bi->info_end - bi->info_start);
 	for (unsigned i = 0; i < bi->nfiles; i++)
 		page_alloc_reserve((uint64_t)bi->files[i].data, bi->files[i].size);
+	free_after_boot = page_alloc_free_bytes();
 	/* The identity map also covers the framebuffer and, under UEFI, every
 	 * range of the map: the runtime services run from theirs. */
 	map_top = top;
@@ -174,7 +184,7 @@ void kmain(uint32_t magic, uint64_t info)
 	read_boot_info(magic, info);
 	if (boot_info.efi_system_table)
 		power_use_efi(boot_info.efi_system_table);
-	percpu_init(&cpus[0], 0);
+	percpu_init(&cpus[0], 0, boot_ist_stacks);
 	idt_init();
 	kprintf("pgvisor: booted by %s (%s), command line '%s', %u files\n", boot_info.loader,
 		boot_info.loader_name, boot_info.cmdline, boot_info.nfiles);
@@ -197,6 +207,7 @@ void kmain(uint32_t magic, uint64_t info)
 	kprintf("pgvisor: TSC %llu kHz\n", (unsigned long long)(tsc_hz() / 1000));
 	fpu_init_cpu();
 	vmx_start();
+	cpuid_policy_init();
 	/* "no-preemption-timer" on pgvisor's command line: schedule with the
 	 * LAPIC timer, as on CPUs without the VMX-preemption timer. */
 	if (strstr(boot_info.cmdline, "no-preemption-timer") && vmx_controls.preemption_timer) {
@@ -212,7 +223,15 @@ void kmain(uint32_t magic, uint64_t info)
 	struct smp_options smp;
 	smp_parse_options(boot_info.cmdline, &smp);
 	smp_start_aps(&smp, sched_run);
+	runqueue_init();
 
+	uint64_t image = (uint64_t)(__image_end - __image_start);
+	uint64_t allocated = free_after_boot - page_alloc_free_bytes();
+	kprintf("pgvisor: memory: the hypervisor uses %llu KiB before its first VM (image %llu "
+		"KiB, "
+		"page tables and per-CPU data %llu KiB)\n",
+		(unsigned long long)((image + allocated) >> 10), (unsigned long long)(image >> 10),
+		(unsigned long long)(allocated >> 10));
 	create_vms(&boot_info);
 	if (!vm_count()) {
 		kprintf("pgvisor: no VM to run\n");

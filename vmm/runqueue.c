@@ -4,17 +4,30 @@
 #include "arch/x86/smp.h"
 #include "arch/x86/spinlock.h"
 #include "drivers/console.h"
+#include "vmm/page_alloc.h"
 #include "vmm/placement.h"
 
 #define RUNQUEUE_MAX (MAX_VMS * VM_MAX_VCPUS)
+#define RUNQUEUE_PAGES ((RUNQUEUE_MAX * sizeof(struct vcpu *) + PAGE_SIZE - 1) / PAGE_SIZE)
 
 struct runqueue {
 	struct spinlock lock;
 	unsigned n;
-	struct vcpu *v[RUNQUEUE_MAX];
+	struct vcpu **v; /* RUNQUEUE_MAX entries; NULL for a CPU not online */
 };
 
 static struct runqueue queues[MAX_CPUS];
+
+void runqueue_init(void)
+{
+	for (unsigned i = 0; i < ncpus; i++) {
+		if (!cpu_is_online(i))
+			continue;
+		queues[i].v = page_alloc(RUNQUEUE_PAGES);
+		if (!queues[i].v)
+			panic("out of memory for the run queue of CPU %u", i);
+	}
+}
 
 static uint32_t online_mask(void)
 {
@@ -49,7 +62,7 @@ void runqueue_add(struct vcpu *v, unsigned cpu)
 	struct runqueue *q = &queues[cpu];
 
 	spin_lock(&q->lock);
-	if (q->n < RUNQUEUE_MAX)
+	if (q->v && q->n < RUNQUEUE_MAX)
 		q->v[q->n++] = v;
 	spin_unlock(&q->lock);
 	v->cpu = cpu;

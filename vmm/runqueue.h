@@ -6,6 +6,9 @@
 
 #include "vmm/vm.h"
 
+/* Allocates the queues of the online CPUs (panics without memory: at boot,
+ * before any VM). */
+void runqueue_init(void);
 /* Puts v on a CPU of its VM's cpus set (any online CPU when unpinned or
  * when no CPU of the set is online, which is reported). Returns the CPU. */
 unsigned runqueue_place(struct vcpu *v);

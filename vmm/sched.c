@@ -38,6 +38,10 @@ void sched_init(uint64_t slice_us)
 	slice_tsc = tsc_hz() / US_PER_S * slice_us;
 	if (!slice_tsc)
 		slice_tsc = 1;
+	/* The preemption timer is armed for at most a slice: it then always
+	 * fits the 32-bit field. */
+	if (slice_tsc > PREEMPT_MAX)
+		slice_tsc = PREEMPT_MAX;
 }
 
 bool sched_cpu_active(unsigned cpu)
@@ -73,23 +77,34 @@ static int switch_to(struct vcpu *v)
 		if (c->fpu_owner) {
 			fpu_save(c->fpu_owner->fpu_area, c->fpu_owner->xcr0);
 			msr_lazy_save(c->fpu_owner->lazy_msrs);
+			c->fpu_owner->regs.cr2 = read_cr2();
 		}
 		fpu_restore(v->fpu_area, v->xcr0);
 		msr_lazy_load(v->lazy_msrs);
+		write_cr2(v->regs.cr2);
 		c->fpu_owner = v;
 	}
 	return 0;
 }
 
-/* Arms the VMX-preemption timer for whichever comes first: the end of the
- * slice or the VM's next device event (SDM 25.5.1). */
-static void arm_preemption_timer(uint64_t slice_end, uint64_t device_deadline)
+void vcpu_set_cr2(struct vcpu *v, uint64_t value)
 {
-	uint64_t now = rdtsc();
+	v->regs.cr2 = value;
+	if (this_cpu()->fpu_owner == v)
+		write_cr2(value);
+}
+
+/* Arms the VMX-preemption timer for whichever comes first: the end of the
+ * slice or the VM's next device event (SDM 25.5.1). now is the TSC read
+ * after the last exit's handler: the timer may fire the few ticks of the
+ * way to the entry late, never early, and no second RDTSC is needed. */
+static void arm_preemption_timer(uint64_t now, uint64_t slice_end, uint64_t device_deadline)
+{
 	uint64_t until = slice_end < device_deadline ? slice_end : device_deadline;
 	uint64_t ticks = until > now ? (until - now) >> vmx_controls.preemption_shift : 0;
 
-	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, ticks > PREEMPT_MAX ? PREEMPT_MAX : ticks);
+	/* At most slice_tsc (now is past the slice's start): no clamp. */
+	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, ticks);
 }
 
 /* Without the preemption timer, the host LAPIC timer does its job: its
@@ -131,6 +146,15 @@ static bool start_ap(struct vcpu *v)
 	return vcpu_start_runnable(&v->start);
 }
 
+/* intr_before_entry would change nothing: no interrupt or NMI pending, no
+ * interrupt window asked for (the PIC only reaches vCPU 0). Decided inline:
+ * it holds before most entries. */
+static bool interrupts_idle(const struct vcpu *v)
+{
+	return !v->lapic.irr_words && !v->lapic.nmi_pending && !v->window_exiting &&
+	       (v->id != 0 || !pic_requesting(&v->vm->pic));
+}
+
 /* Runs v until its VM stops, its slice ends or it halts with nothing to
  * wake it. Returns whether the guest ran at all. */
 static bool run_vcpu(struct vcpu *v)
@@ -148,7 +172,8 @@ static bool run_vcpu(struct vcpu *v)
 	/* The time since this vCPU's last exit was other vCPUs' too. */
 	v->prof_reason = PROFILE_NO_REASON;
 	v->yield = false;
-	uint64_t slice_end = rdtsc() + slice_tsc;
+	uint64_t now = rdtsc();
+	uint64_t slice_end = now + slice_tsc;
 	if (cs->last_vcpu && cs->last_vcpu != v && cs->last_exit_tsc) {
 		cs->stats.switches++;
 		cs->stats.switch_ticks += rdtsc() - cs->last_exit_tsc;
@@ -159,9 +184,10 @@ static bool run_vcpu(struct vcpu *v)
 				break;
 			v->halted = false;
 		}
-		intr_before_entry(v);
+		if (!interrupts_idle(v))
+			intr_before_entry(v);
 		if (vmx_controls.preemption_timer)
-			arm_preemption_timer(slice_end, vm->vtime.next_deadline_tsc);
+			arm_preemption_timer(now, slice_end, vm->vtime.next_deadline_tsc);
 		else
 			arm_host_timer(slice_end, vm->vtime.next_deadline_tsc);
 		uint64_t prev_exit_tsc = v->regs.exit_tsc;
@@ -172,12 +198,12 @@ static bool run_vcpu(struct vcpu *v)
 		exit_account_entry(v, prev_exit_tsc);
 		ran = true;
 		v->launched = true;
-		intr_after_exit(v);
+		intr_after_exit();
 		exit_dispatch(v, (uint32_t)vmread(VMCS_EXIT_REASON));
-		uint64_t now = rdtsc();
+		now = rdtsc();
 		if (now >= vm->vtime.next_deadline_tsc)
 			vtime_update(&vm->vtime);
-		if (vm->state != VM_RUNNING || now >= slice_end || v->yield)
+		if (now >= slice_end || vm->state != VM_RUNNING || v->yield)
 			break;
 	}
 	cs->last_vcpu = v;
@@ -242,8 +268,10 @@ static void leave(unsigned cpu)
 
 	for (unsigned i = 0; (v = runqueue_at(cpu, i)); i++) {
 		vmcs_release(v);
-		if (this_cpu()->fpu_owner == v)
+		if (this_cpu()->fpu_owner == v) {
+			v->regs.cr2 = read_cr2();
 			this_cpu()->fpu_owner = NULL;
+		}
 	}
 	__atomic_store_n(&per_cpu[cpu].active, false, __ATOMIC_RELEASE);
 }

@@ -4,7 +4,6 @@
 #define PGVISOR_VCPU_H
 
 /* Offsets used by vmx_entry.S. */
-#define GUEST_REGS_CR2_OFFSET (8 * 16)
 #define GUEST_REGS_ENTRY_TSC_OFFSET (8 * 17)
 #define GUEST_REGS_EXIT_TSC_OFFSET (8 * 18)
 
@@ -42,15 +41,17 @@ enum gpr_index {
 
 struct guest_regs {
 	uint64_t gpr[GPR_COUNT];
-	uint64_t cr2; /* not part of the VMCS guest state (SDM 25.4.1) */
+	/* Not part of the VMCS guest state (SDM 25.4.1): the CPU's CR2 holds it
+	 * while the vCPU owns the CPU's lazy state (cpu.fpu_owner); this copy
+	 * is current otherwise. Written through vcpu_set_cr2. */
+	uint64_t cr2;
 	/* Host TSC at the last VM entry and exit, read by vmx_entry.S as
 	 * close to VMRESUME and the exit as it can. */
 	uint64_t entry_tsc;
 	uint64_t exit_tsc;
 };
 
-_Static_assert(offsetof(struct guest_regs, cr2) == GUEST_REGS_CR2_OFFSET &&
-		       offsetof(struct guest_regs, entry_tsc) == GUEST_REGS_ENTRY_TSC_OFFSET &&
+_Static_assert(offsetof(struct guest_regs, entry_tsc) == GUEST_REGS_ENTRY_TSC_OFFSET &&
 		       offsetof(struct guest_regs, exit_tsc) == GUEST_REGS_EXIT_TSC_OFFSET,
 	       "vmx_entry.S register layout");
 
@@ -87,6 +88,9 @@ struct vcpu {
 	 * ends; PROFILE_NO_REASON after a switch to another vCPU. */
 	uint16_t prof_reason;
 };
+
+/* Sets the guest's CR2 (a page fault being injected, a reset). */
+void vcpu_set_cr2(struct vcpu *v, uint64_t value);
 
 /* Enters the guest; returns when it exits (0) or when VMLAUNCH/VMRESUME
  * itself fails (1: VMfailInvalid or VMfailValid, see the VM-instruction

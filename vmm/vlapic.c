@@ -73,12 +73,22 @@ static void set_bit(uint32_t *v, unsigned n, bool on)
 		v[n / 32] &= ~(1u << (n % 32));
 }
 
-static int highest_bit(const uint32_t *v)
+/* Sets or clears vector n in v, keeping words (bit i: v[i] != 0). */
+static void set_vector(uint32_t *v, uint8_t *words, unsigned n, bool on)
 {
-	for (int i = 7; i >= 0; i--)
-		if (v[i])
-			return i * 32 + 31 - __builtin_clz(v[i]);
-	return -1;
+	set_bit(v, n, on);
+	if (v[n / 32])
+		*words |= (uint8_t)(1u << (n / 32));
+	else
+		*words &= (uint8_t) ~(1u << (n / 32));
+}
+
+static int highest_vector(const uint32_t *v, uint8_t words)
+{
+	if (!words)
+		return -1;
+	int i = 31 - __builtin_clz(words);
+	return i * 32 + 31 - __builtin_clz(v[i]);
 }
 
 static void reset_registers(struct vlapic *a)
@@ -93,6 +103,7 @@ static void reset_registers(struct vlapic *a)
 		a->lvt[i] = lvt_reset;
 	memset(a->irr, 0, sizeof(a->irr));
 	memset(a->isr, 0, sizeof(a->isr));
+	a->irr_words = a->isr_words = 0;
 	memset(a->tmr, 0, sizeof(a->tmr));
 	a->timer_initial = 0;
 	a->timer_divide = 0;
@@ -131,7 +142,7 @@ bool vlapic_x2apic(const struct vlapic *a)
 
 static uint32_t ppr(const struct vlapic *a)
 {
-	int isrv = highest_bit(a->isr);
+	int isrv = highest_vector(a->isr, a->isr_words);
 	uint32_t isr_class = isrv < 0 ? 0 : (uint32_t)isrv & 0xf0;
 
 	return (a->tpr & 0xf0) >= isr_class ? a->tpr & 0xff : isr_class;
@@ -139,7 +150,7 @@ static uint32_t ppr(const struct vlapic *a)
 
 int vlapic_pending_vector(const struct vlapic *a)
 {
-	int v = highest_bit(a->irr);
+	int v = highest_vector(a->irr, a->irr_words);
 
 	if (v < 0 || !vlapic_hw_enabled(a))
 		return -1;
@@ -152,14 +163,14 @@ void vlapic_accept(struct vlapic *a, uint8_t vector, bool level)
 		a->esr |= 1u << 6; /* received illegal vector */
 		return;
 	}
-	set_bit(a->irr, vector, true);
+	set_vector(a->irr, &a->irr_words, vector, true);
 	set_bit(a->tmr, vector, level);
 }
 
 void vlapic_ack(struct vlapic *a, uint8_t vector)
 {
-	set_bit(a->irr, vector, false);
-	set_bit(a->isr, vector, true);
+	set_vector(a->irr, &a->irr_words, vector, false);
+	set_vector(a->isr, &a->isr_words, vector, true);
 }
 
 bool vlapic_accepts_pic(const struct vlapic *a)
@@ -173,11 +184,11 @@ bool vlapic_accepts_pic(const struct vlapic *a)
 
 static void eoi(struct vlapic *a)
 {
-	int v = highest_bit(a->isr);
+	int v = highest_vector(a->isr, a->isr_words);
 
 	if (v < 0)
 		return;
-	set_bit(a->isr, (unsigned)v, false);
+	set_vector(a->isr, &a->isr_words, (unsigned)v, false);
 	if (test_bit(a->tmr, (unsigned)v) && a->ops.eoi_level)
 		a->ops.eoi_level(a->ops.ctx, (uint8_t)v);
 }

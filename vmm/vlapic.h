@@ -56,6 +56,9 @@ struct vlapic {
 	uint64_t icr_x2apic;
 	uint32_t lvt[7]; /* CMCI, timer, thermal, perf, LINT0, LINT1, error */
 	uint32_t irr[8], isr[8], tmr[8];
+	/* Bit i set: irr[i] (isr[i]) is not zero. The highest vector is then
+	 * two bit scans: this runs before every VM entry. */
+	uint8_t irr_words, isr_words;
 	uint32_t timer_initial, timer_divide;
 	uint64_t timer_start_ns;  /* when the current count was loaded */
 	uint64_t timer_expiry_ns; /* next interrupt, VTIME_NEVER when idle */

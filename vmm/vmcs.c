@@ -188,7 +188,7 @@ static void write_guest_state(struct vcpu *v, const struct vcpu_boot_state *s)
 
 	for (int i = 0; i < GPR_COUNT; i++)
 		v->regs.gpr[i] = 0;
-	v->regs.cr2 = 0;
+	vcpu_set_cr2(v, 0);
 	v->regs.gpr[REG_RAX] = s->rax;
 	v->regs.gpr[REG_RBX] = s->rbx;
 	v->regs.gpr[REG_RSI] = s->rsi;
@@ -230,20 +230,6 @@ void vmcs_release(struct vcpu *v)
 		vmcs_clear(v->vmcs);
 	if (this_cpu()->loaded_vcpu == v)
 		this_cpu()->loaded_vcpu = NULL;
-}
-
-unsigned vmcs_guest_cpl(void)
-{
-	return (vmread(VMCS_GUEST_SS_AR) >> 5) & 3;
-}
-
-void vmcs_skip_instruction(void)
-{
-	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTRUCTION_LEN));
-	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
-	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
-		vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
-			intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
 }
 
 void vmcs_inject_exception(unsigned vector, bool has_error, uint32_t error)

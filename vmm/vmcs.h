@@ -4,6 +4,8 @@
 #define PGVISOR_VMCS_H
 
 #include "vmm/vcpu.h"
+#include "vmm/vmcs_fields.h"
+#include "vmm/vmx.h"
 
 /* How a vCPU starts: the register state a boot protocol promises. */
 struct vcpu_boot_state {
@@ -37,10 +39,21 @@ void vmcs_write_host_state(void);
 void vmcs_release(struct vcpu *v);
 
 /* The guest CPL (SS.DPL; SDM 25.4.1). */
-unsigned vmcs_guest_cpl(void);
+static inline unsigned vmcs_guest_cpl(void)
+{
+	return (vmread(VMCS_GUEST_SS_AR) >> 5) & 3;
+}
 /* Advances the guest RIP past the instruction that exited and clears the
- * STI/MOV-SS blocking it may have had (SDM 27.2.5). */
-void vmcs_skip_instruction(void);
+ * STI/MOV-SS blocking it may have had (SDM 27.2.5). Inline: most exits
+ * end with it. */
+static inline void vmcs_skip_instruction(void)
+{
+	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTRUCTION_LEN));
+	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+			intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+}
 /* Queues a hardware exception for the next VM entry (SDM 26.6). */
 void vmcs_inject_exception(unsigned vector, bool has_error, uint32_t error);
 

@@ -1,8 +1,11 @@
 /* VM entry and exit (SDM Vol. 3 chapters 26 and 27).
  *
  * vmx_enter(regs, launched) saves the host's callee-saved registers on its
- * stack, records that stack in HOST_RSP, loads the guest's GPRs and CR2
- * from *regs and executes VMRESUME (or VMLAUNCH the first time). A VM exit
+ * stack, records that stack in HOST_RSP, loads the guest's GPRs from *regs
+ * and executes VMRESUME (or VMLAUNCH the first time). CR2 is not switched
+ * here: no exit changes it (the hypervisor takes no page faults), so it
+ * stays live across exits and is saved and loaded only when another vCPU
+ * takes the CPU (sched.c switch_to, vcpu_set_cr2). A VM exit
  * lands at vmx_exit (HOST_RIP) with RSP = HOST_RSP: the GPRs are stored
  * back into *regs and vmx_enter returns 0 to its caller, as if the guest
  * run had been a function call. The host TSC is stored at the entry and at
@@ -30,8 +33,6 @@ vmx_enter:
 	movq %rax, GUEST_REGS_ENTRY_TSC_OFFSET(%rdi)
 	movl %esi, %eax
 
-	movq GUEST_REGS_CR2_OFFSET(%rdi), %rdx
-	movq %rdx, %cr2
 	movq R(1)(%rdi), %rcx
 	movq R(2)(%rdi), %rdx
 	movq R(3)(%rdi), %rbx
@@ -82,8 +83,6 @@ vmx_exit:
 	shlq $32, %rdx
 	orq %rdx, %rax
 	movq %rax, GUEST_REGS_EXIT_TSC_OFFSET(%rdi)
-	movq %cr2, %rax
-	movq %rax, GUEST_REGS_CR2_OFFSET(%rdi)
 	popq %rdi
 	xorl %eax, %eax
 restore_host:

@@ -21,8 +21,8 @@ static void set_tss_descriptor(uint64_t *slot, const struct tss64 *tss)
 void gdt_init_cpu(struct cpu_tables *t)
 {
 	memset(&t->tss, 0, sizeof(t->tss));
-	t->tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)t->ist_stacks[0] + IST_STACK_SIZE;
-	t->tss.ist[IST_NMI - 1] = (uint64_t)t->ist_stacks[1] + IST_STACK_SIZE;
+	t->tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)t->ist_stacks + IST_STACK_SIZE;
+	t->tss.ist[IST_NMI - 1] = (uint64_t)t->ist_stacks + 2 * IST_STACK_SIZE;
 	t->tss.iomap_base = sizeof(t->tss); /* no I/O permission bitmap */
 
 	t->gdt[0] = 0;

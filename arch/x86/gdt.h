@@ -11,6 +11,7 @@
 #define IST_DOUBLE_FAULT 1
 #define IST_NMI 2
 #define IST_STACK_SIZE 8192
+#define IST_STACKS_SIZE (2 * IST_STACK_SIZE) /* double fault, NMI */
 
 struct tss64 {
 	uint32_t reserved0;
@@ -25,7 +26,9 @@ struct tss64 {
 struct cpu_tables {
 	uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));
 	struct tss64 tss __attribute__((aligned(16)));
-	uint8_t ist_stacks[2][IST_STACK_SIZE] __attribute__((aligned(16)));
+	/* IST_STACKS_SIZE bytes, 16-byte aligned: allocated for the CPUs
+	 * there are rather than kept in the image for MAX_CPUS. */
+	uint8_t *ist_stacks;
 };
 
 /* Builds and loads the GDT, reloads the segment registers, loads TR. */

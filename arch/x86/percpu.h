@@ -24,7 +24,7 @@ struct cpu {
 	uint32_t apic_id;
 	struct cpu_tables tables;
 	struct vcpu *loaded_vcpu; /* whose VMCS is current on this CPU */
-	struct vcpu *fpu_owner;	  /* whose FPU/SIMD state and lazy MSRs are live */
+	struct vcpu *fpu_owner;	  /* whose FPU/SIMD state, lazy MSRs and CR2 are live */
 	volatile enum cpu_state state;
 	char why[120];		    /* why it is CPU_FAILED */
 	volatile uint64_t kick_tsc; /* when it last took LAPIC_KICK_VECTOR */
@@ -34,8 +34,9 @@ struct cpu {
 extern struct cpu cpus[MAX_CPUS];
 extern unsigned ncpus; /* cpus[0 .. ncpus-1] were tried; index 0 is the boot CPU */
 
-/* Points GS at c and loads its GDT, TSS and the IDT. */
-void percpu_init(struct cpu *c, unsigned index);
+/* Points GS at c and loads its GDT, TSS (with ist_stacks, IST_STACKS_SIZE
+ * bytes) and the IDT. */
+void percpu_init(struct cpu *c, unsigned index, uint8_t *ist_stacks);
 
 static inline struct cpu *this_cpu(void)
 {

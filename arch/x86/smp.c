@@ -17,6 +17,8 @@
 #include "vmm/vmx.h"
 
 #define AP_STACK_PAGES 4
+/* Its stack, then its IST stacks. */
+#define AP_PAGES (AP_STACK_PAGES + IST_STACKS_SIZE / PAGE_SIZE)
 /* The waits of the MP initialization protocol (SDM Vol. 3 9.4.4.1):
  * 10 ms after INIT, 200 us after each SIPI; then the AP has this long to
  * reach its C code, and this long to set itself up. */
@@ -87,7 +89,7 @@ static __attribute__((noreturn)) void ap_main(struct cpu *c)
 	char why[sizeof(c->why)];
 
 	ap_alive = true;
-	percpu_init(c, c->index);
+	percpu_init(c, c->index, c->tables.ist_stacks);
 	lapic_init_cpu();
 	fpu_init_cpu();
 	c->apic_id = lapic_id();
@@ -117,7 +119,7 @@ static void start_ap(struct cpu *c, const struct smp_options *o)
 {
 	struct ap_params *params = (struct ap_params *)(AP_TRAMPOLINE_BASE + (ap_trampoline_params -
 									      ap_trampoline_start));
-	void *stack = page_alloc(AP_STACK_PAGES);
+	void *stack = page_alloc(AP_PAGES);
 
 	if (!stack) {
 		kprintf("pgvisor: smp: CPU %u (APIC ID %u): out of memory for its stack; left "
@@ -131,6 +133,7 @@ static void start_ap(struct cpu *c, const struct smp_options *o)
 		.entry = (uint64_t)ap_main,
 		.arg = (uint64_t)c,
 	};
+	c->tables.ist_stacks = (uint8_t *)stack + AP_STACK_PAGES * PAGE_SIZE;
 	ap_alive = false;
 	c->state = CPU_STARTING;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -138,7 +141,7 @@ static void start_ap(struct cpu *c, const struct smp_options *o)
 		kprintf("pgvisor: smp: CPU %u (APIC ID %u): beyond xAPIC's 255 IDs; left out\n",
 			c->index, c->apic_id);
 		c->state = CPU_ABSENT;
-		page_free(stack, AP_STACK_PAGES);
+		page_free(stack, AP_PAGES);
 		return;
 	}
 	delay_us(INIT_DELAY_US);
@@ -158,7 +161,7 @@ static void start_ap(struct cpu *c, const struct smp_options *o)
 			"out\n",
 			c->index, c->apic_id);
 		c->state = CPU_ABSENT;
-		page_free(stack, AP_STACK_PAGES);
+		page_free(stack, AP_PAGES);
 		return;
 	}
 	uint64_t end = rdtsc() + tsc_hz() / US_PER_S * SETUP_TIMEOUT_US;

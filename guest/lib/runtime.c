@@ -5,6 +5,7 @@
 #include "vmm/hypercall_abi.h"
 
 #define NUM_EXCEPTIONS 32
+#define IDT_ENTRIES 256
 #define CODE_SEL 0x08
 #define IDT_INTERRUPT_GATE_32 0x8e /* present, DPL 0 */
 #define EXIT_UNEXPECTED_EXCEPTION 3
@@ -37,18 +38,30 @@ struct fixup_entry {
 extern const uint32_t trap_stubs[NUM_EXCEPTIONS];
 extern const struct fixup_entry __fixup_start[], __fixup_end[];
 
-static struct idt_gate idt[NUM_EXCEPTIONS];
+static struct idt_gate idt[IDT_ENTRIES];
+
+static void set_gate(unsigned vector, uint32_t handler)
+{
+	idt[vector] = (struct idt_gate){ (uint16_t)handler, CODE_SEL, 0, IDT_INTERRUPT_GATE_32,
+					 (uint16_t)(handler >> 16) };
+}
+
+void idt_set_gate(uint8_t vector, void (*handler)(void))
+{
+	set_gate(vector, (uint32_t)handler);
+}
+
+void idt_load(void)
+{
+	struct idt_descriptor d = { sizeof(idt) - 1, (uint32_t)idt };
+	__asm__ volatile("lidt %0" : : "m"(d));
+}
 
 static void idt_init(void)
 {
-	for (unsigned v = 0; v < NUM_EXCEPTIONS; v++) {
-		idt[v].offset_low = (uint16_t)trap_stubs[v];
-		idt[v].selector = CODE_SEL;
-		idt[v].type_attr = IDT_INTERRUPT_GATE_32;
-		idt[v].offset_high = (uint16_t)(trap_stubs[v] >> 16);
-	}
-	struct idt_descriptor d = { sizeof(idt) - 1, (uint32_t)idt };
-	__asm__ volatile("lidt %0" : : "m"(d));
+	for (unsigned v = 0; v < NUM_EXCEPTIONS; v++)
+		set_gate(v, trap_stubs[v]);
+	idt_load();
 }
 
 /* Called by traps.S. A fault at an instruction listed in the fixup table

@@ -17,6 +17,11 @@ int main(uint32_t magic, uint32_t info);
  * isa-debug-exit), then Bochs' shutdown port, then halts for good. */
 noreturn void guest_exit(int code);
 
+/* One IDT for all CPUs: the exception gates, and interrupt gates a
+ * program adds (handlers end with IRET). idt_load loads it on another CPU. */
+void idt_set_gate(uint8_t vector, void (*handler)(void));
+void idt_load(void);
+
 /* cli; hlt forever. */
 noreturn void halt_forever(void);
 

@@ -1,9 +1,8 @@
-/* The smptest guest's AP start code: smptest.c copies ap_tramp_start ..
- * ap_tramp_end to AP_TRAMP (0x8000) before its INIT-SIPI broadcast with
- * vector 0x08. An AP leaves real mode through the copy's GDT, takes a
- * number and a stack, and calls ap_main(number). Also the interrupt
- * stubs for the IPIs and NMIs the test sends. */
+/* AP start code (guest/lib/ap_start.h): the part between ap_tramp_start
+ * and ap_tramp_end runs in real mode from its copy at AP_TRAMP and leaves
+ * through the copy's GDT; the rest runs in place. */
 #define AP_TRAMP 0x8000
+#define AP_MAX 8
 #define CODE_SEL 0x08
 #define DATA_SEL 0x10
 #define AP_STACK_SIZE 4096
@@ -41,37 +40,28 @@ ap_pm32:
 	movw %ax, %ss
 	movl $1, %eax
 	lock xaddl %eax, ap_next /* AP numbers 1, 2, ... */
-	incl %eax
+	cmpl $AP_MAX, %eax
+	ja 1f /* no stack left for it */
 	movl %eax, %esp
 	shll $12, %esp
 	addl $ap_stacks, %esp /* the top of stack number - 1 */
-	decl %eax
 	pushl %eax
-	call ap_main
+	call *ap_entry
 1:	cli
 	hlt
 	jmp 1b
-
-	.globl ipi_stub, nmi_stub
-ipi_stub:
-	pushal
-	cld
-	call on_ipi
-	popal
-	iret
-nmi_stub:
-	pushal
-	cld
-	call on_nmi
-	popal
-	iret
 
 	.data
 	.balign 4
 ap_next:
 	.long 1
+	.globl ap_entry
+ap_entry:
+	.long ap_no_entry
+	.text
+ap_no_entry:
+	ret
 	.bss
 	.balign 4096
-	.globl ap_stacks
 ap_stacks:
-	.skip AP_STACK_SIZE * 8
+	.skip AP_STACK_SIZE * AP_MAX
