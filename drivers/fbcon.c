@@ -4,9 +4,6 @@
 
 #include "drivers/font.h"
 
-/* Enough cells for 1920x2160; larger screens use their top-left part. */
-#define FBCON_MAX_COLS 240
-#define FBCON_MAX_ROWS 135
 /* Output before fbcon_init (the first lines) is kept and drawn then. */
 #define FBCON_EARLY_BYTES 4096
 #define FBCON_TAB 8
@@ -19,7 +16,7 @@ static bool active;
 static unsigned cols, rows, bytes_pp;
 static unsigned row, col;
 static uint32_t fg, bg;
-static char cells[FBCON_MAX_ROWS][FBCON_MAX_COLS];
+static char *cells; /* rows x cols characters, row by row */
 static char early[FBCON_EARLY_BYTES];
 static unsigned early_len;
 
@@ -46,7 +43,7 @@ static void put_pixel(uint8_t *p, uint32_t value)
 
 static void draw_cell(unsigned r, unsigned c)
 {
-	unsigned char ch = (unsigned char)cells[r][c];
+	unsigned char ch = (unsigned char)cells[r * cols + c];
 	const uint8_t *glyph = font_glyphs['?' - FONT_FIRST];
 
 	if (ch >= FONT_FIRST && ch < FONT_FIRST + FONT_COUNT)
@@ -67,9 +64,9 @@ static void draw_cell(unsigned r, unsigned c)
 
 static void set_cell(unsigned r, unsigned c, char ch)
 {
-	if (cells[r][c] == ch)
+	if (cells[r * cols + c] == ch)
 		return;
-	cells[r][c] = ch;
+	cells[r * cols + c] = ch;
 	draw_cell(r, c);
 }
 
@@ -79,7 +76,7 @@ static void scroll(void)
 {
 	for (unsigned r = 0; r + 1 < rows; r++)
 		for (unsigned c = 0; c < cols; c++)
-			set_cell(r, c, cells[r + 1][c]);
+			set_cell(r, c, cells[(r + 1) * cols + c]);
 	for (unsigned c = 0; c < cols; c++)
 		set_cell(rows - 1, c, ' ');
 }
@@ -134,22 +131,30 @@ static bool usable(const struct boot_framebuffer *f)
 	       f->height >= FONT_HEIGHT && f->pitch >= f->width * (f->bpp / 8u);
 }
 
-void fbcon_init(const struct boot_framebuffer *info)
+size_t fbcon_cells_size(const struct boot_framebuffer *info)
+{
+	if (!usable(info))
+		return 0;
+	return (size_t)(info->width / FONT_WIDTH) * (info->height / FONT_HEIGHT);
+}
+
+void fbcon_init(const struct boot_framebuffer *info, char *cell_buffer, size_t size)
 {
 	active = false;
 	fb = *info;
-	if (!usable(info))
+	if (!usable(info) || !cell_buffer || size < fbcon_cells_size(info))
 		return;
+	cells = cell_buffer;
 	bytes_pp = fb.bpp / 8;
-	cols = fb.width / FONT_WIDTH < FBCON_MAX_COLS ? fb.width / FONT_WIDTH : FBCON_MAX_COLS;
-	rows = fb.height / FONT_HEIGHT < FBCON_MAX_ROWS ? fb.height / FONT_HEIGHT : FBCON_MAX_ROWS;
+	cols = fb.width / FONT_WIDTH;
+	rows = fb.height / FONT_HEIGHT;
 	fg = grey(FG_LEVEL);
 	bg = grey(BG_LEVEL);
 	/* Clear the whole screen: the firmware's text is still there. */
 	for (unsigned y = 0; y < fb.height; y++)
 		for (unsigned x = 0; x < fb.width; x++)
 			put_pixel((uint8_t *)fb.addr + (uint64_t)y * fb.pitch + x * bytes_pp, bg);
-	memset(cells, ' ', sizeof(cells));
+	memset(cells, ' ', (size_t)rows * cols);
 	row = col = 0;
 	active = true;
 	for (unsigned i = 0; i < early_len; i++)

@@ -194,7 +194,9 @@ void kmain(uint32_t magic, uint64_t info)
 
 	memory_init(&boot_info);
 	/* Mapped now wherever it lies: lines so far appear on it too. */
-	fbcon_init(&boot_info.fb);
+	size_t cells = fbcon_cells_size(&boot_info.fb);
+	fbcon_init(&boot_info.fb, cells ? page_alloc((cells + PAGE_SIZE - 1) / PAGE_SIZE) : NULL,
+		   cells);
 	report_framebuffer(&boot_info.fb);
 	if (boot_info.efi_system_table)
 		kprintf("pgvisor: UEFI system table at %#llx: power-off through ResetSystem\n",

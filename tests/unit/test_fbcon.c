@@ -20,6 +20,7 @@
 
 static uint8_t pixels[HEIGHT][(WIDTH + PITCH_PAD) * 4];
 static struct boot_framebuffer fb;
+static char cells[ROWS * COLS];
 
 static void screen(unsigned bpp, uint8_t red_pos, uint8_t green_pos, uint8_t blue_pos, uint8_t size)
 {
@@ -83,7 +84,7 @@ static void test_early_output_and_clear(void **state)
 	(void)state;
 	puts_fb("early\n");
 	screen(32, 16, 8, 0, 8);
-	fbcon_init(&fb);
+	fbcon_init(&fb, cells, sizeof(cells));
 	assert_true(fbcon_active());
 	assert_row(0, "early");
 	assert_row(1, "");
@@ -101,7 +102,7 @@ static void test_wrap_scroll_tab(void **state)
 {
 	(void)state;
 	screen(32, 0, 8, 16, 8);
-	fbcon_init(&fb);
+	fbcon_init(&fb, cells, sizeof(cells));
 	puts_fb("a\rb\tc\n12345678X\nlast");
 	/* '\r' is ignored, a tab goes to the next multiple of 8, a full row
 	 * wraps, the fourth row scrolls the first away. */
@@ -118,14 +119,14 @@ static void test_24_and_16_bpp(void **state)
 {
 	(void)state;
 	screen(24, 16, 8, 0, 8);
-	fbcon_init(&fb);
+	fbcon_init(&fb, cells, sizeof(cells));
 	puts_fb("|");
 	assert_row(0, "|");
 	assert_int_equal(pixels[FONT_HEIGHT / 2][3 * 3], FG_GREY);
 
 	screen(16, 11, 5, 0, 5);
 	fb.green_size = 6;
-	fbcon_init(&fb);
+	fbcon_init(&fb, cells, sizeof(cells));
 	puts_fb("|=");
 	assert_row(0, "|=");
 	assert_int_equal(pixel(3, FONT_HEIGHT / 2),
@@ -137,21 +138,36 @@ static void test_unusable_framebuffers(void **state)
 	(void)state;
 	screen(8, 0, 0, 0, 0); /* indexed colour */
 	fb.type = 0;
-	fbcon_init(&fb);
+	fbcon_init(&fb, cells, sizeof(cells));
 	assert_false(fbcon_active());
 	screen(32, 0, 0, 0, 0); /* no colour fields */
-	fbcon_init(&fb);
+	fbcon_init(&fb, cells, sizeof(cells));
 	assert_false(fbcon_active());
 	screen(32, 16, 8, 0, 8);
 	fb.pitch = WIDTH; /* shorter than a line */
-	fbcon_init(&fb);
+	fbcon_init(&fb, cells, sizeof(cells));
 	assert_false(fbcon_active());
 	screen(32, 16, 8, 0, 8);
 	fb.addr = 0;
-	fbcon_init(&fb);
+	fbcon_init(&fb, cells, sizeof(cells));
 	assert_false(fbcon_active());
 	/* Nothing was drawn. */
 	assert_int_equal(pixels[0][0], 0x55);
+}
+
+/* The caller provides the character cells: a partial cell needs none, a
+ * buffer too small leaves the console off. */
+static void test_cells_from_the_caller(void **state)
+{
+	(void)state;
+	screen(32, 16, 8, 0, 8);
+	assert_int_equal(fbcon_cells_size(&fb), ROWS * COLS);
+	fbcon_init(&fb, cells, sizeof(cells) - 1);
+	assert_false(fbcon_active());
+	fbcon_init(&fb, NULL, 0);
+	assert_false(fbcon_active());
+	fb.type = 0;
+	assert_int_equal(fbcon_cells_size(&fb), 0);
 }
 
 int main(void)
@@ -161,6 +177,7 @@ int main(void)
 		cmocka_unit_test(test_wrap_scroll_tab),
 		cmocka_unit_test(test_24_and_16_bpp),
 		cmocka_unit_test(test_unusable_framebuffers),
+		cmocka_unit_test(test_cells_from_the_caller),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
