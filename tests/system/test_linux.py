@@ -10,7 +10,7 @@ from conftest import BUILD, ROOT, make
 
 LINUX = BUILD / "guests" / "linux"
 # Lines that would mean the device model misled the kernel.
-BAD = re.compile(r"Kernel panic|Oops|BUG:|Firmware Bug|unchecked MSR access|Call Trace|"
+BAD = re.compile(r"Kernel panic|\bOops\b|BUG:|Firmware Bug|unchecked MSR access|Call Trace|"
                  r"WARNING:|general protection", re.I)
 
 
