@@ -2,12 +2,12 @@
 
 #include "console.h"
 #include "cpu.h"
+#include "idt.h"
 #include "vmm/hypercall_abi.h"
 
 #define NUM_EXCEPTIONS 32
 #define IDT_ENTRIES 256
 #define CODE_SEL 0x08
-#define IDT_INTERRUPT_GATE_32 0x8e /* present, DPL 0 */
 #define EXIT_UNEXPECTED_EXCEPTION 3
 
 /* The stack as traps.S leaves it: pushal, then vector and error code, then
@@ -17,19 +17,6 @@ struct trap_frame {
 	uint32_t vector, error_code;
 	uint32_t eip, cs, eflags;
 };
-
-struct idt_gate {
-	uint16_t offset_low;
-	uint16_t selector;
-	uint8_t zero;
-	uint8_t type_attr;
-	uint16_t offset_high;
-} __attribute__((packed));
-
-struct idt_descriptor {
-	uint16_t limit;
-	uint32_t base;
-} __attribute__((packed));
 
 struct fixup_entry {
 	uint32_t fault_eip, resume_eip;
@@ -42,8 +29,7 @@ static struct idt_gate idt[IDT_ENTRIES];
 
 static void set_gate(unsigned vector, uint32_t handler)
 {
-	idt[vector] = (struct idt_gate){ (uint16_t)handler, CODE_SEL, 0, IDT_INTERRUPT_GATE_32,
-					 (uint16_t)(handler >> 16) };
+	idt[vector] = idt_gate(handler, CODE_SEL, IDT_INTERRUPT_GATE_32);
 }
 
 void idt_set_gate(uint8_t vector, void (*handler)(void))
@@ -53,7 +39,7 @@ void idt_set_gate(uint8_t vector, void (*handler)(void))
 
 void idt_load(void)
 {
-	struct idt_descriptor d = { sizeof(idt) - 1, (uint32_t)idt };
+	struct table_register d = { sizeof(idt) - 1, (uint32_t)idt };
 	__asm__ volatile("lidt %0" : : "m"(d));
 }
 

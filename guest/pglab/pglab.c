@@ -16,6 +16,7 @@
 #include "guest/lib/bootinfo.h"
 #include "guest/lib/console.h"
 #include "guest/lib/cpu.h"
+#include "guest/lib/idt.h"
 #include "guest/lib/runtime.h"
 #include "guest/lib/spin.h"
 #include "guest/lib/string.h"
@@ -38,8 +39,6 @@
 #define DESC_TYPE_SHIFT 40
 #define DESC_PRESENT (1ull << 47)
 #define DESC_TSS_BUSY (1ull << 41)
-#define GATE_INTERRUPT32 0x8e /* present, DPL 0 */
-#define GATE_DPL3 0x60
 
 /* 32-bit paging with 4 MiB pages, identity-mapped, user-accessible
  * (SDM Vol. 3 4.3). */
@@ -68,17 +67,6 @@ struct tss32 {
 	uint32_t cr3, eip, eflags, eax, ecx, edx, ebx, esp, ebp, esi, edi;
 	uint32_t es, cs, ss, ds, fs, gs, ldt, iomap;
 };
-
-struct idt_gate {
-	uint16_t offset_low, selector;
-	uint8_t zero, type_attr;
-	uint16_t offset_high;
-} __attribute__((packed));
-
-struct table_register {
-	uint16_t limit;
-	uint32_t base;
-} __attribute__((packed));
 
 /* The stack as lab_asm.S leaves it for lab_trap. */
 struct lab_frame {
@@ -131,8 +119,7 @@ static uint64_t system_descriptor(uint32_t base, uint32_t limit, uint64_t type)
 
 static void set_gate(unsigned vector, uint32_t handler, uint8_t type_attr)
 {
-	idt[vector] = (struct idt_gate){ (uint16_t)handler, SEL_KCODE, 0, type_attr,
-					 (uint16_t)(handler >> 16) };
+	idt[vector] = idt_gate(handler, SEL_KCODE, type_attr);
 }
 
 static void load_tables(void)
@@ -161,10 +148,11 @@ static void load_tables(void)
 	__asm__ volatile("lldt %w0" : : "r"(SEL_LDT));
 
 	for (unsigned v = 0; v < 32; v++)
-		set_gate(v, lab_trap_stubs[v], GATE_INTERRUPT32);
-	set_gate(VEC_RETURN_TO_KERNEL, (uint32_t)lab_gate_return, GATE_INTERRUPT32 | GATE_DPL3);
-	set_gate(VEC_USER_INT, (uint32_t)lab_gate_iret, GATE_INTERRUPT32 | GATE_DPL3);
-	set_gate(VEC_KERNEL_INT, (uint32_t)lab_gate_iret, GATE_INTERRUPT32);
+		set_gate(v, lab_trap_stubs[v], IDT_INTERRUPT_GATE_32);
+	set_gate(VEC_RETURN_TO_KERNEL, (uint32_t)lab_gate_return,
+		 IDT_INTERRUPT_GATE_32 | IDT_GATE_DPL3);
+	set_gate(VEC_USER_INT, (uint32_t)lab_gate_iret, IDT_INTERRUPT_GATE_32 | IDT_GATE_DPL3);
+	set_gate(VEC_KERNEL_INT, (uint32_t)lab_gate_iret, IDT_INTERRUPT_GATE_32);
 	struct table_register i = { sizeof(idt) - 1, (uint32_t)idt };
 	__asm__ volatile("lidt %0" : : "m"(i));
 }
