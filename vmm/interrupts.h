@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "vmm/vcpu.h"
+#include "vmm/vm.h"
 #include "vmm/vmcs_fields.h"
 #include "vmm/vmx.h"
 
@@ -25,6 +26,14 @@ static inline void intr_after_exit(void)
 /* Before a VM entry: inject the highest pending interrupt if the guest
  * can take it now, else ask for an exit when it can. */
 void intr_before_entry(struct vcpu *v);
+/* intr_before_entry would change nothing: no interrupt or NMI pending, no
+ * interrupt window asked for (the PIC only reaches vCPU 0). Inline: it
+ * holds before most entries. */
+static inline bool intr_idle(const struct vcpu *v)
+{
+	return !v->lapic.irr_words && !v->lapic.nmi_pending && !v->window_exiting &&
+	       (v->id != 0 || !pic_requesting(&v->vm->pic));
+}
 /* True when a halted vCPU has something that wakes it. */
 bool intr_wakes_halted(struct vcpu *v);
 

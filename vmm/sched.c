@@ -146,15 +146,6 @@ static bool start_ap(struct vcpu *v)
 	return vcpu_start_runnable(&v->start);
 }
 
-/* intr_before_entry would change nothing: no interrupt or NMI pending, no
- * interrupt window asked for (the PIC only reaches vCPU 0). Decided inline:
- * it holds before most entries. */
-static bool interrupts_idle(const struct vcpu *v)
-{
-	return !v->lapic.irr_words && !v->lapic.nmi_pending && !v->window_exiting &&
-	       (v->id != 0 || !pic_requesting(&v->vm->pic));
-}
-
 /* Runs v until its VM stops, its slice ends or it halts with nothing to
  * wake it. Returns whether the guest ran at all. */
 static bool run_vcpu(struct vcpu *v)
@@ -184,7 +175,7 @@ static bool run_vcpu(struct vcpu *v)
 				break;
 			v->halted = false;
 		}
-		if (!interrupts_idle(v))
+		if (!intr_idle(v))
 			intr_before_entry(v);
 		if (vmx_controls.preemption_timer)
 			arm_preemption_timer(now, slice_end, vm->vtime.next_deadline_tsc);
