@@ -105,7 +105,7 @@ static void run_command(char *line)
 		for (unsigned i = 0; i < vm_count(); i++) {
 			uint64_t exits = 0;
 			for (unsigned c = 0; c < vm_at(i)->nvcpus; c++)
-				exits += vm_at(i)->vcpus[c].prof.total;
+				exits += profile_total(&vm_at(i)->vcpus[c].prof);
 			kprintf("pgvisor:   %s: %s, %llu exits\n", vm_at(i)->name,
 				state_name(vm_at(i)), (unsigned long long)exits);
 		}

@@ -59,9 +59,8 @@ void uart_flush(struct uart *u)
 	u->line_len = 0;
 }
 
-void uart_output_byte(struct uart *u, uint8_t c)
+void uart_line_end(struct uart *u, uint8_t c)
 {
-	u->bytes_out++;
 	if (c == '\n') {
 		/* An empty line is still a line the guest printed, unless the
 		 * newline only ends a line already flushed for being full. */
@@ -71,14 +70,9 @@ void uart_output_byte(struct uart *u, uint8_t c)
 		u->wrapped = false;
 		return;
 	}
-	if (c == '\r')
-		return;
-	u->wrapped = false;
 	u->line[u->line_len++] = (char)c;
-	if (u->line_len == UART_LINE_MAX) {
-		uart_flush(u);
-		u->wrapped = true;
-	}
+	uart_flush(u);
+	u->wrapped = true;
 }
 
 static void update_irq(struct uart *u);
@@ -134,6 +128,15 @@ void uart_set_irq(struct uart *u, const struct virq *irq, unsigned line)
 bool uart_can_interrupt(const struct uart *u)
 {
 	return (u->ier & IER_RDA) && (u->mcr & MCR_OUT2);
+}
+
+/* Whether a THR write may take uart_thr_write_fast: with the divisor
+ * latch open it writes DLL, in loopback it is received, and with the THRE
+ * interrupt enabled it may raise the IRQ. */
+static void update_thr_direct(struct uart *u)
+{
+	u->thr_direct = u->attached && !(u->lcr & LCR_DLAB) && !(u->mcr & MCR_LOOPBACK) &&
+			!(u->ier & IER_THRE);
 }
 
 static uint32_t uart_read(void *dev, uint16_t port, unsigned size)
@@ -230,9 +233,14 @@ static void uart_write(void *dev, uint16_t port, unsigned size, uint32_t value)
 		break;
 	}
 	update_irq(u);
+	update_thr_direct(u);
 }
 
 int uart_attach(struct uart *u, struct io_bus *bus, uint16_t base)
 {
-	return io_bus_register(bus, base, UART_PORTS, uart_read, uart_write, u, "uart");
+	if (io_bus_register(bus, base, UART_PORTS, uart_read, uart_write, u, "uart"))
+		return -1;
+	u->attached = true;
+	update_thr_direct(u);
+	return 0;
 }

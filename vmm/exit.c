@@ -5,7 +5,12 @@
 #include "vmm/vmcs_fields.h"
 #include "vmm/vmx.h"
 
+/* Reasons pgvisor's controls never cause, and those it does not emulate,
+ * stop the VM: the range fills the table, the entries below override it. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
 const exit_handler_fn exit_handlers[EXIT_REASON_COUNT] = {
+	[0 ... EXIT_REASON_COUNT - 1] = handle_unexpected,
 	[EXIT_EXCEPTION_NMI] = handle_exception_nmi,
 	[EXIT_EXTERNAL_INTERRUPT] = handle_external_interrupt,
 	[EXIT_TRIPLE_FAULT] = handle_triple_fault,
@@ -53,14 +58,32 @@ const exit_handler_fn exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_XSETBV] = handle_xsetbv,
 };
 
-void exit_dispatch_fatal(struct vcpu *v, uint32_t exit_reason)
+#pragma GCC diagnostic pop
+
+void handle_unexpected(struct vcpu *v)
+{
+	unsigned basic = (unsigned)vmread(VMCS_EXIT_REASON) & EXIT_REASON_BASIC_MASK;
+
+	vm_stop(v->vm, VM_END_CRASH, "unhandled VM exit %s (reason %u) at rip %#llx",
+		exit_reason_name(basic), basic, (unsigned long long)vmread(VMCS_GUEST_RIP));
+}
+
+void exit_dispatch_unusual(struct vcpu *v, uint32_t exit_reason)
 {
 	unsigned basic = exit_reason & EXIT_REASON_BASIC_MASK;
 
-	if (exit_reason & EXIT_REASON_ENTRY_FAILURE) {
-		handle_entry_failure(v, exit_reason);
+	if (exit_reason & EXIT_REASON_ENTRY_FAILURE || basic >= EXIT_REASON_COUNT) {
+		v->prof.unusual++;
+		v->prof_reason = PROFILE_NO_REASON;
+		if (exit_reason & EXIT_REASON_ENTRY_FAILURE)
+			handle_entry_failure(v, exit_reason);
+		else
+			handle_unexpected(v);
 		return;
 	}
-	vm_stop(v->vm, VM_END_CRASH, "unhandled VM exit %s (reason %u) at rip %#llx",
-		exit_reason_name(basic), basic, (unsigned long long)vmread(VMCS_GUEST_RIP));
+	/* Another flag (an MTF exit pending, SDM 25.9.1): the reason's own
+	 * handler. */
+	v->prof.count[basic]++;
+	v->prof_reason = (uint16_t)basic;
+	exit_handlers[basic](v);
 }

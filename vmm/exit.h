@@ -9,31 +9,29 @@
 
 typedef void (*exit_handler_fn)(struct vcpu *v);
 
-/* The handler of each basic exit reason; NULL: none (the VM stops). */
+/* The handler of each basic exit reason; handle_unexpected for a reason
+ * pgvisor never enables (the VM stops). */
 extern const exit_handler_fn exit_handlers[EXIT_REASON_COUNT];
-/* A failed entry, or a reason without a handler: stops the VM. */
-void exit_dispatch_fatal(struct vcpu *v, uint32_t exit_reason);
+/* An exit reason with flag bits (a failed entry: bit 31) or past the
+ * table: counts it, then handles it or stops the VM. */
+void exit_dispatch_unusual(struct vcpu *v, uint32_t exit_reason);
 
 /* Counts the exit in the vCPU's exit profile and runs its handler.
  * Inline: it runs on every exit. */
 static inline void exit_dispatch(struct vcpu *v, uint32_t exit_reason)
 {
 	struct exit_profile *p = &v->prof;
-	unsigned basic = exit_reason & EXIT_REASON_BASIC_MASK;
 
-	p->total++;
 	p->guest_ticks += v->regs.exit_tsc - v->regs.entry_tsc;
-	if (basic >= EXIT_REASON_COUNT) {
-		v->prof_reason = PROFILE_NO_REASON;
-		exit_dispatch_fatal(v, exit_reason);
+	/* The flags share the field with the basic reason (SDM 25.9.1): one
+	 * compare sends any set flag, like an unknown reason, aside. */
+	if (exit_reason >= EXIT_REASON_COUNT) {
+		exit_dispatch_unusual(v, exit_reason);
 		return;
 	}
-	p->count[basic]++;
-	v->prof_reason = (uint16_t)basic;
-	if ((exit_reason & EXIT_REASON_ENTRY_FAILURE) || !exit_handlers[basic])
-		exit_dispatch_fatal(v, exit_reason);
-	else
-		exit_handlers[basic](v);
+	p->count[exit_reason]++;
+	v->prof_reason = (uint16_t)exit_reason;
+	exit_handlers[exit_reason](v);
 }
 /* Called right after an entry returned: charges the time from the exit
  * before it (at prev_exit_tsc) to that exit's reason. Inline: it runs on
@@ -47,7 +45,6 @@ static inline void exit_account_entry(struct vcpu *v, uint64_t prev_exit_tsc)
 	uint64_t ticks = v->regs.entry_tsc - prev_exit_tsc;
 	p->ticks[v->prof_reason] += ticks;
 	p->timed[v->prof_reason]++;
-	p->root_ticks += ticks;
 }
 
 /* Handlers, each in the file of its concept. */
@@ -77,5 +74,6 @@ void handle_external_interrupt(struct vcpu *v);			 /* exit_event.c */
 void handle_exception_nmi(struct vcpu *v);			 /* exit_event.c */
 void handle_preemption_timer(struct vcpu *v);			 /* exit_event.c */
 void handle_interrupt_window(struct vcpu *v);			 /* interrupts.c */
+void handle_unexpected(struct vcpu *v);				 /* exit.c */
 
 #endif

@@ -7,6 +7,24 @@ void profile_reset(struct exit_profile *p)
 	memset(p, 0, sizeof(*p));
 }
 
+uint64_t profile_total(const struct exit_profile *p)
+{
+	uint64_t n = p->unusual;
+
+	for (unsigned r = 0; r < EXIT_REASON_COUNT; r++)
+		n += p->count[r];
+	return n;
+}
+
+uint64_t profile_root_ticks(const struct exit_profile *p)
+{
+	uint64_t n = 0;
+
+	for (unsigned r = 0; r < EXIT_REASON_COUNT; r++)
+		n += p->ticks[r];
+	return n;
+}
+
 static void add_key(struct key_counts *k, uint32_t key, uint64_t n)
 {
 	unsigned s = profile_key_slot(key);
@@ -36,14 +54,13 @@ static void add_keys(struct key_counts *dst, const struct key_counts *src)
 
 void profile_add(struct exit_profile *dst, const struct exit_profile *src)
 {
-	dst->total += src->total;
+	dst->unusual += src->unusual;
 	for (unsigned r = 0; r < EXIT_REASON_COUNT; r++) {
 		dst->count[r] += src->count[r];
 		dst->ticks[r] += src->ticks[r];
 		dst->timed[r] += src->timed[r];
 	}
 	dst->guest_ticks += src->guest_ticks;
-	dst->root_ticks += src->root_ticks;
 	add_keys(&dst->ports, &src->ports);
 	add_keys(&dst->msrs, &src->msrs);
 }
@@ -82,9 +99,9 @@ void profile_export(const struct exit_profile *p, struct hc_exit_profile *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->version = HC_PROFILE_VERSION;
-	out->total_exits = p->total;
+	out->total_exits = profile_total(p);
 	out->guest_ticks = p->guest_ticks;
-	out->root_ticks = p->root_ticks;
+	out->root_ticks = profile_root_ticks(p);
 	for (unsigned r = 0; r < EXIT_REASON_COUNT && r < HC_PROFILE_REASONS; r++) {
 		out->count[r] = p->count[r];
 		out->ticks[r] = p->ticks[r];

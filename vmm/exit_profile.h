@@ -24,19 +24,22 @@ struct key_counts {
 };
 
 struct exit_profile {
-	uint64_t total;
 	uint64_t count[EXIT_REASON_COUNT];
+	uint64_t unusual; /* exits not in count[]: failed entries, unknown reasons */
 	/* Host ticks from an exit to the next entry of the same vCPU, by the
 	 * exit's reason; an exit after which the CPU switched to another vCPU
 	 * is counted but its time is the scheduler's (sched_get_stats). */
 	uint64_t ticks[EXIT_REASON_COUNT];
 	uint64_t timed[EXIT_REASON_COUNT]; /* exits whose ticks were measured */
 	uint64_t guest_ticks;		   /* entry to exit: the guest ran */
-	uint64_t root_ticks;		   /* the sum of ticks[] */
 	struct key_counts ports, msrs;
 };
 
 void profile_reset(struct exit_profile *p);
+/* Sums the exit path does not keep (it only counts and adds per reason):
+ * all exits, and the hypervisor's ticks over all reasons. */
+uint64_t profile_total(const struct exit_profile *p);
+uint64_t profile_root_ticks(const struct exit_profile *p);
 /* The slot key hashes to (Fibonacci hashing spreads neighbouring ports
  * such as 0x3f8..0x3ff apart). */
 static inline unsigned profile_key_slot(uint32_t key)

@@ -94,25 +94,20 @@ void vcpu_set_cr2(struct vcpu *v, uint64_t value)
 		write_cr2(value);
 }
 
-/* Arms the VMX-preemption timer for whichever comes first: the end of the
- * slice or the VM's next device event (SDM 25.5.1). now is the TSC read
- * after the last exit's handler: the timer may fire the few ticks of the
- * way to the entry late, never early, and no second RDTSC is needed. */
-static void arm_preemption_timer(uint64_t now, uint64_t slice_end, uint64_t device_deadline)
+/* Arms the VMX-preemption timer for until, the end of the slice or the
+ * VM's next device event, whichever comes first (SDM 25.5.1). now is the
+ * TSC at the last exit: the timer may fire late by that exit's handling,
+ * never early, and the exit path needs no RDTSC of its own. until >= now:
+ * the run loop handles a moment that has come before the entry. */
+static inline void arm_preemption_timer(uint64_t now, uint64_t until)
 {
-	uint64_t until = slice_end < device_deadline ? slice_end : device_deadline;
-	uint64_t ticks = until > now ? (until - now) >> vmx_controls.preemption_shift : 0;
-
 	/* At most slice_tsc (now is past the slice's start): no clamp. */
-	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, ticks);
+	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, (until - now) >> vmx_controls.preemption_shift);
 }
 
-/* Without the preemption timer, the host LAPIC timer does its job: its
- * interrupt arrives while the guest runs and exits it (external-interrupt
- * exiting), and the run loop then sees the time. */
-static void arm_host_timer(uint64_t slice_end, uint64_t device_deadline)
+static inline uint64_t earlier(uint64_t a, uint64_t b)
 {
-	lapic_timer_arm(slice_end < device_deadline ? slice_end : device_deadline);
+	return a < b ? a : b;
 }
 
 static void entry_failed(struct vcpu *v)
@@ -152,7 +147,6 @@ static bool run_vcpu(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 	struct cpu_sched *cs = &per_cpu[this_cpu()->index];
-	bool ran = false;
 
 	if (!start_ap(v))
 		return false;
@@ -165,11 +159,25 @@ static bool run_vcpu(struct vcpu *v)
 	v->yield = false;
 	uint64_t now = rdtsc();
 	uint64_t slice_end = now + slice_tsc;
+	uint64_t first_exit_tsc = v->regs.exit_tsc;
 	if (cs->last_vcpu && cs->last_vcpu != v && cs->last_exit_tsc) {
 		cs->stats.switches++;
-		cs->stats.switch_ticks += rdtsc() - cs->last_exit_tsc;
+		cs->stats.switch_ticks += now - cs->last_exit_tsc;
 	}
 	for (;;) {
+		/* The slice's end and the VM's device events, the moment the
+		 * guest must be back: due ones are handled before the entry. */
+		uint64_t until = earlier(slice_end, vm->vtime.next_deadline_tsc);
+		if (now >= until) {
+			if (now >= vm->vtime.next_deadline_tsc)
+				vtime_update(&vm->vtime);
+			if (now >= slice_end)
+				break;
+			/* A device's next event may round to now itself. */
+			until = earlier(slice_end, vm->vtime.next_deadline_tsc);
+			if (until < now)
+				until = now;
+		}
 		if (v->halted) {
 			if (!intr_wakes_halted(v))
 				break;
@@ -178,29 +186,27 @@ static bool run_vcpu(struct vcpu *v)
 		if (!intr_idle(v))
 			intr_before_entry(v);
 		if (vmx_controls.preemption_timer)
-			arm_preemption_timer(now, slice_end, vm->vtime.next_deadline_tsc);
+			arm_preemption_timer(now, until);
 		else
-			arm_host_timer(slice_end, vm->vtime.next_deadline_tsc);
+			lapic_timer_arm(until);
 		uint64_t prev_exit_tsc = v->regs.exit_tsc;
 		if (vmx_enter(&v->regs, v->launched)) {
 			entry_failed(v);
 			break;
 		}
 		exit_account_entry(v, prev_exit_tsc);
-		ran = true;
 		v->launched = true;
 		intr_after_exit();
 		exit_dispatch(v, (uint32_t)vmread(VMCS_EXIT_REASON));
-		now = rdtsc();
-		if (now >= vm->vtime.next_deadline_tsc)
-			vtime_update(&vm->vtime);
-		if (now >= slice_end || vm->state != VM_RUNNING || v->yield)
+		if (vm->state != VM_RUNNING || v->yield)
 			break;
+		now = v->regs.exit_tsc;
 	}
 	cs->last_vcpu = v;
 	/* Only a slice that ran out counts towards the cost of a switch. */
 	cs->last_exit_tsc = vm->state == VM_RUNNING && !v->halted ? rdtsc() : 0;
-	return ran;
+	/* Every exit moves the exit TSC. */
+	return v->regs.exit_tsc != first_exit_tsc;
 }
 
 /* Nothing on this CPU can run: sleep until the earliest device event of

@@ -47,7 +47,7 @@ static void print_by_reason(const char *name, const struct exit_profile *p, bool
 		kprintf("pgvisor:   vm %s: ticks per exit%s\n", name, line);
 	else
 		kprintf("pgvisor:   vm %s: exits total=%llu%s\n", name,
-			(unsigned long long)p->total, line);
+			(unsigned long long)profile_total(p), line);
 }
 
 static void print_top_keys(const char *name, const char *what, const struct key_counts *k)
@@ -70,17 +70,15 @@ static void print_top_keys(const char *name, const char *what, const struct key_
 static void print_profile(const struct vm *vm)
 {
 	static struct exit_profile p; /* too big for the stack */
-	uint64_t all;
-
 	vm_exit_profile(vm, &p);
 	print_by_reason(vm->name, &p, false);
-	all = p.guest_ticks + p.root_ticks;
+	uint64_t root = profile_root_ticks(&p), all = p.guest_ticks + root;
 	if (!all)
 		return;
-	uint64_t permille = p.root_ticks * 1000 / all;
+	uint64_t permille = root * 1000 / all;
 	kprintf("pgvisor:   vm %s: ticks guest=%llu hypervisor=%llu (%llu.%llu%% in the "
 		"hypervisor)\n",
-		vm->name, (unsigned long long)p.guest_ticks, (unsigned long long)p.root_ticks,
+		vm->name, (unsigned long long)p.guest_ticks, (unsigned long long)root,
 		(unsigned long long)(permille / 10), (unsigned long long)(permille % 10));
 	print_by_reason(vm->name, &p, true);
 	print_top_keys(vm->name, "ports", &p.ports);

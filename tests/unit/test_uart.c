@@ -105,6 +105,45 @@ static void test_lines(void **state)
 	assert_int_equal(bus.unclaimed_writes, 0);
 }
 
+/* The I/O exit's THR fast path (uart_thr_write_fast) writes the same lines
+ * as the register model, and declines whenever the model must decide. */
+static void test_thr_fast_path(void **state)
+{
+	(void)state;
+	const char *text = "fast\r\npath\n";
+
+	for (const char *c = text; *c; c++)
+		assert_true(uart_thr_write_fast(&uart, (uint8_t)*c));
+	assert_int_equal(nlines, 2);
+	assert_line(0, "fast");
+	assert_line(1, "path");
+	assert_int_equal(uart.bytes_out, strlen(text));
+	assert_true(uart.thre_pending);
+
+	/* Divisor latch open: THR is DLL. */
+	port_out(LCR, 0x83);
+	assert_false(uart_thr_write_fast(&uart, 'x'));
+	port_out(LCR, 0x03);
+	assert_true(uart_thr_write_fast(&uart, 'x'));
+	/* Loopback: the byte is received, not printed. */
+	port_out(MCR, 0x10);
+	assert_false(uart_thr_write_fast(&uart, 'y'));
+	port_out(MCR, 0x08);
+	/* THRE interrupt enabled: the write may raise the IRQ. */
+	port_out(IER, 0x02);
+	assert_false(uart_thr_write_fast(&uart, 'z'));
+	port_out(IER, 0x00);
+	assert_true(uart_thr_write_fast(&uart, '\n'));
+	assert_int_equal(nlines, 3);
+	assert_line(2, "x");
+	assert_int_equal(uart.bytes_out, strlen(text) + 2);
+
+	/* A UART on no bus never takes it. */
+	struct uart alone;
+	uart_init(&alone, "vm2", NULL);
+	assert_false(uart_thr_write_fast(&alone, 'a'));
+}
+
 static void test_long_line_split(void **state)
 {
 	(void)state;
@@ -385,6 +424,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_lines, setup),
+		cmocka_unit_test_setup(test_thr_fast_path, setup),
 		cmocka_unit_test_setup(test_long_line_split, setup),
 		cmocka_unit_test_setup(test_exactly_line_max_then_newline, setup),
 		cmocka_unit_test_setup(test_flush, setup),
