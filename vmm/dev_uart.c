@@ -213,6 +213,7 @@ static void uart_write(void *dev, uint16_t port, unsigned size, uint32_t value)
 		if ((v & IER_THRE) && !(u->ier & IER_THRE))
 			u->thre_pending = true;
 		u->ier = v & IER_MASK;
+		update_thr_direct(u);
 		break;
 	case REG_IIR_FCR:
 		u->fcr = v;
@@ -221,9 +222,11 @@ static void uart_write(void *dev, uint16_t port, unsigned size, uint32_t value)
 		break;
 	case REG_LCR:
 		u->lcr = v;
+		update_thr_direct(u);
 		break;
 	case REG_MCR:
 		u->mcr = v & MCR_MASK;
+		update_thr_direct(u);
 		break;
 	case REG_LSR:
 	case REG_MSR:
@@ -233,7 +236,6 @@ static void uart_write(void *dev, uint16_t port, unsigned size, uint32_t value)
 		break;
 	}
 	update_irq(u);
-	update_thr_direct(u);
 }
 
 int uart_attach(struct uart *u, struct io_bus *bus, uint16_t base)

@@ -4,12 +4,19 @@
 
 static const struct io_handler *find(const struct io_bus *bus, uint16_t port)
 {
-	for (unsigned i = 0; i < bus->nhandlers; i++) {
-		const struct io_handler *h = &bus->handlers[i];
-		if (port >= h->base && port - h->base < h->count)
-			return h;
-	}
-	return NULL;
+	unsigned n = bus->map[bus->block[port / IOBUS_BLOCK_PORTS]][port % IOBUS_BLOCK_PORTS];
+
+	return n ? &bus->handlers[n - 1] : NULL;
+}
+
+/* Blocks of [base, end) that have no map yet. */
+static unsigned new_blocks(const struct io_bus *bus, uint32_t base, uint32_t end)
+{
+	unsigned n = 0;
+
+	for (uint32_t b = base / IOBUS_BLOCK_PORTS; b <= (end - 1) / IOBUS_BLOCK_PORTS; b++)
+		n += !bus->block[b];
+	return n;
 }
 
 int io_bus_register(struct io_bus *bus, uint16_t base, uint16_t count, io_read_fn read,
@@ -17,15 +24,20 @@ int io_bus_register(struct io_bus *bus, uint16_t base, uint16_t count, io_read_f
 {
 	uint32_t end = (uint32_t)base + count;
 
-	if (!count || end > 0x10000 || bus->nhandlers == IOBUS_MAX_HANDLERS)
+	if (!count || end > 0x10000 || bus->nhandlers == IOBUS_MAX_HANDLERS ||
+	    bus->nblocks + new_blocks(bus, base, end) > IOBUS_MAX_BLOCKS - 1)
 		return -1;
-	for (unsigned i = 0; i < bus->nhandlers; i++) {
-		const struct io_handler *h = &bus->handlers[i];
-		if (base < h->base + h->count && h->base < end)
+	for (uint32_t p = base; p < end; p++)
+		if (find(bus, (uint16_t)p))
 			return -1;
-	}
 	bus->handlers[bus->nhandlers++] =
 		(struct io_handler){ base, count, read, write, dev, name, 0 };
+	for (uint32_t p = base; p < end; p++) {
+		uint8_t *b = &bus->block[p / IOBUS_BLOCK_PORTS];
+		if (!*b)
+			*b = (uint8_t)++bus->nblocks;
+		bus->map[*b][p % IOBUS_BLOCK_PORTS] = (uint8_t)bus->nhandlers;
+	}
 	return 0;
 }
 

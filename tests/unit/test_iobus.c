@@ -165,6 +165,46 @@ static void test_bus_full(void **state)
 	assert_int_equal(p.reads, 1);
 }
 
+/* Ports are found through 256-port blocks: a range may span blocks, and a
+ * device that would need more blocks than the bus has is refused whole. */
+static void test_blocks(void **state)
+{
+	(void)state;
+	struct io_bus bus;
+	struct probe a = { 0 }, b = { 0 };
+
+	init_bus(&bus);
+	/* 0x1f0..0x30f: three blocks. */
+	assert_int_equal(io_bus_register(&bus, 0x1f0, 0x120, probe_read, probe_write, &a, "a"), 0);
+	assert_int_equal(bus.nblocks, 3);
+	io_bus_write(&bus, 0x1f0, 1, 1);
+	io_bus_write(&bus, 0x200, 1, 2);
+	io_bus_write(&bus, 0x30f, 1, 3);
+	io_bus_write(&bus, 0x310, 1, 4); /* past its end, same block */
+	io_bus_write(&bus, 0x1ef, 1, 5); /* before its start, same block */
+	assert_int_equal(a.writes, 3);
+	assert_int_equal(a.value, 3);
+	assert_int_equal(bus.unclaimed_writes, 2);
+	/* The last port of the space. */
+	assert_int_equal(io_bus_register(&bus, 0xffff, 1, probe_read, probe_write, &b, "b"), 0);
+	io_bus_write(&bus, 0xffff, 1, 6);
+	assert_int_equal(b.value, 6);
+	/* Fill the blocks: one device per block from 0x1000 on. */
+	unsigned used = bus.nblocks;
+	for (unsigned i = used; i < IOBUS_MAX_BLOCKS - 1; i++)
+		assert_int_equal(io_bus_register(&bus, (uint16_t)(0x1000 + 0x100 * i), 1,
+						 probe_read, NULL, &b, "b"),
+				 0);
+	assert_int_equal(bus.nblocks, IOBUS_MAX_BLOCKS - 1);
+	unsigned handlers = bus.nhandlers;
+	/* A new block is refused; a port in a block already mapped is not. */
+	assert_int_equal(io_bus_register(&bus, 0x8000, 1, probe_read, NULL, &b, "b"), -1);
+	assert_int_equal(io_bus_register(&bus, 0x311, 1, probe_read, NULL, &b, "b"), 0);
+	assert_int_equal(bus.nhandlers, handlers + 1);
+	io_bus_read(&bus, 0x8000, 1);
+	assert_int_equal(bus.unclaimed_reads, 1);
+}
+
 static void test_unclaimed(void **state)
 {
 	(void)state;
@@ -220,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_range_edges),
 		cmocka_unit_test(test_overlap_rejected),
 		cmocka_unit_test(test_bus_full),
+		cmocka_unit_test(test_blocks),
 		cmocka_unit_test(test_unclaimed),
 		cmocka_unit_test(test_null_callbacks),
 	};
