@@ -24,8 +24,9 @@ static unsigned command_len;
 static bool command_ready;  /* a whole line waits for console_input_run */
 static bool command_kicked; /* its VM's CPU was told */
 /* All of the above is shared by the CPUs. A VM's UART and lifecycle are
- * only touched by the CPU that runs the VM (vcpus[0].cpu): input is
- * drained, and commands run, there. */
+ * touched by the CPU that runs its vCPU 0 (vcpus[0].cpu): input is
+ * drained, and commands run, there (under the VM lock when the VM is
+ * spread over CPUs). */
 static struct spinlock input_lock;
 
 static bool can_have_focus(const struct vm *vm)
@@ -169,10 +170,22 @@ static void drain_to_guest(void)
 	}
 	if (!runs_here(vm))
 		return;
+	bool locked = vm_lock(vm);
 	while (pending_count && uart_receive(&vm->uart, pending[pending_head])) {
 		pending_head = (pending_head + 1) % PENDING_MAX;
 		pending_count--;
 	}
+	vm_unlock(vm, locked);
+}
+
+/* Every vCPU of vm waits (halted, or for SIPI): a partial line it left
+ * is a prompt. A vCPU on another CPU may be in the middle of a line. */
+static bool guest_waits(const struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (!vm->vcpus[i].halted && vcpu_start_runnable(&vm->vcpus[i].start))
+			return false;
+	return true;
 }
 
 void console_input_idle(void)
@@ -180,8 +193,12 @@ void console_input_idle(void)
 	if (!spin_trylock(&input_lock))
 		return;
 	struct vm *vm = focus == FOCUS_HYPERVISOR ? NULL : vm_at((unsigned)focus);
-	if (vm && runs_here(vm) && can_have_focus(vm))
-		uart_flush(&vm->uart);
+	if (vm && runs_here(vm) && can_have_focus(vm)) {
+		bool locked = vm_lock(vm);
+		if (guest_waits(vm))
+			uart_flush(&vm->uart);
+		vm_unlock(vm, locked);
+	}
 	spin_unlock(&input_lock);
 }
 

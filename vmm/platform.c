@@ -3,6 +3,8 @@
 #include "arch/x86/cmos_clock.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/muldiv.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/smp.h"
 #include "arch/x86/tsc.h"
 #include "drivers/console.h"
 #include "vmm/dev_power.h"
@@ -24,10 +26,22 @@
 /* The host's time of day, read once, and the TSC when it was read. */
 static uint64_t host_epoch, host_epoch_tsc;
 
+/* v has something new to take (an interrupt, INIT or SIPI): when it runs
+ * on another CPU of a spread VM, that CPU is made to look (it leaves the
+ * guest, or its idle wait, and sees it before the next entry). */
+static void notify(struct vcpu *v)
+{
+	if (v->vm->spread && v->cpu != this_cpu()->index)
+		smp_kick(v->cpu);
+}
+
 void platform_set_irq(struct vm *vm, unsigned irq, bool level)
 {
-	if (irq < ISA_IRQS)
+	if (irq < ISA_IRQS) {
 		pic_set_irq(&vm->pic, irq, level);
+		if (level)
+			notify(&vm->vcpus[0]); /* the PIC reaches vCPU 0's LINT0 */
+	}
 	vioapic_set_irq(&vm->ioapic, irq == PIT_IRQ ? PIT_IOAPIC_PIN : irq, level);
 }
 
@@ -62,8 +76,9 @@ static void deliver(struct vcpu *v, uint8_t mode, uint8_t vector, bool level)
 		a->nmi_pending = true;
 		break;
 	default:
-		break; /* SMI: no SMM; INIT and SIPI come only as IPIs */
+		return; /* SMI: no SMM; INIT and SIPI come only as IPIs */
 	}
+	notify(v);
 }
 
 /* INIT and STARTUP IPIs; the scheduler applies them before it next looks
@@ -74,6 +89,7 @@ static void deliver_start(struct vcpu *v, const struct vlapic_ipi *ipi)
 		vcpu_start_init(&v->start, v->id == 0, ipi->level_assert);
 	else
 		vcpu_start_sipi(&v->start, ipi->vector);
+	notify(v);
 }
 
 static void ioapic_deliver(void *ctx, const struct vioapic_msg *msg)
@@ -106,7 +122,8 @@ static void lapic_send_ipi(void *ctx, struct vlapic *from, const struct vlapic_i
 			deliver_start(v, ipi);
 		else if (hit)
 			deliver(v, ipi->mode, ipi->vector, false);
-		if (hit && !self)
+		/* A target sharing this CPU runs once the sender yields. */
+		if (hit && !self && v->cpu == this_cpu()->index)
 			vm_current_vcpu(vm)->yield = true;
 	}
 }

@@ -73,6 +73,12 @@ static int switch_to(struct vcpu *v)
 		/* The VMCS may have been set up on another CPU. */
 		vmcs_write_host_state();
 	}
+	if (v->flush_tlb) {
+		vmx_invept_all();
+		if (vmx_controls.vpid)
+			vmx_invvpid_all();
+		v->flush_tlb = false;
+	}
 	if (c->fpu_owner != v) {
 		if (c->fpu_owner) {
 			fpu_save(c->fpu_owner->fpu_area, c->fpu_owner->xcr0);
@@ -141,29 +147,16 @@ static bool start_ap(struct vcpu *v)
 	return vcpu_start_runnable(&v->start);
 }
 
-/* Runs v until its VM stops, its slice ends or it halts with nothing to
- * wake it. Returns whether the guest ran at all. */
-static bool run_vcpu(struct vcpu *v)
+/* The vCPU loop: enter, handle the exit, until the VM stops, the slice
+ * ends or the vCPU halts with nothing to wake it. shared (the VM is
+ * spread over CPUs, and its lock held): the lock is dropped while the
+ * guest runs. Always inlined with a constant shared, so a VM on one CPU
+ * pays nothing for the lock. */
+static inline __attribute__((always_inline)) void run_loop(struct vcpu *v, uint64_t now,
+							   uint64_t slice_end, bool shared)
 {
 	struct vm *vm = v->vm;
-	struct cpu_sched *cs = &per_cpu[this_cpu()->index];
 
-	if (!start_ap(v))
-		return false;
-	if (v->halted && !intr_wakes_halted(v))
-		return false;
-	if (switch_to(v))
-		return false;
-	/* The time since this vCPU's last exit was other vCPUs' too. */
-	v->prof_reason = PROFILE_NO_REASON;
-	v->yield = false;
-	uint64_t now = rdtsc();
-	uint64_t slice_end = now + slice_tsc;
-	uint64_t first_exit_tsc = v->regs.exit_tsc;
-	if (cs->last_vcpu && cs->last_vcpu != v && cs->last_exit_tsc) {
-		cs->stats.switches++;
-		cs->stats.switch_ticks += now - cs->last_exit_tsc;
-	}
 	for (;;) {
 		/* The slice's end and the VM's device events, the moment the
 		 * guest must be back: due ones are handled before the entry. */
@@ -190,7 +183,12 @@ static bool run_vcpu(struct vcpu *v)
 		else
 			lapic_timer_arm(until);
 		uint64_t prev_exit_tsc = v->regs.exit_tsc;
-		if (vmx_enter(&v->regs, v->launched)) {
+		if (shared)
+			vm_unlock(vm, true);
+		int failed = vmx_enter(&v->regs, v->launched);
+		if (shared)
+			vm_lock(vm);
+		if (failed) {
 			entry_failed(v);
 			break;
 		}
@@ -202,6 +200,36 @@ static bool run_vcpu(struct vcpu *v)
 			break;
 		now = v->regs.exit_tsc;
 	}
+}
+
+/* Runs v until its VM stops, its slice ends or it halts with nothing to
+ * wake it. Returns whether the guest ran at all. Called with the VM lock
+ * (vm_lock), which a spread VM's loop drops while the guest runs. */
+static bool run_vcpu(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	struct cpu_sched *cs = &per_cpu[this_cpu()->index];
+
+	if (!start_ap(v))
+		return false;
+	if (v->halted && !intr_wakes_halted(v))
+		return false;
+	if (switch_to(v))
+		return false;
+	/* The time since this vCPU's last exit was other vCPUs' too. */
+	v->prof_reason = PROFILE_NO_REASON;
+	v->yield = false;
+	uint64_t now = rdtsc();
+	uint64_t slice_end = now + slice_tsc;
+	uint64_t first_exit_tsc = v->regs.exit_tsc;
+	if (cs->last_vcpu && cs->last_vcpu != v && cs->last_exit_tsc) {
+		cs->stats.switches++;
+		cs->stats.switch_ticks += now - cs->last_exit_tsc;
+	}
+	if (vm->spread)
+		run_loop(v, now, slice_end, true);
+	else
+		run_loop(v, now, slice_end, false);
 	cs->last_vcpu = v;
 	/* Only a slice that ran out counts towards the cost of a switch. */
 	cs->last_exit_tsc = vm->state == VM_RUNNING && !v->halted ? rdtsc() : 0;
@@ -230,8 +258,10 @@ static void idle(unsigned cpu)
 	}
 	for (unsigned i = 0; (v = runqueue_at(cpu, i)); i++) {
 		struct vm *vm = v->vm;
+		bool locked = vm_lock(vm);
 		if (vm->state == VM_RUNNING && rdtsc() >= vm->vtime.next_deadline_tsc)
 			vtime_update(&vm->vtime);
+		vm_unlock(vm, locked);
 	}
 }
 
@@ -256,20 +286,11 @@ static void stop_if_halted_forever(struct vm *vm)
 	vm_stop(vm, VM_END_HALTED, "halted (HLT with interrupts enabled, nothing can wake it)");
 }
 
-/* This CPU stops scheduling: its VMCSs are written back and made inactive
- * (VMCLEAR), so that another CPU may destroy its VMs (an operator command
- * on a preserved VM) without a VMCS still active here. */
+/* This CPU stops scheduling: all its VMs have stopped and it has let go
+ * of their vCPUs (VMCSs written back and inactive), so that another CPU
+ * may act on them (an operator command on a preserved VM). */
 static void leave(unsigned cpu)
 {
-	struct vcpu *v;
-
-	for (unsigned i = 0; (v = runqueue_at(cpu, i)); i++) {
-		vmcs_release(v);
-		if (this_cpu()->fpu_owner == v) {
-			v->regs.cr2 = read_cr2();
-			this_cpu()->fpu_owner = NULL;
-		}
-	}
 	__atomic_store_n(&per_cpu[cpu].active, false, __ATOMIC_RELEASE);
 }
 
@@ -285,16 +306,18 @@ void sched_run(void)
 			struct vm *vm = v->vm;
 			console_input_poll();
 			console_input_run();
-			if (vm->state == VM_PAUSED)
-				live = true;
-			if (vm->state != VM_RUNNING)
-				continue;
-			ran |= run_vcpu(v);
-			if (vm->state == VM_RUNNING)
-				stop_if_halted_forever(vm);
+			bool locked = vm_lock(vm);
+			if (vm->state == VM_RUNNING) {
+				ran |= run_vcpu(v);
+				if (vm->state == VM_RUNNING)
+					stop_if_halted_forever(vm);
+			}
 			if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
-				vm_apply_policy(vm);
-			live |= vm->state == VM_RUNNING || vm->state == VM_PAUSED;
+				vcpu_stopped(v);
+			/* A stopped VM whose policy another CPU has yet to
+			 * apply may restart. */
+			live |= vm->state == VM_RUNNING || vm->state == VM_PAUSED || vm->vcpus_held;
+			vm_unlock(vm, locked);
 		}
 		/* Done when none of this CPU's VMs can ever run again; paused
 		 * ones wait for the operator's console. */

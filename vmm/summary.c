@@ -102,7 +102,9 @@ bool summary_print(void)
 		else
 			snprintf(how, sizeof(how), "%s", end_name(vm));
 		kprintf("pgvisor:   vm %s: %s, restarts %u\n", vm->name, how, vm->restarts);
-		kprintf("pgvisor:   vm %s: ran on CPU %u\n", vm->name, vm->vcpus[0].cpu);
+		char where[VM_CPU_LIST_MAX];
+		vm_cpu_list(vm, where, sizeof(where));
+		kprintf("pgvisor:   vm %s: ran on %s\n", vm->name, where);
 		print_profile(vm);
 		if (vm_succeeded(vm))
 			ok++;

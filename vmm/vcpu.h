@@ -67,6 +67,10 @@ struct vcpu {
 	uint64_t vmcs; /* physical address of this vCPU's VMCS page */
 	bool launched; /* VMLAUNCH done; next entry is VMRESUME */
 	bool halted;   /* in HLT, waiting for an interrupt */
+	bool released; /* its CPU let go of it after the VM stopped */
+	/* The VM was (re)loaded since this vCPU last ran: its CPU's TLBs may
+	 * hold the old run's EPT and VPID translations. */
+	bool flush_tlb;
 	/* Waiting for INIT or SIPI (vcpu_start.h): off the run list, it costs
 	 * nothing. */
 	struct vcpu_start start;

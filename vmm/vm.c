@@ -8,6 +8,7 @@
 
 #include "arch/x86/fpu.h"
 #include "arch/x86/percpu.h"
+#include "arch/x86/smp.h"
 #include "drivers/console.h"
 #include "vmm/acpi_build.h"
 #include "vmm/bzimage.h"
@@ -243,13 +244,16 @@ int vm_load(struct vm *vm)
 			kprintf("pgvisor: vm %s: %s\n", vm->name, err);
 			return -1;
 		}
+		/* Set up here, run on its run queue's CPU: inactive until that
+		 * CPU loads it (a VMCS is active on one CPU at a time, SDM
+		 * 25.11.1). A restart reuses the VM's EPT and VPID: what the
+		 * last run left in that CPU's TLBs (guest-physical and combined
+		 * mappings, SDM 29.4) goes before the vCPU runs again. */
+		vmcs_release(v);
+		v->flush_tlb = true;
+		v->released = false;
 	}
-	/* A restart reuses the VM's EPT and VPID: what the last run left in
-	 * the TLBs (guest-physical and combined mappings, SDM 29.4) must go.
-	 * The VM only ever ran on this CPU, its run queue's. */
-	vmx_invept_all();
-	if (vmx_controls.vpid)
-		vmx_invvpid_all();
+	vm->vcpus_held = vm->nvcpus;
 	vm->state = VM_RUNNING;
 	vm->end = VM_END_NONE;
 	vm->reason[0] = '\0';
@@ -317,24 +321,48 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 		kprintf("pgvisor: vm %s: not started\n", cfg->name);
 		return NULL;
 	}
-	/* Set up here; run on the CPU its run queue is on. All vCPUs of a VM
-	 * share one host CPU: its devices are then never used by two CPUs at
-	 * once. */
-	for (unsigned i = 0; i < vm->nvcpus; i++) {
-		vmcs_release(&vm->vcpus[i]);
-		if (i == 0)
-			runqueue_place(&vm->vcpus[i]);
-		else
-			runqueue_add(&vm->vcpus[i], vm->vcpus[0].cpu);
-	}
+	/* Each vCPU goes to the least loaded CPU of the VM's set: a VM with
+	 * more vCPUs than one CPU spreads over several and is then shared
+	 * between them (vm->spread). */
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		vm->spread |= runqueue_place(&vm->vcpus[i]) != vm->vcpus[0].cpu;
 	vms[nvms++] = vm;
+	char where[VM_CPU_LIST_MAX];
+	vm_cpu_list(vm, where, sizeof(where));
 	kprintf("pgvisor: vm %s: %u MiB at host %#llx, kernel %s (%zu bytes), "
-		"hypervisor overhead %zu KiB, on CPU %u\n",
+		"hypervisor overhead %zu KiB, on %s\n",
 		vm->name, cfg->memory_mib, (unsigned long long)(uint64_t)vm->ram.host,
-		vm->kernel.name, vm->kernel.size, vm_overhead_bytes(vm) >> 10, vm->vcpus[0].cpu);
+		vm->kernel.name, vm->kernel.size, vm_overhead_bytes(vm) >> 10, where);
 	trap_format(cfg->traps, why, sizeof(why));
 	kprintf("pgvisor: vm %s: traps %s\n", vm->name, why);
 	return vm;
+}
+
+void vm_cpu_list(const struct vm *vm, char *out, size_t size)
+{
+	uint32_t cpus = 0;
+	int n = snprintf(out, size, "CPU%s", vm->spread ? "s" : "");
+
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		cpus |= 1u << vm->vcpus[i].cpu;
+	for (unsigned c = 0; c < 32 && n > 0 && (size_t)n < size; c++)
+		if (cpus & (1u << c))
+			n += snprintf(out + n, size - (size_t)n, "%s%u",
+				      cpus & ((1u << c) - 1) ? "," : " ", c);
+}
+
+void vm_kick_cpus(struct vm *vm)
+{
+	uint32_t kicked = 1u << this_cpu()->index;
+
+	if (!vm->spread)
+		return;
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		unsigned cpu = vm->vcpus[i].cpu;
+		if (!(kicked & (1u << cpu)))
+			smp_kick(cpu);
+		kicked |= 1u << cpu;
+	}
 }
 
 void vm_stop(struct vm *vm, enum vm_end end, const char *fmt, ...)
@@ -343,6 +371,7 @@ void vm_stop(struct vm *vm, enum vm_end end, const char *fmt, ...)
 
 	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
 		return;
+	vm_kick_cpus(vm);
 	uart_flush(&vm->uart);
 	vm->state = end == VM_END_CRASH ? VM_CRASHED : VM_SHUTDOWN;
 	vm->end = end;
@@ -355,24 +384,53 @@ void vm_stop(struct vm *vm, enum vm_end end, const char *fmt, ...)
 
 void vm_pause(struct vm *vm, bool pause)
 {
+	bool locked = vm_lock(vm);
+
 	if (vm->state != (pause ? VM_RUNNING : VM_PAUSED)) {
 		kprintf("pgvisor: vm %s: is not %s\n", vm->name, pause ? "running" : "paused");
-		return;
+	} else {
+		vm->state = pause ? VM_PAUSED : VM_RUNNING;
+		vm_kick_cpus(vm);
+		kprintf("pgvisor: vm %s: %s\n", vm->name, pause ? "paused" : "running again");
 	}
-	vm->state = pause ? VM_PAUSED : VM_RUNNING;
-	kprintf("pgvisor: vm %s: %s\n", vm->name, pause ? "paused" : "running again");
+	vm_unlock(vm, locked);
 }
 
 void vm_destroy(struct vm *vm)
 {
+	bool locked = vm_lock(vm);
 	bool was_stopped = vm->state == VM_SHUTDOWN || vm->state == VM_CRASHED;
 
+	vm->destroy_requested = true;
+	vm->preserved = false;
 	if (!was_stopped)
 		vm_stop(vm, VM_END_DESTROYED, "destroyed by the operator");
 	else
 		kprintf("pgvisor: vm %s: destroyed by the operator\n", vm->name);
-	vm->preserved = false;
-	vm_free_resources(vm);
+	/* Stopped and let go of everywhere (a preserved VM): free it now.
+	 * Otherwise the last CPU to let go of it does (vcpu_stopped). */
+	if (!vm->vcpus_held)
+		vm_free_resources(vm);
+	vm_unlock(vm, locked);
+}
+
+void vcpu_stopped(struct vcpu *v)
+{
+	struct cpu *c = this_cpu();
+
+	if (v->released)
+		return;
+	vmcs_release(v);
+	if (c->fpu_owner == v) {
+		v->regs.cr2 = read_cr2();
+		c->fpu_owner = NULL;
+	}
+	v->released = true;
+	if (--v->vm->vcpus_held)
+		return;
+	vm_apply_policy(v->vm);
+	if (v->vm->state == VM_RUNNING)
+		vm_kick_cpus(v->vm); /* restarted: the other CPUs run it again */
 }
 
 void vm_apply_policy(struct vm *vm)
@@ -382,6 +440,8 @@ void vm_apply_policy(struct vm *vm)
 	/* A reset is a reboot: the machine starts again, as hardware would. */
 	if (vm->end == VM_END_REBOOT)
 		a = VM_ACTION_RESTART;
+	if (vm->destroy_requested)
+		a = VM_ACTION_DESTROY;
 
 	if (a == VM_ACTION_RESTART) {
 		if (vm->restarts < VM_MAX_RESTARTS) {

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/x86/percpu.h"
+#include "arch/x86/spinlock.h"
 #include "boot/boot_info.h"
 #include "vmm/config.h"
 #include "vmm/dev_acpi_pm.h"
@@ -83,9 +85,42 @@ struct vm {
 	struct uart uart;
 	unsigned shutdown_match; /* progress through "Shutdown" on 0x8900 */
 
+	/* Its vCPUs run on more than one host CPU: its devices, interrupt
+	 * state, time and lifecycle are then shared between CPUs and kept
+	 * under lock (vm_lock). A VM on one CPU needs no lock. */
+	bool spread;
+	struct spinlock lock;
+	unsigned lock_cpu; /* the CPU holding lock, plus one; 0: free */
+	/* vCPUs whose CPU has not yet let go of them since the VM stopped:
+	 * the one that lets go last applies the policy (vcpu_stopped). */
+	unsigned vcpus_held;
+	bool destroy_requested; /* by the operator: the policy is "destroy" */
+
 	unsigned nvcpus;
 	struct vcpu vcpus[VM_MAX_VCPUS];
 };
+
+/* Takes vm's lock when it is spread over CPUs and this CPU does not hold
+ * it already (console input reaches a VM from inside another exit).
+ * Returns whether it took it, for vm_unlock. */
+static inline bool vm_lock(struct vm *vm)
+{
+	unsigned me = this_cpu()->index + 1;
+
+	if (!vm->spread || __atomic_load_n(&vm->lock_cpu, __ATOMIC_RELAXED) == me)
+		return false;
+	spin_lock(&vm->lock);
+	vm->lock_cpu = me;
+	return true;
+}
+
+static inline void vm_unlock(struct vm *vm, bool taken)
+{
+	if (!taken)
+		return;
+	vm->lock_cpu = 0;
+	spin_unlock(&vm->lock);
+}
 
 /* Builds a VM from a config and the boot files; on failure prints one
  * line naming the VM and the cause and returns NULL. */
@@ -96,6 +131,9 @@ int vm_load(struct vm *vm);
  * with reason printed as "pgvisor: vm NAME: ...". */
 void vm_stop(struct vm *vm, enum vm_end end, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* "CPU n" or "CPUs a,b,...": where vm's vCPUs run. */
+#define VM_CPU_LIST_MAX 96
+void vm_cpu_list(const struct vm *vm, char *out, size_t size);
 /* Host memory the hypervisor spends on the VM besides its RAM. */
 size_t vm_overhead_bytes(const struct vm *vm);
 /* The operator's commands: pause or resume a running VM; destroy one
@@ -103,8 +141,16 @@ size_t vm_overhead_bytes(const struct vm *vm);
 void vm_pause(struct vm *vm, bool pause);
 void vm_destroy(struct vm *vm);
 /* Applies on_poweroff / on_crash after a stop: destroy frees its memory,
- * restart reloads it (at most VM_MAX_RESTARTS times), preserve keeps it. */
+ * restart reloads it (at most VM_MAX_RESTARTS times), preserve keeps it.
+ * Called (by vcpu_stopped) once no CPU holds any of its vCPUs. */
 void vm_apply_policy(struct vm *vm);
+/* v's CPU lets go of it after its VM stopped: its VMCS is written back
+ * and made inactive, and its lazy state leaves the CPU. The last vCPU of
+ * the VM to go applies the VM's policy. With the VM lock held. */
+void vcpu_stopped(struct vcpu *v);
+/* Makes the other CPUs that run vm's vCPUs look at it again (an exit
+ * from the guest, or from their idle wait). */
+void vm_kick_cpus(struct vm *vm);
 /* True when the VM ended the way a passing test ends. */
 bool vm_succeeded(const struct vm *vm);
 

@@ -35,7 +35,8 @@ def check_linux_ran(run, name, cpus=1):
     lines = run.vm_lines(name)
     text = "\n".join(lines)
     assert "LINUX-GUEST: init reached" in lines, run.output
-    assert re.search(r"^Linux \S+ 6\.\d+\.\d+-\d+-cloud-amd64 .* x86_64 GNU/Linux$", text, re.M)
+    assert re.search(r"^Linux \S+ 6\.\d+\.\d+-\d+-cloud-amd64 .* x86_64 GNU/Linux$", text,
+                     re.M), text
     assert f"LINUX-GUEST: cpus {cpus}" in lines
     assert f"LINUX-GUEST: nproc {cpus}" in lines
     done = sorted(l for l in lines if l.startswith("LINUX-GUEST: work done on CPU "))

@@ -95,17 +95,83 @@ def test_multi_vcpu_guest_counts_and_sends_ipis(run_pgvisor, bench):
     # smptest starts its APs with one INIT and one SIPI broadcast, adds to
     # one counter from every vCPU with locked instructions, and sends IPIs
     # (fixed, all-but-self, self, NMI) between them.
-    cfg = bench.dir / "smp.cfg"
-    cfg.write_text('name = "smp"\nkernel = "../../guests/smptest.elf"\nmemory = 4\n'
-                   'vcpus = 4\ncmdline = "cpus=4 iters=100000"\n')
-    run = run_pgvisor([str(cfg.relative_to(ROOT))], smp=2, timeout=120)
+    run = run_pgvisor([smptest_cfg(bench, "smp", 4, 100000)], smp=2, timeout=120)
     lines = run.vm_lines("smp")
     assert "smptest: 4 CPUs online" in lines, run.output
     assert "smptest: counter 400000 expected 400000" in lines
     assert not [l for l in lines if "FAILED" in l], lines
-    assert "smptest: all checks passed" in lines
+    assert "smptest: all checks passed" in lines, run.output
     assert "pgvisor: 1 of 1 VMs succeeded" in run.lines
     assert run.status == 0
+
+
+def smptest_cfg(bench, name, cpus, iters, extra=""):
+    cfg = bench.dir / f"{name}.cfg"
+    cfg.write_text(f'name = "{name}"\nkernel = "../../guests/smptest.elf"\nmemory = 4\n'
+                   f'vcpus = {cpus}\ncmdline = "cpus={cpus} iters={iters}"\n{extra}')
+    return str(cfg.relative_to(ROOT))
+
+
+def test_vcpus_of_one_vm_run_on_both_cpus(run_pgvisor, bench):
+    # Unpinned, a 2-vCPU VM's vCPUs go to both CPUs and run at once: its
+    # devices, interrupts and lifecycle are shared under the VM's lock,
+    # IPIs to a vCPU on the other CPU kick that CPU. Pinned to one CPU the
+    # same work takes twice as long.
+    iters = 4000000
+    spread = run_pgvisor([smptest_cfg(bench, "wide", 2, iters)], smp=2, timeout=180)
+    one = run_pgvisor([smptest_cfg(bench, "narrow", 2, iters, 'cpus = "0"\n')], smp=2,
+                      timeout=180)
+    for run, name in ((spread, "wide"), (one, "narrow")):
+        lines = run.vm_lines(name)
+        assert f"smptest: counter {2 * iters} expected {2 * iters}" in lines, run.output
+        assert "smptest: all checks passed" in lines, run.output
+        assert run.status == 0
+    assert "pgvisor:   vm wide: ran on CPUs 0,1" in spread.lines, spread.output
+    assert "pgvisor:   vm narrow: ran on CPU 0" in one.lines, one.output
+    ticks2, _ = ran_for(spread)
+    ticks1, _ = ran_for(one)
+    print(f"speed-up {ticks1 / ticks2:.2f} ({ticks1} / {ticks2} TSC ticks)")
+    assert ticks1 / ticks2 > 1.6, (ticks1, ticks2)
+
+
+def test_vm_on_both_cpus_restarts_and_is_destroyed(run_pgvisor, bench):
+    # The CPU that lets go of the stopped VM's vCPUs last applies its
+    # policy: each restart reloads it for both CPUs, and the fourth stop
+    # destroys it.
+    cfg = smptest_cfg(bench, "again", 2, 10000, 'on_poweroff = "restart"\n')
+    run = run_pgvisor([cfg], smp=2, timeout=180)
+    restarts = [l for l in run.lines if l.startswith("pgvisor: vm again: restarting")]
+    assert restarts == [f"pgvisor: vm again: restarting ({i} of 3)" for i in (1, 2, 3)], \
+        run.output
+    assert run.vm_lines("again").count("smptest: all checks passed") == 4, run.output
+    assert "pgvisor: vm again: restarted 3 times already; destroying it" in run.lines
+    assert "pgvisor:   vm again: ran on CPUs 0,1" in run.lines
+
+
+def test_operator_commands_reach_a_vm_on_both_cpus(run_pgvisor, bench):
+    # hello (echo) on vCPU 0 waits for input; its second vCPU, on the other
+    # CPU, waits for a SIPI. Pause, unpause and destroy reach both.
+    path = bench.dir / "both.cfg"
+    path.write_text('name = "both"\nkernel = "../../guests/hello.elf"\nmemory = 4\n'
+                    'vcpus = 2\ncmdline = "echo"\n')
+    steps = [
+        r"expect \[both\] hello: echo ready",
+        r"send hi\r",
+        r"expect \[both\] hello: echo hi",
+        r"send \x01\x01\x01",
+        r"expect input goes to the pgvisor command line",
+        r"send pause both\r",
+        r"expect vm both: paused",
+        r"send unpause both\r",
+        r"expect vm both: running again",
+        r"send destroy both\r",
+        r"expect vm both: destroyed by the operator",
+    ]
+    run = run_pgvisor([str(path.relative_to(ROOT))], smp=2, timeout=120, input=steps)
+    assert not run.input_pending, run.output
+    assert "pgvisor:   vm both: ran on CPUs 0,1" in run.lines, run.output
+    assert "pgvisor:   vm both: destroyed by the operator, restarts 0" in run.lines
+    assert "pgvisor: 0 of 1 VMs succeeded" in run.lines
 
 
 def test_vcpus_without_a_start_ipi_cost_nothing(run_pgvisor, bench):
