@@ -47,6 +47,7 @@
 	((1u << 1) | (1u << 2) | (1u << 8) | (1u << 9) | (1u << 10) | (1u << 11) | (1u << 12) |    \
 	 (1u << 14))
 #define L7_ECX_RDPID (1u << 22)
+#define L7_ECX_UMIP (1u << 2)
 #define L7_EDX_ALLOW (1u << 4) /* fast short REP MOV */
 #define EXT1_EDX_RDTSCP (1u << 27)
 #define L0D_1_EAX_XSAVES (1u << 3)
@@ -116,6 +117,9 @@ static struct cpuid_regs answer(struct vcpu *v, uint32_t leaf, uint32_t subleaf)
 			r.ecx = h.ecx & L7_ECX_ALLOW;
 			if (vmx_controls.rdtscp)
 				r.ecx |= h.ecx & L7_ECX_RDPID;
+			/* The "umip" trap emulates it where the CPU lacks it. */
+			if (v->vm->cfg.traps & TRAP_BIT(TRAP_UMIP))
+				r.ecx |= L7_ECX_UMIP;
 			r.edx = h.edx & L7_EDX_ALLOW;
 		}
 		break;

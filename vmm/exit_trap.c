@@ -75,14 +75,23 @@ void handle_rdtscp(struct vcpu *v)
 	vmcs_skip_instruction();
 }
 
+/* Bits 63:47 all equal (4-level paging's canonical form). */
+static bool canonical(uint64_t linear)
+{
+	return (uint64_t)((int64_t)(linear << 16) >> 16) == linear;
+}
+
 void handle_invlpg(struct vcpu *v)
 {
-	(void)v;
-	/* Translations are tagged with the VM's VPID: flush them (one
-	 * address would do, all is always correct). Without VPID every VM
-	 * entry flushes them anyway (SDM 28.3.3.1). */
-	if (vmx_controls.vpid)
-		vmx_invvpid_all();
+	/* The qualification is INVLPG's linear address (SDM 27.2.1); the
+	 * guest's translations of it are tagged with its VPID, on this CPU
+	 * only, as INVLPG's are. A non-canonical address is a NOP in 64-bit
+	 * mode. Without VPID every VM entry flushes them anyway (SDM
+	 * 28.3.3.1). */
+	uint64_t linear = vmread(VMCS_EXIT_QUALIFICATION);
+
+	if (vmx_controls.vpid && canonical(linear))
+		vmx_invvpid_address(vm_vpid(v->vm), linear);
 	vmcs_skip_instruction();
 }
 

@@ -131,6 +131,11 @@ int vm_load(struct vm *vm);
  * with reason printed as "pgvisor: vm NAME: ...". */
 void vm_stop(struct vm *vm, enum vm_end end, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The VPID of vm's vCPUs (0 is the host's). */
+static inline uint16_t vm_vpid(const struct vm *vm)
+{
+	return (uint16_t)(vm->id + 1);
+}
 /* "CPU n" or "CPUs a,b,...": where vm's vCPUs run. */
 #define VM_CPU_LIST_MAX 96
 void vm_cpu_list(const struct vm *vm, char *out, size_t size);

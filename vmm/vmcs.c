@@ -86,7 +86,7 @@ static void write_controls(struct vcpu *v)
 	vmwrite(VMCS_EPT_POINTER, ept_pointer(&vm->ept, false));
 	vmwrite(VMCS_TSC_OFFSET, 0);
 	if (ctl->vpid)
-		vmwrite(VMCS_VPID, vm->id + 1); /* VPID 0 belongs to the host */
+		vmwrite(VMCS_VPID, vm_vpid(vm));
 
 	/* Bits the guest may not own: those VMX fixes (but for PE/PG) and,
 	 * for CR4, VMXE, which the guest must see clear (VMX is hidden). */

@@ -122,24 +122,39 @@ struct inv_descriptor {
 	uint64_t a, b;
 };
 
+/* INVEPT and INVVPID types (SDM 30.3). */
+#define INV_ADDRESS 0 /* INVVPID only */
+#define INV_SINGLE_CONTEXT 1
 #define INV_ALL_CONTEXT 2
 
-void vmx_invept_all(void)
+/* Descriptors: INVEPT {EPTP, 0}; INVVPID {VPID, linear address}. */
+static void invept(uint64_t type, uint64_t eptp)
 {
-	struct inv_descriptor d = { 0, 0 };
+	struct inv_descriptor d = { eptp, 0 };
 
-	__asm__ volatile("invept %0, %1"
-			 :
-			 : "m"(d), "r"((uint64_t)INV_ALL_CONTEXT)
-			 : "cc", "memory");
+	__asm__ volatile("invept %0, %1" : : "m"(d), "r"(type) : "cc", "memory");
 }
 
-void vmx_invvpid_all(void)
+static void invvpid(uint64_t type, uint16_t vpid, uint64_t linear)
 {
-	struct inv_descriptor d = { 0, 0 };
+	struct inv_descriptor d = { vpid, linear };
 
-	__asm__ volatile("invvpid %0, %1"
-			 :
-			 : "m"(d), "r"((uint64_t)INV_ALL_CONTEXT)
-			 : "cc", "memory");
+	__asm__ volatile("invvpid %0, %1" : : "m"(d), "r"(type) : "cc", "memory");
+}
+
+void vmx_flush_guest(uint64_t eptp, uint16_t vpid)
+{
+	invept(vmx_controls.invept_single ? INV_SINGLE_CONTEXT : INV_ALL_CONTEXT, eptp);
+	if (vmx_controls.vpid)
+		invvpid(vmx_controls.invvpid_single ? INV_SINGLE_CONTEXT : INV_ALL_CONTEXT, vpid,
+			0);
+}
+
+void vmx_invvpid_address(uint16_t vpid, uint64_t linear)
+{
+	if (vmx_controls.invvpid_address)
+		invvpid(INV_ADDRESS, vpid, linear);
+	else
+		invvpid(vmx_controls.invvpid_single ? INV_SINGLE_CONTEXT : INV_ALL_CONTEXT, vpid,
+			0);
 }

@@ -53,8 +53,14 @@ static inline bool vmwrite(uint64_t field, uint64_t value)
 int vmcs_clear(uint64_t phys);
 int vmcs_load(uint64_t phys);
 
-/* INVEPT/INVVPID all-context (SDM 30.3). */
-void vmx_invept_all(void);
-void vmx_invvpid_all(void);
+/* Drops this CPU's cached translations of one VM: guest-physical ones of
+ * its EPT (eptp as in its VMCS) and, with VPID, the combined ones tagged
+ * with vpid (SDM 29.4.3). Single-context INVEPT/INVVPID where the CPU has
+ * them, so other VMs keep theirs; all-context otherwise. */
+void vmx_flush_guest(uint64_t eptp, uint16_t vpid);
+/* Drops this CPU's translations of one guest-linear address tagged with
+ * vpid (the guest's INVLPG): individual-address INVVPID, or the nearest
+ * wider one the CPU has. Needs VPID; linear must be canonical. */
+void vmx_invvpid_address(uint16_t vpid, uint64_t linear);
 
 #endif

@@ -117,5 +117,6 @@ int vmx_compute_controls(const struct vmx_caps *caps, struct vmx_controls *out, 
 	if (!out->vpid)
 		out->procbased2 &= ~PROC2_ENABLE_VPID | (uint32_t)cap[CTL_PROC2];
 	out->invvpid_single = out->vpid && (caps->ept_vpid & VPID_CAP_INVVPID_SINGLE);
+	out->invvpid_address = out->vpid && (caps->ept_vpid & VPID_CAP_INVVPID_ADDRESS);
 	return 0;
 }

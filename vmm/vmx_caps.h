@@ -28,6 +28,7 @@ struct vmx_caps {
 #define EPT_CAP_INVEPT_SINGLE (1ull << 25)
 #define EPT_CAP_INVEPT_ALL (1ull << 26)
 #define VPID_CAP_INVVPID (1ull << 32)
+#define VPID_CAP_INVVPID_ADDRESS (1ull << 40)
 #define VPID_CAP_INVVPID_SINGLE (1ull << 41)
 #define VPID_CAP_INVVPID_ALL (1ull << 42)
 
@@ -42,7 +43,7 @@ struct vmx_controls {
 	unsigned preemption_shift; /* timer ticks = TSC >> shift */
 	bool vpid;
 	bool ept_2mb, ept_1gb, ept_ad;
-	bool invept_single, invvpid_single;
+	bool invept_single, invvpid_single, invvpid_address;
 	bool rdtscp, invpcid, xsaves;
 	bool save_preemption_timer;
 	bool pat; /* save/load IA32_PAT on exit and entry */

@@ -239,6 +239,16 @@ static bool run_helper(void (*fn)(void))
 	return form_vector == NO_FAULT;
 }
 
+/* CR4.UMIP may be set where CPUID.(EAX=7,ECX=0):ECX[2] says the CPU has
+ * it (SDM Vol. 2A, CPUID); pgvisor's "umip" trap offers it emulated. */
+#define CPUID_7_ECX_UMIP (1u << 2)
+static bool umip_offered;
+
+static bool cpu_offers_umip(void)
+{
+	return cpuid(0).eax >= 7 && (cpuid(7).ecx & CPUID_7_ECX_UMIP);
+}
+
 static void run_form(const struct form *f, unsigned cpl, bool pgvisor)
 {
 	printf("{\"form\":\"%s\",\"cpl\":%u,\"class\":\"%s\"", f->name, cpl, class_names[f->cls]);
@@ -247,7 +257,7 @@ static void run_form(const struct form *f, unsigned cpl, bool pgvisor)
 		return;
 	}
 	reset_task_register();
-	bool umip = f->umip && run_helper(form_set_umip);
+	bool umip = f->umip && umip_offered && run_helper(form_set_umip);
 	memset(form_mem, 0, sizeof(form_mem));
 	memset(&form_out, 0, sizeof(form_out));
 	form_vector = NO_FAULT;
@@ -298,8 +308,10 @@ int main(uint32_t magic, uint32_t info)
 	outb(PIC2_DATA, PIC_MASK_ALL);
 	load_tables();
 	enable_paging();
+	umip_offered = cpu_offers_umip();
 	printf("pglab: begin\n");
-	printf("{\"pglab\":1,\"env\":\"%s\",\"forms\":%u}\n", pgvisor ? "pgvisor" : "bare", nforms);
+	printf("{\"pglab\":1,\"env\":\"%s\",\"forms\":%u,\"umip\":%s}\n",
+	       pgvisor ? "pgvisor" : "bare", nforms, umip_offered ? "true" : "false");
 	for (unsigned i = 0; i < nforms; i++)
 		for (unsigned cpl = 0; cpl <= 3; cpl += 3)
 			run_form(&forms[i], cpl, pgvisor);

@@ -106,7 +106,10 @@ def test_two_runs_give_identical_tables(bare, run_pgvisor, tmp_path):
     assert tables[0] == tables[1]
     assert "UNEXPLAINED" not in tables[0][0]
     assert "| all | 122 | 116 | 29 of 60 | holds |" in tables[0][0]
-    # Emulated UMIP: SGDT and STR fault at CPL 3; SMSW cannot be trapped.
+    # Emulated UMIP: CPUID offers it (Bochs' Haswell has none), SGDT and STR
+    # fault at CPL 3; SMSW cannot be trapped.
+    assert LAB.parse_console("\n".join(run.vm_lines("pglab")))[0]["umip"] is True
+    assert LAB.parse_console("\n".join(bare.lines))[0]["umip"] is False
     r = results(run.vm_lines("pglab"))
     assert fault(r["sgdt_umip", 3]) == (VEC_GP, 0) and fault(r["str_umip", 3]) == (VEC_GP, 0)
     assert fault(r["sgdt_umip", 0]) is None and fault(r["smsw_umip", 3]) is None

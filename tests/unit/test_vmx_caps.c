@@ -142,6 +142,7 @@ static void test_haswell(void **state)
 	assert_int_equal(o.procbased2 & PROC2_ENABLE_VPID, PROC2_ENABLE_VPID);
 	assert_true(o.invept_single);
 	assert_true(o.invvpid_single);
+	assert_true(o.invvpid_address);
 	assert_true(o.preemption_timer);
 	assert_true(o.save_preemption_timer);
 	assert_int_equal(o.exit & EXIT_SAVE_PREEMPTION_TIMER, EXIT_SAVE_PREEMPTION_TIMER);
@@ -363,7 +364,17 @@ static void test_optional_missing(void **state)
 	assert_int_equal(compute(&c, &o, err), 0);
 	assert_false(o.vpid);
 	assert_false(o.invvpid_single);
+	assert_false(o.invvpid_address);
 	assert_int_equal(o.procbased2 & PROC2_ENABLE_VPID, 0);
+
+	/* INVVPID without the individual-address type: INVLPG falls back to
+	 * single-context. */
+	c = haswell;
+	c.ept_vpid &= ~VPID_CAP_INVVPID_ADDRESS;
+	assert_int_equal(compute(&c, &o, err), 0);
+	assert_true(o.vpid);
+	assert_true(o.invvpid_single);
+	assert_false(o.invvpid_address);
 
 	/* Only two of three PAT halves: PAT switching is off entirely. */
 	c = haswell;
