@@ -105,11 +105,16 @@ def test_multi_vcpu_guest_counts_and_sends_ipis(run_pgvisor, bench):
     assert run.status == 0
 
 
-def smptest_cfg(bench, name, cpus, iters, extra=""):
+def guest_cfg(bench, name, guest, vcpus, cmdline, extra=""):
+    """A 4 MiB VM running build/guests/GUEST.elf with vcpus vCPUs."""
     cfg = bench.dir / f"{name}.cfg"
-    cfg.write_text(f'name = "{name}"\nkernel = "../../guests/smptest.elf"\nmemory = 4\n'
-                   f'vcpus = {cpus}\ncmdline = "cpus={cpus} iters={iters}"\n{extra}')
+    cfg.write_text(f'name = "{name}"\nkernel = "../../guests/{guest}.elf"\nmemory = 4\n'
+                   f'vcpus = {vcpus}\ncmdline = "{cmdline}"\n{extra}')
     return str(cfg.relative_to(ROOT))
+
+
+def smptest_cfg(bench, name, cpus, iters, extra=""):
+    return guest_cfg(bench, name, "smptest", cpus, f"cpus={cpus} iters={iters}", extra)
 
 
 def test_vcpus_of_one_vm_run_on_both_cpus(run_pgvisor, bench):
@@ -151,9 +156,6 @@ def test_vm_on_both_cpus_restarts_and_is_destroyed(run_pgvisor, bench):
 def test_operator_commands_reach_a_vm_on_both_cpus(run_pgvisor, bench):
     # hello (echo) on vCPU 0 waits for input; its second vCPU, on the other
     # CPU, waits for a SIPI. Pause, unpause and destroy reach both.
-    path = bench.dir / "both.cfg"
-    path.write_text('name = "both"\nkernel = "../../guests/hello.elf"\nmemory = 4\n'
-                    'vcpus = 2\ncmdline = "echo"\n')
     steps = [
         r"expect \[both\] hello: echo ready",
         r"send hi\r",
@@ -167,7 +169,8 @@ def test_operator_commands_reach_a_vm_on_both_cpus(run_pgvisor, bench):
         r"send destroy both\r",
         r"expect vm both: destroyed by the operator",
     ]
-    run = run_pgvisor([str(path.relative_to(ROOT))], smp=2, timeout=120, input=steps)
+    run = run_pgvisor([guest_cfg(bench, "both", "hello", 2, "echo")], smp=2, timeout=120,
+                      input=steps)
     assert not run.input_pending, run.output
     assert "pgvisor:   vm both: ran on CPUs 0,1" in run.lines, run.output
     assert "pgvisor:   vm both: destroyed by the operator, restarts 0" in run.lines
@@ -177,10 +180,8 @@ def test_operator_commands_reach_a_vm_on_both_cpus(run_pgvisor, bench):
 def test_vcpus_without_a_start_ipi_cost_nothing(run_pgvisor, bench):
     # hello never starts its APs: they wait for SIPI off the run list, and
     # the VM ends as it does with one vCPU.
-    cfg = bench.dir / "idle-aps.cfg"
-    cfg.write_text('name = "idle-aps"\nkernel = "../../guests/hello.elf"\nmemory = 4\n'
-                   'vcpus = 3\ncmdline = "spin=1000"\n')
-    run = run_pgvisor([str(cfg.relative_to(ROOT))], smp=1, timeout=120)
+    run = run_pgvisor([guest_cfg(bench, "idle-aps", "hello", 3, "spin=1000")], smp=1,
+                      timeout=120)
     assert "hello: all checks passed" in run.vm_lines("idle-aps"), run.output
     assert "pgvisor: 1 of 1 VMs succeeded" in run.lines
 
