@@ -74,7 +74,7 @@ static int switch_to(struct vcpu *v)
 		vmcs_write_host_state();
 	}
 	if (v->flush_tlb) {
-		vmx_flush_guest(ept_pointer(&v->vm->ept, false), vm_vpid(v->vm));
+		vmx_flush_guest(vm_eptp(v->vm), vm_vpid(v->vm));
 		v->flush_tlb = false;
 	}
 	if (c->fpu_owner != v) {

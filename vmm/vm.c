@@ -230,9 +230,6 @@ int vm_load(struct vm *vm)
 		struct vcpu *v = &vm->vcpus[i];
 		fpu_area_init(v->fpu_area);
 		memset(v->lazy_msrs, 0, sizeof(v->lazy_msrs));
-		/* A restart: the CPU's copy of the old run's state is stale. */
-		if (this_cpu()->fpu_owner == v)
-			this_cpu()->fpu_owner = NULL;
 		v->misc_enable = msr_misc_enable_default();
 		v->halted = false;
 		/* APs wait for the boot vCPU's INIT-SIPI (SDM Vol. 3 9.4.4). */

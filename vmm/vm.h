@@ -131,6 +131,11 @@ int vm_load(struct vm *vm);
  * with reason printed as "pgvisor: vm NAME: ...". */
 void vm_stop(struct vm *vm, enum vm_end end, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The EPT pointer of vm's vCPUs, as their VMCSs hold it. */
+static inline uint64_t vm_eptp(const struct vm *vm)
+{
+	return ept_pointer(&vm->ept, false);
+}
 /* The VPID of vm's vCPUs (0 is the host's). */
 static inline uint16_t vm_vpid(const struct vm *vm)
 {

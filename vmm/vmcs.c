@@ -83,7 +83,7 @@ static void write_controls(struct vcpu *v)
 	vmwrite(VMCS_IO_BITMAP_A, (uint64_t)vm->io_bitmaps);
 	vmwrite(VMCS_IO_BITMAP_B, (uint64_t)vm->io_bitmaps + PAGE_SIZE);
 	vmwrite(VMCS_MSR_BITMAP, (uint64_t)vm->msr_bitmap);
-	vmwrite(VMCS_EPT_POINTER, ept_pointer(&vm->ept, false));
+	vmwrite(VMCS_EPT_POINTER, vm_eptp(vm));
 	vmwrite(VMCS_TSC_OFFSET, 0);
 	if (ctl->vpid)
 		vmwrite(VMCS_VPID, vm_vpid(vm));

@@ -142,12 +142,17 @@ static void invvpid(uint64_t type, uint16_t vpid, uint64_t linear)
 	__asm__ volatile("invvpid %0, %1" : : "m"(d), "r"(type) : "cc", "memory");
 }
 
+/* All of vpid's translations: single-context where the CPU has it. */
+static void invvpid_context(uint16_t vpid)
+{
+	invvpid(vmx_controls.invvpid_single ? INV_SINGLE_CONTEXT : INV_ALL_CONTEXT, vpid, 0);
+}
+
 void vmx_flush_guest(uint64_t eptp, uint16_t vpid)
 {
 	invept(vmx_controls.invept_single ? INV_SINGLE_CONTEXT : INV_ALL_CONTEXT, eptp);
 	if (vmx_controls.vpid)
-		invvpid(vmx_controls.invvpid_single ? INV_SINGLE_CONTEXT : INV_ALL_CONTEXT, vpid,
-			0);
+		invvpid_context(vpid);
 }
 
 void vmx_invvpid_address(uint16_t vpid, uint64_t linear)
@@ -155,6 +160,5 @@ void vmx_invvpid_address(uint16_t vpid, uint64_t linear)
 	if (vmx_controls.invvpid_address)
 		invvpid(INV_ADDRESS, vpid, linear);
 	else
-		invvpid(vmx_controls.invvpid_single ? INV_SINGLE_CONTEXT : INV_ALL_CONTEXT, vpid,
-			0);
+		invvpid_context(vpid);
 }
