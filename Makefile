@@ -29,7 +29,7 @@ KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack -T 
 
 # Every C and assembly file of the hypervisor, one concept each.
 KSRC := $(wildcard boot/*.c boot/*.S arch/x86/*.c arch/x86/*.S arch/x86/lib/*.c \
-                   drivers/*.c vmm/*.c vmm/*.S)
+                   drivers/*.c vmm/*.c vmm/*/*.c vmm/*/*.S)
 KOBJ := $(patsubst %,$(BUILD)/k/%.o,$(KSRC)) $(BUILD)/k/font.c.o
 
 all: deps $(BUILD)/pgvisor.elf $(BUILD)/pgvisor.efi guests
@@ -73,7 +73,7 @@ ECFLAGS  := -std=c11 -O2 $(WARN) -ffreestanding -fno-stack-protector -fno-stack-
             -fshort-wchar -mno-red-zone -mgeneral-regs-only -maccumulate-outgoing-args \
             -DGNU_EFI_USE_MS_ABI -I. -I$(BUILD)/efi -isystem arch/x86/lib/include \
             -isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64
-ESRC := $(wildcard boot/efi/*.c) boot/efi_memmap.c vmm/config.c vmm/trap_policy.c \
+ESRC := $(wildcard boot/efi/*.c) boot/efi_memmap.c vmm/load/config.c vmm/vmx/trap_policy.c \
         arch/x86/lib/format.c arch/x86/lib/string.c
 EOBJ := $(patsubst %,$(BUILD)/efi/%.o,$(ESRC)) $(BUILD)/efi/boot/efi/kernel_blob.S.o
 
@@ -132,7 +132,7 @@ RUN_TIMEOUT ?= 1800
 run: $(BUILD)/pgvisor.iso
 	scripts/run --emu $(EMU) --mem $(RUN_MEM) --timeout $(RUN_TIMEOUT) $(BUILD)/pgvisor.iso
 
-test: all unit-tests check-format
+test: all unit-tests check-format check-layers
 	$(PYTHON) scripts/runtests $(UNIT_BINS)
 
 # The Popek-Goldberg lab (scripts/lab): guest/pglab bare and under each
@@ -151,8 +151,12 @@ format:
 check-format:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
+# Every #include goes down the layers (scripts/check-layers), never in a circle.
+check-layers:
+	$(PYTHON) scripts/check-layers
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps guests iso esp run test unit-tests format check-format clean lab bench
+.PHONY: all deps guests iso esp run test unit-tests format check-format check-layers clean lab bench
 -include $(KOBJ:.o=.d) $(EOBJ:.o=.d) $(UNIT_BINS:=.d)

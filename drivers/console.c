@@ -4,11 +4,10 @@
 #include <stdio.h>
 
 #include "arch/x86/cpu.h"
-#include "arch/x86/power.h"
 #include "arch/x86/spinlock.h"
 #include "drivers/fbcon.h"
 #include "drivers/serial.h"
-#include "vmm/hypercall_abi.h"
+#include "vmm/abi/hypercall_abi.h"
 
 /* Bochs' port_e9_hack and QEMU's debugcon read back 0xE9 from the port. */
 #define E9_READBACK 0xe9
@@ -16,9 +15,11 @@
 
 static struct spinlock console_lock;
 static bool e9_present;
+static void (*end_machine)(void);
 
-void console_init(void)
+void console_init(void (*power_off_fn)(void))
 {
+	end_machine = power_off_fn;
 	serial_init();
 	e9_present = inb(PORT_E9_CONSOLE) == E9_READBACK;
 }
@@ -79,5 +80,7 @@ void panic(const char *fmt, ...)
 	vkprintf(fmt, ap);
 	va_end(ap);
 	kprintf("\npgvisor: result: fatal\n");
-	power_off();
+	if (end_machine)
+		end_machine();
+	cpu_halt_forever();
 }

@@ -9,6 +9,7 @@
 #include "arch/x86/fpu.h"
 #include "arch/x86/idt.h"
 #include "arch/x86/lapic.h"
+#include "arch/x86/page_alloc.h"
 #include "arch/x86/paging.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/pic.h"
@@ -19,16 +20,17 @@
 #include "boot/multiboot2_info.h"
 #include "drivers/console.h"
 #include "drivers/fbcon.h"
-#include "vmm/config.h"
-#include "vmm/console_input.h"
-#include "vmm/cpuid_policy.h"
-#include "vmm/page_alloc.h"
-#include "vmm/runqueue.h"
-#include "vmm/sched.h"
-#include "vmm/summary.h"
-#include "vmm/vm.h"
-#include "vmm/vmcs_fields.h"
-#include "vmm/vmx.h"
+#include "vmm/console/console_input.h"
+#include "vmm/core/console_hooks.h"
+#include "vmm/core/runqueue.h"
+#include "vmm/core/sched.h"
+#include "vmm/core/summary.h"
+#include "vmm/core/vm_lifecycle.h"
+#include "vmm/cpu/cpuid_policy.h"
+#include "vmm/load/config.h"
+#include "vmm/vm/vm.h"
+#include "vmm/vmx/vmcs_fields.h"
+#include "vmm/vmx/vmx.h"
 
 #define PGVISOR_VERSION "0.1"
 #define LOW_MEMORY_END 0x100000ull /* BIOS data, EBDA, ROMs, AP trampoline */
@@ -123,6 +125,13 @@ static void vmx_start(void)
 		c->vpid ? "yes" : "no", c->preemption_timer ? "yes" : "no");
 }
 
+/* What an AP does before it may run guests: the same VMXON as the boot
+ * CPU's, with the controls the boot CPU computed. */
+static int vmx_start_ap(char *why, size_t len)
+{
+	return vmx_check_support(why, len) || vmx_enable(&vmx_caps, why, len);
+}
+
 static bool is_config(const char *name)
 {
 	size_t n = strlen(name), s = strlen(CONFIG_SUFFIX);
@@ -179,7 +188,7 @@ static void report_framebuffer(const struct boot_framebuffer *fb)
 
 void kmain(uint32_t magic, uint64_t info)
 {
-	console_init();
+	console_init(power_off);
 	kprintf("pgvisor %s: a bare-metal hypervisor for Intel VT-x\n", PGVISOR_VERSION);
 	read_boot_info(magic, info);
 	if (boot_info.efi_system_table)
@@ -224,7 +233,7 @@ void kmain(uint32_t magic, uint64_t info)
 
 	struct smp_options smp;
 	smp_parse_options(boot_info.cmdline, &smp);
-	smp_start_aps(&smp, sched_run);
+	smp_start_aps(&smp, vmx_start_ap, sched_run);
 	runqueue_init();
 
 	uint64_t image = (uint64_t)(__image_end - __image_start);
@@ -234,6 +243,9 @@ void kmain(uint32_t magic, uint64_t info)
 		"page tables and per-CPU data %llu KiB)\n",
 		(unsigned long long)((image + allocated) >> 10), (unsigned long long)(image >> 10),
 		(unsigned long long)(allocated >> 10));
+	static const struct core_console console = { console_input_poll, console_input_run,
+						     console_input_idle };
+	core_set_console(&console);
 	create_vms(&boot_info);
 	if (!vm_count()) {
 		kprintf("pgvisor: no VM to run\n");

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 
 #include "arch/x86/cpu.h"
-#include "vmm/page_alloc.h"
+#include "arch/x86/page_alloc.h"
 
 #define PTE_PRESENT (1ull << 0)
 #define PTE_WRITE (1ull << 1)

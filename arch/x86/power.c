@@ -3,7 +3,7 @@
 #include "arch/x86/acpi.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/efi_runtime.h"
-#include "vmm/hypercall_abi.h"
+#include "vmm/abi/hypercall_abi.h"
 
 #define PM1_SLP_TYP_SHIFT 10
 #define PM1_SLP_EN (1u << 13)

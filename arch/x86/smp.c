@@ -9,12 +9,11 @@
 #include "arch/x86/idt.h"
 #include "arch/x86/lapic.h"
 #include "arch/x86/madt.h"
+#include "arch/x86/page_alloc.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/smp_trampoline.h"
 #include "arch/x86/tsc.h"
 #include "drivers/console.h"
-#include "vmm/page_alloc.h"
-#include "vmm/vmx.h"
 
 #define AP_STACK_PAGES 4
 /* Its stack, then its IST stacks. */
@@ -30,6 +29,7 @@
 #define CPUID_1_EBX_LOGICAL_SHIFT 16
 #define US_PER_S 1000000ull
 
+static int (*volatile ap_prepare_fn)(char *why, size_t len);
 static void (*volatile ap_work_fn)(void);
 static volatile bool released;
 static volatile unsigned aps_done;
@@ -99,7 +99,7 @@ static __attribute__((noreturn)) void ap_main(struct cpu *c)
 		c->state = CPU_FAILED;
 		cpu_halt_forever();
 	}
-	if (vmx_check_support(why, sizeof(why)) || vmx_enable(&vmx_caps, why, sizeof(why))) {
+	if (ap_prepare_fn(why, sizeof(why))) {
 		memcpy(c->why, why, sizeof(why));
 		c->state = CPU_FAILED;
 		cpu_halt_forever();
@@ -211,7 +211,8 @@ static unsigned madt_cpus_read(const struct smp_options *o, struct madt_cpus *m)
 	return kept;
 }
 
-unsigned smp_start_aps(const struct smp_options *o, void (*ap_work)(void))
+unsigned smp_start_aps(const struct smp_options *o, int (*ap_prepare)(char *why, size_t len),
+		       void (*ap_work)(void))
 {
 	struct madt_cpus m;
 	unsigned listed = madt_cpus_read(o, &m);
@@ -222,6 +223,7 @@ unsigned smp_start_aps(const struct smp_options *o, void (*ap_work)(void))
 	cpus[0].apic_id = bsp;
 	cpus[0].state = CPU_ONLINE;
 	idt_set_handler(LAPIC_KICK_VECTOR, kick_interrupt);
+	ap_prepare_fn = ap_prepare;
 	ap_work_fn = ap_work;
 	novtx_apic_id = o->novtx_apic_id;
 	if (listed && listed < package)

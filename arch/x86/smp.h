@@ -6,6 +6,7 @@
 #define PGVISOR_SMP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* What to start, from the MADT; test hooks come from pgvisor's command
@@ -21,8 +22,11 @@ void smp_parse_options(const char *cmdline, struct smp_options *o);
 
 /* Starts the APs on the boot CPU, after memory, ACPI, the LAPIC, the TSC
  * and VMX are set up there. Returns how many CPUs are online (>= 1). Each
- * AP then waits in ap_wait() until smp_release() and runs ap_work. */
-unsigned smp_start_aps(const struct smp_options *o, void (*ap_work)(void));
+ * AP runs ap_prepare (VMXON: a caller above arch/ knows how), which fills
+ * why and returns non-zero when the AP cannot run guests (it is then left
+ * out), then waits until smp_release() and runs ap_work. */
+unsigned smp_start_aps(const struct smp_options *o, int (*ap_prepare)(char *why, size_t len),
+		       void (*ap_work)(void));
 /* Lets the APs run ap_work. */
 void smp_release(void);
 /* The boot CPU waits until every AP returned from ap_work. */

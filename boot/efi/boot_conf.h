@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 #include "boot/boot_info.h"
-#include "vmm/config.h"
+#include "vmm/load/config.h"
 
 #define BOOT_CONF_NAME "pgvisor.conf"
 #define BOOT_CONF_MAX_VMS 16

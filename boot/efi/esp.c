@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "boot/efi/firmware.h"
-#include "vmm/config.h"
+#include "vmm/load/config.h"
 
 /* EFI_FILE_INFO with room for the file name. */
 #define FILE_INFO_BYTES (sizeof(EFI_FILE_INFO) + CFG_PATH_MAX * sizeof(CHAR16))

@@ -15,7 +15,7 @@
 #include "boot/efi/firmware.h"
 #include "boot/efi/kernel_image.h"
 #include "boot/efi/machine_info.h"
-#include "vmm/config.h"
+#include "vmm/load/config.h"
 
 /* The address of efi_entry64 in build/pgvisor.elf (generated: nm). */
 #include "kernel_entry.h"

@@ -19,7 +19,7 @@
 #include "guest/lib/lapic.h"
 #include "guest/lib/runtime.h"
 #include "guest/lib/string.h"
-#include "vmm/hypercall_abi.h"
+#include "vmm/abi/hypercall_abi.h"
 
 #define DEFAULT_ITERS 1000
 #define DEFAULT_WARMUP 16

@@ -18,7 +18,7 @@
 #include "guest/lib/runtime.h"
 #include "guest/lib/spin.h"
 #include "guest/lib/string.h"
-#include "vmm/hypercall_abi.h"
+#include "vmm/abi/hypercall_abi.h"
 
 #define CPUID_1_ECX_VMX (1u << 5)
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)

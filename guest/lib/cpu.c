@@ -1,7 +1,7 @@
 #include "cpu.h"
 
 #include "string.h"
-#include "vmm/hypercall_abi.h"
+#include "vmm/abi/hypercall_abi.h"
 
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
 

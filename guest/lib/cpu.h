@@ -1,5 +1,5 @@
 /* CPU access for guest programs: port I/O, CPUID, MSRs, the TSC, and the
- * pgvisor detection and hypercall interface (vmm/hypercall_abi.h). */
+ * pgvisor detection and hypercall interface (vmm/abi/hypercall_abi.h). */
 #ifndef GUEST_CPU_H
 #define GUEST_CPU_H
 
@@ -71,7 +71,7 @@ int wrmsr_safe(uint32_t msr, uint64_t value);
  * signature. */
 bool hypervisor_present(void);
 
-/* VMCALL per vmm/hypercall_abi.h; faults (#UD) without pgvisor, so only
+/* VMCALL per vmm/abi/hypercall_abi.h; faults (#UD) without pgvisor, so only
  * call it when hypervisor_present(). */
 int32_t hypercall(uint32_t nr, uint32_t arg1, uint32_t arg2, uint32_t arg3);
 

@@ -3,7 +3,7 @@
 #include "console.h"
 #include "cpu.h"
 #include "idt.h"
-#include "vmm/hypercall_abi.h"
+#include "vmm/abi/hypercall_abi.h"
 
 #define NUM_EXCEPTIONS 32
 #define IDT_ENTRIES 256

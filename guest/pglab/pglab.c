@@ -21,7 +21,7 @@
 #include "guest/lib/spin.h"
 #include "guest/lib/string.h"
 #include "lab.h"
-#include "vmm/hypercall_abi.h"
+#include "vmm/abi/hypercall_abi.h"
 
 #define EXIT_UNEXPECTED_EXCEPTION 3
 #define PIC1_DATA 0x21

@@ -1,4 +1,4 @@
-/* Unit tests for the ACPI table generator (vmm/acpi_build.c): the tables
+/* Unit tests for the ACPI table generator (vmm/load/acpi_build.c): the tables
  * are parsed back the way an OS finds them, RSDP -> XSDT (and RSDT) -> each
  * table, checking checksums, alignment and every field; the DSDT's AML is
  * decoded far enough to find \_S5 and the PCI root bridge's resources. */
@@ -12,9 +12,9 @@
 
 #include <cmocka.h>
 
-#include "vmm/acpi_build.h"
-#include "vmm/bytes.h"
-#include "vmm/dev_acpi_pm.h"
+#include "vmm/dev/acpi_pm.h"
+#include "vmm/load/acpi_build.h"
+#include "vmm/load/bytes.h"
 
 #define AREA_SIZE 0x2000
 #define BASE 0x7ff0000ull /* the area's guest-physical address */

@@ -1,2 +1,2 @@
 UNIT_TESTS += test_acpi_build
-test_acpi_build_SRCS := tests/unit/test_acpi_build.c vmm/acpi_build.c vmm/errmsg.c
+test_acpi_build_SRCS := tests/unit/test_acpi_build.c vmm/load/acpi_build.c vmm/load/errmsg.c

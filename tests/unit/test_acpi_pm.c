@@ -1,4 +1,4 @@
-/* Unit tests for the ACPI PM register block (vmm/dev_acpi_pm.c) driven
+/* Unit tests for the ACPI PM register block (vmm/dev/acpi_pm.c) driven
  * through the I/O bus as guest IN/OUT instructions reach it, with a fake
  * clock and a recording interrupt line. */
 #include <setjmp.h>
@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "vmm/dev_acpi_pm.h"
-#include "vmm/iobus.h"
+#include "vmm/dev/acpi_pm.h"
+#include "vmm/dev/iobus.h"
 
 #define BASE ACPI_PM_BASE_DEFAULT
 #define STS (BASE + 0)

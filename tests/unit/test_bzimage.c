@@ -1,4 +1,4 @@
-/* Unit tests for the Linux bzImage loader (vmm/bzimage.c). A synthetic
+/* Unit tests for the Linux bzImage loader (vmm/load/bzimage.c). A synthetic
  * bzImage is assembled here: a setup header with the fields the 64-bit boot
  * protocol reads (Documentation/arch/x86/boot.rst) and a patterned
  * protected-mode part. The zero page, E820 map, GDT, page tables and
@@ -17,9 +17,9 @@
 
 #include <cmocka.h>
 
-#include "vmm/bytes.h"
-#include "vmm/bzimage.h"
-#include "vmm/memmap.h"
+#include "vmm/load/bytes.h"
+#include "vmm/load/bzimage.h"
+#include "vmm/load/memmap.h"
 
 #define MiB (1024ull * 1024)
 #define GiB (1024ull * MiB)

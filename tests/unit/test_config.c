@@ -1,4 +1,4 @@
-/* Unit tests for vmm/config.c: the xl.cfg subset and path resolution. */
+/* Unit tests for vmm/load/config.c: the xl.cfg subset and path resolution. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "vmm/config.h"
-#include "vmm/trap_policy.h"
+#include "vmm/load/config.h"
+#include "vmm/vmx/trap_policy.h"
 
 #define PATH "configs/x.cfg"
 

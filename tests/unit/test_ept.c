@@ -1,4 +1,4 @@
-/* Unit tests for vmm/ept.c: tables built by ept_map_range, walked back by
+/* Unit tests for vmm/vmx/ept.c: tables built by ept_map_range, walked back by
  * ept_translate and by hand. The page allocator hands out pages of a heap
  * arena; host pointers stand in for identity-mapped physical addresses. */
 #include <setjmp.h>
@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "vmm/ept.h"
-#include "vmm/page_alloc.h"
+#include "arch/x86/page_alloc.h"
+#include "vmm/vmx/ept.h"
 
 #define KIB (1ull << 10)
 #define MIB (1ull << 20)

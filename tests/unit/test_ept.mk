@@ -1,2 +1,2 @@
 UNIT_TESTS += test_ept
-test_ept_SRCS := tests/unit/test_ept.c vmm/ept.c vmm/page_alloc.c
+test_ept_SRCS := tests/unit/test_ept.c vmm/vmx/ept.c arch/x86/page_alloc.c

@@ -1,4 +1,4 @@
-/* Unit tests for vmm/exit_profile.c: the port/MSR key table (counts,
+/* Unit tests for vmm/vm/exit_profile.c: the port/MSR key table (counts,
  * collisions, overflow into "other"), the top-N ranking, adding vCPU
  * profiles into a VM's, and the hypercall export. */
 #include <setjmp.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "vmm/exit_profile.h"
+#include "vmm/vm/exit_profile.h"
 
 static struct exit_profile a, b;
 

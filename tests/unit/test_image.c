@@ -1,4 +1,4 @@
-/* Unit tests for guest image loading (vmm/image.c and the ELF, Multiboot
+/* Unit tests for guest image loading (vmm/load/image.c and the ELF, Multiboot
  * and memory map files under it). Images are assembled here byte by byte:
  * ELF32/ELF64 executables with chosen segments and a Multiboot 1 or 2
  * header, and flat binaries using the header's address fields. */
@@ -13,12 +13,12 @@
 
 #include <cmocka.h>
 
-#include "vmm/bytes.h"
-#include "vmm/elf.h"
-#include "vmm/image.h"
-#include "vmm/memmap.h"
-#include "vmm/multiboot1.h"
-#include "vmm/multiboot2.h"
+#include "vmm/load/bytes.h"
+#include "vmm/load/elf.h"
+#include "vmm/load/image.h"
+#include "vmm/load/memmap.h"
+#include "vmm/load/multiboot1.h"
+#include "vmm/load/multiboot2.h"
 
 #define MiB (1024ull * 1024)
 #define IMG_MAX 0x4000

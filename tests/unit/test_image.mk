@@ -1,3 +1,3 @@
 UNIT_TESTS += test_image
-test_image_SRCS := tests/unit/test_image.c vmm/image.c vmm/errmsg.c vmm/elf.c vmm/memmap.c \
-                   vmm/multiboot1.c vmm/multiboot2.c
+test_image_SRCS := tests/unit/test_image.c vmm/load/image.c vmm/load/errmsg.c vmm/load/elf.c vmm/load/memmap.c \
+                   vmm/load/multiboot1.c vmm/load/multiboot2.c

@@ -1,4 +1,4 @@
-/* Unit tests for vmm/insn_decode.c: real encodings (from GNU as, with the
+/* Unit tests for vmm/cpu/insn_decode.c: real encodings (from GNU as, with the
  * objdump line they came from), every truncation of each, and encodings
  * the decoder must refuse. Inputs live in buffers of their exact size so
  * ASan catches any read past the end. */
@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "vmm/insn_decode.h"
-#include "vmm/vcpu.h"
+#include "vmm/cpu/insn_decode.h"
+#include "vmm/vm/vcpu.h"
 
 #define M16 INSN_MODE_16
 #define M32 INSN_MODE_32

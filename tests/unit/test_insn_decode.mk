@@ -1,2 +1,2 @@
 UNIT_TESTS += test_insn_decode
-test_insn_decode_SRCS := tests/unit/test_insn_decode.c vmm/insn_decode.c
+test_insn_decode_SRCS := tests/unit/test_insn_decode.c vmm/cpu/insn_decode.c

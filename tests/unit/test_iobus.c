@@ -1,4 +1,4 @@
-/* Unit tests for vmm/iobus.c: port ranges, dispatch, and the empty-bus
+/* Unit tests for vmm/dev/iobus.c: port ranges, dispatch, and the empty-bus
  * behaviour of unclaimed ports. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "vmm/iobus.h"
+#include "vmm/dev/iobus.h"
 
 /* A device that records its last access. */
 struct probe {

@@ -1,5 +1,5 @@
-/* Unit tests for vmm/mmio.c (the MMIO bus) and the VMCS-free part of
- * vmm/mmio_emulate.c: extension and register merging, the ALU and its
+/* Unit tests for vmm/dev/mmio.c (the MMIO bus) and the VMCS-free part of
+ * vmm/cpu/mmio_emulate.c: extension and register merging, the ALU and its
  * flags (a table of known results, then a comparison with this host CPU's
  * own instructions), and whole instructions decoded from real encodings
  * and executed against a recording device. */
@@ -11,9 +11,9 @@
 
 #include <cmocka.h>
 
-#include "vmm/insn_decode.h"
-#include "vmm/mmio.h"
-#include "vmm/mmio_emulate.h"
+#include "vmm/cpu/insn_decode.h"
+#include "vmm/cpu/mmio_emulate.h"
+#include "vmm/dev/mmio.h"
 
 /* ---- The bus ---- */
 

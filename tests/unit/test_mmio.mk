@@ -1,2 +1,2 @@
 UNIT_TESTS += test_mmio
-test_mmio_SRCS := tests/unit/test_mmio.c vmm/mmio.c vmm/mmio_emulate.c vmm/insn_decode.c
+test_mmio_SRCS := tests/unit/test_mmio.c vmm/dev/mmio.c vmm/cpu/mmio_emulate.c vmm/cpu/insn_decode.c

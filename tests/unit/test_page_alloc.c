@@ -1,4 +1,4 @@
-/* Unit tests for vmm/page_alloc.c over a heap arena (host pointers stand
+/* Unit tests for arch/x86/page_alloc.c over a heap arena (host pointers stand
  * in for identity-mapped physical addresses). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "vmm/page_alloc.h"
+#include "arch/x86/page_alloc.h"
 
 #define MIB (1ull << 20)
 #define ARENA_SIZE (8 * MIB)

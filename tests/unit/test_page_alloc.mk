@@ -1,2 +1,2 @@
 UNIT_TESTS += test_page_alloc
-test_page_alloc_SRCS := tests/unit/test_page_alloc.c vmm/page_alloc.c
+test_page_alloc_SRCS := tests/unit/test_page_alloc.c arch/x86/page_alloc.c

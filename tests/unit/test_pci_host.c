@@ -1,4 +1,4 @@
-/* Unit tests for vmm/dev_pci_host.c: PCI configuration mechanism #1
+/* Unit tests for vmm/dev/pci_host.c: PCI configuration mechanism #1
  * through the I/O bus: the address register at 0xCF8, the data window at
  * 0xCFC-0xCFF with byte, word and dword accesses, the 440FX host bridge at
  * 00:00.0 and empty slots everywhere else, and Linux's probe sequences
@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "vmm/dev_pci_host.h"
-#include "vmm/iobus.h"
+#include "vmm/dev/iobus.h"
+#include "vmm/dev/pci_host.h"
 
 #define CF8 0xcf8
 #define CFC 0xcfc

@@ -1,4 +1,4 @@
-/* Unit tests for vmm/dev_pic.c: the command sequences of the 8259A data
+/* Unit tests for vmm/dev/pic.c: the command sequences of the 8259A data
  * sheet as Linux (init_8259A, probe_8259A, mask_and_ack_8259A) and SeaBIOS
  * issue them, driven through the I/O bus, with the INTA cycle of the CPU. */
 #include <setjmp.h>
@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "vmm/dev_pic.h"
-#include "vmm/iobus.h"
+#include "vmm/dev/iobus.h"
+#include "vmm/dev/pic.h"
 
 #define MASTER_CMD 0x20
 #define MASTER_IMR 0x21

@@ -1,4 +1,4 @@
-/* Unit tests for vmm/dev_pit.c: the 8254's modes read at chosen guest
+/* Unit tests for vmm/dev/pit.c: the 8254's modes read at chosen guest
  * times from a fake clock, the IRQ 0 edges its vtimer delivers, and the
  * channel 2 sequences Linux's TSC calibration runs through port 0x61. */
 #include <setjmp.h>
@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "vmm/dev_pit.h"
-#include "vmm/iobus.h"
+#include "vmm/dev/iobus.h"
+#include "vmm/dev/pit.h"
 
 #define CH0 0x40
 #define CH2 0x42

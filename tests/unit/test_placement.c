@@ -1,4 +1,4 @@
-/* Unit tests for vmm/placement.c: which CPU a vCPU goes to. */
+/* Unit tests for vmm/core/placement.c: which CPU a vCPU goes to. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "vmm/placement.h"
+#include "vmm/core/placement.h"
 
 static void test_unpinned_goes_to_least_loaded(void **state)
 {

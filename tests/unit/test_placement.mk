@@ -1,2 +1,2 @@
 UNIT_TESTS += test_placement
-test_placement_SRCS := tests/unit/test_placement.c vmm/placement.c
+test_placement_SRCS := tests/unit/test_placement.c vmm/core/placement.c

@@ -1,4 +1,4 @@
-/* Unit tests for vmm/dev_rtc.c: the MC146818A's time registers for a
+/* Unit tests for vmm/dev/rtc.c: the MC146818A's time registers for a
  * known instant in each encoding, the update-in-progress window, the
  * periodic, update-ended and alarm interrupts over simulated time, and
  * the SET / divider-reset sequence Linux's mc146818_set_time() uses. */
@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "vmm/dev_rtc.h"
-#include "vmm/iobus.h"
+#include "vmm/dev/iobus.h"
+#include "vmm/dev/rtc.h"
 
 #define INDEX 0x70
 #define DATA 0x71

@@ -1,4 +1,4 @@
-/* Unit tests for vmm/dev_sysctl.c: each reset path as Linux's
+/* Unit tests for vmm/dev/sysctl.c: each reset path as Linux's
  * native_machine_emergency_restart() drives it, the A20 gates, and the
  * keyboard controller as Linux's i8042 driver probes it. */
 #include <setjmp.h>
@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "vmm/dev_sysctl.h"
-#include "vmm/iobus.h"
+#include "vmm/dev/iobus.h"
+#include "vmm/dev/sysctl.h"
 
 #define KBC_DATA 0x60
 #define KBC_CMD 0x64

@@ -1,4 +1,4 @@
-/* Unit tests for vmm/trap_policy.c: names, presets, and the controls each
+/* Unit tests for vmm/vmx/trap_policy.c: names, presets, and the controls each
  * trap needs, checked against capability MSRs. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,8 +8,8 @@
 
 #include <cmocka.h>
 
-#include "vmm/trap_policy.h"
-#include "vmm/vmcs_fields.h"
+#include "vmm/vmx/trap_policy.h"
+#include "vmm/vmx/vmcs_fields.h"
 
 /* Bochs corei7_haswell_4770 (see test_vmx_caps.c) */
 static const struct vmx_caps haswell = {

@@ -1,2 +1,2 @@
 UNIT_TESTS += test_trap_policy
-test_trap_policy_SRCS := tests/unit/test_trap_policy.c vmm/trap_policy.c
+test_trap_policy_SRCS := tests/unit/test_trap_policy.c vmm/vmx/trap_policy.c

@@ -1,4 +1,4 @@
-/* Unit tests for vmm/dev_uart.c driven through the I/O bus, as a guest's
+/* Unit tests for vmm/dev/uart.c driven through the I/O bus, as a guest's
  * IN/OUT instructions reach it. Console lines are captured. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "vmm/dev_uart.h"
-#include "vmm/iobus.h"
+#include "vmm/dev/iobus.h"
+#include "vmm/dev/uart.h"
 
 #define COM1 UART_COM1_BASE
 #define THR (COM1 + 0)

@@ -7,8 +7,8 @@
 
 #include <cmocka.h>
 
-#include "vmm/dev_uart.h"
-#include "vmm/iobus.h"
+#include "vmm/dev/iobus.h"
+#include "vmm/dev/uart.h"
 
 #define BASE 0x3f8
 #define THR 0

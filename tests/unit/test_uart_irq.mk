@@ -1,2 +1,2 @@
 UNIT_TESTS += test_uart_irq
-test_uart_irq_SRCS := tests/unit/test_uart_irq.c vmm/dev_uart.c vmm/iobus.c
+test_uart_irq_SRCS := tests/unit/test_uart_irq.c vmm/dev/uart.c vmm/dev/iobus.c

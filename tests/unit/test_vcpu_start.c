@@ -1,4 +1,4 @@
-/* Unit tests for vmm/vcpu_start.c: INIT, SIPI and the wait-for-SIPI state
+/* Unit tests for vmm/vm/vcpu_start.c: INIT, SIPI and the wait-for-SIPI state
  * of application vCPUs. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "vmm/vcpu_start.h"
+#include "vmm/vm/vcpu_start.h"
 
 static void test_reset(void **state)
 {

@@ -1,4 +1,4 @@
-/* Unit tests for vmm/vioapic.c: the 82093AA I/O APIC's indirect registers
+/* Unit tests for vmm/dev/vioapic.c: the 82093AA I/O APIC's indirect registers
  * (IOREGSEL/IOWIN), redirection entries, edge and level delivery with
  * remote IRR, the EOI register of version 0x20 parts, and the messages
  * sent to the local APICs. */
@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "vmm/vioapic.h"
-#include "vmm/vlapic.h"
+#include "vmm/dev/vioapic.h"
+#include "vmm/dev/vlapic.h"
 
 #define IOREGSEL 0x00
 #define IOWIN 0x10

@@ -1,4 +1,4 @@
-/* Unit tests for vmm/vlapic.c: the local APIC of SDM Vol. 3 chapter 11 as
+/* Unit tests for vmm/dev/vlapic.c: the local APIC of SDM Vol. 3 chapter 11 as
  * a guest sees it through xAPIC MMIO and x2APIC MSRs: reset state, IRR /
  * ISR / TMR with TPR and PPR, EOI (and its broadcast for level-triggered
  * vectors), IPIs, the IA32_APIC_BASE state machine, and the timer in
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "vmm/vlapic.h"
+#include "vmm/dev/vlapic.h"
 
 #define APIC_ID 0x20
 #define APIC_VERSION 0x30

@@ -1,5 +1,5 @@
-/* Unit tests for vmm/vmcs_check.c: a fake VMCS holding the guest state
- * vmm/vmcs.c writes for a 32-bit protected-mode Multiboot entry, first as
+/* Unit tests for vmm/vmx/vmcs_check.c: a fake VMCS holding the guest state
+ * vmm/cpu/vmcs.c writes for a 32-bit protected-mode Multiboot entry, first as
  * is, then with one rule broken at a time. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "vmm/vmcs_check.h"
-#include "vmm/vmcs_fields.h"
+#include "vmm/vmx/vmcs_check.h"
+#include "vmm/vmx/vmcs_fields.h"
 
 #define MAX_FIELDS 96
 
@@ -85,7 +85,7 @@ static void write_segment(struct fake_vmcs *v, unsigned idx, uint16_t sel, uint3
 
 enum { ES, CS, SS, DS, FS, GS, LDTR, TR };
 
-/* What vmm/vmcs.c writes for a Multiboot entry under unrestricted guest. */
+/* What vmm/cpu/vmcs.c writes for a Multiboot entry under unrestricted guest. */
 static void valid_state(struct fake_vmcs *v)
 {
 	memset(v, 0, sizeof(*v));

@@ -1,2 +1,2 @@
 UNIT_TESTS += test_vmcs_check
-test_vmcs_check_SRCS := tests/unit/test_vmcs_check.c vmm/vmcs_check.c
+test_vmcs_check_SRCS := tests/unit/test_vmcs_check.c vmm/vmx/vmcs_check.c

@@ -1,4 +1,4 @@
-/* Unit tests for vmm/vmx_caps.c: VMCS controls derived from the capability
+/* Unit tests for vmm/vmx/vmx_caps.c: VMCS controls derived from the capability
  * MSRs of real and emulated CPUs (values as Bochs reports them). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "vmm/vmcs_fields.h"
-#include "vmm/vmx_caps.h"
+#include "vmm/vmx/vmcs_fields.h"
+#include "vmm/vmx/vmx_caps.h"
 
 /* Bochs corei7_haswell_4770 */
 static const struct vmx_caps haswell = {

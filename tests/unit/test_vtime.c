@@ -1,4 +1,4 @@
-/* Unit tests for vmm/vtime.c: nanoseconds <-> TSC conversions (a deadline
+/* Unit tests for vmm/dev/vtime.c: nanoseconds <-> TSC conversions (a deadline
  * converted to a TSC value never fires before its time, and not a tick
  * later than needed), the VM clock read from the real TSC, the timer
  * registry, the earliest-deadline computation and the update of due
@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "arch/x86/cpu.h"
-#include "vmm/vtime.h"
+#include "vmm/dev/vtime.h"
 
 #define NS_PER_S 1000000000ull
 #define TSC_HZ 3000000000ull /* a nominal 3 GHz for tests on the real TSC */

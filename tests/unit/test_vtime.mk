@@ -1,2 +1,2 @@
 UNIT_TESTS += test_vtime
-test_vtime_SRCS := tests/unit/test_vtime.c vmm/vtime.c
+test_vtime_SRCS := tests/unit/test_vtime.c vmm/dev/vtime.c

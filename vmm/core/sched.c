@@ -1,0 +1,332 @@
+#include "vmm/core/sched.h"
+
+#include "arch/x86/cpu.h"
+#include "arch/x86/fpu.h"
+#include "arch/x86/lapic.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/smp.h"
+#include "arch/x86/tsc.h"
+#include "drivers/console.h"
+#include "vmm/core/console_hooks.h"
+#include "vmm/core/runqueue.h"
+#include "vmm/core/vm_lifecycle.h"
+#include "vmm/cpu/exit.h"
+#include "vmm/cpu/interrupts.h"
+#include "vmm/cpu/msr_policy.h"
+#include "vmm/cpu/vmcs.h"
+#include "vmm/vm/platform.h"
+#include "vmm/vm/vm.h"
+#include "vmm/vmx/vmcs_fields.h"
+#include "vmm/vmx/vmx.h"
+
+#define US_PER_S 1000000ull
+#define PREEMPT_MAX 0xffffffffull
+
+static uint64_t slice_tsc;		   /* a time slice in TSC ticks */
+static const struct core_console *console; /* core_console(), read once */
+
+/* Each CPU's own scheduling state (only that CPU writes it). */
+struct cpu_sched {
+	volatile bool active; /* in sched_run */
+	struct sched_stats stats;
+	struct vcpu *last_vcpu;
+	uint64_t last_exit_tsc; /* when last_vcpu's slice ended */
+};
+static struct cpu_sched per_cpu[MAX_CPUS];
+static struct sched_stats total;
+
+void sched_init(uint64_t slice_us)
+{
+	console = core_console();
+	slice_tsc = tsc_hz() / US_PER_S * slice_us;
+	if (!slice_tsc)
+		slice_tsc = 1;
+	/* The preemption timer is armed for at most a slice: it then always
+	 * fits the 32-bit field. */
+	if (slice_tsc > PREEMPT_MAX)
+		slice_tsc = PREEMPT_MAX;
+}
+
+bool sched_cpu_active(unsigned cpu)
+{
+	return cpu < MAX_CPUS && per_cpu[cpu].active;
+}
+
+const struct sched_stats *sched_get_stats(void)
+{
+	total = (struct sched_stats){ 0, 0 };
+	for (unsigned i = 0; i < MAX_CPUS; i++) {
+		total.switches += per_cpu[i].stats.switches;
+		total.switch_ticks += per_cpu[i].stats.switch_ticks;
+	}
+	return &total;
+}
+
+/* Makes v's VMCS current and its FPU state live on this CPU. */
+static int switch_to(struct vcpu *v)
+{
+	struct cpu *c = this_cpu();
+
+	if (c->loaded_vcpu != v) {
+		if (vmcs_load(v->vmcs)) {
+			vm_stop(v->vm, VM_END_CRASH, "VMPTRLD of its VMCS failed");
+			return -1;
+		}
+		c->loaded_vcpu = v;
+		/* The VMCS may have been set up on another CPU. */
+		vmcs_write_host_state();
+	}
+	if (v->flush_tlb) {
+		vmx_flush_guest(vm_eptp(v->vm), vm_vpid(v->vm));
+		v->flush_tlb = false;
+	}
+	if (c->fpu_owner != v) {
+		if (c->fpu_owner) {
+			fpu_save(c->fpu_owner->fpu_area, c->fpu_owner->xcr0);
+			msr_lazy_save(c->fpu_owner->lazy_msrs);
+			c->fpu_owner->regs.cr2 = read_cr2();
+		}
+		fpu_restore(v->fpu_area, v->xcr0);
+		msr_lazy_load(v->lazy_msrs);
+		write_cr2(v->regs.cr2);
+		c->fpu_owner = v;
+	}
+	return 0;
+}
+
+void vcpu_set_cr2(struct vcpu *v, uint64_t value)
+{
+	v->regs.cr2 = value;
+	if (this_cpu()->fpu_owner == v)
+		write_cr2(value);
+}
+
+/* Arms the VMX-preemption timer for until, the end of the slice or the
+ * VM's next device event, whichever comes first (SDM 25.5.1). now is the
+ * TSC at the last exit: the timer may fire late by that exit's handling,
+ * never early, and the exit path needs no RDTSC of its own. until >= now:
+ * the run loop handles a moment that has come before the entry. */
+static inline void arm_preemption_timer(uint64_t now, uint64_t until)
+{
+	/* At most slice_tsc (now is past the slice's start): no clamp. */
+	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, (until - now) >> vmx_controls.preemption_shift);
+}
+
+static inline uint64_t earlier(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static void entry_failed(struct vcpu *v)
+{
+	uint64_t err = vmread(VMCS_VM_INSTRUCTION_ERROR);
+
+	vm_stop(v->vm, VM_END_CRASH, "%s failed: VM-instruction error %llu%s",
+		v->launched ? "VMRESUME" : "VMLAUNCH", (unsigned long long)err,
+		err == VMX_ERROR_ENTRY_INVALID_CONTROLS	    ? " (invalid control field)"
+		: err == VMX_ERROR_ENTRY_INVALID_HOST_STATE ? " (invalid host state)"
+							    : "");
+}
+
+/* INIT and SIPI from another vCPU's ICR (platform.c): INIT leaves the vCPU
+ * waiting for SIPI, SIPI starts it in real mode at the vector's page. The
+ * vCPU is not entered in the wait-for-SIPI activity state: the host CPU
+ * would sit in it until the preemption timer; off the run list it costs
+ * nothing. Returns whether v may run now. */
+static bool start_ap(struct vcpu *v)
+{
+	struct vcpu_boot_state s = { .real_mode = true };
+	char err[120];
+
+	if (vcpu_start_apply(&v->start, &s.sipi_vector)) {
+		v->halted = false;
+		if (vmcs_setup(v, &s, err, sizeof(err))) {
+			vm_stop(v->vm, VM_END_CRASH, "vCPU %u: %s", v->id, err);
+			return false;
+		}
+	}
+	return vcpu_start_runnable(&v->start);
+}
+
+/* The vCPU loop: enter, handle the exit, until the VM stops, the slice
+ * ends or the vCPU halts with nothing to wake it. shared (the VM is
+ * spread over CPUs, and its lock held): the lock is dropped while the
+ * guest runs. Always inlined with a constant shared, so a VM on one CPU
+ * pays nothing for the lock. */
+static inline __attribute__((always_inline)) void run_loop(struct vcpu *v, uint64_t now,
+							   uint64_t slice_end, bool shared)
+{
+	struct vm *vm = v->vm;
+
+	for (;;) {
+		/* The slice's end and the VM's device events, the moment the
+		 * guest must be back: due ones are handled before the entry. */
+		uint64_t until = earlier(slice_end, vm->vtime.next_deadline_tsc);
+		if (now >= until) {
+			if (now >= vm->vtime.next_deadline_tsc)
+				vtime_update(&vm->vtime);
+			if (now >= slice_end)
+				break;
+			/* A device's next event may round to now itself. */
+			until = earlier(slice_end, vm->vtime.next_deadline_tsc);
+			if (until < now)
+				until = now;
+		}
+		if (v->halted) {
+			if (!intr_wakes_halted(v))
+				break;
+			v->halted = false;
+		}
+		if (!intr_idle(v))
+			intr_before_entry(v);
+		if (vmx_controls.preemption_timer)
+			arm_preemption_timer(now, until);
+		else
+			lapic_timer_arm(until);
+		uint64_t prev_exit_tsc = v->regs.exit_tsc;
+		if (shared)
+			vm_unlock(vm, true);
+		int failed = vmx_enter(&v->regs, v->launched);
+		if (shared)
+			vm_lock(vm);
+		if (failed) {
+			entry_failed(v);
+			break;
+		}
+		exit_account_entry(v, prev_exit_tsc);
+		v->launched = true;
+		intr_after_exit();
+		exit_dispatch(v, (uint32_t)vmread(VMCS_EXIT_REASON));
+		if (vm->state != VM_RUNNING || v->yield)
+			break;
+		now = v->regs.exit_tsc;
+	}
+}
+
+/* Runs v until its VM stops, its slice ends or it halts with nothing to
+ * wake it. Returns whether the guest ran at all. Called with the VM lock
+ * (vm_lock), which a spread VM's loop drops while the guest runs. */
+static bool run_vcpu(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	struct cpu_sched *cs = &per_cpu[this_cpu()->index];
+
+	if (!start_ap(v))
+		return false;
+	if (v->halted && !intr_wakes_halted(v))
+		return false;
+	if (switch_to(v))
+		return false;
+	/* The time since this vCPU's last exit was other vCPUs' too. */
+	v->prof_reason = PROFILE_NO_REASON;
+	v->yield = false;
+	uint64_t now = rdtsc();
+	uint64_t slice_end = now + slice_tsc;
+	uint64_t first_exit_tsc = v->regs.exit_tsc;
+	if (cs->last_vcpu && cs->last_vcpu != v && cs->last_exit_tsc) {
+		cs->stats.switches++;
+		cs->stats.switch_ticks += now - cs->last_exit_tsc;
+	}
+	if (vm->spread)
+		run_loop(v, now, slice_end, true);
+	else
+		run_loop(v, now, slice_end, false);
+	cs->last_vcpu = v;
+	/* Only a slice that ran out counts towards the cost of a switch. */
+	cs->last_exit_tsc = vm->state == VM_RUNNING && !v->halted ? rdtsc() : 0;
+	/* Every exit moves the exit TSC. */
+	return v->regs.exit_tsc != first_exit_tsc;
+}
+
+/* Nothing on this CPU can run: sleep until the earliest device event of
+ * its VMs (or a slice from now, to look at the console again), or until
+ * another CPU kicks it. */
+static void idle(unsigned cpu)
+{
+	uint64_t wake = rdtsc() + slice_tsc;
+	struct vcpu *v;
+
+	console->idle();
+	for (unsigned i = 0; (v = runqueue_at(cpu, i)); i++) {
+		struct vm *vm = v->vm;
+		if (vm->state == VM_RUNNING && vm->vtime.next_deadline_tsc < wake)
+			wake = vm->vtime.next_deadline_tsc;
+	}
+	if (rdtsc() < wake) {
+		lapic_timer_arm(wake);
+		cpu_idle_until_interrupt();
+		lapic_timer_arm(0);
+	}
+	for (unsigned i = 0; (v = runqueue_at(cpu, i)); i++) {
+		struct vm *vm = v->vm;
+		bool locked = vm_lock(vm);
+		if (vm->state == VM_RUNNING && rdtsc() >= vm->vtime.next_deadline_tsc)
+			vtime_update(&vm->vtime);
+		vm_unlock(vm, locked);
+	}
+}
+
+/* A VM whose vCPUs all halted with interrupts enabled, with no timer
+ * armed and no device that could interrupt, will never run again. */
+static bool may_run_again(struct vcpu *v)
+{
+	if (vcpu_start_pending(&v->start))
+		return true;
+	if (!vcpu_start_runnable(&v->start))
+		return false;
+	return !v->halted || intr_wakes_halted(v);
+}
+
+static void stop_if_halted_forever(struct vm *vm)
+{
+	for (unsigned c = 0; c < vm->nvcpus; c++)
+		if (may_run_again(&vm->vcpus[c]))
+			return;
+	if (vm->vtime.next_deadline_tsc != UINT64_MAX || platform_can_interrupt(vm))
+		return;
+	vm_stop(vm, VM_END_HALTED, "halted (HLT with interrupts enabled, nothing can wake it)");
+}
+
+/* This CPU stops scheduling: all its VMs have stopped and it has let go
+ * of their vCPUs (VMCSs written back and inactive), so that another CPU
+ * may act on them (an operator command on a preserved VM). */
+static void leave(unsigned cpu)
+{
+	__atomic_store_n(&per_cpu[cpu].active, false, __ATOMIC_RELEASE);
+}
+
+void sched_run(void)
+{
+	unsigned cpu = this_cpu()->index;
+	struct vcpu *v;
+
+	per_cpu[cpu].active = true;
+	for (;;) {
+		bool live = false, ran = false;
+		for (unsigned i = 0; (v = runqueue_at(cpu, i)); i++) {
+			struct vm *vm = v->vm;
+			console->poll();
+			console->run_commands();
+			bool locked = vm_lock(vm);
+			if (vm->state == VM_RUNNING) {
+				ran |= run_vcpu(v);
+				if (vm->state == VM_RUNNING)
+					stop_if_halted_forever(vm);
+			}
+			if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
+				vcpu_stopped(v);
+			/* A stopped VM whose policy another CPU has yet to
+			 * apply may restart. */
+			live |= vm->state == VM_RUNNING || vm->state == VM_PAUSED || vm->vcpus_held;
+			vm_unlock(vm, locked);
+		}
+		/* Done when none of this CPU's VMs can ever run again; paused
+		 * ones wait for the operator's console. */
+		if (!live) {
+			leave(cpu);
+			return;
+		}
+		if (!ran)
+			idle(cpu);
+	}
+}

@@ -1,0 +1,121 @@
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "drivers/console.h"
+#include "vmm/core/sched.h"
+#include "vmm/core/summary.h"
+#include "vmm/vm/vm.h"
+
+static const char *end_name(const struct vm *vm)
+{
+	switch (vm->end) {
+	case VM_END_POWEROFF:
+		return "powered off";
+	case VM_END_DEBUG_EXIT:
+		return "exited";
+	case VM_END_HALTED:
+		return "halted";
+	case VM_END_CRASH:
+		return "crashed";
+	case VM_END_DESTROYED:
+		return "destroyed by the operator";
+	case VM_END_REBOOT:
+		return "reset by the guest";
+	default:
+		return vm->state == VM_PAUSED ? "paused" : "still running";
+	}
+}
+
+#define TOP_KEYS 6
+
+/* "name=count" for every reason with exits; with ticks, the average
+ * hypervisor ticks of the timed ones instead. */
+static void print_by_reason(const char *name, const struct exit_profile *p, bool ticks)
+{
+	char line[640];
+	int n = 0;
+
+	for (unsigned r = 0; r < EXIT_REASON_COUNT; r++) {
+		uint64_t value =
+			ticks ? (p->timed[r] ? p->ticks[r] / p->timed[r] : 0) : p->count[r];
+		if (!value || n >= (int)sizeof(line))
+			continue;
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " %s=%llu", exit_reason_name(r),
+			      (unsigned long long)value);
+	}
+	if (ticks)
+		kprintf("pgvisor:   vm %s: ticks per exit%s\n", name, line);
+	else
+		kprintf("pgvisor:   vm %s: exits total=%llu%s\n", name,
+			(unsigned long long)profile_total(p), line);
+}
+
+static void print_top_keys(const char *name, const char *what, const struct key_counts *k)
+{
+	uint32_t keys[TOP_KEYS];
+	uint64_t counts[TOP_KEYS];
+	unsigned nkeys = profile_top_keys(k, keys, counts, TOP_KEYS);
+	char line[256];
+	int n = 0;
+
+	if (!nkeys)
+		return;
+	for (unsigned i = 0; i < nkeys && n < (int)sizeof(line); i++)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " %#x=%llu", keys[i],
+			      (unsigned long long)counts[i]);
+	kprintf("pgvisor:   vm %s: top %s%s\n", name, what, line);
+}
+
+/* The VM's exit profile: counts, time split, cost by reason, hot keys. */
+static void print_profile(const struct vm *vm)
+{
+	static struct exit_profile p; /* too big for the stack */
+	vm_exit_profile(vm, &p);
+	print_by_reason(vm->name, &p, false);
+	uint64_t root = profile_root_ticks(&p), all = p.guest_ticks + root;
+	if (!all)
+		return;
+	uint64_t permille = root * 1000 / all;
+	kprintf("pgvisor:   vm %s: ticks guest=%llu hypervisor=%llu (%llu.%llu%% in the "
+		"hypervisor)\n",
+		vm->name, (unsigned long long)p.guest_ticks, (unsigned long long)root,
+		(unsigned long long)(permille / 10), (unsigned long long)(permille % 10));
+	print_by_reason(vm->name, &p, true);
+	print_top_keys(vm->name, "ports", &p.ports);
+	print_top_keys(vm->name, "msrs", &p.msrs);
+}
+
+bool summary_print(void)
+{
+	unsigned ok = 0;
+
+	kprintf("pgvisor: summary of %u VM%s\n", vm_count(), vm_count() == 1 ? "" : "s");
+	for (unsigned i = 0; i < vm_count(); i++) {
+		const struct vm *vm = vm_at(i);
+
+		char how[VM_REASON_MAX + 48];
+		if (vm->end == VM_END_DEBUG_EXIT)
+			snprintf(how, sizeof(how), "exited with status %u (value %u)",
+				 (vm->exit_value << 1) | 1, vm->exit_value);
+		else if (vm->end == VM_END_CRASH)
+			snprintf(how, sizeof(how), "crashed: %s", vm->reason);
+		else
+			snprintf(how, sizeof(how), "%s", end_name(vm));
+		kprintf("pgvisor:   vm %s: %s, restarts %u\n", vm->name, how, vm->restarts);
+		char where[VM_CPU_LIST_MAX];
+		vm_cpu_list(vm, where, sizeof(where));
+		kprintf("pgvisor:   vm %s: ran on %s\n", vm->name, where);
+		print_profile(vm);
+		if (vm_succeeded(vm))
+			ok++;
+	}
+	const struct sched_stats *s = sched_get_stats();
+	if (s->switches)
+		kprintf("pgvisor: scheduler: %llu vCPU switches, %llu TSC ticks each on average\n",
+			(unsigned long long)s->switches,
+			(unsigned long long)(s->switch_ticks / s->switches));
+	bool success = vm_count() && ok == vm_count();
+	kprintf("pgvisor: %u of %u VMs succeeded\n", ok, vm_count());
+	kprintf("pgvisor: result: %s\n", success ? "success" : "failure");
+	return success;
+}

@@ -1,0 +1,33 @@
+/* Building and ending VMs: a VM from a config and the boot files, its image
+ * loaded into fresh RAM, and what happens after it stops (its on_poweroff /
+ * on_crash policy). Handlers below this layer only stop a VM (vm_stop);
+ * everything that allocates, loads or frees one is here. */
+#ifndef PGVISOR_VM_LIFECYCLE_H
+#define PGVISOR_VM_LIFECYCLE_H
+
+#include <stddef.h>
+
+#include "boot/boot_info.h"
+#include "vmm/load/config.h"
+#include "vmm/vm/vm.h"
+
+/* Builds a VM from a config and the boot files; on failure prints one
+ * line naming the VM and the cause and returns NULL. */
+struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi);
+/* Loads the image into fresh (zeroed) RAM and resets the vCPUs. */
+int vm_load(struct vm *vm);
+/* Host memory the hypervisor spends on the VM besides its RAM. */
+size_t vm_overhead_bytes(const struct vm *vm);
+/* The operator's destroy: whatever the VM's state, its memory is freed,
+ * whatever its policy. */
+void vm_destroy(struct vm *vm);
+/* Applies on_poweroff / on_crash after a stop: destroy frees its memory,
+ * restart reloads it (at most VM_MAX_RESTARTS times), preserve keeps it.
+ * Called (by vcpu_stopped) once no CPU holds any of its vCPUs. */
+void vm_apply_policy(struct vm *vm);
+/* v's CPU lets go of it after its VM stopped: its VMCS is written back
+ * and made inactive, and its lazy state leaves the CPU. The last vCPU of
+ * the VM to go applies the VM's policy. With the VM lock held. */
+void vcpu_stopped(struct vcpu *v);
+
+#endif

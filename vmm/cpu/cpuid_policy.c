@@ -1,0 +1,202 @@
+/* CPUID as guests see it. Every CPUID exits (SDM 25.1.2), so the guest sees
+ * exactly what this policy returns: the host's values with features the
+ * hypervisor cannot virtualize cleared, VMX hidden, and the hypervisor
+ * leaves (0x40000000) present, the convention KVM, Xen and Hyper-V share. */
+#include <string.h>
+
+#include "vmm/cpu/cpuid_policy.h"
+
+#include "arch/x86/cpu.h"
+#include "vmm/abi/hypercall_abi.h"
+#include "vmm/cpu/exit.h"
+#include "vmm/cpu/vmcs.h"
+#include "vmm/vm/vm.h"
+#include "vmm/vmx/vmcs_fields.h"
+#include "vmm/vmx/vmx.h"
+
+#define LEAF_MAX_BASIC 0xd /* leaves above are not offered */
+#define LEAF_HYPERVISOR_MAX 0x40000001
+#define LEAF_EXT_BASE 0x80000000u
+#define LEAF_EXT_MAX 0x80000008u
+
+/* Leaf 1 ECX: keep SSE3..AVX and friends, x2APIC and TSC-deadline (the
+ * virtual local APIC has both); drop MONITOR, VMX, SMX, EST, TM2, SDBG,
+ * PDCM and DCA. */
+#define L1_ECX_DROP                                                                                \
+	((1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 11) | (1u << 15) |     \
+	 (1u << 18))
+#define L1_ECX_X2APIC (1u << 21)
+#define L1_ECX_TSC_DEADLINE (1u << 24)
+#define L1_ECX_OSXSAVE (1u << 27)
+/* Leaf 1 EDX: drop MCE, MTRR, MCA, DS, ACPI thermal, TM, PBE: those MSRs
+ * are not virtualized. APIC is set: every vCPU has a virtual local APIC. */
+#define L1_EDX_DROP                                                                                \
+	((1u << 7) | (1u << 12) | (1u << 14) | (1u << 21) | (1u << 22) | (1u << 29) | (1u << 31))
+#define L1_EDX_APIC (1u << 9)
+/* Leaf 7.0 EBX allow-list: FSGSBASE, BMI1, AVX2, FDP_EXCPTN_ONLY, SMEP,
+ * BMI2, ERMS, FPU CS/DS deprecation, AVX-512 F/DQ, RDSEED, ADX, SMAP,
+ * AVX-512 IFMA, CLFLUSHOPT, CLWB, AVX-512 CD, SHA, AVX-512 BW/VL. */
+#define L7_EBX_ALLOW                                                                               \
+	((1u << 0) | (1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 9) |       \
+	 (1u << 13) | (1u << 16) | (1u << 17) | (1u << 18) | (1u << 19) | (1u << 20) |             \
+	 (1u << 21) | (1u << 23) | (1u << 24) | (1u << 28) | (1u << 29) | (1u << 30) | (1u << 31))
+#define L7_EBX_INVPCID (1u << 10)
+/* Leaf 7.0 ECX allow-list: AVX-512 VBMI, UMIP, GFNI, VAES, VPCLMULQDQ,
+ * AVX-512 VNNI/BITALG/VPOPCNTDQ. */
+#define L7_ECX_ALLOW                                                                               \
+	((1u << 1) | (1u << 2) | (1u << 8) | (1u << 9) | (1u << 10) | (1u << 11) | (1u << 12) |    \
+	 (1u << 14))
+#define L7_ECX_RDPID (1u << 22)
+#define L7_ECX_UMIP (1u << 2)
+#define L7_EDX_ALLOW (1u << 4) /* fast short REP MOV */
+#define EXT1_EDX_RDTSCP (1u << 27)
+#define L0D_1_EAX_XSAVES (1u << 3)
+#define LEAF1_EBX_APIC_ID_SHIFT 24
+#define LEAF1_EBX_COUNT_SHIFT 16
+
+/* The leaves offered: the host's, capped. */
+static uint32_t max_basic, max_ext;
+/* The answers that depend on neither the vCPU nor the subleaf, computed
+ * once: a CPUID exit for them is a table lookup, not a host CPUID. */
+static struct cpuid_regs fixed_basic[LEAF_MAX_BASIC + 1];
+static struct cpuid_regs fixed_ext[LEAF_EXT_MAX - LEAF_EXT_BASE + 1];
+
+static void signature(struct cpuid_regs *r)
+{
+	const char *sig = PGVISOR_CPUID_SIGNATURE;
+
+	r->eax = LEAF_HYPERVISOR_MAX;
+	memcpy(&r->ebx, sig, 4);
+	memcpy(&r->ecx, sig + 4, 4);
+	memcpy(&r->edx, sig + 8, 4);
+}
+
+/* Leaf 1 carries the vCPU's APIC ID and CR4.OSXSAVE; 4, 7 and 0xd have
+ * subleaves. */
+static bool leaf_varies(uint32_t leaf)
+{
+	return leaf == 1 || leaf == 4 || leaf == 7 || leaf == 0xd;
+}
+
+/* The answer for an offered leaf (at most max_basic or max_ext). */
+static struct cpuid_regs answer(struct vcpu *v, uint32_t leaf, uint32_t subleaf)
+{
+	struct cpuid_regs r = { 0, 0, 0, 0 };
+
+	switch (leaf) {
+	case 0:
+		r = cpuid(0, 0);
+		r.eax = max_basic;
+		break;
+	case 1:
+		r = cpuid(1, 0);
+		r.ecx &= ~L1_ECX_DROP;
+		r.ecx |= CPUID_1_ECX_HYPERVISOR;
+		/* OSXSAVE mirrors the guest's CR4, not the host's. */
+		r.ecx &= ~L1_ECX_OSXSAVE;
+		if (vmread(VMCS_GUEST_CR4) & CR4_OSXSAVE)
+			r.ecx |= L1_ECX_OSXSAVE;
+		r.edx = (r.edx & ~L1_EDX_DROP) | L1_EDX_APIC;
+		r.ecx |= L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE;
+		r.ebx = (r.ebx & 0xffff) | (v->id << LEAF1_EBX_APIC_ID_SHIFT) |
+			(v->vm->nvcpus << LEAF1_EBX_COUNT_SHIFT);
+		break;
+	case 2:
+		r = cpuid(2, 0); /* cache descriptors */
+		break;
+	case 4:
+		r = cpuid(4, subleaf);
+		r.eax &= 0x3ff; /* cache type and level; no sharing, one core */
+		break;
+	case 7:
+		if (subleaf == 0) {
+			struct cpuid_regs h = cpuid(7, 0);
+			r.ebx = h.ebx & L7_EBX_ALLOW;
+			if (vmx_controls.invpcid)
+				r.ebx |= h.ebx & L7_EBX_INVPCID;
+			r.ecx = h.ecx & L7_ECX_ALLOW;
+			if (vmx_controls.rdtscp)
+				r.ecx |= h.ecx & L7_ECX_RDPID;
+			/* The "umip" trap emulates it where the CPU lacks it. */
+			if (v->vm->cfg.traps & TRAP_BIT(TRAP_UMIP))
+				r.ecx |= L7_ECX_UMIP;
+			r.edx = h.edx & L7_EDX_ALLOW;
+		}
+		break;
+	case 0xd:
+		r = cpuid(0xd, subleaf);
+		/* XSAVES needs IA32_XSS, which is not virtualized. */
+		if (subleaf == 1)
+			r.eax &= ~L0D_1_EAX_XSAVES;
+		break;
+	case LEAF_EXT_BASE:
+		r = cpuid(LEAF_EXT_BASE, 0);
+		r.eax = max_ext;
+		break;
+	case 0x80000001u:
+		r = cpuid(leaf, 0);
+		if (!vmx_controls.rdtscp)
+			r.edx &= ~EXT1_EDX_RDTSCP;
+		break;
+	case 0x80000002u:
+	case 0x80000003u:
+	case 0x80000004u: /* brand string */
+	case 0x80000006u: /* L2 cache */
+	case 0x80000008u: /* address sizes */
+		r = cpuid(leaf, 0);
+		break;
+	default:
+		break; /* 3, 5, 6, 8-0xc, 0x80000005/7: nothing offered */
+	}
+	return r;
+}
+
+void cpuid_policy_init(void)
+{
+	max_basic = cpuid(0, 0).eax;
+	max_ext = cpuid(LEAF_EXT_BASE, 0).eax;
+	if (max_basic > LEAF_MAX_BASIC)
+		max_basic = LEAF_MAX_BASIC;
+	if (max_ext > LEAF_EXT_MAX)
+		max_ext = LEAF_EXT_MAX;
+	for (uint32_t leaf = 0; leaf <= max_basic; leaf++)
+		if (!leaf_varies(leaf))
+			fixed_basic[leaf] = answer(NULL, leaf, 0);
+	for (uint32_t leaf = LEAF_EXT_BASE; leaf <= max_ext; leaf++)
+		fixed_ext[leaf - LEAF_EXT_BASE] = answer(NULL, leaf, 0);
+}
+
+static struct cpuid_regs policy(struct vcpu *v, uint32_t leaf, uint32_t subleaf)
+{
+	struct cpuid_regs r = { 0, 0, 0, 0 };
+
+	if (leaf >= 0x40000000u && leaf < LEAF_EXT_BASE) {
+		if (leaf == 0x40000000u)
+			signature(&r);
+		else if (leaf == 0x40000001u)
+			r.eax = HC_ABI_VERSION;
+		return r;
+	}
+	/* Intel: a leaf above the maximum returns the highest basic leaf. */
+	if (leaf >= LEAF_EXT_BASE ? leaf > max_ext : leaf > max_basic)
+		leaf = max_basic;
+	if (leaf >= LEAF_EXT_BASE)
+		return fixed_ext[leaf - LEAF_EXT_BASE];
+	return leaf_varies(leaf) ? answer(v, leaf, subleaf) : fixed_basic[leaf];
+}
+
+void handle_cpuid(struct vcpu *v)
+{
+	uint32_t leaf = (uint32_t)v->regs.gpr[REG_RAX];
+	uint32_t subleaf = (uint32_t)v->regs.gpr[REG_RCX];
+	/* The common case first: an offered basic leaf from the table. */
+	struct cpuid_regs r = leaf <= max_basic && !leaf_varies(leaf) ? fixed_basic[leaf]
+								      : policy(v, leaf, subleaf);
+
+	/* CPUID writes all four registers and clears their upper halves. */
+	v->regs.gpr[REG_RAX] = r.eax;
+	v->regs.gpr[REG_RBX] = r.ebx;
+	v->regs.gpr[REG_RCX] = r.ecx;
+	v->regs.gpr[REG_RDX] = r.edx;
+	vmcs_skip_instruction();
+}

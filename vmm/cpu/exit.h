@@ -1,0 +1,79 @@
+/* VM-exit handling: one handler per basic exit reason, found through a
+ * table indexed by the reason (like ACRN's dispatch table). A handler
+ * emulates what the guest did and returns; to end the VM it calls
+ * vm_stop(). Reasons without a handler stop the VM, never the hypervisor. */
+#ifndef PGVISOR_EXIT_H
+#define PGVISOR_EXIT_H
+
+#include "vmm/vm/vcpu.h"
+
+typedef void (*exit_handler_fn)(struct vcpu *v);
+
+/* The handler of each basic exit reason; handle_unexpected for a reason
+ * pgvisor never enables (the VM stops). */
+extern const exit_handler_fn exit_handlers[EXIT_REASON_COUNT];
+/* An exit reason with flag bits (a failed entry: bit 31) or past the
+ * table: counts it, then handles it or stops the VM. */
+void exit_dispatch_unusual(struct vcpu *v, uint32_t exit_reason);
+
+/* Counts the exit in the vCPU's exit profile and runs its handler.
+ * Inline: it runs on every exit. */
+static inline void exit_dispatch(struct vcpu *v, uint32_t exit_reason)
+{
+	struct exit_profile *p = &v->prof;
+
+	p->guest_ticks += v->regs.exit_tsc - v->regs.entry_tsc;
+	/* The flags share the field with the basic reason (SDM 25.9.1): one
+	 * compare sends any set flag, like an unknown reason, aside. */
+	if (exit_reason >= EXIT_REASON_COUNT) {
+		exit_dispatch_unusual(v, exit_reason);
+		return;
+	}
+	p->count[exit_reason]++;
+	v->prof_reason = (uint16_t)exit_reason;
+	exit_handlers[exit_reason](v);
+}
+/* Called right after an entry returned: charges the time from the exit
+ * before it (at prev_exit_tsc) to that exit's reason. Inline: it runs on
+ * every exit. */
+static inline void exit_account_entry(struct vcpu *v, uint64_t prev_exit_tsc)
+{
+	struct exit_profile *p = &v->prof;
+
+	if (v->prof_reason == PROFILE_NO_REASON)
+		return;
+	uint64_t ticks = v->regs.entry_tsc - prev_exit_tsc;
+	p->ticks[v->prof_reason] += ticks;
+	p->timed[v->prof_reason]++;
+}
+
+/* Handlers, each in the file of its concept. */
+void handle_io(struct vcpu *v);		      /* exit_io.c */
+void handle_cpuid(struct vcpu *v);	      /* cpuid_policy.c */
+void handle_rdmsr(struct vcpu *v);	      /* msr_policy.c */
+void handle_wrmsr(struct vcpu *v);	      /* msr_policy.c */
+void handle_cr_access(struct vcpu *v);	      /* exit_cr.c */
+void handle_vmcall(struct vcpu *v);	      /* hypercall.c */
+void handle_hlt(struct vcpu *v);	      /* exit_insn.c */
+void handle_cache_flush(struct vcpu *v);      /* exit_insn.c: INVD, WBINVD */
+void handle_xsetbv(struct vcpu *v);	      /* exit_insn.c */
+void handle_undefined(struct vcpu *v);	      /* exit_insn.c: #UD for hidden features */
+void handle_gdtr_idtr_access(struct vcpu *v); /* exit_desc.c: SGDT SIDT LGDT LIDT */
+void handle_ldtr_tr_access(struct vcpu *v);   /* exit_desc.c: SLDT STR LLDT LTR */
+void handle_rdtsc(struct vcpu *v);	      /* exit_trap.c */
+void handle_rdtscp(struct vcpu *v);	      /* exit_trap.c */
+void handle_invlpg(struct vcpu *v);	      /* exit_trap.c */
+void handle_dr_access(struct vcpu *v);	      /* exit_trap.c: MOV DR */
+void handle_rdpmc(struct vcpu *v);	      /* exit_trap.c */
+void handle_hint(struct vcpu *v);	      /* exit_trap.c: PAUSE MONITOR MWAIT */
+void handle_ept_violation(struct vcpu *v);    /* exit_ept.c */
+void handle_ept_misconfig(struct vcpu *v);    /* exit_ept.c */
+void handle_triple_fault(struct vcpu *v);     /* exit_fatal.c */
+void handle_entry_failure(struct vcpu *v, uint32_t exit_reason); /* exit_fatal.c */
+void handle_external_interrupt(struct vcpu *v);			 /* exit_event.c */
+void handle_exception_nmi(struct vcpu *v);			 /* exit_event.c */
+void handle_preemption_timer(struct vcpu *v);			 /* exit_event.c */
+void handle_interrupt_window(struct vcpu *v);			 /* interrupts.c */
+void handle_unexpected(struct vcpu *v);				 /* exit.c */
+
+#endif

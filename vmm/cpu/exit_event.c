@@ -1,0 +1,37 @@
+/* Exits caused by events rather than guest instructions: host interrupts
+ * arriving while a guest runs, NMIs, and the end of a time slice. */
+#include "arch/x86/idt.h"
+#include "vmm/cpu/exit.h"
+#include "vmm/vm/vm.h"
+#include "vmm/vmx/vmcs_fields.h"
+#include "vmm/vmx/vmx.h"
+
+#define VEC_NMI 2
+
+void handle_external_interrupt(struct vcpu *v)
+{
+	(void)v;
+	/* "Acknowledge interrupt on exit" already took the vector from the
+	 * interrupt controller (SDM 27.2.2): run the host's handler for it. */
+	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
+	if (info & INTR_INFO_VALID)
+		idt_run_handler((uint8_t)(info & INTR_INFO_VECTOR_MASK));
+}
+
+void handle_exception_nmi(struct vcpu *v)
+{
+	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
+
+	if ((info & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI)
+		return; /* a host NMI: nothing in pgvisor sends them yet */
+	/* The exception bitmap is empty, so no guest exception should exit. */
+	vm_stop(v->vm, VM_END_CRASH, "unexpected exception exit (vector %u) at rip %#llx",
+		info & INTR_INFO_VECTOR_MASK, (unsigned long long)vmread(VMCS_GUEST_RIP));
+}
+
+void handle_preemption_timer(struct vcpu *v)
+{
+	/* The run loop compares the time with the slice end and the VM's
+	 * device deadlines after every exit: nothing else to do. */
+	(void)v;
+}

@@ -1,0 +1,40 @@
+/* Delivering interrupts to a vCPU (SDM Vol. 3 26.6 event injection, 25.6.2
+ * interrupt-window exiting, 27.2.4 IDT-vectoring information). The local
+ * APIC decides which vector is pending; the 8259 PIC feeds it through
+ * LINT0 (virtual wire) or, with the APIC disabled, the INTR pin. */
+#ifndef PGVISOR_INTERRUPTS_H
+#define PGVISOR_INTERRUPTS_H
+
+#include <stdbool.h>
+
+#include "vmm/vm/vcpu.h"
+#include "vmm/vm/vm.h"
+#include "vmm/vmx/vmcs_fields.h"
+#include "vmm/vmx/vmx.h"
+
+/* Queues again the event in info (IDT-vectoring information). */
+void intr_requeue(uint32_t info);
+/* After a VM exit: an event whose delivery the exit interrupted is
+ * queued again for the next entry. Inline: most exits interrupted none. */
+static inline void intr_after_exit(void)
+{
+	uint32_t info = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
+
+	if (info & INTR_INFO_VALID)
+		intr_requeue(info);
+}
+/* Before a VM entry: inject the highest pending interrupt if the guest
+ * can take it now, else ask for an exit when it can. */
+void intr_before_entry(struct vcpu *v);
+/* intr_before_entry would change nothing: no interrupt or NMI pending, no
+ * interrupt window asked for (the PIC only reaches vCPU 0). Inline: it
+ * holds before most entries. */
+static inline bool intr_idle(const struct vcpu *v)
+{
+	return !v->lapic.irr_words && !v->lapic.nmi_pending && !v->window_exiting &&
+	       (v->id != 0 || !pic_requesting(&v->vm->pic));
+}
+/* True when a halted vCPU has something that wakes it. */
+bool intr_wakes_halted(struct vcpu *v);
+
+#endif

@@ -1,0 +1,35 @@
+#include "vmm/dev/mmio.h"
+
+#include <stddef.h>
+
+/* The last address of a range; size is at least 1, so a range may end at
+ * the top of the 64-bit space without overflowing. */
+static uint64_t last_addr(uint64_t base, uint64_t size)
+{
+	return base + (size - 1);
+}
+
+int mmio_bus_register(struct mmio_bus *bus, uint64_t base, uint64_t size, mmio_read_fn read,
+		      mmio_write_fn write, void *dev, const char *name)
+{
+	if (!size || last_addr(base, size) < base || bus->nhandlers == MMIO_MAX_HANDLERS)
+		return -1;
+	for (unsigned i = 0; i < bus->nhandlers; i++) {
+		const struct mmio_handler *h = &bus->handlers[i];
+		if (base <= last_addr(h->base, h->size) && h->base <= last_addr(base, size))
+			return -1;
+	}
+	bus->handlers[bus->nhandlers++] =
+		(struct mmio_handler){ base, size, read, write, dev, name };
+	return 0;
+}
+
+const struct mmio_handler *mmio_bus_find(const struct mmio_bus *bus, uint64_t addr)
+{
+	for (unsigned i = 0; i < bus->nhandlers; i++) {
+		const struct mmio_handler *h = &bus->handlers[i];
+		if (addr >= h->base && addr - h->base < h->size)
+			return h;
+	}
+	return NULL;
+}

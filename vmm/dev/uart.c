@@ -1,0 +1,248 @@
+#include "vmm/dev/uart.h"
+
+#include <string.h>
+
+#ifndef HOST_TEST
+#include "drivers/console.h"
+#else
+void console_vm_line(const char *vm, const char *text, unsigned len);
+#endif
+
+/* Register offsets and bits (16550A data sheet; as in drivers/serial.c,
+ * but this is the guest's view, not the host's device). */
+#define REG_DATA 0 /* RBR/THR, DLL when DLAB */
+#define REG_IER 1  /* DLM when DLAB */
+#define REG_IIR_FCR 2
+#define REG_LCR 3
+#define REG_MCR 4
+#define REG_LSR 5
+#define REG_MSR 6
+#define REG_SCR 7
+#define LCR_DLAB 0x80
+#define LSR_DATA_READY 0x01
+#define LSR_THRE 0x20
+#define LSR_TEMT 0x40
+#define IIR_NO_INTERRUPT 0x01
+#define IIR_THRE 0x02
+#define IIR_RDA 0x04
+#define IER_RDA 0x01
+#define IER_THRE 0x02
+#define IIR_FIFOS_ENABLED 0xc0
+#define FCR_FIFO_ENABLE 0x01
+#define FCR_CLEAR_RX 0x02
+#define MCR_DTR 0x01
+#define MCR_RTS 0x02
+#define MCR_OUT1 0x04
+#define MCR_OUT2 0x08
+#define MCR_LOOPBACK 0x10
+#define MSR_CTS 0x10
+#define MSR_DSR 0x20
+#define MSR_RI 0x40
+#define MSR_DCD 0x80
+#define IER_MASK 0x0f
+#define MCR_MASK 0x1f
+
+void uart_init(struct uart *u, const char *owner, void (*poll_input)(void))
+{
+	memset(u, 0, sizeof(*u));
+	u->owner = owner;
+	u->poll_input = poll_input;
+	u->dll = 1; /* 115200 baud, as firmware leaves it */
+	u->lcr = 0x03;
+}
+
+void uart_flush(struct uart *u)
+{
+	if (!u->line_len)
+		return;
+	console_vm_line(u->owner, u->line, u->line_len);
+	u->line_len = 0;
+}
+
+void uart_line_end(struct uart *u, uint8_t c)
+{
+	if (c == '\n') {
+		/* An empty line is still a line the guest printed, unless the
+		 * newline only ends a line already flushed for being full. */
+		if (u->line_len || !u->wrapped)
+			console_vm_line(u->owner, u->line, u->line_len);
+		u->line_len = 0;
+		u->wrapped = false;
+		return;
+	}
+	u->line[u->line_len++] = (char)c;
+	uart_flush(u);
+	u->wrapped = true;
+}
+
+static void update_irq(struct uart *u);
+
+bool uart_receive(struct uart *u, uint8_t c)
+{
+	if (u->rx_count == UART_RX_FIFO)
+		return false;
+	u->rx[(u->rx_head + u->rx_count++) % UART_RX_FIFO] = c;
+	update_irq(u);
+	return true;
+}
+
+static uint8_t rx_pop(struct uart *u)
+{
+	if (!u->rx_count)
+		return 0;
+	uint8_t c = u->rx[u->rx_head];
+	u->rx_head = (u->rx_head + 1) % UART_RX_FIFO;
+	u->rx_count--;
+	return c;
+}
+
+/* The interrupt the UART signals now, as IIR encodes it (16550A data
+ * sheet table 4): received data before transmitter empty. */
+static uint8_t pending_interrupt(const struct uart *u)
+{
+	if ((u->ier & IER_RDA) && u->rx_count)
+		return IIR_RDA;
+	if ((u->ier & IER_THRE) && u->thre_pending)
+		return IIR_THRE;
+	return IIR_NO_INTERRUPT;
+}
+
+/* The IRQ line follows the pending interrupt, gated by OUT2 as on every
+ * PC serial port. */
+static void update_irq(struct uart *u)
+{
+	bool level = pending_interrupt(u) != IIR_NO_INTERRUPT && (u->mcr & MCR_OUT2);
+
+	if (u->irq && level != u->irq_level)
+		virq_set(u->irq, u->irq_line, level);
+	u->irq_level = level;
+}
+
+void uart_set_irq(struct uart *u, const struct virq *irq, unsigned line)
+{
+	u->irq = irq;
+	u->irq_line = line;
+	u->irq_level = false;
+}
+
+bool uart_can_interrupt(const struct uart *u)
+{
+	return (u->ier & IER_RDA) && (u->mcr & MCR_OUT2);
+}
+
+/* Whether a THR write may take uart_thr_write_fast: with the divisor
+ * latch open it writes DLL, in loopback it is received, and with the THRE
+ * interrupt enabled it may raise the IRQ. */
+static void update_thr_direct(struct uart *u)
+{
+	u->thr_direct = u->attached && !(u->lcr & LCR_DLAB) && !(u->mcr & MCR_LOOPBACK) &&
+			!(u->ier & IER_THRE);
+}
+
+static uint32_t uart_read(void *dev, uint16_t port, unsigned size)
+{
+	struct uart *u = dev;
+	uint8_t iir, v;
+	(void)size;
+
+	switch (port & 7) {
+	case REG_DATA:
+		if (u->lcr & LCR_DLAB)
+			return u->dll;
+		v = rx_pop(u);
+		update_irq(u);
+		return v;
+	case REG_IER:
+		return (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
+	case REG_IIR_FCR:
+		iir = pending_interrupt(u);
+		/* Reading IIR while it reports THRE clears that interrupt. */
+		if (iir == IIR_THRE) {
+			u->thre_pending = false;
+			update_irq(u);
+		}
+		return iir | ((u->fcr & FCR_FIFO_ENABLE) ? IIR_FIFOS_ENABLED : 0);
+	case REG_LCR:
+		return u->lcr;
+	case REG_MCR:
+		return u->mcr;
+	case REG_LSR:
+		if (u->poll_input && !u->rx_count)
+			u->poll_input();
+		/* Output is consumed at once: the transmitter is always empty. */
+		return LSR_THRE | LSR_TEMT | (u->rx_count ? LSR_DATA_READY : 0);
+	case REG_MSR:
+		/* In loopback the modem inputs follow the outputs (16550A data
+		 * sheet): CTS = RTS, DSR = DTR, RI = OUT1, DCD = OUT2. */
+		if (u->mcr & MCR_LOOPBACK)
+			return ((u->mcr & MCR_RTS) ? MSR_CTS : 0) |
+			       ((u->mcr & MCR_DTR) ? MSR_DSR : 0) |
+			       ((u->mcr & MCR_OUT1) ? MSR_RI : 0) |
+			       ((u->mcr & MCR_OUT2) ? MSR_DCD : 0);
+		return MSR_CTS | MSR_DSR | MSR_DCD;
+	default:
+		return u->scr;
+	}
+}
+
+static void uart_write(void *dev, uint16_t port, unsigned size, uint32_t value)
+{
+	struct uart *u = dev;
+	uint8_t v = (uint8_t)value;
+	(void)size;
+
+	switch (port & 7) {
+	case REG_DATA:
+		if (u->lcr & LCR_DLAB) {
+			u->dll = v;
+			break;
+		}
+		if (u->mcr & MCR_LOOPBACK)
+			uart_receive(u, v);
+		else
+			uart_output_byte(u, v);
+		/* The byte leaves at once: the holding register is empty again. */
+		u->thre_pending = true;
+		break;
+	case REG_IER:
+		if (u->lcr & LCR_DLAB) {
+			u->dlm = v;
+			break;
+		}
+		/* Enabling THRE with the transmitter empty raises it at once. */
+		if ((v & IER_THRE) && !(u->ier & IER_THRE))
+			u->thre_pending = true;
+		u->ier = v & IER_MASK;
+		update_thr_direct(u);
+		break;
+	case REG_IIR_FCR:
+		u->fcr = v;
+		if (v & FCR_CLEAR_RX)
+			u->rx_count = 0;
+		break;
+	case REG_LCR:
+		u->lcr = v;
+		update_thr_direct(u);
+		break;
+	case REG_MCR:
+		u->mcr = v & MCR_MASK;
+		update_thr_direct(u);
+		break;
+	case REG_LSR:
+	case REG_MSR:
+		break; /* read-only */
+	default:
+		u->scr = v;
+		break;
+	}
+	update_irq(u);
+}
+
+int uart_attach(struct uart *u, struct io_bus *bus, uint16_t base)
+{
+	if (io_bus_register(bus, base, UART_PORTS, uart_read, uart_write, u, "uart"))
+		return -1;
+	u->attached = true;
+	update_thr_direct(u);
+	return 0;
+}

@@ -1,0 +1,83 @@
+/* A virtual 16550A UART (COM1) per VM. The register model covers what
+ * polled drivers use: divisor latch, LCR, MCR, scratch, LSR and MSR
+ * status, FIFO control. Output goes to the host console one whole line at
+ * a time, prefixed with the VM's name. */
+#ifndef PGVISOR_DEV_UART_H
+#define PGVISOR_DEV_UART_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/dev/iobus.h"
+#include "vmm/dev/virq.h"
+
+#define UART_COM1_BASE 0x3f8
+#define UART_PORTS 8
+#define UART_LINE_MAX 200
+#define UART_RX_FIFO 64
+
+struct uart {
+	const char *owner;	  /* VM name used as the line prefix */
+	void (*poll_input)(void); /* fetches host input before a status read */
+	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
+	char line[UART_LINE_MAX];
+	unsigned line_len;
+	bool wrapped; /* the last byte filled a line, which was printed */
+	uint8_t rx[UART_RX_FIFO];
+	unsigned rx_head, rx_count;
+	uint64_t bytes_out;
+	bool thre_pending; /* transmitter-empty interrupt not yet taken */
+	/* A THR write only appends to the line: the UART is on the port bus,
+	 * the divisor latch is closed, loopback is off and the THRE interrupt
+	 * is disabled (so the write changes no interrupt). Kept by the
+	 * register writes; see uart_thr_write_fast. */
+	bool thr_direct;
+	bool attached;		/* on a port bus (uart_attach) */
+	const struct virq *irq; /* NULL: no interrupt line wired */
+	unsigned irq_line;
+	bool irq_level;
+};
+
+/* poll_input (may be NULL) runs when the guest looks for input, so typed
+ * keys arrive while the guest polls, not only between time slices. */
+void uart_init(struct uart *u, const char *owner, void (*poll_input)(void));
+int uart_attach(struct uart *u, struct io_bus *bus, uint16_t base);
+/* Wires the UART's interrupt output (RDA and THRE, 16550A IER bits 0-1). */
+void uart_set_irq(struct uart *u, const struct virq *irq, unsigned line);
+/* True when received input would raise an interrupt. */
+bool uart_can_interrupt(const struct uart *u);
+/* Ends the pending line with c: a newline, or the byte that fills it. */
+void uart_line_end(struct uart *u, uint8_t c);
+/* Appends one byte of guest output; a newline or a full line flushes.
+ * Inline: every console byte comes through here. */
+static inline void uart_output_byte(struct uart *u, uint8_t c)
+{
+	u->bytes_out++;
+	if (c == '\r')
+		return;
+	if (c == '\n' || u->line_len == UART_LINE_MAX - 1) {
+		uart_line_end(u, c);
+		return;
+	}
+	u->wrapped = false;
+	u->line[u->line_len++] = (char)c;
+}
+/* The transmit fast path of the I/O exit handler (exit_io.c): a byte
+ * written to THR when thr_direct holds needs none of the register model,
+ * only the line and the THRE flag. Returns false, having done nothing,
+ * when the full model (uart_write through the port bus) must run. */
+static inline bool uart_thr_write_fast(struct uart *u, uint8_t c)
+{
+	if (!u->thr_direct)
+		return false;
+	uart_output_byte(u, c);
+	/* The byte leaves at once: the holding register is empty again. */
+	u->thre_pending = true;
+	return true;
+}
+/* Prints whatever partial line is pending (at VM stop). */
+void uart_flush(struct uart *u);
+/* Queues host console input for the guest; false when the FIFO is full. */
+bool uart_receive(struct uart *u, uint8_t c);
+
+#endif

@@ -1,0 +1,540 @@
+#include "vmm/dev/vlapic.h"
+
+#include <string.h>
+
+#include "arch/x86/muldiv.h"
+#define REG_ID 0x20
+#define REG_VERSION 0x30
+#define REG_TPR 0x80
+#define REG_APR 0x90
+#define REG_PPR 0xa0
+#define REG_EOI 0xb0
+#define REG_RRD 0xc0
+#define REG_LDR 0xd0
+#define REG_DFR 0xe0
+#define REG_SVR 0xf0
+#define REG_ISR 0x100
+#define REG_TMR 0x180
+#define REG_IRR 0x200
+#define REG_ESR 0x280
+#define REG_LVT_CMCI 0x2f0
+#define REG_ICR_LOW 0x300
+#define REG_ICR_HIGH 0x310
+#define REG_LVT_TIMER 0x320
+#define REG_LVT_ERROR 0x370
+#define REG_TIMER_INITIAL 0x380
+#define REG_TIMER_CURRENT 0x390
+#define REG_TIMER_DIVIDE 0x3e0
+#define REG_SELF_IPI 0x3f0 /* x2APIC only */
+#define REG_LAST 0x3f0
+
+#define LVT_CMCI 0
+#define LVT_TIMER 1
+#define LVT_LINT0 4
+#define LVT_COUNT 7
+#define LVT_MASKED (1u << 16)
+#define LVT_VECTOR_MASK 0xffu
+#define LVT_MODE_SHIFT 8
+#define LVT_MODE_MASK 7u
+#define LVT_TIMER_MODE_SHIFT 17
+#define LVT_TIMER_MODE_MASK 3u
+#define TIMER_ONESHOT 0
+#define TIMER_PERIODIC 1
+#define TIMER_TSC_DEADLINE 2
+/* Writable bits of each LVT (SDM figure 11-8): vector, mode, polarity,
+ * trigger, mask, timer mode. */
+#define LVT_WRITABLE 0x0007a7ffu
+#define VERSION_VALUE 0x00050014u /* version 0x14, max LVT entry 5 */
+#define SVR_ENABLE (1u << 8)
+#define SVR_WRITABLE 0x13ffu
+#define ICR_WRITABLE 0x000ccfffu
+#define ICR_DEST_LOGICAL (1u << 11)
+#define ICR_LEVEL_ASSERT (1u << 14)
+#define ICR_SHORTHAND_SHIFT 18
+#define DFR_FLAT 0xffffffffu
+#define APIC_BASE_ADDR_MASK 0xffffff000ull
+#define APIC_BASE_RESERVED (~(APIC_BASE_ADDR_MASK | APIC_BASE_BSP | APIC_BASE_EXTD | APIC_BASE_EN))
+#define MSR_APIC_BASE 0x1b
+#define MSR_TSC_DEADLINE 0x6e0
+#define NS_PER_S 1000000000ull
+
+static const uint32_t lvt_reset = LVT_MASKED;
+
+static bool test_bit(const uint32_t *v, unsigned n)
+{
+	return v[n / 32] & (1u << (n % 32));
+}
+
+static void set_bit(uint32_t *v, unsigned n, bool on)
+{
+	if (on)
+		v[n / 32] |= 1u << (n % 32);
+	else
+		v[n / 32] &= ~(1u << (n % 32));
+}
+
+/* Sets or clears vector n in v, keeping words (bit i: v[i] != 0). */
+static void set_vector(uint32_t *v, uint8_t *words, unsigned n, bool on)
+{
+	set_bit(v, n, on);
+	if (v[n / 32])
+		*words |= (uint8_t)(1u << (n / 32));
+	else
+		*words &= (uint8_t) ~(1u << (n / 32));
+}
+
+static int highest_vector(const uint32_t *v, uint8_t words)
+{
+	if (!words)
+		return -1;
+	int i = 31 - __builtin_clz(words);
+	return i * 32 + 31 - __builtin_clz(v[i]);
+}
+
+static void reset_registers(struct vlapic *a)
+{
+	a->tpr = 0;
+	a->svr = 0xff;
+	a->ldr = 0;
+	a->dfr = DFR_FLAT;
+	a->esr = 0;
+	a->icr_high = 0;
+	for (int i = 0; i < LVT_COUNT; i++)
+		a->lvt[i] = lvt_reset;
+	memset(a->irr, 0, sizeof(a->irr));
+	memset(a->isr, 0, sizeof(a->isr));
+	a->irr_words = a->isr_words = 0;
+	memset(a->tmr, 0, sizeof(a->tmr));
+	a->timer_initial = 0;
+	a->timer_divide = 0;
+	a->timer_expiry_ns = VTIME_NEVER;
+	a->tsc_deadline = 0;
+}
+
+void vlapic_init(struct vlapic *a, uint32_t id, bool bsp, const struct vclock *clock,
+		 struct vlapic_ops ops)
+{
+	memset(a, 0, sizeof(*a));
+	a->id = id;
+	a->clock = clock;
+	a->ops = ops;
+	/* Firmware hands over the APIC enabled in xAPIC mode. */
+	a->apic_base = VLAPIC_MMIO_BASE | APIC_BASE_EN | (bsp ? APIC_BASE_BSP : 0);
+	reset_registers(a);
+}
+
+void vlapic_virtual_wire(struct vlapic *a)
+{
+	a->svr |= SVR_ENABLE;
+	a->lvt[LVT_LINT0] = APIC_DM_EXTINT << LVT_MODE_SHIFT;
+	a->lvt[LVT_LINT0 + 1] = APIC_DM_NMI << LVT_MODE_SHIFT;
+}
+
+bool vlapic_hw_enabled(const struct vlapic *a)
+{
+	return a->apic_base & APIC_BASE_EN;
+}
+
+bool vlapic_x2apic(const struct vlapic *a)
+{
+	return (a->apic_base & (APIC_BASE_EN | APIC_BASE_EXTD)) == (APIC_BASE_EN | APIC_BASE_EXTD);
+}
+
+static uint32_t ppr(const struct vlapic *a)
+{
+	int isrv = highest_vector(a->isr, a->isr_words);
+	uint32_t isr_class = isrv < 0 ? 0 : (uint32_t)isrv & 0xf0;
+
+	return (a->tpr & 0xf0) >= isr_class ? a->tpr & 0xff : isr_class;
+}
+
+int vlapic_pending_vector(const struct vlapic *a)
+{
+	int v = highest_vector(a->irr, a->irr_words);
+
+	if (v < 0 || !vlapic_hw_enabled(a))
+		return -1;
+	return ((uint32_t)v & 0xf0) > (ppr(a) & 0xf0) ? v : -1;
+}
+
+void vlapic_accept(struct vlapic *a, uint8_t vector, bool level)
+{
+	if (vector < 16) {
+		a->esr |= 1u << 6; /* received illegal vector */
+		return;
+	}
+	set_vector(a->irr, &a->irr_words, vector, true);
+	set_bit(a->tmr, vector, level);
+}
+
+void vlapic_ack(struct vlapic *a, uint8_t vector)
+{
+	set_vector(a->irr, &a->irr_words, vector, false);
+	set_vector(a->isr, &a->isr_words, vector, true);
+}
+
+bool vlapic_accepts_pic(const struct vlapic *a)
+{
+	uint32_t lint0 = a->lvt[LVT_LINT0];
+
+	if (!vlapic_hw_enabled(a))
+		return true;
+	return !(lint0 & LVT_MASKED) && ((lint0 >> LVT_MODE_SHIFT) & LVT_MODE_MASK) == 7;
+}
+
+static void eoi(struct vlapic *a)
+{
+	int v = highest_vector(a->isr, a->isr_words);
+
+	if (v < 0)
+		return;
+	set_vector(a->isr, &a->isr_words, (unsigned)v, false);
+	if (test_bit(a->tmr, (unsigned)v) && a->ops.eoi_level)
+		a->ops.eoi_level(a->ops.ctx, (uint8_t)v);
+}
+
+/* --- timer ------------------------------------------------------------ */
+
+static unsigned timer_mode(const struct vlapic *a)
+{
+	return (a->lvt[LVT_TIMER] >> LVT_TIMER_MODE_SHIFT) & LVT_TIMER_MODE_MASK;
+}
+
+static uint64_t divisor(const struct vlapic *a)
+{
+	unsigned d = ((a->timer_divide & 8) >> 1) | (a->timer_divide & 3);
+
+	return 1ull << ((d + 1) & 7); /* 0b111 means divide by 1 */
+}
+
+/* ticks is a 32-bit count, so ticks * divisor (at most 128) fits. */
+static uint64_t ticks_to_ns(const struct vlapic *a, uint32_t ticks)
+{
+	return mul_div_u64(ticks * divisor(a), NS_PER_S, VLAPIC_TIMER_HZ);
+}
+
+static uint64_t period_ns(const struct vlapic *a)
+{
+	uint64_t ns = ticks_to_ns(a, a->timer_initial);
+
+	/* A periodic timer faster than 50 us would keep the CPU in VM exits;
+	 * KVM clamps it the same way. One-shots keep their exact time. */
+	if ((a->lvt[LVT_TIMER] >> LVT_TIMER_MODE_SHIFT & LVT_TIMER_MODE_MASK) == TIMER_PERIODIC &&
+	    ns < VLAPIC_MIN_PERIOD_NS)
+		return VLAPIC_MIN_PERIOD_NS;
+	return ns ? ns : 1;
+}
+
+static void timer_start(struct vlapic *a)
+{
+	a->timer_start_ns = vclock_now(a->clock);
+	a->timer_expiry_ns = a->timer_initial && timer_mode(a) != TIMER_TSC_DEADLINE
+				     ? a->timer_start_ns + period_ns(a)
+				     : VTIME_NEVER;
+}
+
+static uint32_t current_count(const struct vlapic *a)
+{
+	if (!a->timer_initial || timer_mode(a) == TIMER_TSC_DEADLINE)
+		return 0;
+	uint64_t now = vclock_now(a->clock);
+	if (a->timer_expiry_ns == VTIME_NEVER || now >= a->timer_expiry_ns)
+		return 0; /* a one-shot that ran out */
+	uint64_t left_ns = a->timer_expiry_ns - now;
+	/* Scaled by the period, which may be longer than asked (clamped): the
+	 * count still runs from the initial count down to 0. */
+	return (uint32_t)mul_div_u64(left_ns, a->timer_initial, period_ns(a));
+}
+
+uint64_t vlapic_timer_next(void *p)
+{
+	struct vlapic *a = p;
+
+	if (timer_mode(a) == TIMER_TSC_DEADLINE)
+		return a->tsc_deadline && a->tsc_to_ns ? a->tsc_to_ns(a->tsc_ctx, a->tsc_deadline)
+						       : VTIME_NEVER;
+	return a->timer_expiry_ns;
+}
+
+static void timer_fire(struct vlapic *a)
+{
+	uint32_t lvt = a->lvt[LVT_TIMER];
+
+	if (!(lvt & LVT_MASKED))
+		vlapic_accept(a, (uint8_t)(lvt & LVT_VECTOR_MASK), false);
+}
+
+void vlapic_timer_update(void *p, uint64_t now)
+{
+	struct vlapic *a = p;
+
+	if (timer_mode(a) == TIMER_TSC_DEADLINE) {
+		if (vlapic_timer_next(a) <= now) {
+			a->tsc_deadline = 0;
+			timer_fire(a);
+		}
+		return;
+	}
+	if (a->timer_expiry_ns > now)
+		return;
+	timer_fire(a);
+	if (timer_mode(a) == TIMER_PERIODIC) {
+		uint64_t period = period_ns(a);
+		/* Ticks missed while the vCPU was descheduled coalesce into one
+		 * interrupt, as a busy CPU's APIC would do with a pending IRR. */
+		uint64_t missed = (now - a->timer_expiry_ns) / period;
+		a->timer_expiry_ns += (missed + 1) * period;
+		a->timer_start_ns = a->timer_expiry_ns - period;
+	} else {
+		a->timer_expiry_ns = VTIME_NEVER;
+	}
+}
+
+/* --- registers ---------------------------------------------------------- */
+
+static uint32_t x2apic_ldr(uint32_t id)
+{
+	return ((id >> 4) << 16) | (1u << (id & 0xf));
+}
+
+static uint32_t reg_read(struct vlapic *a, unsigned reg)
+{
+	switch (reg) {
+	case REG_ID:
+		return vlapic_x2apic(a) ? a->id : a->id << 24;
+	case REG_VERSION:
+		return VERSION_VALUE;
+	case REG_TPR:
+		return a->tpr;
+	case REG_APR:
+		return 0;
+	case REG_PPR:
+		return ppr(a);
+	case REG_LDR:
+		return vlapic_x2apic(a) ? x2apic_ldr(a->id) : a->ldr;
+	case REG_DFR:
+		return a->dfr;
+	case REG_SVR:
+		return a->svr;
+	case REG_ESR:
+		return a->esr;
+	case REG_ICR_LOW:
+		return 0; /* delivery status idle: IPIs are delivered at once */
+	case REG_ICR_HIGH:
+		return a->icr_high;
+	case REG_TIMER_INITIAL:
+		return a->timer_initial;
+	case REG_TIMER_CURRENT:
+		return current_count(a);
+	case REG_TIMER_DIVIDE:
+		return a->timer_divide;
+	default:
+		break;
+	}
+	if (reg >= REG_ISR && reg < REG_ISR + 0x80)
+		return a->isr[(reg - REG_ISR) / 16];
+	if (reg >= REG_TMR && reg < REG_TMR + 0x80)
+		return a->tmr[(reg - REG_TMR) / 16];
+	if (reg >= REG_IRR && reg < REG_IRR + 0x80)
+		return a->irr[(reg - REG_IRR) / 16];
+	if (reg == REG_LVT_CMCI)
+		return a->lvt[LVT_CMCI];
+	if (reg >= REG_LVT_TIMER && reg <= REG_LVT_ERROR)
+		return a->lvt[1 + (reg - REG_LVT_TIMER) / 16];
+	return 0;
+}
+
+static void send_ipi(struct vlapic *a, uint32_t low, uint32_t dest)
+{
+	struct vlapic_ipi ipi = {
+		.vector = (uint8_t)low,
+		.mode = (uint8_t)((low >> LVT_MODE_SHIFT) & LVT_MODE_MASK),
+		.shorthand = (uint8_t)((low >> ICR_SHORTHAND_SHIFT) & 3),
+		.logical = low & ICR_DEST_LOGICAL,
+		.level_assert = low & ICR_LEVEL_ASSERT,
+		.dest = dest,
+	};
+
+	if (a->ops.send_ipi)
+		a->ops.send_ipi(a->ops.ctx, a, &ipi);
+}
+
+static void write_lvt(struct vlapic *a, unsigned index, uint32_t value)
+{
+	uint32_t old_mode = timer_mode(a);
+
+	/* While software-disabled, every LVT stays masked (SDM 11.4.7.2). */
+	if (!(a->svr & SVR_ENABLE))
+		value |= LVT_MASKED;
+	a->lvt[index] = value & LVT_WRITABLE;
+	if (index == LVT_TIMER && timer_mode(a) != old_mode) {
+		/* Switching timer modes disarms the timer (SDM 11.5.4.1). */
+		a->timer_initial = 0;
+		a->timer_expiry_ns = VTIME_NEVER;
+		a->tsc_deadline = 0;
+	}
+}
+
+/* Returns false for a write that must fault (x2APIC) or is ignored. */
+static bool reg_write(struct vlapic *a, unsigned reg, uint32_t value)
+{
+	switch (reg) {
+	case REG_ID:
+		if (!vlapic_x2apic(a))
+			a->id = value >> 24;
+		return !vlapic_x2apic(a);
+	case REG_TPR:
+		a->tpr = value & 0xff;
+		return true;
+	case REG_EOI:
+		eoi(a);
+		return true;
+	case REG_LDR:
+		if (vlapic_x2apic(a))
+			return false; /* read-only in x2APIC mode */
+		a->ldr = value & 0xff000000u;
+		return true;
+	case REG_DFR:
+		if (vlapic_x2apic(a))
+			return false;
+		a->dfr = value | 0x0fffffffu;
+		return true;
+	case REG_SVR:
+		a->svr = value & SVR_WRITABLE;
+		if (!(a->svr & SVR_ENABLE))
+			for (int i = 0; i < LVT_COUNT; i++)
+				a->lvt[i] |= LVT_MASKED;
+		return true;
+	case REG_ESR:
+		a->esr = 0;
+		return true;
+	case REG_ICR_LOW:
+		send_ipi(a, value & ICR_WRITABLE, a->icr_high >> 24);
+		return true;
+	case REG_ICR_HIGH:
+		if (vlapic_x2apic(a))
+			return false;
+		a->icr_high = value & 0xff000000u;
+		return true;
+	case REG_TIMER_INITIAL:
+		if (timer_mode(a) == TIMER_TSC_DEADLINE)
+			return true; /* ignored in TSC-deadline mode */
+		a->timer_initial = value;
+		timer_start(a);
+		return true;
+	case REG_TIMER_DIVIDE:
+		a->timer_divide = value & 0xb;
+		return true;
+	case REG_SELF_IPI:
+		if (!vlapic_x2apic(a))
+			return false;
+		vlapic_accept(a, (uint8_t)value, false);
+		return true;
+	default:
+		break;
+	}
+	if (reg == REG_LVT_CMCI) {
+		write_lvt(a, LVT_CMCI, value);
+		return true;
+	}
+	if (reg >= REG_LVT_TIMER && reg <= REG_LVT_ERROR && !(reg & 0xf)) {
+		write_lvt(a, 1 + (reg - REG_LVT_TIMER) / 16, value);
+		return true;
+	}
+	return false; /* read-only or reserved */
+}
+
+uint64_t vlapic_mmio_read(void *p, uint64_t addr, unsigned size)
+{
+	struct vlapic *a = p;
+	unsigned off = (unsigned)(addr & (VLAPIC_MMIO_SIZE - 1));
+
+	/* Registers are 32 bits at 16-byte strides; the MMIO window is dead in
+	 * x2APIC mode and when the APIC is disabled. */
+	if (!vlapic_hw_enabled(a) || vlapic_x2apic(a) || (off & 0xf) + size > 4)
+		return 0;
+	return reg_read(a, off & ~0xfu) >> (8 * (off & 3));
+}
+
+void vlapic_mmio_write(void *p, uint64_t addr, unsigned size, uint64_t value)
+{
+	struct vlapic *a = p;
+	unsigned off = (unsigned)(addr & (VLAPIC_MMIO_SIZE - 1));
+
+	if (!vlapic_hw_enabled(a) || vlapic_x2apic(a) || (off & 0xf) || size != 4)
+		return; /* only aligned 32-bit writes reach APIC registers */
+	if (off == REG_SELF_IPI)
+		return; /* SELF IPI exists only in x2APIC mode */
+	reg_write(a, off, (uint32_t)value);
+}
+
+static int write_apic_base(struct vlapic *a, uint64_t value)
+{
+	uint64_t old = a->apic_base;
+	bool en = value & APIC_BASE_EN, extd = value & APIC_BASE_EXTD;
+	bool was_x2 = vlapic_x2apic(a);
+
+	/* The transitions SDM 11.12.5 allows; anything else is #GP. */
+	if ((value & APIC_BASE_RESERVED) || (!en && extd) || (was_x2 && en && !extd) ||
+	    (!(old & APIC_BASE_EN) && en && extd))
+		return -1;
+	a->apic_base = (value & ~APIC_BASE_BSP) | (old & APIC_BASE_BSP);
+	if (!en) {
+		/* Disabling resets the APIC to its power-up state, but the ID. */
+		reset_registers(a);
+	} else if (extd && !was_x2) {
+		a->ldr = x2apic_ldr(a->id);
+	}
+	return 0;
+}
+
+int vlapic_msr_read(struct vlapic *a, uint32_t msr, uint64_t *value)
+{
+	if (msr == MSR_APIC_BASE) {
+		*value = a->apic_base;
+		return 0;
+	}
+	if (msr == MSR_TSC_DEADLINE) {
+		*value = timer_mode(a) == TIMER_TSC_DEADLINE ? a->tsc_deadline : 0;
+		return 0;
+	}
+	if (!vlapic_x2apic(a) || msr < X2APIC_MSR_FIRST || msr > X2APIC_MSR_LAST)
+		return -1;
+	unsigned reg = (msr - X2APIC_MSR_FIRST) << 4;
+	if (reg == REG_ICR_LOW) {
+		/* x2APIC's ICR reads back as written (delivery is immediate). */
+		*value = a->icr_x2apic;
+		return 0;
+	}
+	/* Registers x2APIC does not have (SDM table 11-6). */
+	if (reg == REG_DFR || reg == REG_ICR_HIGH || reg == REG_EOI || reg == REG_SELF_IPI ||
+	    reg == REG_APR || reg == REG_RRD || reg > REG_LAST)
+		return -1;
+	*value = reg_read(a, reg);
+	return 0;
+}
+
+int vlapic_msr_write(struct vlapic *a, uint32_t msr, uint64_t value)
+{
+	if (msr == MSR_APIC_BASE)
+		return write_apic_base(a, value);
+	if (msr == MSR_TSC_DEADLINE) {
+		if (timer_mode(a) == TIMER_TSC_DEADLINE)
+			a->tsc_deadline = value;
+		return 0;
+	}
+	if (!vlapic_x2apic(a) || msr < X2APIC_MSR_FIRST || msr > X2APIC_MSR_LAST)
+		return -1;
+	unsigned reg = (msr - X2APIC_MSR_FIRST) << 4;
+	if (reg == REG_ICR_LOW) {
+		a->icr_x2apic = value & (((uint64_t)0xffffffff << 32) | ICR_WRITABLE);
+		send_ipi(a, (uint32_t)value & ICR_WRITABLE, (uint32_t)(value >> 32));
+		return 0;
+	}
+	/* Reserved bits of 32-bit registers must be zero in x2APIC mode. */
+	if (value >> 32)
+		return -1;
+	if (reg == REG_EOI && value)
+		return -1;
+	return reg_write(a, reg, (uint32_t)value) ? 0 : -1;
+}

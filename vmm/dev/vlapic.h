@@ -1,0 +1,103 @@
+/* A virtual local APIC per vCPU (SDM Vol. 3 chapter 11): xAPIC registers
+ * by MMIO at 0xFEE00000, x2APIC registers by MSR (0x800-0x8ff), the
+ * IA32_APIC_BASE state machine (SDM 11.12.5), the timer in one-shot,
+ * periodic and TSC-deadline modes, TPR/PPR, EOI and IPIs. Pure state: the
+ * VM wires its callbacks (where IPIs go, EOI broadcast to the I/O APIC). */
+#ifndef PGVISOR_VLAPIC_H
+#define PGVISOR_VLAPIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/dev/vclock.h"
+
+#define VLAPIC_MMIO_BASE 0xfee00000ull
+#define VLAPIC_MMIO_SIZE 0x1000ull
+#define VLAPIC_TIMER_HZ 100000000ull /* the bus clock the timer counts */
+#define VLAPIC_MIN_PERIOD_NS 50000ull
+#define APIC_BASE_BSP (1ull << 8)
+#define APIC_BASE_EXTD (1ull << 10)
+#define APIC_BASE_EN (1ull << 11)
+#define X2APIC_MSR_FIRST 0x800
+#define X2APIC_MSR_LAST 0x8ff
+
+/* ICR delivery modes (SDM 11.6.1) */
+#define APIC_DM_FIXED 0
+#define APIC_DM_LOWEST 1
+#define APIC_DM_SMI 2
+#define APIC_DM_NMI 4
+#define APIC_DM_INIT 5
+#define APIC_DM_STARTUP 6
+#define APIC_DM_EXTINT 7
+
+struct vlapic;
+
+/* An interrupt command (ICR write): where it goes is the VM's business. */
+struct vlapic_ipi {
+	uint8_t vector;
+	uint8_t mode;	   /* APIC_DM_* */
+	uint8_t shorthand; /* 0 none, 1 self, 2 all incl. self, 3 all excl. self */
+	bool logical;
+	bool level_assert;
+	uint32_t dest;
+};
+
+struct vlapic_ops {
+	void (*send_ipi)(void *ctx, struct vlapic *from, const struct vlapic_ipi *ipi);
+	/* A level-triggered interrupt was EOIed: the I/O APIC clears remote IRR. */
+	void (*eoi_level)(void *ctx, uint8_t vector);
+	void *ctx;
+};
+
+struct vlapic {
+	uint32_t id;
+	uint64_t apic_base; /* IA32_APIC_BASE */
+	uint32_t tpr, svr, ldr, dfr, esr, icr_high;
+	uint64_t icr_x2apic;
+	uint32_t lvt[7]; /* CMCI, timer, thermal, perf, LINT0, LINT1, error */
+	uint32_t irr[8], isr[8], tmr[8];
+	/* Bit i set: irr[i] (isr[i]) is not zero. The highest vector is then
+	 * two bit scans: this runs before every VM entry. */
+	uint8_t irr_words, isr_words;
+	uint32_t timer_initial, timer_divide;
+	uint64_t timer_start_ns;  /* when the current count was loaded */
+	uint64_t timer_expiry_ns; /* next interrupt, VTIME_NEVER when idle */
+	uint64_t tsc_deadline;	  /* guest TSC value, 0 = disarmed */
+	uint64_t tsc_offset;	  /* guest TSC = host TSC + this */
+	const struct vclock *clock;
+	uint64_t (*tsc_to_ns)(void *ctx, uint64_t guest_tsc);
+	void *tsc_ctx;
+	struct vlapic_ops ops;
+	bool nmi_pending;
+};
+
+void vlapic_init(struct vlapic *a, uint32_t id, bool bsp, const struct vclock *clock,
+		 struct vlapic_ops ops);
+/* What PC firmware leaves on the boot CPU: APIC software-enabled, LINT0
+ * in ExtINT mode (the 8259 reaches the CPU), LINT1 as NMI. */
+void vlapic_virtual_wire(struct vlapic *a);
+bool vlapic_hw_enabled(const struct vlapic *a);
+bool vlapic_x2apic(const struct vlapic *a);
+
+uint64_t vlapic_mmio_read(void *a, uint64_t addr, unsigned size);
+void vlapic_mmio_write(void *a, uint64_t addr, unsigned size, uint64_t value);
+/* x2APIC registers, IA32_APIC_BASE and IA32_TSC_DEADLINE: 0, or -1 when
+ * the access must raise #GP. */
+int vlapic_msr_read(struct vlapic *a, uint32_t msr, uint64_t *value);
+int vlapic_msr_write(struct vlapic *a, uint32_t msr, uint64_t value);
+
+/* An interrupt arrives (from the I/O APIC, an IPI or the LAPIC itself). */
+void vlapic_accept(struct vlapic *a, uint8_t vector, bool level);
+/* The highest vector the CPU would take now, or -1 (SDM 11.8.3). */
+int vlapic_pending_vector(const struct vlapic *a);
+/* The CPU took vector: IRR -> ISR. */
+void vlapic_ack(struct vlapic *a, uint8_t vector);
+/* True when LINT0 passes the 8259's interrupts (ExtINT, unmasked) or the
+ * APIC is disabled and the INTR pin reaches the CPU directly. */
+bool vlapic_accepts_pic(const struct vlapic *a);
+
+/* The timer as a struct vtimer source. */
+uint64_t vlapic_timer_next(void *a);
+void vlapic_timer_update(void *a, uint64_t now_ns);
+
+#endif

@@ -1,0 +1,76 @@
+#include "vmm/dev/vtime.h"
+
+#include "arch/x86/cpu.h"
+#include "arch/x86/muldiv.h"
+
+#define NS_PER_S 1000000000ull
+
+static uint64_t clock_now(void *ctx)
+{
+	return vtime_now_ns(ctx);
+}
+
+void vtime_init(struct vtime *t, uint64_t now_tsc, uint64_t tsc_hz)
+{
+	t->start_tsc = now_tsc;
+	t->tsc_hz = tsc_hz;
+	t->clock = (struct vclock){ clock_now, t };
+	t->ntimers = 0;
+	t->next_deadline_tsc = UINT64_MAX;
+}
+
+uint64_t vtime_now_ns(struct vtime *t)
+{
+	uint64_t ticks = rdtsc() - t->start_tsc;
+
+	return mul_div_u64(ticks, NS_PER_S, t->tsc_hz);
+}
+
+uint64_t vtime_ns_to_tsc(const struct vtime *t, uint64_t ns)
+{
+	uint64_t ticks = mul_div_u64(ns, t->tsc_hz, NS_PER_S);
+
+	/* Round up: a deadline must never fire before its time. */
+	if (mul_div_u64(ticks, NS_PER_S, t->tsc_hz) < ns)
+		ticks++;
+	return t->start_tsc + ticks;
+}
+
+int vtime_add_timer(struct vtime *t, struct vtimer timer)
+{
+	if (t->ntimers == VTIME_MAX_TIMERS)
+		return -1;
+	t->last_update_ns[t->ntimers] = 0;
+	t->timers[t->ntimers++] = timer;
+	vtime_reschedule(t);
+	return 0;
+}
+
+void vtime_reschedule(struct vtime *t)
+{
+	uint64_t next = VTIME_NEVER;
+
+	for (unsigned i = 0; i < t->ntimers; i++) {
+		uint64_t e = t->timers[i].next_event(t->timers[i].dev);
+		uint64_t earliest = t->last_update_ns[i] + t->timers[i].min_interval_ns;
+		if (e != VTIME_NEVER && e < earliest)
+			e = earliest;
+		if (e < next)
+			next = e;
+	}
+	t->next_deadline_tsc = next == VTIME_NEVER ? UINT64_MAX : vtime_ns_to_tsc(t, next);
+}
+
+void vtime_update(struct vtime *t)
+{
+	uint64_t now = vtime_now_ns(t);
+
+	for (unsigned i = 0; i < t->ntimers; i++) {
+		if (t->timers[i].next_event(t->timers[i].dev) > now ||
+		    now < t->last_update_ns[i] + t->timers[i].min_interval_ns)
+			continue;
+		t->timers[i].update(t->timers[i].dev, now);
+		t->last_update_ns[i] = now;
+	}
+	vtime_reschedule(t);
+}

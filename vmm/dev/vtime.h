@@ -1,0 +1,34 @@
+/* A VM's sense of time: its clock (guest nanoseconds since it was loaded,
+ * from the host TSC) and the timers of its devices. The vCPU loop asks
+ * vtime_next_deadline_tsc() before each entry, to arm the preemption timer
+ * for the earliest device event, and calls vtime_update() after an exit
+ * when that moment has come. */
+#ifndef PGVISOR_VTIME_H
+#define PGVISOR_VTIME_H
+
+#include <stdint.h>
+
+#include "vmm/dev/vclock.h"
+
+#define VTIME_MAX_TIMERS 16
+
+struct vtime {
+	uint64_t start_tsc;
+	uint64_t tsc_hz;
+	struct vclock clock; /* what devices read */
+	struct vtimer timers[VTIME_MAX_TIMERS];
+	uint64_t last_update_ns[VTIME_MAX_TIMERS];
+	unsigned ntimers;
+	uint64_t next_deadline_tsc; /* cached earliest event, UINT64_MAX: none */
+};
+
+void vtime_init(struct vtime *t, uint64_t now_tsc, uint64_t tsc_hz);
+uint64_t vtime_now_ns(struct vtime *t);
+uint64_t vtime_ns_to_tsc(const struct vtime *t, uint64_t ns);
+int vtime_add_timer(struct vtime *t, struct vtimer timer);
+/* Recomputes the earliest event after a device was reprogrammed. */
+void vtime_reschedule(struct vtime *t);
+/* Fires every timer due now and recomputes the earliest event. */
+void vtime_update(struct vtime *t);
+
+#endif

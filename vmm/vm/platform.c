@@ -1,0 +1,279 @@
+#include "vmm/vm/platform.h"
+
+#include "arch/x86/cmos_clock.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/muldiv.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/smp.h"
+#include "arch/x86/tsc.h"
+#include "drivers/console.h"
+#include "vmm/vm/vm.h"
+
+#define ISA_IRQS 16
+#define PIT_IRQ 0
+#define PIT_IOAPIC_PIN 2 /* the MADT's interrupt source override */
+#define UART_IRQ 4
+#define BROADCAST_PHYSICAL 0xff
+/* The PIT and RTC are looked at no more than every 100 us (10 kHz): a
+ * guest can program them far faster, which no PC guest needs. */
+#define LEGACY_TIMER_MIN_NS 100000ull
+#define SHORTHAND_NONE 0
+#define SHORTHAND_SELF 1
+#define SHORTHAND_ALL 2
+#define SHORTHAND_OTHERS 3
+
+/* The host's time of day, read once, and the TSC when it was read. */
+static uint64_t host_epoch, host_epoch_tsc;
+
+/* v has something new to take (an interrupt, INIT or SIPI): when it runs
+ * on another CPU of a spread VM, that CPU is made to look (it leaves the
+ * guest, or its idle wait, and sees it before the next entry). */
+static void notify(struct vcpu *v)
+{
+	if (v->vm->spread && v->cpu != this_cpu()->index)
+		smp_kick(v->cpu);
+}
+
+void platform_set_irq(struct vm *vm, unsigned irq, bool level)
+{
+	if (irq < ISA_IRQS) {
+		pic_set_irq(&vm->pic, irq, level);
+		if (level)
+			notify(&vm->vcpus[0]); /* the PIC reaches vCPU 0's LINT0 */
+	}
+	vioapic_set_irq(&vm->ioapic, irq == PIT_IRQ ? PIT_IOAPIC_PIN : irq, level);
+}
+
+static void isa_irq_set(void *ctx, unsigned line, bool level)
+{
+	platform_set_irq(ctx, line, level);
+}
+
+/* Does the local APIC of v answer to destination dest (SDM 11.6.2)? */
+static bool lapic_matches(const struct vlapic *a, uint32_t dest, bool logical)
+{
+	if (!logical)
+		return dest == a->id ||
+		       dest == (vlapic_x2apic(a) ? 0xffffffffu : BROADCAST_PHYSICAL);
+	if (vlapic_x2apic(a)) {
+		uint32_t ldr = (uint32_t)((1u << (a->id & 0xf)) | ((a->id >> 4) << 16));
+		return (dest >> 16) == (ldr >> 16) && (dest & ldr & 0xffff);
+	}
+	return ((a->ldr >> 24) & dest) != 0; /* flat model */
+}
+
+static void deliver(struct vcpu *v, uint8_t mode, uint8_t vector, bool level)
+{
+	struct vlapic *a = &v->lapic;
+
+	switch (mode) {
+	case APIC_DM_FIXED:
+	case APIC_DM_LOWEST:
+		vlapic_accept(a, vector, level);
+		break;
+	case APIC_DM_NMI:
+		a->nmi_pending = true;
+		break;
+	default:
+		return; /* SMI: no SMM; INIT and SIPI come only as IPIs */
+	}
+	notify(v);
+}
+
+/* INIT and STARTUP IPIs; the scheduler applies them before it next looks
+ * at the vCPU (sched.c, start_ap). */
+static void deliver_start(struct vcpu *v, const struct vlapic_ipi *ipi)
+{
+	if (ipi->mode == APIC_DM_INIT)
+		vcpu_start_init(&v->start, v->id == 0, ipi->level_assert);
+	else
+		vcpu_start_sipi(&v->start, ipi->vector);
+	notify(v);
+}
+
+static void ioapic_deliver(void *ctx, const struct vioapic_msg *msg)
+{
+	struct vm *vm = ctx;
+
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		if (!lapic_matches(&v->lapic, msg->dest, msg->logical))
+			continue;
+		deliver(v, msg->mode, msg->vector, msg->level);
+		if (msg->mode == APIC_DM_LOWEST)
+			return; /* one recipient: the first is as low as any */
+	}
+}
+
+static void lapic_send_ipi(void *ctx, struct vlapic *from, const struct vlapic_ipi *ipi)
+{
+	struct vm *vm = ctx;
+
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		bool self = &v->lapic == from;
+		bool hit = ipi->shorthand == SHORTHAND_ALL ||
+			   (ipi->shorthand == SHORTHAND_SELF && self) ||
+			   (ipi->shorthand == SHORTHAND_OTHERS && !self) ||
+			   (ipi->shorthand == SHORTHAND_NONE &&
+			    lapic_matches(&v->lapic, ipi->dest, ipi->logical));
+		if (hit && (ipi->mode == APIC_DM_INIT || ipi->mode == APIC_DM_STARTUP))
+			deliver_start(v, ipi);
+		else if (hit)
+			deliver(v, ipi->mode, ipi->vector, false);
+		/* A target sharing this CPU runs once the sender yields. */
+		if (hit && !self && v->cpu == this_cpu()->index)
+			vm_current_vcpu(vm)->yield = true;
+	}
+}
+
+static void lapic_eoi_level(void *ctx, uint8_t vector)
+{
+	struct vm *vm = ctx;
+
+	vioapic_eoi(&vm->ioapic, vector);
+}
+
+static uint64_t lapic_tsc_to_ns(void *ctx, uint64_t guest_tsc)
+{
+	struct vcpu *v = ctx;
+	struct vtime *t = &v->vm->vtime;
+	uint64_t host_tsc = guest_tsc - v->lapic.tsc_offset;
+
+	if (host_tsc <= t->start_tsc)
+		return 0;
+	return mul_div_u64(host_tsc - t->start_tsc, 1000000000ull, t->tsc_hz);
+}
+
+/* Every vCPU sees its own local APIC at the same address: the MMIO
+ * handler works on the vCPU whose access exited. */
+static struct vlapic *current_lapic(void *ctx)
+{
+	struct vm *vm = ctx;
+	struct vcpu *v = vm_current_vcpu(vm);
+
+	return &v->lapic;
+}
+
+static uint64_t lapic_mmio_read(void *ctx, uint64_t addr, unsigned size)
+{
+	return vlapic_mmio_read(current_lapic(ctx), addr, size);
+}
+
+static void lapic_mmio_write(void *ctx, uint64_t addr, unsigned size, uint64_t value)
+{
+	struct vm *vm = ctx;
+
+	vlapic_mmio_write(current_lapic(ctx), addr, size, value);
+	vtime_reschedule(&vm->vtime); /* the timer may have been reprogrammed */
+}
+
+static void acpi_poweroff(void *ctx)
+{
+	vm_stop(ctx, VM_END_POWEROFF, "powered off (ACPI S5)");
+}
+
+static void debug_exit(void *ctx, uint32_t value)
+{
+	struct vm *vm = ctx;
+
+	vm->exit_value = value;
+	vm_stop(vm, VM_END_DEBUG_EXIT, "exited through port 0xf4: value %u (status %u)", value,
+		(value << 1) | 1);
+}
+
+static void bochs_poweroff(void *ctx)
+{
+	vm_stop(ctx, VM_END_POWEROFF, "powered off (port 0x8900)");
+}
+
+static void guest_reset(void *ctx)
+{
+	vm_stop(ctx, VM_END_REBOOT, "reset by the guest (reset port)");
+}
+
+void platform_reset(struct vm *vm)
+{
+	struct vtime *t = &vm->vtime;
+
+	if (!host_epoch_tsc) {
+		host_epoch = cmos_clock_read_epoch();
+		host_epoch_tsc = rdtsc();
+	}
+	vtime_init(t, rdtsc(), tsc_hz());
+	vm->isa_irq = (struct virq){ isa_irq_set, vm };
+	pic_init(&vm->pic);
+	pit_init(&vm->pit, &t->clock, vm->isa_irq);
+	/* The guest's clock starts at the host's time of day now. */
+	rtc_init(&vm->rtc, &t->clock, vm->isa_irq,
+		 host_epoch + (t->start_tsc - host_epoch_tsc) / tsc_hz(), vm->ram.size);
+	struct acpi_pm_callbacks cb = { acpi_poweroff, NULL, vm };
+	acpi_pm_init(&vm->acpi_pm, &t->clock, &vm->isa_irq, ACPI_PM_SCI_IRQ, &cb);
+	pci_host_init(&vm->pci);
+	sysctl_init(&vm->sysctl, guest_reset, vm);
+	power_ports_init(&vm->power, debug_exit, bochs_poweroff, vm);
+	vioapic_init(&vm->ioapic, vm->nvcpus, ioapic_deliver, vm);
+	uart_set_irq(&vm->uart, &vm->isa_irq, UART_IRQ);
+	struct vlapic_ops ops = { lapic_send_ipi, lapic_eoi_level, vm };
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		vlapic_init(&v->lapic, v->id, v->id == 0, &t->clock, ops);
+		v->lapic.tsc_to_ns = lapic_tsc_to_ns;
+		v->lapic.tsc_ctx = v;
+		if (v->id == 0)
+			vlapic_virtual_wire(&v->lapic);
+		vtime_add_timer(t, (struct vtimer){ .next_event = vlapic_timer_next,
+						    .update = vlapic_timer_update,
+						    .dev = &v->lapic });
+	}
+	struct vtimer pit = pit_timer(&vm->pit), rtc = rtc_timer(&vm->rtc);
+	pit.min_interval_ns = rtc.min_interval_ns = LEGACY_TIMER_MIN_NS;
+	vtime_add_timer(t, pit);
+	vtime_add_timer(t, rtc);
+}
+
+int platform_attach(struct vm *vm)
+{
+	struct io_bus *io = &vm->iobus;
+	const char *failed = NULL;
+
+	if (uart_attach(&vm->uart, io, UART_COM1_BASE))
+		failed = "uart";
+	else if (power_ports_attach(&vm->power, io))
+		failed = "power ports";
+	else if (pic_attach(&vm->pic, io))
+		failed = "pic";
+	else if (pit_attach(&vm->pit, io))
+		failed = "pit";
+	else if (rtc_attach(&vm->rtc, io))
+		failed = "rtc";
+	else if (acpi_pm_attach(&vm->acpi_pm, io, ACPI_PM_BASE_DEFAULT))
+		failed = "acpi-pm";
+	else if (pci_host_attach(&vm->pci, io))
+		failed = "pci";
+	else if (sysctl_attach(&vm->sysctl, io))
+		failed = "system control ports";
+	else if (mmio_bus_register(&vm->mmio, VLAPIC_MMIO_BASE, VLAPIC_MMIO_SIZE, lapic_mmio_read,
+				   lapic_mmio_write, vm, "lapic"))
+		failed = "lapic";
+	else if (mmio_bus_register(&vm->mmio, VIOAPIC_MMIO_BASE, VIOAPIC_MMIO_SIZE,
+				   vioapic_mmio_read, vioapic_mmio_write, &vm->ioapic, "ioapic"))
+		failed = "ioapic";
+	if (failed) {
+		kprintf("pgvisor: vm %s: cannot attach device %s\n", vm->name, failed);
+		return -1;
+	}
+	/* After the guest programs these, the VM's next deadline may move.
+	 * Reading the PIT's counters or port B changes no timer (and Linux
+	 * polls them to calibrate the TSC, so they must stay cheap); reading
+	 * RTC register C releases its IRQ, which re-arms its events. */
+	io_bus_set_timed(io, 0x40, IO_TIMED_WRITES);
+	io_bus_set_timed(io, 0x61, IO_TIMED_WRITES);
+	io_bus_set_timed(io, 0x70, IO_TIMED_READS | IO_TIMED_WRITES);
+	return 0;
+}
+
+bool platform_can_interrupt(struct vm *vm)
+{
+	return uart_can_interrupt(&vm->uart);
+}

@@ -1,0 +1,105 @@
+/* A virtual CPU: the guest registers VMX does not keep in the VMCS, the
+ * VMCS itself, and the state the exit handlers share. */
+#ifndef PGVISOR_VCPU_H
+#define PGVISOR_VCPU_H
+
+/* Offsets used by vmx_entry.S. */
+#define GUEST_REGS_ENTRY_TSC_OFFSET (8 * 17)
+#define GUEST_REGS_EXIT_TSC_OFFSET (8 * 18)
+
+#ifndef __ASSEMBLER__
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmm/dev/vlapic.h"
+#include "vmm/vm/exit_profile.h"
+#include "vmm/vm/vcpu_start.h"
+
+/* General-purpose registers in the order of their x86 encoding, so the
+ * register numbers in exit qualifications index this array directly.
+ * gpr[REG_RSP] is unused: the guest RSP lives in the VMCS. */
+enum gpr_index {
+	REG_RAX,
+	REG_RCX,
+	REG_RDX,
+	REG_RBX,
+	REG_RSP,
+	REG_RBP,
+	REG_RSI,
+	REG_RDI,
+	REG_R8,
+	REG_R9,
+	REG_R10,
+	REG_R11,
+	REG_R12,
+	REG_R13,
+	REG_R14,
+	REG_R15,
+	GPR_COUNT
+};
+
+struct guest_regs {
+	uint64_t gpr[GPR_COUNT];
+	/* Not part of the VMCS guest state (SDM 25.4.1): the CPU's CR2 holds it
+	 * while the vCPU owns the CPU's lazy state (cpu.fpu_owner); this copy
+	 * is current otherwise. Written through vcpu_set_cr2. */
+	uint64_t cr2;
+	/* Host TSC at the last VM entry and exit, read by vmx_entry.S as
+	 * close to VMRESUME and the exit as it can. */
+	uint64_t entry_tsc;
+	uint64_t exit_tsc;
+};
+
+_Static_assert(offsetof(struct guest_regs, entry_tsc) == GUEST_REGS_ENTRY_TSC_OFFSET &&
+		       offsetof(struct guest_regs, exit_tsc) == GUEST_REGS_EXIT_TSC_OFFSET,
+	       "vmx_entry.S register layout");
+
+struct vm;
+
+#define LAZY_MSR_COUNT 6
+
+struct vcpu {
+	struct guest_regs regs; /* first: vmx_entry.S takes its address */
+	struct vm *vm;
+	unsigned id;
+	unsigned cpu;  /* the host CPU whose run queue holds it */
+	uint64_t vmcs; /* physical address of this vCPU's VMCS page */
+	bool launched; /* VMLAUNCH done; next entry is VMRESUME */
+	bool halted;   /* in HLT, waiting for an interrupt */
+	bool released; /* its CPU let go of it after the VM stopped */
+	/* The VM was (re)loaded since this vCPU last ran: its CPU's TLBs may
+	 * hold the old run's EPT and VPID translations. */
+	bool flush_tlb;
+	/* Waiting for INIT or SIPI (vcpu_start.h): off the run list, it costs
+	 * nothing. */
+	struct vcpu_start start;
+	/* It sent an IPI to another vCPU, which shares its host CPU: end the
+	 * slice so the target runs now rather than a slice later. */
+	bool yield;
+	bool window_exiting; /* interrupt-window exiting is on */
+	struct vlapic lapic;
+	/* Guest view of registers VMX shadows or does not hold. */
+	uint64_t cr8;
+	uint64_t xcr0;
+	uint64_t misc_enable;
+	void *fpu_area; /* FPU_AREA_SIZE bytes: XSAVE (or FXSAVE) image */
+	/* MSRs the guest reaches without exits and the VMCS does not switch
+	 * (see msr_policy.c): loaded while this vCPU owns the CPU. */
+	uint64_t lazy_msrs[LAZY_MSR_COUNT];
+	struct exit_profile prof;
+	/* The reason of the exit being handled, whose time the next entry
+	 * ends; PROFILE_NO_REASON after a switch to another vCPU. */
+	uint16_t prof_reason;
+};
+
+/* Sets the guest's CR2 (a page fault being injected, a reset). */
+void vcpu_set_cr2(struct vcpu *v, uint64_t value);
+
+/* Enters the guest; returns when it exits (0) or when VMLAUNCH/VMRESUME
+ * itself fails (1: VMfailInvalid or VMfailValid, see the VM-instruction
+ * error field). Implemented in vmx_entry.S. */
+int vmx_enter(struct guest_regs *regs, int launched);
+
+#endif /* __ASSEMBLER__ */
+#endif

@@ -1,0 +1,123 @@
+/* The VM and vCPU objects' state changes that handlers and devices
+ * cause: a VM stops (and says why), pauses, kicks the CPUs it runs on; the
+ * table of VMs. Building, loading and freeing a VM is vmm/core/vm_lifecycle.c. */
+#include "vmm/vm/vm.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "arch/x86/percpu.h"
+#include "arch/x86/smp.h"
+#include "drivers/console.h"
+
+static struct vm *vms[MAX_VMS];
+static unsigned nvms;
+
+unsigned vm_count(void)
+{
+	return nvms;
+}
+
+struct vm *vm_at(unsigned i)
+{
+	return i < nvms ? vms[i] : NULL;
+}
+
+struct vm *vm_named(const char *name)
+{
+	for (unsigned i = 0; i < nvms; i++)
+		if (!strcmp(vms[i]->name, name))
+			return vms[i];
+	return NULL;
+}
+
+void vm_add(struct vm *vm)
+{
+	vms[nvms++] = vm;
+}
+
+struct vcpu *vm_current_vcpu(struct vm *vm)
+{
+	struct vcpu *v = this_cpu()->loaded_vcpu;
+
+	return v && v->vm == vm ? v : &vm->vcpus[0];
+}
+
+void vm_cpu_list(const struct vm *vm, char *out, size_t size)
+{
+	uint32_t cpus = 0;
+	int n = snprintf(out, size, "CPU%s", vm->spread ? "s" : "");
+
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		cpus |= 1u << vm->vcpus[i].cpu;
+	for (unsigned c = 0; c < 32 && n > 0 && (size_t)n < size; c++)
+		if (cpus & (1u << c))
+			n += snprintf(out + n, size - (size_t)n, "%s%u",
+				      cpus & ((1u << c) - 1) ? "," : " ", c);
+}
+
+void vm_kick_cpus(struct vm *vm)
+{
+	uint32_t kicked = 1u << this_cpu()->index;
+
+	if (!vm->spread)
+		return;
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		unsigned cpu = vm->vcpus[i].cpu;
+		if (!(kicked & (1u << cpu)))
+			smp_kick(cpu);
+		kicked |= 1u << cpu;
+	}
+}
+
+void vm_stop(struct vm *vm, enum vm_end end, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
+		return;
+	vm_kick_cpus(vm);
+	uart_flush(&vm->uart);
+	vm->state = end == VM_END_CRASH ? VM_CRASHED : VM_SHUTDOWN;
+	vm->end = end;
+	va_start(ap, fmt);
+	vsnprintf(vm->reason, sizeof(vm->reason), fmt, ap);
+	va_end(ap);
+	kprintf("pgvisor: vm %s: %s%s\n", vm->name, end == VM_END_CRASH ? "crashed: " : "",
+		vm->reason);
+}
+
+void vm_pause(struct vm *vm, bool pause)
+{
+	bool locked = vm_lock(vm);
+
+	if (vm->state != (pause ? VM_RUNNING : VM_PAUSED)) {
+		kprintf("pgvisor: vm %s: is not %s\n", vm->name, pause ? "running" : "paused");
+	} else {
+		vm->state = pause ? VM_PAUSED : VM_RUNNING;
+		vm_kick_cpus(vm);
+		kprintf("pgvisor: vm %s: %s\n", vm->name, pause ? "paused" : "running again");
+	}
+	vm_unlock(vm, locked);
+}
+
+bool vm_succeeded(const struct vm *vm)
+{
+	switch (vm->end) {
+	case VM_END_POWEROFF:
+	case VM_END_HALTED:
+		return true;
+	case VM_END_DEBUG_EXIT:
+		return vm->exit_value == 0;
+	default:
+		return false;
+	}
+}
+
+void vm_exit_profile(const struct vm *vm, struct exit_profile *out)
+{
+	profile_reset(out);
+	for (unsigned c = 0; c < vm->nvcpus; c++)
+		profile_add(out, &vm->vcpus[c].prof);
+}

@@ -1,0 +1,162 @@
+/* A virtual machine: its configuration, memory, EPT, devices, vCPUs and
+ * the record of how it ran and how it ended. */
+#ifndef PGVISOR_VM_H
+#define PGVISOR_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arch/x86/percpu.h"
+#include "arch/x86/spinlock.h"
+#include "boot/boot_info.h"
+#include "vmm/dev/acpi_pm.h"
+#include "vmm/dev/iobus.h"
+#include "vmm/dev/mmio.h"
+#include "vmm/dev/pci_host.h"
+#include "vmm/dev/pic.h"
+#include "vmm/dev/pit.h"
+#include "vmm/dev/power.h"
+#include "vmm/dev/rtc.h"
+#include "vmm/dev/sysctl.h"
+#include "vmm/dev/uart.h"
+#include "vmm/dev/vioapic.h"
+#include "vmm/dev/vtime.h"
+#include "vmm/load/config.h"
+#include "vmm/load/image.h"
+#include "vmm/vm/vcpu.h"
+#include "vmm/vmx/ept.h"
+#include "vmm/vmx/exit_reason.h"
+#include "vmm/vmx/trap_policy.h"
+
+#define MAX_VMS 128
+#define VM_MAX_RESTARTS 3
+#define VM_REASON_MAX 192
+#define VM_MAX_RAM_MIB 3072 /* RAM stays below the I/O APIC and LAPIC windows */
+
+enum vm_state {
+	VM_RUNNING,
+	VM_PAUSED,   /* stopped by the operator, resumes where it was */
+	VM_SHUTDOWN, /* ended by the guest's own request */
+	VM_CRASHED,  /* stopped by the hypervisor */
+};
+
+enum vm_end {
+	VM_END_NONE,
+	VM_END_POWEROFF,   /* Bochs "Shutdown" port (later: ACPI S5) */
+	VM_END_DEBUG_EXIT, /* port 0xf4: status = (value << 1) | 1 */
+	VM_END_HALTED,	   /* HLT that nothing can ever wake */
+	VM_END_CRASH,
+	VM_END_DESTROYED, /* by the operator */
+	VM_END_REBOOT,	  /* the guest reset its machine: restart it */
+};
+
+struct vm {
+	unsigned id;
+	struct vm_config cfg;
+	const char *name; /* cfg.name */
+	enum vm_state state;
+	enum vm_end end;
+	uint32_t exit_value; /* the value written to port 0xf4 */
+	char reason[VM_REASON_MAX];
+	bool preserved; /* stopped but its memory kept for inspection */
+	unsigned restarts;
+
+	/* The image files, kept for restarts. */
+	struct image_file kernel;
+	struct image_file modules[VM_MAX_MODULES];
+	unsigned nmodules;
+	struct image_file ramdisk; /* data NULL when none */
+
+	struct trap_controls trap_ctl; /* from cfg.traps */
+	struct guest_ram ram;
+	struct ept ept;
+	uint8_t *io_bitmaps; /* two 4 KiB pages: ports 0-0x7fff, 0x8000-0xffff */
+	uint8_t *msr_bitmap;
+	struct io_bus iobus;
+	struct mmio_bus mmio;
+	struct vtime vtime;
+	struct vioapic ioapic;
+	struct pic pic;
+	struct pit pit;
+	struct rtc rtc;
+	struct acpi_pm acpi_pm;
+	struct sysctl sysctl;
+	struct pci_host pci;
+	struct virq isa_irq; /* how devices reach platform_set_irq */
+	struct uart uart;
+	struct power_ports power; /* ports 0xf4 and 0x8900 */
+
+	/* Its vCPUs run on more than one host CPU: its devices, interrupt
+	 * state, time and lifecycle are then shared between CPUs and kept
+	 * under lock (vm_lock). A VM on one CPU needs no lock. */
+	bool spread;
+	struct spinlock lock;
+	unsigned lock_cpu; /* the CPU holding lock, plus one; 0: free */
+	/* vCPUs whose CPU has not yet let go of them since the VM stopped:
+	 * the one that lets go last applies the policy (vcpu_stopped). */
+	unsigned vcpus_held;
+	bool destroy_requested; /* by the operator: the policy is "destroy" */
+
+	unsigned nvcpus;
+	struct vcpu vcpus[VM_MAX_VCPUS];
+};
+
+/* Takes vm's lock when it is spread over CPUs and this CPU does not hold
+ * it already (console input reaches a VM from inside another exit).
+ * Returns whether it took it, for vm_unlock. */
+static inline bool vm_lock(struct vm *vm)
+{
+	unsigned me = this_cpu()->index + 1;
+
+	if (!vm->spread || __atomic_load_n(&vm->lock_cpu, __ATOMIC_RELAXED) == me)
+		return false;
+	spin_lock(&vm->lock);
+	vm->lock_cpu = me;
+	return true;
+}
+
+static inline void vm_unlock(struct vm *vm, bool taken)
+{
+	if (!taken)
+		return;
+	vm->lock_cpu = 0;
+	spin_unlock(&vm->lock);
+}
+
+/* Stops the VM: the guest asked to (end != VM_END_CRASH) or it crashed,
+ * with reason printed as "pgvisor: vm NAME: ...". */
+void vm_stop(struct vm *vm, enum vm_end end, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The EPT pointer of vm's vCPUs, as their VMCSs hold it. */
+static inline uint64_t vm_eptp(const struct vm *vm)
+{
+	return ept_pointer(&vm->ept, false);
+}
+/* The VPID of vm's vCPUs (0 is the host's). */
+static inline uint16_t vm_vpid(const struct vm *vm)
+{
+	return (uint16_t)(vm->id + 1);
+}
+/* "CPU n" or "CPUs a,b,...": where vm's vCPUs run. */
+#define VM_CPU_LIST_MAX 96
+void vm_cpu_list(const struct vm *vm, char *out, size_t size);
+/* Makes the other CPUs that run vm's vCPUs look at it again (an exit
+ * from the guest, or from their idle wait). */
+void vm_kick_cpus(struct vm *vm);
+/* True when the VM ended the way a passing test ends. */
+bool vm_succeeded(const struct vm *vm);
+
+/* The exit profiles of vm's vCPUs added together into *out. */
+void vm_exit_profile(const struct vm *vm, struct exit_profile *out);
+/* The vCPU of vm whose exit is being handled on this CPU. */
+struct vcpu *vm_current_vcpu(struct vm *vm);
+unsigned vm_count(void);
+struct vm *vm_at(unsigned i);
+/* The VM of that name, or NULL. */
+struct vm *vm_named(const char *name);
+/* Enters vm into the table: vm->id == vm_count() < MAX_VMS. */
+void vm_add(struct vm *vm);
+/* The operator's pause or resume of a running VM. */
+void vm_pause(struct vm *vm, bool pause);
+
+#endif

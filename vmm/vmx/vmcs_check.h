@@ -1,0 +1,20 @@
+/* A software model of the VM-entry checks on the guest-state area (SDM
+ * Vol. 3 26.3.1). When hardware refuses an entry it says only "invalid
+ * guest state"; this names the rule. Reads fields through a callback so
+ * the host unit tests can feed it any VMCS. */
+#ifndef PGVISOR_VMCS_CHECK_H
+#define PGVISOR_VMCS_CHECK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmm/vmx/vmx_caps.h"
+
+typedef uint64_t (*vmcs_read_fn)(uint32_t field, void *ctx);
+
+/* Returns 0 when every modelled check passes, else -1 with the first
+ * failed rule in msg. */
+int vmcs_check_guest_state(vmcs_read_fn read, void *ctx, const struct vmx_caps *caps, char *msg,
+			   size_t msglen);
+
+#endif
