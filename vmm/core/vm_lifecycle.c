@@ -9,8 +9,8 @@
 #include "arch/x86/page_alloc.h"
 #include "arch/x86/percpu.h"
 #include "drivers/console.h"
-#include "vmm/core/runqueue.h"
 #include "vmm/core/console_hooks.h"
+#include "vmm/core/runqueue.h"
 #include "vmm/cpu/msr_policy.h"
 #include "vmm/cpu/vmcs.h"
 #include "vmm/load/acpi_build.h"
@@ -378,4 +378,3 @@ void vm_apply_policy(struct vm *vm)
 	}
 	vm_free_resources(vm);
 }
-
