@@ -45,9 +45,23 @@ static void free_ram(struct vm *vm)
 	vm->ram.host = NULL;
 }
 
+static void free_disks(struct vm *vm)
+{
+	for (unsigned i = 0; i < VM_MAX_DISKS; i++) {
+		struct vm_disk_image *d = &vm->disk_images[i];
+		if (d->owned) {
+			/* What the guest wrote does not outlive it. */
+			memset(d->data, 0, d->size);
+			page_free(d->data, pages_for(d->size));
+		}
+		*d = (struct vm_disk_image){ 0 };
+	}
+}
+
 static void vm_free_resources(struct vm *vm)
 {
 	free_ram(vm);
+	free_disks(vm);
 	ept_destroy(&vm->ept);
 	page_free(vm->io_bitmaps, 2);
 	vm->io_bitmaps = NULL;
@@ -67,6 +81,43 @@ static void vm_free_resources(struct vm *vm)
 		v->vmcs = 0;
 		v->fpu_area = NULL;
 	}
+}
+
+/* Each disk's image is a boot file: a read-only disk reads it in place, a
+ * writable one gets its own copy, which its writes change. */
+static int attach_disks(struct vm *vm, const struct boot_info *bi)
+{
+	for (unsigned i = 0; i < vm->cfg.ndisks; i++) {
+		const struct vm_disk_config *c = &vm->cfg.disks[i];
+		const struct boot_file *f = find_file(bi, c->target);
+		struct vm_disk_image *d = &vm->disk_images[i];
+		if (!f) {
+			kprintf("pgvisor: vm %s: disk %s: file '%s' was not loaded by the boot "
+				"loader\n",
+				vm->name, c->vdev, c->target);
+			return -1;
+		}
+		if (f->size < VIRTIO_BLK_SECTOR) {
+			kprintf("pgvisor: vm %s: disk %s: '%s' holds %zu bytes, less than one "
+				"sector\n",
+				vm->name, c->vdev, c->target, (size_t)f->size);
+			return -1;
+		}
+		if (!c->writable) {
+			*d = (struct vm_disk_image){ (uint8_t *)f->data, f->size, false };
+			continue;
+		}
+		d->data = page_alloc(pages_for(f->size));
+		if (!d->data) {
+			kprintf("pgvisor: vm %s: disk %s: no memory for a %zu KiB copy of '%s'\n",
+				vm->name, c->vdev, (size_t)(f->size >> 10), c->target);
+			return -1;
+		}
+		memcpy(d->data, f->data, f->size);
+		d->size = f->size;
+		d->owned = true;
+	}
+	return 0;
 }
 
 static int attach_files(struct vm *vm, const struct boot_info *bi)
@@ -100,7 +151,7 @@ static int attach_files(struct vm *vm, const struct boot_info *bi)
 		}
 		vm->ramdisk = (struct image_file){ r->name, r->data, r->size };
 	}
-	return 0;
+	return attach_disks(vm, bi);
 }
 
 static int alloc_memory(struct vm *vm)
@@ -202,7 +253,8 @@ int vm_load(struct vm *vm)
 		kprintf("pgvisor: vm %s: cannot load '%s': %s\n", vm->name, vm->kernel.name, err);
 		return -1;
 	}
-	platform_reset(vm);
+	if (platform_reset(vm))
+		return -1;
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		fpu_area_init(v->fpu_area);

@@ -1,5 +1,6 @@
 #include "vmm/dev/pci_host.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #define ADDRESS_ENABLE (1u << 31)
@@ -21,6 +22,8 @@
 #define COMMAND_MEMORY_IO 0x0006
 #define STATUS_FAST_B2B 0x0080
 #define ABSENT 0xffffffffu
+#define FUNCTION_MASK 0x7u
+#define DEVICE_SHIFT 3
 
 void pci_host_init(struct pci_host *p)
 {
@@ -36,17 +39,41 @@ void pci_host_init(struct pci_host *p)
 	p->config[CFG_CLASS_PROG + 1] = (uint8_t)(CLASS_HOST_BRIDGE >> 8);
 	p->config[CFG_CLASS_PROG + 2] = (uint8_t)(CLASS_HOST_BRIDGE >> 16);
 	p->config[CFG_HEADER_TYPE] = 0;
+	p->next_mmio = PCI_MMIO_BASE;
+	p->next_io = PCI_IO_BASE;
 }
 
-/* The host bridge is 00:00.0; everything else is an empty slot. */
-static uint8_t *function_space(struct pci_host *p)
+/* The host bridge is 00:00.0, the VM's functions 00:NN.0; everything else
+ * is an empty slot. */
+static bool addressed(const struct pci_host *p, unsigned *dev)
 {
 	uint32_t a = p->address;
+	unsigned devfn = a >> ADDRESS_DEVFN_SHIFT & 0xff;
 
-	if (!(a & ADDRESS_ENABLE) || (a >> ADDRESS_BUS_SHIFT & 0xff) ||
-	    (a >> ADDRESS_DEVFN_SHIFT & 0xff))
-		return NULL;
-	return p->config;
+	if (!(a & ADDRESS_ENABLE) || (a >> ADDRESS_BUS_SHIFT & 0xff) || (devfn & FUNCTION_MASK))
+		return false;
+	*dev = devfn >> DEVICE_SHIFT;
+	return *dev == 0 || p->devices[*dev];
+}
+
+static uint8_t *function_space(struct pci_host *p)
+{
+	unsigned dev;
+
+	return addressed(p, &dev) && dev == 0 ? p->config : NULL;
+}
+
+/* The VM's function addressed by 0xCF8, or NULL. */
+static struct pci_device *addressed_device(struct pci_host *p)
+{
+	unsigned dev;
+
+	return addressed(p, &dev) && dev ? p->devices[dev] : NULL;
+}
+
+static unsigned config_offset(const struct pci_host *p, uint16_t port)
+{
+	return (p->address & ADDRESS_REG_MASK) + (port & 3u);
 }
 
 static uint32_t address_read(void *dev, uint16_t port, unsigned size)
@@ -72,9 +99,12 @@ static uint32_t data_read(void *dev, uint16_t port, unsigned size)
 {
 	struct pci_host *p = dev;
 	uint8_t *space = function_space(p);
-	unsigned off = (p->address & ADDRESS_REG_MASK) + (port & 3u);
+	struct pci_device *d = addressed_device(p);
+	unsigned off = config_offset(p, port);
 	uint32_t v = 0;
 
+	if (d)
+		return pci_device_config_read(d, off, size);
 	if (!space)
 		return ABSENT;
 	for (unsigned i = 0; i < size && off + i < sizeof(p->config); i++)
@@ -86,8 +116,13 @@ static void data_write(void *dev, uint16_t port, unsigned size, uint32_t value)
 {
 	struct pci_host *p = dev;
 	uint8_t *space = function_space(p);
-	unsigned off = (p->address & ADDRESS_REG_MASK) + (port & 3u);
+	struct pci_device *d = addressed_device(p);
+	unsigned off = config_offset(p, port);
 
+	if (d) {
+		pci_device_config_write(d, off, size, value);
+		return;
+	}
 	if (!space)
 		return;
 	/* The bridge has no BARs; only the command register's enables and the
@@ -101,10 +136,101 @@ static void data_write(void *dev, uint16_t port, unsigned size, uint32_t value)
 	}
 }
 
-int pci_host_attach(struct pci_host *p, struct io_bus *bus)
+/* The function and BAR whose enabled window holds [addr, addr + size). */
+static struct pci_device *bar_at(struct pci_host *p, enum pci_bar_kind kind, uint64_t addr,
+				 unsigned size, unsigned *bar, uint32_t *offset)
 {
-	if (io_bus_register(bus, PCI_CONFIG_ADDRESS, 1, address_read, address_write, p,
-			    "pci-address"))
+	for (unsigned dev = 1; dev <= PCI_MAX_DEVICES; dev++) {
+		struct pci_device *d = p->devices[dev];
+		for (unsigned b = 0; d && b < PCI_NUM_BARS; b++) {
+			uint32_t base = pci_device_bar_base(d, b), len = d->bars[b].size;
+			if (d->bars[b].kind != kind || !base || addr < base || addr - base >= len ||
+			    size > len - (addr - base))
+				continue;
+			*bar = b;
+			*offset = (uint32_t)(addr - base);
+			return d;
+		}
+	}
+	return NULL;
+}
+
+static uint64_t window_mmio_read(void *dev, uint64_t addr, unsigned size)
+{
+	unsigned bar;
+	uint32_t offset;
+	struct pci_device *d = bar_at(dev, PCI_BAR_MEM32, addr, size, &bar, &offset);
+
+	/* Nothing decodes there: a master abort reads all ones. */
+	return d ? pci_device_bar_read(d, bar, offset, size) : ~0ull >> (64 - 8 * size);
+}
+
+static void window_mmio_write(void *dev, uint64_t addr, unsigned size, uint64_t value)
+{
+	unsigned bar;
+	uint32_t offset;
+	struct pci_device *d = bar_at(dev, PCI_BAR_MEM32, addr, size, &bar, &offset);
+
+	if (d)
+		pci_device_bar_write(d, bar, offset, size, value);
+}
+
+static uint32_t window_io_read(void *dev, uint16_t port, unsigned size)
+{
+	unsigned bar;
+	uint32_t offset;
+	struct pci_device *d = bar_at(dev, PCI_BAR_IO, port, size, &bar, &offset);
+
+	return d ? (uint32_t)pci_device_bar_read(d, bar, offset, size) : ABSENT;
+}
+
+static void window_io_write(void *dev, uint16_t port, unsigned size, uint32_t value)
+{
+	unsigned bar;
+	uint32_t offset;
+	struct pci_device *d = bar_at(dev, PCI_BAR_IO, port, size, &bar, &offset);
+
+	if (d)
+		pci_device_bar_write(d, bar, offset, size, value);
+}
+
+int pci_host_add_device(struct pci_host *p, struct pci_device *d)
+{
+	unsigned dev = 1;
+	uint32_t mmio = p->next_mmio, io = p->next_io;
+
+	while (dev <= PCI_MAX_DEVICES && p->devices[dev])
+		dev++;
+	if (dev > PCI_MAX_DEVICES)
 		return -1;
-	return io_bus_register(bus, PCI_CONFIG_DATA, 4, data_read, data_write, p, "pci-data");
+	for (unsigned b = 0; b < PCI_NUM_BARS; b++) {
+		struct pci_bar *bar = &d->bars[b];
+		uint32_t *next = bar->kind == PCI_BAR_IO ? &io : &mmio;
+		uint32_t end = bar->kind == PCI_BAR_IO ? PCI_IO_BASE + PCI_IO_SIZE
+						       : PCI_MMIO_BASE + PCI_MMIO_SIZE;
+		if (bar->kind == PCI_BAR_NONE)
+			continue;
+		/* Naturally aligned, as BAR sizing requires. */
+		uint32_t base = (*next + bar->size - 1) & ~(bar->size - 1);
+		if (base < *next || bar->size > end - base ||
+		    pci_device_set_bar(d, b, bar->kind, bar->size, base))
+			return -1;
+		*next = base + bar->size;
+	}
+	p->next_mmio = mmio;
+	p->next_io = io;
+	p->devices[dev] = d;
+	return (int)dev;
+}
+
+int pci_host_attach(struct pci_host *p, struct io_bus *io, struct mmio_bus *mmio)
+{
+	if (io_bus_register(io, PCI_CONFIG_ADDRESS, 1, address_read, address_write, p,
+			    "pci-address") ||
+	    io_bus_register(io, PCI_CONFIG_DATA, 4, data_read, data_write, p, "pci-data") ||
+	    io_bus_register(io, PCI_IO_BASE, PCI_IO_SIZE, window_io_read, window_io_write, p,
+			    "pci-io"))
+		return -1;
+	return mmio_bus_register(mmio, PCI_MMIO_BASE, PCI_MMIO_SIZE, window_mmio_read,
+				 window_mmio_write, p, "pci-mmio");
 }

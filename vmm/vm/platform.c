@@ -21,6 +21,15 @@
 #define SHORTHAND_SELF 1
 #define SHORTHAND_ALL 2
 #define SHORTHAND_OTHERS 3
+/* MSI address and data fields (SDM Vol. 3 10.11.1, 10.11.2). */
+#define MSI_ADDR_WINDOW 0xfee00000ull
+#define MSI_ADDR_WINDOW_MASK 0xfff00000ull
+#define MSI_ADDR_DEST_SHIFT 12
+#define MSI_ADDR_LOGICAL 0x4
+#define MSI_DATA_VECTOR 0xff
+#define MSI_DATA_MODE_SHIFT 8
+#define MSI_DATA_MODE_MASK 0x7
+#define MSI_DATA_LEVEL 0x8000
 
 /* The host's time of day, read once, and the TSC when it was read. */
 static uint64_t host_epoch, host_epoch_tsc;
@@ -192,7 +201,43 @@ static void guest_reset(void *ctx)
 	vm_stop(ctx, VM_END_REBOOT, "reset by the guest (reset port)");
 }
 
-void platform_reset(struct vm *vm)
+/* An MSI (or MSI-X) message (SDM Vol. 3 10.11): the address names the
+ * destination, the data the vector and delivery mode. A message outside
+ * the interrupt window is dropped, as the chipset would not route it. */
+static void msi_send(void *ctx, uint64_t address, uint32_t data)
+{
+	struct vioapic_msg msg = {
+		.vector = (uint8_t)(data & MSI_DATA_VECTOR),
+		.mode = (uint8_t)(data >> MSI_DATA_MODE_SHIFT & MSI_DATA_MODE_MASK),
+		.logical = address & MSI_ADDR_LOGICAL,
+		.level = data & MSI_DATA_LEVEL,
+		.dest = (uint8_t)(address >> MSI_ADDR_DEST_SHIFT),
+	};
+
+	if ((address & MSI_ADDR_WINDOW_MASK) != MSI_ADDR_WINDOW)
+		return;
+	ioapic_deliver(ctx, &msg);
+}
+
+/* The VM's PCI functions, placed on bus 0 as firmware would, afresh at
+ * every reset. */
+static int pci_reset(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->cfg.ndisks; i++) {
+		struct virtio_blk *b = &vm->disks[i];
+		const struct vm_disk_image *img = &vm->disk_images[i];
+		if (virtio_blk_init(b, vm->name, vm->cfg.disks[i].vdev, img->data, img->size,
+				    vm->cfg.disks[i].writable, vm->ram.host, vm->ram.size))
+			return -1;
+		b->dev.pci.msi_send = msi_send;
+		b->dev.pci.msi_ctx = vm;
+		if (pci_host_add_device(&vm->pci, &b->dev.pci) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int platform_reset(struct vm *vm)
 {
 	struct vtime *t = &vm->vtime;
 
@@ -230,6 +275,11 @@ void platform_reset(struct vm *vm)
 	pit.min_interval_ns = rtc.min_interval_ns = LEGACY_TIMER_MIN_NS;
 	vtime_add_timer(t, pit);
 	vtime_add_timer(t, rtc);
+	if (pci_reset(vm)) {
+		kprintf("pgvisor: vm %s: cannot place its PCI devices\n", vm->name);
+		return -1;
+	}
+	return 0;
 }
 
 int platform_attach(struct vm *vm)
@@ -249,7 +299,7 @@ int platform_attach(struct vm *vm)
 		failed = "rtc";
 	else if (acpi_pm_attach(&vm->acpi_pm, io, ACPI_PM_BASE_DEFAULT))
 		failed = "acpi-pm";
-	else if (pci_host_attach(&vm->pci, io))
+	else if (pci_host_attach(&vm->pci, io, &vm->mmio))
 		failed = "pci";
 	else if (sysctl_attach(&vm->sysctl, io))
 		failed = "system control ports";

@@ -13,7 +13,7 @@ struct vm;
 int platform_attach(struct vm *vm);
 /* Puts every device and vCPU interrupt controller in its power-on state
  * and starts the VM's clock (at each load, restarts included). */
-void platform_reset(struct vm *vm);
+int platform_reset(struct vm *vm);
 /* Drives ISA interrupt line irq (0-15) or I/O APIC pin (16-23). */
 void platform_set_irq(struct vm *vm, unsigned irq, bool level);
 /* True when a device of the VM could still raise an interrupt by itself

@@ -20,6 +20,7 @@
 #include "vmm/dev/sysctl.h"
 #include "vmm/dev/uart.h"
 #include "vmm/dev/vioapic.h"
+#include "vmm/dev/virtio/virtio_blk.h"
 #include "vmm/dev/vtime.h"
 #include "vmm/load/config.h"
 #include "vmm/load/image.h"
@@ -66,6 +67,13 @@ struct vm {
 	struct image_file modules[VM_MAX_MODULES];
 	unsigned nmodules;
 	struct image_file ramdisk; /* data NULL when none */
+	/* Its disks' contents: a writable disk's own copy (kept across
+	 * restarts, freed with the VM), or a read-only disk's boot file. */
+	struct vm_disk_image {
+		uint8_t *data;
+		uint64_t size;
+		bool owned; /* a copy in pages of its own */
+	} disk_images[VM_MAX_DISKS];
 
 	struct trap_controls trap_ctl; /* from cfg.traps */
 	struct guest_ram ram;
@@ -85,6 +93,7 @@ struct vm {
 	struct virq isa_irq; /* how devices reach platform_set_irq */
 	struct uart uart;
 	struct power_ports power; /* ports 0xf4 and 0x8900 */
+	struct virtio_blk disks[VM_MAX_DISKS]; /* cfg.ndisks of them */
 
 	/* Its vCPUs run on more than one host CPU: its devices, interrupt
 	 * state, time and lifecycle are then shared between CPUs and kept

@@ -1,0 +1,155 @@
+#include "vmm/dev/virtio/virtio_blk.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define CLASS_STORAGE_SCSI 0x010000u /* what virtio-blk functions report */
+#define REQUEST_QUEUE 0
+#define HEADER_BYTES 16 /* struct virtio_blk_req: type, reserved, sector */
+#define HDR_TYPE 0
+#define HDR_SECTOR 8
+#define STATUS_BYTES 1
+#define SIZE_MAX_BYTES (1u << 20)
+/* A request is a header, data segments and a status byte. */
+#define SEG_MAX (VIRTQ_MAX_SEGS - 2)
+
+/* struct virtio_blk_config (5.2.4), the fields offered. */
+#define CFG_CAPACITY 0
+#define CFG_SIZE_MAX 8
+#define CFG_SEG_MAX 12
+#define CFG_BLK_SIZE 20
+#define CFG_LEN 24
+
+/* Whether [sector * 512, + len) lies in the disk, without overflow. */
+static bool in_disk(const struct virtio_blk *b, uint64_t sector, uint64_t len)
+{
+	uint64_t sectors = b->size / VIRTIO_BLK_SECTOR;
+
+	return sector <= sectors && len % VIRTIO_BLK_SECTOR == 0 &&
+	       len / VIRTIO_BLK_SECTOR <= sectors - sector;
+}
+
+static uint8_t do_read(struct virtio_blk *b, const struct virtq_req *r, uint64_t sector,
+		       uint32_t *written)
+{
+	uint64_t len = r->in_len - STATUS_BYTES;
+
+	if (!in_disk(b, sector, len))
+		return VIRTIO_BLK_S_IOERR;
+	*written = (uint32_t)virtq_copy_to(r, 0, b->image + sector * VIRTIO_BLK_SECTOR, len);
+	b->stats.reads++;
+	b->stats.bytes_read += len;
+	return VIRTIO_BLK_S_OK;
+}
+
+static uint8_t do_write(struct virtio_blk *b, const struct virtq_req *r, uint64_t sector)
+{
+	uint64_t len = r->out_len - HEADER_BYTES;
+
+	if (!b->writable || !in_disk(b, sector, len))
+		return VIRTIO_BLK_S_IOERR;
+	virtq_copy_from(r, HEADER_BYTES, b->image + sector * VIRTIO_BLK_SECTOR, len);
+	b->stats.writes++;
+	b->stats.bytes_written += len;
+	return VIRTIO_BLK_S_OK;
+}
+
+/* Serves one request; returns the bytes written into its buffers. */
+static uint32_t serve(struct virtio_blk *b, const struct virtq_req *r)
+{
+	uint8_t hdr[HEADER_BYTES], status;
+	uint32_t written = 0;
+
+	virtq_copy_from(r, 0, hdr, HEADER_BYTES);
+	uint32_t type = pci_get_le(hdr + HDR_TYPE, 4);
+	uint64_t sector = (uint64_t)pci_get_le(hdr + HDR_SECTOR + 4, 4) << 32 |
+			  pci_get_le(hdr + HDR_SECTOR, 4);
+
+	switch (type) {
+	case VIRTIO_BLK_T_IN:
+		status = do_read(b, r, sector, &written);
+		break;
+	case VIRTIO_BLK_T_OUT:
+		status = do_write(b, r, sector);
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		/* The image is memory: once copied, a write is as durable as
+		 * this disk gets. */
+		b->stats.flushes++;
+		status = VIRTIO_BLK_S_OK;
+		break;
+	case VIRTIO_BLK_T_GET_ID:
+		written = (uint32_t)virtq_copy_to(r, 0, b->serial,
+						  r->in_len - STATUS_BYTES < VIRTIO_BLK_ID_BYTES
+							  ? r->in_len - STATUS_BYTES
+							  : VIRTIO_BLK_ID_BYTES);
+		status = VIRTIO_BLK_S_OK;
+		break;
+	default:
+		status = VIRTIO_BLK_S_UNSUPP;
+		break;
+	}
+	if (status != VIRTIO_BLK_S_OK)
+		b->stats.errors++;
+	/* The status is the last byte the device writes (5.2.6). */
+	virtq_copy_to(r, r->in_len - STATUS_BYTES, &status, STATUS_BYTES);
+	return written + STATUS_BYTES;
+}
+
+static void blk_notify(struct virtio_dev *v, unsigned qi)
+{
+	struct virtio_blk *b = v->backend;
+	struct virtq *q = &v->vq[qi];
+	const char *why;
+	bool pushed = false;
+
+	for (;;) {
+		enum virtq_pop_result res = virtq_pop(q, &b->req, &why);
+		if (res == VIRTQ_EMPTY)
+			break;
+		if (res == VIRTQ_BROKEN) {
+			virtio_needs_reset(v, why);
+			break;
+		}
+		if (b->req.out_len < HEADER_BYTES || b->req.in_len < STATUS_BYTES) {
+			virtio_needs_reset(v, "request without its header or status byte");
+			break;
+		}
+		virtq_push(q, b->req.head, serve(b, &b->req));
+		pushed = true;
+	}
+	if (pushed)
+		virtio_queue_interrupt(v, qi);
+}
+
+static const struct virtio_dev_ops blk_ops = {
+	.notify = blk_notify,
+};
+
+int virtio_blk_init(struct virtio_blk *b, const char *vm_name, const char *vdev, uint8_t *image,
+		    uint64_t size, bool writable, uint8_t *ram, uint64_t ram_size)
+{
+	uint64_t features = VIRTIO_FEATURE(VIRTIO_BLK_F_SIZE_MAX) |
+			    VIRTIO_FEATURE(VIRTIO_BLK_F_SEG_MAX) |
+			    VIRTIO_FEATURE(VIRTIO_BLK_F_BLK_SIZE) | VIRTIO_FEATURE(VIRTIO_BLK_F_FLUSH);
+	uint8_t *cfg;
+
+	if (!writable)
+		features |= VIRTIO_FEATURE(VIRTIO_BLK_F_RO);
+	memset(b, 0, sizeof(*b));
+	snprintf(b->name, sizeof(b->name), "virtio-blk %s", vdev);
+	snprintf(b->serial, sizeof(b->serial), "pgvisor-%s-%s", vm_name, vdev);
+	b->image = image;
+	b->size = size - size % VIRTIO_BLK_SECTOR;
+	b->writable = writable;
+	if (virtio_dev_init(&b->dev, vm_name, b->name, VIRTIO_ID_BLOCK, CLASS_STORAGE_SCSI, 1,
+			    features, CFG_LEN, ram, ram_size, &blk_ops, b))
+		return -1;
+	cfg = b->dev.config;
+	pci_put_le(cfg + CFG_CAPACITY, 4, (uint32_t)(b->size / VIRTIO_BLK_SECTOR));
+	pci_put_le(cfg + CFG_CAPACITY + 4, 4, (uint32_t)(b->size / VIRTIO_BLK_SECTOR >> 32));
+	pci_put_le(cfg + CFG_SIZE_MAX, 4, SIZE_MAX_BYTES);
+	pci_put_le(cfg + CFG_SEG_MAX, 4, SEG_MAX);
+	pci_put_le(cfg + CFG_BLK_SIZE, 4, VIRTIO_BLK_SECTOR);
+	return 0;
+}
