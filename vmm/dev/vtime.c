@@ -17,6 +17,7 @@ void vtime_init(struct vtime *t, uint64_t now_tsc, uint64_t tsc_hz)
 	t->clock = (struct vclock){ clock_now, t };
 	t->ntimers = 0;
 	t->next_deadline_tsc = UINT64_MAX;
+	t->poked = 0;
 }
 
 uint64_t vtime_now_ns(struct vtime *t)
@@ -58,12 +59,28 @@ void vtime_reschedule(struct vtime *t)
 		if (e < next)
 			next = e;
 	}
-	t->next_deadline_tsc = next == VTIME_NEVER ? UINT64_MAX : vtime_ns_to_tsc(t, next);
+	__atomic_store_n(&t->next_deadline_tsc,
+			 next == VTIME_NEVER ? UINT64_MAX : vtime_ns_to_tsc(t, next), __ATOMIC_SEQ_CST);
+	/* A poke from another CPU may have come after the timers were read:
+	 * then the deadline it set must stand. Either this load sees the
+	 * poke, or the poke's own store of 0 comes after the store above. */
+	if (__atomic_load_n(&t->poked, __ATOMIC_SEQ_CST))
+		__atomic_store_n(&t->next_deadline_tsc, 0, __ATOMIC_SEQ_CST);
+}
+
+void vtime_poke(struct vtime *t)
+{
+	__atomic_store_n(&t->poked, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&t->next_deadline_tsc, 0, __ATOMIC_SEQ_CST);
 }
 
 void vtime_update(struct vtime *t)
 {
 	uint64_t now = vtime_now_ns(t);
+
+	/* Cleared before the timers are read: a poke after this is seen by
+	 * vtime_reschedule below. */
+	__atomic_store_n(&t->poked, 0, __ATOMIC_SEQ_CST);
 
 	for (unsigned i = 0; i < t->ntimers; i++) {
 		if (t->timers[i].next_event(t->timers[i].dev) > now ||

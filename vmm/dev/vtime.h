@@ -20,6 +20,7 @@ struct vtime {
 	uint64_t last_update_ns[VTIME_MAX_TIMERS];
 	unsigned ntimers;
 	uint64_t next_deadline_tsc; /* cached earliest event, UINT64_MAX: none */
+	uint32_t poked; /* vtime_poke: look at every timer at the next chance */
 };
 
 void vtime_init(struct vtime *t, uint64_t now_tsc, uint64_t tsc_hz);
@@ -28,6 +29,11 @@ uint64_t vtime_ns_to_tsc(const struct vtime *t, uint64_t ns);
 int vtime_add_timer(struct vtime *t, struct vtimer timer);
 /* Recomputes the earliest event after a device was reprogrammed. */
 void vtime_reschedule(struct vtime *t);
+/* From any CPU (another VM's device, frames for this one): makes the CPU
+ * running this VM look at its timers at its next exit or idle wake-up,
+ * where a device with work reports its next event as due now. The caller
+ * then kicks that CPU. */
+void vtime_poke(struct vtime *t);
 /* Fires every timer due now and recomputes the earliest event. */
 void vtime_update(struct vtime *t);
 

@@ -11,6 +11,9 @@ struct vm;
 
 /* Registers every device of the VM on its port and MMIO buses. */
 int platform_attach(struct vm *vm);
+/* Takes the VM's network ports off the switch and frees their rings
+ * (the VM is destroyed). */
+void platform_release(struct vm *vm);
 /* Puts every device and vCPU interrupt controller in its power-on state
  * and starts the VM's clock (at each load, restarts included). */
 int platform_reset(struct vm *vm);

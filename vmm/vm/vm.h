@@ -21,6 +21,7 @@
 #include "vmm/dev/uart.h"
 #include "vmm/dev/vioapic.h"
 #include "vmm/dev/virtio/virtio_blk.h"
+#include "vmm/dev/virtio/virtio_net.h"
 #include "vmm/dev/vtime.h"
 #include "vmm/load/config.h"
 #include "vmm/load/image.h"
@@ -94,6 +95,14 @@ struct vm {
 	struct uart uart;
 	struct power_ports power; /* ports 0xf4 and 0x8900 */
 	struct virtio_blk disks[VM_MAX_DISKS]; /* cfg.ndisks of them */
+	/* Its network interfaces (cfg.nvifs): the device, its port on the
+	 * switch (kept across restarts) and a way back to the VM for the
+	 * switch's notifications. */
+	struct vm_nic {
+		struct virtio_net net;
+		struct net_port port;
+		struct vm *vm;
+	} nics[VM_MAX_VIFS];
 
 	/* Its vCPUs run on more than one host CPU: its devices, interrupt
 	 * state, time and lifecycle are then shared between CPUs and kept

@@ -1,0 +1,210 @@
+#include "vmm/dev/virtio/virtio_net.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define CLASS_NETWORK_ETHERNET 0x020000u
+#define RX_QUEUE 0
+#define TX_QUEUE 1
+#define NQUEUES 2
+/* struct virtio_net_hdr with VERSION_1: always 12 bytes (5.1.6). */
+#define HDR_BYTES 12
+#define HDR_NUM_BUFFERS 10
+/* A frame spread over more receive buffers than this is cut short. */
+#define RX_MAX_BUFFERS 8
+
+/* struct virtio_net_config (5.1.4): mac, then status. */
+#define CFG_MAC 0
+#define CFG_STATUS 6
+#define CFG_LEN 8
+
+/* Sends each frame the guest queued; returns whether any chain went back. */
+static bool transmit(struct virtio_net *n)
+{
+	struct virtio_dev *v = &n->dev;
+	struct virtq *q = &v->vq[TX_QUEUE];
+	struct virtq_req *r = &n->req;
+	const char *why;
+	bool pushed = false;
+
+	for (;;) {
+		enum virtq_pop_result res = virtq_pop(q, r, &why);
+		if (res == VIRTQ_EMPTY)
+			break;
+		if (res == VIRTQ_BROKEN) {
+			virtio_needs_reset(v, why);
+			break;
+		}
+		uint64_t len = r->out_len - (r->out_len < HDR_BYTES ? r->out_len : HDR_BYTES);
+		if (r->out_len < HDR_BYTES + NET_FRAME_MIN || len > NET_FRAME_MAX) {
+			n->stats.tx_errors++;
+		} else {
+			/* Usually the header and frame are one buffer, or a
+			 * header buffer then the frame: sent in place. */
+			const uint8_t *frame;
+			if (r->nout == 1)
+				frame = r->seg[0].host + HDR_BYTES;
+			else if (r->nout == 2 && r->seg[0].len == HDR_BYTES)
+				frame = r->seg[1].host;
+			else
+				frame = n->tx_frame.data;
+			if (frame == n->tx_frame.data)
+				virtq_copy_from(r, HDR_BYTES, n->tx_frame.data, len);
+			n->stats.tx_frames++;
+			n->stats.tx_bytes += len;
+			net_switch_send(n->sw, n->port, frame, len, n->clock->now_ns(n->clock->ctx));
+		}
+		virtq_push(q, r->head, 0);
+		pushed = true;
+	}
+	return pushed;
+}
+
+/* Writes the waiting frame f into one or more receive buffers. Returns
+ * false when the guest has no buffer for it (it stays in the ring). */
+static bool receive_one(struct virtio_net *n, const struct net_frame *f, bool *pushed)
+{
+	struct virtio_dev *v = &n->dev;
+	struct virtq *q = &v->vq[RX_QUEUE];
+	uint16_t heads[RX_MAX_BUFFERS];
+	uint32_t lens[RX_MAX_BUFFERS];
+	uint8_t hdr[HDR_BYTES] = { 0 };
+	uint64_t total = HDR_BYTES + f->len, done = 0;
+	unsigned nbuf = 0;
+	bool merge = virtio_has_feature(v, VIRTIO_NET_F_MRG_RXBUF);
+	const char *why;
+
+	while (done < total && nbuf < (merge ? RX_MAX_BUFFERS : 1)) {
+		struct virtq_req *r = nbuf ? &n->req : &n->rx_first;
+		enum virtq_pop_result res = virtq_pop(q, r, &why);
+		if (res == VIRTQ_BROKEN) {
+			virtio_needs_reset(v, why);
+			return false;
+		}
+		if (res == VIRTQ_EMPTY) {
+			if (!nbuf)
+				return false;
+			break; /* mid-frame: what was filled goes back, cut short */
+		}
+		/* The header first, in the first buffer; num_buffers is
+		 * rewritten below once known. */
+		uint64_t off = 0;
+		if (!nbuf) {
+			pci_put_le(hdr + HDR_NUM_BUFFERS, 2, 1);
+			off = virtq_copy_to(r, 0, hdr, HDR_BYTES);
+			done = off;
+			if (off < HDR_BYTES) {
+				virtio_needs_reset(v, "receive buffer shorter than its header");
+				return false;
+			}
+		}
+		uint64_t data_done = done - HDR_BYTES;
+		uint64_t copied = virtq_copy_to(r, off, f->data + data_done, f->len - data_done);
+		done += copied;
+		heads[nbuf] = r->head;
+		lens[nbuf] = (uint32_t)(off + copied);
+		nbuf++;
+	}
+	if (done < total)
+		n->stats.rx_truncated++;
+	if (nbuf > 1) {
+		/* The first buffer's header says how many were used. */
+		pci_put_le(hdr + HDR_NUM_BUFFERS, 2, nbuf);
+		virtq_copy_to(&n->rx_first, 0, hdr, HDR_BYTES);
+	}
+	for (unsigned i = 0; i < nbuf; i++)
+		virtq_push(q, heads[i], lens[i]);
+	n->stats.rx_frames++;
+	n->stats.rx_bytes += f->len;
+	*pushed = true;
+	return true;
+}
+
+/* Moves waiting frames into the guest's receive buffers. */
+static void receive(struct virtio_net *n)
+{
+	const struct net_frame *f;
+	bool pushed = false;
+
+	if (!virtio_running(&n->dev) || !n->dev.vq[RX_QUEUE].ready)
+		return;
+	while ((f = net_port_peek(n->port))) {
+		if (!receive_one(n, f, &pushed))
+			break;
+		net_port_consume(n->port);
+	}
+	if (pushed)
+		virtio_queue_interrupt(&n->dev, RX_QUEUE);
+}
+
+static void net_notify(struct virtio_dev *v, unsigned q)
+{
+	struct virtio_net *n = v->backend;
+
+	if (q == TX_QUEUE) {
+		if (transmit(n))
+			virtio_queue_interrupt(v, TX_QUEUE);
+	} else {
+		receive(n); /* new receive buffers */
+	}
+}
+
+static void net_driver_ok(struct virtio_dev *v)
+{
+	receive(v->backend);
+}
+
+static const struct virtio_dev_ops net_ops = {
+	.notify = net_notify,
+	.driver_ok = net_driver_ok,
+};
+
+void virtio_net_frames_waiting(struct virtio_net *n)
+{
+	__atomic_store_n(&n->rx_pending, 1, __ATOMIC_SEQ_CST);
+}
+
+static uint64_t net_next_event(void *dev)
+{
+	struct virtio_net *n = dev;
+
+	return __atomic_load_n(&n->rx_pending, __ATOMIC_SEQ_CST) ? 0 : VTIME_NEVER;
+}
+
+static void net_update(void *dev, uint64_t now)
+{
+	struct virtio_net *n = dev;
+
+	(void)now;
+	__atomic_store_n(&n->rx_pending, 0, __ATOMIC_SEQ_CST);
+	receive(n);
+}
+
+struct vtimer virtio_net_timer(struct virtio_net *n)
+{
+	return (struct vtimer){ .next_event = net_next_event, .update = net_update, .dev = n };
+}
+
+int virtio_net_init(struct virtio_net *n, const char *vm_name, unsigned index,
+		    struct net_switch *sw, struct net_port *port, struct vclock *clock,
+		    uint8_t *ram, uint64_t ram_size)
+{
+	uint64_t features = VIRTIO_FEATURE(VIRTIO_NET_F_MAC) |
+			    VIRTIO_FEATURE(VIRTIO_NET_F_MRG_RXBUF) |
+			    VIRTIO_FEATURE(VIRTIO_NET_F_STATUS);
+
+	memset(n, 0, sizeof(*n));
+	snprintf(n->name, sizeof(n->name), "virtio-net eth%u", index);
+	n->sw = sw;
+	n->port = port;
+	n->clock = clock;
+	if (virtio_dev_init(&n->dev, vm_name, n->name, VIRTIO_ID_NET, CLASS_NETWORK_ETHERNET,
+			    NQUEUES, features, CFG_LEN, ram, ram_size, &net_ops, n))
+		return -1;
+	memcpy(n->dev.config + CFG_MAC, port->mac, sizeof(port->mac));
+	pci_put_le(n->dev.config + CFG_STATUS, 2, VIRTIO_NET_S_LINK_UP);
+	/* Frames that came while the VM was down or resetting are stale. */
+	while (net_port_peek(port))
+		net_port_consume(port);
+	return 0;
+}
