@@ -7,7 +7,11 @@
  * a chain that loops or is longer than VIRTQ_MAX_SEGS, a readable
  * descriptor after a writable one, or an avail index that runs more than a
  * queue ahead of the device makes the queue "broken" (the device then sets
- * DEVICE_NEEDS_RESET): never a byte outside the VM.
+ * DEVICE_NEEDS_RESET): never a byte outside the VM. A broken queue stays
+ * broken until virtq_reset: pop answers VIRTQ_BROKEN, push and the
+ * interrupt and notify calls do nothing. A zero-length descriptor is
+ * valid: it counts towards the chain length and the readable-then-writable
+ * order, but gives no segment and its address is not checked.
  *
  * The rings live in guest RAM, which is one contiguous block of host memory
  * (ram, ram_size), so a checked guest-physical range is a host pointer
@@ -29,16 +33,16 @@
 
 /* One queue as the driver configured it through the transport. */
 struct virtq {
-	uint16_t size;	   /* a power of two, at most VIRTQ_MAX_SIZE */
-	bool ready;	   /* queue_enable was written 1 */
-	bool event_idx;	   /* VIRTIO_F_RING_EVENT_IDX negotiated */
-	bool broken;	   /* a guest value was invalid: nothing more is taken */
+	uint16_t size;	      /* a power of two, at most VIRTQ_MAX_SIZE */
+	bool ready;	      /* queue_enable was written 1 */
+	bool event_idx;	      /* VIRTIO_F_RING_EVENT_IDX negotiated */
+	bool broken;	      /* a guest value was invalid: nothing more is taken */
 	uint16_t msix_vector; /* the transport's; 0xffff: none */
 	uint64_t desc_gpa, avail_gpa, used_gpa;
 	uint16_t last_avail; /* the next available-ring entry to take */
 	uint16_t used_idx;   /* the next used-ring entry to fill */
 	uint16_t signalled;  /* used_idx when the driver was last interrupted */
-	uint8_t *ram;	   /* guest-physical 0 in host memory */
+	uint8_t *ram;	     /* guest-physical 0 in host memory */
 	uint64_t ram_size;
 };
 
@@ -53,7 +57,7 @@ struct virtq_seg {
 struct virtq_req {
 	uint16_t head;
 	uint16_t nout, nin;
-	uint64_t out_len, in_len; /* bytes, summed */
+	uint64_t out_len, in_len;	      /* bytes, summed */
 	struct virtq_seg seg[VIRTQ_MAX_SEGS]; /* out segments, then in */
 };
 
@@ -66,7 +70,7 @@ enum virtq_pop_result {
 /* Resets the queue to the state after a device reset (size keeps max). */
 void virtq_reset(struct virtq *q, uint8_t *ram, uint64_t ram_size);
 /* Checks the three ring areas (alignment, inside RAM) once the driver sets
- * the queue ready; 0, or -1 with *why. */
+ * the queue ready; 0 (the queue is ready), or -1 with *why (it is broken). */
 int virtq_enable(struct virtq *q, const char **why);
 /* Takes the next available chain. With EVENT_IDX it also publishes
  * avail_event, so the driver notifies again only for chains after it. */
@@ -77,7 +81,7 @@ bool virtq_has_work(const struct virtq *q);
 void virtq_push(struct virtq *q, uint16_t head, uint32_t written);
 /* Whether the driver wants an interrupt for the chains pushed since the
  * last call that returned true (used_event with EVENT_IDX, otherwise the
- * NO_INTERRUPT flag; virtio 1.2, 2.7.10). */
+ * NO_INTERRUPT flag; virtio 1.2, 2.7.7). */
 bool virtq_should_interrupt(struct virtq *q);
 /* Tells the driver whether to notify (VIRTQ_USED_F_NO_NOTIFY) when the
  * queue is not in EVENT_IDX mode: a device draining a queue turns
@@ -89,7 +93,6 @@ void virtq_set_notify(struct virtq *q, bool on);
 uint64_t virtq_copy_from(const struct virtq_req *req, uint64_t offset, void *dst, uint64_t len);
 /* Copies up to len bytes into the chain's in segments, starting offset
  * bytes in; returns how many were copied. */
-uint64_t virtq_copy_to(const struct virtq_req *req, uint64_t offset, const void *src,
-		       uint64_t len);
+uint64_t virtq_copy_to(const struct virtq_req *req, uint64_t offset, const void *src, uint64_t len);
 
 #endif
