@@ -5,6 +5,7 @@ system partition).
 Names follow the hypervisor's config_resolve_path: a config is named by its
 normalised path as given; a file it names by the normalised join of the
 config's directory and the value (an absolute value is only normalised).
+The files are kernel, ramdisk, every module and every disk's image.
 """
 import os
 import re
@@ -12,6 +13,9 @@ import sys
 
 FILE_KEYS_SINGLE = ("kernel", "ramdisk")
 FILE_KEY_LIST = "modules"
+# disk = [ "target,format,vdev[,access]", ... ]: the image is the first field
+# (xl's positional syntax; pgvisor checks the rest).
+DISK_KEY = "disk"
 
 TOKEN = re.compile(r"""\s*(?:(?P<str>"[^"\n]*"|'[^'\n]*')|(?P<num>-?(?:0x[0-9a-fA-F]+|\d+))
                         |(?P<ident>[A-Za-z_][A-Za-z0-9_]*)|(?P<punct>[=\[\],;])|(?P<bad>\S))""",
@@ -126,6 +130,16 @@ def files_of_cfg(cfg_arg):
     if not isinstance(modules, list):
         raise UsageError(f"{name}: {FILE_KEY_LIST} must be a list of strings")
     named += [(FILE_KEY_LIST, m) for m in modules]
+    disks = settings.get(DISK_KEY, [])
+    if not isinstance(disks, list):
+        warn(f"{name}: {DISK_KEY} must be a list of strings")
+        disks = []
+    for spec in disks:
+        target = spec.split(",")[0].strip(" \t")  # as pgvisor trims
+        if not target:
+            warn(f"{name}: {DISK_KEY} \"{spec}\": no target")
+            continue
+        named.append((DISK_KEY, target))
     files = [name]
     for key, value in named:
         if not isinstance(value, str):

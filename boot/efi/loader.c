@@ -86,7 +86,7 @@ static EFI_STATUS add_file(EFI_FILE_HANDLE root, struct boot_info *bi, const cha
 	return EFI_SUCCESS;
 }
 
-/* A VM config and every file it names. */
+/* A VM config and every file it names: kernel, ramdisk, modules, disks. */
 static EFI_STATUS add_vm(EFI_FILE_HANDLE root, struct boot_info *bi, const char *cfg_path)
 {
 	const struct boot_file *cfg, *named;
@@ -105,6 +105,10 @@ static EFI_STATUS add_vm(EFI_FILE_HANDLE root, struct boot_info *bi, const char 
 		st = add_file(root, bi, vm.ramdisk, cfg_path, &named);
 	for (unsigned i = 0; !EFI_ERROR(st) && i < vm.nmodules; i++)
 		st = add_file(root, bi, vm.modules[i], cfg_path, &named);
+	/* Disk images too: the hypervisor has no storage driver of its own,
+	 * so a guest's disk is the copy in memory. */
+	for (unsigned i = 0; !EFI_ERROR(st) && i < vm.ndisks; i++)
+		st = add_file(root, bi, vm.disks[i].target, cfg_path, &named);
 	return st;
 }
 

@@ -55,6 +55,44 @@ def test_mkiso_names_modules_like_config_resolve_path(tmp_path):
     assert [path for path, _ in modules] == [f"/pgvisor/{n}" for n in range(5)]
 
 
+def test_mkiso_carries_disk_images(tmp_path):
+    """A disk's target (the first field of xl's "target,format,vdev,access")
+    becomes a module named as config_resolve_path names it, like kernel's."""
+    (tmp_path / "vms").mkdir()
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "k.elf").write_bytes(b"kernel")
+    (tmp_path / "images" / "root.ext4").write_bytes(b"\0" * 4096)
+    (tmp_path / "vms" / "tools.img").write_bytes(b"tools")
+    (tmp_path / "vms" / "a.cfg").write_text(
+        'name = "a"\nkernel = "../images/k.elf"\n'
+        'disk = [ "../images/root.ext4,raw,vda,rw",\n'
+        '         " tools.img , raw, vdb, ro",\n'
+        '         "../images//root.ext4,raw,vdc" ]\n'
+        'vif = [ "mac=02:00:00:00:00:01,bridge=lan0" ]\n')
+    iso = tmp_path / "out.iso"
+    p = mkiso(["--kernel", GUESTS / "hello.elf", iso, "vms/a.cfg"], tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "warning" not in p.stderr
+    modules = [line.split()[1:] for line in grub_cfg_of(iso, tmp_path).splitlines()
+               if line.strip().startswith("module2")]
+    # The image named twice goes on once.
+    assert [name for _, name in modules] == [
+        "vms/a.cfg", "images/k.elf", "images/root.ext4", "vms/tools.img"]
+    out = tmp_path / "root.ext4.out"
+    subprocess.run(["xorriso", "-osirrox", "on", "-indev", str(iso), "-extract",
+                    modules[2][0], str(out)], check=True, capture_output=True)
+    assert out.read_bytes() == b"\0" * 4096
+
+
+def test_mkiso_warns_of_missing_disk_image(tmp_path):
+    (tmp_path / "x.cfg").write_text('name = "x"\nkernel = "k.elf"\n'
+                                    'disk = [ "gone.img,raw,vda" ]\n')
+    (tmp_path / "k.elf").write_bytes(b"kernel")
+    p = mkiso(["--kernel", GUESTS / "hello.elf", tmp_path / "o.iso", "x.cfg"], tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "warning" in p.stderr and "disk" in p.stderr and "gone.img" in p.stderr
+
+
 def mkesp(args, cwd):
     return subprocess.run([str(MKESP), "--loader", str(BUILD / "pgvisor.efi")] +
                           [str(a) for a in args], cwd=cwd, capture_output=True, text=True)
@@ -98,6 +136,20 @@ def test_mkesp_layout_and_names(tmp_path):
     # An MBR with one EFI system partition (type 0xEF) from 1 MiB.
     mbr = image.read_bytes()[:512]
     assert mbr[510:] == b"\x55\xaa" and mbr[446 + 4] == 0xEF
+
+
+def test_mkesp_carries_disk_images(tmp_path):
+    (tmp_path / "vms").mkdir()
+    (tmp_path / "vms" / "a.cfg").write_text('name = "a"\nkernel = "k.elf"\n'
+                                            'disk = [ "disks/d.img,raw,vda,ro" ]\n')
+    (tmp_path / "vms" / "k.elf").write_bytes(b"kernel")
+    (tmp_path / "vms" / "disks").mkdir()
+    (tmp_path / "vms" / "disks" / "d.img").write_bytes(b"disk")
+    image = tmp_path / "esp.img"
+    p = mkesp([image, "vms/a.cfg"], tmp_path)
+    assert p.returncode == 0, p.stderr
+    files = esp_files(image)
+    assert files["vms/disks/d.img"] == b"disk"
 
 
 def test_mkesp_refuses_files_outside_and_warns_of_missing(tmp_path):

@@ -1,6 +1,7 @@
 /* Unit tests for vmm/load/config.c: the xl.cfg subset and path resolution. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -80,6 +81,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c.nmodules, 0);
 	assert_int_equal(c.on_poweroff, VM_ACTION_DESTROY);
 	assert_int_equal(c.on_crash, VM_ACTION_DESTROY);
+	assert_int_equal(c.ndisks, 0);
+	assert_int_equal(c.nvifs, 0);
 }
 
 static void test_whitespace_and_comments(void **state)
@@ -193,12 +196,153 @@ static void test_action_names(void **state)
 	assert_string_equal(vm_action_name((enum vm_action)42), "?");
 }
 
+#define OK_HEAD "name = \"a\"\nkernel = \"k\"\n"
+static void test_disks(void **state)
+{
+	(void)state;
+	struct vm_config c;
+	char err[256];
+
+	assert_int_equal(parse(OK_HEAD "disk = [ \"images/root.ext4,raw,vda,rw\",\n"
+				       "         \"../images/tools.img,raw,vdb,ro\",\n"
+				       "         ' /abs//d.img , raw , vdz '\t,\n"
+				       "         \"e.img,raw,vdc,r\" ]\n",
+			       &c, err),
+			 0);
+	assert_string_equal(err, "");
+	assert_int_equal(c.ndisks, 4);
+	/* Relative to the config file, as kernel and modules are. */
+	assert_string_equal(c.disks[0].target, "configs/images/root.ext4");
+	assert_string_equal(c.disks[0].vdev, "vda");
+	assert_true(c.disks[0].writable);
+	assert_string_equal(c.disks[1].target, "images/tools.img");
+	assert_string_equal(c.disks[1].vdev, "vdb");
+	assert_false(c.disks[1].writable);
+	/* Blanks around fields dropped; no access: writable, as in xl. */
+	assert_string_equal(c.disks[2].target, "/abs/d.img");
+	assert_string_equal(c.disks[2].vdev, "vdz");
+	assert_true(c.disks[2].writable);
+	assert_string_equal(c.disks[3].vdev, "vdc");
+	assert_false(c.disks[3].writable);
+
+	assert_int_equal(parse(OK_HEAD "disk = [ 'd.img,raw,vda,w' ]; disk2 = 1\n", &c, err), -1);
+	assert_string_equal(err, PATH ":3: unknown key 'disk2'");
+	assert_int_equal(parse(OK_HEAD "disk = [ 'd.img,raw,vda,w' ]\n", &c, err), 0);
+	assert_int_equal(c.ndisks, 1);
+	assert_true(c.disks[0].writable);
+	assert_int_equal(parse(OK_HEAD "disk = [ ]\n", &c, err), 0);
+	assert_int_equal(c.ndisks, 0);
+}
+
+static void test_vifs(void **state)
+{
+	(void)state;
+	struct vm_config c;
+	char err[256];
+	static const uint8_t mac1[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
+	static const uint8_t mac2[6] = { 0x06, 0xab, 0xcd, 0xef, 0x12, 0x34 };
+
+	assert_int_equal(parse(OK_HEAD "vif = [ \"mac=02:00:00:00:00:01,bridge=lan0\",\n"
+				       "        ' bridge = b-2.x_Y , mac = 06:AB:cd:EF:12:34 ' ]\n",
+			       &c, err),
+			 0);
+	assert_string_equal(err, "");
+	assert_int_equal(c.nvifs, 2);
+	assert_true(c.vifs[0].mac_given);
+	assert_memory_equal(c.vifs[0].mac, mac1, 6);
+	assert_string_equal(c.vifs[0].bridge, "lan0");
+	assert_true(c.vifs[1].mac_given);
+	assert_memory_equal(c.vifs[1].mac, mac2, 6);
+	assert_string_equal(c.vifs[1].bridge, "b-2.x_Y");
+
+	/* "" (or blanks) and a missing bridge: the defaults. */
+	assert_int_equal(parse(OK_HEAD "vif = [ ' ', 'mac=02:00:00:00:00:01' ]\n", &c, err), 0);
+	assert_int_equal(c.nvifs, 2);
+	assert_false(c.vifs[0].mac_given);
+	assert_string_equal(c.vifs[0].bridge, CFG_BRIDGE_DEFAULT);
+	assert_string_equal(c.vifs[1].bridge, "br0");
+	assert_memory_equal(c.vifs[1].mac, mac1, 6);
+
+	/* The longest bridge name that fits. */
+	assert_int_equal(parse(OK_HEAD "vif = [ 'bridge=bridge-0123456' ]\n", &c, err), 0);
+	assert_string_equal(c.vifs[0].bridge, "bridge-0123456");
+	assert_int_equal(parse(OK_HEAD "vif = [ 'bridge=bridge-01234567' ]\n", &c, err), 0);
+	assert_string_equal(c.vifs[0].bridge, "bridge-01234567");
+}
+
+static bool mac_equal(const uint8_t a[6], const uint8_t b[6])
+{
+	return memcmp(a, b, 6) == 0;
+}
+
+/* A vif without mac= gets config_vif_mac's: FNV-1a of name and index. */
+static void test_vif_generated_mac(void **state)
+{
+	(void)state;
+	struct vm_config c, again, other;
+	char err[256];
+	uint8_t mac[6];
+	/* Worked out by hand from the rule in config.h (Python's FNV-1a). */
+	static const uint8_t demo0[6] = { 0x02, 0xe2, 0x87, 0xe9, 0xef, 0x75 };
+	static const uint8_t demo1[6] = { 0x02, 0x95, 0x89, 0xe9, 0xef, 0x75 };
+	static const uint8_t web0[6] = { 0x02, 0x83, 0x93, 0xea, 0x19, 0xf6 };
+
+	config_vif_mac("demo", 0, mac);
+	assert_memory_equal(mac, demo0, 6);
+	config_vif_mac("demo", 1, mac);
+	assert_memory_equal(mac, demo1, 6);
+	config_vif_mac("web", 0, mac);
+	assert_memory_equal(mac, web0, 6);
+
+	/* name after vif: the MAC still comes from it. */
+	assert_int_equal(
+		parse("kernel = \"k\"\nvif = [ '', 'bridge=x' ]\nname = \"demo\"\n", &c, err), 0);
+	assert_int_equal(c.nvifs, 2);
+	assert_memory_equal(c.vifs[0].mac, demo0, 6);
+	assert_memory_equal(c.vifs[1].mac, demo1, 6);
+	assert_false(c.vifs[0].mac_given);
+	assert_false(c.vifs[1].mac_given);
+	/* Stable: the same file gives the same MACs. */
+	assert_int_equal(
+		parse("kernel = \"k\"\nvif = [ '', 'bridge=x' ]\nname = \"demo\"\n", &again, err),
+		0);
+	assert_memory_equal(again.vifs[0].mac, c.vifs[0].mac, 6);
+	assert_memory_equal(again.vifs[1].mac, c.vifs[1].mac, 6);
+	/* Another VM: other MACs. */
+	assert_int_equal(
+		parse("kernel = \"k\"\nvif = [ '', 'bridge=x' ]\nname = \"demo2\"\n", &other, err),
+		0);
+	assert_false(mac_equal(other.vifs[0].mac, c.vifs[0].mac));
+	assert_false(mac_equal(other.vifs[1].mac, c.vifs[1].mac));
+	/* A given MAC on vif 1 leaves vif 2's generated one as it was. */
+	assert_int_equal(parse("kernel = \"k\"\nvif = [ 'mac=02:00:00:00:00:01', '' ]\n"
+			       "name = \"demo\"\n",
+			       &other, err),
+			 0);
+	assert_memory_equal(other.vifs[1].mac, demo1, 6);
+
+	/* Over many names and both indexes: locally administered unicast,
+	 * and no two alike. */
+	enum { NAMES = 200 };
+	static uint8_t seen[NAMES * VM_MAX_VIFS][6];
+	for (unsigned n = 0; n < NAMES; n++) {
+		char name[VM_NAME_MAX];
+		snprintf(name, sizeof(name), "vm%u", n);
+		for (unsigned i = 0; i < VM_MAX_VIFS; i++) {
+			uint8_t *m = seen[n * VM_MAX_VIFS + i];
+			config_vif_mac(name, i, m);
+			assert_int_equal(m[0] & 0x03, 0x02);
+			for (unsigned j = 0; j < n * VM_MAX_VIFS + i; j++)
+				assert_false(mac_equal(seen[j], m));
+		}
+	}
+}
+
 struct bad_case {
 	const char *text;
 	const char *message;
 };
 
-#define OK_HEAD "name = \"a\"\nkernel = \"k\"\n"
 #define L1 PATH ":1: "
 #define L3 PATH ":3: "
 
@@ -270,6 +414,102 @@ static const struct bad_case bad_cases[] = {
 	{ "\xff\xfe", L1 "expected a key name, found byte 0xff" },
 	{ "name = \"a\"\n\x01\x02\x03", PATH ":2: control character 0x01 (is this a text file?)" },
 	{ OK_HEAD "# \x7f\n", L3 "control character 0x7f (is this a text file?)" },
+	/* disk */
+	{ OK_HEAD "disk = \"a,raw,vda\"\n",
+	  L3 "disk: expected a list of quoted strings, like [ \"root.img,raw,vda,rw\" ]" },
+	{ OK_HEAD "disk = [ \"\" ]\n",
+	  L3 "disk 1: empty (expected \"target,format,vdev[,access]\")" },
+	{ OK_HEAD "disk = [ \"a\" ]\n",
+	  L3 "disk 1: expected \"target,format,vdev[,access]\", found 1 field" },
+	{ OK_HEAD "disk = [ \"a,raw\" ]\n",
+	  L3 "disk 1: expected \"target,format,vdev[,access]\", found 2 fields" },
+	{ OK_HEAD "disk = [ \"a,raw,vda,rw,x\" ]\n",
+	  L3 "disk 1: expected \"target,format,vdev[,access]\", found 5 fields" },
+	{ OK_HEAD "disk = [ \",raw,vda\" ]\n", L3 "disk 1: empty target" },
+	{ OK_HEAD "disk = [ \"a,,vda\" ]\n", L3 "disk 1: empty format" },
+	{ OK_HEAD "disk = [ \"a,raw, \" ]\n", L3 "disk 1: empty vdev" },
+	{ OK_HEAD "disk = [ \"a,raw,vda,\" ]\n", L3 "disk 1: empty access" },
+	{ OK_HEAD "disk = [ \"a,qcow2,vda\" ]\n",
+	  L3 "disk 1: format 'qcow2' is not supported (raw only)" },
+	{ OK_HEAD "disk = [ \"a,RAW,vda\" ]\n",
+	  L3 "disk 1: format 'RAW' is not supported (raw only)" },
+	{ OK_HEAD "disk = [ \"a,format=raw,vda\" ]\n",
+	  L3 "disk 1: format 'format=raw' is not supported (raw only)" },
+	{ OK_HEAD "disk = [ \"a,0123456789012345678901234567890123456789,vda\" ]\n",
+	  L3 "disk 1: format '01234567890123456789012345678901...' is not supported (raw only)" },
+	{ OK_HEAD "disk = [ \"a,raw,xvda\" ]\n", L3 "disk 1: vdev 'xvda' must be vda to vdz" },
+	{ OK_HEAD "disk = [ \"a,raw,sda\" ]\n", L3 "disk 1: vdev 'sda' must be vda to vdz" },
+	{ OK_HEAD "disk = [ \"a,raw,vdA\" ]\n", L3 "disk 1: vdev 'vdA' must be vda to vdz" },
+	{ OK_HEAD "disk = [ \"a,raw,vd\" ]\n", L3 "disk 1: vdev 'vd' must be vda to vdz" },
+	{ OK_HEAD "disk = [ \"a,raw,vdaa\" ]\n", L3 "disk 1: vdev 'vdaa' must be vda to vdz" },
+	{ OK_HEAD "disk = [ \"a,raw,vda\", \"b,raw,vda\" ]\n",
+	  L3 "disk 2: vdev 'vda' is already used by disk 1" },
+	{ OK_HEAD "disk = [ \"a,raw,vda,rx\" ]\n",
+	  L3 "disk 1: access 'rx' must be rw, w, ro or r" },
+	{ OK_HEAD "disk = [ \"a,raw,vda,RW\" ]\n",
+	  L3 "disk 1: access 'RW' must be rw, w, ro or r" },
+	{ OK_HEAD "disk = [ \"a,raw,vda\", \"b,raw,vdb\", \"c,raw,vdc\", \"d,raw,vdd\",\n"
+		  "         \"e,raw,vde\" ]\n",
+	  PATH ":4: too many disks (max 4)" },
+	{ OK_HEAD "disk = [\n  \"a,raw,vda\",\n  \"b,raw,vdb,xx\"\n]\n",
+	  PATH ":5: disk 2: access 'xx' must be rw, w, ro or r" },
+	{ OK_HEAD "disk = [ \"a,raw,vda\" \"b,raw,vdb\" ]\n",
+	  L3 "disk: expected ',' or ']', found '\"'" },
+	{ OK_HEAD "disk = [ \"a,raw,vda\"\n", L3 "disk: unterminated list (missing ']')" },
+	{ OK_HEAD "disk = [ \"a,raw,vda\" ]\ndisk = [ ]\n", PATH ":4: duplicate key 'disk'" },
+	/* vif */
+	{ OK_HEAD "vif = \"bridge=br0\"\n", L3 "vif: expected a list of quoted strings, like [ "
+					       "\"mac=02:00:00:00:00:01,bridge=br0\" ]" },
+	{ OK_HEAD "vif = [ \"model=e1000\" ]\n", L3 "vif 1: unknown key 'model'" },
+	{ OK_HEAD "vif = [ \"\", \"bridge=x, type=ioemu\" ]\n", L3 "vif 2: unknown key 'type'" },
+	{ OK_HEAD "vif = [ \"MAC=02:00:00:00:00:01\" ]\n", L3 "vif 1: unknown key 'MAC'" },
+	{ OK_HEAD "vif = [ \"a0123456789012345678901234567890123456789=1\" ]\n",
+	  L3 "vif 1: unknown key 'a0123456789012345678901234567890...'" },
+	{ OK_HEAD "vif = [ \"mac\" ]\n", L3 "vif 1: expected key=value, found 'mac'" },
+	{ OK_HEAD "vif = [ \" =br0\" ]\n", L3 "vif 1: expected key=value, found '=br0'" },
+	{ OK_HEAD "vif = [ \"bridge=a,,mac=02:00:00:00:00:01\" ]\n", L3 "vif 1: empty setting" },
+	{ OK_HEAD "vif = [ \"bridge=a,\" ]\n", L3 "vif 1: empty setting" },
+	{ OK_HEAD "vif = [ \"mac=\" ]\n", L3 "vif 1: empty value for 'mac'" },
+	{ OK_HEAD "vif = [ \"bridge = \" ]\n", L3 "vif 1: empty value for 'bridge'" },
+	{ OK_HEAD "vif = [ \"bridge=a,bridge=b\" ]\n", L3 "vif 1: duplicate key 'bridge'" },
+	{ OK_HEAD "vif = [ \"mac=02:00:00:00:00:01,mac=02:00:00:00:00:02\" ]\n",
+	  L3 "vif 1: duplicate key 'mac'" },
+	{ OK_HEAD "vif = [ \"mac=02:00:00:00:00\" ]\n",
+	  L3 "vif 1: mac '02:00:00:00:00' must be six two-digit hex numbers separated by ':'" },
+	{ OK_HEAD "vif = [ \"mac=02:00:00:00:00:01:02\" ]\n",
+	  L3 "vif 1: mac '02:00:00:00:00:01:02' must be six two-digit hex numbers separated by "
+	     "':'" },
+	{ OK_HEAD "vif = [ \"mac=02-00-00-00-00-01\" ]\n",
+	  L3 "vif 1: mac '02-00-00-00-00-01' must be six two-digit hex numbers separated by ':'" },
+	{ OK_HEAD "vif = [ \"mac=2:0:0:0:0:1\" ]\n",
+	  L3 "vif 1: mac '2:0:0:0:0:1' must be six two-digit hex numbers separated by ':'" },
+	{ OK_HEAD "vif = [ \"mac=02:00:00:00:00:0g\" ]\n",
+	  L3 "vif 1: mac '02:00:00:00:00:0g' must be six two-digit hex numbers separated by ':'" },
+	{ OK_HEAD "vif = [ \"mac=02:00:00:00:00:011\" ]\n",
+	  L3 "vif 1: mac '02:00:00:00:00:011' must be six two-digit hex numbers separated by ':'" },
+	{ OK_HEAD "vif = [ \"mac=02:00:00:00:00:01:02:03:04:05:06:07:08:09\" ]\n",
+	  L3 "vif 1: mac '02:00:00:00:00:01:02:03:04:05:06...' must be six two-digit hex numbers "
+	     "separated by ':'" },
+	{ OK_HEAD "vif = [ \"mac=01:00:5e:00:00:01\" ]\n",
+	  L3 "vif 1: mac '01:00:5e:00:00:01' is a multicast address" },
+	{ OK_HEAD "vif = [ \"mac=ff:ff:ff:ff:ff:ff\" ]\n",
+	  L3 "vif 1: mac 'ff:ff:ff:ff:ff:ff' is a multicast address" },
+	{ OK_HEAD "vif = [ \"mac=00:00:00:00:00:00\" ]\n",
+	  L3 "vif 1: mac '00:00:00:00:00:00' is all zero" },
+	{ OK_HEAD "vif = [ \"mac=02:aa:00:00:00:01\", \"mac=02:AA:00:00:00:01\" ]\n",
+	  L3 "vif 2: mac '02:AA:00:00:00:01' is already used by vif 1" },
+	{ OK_HEAD "vif = [ \"bridge=bridge-012345678\" ]\n",
+	  L3 "vif 1: bridge name too long (max 15)" },
+	{ OK_HEAD "vif = [ \"bridge=br/0\" ]\n",
+	  L3 "vif 1: bridge name may contain only letters, digits, '_', '.' and '-'" },
+	{ OK_HEAD "vif = [ \"bridge=br 0\" ]\n",
+	  L3 "vif 1: bridge name may contain only letters, digits, '_', '.' and '-'" },
+	{ OK_HEAD "vif = [ \"\", \"\", \"\" ]\n", L3 "too many vifs (max 2)" },
+	{ OK_HEAD "vif = [ \"a=1,a=1,a=1,a=1,a=1,a=1,a=1,a=1,a=1\" ]\n",
+	  L3 "vif 1: too many settings (max 8)" },
+	{ OK_HEAD "vif = [\n  \"\",\n  \"model=e1000\"\n]\n",
+	  PATH ":5: vif 2: unknown key 'model'" },
+	{ OK_HEAD "vif = [ ]\nvif = [ ]\n", PATH ":4: duplicate key 'vif'" },
 };
 
 static void test_bad_files(void **state)
@@ -317,6 +557,44 @@ static void test_long_values(void **state)
 	assert_string_equal(err, L3 "value too long for 'ramdisk' once resolved relative to the "
 				    "config file (max 127)");
 
+	val[120] = 'x';
+	val[CFG_PATH_MAX] = '\0'; /* a 128-character disk target */
+	snprintf(text, sizeof(text), OK_HEAD "disk = [ \"%s,raw,vda\" ]\n", val);
+	assert_int_equal(parse(text, &c, err), -1);
+	assert_string_equal(err, L3 "disk 1: target too long (max 127)");
+
+	val[120] = '\0'; /* fits, but not once "configs/" is prepended */
+	snprintf(text, sizeof(text), OK_HEAD "disk = [ \"%s,raw,vda\" ]\n", val);
+	assert_int_equal(parse(text, &c, err), -1);
+	assert_string_equal(err, L3 "disk 1: target too long once resolved relative to the config "
+				    "file (max 127)");
+
+	val[119] = '\0'; /* exactly fits once resolved */
+	snprintf(text, sizeof(text), OK_HEAD "disk = [ \"%s,raw,vda\" ]\n", val);
+	assert_int_equal(parse(text, &c, err), 0);
+	assert_int_equal(strlen(c.disks[0].target), CFG_PATH_MAX - 1);
+
+	memset(val, ' ', 300); /* blanks would trim away, but the string is over the limit */
+	memcpy(val, "d,raw,vda", 9);
+	val[256] = '\0';
+	snprintf(text, sizeof(text), OK_HEAD "disk = [ \"%s\" ]\n", val);
+	assert_int_equal(parse(text, &c, err), -1);
+	assert_string_equal(err, L3 "disk 1: too long (max 255 characters)");
+	val[255] = '\0';
+	snprintf(text, sizeof(text), OK_HEAD "disk = [ \"%s\" ]\n", val);
+	assert_int_equal(parse(text, &c, err), 0);
+	assert_string_equal(c.disks[0].target, "configs/d");
+	memcpy(val, "bridge=x ", 9);
+	val[255] = ' ';
+	val[256] = '\0';
+	snprintf(text, sizeof(text), OK_HEAD "vif = [ \"%s\" ]\n", val);
+	assert_int_equal(parse(text, &c, err), -1);
+	assert_string_equal(err, L3 "vif 1: too long (max 255 characters)");
+	val[255] = '\0';
+	snprintf(text, sizeof(text), OK_HEAD "vif = [ \"%s\" ]\n", val);
+	assert_int_equal(parse(text, &c, err), 0);
+	assert_string_equal(c.vifs[0].bridge, "x");
+
 	memset(val, 'k', 100);
 	val[100] = '\0';
 	snprintf(text, sizeof(text), "%s = 1\n", val);
@@ -359,7 +637,9 @@ static void test_every_truncation(void **state)
 {
 	(void)state;
 	const char *text = "name = \"demo\" # c\nkernel = '../k'\nmemory = 32\n"
-			   "modules = [\n \"a\", # x\n 'b'\n]\ncmdline = \"a \\\" b\"\n";
+			   "modules = [\n \"a\", # x\n 'b'\n]\ncmdline = \"a \\\" b\"\n"
+			   "disk = [ 'r.img,raw,vda,rw', # root\n \"t.img , raw, vdb\" ]\n"
+			   "vif = [ 'mac=02:00:00:00:00:01,bridge=lan0', '' ]\n";
 	size_t len = strlen(text);
 
 	for (size_t n = 0; n <= len; n++) {
@@ -553,6 +833,9 @@ int main(void)
 		cmocka_unit_test(test_every_truncation),
 		cmocka_unit_test(test_cpus),
 		cmocka_unit_test(test_traps),
+		cmocka_unit_test(test_disks),
+		cmocka_unit_test(test_vifs),
+		cmocka_unit_test(test_vif_generated_mac),
 		cmocka_unit_test(test_resolve_path),
 		cmocka_unit_test(test_resolve_path_intermediate),
 	};

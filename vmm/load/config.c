@@ -34,6 +34,8 @@ enum key {
 	KEY_ON_CRASH,
 	KEY_CPUS,
 	KEY_TRAP,
+	KEY_DISK,
+	KEY_VIF,
 	KEY_COUNT,
 };
 
@@ -43,7 +45,8 @@ static const char *const key_names[KEY_COUNT] = {
 	[KEY_VCPUS] = "vcpus",	     [KEY_CMDLINE] = "cmdline",
 	[KEY_MODULES] = "modules",   [KEY_ON_POWEROFF] = "on_poweroff",
 	[KEY_ON_CRASH] = "on_crash", [KEY_CPUS] = "cpus",
-	[KEY_TRAP] = "trap",
+	[KEY_TRAP] = "trap",	     [KEY_DISK] = "disk",
+	[KEY_VIF] = "vif",
 };
 
 static const char *const action_names[] = {
@@ -56,6 +59,20 @@ static const char *const action_names[] = {
 #define DEFAULT_VCPUS 1
 #define KEY_MAX 64	   /* longest key name echoed in messages */
 #define STRING_SCRATCH 512 /* longer than any value's limit */
+#define SPEC_MAX 255	   /* longest disk or vif string */
+#define ECHO_MAX 32	   /* longest piece of a value echoed in messages */
+#define DISK_FIELDS_MIN 3  /* target,format,vdev */
+#define DISK_FIELDS_MAX 4  /* ...,access */
+#define VIF_FIELDS_MAX 8   /* more than the keys there are, to name the extra */
+#define MAC_LEN 6
+#define MAC_TEXT_LEN 17 /* "xx:xx:xx:xx:xx:xx" */
+#define MAC_MULTICAST 0x01
+#define MAC_LOCAL 0x02
+#define FNV64_OFFSET 0xcbf29ce484222325ull
+#define FNV64_PRIME 0x100000001b3ull
+
+_Static_assert(SPEC_MAX < STRING_SCRATCH, "a disk or vif string is never cut short");
+_Static_assert(VM_MAX_VIFS < 256, "config_vif_mac hashes the index as one byte");
 
 const char *vm_action_name(enum vm_action a)
 {
@@ -72,7 +89,8 @@ struct parser {
 	char *err;
 	size_t errlen;
 	struct vm_config *out;
-	unsigned seen; /* bit per enum key */
+	unsigned seen;	 /* bit per enum key */
+	unsigned nitems; /* strings so far in the list being read */
 };
 
 static int fail_at(const struct parser *ps, unsigned line, const char *fmt, ...)
@@ -289,6 +307,7 @@ static int parse_string_list(struct parser *ps, const char *key, char *buf, size
 	size_t len;
 
 	ps->p++; /* the '[' */
+	ps->nitems = 0;
 	for (;;) {
 		skip_space_lines(ps);
 		if (ps->p == ps->end)
@@ -300,6 +319,7 @@ static int parse_string_list(struct parser *ps, const char *key, char *buf, size
 			describe_here(ps, what, sizeof(what));
 			return fail(ps, "%s: expected a quoted string or ']', found %s", key, what);
 		}
+		ps->nitems++;
 		if (read_string(ps, buf, cap, &len) < 0 || add(ps, buf, len) < 0)
 			return -1;
 		skip_space_lines(ps);
@@ -401,6 +421,258 @@ static int parse_traps(struct parser *ps, char *buf, size_t cap)
 	return parse_string_list(ps, "trap", buf, cap, add_trap);
 }
 
+/* Blanks around a field are not part of it. */
+static char *trim(char *s)
+{
+	size_t n;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+	return s;
+}
+
+/* Cuts s at every ',' into trimmed fields (at most max kept); returns how
+ * many fields there are in all. */
+static unsigned split_fields(char *s, char **fields, unsigned max)
+{
+	unsigned n = 0;
+
+	for (;;) {
+		char *comma = strchr(s, ',');
+		if (comma)
+			*comma = '\0';
+		if (n < max)
+			fields[n] = trim(s);
+		n++;
+		if (!comma)
+			return n;
+		s = comma + 1;
+	}
+}
+
+/* For "'%.*s%s'": a value echoed in a message, cut at ECHO_MAX. */
+#define ECHO(s)                                                                                    \
+	(strlen(s) > ECHO_MAX ? ECHO_MAX : (int)strlen(s)), (s), (strlen(s) > ECHO_MAX ? "..." : "")
+
+static bool is_list(const struct parser *ps)
+{
+	return ps->p < ps->end && *ps->p == '[';
+}
+
+static int set_access(const char *s, bool *writable)
+{
+	if (!strcmp(s, "rw") || !strcmp(s, "w"))
+		*writable = true;
+	else if (!strcmp(s, "ro") || !strcmp(s, "r"))
+		*writable = false;
+	else
+		return -1;
+	return 0;
+}
+
+/* "target,format,vdev[,access]" as xl's positional disk syntax. */
+static int add_disk(struct parser *ps, const char *spec, size_t len)
+{
+	static const char *const field_names[DISK_FIELDS_MAX] = { "target", "format", "vdev",
+								  "access" };
+	struct vm_config *out = ps->out;
+	unsigned idx = ps->nitems; /* 1-based, as in messages */
+	char copy[SPEC_MAX + 1], *f[DISK_FIELDS_MAX];
+	struct vm_disk_config *d;
+	unsigned n;
+
+	if (out->ndisks == VM_MAX_DISKS)
+		return fail(ps, "too many disks (max %u)", VM_MAX_DISKS);
+	if (len > SPEC_MAX)
+		return fail(ps, "disk %u: too long (max %u characters)", idx, SPEC_MAX);
+	if (!len)
+		return fail(ps, "disk %u: empty (expected \"target,format,vdev[,access]\")", idx);
+	memcpy(copy, spec, len + 1);
+	n = split_fields(copy, f, DISK_FIELDS_MAX);
+	if (n < DISK_FIELDS_MIN || n > DISK_FIELDS_MAX)
+		return fail(ps,
+			    "disk %u: expected \"target,format,vdev[,access]\", found %u field%s",
+			    idx, n, n == 1 ? "" : "s");
+	for (unsigned i = 0; i < n; i++)
+		if (!f[i][0])
+			return fail(ps, "disk %u: empty %s", idx, field_names[i]);
+
+	d = &out->disks[out->ndisks];
+	if (strlen(f[0]) >= CFG_PATH_MAX)
+		return fail(ps, "disk %u: target too long (max %u)", idx, CFG_PATH_MAX - 1);
+	if (config_resolve_path(ps->path, f[0], d->target, CFG_PATH_MAX) < 0)
+		return fail(ps,
+			    "disk %u: target too long once resolved relative to the config file "
+			    "(max %u)",
+			    idx, CFG_PATH_MAX - 1);
+	if (strcmp(f[1], "raw"))
+		return fail(ps, "disk %u: format '%.*s%s' is not supported (raw only)", idx,
+			    ECHO(f[1]));
+	/* virtio-blk names: one letter, so at most 26 per VM. */
+	if (strlen(f[2]) != 3 || f[2][0] != 'v' || f[2][1] != 'd' || f[2][2] < 'a' || f[2][2] > 'z')
+		return fail(ps, "disk %u: vdev '%.*s%s' must be vda to vdz", idx, ECHO(f[2]));
+	for (unsigned i = 0; i < out->ndisks; i++)
+		if (!strcmp(out->disks[i].vdev, f[2]))
+			return fail(ps, "disk %u: vdev '%s' is already used by disk %u", idx, f[2],
+				    i + 1);
+	memcpy(d->vdev, f[2], strlen(f[2]) + 1);
+	d->writable = true; /* xl's default access */
+	if (n == DISK_FIELDS_MAX && set_access(f[3], &d->writable) < 0)
+		return fail(ps, "disk %u: access '%.*s%s' must be rw, w, ro or r", idx, ECHO(f[3]));
+	out->ndisks++;
+	return 0;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* "xx:xx:xx:xx:xx:xx", two hex digits per octet as libxl reads it. */
+static int parse_mac(const char *s, uint8_t mac[MAC_LEN])
+{
+	if (strlen(s) != MAC_TEXT_LEN)
+		return -1;
+	for (unsigned i = 0; i < MAC_LEN; i++, s += 3) {
+		int hi = hex_digit(s[0]), lo = hex_digit(s[1]);
+		if (hi < 0 || lo < 0 || (i + 1 < MAC_LEN && s[2] != ':'))
+			return -1;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+static bool mac_is_zero(const uint8_t mac[MAC_LEN])
+{
+	for (unsigned i = 0; i < MAC_LEN; i++)
+		if (mac[i])
+			return false;
+	return true;
+}
+
+static int set_vif_mac(struct parser *ps, unsigned idx, const char *val, struct vm_vif_config *v)
+{
+	const struct vm_config *out = ps->out;
+
+	if (parse_mac(val, v->mac) < 0)
+		return fail(ps,
+			    "vif %u: mac '%.*s%s' must be six two-digit hex numbers separated by "
+			    "':'",
+			    idx, ECHO(val));
+	/* A guest sending from a group address would have its frames
+	 * flooded and never be learned by the switch. */
+	if (v->mac[0] & MAC_MULTICAST)
+		return fail(ps, "vif %u: mac '%s' is a multicast address", idx, val);
+	if (mac_is_zero(v->mac))
+		return fail(ps, "vif %u: mac '%s' is all zero", idx, val);
+	for (unsigned i = 0; i < out->nvifs; i++)
+		if (out->vifs[i].mac_given && !memcmp(out->vifs[i].mac, v->mac, MAC_LEN))
+			return fail(ps, "vif %u: mac '%s' is already used by vif %u", idx, val,
+				    i + 1);
+	v->mac_given = true;
+	return 0;
+}
+
+static int set_vif_bridge(struct parser *ps, unsigned idx, const char *val, struct vm_vif_config *v)
+{
+	size_t len = strlen(val);
+
+	if (len >= CFG_BRIDGE_MAX)
+		return fail(ps, "vif %u: bridge name too long (max %u)", idx, CFG_BRIDGE_MAX - 1);
+	for (size_t i = 0; i < len; i++)
+		if (!valid_name_char(val[i]))
+			return fail(ps,
+				    "vif %u: bridge name may contain only letters, digits, '_', "
+				    "'.' and '-'",
+				    idx);
+	memcpy(v->bridge, val, len + 1);
+	return 0;
+}
+
+/* xl's "key=value,key=value"; "" is a vif with every default. */
+static int add_vif(struct parser *ps, const char *spec, size_t len)
+{
+	struct vm_config *out = ps->out;
+	unsigned idx = ps->nitems, n;
+	char copy[SPEC_MAX + 1], *f[VIF_FIELDS_MAX];
+	bool seen_mac = false, seen_bridge = false;
+	struct vm_vif_config *v;
+
+	if (out->nvifs == VM_MAX_VIFS)
+		return fail(ps, "too many vifs (max %u)", VM_MAX_VIFS);
+	if (len > SPEC_MAX)
+		return fail(ps, "vif %u: too long (max %u characters)", idx, SPEC_MAX);
+	v = &out->vifs[out->nvifs];
+	memset(v, 0, sizeof(*v));
+	memcpy(v->bridge, CFG_BRIDGE_DEFAULT, sizeof(CFG_BRIDGE_DEFAULT));
+	memcpy(copy, spec, len + 1);
+	n = split_fields(copy, f, VIF_FIELDS_MAX);
+	if (n > VIF_FIELDS_MAX)
+		return fail(ps, "vif %u: too many settings (max %u)", idx, VIF_FIELDS_MAX);
+	if (n == 1 && !f[0][0])
+		n = 0; /* "": every default */
+	for (unsigned i = 0; i < n; i++) {
+		char *eq = strchr(f[i], '=');
+		const char *key, *val;
+		bool is_mac, *seen;
+
+		if (!f[i][0])
+			return fail(ps, "vif %u: empty setting", idx);
+		if (!eq || eq == f[i])
+			return fail(ps, "vif %u: expected key=value, found '%.*s%s'", idx,
+				    ECHO(f[i]));
+		*eq = '\0';
+		key = trim(f[i]);
+		val = trim(eq + 1);
+		is_mac = !strcmp(key, "mac");
+		if (!is_mac && strcmp(key, "bridge"))
+			return fail(ps, "vif %u: unknown key '%.*s%s'", idx, ECHO(key));
+		seen = is_mac ? &seen_mac : &seen_bridge;
+		if (*seen)
+			return fail(ps, "vif %u: duplicate key '%s'", idx, key);
+		*seen = true;
+		if (!val[0])
+			return fail(ps, "vif %u: empty value for '%s'", idx, key);
+		if ((is_mac ? set_vif_mac : set_vif_bridge)(ps, idx, val, v) < 0)
+			return -1;
+	}
+	out->nvifs++;
+	return 0;
+}
+
+static int parse_device_list(struct parser *ps, enum key k, char *buf, size_t cap,
+			     int (*add)(struct parser *ps, const char *s, size_t len))
+{
+	if (!is_list(ps))
+		return fail(
+			ps, "%s: expected a list of quoted strings, like [ \"%s\" ]", key_names[k],
+			k == KEY_DISK ? "root.img,raw,vda,rw" : "mac=02:00:00:00:00:01,bridge=br0");
+	return parse_string_list(ps, key_names[k], buf, cap, add);
+}
+
+void config_vif_mac(const char *vm_name, unsigned index, uint8_t mac[6])
+{
+	uint64_t h = FNV64_OFFSET;
+
+	for (const char *c = vm_name; *c; c++)
+		h = (h ^ (uint8_t)*c) * FNV64_PRIME;
+	/* The last step is a bijection on the low 40 bits (an odd multiplier),
+	 * so a VM's vifs always get different MACs. */
+	h = (h ^ (uint8_t)index) * FNV64_PRIME;
+	mac[0] = MAC_LOCAL;
+	for (unsigned i = 1; i < MAC_LEN; i++, h >>= 8)
+		mac[i] = (uint8_t)h;
+}
+
 static int parse_value(struct parser *ps, enum key k)
 {
 	struct vm_config *out = ps->out;
@@ -466,6 +738,10 @@ static int parse_value(struct parser *ps, enum key k)
 		return 0;
 	case KEY_TRAP:
 		return parse_traps(ps, buf, sizeof(buf));
+	case KEY_DISK:
+		return parse_device_list(ps, k, buf, sizeof(buf), add_disk);
+	case KEY_VIF:
+		return parse_device_list(ps, k, buf, sizeof(buf), add_vif);
 	case KEY_ON_POWEROFF:
 	case KEY_ON_CRASH:
 		if (expect_string(ps, k, buf, sizeof(buf), &len) < 0)
@@ -575,6 +851,10 @@ int config_parse(const char *text, size_t len, const char *path, struct vm_confi
 		return fail_at(&ps, 0, "missing required key 'name'");
 	if (!(ps.seen & (1u << KEY_KERNEL)))
 		return fail_at(&ps, 0, "missing required key 'kernel'");
+	/* Only now: name may come after vif. */
+	for (unsigned i = 0; i < out->nvifs; i++)
+		if (!out->vifs[i].mac_given)
+			config_vif_mac(out->name, i, out->vifs[i].mac);
 	return 0;
 }
 

@@ -11,13 +11,29 @@
  *   on_crash = "destroy"
  *   cpus = "0-1"                           # host CPUs its vCPUs may run on
  *   trap = [ "default", "rdtsc" ]         # presets and traps (trap_policy.h)
+ *   disk = [ "root.ext4,raw,vda,rw", "tools.img,raw,vdb,ro" ]
+ *   vif = [ "mac=02:00:00:00:00:01,bridge=lan0", "" ]
  *
  * File names are resolved relative to the directory of the config file and
  * normalised (".", ".." and repeated "/" removed), so they match the names
- * scripts/mkiso gives the Multiboot2 modules. */
+ * scripts/mkiso gives the Multiboot2 modules.
+ *
+ * disk: xl's positional "target,format,vdev[,access]" (at most VM_MAX_DISKS).
+ * target is a file name like kernel's (so it may not contain ','), carried
+ * to the boot medium by scripts/vmfiles.py and loaded as a boot file; format
+ * must be "raw"; vdev is vda to vdz, each once; access is "rw"/"w"
+ * (writable, the default) or "ro"/"r". Blanks around fields are ignored.
+ *
+ * vif: xl's comma-separated key=value list (at most VM_MAX_VIFS); "" is a
+ * vif with every default. mac = six two-digit hex octets "xx:xx:...",
+ * unicast and not all zero; without it the parser derives a stable locally
+ * administered one from the VM name and the vif's index (config_vif_mac).
+ * bridge = the L2 switch the vif joins (vmm/dev/net_switch.h), letters,
+ * digits, '_', '.', '-', default "br0" (CFG_BRIDGE_DEFAULT). */
 #ifndef PGVISOR_CONFIG_H
 #define PGVISOR_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,11 +46,27 @@
 #define VM_MAX_MEMORY_MIB 65536
 #define CFG_MAX_CPU 31 /* host CPU numbers in cpus = "..." */
 #define CFG_CPUS_ALL 0xffffffffu
+#define VM_MAX_DISKS 4
+#define VM_MAX_VIFS 2
+#define CFG_BRIDGE_MAX 16 /* as NET_BRIDGE_NAME_MAX and Linux's IFNAMSIZ */
+#define CFG_BRIDGE_DEFAULT "br0"
 
 enum vm_action {
 	VM_ACTION_DESTROY,
 	VM_ACTION_RESTART,
 	VM_ACTION_PRESERVE,
+};
+
+struct vm_disk_config {
+	char target[CFG_PATH_MAX]; /* resolved like kernel */
+	char vdev[8];		   /* "vda" ... "vdz" */
+	bool writable;
+};
+
+struct vm_vif_config {
+	uint8_t mac[6];
+	bool mac_given; /* false: mac was derived by config_vif_mac */
+	char bridge[CFG_BRIDGE_MAX];
 };
 
 struct vm_config {
@@ -50,19 +82,29 @@ struct vm_config {
 	enum vm_action on_crash;
 	uint32_t cpus;	/* bit per host CPU; 0: not given, the hypervisor places it */
 	uint32_t traps; /* TRAP_BIT(enum trap) set */
+	unsigned ndisks;
+	struct vm_disk_config disks[VM_MAX_DISKS];
+	unsigned nvifs;
+	struct vm_vif_config vifs[VM_MAX_VIFS];
 };
 
 /* Parses one config file. path is the file's own name (used to resolve
  * relative file names and in messages). On error returns -1 and writes one
  * line "PATH:LINE: problem" (no newline) into err. Defaults: memory 16,
- * vcpus 1, cmdline "", on_poweroff/on_crash destroy, trap "default"; name and kernel are
- * required. */
+ * vcpus 1, cmdline "", on_poweroff/on_crash destroy, trap "default", no
+ * disks, no vifs; name and kernel are required. */
 int config_parse(const char *text, size_t len, const char *path, struct vm_config *out, char *err,
 		 size_t errlen);
 
 /* dir_of(base) joined with rel, normalised; an absolute rel is only
  * normalised. Returns -1 when the result does not fit in outlen. */
 int config_resolve_path(const char *base, const char *rel, char *out, size_t outlen);
+
+/* The MAC of a vif without mac=: 02:h0:h1:h2:h3:h4, h the 64-bit FNV-1a
+ * hash of the VM name's bytes followed by one byte, the vif's index
+ * (0-based), and h0 its lowest byte. 0x02: locally administered (bit 1), unicast (bit 0 clear), so
+ * it cannot clash with a vendor's address; stable across boots. */
+void config_vif_mac(const char *vm_name, unsigned index, uint8_t mac[6]);
 
 const char *vm_action_name(enum vm_action a);
 
