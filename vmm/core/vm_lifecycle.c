@@ -62,6 +62,7 @@ static void vm_free_resources(struct vm *vm)
 {
 	free_ram(vm);
 	free_disks(vm);
+	platform_release(vm);
 	ept_destroy(&vm->ept);
 	page_free(vm->io_bitmaps, 2);
 	vm->io_bitmaps = NULL;

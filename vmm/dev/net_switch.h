@@ -20,12 +20,12 @@
 
 #include "arch/x86/spinlock.h"
 
-#define NET_FRAME_MIN 14    /* an Ethernet header */
-#define NET_FRAME_MAX 1518  /* 1500 bytes of payload, header, one VLAN tag */
+#define NET_FRAME_MIN 14   /* an Ethernet header */
+#define NET_FRAME_MAX 1518 /* 1500 bytes of payload, header, one VLAN tag */
 #define NET_BRIDGE_NAME_MAX 16
 #define NET_SWITCH_BRIDGES 8
-#define NET_SWITCH_PORTS 16 /* in all bridges together */
-#define NET_SWITCH_MACS 64  /* learned addresses per bridge */
+#define NET_SWITCH_PORTS 16			      /* in all bridges together */
+#define NET_SWITCH_MACS 64			      /* learned addresses per bridge */
 #define NET_SWITCH_AGEING_NS (300ull * 1000000000ull) /* Linux bridge default */
 #define NET_PORT_RING_SLOTS 64 /* frames waiting for one port; a power of two */
 
@@ -86,8 +86,8 @@ int net_switch_attach(struct net_switch *sw, struct net_port *port, const char *
 void net_switch_detach(struct net_switch *sw, struct net_port *port);
 /* Forwards one frame sent by from's VM at time now_ns (for learning and
  * ageing). The frame is copied: the caller's buffer is free on return. */
-void net_switch_send(struct net_switch *sw, struct net_port *from, const void *frame,
-		     size_t len, uint64_t now_ns);
+void net_switch_send(struct net_switch *sw, struct net_port *from, const void *frame, size_t len,
+		     uint64_t now_ns);
 /* The oldest frame waiting for port, or NULL; it stays until
  * net_port_consume. Only port's own CPU calls these two. */
 const struct net_frame *net_port_peek(struct net_port *port);

@@ -9,7 +9,7 @@
 #define BAR_IO_TYPE_MASK 0x3u
 #define BAR_MEM_MIN 16
 #define BAR_IO_MIN 4
-#define COMMAND_WRITABLE                                                                         \
+#define COMMAND_WRITABLE                                                                           \
 	(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE)
 #define MSIX_CAP_LEN 12
 #define MSIX_CTRL 2 /* message control, from the capability's start */
@@ -46,8 +46,8 @@ void pci_device_init(struct pci_device *d, const char *name, uint16_t vendor, ui
 	d->next_cap = PCI_CFG_FIRST_CAP;
 }
 
-int pci_device_set_bar(struct pci_device *d, unsigned bar, enum pci_bar_kind kind,
-		       uint32_t size, uint32_t base)
+int pci_device_set_bar(struct pci_device *d, unsigned bar, enum pci_bar_kind kind, uint32_t size,
+		       uint32_t base)
 {
 	uint32_t min = kind == PCI_BAR_IO ? BAR_IO_MIN : BAR_MEM_MIN;
 	uint32_t type = kind == PCI_BAR_IO ? BAR_IO_SPACE : 0;
@@ -90,8 +90,7 @@ uint8_t pci_add_capability(struct pci_device *d, uint8_t id, uint8_t len)
 	d->cfg[at] = id;
 	d->cfg[at + CAP_NEXT] = d->cfg[PCI_CFG_CAP_PTR];
 	d->cfg[PCI_CFG_CAP_PTR] = at;
-	put_cfg(d, PCI_CFG_STATUS, 2,
-		pci_get_le(d->cfg + PCI_CFG_STATUS, 2) | PCI_STATUS_CAP_LIST);
+	put_cfg(d, PCI_CFG_STATUS, 2, pci_get_le(d->cfg + PCI_CFG_STATUS, 2) | PCI_STATUS_CAP_LIST);
 	/* Capabilities stay dword-aligned (PCI 3.0, 6.7). */
 	d->next_cap = (uint8_t)((at + len + 3) & ~3);
 	if (d->next_cap < at) /* wrapped past the end */
@@ -113,8 +112,11 @@ int pci_device_add_msix(struct pci_device *d, unsigned nvec, unsigned bar, uint3
 	at = pci_add_capability(d, PCI_CAP_ID_MSIX, MSIX_CAP_LEN);
 	if (!at)
 		return -1;
-	*m = (struct pci_msix){ .cap = at, .bar = (uint8_t)bar, .nvec = (uint16_t)nvec,
-				.table_off = table_off, .pba_off = pba_off };
+	*m = (struct pci_msix){ .cap = at,
+				.bar = (uint8_t)bar,
+				.nvec = (uint16_t)nvec,
+				.table_off = table_off,
+				.pba_off = pba_off };
 	put_cfg(d, at + MSIX_CTRL, 2, nvec - 1);
 	put_cfg(d, at + MSIX_TABLE, 4, table_off | bar);
 	put_cfg(d, at + MSIX_PBA, 4, pba_off | bar);

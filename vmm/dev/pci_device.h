@@ -74,8 +74,8 @@ struct pci_device_ops {
 };
 
 struct pci_msix {
-	uint8_t cap;	/* its offset in config space; 0: none */
-	uint8_t bar;	/* holds the table and the PBA */
+	uint8_t cap; /* its offset in config space; 0: none */
+	uint8_t bar; /* holds the table and the PBA */
 	uint16_t nvec;
 	uint32_t table_off, pba_off;
 	uint32_t table[PCI_MSIX_MAX_VECTORS][PCI_MSIX_ENTRY_SIZE / 4];
@@ -103,8 +103,8 @@ void pci_device_init(struct pci_device *d, const char *name, uint16_t vendor, ui
 		     void *ctx);
 /* Declares BAR bar (the firmware's placement: base); 0 or -1 when the size
  * is not a power of two or too small. */
-int pci_device_set_bar(struct pci_device *d, unsigned bar, enum pci_bar_kind kind,
-		       uint32_t size, uint32_t base);
+int pci_device_set_bar(struct pci_device *d, unsigned bar, enum pci_bar_kind kind, uint32_t size,
+		       uint32_t base);
 /* The BAR's current base, or 0 when its decoding is off (command
  * register) or it is unassigned. */
 uint32_t pci_device_bar_base(const struct pci_device *d, unsigned bar);

@@ -28,9 +28,9 @@
 
 struct pci_host {
 	uint32_t address;
-	uint8_t config[256]; /* the host bridge's configuration space */
+	uint8_t config[256];				 /* the host bridge's configuration space */
 	struct pci_device *devices[PCI_MAX_DEVICES + 1]; /* by device number */
-	uint32_t next_mmio, next_io; /* where the next BAR is placed */
+	uint32_t next_mmio, next_io;			 /* where the next BAR is placed */
 };
 
 void pci_host_init(struct pci_host *p);

@@ -60,7 +60,8 @@ void vtime_reschedule(struct vtime *t)
 			next = e;
 	}
 	__atomic_store_n(&t->next_deadline_tsc,
-			 next == VTIME_NEVER ? UINT64_MAX : vtime_ns_to_tsc(t, next), __ATOMIC_SEQ_CST);
+			 next == VTIME_NEVER ? UINT64_MAX : vtime_ns_to_tsc(t, next),
+			 __ATOMIC_SEQ_CST);
 	/* A poke from another CPU may have come after the timers were read:
 	 * then the deadline it set must stand. Either this load sees the
 	 * poke, or the poke's own store of 0 comes after the store above. */

@@ -20,7 +20,7 @@ struct vtime {
 	uint64_t last_update_ns[VTIME_MAX_TIMERS];
 	unsigned ntimers;
 	uint64_t next_deadline_tsc; /* cached earliest event, UINT64_MAX: none */
-	uint32_t poked; /* vtime_poke: look at every timer at the next chance */
+	uint32_t poked;		    /* vtime_poke: look at every timer at the next chance */
 };
 
 void vtime_init(struct vtime *t, uint64_t now_tsc, uint64_t tsc_hz);

@@ -3,6 +3,7 @@
 #include "arch/x86/cmos_clock.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/muldiv.h"
+#include "arch/x86/page_alloc.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/smp.h"
 #include "arch/x86/tsc.h"
@@ -30,6 +31,13 @@
 #define MSI_DATA_MODE_SHIFT 8
 #define MSI_DATA_MODE_MASK 0x7
 #define MSI_DATA_LEVEL 0x8000
+
+/* The bridges between VMs: one switch for the whole machine. */
+static struct net_switch lan;
+static bool lan_ready;
+
+#define NIC_RING_PAGES                                                                             \
+	((NET_PORT_RING_SLOTS * sizeof(struct net_frame) + PAGE_SIZE - 1) / PAGE_SIZE)
 
 /* The host's time of day, read once, and the TSC when it was read. */
 static uint64_t host_epoch, host_epoch_tsc;
@@ -221,8 +229,74 @@ static void msi_send(void *ctx, uint64_t address, uint32_t data)
 
 /* The VM's PCI functions, placed on bus 0 as firmware would, afresh at
  * every reset. */
+/* The switch queued frames for nic (on whichever CPU sent them): the
+ * VM's own CPU takes them at its next look at its timers. */
+static void nic_frames_waiting(void *ctx)
+{
+	struct vm_nic *nic = ctx;
+	struct vm *vm = nic->vm;
+	uint32_t kicked = 1u << this_cpu()->index;
+
+	virtio_net_frames_waiting(&nic->net);
+	vtime_poke(&vm->vtime);
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		unsigned cpu = vm->vcpus[i].cpu;
+		if (!(kicked & (1u << cpu)))
+			smp_kick(cpu);
+		kicked |= 1u << cpu;
+	}
+}
+
+static int attach_nics(struct vm *vm)
+{
+	if (!lan_ready) {
+		net_switch_init(&lan);
+		lan_ready = true;
+	}
+	for (unsigned i = 0; i < vm->cfg.nvifs; i++) {
+		const struct vm_vif_config *c = &vm->cfg.vifs[i];
+		struct vm_nic *nic = &vm->nics[i];
+		struct net_frame *ring = page_alloc(NIC_RING_PAGES);
+		const char *why = "out of memory for its receive ring";
+		nic->vm = vm;
+		if (!ring || net_switch_attach(&lan, &nic->port, c->bridge, c->mac, ring,
+					       nic_frames_waiting, nic, &why)) {
+			if (ring)
+				page_free(ring, NIC_RING_PAGES);
+			kprintf("pgvisor: vm %s: vif %u (bridge %s): %s\n", vm->name, i, c->bridge,
+				why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void platform_release(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->cfg.nvifs; i++) {
+		struct vm_nic *nic = &vm->nics[i];
+		if (!nic->port.ring)
+			continue;
+		net_switch_detach(&lan, &nic->port);
+		page_free(nic->port.ring, NIC_RING_PAGES);
+		nic->port.ring = NULL;
+	}
+}
+
 static int pci_reset(struct vm *vm)
 {
+	pci_host_init(&vm->pci);
+	for (unsigned i = 0; i < vm->cfg.nvifs; i++) {
+		struct vm_nic *nic = &vm->nics[i];
+		if (virtio_net_init(&nic->net, vm->name, i, &lan, &nic->port, &vm->vtime.clock,
+				    vm->ram.host, vm->ram.size) ||
+		    vtime_add_timer(&vm->vtime, virtio_net_timer(&nic->net)))
+			return -1;
+		nic->net.dev.pci.msi_send = msi_send;
+		nic->net.dev.pci.msi_ctx = vm;
+		if (pci_host_add_device(&vm->pci, &nic->net.dev.pci) < 0)
+			return -1;
+	}
 	for (unsigned i = 0; i < vm->cfg.ndisks; i++) {
 		struct virtio_blk *b = &vm->disks[i];
 		const struct vm_disk_image *img = &vm->disk_images[i];
@@ -254,7 +328,6 @@ int platform_reset(struct vm *vm)
 		 host_epoch + (t->start_tsc - host_epoch_tsc) / tsc_hz(), vm->ram.size);
 	struct acpi_pm_callbacks cb = { acpi_poweroff, NULL, vm };
 	acpi_pm_init(&vm->acpi_pm, &t->clock, &vm->isa_irq, ACPI_PM_SCI_IRQ, &cb);
-	pci_host_init(&vm->pci);
 	sysctl_init(&vm->sysctl, guest_reset, vm);
 	power_ports_init(&vm->power, debug_exit, bochs_poweroff, vm);
 	vioapic_init(&vm->ioapic, vm->nvcpus, ioapic_deliver, vm);
@@ -313,6 +386,8 @@ int platform_attach(struct vm *vm)
 		kprintf("pgvisor: vm %s: cannot attach device %s\n", vm->name, failed);
 		return -1;
 	}
+	if (attach_nics(vm))
+		return -1;
 	/* After the guest programs these, the VM's next deadline may move.
 	 * Reading the PIT's counters or port B changes no timer (and Linux
 	 * polls them to calibrate the TSC, so they must stay cheap); reading

@@ -93,7 +93,7 @@ struct vm {
 	struct pci_host pci;
 	struct virq isa_irq; /* how devices reach platform_set_irq */
 	struct uart uart;
-	struct power_ports power; /* ports 0xf4 and 0x8900 */
+	struct power_ports power;	       /* ports 0xf4 and 0x8900 */
 	struct virtio_blk disks[VM_MAX_DISKS]; /* cfg.ndisks of them */
 	/* Its network interfaces (cfg.nvifs): the device, its port on the
 	 * switch (kept across restarts) and a way back to the VM for the

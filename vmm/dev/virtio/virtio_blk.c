@@ -129,9 +129,9 @@ static const struct virtio_dev_ops blk_ops = {
 int virtio_blk_init(struct virtio_blk *b, const char *vm_name, const char *vdev, uint8_t *image,
 		    uint64_t size, bool writable, uint8_t *ram, uint64_t ram_size)
 {
-	uint64_t features = VIRTIO_FEATURE(VIRTIO_BLK_F_SIZE_MAX) |
-			    VIRTIO_FEATURE(VIRTIO_BLK_F_SEG_MAX) |
-			    VIRTIO_FEATURE(VIRTIO_BLK_F_BLK_SIZE) | VIRTIO_FEATURE(VIRTIO_BLK_F_FLUSH);
+	uint64_t features =
+		VIRTIO_FEATURE(VIRTIO_BLK_F_SIZE_MAX) | VIRTIO_FEATURE(VIRTIO_BLK_F_SEG_MAX) |
+		VIRTIO_FEATURE(VIRTIO_BLK_F_BLK_SIZE) | VIRTIO_FEATURE(VIRTIO_BLK_F_FLUSH);
 	uint8_t *cfg;
 
 	if (!writable)

@@ -52,7 +52,8 @@ static bool transmit(struct virtio_net *n)
 				virtq_copy_from(r, HDR_BYTES, n->tx_frame.data, len);
 			n->stats.tx_frames++;
 			n->stats.tx_bytes += len;
-			net_switch_send(n->sw, n->port, frame, len, n->clock->now_ns(n->clock->ctx));
+			net_switch_send(n->sw, n->port, frame, len,
+					n->clock->now_ns(n->clock->ctx));
 		}
 		virtq_push(q, r->head, 0);
 		pushed = true;

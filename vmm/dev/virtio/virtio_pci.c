@@ -244,8 +244,8 @@ static void common_write(struct virtio_dev *v, unsigned off, unsigned size, uint
 		if (v->driver_feature_select < FEATURE_WORDS &&
 		    !(v->status & VIRTIO_STATUS_FEATURES_OK)) {
 			unsigned shift = 32 * v->driver_feature_select;
-			v->driver_features = (v->driver_features & ~(LOW32 << shift)) |
-					     ((uint64_t)v32 << shift);
+			v->driver_features =
+				(v->driver_features & ~(LOW32 << shift)) | ((uint64_t)v32 << shift);
 		}
 		return;
 	case CC_CONFIG_MSIX_VECTOR:
