@@ -2,7 +2,8 @@
 #
 #   make            hypervisor (build/pgvisor.elf), its UEFI loader
 #                   (build/pgvisor.efi) and guests (build/guests/)
-#   make guest-linux  Debian kernel + busybox initramfs in build/guests/linux/
+#   make guest-linux  Debian kernel + busybox initramfs (with the virtio
+#                   modules) and ext4 disk images in build/guests/linux/
 #   make iso        build/pgvisor.iso booting configs/$(DEMO)
 #   make esp        build/pgvisor-esp.img: an EFI system partition, the same
 #   make run        boot the demo in $(EMU) (bochs | qemu | kvm)
