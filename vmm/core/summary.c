@@ -66,6 +66,32 @@ static void print_top_keys(const char *name, const char *what, const struct key_
 	kprintf("pgvisor:   vm %s: top %s%s\n", name, what, line);
 }
 
+/* What the VM's disks and network interfaces did (since its last start). */
+static void print_devices(const struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->cfg.ndisks; i++) {
+		const struct virtio_blk *b = &vm->disks[i];
+		const struct virtio_blk_stats *s = &b->stats;
+		kprintf("pgvisor:   vm %s: %s: %llu reads (%llu KiB), %llu writes (%llu KiB), "
+			"%llu flushes, %llu errors\n",
+			vm->name, b->name, (unsigned long long)s->reads,
+			(unsigned long long)(s->bytes_read >> 10), (unsigned long long)s->writes,
+			(unsigned long long)(s->bytes_written >> 10), (unsigned long long)s->flushes,
+			(unsigned long long)s->errors);
+	}
+	for (unsigned i = 0; i < vm->cfg.nvifs; i++) {
+		const struct vm_nic *nic = &vm->nics[i];
+		const struct net_port_stats *s = &nic->port.stats;
+		const uint8_t *m = nic->port.mac;
+		kprintf("pgvisor:   vm %s: %s (bridge %s, %02x:%02x:%02x:%02x:%02x:%02x): sent %llu "
+			"frames (%llu bytes), received %llu (%llu bytes), dropped %llu\n",
+			vm->name, nic->net.name, vm->cfg.vifs[i].bridge, m[0], m[1], m[2], m[3],
+			m[4], m[5], (unsigned long long)s->tx_frames,
+			(unsigned long long)s->tx_bytes, (unsigned long long)s->rx_frames,
+			(unsigned long long)s->rx_bytes, (unsigned long long)s->rx_dropped);
+	}
+}
+
 /* The VM's exit profile: counts, time split, cost by reason, hot keys. */
 static void print_profile(const struct vm *vm)
 {
@@ -106,6 +132,7 @@ bool summary_print(void)
 		vm_cpu_list(vm, where, sizeof(where));
 		kprintf("pgvisor:   vm %s: ran on %s\n", vm->name, where);
 		print_profile(vm);
+		print_devices(vm);
 		if (vm_succeeded(vm))
 			ok++;
 	}

@@ -1,0 +1,119 @@
+"""Virtio devices for Linux guests: an ext4 disk that keeps what the guest
+wrote across a reboot, a read-only disk, and VMs on a bridge of pgvisor's
+switch talking TCP while a VM on another bridge hears nothing."""
+import hashlib
+import re
+
+import pytest
+
+from conftest import BUILD, ROOT, make
+
+LINUX = BUILD / "guests" / "linux"
+BAD = re.compile(r"Kernel panic|\bOops\b|BUG:|Call Trace|WARNING:|general protection", re.I)
+# 1 MiB of "seq 1 200000 | head -c 1048576", as guest/linux/init sends it.
+NC_MD5 = hashlib.md5("".join(f"{i}\n" for i in range(1, 200001)).encode()[:1 << 20]).hexdigest()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def linux_guest():
+    make("guest-linux")
+
+
+def linux_cfg(bench, name, cmdline, memory=128, extra=""):
+    path = bench.dir / f"{name}.cfg"
+    path.write_text(f'name = "{name}"\n'
+                    f'kernel = "../../guests/linux/vmlinuz"\n'
+                    f'ramdisk = "../../guests/linux/initrd.img"\n'
+                    f'memory = {memory}\n'
+                    f'cmdline = "console=ttyS0 quiet cryptomgr.notests {cmdline}"\n' + extra)
+    return str(path.relative_to(ROOT))
+
+
+def no_kernel_trouble(lines):
+    bad = [l for l in lines if BAD.search(l)]
+    assert not bad, "\n".join(bad)
+
+
+def test_disk_keeps_writes_across_a_reboot(run_pgvisor, bench):
+    cfg = linux_cfg(bench, "store", "pgvisor.test=disk pgvisor.reboot=1",
+                    extra='disk = [ "../../guests/linux/disk.ext4,raw,vda,rw",\n'
+                          '         "../../guests/linux/tools.img,raw,vdb,ro" ]\n')
+    run = run_pgvisor([cfg], mem=256, timeout=300)
+    lines = run.vm_lines("store")
+    hello = (LINUX / "disk-hello.sha256").read_text().split()[0]
+    # First boot: the image's file as built, a write read back after a
+    # remount, the read-only disk readable and not writable.
+    first = lines[:lines.index("LINUX-GUEST: disk rebooting")]
+    assert f"LINUX-GUEST: disk sha256 {hello}" in first, run.output
+    assert "LINUX-GUEST: disk remount written by pgvisor guest" in first
+    assert "LINUX-GUEST: vdb tools pgvisor tools disk" in first
+    assert "LINUX-GUEST: vdb readonly ok" in first
+    # The guest's reboot restarts the VM; its disk is the same copy.
+    assert any(re.match(r"pgvisor: vm store: restarting \(1 of \d+\)", l) for l in run.lines)
+    second = lines[lines.index("LINUX-GUEST: disk rebooting"):]
+    assert "LINUX-GUEST: disk found written written by pgvisor guest" in second, run.output
+    assert f"LINUX-GUEST: disk sha256 {hello}" in second
+    assert "pgvisor: vm store: powered off (ACPI S5)" in run.lines
+    # The second boot's requests, as the device counted them: reads, no
+    # errors (the guest's write to vdb never reached the device: the
+    # kernel honoured VIRTIO_BLK_F_RO).
+    vda = next(l for l in run.lines if l.startswith("pgvisor:   vm store: virtio-blk vda:"))
+    m = re.search(r": (\d+) reads \(\d+ KiB\), \d+ writes \(\d+ KiB\), \d+ flushes, (\d+) errors",
+                  vda)
+    assert m and int(m.group(1)) > 0 and m.group(2) == "0", vda
+    no_kernel_trouble(lines)
+    assert run.status == 0
+
+
+def test_vms_on_a_bridge_talk_and_another_bridge_hears_nothing(run_pgvisor, bench):
+    net = "pgvisor.test=net pgvisor.ip=10.0.0.{} pgvisor.peer=10.0.0.{} pgvisor.nc={}"
+    cfgs = [
+        linux_cfg(bench, "net-a", net.format("1/24", 2, "recv"),
+                  extra='vif = [ "mac=02:00:00:00:00:01,bridge=lan0" ]\n'),
+        linux_cfg(bench, "net-b", net.format("2/24", 1, "send"),
+                  extra='vif = [ "mac=02:00:00:00:00:02,bridge=lan0" ]\n'),
+        # Same subnet, other bridge: it must reach neither.
+        linux_cfg(bench, "net-c", "pgvisor.test=net pgvisor.ip=10.0.0.3/24 "
+                  "pgvisor.peer=10.0.0.1", memory=96,
+                  extra='vif = [ "bridge=lan1" ]\n'),
+    ]
+    run = run_pgvisor(cfgs, mem=512, timeout=540)
+    a, b, c = (run.vm_lines(n) for n in ("net-a", "net-b", "net-c"))
+    assert "LINUX-GUEST: net up 10.0.0.1/24" in a, run.output
+    assert "LINUX-GUEST: ping ok" in a and "LINUX-GUEST: ping ok" in b
+    assert f"LINUX-GUEST: nc sending {NC_MD5}" in b
+    assert "LINUX-GUEST: nc sent" in b
+    assert f"LINUX-GUEST: nc received 1048576 {NC_MD5}" in a
+    assert "LINUX-GUEST: net up 10.0.0.3/24" in c
+    assert "LINUX-GUEST: ping failed" in c
+    # The switch's counters: a and b exchanged the megabyte (at least 1 MiB
+    # / 1500 bytes of frames each way counting ACKs), c received nothing.
+    port = {}
+    for name in ("net-a", "net-b", "net-c"):
+        line = next(l for l in run.lines if l.startswith(f"pgvisor:   vm {name}: virtio-net eth0"))
+        m = re.search(r"sent (\d+) frames \((\d+) bytes\), received (\d+) \((\d+) bytes\), "
+                      r"dropped (\d+)", line)
+        assert m, line
+        port[name] = [int(x) for x in m.groups()]
+    assert port["net-b"][1] > 1 << 20 and port["net-a"][3] > 1 << 20, port
+    assert port["net-c"][2] == 0 and port["net-c"][0] > 0, port
+    # net-c's generated MAC is locally administered unicast.
+    mac = re.search(r"vm net-c: virtio-net eth0 \(bridge lan1, ([0-9a-f:]+)\)", run.output)
+    assert mac and int(mac.group(1)[:2], 16) & 3 == 2, run.output
+    for lines in (a, b, c):
+        no_kernel_trouble(lines)
+    assert run.status == 0
+
+
+def test_missing_disk_image_stops_only_its_vm(run_pgvisor, bench):
+    broken = bench.dir / "nodisk.cfg"
+    broken.write_text('name = "nodisk"\nkernel = "../../guests/hello.elf"\n'
+                      'disk = [ "absent.img,raw,vda,rw" ]\n')
+    hello = bench.dir / "hello.cfg"
+    hello.write_text('name = "hello"\nkernel = "../../guests/hello.elf"\n')
+    run = run_pgvisor([str(p.relative_to(ROOT)) for p in (broken, hello)], timeout=60)
+    assert any(re.fullmatch(r"pgvisor: vm nodisk: disk vda: file '\S*absent.img' was not "
+                            r"loaded by the boot loader", l) for l in run.lines), run.output
+    assert "pgvisor: vm nodisk: not started" in run.lines
+    assert "pgvisor:   vm hello: exited with status 1 (value 0), restarts 0" in run.lines, \
+        run.output
