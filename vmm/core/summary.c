@@ -76,14 +76,15 @@ static void print_devices(const struct vm *vm)
 			"%llu flushes, %llu errors\n",
 			vm->name, b->name, (unsigned long long)s->reads,
 			(unsigned long long)(s->bytes_read >> 10), (unsigned long long)s->writes,
-			(unsigned long long)(s->bytes_written >> 10), (unsigned long long)s->flushes,
-			(unsigned long long)s->errors);
+			(unsigned long long)(s->bytes_written >> 10),
+			(unsigned long long)s->flushes, (unsigned long long)s->errors);
 	}
 	for (unsigned i = 0; i < vm->cfg.nvifs; i++) {
 		const struct vm_nic *nic = &vm->nics[i];
 		const struct net_port_stats *s = &nic->port.stats;
 		const uint8_t *m = nic->port.mac;
-		kprintf("pgvisor:   vm %s: %s (bridge %s, %02x:%02x:%02x:%02x:%02x:%02x): sent %llu "
+		kprintf("pgvisor:   vm %s: %s (bridge %s, %02x:%02x:%02x:%02x:%02x:%02x): sent "
+			"%llu "
 			"frames (%llu bytes), received %llu (%llu bytes), dropped %llu\n",
 			vm->name, nic->net.name, vm->cfg.vifs[i].bridge, m[0], m[1], m[2], m[3],
 			m[4], m[5], (unsigned long long)s->tx_frames,
