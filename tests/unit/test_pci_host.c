@@ -38,14 +38,16 @@
 #define PCI_VENDOR_ID_COMPAQ 0x0e11
 
 static struct io_bus bus;
+static struct mmio_bus mmio;
 static struct pci_host pci;
 
 static int setup(void **state)
 {
 	(void)state;
 	memset(&bus, 0, sizeof(bus));
+	memset(&mmio, 0, sizeof(mmio));
 	pci_host_init(&pci);
-	return pci_host_attach(&pci, &bus);
+	return pci_host_attach(&pci, &bus, &mmio);
 }
 
 static void outb(uint8_t v, uint16_t port)
@@ -335,6 +337,70 @@ static void test_linux_probe(void **state)
 	assert_int_equal(found, 1);
 }
 
+/* A function with a 4 KiB memory BAR and a 16-port I/O BAR whose reads
+ * return the offset, so the test sees which BAR and offset an access hit. */
+static unsigned last_bar;
+static uint32_t last_write;
+
+static uint64_t echo_read(struct pci_device *d, unsigned bar, uint32_t offset, unsigned size)
+{
+	(void)d;
+	(void)size;
+	last_bar = bar;
+	return offset;
+}
+
+static void echo_write(struct pci_device *d, unsigned bar, uint32_t offset, unsigned size,
+		       uint64_t value)
+{
+	(void)d;
+	(void)size;
+	last_bar = bar;
+	last_write = offset ^ (uint32_t)value;
+}
+
+static const struct pci_device_ops echo_ops = { .bar_read = echo_read, .bar_write = echo_write };
+
+static uint64_t mmio_read(uint64_t addr, unsigned size)
+{
+	const struct mmio_handler *h = mmio_bus_find(&mmio, addr);
+
+	assert_non_null(h);
+	return h->read(h->dev, addr, size);
+}
+
+static void test_device_on_the_bus(void **state)
+{
+	static struct pci_device d;
+	(void)state;
+
+	pci_device_init(&d, "echo", 0x1af4, 0x1042, 0x010000, 1, &echo_ops, NULL);
+	assert_int_equal(pci_device_set_bar(&d, 0, PCI_BAR_MEM32, 0x1000, 0), 0);
+	assert_int_equal(pci_device_set_bar(&d, 2, PCI_BAR_IO, 16, 0), 0);
+	assert_int_equal(pci_host_add_device(&pci, &d), 1);
+	/* Found at 00:01.0 with its BARs placed in the windows. */
+	assert_int_equal(conf1_read(0, 1 << 3, PCI_VENDOR_ID, 4), 0x10421af4);
+	assert_int_equal(conf1_read(0, 1 << 3, PCI_BASE_ADDRESS_0, 4), PCI_MMIO_BASE);
+	assert_int_equal(conf1_read(0, 1 << 3, PCI_BASE_ADDRESS_0 + 8, 4), PCI_IO_BASE | 1);
+	assert_int_equal(conf1_read(0, (1 << 3) | 1, PCI_VENDOR_ID, 4), 0xffffffff);
+	/* Decoding is off until the command register enables it. */
+	assert_int_equal(mmio_read(PCI_MMIO_BASE + 0x10, 4), 0xffffffff);
+	assert_int_equal(inl(PCI_IO_BASE + 4), 0xffffffff);
+	conf1_write(0, 1 << 3, PCI_COMMAND, 2, 0x3);
+	assert_int_equal(mmio_read(PCI_MMIO_BASE + 0x10, 4), 0x10);
+	assert_int_equal(last_bar, 0);
+	assert_int_equal(inl(PCI_IO_BASE + 4), 4);
+	assert_int_equal(last_bar, 2);
+	outw(0x55, PCI_IO_BASE + 2);
+	assert_int_equal(last_write, 2 ^ 0x55);
+	/* An access running past the BAR's end reaches nobody. */
+	assert_int_equal(mmio_read(PCI_MMIO_BASE + 0xffe, 4), 0xffffffff);
+	/* The guest moves the BAR: the old place goes dark, the new decodes. */
+	conf1_write(0, 1 << 3, PCI_BASE_ADDRESS_0, 4, PCI_MMIO_BASE + 0x100000);
+	assert_int_equal(mmio_read(PCI_MMIO_BASE + 0x10, 4), 0xffffffff);
+	assert_int_equal(mmio_read(PCI_MMIO_BASE + 0x100020, 4), 0x20);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +412,7 @@ int main(void)
 		cmocka_unit_test_setup(test_enable_bit_clear, setup),
 		cmocka_unit_test_setup(test_writes, setup),
 		cmocka_unit_test_setup(test_linux_probe, setup),
+		cmocka_unit_test_setup(test_device_on_the_bus, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

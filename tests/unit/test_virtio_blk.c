@@ -1,0 +1,416 @@
+/* Unit tests for vmm/dev/pci_device.c, vmm/dev/virtio/virtio_pci.c and
+ * vmm/dev/virtio/virtio_blk.c together: the test is the guest's driver. It
+ * sizes BARs through configuration space, walks the capability list to find
+ * the virtio structures (virtio 1.2, 4.1.4), negotiates features, sets up
+ * the request queue and MSI-X, and sends requests through a fake guest RAM;
+ * it checks the data, the status byte, the interrupts and every refusal. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vmm/dev/virtio/virtio_blk.h"
+
+#define RAM_SIZE 0x20000
+#define DISK_SIZE 0x10000
+#define QSIZE 16
+#define DESC_GPA 0x1000
+#define AVAIL_GPA 0x2000
+#define USED_GPA 0x3000
+#define HDR_GPA 0x4000
+#define DATA_GPA 0x5000
+#define STATUS_GPA 0x8000
+#define MSI_ADDRESS 0xfee00000u
+#define MSI_DATA_QUEUE 0x41
+#define BAR0_BASE 0xe0000000u
+#define BAR2_BASE 0xc000u
+
+/* From the spec, not from the device code. */
+#define COMMON_CFG 1
+#define NOTIFY_CFG 2
+#define DEVICE_CFG 4
+#define PCI_CFG 5
+#define CC_DRIVER_FEATURE_SELECT 0x08
+#define CC_DRIVER_FEATURE 0x0c
+#define CC_DEVICE_FEATURE_SELECT 0x00
+#define CC_DEVICE_FEATURE 0x04
+#define CC_STATUS 0x14
+#define CC_QUEUE_SELECT 0x16
+#define CC_QUEUE_SIZE 0x18
+#define CC_QUEUE_MSIX 0x1a
+#define CC_QUEUE_ENABLE 0x1c
+#define CC_QUEUE_DESC 0x20
+#define CC_QUEUE_DRIVER 0x28
+#define CC_QUEUE_DEVICE 0x30
+#define S_ACK 1
+#define S_DRIVER 2
+#define S_DRIVER_OK 4
+#define S_FEATURES_OK 8
+#define S_NEEDS_RESET 64
+
+static uint8_t *ram;
+static uint8_t *disk;
+static struct virtio_blk blk;
+static unsigned msi_count;
+static uint32_t msi_last_data;
+static uint32_t common_off, notify_bar, device_off, pci_cfg_cap;
+static char printed[512];
+static uint16_t avail_idx;
+
+/* The device's error lines go to the console. */
+void kprintf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(printed, sizeof(printed), fmt, ap);
+	va_end(ap);
+}
+
+static void msi_send(void *ctx, uint64_t address, uint32_t data)
+{
+	(void)ctx;
+	assert_int_equal(address, MSI_ADDRESS);
+	msi_count++;
+	msi_last_data = data;
+}
+
+static uint32_t cfg_read(unsigned off, unsigned size)
+{
+	return pci_device_config_read(&blk.dev.pci, off, size);
+}
+
+static void cfg_write(unsigned off, unsigned size, uint32_t v)
+{
+	pci_device_config_write(&blk.dev.pci, off, size, v);
+}
+
+static uint64_t common_read(unsigned off, unsigned size)
+{
+	return pci_device_bar_read(&blk.dev.pci, 0, common_off + off, size);
+}
+
+static void common_write(unsigned off, unsigned size, uint64_t v)
+{
+	pci_device_bar_write(&blk.dev.pci, 0, common_off + off, size, v);
+}
+
+/* Finds the virtio capabilities as a driver does: the list from 0x34. */
+static void find_caps(void)
+{
+	unsigned at = cfg_read(0x34, 1);
+	unsigned seen = 0;
+
+	common_off = notify_bar = device_off = pci_cfg_cap = ~0u;
+	while (at && seen++ < 16) {
+		if (cfg_read(at, 1) == 0x09) {
+			unsigned type = cfg_read(at + 3, 1);
+			if (type == COMMON_CFG)
+				common_off = cfg_read(at + 8, 4);
+			else if (type == NOTIFY_CFG)
+				notify_bar = cfg_read(at + 4, 1);
+			else if (type == DEVICE_CFG)
+				device_off = cfg_read(at + 8, 4);
+			else if (type == PCI_CFG)
+				pci_cfg_cap = at;
+		}
+		at = cfg_read(at + 1, 1);
+	}
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	ram = calloc(1, RAM_SIZE);
+	disk = malloc(DISK_SIZE);
+	for (unsigned i = 0; i < DISK_SIZE; i++)
+		disk[i] = (uint8_t)(i * 7 + i / 512);
+	msi_count = 0;
+	avail_idx = 0;
+	printed[0] = '\0';
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	free(ram);
+	free(disk);
+	return 0;
+}
+
+/* Brings the device up as Linux's virtio_pci does; rw selects a writable
+ * disk. Returns the features the device offered. */
+static uint64_t bring_up(bool writable)
+{
+	uint64_t offered;
+
+	assert_int_equal(virtio_blk_init(&blk, "vm1", "vda", disk, DISK_SIZE, writable, ram,
+					 RAM_SIZE),
+			 0);
+	blk.dev.pci.msi_send = msi_send;
+	assert_int_equal(pci_device_set_bar(&blk.dev.pci, 0, PCI_BAR_MEM32, 0x4000, BAR0_BASE), 0);
+	assert_int_equal(pci_device_set_bar(&blk.dev.pci, 2, PCI_BAR_IO, 4, BAR2_BASE), 0);
+	cfg_write(0x04, 2, 0x7); /* I/O, memory, bus master */
+	find_caps();
+	assert_int_equal(common_off, 0x0000);
+	assert_int_equal(notify_bar, 2);
+	common_write(CC_STATUS, 1, 0);
+	common_write(CC_STATUS, 1, S_ACK | S_DRIVER);
+	common_write(CC_DEVICE_FEATURE_SELECT, 4, 0);
+	offered = common_read(CC_DEVICE_FEATURE, 4);
+	common_write(CC_DEVICE_FEATURE_SELECT, 4, 1);
+	offered |= common_read(CC_DEVICE_FEATURE, 4) << 32;
+	/* Accept what was offered but EVENT_IDX (plain notifications). */
+	uint64_t accept = offered & ~(1ull << VIRTIO_F_RING_EVENT_IDX);
+	common_write(CC_DRIVER_FEATURE_SELECT, 4, 0);
+	common_write(CC_DRIVER_FEATURE, 4, (uint32_t)accept);
+	common_write(CC_DRIVER_FEATURE_SELECT, 4, 1);
+	common_write(CC_DRIVER_FEATURE, 4, (uint32_t)(accept >> 32));
+	common_write(CC_STATUS, 1, S_ACK | S_DRIVER | S_FEATURES_OK);
+	assert_true(common_read(CC_STATUS, 1) & S_FEATURES_OK);
+	/* MSI-X: enable, one unmasked entry for vector 1 (the queue's). */
+	uint8_t cap = blk.dev.pci.msix.cap;
+	pci_device_bar_write(&blk.dev.pci, 0, 0x3000 + 16 * 1 + 0, 4, MSI_ADDRESS);
+	pci_device_bar_write(&blk.dev.pci, 0, 0x3000 + 16 * 1 + 8, 4, MSI_DATA_QUEUE);
+	pci_device_bar_write(&blk.dev.pci, 0, 0x3000 + 16 * 1 + 12, 4, 0);
+	cfg_write(cap + 2, 2, 0x8000 | cfg_read(cap + 2, 2));
+	common_write(CC_QUEUE_SELECT, 2, 0);
+	common_write(CC_QUEUE_SIZE, 2, QSIZE);
+	common_write(CC_QUEUE_MSIX, 2, 1);
+	assert_int_equal(common_read(CC_QUEUE_MSIX, 2), 1);
+	common_write(CC_QUEUE_DESC, 4, DESC_GPA);
+	common_write(CC_QUEUE_DESC + 4, 4, 0);
+	common_write(CC_QUEUE_DRIVER, 8, AVAIL_GPA);
+	common_write(CC_QUEUE_DEVICE, 4, USED_GPA);
+	common_write(CC_QUEUE_ENABLE, 2, 1);
+	common_write(CC_STATUS, 1, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+	assert_int_equal(common_read(CC_STATUS, 1), S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+	return offered;
+}
+
+static void put_desc(unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
+{
+	uint8_t *d = ram + DESC_GPA + 16 * i;
+
+	memcpy(d, &addr, 8);
+	memcpy(d + 8, &len, 4);
+	memcpy(d + 12, &flags, 2);
+	memcpy(d + 14, &next, 2);
+}
+
+/* Posts header, data, status as descriptors 0-2 and notifies. */
+static void request(uint32_t type, uint64_t sector, uint32_t data_len, bool data_writable)
+{
+	uint16_t head = 0;
+
+	memcpy(ram + HDR_GPA, &type, 4);
+	memset(ram + HDR_GPA + 4, 0, 4);
+	memcpy(ram + HDR_GPA + 8, &sector, 8);
+	ram[STATUS_GPA] = 0xee;
+	put_desc(0, HDR_GPA, 16, 1, 1);
+	if (data_len)
+		put_desc(1, DATA_GPA, data_len, 1 | (data_writable ? 2 : 0), 2);
+	else
+		put_desc(0, HDR_GPA, 16, 1, 2);
+	put_desc(2, STATUS_GPA, 1, 2, 0);
+	memcpy(ram + AVAIL_GPA + 4 + 2 * (avail_idx % QSIZE), &head, 2);
+	avail_idx++;
+	memcpy(ram + AVAIL_GPA + 2, &avail_idx, 2);
+	/* The notification: the queue's index written to BAR 2. */
+	pci_device_bar_write(&blk.dev.pci, notify_bar, 0, 2, 0);
+}
+
+static uint16_t used_idx(void)
+{
+	uint16_t idx;
+
+	memcpy(&idx, ram + USED_GPA + 2, 2);
+	return idx;
+}
+
+static void test_config_space_and_bar_sizing(void **state)
+{
+	(void)state;
+	bring_up(true);
+	assert_int_equal(cfg_read(0x00, 2), 0x1af4);
+	assert_int_equal(cfg_read(0x02, 2), 0x1042);
+	assert_true(cfg_read(0x08, 1) >= 1); /* a modern-only device */
+	assert_true(cfg_read(0x06, 2) & 0x10);
+	/* Sizing BAR 0 (16 KiB memory) and BAR 2 (4 bytes of I/O). */
+	cfg_write(0x10, 4, 0xffffffff);
+	assert_int_equal(cfg_read(0x10, 4), 0xffffc000);
+	cfg_write(0x10, 4, BAR0_BASE);
+	assert_int_equal(cfg_read(0x10, 4), BAR0_BASE);
+	cfg_write(0x18, 4, 0xffffffff);
+	assert_int_equal(cfg_read(0x18, 4), 0xfffffffd);
+	/* Read-only fields stay: the vendor ID, the capability pointer. */
+	cfg_write(0x00, 4, 0);
+	cfg_write(0x34, 1, 0);
+	assert_int_equal(cfg_read(0x00, 2), 0x1af4);
+	assert_int_not_equal(cfg_read(0x34, 1), 0);
+	/* The device configuration: capacity in sectors, then blk_size. */
+	assert_int_equal(pci_device_bar_read(&blk.dev.pci, 0, device_off, 8), DISK_SIZE / 512);
+	assert_int_equal(pci_device_bar_read(&blk.dev.pci, 0, device_off + 20, 4), 512);
+	/* Out-of-range config accesses read all ones, write nothing. */
+	assert_int_equal(cfg_read(0x100, 4), 0xffffffff);
+}
+
+static void test_read_request(void **state)
+{
+	(void)state;
+	bring_up(true);
+	request(VIRTIO_BLK_T_IN, 3, 1024, true);
+	assert_int_equal(used_idx(), 1);
+	assert_int_equal(ram[STATUS_GPA], VIRTIO_BLK_S_OK);
+	assert_memory_equal(ram + DATA_GPA, disk + 3 * 512, 1024);
+	uint32_t len;
+	memcpy(&len, ram + USED_GPA + 4 + 4, 4);
+	assert_int_equal(len, 1025); /* the data and the status byte */
+	assert_int_equal(msi_count, 1);
+	assert_int_equal(msi_last_data, MSI_DATA_QUEUE);
+	assert_int_equal(blk.stats.reads, 1);
+}
+
+static void test_write_then_read_back(void **state)
+{
+	(void)state;
+	bring_up(true);
+	memset(ram + DATA_GPA, 0x5a, 512);
+	request(VIRTIO_BLK_T_OUT, 7, 512, false);
+	assert_int_equal(ram[STATUS_GPA], VIRTIO_BLK_S_OK);
+	for (unsigned i = 0; i < 512; i++)
+		assert_int_equal(disk[7 * 512 + i], 0x5a);
+	request(VIRTIO_BLK_T_FLUSH, 0, 0, false);
+	assert_int_equal(ram[STATUS_GPA], VIRTIO_BLK_S_OK);
+	assert_int_equal(blk.stats.flushes, 1);
+}
+
+static void test_read_only_disk_refuses_writes(void **state)
+{
+	(void)state;
+	uint64_t offered = bring_up(false);
+	uint8_t before[512];
+
+	assert_true(offered & (1ull << VIRTIO_BLK_F_RO));
+	memcpy(before, disk, 512);
+	memset(ram + DATA_GPA, 0x11, 512);
+	request(VIRTIO_BLK_T_OUT, 0, 512, false);
+	assert_int_equal(ram[STATUS_GPA], VIRTIO_BLK_S_IOERR);
+	assert_memory_equal(disk, before, 512);
+	assert_int_equal(blk.stats.errors, 1);
+}
+
+static void test_beyond_the_end_and_odd_lengths(void **state)
+{
+	(void)state;
+	bring_up(true);
+	request(VIRTIO_BLK_T_IN, DISK_SIZE / 512 - 1, 1024, true); /* one sector too many */
+	assert_int_equal(ram[STATUS_GPA], VIRTIO_BLK_S_IOERR);
+	request(VIRTIO_BLK_T_IN, UINT64_MAX / 512, 512, true); /* offset overflows */
+	assert_int_equal(ram[STATUS_GPA], VIRTIO_BLK_S_IOERR);
+	request(VIRTIO_BLK_T_IN, 0, 100, true); /* not whole sectors */
+	assert_int_equal(ram[STATUS_GPA], VIRTIO_BLK_S_IOERR);
+	request(VIRTIO_BLK_T_IN, DISK_SIZE / 512 - 1, 512, true); /* the last sector */
+	assert_int_equal(ram[STATUS_GPA], VIRTIO_BLK_S_OK);
+	assert_int_equal(blk.stats.errors, 3);
+}
+
+static void test_get_id_and_unknown_type(void **state)
+{
+	(void)state;
+	bring_up(true);
+	request(VIRTIO_BLK_T_GET_ID, 0, 20, true);
+	assert_int_equal(ram[STATUS_GPA], VIRTIO_BLK_S_OK);
+	assert_memory_equal(ram + DATA_GPA, "pgvisor-vm1-vda", 16);
+	request(99, 0, 512, true);
+	assert_int_equal(ram[STATUS_GPA], VIRTIO_BLK_S_UNSUPP);
+}
+
+static void test_bad_chain_sets_needs_reset(void **state)
+{
+	(void)state;
+	bring_up(true);
+	/* The data descriptor points past the end of guest RAM. */
+	put_desc(0, HDR_GPA, 16, 1, 1);
+	put_desc(1, RAM_SIZE - 8, 512, 3, 2);
+	put_desc(2, STATUS_GPA, 1, 2, 0);
+	uint16_t head = 0;
+	memcpy(ram + AVAIL_GPA + 4 + 2 * (avail_idx % QSIZE), &head, 2);
+	avail_idx++;
+	memcpy(ram + AVAIL_GPA + 2, &avail_idx, 2);
+	unsigned before = used_idx();
+	pci_device_bar_write(&blk.dev.pci, notify_bar, 0, 2, 0);
+	assert_int_equal(used_idx(), before);
+	assert_true(common_read(CC_STATUS, 1) & S_NEEDS_RESET);
+	assert_non_null(strstr(printed, "pgvisor: vm vm1: virtio-blk vda: descriptor outside guest "
+					"RAM; device needs reset"));
+	/* A reset (status 0) brings it back. */
+	common_write(CC_STATUS, 1, 0);
+	assert_int_equal(common_read(CC_STATUS, 1), 0);
+}
+
+static void test_msix_masked_vector_waits(void **state)
+{
+	(void)state;
+	bring_up(true);
+	/* Mask vector 1: the completion sets its pending bit instead. */
+	pci_device_bar_write(&blk.dev.pci, 0, 0x3000 + 16 + 12, 4, 1);
+	request(VIRTIO_BLK_T_IN, 0, 512, true);
+	assert_int_equal(msi_count, 0);
+	assert_int_equal(pci_device_bar_read(&blk.dev.pci, 0, 0x3800, 8), 1u << 1);
+	pci_device_bar_write(&blk.dev.pci, 0, 0x3000 + 16 + 12, 4, 0);
+	assert_int_equal(msi_count, 1);
+	assert_int_equal(pci_device_bar_read(&blk.dev.pci, 0, 0x3800, 8), 0);
+	/* A vector the table lacks reads back as NO_VECTOR. */
+	common_write(CC_QUEUE_MSIX, 2, 40);
+	assert_int_equal(common_read(CC_QUEUE_MSIX, 2), 0xffff);
+}
+
+static void test_features_must_include_version_1(void **state)
+{
+	(void)state;
+	bring_up(true);
+	common_write(CC_STATUS, 1, 0);
+	common_write(CC_STATUS, 1, S_ACK | S_DRIVER);
+	common_write(CC_DRIVER_FEATURE_SELECT, 4, 1);
+	common_write(CC_DRIVER_FEATURE, 4, 0); /* no VERSION_1 */
+	common_write(CC_STATUS, 1, S_ACK | S_DRIVER | S_FEATURES_OK);
+	assert_false(common_read(CC_STATUS, 1) & S_FEATURES_OK);
+}
+
+static void test_pci_config_window(void **state)
+{
+	(void)state;
+	bring_up(true);
+	/* The device configuration's capacity, read through the window
+	 * (4.1.4.9): bar, offset and length, then the data field. */
+	cfg_write(pci_cfg_cap + 4, 1, 0);
+	cfg_write(pci_cfg_cap + 8, 4, device_off);
+	cfg_write(pci_cfg_cap + 12, 4, 4);
+	assert_int_equal(cfg_read(pci_cfg_cap + 16, 4), DISK_SIZE / 512);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_config_space_and_bar_sizing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_then_read_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_only_disk_refuses_writes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_beyond_the_end_and_odd_lengths, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_get_id_and_unknown_type, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_chain_sets_needs_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_msix_masked_vector_waits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_features_must_include_version_1, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pci_config_window, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
