@@ -106,6 +106,13 @@ bool summary_print(void)
 		vm_cpu_list(vm, where, sizeof(where));
 		kprintf("pgvisor:   vm %s: ran on %s\n", vm->name, where);
 		print_profile(vm);
+		if (vm->cfg.virtio_console) {
+			const struct virtio_console_stats *c = &vm->vcon.stats;
+			kprintf("pgvisor:   vm %s: virtio-console: out %llu bytes, in %llu bytes, "
+				"%llu typed bytes dropped\n",
+				vm->name, (unsigned long long)c->tx_bytes,
+				(unsigned long long)c->rx_bytes, (unsigned long long)c->rx_dropped);
+		}
 		if (vm_succeeded(vm))
 			ok++;
 	}
