@@ -83,6 +83,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.on_crash, VM_ACTION_DESTROY);
 	assert_int_equal(c.ndisks, 0);
 	assert_int_equal(c.nvifs, 0);
+	assert_false(c.virtio_console);
 }
 
 static void test_whitespace_and_comments(void **state)
@@ -268,6 +269,35 @@ static void test_vifs(void **state)
 	assert_string_equal(c.vifs[0].bridge, "bridge-0123456");
 	assert_int_equal(parse(OK_HEAD "vif = [ 'bridge=bridge-01234567' ]\n", &c, err), 0);
 	assert_string_equal(c.vifs[0].bridge, "bridge-01234567");
+}
+
+static void test_virtio_console(void **state)
+{
+	(void)state;
+	struct vm_config c;
+	char err[256];
+
+	assert_int_equal(parse(OK_HEAD "virtio_console = 1\n", &c, err), 0);
+	assert_string_equal(err, "");
+	assert_true(c.virtio_console);
+	assert_int_equal(parse(OK_HEAD "virtio_console = 0 # none\n", &c, err), 0);
+	assert_false(c.virtio_console);
+	assert_int_equal(parse(OK_HEAD "virtio_console=1; vcpus = 2\n", &c, err), 0);
+	assert_true(c.virtio_console);
+	assert_int_equal(c.vcpus, 2);
+
+	assert_int_equal(parse(OK_HEAD "virtio_console = 2\n", &c, err), -1);
+	assert_string_equal(err, PATH ":3: virtio_console must be 0 or 1");
+	assert_int_equal(parse(OK_HEAD "virtio_console = \"1\"\n", &c, err), -1);
+	assert_string_equal(err, PATH ":3: virtio_console must be 0 or 1");
+	assert_int_equal(parse(OK_HEAD "virtio_console = yes\n", &c, err), -1);
+	assert_string_equal(err, PATH ":3: virtio_console must be 0 or 1");
+	assert_int_equal(parse(OK_HEAD "virtio_console = 01x\n", &c, err), -1);
+	assert_string_equal(err, PATH ":3: virtio_console must be 0 or 1");
+	assert_int_equal(parse(OK_HEAD "virtio_console =\n", &c, err), -1);
+	assert_string_equal(err, PATH ":3: missing value for 'virtio_console'");
+	assert_int_equal(parse(OK_HEAD "virtio_console = 1\nvirtio_console = 0\n", &c, err), -1);
+	assert_string_equal(err, PATH ":4: duplicate key 'virtio_console'");
 }
 
 static bool mac_equal(const uint8_t a[6], const uint8_t b[6])
@@ -836,6 +866,7 @@ int main(void)
 		cmocka_unit_test(test_disks),
 		cmocka_unit_test(test_vifs),
 		cmocka_unit_test(test_vif_generated_mac),
+		cmocka_unit_test(test_virtio_console),
 		cmocka_unit_test(test_resolve_path),
 		cmocka_unit_test(test_resolve_path_intermediate),
 	};

@@ -150,9 +150,8 @@ static uint64_t bring_up(bool writable)
 {
 	uint64_t offered;
 
-	assert_int_equal(virtio_blk_init(&blk, "vm1", "vda", disk, DISK_SIZE, writable, ram,
-					 RAM_SIZE),
-			 0);
+	assert_int_equal(
+		virtio_blk_init(&blk, "vm1", "vda", disk, DISK_SIZE, writable, ram, RAM_SIZE), 0);
 	blk.dev.pci.msi_send = msi_send;
 	assert_int_equal(pci_device_set_bar(&blk.dev.pci, 0, PCI_BAR_MEM32, 0x4000, BAR0_BASE), 0);
 	assert_int_equal(pci_device_set_bar(&blk.dev.pci, 2, PCI_BAR_IO, 4, BAR2_BASE), 0);
@@ -402,7 +401,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_config_space_and_bar_sizing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_then_read_back, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_only_disk_refuses_writes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_only_disk_refuses_writes, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_beyond_the_end_and_odd_lengths, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_get_id_and_unknown_type, setup, teardown),

@@ -160,6 +160,14 @@ static bool runs_here(const struct vm *vm)
 	return vm->vcpus[0].cpu == this_cpu()->index || !sched_cpu_active(vm->vcpus[0].cpu);
 }
 
+/* The keys go to the VM's virtio console rather than its COM1 once the
+ * guest's driver is live and has posted receive buffers (until the device
+ * is reset: a driver that unloads gives COM1 the keys back). */
+static bool takes_keys_on_hvc(struct vm *vm)
+{
+	return vm->cfg.virtio_console && virtio_console_reading(&vm->vcon);
+}
+
 static void drain_to_guest(void)
 {
 	if (focus == FOCUS_HYPERVISOR)
@@ -172,6 +180,17 @@ static void drain_to_guest(void)
 	if (!runs_here(vm))
 		return;
 	bool locked = vm_lock(vm);
+	if (pending_count && takes_keys_on_hvc(vm)) {
+		/* The console keeps what the guest cannot take yet. */
+		while (pending_count) {
+			unsigned run = PENDING_MAX - pending_head;
+			if (run > pending_count)
+				run = pending_count;
+			virtio_console_input(&vm->vcon, pending + pending_head, run);
+			pending_head = (pending_head + run) % PENDING_MAX;
+			pending_count -= run;
+		}
+	}
 	while (pending_count && uart_receive(&vm->uart, pending[pending_head])) {
 		pending_head = (pending_head + 1) % PENDING_MAX;
 		pending_count--;
@@ -196,8 +215,11 @@ void console_input_idle(void)
 	struct vm *vm = focus == FOCUS_HYPERVISOR ? NULL : vm_at((unsigned)focus);
 	if (vm && runs_here(vm) && can_have_focus(vm)) {
 		bool locked = vm_lock(vm);
-		if (guest_waits(vm))
+		if (guest_waits(vm)) {
 			uart_flush(&vm->uart);
+			if (vm->cfg.virtio_console)
+				virtio_console_flush(&vm->vcon);
+		}
 		vm_unlock(vm, locked);
 	}
 	spin_unlock(&input_lock);

@@ -1,9 +1,11 @@
 /* Host console input. Keys typed on the hypervisor's console go to one
- * focused VM's COM1 (its UART receive FIFO); pressing Ctrl-A three times
- * moves the focus to the next VM, then to the hypervisor's own command
- * line (help, list, pause, unpause, destroy), then back to the first VM —
- * the convention of Xen's console. Fewer than three Ctrl-A reach the
- * guest as typed. */
+ * focused VM: to its COM1 (the UART's receive FIFO), or to its virtio
+ * console (config virtio_console = 1) once the guest's driver for that is
+ * live and has posted receive buffers. Pressing Ctrl-A three times moves
+ * the focus to the next VM, then to the hypervisor's own command line
+ * (help, list, pause, unpause, destroy), then back to the first VM — the
+ * convention of Xen's console. Fewer than three Ctrl-A reach the guest as
+ * typed. */
 #ifndef PGVISOR_CONSOLE_INPUT_H
 #define PGVISOR_CONSOLE_INPUT_H
 

@@ -79,6 +79,13 @@ static void print_devices(const struct vm *vm)
 			(unsigned long long)(s->bytes_written >> 10),
 			(unsigned long long)s->flushes, (unsigned long long)s->errors);
 	}
+	if (vm->cfg.virtio_console) {
+		const struct virtio_console_stats *c = &vm->vcon.stats;
+		kprintf("pgvisor:   vm %s: virtio-console: out %llu bytes, in %llu bytes, "
+			"%llu typed bytes dropped\n",
+			vm->name, (unsigned long long)c->tx_bytes, (unsigned long long)c->rx_bytes,
+			(unsigned long long)c->rx_dropped);
+	}
 	for (unsigned i = 0; i < vm->cfg.nvifs; i++) {
 		const struct vm_nic *nic = &vm->nics[i];
 		const struct net_port_stats *s = &nic->port.stats;

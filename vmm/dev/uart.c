@@ -2,12 +2,6 @@
 
 #include <string.h>
 
-#ifndef HOST_TEST
-#include "drivers/console.h"
-#else
-void console_vm_line(const char *vm, const char *text, unsigned len);
-#endif
-
 /* Register offsets and bits (16550A data sheet; as in drivers/serial.c,
  * but this is the guest's view, not the host's device). */
 #define REG_DATA 0 /* RBR/THR, DLL when DLAB */
@@ -45,7 +39,7 @@ void console_vm_line(const char *vm, const char *text, unsigned len);
 void uart_init(struct uart *u, const char *owner, void (*poll_input)(void))
 {
 	memset(u, 0, sizeof(*u));
-	u->owner = owner;
+	line_out_init(&u->out, owner);
 	u->poll_input = poll_input;
 	u->dll = 1; /* 115200 baud, as firmware leaves it */
 	u->lcr = 0x03;
@@ -53,26 +47,7 @@ void uart_init(struct uart *u, const char *owner, void (*poll_input)(void))
 
 void uart_flush(struct uart *u)
 {
-	if (!u->line_len)
-		return;
-	console_vm_line(u->owner, u->line, u->line_len);
-	u->line_len = 0;
-}
-
-void uart_line_end(struct uart *u, uint8_t c)
-{
-	if (c == '\n') {
-		/* An empty line is still a line the guest printed, unless the
-		 * newline only ends a line already flushed for being full. */
-		if (u->line_len || !u->wrapped)
-			console_vm_line(u->owner, u->line, u->line_len);
-		u->line_len = 0;
-		u->wrapped = false;
-		return;
-	}
-	u->line[u->line_len++] = (char)c;
-	uart_flush(u);
-	u->wrapped = true;
+	line_out_flush(&u->out);
 }
 
 static void update_irq(struct uart *u);

@@ -9,20 +9,18 @@
 #include <stdint.h>
 
 #include "vmm/dev/iobus.h"
+#include "vmm/dev/line_out.h"
 #include "vmm/dev/virq.h"
 
 #define UART_COM1_BASE 0x3f8
 #define UART_PORTS 8
-#define UART_LINE_MAX 200
+#define UART_LINE_MAX LINE_OUT_MAX
 #define UART_RX_FIFO 64
 
 struct uart {
-	const char *owner;	  /* VM name used as the line prefix */
+	struct line_out out;	  /* output lines, prefixed with the VM's name */
 	void (*poll_input)(void); /* fetches host input before a status read */
 	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
-	char line[UART_LINE_MAX];
-	unsigned line_len;
-	bool wrapped; /* the last byte filled a line, which was printed */
 	uint8_t rx[UART_RX_FIFO];
 	unsigned rx_head, rx_count;
 	uint64_t bytes_out;
@@ -46,21 +44,12 @@ int uart_attach(struct uart *u, struct io_bus *bus, uint16_t base);
 void uart_set_irq(struct uart *u, const struct virq *irq, unsigned line);
 /* True when received input would raise an interrupt. */
 bool uart_can_interrupt(const struct uart *u);
-/* Ends the pending line with c: a newline, or the byte that fills it. */
-void uart_line_end(struct uart *u, uint8_t c);
 /* Appends one byte of guest output; a newline or a full line flushes.
  * Inline: every console byte comes through here. */
 static inline void uart_output_byte(struct uart *u, uint8_t c)
 {
 	u->bytes_out++;
-	if (c == '\r')
-		return;
-	if (c == '\n' || u->line_len == UART_LINE_MAX - 1) {
-		uart_line_end(u, c);
-		return;
-	}
-	u->wrapped = false;
-	u->line[u->line_len++] = (char)c;
+	line_out_byte(&u->out, c);
 }
 /* The transmit fast path of the I/O exit handler (exit_io.c): a byte
  * written to THR when thr_direct holds needs none of the register model,

@@ -36,6 +36,7 @@ enum key {
 	KEY_TRAP,
 	KEY_DISK,
 	KEY_VIF,
+	KEY_VIRTIO_CONSOLE,
 	KEY_COUNT,
 };
 
@@ -46,7 +47,7 @@ static const char *const key_names[KEY_COUNT] = {
 	[KEY_MODULES] = "modules",   [KEY_ON_POWEROFF] = "on_poweroff",
 	[KEY_ON_CRASH] = "on_crash", [KEY_CPUS] = "cpus",
 	[KEY_TRAP] = "trap",	     [KEY_DISK] = "disk",
-	[KEY_VIF] = "vif",
+	[KEY_VIF] = "vif",	     [KEY_VIRTIO_CONSOLE] = "virtio_console",
 };
 
 static const char *const action_names[] = {
@@ -742,6 +743,11 @@ static int parse_value(struct parser *ps, enum key k)
 		return parse_device_list(ps, k, buf, sizeof(buf), add_disk);
 	case KEY_VIF:
 		return parse_device_list(ps, k, buf, sizeof(buf), add_vif);
+	case KEY_VIRTIO_CONSOLE:
+		out->virtio_console = read_integer(ps, 0, 1, &ok);
+		if (!ok)
+			return fail(ps, "virtio_console must be 0 or 1");
+		return 0;
 	case KEY_ON_POWEROFF:
 	case KEY_ON_CRASH:
 		if (expect_string(ps, k, buf, sizeof(buf), &len) < 0)

@@ -13,6 +13,7 @@
  *   trap = [ "default", "rdtsc" ]         # presets and traps (trap_policy.h)
  *   disk = [ "root.ext4,raw,vda,rw", "tools.img,raw,vdb,ro" ]
  *   vif = [ "mac=02:00:00:00:00:01,bridge=lan0", "" ]
+ *   virtio_console = 1                     # 0 (default) or 1
  *
  * File names are resolved relative to the directory of the config file and
  * normalised (".", ".." and repeated "/" removed), so they match the names
@@ -29,7 +30,12 @@
  * unicast and not all zero; without it the parser derives a stable locally
  * administered one from the VM name and the vif's index (config_vif_mac).
  * bridge = the L2 switch the vif joins (vmm/dev/net_switch.h), letters,
- * digits, '_', '.', '-', default "br0" (CFG_BRIDGE_DEFAULT). */
+ * digits, '_', '.', '-', default "br0" (CFG_BRIDGE_DEFAULT).
+ *
+ * virtio_console: 1 gives the VM a virtio-console PCI function (Linux's
+ * /dev/hvc0) beside COM1; its output is printed like COM1's, and typed keys
+ * go to it instead of COM1 once its driver is live and has posted receive
+ * buffers (vmm/dev/virtio/virtio_console.h). 0, the default: none. */
 #ifndef PGVISOR_CONFIG_H
 #define PGVISOR_CONFIG_H
 
@@ -86,13 +92,14 @@ struct vm_config {
 	struct vm_disk_config disks[VM_MAX_DISKS];
 	unsigned nvifs;
 	struct vm_vif_config vifs[VM_MAX_VIFS];
+	bool virtio_console;
 };
 
 /* Parses one config file. path is the file's own name (used to resolve
  * relative file names and in messages). On error returns -1 and writes one
  * line "PATH:LINE: problem" (no newline) into err. Defaults: memory 16,
  * vcpus 1, cmdline "", on_poweroff/on_crash destroy, trap "default", no
- * disks, no vifs; name and kernel are required. */
+ * disks, no vifs, no virtio console; name and kernel are required. */
 int config_parse(const char *text, size_t len, const char *path, struct vm_config *out, char *err,
 		 size_t errlen);
 

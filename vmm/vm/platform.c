@@ -308,6 +308,15 @@ static int pci_reset(struct vm *vm)
 		if (pci_host_add_device(&vm->pci, &b->dev.pci) < 0)
 			return -1;
 	}
+	if (vm->cfg.virtio_console) {
+		struct virtio_console *c = &vm->vcon;
+		if (virtio_console_init(c, vm->name, vm->ram.host, vm->ram.size))
+			return -1;
+		c->dev.pci.msi_send = msi_send;
+		c->dev.pci.msi_ctx = vm;
+		if (pci_host_add_device(&vm->pci, &c->dev.pci) < 0)
+			return -1;
+	}
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #include "vmm/dev/uart.h"
 #include "vmm/dev/vioapic.h"
 #include "vmm/dev/virtio/virtio_blk.h"
+#include "vmm/dev/virtio/virtio_console.h"
 #include "vmm/dev/virtio/virtio_net.h"
 #include "vmm/dev/vtime.h"
 #include "vmm/load/config.h"
@@ -103,6 +104,7 @@ struct vm {
 		struct net_port port;
 		struct vm *vm;
 	} nics[VM_MAX_VIFS];
+	struct virtio_console vcon; /* when cfg.virtio_console */
 
 	/* Its vCPUs run on more than one host CPU: its devices, interrupt
 	 * state, time and lifecycle are then shared between CPUs and kept

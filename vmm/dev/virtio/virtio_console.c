@@ -1,0 +1,174 @@
+#include "vmm/dev/virtio/virtio_console.h"
+
+#include <string.h>
+
+#include "drivers/console.h"
+
+#define CLASS_COMMUNICATION_OTHER 0x078000u /* as QEMU's virtio-serial */
+#define RX_QUEUE 0
+#define TX_QUEUE 1
+#define NQUEUES 2
+/* struct virtio_console_config (5.3.4): cols, rows, max_nr_ports,
+ * emerg_wr. Offered (as zeros) though no feature makes them valid. */
+#define CFG_LEN 12
+/* Bytes copied from a transmit chain at a time. */
+#define TX_CHUNK 256
+
+static void rx_mark_posted(struct virtio_console *c)
+{
+	struct virtq *q = &c->dev.vq[RX_QUEUE];
+
+	if (!c->rx_posted && q->ready && virtq_has_work(q))
+		c->rx_posted = true;
+}
+
+bool virtio_console_reading(struct virtio_console *c)
+{
+	if (!virtio_running(&c->dev) || !c->dev.vq[RX_QUEUE].ready)
+		return false;
+	rx_mark_posted(c);
+	return c->rx_posted;
+}
+
+/* Moves buffered input into the guest's receive buffers. */
+static void receive(struct virtio_console *c)
+{
+	struct virtio_dev *v = &c->dev;
+	struct virtq *q = &v->vq[RX_QUEUE];
+	struct virtq_req *r = &c->req;
+	const char *why;
+	bool pushed = false;
+
+	if (!virtio_running(v) || !q->ready)
+		return;
+	rx_mark_posted(c);
+	while (c->rx_count) {
+		enum virtq_pop_result res = virtq_pop(q, r, &why);
+		if (res == VIRTQ_EMPTY)
+			break;
+		if (res == VIRTQ_BROKEN) {
+			virtio_needs_reset(v, why);
+			break;
+		}
+		/* The ring buffer in at most two runs: to its end, then from
+		 * its start. */
+		uint64_t done = 0;
+		while (done < r->in_len && c->rx_count) {
+			unsigned run = VIRTIO_CONSOLE_RX_BUF - c->rx_head;
+			if (run > c->rx_count)
+				run = c->rx_count;
+			uint64_t n = virtq_copy_to(r, done, c->rx + c->rx_head, run);
+			if (!n)
+				break;
+			done += n;
+			c->rx_head = (unsigned)((c->rx_head + n) % VIRTIO_CONSOLE_RX_BUF);
+			c->rx_count -= (unsigned)n;
+		}
+		c->stats.rx_bytes += done;
+		virtq_push(q, r->head, (uint32_t)done);
+		pushed = true;
+	}
+	if (pushed)
+		virtio_queue_interrupt(v, RX_QUEUE);
+}
+
+void virtio_console_input(struct virtio_console *c, const uint8_t *bytes, unsigned len)
+{
+	for (unsigned i = 0; i < len; i++) {
+		if (c->rx_count == VIRTIO_CONSOLE_RX_BUF) {
+			if (!c->dropping)
+				kprintf("pgvisor: vm %s: %s: input buffer full (%u bytes the guest "
+					"has not read); dropping typed bytes\n",
+					c->dev.vm_name, c->dev.name, VIRTIO_CONSOLE_RX_BUF);
+			c->dropping = true;
+			c->stats.rx_dropped += len - i;
+			break;
+		}
+		c->dropping = false;
+		c->rx[(c->rx_head + c->rx_count++) % VIRTIO_CONSOLE_RX_BUF] = bytes[i];
+	}
+	receive(c);
+}
+
+/* Prints what the guest queued for transmission; returns whether any
+ * chain went back. */
+static bool transmit(struct virtio_console *c)
+{
+	struct virtio_dev *v = &c->dev;
+	struct virtq *q = &v->vq[TX_QUEUE];
+	struct virtq_req *r = &c->req;
+	uint8_t chunk[TX_CHUNK];
+	const char *why;
+	bool pushed = false;
+
+	for (;;) {
+		enum virtq_pop_result res = virtq_pop(q, r, &why);
+		if (res == VIRTQ_EMPTY)
+			break;
+		if (res == VIRTQ_BROKEN) {
+			virtio_needs_reset(v, why);
+			break;
+		}
+		/* Only the device-readable part is output (5.3.6); a writable
+		 * segment gets nothing written. */
+		for (uint64_t off = 0; off < r->out_len;) {
+			uint64_t n = virtq_copy_from(r, off, chunk, sizeof(chunk));
+			if (!n)
+				break;
+			for (uint64_t i = 0; i < n; i++)
+				line_out_byte(&c->out, chunk[i]);
+			off += n;
+		}
+		c->stats.tx_bytes += r->out_len;
+		virtq_push(q, r->head, 0);
+		pushed = true;
+	}
+	return pushed;
+}
+
+static void console_notify(struct virtio_dev *v, unsigned q)
+{
+	struct virtio_console *c = v->backend;
+
+	if (q == TX_QUEUE) {
+		if (transmit(c))
+			virtio_queue_interrupt(v, TX_QUEUE);
+	} else {
+		receive(c); /* new receive buffers */
+	}
+}
+
+static void console_driver_ok(struct virtio_dev *v)
+{
+	receive(v->backend);
+}
+
+static void console_reset(struct virtio_dev *v)
+{
+	struct virtio_console *c = v->backend;
+
+	/* Typed bytes stay buffered for the driver's next start; COM1 gets
+	 * the keys until it posts buffers again. */
+	c->rx_posted = false;
+}
+
+static const struct virtio_dev_ops console_ops = {
+	.reset = console_reset,
+	.notify = console_notify,
+	.driver_ok = console_driver_ok,
+};
+
+void virtio_console_flush(struct virtio_console *c)
+{
+	line_out_flush(&c->out);
+}
+
+int virtio_console_init(struct virtio_console *c, const char *vm_name, uint8_t *ram,
+			uint64_t ram_size)
+{
+	memset(c, 0, sizeof(*c));
+	line_out_init(&c->out, vm_name);
+	return virtio_dev_init(&c->dev, vm_name, "virtio-console hvc0", VIRTIO_ID_CONSOLE,
+			       CLASS_COMMUNICATION_OTHER, NQUEUES, 0, CFG_LEN, ram, ram_size,
+			       &console_ops, c);
+}
