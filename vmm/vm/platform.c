@@ -32,9 +32,10 @@
 #define MSI_DATA_MODE_MASK 0x7
 #define MSI_DATA_LEVEL 0x8000
 
-/* The bridges between VMs: one switch for the whole machine. */
-static struct net_switch lan;
-static bool lan_ready;
+/* The bridges between VMs: one switch for the whole machine, allocated
+ * when the first VM with a vif is created (most machines have none). */
+static struct net_switch *lan;
+#define LAN_PAGES ((sizeof(struct net_switch) + PAGE_SIZE - 1) / PAGE_SIZE)
 
 #define NIC_RING_PAGES                                                                             \
 	((NET_PORT_RING_SLOTS * sizeof(struct net_frame) + PAGE_SIZE - 1) / PAGE_SIZE)
@@ -249,9 +250,13 @@ static void nic_frames_waiting(void *ctx)
 
 static int attach_nics(struct vm *vm)
 {
-	if (!lan_ready) {
-		net_switch_init(&lan);
-		lan_ready = true;
+	if (vm->cfg.nvifs && !lan) {
+		lan = page_alloc(LAN_PAGES);
+		if (!lan) {
+			kprintf("pgvisor: vm %s: out of memory for the network switch\n", vm->name);
+			return -1;
+		}
+		net_switch_init(lan);
 	}
 	for (unsigned i = 0; i < vm->cfg.nvifs; i++) {
 		const struct vm_vif_config *c = &vm->cfg.vifs[i];
@@ -259,7 +264,7 @@ static int attach_nics(struct vm *vm)
 		struct net_frame *ring = page_alloc(NIC_RING_PAGES);
 		const char *why = "out of memory for its receive ring";
 		nic->vm = vm;
-		if (!ring || net_switch_attach(&lan, &nic->port, c->bridge, c->mac, ring,
+		if (!ring || net_switch_attach(lan, &nic->port, c->bridge, c->mac, ring,
 					       nic_frames_waiting, nic, &why)) {
 			if (ring)
 				page_free(ring, NIC_RING_PAGES);
@@ -277,7 +282,7 @@ void platform_release(struct vm *vm)
 		struct vm_nic *nic = &vm->nics[i];
 		if (!nic->port.ring)
 			continue;
-		net_switch_detach(&lan, &nic->port);
+		net_switch_detach(lan, &nic->port);
 		page_free(nic->port.ring, NIC_RING_PAGES);
 		nic->port.ring = NULL;
 	}
@@ -288,7 +293,7 @@ static int pci_reset(struct vm *vm)
 	pci_host_init(&vm->pci);
 	for (unsigned i = 0; i < vm->cfg.nvifs; i++) {
 		struct vm_nic *nic = &vm->nics[i];
-		if (virtio_net_init(&nic->net, vm->name, i, &lan, &nic->port, &vm->vtime.clock,
+		if (virtio_net_init(&nic->net, vm->name, i, lan, &nic->port, &vm->vtime.clock,
 				    vm->ram.host, vm->ram.size) ||
 		    vtime_add_timer(&vm->vtime, virtio_net_timer(&nic->net)))
 			return -1;
