@@ -165,7 +165,7 @@ static bool runs_here(const struct vm *vm)
  * is reset: a driver that unloads gives COM1 the keys back). */
 static bool takes_keys_on_hvc(struct vm *vm)
 {
-	return vm->cfg.virtio_console && virtio_console_reading(&vm->vcon);
+	return vm->vcon && virtio_console_reading(vm->vcon);
 }
 
 static void drain_to_guest(void)
@@ -186,7 +186,7 @@ static void drain_to_guest(void)
 			unsigned run = PENDING_MAX - pending_head;
 			if (run > pending_count)
 				run = pending_count;
-			virtio_console_input(&vm->vcon, pending + pending_head, run);
+			virtio_console_input(vm->vcon, pending + pending_head, run);
 			pending_head = (pending_head + run) % PENDING_MAX;
 			pending_count -= run;
 		}
@@ -218,7 +218,7 @@ void console_input_idle(void)
 		if (guest_waits(vm)) {
 			uart_flush(&vm->uart);
 			if (vm->cfg.virtio_console)
-				virtio_console_flush(&vm->vcon);
+				virtio_console_flush(vm->vcon);
 		}
 		vm_unlock(vm, locked);
 	}

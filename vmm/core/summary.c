@@ -70,7 +70,9 @@ static void print_top_keys(const char *name, const char *what, const struct key_
 static void print_devices(const struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->cfg.ndisks; i++) {
-		const struct virtio_blk *b = &vm->disks[i];
+		const struct virtio_blk *b = vm->disks[i];
+		if (!b)
+			continue;
 		const struct virtio_blk_stats *s = &b->stats;
 		kprintf("pgvisor:   vm %s: %s: %llu reads (%llu KiB), %llu writes (%llu KiB), "
 			"%llu flushes, %llu errors\n",
@@ -79,15 +81,17 @@ static void print_devices(const struct vm *vm)
 			(unsigned long long)(s->bytes_written >> 10),
 			(unsigned long long)s->flushes, (unsigned long long)s->errors);
 	}
-	if (vm->cfg.virtio_console) {
-		const struct virtio_console_stats *c = &vm->vcon.stats;
+	if (vm->vcon) {
+		const struct virtio_console_stats *c = &vm->vcon->stats;
 		kprintf("pgvisor:   vm %s: virtio-console: out %llu bytes, in %llu bytes, "
 			"%llu typed bytes dropped\n",
 			vm->name, (unsigned long long)c->tx_bytes, (unsigned long long)c->rx_bytes,
 			(unsigned long long)c->rx_dropped);
 	}
 	for (unsigned i = 0; i < vm->cfg.nvifs; i++) {
-		const struct vm_nic *nic = &vm->nics[i];
+		const struct vm_nic *nic = vm->nics[i];
+		if (!nic)
+			continue;
 		const struct net_port_stats *s = &nic->port.stats;
 		const uint8_t *m = nic->port.mac;
 		kprintf("pgvisor:   vm %s: %s (bridge %s, %02x:%02x:%02x:%02x:%02x:%02x): sent "

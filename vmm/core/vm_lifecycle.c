@@ -289,13 +289,13 @@ int vm_load(struct vm *vm)
 
 size_t vm_overhead_bytes(const struct vm *vm)
 {
-	/* Everything allocated for the VM besides its RAM: the VM structure,
-	 * EPT paging structures, I/O and MSR bitmaps, and per vCPU a VMCS and
-	 * an FPU state area. */
+	/* Everything allocated for the VM besides its RAM and disk copies:
+	 * the VM structure, EPT paging structures, I/O and MSR bitmaps, per
+	 * vCPU a VMCS and an FPU state area, and its virtio devices. */
 	size_t pages = pages_for(sizeof(*vm)) + vm->ept.table_pages + 2 + 1;
 
 	pages += vm->nvcpus * (1 + pages_for(FPU_AREA_SIZE));
-	return pages * PAGE_SIZE;
+	return pages * PAGE_SIZE + platform_device_bytes(vm);
 }
 
 struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi)

@@ -248,6 +248,39 @@ static void nic_frames_waiting(void *ctx)
 	}
 }
 
+static size_t pages_for(size_t bytes)
+{
+	return (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
+}
+
+/* The state of each virtio device the config names. */
+static int alloc_virtio(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->cfg.ndisks; i++)
+		if (!vm->disks[i] && !(vm->disks[i] = page_alloc(pages_for(sizeof(*vm->disks[i])))))
+			return -1;
+	for (unsigned i = 0; i < vm->cfg.nvifs; i++)
+		if (!vm->nics[i] && !(vm->nics[i] = page_alloc(pages_for(sizeof(*vm->nics[i])))))
+			return -1;
+	if (vm->cfg.virtio_console && !vm->vcon &&
+	    !(vm->vcon = page_alloc(pages_for(sizeof(*vm->vcon)))))
+		return -1;
+	return 0;
+}
+
+size_t platform_device_bytes(const struct vm *vm)
+{
+	size_t pages = 0;
+
+	for (unsigned i = 0; i < vm->cfg.ndisks; i++)
+		pages += vm->disks[i] ? pages_for(sizeof(*vm->disks[i])) : 0;
+	for (unsigned i = 0; i < vm->cfg.nvifs; i++)
+		pages += vm->nics[i] ? pages_for(sizeof(*vm->nics[i])) + NIC_RING_PAGES : 0;
+	if (vm->vcon)
+		pages += pages_for(sizeof(*vm->vcon));
+	return pages * PAGE_SIZE;
+}
+
 static int attach_nics(struct vm *vm)
 {
 	if (vm->cfg.nvifs && !lan) {
@@ -260,7 +293,7 @@ static int attach_nics(struct vm *vm)
 	}
 	for (unsigned i = 0; i < vm->cfg.nvifs; i++) {
 		const struct vm_vif_config *c = &vm->cfg.vifs[i];
-		struct vm_nic *nic = &vm->nics[i];
+		struct vm_nic *nic = vm->nics[i];
 		struct net_frame *ring = page_alloc(NIC_RING_PAGES);
 		const char *why = "out of memory for its receive ring";
 		nic->vm = vm;
@@ -279,8 +312,8 @@ static int attach_nics(struct vm *vm)
 void platform_release(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->cfg.nvifs; i++) {
-		struct vm_nic *nic = &vm->nics[i];
-		if (!nic->port.ring)
+		struct vm_nic *nic = vm->nics[i];
+		if (!nic || !nic->port.ring)
 			continue;
 		net_switch_detach(lan, &nic->port);
 		page_free(nic->port.ring, NIC_RING_PAGES);
@@ -288,40 +321,37 @@ void platform_release(struct vm *vm)
 	}
 }
 
+/* Puts a freshly set-up function on the VM's bus, its MSIs routed to the
+ * VM's local APICs. */
+static int plug(struct vm *vm, struct pci_device *d)
+{
+	d->msi_send = msi_send;
+	d->msi_ctx = vm;
+	return pci_host_add_device(&vm->pci, d) < 0 ? -1 : 0;
+}
+
 static int pci_reset(struct vm *vm)
 {
 	pci_host_init(&vm->pci);
 	for (unsigned i = 0; i < vm->cfg.nvifs; i++) {
-		struct vm_nic *nic = &vm->nics[i];
+		struct vm_nic *nic = vm->nics[i];
 		if (virtio_net_init(&nic->net, vm->name, i, lan, &nic->port, &vm->vtime.clock,
 				    vm->ram.host, vm->ram.size) ||
-		    vtime_add_timer(&vm->vtime, virtio_net_timer(&nic->net)))
-			return -1;
-		nic->net.dev.pci.msi_send = msi_send;
-		nic->net.dev.pci.msi_ctx = vm;
-		if (pci_host_add_device(&vm->pci, &nic->net.dev.pci) < 0)
+		    vtime_add_timer(&vm->vtime, virtio_net_timer(&nic->net)) ||
+		    plug(vm, &nic->net.dev.pci))
 			return -1;
 	}
 	for (unsigned i = 0; i < vm->cfg.ndisks; i++) {
-		struct virtio_blk *b = &vm->disks[i];
 		const struct vm_disk_image *img = &vm->disk_images[i];
-		if (virtio_blk_init(b, vm->name, vm->cfg.disks[i].vdev, img->data, img->size,
-				    vm->cfg.disks[i].writable, vm->ram.host, vm->ram.size))
-			return -1;
-		b->dev.pci.msi_send = msi_send;
-		b->dev.pci.msi_ctx = vm;
-		if (pci_host_add_device(&vm->pci, &b->dev.pci) < 0)
+		if (virtio_blk_init(vm->disks[i], vm->name, vm->cfg.disks[i].vdev, img->data,
+				    img->size, vm->cfg.disks[i].writable, vm->ram.host,
+				    vm->ram.size) ||
+		    plug(vm, &vm->disks[i]->dev.pci))
 			return -1;
 	}
-	if (vm->cfg.virtio_console) {
-		struct virtio_console *c = &vm->vcon;
-		if (virtio_console_init(c, vm->name, vm->ram.host, vm->ram.size))
-			return -1;
-		c->dev.pci.msi_send = msi_send;
-		c->dev.pci.msi_ctx = vm;
-		if (pci_host_add_device(&vm->pci, &c->dev.pci) < 0)
-			return -1;
-	}
+	if (vm->vcon && (virtio_console_init(vm->vcon, vm->name, vm->ram.host, vm->ram.size) ||
+			 plug(vm, &vm->vcon->dev.pci)))
+		return -1;
 	return 0;
 }
 
@@ -398,6 +428,10 @@ int platform_attach(struct vm *vm)
 		failed = "ioapic";
 	if (failed) {
 		kprintf("pgvisor: vm %s: cannot attach device %s\n", vm->name, failed);
+		return -1;
+	}
+	if (alloc_virtio(vm)) {
+		kprintf("pgvisor: vm %s: out of memory for its virtio devices\n", vm->name);
 		return -1;
 	}
 	if (attach_nics(vm))

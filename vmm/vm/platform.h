@@ -6,11 +6,14 @@
 #define PGVISOR_PLATFORM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct vm;
 
 /* Registers every device of the VM on its port and MMIO buses. */
 int platform_attach(struct vm *vm);
+/* Host memory the VM's virtio devices take (their state, receive rings). */
+size_t platform_device_bytes(const struct vm *vm);
 /* Takes the VM's network ports off the switch and frees their rings
  * (the VM is destroyed). */
 void platform_release(struct vm *vm);

@@ -79,8 +79,8 @@ void vm_stop(struct vm *vm, enum vm_end end, const char *fmt, ...)
 		return;
 	vm_kick_cpus(vm);
 	uart_flush(&vm->uart);
-	if (vm->cfg.virtio_console)
-		virtio_console_flush(&vm->vcon);
+	if (vm->vcon)
+		virtio_console_flush(vm->vcon);
 	vm->state = end == VM_END_CRASH ? VM_CRASHED : VM_SHUTDOWN;
 	vm->end = end;
 	va_start(ap, fmt);

@@ -53,6 +53,14 @@ enum vm_end {
 	VM_END_REBOOT,	  /* the guest reset its machine: restart it */
 };
 
+/* A network interface: the device, its port on the switch (kept across
+ * restarts) and a way back to the VM for the switch's notifications. */
+struct vm_nic {
+	struct virtio_net net;
+	struct net_port port;
+	struct vm *vm;
+};
+
 struct vm {
 	unsigned id;
 	struct vm_config cfg;
@@ -94,17 +102,13 @@ struct vm {
 	struct pci_host pci;
 	struct virq isa_irq; /* how devices reach platform_set_irq */
 	struct uart uart;
-	struct power_ports power;	       /* ports 0xf4 and 0x8900 */
-	struct virtio_blk disks[VM_MAX_DISKS]; /* cfg.ndisks of them */
-	/* Its network interfaces (cfg.nvifs): the device, its port on the
-	 * switch (kept across restarts) and a way back to the VM for the
-	 * switch's notifications. */
-	struct vm_nic {
-		struct virtio_net net;
-		struct net_port port;
-		struct vm *vm;
-	} nics[VM_MAX_VIFS];
-	struct virtio_console vcon; /* when cfg.virtio_console */
+	struct power_ports power; /* ports 0xf4 and 0x8900 */
+	/* Its virtio devices, allocated when the VM is created for the ones
+	 * its config names (NULL otherwise) and, like struct vm itself, kept
+	 * after it is destroyed (the summary reads their counters). */
+	struct virtio_blk *disks[VM_MAX_DISKS]; /* cfg.ndisks of them */
+	struct vm_nic *nics[VM_MAX_VIFS];	/* cfg.nvifs of them */
+	struct virtio_console *vcon;		/* when cfg.virtio_console */
 
 	/* Its vCPUs run on more than one host CPU: its devices, interrupt
 	 * state, time and lifecycle are then shared between CPUs and kept
