@@ -73,3 +73,10 @@ $(GUEST_BUILD)/bench.elf: $(GUEST_MB2) $(call guest_obj,$(BENCH_SRC)) $(GUEST_LI
 	grub-file --is-x86-multiboot2 $@
 guests: $(GUEST_BUILD)/bench.elf
 -include $(patsubst %.o,%.d,$(call guest_obj,$(BENCH_SRC)))
+
+# The hostile virtio driver (guest/vqhostile, tests/system/test_virtio_hostile.py).
+$(GUEST_BUILD)/vqhostile.elf: $(GUEST_MB2) $(call guest_obj,guest/vqhostile/vqhostile.c) $(GUEST_LIB_OBJ) guest/lib/guest.ld
+	$(call guest_link,$(GUEST_MB2),$(call guest_obj,guest/vqhostile/vqhostile.c))
+	grub-file --is-x86-multiboot2 $@
+guests: $(GUEST_BUILD)/vqhostile.elf
+-include $(patsubst %.o,%.d,$(call guest_obj,guest/vqhostile/vqhostile.c))
