@@ -24,7 +24,7 @@
 #define SHORTHAND_OTHERS 3
 /* MSI address and data fields (SDM Vol. 3 10.11.1, 10.11.2). */
 #define MSI_ADDR_WINDOW 0xfee00000ull
-#define MSI_ADDR_WINDOW_MASK 0xfff00000ull
+#define MSI_ADDR_WINDOW_MASK 0xfffffffffff00000ull /* above 4 GiB: not the window */
 #define MSI_ADDR_DEST_SHIFT 12
 #define MSI_ADDR_LOGICAL 0x4
 #define MSI_DATA_VECTOR 0xff
