@@ -338,11 +338,54 @@ static void test_dsdt_pci_root_bridge(void **state)
 		0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03, 0, 0, 0x00, 0x00, 0xf7, 0x0c, 0, 0, 0xf8, 0x0c,
 		/* WordIO 0x0D00-0xFFFF, EntireRange */
 		0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03, 0, 0, 0x00, 0x0d, 0xff, 0xff, 0, 0, 0x00, 0xf3,
+		/* DWordMemory 0xE0000000-0xEFFFFFFF, read-write, non-cacheable */
+		0x87, 0x17, 0x00, 0x00, 0x0c, 0x01, 0, 0, 0, 0, 0x00, 0x00, 0x00, 0xe0, 0xff, 0xff,
+		0xff, 0xef, 0, 0, 0, 0, 0x00, 0x00, 0x00, 0x10,
 		/* End tag */
 		0x79, 0x00
 	};
 	assert_int_equal(n, sizeof(want));
 	assert_memory_equal(r, want, sizeof(want));
+}
+
+/* _PRT: Package (32) { Package (4) { 0xDDDDFFFF, pin, Zero, GSI }, ... }
+ * with GSI = 16 + (device - 1 + pin) % 8, the routing pci_device.h
+ * promises. */
+static void test_dsdt_pci_interrupt_routing(void **state)
+{
+	(void)state;
+	build_ok();
+	size_t len, nb;
+	const uint8_t *d = dsdt(&len);
+	const uint8_t *prt = memfind(d, len, "_PRT");
+	assert_non_null(prt);
+	assert_int_equal(prt[-1], 0x08); /* NameOp */
+	assert_int_equal(prt[4], 0x12);	 /* PackageOp */
+	size_t plen = pkg_length(prt + 5, &nb);
+	const uint8_t *p = prt + 5 + nb, *end = prt + 5 + plen;
+	assert_int_equal(*p++, 32);
+	for (unsigned slot = 1; slot <= 8; slot++) {
+		for (unsigned pin = 0; pin < 4; pin++) {
+			assert_int_equal(p[0], 0x12);
+			size_t elen = pkg_length(p + 1, &nb);
+			const uint8_t *e = p + 1 + nb;
+			assert_int_equal(e[0], 4);
+			/* 0xDDDDFFFF as a DWord constant */
+			assert_int_equal(e[1], 0x0c);
+			assert_int_equal(e[2] | e[3] << 8 | e[4] << 16 | (uint32_t)e[5] << 24,
+					 slot << 16 | 0xffff);
+			const uint8_t *x = e + 6;
+			/* the pin: Zero, One or a byte constant */
+			unsigned got_pin = x[0] == 0x0a ? x[1] : x[0];
+			x += x[0] == 0x0a ? 2 : 1;
+			assert_int_equal(got_pin, pin);
+			assert_int_equal(*x++, 0x00); /* Source: Zero (a GSI) */
+			assert_int_equal(x[0], 0x0a);
+			assert_int_equal(x[1], 16 + (slot - 1 + pin) % 8);
+			p += 1 + elen;
+		}
+	}
+	assert_ptr_equal(p, end);
 }
 
 struct madt_count {
@@ -543,6 +586,7 @@ int main(void)
 		T(test_fadt_pm_base),
 		T(test_dsdt_s5),
 		T(test_dsdt_pci_root_bridge),
+		T(test_dsdt_pci_interrupt_routing),
 		T(test_madt_1_2_8_15_cpus),
 		T(test_hpet_when_configured),
 		T(test_size_and_alignment),

@@ -80,6 +80,16 @@ static void msi_send(void *ctx, uint64_t address, uint32_t data)
 	msi_last_data = data;
 }
 
+static unsigned intx_gsi;
+static int intx_level = -1;
+
+static void intx_send(void *ctx, unsigned gsi, bool level)
+{
+	(void)ctx;
+	intx_gsi = gsi;
+	intx_level = level;
+}
+
 static uint32_t cfg_read(unsigned off, unsigned size)
 {
 	return pci_device_config_read(&blk.dev.pci, off, size);
@@ -395,6 +405,32 @@ static void test_pci_config_window(void **state)
 	assert_int_equal(cfg_read(pci_cfg_cap + 16, 4), DISK_SIZE / 512);
 }
 
+/* A driver that leaves MSI-X off gets INTA, routed as the _PRT says, up
+ * until it reads the ISR. */
+static void test_intx_without_msix(void **state)
+{
+	(void)state;
+	bring_up(true);
+	uint8_t cap = blk.dev.pci.msix.cap;
+	cfg_write(cap + 2, 2, 0); /* MSI-X off */
+	blk.dev.pci.slot = 2;
+	blk.dev.pci.intx_send = intx_send;
+	assert_int_equal(cfg_read(0x3d, 1), 1); /* INTA */
+	request(VIRTIO_BLK_T_IN, 0, 512, true);
+	assert_int_equal(msi_count, 0);
+	assert_int_equal(intx_gsi, 16 + (2 - 1) % 8);
+	assert_int_equal(intx_level, 1);
+	assert_true(cfg_read(0x06, 2) & 0x08); /* status: interrupt */
+	assert_int_equal(pci_device_bar_read(&blk.dev.pci, 0, 0x1000, 1), 1); /* queue */
+	assert_int_equal(intx_level, 0);
+	assert_int_equal(pci_device_bar_read(&blk.dev.pci, 0, 0x1000, 1), 0); /* cleared */
+	/* With INTx disabled in the command register the line stays low. */
+	cfg_write(0x04, 2, 0x7 | 0x400);
+	request(VIRTIO_BLK_T_IN, 0, 512, true);
+	assert_int_equal(intx_level, 0);
+	assert_true(cfg_read(0x06, 2) & 0x08);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -411,6 +447,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_features_must_include_version_1, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pci_config_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_intx_without_msix, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -174,6 +174,26 @@ static void msix_send_pending(struct pci_device *d)
 			send_vector(d, v);
 }
 
+static void update_intx(struct pci_device *d)
+{
+	uint16_t command = (uint16_t)pci_get_le(d->cfg + PCI_CFG_COMMAND, 2);
+	uint16_t status = (uint16_t)pci_get_le(d->cfg + PCI_CFG_STATUS, 2);
+	uint8_t pin = d->cfg[PCI_CFG_INTERRUPT_PIN];
+	bool line =
+		d->intx_asserted && !(command & PCI_COMMAND_INTX_DISABLE) && !pci_msix_enabled(d);
+
+	status = d->intx_asserted ? status | PCI_STATUS_INTERRUPT : status & ~PCI_STATUS_INTERRUPT;
+	put_cfg(d, PCI_CFG_STATUS, 2, status);
+	if (pin && d->slot && d->slot <= PCI_INTX_SLOTS && d->intx_send)
+		d->intx_send(d->msi_ctx, pci_intx_gsi(d->slot, pin - 1u), line);
+}
+
+void pci_device_set_intx(struct pci_device *d, bool level)
+{
+	d->intx_asserted = level;
+	update_intx(d);
+}
+
 static bool in_config(unsigned off, unsigned size)
 {
 	return (size == 1 || size == 2 || size == 4) && off < PCI_CFG_SIZE &&
@@ -203,6 +223,9 @@ void pci_device_config_write(struct pci_device *d, unsigned off, unsigned size, 
 	}
 	if (d->msix.cap && off <= d->msix.cap + MSIX_CTRL + 1u && off + size > d->msix.cap)
 		msix_send_pending(d);
+	/* INTx-disable or MSI-X enable may have changed where the line goes. */
+	if (d->intx_asserted)
+		update_intx(d);
 }
 
 static bool in_region(uint32_t offset, unsigned size, uint32_t start, uint32_t len)

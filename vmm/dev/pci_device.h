@@ -37,7 +37,21 @@
 #define PCI_COMMAND_MEMORY 0x0002
 #define PCI_COMMAND_MASTER 0x0004
 #define PCI_COMMAND_INTX_DISABLE 0x0400
+#define PCI_STATUS_INTERRUPT 0x0008
 #define PCI_STATUS_CAP_LIST 0x0010
+#define PCI_INTX_PIN_A 1
+
+/* INTx routing, as the guest's ACPI _PRT describes it (vmm/load/
+ * acpi_build.c): pin P (0 = INTA) of device D (1..PCI_INTX_SLOTS) goes to
+ * I/O APIC input 16 + (D - 1 + P) % 8, level-triggered, active low. */
+#define PCI_INTX_SLOTS 8
+#define PCI_INTX_PINS 4
+#define PCI_INTX_FIRST_GSI 16
+#define PCI_INTX_GSIS 8
+static inline unsigned pci_intx_gsi(unsigned slot, unsigned pin)
+{
+	return PCI_INTX_FIRST_GSI + (slot - 1 + pin) % PCI_INTX_GSIS;
+}
 
 #define PCI_CAP_ID_VENDOR 0x09
 #define PCI_CAP_ID_MSIX 0x11
@@ -93,7 +107,11 @@ struct pci_device {
 	void *ctx; /* the device model's */
 	/* Delivers an MSI message (address, data) as the platform routes it. */
 	void (*msi_send)(void *msi_ctx, uint64_t address, uint32_t data);
+	/* Drives I/O APIC input gsi (the function's INTx line). */
+	void (*intx_send)(void *msi_ctx, unsigned gsi, bool level);
 	void *msi_ctx;
+	uint8_t slot;	    /* its device number on bus 0, set by the bus */
+	bool intx_asserted; /* the device's wish, before INTX_DISABLE */
 };
 
 /* A function with this vendor/device ID and class (class << 8 | prog-if);
@@ -120,6 +138,11 @@ bool pci_msix_enabled(const struct pci_device *d);
 /* Signals vector: sent now, or left pending while it or the function is
  * masked (sent when unmasked). An out-of-range vector is dropped. */
 void pci_msix_notify(struct pci_device *d, unsigned vector);
+
+/* The device raises (level) or lowers its INTx line. It reaches the
+ * interrupt controller only while MSI-X is off and the command register's
+ * INTx-disable bit is clear; the status register shows it either way. */
+void pci_device_set_intx(struct pci_device *d, bool level);
 
 uint32_t pci_device_config_read(struct pci_device *d, unsigned off, unsigned size);
 void pci_device_config_write(struct pci_device *d, unsigned off, unsigned size, uint32_t value);

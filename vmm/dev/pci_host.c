@@ -220,6 +220,7 @@ int pci_host_add_device(struct pci_host *p, struct pci_device *d)
 	p->next_mmio = mmio;
 	p->next_io = io;
 	p->devices[dev] = d;
+	d->slot = (uint8_t)dev;
 	return (int)dev;
 }
 

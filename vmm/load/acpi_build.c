@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "vmm/dev/acpi_pm.h"
+#include "vmm/dev/pci_host.h"
 #include "vmm/dev/vioapic.h"
 #include "vmm/dev/vlapic.h"
 #include "vmm/load/bytes.h"
@@ -137,7 +138,7 @@
 #define HPET_MIN_TICK_VALUE 128 /* as QEMU's and real chipsets' */
 
 #define DSDT_REVISION 2 /* 64-bit AML integers */
-#define DSDT_BODY_MAX 256
+#define DSDT_BODY_MAX 1024
 
 /* ---- AML (chapter 20, "ACPI Machine Language Specification") ---- */
 
@@ -264,11 +265,18 @@ static uint32_t eisa_id(const char id[7])
 #define RES_IO_ENTIRE_RANGE 0x03 /* type-specific flags for I/O: _RNG */
 #define RES_IO_PORT 0x47	 /* small item, I/O Port, 6.4.2.5 */
 #define RES_IO_DECODE16 0x01
-#define RES_END_TAG 0x79 /* small item, End Tag, 6.4.2.9; checksum 0 */
+#define RES_END_TAG 0x79       /* small item, End Tag, 6.4.2.9; checksum 0 */
+#define RES_DWORD_ADDRESS 0x87 /* large item, DWord Address Space, 6.4.3.5.2 */
+#define RES_DWORD_ADDRESS_LEN 23
+#define RES_TYPE_MEMORY 0
+#define RES_MEM_READ_WRITE 0x01 /* type-specific flags: _RW, non-cacheable */
 #define PCI_CONFIG_PORT 0xcf8
 #define PCI_CONFIG_PORTS 8
 #define PCI_BUS_MAX 0xff
 #define IO_PORT_MAX 0xffff
+#define PRT_ENTRY_ELEMENTS 4
+#define PRT_DEVICE_SHIFT 16
+#define PRT_ANY_FUNCTION 0xffff
 
 static void res_word_address(struct aml *a, uint8_t type, uint8_t type_flags, uint16_t min,
 			     uint16_t max)
@@ -285,6 +293,20 @@ static void res_word_address(struct aml *a, uint8_t type, uint8_t type_flags, ui
 	aml_bytes(a, d, sizeof(d));
 }
 
+static void res_dword_memory(struct aml *a, uint32_t min, uint32_t max)
+{
+	uint8_t d[3 + RES_DWORD_ADDRESS_LEN] = {
+		RES_DWORD_ADDRESS, RES_DWORD_ADDRESS_LEN,	  0,
+		RES_TYPE_MEMORY,   RES_MIN_FIXED | RES_MAX_FIXED, RES_MEM_READ_WRITE
+	};
+	put_le32(d + 6, 0);		 /* _GRA */
+	put_le32(d + 10, min);		 /* _MIN */
+	put_le32(d + 14, max);		 /* _MAX */
+	put_le32(d + 18, 0);		 /* _TRA */
+	put_le32(d + 22, max - min + 1); /* _LEN */
+	aml_bytes(a, d, sizeof(d));
+}
+
 static void res_io_port(struct aml *a, uint16_t port, uint8_t len)
 {
 	uint8_t d[8] = { RES_IO_PORT, RES_IO_DECODE16, 0, 0, 0, 0, 1, len };
@@ -294,17 +316,19 @@ static void res_io_port(struct aml *a, uint16_t port, uint8_t len)
 	aml_bytes(a, d, sizeof(d));
 }
 
-/* The PCI root bridge's _CRS: the buses, its configuration ports, and the
- * I/O space around them it forwards (as a PC host bridge does). */
+/* The PCI root bridge's _CRS: the buses, its configuration ports, the
+ * I/O space around them it forwards (as a PC host bridge does), and the
+ * memory window its functions' BARs live in (vmm/dev/pci_host.h). */
 static void pci0_crs(struct aml *a)
 {
-	uint8_t buf[64];
+	uint8_t buf[128];
 	struct aml r = { buf, 0, sizeof(buf), false };
 
 	res_word_address(&r, RES_TYPE_BUS, 0, 0, PCI_BUS_MAX);
 	res_io_port(&r, PCI_CONFIG_PORT, PCI_CONFIG_PORTS);
 	res_word_address(&r, RES_TYPE_IO, RES_IO_ENTIRE_RANGE, 0, PCI_CONFIG_PORT - 1);
 	res_word_address(&r, RES_TYPE_IO, RES_IO_ENTIRE_RANGE, 0xd00, IO_PORT_MAX);
+	res_dword_memory(&r, PCI_MMIO_BASE, PCI_MMIO_BASE + (PCI_MMIO_SIZE - 1));
 	aml_byte(&r, RES_END_TAG);
 	aml_byte(&r, 0);
 	if (r.overflow) {
@@ -317,6 +341,31 @@ static void pci0_crs(struct aml *a)
 	size_t pkg = aml_pkg_begin(a);
 	aml_integer(a, (uint32_t)r.len);
 	aml_bytes(a, r.b, r.len);
+	aml_pkg_end(a, pkg);
+}
+
+/* The root bridge's _PRT (ACPI 6.2.13): for each device 1..PCI_INTX_SLOTS
+ * and pin, Package { 0xDDDDFFFF, pin, Zero, GSI }: a global system
+ * interrupt with no link device, level-triggered and active low. */
+static void pci0_prt(struct aml *a)
+{
+	aml_byte(a, AML_NAME);
+	aml_name_seg(a, "_PRT");
+	aml_byte(a, AML_PACKAGE);
+	size_t pkg = aml_pkg_begin(a);
+	aml_byte(a, PCI_INTX_SLOTS * PCI_INTX_PINS);
+	for (unsigned slot = 1; slot <= PCI_INTX_SLOTS; slot++) {
+		for (unsigned pin = 0; pin < PCI_INTX_PINS; pin++) {
+			aml_byte(a, AML_PACKAGE);
+			size_t e = aml_pkg_begin(a);
+			aml_byte(a, PRT_ENTRY_ELEMENTS);
+			aml_integer(a, slot << PRT_DEVICE_SHIFT | PRT_ANY_FUNCTION);
+			aml_integer(a, pin);
+			aml_integer(a, 0);
+			aml_integer(a, pci_intx_gsi(slot, pin));
+			aml_pkg_end(a, e);
+		}
+	}
 	aml_pkg_end(a, pkg);
 }
 
@@ -365,6 +414,7 @@ static size_t build_dsdt_body(uint8_t *buf, size_t cap)
 	aml_byte(&a, AML_NAME);
 	aml_name_seg(&a, "_BBN");
 	aml_integer(&a, 0);
+	pci0_prt(&a);
 	pci0_crs(&a);
 	aml_pkg_end(&a, dev);
 	aml_pkg_end(&a, scope);

@@ -321,11 +321,17 @@ void platform_release(struct vm *vm)
 	}
 }
 
+static void intx_send(void *ctx, unsigned gsi, bool level)
+{
+	platform_set_irq(ctx, gsi, level);
+}
+
 /* Puts a freshly set-up function on the VM's bus, its MSIs routed to the
- * VM's local APICs. */
+ * VM's local APICs and its INTx line to the I/O APIC. */
 static int plug(struct vm *vm, struct pci_device *d)
 {
 	d->msi_send = msi_send;
+	d->intx_send = intx_send;
 	d->msi_ctx = vm;
 	return pci_host_add_device(&vm->pci, d) < 0 ? -1 : 0;
 }

@@ -67,6 +67,7 @@ static void reset_state(struct virtio_dev *v)
 	v->device_feature_select = v->driver_feature_select = 0;
 	v->status = 0;
 	v->isr = 0;
+	pci_device_set_intx(&v->pci, false);
 	v->config_msix = VIRTIO_NO_VECTOR;
 	v->queue_select = 0;
 	for (unsigned q = 0; q < v->nqueues; q++) {
@@ -99,8 +100,15 @@ void virtio_needs_reset(struct virtio_dev *v, const char *why)
 static void send(struct virtio_dev *v, uint16_t vector, uint8_t isr_bit)
 {
 	v->isr |= isr_bit;
-	if (vector == VIRTIO_NO_VECTOR || !pci_msix_enabled(&v->pci))
-		return; /* no INTx: the driver polls or gets nothing */
+	if (!pci_msix_enabled(&v->pci)) {
+		/* INTx: the line stays up until the driver reads the ISR
+		 * (4.1.4.5.1). */
+		v->interrupts++;
+		pci_device_set_intx(&v->pci, true);
+		return;
+	}
+	if (vector == VIRTIO_NO_VECTOR)
+		return;
 	v->interrupts++;
 	pci_msix_notify(&v->pci, vector);
 }
@@ -298,6 +306,7 @@ static uint64_t regs_read(struct pci_device *d, unsigned bar, uint32_t offset, u
 		/* Reading the ISR status clears it (4.1.4.5). */
 		value = offset == ISR_OFF ? v->isr : 0;
 		v->isr = 0;
+		pci_device_set_intx(d, false);
 		return value;
 	}
 	if (in(offset, size, DEVICE_OFF, DEVICE_LEN)) {
@@ -436,6 +445,9 @@ int virtio_dev_init(struct virtio_dev *v, const char *vm_name, const char *name,
 	if (notify < 0)
 		return -1;
 	pci_put_le(d->cfg + notify + CAP_NOTIFY_MULT, 4, NOTIFY_MULTIPLIER);
+	/* INTA, routed by the guest's _PRT: the fallback for drivers
+	 * without MSI-X. */
+	d->cfg[PCI_CFG_INTERRUPT_PIN] = PCI_INTX_PIN_A;
 	/* The window's bar, offset and length fields are the driver's. */
 	v->pci_cfg_cap = (uint8_t)cfg_cap;
 	d->wmask[cfg_cap + CAP_BAR] = 0xff;

@@ -12,7 +12,9 @@
  * A device type (blk, net, console) fills in a struct virtio_dev and its
  * ops; the transport handles feature negotiation, status, queue set-up and
  * interrupts. Interrupts are MSI-X (one vector per queue plus one for
- * configuration changes); INTx is not offered (interrupt pin 0). */
+ * configuration changes), or INTA when the driver leaves MSI-X off: the
+ * line is raised with the ISR bits and lowered when the driver reads the
+ * ISR. */
 #ifndef PGVISOR_VIRTIO_PCI_H
 #define PGVISOR_VIRTIO_PCI_H
 
