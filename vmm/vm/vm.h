@@ -69,7 +69,6 @@ struct vm {
 	enum vm_end end;
 	uint32_t exit_value; /* the value written to port 0xf4 */
 	char reason[VM_REASON_MAX];
-	bool preserved; /* stopped but its memory kept for inspection */
 	unsigned restarts;
 
 	/* The image files, kept for restarts. */
@@ -120,6 +119,7 @@ struct vm {
 	 * the one that lets go last applies the policy (vcpu_stopped). */
 	unsigned vcpus_held;
 	bool destroy_requested; /* by the operator: the policy is "destroy" */
+	bool preserved;		/* stopped but its memory kept for inspection */
 
 	unsigned nvcpus;
 	struct vcpu vcpus[VM_MAX_VCPUS];
