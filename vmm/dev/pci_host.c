@@ -53,7 +53,7 @@ static bool addressed(const struct pci_host *p, unsigned *dev)
 	if (!(a & ADDRESS_ENABLE) || (a >> ADDRESS_BUS_SHIFT & 0xff) || (devfn & FUNCTION_MASK))
 		return false;
 	*dev = devfn >> DEVICE_SHIFT;
-	return *dev == 0 || p->devices[*dev];
+	return *dev == 0 || (*dev <= PCI_MAX_DEVICES && p->devices[*dev]);
 }
 
 static uint8_t *function_space(struct pci_host *p)

@@ -20,7 +20,8 @@
 
 #define PCI_CONFIG_ADDRESS 0xcf8
 #define PCI_CONFIG_DATA 0xcfc
-#define PCI_MAX_DEVICES 31 /* device numbers 1..31 of bus 0 */
+/* Device numbers 1..8 of bus 0: each has INTx routing in the _PRT. */
+#define PCI_MAX_DEVICES PCI_INTX_SLOTS
 #define PCI_MMIO_BASE 0xe0000000u
 #define PCI_MMIO_SIZE 0x10000000u
 #define PCI_IO_BASE 0xc000u
