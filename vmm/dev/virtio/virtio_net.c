@@ -35,12 +35,13 @@ static bool transmit(struct virtio_net *n)
 			virtio_needs_reset(v, why);
 			break;
 		}
-		uint64_t len = r->out_len - (r->out_len < HDR_BYTES ? r->out_len : HDR_BYTES);
-		if (r->out_len < HDR_BYTES + NET_FRAME_MIN || len > NET_FRAME_MAX) {
+		if (r->out_len < HDR_BYTES + NET_FRAME_MIN ||
+		    r->out_len - HDR_BYTES > NET_FRAME_MAX) {
 			n->stats.tx_errors++;
 		} else {
 			/* Usually the header and frame are one buffer, or a
 			 * header buffer then the frame: sent in place. */
+			uint64_t len = r->out_len - HDR_BYTES;
 			const uint8_t *frame;
 			if (r->nout == 1)
 				frame = r->seg[0].host + HDR_BYTES;
