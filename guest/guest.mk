@@ -67,7 +67,7 @@ guests: $(GUEST_BUILD)/pglab.elf
 -include $(patsubst %.o,%.d,$(call guest_obj,$(PGLAB_SRC)))
 
 # The benchmark guest (guest/bench, make bench).
-BENCH_SRC := guest/bench/bench.c guest/bench/workloads.c guest/bench/irq_stubs.S
+BENCH_SRC := guest/bench/bench.c guest/bench/io.c guest/bench/workloads.c guest/bench/irq_stubs.S
 $(GUEST_BUILD)/bench.elf: $(GUEST_MB2) $(call guest_obj,$(BENCH_SRC)) $(GUEST_LIB_OBJ) guest/lib/guest.ld
 	$(call guest_link,$(GUEST_MB2),$(call guest_obj,$(BENCH_SRC)))
 	grub-file --is-x86-multiboot2 $@

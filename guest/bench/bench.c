@@ -7,10 +7,14 @@
  * HC_PROFILE_READs, whose difference is the hypervisor's share (less one
  * read's own cost, the "profile-read" line). "cpu" runs the CPU-bound
  * workloads (bare or under pgvisor), each timed by its own RDTSCs; hops=N
- * sets the memory walk's length. The IPI round trip needs a second vCPU. */
+ * sets the memory walk's length. The IPI round trip needs a second vCPU.
+ * "disk", "net-send" and "net-recv" (under pgvisor, with a virtio disk or
+ * NIC) measure streaming I/O: guest/bench/io.c. */
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "guest/bench/bench.h"
+#include "guest/bench/io.h"
 #include "guest/bench/workloads.h"
 #include "guest/lib/ap_start.h"
 #include "guest/lib/bootinfo.h"
@@ -30,7 +34,7 @@
  * is its register 8. */
 #define PM_TIMER_PORT 0x608
 #define MSR_IA32_MISC_ENABLE 0x1a0 /* emulated by pgvisor */
-#define TIMER_VECTOR 0x30
+#define TIMER_VECTOR BENCH_TIMER_VECTOR
 #define PING_VECTOR 0x31
 #define PONG_VECTOR 0x32
 #define LVT_ONE_SHOT 0
@@ -178,7 +182,7 @@ static bool start_ap(void)
 	return ap_ready;
 }
 
-static void profile_read(struct hc_exit_profile *p)
+void profile_read(struct hc_exit_profile *p)
 {
 	if (hypercall(HC_PROFILE_READ, (uint32_t)(uintptr_t)p, sizeof(*p), 0)) {
 		printf("bench: HC_PROFILE_READ failed\n");
@@ -186,21 +190,30 @@ static void profile_read(struct hc_exit_profile *p)
 	}
 }
 
-/* The profile difference: exits, hypervisor ticks, and per exit reason
- * [count, timed, ticks]. */
-static void print_profile_delta(void)
+void print_profile_delta(const struct hc_exit_profile *b, const struct hc_exit_profile *a)
 {
-	printf(",\"exits\":%llu,\"hv_ticks\":%llu,\"reasons\":{",
-	       after.total_exits - before.total_exits, after.root_ticks - before.root_ticks);
+	printf(",\"exits\":%llu,\"hv_ticks\":%llu,\"guest_ticks\":%llu,\"reasons\":{",
+	       a->total_exits - b->total_exits, a->root_ticks - b->root_ticks,
+	       a->guest_ticks - b->guest_ticks);
 	const char *sep = "";
 	for (unsigned r = 0; r < HC_PROFILE_REASONS; r++) {
-		if (after.count[r] == before.count[r] && after.ticks[r] == before.ticks[r])
+		if (a->count[r] == b->count[r] && a->ticks[r] == b->ticks[r])
 			continue;
-		printf("%s\"%u\":[%llu,%llu,%llu]", sep, r, after.count[r] - before.count[r],
-		       after.timed[r] - before.timed[r], after.ticks[r] - before.ticks[r]);
+		printf("%s\"%u\":[%llu,%llu,%llu]", sep, r, a->count[r] - b->count[r],
+		       a->timed[r] - b->timed[r], a->ticks[r] - b->ticks[r]);
 		sep = ",";
 	}
 	printf("}");
+}
+
+/* Two reads in a row: what one read adds to every difference. */
+void print_profile_read_cost(void)
+{
+	profile_read(&before);
+	profile_read(&after);
+	printf("{\"bench\":\"profile-read\",\"iters\":1,\"ticks\":0");
+	print_profile_delta(&before, &after);
+	printf("}\n");
 }
 
 static void measure(const char *name, void (*run)(uint32_t), uint32_t iters, uint32_t warmup)
@@ -212,7 +225,7 @@ static void measure(const char *name, void (*run)(uint32_t), uint32_t iters, uin
 	uint64_t t1 = rdtsc();
 	profile_read(&after);
 	printf("{\"bench\":\"%s\",\"iters\":%u,\"ticks\":%llu", name, iters, t1 - t0);
-	print_profile_delta();
+	print_profile_delta(&before, &after);
 	printf("}\n");
 }
 
@@ -234,12 +247,7 @@ static void run_exits(uint32_t iters, uint32_t warmup)
 		{ "hlt-timer", run_hlt_timer },
 	};
 
-	/* Two reads in a row: what one read adds to every difference. */
-	profile_read(&before);
-	profile_read(&after);
-	printf("{\"bench\":\"profile-read\",\"iters\":1,\"ticks\":0");
-	print_profile_delta();
-	printf("}\n");
+	print_profile_read_cost();
 	for (unsigned i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		measure(kinds[i].name, kinds[i].run, iters, warmup);
 	if (start_ap())
@@ -259,7 +267,7 @@ static void run_workload(const char *name, uint32_t (*work)(uint32_t), uint32_t 
 		profile_read(&after);
 	printf("{\"workload\":\"%s\",\"ticks\":%llu,\"result\":%u", name, t1 - t0, result);
 	if (profiled)
-		print_profile_delta();
+		print_profile_delta(&before, &after);
 	printf("}\n");
 }
 
@@ -281,6 +289,15 @@ static uint32_t option(const char *cmdline, const char *key, uint32_t fallback)
 	return value ? parse_uint(value) : fallback;
 }
 
+static const struct {
+	const char *name;
+	int (*run)(const char *cmdline);
+} io_modes[] = {
+	{ "disk", run_disk },
+	{ "net-send", run_net_send },
+	{ "net-recv", run_net_recv },
+};
+
 int main(uint32_t magic, uint32_t info)
 {
 	struct boot_params bp;
@@ -291,6 +308,7 @@ int main(uint32_t magic, uint32_t info)
 	idt_set_gate(TIMER_VECTOR, timer_stub);
 	idt_set_gate(PING_VECTOR, ping_stub);
 	idt_set_gate(PONG_VECTOR, pong_stub);
+	idt_set_gate(BENCH_NIC_VECTOR, nic_stub);
 	lapic_enable();
 
 	printf("bench: begin\n");
@@ -308,6 +326,17 @@ int main(uint32_t magic, uint32_t info)
 		run_workload("walk", workload_walk, option(bp.cmdline, "hops", DEFAULT_HOPS),
 			     under_pgvisor);
 	}
+	int status = 0;
+	for (unsigned i = 0; i < sizeof(io_modes) / sizeof(io_modes[0]); i++) {
+		if (!cmdline_option(bp.cmdline, io_modes[i].name))
+			continue;
+		if (under_pgvisor) {
+			status |= io_modes[i].run(bp.cmdline);
+		} else {
+			printf("bench: %s needs pgvisor's virtio devices\n", io_modes[i].name);
+			status = 1;
+		}
+	}
 	printf("bench: end\n");
-	return 0;
+	return status;
 }

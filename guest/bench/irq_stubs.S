@@ -15,3 +15,4 @@
 	stub timer_stub, on_timer
 	stub ping_stub, on_ping
 	stub pong_stub, on_pong
+	stub nic_stub, on_nic

@@ -28,6 +28,16 @@
 #define MSIX_TABLE 4
 #define MSIX_BIR_MASK 0x7u
 
+#define MSIX_CTRL 2
+#define MSIX_ENABLE 0x8000
+#define MSIX_ENTRY_BYTES 16
+#define MSIX_ADDR_LO 0
+#define MSIX_ADDR_HI 4
+#define MSIX_DATA 8
+#define MSIX_VECTOR_CTRL 12
+#define MSI_ADDRESS 0xfee00000u
+#define MSI_DEST_SHIFT 12
+
 #define RESET_POLLS 1000
 #define USED_POLLS 100000
 #define RING_HDR 4
@@ -249,19 +259,71 @@ uint16_t virtq_used_idx(const struct virtq *q)
 	return *(volatile uint16_t *)(q->used + 2);
 }
 
+bool virtq_take_used(struct virtq *q, struct virtq_used_elem *out)
+{
+	if (virtq_used_idx(q) == q->last_used || !q->size)
+		return false;
+	barrier(); /* the idx before the element (2.7.13); x86 keeps load order */
+	const volatile struct virtq_used_elem *e =
+		(const volatile struct virtq_used_elem *)(q->used + RING_HDR) +
+		q->last_used % q->size;
+	out->id = e->id;
+	out->len = e->len;
+	q->last_used++;
+	return true;
+}
+
 bool virtq_get_used(struct virtq *q, struct virtq_used_elem *out)
 {
-	for (unsigned i = 0; i < USED_POLLS; i++) {
-		if (virtq_used_idx(q) == q->last_used || !q->size)
-			continue;
-		barrier();
-		const volatile struct virtq_used_elem *e =
-			(const volatile struct virtq_used_elem *)(q->used + RING_HDR) +
-			q->last_used % q->size;
-		out->id = e->id;
-		out->len = e->len;
-		q->last_used++;
-		return true;
-	}
+	for (unsigned i = 0; i < USED_POLLS; i++)
+		if (virtq_take_used(q, out))
+			return true;
 	return false;
+}
+
+/* The spec's vring_need_event (2.7.10): event lies in [old, new_idx). */
+static bool need_event(uint16_t event, uint16_t new_idx, uint16_t old)
+{
+	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
+}
+
+static void full_fence(void)
+{
+	__asm__ volatile("lock; addl $0, (%%esp)" : : : "memory", "cc");
+}
+
+bool virtq_need_notify(const struct virtq *q, uint16_t old_idx, bool event_idx)
+{
+	full_fence(); /* our idx store before the device's field is read */
+	if (!event_idx)
+		return !(*(volatile uint16_t *)q->used & VIRTQ_USED_F_NO_NOTIFY);
+	uint16_t event = *(volatile uint16_t *)(q->used + RING_HDR +
+						sizeof(struct virtq_used_elem) * q->size);
+	return need_event(event, q->next_avail, old_idx);
+}
+
+bool virtq_arm_interrupt(struct virtq *q)
+{
+	q->avail[2 + q->size] = q->last_used; /* used_event */
+	full_fence();			      /* before the used idx is read again */
+	return virtq_used_idx(q) == q->last_used;
+}
+
+void virtio_msix_route(const struct virtio_pci *d, unsigned entry, uint8_t vector, uint8_t apic_id)
+{
+	uint32_t e = d->msix_table + entry * MSIX_ENTRY_BYTES;
+
+	mmio_write(e + MSIX_ADDR_LO, 4, MSI_ADDRESS | (uint32_t)apic_id << MSI_DEST_SHIFT);
+	mmio_write(e + MSIX_ADDR_HI, 4, 0);
+	mmio_write(e + MSIX_DATA, 4, vector);
+	mmio_write(e + MSIX_VECTOR_CTRL, 4, 0);
+	uint32_t ctrl = pci_config_read(d->slot, d->msix_cap + MSIX_CTRL, 2);
+	pci_config_write(d->slot, d->msix_cap + MSIX_CTRL, 2, ctrl | MSIX_ENABLE);
+}
+
+uint16_t virtio_queue_vector(const struct virtio_pci *d, uint16_t queue, uint16_t entry)
+{
+	virtio_cc_write(d, VIRTIO_CC_QUEUE_SELECT, 2, queue);
+	virtio_cc_write(d, VIRTIO_CC_QUEUE_MSIX_VECTOR, 2, entry);
+	return (uint16_t)virtio_cc_read(d, VIRTIO_CC_QUEUE_MSIX_VECTOR, 2);
 }

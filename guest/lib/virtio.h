@@ -67,6 +67,7 @@
 #define VIRTQ_DESC_F_NEXT 1
 #define VIRTQ_DESC_F_WRITE 2
 #define VIRTQ_DESC_F_INDIRECT 4
+#define VIRTQ_USED_F_NO_NOTIFY 1
 #define VIRTQ_MAX_SIZE 256
 /* The memory virtq_layout lays one queue of up to VIRTQ_MAX_SIZE into:
  * descriptors, then the available ring at +4 KiB, the used ring at +8 KiB. */
@@ -157,5 +158,24 @@ uint16_t virtq_used_idx(const struct virtq *q);
 /* Takes the next used element; false when the device has returned
  * nothing new after a short poll. */
 bool virtq_get_used(struct virtq *q, struct virtq_used_elem *out);
+/* The same without the poll: false at once when there is nothing new. */
+bool virtq_take_used(struct virtq *q, struct virtq_used_elem *out);
+
+/* With VIRTIO_F_RING_EVENT_IDX (2.7.10): whether the chains published
+ * since the avail idx was old_idx need a notification, by the device's
+ * avail_event (read after a full fence, as 2.7.13 asks). Without the
+ * feature, pass event_idx false: the used ring's NO_NOTIFY flag decides. */
+bool virtq_need_notify(const struct virtq *q, uint16_t old_idx, bool event_idx);
+/* Asks for an interrupt at the next used element (used_event = the
+ * elements taken so far), then looks again: true when the ring is still
+ * empty, so that waiting for the interrupt is safe. */
+bool virtq_arm_interrupt(struct virtq *q);
+
+/* MSI-X (PCI 3.0, 6.8.2): table entry 'entry' sends vector to the local
+ * APIC apic_id (fixed, edge), unmasked; the function's MSI-X is enabled. */
+void virtio_msix_route(const struct virtio_pci *d, unsigned entry, uint8_t vector, uint8_t apic_id);
+/* The MSI-X table entry a queue signals through (VIRTIO_NO_VECTOR: none);
+ * returns what the device reads back (VIRTIO_NO_VECTOR when refused). */
+uint16_t virtio_queue_vector(const struct virtio_pci *d, uint16_t queue, uint16_t entry);
 
 #endif

@@ -1,7 +1,8 @@
 """guest/bench (make bench): exit round trips under pgvisor are sane and
 deterministic for a short iteration count, the CPU-bound workloads give
-the same results bare and virtualized, and scripts/bench's figures and
-chart come from its logs."""
+the same results bare and virtualized, short disk and VM-to-VM network
+runs read and deliver everything with sane figures, and scripts/bench's
+figures, chart and targets come from its logs."""
 import json
 
 import pytest
@@ -20,6 +21,8 @@ REASON = {"cpuid": "CPUID", "vmcall": "VMCALL", "out-uart-thr": "I/O",
           "mmio-lapic-write": "EPT violation", "hlt-timer": "HLT"}
 # A short walk: the workloads' size is fixed otherwise.
 CPU_CMDLINE = "cpu hops=20000"
+DISK_BYTES = 1 << 20
+NET_FRAMES = 256
 
 
 def bench_cfg(bench, cmdline, vcpus):
@@ -67,6 +70,106 @@ def test_cpu_workloads_match_bare(run_pgvisor, boot_bare, bench):
         assert 1 <= w["ratio"] < 1.05, (name, w)
 
 
+def test_disk_streaming_reads(run_pgvisor, bench):
+    BENCH.disk_image(bench.dir / "disk.img")
+    image = (bench.dir / "disk.img").read_bytes()
+    (bench.dir / "disk.img").write_bytes(image[:DISK_BYTES])
+    cfg = bench.dir / "disk.cfg"
+    cfg.write_text('name = "disk"\nkernel = "../../guests/bench.elf"\nmemory = 32\n'
+                   'cmdline = "disk request=65536 inflight=4"\n'
+                   'disk = [ "disk.img,raw,vda,ro" ]\n')
+    run = run_pgvisor([str(cfg.relative_to(ROOT))], timeout=120)
+    assert run.status == 0, run.output
+    d = BENCH.disk_figures(run.output)
+    assert d["verified"] and d["bytes"] == DISK_BYTES, d
+    # 16 requests, 4 per notification: one I/O exit per 256 KiB.
+    assert d["notifies"] == 4 and d["reasons"] == {"I/O": 4}, d
+    assert d["exits_per_64k"] == 0.25
+    # The hypervisor copies every byte (rep movsb, as the guest's yardstick
+    # does), and the whole time outside the guest is at least what the
+    # profile timed.
+    assert d["copy_4k_ticks"] <= d["hypervisor_ticks_per_4k"] <= 2 * d["copy_4k_ticks"], d
+    assert d["profile_ticks_per_4k"] <= d["hypervisor_ticks_per_4k"]
+    assert 0 < d["mb_per_s"] < d["tsc_hz"] / 1e6
+
+
+def test_vm_to_vm_frames(run_pgvisor, bench):
+    cfgs = []
+    for vm, mac, cmdline in (("net-send", "02:00:00:00:be:01",
+                              f"net-send frames={NET_FRAMES} warmup=64 window=32"),
+                             ("net-recv", "02:00:00:00:be:02",
+                              f"net-recv frames={NET_FRAMES} warmup=64")):
+        cfg = bench.dir / f"{vm}.cfg"
+        cfg.write_text(f'name = "{vm}"\nkernel = "../../guests/bench.elf"\nmemory = 32\n'
+                       f'cmdline = "{cmdline}"\nvif = [ "mac={mac},bridge=bench0" ]\n')
+        cfgs.append(str(cfg.relative_to(ROOT)))
+    run = run_pgvisor(cfgs, timeout=120)
+    assert run.status == 0, run.output
+    n = BENCH.net_figures(run.output)
+    assert "error" not in n, (n, run.output)
+    assert (n["frames"], n["sent"], n["lost"], n["bad"]) == (NET_FRAMES, NET_FRAMES, 0, 0), n
+    # Window 32: one transmit notification and one acknowledgement per 32
+    # frames, each side waking once per window.
+    assert n["reasons"]["sender"]["I/O"] == NET_FRAMES // 32, n
+    assert n["reasons"]["receiver"]["I/O"] == NET_FRAMES // 32, n
+    # Both halves of a frame's trip copy it: the switch into the port's
+    # ring, the receive side into the guest's buffer. The latter runs when
+    # the receiver is switched in, which the exit profile does not time.
+    assert n["hypervisor_ticks_per_frame"] > 2 * n["copy_frame_ticks"], n
+    assert n["profile_ticks_per_frame"] < n["hypervisor_ticks_per_frame"], n
+    assert n["exits_per_mib"] < 1000, n
+    assert abs(n["sender_ticks"] - n["ticks"]) < n["ticks"] / 100, n
+
+
+def test_split_guest_lines_are_joined():
+    whole = '{"bench":"x","pad":"' + "a" * (BENCH.LINE_OUT_FULL - 22) + '"}'
+    assert len(whole) == BENCH.LINE_OUT_FULL
+    split = '{"bench":"y","pad":"' + "b" * 300 + '"}'
+    lines = ["[vm] bench: begin", f"[vm] {whole}", f"[vm] {split[:200]}",
+             "[other] bench: begin", '[other] {"bench":"z"}', f"[vm] {split[200:400]}",
+             f"[vm] {split[400:]}", "[vm] bench: end"]
+    assert BENCH.guest_records("\n".join(lines), "vm") == [json.loads(whole), json.loads(split)]
+    assert BENCH.guest_records("\n".join(lines), "other") == [{"bench": "z"}]
+
+
+def record_lines(vm, records):
+    """A VM's console as pgvisor prints it: records split at 200 bytes."""
+    out = [f"[{vm}] bench: begin"]
+    for r in records:
+        text = json.dumps(r, separators=(",", ":"))
+        out += [f"[{vm}] {text[i:i + BENCH.LINE_OUT_FULL]}"
+                for i in range(0, len(text), BENCH.LINE_OUT_FULL)]
+    return out + [f"[{vm}] bench: end"]
+
+
+def io_logs(logs):
+    calib = {"bench": "profile-read", "iters": 1, "ticks": 0, "exits": 1, "hv_ticks": 100,
+             "guest_ticks": 60, "reasons": {"18": [1, 1, 100]}}
+    copies = [{"copy": 4096, "iters": 10, "ticks": 41100, "exits": 0, "hv_ticks": 0,
+               "guest_ticks": 41060, "reasons": {}},
+              {"copy": 1514, "iters": 10, "ticks": 15300, "exits": 0, "hv_ticks": 0,
+               "guest_ticks": 15260, "reasons": {}}]
+    disk = {"io": "disk", "bytes": 1 << 20, "request": 65536, "in_flight": 8, "notifies": 2,
+            "verified": True, "ticks": 1100000, "exits": 3, "hv_ticks": 600100,
+            "guest_ticks": 50000, "reasons": {"18": [1, 1, 100], "30": [2, 1, 600000]}}
+    send = {"io": "net-send", "frames": 100, "bytes": 151400, "frame_bytes": 1514,
+            "window": 64, "tx_kicks": 2, "rx_kicks": 0, "waits": 3, "interrupts": 2,
+            "t0": 1000, "ticks": 700100, "exits": 31, "hv_ticks": 200100,
+            "guest_ticks": 14000, "reasons": {"18": [1, 1, 100], "30": [2, 2, 200000],
+                                              "12": [28, 0, 0]}}
+    recv = {"io": "net-recv", "frames": 100, "bytes": 151400, "frame_bytes": 1514, "lost": 0,
+            "bad": 0, "acks": 2, "tx_kicks": 2, "rx_kicks": 0, "waits": 3, "interrupts": 2,
+            "t0": 900, "ticks": 700000, "exits": 41, "hv_ticks": 10100,
+            "guest_ticks": 230000, "reasons": {"18": [1, 1, 100], "30": [40, 40, 10000]}}
+    (logs / "disk.log").write_text("\n".join(["pgvisor: TSC 50000 kHz"] + record_lines(
+        "disk", copies + [calib, disk])) + "\n")
+    send_lines = record_lines("net-send", copies + [calib, send])
+    recv_lines = record_lines("net-recv", [calib, recv])
+    (logs / "net.log").write_text("\n".join(["pgvisor: TSC 50000 kHz"] + [
+        l for pair in zip(send_lines, recv_lines) for l in pair] + send_lines[len(recv_lines):])
+        + "\n")
+
+
 def test_report_from_logs(tmp_path):
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -98,6 +201,12 @@ def test_report_from_logs(tmp_path):
         (logs / f"{name}.log").write_text("\n".join(lines) + "\n")
     BENCH.report(tmp_path)
     res = json.loads((tmp_path / "results.json").read_text())
+    # Without the I/O machines' logs there are no I/O figures or targets.
+    assert "disk" not in res and "net" not in res
+    assert not [k for k in res["targets"] if k.startswith(("disk", "net"))]
+    io_logs(logs)
+    BENCH.report(tmp_path)
+    res = json.loads((tmp_path / "results.json").read_text())
     # Less one profile read: (2100 - 100) / 10 and 1 exit per round trip.
     assert res["exits"]["cpuid"]["hypervisor"] == 200
     assert res["exits"]["cpuid"]["exits_per_round_trip"] == 1
@@ -112,4 +221,45 @@ def test_report_from_logs(tmp_path):
     assert not res["targets"]["cpuid hypervisor ticks <= 150"]["met"]
     svg = (tmp_path / "exit-cost.svg").read_text()
     assert svg.startswith("<svg") and "CPUID (leaf 0)" in svg and "skipped" not in svg
-    assert "| CPUID (leaf 0) | 300 | 200 | 1 |" in (tmp_path / "table.md").read_text()
+    table = (tmp_path / "table.md").read_text()
+    assert "| CPUID (leaf 0) | 300 | 200 | 1 |" in table
+
+    # Disk: 1 MiB in 1.1 M ticks at 50 MHz; outside the guest 1100000 -
+    # 50000 - one profile read's 100 = 1049900 ticks, per 4 KiB / 256;
+    # 2 notifications (the read's own exit less); the copy (41060 - 60) / 10.
+    d = res["disk"]
+    assert d["mb_per_s"] == pytest.approx(47.66)
+    assert d["hypervisor_ticks_per_4k"] == pytest.approx(4101.2)
+    assert d["profile_ticks_per_4k"] == pytest.approx(2343.8)
+    assert d["copy_4k_ticks"] == 4100
+    assert (d["exits"], d["exits_per_mib"], d["exits_per_64k"]) == (2, 2, 0.125)
+    assert d["reasons"] == {"I/O": 2}
+    t = res["targets"]["disk: hypervisor ticks per 4 KiB read <= 2 x copy of 4 KiB"]
+    assert t == {"value": 4101.2, "limit": 8200, "met": True}
+    assert res["targets"]["disk: exits per 64 KiB read <= 1"] == {"value": 0.125, "met": True}
+    # Net: 100 frames over the receiver's 700000 ticks; neither guest ran
+    # for 700000 - 230000 - 14000 - 2 x 100 ticks; the profiles timed
+    # 200000 + 10000; the frame's copy (15260 - 60) / 10 = 1520.
+    n = res["net"]
+    assert n["mb_per_s"] == pytest.approx(10.81)
+    assert n["hypervisor_ticks_per_frame"] == pytest.approx(4558)
+    assert n["profile_ticks_per_frame"] == 2100
+    assert n["copy_frame_ticks"] == 1520
+    assert n["exits"] == {"sender": 30, "receiver": 40}
+    assert n["exits_per_mib"] == pytest.approx(70 / (151400 / 2**20), abs=0.01)
+    assert n["reasons"]["sender"] == {"HLT": 28, "I/O": 2}
+    t = res["targets"]["net: hypervisor ticks per frame <= 2 x copy of its 1514 bytes + 400"]
+    assert t == {"value": 4558, "limit": 3440, "met": False}
+    assert ("| disk read, 64 KiB requests, 8 per notification | 47.66 | 4 KiB | 4101 | 2344 | "
+            "4100 | 2.0 |") in table
+    assert ("| VM to VM, 1514-byte frames, window 64 | 10.81 | frame | 4558 | 2100 | 1520 | "
+            "484.8 |") in table
+    assert ("| net: hypervisor ticks per frame <= 2 x copy of its 1514 bytes + 400 = 3440 | "
+            "4558.0 | NO |") in table
+    # A lost frame or bad data fails a target whatever the ticks.
+    text = (logs / "net.log").read_text().replace('"lost":0', '"lost":1')
+    (logs / "net.log").write_text(text)
+    res = json.loads((BENCH.report(tmp_path), tmp_path / "results.json")[1].read_text())
+    assert res["net"]["lost"] == 1
+    assert not res["targets"]["net: hypervisor ticks per frame <= 2 x copy of its 1514 bytes "
+                              "+ 400"]["met"]
