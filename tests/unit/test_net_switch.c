@@ -24,6 +24,9 @@ struct vif {
 	struct net_port port;
 	struct net_frame *ring;
 	unsigned notified;
+	bool take_direct;   /* its deliver callback accepts frames */
+	unsigned direct;    /* frames it took that way */
+	uint8_t direct_tag; /* the last one's payload byte */
 };
 
 struct fixture {
@@ -34,6 +37,17 @@ struct fixture {
 static void on_notify(void *ctx)
 {
 	((struct vif *)ctx)->notified++;
+}
+
+static bool on_deliver(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct vif *v = ctx;
+
+	if (!v->take_direct)
+		return false;
+	v->direct++;
+	v->direct_tag = frame[len - 1];
+	return true;
 }
 
 /* A locally administered unicast address, distinct for each n. */
@@ -176,6 +190,38 @@ static void test_attach_sets_up_port(void **state)
 	assert_string_equal(f->sw.bridges[0].name, "br0");
 	assert_string_equal(f->sw.bridges[1].name, "br1");
 	assert_null(net_port_peek(&f->vif[0].port));
+}
+
+/* A port that takes frames straight away gets them without its ring or a
+ * notify; one that declines gets them queued; and a frame never overtakes
+ * one already waiting in the ring. */
+static void test_direct_delivery_keeps_order(void **state)
+{
+	struct fixture *f = *state;
+
+	attach(f, 0, "br0");
+	attach(f, 1, "br0");
+	f->vif[1].port.deliver = on_deliver;
+	f->vif[1].take_direct = true;
+	send_to(f, 0, 1, 0xb1, T0);
+	assert_int_equal(f->vif[1].direct, 1);
+	assert_int_equal(f->vif[1].direct_tag, 0xb1);
+	assert_int_equal(queued(f, 1), 0);
+	assert_int_equal(f->vif[1].notified, 0);
+	assert_int_equal(f->vif[1].port.stats.rx_frames, 1);
+	/* Declined: queued and notified. */
+	f->vif[1].take_direct = false;
+	send_to(f, 0, 1, 0xb2, T0 + 1);
+	assert_int_equal(queued(f, 1), 1);
+	assert_int_equal(f->vif[1].notified, 1);
+	/* Accepting again, but a frame waits: this one queues behind it. */
+	f->vif[1].take_direct = true;
+	send_to(f, 0, 1, 0xb3, T0 + 2);
+	assert_int_equal(f->vif[1].direct, 1);
+	assert_int_equal(queued(f, 1), 2);
+	expect_frame_from(f, 1, 0, 0xb2);
+	expect_frame_from(f, 1, 0, 0xb3);
+	assert_int_equal(f->vif[1].port.stats.rx_frames, 3);
 }
 
 static void test_two_ports_unknown_then_learned(void **state)
@@ -800,6 +846,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_attach_sets_up_port, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_direct_delivery_keeps_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_ports_unknown_then_learned, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_three_ports_flood_and_unicast, setup,

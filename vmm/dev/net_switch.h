@@ -47,6 +47,11 @@ struct net_port {
 	struct net_port_stats stats;
 	/* Called (switch lock held, any CPU) after frames were queued. */
 	void (*notify)(void *ctx);
+	/* Optional (switch lock held): hands a frame straight to the port's
+	 * guest when nothing waits in its ring; false when it cannot (the
+	 * receiving VM may be running elsewhere, or has no buffer), and the
+	 * frame is queued instead. Set after net_switch_attach. */
+	bool (*deliver)(void *ctx, const uint8_t *frame, size_t len);
 	void *ctx;
 	/* The inbound ring: the switch fills slots at head, the port's own
 	 * CPU empties them at tail. */

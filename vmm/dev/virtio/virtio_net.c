@@ -64,14 +64,14 @@ static bool transmit(struct virtio_net *n)
 
 /* Writes the waiting frame f into one or more receive buffers. Returns
  * false when the guest has no buffer for it (it stays in the ring). */
-static bool receive_one(struct virtio_net *n, const struct net_frame *f, bool *pushed)
+static bool receive_one(struct virtio_net *n, const uint8_t *data, uint64_t len, bool *pushed)
 {
 	struct virtio_dev *v = &n->dev;
 	struct virtq *q = &v->vq[RX_QUEUE];
 	uint16_t heads[RX_MAX_BUFFERS];
 	uint32_t lens[RX_MAX_BUFFERS];
 	uint8_t hdr[HDR_BYTES] = { 0 };
-	uint64_t total = HDR_BYTES + f->len, done = 0;
+	uint64_t total = HDR_BYTES + len, done = 0;
 	unsigned nbuf = 0;
 	bool merge = virtio_has_feature(v, VIRTIO_NET_F_MRG_RXBUF);
 	const char *why;
@@ -101,7 +101,7 @@ static bool receive_one(struct virtio_net *n, const struct net_frame *f, bool *p
 			}
 		}
 		uint64_t data_done = done - HDR_BYTES;
-		uint64_t copied = virtq_copy_to(r, off, f->data + data_done, f->len - data_done);
+		uint64_t copied = virtq_copy_to(r, off, data + data_done, len - data_done);
 		done += copied;
 		heads[nbuf] = r->head;
 		lens[nbuf] = (uint32_t)(off + copied);
@@ -117,7 +117,7 @@ static bool receive_one(struct virtio_net *n, const struct net_frame *f, bool *p
 	for (unsigned i = 0; i < nbuf; i++)
 		virtq_push(q, heads[i], lens[i]);
 	n->stats.rx_frames++;
-	n->stats.rx_bytes += f->len;
+	n->stats.rx_bytes += len;
 	*pushed = true;
 	return true;
 }
@@ -131,12 +131,23 @@ static void receive(struct virtio_net *n)
 	if (!virtio_running(&n->dev) || !n->dev.vq[RX_QUEUE].ready)
 		return;
 	while ((f = net_port_peek(n->port))) {
-		if (!receive_one(n, f, &pushed))
+		if (!receive_one(n, f->data, f->len, &pushed))
 			break;
 		net_port_consume(n->port);
 	}
 	if (pushed)
 		virtio_queue_interrupt(&n->dev, RX_QUEUE);
+}
+
+bool virtio_net_deliver(struct virtio_net *n, const uint8_t *frame, uint64_t len)
+{
+	bool pushed = false;
+
+	if (!virtio_running(&n->dev) || !n->dev.vq[RX_QUEUE].ready ||
+	    !receive_one(n, frame, len, &pushed))
+		return false;
+	virtio_queue_interrupt(&n->dev, RX_QUEUE);
+	return true;
 }
 
 static void net_notify(struct virtio_dev *v, unsigned q)

@@ -53,6 +53,11 @@ int virtio_net_init(struct virtio_net *n, const char *vm_name, unsigned index,
 /* The switch queued frames for this device (any CPU): marks them pending;
  * the caller then pokes the VM's time. */
 void virtio_net_frames_waiting(struct virtio_net *n);
+/* A frame from the switch straight into the guest's receive buffers,
+ * when the caller knows the VM's CPU is this one and not in its guest
+ * (the switch then needs no ring copy). False when the driver is not live
+ * or has no buffer: the frame then goes to the ring. */
+bool virtio_net_deliver(struct virtio_net *n, const uint8_t *frame, uint64_t len);
 /* The vtimer through which the VM's CPU takes waiting frames. */
 struct vtimer virtio_net_timer(struct virtio_net *n);
 
