@@ -112,11 +112,12 @@ def test_vm_to_vm_frames(run_pgvisor, bench):
     # frames, each side waking once per window.
     assert n["reasons"]["sender"]["I/O"] == NET_FRAMES // 32, n
     assert n["reasons"]["receiver"]["I/O"] == NET_FRAMES // 32, n
-    # Both halves of a frame's trip copy it: the switch into the port's
-    # ring, the receive side into the guest's buffer. The latter runs when
-    # the receiver is switched in, which the exit profile does not time.
-    assert n["hypervisor_ticks_per_frame"] > 2 * n["copy_frame_ticks"], n
-    assert n["profile_ticks_per_frame"] < n["hypervisor_ticks_per_frame"], n
+    # Both VMs share one CPU, so the switch hands each frame straight to
+    # the receiver's buffer inside the sender's exit: one copy per frame,
+    # and (nothing queued) within the bound of two copies + 400.
+    assert n["copy_frame_ticks"] < n["hypervisor_ticks_per_frame"], n
+    assert n["hypervisor_ticks_per_frame"] <= 2 * n["copy_frame_ticks"] + 400, n
+    assert n["profile_ticks_per_frame"] <= n["hypervisor_ticks_per_frame"], n
     assert n["exits_per_mib"] < 1000, n
     assert abs(n["sender_ticks"] - n["ticks"]) < n["ticks"] / 100, n
 
