@@ -5,8 +5,8 @@
 #include "drivers/console.h"
 
 #define CLASS_COMMUNICATION_OTHER 0x078000u /* as QEMU's virtio-serial */
-#define RX_QUEUE 0
-#define TX_QUEUE 1
+#define RX_QUEUE VIRTIO_RX_QUEUE
+#define TX_QUEUE VIRTIO_TX_QUEUE
 #define NQUEUES 2
 /* struct virtio_console_config (5.3.4): cols, rows, max_nr_ports,
  * emerg_wr. Offered (as zeros) though no feature makes them valid. */
@@ -31,9 +31,9 @@ bool virtio_console_reading(struct virtio_console *c)
 }
 
 /* Moves buffered input into the guest's receive buffers. */
-static void receive(struct virtio_console *c)
+static void receive(struct virtio_dev *v)
 {
-	struct virtio_dev *v = &c->dev;
+	struct virtio_console *c = v->backend;
 	struct virtq *q = &v->vq[RX_QUEUE];
 	struct virtq_req *r = &c->req;
 	const char *why;
@@ -87,14 +87,14 @@ void virtio_console_input(struct virtio_console *c, const uint8_t *bytes, unsign
 		c->dropping = false;
 		c->rx[(c->rx_head + c->rx_count++) % VIRTIO_CONSOLE_RX_BUF] = bytes[i];
 	}
-	receive(c);
+	receive(&c->dev);
 }
 
 /* Prints what the guest queued for transmission; returns whether any
  * chain went back. */
-static bool transmit(struct virtio_console *c)
+static bool transmit(struct virtio_dev *v)
 {
-	struct virtio_dev *v = &c->dev;
+	struct virtio_console *c = v->backend;
 	struct virtq *q = &v->vq[TX_QUEUE];
 	struct virtq_req *r = &c->req;
 	uint8_t chunk[TX_CHUNK];
@@ -126,23 +126,6 @@ static bool transmit(struct virtio_console *c)
 	return pushed;
 }
 
-static void console_notify(struct virtio_dev *v, unsigned q)
-{
-	struct virtio_console *c = v->backend;
-
-	if (q == TX_QUEUE) {
-		if (transmit(c))
-			virtio_queue_interrupt(v, TX_QUEUE);
-	} else {
-		receive(c); /* new receive buffers */
-	}
-}
-
-static void console_driver_ok(struct virtio_dev *v)
-{
-	receive(v->backend);
-}
-
 static void console_reset(struct virtio_dev *v)
 {
 	struct virtio_console *c = v->backend;
@@ -154,8 +137,8 @@ static void console_reset(struct virtio_dev *v)
 
 static const struct virtio_dev_ops console_ops = {
 	.reset = console_reset,
-	.notify = console_notify,
-	.driver_ok = console_driver_ok,
+	.transmit = transmit,
+	.receive = receive,
 };
 
 void virtio_console_flush(struct virtio_console *c)

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #define CLASS_NETWORK_ETHERNET 0x020000u
-#define RX_QUEUE 0
-#define TX_QUEUE 1
+#define RX_QUEUE VIRTIO_RX_QUEUE
+#define TX_QUEUE VIRTIO_TX_QUEUE
 #define NQUEUES 2
 /* struct virtio_net_hdr with VERSION_1: always 12 bytes (5.1.6). */
 #define HDR_BYTES 12
@@ -19,9 +19,9 @@
 #define CFG_LEN 8
 
 /* Sends each frame the guest queued; returns whether any chain went back. */
-static bool transmit(struct virtio_net *n)
+static bool transmit(struct virtio_dev *v)
 {
-	struct virtio_dev *v = &n->dev;
+	struct virtio_net *n = v->backend;
 	struct virtq *q = &v->vq[TX_QUEUE];
 	struct virtq_req *r = &n->req;
 	const char *why;
@@ -123,8 +123,9 @@ static bool receive_one(struct virtio_net *n, const uint8_t *data, uint64_t len,
 }
 
 /* Moves waiting frames into the guest's receive buffers. */
-static void receive(struct virtio_net *n)
+static void receive(struct virtio_dev *v)
 {
+	struct virtio_net *n = v->backend;
 	const struct net_frame *f;
 	bool pushed = false;
 
@@ -150,26 +151,9 @@ bool virtio_net_deliver(struct virtio_net *n, const uint8_t *frame, uint64_t len
 	return true;
 }
 
-static void net_notify(struct virtio_dev *v, unsigned q)
-{
-	struct virtio_net *n = v->backend;
-
-	if (q == TX_QUEUE) {
-		if (transmit(n))
-			virtio_queue_interrupt(v, TX_QUEUE);
-	} else {
-		receive(n); /* new receive buffers */
-	}
-}
-
-static void net_driver_ok(struct virtio_dev *v)
-{
-	receive(v->backend);
-}
-
 static const struct virtio_dev_ops net_ops = {
-	.notify = net_notify,
-	.driver_ok = net_driver_ok,
+	.transmit = transmit,
+	.receive = receive,
 };
 
 void virtio_net_frames_waiting(struct virtio_net *n)
@@ -190,7 +174,7 @@ static void net_update(void *dev, uint64_t now)
 
 	(void)now;
 	__atomic_store_n(&n->rx_pending, 0, __ATOMIC_SEQ_CST);
-	receive(n);
+	receive(&n->dev);
 }
 
 struct vtimer virtio_net_timer(struct virtio_net *n)

@@ -217,9 +217,10 @@ static void status_write(struct virtio_dev *v, uint8_t value)
 	if ((value & VIRTIO_STATUS_FEATURES_OK) && !(was & VIRTIO_STATUS_FEATURES_OK) &&
 	    !(was & VIRTIO_STATUS_DRIVER_OK))
 		features_ok(v);
+	/* Input may have waited for the driver. */
 	if ((value & VIRTIO_STATUS_DRIVER_OK) && !(was & VIRTIO_STATUS_DRIVER_OK) &&
-	    virtio_running(v) && v->ops->driver_ok)
-		v->ops->driver_ok(v);
+	    virtio_running(v) && v->ops->receive)
+		v->ops->receive(v);
 }
 
 static void queue_enable(struct virtio_dev *v, struct virtq *q)
@@ -293,6 +294,16 @@ static bool in(uint32_t offset, unsigned size, uint32_t start, uint32_t len)
 	return offset >= start && offset - start < len && size <= len - (offset - start);
 }
 
+static void queue_notified(struct virtio_dev *v, unsigned q)
+{
+	if (v->ops->notify)
+		v->ops->notify(v, q);
+	else if (q == VIRTIO_TX_QUEUE && v->ops->transmit(v))
+		virtio_queue_interrupt(v, q);
+	else if (q == VIRTIO_RX_QUEUE)
+		v->ops->receive(v);
+}
+
 static uint64_t regs_read(struct pci_device *d, unsigned bar, uint32_t offset, unsigned size)
 {
 	struct virtio_dev *v = d->ctx;
@@ -325,9 +336,8 @@ static void regs_write(struct pci_device *d, unsigned bar, uint32_t offset, unsi
 	if (bar == BAR_NOTIFY) {
 		/* The driver writes the queue's index (4.1.4.4.1). */
 		uint16_t q = (uint16_t)value;
-		if (offset == 0 && q < v->nqueues && v->vq[q].ready && virtio_running(v) &&
-		    v->ops->notify)
-			v->ops->notify(v, q);
+		if (offset == 0 && q < v->nqueues && v->vq[q].ready && virtio_running(v))
+			queue_notified(v, q);
 		return;
 	}
 	if (bar == BAR_REGS && in(offset, size, COMMON_OFF, COMMON_LEN))

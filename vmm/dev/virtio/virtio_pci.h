@@ -51,13 +51,23 @@
 
 struct virtio_dev;
 
+/* A stream device's queues (virtio-net 5.1.2, virtio-console 5.3.2). */
+#define VIRTIO_RX_QUEUE 0
+#define VIRTIO_TX_QUEUE 1
+
+/* A device type gives notify, or, for a stream device (receive queue 0,
+ * transmit queue 1), transmit and receive, which the transport calls on a
+ * notification of queue 1 (interrupting when a chain went back) and of
+ * queue 0 (new receive buffers), and at DRIVER_OK. */
 struct virtio_dev_ops {
 	/* The device was reset (status 0 written, or the VM reset). */
 	void (*reset)(struct virtio_dev *v);
 	/* The driver notified queue q (a ready queue, after DRIVER_OK). */
 	void (*notify)(struct virtio_dev *v, unsigned q);
-	/* The driver set DRIVER_OK: the device may start using its queues. */
-	void (*driver_ok)(struct virtio_dev *v);
+	/* Sends what the driver queued; returns whether a chain went back. */
+	bool (*transmit)(struct virtio_dev *v);
+	/* Fills the driver's receive buffers with what waits. */
+	void (*receive)(struct virtio_dev *v);
 };
 
 struct virtio_dev {
