@@ -213,16 +213,8 @@ static bool run_vcpu(struct vcpu *v)
 
 	if (!start_ap(v))
 		return false;
-	if (v->halted && !intr_wakes_halted(v)) {
-		/* Its devices' moment may have come while other vCPUs kept
-		 * this CPU busy (idle() is not reached then): a timer, or
-		 * frames from another VM (vtime_poke). */
-		if (rdtsc() < vm->vtime.next_deadline_tsc)
-			return false;
-		vtime_update(&vm->vtime);
-		if (!intr_wakes_halted(v))
-			return false;
-	}
+	if (v->halted && !intr_wakes_halted(v))
+		return false;
 	if (switch_to(v))
 		return false;
 	/* The time since this vCPU's last exit was other vCPUs' too. */

@@ -36,19 +36,19 @@ static size_t pages_for(size_t bytes)
 	return (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
 }
 
-/* Clears a VM's RAM a piece at a time, reading the console between the
- * pieces: clearing 100 MiB takes seconds in an emulator, and keys typed
- * meanwhile for another VM would overflow the host UART's 16-byte FIFO,
- * which is only read by polling (a piece takes well under 16 characters'
- * time at 115200 baud). */
-static void clear_ram(struct vm *vm)
+/* Clears a VM's RAM a piece at a time. When the VM goes away (poll set),
+ * the console is read between the pieces: clearing 100 MiB takes seconds
+ * in an emulator, and keys typed meanwhile for another VM would overflow
+ * the host UART's 16-byte FIFO, which is only read by polling (a piece
+ * takes well under 16 characters' time at 115200 baud). */
+static void clear_ram(struct vm *vm, bool poll)
 {
 	const struct core_console *console = core_console();
 
 	for (uint64_t off = 0; off < vm->ram.size; off += CLEAR_PIECE) {
 		uint64_t n = vm->ram.size - off < CLEAR_PIECE ? vm->ram.size - off : CLEAR_PIECE;
 		memset(vm->ram.host + off, 0, n);
-		if (console)
+		if (poll && console)
 			console->poll();
 	}
 }
@@ -58,7 +58,7 @@ static void free_ram(struct vm *vm)
 	if (!vm->ram.host)
 		return;
 	/* Zeroed on the way out too: nothing of this VM outlives it. */
-	clear_ram(vm);
+	clear_ram(vm, true);
 	page_free(vm->ram.host, pages_for(vm->ram.size));
 	vm->ram.host = NULL;
 }
@@ -267,7 +267,7 @@ int vm_load(struct vm *vm)
 	struct vcpu_boot_state boot;
 	bool linux = bzimage_probe(vm->kernel.data, vm->kernel.size);
 
-	clear_ram(vm);
+	clear_ram(vm, false);
 	if ((linux ? load_linux : load_multiboot)(vm, &boot, err, sizeof(err))) {
 		kprintf("pgvisor: vm %s: cannot load '%s': %s\n", vm->name, vm->kernel.name, err);
 		return -1;
