@@ -100,17 +100,9 @@ static void blk_notify(struct virtio_dev *v, unsigned qi)
 {
 	struct virtio_blk *b = v->backend;
 	struct virtq *q = &v->vq[qi];
-	const char *why;
 	bool pushed = false;
 
-	for (;;) {
-		enum virtq_pop_result res = virtq_pop(q, &b->req, &why);
-		if (res == VIRTQ_EMPTY)
-			break;
-		if (res == VIRTQ_BROKEN) {
-			virtio_needs_reset(v, why);
-			break;
-		}
+	while (virtio_pop(v, qi, &b->req)) {
 		if (b->req.out_len < HEADER_BYTES || b->req.in_len < STATUS_BYTES) {
 			virtio_needs_reset(v, "request without its header or status byte");
 			break;

@@ -36,20 +36,12 @@ static void receive(struct virtio_dev *v)
 	struct virtio_console *c = v->backend;
 	struct virtq *q = &v->vq[RX_QUEUE];
 	struct virtq_req *r = &c->req;
-	const char *why;
 	bool pushed = false;
 
 	if (!virtio_running(v) || !q->ready)
 		return;
 	rx_mark_posted(c);
-	while (c->rx_count) {
-		enum virtq_pop_result res = virtq_pop(q, r, &why);
-		if (res == VIRTQ_EMPTY)
-			break;
-		if (res == VIRTQ_BROKEN) {
-			virtio_needs_reset(v, why);
-			break;
-		}
+	while (c->rx_count && virtio_pop(v, RX_QUEUE, r)) {
 		/* The ring buffer in at most two runs: to its end, then from
 		 * its start. */
 		uint64_t done = 0;
@@ -98,17 +90,9 @@ static bool transmit(struct virtio_dev *v)
 	struct virtq *q = &v->vq[TX_QUEUE];
 	struct virtq_req *r = &c->req;
 	uint8_t chunk[TX_CHUNK];
-	const char *why;
 	bool pushed = false;
 
-	for (;;) {
-		enum virtq_pop_result res = virtq_pop(q, r, &why);
-		if (res == VIRTQ_EMPTY)
-			break;
-		if (res == VIRTQ_BROKEN) {
-			virtio_needs_reset(v, why);
-			break;
-		}
+	while (virtio_pop(v, TX_QUEUE, r)) {
 		/* Only the device-readable part is output (5.3.6); a writable
 		 * segment gets nothing written. */
 		for (uint64_t off = 0; off < r->out_len;) {

@@ -24,17 +24,9 @@ static bool transmit(struct virtio_dev *v)
 	struct virtio_net *n = v->backend;
 	struct virtq *q = &v->vq[TX_QUEUE];
 	struct virtq_req *r = &n->req;
-	const char *why;
 	bool pushed = false;
 
-	for (;;) {
-		enum virtq_pop_result res = virtq_pop(q, r, &why);
-		if (res == VIRTQ_EMPTY)
-			break;
-		if (res == VIRTQ_BROKEN) {
-			virtio_needs_reset(v, why);
-			break;
-		}
+	while (virtio_pop(v, TX_QUEUE, r)) {
 		if (r->out_len < HDR_BYTES + NET_FRAME_MIN ||
 		    r->out_len - HDR_BYTES > NET_FRAME_MAX) {
 			n->stats.tx_errors++;

@@ -113,6 +113,16 @@ static void send(struct virtio_dev *v, uint16_t vector, uint8_t isr_bit)
 	pci_msix_notify(&v->pci, vector);
 }
 
+bool virtio_pop(struct virtio_dev *v, unsigned q, struct virtq_req *req)
+{
+	const char *why;
+	enum virtq_pop_result res = virtq_pop(&v->vq[q], req, &why);
+
+	if (res == VIRTQ_BROKEN)
+		virtio_needs_reset(v, why);
+	return res == VIRTQ_OK;
+}
+
 void virtio_queue_interrupt(struct virtio_dev *v, unsigned q)
 {
 	if (q < v->nqueues && virtq_should_interrupt(&v->vq[q]))

@@ -109,6 +109,10 @@ static inline bool virtio_has_feature(const struct virtio_dev *v, unsigned bit)
 }
 /* Whether the device is live: DRIVER_OK set, not in need of reset. */
 bool virtio_running(const struct virtio_dev *v);
+/* Takes the next chain of queue q into *req: true when there was one;
+ * false when the queue is empty or broken (then the device needs a
+ * reset, with its line). */
+bool virtio_pop(struct virtio_dev *v, unsigned q, struct virtq_req *req);
 /* After used-ring pushes on queue q: interrupts the driver if it asked
  * for one (virtq_should_interrupt). */
 void virtio_queue_interrupt(struct virtio_dev *v, unsigned q);
