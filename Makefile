@@ -30,7 +30,7 @@ KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack -T 
 
 # Every C and assembly file of the hypervisor, one concept each.
 KSRC := $(wildcard boot/*.c boot/*.S arch/x86/*.c arch/x86/*.S arch/x86/lib/*.c \
-                   drivers/*.c vmm/*.c vmm/*/*.c vmm/*/*/*.c vmm/*/*.S)
+                   drivers/*.c drivers/*/*.c vmm/*.c vmm/*/*.c vmm/*/*/*.c vmm/*/*.S)
 KOBJ := $(patsubst %,$(BUILD)/k/%.o,$(KSRC)) $(BUILD)/k/font.c.o
 
 all: deps $(BUILD)/pgvisor.elf $(BUILD)/pgvisor.efi guests

@@ -70,6 +70,14 @@ static inline uint16_t inw(uint16_t port)
 	return v;
 }
 
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
 #define DEFINE_CR_ACCESSORS(n)                                                                     \
 	static inline uint64_t read_cr##n(void)                                                    \
 	{                                                                                          \

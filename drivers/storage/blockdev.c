@@ -1,0 +1,94 @@
+#include "drivers/storage/blockdev.h"
+
+#include <stdio.h>
+
+#include "drivers/console.h"
+
+#define MIB_SECTORS (1024 * 1024 / BLOCK_SECTOR)
+
+static struct blockdev *disks[BLOCKDEV_MAX];
+static unsigned ndisks;
+
+int blockdev_register(struct blockdev *d)
+{
+	if (ndisks == BLOCKDEV_MAX) {
+		kprintf("pgvisor: disk %s: not used, pgvisor drives at most %u disks\n", d->name,
+			BLOCKDEV_MAX);
+		return -1;
+	}
+	disks[ndisks++] = d;
+	kprintf("pgvisor: disk %s: '%s', %llu sectors (%llu MiB)\n", d->name, d->model,
+		(unsigned long long)d->sectors, (unsigned long long)(d->sectors / MIB_SECTORS));
+	return 0;
+}
+
+unsigned blockdev_count(void)
+{
+	return ndisks;
+}
+
+struct blockdev *blockdev_get(unsigned i)
+{
+	return i < ndisks ? disks[i] : NULL;
+}
+
+static bool on_disk(const struct blockdev *d, uint64_t lba, uint32_t count, char *why, size_t len)
+{
+	if (lba <= d->sectors && count <= d->sectors - lba)
+		return true;
+	snprintf(why, len, "sectors %llu+%u lie beyond the disk's %llu", (unsigned long long)lba,
+		 count, (unsigned long long)d->sectors);
+	return false;
+}
+
+int blockdev_read(struct blockdev *d, uint64_t lba, uint32_t count, void *buf, char *why,
+		  size_t len)
+{
+	int r;
+
+	if (!on_disk(d, lba, count, why, len))
+		return -1;
+	spin_lock(&d->lock);
+	r = d->ops->read(d, lba, count, buf, why, len);
+	if (r)
+		d->stats.errors++;
+	else {
+		d->stats.reads++;
+		d->stats.sectors_read += count;
+	}
+	spin_unlock(&d->lock);
+	return r;
+}
+
+int blockdev_write(struct blockdev *d, uint64_t lba, uint32_t count, const void *buf, char *why,
+		   size_t len)
+{
+	int r;
+
+	if (!on_disk(d, lba, count, why, len))
+		return -1;
+	spin_lock(&d->lock);
+	r = d->ops->write(d, lba, count, buf, why, len);
+	if (r)
+		d->stats.errors++;
+	else {
+		d->stats.writes++;
+		d->stats.sectors_written += count;
+	}
+	spin_unlock(&d->lock);
+	return r;
+}
+
+int blockdev_flush(struct blockdev *d, char *why, size_t len)
+{
+	int r;
+
+	spin_lock(&d->lock);
+	r = d->ops->flush(d, why, len);
+	if (r)
+		d->stats.errors++;
+	else
+		d->stats.flushes++;
+	spin_unlock(&d->lock);
+	return r;
+}
