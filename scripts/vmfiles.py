@@ -16,6 +16,8 @@ FILE_KEY_LIST = "modules"
 # disk = [ "target,format,vdev[,access]", ... ]: the image is the first field
 # (xl's positional syntax; pgvisor checks the rest).
 DISK_KEY = "disk"
+# "part:NAME": a partition pgvisor's own disk drivers find (vmm/load/config.h)
+PARTITION_PREFIX = "part:"
 
 TOKEN = re.compile(r"""\s*(?:(?P<str>"[^"\n]*"|'[^'\n]*')|(?P<num>-?(?:0x[0-9a-fA-F]+|\d+))
                         |(?P<ident>[A-Za-z_][A-Za-z0-9_]*)|(?P<punct>[=\[\],;])|(?P<bad>\S))""",
@@ -139,6 +141,8 @@ def files_of_cfg(cfg_arg):
         if not target:
             warn(f"{name}: {DISK_KEY} \"{spec}\": no target")
             continue
+        if target.startswith(PARTITION_PREFIX):
+            continue  # a partition of the machine's disk, not a file
         named.append((DISK_KEY, target))
     files = [name]
     for key, value in named:

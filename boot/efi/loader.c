@@ -105,10 +105,11 @@ static EFI_STATUS add_vm(EFI_FILE_HANDLE root, struct boot_info *bi, const char 
 		st = add_file(root, bi, vm.ramdisk, cfg_path, &named);
 	for (unsigned i = 0; !EFI_ERROR(st) && i < vm.nmodules; i++)
 		st = add_file(root, bi, vm.modules[i], cfg_path, &named);
-	/* Disk images too: the hypervisor has no storage driver of its own,
-	 * so a guest's disk is the copy in memory. */
+	/* Disk images too (a guest's disk is then the copy in memory), but
+	 * not partitions: the hypervisor's own disk drivers reach those. */
 	for (unsigned i = 0; !EFI_ERROR(st) && i < vm.ndisks; i++)
-		st = add_file(root, bi, vm.disks[i].target, cfg_path, &named);
+		if (!vm.disks[i].partition)
+			st = add_file(root, bi, vm.disks[i].target, cfg_path, &named);
 	return st;
 }
 

@@ -233,6 +233,20 @@ static void test_disks(void **state)
 	assert_true(c.disks[0].writable);
 	assert_int_equal(parse(OK_HEAD "disk = [ ]\n", &c, err), 0);
 	assert_int_equal(c.ndisks, 0);
+	/* A partition of the machine's disk: a name, not a path. */
+	assert_int_equal(parse(OK_HEAD "disk = [ 'part:vm1-root,raw,vda,rw', "
+				       "'p.img,raw,vdb', 'part:shared.data,raw,vdc,ro' ]\n",
+			       &c, err),
+			 0);
+	assert_int_equal(c.ndisks, 3);
+	assert_true(c.disks[0].partition);
+	assert_string_equal(c.disks[0].target, "vm1-root");
+	assert_true(c.disks[0].writable);
+	assert_false(c.disks[1].partition);
+	assert_string_equal(c.disks[1].target, "configs/p.img");
+	assert_true(c.disks[2].partition);
+	assert_string_equal(c.disks[2].target, "shared.data");
+	assert_false(c.disks[2].writable);
 }
 
 static void test_vifs(void **state)
@@ -468,6 +482,11 @@ static const struct bad_case bad_cases[] = {
 	{ OK_HEAD "disk = [ \"a,0123456789012345678901234567890123456789,vda\" ]\n",
 	  L3 "disk 1: format '01234567890123456789012345678901...' is not supported (raw only)" },
 	{ OK_HEAD "disk = [ \"a,raw,xvda\" ]\n", L3 "disk 1: vdev 'xvda' must be vda to vdz" },
+	{ OK_HEAD "disk = [ \"part:,raw,vda\" ]\n",
+	  L3 "disk 1: partition name '' must be 1 to 36 characters" },
+	{ OK_HEAD "disk = [ \"part:0123456789012345678901234567890123456,raw,vda\" ]\n",
+	  L3 "disk 1: partition name '01234567890123456789012345678901...' must be 1 to 36 "
+	     "characters" },
 	{ OK_HEAD "disk = [ \"a,raw,sda\" ]\n", L3 "disk 1: vdev 'sda' must be vda to vdz" },
 	{ OK_HEAD "disk = [ \"a,raw,vdA\" ]\n", L3 "disk 1: vdev 'vdA' must be vda to vdz" },
 	{ OK_HEAD "disk = [ \"a,raw,vd\" ]\n", L3 "disk 1: vdev 'vd' must be vda to vdz" },

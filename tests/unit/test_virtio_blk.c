@@ -154,14 +154,13 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Brings the device up as Linux's virtio_pci does; rw selects a writable
- * disk. Returns the features the device offered. */
-static uint64_t bring_up(bool writable)
+/* Brings the device up over store as Linux's virtio_pci does; rw selects a
+ * writable disk. Returns the features the device offered. */
+static uint64_t bring_up_store(const struct virtio_blk_store *store, bool writable)
 {
 	uint64_t offered;
 
-	assert_int_equal(
-		virtio_blk_init(&blk, "vm1", "vda", disk, DISK_SIZE, writable, ram, RAM_SIZE), 0);
+	assert_int_equal(virtio_blk_init(&blk, "vm1", "vda", store, writable, ram, RAM_SIZE), 0);
 	blk.dev.pci.msi_send = msi_send;
 	assert_int_equal(pci_device_set_bar(&blk.dev.pci, 0, PCI_BAR_MEM32, 0x4000, BAR0_BASE), 0);
 	assert_int_equal(pci_device_set_bar(&blk.dev.pci, 2, PCI_BAR_IO, 4, BAR2_BASE), 0);
@@ -201,6 +200,14 @@ static uint64_t bring_up(bool writable)
 	common_write(CC_STATUS, 1, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 	assert_int_equal(common_read(CC_STATUS, 1), S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 	return offered;
+}
+
+/* Over the image disk[]. */
+static uint64_t bring_up(bool writable)
+{
+	struct virtio_blk_store store = { .image = disk, .size = DISK_SIZE };
+
+	return bring_up_store(&store, writable);
 }
 
 static void put_desc(unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
@@ -431,6 +438,160 @@ static void test_intx_without_msix(void **state)
 	assert_true(cfg_read(0x06, 2) & 0x08);
 }
 
+/* A machine disk behind a partition: MACHINE_SECTORS sectors in memory, a
+ * driver that can be told to fail, and a log of what it was asked. */
+#define MACHINE_SECTORS 256
+#define PART_FIRST 64
+#define PART_SECTORS 64
+static uint8_t machine[MACHINE_SECTORS * 512];
+static bool fail_next;
+static char ops_log[64];
+
+static void log_op(char op)
+{
+	size_t n = strlen(ops_log);
+
+	if (n + 1 < sizeof(ops_log)) {
+		ops_log[n] = op;
+		ops_log[n + 1] = '\0';
+	}
+}
+
+static int fake_read(struct blockdev *d, uint64_t lba, uint32_t count, void *buf, char *why,
+		     size_t len)
+{
+	(void)d;
+	log_op('r');
+	if (fail_next) {
+		fail_next = false;
+		snprintf(why, len, "timeout after 5000 ms");
+		return -1;
+	}
+	memcpy(buf, machine + lba * 512, count * 512u);
+	return 0;
+}
+
+static int fake_write(struct blockdev *d, uint64_t lba, uint32_t count, const void *buf, char *why,
+		      size_t len)
+{
+	(void)d;
+	log_op('w');
+	if (fail_next) {
+		fail_next = false;
+		snprintf(why, len, "device error 0x04");
+		return -1;
+	}
+	memcpy(machine + lba * 512, buf, count * 512u);
+	return 0;
+}
+
+static int fake_flush(struct blockdev *d, char *why, size_t len)
+{
+	(void)d;
+	log_op('f');
+	if (fail_next) {
+		fail_next = false;
+		snprintf(why, len, "device error 0x04");
+		return -1;
+	}
+	return 0;
+}
+
+static const struct blockdev_ops fake_ops = { fake_read, fake_write, fake_flush };
+static struct blockdev machine_disk = { .name = "ata0",
+					.sectors = MACHINE_SECTORS,
+					.ops = &fake_ops };
+static uint8_t bounce[VIRTIO_BLK_BOUNCE_BYTES];
+
+static void bring_up_partition(bool writable)
+{
+	struct partition *p = partition_find("data");
+
+	if (!p) {
+		assert_int_equal(
+			partition_add(&machine_disk, "data", PART_FIRST, PART_SECTORS, false), 0);
+		p = partition_find("data");
+	}
+	for (unsigned i = 0; i < sizeof(machine); i++)
+		machine[i] = (uint8_t)(i * 7 + i / 512);
+	fail_next = false;
+	ops_log[0] = '\0';
+	struct virtio_blk_store store = { .part = p, .bounce = bounce, .size = PART_SECTORS * 512 };
+	bring_up_store(&store, writable);
+}
+
+/* Sectors are the partition's: sector 3 is the disk's PART_FIRST + 3. */
+static void test_partition_read_and_write_stay_inside_it(void **state)
+{
+	(void)state;
+	bring_up_partition(true);
+	/* The capacity is the partition's (5.2.4), read through the window. */
+	cfg_write(pci_cfg_cap + 4, 1, 0);
+	cfg_write(pci_cfg_cap + 8, 4, device_off);
+	cfg_write(pci_cfg_cap + 12, 4, 4);
+	assert_int_equal(cfg_read(pci_cfg_cap + 16, 4), PART_SECTORS);
+	request(VIRTIO_BLK_T_IN, 3, 1024, true);
+	assert_int_equal(ram[STATUS_GPA], VIRTIO_BLK_S_OK);
+	assert_memory_equal(ram + DATA_GPA, machine + (PART_FIRST + 3) * 512, 1024);
+
+	uint8_t before[sizeof(machine)];
+	memcpy(before, machine, sizeof(machine));
+	memset(ram + DATA_GPA, 0x5a, 1024);
+	request(VIRTIO_BLK_T_OUT, PART_SECTORS - 2, 1024, false);
+	assert_int_equal(ram[STATUS_GPA], VIRTIO_BLK_S_OK);
+	for (unsigned i = 0; i < 1024; i++)
+		assert_int_equal(machine[(PART_FIRST + PART_SECTORS - 2) * 512 + i], 0x5a);
+	/* Everything else on the machine's disk is as it was. */
+	assert_memory_equal(machine, before, (PART_FIRST + PART_SECTORS - 2) * 512);
+	assert_memory_equal(machine + (PART_FIRST + PART_SECTORS) * 512,
+			    before + (PART_FIRST + PART_SECTORS) * 512,
+			    sizeof(machine) - (PART_FIRST + PART_SECTORS) * 512);
+	/* One sector past the partition's end: refused, the disk not asked. */
+	ops_log[0] = '\0';
+	request(VIRTIO_BLK_T_OUT, PART_SECTORS - 1, 1024, false);
+	assert_int_equal(ram[STATUS_GPA], VIRTIO_BLK_S_IOERR);
+	assert_string_equal(ops_log, "");
+}
+
+/* A device error fails that request with IOERR and one line naming the VM
+ * and the partition; the next request works. */
+static void test_partition_device_error_is_ioerr(void **state)
+{
+	(void)state;
+	bring_up_partition(true);
+	printed[0] = '\0';
+	fail_next = true;
+	request(VIRTIO_BLK_T_IN, 0, 512, true);
+	assert_int_equal(ram[STATUS_GPA], VIRTIO_BLK_S_IOERR);
+	assert_non_null(strstr(printed, "vm vm1: virtio-blk vda (part:data): read at sector 0 "
+					"failed: timeout after 5000 ms; IOERR"));
+	fail_next = true;
+	request(VIRTIO_BLK_T_OUT, 5, 512, false);
+	assert_int_equal(ram[STATUS_GPA], VIRTIO_BLK_S_IOERR);
+	assert_non_null(strstr(printed, "write at sector 5 failed: device error 0x04"));
+	request(VIRTIO_BLK_T_IN, 0, 512, true);
+	assert_int_equal(ram[STATUS_GPA], VIRTIO_BLK_S_OK);
+	assert_int_equal(common_read(CC_STATUS, 1) & S_NEEDS_RESET, 0);
+}
+
+/* Writes reach the device as issued; a FLUSH asks the device to flush and
+ * fails if it does. */
+static void test_partition_flush_reaches_the_device(void **state)
+{
+	(void)state;
+	bring_up_partition(true);
+	request(VIRTIO_BLK_T_OUT, 1, 512, false);
+	request(VIRTIO_BLK_T_OUT, 2, 512, false);
+	request(VIRTIO_BLK_T_FLUSH, 0, 0, false);
+	assert_int_equal(ram[STATUS_GPA], VIRTIO_BLK_S_OK);
+	request(VIRTIO_BLK_T_OUT, 3, 512, false);
+	assert_string_equal(ops_log, "wwfw");
+	fail_next = true;
+	request(VIRTIO_BLK_T_FLUSH, 0, 0, false);
+	assert_int_equal(ram[STATUS_GPA], VIRTIO_BLK_S_IOERR);
+	assert_non_null(strstr(printed, "flush at sector 0 failed: device error 0x04"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -448,6 +609,12 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pci_config_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_intx_without_msix, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_partition_read_and_write_stay_inside_it, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_partition_device_error_is_ioerr, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_partition_flush_reaches_the_device, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

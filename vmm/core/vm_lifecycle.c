@@ -9,6 +9,7 @@
 #include "arch/x86/page_alloc.h"
 #include "arch/x86/percpu.h"
 #include "drivers/console.h"
+#include "drivers/storage/partition.h"
 #include "vmm/core/console_hooks.h"
 #include "vmm/core/runqueue.h"
 #include "vmm/cpu/msr_policy.h"
@@ -69,8 +70,12 @@ static void free_disks(struct vm *vm)
 		struct vm_disk_image *d = &vm->disk_images[i];
 		if (d->owned) {
 			/* What the guest wrote does not outlive it. */
-			memset(d->data, 0, d->size);
-			page_free(d->data, pages_for(d->size));
+			memset(d->store.image, 0, d->store.size);
+			page_free(d->store.image, pages_for(d->store.size));
+		}
+		if (d->store.part) {
+			partition_close(d->store.part, vm->cfg.disks[i].writable);
+			page_free(d->store.bounce, pages_for(VIRTIO_BLK_BOUNCE_BYTES));
 		}
 		*d = (struct vm_disk_image){ 0 };
 	}
@@ -102,39 +107,75 @@ static void vm_free_resources(struct vm *vm)
 	}
 }
 
-/* Each disk's image is a boot file: a read-only disk reads it in place, a
- * writable one gets its own copy, which its writes change. */
+/* A "part:NAME" disk: the partition, held for the VM (one writer or many
+ * readers), and a bounce buffer for its driver calls. */
+static int attach_partition(struct vm *vm, const struct vm_disk_config *c, struct vm_disk_image *d)
+{
+	struct partition *p = partition_find(c->target);
+	char why[120];
+
+	if (!p) {
+		kprintf("pgvisor: vm %s: disk %s: no partition named '%s' on the machine's "
+			"disks\n",
+			vm->name, c->vdev, c->target);
+		return -1;
+	}
+	if (partition_open(p, vm->name, c->writable, why, sizeof(why))) {
+		kprintf("pgvisor: vm %s: disk %s: %s\n", vm->name, c->vdev, why);
+		return -1;
+	}
+	d->store.bounce = page_alloc(pages_for(VIRTIO_BLK_BOUNCE_BYTES));
+	if (!d->store.bounce) {
+		partition_close(p, c->writable);
+		kprintf("pgvisor: vm %s: disk %s: out of memory\n", vm->name, c->vdev);
+		return -1;
+	}
+	d->store.part = p;
+	d->store.size = p->sectors * VIRTIO_BLK_SECTOR;
+	return 0;
+}
+
+/* An image disk's image is a boot file: a read-only disk reads it in
+ * place, a writable one gets its own copy, which its writes change. */
+static int attach_image(struct vm *vm, const struct vm_disk_config *c, struct vm_disk_image *d,
+			const struct boot_info *bi)
+{
+	const struct boot_file *f = find_file(bi, c->target);
+
+	if (!f) {
+		kprintf("pgvisor: vm %s: disk %s: file '%s' was not loaded by the boot loader\n",
+			vm->name, c->vdev, c->target);
+		return -1;
+	}
+	if (f->size < VIRTIO_BLK_SECTOR) {
+		kprintf("pgvisor: vm %s: disk %s: '%s' holds %zu bytes, less than one sector\n",
+			vm->name, c->vdev, c->target, (size_t)f->size);
+		return -1;
+	}
+	if (!c->writable) {
+		d->store.image = (uint8_t *)f->data;
+		d->store.size = f->size;
+		return 0;
+	}
+	d->store.image = page_alloc(pages_for(f->size));
+	if (!d->store.image) {
+		kprintf("pgvisor: vm %s: disk %s: no memory for a %zu KiB copy of '%s'\n", vm->name,
+			c->vdev, (size_t)(f->size >> 10), c->target);
+		return -1;
+	}
+	memcpy(d->store.image, f->data, f->size);
+	d->store.size = f->size;
+	d->owned = true;
+	return 0;
+}
+
 static int attach_disks(struct vm *vm, const struct boot_info *bi)
 {
 	for (unsigned i = 0; i < vm->cfg.ndisks; i++) {
 		const struct vm_disk_config *c = &vm->cfg.disks[i];
-		const struct boot_file *f = find_file(bi, c->target);
 		struct vm_disk_image *d = &vm->disk_images[i];
-		if (!f) {
-			kprintf("pgvisor: vm %s: disk %s: file '%s' was not loaded by the boot "
-				"loader\n",
-				vm->name, c->vdev, c->target);
+		if (c->partition ? attach_partition(vm, c, d) : attach_image(vm, c, d, bi))
 			return -1;
-		}
-		if (f->size < VIRTIO_BLK_SECTOR) {
-			kprintf("pgvisor: vm %s: disk %s: '%s' holds %zu bytes, less than one "
-				"sector\n",
-				vm->name, c->vdev, c->target, (size_t)f->size);
-			return -1;
-		}
-		if (!c->writable) {
-			*d = (struct vm_disk_image){ (uint8_t *)f->data, f->size, false };
-			continue;
-		}
-		d->data = page_alloc(pages_for(f->size));
-		if (!d->data) {
-			kprintf("pgvisor: vm %s: disk %s: no memory for a %zu KiB copy of '%s'\n",
-				vm->name, c->vdev, (size_t)(f->size >> 10), c->target);
-			return -1;
-		}
-		memcpy(d->data, f->data, f->size);
-		d->size = f->size;
-		d->owned = true;
 	}
 	return 0;
 }

@@ -502,9 +502,17 @@ static int add_disk(struct parser *ps, const char *spec, size_t len)
 			return fail(ps, "disk %u: empty %s", idx, field_names[i]);
 
 	d = &out->disks[out->ndisks];
-	if (strlen(f[0]) >= CFG_PATH_MAX)
+	d->partition = !strncmp(f[0], CFG_PART_PREFIX, strlen(CFG_PART_PREFIX));
+	if (d->partition) {
+		const char *name = f[0] + strlen(CFG_PART_PREFIX);
+		if (!name[0] || strlen(name) > CFG_PART_NAME_MAX)
+			return fail(ps,
+				    "disk %u: partition name '%.*s%s' must be 1 to %u characters",
+				    idx, ECHO(name), CFG_PART_NAME_MAX);
+		memcpy(d->target, name, strlen(name) + 1);
+	} else if (strlen(f[0]) >= CFG_PATH_MAX)
 		return fail(ps, "disk %u: target too long (max %u)", idx, CFG_PATH_MAX - 1);
-	if (config_resolve_path(ps->path, f[0], d->target, CFG_PATH_MAX) < 0)
+	else if (config_resolve_path(ps->path, f[0], d->target, CFG_PATH_MAX) < 0)
 		return fail(ps,
 			    "disk %u: target too long once resolved relative to the config file "
 			    "(max %u)",

@@ -24,6 +24,10 @@
  * to the boot medium by scripts/vmfiles.py and loaded as a boot file; format
  * must be "raw"; vdev is vda to vdz, each once; access is "rw"/"w"
  * (writable, the default) or "ro"/"r". Blanks around fields are ignored.
+ * A target "part:NAME" is instead the GPT partition named NAME (at most
+ * CFG_PART_NAME_MAX characters) on a disk pgvisor drives
+ * (drivers/storage/partition.h): nothing is loaded, the VM reads and
+ * writes the machine's disk, and what it writes outlives it.
  *
  * vif: xl's comma-separated key=value list (at most VM_MAX_VIFS); "" is a
  * vif with every default. mac = six two-digit hex octets "xx:xx:...",
@@ -54,7 +58,9 @@
 #define CFG_CPUS_ALL 0xffffffffu
 #define VM_MAX_DISKS 4
 #define VM_MAX_VIFS 2
-#define CFG_BRIDGE_MAX 16 /* as NET_BRIDGE_NAME_MAX and Linux's IFNAMSIZ */
+#define CFG_PART_PREFIX "part:"
+#define CFG_PART_NAME_MAX 36 /* a GPT partition name: 36 UTF-16 units */
+#define CFG_BRIDGE_MAX 16    /* as NET_BRIDGE_NAME_MAX and Linux's IFNAMSIZ */
 #define CFG_BRIDGE_DEFAULT "br0"
 
 enum vm_action {
@@ -64,7 +70,8 @@ enum vm_action {
 };
 
 struct vm_disk_config {
-	char target[CFG_PATH_MAX]; /* resolved like kernel */
+	char target[CFG_PATH_MAX]; /* resolved like kernel, or a partition name */
+	bool partition;		   /* target names a partition ("part:NAME") */
 	char vdev[8];		   /* "vda" ... "vdz" */
 	bool writable;
 };

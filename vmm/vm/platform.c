@@ -364,9 +364,8 @@ static int pci_reset(struct vm *vm)
 	}
 	for (unsigned i = 0; i < vm->cfg.ndisks; i++) {
 		const struct vm_disk_image *img = &vm->disk_images[i];
-		if (virtio_blk_init(vm->disks[i], vm->name, vm->cfg.disks[i].vdev, img->data,
-				    img->size, vm->cfg.disks[i].writable, vm->ram.host,
-				    vm->ram.size) ||
+		if (virtio_blk_init(vm->disks[i], vm->name, vm->cfg.disks[i].vdev, &img->store,
+				    vm->cfg.disks[i].writable, vm->ram.host, vm->ram.size) ||
 		    plug(vm, &vm->disks[i]->dev.pci))
 			return -1;
 	}

@@ -76,12 +76,12 @@ struct vm {
 	struct image_file modules[VM_MAX_MODULES];
 	unsigned nmodules;
 	struct image_file ramdisk; /* data NULL when none */
-	/* Its disks' contents: a writable disk's own copy (kept across
-	 * restarts, freed with the VM), or a read-only disk's boot file. */
+	/* Where its disks' sectors live: a writable image disk's own copy
+	 * (kept across restarts, freed with the VM), a read-only one's boot
+	 * file, or a partition the VM holds (let go with the VM). */
 	struct vm_disk_image {
-		uint8_t *data;
-		uint64_t size;
-		bool owned; /* a copy in pages of its own */
+		struct virtio_blk_store store;
+		bool owned; /* store.image is a copy in pages of its own */
 	} disk_images[VM_MAX_DISKS];
 
 	struct trap_controls trap_ctl; /* from cfg.traps */

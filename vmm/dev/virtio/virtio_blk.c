@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "drivers/console.h"
+
 #define CLASS_STORAGE_SCSI 0x010000u /* what virtio-blk functions report */
 #define REQUEST_QUEUE 0
 #define HEADER_BYTES 16 /* struct virtio_blk_req: type, reserved, sector */
@@ -29,14 +31,70 @@ static bool in_disk(const struct virtio_blk *b, uint64_t sector, uint64_t len)
 	       len / VIRTIO_BLK_SECTOR <= sectors - sector;
 }
 
+/* One line for a request the machine's disk failed; the guest gets IOERR. */
+static uint8_t device_failed(const struct virtio_blk *b, const char *what, uint64_t sector,
+			     const char *why)
+{
+	kprintf("pgvisor: vm %s: %s (part:%s): %s at sector %llu failed: %s; IOERR to the "
+		"guest\n",
+		b->vm_name, b->name, b->store.part->name, what, (unsigned long long)sector, why);
+	return VIRTIO_BLK_S_IOERR;
+}
+
+/* Partition disks move the data a bounce buffer at a time: the driver
+ * wants one buffer, the guest's chain may be scattered. */
+static uint8_t part_read(struct virtio_blk *b, const struct virtq_req *r, uint64_t sector,
+			 uint64_t len)
+{
+	char why[120];
+
+	for (uint64_t done = 0; done < len;) {
+		uint64_t n =
+			len - done < VIRTIO_BLK_BOUNCE_BYTES ? len - done : VIRTIO_BLK_BOUNCE_BYTES;
+		uint64_t at = sector + done / VIRTIO_BLK_SECTOR;
+		if (partition_read(b->store.part, at, (uint32_t)(n / VIRTIO_BLK_SECTOR),
+				   b->store.bounce, why, sizeof(why)))
+			return device_failed(b, "read", at, why);
+		virtq_copy_to(r, done, b->store.bounce, n);
+		done += n;
+	}
+	return VIRTIO_BLK_S_OK;
+}
+
+static uint8_t part_write(struct virtio_blk *b, const struct virtq_req *r, uint64_t sector,
+			  uint64_t len)
+{
+	char why[120];
+
+	for (uint64_t done = 0; done < len;) {
+		uint64_t n =
+			len - done < VIRTIO_BLK_BOUNCE_BYTES ? len - done : VIRTIO_BLK_BOUNCE_BYTES;
+		uint64_t at = sector + done / VIRTIO_BLK_SECTOR;
+		virtq_copy_from(r, HEADER_BYTES + done, b->store.bounce, n);
+		if (partition_write(b->store.part, at, (uint32_t)(n / VIRTIO_BLK_SECTOR),
+				    b->store.bounce, why, sizeof(why)))
+			return device_failed(b, "write", at, why);
+		done += n;
+	}
+	return VIRTIO_BLK_S_OK;
+}
+
 static uint8_t do_read(struct virtio_blk *b, const struct virtq_req *r, uint64_t sector,
 		       uint32_t *written)
 {
 	uint64_t len = r->in_len - STATUS_BYTES;
+	uint8_t status;
 
 	if (!in_disk(b, sector, len))
 		return VIRTIO_BLK_S_IOERR;
-	*written = (uint32_t)virtq_copy_to(r, 0, b->image + sector * VIRTIO_BLK_SECTOR, len);
+	if (b->store.part) {
+		if ((status = part_read(b, r, sector, len)) != VIRTIO_BLK_S_OK)
+			return status;
+		*written = (uint32_t)len;
+	} else {
+		*written = (uint32_t)virtq_copy_to(
+			r, 0, b->store.image + sector * VIRTIO_BLK_SECTOR, len);
+	}
 	b->stats.reads++;
 	b->stats.bytes_read += len;
 	return VIRTIO_BLK_S_OK;
@@ -45,12 +103,31 @@ static uint8_t do_read(struct virtio_blk *b, const struct virtq_req *r, uint64_t
 static uint8_t do_write(struct virtio_blk *b, const struct virtq_req *r, uint64_t sector)
 {
 	uint64_t len = r->out_len - HEADER_BYTES;
+	uint8_t status;
 
 	if (!b->writable || !in_disk(b, sector, len))
 		return VIRTIO_BLK_S_IOERR;
-	virtq_copy_from(r, HEADER_BYTES, b->image + sector * VIRTIO_BLK_SECTOR, len);
+	if (b->store.part) {
+		if ((status = part_write(b, r, sector, len)) != VIRTIO_BLK_S_OK)
+			return status;
+	} else {
+		virtq_copy_from(r, HEADER_BYTES, b->store.image + sector * VIRTIO_BLK_SECTOR, len);
+	}
 	b->stats.writes++;
 	b->stats.bytes_written += len;
+	return VIRTIO_BLK_S_OK;
+}
+
+/* Writes were handed to the device as they came; a flush empties its write
+ * cache (an image in memory has none: once copied, a write is as durable as
+ * that disk gets). */
+static uint8_t do_flush(struct virtio_blk *b)
+{
+	char why[120];
+
+	b->stats.flushes++;
+	if (b->store.part && partition_flush(b->store.part, why, sizeof(why)))
+		return device_failed(b, "flush", 0, why);
 	return VIRTIO_BLK_S_OK;
 }
 
@@ -73,10 +150,7 @@ static uint32_t serve(struct virtio_blk *b, const struct virtq_req *r)
 		status = do_write(b, r, sector);
 		break;
 	case VIRTIO_BLK_T_FLUSH:
-		/* The image is memory: once copied, a write is as durable as
-		 * this disk gets. */
-		b->stats.flushes++;
-		status = VIRTIO_BLK_S_OK;
+		status = do_flush(b);
 		break;
 	case VIRTIO_BLK_T_GET_ID:
 		written = (uint32_t)virtq_copy_to(r, 0, b->serial,
@@ -118,8 +192,9 @@ static const struct virtio_dev_ops blk_ops = {
 	.notify = blk_notify,
 };
 
-int virtio_blk_init(struct virtio_blk *b, const char *vm_name, const char *vdev, uint8_t *image,
-		    uint64_t size, bool writable, uint8_t *ram, uint64_t ram_size)
+int virtio_blk_init(struct virtio_blk *b, const char *vm_name, const char *vdev,
+		    const struct virtio_blk_store *store, bool writable, uint8_t *ram,
+		    uint64_t ram_size)
 {
 	uint64_t features =
 		VIRTIO_FEATURE(VIRTIO_BLK_F_SIZE_MAX) | VIRTIO_FEATURE(VIRTIO_BLK_F_SEG_MAX) |
@@ -131,8 +206,9 @@ int virtio_blk_init(struct virtio_blk *b, const char *vm_name, const char *vdev,
 	memset(b, 0, sizeof(*b));
 	snprintf(b->name, sizeof(b->name), "virtio-blk %s", vdev);
 	snprintf(b->serial, sizeof(b->serial), "pgvisor-%s-%s", vm_name, vdev);
-	b->image = image;
-	b->size = size - size % VIRTIO_BLK_SECTOR;
+	b->vm_name = vm_name;
+	b->store = *store;
+	b->size = store->size - store->size % VIRTIO_BLK_SECTOR;
 	b->writable = writable;
 	if (virtio_dev_init(&b->dev, vm_name, b->name, VIRTIO_ID_BLOCK, CLASS_STORAGE_SCSI, 1,
 			    features, CFG_LEN, ram, ram_size, &blk_ops, b))
