@@ -8,7 +8,11 @@
  * VIRTIO_F_RING_EVENT_IDX lets the device suppress; the used ring is
  * polled. A warm-up pass, then a measured one between RDTSCs and
  * HC_PROFILE_READs; the data is checked after each pass, outside the
- * timing.
+ * timing. With write=1 (a writable disk: a partition of the machine's
+ * disk, say) it then writes the same bytes back in one more timed pass,
+ * and times flush=N rounds (default 16) of one 4 KiB write followed by a
+ * FLUSH: an fsync's cost, since the device completes a FLUSH only once
+ * the data is on the medium.
  *
  * net-send / net-recv: two VMs on one bridge. The sender broadcasts a
  * probe until the receiver answers it (the switch has then learnt both
@@ -55,6 +59,9 @@
 /* virtio-blk (virtio 1.2, 5.2). */
 #define SECTOR 512u
 #define BLK_T_IN 0
+#define BLK_T_OUT 1
+#define BLK_T_FLUSH 4
+#define DEFAULT_FLUSH_ROUNDS 16
 #define BLK_S_OK 0
 #define BLK_NO_STATUS 0xff
 #define BLK_CFG_CAPACITY 0
@@ -174,11 +181,16 @@ static bool wait_used(struct virtq *q, struct virtq_used_elem *e)
 	return true;
 }
 
-/* Reads k->bytes from sector 0 into disk_buf: each round posts a request
- * into every free slot, notifies once if the device asks for it, and
- * takes back what completed. */
-static int disk_pass(struct disk *k)
+/* Reads k->bytes from sector 0 into disk_buf (type BLK_T_IN), or writes
+ * them from it (BLK_T_OUT): each round posts a request into every free
+ * slot, notifies once if the device asks for it, and takes back what
+ * completed. */
+static int disk_pass(struct disk *k, uint32_t type)
 {
+	/* The device writes the data and the status of a read, only the
+	 * status of a write. */
+	uint32_t written = type == BLK_T_IN ? k->request + 1 : 1;
+
 	uint32_t nreq = k->bytes / k->request, next = 0, done = 0, nfree = 0;
 	uint8_t free_slot[DISK_MAX_INFLIGHT];
 	struct virtq_used_elem e;
@@ -189,11 +201,13 @@ static int disk_pass(struct disk *k)
 		uint16_t old = k->q.next_avail;
 		while (nfree && next < nreq) {
 			unsigned s = free_slot[--nfree];
-			blk_hdr[s] = (struct blk_req_hdr){ BLK_T_IN, 0,
+			volatile struct virtq_desc *data = &k->q.desc[s * DISK_DESC_PER_REQ + 1];
+			blk_hdr[s] = (struct blk_req_hdr){ type, 0,
 							   (uint64_t)next * (k->request / SECTOR) };
 			blk_status[s] = BLK_NO_STATUS;
-			k->q.desc[s * DISK_DESC_PER_REQ + 1].addr =
-				(uint32_t)(disk_buf + next * k->request);
+			data->addr = (uint32_t)(disk_buf + next * k->request);
+			data->flags =
+				VIRTQ_DESC_F_NEXT | (type == BLK_T_IN ? VIRTQ_DESC_F_WRITE : 0);
 			virtq_post(&k->q, (uint16_t)(s * DISK_DESC_PER_REQ));
 			next++;
 		}
@@ -207,8 +221,8 @@ static int disk_pass(struct disk *k)
 		}
 		do {
 			unsigned s = e.id / DISK_DESC_PER_REQ;
-			if (e.id % DISK_DESC_PER_REQ || s >= k->inflight ||
-			    e.len != k->request + 1 || blk_status[s] != BLK_S_OK) {
+			if (e.id % DISK_DESC_PER_REQ || s >= k->inflight || e.len != written ||
+			    blk_status[s] != BLK_S_OK) {
 				printf("bench: disk: bad completion id %u len %u status %u\n", e.id,
 				       e.len, s < k->inflight ? blk_status[s] : BLK_NO_STATUS);
 				return -1;
@@ -230,6 +244,43 @@ static bool disk_verify(uint32_t bytes)
 		if (w[i] != x)
 			return false;
 	return true;
+}
+
+/* One request in slot 0, waited for: a 4 KiB write of disk_buf to sector 0
+ * (BLK_T_OUT) or a FLUSH (header and status only). 0 or -1. */
+static int disk_one(struct disk *k, uint32_t type)
+{
+	volatile struct virtq_desc *d = &k->q.desc[0];
+	struct virtq_used_elem e;
+	uint16_t old = k->q.next_avail;
+
+	blk_hdr[0] = (struct blk_req_hdr){ type, 0, 0 };
+	blk_status[0] = BLK_NO_STATUS;
+	d[0].next = type == BLK_T_FLUSH ? 2 : 1;
+	d[1].addr = (uint32_t)disk_buf;
+	d[1].len = COPY_PAGE;
+	d[1].flags = VIRTQ_DESC_F_NEXT;
+	virtq_post(&k->q, 0);
+	if (virtq_need_notify(&k->q, old, true))
+		virtq_notify(&k->q);
+	bool ok = wait_used(&k->q, &e) && e.id == 0 && blk_status[0] == BLK_S_OK;
+	d[0].next = 1;
+	d[1].len = k->request;
+	if (!ok)
+		printf("bench: disk: %s request failed (status %u)\n",
+		       type == BLK_T_FLUSH ? "flush" : "write", blk_status[0]);
+	return ok ? 0 : -1;
+}
+
+/* rounds of write-then-FLUSH; their ticks, or 0 when one failed. */
+static uint64_t disk_flush_rounds(struct disk *k, uint32_t rounds)
+{
+	uint64_t t0 = rdtsc();
+
+	for (uint32_t i = 0; i < rounds; i++)
+		if (disk_one(k, BLK_T_OUT) || disk_one(k, BLK_T_FLUSH))
+			return 0;
+	return rdtsc() - t0;
 }
 
 static int disk_setup(struct disk *k)
@@ -286,14 +337,14 @@ int run_disk(const char *cmdline)
 	print_profile_read_cost();
 
 	zero_bytes(disk_buf, k.bytes);
-	if (disk_pass(&k))
+	if (disk_pass(&k, BLK_T_IN))
 		return 1;
 	bool warm_ok = disk_verify(k.bytes);
 	zero_bytes(disk_buf, k.bytes);
 	k.notifies = 0;
 	profile_read(&before);
 	uint64_t t0 = rdtsc();
-	int failed = disk_pass(&k);
+	int failed = disk_pass(&k, BLK_T_IN);
 	uint64_t t1 = rdtsc();
 	profile_read(&after);
 	if (failed)
@@ -303,6 +354,18 @@ int run_disk(const char *cmdline)
 	       "\"verified\":%s,\"ticks\":%llu",
 	       k.bytes, k.request, k.inflight, k.notifies, ok ? "true" : "false", t1 - t0);
 	print_profile_delta(&before, &after);
+	if (ok && cmdline_uint(cmdline, "write", 0)) {
+		/* The pattern just read and checked goes back where it was. */
+		uint32_t rounds = cmdline_uint(cmdline, "flush", DEFAULT_FLUSH_ROUNDS);
+		t0 = rdtsc();
+		failed = disk_pass(&k, BLK_T_OUT);
+		t1 = rdtsc();
+		uint64_t flush_ticks = failed ? 0 : disk_flush_rounds(&k, rounds);
+		if (failed || !flush_ticks)
+			ok = false;
+		printf(",\"write_ticks\":%llu,\"flush_rounds\":%u,\"flush_ticks\":%llu",
+		       failed ? 0 : t1 - t0, rounds, flush_ticks);
+	}
 	printf("}\n");
 	return ok ? 0 : 1;
 }
