@@ -146,6 +146,14 @@ def test_vm_data_outlives_the_machine_and_survives_a_kill(bench, built_pgvisor, 
     assert f"LINUX-GUEST: store wrote {PERSIST_MD5} {RAW_MD5}" in run.vm_lines("writer"), \
         run.output
     assert "pgvisor: vm writer: powered off (ACPI S5)" in run.lines
+    # The machine's IDE controller is pgvisor's: the VM sees its own
+    # virtio functions, and none of the machine's.
+    pci = next(l for l in run.vm_lines("writer") if l.startswith("LINUX-GUEST: store pci "))
+    machine = {f"0x{m.group(1)}:0x{m.group(2)}" for m in re.finditer(
+        r"pgvisor: pci \S+ ([0-9a-f]{4}):([0-9a-f]{4}) class", run.output)}
+    seen = set(pci.split()[3:])
+    assert "0x1af4:0x1042" in seen, pci
+    assert "0x8086:0x7010" in machine and not seen & (machine - {"0x8086:0x1237"}), (pci, machine)
     no_kernel_trouble(run.lines)
     # On the host: the pattern at the raw partition's offset, its
     # neighbour untouched, the filesystem clean.
