@@ -20,6 +20,7 @@
 #include "boot/multiboot2_info.h"
 #include "drivers/console.h"
 #include "drivers/fbcon.h"
+#include "drivers/storage/storage.h"
 #include "vmm/console/console_input.h"
 #include "vmm/core/console_hooks.h"
 #include "vmm/core/runqueue.h"
@@ -217,6 +218,9 @@ void kmain(uint32_t magic, uint64_t info)
 	lapic_init_cpu();
 	kprintf("pgvisor: TSC %llu kHz\n", (unsigned long long)(tsc_hz() / 1000));
 	fpu_init_cpu();
+	/* Before VT-x: the machine's disks work without it (QEMU TCG has
+	 * none). */
+	storage_init();
 	vmx_start();
 	cpuid_policy_init();
 	/* "no-preemption-timer" on pgvisor's command line: schedule with the
