@@ -9,6 +9,7 @@
 #include "arch/x86/fpu.h"
 #include "arch/x86/idt.h"
 #include "arch/x86/lapic.h"
+#include "arch/x86/lib/cmdline.h"
 #include "arch/x86/page_alloc.h"
 #include "arch/x86/paging.h"
 #include "arch/x86/percpu.h"
@@ -21,6 +22,7 @@
 #include "drivers/console.h"
 #include "drivers/fbcon.h"
 #include "drivers/selftest.h"
+#include "drivers/storage/disk_bench.h"
 #include "drivers/storage/storage.h"
 #include "vmm/console/console_input.h"
 #include "vmm/core/console_hooks.h"
@@ -238,6 +240,11 @@ void kmain(uint32_t magic, uint64_t info)
 		report_vtx();
 		finish(passed ? "success" : "failure");
 	}
+	/* "diskbench=NAME": how fast the driver itself moves that partition,
+	 * before any VM may touch it (make bench's yardstick). */
+	char bench_part[CFG_PART_NAME_MAX + 1];
+	if (cmdline_value(boot_info.cmdline, "diskbench", bench_part, sizeof(bench_part)))
+		disk_bench(bench_part);
 	vmx_start();
 	cpuid_policy_init();
 	/* "no-preemption-timer" on pgvisor's command line: schedule with the

@@ -18,7 +18,7 @@ static uint64_t pass(struct partition *p, uint8_t *buf, bool write)
 
 	for (uint64_t s = 0; s < p->sectors; s += REQUEST_SECTORS) {
 		uint32_t n = (uint32_t)(p->sectors - s < REQUEST_SECTORS ? p->sectors - s
-									  : REQUEST_SECTORS);
+									 : REQUEST_SECTORS);
 		/* A write pass rereads each piece first: what it writes back is
 		 * what was there. The read is outside the write's timing. */
 		if (write) {

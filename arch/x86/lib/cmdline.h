@@ -1,0 +1,13 @@
+/* Words of pgvisor's own command line: "key=value" options, separated by
+ * spaces, as GRUB or pgvisor.conf passes them. */
+#ifndef PGVISOR_CMDLINE_H
+#define PGVISOR_CMDLINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Copies the value of the first word "key=value" of cmdline into out
+ * (cut to len - 1 characters); false when there is no such word. */
+bool cmdline_value(const char *cmdline, const char *key, char *out, size_t len);
+
+#endif
