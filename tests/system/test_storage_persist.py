@@ -185,7 +185,7 @@ def test_vm_data_outlives_the_machine_and_survives_a_kill(bench, built_pgvisor, 
     recover = cfg(bench, "recover", "recover", ["part:data,raw,vda,rw"])
     run = boot(bench, built_pgvisor, image, [recover], timeout=400)
     lines = run.vm_lines("recover")
-    assert "LINUX-GUEST: store recovered" in lines, run.output
+    assert "LINUX-GUEST: store recovered, journal replays 1" in lines, run.output
     found = {}
     for l in lines:
         m = re.fullmatch(r"LINUX-GUEST: store found (\d+) ([0-9a-f]{32})", l)
