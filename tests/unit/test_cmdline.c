@@ -16,8 +16,8 @@ static void test_finds_whole_words_only(void **state)
 	(void)state;
 	assert_true(cmdline_value("diskbench=bench", "diskbench", v, sizeof(v)));
 	assert_string_equal(v, "bench");
-	assert_true(cmdline_value("  a=1 xdiskbench=no diskbench=yes b", "diskbench", v,
-				  sizeof(v)));
+	assert_true(
+		cmdline_value("  a=1 xdiskbench=no diskbench=yes b", "diskbench", v, sizeof(v)));
 	assert_string_equal(v, "yes");
 	assert_false(cmdline_value("diskbenchx=1 diskbench", "diskbench", v, sizeof(v)));
 	assert_false(cmdline_value("", "diskbench", v, sizeof(v)));
