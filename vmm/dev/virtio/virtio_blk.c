@@ -41,40 +41,61 @@ static uint8_t device_failed(const struct virtio_blk *b, const char *what, uint6
 	return VIRTIO_BLK_S_IOERR;
 }
 
-/* Partition disks move the data a bounce buffer at a time: the driver
- * wants one buffer, the guest's chain may be scattered. */
-static uint8_t part_read(struct virtio_blk *b, const struct virtq_req *r, uint64_t sector,
-			 uint64_t len)
+/* The guest's buffer at byte off of the chain's data segments (from the
+ * first of segs) and how many bytes follow it in that segment. */
+static uint8_t *piece_at(const struct virtq_seg *segs, unsigned n, uint64_t off, uint64_t *avail)
 {
-	char why[120];
-
-	for (uint64_t done = 0; done < len;) {
-		uint64_t n =
-			len - done < VIRTIO_BLK_BOUNCE_BYTES ? len - done : VIRTIO_BLK_BOUNCE_BYTES;
-		uint64_t at = sector + done / VIRTIO_BLK_SECTOR;
-		if (partition_read(b->store.part, at, (uint32_t)(n / VIRTIO_BLK_SECTOR),
-				   b->store.bounce, why, sizeof(why)))
-			return device_failed(b, "read", at, why);
-		virtq_copy_to(r, done, b->store.bounce, n);
-		done += n;
-	}
-	return VIRTIO_BLK_S_OK;
+	for (unsigned i = 0; i < n; off -= segs[i].len, i++)
+		if (off < segs[i].len) {
+			*avail = segs[i].len - off;
+			return segs[i].host + off;
+		}
+	*avail = 0;
+	return NULL;
 }
 
-static uint8_t part_write(struct virtio_blk *b, const struct virtq_req *r, uint64_t sector,
-			  uint64_t len)
+/* Moves len bytes between the partition, from sector, and the request's
+ * buffers (in segments for a read, out segments after the header for a
+ * write). Whole sectors that lie in one guest buffer go straight between
+ * it and the driver, at most a bounce buffer's worth a call; a sector split
+ * between two buffers goes through the bounce buffer. */
+static uint8_t part_transfer(struct virtio_blk *b, const struct virtq_req *r, uint64_t sector,
+			     uint64_t len, bool write)
 {
+	const struct virtq_seg *segs = write ? r->seg : r->seg + r->nout;
+	unsigned nsegs = write ? r->nout : r->nin;
+	uint64_t skip = write ? HEADER_BYTES : 0;
 	char why[120];
 
-	for (uint64_t done = 0; done < len;) {
-		uint64_t n =
-			len - done < VIRTIO_BLK_BOUNCE_BYTES ? len - done : VIRTIO_BLK_BOUNCE_BYTES;
-		uint64_t at = sector + done / VIRTIO_BLK_SECTOR;
-		virtq_copy_from(r, HEADER_BYTES + done, b->store.bounce, n);
-		if (partition_write(b->store.part, at, (uint32_t)(n / VIRTIO_BLK_SECTOR),
-				    b->store.bounce, why, sizeof(why)))
-			return device_failed(b, "write", at, why);
-		done += n;
+	for (uint64_t pos = 0; pos < len;) {
+		uint64_t avail, at = sector + pos / VIRTIO_BLK_SECTOR;
+		uint8_t *buf = piece_at(segs, nsegs, skip + pos, &avail);
+		uint64_t n = avail < len - pos ? avail : len - pos;
+		int failed;
+
+		n = n < VIRTIO_BLK_BOUNCE_BYTES ? n : VIRTIO_BLK_BOUNCE_BYTES;
+		n -= n % VIRTIO_BLK_SECTOR;
+		if (n) {
+			uint32_t count = (uint32_t)(n / VIRTIO_BLK_SECTOR);
+			failed = write ? partition_write(b->store.part, at, count, buf, why,
+							 sizeof(why))
+				       : partition_read(b->store.part, at, count, buf, why,
+							sizeof(why));
+		} else if (write) {
+			n = VIRTIO_BLK_SECTOR;
+			virtq_copy_from(r, skip + pos, b->store.bounce, n);
+			failed = partition_write(b->store.part, at, 1, b->store.bounce, why,
+						 sizeof(why));
+		} else {
+			n = VIRTIO_BLK_SECTOR;
+			failed = partition_read(b->store.part, at, 1, b->store.bounce, why,
+						sizeof(why));
+			if (!failed)
+				virtq_copy_to(r, pos, b->store.bounce, n);
+		}
+		if (failed)
+			return device_failed(b, write ? "write" : "read", at, why);
+		pos += n;
 	}
 	return VIRTIO_BLK_S_OK;
 }
@@ -88,7 +109,7 @@ static uint8_t do_read(struct virtio_blk *b, const struct virtq_req *r, uint64_t
 	if (!in_disk(b, sector, len))
 		return VIRTIO_BLK_S_IOERR;
 	if (b->store.part) {
-		if ((status = part_read(b, r, sector, len)) != VIRTIO_BLK_S_OK)
+		if ((status = part_transfer(b, r, sector, len, false)) != VIRTIO_BLK_S_OK)
 			return status;
 		*written = (uint32_t)len;
 	} else {
@@ -108,7 +129,7 @@ static uint8_t do_write(struct virtio_blk *b, const struct virtq_req *r, uint64_
 	if (!b->writable || !in_disk(b, sector, len))
 		return VIRTIO_BLK_S_IOERR;
 	if (b->store.part) {
-		if ((status = part_write(b, r, sector, len)) != VIRTIO_BLK_S_OK)
+		if ((status = part_transfer(b, r, sector, len, true)) != VIRTIO_BLK_S_OK)
 			return status;
 	} else {
 		virtq_copy_from(r, HEADER_BYTES, b->store.image + sector * VIRTIO_BLK_SECTOR, len);
