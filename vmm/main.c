@@ -20,6 +20,8 @@
 #include "boot/multiboot2_info.h"
 #include "drivers/console.h"
 #include "drivers/fbcon.h"
+#include "drivers/net/e1000_pci.h"
+#include "drivers/net/net_selftest.h"
 #include "vmm/console/console_input.h"
 #include "vmm/core/console_hooks.h"
 #include "vmm/core/runqueue.h"
@@ -28,6 +30,7 @@
 #include "vmm/core/vm_lifecycle.h"
 #include "vmm/cpu/cpuid_policy.h"
 #include "vmm/load/config.h"
+#include "vmm/vm/uplinks.h"
 #include "vmm/vm/vm.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx.h"
@@ -36,6 +39,8 @@
 #define LOW_MEMORY_END 0x100000ull /* BIOS data, EBDA, ROMs, AP trampoline */
 #define MIB (1ull << 20)
 #define CONFIG_SUFFIX ".cfg"
+#define SELFTEST_OPTION "selftest="
+#define SELFTEST_NAME_MAX 16
 
 extern char __image_start[], __image_end[];
 void kmain(uint32_t magic, uint64_t info);
@@ -99,6 +104,44 @@ static void report_acpi(void)
 	}
 	kprintf("pgvisor: ACPI: revision %u, OEM '%s', %u tables, S5 %s\n", a->revision, a->oem_id,
 		a->ntables, a->s5_valid ? "found" : "not found");
+}
+
+/* "selftest=NAME[,NAME...]" on pgvisor's command line: checks of the
+ * machine's own devices, run before the VT-x check (so they work on
+ * machines and emulators without it); each prints "pgvisor: selftest: ..."
+ * lines, then pgvisor powers off with the result. */
+static void run_selftests(const char *cmdline)
+{
+	static const struct {
+		const char *name;
+		int (*run)(void);
+	} tests[] = { { "net", net_selftest } };
+	const char *p = strstr(cmdline, SELFTEST_OPTION);
+	bool passed = true;
+
+	if (!p || (p != cmdline && p[-1] != ' '))
+		return;
+	for (p += strlen(SELFTEST_OPTION); *p && *p != ' '; p += *p == ',') {
+		char name[SELFTEST_NAME_MAX];
+		size_t n = 0;
+		unsigned t;
+		while (p[n] && p[n] != ' ' && p[n] != ',')
+			n++;
+		memcpy(name, p, n < sizeof(name) ? n : sizeof(name) - 1);
+		name[n < sizeof(name) ? n : sizeof(name) - 1] = '\0';
+		p += n;
+		for (t = 0; t < sizeof(tests) / sizeof(tests[0]); t++)
+			if (!strcmp(tests[t].name, name))
+				break;
+		if (t == sizeof(tests) / sizeof(tests[0])) {
+			kprintf("pgvisor: selftest: no test '%s' (there is: net)\n", name);
+			passed = false;
+		} else if (tests[t].run()) {
+			passed = false;
+		}
+	}
+	kprintf("pgvisor: selftest: %s\n", passed ? "passed" : "failed");
+	finish(passed ? "success" : "failure");
 }
 
 static void vmx_start(void)
@@ -217,6 +260,8 @@ void kmain(uint32_t magic, uint64_t info)
 	lapic_init_cpu();
 	kprintf("pgvisor: TSC %llu kHz\n", (unsigned long long)(tsc_hz() / 1000));
 	fpu_init_cpu();
+	e1000_probe_all();
+	run_selftests(boot_info.cmdline);
 	vmx_start();
 	cpuid_policy_init();
 	/* "no-preemption-timer" on pgvisor's command line: schedule with the
@@ -246,7 +291,9 @@ void kmain(uint32_t magic, uint64_t info)
 	static const struct core_console console = { console_input_poll, console_input_run,
 						     console_input_idle };
 	core_set_console(&console);
+	uplinks_init(boot_info.cmdline);
 	create_vms(&boot_info);
+	uplinks_check_used();
 	if (!vm_count()) {
 		kprintf("pgvisor: no VM to run\n");
 		finish("failure");
