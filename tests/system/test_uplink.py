@@ -51,13 +51,15 @@ def linux_cfg(bench, name, cmdline, mac):
 
 def run_pair(bench, isos, timeout):
     """Both machines at once on one hub: the emulator lock is held for the
-    pair (the one case where two Bochs run side by side)."""
+    pair (the one case where two Bochs run side by side). Each machine's
+    NIC has its VM's MAC: Bochs's socket network passes a machine only
+    broadcasts and frames for its NIC's own address."""
     procs, cmds = [], []
     with open(EMULATOR_LOCK, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        for label, iso in isos:
+        for label, iso, mac in isos:
             cmd = [str(RUN), "--emu", "bochs", "--timeout", str(timeout), "--mem", "256",
-                   "--net", f"hub:{PAIR_PORT}",
+                   "--net", f"hub:{PAIR_PORT}", "--mac", mac,
                    "--log", str(bench.dir / f"{label}.console.log"),
                    "--bochs-log", str(bench.dir / f"{label}.bochs.log"), str(iso)]
             cmds.append(cmd)
@@ -66,7 +68,7 @@ def run_pair(bench, isos, timeout):
                                           errors="replace"))
         outs = [p.communicate(timeout=timeout + RUN_OVERHEAD) for p in procs]
     runs = []
-    for (label, _), cmd, p, (out, err) in zip(isos, cmds, procs, outs):
+    for (label, _, _), cmd, p, (out, err) in zip(isos, cmds, procs, outs):
         (bench.dir / f"{label}.run.txt").write_text(shlex.join(cmd) + "\n" + err)
         m = SUMMARY.search(err)
         assert m, f"scripts/run gave no summary (status {p.returncode}):\n{err}"
@@ -94,7 +96,7 @@ def test_two_machines_on_one_hub_ping_and_move_a_mebibyte(built_pgvisor, bench, 
         iso = bench.dir / f"{label}.iso"
         bench.mkiso(["--kernel", built_pgvisor, "--cmdline", "bridge=lan0:nic0" + extra, iso,
                      cfg])
-        isos.append((label, iso))
+        isos.append((label, iso, mac))
     (sa, a_out, a_s), (sb, b_out, b_s) = run_pair(bench, isos, PAIR_TIMEOUT)
     a, b = vm_lines(a_out, "lan-a"), vm_lines(b_out, "lan-b")
     a_host = a_out.splitlines()

@@ -1044,6 +1044,24 @@ static void test_uplink_full_nic_queues_until_poll(void **state)
 	uplink_free(u);
 }
 
+/* A VM may use the NIC's own address: unicast for it, from outside,
+ * reaches it. */
+static void test_uplink_vm_may_take_the_nic_mac(void **state)
+{
+	struct fixture *f = *state;
+	struct uplink_fixture *u = uplink_on(f, "lan0");
+	const char *why = NULL;
+	uint8_t outside[MAC_LEN];
+
+	assert_int_equal(attach_mac(f, 0, "lan0", u->nic.dev.mac, &why), 0);
+	send_len(f, 0, broadcast, u->nic.dev.mac, FRAME_LEN, 0x01, T0);
+	assert_int_equal(u->nic.sent, 1);
+	wire_in(&u->nic, u->nic.dev.mac, OUTSIDE, 0x02);
+	net_uplink_poll(&u->up, T0);
+	expect_frame(f, 0, (mac_of(outside, OUTSIDE), outside), 0x02);
+	uplink_free(u);
+}
+
 /* Two bridges, two NICs: each NIC's frames stay in its own bridge. */
 static void test_two_uplinks_stay_apart(void **state)
 {
@@ -1080,6 +1098,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_uplink_full_nic_queues_until_poll, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_two_uplinks_stay_apart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uplink_vm_may_take_the_nic_mac, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_direct_delivery_keeps_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_ports_unknown_then_learned, setup,
 						teardown),

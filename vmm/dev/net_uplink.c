@@ -11,10 +11,16 @@ static bool uplink_deliver(void *ctx, const uint8_t *frame, size_t len)
 int net_uplink_attach(struct net_uplink *u, struct net_switch *sw, const char *bridge,
 		      struct netdev *nic, struct net_frame *ring, const char **why)
 {
+	/* The port's address only keeps two ports of a bridge from sharing
+	 * one: the uplink claims none, so a VM may take the NIC's own (a LAN
+	 * that passes the NIC only its own address and broadcasts, as Bochs's
+	 * socket network does, still reaches that VM). */
+	static const uint8_t no_mac[NETDEV_MAC_LEN];
+
 	u->sw = sw;
 	u->nic = nic;
 	/* No notify: what waits in the ring is sent at the next poll. */
-	if (net_switch_attach(sw, &u->port, bridge, nic->mac, ring, NULL, u, why))
+	if (net_switch_attach(sw, &u->port, bridge, no_mac, ring, NULL, u, why))
 		return -1;
 	u->port.deliver = uplink_deliver;
 	return 0;

@@ -9,7 +9,10 @@
  * (under the switch's lock). When that ring is full the frame waits in the
  * port's inbound ring and the next net_uplink_poll sends it.
  * Receiving: nothing interrupts; net_uplink_poll takes what the NIC has.
- * Any CPU may poll; one at a time does, the others return at once. */
+ * Any CPU may poll; one at a time does, the others return at once.
+ *
+ * The NIC receives every unicast address (it is the switch that filters),
+ * and a VM on the bridge may use the NIC's own MAC. */
 #ifndef PGVISOR_NET_UPLINK_H
 #define PGVISOR_NET_UPLINK_H
 

@@ -47,12 +47,19 @@ static void attach(const char *bridge, const char *nic_name)
 			nic_name, netdev_count(), netdev_count() == 1 ? "" : "s");
 		return;
 	}
-	for (unsigned i = 0; i < nuplinks; i++)
+	for (unsigned i = 0; i < nuplinks; i++) {
 		if (uplinks[i].nic == nic) {
 			kprintf("pgvisor: bridge %s: %s is already the uplink of bridge %s\n",
 				bridge, nic_name, names[i]);
 			return;
 		}
+		/* Two ways out of one bridge would loop frames between them. */
+		if (!strcmp(names[i], bridge)) {
+			kprintf("pgvisor: bridge %s: %s not attached: %s is its uplink\n", bridge,
+				nic_name, uplinks[i].nic->name);
+			return;
+		}
+	}
 	ring = sw ? page_alloc(RING_PAGES) : NULL;
 	if (!ring)
 		why = "out of memory";
