@@ -21,7 +21,8 @@
 #include "drivers/console.h"
 #include "drivers/fbcon.h"
 #include "drivers/net/e1000_pci.h"
-#include "drivers/net/net_selftest.h"
+#include "drivers/selftest.h"
+#include "drivers/storage/storage.h"
 #include "vmm/console/console_input.h"
 #include "vmm/core/console_hooks.h"
 #include "vmm/core/runqueue.h"
@@ -39,8 +40,6 @@
 #define LOW_MEMORY_END 0x100000ull /* BIOS data, EBDA, ROMs, AP trampoline */
 #define MIB (1ull << 20)
 #define CONFIG_SUFFIX ".cfg"
-#define SELFTEST_OPTION "selftest="
-#define SELFTEST_NAME_MAX 16
 
 extern char __image_start[], __image_end[];
 void kmain(uint32_t magic, uint64_t info);
@@ -106,42 +105,15 @@ static void report_acpi(void)
 		a->ntables, a->s5_valid ? "found" : "not found");
 }
 
-/* "selftest=NAME[,NAME...]" on pgvisor's command line: checks of the
- * machine's own devices, run before the VT-x check (so they work on
- * machines and emulators without it); each prints "pgvisor: selftest: ..."
- * lines, then pgvisor powers off with the result. */
-static void run_selftests(const char *cmdline)
+/* After self-tests: whether this machine could run VMs at all. */
+static void report_vtx(void)
 {
-	static const struct {
-		const char *name;
-		int (*run)(void);
-	} tests[] = { { "net", net_selftest } };
-	const char *p = strstr(cmdline, SELFTEST_OPTION);
-	bool passed = true;
+	char why[160];
 
-	if (!p || (p != cmdline && p[-1] != ' '))
-		return;
-	for (p += strlen(SELFTEST_OPTION); *p && *p != ' '; p += *p == ',') {
-		char name[SELFTEST_NAME_MAX];
-		size_t n = 0;
-		unsigned t;
-		while (p[n] && p[n] != ' ' && p[n] != ',')
-			n++;
-		memcpy(name, p, n < sizeof(name) ? n : sizeof(name) - 1);
-		name[n < sizeof(name) ? n : sizeof(name) - 1] = '\0';
-		p += n;
-		for (t = 0; t < sizeof(tests) / sizeof(tests[0]); t++)
-			if (!strcmp(tests[t].name, name))
-				break;
-		if (t == sizeof(tests) / sizeof(tests[0])) {
-			kprintf("pgvisor: selftest: no test '%s' (there is: net)\n", name);
-			passed = false;
-		} else if (tests[t].run()) {
-			passed = false;
-		}
-	}
-	kprintf("pgvisor: selftest: %s\n", passed ? "passed" : "failed");
-	finish(passed ? "success" : "failure");
+	if (vmx_check_support(why, sizeof(why)))
+		kprintf("pgvisor: VT-x: not available: %s\n", why);
+	else
+		kprintf("pgvisor: VT-x: available\n");
 }
 
 static void vmx_start(void)
@@ -260,8 +232,15 @@ void kmain(uint32_t magic, uint64_t info)
 	lapic_init_cpu();
 	kprintf("pgvisor: TSC %llu kHz\n", (unsigned long long)(tsc_hz() / 1000));
 	fpu_init_cpu();
+	/* Before VT-x: the machine's disks and NICs work without it
+	 * (self-tests on QEMU TCG). */
+	storage_init();
 	e1000_probe_all();
-	run_selftests(boot_info.cmdline);
+	if (selftest_requested(boot_info.cmdline)) {
+		bool passed = selftest_run(boot_info.cmdline);
+		report_vtx();
+		finish(passed ? "success" : "failure");
+	}
 	vmx_start();
 	cpuid_policy_init();
 	/* "no-preemption-timer" on pgvisor's command line: schedule with the
