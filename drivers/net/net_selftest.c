@@ -109,7 +109,7 @@ static bool test_nic(struct netdev *d)
 	return true;
 }
 
-int net_selftest(void)
+bool net_selftest(void)
 {
 	bool passed = netdev_count() > 0;
 
@@ -117,5 +117,5 @@ int net_selftest(void)
 		kprintf("pgvisor: selftest: net: no NIC to test: failed\n");
 	for (unsigned i = 0; i < netdev_count(); i++)
 		passed &= test_nic(netdev_get(i));
-	return passed ? 0 : -1;
+	return passed;
 }
