@@ -43,6 +43,7 @@ static void probe(struct pci_func *f)
 	else if (!e || !dma)
 		why = "out of memory for its rings";
 	if (!why) {
+		uint16_t command = pci_read16(f, PCI_CFG_COMMAND);
 		pci_enable(f, false, true, true);
 		if (!e1000_init(e, (volatile void *)(uintptr_t)bar->base, dma, delay_us, NULL,
 				&why) &&
@@ -50,8 +51,8 @@ static void probe(struct pci_func *f)
 			pci_claim(f, e->dev.name);
 			return;
 		}
-		/* Stopped: no DMA into memory given back. */
-		pci_enable(f, false, false, false);
+		/* No bus master: no DMA into the memory given back below. */
+		pci_write16(f, PCI_CFG_COMMAND, command & (uint16_t)~PCI_COMMAND_BUS_MASTER);
 		if (!why)
 			why = "too many NICs";
 	}
