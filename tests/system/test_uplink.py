@@ -8,6 +8,7 @@ import hashlib
 import os
 import re
 import shlex
+import socket
 import subprocess
 
 import pytest
@@ -36,6 +37,37 @@ def test_selftest_net_passes_in_qemu(built_pgvisor, bench):
     assert any(line.startswith("pgvisor: VT-x: not available") for line in run.lines), \
         run.output
     assert run.status == 0
+
+
+def test_bad_uplinks_get_one_line_each(built_pgvisor, bench):
+    cfg = bench.dir / "hello.cfg"
+    cfg.write_text('name = "hello"\nkernel = "../../guests/hello.elf"\n')
+    iso = bench.dir / "bad.iso"
+    bench.mkiso(["--kernel", built_pgvisor, "--cmdline",
+                 "bridge=lan0:nic0 bridge=lan1:nic0 bridge=lan0:nic1 bridge=lan2 "
+                 "bridge=averyveryverylongname:nic0", iso, str(cfg.relative_to(ROOT))])
+    run = bench.run("1-bad-uplinks", iso, "bochs", 60, ["--net", f"hub:{SELFTEST_PORT}"])
+    for line in ("pgvisor: bridge lan0: uplink nic0, link up",
+                 "pgvisor: bridge lan1: nic0 is already the uplink of bridge lan0",
+                 "pgvisor: bridge lan0: no NIC nic1 (pgvisor drives 1 NIC)",
+                 "pgvisor: bridge: 'bridge=lan2' is not bridge=NAME:NIC (NAME up to 15 "
+                 "characters)",
+                 "pgvisor: bridge: 'bridge=averyveryverylongname:nic0' is not bridge=NAME:NIC "
+                 "(NAME up to 15 characters)",
+                 "pgvisor: bridge lan0: no VM uses it: nic0 carries nothing"):
+        assert run.lines.count(line) == 1, (line, run.output)
+    # The VM runs all the same.
+    assert "pgvisor:   vm hello: exited with status 1 (value 0), restarts 0" in run.lines, \
+        run.output
+
+
+def udp_port_free(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
 
 
 def linux_cfg(bench, name, cmdline, mac):
@@ -120,3 +152,5 @@ def test_two_machines_on_one_hub_ping_and_move_a_mebibyte(built_pgvisor, bench, 
     for lines in (a, b):
         assert not [l for l in lines if BAD.search(l)]
     assert sa == 0 and sb == 0
+    # The last run on the hub stopped the bxhub the first one started.
+    assert udp_port_free(PAIR_PORT + 1)
