@@ -89,9 +89,9 @@ def run_pair(bench, isos, timeout):
     procs, cmds = [], []
     with open(EMULATOR_LOCK, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        for label, iso, mac in isos:
+        for label, iso, mac, smp in isos:
             cmd = [str(RUN), "--emu", "bochs", "--timeout", str(timeout), "--mem", "256",
-                   "--net", f"hub:{PAIR_PORT}", "--mac", mac,
+                   "--smp", str(smp), "--net", f"hub:{PAIR_PORT}", "--mac", mac,
                    "--log", str(bench.dir / f"{label}.console.log"),
                    "--bochs-log", str(bench.dir / f"{label}.bochs.log"), str(iso)]
             cmds.append(cmd)
@@ -100,7 +100,7 @@ def run_pair(bench, isos, timeout):
                                           errors="replace"))
         outs = [p.communicate(timeout=timeout + RUN_OVERHEAD) for p in procs]
     runs = []
-    for (label, _, _), cmd, p, (out, err) in zip(isos, cmds, procs, outs):
+    for (label, _, _, _), cmd, p, (out, err) in zip(isos, cmds, procs, outs):
         (bench.dir / f"{label}.run.txt").write_text(shlex.join(cmd) + "\n" + err)
         m = SUMMARY.search(err)
         assert m, f"scripts/run gave no summary (status {p.returncode}):\n{err}"
@@ -121,14 +121,16 @@ def linux_guest():
 def test_two_machines_on_one_hub_ping_and_move_a_mebibyte(built_pgvisor, bench, linux_guest):
     net = "pgvisor.test=net pgvisor.ip=10.0.0.{}/24 pgvisor.peer=10.0.0.{} pgvisor.nc={}"
     isos = []
-    for label, name, me, peer, role, mac, extra in (
-            ("a", "lan-a", 1, 2, "recv", "02:00:00:00:0a:01", " bridge=lan9:nic7"),
-            ("b", "lan-b", 2, 1, "send", "02:00:00:00:0b:01", "")):
+    # Machine b has two CPUs: both poll its NIC, and frames the one
+    # without the VM takes reach the VM through its port's ring.
+    for label, name, me, peer, role, mac, extra, smp in (
+            ("a", "lan-a", 1, 2, "recv", "02:00:00:00:0a:01", " bridge=lan9:nic7", 1),
+            ("b", "lan-b", 2, 1, "send", "02:00:00:00:0b:01", "", 2)):
         cfg = linux_cfg(bench, name, net.format(me, peer, role), mac)
         iso = bench.dir / f"{label}.iso"
         bench.mkiso(["--kernel", built_pgvisor, "--cmdline", "bridge=lan0:nic0" + extra, iso,
                      cfg])
-        isos.append((label, iso, mac))
+        isos.append((label, iso, mac, smp))
     (sa, a_out, a_s), (sb, b_out, b_s) = run_pair(bench, isos, PAIR_TIMEOUT)
     a, b = vm_lines(a_out, "lan-a"), vm_lines(b_out, "lan-b")
     a_host = a_out.splitlines()
