@@ -21,6 +21,7 @@
 #include "boot/multiboot2_info.h"
 #include "drivers/console.h"
 #include "drivers/fbcon.h"
+#include "drivers/net/e1000_pci.h"
 #include "drivers/selftest.h"
 #include "drivers/storage/disk_bench.h"
 #include "drivers/storage/storage.h"
@@ -32,6 +33,7 @@
 #include "vmm/core/vm_lifecycle.h"
 #include "vmm/cpu/cpuid_policy.h"
 #include "vmm/load/config.h"
+#include "vmm/vm/uplinks.h"
 #include "vmm/vm/vm.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx.h"
@@ -232,9 +234,10 @@ void kmain(uint32_t magic, uint64_t info)
 	lapic_init_cpu();
 	kprintf("pgvisor: TSC %llu kHz\n", (unsigned long long)(tsc_hz() / 1000));
 	fpu_init_cpu();
-	/* Before VT-x: the machine's disks work without it (self-tests on
-	 * QEMU TCG). */
+	/* Before VT-x: the machine's disks and NICs work without it
+	 * (self-tests on QEMU TCG). */
 	storage_init();
+	e1000_probe_all();
 	if (selftest_requested(boot_info.cmdline)) {
 		bool passed = selftest_run(boot_info.cmdline);
 		report_vtx();
@@ -274,7 +277,9 @@ void kmain(uint32_t magic, uint64_t info)
 	static const struct core_console console = { console_input_poll, console_input_run,
 						     console_input_idle };
 	core_set_console(&console);
+	uplinks_init(boot_info.cmdline);
 	create_vms(&boot_info);
+	uplinks_check_used();
 	if (!vm_count()) {
 		kprintf("pgvisor: no VM to run\n");
 		finish("failure");

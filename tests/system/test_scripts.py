@@ -4,6 +4,7 @@ run's exit status rules."""
 import functools
 import importlib.machinery
 import importlib.util
+import os
 import subprocess
 
 import pytest
@@ -245,3 +246,40 @@ def test_run_says_why_kvm_has_no_nested_vmx(tmp_path):
     assert "nested=N" in run.kvm_vmx_missing(str(cpuinfo), str(nested))
     nested.write_text("Y\n")
     assert run.kvm_vmx_missing(str(cpuinfo), str(nested)) is None
+
+
+@pytest.mark.parametrize("args", [["--net", "hub"], ["--net", "hub:80"], ["--net", "tap:40000"],
+                                  ["--mac", "02:00:00:00:00:01"],
+                                  ["--net", "hub:40000", "--mac", "02:00:00:00:00"]])
+def test_run_net_bad_usage_is_64(tmp_path, args):
+    iso = tmp_path / "x.iso"
+    iso.write_bytes(b"")
+    assert subprocess.run([str(RUN)] + args + [str(iso)],
+                          capture_output=True).returncode == 64
+
+
+def test_run_hub_starts_bxhub_shares_it_and_the_last_run_stops_it(tmp_path):
+    run = load_script(RUN)
+    base = 44000 + os.getpid() % 500 * 10
+    hub = run.Hub(base, str(tmp_path))
+    try:
+        assert hub.port == base
+        assert not run.udp_port_free(base + 1)  # bxhub listens
+        # Another live run (the test's parent, as far as the lock file
+        # says) holds slot 1 but has not bound it yet: it is skipped.
+        hub.write_claims(hub.claims() + [(base + 2, os.getppid())])
+        other = run.Hub(base, str(tmp_path))
+        assert other.port == base + 4
+    finally:
+        hub.close()
+    # The parent still holds its slot: bxhub stays.
+    assert not run.udp_port_free(base + 1)
+    with open(hub.pid_path) as f:
+        pid = int(f.read())
+    # Gone, as when that run ends: the next close stops bxhub.
+    last = run.Hub(base, str(tmp_path))
+    last.write_claims([(base, os.getpid())])
+    last.close()
+    assert run.udp_port_free(base + 1)
+    hub.proc.wait(timeout=5)  # our child: reaped here
+    assert not run.pid_alive(pid)

@@ -1,5 +1,6 @@
 /* Unit tests for vmm/dev/net_switch.c: flooding, learning, ageing, bridge
- * isolation, the per-port inbound rings and attach/detach. */
+ * isolation, the per-port inbound rings and attach/detach; and for
+ * vmm/dev/net_uplink.c, a bridge's port that is a NIC (a fake one here). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +11,9 @@
 
 #include <cmocka.h>
 
+#include "drivers/net/netdev.h"
 #include "vmm/dev/net_switch.h"
+#include "vmm/dev/net_uplink.h"
 
 #define MAC_LEN 6
 #define FRAME_LEN 64 /* a minimal Ethernet frame: any valid size would do */
@@ -842,10 +845,261 @@ static void test_aged_entry_replaced_first(void **state)
 	}
 }
 
+/* The machine's NIC, faked: what the switch sends it is kept, what the
+ * wire brings waits in `inbound` for net_uplink_poll. */
+#define NIC_FRAMES 16
+struct fake_nic {
+	struct netdev dev;
+	unsigned tx_room; /* free transmit descriptors */
+	unsigned sent;
+	uint8_t sent_tag[NIC_FRAMES];
+	uint8_t sent_dest[NIC_FRAMES][MAC_LEN];
+	unsigned in_head, in_tail;
+	uint8_t inbound[NIC_FRAMES][FRAME_LEN];
+};
+
+void kprintf(const char *fmt, ...)
+{
+	(void)fmt;
+}
+
+static int nic_transmit(struct netdev *d, const void *frame, size_t len)
+{
+	struct fake_nic *n = d->priv;
+	const uint8_t *b = frame;
+
+	if (!n->tx_room || n->sent == NIC_FRAMES)
+		return -1;
+	n->tx_room--;
+	memcpy(n->sent_dest[n->sent], b, MAC_LEN);
+	n->sent_tag[n->sent++] = b[len - 1];
+	return 0;
+}
+
+static size_t nic_receive(struct netdev *d, void *buf, size_t cap)
+{
+	struct fake_nic *n = d->priv;
+
+	if (n->in_head == n->in_tail || cap < FRAME_LEN)
+		return 0;
+	memcpy(buf, n->inbound[n->in_tail++ % NIC_FRAMES], FRAME_LEN);
+	return FRAME_LEN;
+}
+
+static bool nic_link_up(struct netdev *d)
+{
+	(void)d;
+	return true;
+}
+
+static int nic_set_loopback(struct netdev *d, bool on)
+{
+	(void)d;
+	(void)on;
+	return -1;
+}
+
+static const struct netdev_ops nic_ops = { nic_transmit, nic_receive, nic_link_up,
+					   nic_set_loopback };
+
+/* A frame from outside: dest, source address n (mac_of), payload tag. */
+static void wire_in(struct fake_nic *n, const uint8_t *dest, unsigned from, uint8_t tag)
+{
+	uint8_t *b = n->inbound[n->in_head++ % NIC_FRAMES];
+
+	memset(b, tag, FRAME_LEN);
+	memcpy(b, dest, MAC_LEN);
+	mac_of(b + MAC_LEN, from);
+}
+
+struct uplink_fixture {
+	struct fake_nic nic;
+	struct net_uplink up;
+	struct net_frame *ring;
+};
+
+/* Outside addresses: far from the VMs' mac_of(0..16). */
+#define OUTSIDE 100
+#define OUTSIDE2 101
+
+static struct uplink_fixture *uplink_on(struct fixture *f, const char *bridge)
+{
+	struct uplink_fixture *u = calloc(1, sizeof(*u));
+	const char *why = NULL;
+
+	assert_non_null(u);
+	u->ring = calloc(NET_PORT_RING_SLOTS, sizeof(struct net_frame));
+	assert_non_null(u->ring);
+	u->nic.dev.ops = &nic_ops;
+	u->nic.dev.priv = &u->nic;
+	u->nic.tx_room = NIC_FRAMES;
+	mac_of(u->nic.dev.mac, 200);
+	assert_int_equal(net_uplink_attach(&u->up, &f->sw, bridge, &u->nic.dev, u->ring, &why), 0);
+	assert_null(why);
+	return u;
+}
+
+static void uplink_free(struct uplink_fixture *u)
+{
+	free(u->ring);
+	free(u);
+}
+
+/* A frame from the NIC enters its own bridge only, and the sender is
+ * learned behind the NIC. */
+static void test_uplink_frame_from_nic_reaches_only_its_bridge(void **state)
+{
+	struct fixture *f = *state;
+	struct uplink_fixture *u;
+	uint8_t vm0[MAC_LEN], outside[MAC_LEN];
+
+	attach(f, 0, "lan0");
+	attach(f, 1, "lan0");
+	attach(f, 2, "lan1");
+	u = uplink_on(f, "lan0");
+	/* vm0 announces itself (out of the NIC too): the switch knows it. */
+	send(f, 0, broadcast, 0x10, T0);
+	drain(f, 1);
+	assert_int_equal(u->nic.sent, 1);
+	wire_in(&u->nic, broadcast, OUTSIDE, 0x11);
+	mac_of(vm0, 0);
+	wire_in(&u->nic, vm0, OUTSIDE, 0x22);
+	net_uplink_poll(&u->up, T0);
+	expect_frame(f, 0, (mac_of(outside, OUTSIDE), outside), 0x11);
+	expect_frame(f, 0, outside, 0x22);
+	expect_frame(f, 1, outside, 0x11);
+	assert_int_equal(queued(f, 1), 0); /* unicast for vm0 only */
+	assert_int_equal(queued(f, 2), 0); /* the other bridge: nothing */
+	assert_int_equal(u->nic.sent, 1);  /* never back out */
+	assert_int_equal(u->up.port.stats.tx_frames, 2);
+	/* vm0 answers: straight out of the NIC, no VM sees it. */
+	send_to(f, 0, OUTSIDE, 0x33, T0);
+	assert_int_equal(u->nic.sent, 2);
+	assert_int_equal(u->nic.sent_tag[1], 0x33);
+	assert_memory_equal(u->nic.sent_dest[1], outside, MAC_LEN);
+	assert_int_equal(queued(f, 1), 0);
+	assert_int_equal(queued(f, 2), 0);
+	uplink_free(u);
+}
+
+/* What the switch floods goes out; what stays between VMs, or belongs to
+ * another bridge, does not. */
+static void test_uplink_gets_floods_not_local_or_foreign_traffic(void **state)
+{
+	struct fixture *f = *state;
+	struct uplink_fixture *u;
+
+	attach(f, 0, "lan0");
+	attach(f, 1, "lan0");
+	attach(f, 2, "lan1");
+	attach(f, 3, "lan1");
+	u = uplink_on(f, "lan0");
+	send(f, 0, broadcast, 0x01, T0);   /* flooded: out */
+	send_to(f, 0, OUTSIDE2, 0x02, T0); /* unknown: flooded, out */
+	send_to(f, 1, 0, 0x03, T0);	   /* vm0 is known: not out */
+	send(f, 2, broadcast, 0x04, T0);   /* other bridge: not out */
+	send_to(f, 3, OUTSIDE2, 0x05, T0); /* other bridge: not out */
+	assert_int_equal(u->nic.sent, 2);
+	assert_int_equal(u->nic.sent_tag[0], 0x01);
+	assert_int_equal(u->nic.sent_tag[1], 0x02);
+	/* A frame from outside for an address also behind the NIC stays out. */
+	wire_in(&u->nic, broadcast, OUTSIDE, 0x06);
+	net_uplink_poll(&u->up, T0);
+	drain(f, 0);
+	drain(f, 1);
+	uint8_t outside[MAC_LEN];
+	mac_of(outside, OUTSIDE);
+	wire_in(&u->nic, outside, OUTSIDE2, 0x07);
+	net_uplink_poll(&u->up, T0);
+	assert_int_equal(queued(f, 0), 0);
+	assert_int_equal(queued(f, 1), 0);
+	assert_int_equal(u->nic.sent, 2);
+	uplink_free(u);
+}
+
+/* A full transmit ring: frames wait in the port's ring, in order, and go
+ * out at the next poll once there is room. */
+static void test_uplink_full_nic_queues_until_poll(void **state)
+{
+	struct fixture *f = *state;
+	struct uplink_fixture *u;
+
+	attach(f, 0, "lan0");
+	u = uplink_on(f, "lan0");
+	u->nic.tx_room = 1;
+	send(f, 0, broadcast, 0x01, T0);
+	send(f, 0, broadcast, 0x02, T0);
+	send(f, 0, broadcast, 0x03, T0);
+	assert_int_equal(u->nic.sent, 1);
+	net_uplink_poll(&u->up, T0); /* still no room */
+	assert_int_equal(u->nic.sent, 1);
+	u->nic.tx_room = NIC_FRAMES;
+	send(f, 0, broadcast, 0x04, T0); /* behind the waiting ones */
+	assert_int_equal(u->nic.sent, 1);
+	net_uplink_poll(&u->up, T0);
+	assert_int_equal(u->nic.sent, 4);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(u->nic.sent_tag[i], i + 1);
+	assert_null(net_port_peek(&u->up.port));
+	uplink_free(u);
+}
+
+/* A VM may use the NIC's own address: unicast for it, from outside,
+ * reaches it. */
+static void test_uplink_vm_may_take_the_nic_mac(void **state)
+{
+	struct fixture *f = *state;
+	struct uplink_fixture *u = uplink_on(f, "lan0");
+	const char *why = NULL;
+	uint8_t outside[MAC_LEN];
+
+	assert_int_equal(attach_mac(f, 0, "lan0", u->nic.dev.mac, &why), 0);
+	send_len(f, 0, broadcast, u->nic.dev.mac, FRAME_LEN, 0x01, T0);
+	assert_int_equal(u->nic.sent, 1);
+	wire_in(&u->nic, u->nic.dev.mac, OUTSIDE, 0x02);
+	net_uplink_poll(&u->up, T0);
+	expect_frame(f, 0, (mac_of(outside, OUTSIDE), outside), 0x02);
+	uplink_free(u);
+}
+
+/* Two bridges, two NICs: each NIC's frames stay in its own bridge. */
+static void test_two_uplinks_stay_apart(void **state)
+{
+	struct fixture *f = *state;
+	struct uplink_fixture *a, *b;
+	uint8_t outside[MAC_LEN];
+
+	attach(f, 0, "lan0");
+	attach(f, 1, "lan1");
+	a = uplink_on(f, "lan0");
+	b = uplink_on(f, "lan1");
+	mac_of(outside, OUTSIDE);
+	wire_in(&a->nic, broadcast, OUTSIDE, 0x0a);
+	wire_in(&b->nic, broadcast, OUTSIDE2, 0x0b);
+	net_uplink_poll(&a->up, T0);
+	net_uplink_poll(&b->up, T0);
+	expect_frame(f, 0, outside, 0x0a);
+	expect_frame_from(f, 1, OUTSIDE2, 0x0b);
+	assert_int_equal(queued(f, 0), 0);
+	assert_int_equal(queued(f, 1), 0);
+	assert_int_equal(a->nic.sent + b->nic.sent, 0);
+	uplink_free(a);
+	uplink_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_attach_sets_up_port, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uplink_frame_from_nic_reaches_only_its_bridge,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_uplink_gets_floods_not_local_or_foreign_traffic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uplink_full_nic_queues_until_poll, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_two_uplinks_stay_apart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uplink_vm_may_take_the_nic_mac, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_direct_delivery_keeps_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_ports_unknown_then_learned, setup,
 						teardown),

@@ -15,14 +15,19 @@
 #include "vmm/cpu/msr_policy.h"
 #include "vmm/cpu/vmcs.h"
 #include "vmm/vm/platform.h"
+#include "vmm/vm/uplinks.h"
 #include "vmm/vm/vm.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx.h"
 
 #define US_PER_S 1000000ull
 #define PREEMPT_MAX 0xffffffffull
+/* An idle CPU looks at the machine's NICs this often: they never
+ * interrupt, and a halted VM's frames must not wait a whole slice. */
+#define UPLINK_POLL_US 500ull
 
 static uint64_t slice_tsc;		   /* a time slice in TSC ticks */
+static uint64_t uplink_poll_tsc;	   /* UPLINK_POLL_US in TSC ticks */
 static const struct core_console *console; /* core_console(), read once */
 
 /* Each CPU's own scheduling state (only that CPU writes it). */
@@ -41,6 +46,7 @@ void sched_init(uint64_t slice_us)
 	slice_tsc = tsc_hz() / US_PER_S * slice_us;
 	if (!slice_tsc)
 		slice_tsc = 1;
+	uplink_poll_tsc = tsc_hz() / US_PER_S * UPLINK_POLL_US;
 	/* The preemption timer is armed for at most a slice: it then always
 	 * fits the 32-bit field. */
 	if (slice_tsc > PREEMPT_MAX)
@@ -247,6 +253,8 @@ static void idle(unsigned cpu)
 	struct vcpu *v;
 
 	console->idle();
+	if (uplinks_present() && wake > rdtsc() + uplink_poll_tsc)
+		wake = rdtsc() + uplink_poll_tsc;
 	for (unsigned i = 0; (v = runqueue_at(cpu, i)); i++) {
 		struct vm *vm = v->vm;
 		if (vm->state == VM_RUNNING && vm->vtime.next_deadline_tsc < wake)
@@ -257,6 +265,7 @@ static void idle(unsigned cpu)
 		cpu_idle_until_interrupt();
 		lapic_timer_arm(0);
 	}
+	uplinks_poll();
 	for (unsigned i = 0; (v = runqueue_at(cpu, i)); i++) {
 		struct vm *vm = v->vm;
 		bool locked = vm_lock(vm);
@@ -307,6 +316,7 @@ void sched_run(void)
 			struct vm *vm = v->vm;
 			console->poll();
 			console->run_commands();
+			uplinks_poll();
 			bool locked = vm_lock(vm);
 			if (vm->state == VM_RUNNING) {
 				ran |= run_vcpu(v);

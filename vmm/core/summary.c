@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "drivers/console.h"
+#include "drivers/net/netdev.h"
 #include "vmm/core/sched.h"
 #include "vmm/core/summary.h"
 #include "vmm/vm/vm.h"
@@ -123,6 +124,21 @@ static void print_profile(const struct vm *vm)
 	print_top_keys(vm->name, "msrs", &p.msrs);
 }
 
+/* The machine's own NICs, as their drivers counted. */
+static void print_nics(void)
+{
+	for (unsigned i = 0; i < netdev_count(); i++) {
+		const struct netdev *d = netdev_get(i);
+		const struct netdev_stats *s = &d->stats;
+		kprintf("pgvisor: nic %s: sent %llu frames (%llu bytes), ring full %llu times; "
+			"received %llu (%llu bytes), errors %llu, missed %llu\n",
+			d->name, (unsigned long long)s->tx_frames, (unsigned long long)s->tx_bytes,
+			(unsigned long long)s->tx_busy, (unsigned long long)s->rx_frames,
+			(unsigned long long)s->rx_bytes, (unsigned long long)s->rx_errors,
+			(unsigned long long)s->rx_missed);
+	}
+}
+
 bool summary_print(void)
 {
 	unsigned ok = 0;
@@ -153,6 +169,7 @@ bool summary_print(void)
 		kprintf("pgvisor: scheduler: %llu vCPU switches, %llu TSC ticks each on average\n",
 			(unsigned long long)s->switches,
 			(unsigned long long)(s->switch_ticks / s->switches));
+	print_nics();
 	bool success = vm_count() && ok == vm_count();
 	kprintf("pgvisor: %u of %u VMs succeeded\n", ok, vm_count());
 	kprintf("pgvisor: result: %s\n", success ? "success" : "failure");

@@ -271,6 +271,19 @@ out:
 	spin_unlock(&sw->lock);
 }
 
+unsigned net_switch_bridge_ports(struct net_switch *sw, const char *name)
+{
+	unsigned n = 0;
+	int b;
+
+	spin_lock(&sw->lock);
+	b = find_bridge(sw, name);
+	for (unsigned i = 0; b >= 0 && i < sw->nports; i++)
+		n += sw->ports[i]->bridge == b;
+	spin_unlock(&sw->lock);
+	return n;
+}
+
 const struct net_frame *net_port_peek(struct net_port *port)
 {
 	/* Acquire: pairs with deliver's release, the slot is complete. */

@@ -93,6 +93,8 @@ void net_switch_detach(struct net_switch *sw, struct net_port *port);
  * ageing). The frame is copied: the caller's buffer is free on return. */
 void net_switch_send(struct net_switch *sw, struct net_port *from, const void *frame, size_t len,
 		     uint64_t now_ns);
+/* How many ports the bridge named name has now (0: no such bridge). */
+unsigned net_switch_bridge_ports(struct net_switch *sw, const char *name);
 /* The oldest frame waiting for port, or NULL; it stays until
  * net_port_consume. Only port's own CPU calls these two. */
 const struct net_frame *net_port_peek(struct net_port *port);

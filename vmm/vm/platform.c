@@ -33,7 +33,8 @@
 #define MSI_DATA_LEVEL 0x8000
 
 /* The bridges between VMs: one switch for the whole machine, allocated
- * when the first VM with a vif is created (most machines have none). */
+ * when the first VM with a vif is created or the first uplink attached
+ * (most machines have neither). */
 static struct net_switch *lan;
 #define LAN_PAGES ((sizeof(struct net_switch) + PAGE_SIZE - 1) / PAGE_SIZE)
 
@@ -295,15 +296,25 @@ static bool nic_deliver(void *ctx, const uint8_t *frame, size_t len)
 	return virtio_net_deliver(&nic->net, frame, len);
 }
 
+struct net_switch *platform_switch(void)
+{
+	static struct spinlock lock;
+
+	spin_lock(&lock);
+	if (!lan) {
+		lan = page_alloc(LAN_PAGES);
+		if (lan)
+			net_switch_init(lan);
+	}
+	spin_unlock(&lock);
+	return lan;
+}
+
 static int attach_nics(struct vm *vm)
 {
-	if (vm->cfg.nvifs && !lan) {
-		lan = page_alloc(LAN_PAGES);
-		if (!lan) {
-			kprintf("pgvisor: vm %s: out of memory for the network switch\n", vm->name);
-			return -1;
-		}
-		net_switch_init(lan);
+	if (vm->cfg.nvifs && !platform_switch()) {
+		kprintf("pgvisor: vm %s: out of memory for the network switch\n", vm->name);
+		return -1;
 	}
 	for (unsigned i = 0; i < vm->cfg.nvifs; i++) {
 		const struct vm_vif_config *c = &vm->cfg.vifs[i];

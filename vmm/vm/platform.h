@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 struct vm;
+struct net_switch;
 
 /* Registers every device of the VM on its port and MMIO buses. */
 int platform_attach(struct vm *vm);
@@ -20,6 +21,9 @@ void platform_release(struct vm *vm);
 /* Puts every device and vCPU interrupt controller in its power-on state
  * and starts the VM's clock (at each load, restarts included). */
 int platform_reset(struct vm *vm);
+/* The machine's one network switch, allocated on first use (NULL: out of
+ * memory). */
+struct net_switch *platform_switch(void);
 /* Drives ISA interrupt line irq (0-15) or I/O APIC pin (16-23). */
 void platform_set_irq(struct vm *vm, unsigned irq, bool level);
 /* True when a device of the VM could still raise an interrupt by itself
