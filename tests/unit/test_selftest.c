@@ -10,17 +10,36 @@
 
 #include <cmocka.h>
 
+#include "drivers/net/net_selftest.h"
 #include "drivers/selftest.h"
 #include "drivers/storage/storage_selftest.h"
 
-static unsigned storage_runs;
+static unsigned storage_runs, net_runs;
 static bool storage_result;
-static char printed[256];
+static char printed[256], order[8];
+
+static void ran(char c)
+{
+	size_t n = strlen(order);
+
+	if (n + 1 < sizeof(order)) {
+		order[n] = c;
+		order[n + 1] = '\0';
+	}
+}
 
 bool storage_selftest(void)
 {
 	storage_runs++;
+	ran('s');
 	return storage_result;
+}
+
+bool net_selftest(void)
+{
+	net_runs++;
+	ran('n');
+	return true;
 }
 
 void kprintf(const char *fmt, ...)
@@ -35,9 +54,9 @@ void kprintf(const char *fmt, ...)
 static int setup(void **state)
 {
 	(void)state;
-	storage_runs = 0;
+	storage_runs = net_runs = 0;
 	storage_result = true;
-	printed[0] = '\0';
+	printed[0] = order[0] = '\0';
 	return 0;
 }
 
@@ -74,6 +93,16 @@ static void test_comma_list(void **state)
 	assert_int_equal(storage_runs, 2);
 }
 
+static void test_each_named_test_in_order(void **state)
+{
+	(void)state;
+	assert_true(selftest_run("selftest=net,storage"));
+	assert_string_equal(order, "ns");
+	storage_result = false;
+	assert_false(selftest_run("selftest=storage,net"));
+	assert_string_equal(order, "nssn");
+}
+
 static void test_unknown_name_fails_and_others_still_run(void **state)
 {
 	(void)state;
@@ -105,6 +134,7 @@ int main(void)
 		cmocka_unit_test_setup(test_runs_storage, setup),
 		cmocka_unit_test_setup(test_failure_passed_on, setup),
 		cmocka_unit_test_setup(test_comma_list, setup),
+		cmocka_unit_test_setup(test_each_named_test_in_order, setup),
 		cmocka_unit_test_setup(test_unknown_name_fails_and_others_still_run, setup),
 		cmocka_unit_test_setup(test_prefix_of_a_name_is_not_it, setup),
 		cmocka_unit_test_setup(test_empty_list_fails, setup),
