@@ -72,6 +72,8 @@ static const uint16_t legacy_ctrl[IDE_CHANNELS] = { 0x3f6, 0x376 };
 #define BM_ST_ERROR 0x02     /* write 1 to clear */
 #define BM_ST_INTERRUPT 0x04 /* write 1 to clear */
 
+/* Bus-master addresses are 32 bits wide (a PRD entry's base, BMIDTPX). */
+#define DMA_LIMIT (1ull << 32)
 #define BOUNCE_BYTES 0x10000u /* one PRD entry: 64 KiB in one 64 KiB page */
 #define BOUNCE_SECTORS (BOUNCE_BYTES / BLOCK_SECTOR)
 #define PRD_ENTRIES 1
@@ -121,21 +123,20 @@ static int device_error(const struct ata_channel *c, uint8_t status, char *why, 
 	return -1;
 }
 
-/* Waits until BSY is clear and the bits of want are set: 0, or -1 with
- * why on ERR or DF, or when ms pass. */
-static int wait_ready(const struct ata_channel *c, uint8_t want, unsigned ms, const char *what,
-		      char *why, size_t len)
+/* Waits until the status bits under mask read want: 0, or -1 with why
+ * when ms pass or, with errors, once the device is no longer busy and
+ * reports ERR or DF. */
+static int wait_status(const struct ata_channel *c, uint8_t mask, uint8_t want, bool errors,
+		       unsigned ms, const char *what, char *why, size_t len)
 {
 	uint64_t deadline = deadline_after(ms);
 
 	for (;;) {
 		uint8_t s = inb(c->ctrl);
-		if (!(s & ST_BSY)) {
-			if (s & (ST_ERR | ST_DF))
-				return device_error(c, s, why, len);
-			if ((s & want) == want)
-				return 0;
-		}
+		if (errors && !(s & ST_BSY) && (s & (ST_ERR | ST_DF)))
+			return device_error(c, s, why, len);
+		if ((s & mask) == want)
+			return 0;
 		if (rdtsc() > deadline) {
 			snprintf(why, len, "timeout after %u ms waiting for %s (status 0x%02x)", ms,
 				 what, s);
@@ -143,6 +144,13 @@ static int wait_ready(const struct ata_channel *c, uint8_t want, unsigned ms, co
 		}
 		cpu_relax();
 	}
+}
+
+/* During a command: BSY clear and the bits of want set, ERR or DF fail. */
+static int wait_ready(const struct ata_channel *c, uint8_t want, unsigned ms, const char *what,
+		      char *why, size_t len)
+{
+	return wait_status(c, ST_BSY | want, want, true, ms, what, why, len);
 }
 
 static void select_drive(const struct ata_channel *c, uint8_t device)
@@ -157,7 +165,9 @@ static int issue(const struct ata_channel *c, const struct ata_taskfile *tf, uns
 		 size_t len)
 {
 	select_drive(c, tf->device);
-	if (wait_ready(c, 0, ms, "the drive to take a command", why, len))
+	/* Neither busy nor moving data; ERR and DF still describe the last
+	 * command (ATA8-ACS 6.2) and do not stop the next. */
+	if (wait_status(c, ST_BSY | ST_DRQ, 0, false, ms, "the drive to take a command", why, len))
 		return -1;
 	if (tf->lba48) {
 		outb(c->cmd + REG_FEATURES, tf->hob_features);
@@ -358,7 +368,7 @@ static int dma_buffers(struct ata_channel *c)
 	c->bounce = page_alloc_aligned(BOUNCE_BYTES / PAGE_SIZE, BOUNCE_BYTES);
 	if (c->prd && c->bounce &&
 	    ata_prd_build(c->prd, PRD_ENTRIES, (uint64_t)c->bounce, BOUNCE_BYTES) > 0 &&
-	    (uint64_t)c->prd < (1ull << 32))
+	    (uint64_t)c->prd < DMA_LIMIT)
 		return 0;
 	if (c->prd)
 		page_free(c->prd, 1);

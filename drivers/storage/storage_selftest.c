@@ -86,11 +86,17 @@ static bool test_disk(struct blockdev *d, uint64_t *out, uint64_t *in)
 		return false;
 	}
 	int r = test_partition(p, out, in, sectors, why, sizeof(why));
-	partition_close(p, true);
 	if (r) {
-		kprintf("pgvisor: selftest: storage %s/%s: failed: %s\n", d->name, p->name, why);
-		return false;
+		/* A bad sector or a dead disk: whether it still answers. */
+		char after[160];
+		int again = partition_read(p, 0, 1, in, after, sizeof(after));
+		kprintf("pgvisor: selftest: storage %s/%s: failed: %s; reading its first sector "
+			"after that: %s%s\n",
+			d->name, p->name, why, again ? "failed: " : "passed", again ? after : "");
 	}
+	partition_close(p, true);
+	if (r)
+		return false;
 	kprintf("pgvisor: selftest: storage %s/%s: wrote %u KiB, flushed, read back: passed "
 		"(%s)\n",
 		d->name, p->name, sectors * BLOCK_SECTOR / KIB, why);
