@@ -17,6 +17,8 @@
 #define FOUR_GIB (4ull << 30)
 #define MAX_MAPPED (512 * GIB) /* one PML4 entry */
 
+static uint64_t mapped_top = FOUR_GIB; /* what the boot stub maps */
+
 int paging_init(uint64_t top)
 {
 	bool gb_pages = cpuid(0x80000001, 0).edx & CPUID_80000001_EDX_PDPE1GB;
@@ -43,5 +45,11 @@ int paging_init(uint64_t top)
 		pdpt[g] = (uint64_t)pd | PTE_PRESENT | PTE_WRITE;
 	}
 	write_cr3((uint64_t)pml4);
+	mapped_top = (top + GIB - 1) / GIB * GIB;
 	return 0;
+}
+
+bool paging_identity_mapped(uint64_t base, uint64_t len)
+{
+	return base < mapped_top && len <= mapped_top - base;
 }
