@@ -212,12 +212,15 @@ static int issue(struct ahci_port *p, uint8_t command, uint64_t lba, uint32_t se
 	ahci_cmd_header(p->list, SLOT, cfl, n, write, (uint64_t)(uintptr_t)p->table);
 	wr(p->regs, PX_IS, ~0u);
 	wr(p->regs, PX_CI, 1u << SLOT);
+	/* PxTFD keeps the previous command's status until this one's D2H FIS
+	 * arrives: read ERR there only once CI is clear (5.3.8). */
 	for (;;) {
 		is = rd(p->regs, PX_IS);
+		bool done = !(rd(p->regs, PX_CI) & 1u << SLOT);
 		tfd = rd(p->regs, PX_TFD);
-		if ((is & IS_ERRORS) || (tfd & TFD_ERR))
+		if ((is & IS_ERRORS) || (done && (tfd & TFD_ERR)))
 			break;
-		if (!(rd(p->regs, PX_CI) & 1u << SLOT))
+		if (done)
 			return 0;
 		if (rdtsc() > end) {
 			snprintf(why, len, "timeout after %u ms", COMMAND_MS);
