@@ -201,7 +201,7 @@ static int issue(struct ahci_port *p, uint8_t command, uint64_t lba, uint32_t se
 	struct ahci_prd prd = { (uint64_t)(uintptr_t)p->bounce, bytes };
 	unsigned n = bytes ? 1 : 0;
 	uint64_t end = deadline(COMMAND_MS);
-	uint32_t is, tfd;
+	uint32_t is;
 
 	memset(p->table, 0, TABLE_BYTES);
 	unsigned cfl = ahci_fis_h2d(p->table, command, lba, (uint16_t)sectors);
@@ -212,16 +212,10 @@ static int issue(struct ahci_port *p, uint8_t command, uint64_t lba, uint32_t se
 	ahci_cmd_header(p->list, SLOT, cfl, n, write, (uint64_t)(uintptr_t)p->table);
 	wr(p->regs, PX_IS, ~0u);
 	wr(p->regs, PX_CI, 1u << SLOT);
-	/* PxTFD keeps the previous command's status until this one's D2H FIS
-	 * arrives: read ERR there only once CI is clear (5.3.8). */
 	for (;;) {
 		is = rd(p->regs, PX_IS);
-		bool done = !(rd(p->regs, PX_CI) & 1u << SLOT);
-		tfd = rd(p->regs, PX_TFD);
-		if ((is & IS_ERRORS) || (done && (tfd & TFD_ERR)))
+		if (!(rd(p->regs, PX_CI) & 1u << SLOT) || (is & IS_ERRORS))
 			break;
-		if (done)
-			return 0;
 		if (rdtsc() > end) {
 			snprintf(why, len, "timeout after %u ms", COMMAND_MS);
 			port_recover(p);
@@ -229,8 +223,17 @@ static int issue(struct ahci_port *p, uint8_t command, uint64_t lba, uint32_t se
 		}
 		cpu_relax();
 	}
-	snprintf(why, len, "device error status 0x%02x error 0x%02x (interrupt status 0x%08x)",
-		 tfd & 0xff, (tfd >> TFD_ERROR_SHIFT) & 0xff, is);
+	/* PxTFD keeps the previous command's status until this one's D2H FIS
+	 * arrives: it is read only once CI is clear or an error is flagged. */
+	uint32_t tfd = rd(p->regs, PX_TFD), moved = ahci_cmd_header_bytes(p->list, SLOT);
+	if ((is & IS_ERRORS) || (tfd & TFD_ERR))
+		snprintf(why, len,
+			 "device error status 0x%02x error 0x%02x (interrupt status 0x%08x)",
+			 tfd & 0xff, (tfd >> TFD_ERROR_SHIFT) & 0xff, is);
+	else if (moved != bytes)
+		snprintf(why, len, "short transfer: %u of %u bytes", moved, bytes);
+	else
+		return 0;
 	port_recover(p);
 	return -1;
 }

@@ -27,7 +27,6 @@
 #define ATA_CMD_FLUSH_CACHE_EXT 0xea
 #define ATA_CMD_IDENTIFY 0xec
 #define ATA_IDENTIFY_WORDS 256
-#define ATA_MAX_SECTORS_EXT 65536 /* a count of 0 means 65536 (ACS-3 7.22.3) */
 
 /* The SATA device signature in PxSIG (AHCI 3.3.9, SATA 3.x 11.3): what a
  * device's first D2H Register FIS carried. */

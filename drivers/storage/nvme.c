@@ -396,7 +396,13 @@ static void controller_init(struct pci_func *f)
 	}
 	pci_claim(f, "nvme");
 	pci_enable(f, false, true, true);
-	if (setup(c, &id, why, sizeof(why)) || add_namespaces(c, &id, why, sizeof(why))) {
+	int r = setup(c, &id, why, sizeof(why));
+	if (!r) {
+		kprintf("pgvisor: nvme %s: '%s' serial '%s', %u namespaces, %u KiB a command\n",
+			where, id.model, id.serial, id.namespaces, c->max_bytes >> 10);
+		r = add_namespaces(c, &id, why, sizeof(why));
+	}
+	if (r) {
 		kprintf("pgvisor: nvme %s: not used: %s\n", where, why);
 		wr(c, REG_CC, rd(c, REG_CC) & ~CC_EN);
 		if (wait_ready(c, false, COMMAND_MS, why, sizeof(why))) {

@@ -46,7 +46,7 @@ static void test_h2d_fis_count_65536_is_zero(void **state)
 	uint8_t fis[64] = { 0 };
 	(void)state;
 
-	ahci_fis_h2d(fis, ATA_CMD_READ_DMA_EXT, 0, (uint16_t)ATA_MAX_SECTORS_EXT);
+	ahci_fis_h2d(fis, ATA_CMD_READ_DMA_EXT, 0, (uint16_t)65536); /* 0 means 65536 */
 	assert_int_equal(fis[12], 0);
 	assert_int_equal(fis[13], 0);
 	assert_int_equal(fis[2], 0x25);
