@@ -20,6 +20,8 @@
 #include "boot/multiboot2_info.h"
 #include "drivers/console.h"
 #include "drivers/fbcon.h"
+#include "drivers/selftest.h"
+#include "drivers/storage/storage.h"
 #include "vmm/console/console_input.h"
 #include "vmm/core/console_hooks.h"
 #include "vmm/core/runqueue.h"
@@ -99,6 +101,17 @@ static void report_acpi(void)
 	}
 	kprintf("pgvisor: ACPI: revision %u, OEM '%s', %u tables, S5 %s\n", a->revision, a->oem_id,
 		a->ntables, a->s5_valid ? "found" : "not found");
+}
+
+/* After self-tests: whether this machine could run VMs at all. */
+static void report_vtx(void)
+{
+	char why[160];
+
+	if (vmx_check_support(why, sizeof(why)))
+		kprintf("pgvisor: VT-x: not available: %s\n", why);
+	else
+		kprintf("pgvisor: VT-x: available\n");
 }
 
 static void vmx_start(void)
@@ -217,6 +230,14 @@ void kmain(uint32_t magic, uint64_t info)
 	lapic_init_cpu();
 	kprintf("pgvisor: TSC %llu kHz\n", (unsigned long long)(tsc_hz() / 1000));
 	fpu_init_cpu();
+	/* Before VT-x: the machine's disks work without it (self-tests on
+	 * QEMU TCG). */
+	storage_init();
+	if (selftest_requested(boot_info.cmdline)) {
+		bool passed = selftest_run(boot_info.cmdline);
+		report_vtx();
+		finish(passed ? "success" : "failure");
+	}
 	vmx_start();
 	cpuid_policy_init();
 	/* "no-preemption-timer" on pgvisor's command line: schedule with the

@@ -164,6 +164,7 @@ def boot_bare(bench):
         options = ["--mem", str(mem), "--expect-line", expect_line or f"^{guest}: "]
         if uefi:
             options.append("--uefi")
+        options += [str(o) for o in run_options]
         return bench.run(label, iso, emu, timeout, options, input)
 
     return boot
@@ -174,10 +175,11 @@ def run_pgvisor(bench, built_pgvisor):
     """run_pgvisor(cfgs, emu, cpu, timeout, ...) boots pgvisor with the
     given VM configs (paths relative to the repository root). The status
     comes from pgvisor's "pgvisor: result: ..." line (see scripts/run).
-    input: steps typed on COM1 (see Bench.run); cmdline: pgvisor's own."""
+    input: steps typed on COM1 (see Bench.run); cmdline: pgvisor's own;
+    run_options: more scripts/run options (--disk IMG ...)."""
 
     def boot(cfgs, emu="bochs", cpu=None, timeout=120, mem=128, smp=1, uefi=False, input=(),
-             cmdline=""):
+             cmdline="", run_options=()):
         label = bench.label(f"pgvisor-{emu}{'-uefi' if uefi else ''}")
         iso = bench.dir / f"{label}.iso"
         bench.mkiso(["--kernel", built_pgvisor, "--cmdline", cmdline, iso] + list(cfgs))
@@ -186,6 +188,7 @@ def run_pgvisor(bench, built_pgvisor):
             options += ["--cpu", cpu]
         if uefi:
             options.append("--uefi")
+        options += [str(o) for o in run_options]
         return bench.run(label, iso, emu, timeout, options, input)
 
     return boot

@@ -1,0 +1,68 @@
+#include "drivers/selftest.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "drivers/console.h"
+#include "drivers/storage/storage_selftest.h"
+
+#define OPTION "selftest="
+#define NAME_MAX_LEN 16
+
+struct selftest {
+	const char *name;
+	bool (*run)(void);
+};
+
+/* One line a test. */
+static const struct selftest tests[] = {
+	{ "storage", storage_selftest },
+};
+
+/* The value of the selftest= word (up to the next space), or NULL. */
+static const char *option_value(const char *cmdline)
+{
+	size_t len = strlen(OPTION);
+
+	for (const char *p = cmdline; (p = strstr(p, OPTION)); p += len)
+		if (p == cmdline || p[-1] == ' ')
+			return p + len;
+	return NULL;
+}
+
+bool selftest_requested(const char *cmdline)
+{
+	return option_value(cmdline) != NULL;
+}
+
+static const struct selftest *find(const char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		if (strlen(tests[i].name) == len && !strncmp(tests[i].name, name, len))
+			return &tests[i];
+	return NULL;
+}
+
+bool selftest_run(const char *cmdline)
+{
+	const char *p = option_value(cmdline);
+	bool passed = true;
+
+	while (p && *p && *p != ' ') {
+		size_t len = 0;
+		while (p[len] && p[len] != ',' && p[len] != ' ')
+			len++;
+		const struct selftest *t = find(p, len);
+		if (!t) {
+			kprintf("pgvisor: selftest: no test named '%.*s'\n",
+				(int)(len < NAME_MAX_LEN ? len : NAME_MAX_LEN), p);
+			passed = false;
+		} else if (!t->run()) {
+			passed = false;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return passed;
+}

@@ -1,0 +1,16 @@
+/* Self-tests of the machine's own devices, asked for on pgvisor's command
+ * line with "selftest=NAME[,NAME...]" (storage: drivers/storage/
+ * storage_selftest.h). They run after the drivers found their devices and
+ * instead of any VM; each prints its own lines. */
+#ifndef PGVISOR_SELFTEST_H
+#define PGVISOR_SELFTEST_H
+
+#include <stdbool.h>
+
+/* Whether cmdline holds a selftest= word. */
+bool selftest_requested(const char *cmdline);
+/* Runs every test cmdline names, in order: true when all passed (an
+ * unknown name fails). */
+bool selftest_run(const char *cmdline);
+
+#endif
