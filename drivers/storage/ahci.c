@@ -13,6 +13,7 @@
 #include "drivers/console.h"
 #include "drivers/pci.h"
 #include "drivers/storage/ahci_cmd.h"
+#include "drivers/storage/ata_proto.h"
 #include "drivers/storage/blockdev.h"
 
 #define AHCI_CLASS 0x010601u /* mass storage, SATA, AHCI 1.0 (2.1.2) */
@@ -93,6 +94,10 @@
 #define PAGE_RFIS AHCI_CMD_LIST_SIZE
 #define PAGE_TABLE (PAGE_RFIS + AHCI_RFIS_SIZE)
 #define TABLE_BYTES (AHCI_CMD_TABLE_PRDT + AHCI_PRD_SIZE)
+_Static_assert(PAGE_LIST % AHCI_CMD_LIST_ALIGN == 0 && PAGE_RFIS % AHCI_RFIS_SIZE == 0 &&
+		       PAGE_TABLE % AHCI_CMD_TABLE_ALIGN == 0 &&
+		       PAGE_TABLE + TABLE_BYTES <= PAGE_SIZE,
+	       "a port's structures share one page, each aligned");
 
 struct ahci_port {
 	volatile uint8_t *regs;
@@ -320,13 +325,12 @@ static void port_init(volatile uint8_t *abar, uint32_t cap, unsigned index, cons
 		goto stop;
 	}
 	if (issue(p, ATA_CMD_IDENTIFY, 0, 0, ATA_IDENTIFY_WORDS * 2, false, why, sizeof(why)) ||
-	    ata_identify_parse((const uint16_t *)p->bounce, &id, why, sizeof(why))) {
+	    ata_parse_identify((const uint16_t *)p->bounce, &id, why, sizeof(why))) {
 		kprintf("pgvisor: ahci %s port %u: IDENTIFY DEVICE: %s\n", hba, index, why);
 		goto stop;
 	}
-	if (!id.lba48 || id.sector_size != BLOCK_SECTOR) {
-		kprintf("pgvisor: ahci %s port %u: not used: %s\n", hba, index,
-			id.lba48 ? "logical sectors are not 512 bytes" : "no 48-bit LBA");
+	if (!id.lba48) {
+		kprintf("pgvisor: ahci %s port %u: not used: no 48-bit LBA\n", hba, index);
 		goto stop;
 	}
 	snprintf(p->dev.model, sizeof(p->dev.model), "%s", id.model);

@@ -1,6 +1,5 @@
 #include "drivers/storage/ahci_cmd.h"
 
-#include <stdio.h>
 #include <string.h>
 
 /* Register H2D FIS (SATA 3.x 10.5.5). */
@@ -15,21 +14,6 @@
 #define HDR_PRDTL_SHIFT 16
 /* PRDT entry dword 3 (4.2.3.3): DBC is the byte count less one. */
 #define PRD_DBC_MASK 0x3fffffu
-
-/* IDENTIFY DEVICE words (ACS-3 7.12.7). */
-#define ID_MODEL 27
-#define ID_MODEL_WORDS 20
-#define ID_CAPABILITIES 49
-#define ID_CAP_LBA (1u << 9)
-#define ID_LBA28_SECTORS 60
-#define ID_FEATURES_83 83
-#define ID_83_LBA48 (1u << 10)
-#define ID_LBA48_SECTORS 100
-#define ID_SECTOR_SIZE 106
-#define ID_SECTOR_VALID_MASK 0xc000u /* bits 15:14 are 01b when the word is valid */
-#define ID_SECTOR_VALID 0x4000u
-#define ID_SECTOR_LONG (1u << 12) /* logical sector longer than 256 words */
-#define ID_LOGICAL_WORDS 117	  /* words 117-118: logical sector size in words */
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -90,34 +74,4 @@ void ahci_cmd_header(uint8_t *list, unsigned slot, unsigned cfl, unsigned n, boo
 uint32_t ahci_cmd_header_bytes(const uint8_t *list, unsigned slot)
 {
 	return get32(list + slot * AHCI_CMD_HEADER_SIZE + 4);
-}
-
-int ata_identify_parse(const uint16_t *w, struct ata_identity *id, char *why, size_t len)
-{
-	unsigned n = 0;
-
-	memset(id, 0, sizeof(*id));
-	if (!(w[ID_CAPABILITIES] & ID_CAP_LBA)) {
-		snprintf(why, len, "no LBA addressing");
-		return -1;
-	}
-	for (unsigned i = 0; i < ID_MODEL_WORDS; i++) {
-		id->model[n++] = (char)(w[ID_MODEL + i] >> 8);
-		id->model[n++] = (char)w[ID_MODEL + i];
-	}
-	while (n && (id->model[n - 1] == ' ' || !id->model[n - 1]))
-		n--;
-	id->model[n] = 0;
-	id->lba48 = w[ID_FEATURES_83] & ID_83_LBA48;
-	if (id->lba48)
-		for (int i = 3; i >= 0; i--)
-			id->sectors = id->sectors << 16 | w[ID_LBA48_SECTORS + i];
-	else
-		id->sectors = (uint32_t)w[ID_LBA28_SECTORS + 1] << 16 | w[ID_LBA28_SECTORS];
-	id->sector_size = 512;
-	if ((w[ID_SECTOR_SIZE] & ID_SECTOR_VALID_MASK) == ID_SECTOR_VALID &&
-	    (w[ID_SECTOR_SIZE] & ID_SECTOR_LONG))
-		id->sector_size =
-			2 * ((uint32_t)w[ID_LOGICAL_WORDS + 1] << 16 | w[ID_LOGICAL_WORDS]);
-	return 0;
 }

@@ -1,5 +1,5 @@
 /* Unit tests for drivers/storage/ahci_cmd.c: the bytes an AHCI HBA fetches
- * for a command (AHCI 1.3.1, 4.2) and the IDENTIFY DEVICE data it returns. */
+ * for a command (AHCI 1.3.1, 4.2). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "drivers/storage/ahci_cmd.h"
+#include "drivers/storage/ata_proto.h"
 
 static uint32_t le32(const uint8_t *p)
 {
@@ -113,75 +114,6 @@ static void test_command_header(void **state)
 	assert_int_equal(ahci_cmd_header_bytes(list, 0), 512);
 }
 
-/* IDENTIFY words as a device stores a string: two characters a word, the
- * first in the high byte. */
-static void put_string(uint16_t *w, const char *s, unsigned words)
-{
-	for (unsigned i = 0; i < words; i++) {
-		char a = *s ? *s++ : ' ';
-		char b = *s ? *s++ : ' ';
-		w[i] = (uint16_t)((uint8_t)a << 8 | (uint8_t)b);
-	}
-}
-
-static void test_identify_lba48_disk(void **state)
-{
-	uint16_t w[ATA_IDENTIFY_WORDS] = { 0 };
-	struct ata_identity id;
-	char why[64] = "";
-	(void)state;
-
-	put_string(w + 27, "QEMU HARDDISK", 20);
-	w[49] = 1u << 9;
-	w[60] = 0xffff; /* LBA28 count saturated, as big disks report */
-	w[61] = 0x0fff;
-	w[83] = 1u << 10;
-	w[100] = 0x0000;
-	w[101] = 0x0020;
-	w[102] = 0x0001;
-	w[103] = 0;
-
-	assert_int_equal(ata_identify_parse(w, &id, why, sizeof(why)), 0);
-	assert_string_equal(id.model, "QEMU HARDDISK");
-	assert_true(id.lba48);
-	assert_int_equal(id.sectors, 0x100200000ull);
-	assert_int_equal(id.sector_size, 512);
-}
-
-static void test_identify_lba28_and_long_sectors(void **state)
-{
-	uint16_t w[ATA_IDENTIFY_WORDS] = { 0 };
-	struct ata_identity id;
-	char why[64] = "";
-	(void)state;
-
-	w[49] = 1u << 9;
-	w[60] = 0x8000;
-	w[61] = 0x0001;
-	w[106] = 0x4000 | 1u << 12; /* valid, logical sector longer than 256 words */
-	w[117] = 2048;		    /* words: 4096 bytes */
-	assert_int_equal(ata_identify_parse(w, &id, why, sizeof(why)), 0);
-	assert_false(id.lba48);
-	assert_int_equal(id.sectors, 0x18000);
-	assert_int_equal(id.sector_size, 4096);
-	assert_string_equal(id.model, "");
-
-	w[106] = 1u << 12; /* bits 15:14 not 01b: the word means nothing */
-	assert_int_equal(ata_identify_parse(w, &id, why, sizeof(why)), 0);
-	assert_int_equal(id.sector_size, 512);
-}
-
-static void test_identify_without_lba_is_refused(void **state)
-{
-	uint16_t w[ATA_IDENTIFY_WORDS] = { 0 };
-	struct ata_identity id;
-	char why[64] = "";
-	(void)state;
-
-	assert_int_equal(ata_identify_parse(w, &id, why, sizeof(why)), -1);
-	assert_string_equal(why, "no LBA addressing");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,9 +122,6 @@ int main(void)
 		cmocka_unit_test(test_prdt_entries),
 		cmocka_unit_test(test_prdt_refuses_what_the_hba_cannot_do),
 		cmocka_unit_test(test_command_header),
-		cmocka_unit_test(test_identify_lba48_disk),
-		cmocka_unit_test(test_identify_lba28_and_long_sectors),
-		cmocka_unit_test(test_identify_without_lba_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
