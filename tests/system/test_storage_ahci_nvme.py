@@ -1,0 +1,63 @@
+"""pgvisor's AHCI and NVMe drivers on QEMU's controllers (TCG has no VT-x,
+so pgvisor powers off once storage is up): selftest=storage writes, flushes
+and reads back the scratch partition through each, the pattern landing in
+the image at the partition's offset while its neighbours stay as they were;
+a plain boot lists the disk's named partitions and writes nothing."""
+import re
+
+import pytest
+
+from test_storage import SECTOR, SELFTEST_BYTES, disk, pattern  # noqa: F401 (disk: a fixture)
+
+# scripts/mkdisk's layout of the disk fixture: 1 MiB-aligned, in order.
+LAYOUT = {"boot": 2048, "scratch": 4096, "data": 6144}
+BUSES = [("nvme", "nvme0n1"), ("ahci", "ahci0")]
+
+
+def passed(name):
+    return re.compile(rf"^pgvisor: selftest: storage {name}/scratch: wrote 256 KiB, flushed, "
+                      r"read back: passed \(write ([\d.]+) MB/s, read ([\d.]+) MB/s\)$")
+
+
+def partitions(run, name):
+    pattern = re.compile(rf"^pgvisor: disk {name}: partition '(\S+)' at sector (\d+)")
+    return {m.group(1): int(m.group(2)) for m in map(pattern.match, run.lines) if m}
+
+
+def driven_by(run, bus):
+    return any(re.match(rf"^pgvisor: pci [0-9a-f:.]+ [0-9a-f]{{4}}:[0-9a-f]{{4}}: driven by {bus}$",
+                        line) for line in run.lines)
+
+
+@pytest.mark.parametrize("bus,name", BUSES, ids=[bus for bus, _ in BUSES])
+def test_selftest_storage_qemu(run_pgvisor, disk, bus, name):  # noqa: F811
+    image, contents = disk
+    run = run_pgvisor(["configs/hello.cfg"], emu="qemu", timeout=60, cmdline="selftest=storage",
+                      run_options=["--disk", image, "--disk-bus", bus])
+    assert run.status == 0, run.output
+    assert "pgvisor: result: success" in run.lines
+    assert driven_by(run, bus), run.output
+    assert any(passed(name).match(line) for line in run.lines), run.output
+    assert partitions(run, name) == LAYOUT, run.output
+    written = image.read_bytes()
+    scratch = LAYOUT["scratch"] * SECTOR
+    assert written[scratch:scratch + SELFTEST_BYTES] == pattern(SELFTEST_BYTES)
+    assert written[scratch + SELFTEST_BYTES:scratch + len(contents["scratch"])] == \
+        contents["scratch"][SELFTEST_BYTES:]
+    for neighbour in ("boot", "data"):
+        start = LAYOUT[neighbour] * SECTOR
+        assert written[start:start + len(contents[neighbour])] == contents[neighbour], neighbour
+
+
+@pytest.mark.parametrize("bus,name", BUSES, ids=[bus for bus, _ in BUSES])
+def test_boot_lists_the_partitions_and_writes_nothing(run_pgvisor, disk, bus, name):  # noqa: F811
+    image, _ = disk
+    before = image.read_bytes()
+    run = run_pgvisor(["configs/hello.cfg"], emu="qemu", timeout=60,
+                      run_options=["--disk", image, "--disk-bus", bus])
+    assert "pgvisor: result: no-vtx" in run.lines, run.output
+    assert partitions(run, name) == LAYOUT, run.output
+    assert any(line.startswith(f"pgvisor: disk {name}: 'QEMU ") for line in run.lines)
+    assert any("'boot'" in line and "boot partition (read-only to VMs)" in line
+               for line in run.lines if line.startswith(f"pgvisor: disk {name}:"))
+    assert image.read_bytes() == before
