@@ -370,9 +370,9 @@ static void hba_init(struct pci_func *f)
 		kprintf("pgvisor: ahci %s: not used: no memory BAR5\n", hba);
 		return;
 	}
-	if (!paging_identity_mapped(bar->base, bar->size)) {
-		kprintf("pgvisor: ahci %s: not used: BAR5 at 0x%llx lies above the memory map\n",
-			hba, (unsigned long long)bar->base);
+	if (paging_map_mmio(bar->base, bar->size)) {
+		kprintf("pgvisor: ahci %s: not used: BAR5 at 0x%llx cannot be mapped\n", hba,
+			(unsigned long long)bar->base);
 		return;
 	}
 	pci_claim(f, "ahci");

@@ -370,9 +370,9 @@ static void controller_init(struct pci_func *f)
 		kprintf("pgvisor: nvme %s: not used: no memory BAR0\n", where);
 		return;
 	}
-	if (!paging_identity_mapped(bar->base, bar->size)) {
-		kprintf("pgvisor: nvme %s: not used: BAR0 at 0x%llx lies above the memory map\n",
-			where, (unsigned long long)bar->base);
+	if (paging_map_mmio(bar->base, bar->size)) {
+		kprintf("pgvisor: nvme %s: not used: BAR0 at 0x%llx cannot be mapped\n", where,
+			(unsigned long long)bar->base);
 		return;
 	}
 	if (nctrls == MAX_CONTROLLERS) {
@@ -398,8 +398,10 @@ static void controller_init(struct pci_func *f)
 	pci_enable(f, false, true, true);
 	int r = setup(c, &id, why, sizeof(why));
 	if (!r) {
-		kprintf("pgvisor: nvme %s: '%s' serial '%s', %u namespaces, %u KiB a command\n",
-			where, id.model, id.serial, id.namespaces, c->max_bytes >> 10);
+		kprintf("pgvisor: nvme %s: '%s' serial '%s', registers at 0x%llx, %u namespaces, "
+			"%u KiB a command\n",
+			where, id.model, id.serial, (unsigned long long)bar->base, id.namespaces,
+			c->max_bytes >> 10);
 		r = add_namespaces(c, &id, why, sizeof(why));
 	}
 	if (r) {

@@ -2,7 +2,8 @@
 so pgvisor powers off once storage is up): selftest=storage writes, flushes
 and reads back the scratch partition through each, the pattern landing in
 the image at the partition's offset while its neighbours stay as they were;
-a plain boot lists the disk's named partitions and writes nothing."""
+a plain boot lists the disk's named partitions and writes nothing. Under
+UEFI the NVMe registers lie above 4 GiB."""
 import re
 
 import pytest
@@ -47,6 +48,23 @@ def test_selftest_storage_qemu(run_pgvisor, disk, bus, name):  # noqa: F811
     for neighbour in ("boot", "data"):
         start = LAYOUT[neighbour] * SECTOR
         assert written[start:start + len(contents[neighbour])] == contents[neighbour], neighbour
+
+
+def test_selftest_storage_nvme_uefi_high_bar(run_pgvisor, disk):  # noqa: F811
+    """OVMF puts the NVMe controller's 64-bit BAR above 4 GiB, beyond the
+    identity map of RAM: the driver maps it uncached."""
+    image, _ = disk
+    run = run_pgvisor(["configs/hello.cfg"], emu="qemu", uefi=True, timeout=120,
+                      cmdline="selftest=storage",
+                      run_options=["--disk", image, "--disk-bus", "nvme"])
+    assert run.status == 0, run.output
+    bars = [int(m.group(1), 16) for m in
+            map(re.compile(r"^pgvisor: nvme [0-9a-f:.]+: .* registers at 0x([0-9a-f]+),").match,
+                run.lines) if m]
+    assert len(bars) == 1 and bars[0] >= 1 << 32, run.output
+    assert any(passed("nvme0n1").match(line) for line in run.lines), run.output
+    scratch = LAYOUT["scratch"] * SECTOR
+    assert image.read_bytes()[scratch:scratch + SELFTEST_BYTES] == pattern(SELFTEST_BYTES)
 
 
 @pytest.mark.parametrize("bus,name", BUSES, ids=[bus for bus, _ in BUSES])
