@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "drivers/console.h"
+#include "drivers/storage/error_selftest.h"
 #include "drivers/storage/storage_selftest.h"
 
 #define OPTION "selftest="
@@ -17,6 +18,7 @@ struct selftest {
 /* One line a test. */
 static const struct selftest tests[] = {
 	{ "storage", storage_selftest },
+	{ "disk-errors", disk_error_selftest },
 };
 
 /* The value of the selftest= word (up to the next space), or NULL. */

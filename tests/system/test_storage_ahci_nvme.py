@@ -1,5 +1,6 @@
 """pgvisor's AHCI and NVMe drivers on QEMU's controllers (TCG has no VT-x,
-so pgvisor powers off once storage is up): selftest=storage writes, flushes
+so pgvisor powers off once storage is up): selftest=disk-errors reads past
+the disk's end and then sector 0, and selftest=storage writes, flushes
 and reads back the scratch partition through each, the pattern landing in
 the image at the partition's offset while its neighbours stay as they were;
 a plain boot lists the disk's named partitions and writes nothing. Under
@@ -13,6 +14,10 @@ from test_storage import SECTOR, SELFTEST_BYTES, disk, pattern  # noqa: F401 (di
 # scripts/mkdisk's layout of the disk fixture: 1 MiB-aligned, in order.
 LAYOUT = {"boot": 2048, "scratch": 4096, "data": 6144}
 BUSES = [("nvme", "nvme0n1"), ("ahci", "ahci0")]
+# What QEMU's controllers answer a read past the end: NVMe status "LBA out
+# of range" (generic 80h); ATA ABRT in the error register, ERR in status.
+DEVICE_ERROR = {"nvme": "device error sct 0 sc 0x80",
+                "ahci": "device error status 0x41 error 0x04 (interrupt status 0x40000001)"}
 
 
 def passed(name):
@@ -25,19 +30,32 @@ def partitions(run, name):
     return {m.group(1): int(m.group(2)) for m in map(pattern.match, run.lines) if m}
 
 
+def disk_sectors(run, name):
+    sizes = [int(m.group(1)) for m in
+             map(re.compile(rf"^pgvisor: disk {name}: '.*', (\d+) sectors").match, run.lines) if m]
+    assert len(sizes) == 1, run.output
+    return sizes[0]
+
+
 def driven_by(run, bus):
     return any(re.match(rf"^pgvisor: pci [0-9a-f:.]+ [0-9a-f]{{4}}:[0-9a-f]{{4}}: driven by {bus}$",
                         line) for line in run.lines)
 
 
 @pytest.mark.parametrize("bus,name", BUSES, ids=[bus for bus, _ in BUSES])
-def test_selftest_storage_qemu(run_pgvisor, disk, bus, name):  # noqa: F811
+def test_error_and_storage_selftests_qemu(run_pgvisor, disk, bus, name):  # noqa: F811
     image, contents = disk
-    run = run_pgvisor(["configs/hello.cfg"], emu="qemu", timeout=60, cmdline="selftest=storage",
+    run = run_pgvisor(["configs/hello.cfg"], emu="qemu", timeout=60,
+                      cmdline="selftest=disk-errors,storage",
                       run_options=["--disk", image, "--disk-bus", bus])
     assert run.status == 0, run.output
     assert "pgvisor: result: success" in run.lines
     assert driven_by(run, bus), run.output
+    # The sector past the end fails with the device's own error, and the
+    # next request works: the driver recovered (before the storage test).
+    errors = [line for line in run.lines if line.startswith(f"pgvisor: selftest: disk-errors ")]
+    assert errors == [f"pgvisor: selftest: disk-errors {name}: sector {disk_sectors(run, name)}: "
+                      f"{DEVICE_ERROR[bus]}; then sector 0: passed"], run.output
     assert any(passed(name).match(line) for line in run.lines), run.output
     assert partitions(run, name) == LAYOUT, run.output
     written = image.read_bytes()
