@@ -53,7 +53,7 @@ def test_error_and_storage_selftests_qemu(run_pgvisor, disk, bus, name):  # noqa
     assert driven_by(run, bus), run.output
     # The sector past the end fails with the device's own error, and the
     # next request works: the driver recovered (before the storage test).
-    errors = [line for line in run.lines if line.startswith(f"pgvisor: selftest: disk-errors ")]
+    errors = [line for line in run.lines if line.startswith("pgvisor: selftest: disk-errors ")]
     assert errors == [f"pgvisor: selftest: disk-errors {name}: sector {disk_sectors(run, name)}: "
                       f"{DEVICE_ERROR[bus]}; then sector 0: passed"], run.output
     assert any(passed(name).match(line) for line in run.lines), run.output
