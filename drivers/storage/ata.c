@@ -350,6 +350,25 @@ static int identify(const struct ata_channel *c, unsigned drive, uint16_t *words
 	return finish_command(c, PROBE_TIMEOUT_MS, "IDENTIFY DEVICE to end", why, len);
 }
 
+/* The bus master's PRD table and bounce buffer, below 4 GiB: 0, or -1
+ * (the channel then does PIO). */
+static int dma_buffers(struct ata_channel *c)
+{
+	c->prd = page_alloc(1);
+	c->bounce = page_alloc_aligned(BOUNCE_BYTES / PAGE_SIZE, BOUNCE_BYTES);
+	if (c->prd && c->bounce &&
+	    ata_prd_build(c->prd, PRD_ENTRIES, (uint64_t)c->bounce, BOUNCE_BYTES) > 0 &&
+	    (uint64_t)c->prd < (1ull << 32))
+		return 0;
+	if (c->prd)
+		page_free(c->prd, 1);
+	if (c->bounce)
+		page_free(c->bounce, BOUNCE_BYTES / PAGE_SIZE);
+	c->prd = NULL;
+	c->bounce = NULL;
+	return -1;
+}
+
 static void probe_drive(struct ata_channel *c, unsigned channel, unsigned drive)
 {
 	static const char *const position[IDE_CHANNELS][IDE_DRIVES] = {
@@ -383,30 +402,17 @@ static void probe_drive(struct ata_channel *c, unsigned channel, unsigned drive)
 	d->ch = c;
 	d->drive = drive;
 	d->lba48 = id.lba48;
+	/* The channel's DMA buffers come with its first disk that can use
+	 * them: none for a channel of CD-ROMs. */
+	if (id.dma && c->bm && !c->bounce && dma_buffers(c)) {
+		kprintf("pgvisor: ata: no DMA buffers below 4 GiB, PIO only\n");
+		c->bm = 0;
+	}
 	d->dma = id.dma && c->bm;
 	kprintf("pgvisor: ata: %s: %s, %s\n", position[channel][drive],
 		id.lba48 ? "LBA48" : "LBA28", d->dma ? "bus-master DMA" : "PIO");
 	if (!blockdev_register(&d->bd))
 		ndrives++;
-}
-
-/* The bus master's PRD table and bounce buffer, below 4 GiB: 0, or -1
- * (the channel then does PIO). */
-static int dma_buffers(struct ata_channel *c)
-{
-	c->prd = page_alloc(1);
-	c->bounce = page_alloc_aligned(BOUNCE_BYTES / PAGE_SIZE, BOUNCE_BYTES);
-	if (c->prd && c->bounce &&
-	    ata_prd_build(c->prd, PRD_ENTRIES, (uint64_t)c->bounce, BOUNCE_BYTES) > 0 &&
-	    (uint64_t)c->prd < (1ull << 32))
-		return 0;
-	if (c->prd)
-		page_free(c->prd, 1);
-	if (c->bounce)
-		page_free(c->bounce, BOUNCE_BYTES / PAGE_SIZE);
-	c->prd = NULL;
-	c->bounce = NULL;
-	return -1;
 }
 
 static void probe_controller(struct pci_func *f)
@@ -437,10 +443,6 @@ static void probe_controller(struct pci_func *f)
 		c->bm = bus_master
 				? (uint16_t)(f->bar[BAR_BUS_MASTER].base + ch * BM_CHANNEL_STRIDE)
 				: 0;
-		if (c->bm && dma_buffers(c)) {
-			kprintf("pgvisor: ata: no DMA buffers below 4 GiB, PIO only\n");
-			c->bm = 0;
-		}
 		/* No interrupts: every wait polls. */
 		outb(c->ctrl, DEVCTL_NIEN);
 		if (inb(c->ctrl) == STATUS_FLOATING)
