@@ -29,6 +29,9 @@
 #define GHC_IE (1u << 1)
 #define GHC_AE (1u << 31) /* AHCI enable: the only mode pgvisor speaks (3.1.2) */
 #define HBA_PI 0x0c	  /* ports implemented */
+#define HBA_VS 0x10	  /* version: major 31:16, minor 15:0 (3.1.5) */
+#define VS_MAJOR_SHIFT 16
+#define VS_MINOR_MASK 0xffffu
 #define HBA_CAP2 0x24
 #define CAP2_BOH (1u << 0) /* BIOS/OS handoff supported (3.1.10) */
 #define HBA_BOHC 0x28
@@ -80,6 +83,7 @@
 #define COMMAND_MS 5000
 #define COMRESET_HOLD_MS 1 /* DET=1 held at least 1 ms (3.3.11) */
 #define LINK_MS 1000
+#define SETTLE_MS 1000 /* for BSY and DRQ to clear by themselves */
 
 #define SLOT 0
 #define BOUNCE_PAGES 16 /* 64 KiB */
@@ -152,11 +156,12 @@ static int port_stop(struct ahci_port *p)
 	return wait_reg(p->regs, PX_CMD, CMD_FR, 0, STOP_MS);
 }
 
-/* Frees a port whose task file stays busy after an error (6.2.2.2):
- * command list override where the HBA has it, else a COMRESET. */
+/* Frees a port whose task file stays busy (a device still spinning up, or
+ * one that hangs after an error; 6.2.2.2): command list override where the
+ * HBA has it, else a COMRESET. */
 static int port_unstick(struct ahci_port *p)
 {
-	if (!(rd(p->regs, PX_TFD) & (TFD_BSY | TFD_DRQ)))
+	if (!wait_reg(p->regs, PX_TFD, TFD_BSY | TFD_DRQ, 0, SETTLE_MS))
 		return 0;
 	if (p->cap & CAP_SCLO) {
 		wr(p->regs, PX_CMD, rd(p->regs, PX_CMD) | CMD_CLO);
@@ -383,7 +388,11 @@ static void hba_init(struct pci_func *f)
 		return;
 	}
 	wr(abar, HBA_GHC, (rd(abar, HBA_GHC) | GHC_AE) & ~GHC_IE);
-	uint32_t cap = rd(abar, HBA_CAP), pi = rd(abar, HBA_PI);
+	uint32_t cap = rd(abar, HBA_CAP), pi = rd(abar, HBA_PI), vs = rd(abar, HBA_VS);
+	kprintf("pgvisor: ahci %s: version %x.%04x, registers at 0x%llx, ports 0x%08x, %s "
+		"addresses\n",
+		hba, vs >> VS_MAJOR_SHIFT, vs & VS_MINOR_MASK, (unsigned long long)bar->base, pi,
+		cap & CAP_S64A ? "64-bit" : "32-bit");
 	for (unsigned i = 0; i < HBA_PORTS; i++) {
 		volatile uint8_t *port = abar + PORT_BASE + i * PORT_STRIDE;
 		if (!(pi & 1u << i) || (rd(port, PX_SSTS) & SSTS_DET_MASK) != SSTS_DET_PRESENT)
