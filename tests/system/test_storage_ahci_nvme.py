@@ -4,7 +4,8 @@ the disk's end and then sector 0, and selftest=storage writes, flushes
 and reads back the scratch partition through each, the pattern landing in
 the image at the partition's offset while its neighbours stay as they were;
 a plain boot lists the disk's named partitions and writes nothing. Under
-UEFI the NVMe registers lie above 4 GiB."""
+UEFI the NVMe registers lie above 4 GiB. A namespace of 4 KiB blocks is
+refused."""
 import re
 
 import pytest
@@ -96,4 +97,18 @@ def test_boot_lists_the_partitions_and_writes_nothing(run_pgvisor, disk, bus, na
     assert any(line.startswith(f"pgvisor: disk {name}: 'QEMU ") for line in run.lines)
     assert any("'boot'" in line and "boot partition (read-only to VMs)" in line
                for line in run.lines if line.startswith(f"pgvisor: disk {name}:"))
+    assert image.read_bytes() == before
+
+
+def test_nvme_namespace_of_4k_blocks_is_refused(run_pgvisor, disk):  # noqa: F811
+    """pgvisor's disks have 512-byte sectors: a namespace formatted with 4 KiB
+    blocks is left alone, said in one line, and boot goes on."""
+    image, _ = disk
+    before = image.read_bytes()
+    run = run_pgvisor(["configs/hello.cfg"], emu="qemu", timeout=60,
+                      run_options=["--disk", image, "--disk-bus", "nvme-4k"])
+    assert "pgvisor: nvme0n1: not used: formatted with 4096-byte blocks and 0 bytes of " \
+        "metadata, pgvisor needs 512 and 0" in run.lines, run.output
+    assert not any(line.startswith("pgvisor: disk nvme0n1") for line in run.lines)
+    assert "pgvisor: result: no-vtx" in run.lines, run.output
     assert image.read_bytes() == before
