@@ -151,8 +151,8 @@ static int run(struct nvme_ctrl *c, struct nvme_queue *q, struct nvme_sqe *e, ch
 	}
 }
 
-/* Writes from in (out NULL) or reads into out (in NULL) through the bounce buffer in pieces of
- * max_bytes. */
+/* Writes from in (out NULL) or reads into out (in NULL) through the
+ * bounce buffer, max_bytes a command. */
 static int transfer(struct nvme_ns *ns, uint64_t lba, uint32_t count, const uint8_t *in,
 		    uint8_t *out, char *why, size_t len)
 {
