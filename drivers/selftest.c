@@ -50,7 +50,11 @@ bool selftest_run(const char *cmdline)
 	const char *p = option_value(cmdline);
 	bool passed = true;
 
-	while (p && *p && *p != ' ') {
+	if (!p || !*p || *p == ' ') {
+		kprintf("pgvisor: selftest: selftest= names no test\n");
+		return false;
+	}
+	while (*p && *p != ' ') {
 		size_t len = 0;
 		while (p[len] && p[len] != ',' && p[len] != ' ')
 			len++;

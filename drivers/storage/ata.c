@@ -72,6 +72,8 @@ static const uint16_t legacy_ctrl[IDE_CHANNELS] = { 0x3f6, 0x376 };
 #define BM_ST_ERROR 0x02     /* write 1 to clear */
 #define BM_ST_INTERRUPT 0x04 /* write 1 to clear */
 
+/* Bus-master addresses are 32 bits wide (a PRD entry's base, BMIDTPX). */
+#define DMA_LIMIT (1ull << 32)
 #define BOUNCE_BYTES 0x10000u /* one PRD entry: 64 KiB in one 64 KiB page */
 #define BOUNCE_SECTORS (BOUNCE_BYTES / BLOCK_SECTOR)
 #define PRD_ENTRIES 1
@@ -358,7 +360,7 @@ static int dma_buffers(struct ata_channel *c)
 	c->bounce = page_alloc_aligned(BOUNCE_BYTES / PAGE_SIZE, BOUNCE_BYTES);
 	if (c->prd && c->bounce &&
 	    ata_prd_build(c->prd, PRD_ENTRIES, (uint64_t)c->bounce, BOUNCE_BYTES) > 0 &&
-	    (uint64_t)c->prd < (1ull << 32))
+	    (uint64_t)c->prd < DMA_LIMIT)
 		return 0;
 	if (c->prd)
 		page_free(c->prd, 1);

@@ -1,7 +1,6 @@
 #include "drivers/storage/storage_selftest.h"
 
 #include <stdio.h>
-#include <string.h>
 
 #include "arch/x86/cpu.h"
 #include "arch/x86/page_alloc.h"
@@ -13,7 +12,8 @@
 #define SELFTEST_PAGES (SELFTEST_BYTES / PAGE_SIZE)
 #define SELFTEST_HOLDER "selftest"
 #define KIB 1024u
-#define TENTHS_PER_MB 10000000ull /* 0.1 MB/s units: bytes * 10 / 10^6 */
+#define BYTES_PER_MB 1000000ull
+#define TENTHS 10
 
 static uint64_t pattern_word(uint64_t k)
 {
@@ -23,7 +23,7 @@ static uint64_t pattern_word(uint64_t k)
 /* Tenths of MB/s for bytes moved in ticks of the TSC. */
 static uint64_t rate_tenths(uint64_t bytes, uint64_t ticks)
 {
-	return ticks ? bytes * tsc_hz() / ticks * 10 / 1000000 : 0;
+	return ticks ? bytes * tsc_hz() / ticks * TENTHS / BYTES_PER_MB : 0;
 }
 
 /* The first difference between what was written and what came back. */

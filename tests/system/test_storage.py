@@ -123,6 +123,20 @@ def test_lying_gpt_refuses_the_disk_and_boot_goes_on(run_pgvisor, disk, lie, why
     assert image.read_bytes() == table
 
 
+def test_selftest_storage_reports_a_device_error(run_pgvisor, disk):
+    """A medium error inside the tested sectors (QEMU's blkdebug fails the
+    DMA write): the driver's "device error" line, and the run fails."""
+    image, _ = disk
+    run = run_pgvisor(["configs/hello.cfg"], emu="qemu", timeout=60, cmdline="selftest=storage",
+                      run_options=["--disk", image, "--disk-io-error", 4096 + 100])
+    failed = [line for line in run.lines if line.startswith("pgvisor: selftest: storage ata0/")]
+    assert len(failed) == 1 and re.match(
+        r"^pgvisor: selftest: storage ata0/scratch: failed: device error 0x04 "
+        r"\(status 0x[0-9a-f]{2}\)$", failed[0]), run.output
+    assert "pgvisor: result: failure" in run.lines
+    assert run.status == 1
+
+
 def test_selftest_storage_without_scratch_fails(run_pgvisor, bench):
     image = bench.dir / "disk.img"
     bench.script(MKDISK, [image, "data:1M"])

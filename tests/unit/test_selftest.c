@@ -1,0 +1,113 @@
+/* Unit tests for drivers/selftest.c: which words of pgvisor's command line
+ * ask for self-tests, and that each named test runs once, in order, with
+ * unknown names failing the run. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "drivers/selftest.h"
+#include "drivers/storage/storage_selftest.h"
+
+static unsigned storage_runs;
+static bool storage_result;
+static char printed[256];
+
+bool storage_selftest(void)
+{
+	storage_runs++;
+	return storage_result;
+}
+
+void kprintf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(printed, sizeof(printed), fmt, ap);
+	va_end(ap);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	storage_runs = 0;
+	storage_result = true;
+	printed[0] = '\0';
+	return 0;
+}
+
+static void test_requested_only_as_a_word(void **state)
+{
+	(void)state;
+	assert_true(selftest_requested("selftest=storage"));
+	assert_true(selftest_requested("no-preemption-timer selftest=storage"));
+	assert_false(selftest_requested(""));
+	assert_false(selftest_requested("no-selftest=storage"));
+	assert_false(selftest_requested("selftest"));
+}
+
+static void test_runs_storage(void **state)
+{
+	(void)state;
+	assert_true(selftest_run("smp=1 selftest=storage no-preemption-timer"));
+	assert_int_equal(storage_runs, 1);
+	assert_string_equal(printed, "");
+}
+
+static void test_failure_passed_on(void **state)
+{
+	(void)state;
+	storage_result = false;
+	assert_false(selftest_run("selftest=storage"));
+	assert_int_equal(storage_runs, 1);
+}
+
+static void test_comma_list(void **state)
+{
+	(void)state;
+	assert_true(selftest_run("selftest=storage,storage"));
+	assert_int_equal(storage_runs, 2);
+}
+
+static void test_unknown_name_fails_and_others_still_run(void **state)
+{
+	(void)state;
+	assert_false(selftest_run("selftest=bogus,storage"));
+	assert_int_equal(storage_runs, 1);
+	assert_string_equal(printed, "pgvisor: selftest: no test named 'bogus'\n");
+}
+
+static void test_prefix_of_a_name_is_not_it(void **state)
+{
+	(void)state;
+	assert_false(selftest_run("selftest=stor"));
+	assert_int_equal(storage_runs, 0);
+	assert_string_equal(printed, "pgvisor: selftest: no test named 'stor'\n");
+}
+
+static void test_empty_list_fails(void **state)
+{
+	(void)state;
+	assert_false(selftest_run("selftest= smp=1"));
+	assert_int_equal(storage_runs, 0);
+	assert_string_equal(printed, "pgvisor: selftest: selftest= names no test\n");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_requested_only_as_a_word, setup),
+		cmocka_unit_test_setup(test_runs_storage, setup),
+		cmocka_unit_test_setup(test_failure_passed_on, setup),
+		cmocka_unit_test_setup(test_comma_list, setup),
+		cmocka_unit_test_setup(test_unknown_name_fails_and_others_still_run, setup),
+		cmocka_unit_test_setup(test_prefix_of_a_name_is_not_it, setup),
+		cmocka_unit_test_setup(test_empty_list_fails, setup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
