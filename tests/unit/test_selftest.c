@@ -11,16 +11,34 @@
 #include <cmocka.h>
 
 #include "drivers/selftest.h"
+#include "drivers/storage/error_selftest.h"
 #include "drivers/storage/storage_selftest.h"
 
-static unsigned storage_runs;
+static unsigned storage_runs, disk_error_runs;
 static bool storage_result;
 static char printed[256];
+static char order[8]; /* 's' a storage run, 'e' a disk-errors run */
+
+static void ran(char test)
+{
+	size_t n = strlen(order);
+
+	if (n + 1 < sizeof(order))
+		order[n] = test;
+}
 
 bool storage_selftest(void)
 {
 	storage_runs++;
+	ran('s');
 	return storage_result;
+}
+
+bool disk_error_selftest(void)
+{
+	disk_error_runs++;
+	ran('e');
+	return true;
 }
 
 void kprintf(const char *fmt, ...)
@@ -36,6 +54,8 @@ static int setup(void **state)
 {
 	(void)state;
 	storage_runs = 0;
+	disk_error_runs = 0;
+	memset(order, 0, sizeof(order));
 	storage_result = true;
 	printed[0] = '\0';
 	return 0;
@@ -74,6 +94,17 @@ static void test_comma_list(void **state)
 	assert_int_equal(storage_runs, 2);
 }
 
+static void test_tests_run_in_the_order_named(void **state)
+{
+	(void)state;
+	assert_true(selftest_run("selftest=disk-errors,storage"));
+	assert_string_equal(order, "es");
+	memset(order, 0, sizeof(order));
+	assert_true(selftest_run("selftest=storage,disk-errors"));
+	assert_string_equal(order, "se");
+	assert_int_equal(disk_error_runs, 2);
+}
+
 static void test_unknown_name_fails_and_others_still_run(void **state)
 {
 	(void)state;
@@ -105,6 +136,7 @@ int main(void)
 		cmocka_unit_test_setup(test_runs_storage, setup),
 		cmocka_unit_test_setup(test_failure_passed_on, setup),
 		cmocka_unit_test_setup(test_comma_list, setup),
+		cmocka_unit_test_setup(test_tests_run_in_the_order_named, setup),
 		cmocka_unit_test_setup(test_unknown_name_fails_and_others_still_run, setup),
 		cmocka_unit_test_setup(test_prefix_of_a_name_is_not_it, setup),
 		cmocka_unit_test_setup(test_empty_list_fails, setup),
