@@ -5,7 +5,8 @@ and reads back the scratch partition through each, the pattern landing in
 the image at the partition's offset while its neighbours stay as they were;
 a plain boot lists the disk's named partitions and writes nothing. Under
 UEFI the NVMe registers lie above 4 GiB. A namespace of 4 KiB blocks is
-refused."""
+refused. A medium error (QEMU's blkdebug) fails the self-test with the
+device's status, and the disk answers the requests after it."""
 import re
 
 import pytest
@@ -112,3 +113,26 @@ def test_nvme_namespace_of_4k_blocks_is_refused(run_pgvisor, disk):  # noqa: F81
     assert not any(line.startswith("pgvisor: disk nvme0n1") for line in run.lines)
     assert "pgvisor: result: no-vtx" in run.lines, run.output
     assert image.read_bytes() == before
+
+
+# What QEMU's controllers answer a write that fails with EIO (blkdebug):
+# NVMe "Write Fault" (media errors, 2/80h); ATA ABRT.
+MEDIUM_ERROR = {"nvme": "device error sct 2 sc 0x80",
+                "ahci": "device error status 0x41 error 0x04 (interrupt status 0x40000001)"}
+
+
+@pytest.mark.parametrize("bus,name", BUSES, ids=[bus for bus, _ in BUSES])
+def test_medium_error_is_reported_and_the_disk_works_after(run_pgvisor, disk, bus,  # noqa: F811
+                                                           name):
+    image, _ = disk
+    run = run_pgvisor(["configs/hello.cfg"], emu="qemu", timeout=60,
+                      cmdline="selftest=storage,disk-errors",
+                      run_options=["--disk", image, "--disk-bus", bus,
+                                   "--disk-io-error", LAYOUT["scratch"] + 100])
+    assert f"pgvisor: selftest: storage {name}/scratch: failed: {MEDIUM_ERROR[bus]}" \
+        in run.lines, run.output
+    # The next requests (past the end, then sector 0) behave.
+    assert any(line.startswith(f"pgvisor: selftest: disk-errors {name}: ") and
+               line.endswith("; then sector 0: passed") for line in run.lines), run.output
+    assert "pgvisor: result: failure" in run.lines
+    assert run.status == 1
