@@ -5,6 +5,7 @@
 
 #include "drivers/console.h"
 #include "drivers/net/net_selftest.h"
+#include "drivers/storage/error_selftest.h"
 #include "drivers/storage/storage_selftest.h"
 
 #define OPTION "selftest="
@@ -19,6 +20,7 @@ struct selftest {
 static const struct selftest tests[] = {
 	{ "storage", storage_selftest },
 	{ "net", net_selftest },
+	{ "disk-errors", disk_error_selftest },
 };
 
 /* The value of the selftest= word (up to the next space), or NULL. */

@@ -10,14 +10,20 @@
 
 #define PTE_PRESENT (1ull << 0)
 #define PTE_WRITE (1ull << 1)
+#define PTE_PWT (1ull << 3)
+#define PTE_PCD (1ull << 4) /* with PWT: uncached whatever the PAT says (SDM 11.12.3) */
 #define PTE_LARGE (1ull << 7)
+#define PTE_ADDR_MASK 0x000ffffffffff000ull
+#define LEVEL_BITS 9
+#define PAGE_SHIFT 12
+#define VA_BITS 47 /* an identity address must be canonical: below 2^47 */
 #define ENTRIES 512
 #define GIB (1ull << 30)
 #define MIB2 (2ull << 20)
 #define FOUR_GIB (4ull << 30)
 #define MAX_MAPPED (512 * GIB) /* one PML4 entry */
 
-static uint64_t mapped_top;
+static uint64_t mapped_top = FOUR_GIB; /* what the boot stub maps */
 
 int paging_init(uint64_t top)
 {
@@ -49,7 +55,50 @@ int paging_init(uint64_t top)
 	return 0;
 }
 
-uint64_t paging_mapped_top(void)
+static bool identity_mapped(uint64_t base, uint64_t len)
 {
-	return mapped_top;
+	return base < mapped_top && len <= mapped_top - base;
+}
+
+/* The table entry e points to, made (empty) when e is not present; NULL
+ * when e maps a large page or no page is left. */
+static uint64_t *next_table(uint64_t *e)
+{
+	if (!(*e & PTE_PRESENT)) {
+		uint64_t *t = page_alloc(1);
+		if (!t)
+			return NULL;
+		*e = (uint64_t)t | PTE_PRESENT | PTE_WRITE;
+	}
+	if (*e & PTE_LARGE)
+		return NULL;
+	return (uint64_t *)(*e & PTE_ADDR_MASK);
+}
+
+static unsigned index_at(uint64_t a, unsigned level)
+{
+	return (unsigned)(a >> (PAGE_SHIFT + LEVEL_BITS * level)) & (ENTRIES - 1);
+}
+
+/* Only entries that were not present change: nothing to flush from the
+ * TLBs, which hold present translations only (SDM 4.10.2.3). */
+int paging_map_mmio(uint64_t base, uint64_t len)
+{
+	uint64_t end = base + len;
+
+	if (identity_mapped(base, len))
+		return 0;
+	if (end < base || end > 1ull << VA_BITS)
+		return -1;
+	for (uint64_t a = base & ~(PAGE_SIZE - 1); a < end; a += PAGE_SIZE) {
+		if (identity_mapped(a, PAGE_SIZE))
+			continue;
+		uint64_t *t = (uint64_t *)(read_cr3() & PTE_ADDR_MASK);
+		for (unsigned level = 3; level > 0 && t; level--)
+			t = next_table(&t[index_at(a, level)]);
+		if (!t)
+			return -1;
+		t[index_at(a, 0)] = a | PTE_PRESENT | PTE_WRITE | PTE_PCD | PTE_PWT;
+	}
+	return 0;
 }

@@ -38,8 +38,8 @@ static void probe(struct pci_func *f)
 
 	if (!bar->base || bar->io || bar->size < E1000_MMIO_SIZE)
 		why = "BAR0 is not a 128 KiB memory BAR";
-	else if (bar->base + E1000_MMIO_SIZE > paging_mapped_top())
-		why = "BAR0 lies above the hypervisor's identity map";
+	else if (paging_map_mmio(bar->base, E1000_MMIO_SIZE))
+		why = "BAR0 lies where the hypervisor cannot map it";
 	else if (!e || !dma)
 		why = "out of memory for its rings";
 	if (!why) {

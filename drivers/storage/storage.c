@@ -2,9 +2,11 @@
 
 #include "drivers/console.h"
 #include "drivers/pci.h"
+#include "drivers/storage/ahci.h"
 #include "drivers/storage/ata.h"
 #include "drivers/storage/blockdev.h"
 #include "drivers/storage/gpt.h"
+#include "drivers/storage/nvme.h"
 
 void storage_init(void)
 {
@@ -12,6 +14,8 @@ void storage_init(void)
 
 	pci_scan();
 	ata_probe();
+	ahci_probe();
+	nvme_probe();
 	for (unsigned i = 0; i < blockdev_count(); i++) {
 		struct blockdev *d = blockdev_get(i);
 		if (gpt_scan(d, why, sizeof(why)))

@@ -12,11 +12,13 @@
 
 #include "drivers/net/net_selftest.h"
 #include "drivers/selftest.h"
+#include "drivers/storage/error_selftest.h"
 #include "drivers/storage/storage_selftest.h"
 
-static unsigned storage_runs, net_runs;
+static unsigned storage_runs, net_runs, disk_error_runs;
 static bool storage_result;
-static char printed[256], order[8];
+static char printed[256];
+static char order[8]; /* a letter a run: 's' storage, 'n' net, 'e' disk-errors */
 
 static void ran(char c)
 {
@@ -42,6 +44,13 @@ bool net_selftest(void)
 	return true;
 }
 
+bool disk_error_selftest(void)
+{
+	disk_error_runs++;
+	ran('e');
+	return true;
+}
+
 void kprintf(const char *fmt, ...)
 {
 	va_list ap;
@@ -54,7 +63,7 @@ void kprintf(const char *fmt, ...)
 static int setup(void **state)
 {
 	(void)state;
-	storage_runs = net_runs = 0;
+	storage_runs = net_runs = disk_error_runs = 0;
 	storage_result = true;
 	printed[0] = order[0] = '\0';
 	return 0;
@@ -96,11 +105,13 @@ static void test_comma_list(void **state)
 static void test_each_named_test_in_order(void **state)
 {
 	(void)state;
-	assert_true(selftest_run("selftest=net,storage"));
-	assert_string_equal(order, "ns");
+	assert_true(selftest_run("selftest=net,disk-errors,storage"));
+	assert_string_equal(order, "nes");
 	storage_result = false;
 	assert_false(selftest_run("selftest=storage,net"));
-	assert_string_equal(order, "nssn");
+	assert_string_equal(order, "nessn");
+	assert_int_equal(net_runs, 2);
+	assert_int_equal(disk_error_runs, 1);
 }
 
 static void test_unknown_name_fails_and_others_still_run(void **state)
