@@ -164,7 +164,6 @@ def boot_bare(bench):
         options = ["--mem", str(mem), "--expect-line", expect_line or f"^{guest}: "]
         if uefi:
             options.append("--uefi")
-        options += [str(o) for o in run_options]
         return bench.run(label, iso, emu, timeout, options, input)
 
     return boot
