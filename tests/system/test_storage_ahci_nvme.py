@@ -1,4 +1,4 @@
-"""pgvisor's AHCI and NVMe drivers on QEMU's controllers (TCG has no VT-x,
+"""pgvisor's AHCI, NVMe and ATA drivers on QEMU's controllers (TCG has no VT-x,
 so pgvisor powers off once storage is up): selftest=disk-errors reads past
 the disk's end and then sector 0, and selftest=storage writes, flushes
 and reads back the scratch partition through each, the pattern landing in
@@ -15,11 +15,13 @@ from test_storage import SECTOR, SELFTEST_BYTES, disk, pattern  # noqa: F401 (di
 
 # scripts/mkdisk's layout of the disk fixture: 1 MiB-aligned, in order.
 LAYOUT = {"boot": 2048, "scratch": 4096, "data": 6144}
-BUSES = [("nvme", "nvme0n1"), ("ahci", "ahci0")]
+BUSES = [("nvme", "nvme0n1"), ("ahci", "ahci0"), ("ide", "ata0")]
+DRIVER = {"nvme": "nvme", "ahci": "ahci", "ide": "ata"}
 # What QEMU's controllers answer a read past the end: NVMe status "LBA out
 # of range" (generic 80h); ATA ABRT in the error register, ERR in status.
 DEVICE_ERROR = {"nvme": "device error sct 0 sc 0x80",
-                "ahci": "device error status 0x41 error 0x04 (interrupt status 0x40000001)"}
+                "ahci": "device error status 0x41 error 0x04 (interrupt status 0x40000001)",
+                "ide": "device error 0x04 (status 0x41)"}
 
 
 def passed(name):
@@ -40,8 +42,8 @@ def disk_sectors(run, name):
 
 
 def driven_by(run, bus):
-    return any(re.match(rf"^pgvisor: pci [0-9a-f:.]+ [0-9a-f]{{4}}:[0-9a-f]{{4}}: driven by {bus}$",
-                        line) for line in run.lines)
+    return any(re.match(rf"^pgvisor: pci [0-9a-f:.]+ [0-9a-f]{{4}}:[0-9a-f]{{4}}: driven by "
+                        rf"{DRIVER[bus]}$", line) for line in run.lines)
 
 
 @pytest.mark.parametrize("bus,name", BUSES, ids=[bus for bus, _ in BUSES])
@@ -118,7 +120,8 @@ def test_nvme_namespace_of_4k_blocks_is_refused(run_pgvisor, disk):  # noqa: F81
 # What QEMU's controllers answer a write that fails with EIO (blkdebug):
 # NVMe "Write Fault" (media errors, 2/80h); ATA ABRT.
 MEDIUM_ERROR = {"nvme": "device error sct 2 sc 0x80",
-                "ahci": "device error status 0x41 error 0x04 (interrupt status 0x40000001)"}
+                "ahci": "device error status 0x41 error 0x04 (interrupt status 0x40000001)",
+                "ide": "device error 0x04 (status 0x41)"}
 
 
 @pytest.mark.parametrize("bus,name", BUSES, ids=[bus for bus, _ in BUSES])
@@ -129,8 +132,8 @@ def test_medium_error_is_reported_and_the_disk_works_after(run_pgvisor, disk, bu
                       cmdline="selftest=storage,disk-errors",
                       run_options=["--disk", image, "--disk-bus", bus,
                                    "--disk-io-error", LAYOUT["scratch"] + 100])
-    assert f"pgvisor: selftest: storage {name}/scratch: failed: {MEDIUM_ERROR[bus]}" \
-        in run.lines, run.output
+    assert (f"pgvisor: selftest: storage {name}/scratch: failed: {MEDIUM_ERROR[bus]}; "
+            "reading its first sector after that: passed" in run.lines), run.output
     # The next requests (past the end, then sector 0) behave.
     assert any(line.startswith(f"pgvisor: selftest: disk-errors {name}: ") and
                line.endswith("; then sector 0: passed") for line in run.lines), run.output
