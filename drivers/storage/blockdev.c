@@ -41,18 +41,23 @@ static bool on_disk(const struct blockdev *d, uint64_t lba, uint32_t count, char
 	return false;
 }
 
-int blockdev_read(struct blockdev *d, uint64_t lba, uint32_t count, void *buf, char *why,
-		  size_t len)
+/* A read into buf or a write from it, under the disk's lock. */
+static int transfer(struct blockdev *d, uint64_t lba, uint32_t count, void *buf, bool write,
+		    char *why, size_t len)
 {
 	int r;
 
 	if (!on_disk(d, lba, count, why, len))
 		return -1;
 	spin_lock(&d->lock);
-	r = d->ops->read(d, lba, count, buf, why, len);
-	if (r)
+	r = write ? d->ops->write(d, lba, count, buf, why, len)
+		  : d->ops->read(d, lba, count, buf, why, len);
+	if (r) {
 		d->stats.errors++;
-	else {
+	} else if (write) {
+		d->stats.writes++;
+		d->stats.sectors_written += count;
+	} else {
 		d->stats.reads++;
 		d->stats.sectors_read += count;
 	}
@@ -60,23 +65,17 @@ int blockdev_read(struct blockdev *d, uint64_t lba, uint32_t count, void *buf, c
 	return r;
 }
 
+int blockdev_read(struct blockdev *d, uint64_t lba, uint32_t count, void *buf, char *why,
+		  size_t len)
+{
+	return transfer(d, lba, count, buf, false, why, len);
+}
+
+/* The driver's write takes buf as const again. */
 int blockdev_write(struct blockdev *d, uint64_t lba, uint32_t count, const void *buf, char *why,
 		   size_t len)
 {
-	int r;
-
-	if (!on_disk(d, lba, count, why, len))
-		return -1;
-	spin_lock(&d->lock);
-	r = d->ops->write(d, lba, count, buf, why, len);
-	if (r)
-		d->stats.errors++;
-	else {
-		d->stats.writes++;
-		d->stats.sectors_written += count;
-	}
-	spin_unlock(&d->lock);
-	return r;
+	return transfer(d, lba, count, (void *)buf, true, why, len);
 }
 
 int blockdev_flush(struct blockdev *d, char *why, size_t len)
