@@ -166,16 +166,6 @@ void pci_scan(void)
 		}
 }
 
-unsigned pci_count(void)
-{
-	return nfuncs;
-}
-
-struct pci_func *pci_get(unsigned i)
-{
-	return i < nfuncs ? &funcs[i] : 0;
-}
-
 struct pci_func *pci_find_class(unsigned *cursor, uint32_t class_code, uint32_t mask)
 {
 	while (*cursor < nfuncs) {

@@ -49,8 +49,6 @@ struct pci_func {
 
 /* Enumerates every bus once (idempotent) and prints one line a function. */
 void pci_scan(void);
-unsigned pci_count(void);
-struct pci_func *pci_get(unsigned i);
 /* The next unclaimed function after *cursor (start at 0) whose class code
  * matches class_code under mask, or NULL. */
 struct pci_func *pci_find_class(unsigned *cursor, uint32_t class_code, uint32_t mask);

@@ -41,16 +41,6 @@ int partition_add(struct blockdev *disk, const char *name, uint64_t first_lba, u
 	return 0;
 }
 
-unsigned partition_count(void)
-{
-	return nparts;
-}
-
-struct partition *partition_get(unsigned i)
-{
-	return i < nparts ? &parts[i] : NULL;
-}
-
 struct partition *partition_find(const char *name)
 {
 	for (unsigned i = 0; i < nparts; i++)

@@ -30,8 +30,6 @@ struct partition {
  * place. 0 or -1. */
 int partition_add(struct blockdev *disk, const char *name, uint64_t first_lba, uint64_t sectors,
 		  bool boot);
-unsigned partition_count(void);
-struct partition *partition_get(unsigned i);
 struct partition *partition_find(const char *name);
 
 /* Takes p for the VM named vm (read-only or writable), or -1 with why. */
