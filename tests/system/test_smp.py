@@ -166,11 +166,6 @@ def test_operator_commands_reach_a_vm_on_both_cpus(run_pgvisor, bench):
         r"expect vm both: paused",
         r"send unpause both\r",
         r"expect vm both: running again",
-        # Typed at once, these keys were never seen (pgvisor neither ran
-        # nor echoed the command) in some runs since the e1000 driver came
-        # in; a second later they always are. Never-dropped input is the
-        # operator-console issue's to fix.
-        r"sleep 1",
         r"send destroy both\r",
         r"expect vm both: destroyed by the operator",
     ]

@@ -250,8 +250,13 @@ void console_input_run(void)
 {
 	char line[COMMAND_MAX];
 
-	if (!command_ready || !spin_trylock(&input_lock))
+	if (!command_ready)
 		return;
+	/* Waited for, not tried: in Bochs the CPUs run in lockstep, and a
+	 * CPU that must not run the command (it only kicks the right one)
+	 * held the lock at the very moment the right one tried, every
+	 * slice, so the command never ran. Nobody holds the lock long. */
+	spin_lock(&input_lock);
 	if (!command_ready || !command_runs_here()) {
 		spin_unlock(&input_lock);
 		return;
