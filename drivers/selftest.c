@@ -3,12 +3,14 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "arch/x86/lib/cmdline.h"
+#include "boot/boot_info.h"
 #include "drivers/console.h"
 #include "drivers/net/net_selftest.h"
 #include "drivers/storage/error_selftest.h"
 #include "drivers/storage/storage_selftest.h"
 
-#define OPTION "selftest="
+#define OPTION "selftest"
 #define NAME_MAX_LEN 16
 
 struct selftest {
@@ -23,20 +25,9 @@ static const struct selftest tests[] = {
 	{ "disk-errors", disk_error_selftest },
 };
 
-/* The value of the selftest= word (up to the next space), or NULL. */
-static const char *option_value(const char *cmdline)
-{
-	size_t len = strlen(OPTION);
-
-	for (const char *p = cmdline; (p = strstr(p, OPTION)); p += len)
-		if (p == cmdline || p[-1] == ' ')
-			return p + len;
-	return NULL;
-}
-
 bool selftest_requested(const char *cmdline)
 {
-	return option_value(cmdline) != NULL;
+	return cmdline_value(cmdline, OPTION, NULL, 0);
 }
 
 static const struct selftest *find(const char *name, size_t len)
@@ -49,16 +40,18 @@ static const struct selftest *find(const char *name, size_t len)
 
 bool selftest_run(const char *cmdline)
 {
-	const char *p = option_value(cmdline);
+	/* As long as the whole command line: the list is never cut. */
+	char list[BOOT_CMDLINE_MAX];
+	const char *p = list;
 	bool passed = true;
 
-	if (!p || !*p || *p == ' ') {
+	if (!cmdline_value(cmdline, OPTION, list, sizeof(list)) || !*p) {
 		kprintf("pgvisor: selftest: selftest= names no test\n");
 		return false;
 	}
-	while (*p && *p != ' ') {
+	while (*p) {
 		size_t len = 0;
-		while (p[len] && p[len] != ',' && p[len] != ' ')
+		while (p[len] && p[len] != ',')
 			len++;
 		const struct selftest *t = find(p, len);
 		if (!t) {

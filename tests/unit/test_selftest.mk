@@ -1,2 +1,2 @@
 UNIT_TESTS += test_selftest
-test_selftest_SRCS := tests/unit/test_selftest.c drivers/selftest.c
+test_selftest_SRCS := tests/unit/test_selftest.c drivers/selftest.c arch/x86/lib/cmdline.c
