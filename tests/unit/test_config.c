@@ -170,7 +170,7 @@ static void test_limits(void **state)
 {
 	(void)state;
 	struct vm_config c;
-	char err[256], text[1024];
+	char err[256], text[4096];
 	char name[VM_NAME_MAX], cmd[CFG_CMDLINE_MAX], kern[CFG_PATH_MAX];
 
 	memset(name, 'n', sizeof(name) - 1);
@@ -580,20 +580,31 @@ static void test_long_values(void **state)
 {
 	(void)state;
 	struct vm_config c;
-	char err[256], text[2048], val[600];
+	char err[256], text[4096], val[3000];
 
 	memset(val, 'x', sizeof(val) - 1);
 	val[sizeof(val) - 1] = '\0';
 
-	val[CFG_CMDLINE_MAX] = '\0'; /* 256 characters */
+	/* 2,048 characters, Linux's limit, with an escaped quote at the end. */
+	val[CFG_CMDLINE_MAX - 2] = '\\';
+	val[CFG_CMDLINE_MAX - 1] = '"';
+	val[CFG_CMDLINE_MAX] = '\0';
 	snprintf(text, sizeof(text), OK_HEAD "cmdline = \"%s\"\n", val);
-	assert_int_equal(parse(text, &c, err), -1);
-	assert_string_equal(err, L3 "value too long for 'cmdline' (max 255)");
+	assert_int_equal(parse(text, &c, err), 0);
+	assert_int_equal(strlen(c.cmdline), 2048);
+	assert_int_equal(c.cmdline[0], 'x');
+	assert_string_equal(c.cmdline + 2046, "x\"");
 
-	val[CFG_CMDLINE_MAX] = 'x'; /* 599 characters, past the scratch buffer */
+	val[CFG_CMDLINE_MAX - 2] = 'x';
+	val[CFG_CMDLINE_MAX - 1] = 'x'; /* 2,049 characters */
 	snprintf(text, sizeof(text), OK_HEAD "cmdline = \"%s\"\n", val);
 	assert_int_equal(parse(text, &c, err), -1);
-	assert_string_equal(err, L3 "value too long for 'cmdline' (max 255)");
+	assert_string_equal(err, L3 "value too long for 'cmdline' (max 2048)");
+
+	val[CFG_CMDLINE_MAX] = 'x'; /* 2,999 characters */
+	snprintf(text, sizeof(text), OK_HEAD "cmdline = \"%s\"\n", val);
+	assert_int_equal(parse(text, &c, err), -1);
+	assert_string_equal(err, L3 "value too long for 'cmdline' (max 2048)");
 
 	val[CFG_PATH_MAX] = '\0'; /* 128 characters */
 	snprintf(text, sizeof(text), "name = \"a\"\nkernel = \"%s\"\n", val);

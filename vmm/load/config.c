@@ -59,7 +59,7 @@ static const char *const action_names[] = {
 #define DEFAULT_MEMORY_MIB 16
 #define DEFAULT_VCPUS 1
 #define KEY_MAX 64	   /* longest key name echoed in messages */
-#define STRING_SCRATCH 512 /* longer than any value's limit */
+#define STRING_SCRATCH 512 /* longer than any value's limit but cmdline's */
 #define SPEC_MAX 255	   /* longest disk or vif string */
 #define ECHO_MAX 32	   /* longest piece of a value echoed in messages */
 #define DISK_FIELDS_MIN 3  /* target,format,vdev */
@@ -716,12 +716,12 @@ static int parse_value(struct parser *ps, enum key k)
 		}
 		return set_path(ps, "ramdisk", buf, len, out->ramdisk);
 	case KEY_CMDLINE:
-		if (expect_string(ps, k, buf, sizeof(buf), &len) < 0)
+		/* Longer than the scratch buffer: read in place. */
+		if (expect_string(ps, k, out->cmdline, sizeof(out->cmdline), &len) < 0)
 			return -1;
 		if (len >= CFG_CMDLINE_MAX)
 			return fail(ps, "value too long for 'cmdline' (max %u)",
 				    CFG_CMDLINE_MAX - 1);
-		memcpy(out->cmdline, buf, len + 1);
 		return 0;
 	case KEY_MEMORY:
 		out->memory_mib = read_integer(ps, VM_MIN_MEMORY_MIB, VM_MAX_MEMORY_MIB, &ok);

@@ -49,7 +49,9 @@
 
 #define VM_NAME_MAX 32
 #define CFG_PATH_MAX 128
-#define CFG_CMDLINE_MAX 256
+/* A guest command line: 2,048 characters and its NUL, as much as Linux
+ * takes (COMMAND_LINE_SIZE); test kernels pass long lists of test names. */
+#define CFG_CMDLINE_MAX 2049
 #define VM_MAX_MODULES 8
 #define VM_MAX_VCPUS 8
 #define VM_MIN_MEMORY_MIB 1
