@@ -19,7 +19,7 @@ def linux_guest():
     make("guest-linux")
 
 
-def linux_cfg(bench, name, memory=128, quiet=False, shell=False, vcpus=1):
+def linux_cfg(bench, name, memory=128, quiet=False, shell=False, vcpus=1, pv=None):
     path = bench.dir / f"{name}.cfg"
     options = ("quiet " if quiet else "") + ("pgvisor.shell=1 " if shell else "")
     path.write_text(f'name = "{name}"\n'
@@ -27,17 +27,23 @@ def linux_cfg(bench, name, memory=128, quiet=False, shell=False, vcpus=1):
                     f'ramdisk = "../../guests/linux/initrd.img"\n'
                     f'memory = {memory}\n'
                     f'vcpus = {vcpus}\n'
-                    f'cmdline = "console=ttyS0 {options}cryptomgr.notests"\n')
+                    f'cmdline = "console=ttyS0 {options}cryptomgr.notests"\n'
+                    + (f'pv = "{pv}"\n' if pv else ""))
     return str(path.relative_to(ROOT))
 
 
-def check_linux_ran(run, name, cpus=1):
+def check_linux_ran(run, name, cpus=1, clocks=("tsc", "kvm-clock")):
     lines = run.vm_lines(name)
     text = "\n".join(lines)
     assert "LINUX-GUEST: init reached" in lines, run.output
     assert re.search(r"^Linux \S+ 6\.\d+\.\d+-\d+-cloud-amd64 .* x86_64 GNU/Linux$", text,
                      re.M), text
     assert f"LINUX-GUEST: cpus {cpus}" in lines
+    # Time reads cost no exit: the TSC (advertised invariant, in step with
+    # kvm-clock, its watchdog) or kvm-clock itself; never the ACPI PM
+    # timer's port.
+    clock = [l.split()[-1] for l in lines if l.startswith("LINUX-GUEST: clocksource ")]
+    assert len(clock) == 1 and clock[0] in clocks, (clock, text)
     assert f"LINUX-GUEST: nproc {cpus}" in lines
     done = sorted(l for l in lines if l.startswith("LINUX-GUEST: work done on CPU "))
     assert done == [f"LINUX-GUEST: work done on CPU {c}" for c in range(cpus)], lines
@@ -60,6 +66,10 @@ def test_linux_boots_and_powers_off(run_pgvisor, bench):
     assert "ACPI: PM-Timer IO Port: 0x608" in text
     assert "IOAPIC[0]: apic_id 1, version 32, address 0xfec00000, GSI 0-23" in text
     assert "TSC deadline timer available" in text
+    # Linux found KVM's signature at 0x40000100 and took kvm-clock.
+    assert "Hypervisor detected: KVM" in text
+    assert "kvm-clock: Using msrs 4b564d01 and 4b564d00" in text
+    assert "Marking TSC unstable" not in text
     assert re.search(r"serial8250: ttyS0 at I/O 0x3f8 \(irq = 4, base_baud = 115200\) is a 16550A",
                      text)
     assert "pgvisor: result: success" in run.lines
@@ -86,7 +96,7 @@ def test_two_linux_guests_and_a_small_one(run_pgvisor, bench):
     # alpha has the keyboard: its shell gets typed commands through the
     # virtual UART's receive interrupt, while beta and hello run beside it.
     cfgs = [linux_cfg(bench, "alpha", memory=96, quiet=True, shell=True),
-            linux_cfg(bench, "beta", memory=96, quiet=True), "configs/hello.cfg"]
+            linux_cfg(bench, "beta", memory=96, quiet=True, pv="none"), "configs/hello.cfg"]
     steps = [r"expect \[alpha\] LINUX-GUEST: press Enter",
              r"send \r",
              # Typing before the shell has its terminal would be flushed.
@@ -101,7 +111,9 @@ def test_two_linux_guests_and_a_small_one(run_pgvisor, bench):
     run = run_pgvisor(cfgs, mem=320, timeout=420, input=steps)
     assert not run.input_pending, run.output
     check_linux_ran(run, "alpha")
-    check_linux_ran(run, "beta")
+    # beta is offered no paravirtual feature: no KVM signature, so no
+    # kvm-clock; it still boots.
+    check_linux_ran(run, "beta", clocks=("tsc", "acpi_pm", "hpet"))
     assert "hello: all checks passed" in run.vm_lines("hello")
     assert "pgvisor: 3 of 3 VMs succeeded" in run.lines
     assert run.status == 0

@@ -876,6 +876,34 @@ static void test_traps(void **state)
 	assert_string_equal(err, PATH ":3: trap: unterminated list (missing ']')");
 }
 
+static void test_pv(void **state)
+{
+	(void)state;
+	struct vm_config c;
+	char err[256];
+
+	assert_int_equal(parse("name = \"a\"\nkernel = \"k\"\n", &c, err), 0);
+	assert_int_equal(c.pv, PV_ALL);
+	assert_int_equal(parse("name = \"a\"\nkernel = \"k\"\npv = \"none\"\n", &c, err), 0);
+	assert_int_equal(c.pv, 0);
+	assert_int_equal(parse("name = \"a\"\nkernel = \"k\"\npv = [ ]\n", &c, err), 0);
+	assert_int_equal(c.pv, 0);
+	assert_int_equal(parse("name = \"a\"\nkernel = \"k\"\npv = [ \"kvm-clock\" ]\n", &c, err),
+			 0);
+	assert_int_equal(c.pv, PV_KVM_CLOCK);
+	assert_int_equal(parse("name = \"a\"\nkernel = \"k\"\npv = \"kvm-clock\"\n", &c, err), 0);
+	assert_int_equal(c.pv, PV_KVM_CLOCK);
+	assert_int_equal(parse("name = \"a\"\nkernel = \"k\"\npv = [ \"kvm-clock\", \"tardis\" ]\n",
+			       &c, err),
+			 -1);
+	assert_string_equal(err,
+			    PATH ":3: pv: unknown paravirtual feature \"tardis\" (known: none, "
+				 "kvm-clock)");
+	assert_int_equal(parse("name = \"a\"\nkernel = \"k\"\npv = 1\n", &c, err), -1);
+	assert_string_equal(err, PATH ":3: pv: expected \"none\" or a list of features, like [ "
+				      "\"kvm-clock\" ]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -893,6 +921,7 @@ int main(void)
 		cmocka_unit_test(test_every_truncation),
 		cmocka_unit_test(test_cpus),
 		cmocka_unit_test(test_traps),
+		cmocka_unit_test(test_pv),
 		cmocka_unit_test(test_disks),
 		cmocka_unit_test(test_vifs),
 		cmocka_unit_test(test_vif_generated_mac),

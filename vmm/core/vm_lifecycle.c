@@ -12,6 +12,7 @@
 #include "drivers/storage/partition.h"
 #include "vmm/core/console_hooks.h"
 #include "vmm/core/runqueue.h"
+#include "vmm/cpu/kvm_pv.h"
 #include "vmm/cpu/msr_policy.h"
 #include "vmm/cpu/vmcs.h"
 #include "vmm/load/acpi_build.h"
@@ -320,6 +321,7 @@ int vm_load(struct vm *vm)
 		fpu_area_init(v->fpu_area);
 		memset(v->lazy_msrs, 0, sizeof(v->lazy_msrs));
 		v->misc_enable = msr_misc_enable_default();
+		kvm_pv_reset(v);
 		v->halted = false;
 		/* APs wait for the boot vCPU's INIT-SIPI (SDM Vol. 3 9.4.4). */
 		vcpu_start_reset(&v->start, i == 0);

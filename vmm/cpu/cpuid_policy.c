@@ -9,6 +9,7 @@
 #include "arch/x86/cpu.h"
 #include "vmm/abi/hypercall_abi.h"
 #include "vmm/cpu/exit.h"
+#include "vmm/cpu/kvm_pv.h"
 #include "vmm/cpu/vmcs.h"
 #include "vmm/vm/vm.h"
 #include "vmm/vmx/vmcs_fields.h"
@@ -50,6 +51,7 @@
 #define L7_ECX_UMIP (1u << 2)
 #define L7_EDX_ALLOW (1u << 4) /* fast short REP MOV */
 #define EXT1_EDX_RDTSCP (1u << 27)
+#define EXT7_EDX_INVARIANT_TSC (1u << 8)
 #define L0D_1_EAX_XSAVES (1u << 3)
 #define LEAF1_EBX_APIC_ID_SHIFT 24
 #define LEAF1_EBX_COUNT_SHIFT 16
@@ -138,6 +140,13 @@ static struct cpuid_regs answer(struct vcpu *v, uint32_t leaf, uint32_t subleaf)
 		if (!vmx_controls.rdtscp)
 			r.edx &= ~EXT1_EDX_RDTSCP;
 		break;
+	case 0x80000007u:
+		/* Only the invariant TSC: the guest's TSC is the host's plus an
+		 * offset, so it runs at the host's constant rate through power
+		 * states and VM switches (SDM Vol. 3 18.17.1). Linux then
+		 * keeps it as its clock. */
+		r.edx = cpuid(leaf, 0).edx & EXT7_EDX_INVARIANT_TSC;
+		break;
 	case 0x80000002u:
 	case 0x80000003u:
 	case 0x80000004u: /* brand string */
@@ -146,7 +155,7 @@ static struct cpuid_regs answer(struct vcpu *v, uint32_t leaf, uint32_t subleaf)
 		r = cpuid(leaf, 0);
 		break;
 	default:
-		break; /* 3, 5, 6, 8-0xc, 0x80000005/7: nothing offered */
+		break; /* 3, 5, 6, 8-0xc, 0x80000005: nothing offered */
 	}
 	return r;
 }
@@ -171,6 +180,8 @@ static struct cpuid_regs policy(struct vcpu *v, uint32_t leaf, uint32_t subleaf)
 	struct cpuid_regs r = { 0, 0, 0, 0 };
 
 	if (leaf >= 0x40000000u && leaf < LEAF_EXT_BASE) {
+		if (kvm_pv_cpuid_leaf(leaf))
+			return kvm_pv_cpuid(v, leaf);
 		if (leaf == 0x40000000u)
 			signature(&r);
 		else if (leaf == 0x40000001u)

@@ -9,6 +9,7 @@
 #include "arch/x86/fpu.h"
 #include "arch/x86/msr.h"
 #include "vmm/cpu/exit.h"
+#include "vmm/cpu/kvm_pv.h"
 #include "vmm/cpu/msr_policy.h"
 #include "vmm/cpu/vmcs.h"
 #include "vmm/vm/vm.h"
@@ -106,6 +107,10 @@ static bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *value)
 {
 	if (is_lapic_msr(msr))
 		return vlapic_msr_read(&v->lapic, msr, value) == 0;
+	if (kvm_pv_owns_msr(v, msr)) {
+		*value = kvm_pv_msr_read(v, msr);
+		return true;
+	}
 	switch (msr) {
 	case MSR_IA32_TSC:
 		*value = rdtsc() + vmread(VMCS_TSC_OFFSET);
@@ -138,12 +143,17 @@ static bool msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
 		vtime_reschedule(&v->vm->vtime); /* the APIC timer may have moved */
 		return true;
 	}
+	if (kvm_pv_owns_msr(v, msr)) {
+		kvm_pv_msr_write(v, msr, value);
+		return true;
+	}
 	switch (msr) {
 	case MSR_IA32_TSC:
 		if (!(vmx_controls.procbased & PROC_USE_TSC_OFFSETTING))
 			return false;
 		v->lapic.tsc_offset = value - rdtsc();
 		vmwrite(VMCS_TSC_OFFSET, v->lapic.tsc_offset);
+		kvm_pv_tsc_changed(v);
 		return true;
 	case MSR_IA32_BIOS_SIGN_ID:
 		return true; /* a microcode update request: nothing to update */

@@ -37,17 +37,26 @@ enum key {
 	KEY_DISK,
 	KEY_VIF,
 	KEY_VIRTIO_CONSOLE,
+	KEY_PV,
 	KEY_COUNT,
 };
 
 static const char *const key_names[KEY_COUNT] = {
-	[KEY_NAME] = "name",	     [KEY_KERNEL] = "kernel",
-	[KEY_RAMDISK] = "ramdisk",   [KEY_MEMORY] = "memory",
-	[KEY_VCPUS] = "vcpus",	     [KEY_CMDLINE] = "cmdline",
-	[KEY_MODULES] = "modules",   [KEY_ON_POWEROFF] = "on_poweroff",
-	[KEY_ON_CRASH] = "on_crash", [KEY_CPUS] = "cpus",
-	[KEY_TRAP] = "trap",	     [KEY_DISK] = "disk",
-	[KEY_VIF] = "vif",	     [KEY_VIRTIO_CONSOLE] = "virtio_console",
+	[KEY_NAME] = "name",
+	[KEY_KERNEL] = "kernel",
+	[KEY_RAMDISK] = "ramdisk",
+	[KEY_MEMORY] = "memory",
+	[KEY_VCPUS] = "vcpus",
+	[KEY_CMDLINE] = "cmdline",
+	[KEY_MODULES] = "modules",
+	[KEY_ON_POWEROFF] = "on_poweroff",
+	[KEY_ON_CRASH] = "on_crash",
+	[KEY_CPUS] = "cpus",
+	[KEY_TRAP] = "trap",
+	[KEY_DISK] = "disk",
+	[KEY_VIF] = "vif",
+	[KEY_VIRTIO_CONSOLE] = "virtio_console",
+	[KEY_PV] = "pv",
 };
 
 static const char *const action_names[] = {
@@ -682,6 +691,44 @@ void config_vif_mac(const char *vm_name, unsigned index, uint8_t mac[6])
 		mac[i] = (uint8_t)h;
 }
 
+static const struct {
+	const char *name;
+	uint32_t bits;
+} pv_names[] = {
+	{ "none", 0 },
+	{ "kvm-clock", PV_KVM_CLOCK },
+};
+
+static int add_pv(struct parser *ps, const char *name, size_t len)
+{
+	(void)len;
+	for (size_t i = 0; i < sizeof(pv_names) / sizeof(pv_names[0]); i++) {
+		if (!strcmp(name, pv_names[i].name)) {
+			ps->out->pv |= pv_names[i].bits;
+			return 0;
+		}
+	}
+	return fail(ps, "pv: unknown paravirtual feature \"%.*s%s\" (known: none, kvm-clock)",
+		    ECHO(name));
+}
+
+/* "none", one feature, or a list of them: what the VM is offered. */
+static int parse_pv(struct parser *ps, char *buf, size_t cap)
+{
+	size_t len;
+
+	ps->out->pv = 0;
+	if (is_quote(ps)) {
+		if (read_string(ps, buf, cap, &len) < 0)
+			return -1;
+		return add_pv(ps, buf, len);
+	}
+	if (ps->p == ps->end || *ps->p != '[')
+		return fail(ps,
+			    "pv: expected \"none\" or a list of features, like [ \"kvm-clock\" ]");
+	return parse_string_list(ps, "pv", buf, cap, add_pv);
+}
+
 static int parse_value(struct parser *ps, enum key k)
 {
 	struct vm_config *out = ps->out;
@@ -756,6 +803,8 @@ static int parse_value(struct parser *ps, enum key k)
 		if (!ok)
 			return fail(ps, "virtio_console must be 0 or 1");
 		return 0;
+	case KEY_PV:
+		return parse_pv(ps, buf, sizeof(buf));
 	case KEY_ON_POWEROFF:
 	case KEY_ON_CRASH:
 		if (expect_string(ps, k, buf, sizeof(buf), &len) < 0)
@@ -832,6 +881,7 @@ int config_parse(const char *text, size_t len, const char *path, struct vm_confi
 	out->on_poweroff = VM_ACTION_DESTROY;
 	out->on_crash = VM_ACTION_DESTROY;
 	out->traps = TRAP_PRESET_DEFAULT;
+	out->pv = PV_ALL;
 	if (err && errlen)
 		err[0] = '\0';
 	if (len == 0)

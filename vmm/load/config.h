@@ -14,6 +14,7 @@
  *   disk = [ "root.ext4,raw,vda,rw", "tools.img,raw,vdb,ro" ]
  *   vif = [ "mac=02:00:00:00:00:01,bridge=lan0", "" ]
  *   virtio_console = 1                     # 0 (default) or 1
+ *   pv = [ "kvm-clock" ]                   # paravirtual features, or "none"
  *
  * File names are resolved relative to the directory of the config file and
  * normalised (".", ".." and repeated "/" removed), so they match the names
@@ -39,7 +40,10 @@
  * virtio_console: 1 gives the VM a virtio-console PCI function (Linux's
  * /dev/hvc0) beside COM1; its output is printed like COM1's, and typed keys
  * go to it instead of COM1 once its driver is live and has posted receive
- * buffers (vmm/dev/virtio/virtio_console.h). 0, the default: none. */
+ * buffers (vmm/dev/virtio/virtio_console.h). 0, the default: none.
+ *
+ * pv: the paravirtual features offered, "none" or a list (PV_* below);
+ * all of them by default. The Popek-Goldberg lab compares the two. */
 #ifndef PGVISOR_CONFIG_H
 #define PGVISOR_CONFIG_H
 
@@ -64,6 +68,11 @@
 #define CFG_PART_NAME_MAX 36 /* a GPT partition name: 36 UTF-16 units */
 #define CFG_BRIDGE_MAX 16    /* as NET_BRIDGE_NAME_MAX and Linux's IFNAMSIZ */
 #define CFG_BRIDGE_DEFAULT "br0"
+/* Paravirtual features a VM is offered (config key pv; all by default):
+ * with any of them the guest finds KVM's CPUID signature
+ * (vmm/abi/kvm_para.h). */
+#define PV_KVM_CLOCK (1u << 0) /* kvm-clock: MSR_KVM_SYSTEM_TIME_NEW, WALL_CLOCK_NEW */
+#define PV_ALL PV_KVM_CLOCK
 
 enum vm_action {
 	VM_ACTION_DESTROY,
@@ -102,12 +111,13 @@ struct vm_config {
 	unsigned nvifs;
 	struct vm_vif_config vifs[VM_MAX_VIFS];
 	bool virtio_console;
+	uint32_t pv; /* PV_* */
 };
 
 /* Parses one config file. path is the file's own name (used to resolve
  * relative file names and in messages). On error returns -1 and writes one
  * line "PATH:LINE: problem" (no newline) into err. Defaults: memory 16,
- * vcpus 1, cmdline "", on_poweroff/on_crash destroy, trap "default", no
+ * vcpus 1, cmdline "", on_poweroff/on_crash destroy, trap "default", pv all, no
  * disks, no vifs, no virtio console; name and kernel are required. */
 int config_parse(const char *text, size_t len, const char *path, struct vm_config *out, char *err,
 		 size_t errlen);

@@ -10,6 +10,7 @@
 #include "drivers/console.h"
 #include "vmm/vm/vm.h"
 
+#define NSEC_PER_SEC 1000000000ull
 #define ISA_IRQS 16
 #define PIT_IRQ 0
 #define PIT_IOAPIC_PIN 2 /* the MADT's interrupt source override */
@@ -395,12 +396,13 @@ int platform_reset(struct vm *vm)
 		host_epoch_tsc = rdtsc();
 	}
 	vtime_init(t, rdtsc(), tsc_hz());
+	vm->start_epoch_ns = host_epoch * NSEC_PER_SEC +
+			     mul_div_u64(t->start_tsc - host_epoch_tsc, NSEC_PER_SEC, tsc_hz());
 	vm->isa_irq = (struct virq){ isa_irq_set, vm };
 	pic_init(&vm->pic);
 	pit_init(&vm->pit, &t->clock, vm->isa_irq);
 	/* The guest's clock starts at the host's time of day now. */
-	rtc_init(&vm->rtc, &t->clock, vm->isa_irq,
-		 host_epoch + (t->start_tsc - host_epoch_tsc) / tsc_hz(), vm->ram.size);
+	rtc_init(&vm->rtc, &t->clock, vm->isa_irq, vm->start_epoch_ns / NSEC_PER_SEC, vm->ram.size);
 	struct acpi_pm_callbacks cb = { acpi_poweroff, NULL, vm };
 	acpi_pm_init(&vm->acpi_pm, &t->clock, &vm->isa_irq, ACPI_PM_SCI_IRQ, &cb);
 	sysctl_init(&vm->sysctl, guest_reset, vm);

@@ -83,6 +83,10 @@ struct vcpu {
 	uint64_t cr8;
 	uint64_t xcr0;
 	uint64_t misc_enable;
+	/* kvm-clock (vmm/cpu/kvm_pv.c): MSR_KVM_SYSTEM_TIME_NEW as written,
+	 * and the version its record last got. */
+	uint64_t kvmclock_msr;
+	uint32_t kvmclock_version;
 	void *fpu_area; /* FPU_AREA_SIZE bytes: XSAVE (or FXSAVE) image */
 	/* MSRs the guest reaches without exits and the VMCS does not switch
 	 * (see msr_policy.c): loaded while this vCPU owns the CPU. */

@@ -92,6 +92,11 @@ struct vm {
 	struct io_bus iobus;
 	struct mmio_bus mmio;
 	struct vtime vtime;
+	uint64_t start_epoch_ns; /* the time of day at guest time 0 */
+	/* kvm-clock's wall clock (MSR_KVM_WALL_CLOCK_NEW as written) and the
+	 * version its record last got. */
+	uint64_t wall_clock_msr;
+	uint32_t wall_clock_version;
 	struct vioapic ioapic;
 	struct pic pic;
 	struct pit pit;

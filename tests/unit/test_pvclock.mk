@@ -1,0 +1,2 @@
+UNIT_TESTS += test_pvclock
+test_pvclock_SRCS := tests/unit/test_pvclock.c vmm/dev/pvclock.c

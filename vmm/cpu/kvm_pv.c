@@ -1,0 +1,128 @@
+#include "vmm/cpu/kvm_pv.h"
+
+#include <string.h>
+
+#include "vmm/abi/kvm_para.h"
+#include "vmm/cpu/guest_mem.h"
+#include "vmm/dev/pvclock.h"
+#include "vmm/vm/vm.h"
+
+#define NSEC_PER_SEC 1000000000ull
+
+static const char signature[12] = KVM_CPUID_SIGNATURE_TEXT;
+
+bool kvm_pv_cpuid_leaf(uint32_t leaf)
+{
+	return leaf >= KVM_CPUID_SIGNATURE && leaf < KVM_CPUID_SIGNATURE + KVM_CPUID_RANGE;
+}
+
+struct cpuid_regs kvm_pv_cpuid(const struct vcpu *v, uint32_t leaf)
+{
+	struct cpuid_regs r = { 0, 0, 0, 0 };
+	uint32_t pv = v->vm->cfg.pv;
+
+	if (!pv)
+		return r;
+	if (leaf == KVM_CPUID_SIGNATURE) {
+		r.eax = KVM_CPUID_FEATURES;
+		memcpy(&r.ebx, signature, 4);
+		memcpy(&r.ecx, signature + 4, 4);
+		memcpy(&r.edx, signature + 8, 4);
+	} else if (leaf == KVM_CPUID_FEATURES) {
+		/* Port 0x80 is a plain trapped port here: delaying on it only
+		 * costs exits. */
+		r.eax = KVM_FEATURE_NOP_IO_DELAY;
+		if (pv & PV_KVM_CLOCK)
+			r.eax |= KVM_FEATURE_CLOCKSOURCE2 | KVM_FEATURE_CLOCKSOURCE_STABLE_BIT;
+	}
+	return r;
+}
+
+bool kvm_pv_owns_msr(const struct vcpu *v, uint32_t msr)
+{
+	return (v->vm->cfg.pv & PV_KVM_CLOCK) &&
+	       (msr == MSR_KVM_SYSTEM_TIME_NEW || msr == MSR_KVM_WALL_CLOCK_NEW);
+}
+
+uint64_t kvm_pv_msr_read(const struct vcpu *v, uint32_t msr)
+{
+	return msr == MSR_KVM_SYSTEM_TIME_NEW ? v->kvmclock_msr : v->vm->wall_clock_msr;
+}
+
+/* Writes a record whose first 4 bytes are its version the way the guest
+ * reads it (version, body, version again; retry while odd or changed):
+ * an odd version first, then the body, then the next even one. A record
+ * not wholly in the VM's RAM is not written, as KVM ignores it. */
+static void write_versioned(struct vm *vm, uint64_t gpa, uint32_t *version, const void *record,
+			    size_t size)
+{
+	uint32_t odd = *version + 1, even = *version + 2;
+
+	if (guest_phys_write(vm, gpa, &odd, sizeof(odd)))
+		return;
+	__asm__ volatile("" ::: "memory"); /* x86 keeps stores in order: the compiler must too */
+	if (guest_phys_write(vm, gpa + sizeof(odd), (const uint8_t *)record + sizeof(odd),
+			     size - sizeof(odd)))
+		return;
+	__asm__ volatile("" ::: "memory");
+	guest_phys_write(vm, gpa, &even, sizeof(even));
+	*version = even;
+}
+
+/* Guest time 0 (the VM's vtime start) is where the guest's TSC read
+ * start_tsc plus its offset: the record never needs refreshing while
+ * the offset stays, so it costs no exit after registration. */
+static void write_time_info(struct vcpu *v)
+{
+	struct vtime *t = &v->vm->vtime;
+	struct pvclock_scale s = pvclock_scale_for_hz(t->tsc_hz);
+	struct pvclock_time_info ti = {
+		.tsc_timestamp = t->start_tsc + v->lapic.tsc_offset,
+		.system_time = 0,
+		.tsc_to_system_mul = s.mul,
+		.tsc_shift = s.shift,
+		/* Every vCPU's TSC runs in step with the host's, from the
+		 * same origin. */
+		.flags = PVCLOCK_TSC_STABLE_BIT,
+	};
+
+	if (v->kvmclock_msr & KVM_SYSTEM_TIME_ENABLE)
+		write_versioned(v->vm, v->kvmclock_msr & ~KVM_SYSTEM_TIME_ENABLE,
+				&v->kvmclock_version, &ti, sizeof(ti));
+}
+
+static void write_wall_clock(struct vm *vm)
+{
+	struct pvclock_wall_clock wc = {
+		.sec = (uint32_t)(vm->start_epoch_ns / NSEC_PER_SEC),
+		.nsec = (uint32_t)(vm->start_epoch_ns % NSEC_PER_SEC),
+	};
+
+	write_versioned(vm, vm->wall_clock_msr, &vm->wall_clock_version, &wc, sizeof(wc));
+}
+
+void kvm_pv_msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
+{
+	if (msr == MSR_KVM_WALL_CLOCK_NEW) {
+		v->vm->wall_clock_msr = value;
+		write_wall_clock(v->vm);
+		return;
+	}
+	v->kvmclock_msr = value;
+	write_time_info(v);
+}
+
+void kvm_pv_tsc_changed(struct vcpu *v)
+{
+	write_time_info(v);
+}
+
+void kvm_pv_reset(struct vcpu *v)
+{
+	v->kvmclock_msr = 0;
+	v->kvmclock_version = 0;
+	if (v->id == 0) {
+		v->vm->wall_clock_msr = 0;
+		v->vm->wall_clock_version = 0;
+	}
+}
