@@ -54,6 +54,13 @@ def check_linux_ran(run, name, cpus=1, clocks=("tsc", "kvm-clock")):
     assert f"pgvisor: vm {name}: powered off (ACPI S5)" in run.lines
 
 
+def steal_ticks(run, name):
+    """The steal column of the guest's /proc/stat, in USER_HZ ticks."""
+    steal = [l.split()[-1] for l in run.vm_lines(name) if l.startswith("LINUX-GUEST: steal ")]
+    assert len(steal) == 1, run.output
+    return int(steal[0])
+
+
 def test_linux_boots_and_powers_off(run_pgvisor, bench):
     run = run_pgvisor([linux_cfg(bench, "linux")], mem=256, timeout=240)
     check_linux_ran(run, "linux")
@@ -84,6 +91,9 @@ def test_linux_with_two_vcpus(run_pgvisor, bench):
     log = run.vm_lines("linux2")
     text = "\n".join(log)
     assert re.search(r"smp: Brought up 1 node, 2 CPUs", text), text
+    # With two CPUs the kernel flushes a waiting vCPU's TLB through its
+    # steal-time record instead of an IPI.
+    assert "kvm-guest: KVM setup pv remote TLB flush" in text
     assert re.search(r"^\s+CPU0\s+CPU1\s*$", text, re.M)
     assert any("reboot: Power down" in l for l in log)
     bad = [l for l in log if BAD.search(l)]
@@ -114,6 +124,10 @@ def test_two_linux_guests_and_a_small_one(run_pgvisor, bench):
     # beta is offered no paravirtual feature: no KVM signature, so no
     # kvm-clock; it still boots.
     check_linux_ran(run, "beta", clocks=("tsc", "acpi_pm", "hpet"))
+    # The three share one CPU: alpha learns (steal time) that it waited
+    # for it; beta cannot tell.
+    assert steal_ticks(run, "alpha") > 0, run.output
+    assert steal_ticks(run, "beta") == 0
     assert "hello: all checks passed" in run.vm_lines("hello")
     assert "pgvisor: 3 of 3 VMs succeeded" in run.lines
     assert run.status == 0

@@ -30,9 +30,10 @@ static uint64_t exact_ns(uint64_t ticks, uint64_t hz)
 
 static void test_scale_is_precise_for_every_rate(void **state)
 {
-	static const uint64_t rates[] = { 1000000,    14318180,	  49998000,  100000000,
-					  999999999,  1000000000, 1000000001, 2400000000,
-					  3700000000, 5000000000 };
+	static const uint64_t rates[] = {
+		1000000,    14318180,	49998000,   100000000,	999999999,
+		1000000000, 1000000001, 2400000000, 3700000000, 5000000000
+	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {

@@ -11,12 +11,32 @@
 #define KVM_CPUID_SIGNATURE_TEXT "KVMKVMKVM\0\0\0"
 #define KVM_CPUID_RANGE 0x100u /* leaves of one hypervisor base */
 
-#define KVM_FEATURE_NOP_IO_DELAY (1u << 1)   /* port 0x80 delays are not needed */
-#define KVM_FEATURE_CLOCKSOURCE2 (1u << 3)   /* kvm-clock at the MSRs below */
+#define KVM_FEATURE_NOP_IO_DELAY (1u << 1)	      /* port 0x80 delays are not needed */
+#define KVM_FEATURE_CLOCKSOURCE2 (1u << 3)	      /* kvm-clock at the MSRs below */
+#define KVM_FEATURE_STEAL_TIME (1u << 5)	      /* MSR_KVM_STEAL_TIME */
+#define KVM_FEATURE_PV_TLB_FLUSH (1u << 9)	      /* KVM_VCPU_FLUSH_TLB in kvm_steal_time */
 #define KVM_FEATURE_CLOCKSOURCE_STABLE_BIT (1u << 24) /* PVCLOCK_TSC_STABLE_BIT is meaningful */
 
 #define MSR_KVM_WALL_CLOCK_NEW 0x4b564d00u  /* GPA of a pvclock_wall_clock */
 #define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01u /* GPA of a pvclock_vcpu_time_info | enable */
-#define KVM_SYSTEM_TIME_ENABLE 1ull
+#define MSR_KVM_STEAL_TIME 0x4b564d03u	    /* GPA of a kvm_steal_time | enable */
+#define KVM_MSR_ENABLED 1ull		    /* bit 0 of the GPA MSRs */
+#define KVM_STEAL_RESERVED_MASK 0x3eull	    /* the record is 64-byte aligned */
+
+/* What MSR_KVM_STEAL_TIME points at: the time the vCPU was ready to run
+ * but did not (ns), under a version that is odd while it is written, and
+ * whether it is off its CPU now. */
+struct kvm_steal_time {
+	unsigned long long steal;
+	unsigned int version;
+	unsigned int flags;
+	unsigned char preempted; /* KVM_VCPU_* */
+	unsigned char pad0[3];
+	unsigned int pad[11];
+};
+#define KVM_VCPU_PREEMPTED (1u << 0) /* set by the host while the vCPU waits */
+/* Set by another vCPU instead of a TLB-shootdown IPI to a preempted one:
+ * the host flushes the vCPU's TLB before it runs again. */
+#define KVM_VCPU_FLUSH_TLB (1u << 1)
 
 #endif

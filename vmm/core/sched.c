@@ -12,6 +12,7 @@
 #include "vmm/core/vm_lifecycle.h"
 #include "vmm/cpu/exit.h"
 #include "vmm/cpu/interrupts.h"
+#include "vmm/cpu/kvm_pv.h"
 #include "vmm/cpu/msr_policy.h"
 #include "vmm/cpu/vmcs.h"
 #include "vmm/vm/platform.h"
@@ -221,6 +222,7 @@ static bool run_vcpu(struct vcpu *v)
 		return false;
 	if (v->halted && !intr_wakes_halted(v))
 		return false;
+	kvm_pv_vcpu_in(v, rdtsc());
 	if (switch_to(v))
 		return false;
 	/* The time since this vCPU's last exit was other vCPUs' too. */
@@ -240,6 +242,8 @@ static bool run_vcpu(struct vcpu *v)
 	cs->last_vcpu = v;
 	/* Only a slice that ran out counts towards the cost of a switch. */
 	cs->last_exit_tsc = vm->state == VM_RUNNING && !v->halted ? rdtsc() : 0;
+	if (cs->last_exit_tsc && vcpu_start_runnable(&v->start))
+		kvm_pv_vcpu_out(v, cs->last_exit_tsc);
 	/* Every exit moves the exit TSC. */
 	return v->regs.exit_tsc != first_exit_tsc;
 }

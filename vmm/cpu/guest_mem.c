@@ -31,6 +31,11 @@ int guest_phys_read(struct vm *vm, uint64_t gpa, void *buf, size_t len)
 	return 0;
 }
 
+void *guest_phys_ptr(struct vm *vm, uint64_t gpa, size_t len)
+{
+	return in_ram(vm, gpa, len) ? vm->ram.host + gpa : NULL;
+}
+
 int guest_phys_write(struct vm *vm, uint64_t gpa, const void *buf, size_t len)
 {
 	if (!in_ram(vm, gpa, len))

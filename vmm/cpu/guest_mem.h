@@ -16,6 +16,10 @@ struct vcpu;
 /* 0, or -1 when any byte of [gpa, gpa + len) is outside the VM's RAM. */
 int guest_phys_read(struct vm *vm, uint64_t gpa, void *buf, size_t len);
 int guest_phys_write(struct vm *vm, uint64_t gpa, const void *buf, size_t len);
+/* Where [gpa, gpa + len) lies in hypervisor memory, or NULL when any of
+ * it is outside the VM's RAM: for records the hypervisor and the guest
+ * both update in place (atomically where they race). */
+void *guest_phys_ptr(struct vm *vm, uint64_t gpa, size_t len);
 
 /* Why a translation failed: the guest gets #PF (with this error code) or
  * the table walk left the VM's RAM. */

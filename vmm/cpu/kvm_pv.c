@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "arch/x86/muldiv.h"
 #include "vmm/abi/kvm_para.h"
 #include "vmm/cpu/guest_mem.h"
 #include "vmm/dev/pvclock.h"
@@ -34,19 +35,34 @@ struct cpuid_regs kvm_pv_cpuid(const struct vcpu *v, uint32_t leaf)
 		r.eax = KVM_FEATURE_NOP_IO_DELAY;
 		if (pv & PV_KVM_CLOCK)
 			r.eax |= KVM_FEATURE_CLOCKSOURCE2 | KVM_FEATURE_CLOCKSOURCE_STABLE_BIT;
+		if (pv & PV_STEAL_TIME)
+			r.eax |= KVM_FEATURE_STEAL_TIME;
+		/* The flush request lives in the steal-time record. */
+		if ((pv & PV_TLB_FLUSH) && (pv & PV_STEAL_TIME))
+			r.eax |= KVM_FEATURE_PV_TLB_FLUSH;
 	}
 	return r;
 }
 
 bool kvm_pv_owns_msr(const struct vcpu *v, uint32_t msr)
 {
-	return (v->vm->cfg.pv & PV_KVM_CLOCK) &&
-	       (msr == MSR_KVM_SYSTEM_TIME_NEW || msr == MSR_KVM_WALL_CLOCK_NEW);
+	uint32_t pv = v->vm->cfg.pv;
+
+	if (msr == MSR_KVM_SYSTEM_TIME_NEW || msr == MSR_KVM_WALL_CLOCK_NEW)
+		return pv & PV_KVM_CLOCK;
+	return msr == MSR_KVM_STEAL_TIME && (pv & PV_STEAL_TIME);
 }
 
 uint64_t kvm_pv_msr_read(const struct vcpu *v, uint32_t msr)
 {
-	return msr == MSR_KVM_SYSTEM_TIME_NEW ? v->kvmclock_msr : v->vm->wall_clock_msr;
+	switch (msr) {
+	case MSR_KVM_SYSTEM_TIME_NEW:
+		return v->kvmclock_msr;
+	case MSR_KVM_STEAL_TIME:
+		return v->steal_msr;
+	default:
+		return v->vm->wall_clock_msr;
+	}
 }
 
 /* Writes a record whose first 4 bytes are its version the way the guest
@@ -86,9 +102,9 @@ static void write_time_info(struct vcpu *v)
 		.flags = PVCLOCK_TSC_STABLE_BIT,
 	};
 
-	if (v->kvmclock_msr & KVM_SYSTEM_TIME_ENABLE)
-		write_versioned(v->vm, v->kvmclock_msr & ~KVM_SYSTEM_TIME_ENABLE,
-				&v->kvmclock_version, &ti, sizeof(ti));
+	if (v->kvmclock_msr & KVM_MSR_ENABLED)
+		write_versioned(v->vm, v->kvmclock_msr & ~KVM_MSR_ENABLED, &v->kvmclock_version,
+				&ti, sizeof(ti));
 }
 
 static void write_wall_clock(struct vm *vm)
@@ -101,15 +117,87 @@ static void write_wall_clock(struct vm *vm)
 	write_versioned(vm, vm->wall_clock_msr, &vm->wall_clock_version, &wc, sizeof(wc));
 }
 
-void kvm_pv_msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
+/* The guest's steal-time record, or NULL when it registered none (or
+ * one outside its RAM, which is then never written). */
+static struct kvm_steal_time *steal_record(struct vcpu *v)
 {
-	if (msr == MSR_KVM_WALL_CLOCK_NEW) {
+	if (!(v->steal_msr & KVM_MSR_ENABLED))
+		return NULL;
+	return guest_phys_ptr(v->vm, v->steal_msr & ~KVM_MSR_ENABLED,
+			      sizeof(struct kvm_steal_time));
+}
+
+/* The version protocol as for kvm-clock, with the version at offset 8.
+ * The guest may scribble on the record: the version written is pgvisor's
+ * own count, never what the guest left. */
+static void write_steal(struct vcpu *v, struct kvm_steal_time *st)
+{
+	volatile struct kvm_steal_time *vst = st;
+
+	vst->version = v->steal_version + 1;
+	__asm__ volatile("" ::: "memory");
+	vst->steal = v->steal_ns;
+	__asm__ volatile("" ::: "memory");
+	v->steal_version += 2;
+	vst->version = v->steal_version;
+}
+
+bool kvm_pv_msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
+{
+	struct kvm_steal_time *st;
+
+	switch (msr) {
+	case MSR_KVM_WALL_CLOCK_NEW:
 		v->vm->wall_clock_msr = value;
 		write_wall_clock(v->vm);
-		return;
+		return true;
+	case MSR_KVM_SYSTEM_TIME_NEW:
+		v->kvmclock_msr = value;
+		write_time_info(v);
+		return true;
+	default: /* MSR_KVM_STEAL_TIME */
+		if (value & KVM_STEAL_RESERVED_MASK)
+			return false;
+		v->steal_msr = value;
+		st = steal_record(v);
+		if (st) {
+			st->preempted = 0;
+			write_steal(v, st);
+		}
+		return true;
 	}
-	v->kvmclock_msr = value;
-	write_time_info(v);
+}
+
+void kvm_pv_vcpu_in(struct vcpu *v, uint64_t now_tsc)
+{
+	struct kvm_steal_time *st;
+
+	if (v->steal_since_tsc) {
+		v->steal_ns += mul_div_u64(now_tsc - v->steal_since_tsc, NSEC_PER_SEC,
+					   v->vm->vtime.tsc_hz);
+		v->steal_since_tsc = 0;
+	}
+	st = steal_record(v);
+	if (!st)
+		return;
+	/* Atomic: another vCPU may be setting KVM_VCPU_FLUSH_TLB right now
+	 * (a compare-and-exchange on this byte while it reads PREEMPTED). */
+	uint8_t was = __atomic_exchange_n(&st->preempted, 0, __ATOMIC_SEQ_CST);
+	if ((was & KVM_VCPU_FLUSH_TLB) && (v->vm->cfg.pv & PV_TLB_FLUSH))
+		v->flush_tlb = true; /* done as the vCPU is switched to */
+	write_steal(v, st);
+}
+
+void kvm_pv_vcpu_out(struct vcpu *v, uint64_t now_tsc)
+{
+	struct kvm_steal_time *st;
+
+	if (!(v->vm->cfg.pv & PV_STEAL_TIME))
+		return;
+	v->steal_since_tsc = now_tsc;
+	st = steal_record(v);
+	if (st)
+		__atomic_or_fetch(&st->preempted, KVM_VCPU_PREEMPTED, __ATOMIC_SEQ_CST);
 }
 
 void kvm_pv_tsc_changed(struct vcpu *v)
@@ -121,6 +209,10 @@ void kvm_pv_reset(struct vcpu *v)
 {
 	v->kvmclock_msr = 0;
 	v->kvmclock_version = 0;
+	v->steal_msr = 0;
+	v->steal_version = 0;
+	v->steal_ns = 0;
+	v->steal_since_tsc = 0;
 	if (v->id == 0) {
 		v->vm->wall_clock_msr = 0;
 		v->vm->wall_clock_version = 0;

@@ -18,13 +18,21 @@ struct vcpu;
 bool kvm_pv_cpuid_leaf(uint32_t leaf);
 struct cpuid_regs kvm_pv_cpuid(const struct vcpu *v, uint32_t leaf);
 
-/* The kvm-clock MSRs, when the VM is offered kvm-clock. */
+/* The MSRs of the features the VM is offered. A write returns false when
+ * the guest must get #GP. */
 bool kvm_pv_owns_msr(const struct vcpu *v, uint32_t msr);
 uint64_t kvm_pv_msr_read(const struct vcpu *v, uint32_t msr);
-void kvm_pv_msr_write(struct vcpu *v, uint32_t msr, uint64_t value);
+bool kvm_pv_msr_write(struct vcpu *v, uint32_t msr, uint64_t value);
 /* The guest's TSC moved (a TSC write): its clock record follows. */
 void kvm_pv_tsc_changed(struct vcpu *v);
-/* A VM (re)starts: no clock registered. */
+/* A VM (re)starts: nothing registered, nothing stolen. */
 void kvm_pv_reset(struct vcpu *v);
+/* The scheduler is about to run v (before its VMCS is loaded): the time
+ * it waited counts as stolen, and a TLB flush another vCPU asked for
+ * while it was off its CPU is done. */
+void kvm_pv_vcpu_in(struct vcpu *v, uint64_t now_tsc);
+/* v's slice ended while it could still run: it waits from now on, and
+ * its record says it was preempted. */
+void kvm_pv_vcpu_out(struct vcpu *v, uint64_t now_tsc);
 
 #endif

@@ -143,10 +143,8 @@ static bool msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
 		vtime_reschedule(&v->vm->vtime); /* the APIC timer may have moved */
 		return true;
 	}
-	if (kvm_pv_owns_msr(v, msr)) {
-		kvm_pv_msr_write(v, msr, value);
-		return true;
-	}
+	if (kvm_pv_owns_msr(v, msr))
+		return kvm_pv_msr_write(v, msr, value);
 	switch (msr) {
 	case MSR_IA32_TSC:
 		if (!(vmx_controls.procbased & PROC_USE_TSC_OFFSETTING))

@@ -697,6 +697,8 @@ static const struct {
 } pv_names[] = {
 	{ "none", 0 },
 	{ "kvm-clock", PV_KVM_CLOCK },
+	{ "steal-time", PV_STEAL_TIME },
+	{ "pv-tlb-flush", PV_TLB_FLUSH },
 };
 
 static int add_pv(struct parser *ps, const char *name, size_t len)
@@ -708,7 +710,9 @@ static int add_pv(struct parser *ps, const char *name, size_t len)
 			return 0;
 		}
 	}
-	return fail(ps, "pv: unknown paravirtual feature \"%.*s%s\" (known: none, kvm-clock)",
+	return fail(ps,
+		    "pv: unknown paravirtual feature \"%.*s%s\" (known: none, kvm-clock, "
+		    "steal-time, pv-tlb-flush)",
 		    ECHO(name));
 }
 

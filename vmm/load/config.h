@@ -71,8 +71,12 @@
 /* Paravirtual features a VM is offered (config key pv; all by default):
  * with any of them the guest finds KVM's CPUID signature
  * (vmm/abi/kvm_para.h). */
-#define PV_KVM_CLOCK (1u << 0) /* kvm-clock: MSR_KVM_SYSTEM_TIME_NEW, WALL_CLOCK_NEW */
-#define PV_ALL PV_KVM_CLOCK
+#define PV_KVM_CLOCK (1u << 0)	/* kvm-clock: MSR_KVM_SYSTEM_TIME_NEW, WALL_CLOCK_NEW */
+#define PV_STEAL_TIME (1u << 1) /* MSR_KVM_STEAL_TIME: time it waited for a CPU */
+/* Flushes asked for in the steal-time record instead of IPIs to vCPUs
+ * that are not running: offered only together with steal-time. */
+#define PV_TLB_FLUSH (1u << 2)
+#define PV_ALL (PV_KVM_CLOCK | PV_STEAL_TIME | PV_TLB_FLUSH)
 
 enum vm_action {
 	VM_ACTION_DESTROY,

@@ -87,6 +87,13 @@ struct vcpu {
 	 * and the version its record last got. */
 	uint64_t kvmclock_msr;
 	uint32_t kvmclock_version;
+	/* Steal time: MSR_KVM_STEAL_TIME as written, the version its record
+	 * last got, the nanoseconds this vCPU waited for its CPU while it
+	 * could run, and since when it waits now (0: it does not). */
+	uint64_t steal_msr;
+	uint32_t steal_version;
+	uint64_t steal_ns;
+	uint64_t steal_since_tsc;
 	void *fpu_area; /* FPU_AREA_SIZE bytes: XSAVE (or FXSAVE) image */
 	/* MSRs the guest reaches without exits and the VMCS does not switch
 	 * (see msr_policy.c): loaded while this vCPU owns the CPU. */
