@@ -2,6 +2,7 @@
 
 #include "string.h"
 #include "vmm/abi/hypercall_abi.h"
+#include "vmm/abi/kvm_para.h"
 
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
 
@@ -40,6 +41,28 @@ bool hypervisor_present(void)
 	struct cpuid_regs r = cpuid(PGVISOR_CPUID_SIGNATURE_LEAF);
 	uint32_t signature[3] = { r.ebx, r.ecx, r.edx };
 	return memcmp(signature, PGVISOR_CPUID_SIGNATURE, sizeof(signature)) == 0;
+}
+
+int32_t kvm_hypercall4(uint32_t nr, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3)
+{
+	uint32_t result;
+
+	__asm__ volatile("vmcall"
+			 : "=a"(result)
+			 : "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3)
+			 : "memory");
+	return (int32_t)result;
+}
+
+uint32_t kvm_features(void)
+{
+	struct cpuid_regs r = cpuid(KVM_CPUID_SIGNATURE);
+	uint32_t signature[3] = { r.ebx, r.ecx, r.edx };
+
+	if (r.eax < KVM_CPUID_FEATURES ||
+	    memcmp(signature, KVM_CPUID_SIGNATURE_TEXT, sizeof(signature)))
+		return 0;
+	return cpuid(KVM_CPUID_FEATURES).eax;
 }
 
 int32_t hypercall(uint32_t nr, uint32_t arg1, uint32_t arg2, uint32_t arg3)

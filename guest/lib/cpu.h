@@ -86,5 +86,10 @@ bool hypervisor_present(void);
 /* VMCALL per vmm/abi/hypercall_abi.h; faults (#UD) without pgvisor, so only
  * call it when hypervisor_present(). */
 int32_t hypercall(uint32_t nr, uint32_t arg1, uint32_t arg2, uint32_t arg3);
+/* A KVM hypercall (vmm/abi/kvm_para.h): four arguments, RSI the fourth. */
+int32_t kvm_hypercall4(uint32_t nr, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3);
+/* The KVM features (KVM_FEATURE_*) the hypervisor offers: 0 without
+ * KVM's signature at 0x40000100. */
+uint32_t kvm_features(void);
 
 #endif

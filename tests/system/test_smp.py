@@ -99,6 +99,10 @@ def test_multi_vcpu_guest_counts_and_sends_ipis(run_pgvisor, bench):
     lines = run.vm_lines("smp")
     assert "smptest: 4 CPUs online" in lines, run.output
     assert "smptest: counter 400000 expected 400000" in lines
+    # KVM's paravirtual IPI: one hypercall reached the three APs.
+    assert "smptest: pv-ipi sent to 3 vCPUs" in lines
+    assert "smptest: check pv-ipi ok" in lines
+    assert "smptest: check pv-ipi-init-refused ok" in lines
     assert not [l for l in lines if "FAILED" in l], lines
     assert "smptest: all checks passed" in lines, run.output
     assert "pgvisor: 1 of 1 VMs succeeded" in run.lines

@@ -898,12 +898,17 @@ static void test_pv(void **state)
 			 -1);
 	assert_string_equal(err,
 			    PATH ":3: pv: unknown paravirtual feature \"tardis\" (known: none, "
-				 "kvm-clock, steal-time, pv-tlb-flush)");
+				 "kvm-clock, steal-time, pv-tlb-flush, pv-ipi, pv-sched-yield)");
 	assert_int_equal(
 		parse("name = \"a\"\nkernel = \"k\"\npv = [ \"steal-time\", \"pv-tlb-flush\" ]\n",
 		      &c, err),
 		0);
 	assert_int_equal(c.pv, PV_STEAL_TIME | PV_TLB_FLUSH);
+	assert_int_equal(
+		parse("name = \"a\"\nkernel = \"k\"\npv = [ \"pv-ipi\", \"pv-sched-yield\" ]\n", &c,
+		      err),
+		0);
+	assert_int_equal(c.pv, PV_SEND_IPI | PV_SCHED_YIELD);
 	assert_int_equal(parse("name = \"a\"\nkernel = \"k\"\npv = 1\n", &c, err), -1);
 	assert_string_equal(err, PATH ":3: pv: expected \"none\" or a list of features, like [ "
 				      "\"kvm-clock\" ]");

@@ -15,7 +15,16 @@
 #define KVM_FEATURE_CLOCKSOURCE2 (1u << 3)	      /* kvm-clock at the MSRs below */
 #define KVM_FEATURE_STEAL_TIME (1u << 5)	      /* MSR_KVM_STEAL_TIME */
 #define KVM_FEATURE_PV_TLB_FLUSH (1u << 9)	      /* KVM_VCPU_FLUSH_TLB in kvm_steal_time */
+#define KVM_FEATURE_PV_SEND_IPI (1u << 11)	      /* KVM_HC_SEND_IPI */
+#define KVM_FEATURE_PV_SCHED_YIELD (1u << 13)	      /* KVM_HC_SCHED_YIELD */
 #define KVM_FEATURE_CLOCKSOURCE_STABLE_BIT (1u << 24) /* PVCLOCK_TSC_STABLE_BIT is meaningful */
+
+/* Hypercalls: VMCALL with the number in RAX and arguments in RBX, RCX,
+ * RDX, RSI (32 bits of each outside 64-bit mode); the result in RAX,
+ * negative on error. pgvisor's own numbers (hypercall_abi.h) are below
+ * these. */
+#define KVM_HC_SEND_IPI 10    /* bitmap low, high, lowest APIC ID, ICR -> IPIs sent */
+#define KVM_HC_SCHED_YIELD 11 /* APIC ID of a preempted vCPU to run first -> 0 */
 
 #define MSR_KVM_WALL_CLOCK_NEW 0x4b564d00u  /* GPA of a pvclock_wall_clock */
 #define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01u /* GPA of a pvclock_vcpu_time_info | enable */

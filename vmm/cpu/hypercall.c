@@ -3,6 +3,7 @@
 #include "vmm/abi/hypercall_abi.h"
 #include "vmm/cpu/exit.h"
 #include "vmm/cpu/guest_mem.h"
+#include "vmm/cpu/kvm_pv.h"
 #include "vmm/cpu/vmcs.h"
 #include "vmm/vm/vm.h"
 #include "vmm/vmx/exit_reason.h"
@@ -21,6 +22,7 @@ static int64_t profile_read(struct vcpu *v, uint64_t gpa, uint64_t size)
 static int64_t hypercall(struct vcpu *v, uint64_t nr, uint64_t a1, uint64_t a2)
 {
 	struct vm *vm = v->vm;
+	int64_t ret;
 
 	switch (nr) {
 	case HC_VERSION:
@@ -38,7 +40,7 @@ static int64_t hypercall(struct vcpu *v, uint64_t nr, uint64_t a1, uint64_t a2)
 		uart_output_byte(&vm->uart, (uint8_t)a1);
 		return 0;
 	default:
-		return HC_ERR_UNKNOWN;
+		return kvm_pv_hypercall(v, nr, &ret) ? ret : HC_ERR_UNKNOWN;
 	}
 }
 

@@ -3,12 +3,19 @@
 #include <string.h>
 
 #include "arch/x86/muldiv.h"
+#include "vmm/abi/hypercall_abi.h"
 #include "vmm/abi/kvm_para.h"
+#include "vmm/cpu/exit_operand.h"
 #include "vmm/cpu/guest_mem.h"
 #include "vmm/dev/pvclock.h"
+#include "vmm/vm/platform.h"
 #include "vmm/vm/vm.h"
 
 #define NSEC_PER_SEC 1000000000ull
+/* The ICR image of KVM_HC_SEND_IPI (SDM 11.6.1). */
+#define APIC_ICR_VECTOR 0xffu
+#define APIC_ICR_MODE_SHIFT 8
+#define APIC_ICR_MODE_MASK 7u
 
 static const char signature[12] = KVM_CPUID_SIGNATURE_TEXT;
 
@@ -40,8 +47,78 @@ struct cpuid_regs kvm_pv_cpuid(const struct vcpu *v, uint32_t leaf)
 		/* The flush request lives in the steal-time record. */
 		if ((pv & PV_TLB_FLUSH) && (pv & PV_STEAL_TIME))
 			r.eax |= KVM_FEATURE_PV_TLB_FLUSH;
+		if (pv & PV_SEND_IPI)
+			r.eax |= KVM_FEATURE_PV_SEND_IPI;
+		if (pv & PV_SCHED_YIELD)
+			r.eax |= KVM_FEATURE_PV_SCHED_YIELD;
 	}
 	return r;
+}
+
+static struct vcpu *vcpu_with_apic_id(struct vm *vm, uint64_t id)
+{
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (vm->vcpus[i].lapic.id == id)
+			return &vm->vcpus[i];
+	return NULL;
+}
+
+/* KVM_HC_SEND_IPI: one fixed or NMI IPI to each vCPU whose APIC ID is
+ * min plus a set bit of the bitmap (2 * width bits: RBX then RCX);
+ * returns how many got it. An ID no vCPU has is skipped, as KVM does. */
+static int64_t send_ipi(struct vcpu *v, uint64_t low, uint64_t high, uint64_t min, uint64_t icr,
+			unsigned width)
+{
+	struct vlapic_ipi ipi = {
+		.vector = (uint8_t)(icr & APIC_ICR_VECTOR),
+		.mode = (uint8_t)((icr >> APIC_ICR_MODE_SHIFT) & APIC_ICR_MODE_MASK),
+	};
+	int64_t sent = 0;
+
+	if (ipi.mode != APIC_DM_FIXED && ipi.mode != APIC_DM_NMI)
+		return HC_ERR_INVAL;
+	for (unsigned bit = 0; bit < 2 * width; bit++) {
+		uint64_t word = bit < width ? low : high;
+		if (!((word >> (bit % width)) & 1))
+			continue;
+		struct vcpu *to = vcpu_with_apic_id(v->vm, min + bit);
+		if (!to)
+			continue;
+		ipi.dest = to->lapic.id;
+		platform_send_ipi(v->vm, v, &ipi);
+		sent++;
+	}
+	return sent;
+}
+
+bool kvm_pv_hypercall(struct vcpu *v, uint64_t nr, int64_t *ret)
+{
+	uint32_t pv = v->vm->cfg.pv;
+	/* Outside 64-bit mode only the low halves count. */
+	bool wide = operand_long_mode();
+	uint64_t mask = wide ? UINT64_MAX : UINT32_MAX;
+	uint64_t a0 = v->regs.gpr[REG_RBX] & mask, a1 = v->regs.gpr[REG_RCX] & mask;
+	uint64_t a2 = v->regs.gpr[REG_RDX] & mask, a3 = v->regs.gpr[REG_RSI] & mask;
+	struct vcpu *to;
+
+	switch (nr & mask) {
+	case KVM_HC_SEND_IPI:
+		if (!(pv & PV_SEND_IPI))
+			return false;
+		*ret = send_ipi(v, a0, a1, a2, a3, wide ? 64 : 32);
+		return true;
+	case KVM_HC_SCHED_YIELD:
+		if (!(pv & PV_SCHED_YIELD))
+			return false;
+		/* The target waits for this CPU: end the slice so it runs. */
+		to = vcpu_with_apic_id(v->vm, a0);
+		if (to && to != v && to->cpu == v->cpu)
+			v->yield = true;
+		*ret = 0;
+		return true;
+	default:
+		return false;
+	}
 }
 
 bool kvm_pv_owns_msr(const struct vcpu *v, uint32_t msr)

@@ -18,6 +18,10 @@ struct vcpu;
 bool kvm_pv_cpuid_leaf(uint32_t leaf);
 struct cpuid_regs kvm_pv_cpuid(const struct vcpu *v, uint32_t leaf);
 
+/* A KVM hypercall (KVM_HC_*, vmm/abi/kvm_para.h) of a feature the VM is
+ * offered: true with its result in *ret; false when nr is none of them. */
+bool kvm_pv_hypercall(struct vcpu *v, uint64_t nr, int64_t *ret);
+
 /* The MSRs of the features the VM is offered. A write returns false when
  * the guest must get #GP. */
 bool kvm_pv_owns_msr(const struct vcpu *v, uint32_t msr);

@@ -699,6 +699,8 @@ static const struct {
 	{ "kvm-clock", PV_KVM_CLOCK },
 	{ "steal-time", PV_STEAL_TIME },
 	{ "pv-tlb-flush", PV_TLB_FLUSH },
+	{ "pv-ipi", PV_SEND_IPI },
+	{ "pv-sched-yield", PV_SCHED_YIELD },
 };
 
 static int add_pv(struct parser *ps, const char *name, size_t len)
@@ -712,7 +714,7 @@ static int add_pv(struct parser *ps, const char *name, size_t len)
 	}
 	return fail(ps,
 		    "pv: unknown paravirtual feature \"%.*s%s\" (known: none, kvm-clock, "
-		    "steal-time, pv-tlb-flush)",
+		    "steal-time, pv-tlb-flush, pv-ipi, pv-sched-yield)",
 		    ECHO(name));
 }
 

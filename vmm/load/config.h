@@ -76,7 +76,9 @@
 /* Flushes asked for in the steal-time record instead of IPIs to vCPUs
  * that are not running: offered only together with steal-time. */
 #define PV_TLB_FLUSH (1u << 2)
-#define PV_ALL (PV_KVM_CLOCK | PV_STEAL_TIME | PV_TLB_FLUSH)
+#define PV_SEND_IPI (1u << 3)	 /* IPIs to many vCPUs in one hypercall */
+#define PV_SCHED_YIELD (1u << 4) /* let a preempted IPI target run first */
+#define PV_ALL (PV_KVM_CLOCK | PV_STEAL_TIME | PV_TLB_FLUSH | PV_SEND_IPI | PV_SCHED_YIELD)
 
 enum vm_action {
 	VM_ACTION_DESTROY,

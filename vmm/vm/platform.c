@@ -147,6 +147,11 @@ static void lapic_send_ipi(void *ctx, struct vlapic *from, const struct vlapic_i
 	}
 }
 
+void platform_send_ipi(struct vm *vm, struct vcpu *from, const struct vlapic_ipi *ipi)
+{
+	lapic_send_ipi(vm, &from->lapic, ipi);
+}
+
 static void lapic_eoi_level(void *ctx, uint8_t vector)
 {
 	struct vm *vm = ctx;

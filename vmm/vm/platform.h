@@ -9,7 +9,9 @@
 #include <stddef.h>
 
 struct vm;
+struct vcpu;
 struct net_switch;
+struct vlapic_ipi;
 
 /* Registers every device of the VM on its port and MMIO buses. */
 int platform_attach(struct vm *vm);
@@ -26,6 +28,8 @@ int platform_reset(struct vm *vm);
 struct net_switch *platform_switch(void);
 /* Drives ISA interrupt line irq (0-15) or I/O APIC pin (16-23). */
 void platform_set_irq(struct vm *vm, unsigned irq, bool level);
+/* An IPI from vCPU from, as if written to its ICR (paravirtual IPIs). */
+void platform_send_ipi(struct vm *vm, struct vcpu *from, const struct vlapic_ipi *ipi);
 /* True when a device of the VM could still raise an interrupt by itself
  * (a timer running, the UART's receive interrupt enabled, a network
  * interface). */
