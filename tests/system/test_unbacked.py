@@ -3,6 +3,8 @@
 machine shows it."""
 import re
 
+import pytest
+
 from conftest import ROOT
 
 RAM_TOP = 0x400000  # memtest.cfg: 4 MiB
@@ -16,8 +18,10 @@ def strict_cfg(bench):
     return str(path.relative_to(ROOT))
 
 
-def test_unbacked_memory_reads_ones_unless_strict(run_pgvisor, bench):
-    run = run_pgvisor(["configs/memtest.cfg", strict_cfg(bench)], timeout=150)
+# Tiger Lake offers RDPID (CPUID.7.0:ECX[22]); Haswell does not.
+@pytest.mark.parametrize("cpu", ["corei7_haswell_4770", "tigerlake"])
+def test_unbacked_memory_reads_ones_unless_strict(run_pgvisor, bench, cpu):
+    run = run_pgvisor(["configs/memtest.cfg", strict_cfg(bench)], cpu=cpu, timeout=150)
     mem = run.vm_lines("memtest")
     assert not [l for l in mem if l.startswith("memtest: FAIL")], run.output
     assert "memtest: all checks passed" in mem, run.output
@@ -33,6 +37,8 @@ def test_unbacked_memory_reads_ones_unless_strict(run_pgvisor, bench):
     assert "memtest: ok wrmsr tsc_aux 0x5a5 (vector 0)" in mem
     assert "memtest: ok rdmsr tsc_aux 0x5a5 (vector 0)" in mem
     assert "memtest: ok rdtscp ecx 0x5a5" in mem
+    assert ("memtest: ok rdpid 0x5a5" if cpu == "tigerlake" else
+            "memtest: skip rdpid: not offered") in mem
     assert "memtest: ok wrmsr tsc_aux with bit 32 set: vector 13, tsc_aux 0x5a5" in mem
     assert any(re.match(r"memtest: ok wrmsr tsc 0x10000000000 \(vector 0\)", l) for l in mem)
     assert any(re.match(r"memtest: ok wrmsr tsc 0xf4240 \(vector 0\)", l) for l in mem)
