@@ -58,6 +58,13 @@ $(GUEST_BUILD)/smptest.elf: $(GUEST_MB2) $(SMPTEST_OBJ) $(GUEST_LIB_OBJ) guest/l
 -include $(patsubst %.o,%.d,$(GUEST_LIB_OBJ) $(GUEST_MB1) $(GUEST_MB2) \
 	$(call guest_obj,guest/hello/hello.c guest/oob/oob.c guest/probe/probe.c) $(SMPTEST_OBJ))
 
+# Memory outside RAM and the TSC MSRs (guest/memtest, tests/system/test_unbacked.py).
+$(GUEST_BUILD)/memtest.elf: $(GUEST_MB2) $(call guest_obj,guest/memtest/memtest.c) $(GUEST_LIB_OBJ) guest/lib/guest.ld
+	$(call guest_link,$(GUEST_MB2),$(call guest_obj,guest/memtest/memtest.c))
+	grub-file --is-x86-multiboot2 $@
+guests: $(GUEST_BUILD)/memtest.elf
+-include $(patsubst %.o,%.d,$(call guest_obj,guest/memtest/memtest.c))
+
 # The Popek-Goldberg lab suite (guest/pglab).
 PGLAB_SRC := guest/pglab/pglab.c guest/pglab/forms.c guest/pglab/forms.S guest/pglab/lab_asm.S
 $(GUEST_BUILD)/pglab.elf: $(GUEST_MB2) $(call guest_obj,$(PGLAB_SRC)) $(GUEST_LIB_OBJ) guest/lib/guest.ld

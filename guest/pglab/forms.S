@@ -17,6 +17,7 @@
 #define SCRATCH_VALUE 0x5a
 #define CPUID_EBX_NONAPIC 0x0000ffff	/* leaf 1 EBX without APIC ID, CPU count */
 #define HC_LAB_PROBE 0xffff		/* no such hypercall: -1000 under pgvisor */
+#define UNBACKED_ADDR 0xc0000000	/* the PCI hole: no RAM, no device */
 
 	.macro form name
 	.globl form_\name
@@ -366,4 +367,13 @@ form pause
 form vmcall
 	movl $HC_LAB_PROBE, %eax
 	vmcall
+	ret
+
+/* --- Memory with nothing behind it --- */
+/* A read in the PCI hole, outside the RAM of the machine (128 MiB bare)
+ * and of the VM: all-ones on the bare machine, where nothing answers.
+ * Under pgvisor an EPT violation (reason 48), emulated as all-ones with
+ * the default on_unbacked = "ignore"; "crash" stops the VM there. */
+form read_unbacked
+	movl UNBACKED_ADDR, %eax
 	ret

@@ -68,6 +68,7 @@ void form_rdtsc(void);
 void form_rdtscp(void);
 void form_pause(void);
 void form_vmcall(void);
+void form_read_unbacked(void);
 
 const struct form forms[] = {
 	{ "sgdt", CLASS_SENSITIVE_UNPRIVILEGED, form_sgdt, 0, 6, NULL, false },
@@ -139,6 +140,8 @@ const struct form forms[] = {
 	{ "rdtscp", CLASS_UNPRIVILEGED, form_rdtscp, OUT_ECX, 0, NULL, false },
 	{ "pause", CLASS_UNPRIVILEGED, form_pause, 0, 0, NULL, false },
 	{ "vmcall", CLASS_UNPRIVILEGED, form_vmcall, OUT_EAX, 0, NULL, false },
+	/* Last: with on_unbacked = "crash" the VM ends here. */
+	{ "read_unbacked", CLASS_UNPRIVILEGED, form_read_unbacked, OUT_EAX, 0, NULL, false },
 };
 
 const unsigned nforms = sizeof(forms) / sizeof(forms[0]);

@@ -8,7 +8,9 @@
  * tables.
  *
  * With loop=N on its command line it runs a CPU-bound loop of N
- * iterations instead (an efficiency workload) and prints its checksum. */
+ * iterations instead (an efficiency workload) and prints its checksum.
+ * With only=NAME it runs just the form NAME (the lab's on_unbacked =
+ * "crash" run: that form ends the VM). */
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -287,12 +289,22 @@ static void run_form(const struct form *f, unsigned cpl, bool pgvisor)
 		run_helper(form_clear_umip);
 }
 
+/* Whether a command-line value (up to a space or the end) is name. */
+static bool option_is(const char *value, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncmp(value, name, n) == 0 && (value[n] == ' ' || value[n] == '\0');
+}
+
 int main(uint32_t magic, uint32_t info)
 {
 	struct boot_params bp;
 	bool pgvisor = hypervisor_present();
+	const char *only = NULL;
 
 	if (boot_params_parse(magic, info, &bp) == 0) {
+		only = cmdline_option(bp.cmdline, "only");
 		const char *loop = cmdline_option(bp.cmdline, "loop");
 		if (loop) {
 			uint32_t n = parse_uint(loop);
@@ -314,7 +326,8 @@ int main(uint32_t magic, uint32_t info)
 	       pgvisor ? "pgvisor" : "bare", nforms, umip_offered ? "true" : "false");
 	for (unsigned i = 0; i < nforms; i++)
 		for (unsigned cpl = 0; cpl <= 3; cpl += 3)
-			run_form(&forms[i], cpl, pgvisor);
+			if (!only || option_is(only, forms[i].name))
+				run_form(&forms[i], cpl, pgvisor);
 	printf("pglab: end\n");
 	return 0;
 }

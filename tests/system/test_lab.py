@@ -105,7 +105,7 @@ def test_two_runs_give_identical_tables(bare, run_pgvisor, tmp_path):
         tables.append(((out / "pg-table.md").read_text(), (out / "pg-chart.svg").read_text()))
     assert tables[0] == tables[1]
     assert "UNEXPLAINED" not in tables[0][0]
-    assert "| all | 122 | 116 | 29 of 60 | holds |" in tables[0][0]
+    assert "| all | 124 | 118 | 30 of 61 | holds |" in tables[0][0]
     # Emulated UMIP: CPUID offers it (Bochs' Haswell has none), SGDT and STR
     # fault at CPL 3; SMSW cannot be trapped.
     assert LAB.parse_console("\n".join(run.vm_lines("pglab")))[0]["umip"] is True
@@ -114,6 +114,29 @@ def test_two_runs_give_identical_tables(bare, run_pgvisor, tmp_path):
     assert fault(r["sgdt_umip", 3]) == (VEC_GP, 0) and fault(r["str_umip", 3]) == (VEC_GP, 0)
     assert fault(r["sgdt_umip", 0]) is None and fault(r["smsw_umip", 3]) is None
     assert fault(results(bare.lines)["sgdt_umip", 3]) is None
+
+
+def test_read_outside_ram_bare_and_under_each_setting(bare, run_pgvisor, bench):
+    """The lab's read_unbacked form: all-ones bare and with pgvisor's
+    default, the VM stopped with on_unbacked = "crash"."""
+    ignore = bench.dir / "ignore.cfg"
+    ignore.write_text('name = "pglab"\nkernel = "../../guests/pglab.elf"\nmemory = 8\n'
+                      'cmdline = "only=read_unbacked"\n')
+    run = run_pgvisor([str(ignore.relative_to(ROOT)), "configs/lab/strict.cfg"], timeout=120)
+    b = results(bare.lines)
+    default = LAB.form_table(LAB.parse_console("\n".join(run.vm_lines("pglab"))))
+    assert sorted(default) == [("read_unbacked", 0), ("read_unbacked", 3)], run.output
+    strict = "\n".join(run.vm_lines("pglab-strict") + run.lines_with_prefix("pgvisor: vm "))
+    rows = LAB.unbacked_rows(b, {"default": default}, strict)
+    ignore_text = 'default (on_unbacked "ignore")'
+    assert rows[:4] == [("bare", 0, "ok eax=0xffffffff"), ("bare", 3, "ok eax=0xffffffff"),
+                        (ignore_text, 0, "ok eax=0xffffffff, EPT violation (48)"),
+                        (ignore_text, 3, "ok eax=0xffffffff, EPT violation (48)")], rows
+    assert len(rows) == 5 and rows[4][:2] == ('default (on_unbacked "crash")', 0), rows
+    assert rows[4][2].startswith("VM stopped: EPT violation: read of guest-physical 0xc0000000 "
+                                 "(outside its RAM of 8192 KiB)"), rows
+    assert "pgvisor: vm pglab: unbacked read of guest-physical 0xc0000000 (outside its RAM of " \
+           "8192 KiB): reads all-ones, writes dropped; reported once" in run.lines
 
 
 def record(form, cpl, fault=None, exits=None, **outputs):

@@ -205,8 +205,10 @@ def test_config_errors_name_file_line_and_key(run_pgvisor, bench):
 
 
 def test_on_crash_restart_is_bounded_and_preserve_keeps(run_pgvisor, bench):
-    restart = write_cfg(bench, "again", "../../guests/oob.elf", extra='on_crash = "restart"\n')
-    keep = write_cfg(bench, "kept", "../../guests/oob.elf", extra='on_crash = "preserve"\n')
+    strict = 'on_unbacked = "crash"\n'
+    restart = write_cfg(bench, "again", "../../guests/oob.elf",
+                        extra='on_crash = "restart"\n' + strict)
+    keep = write_cfg(bench, "kept", "../../guests/oob.elf", extra='on_crash = "preserve"\n' + strict)
     run = run_pgvisor([restart, keep, "configs/hello.cfg"], timeout=120)
     restarts = [l for l in run.lines if l.startswith("pgvisor: vm again: restarting")]
     assert restarts == [f"pgvisor: vm again: restarting ({i} of 3)" for i in (1, 2, 3)], \

@@ -81,6 +81,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.nmodules, 0);
 	assert_int_equal(c.on_poweroff, VM_ACTION_DESTROY);
 	assert_int_equal(c.on_crash, VM_ACTION_DESTROY);
+	assert_int_equal(c.on_unbacked, VM_UNBACKED_IGNORE);
 	assert_int_equal(c.ndisks, 0);
 	assert_int_equal(c.nvifs, 0);
 	assert_false(c.virtio_console);
@@ -312,6 +313,32 @@ static void test_virtio_console(void **state)
 	assert_string_equal(err, PATH ":3: missing value for 'virtio_console'");
 	assert_int_equal(parse(OK_HEAD "virtio_console = 1\nvirtio_console = 0\n", &c, err), -1);
 	assert_string_equal(err, PATH ":4: duplicate key 'virtio_console'");
+}
+
+static void test_on_unbacked(void **state)
+{
+	(void)state;
+	struct vm_config c;
+	char err[256];
+
+	assert_int_equal(parse(OK_HEAD "on_unbacked = \"crash\"\n", &c, err), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(c.on_unbacked, VM_UNBACKED_CRASH);
+	assert_int_equal(parse(OK_HEAD "on_unbacked = 'ignore' # the default\n", &c, err), 0);
+	assert_int_equal(c.on_unbacked, VM_UNBACKED_IGNORE);
+	assert_string_equal(vm_unbacked_name(VM_UNBACKED_IGNORE), "ignore");
+	assert_string_equal(vm_unbacked_name(VM_UNBACKED_CRASH), "crash");
+	assert_string_equal(vm_unbacked_name((enum vm_unbacked)7), "?");
+
+	assert_int_equal(parse(OK_HEAD "on_unbacked = \"destroy\"\n", &c, err), -1);
+	assert_string_equal(err, PATH ":3: on_unbacked must be \"ignore\" or \"crash\"");
+	assert_int_equal(parse(OK_HEAD "on_unbacked = \"Crash\"\n", &c, err), -1);
+	assert_string_equal(err, PATH ":3: on_unbacked must be \"ignore\" or \"crash\"");
+	assert_int_equal(parse(OK_HEAD "on_unbacked = crash\n", &c, err), -1);
+	assert_string_equal(err, PATH ":3: on_unbacked: expected a quoted string");
+	assert_int_equal(
+		parse(OK_HEAD "on_unbacked = \"crash\"\non_unbacked = \"crash\"\n", &c, err), -1);
+	assert_string_equal(err, PATH ":4: duplicate key 'on_unbacked'");
 }
 
 static bool mac_equal(const uint8_t a[6], const uint8_t b[6])
@@ -936,6 +963,7 @@ int main(void)
 		cmocka_unit_test(test_vifs),
 		cmocka_unit_test(test_vif_generated_mac),
 		cmocka_unit_test(test_virtio_console),
+		cmocka_unit_test(test_on_unbacked),
 		cmocka_unit_test(test_resolve_path),
 		cmocka_unit_test(test_resolve_path_intermediate),
 	};

@@ -667,6 +667,35 @@ static void test_missing_callbacks(void **state)
 	assert_int_equal(dev.reads + dev.writes, 0);
 }
 
+/* Memory with nothing behind it (vmm/cpu/exit_ept.c): one handler over the
+ * whole address space with no callbacks, anywhere below 4 GiB and above. */
+static void test_unbacked_memory(void **state)
+{
+	(void)state;
+	const struct mmio_handler unbacked = { 0, ~0ull, NULL, NULL, NULL, "unbacked memory" };
+	static const uint64_t addrs[] = { 0x400000,   0xc0000000, 0xfed00000,
+					  0xff000000, 0xfffffffc, 0x100000000ull };
+	struct insn in;
+
+	for (unsigned i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		/* mov (%eax),%al: AL all ones, the rest of RAX kept. */
+		cpu.gpr[REG_RAX] = 0x12345600;
+		assert_int_equal(insn_decode((const uint8_t *)"\x8a\x00", 2, INSN_MODE_32, &in), 0);
+		assert_int_equal(mmio_execute(&in, addrs[i], &unbacked, &cpu), 0);
+		assert_int_equal(cpu.gpr[REG_RAX], 0x123456ff);
+		/* movl $0,(%eax): dropped, nothing to fail. */
+		assert_int_equal(insn_decode((const uint8_t *)"\xc7\x00\x00\x00\x00\x00", 6,
+					     INSN_MODE_32, &in),
+				 0);
+		assert_int_equal(mmio_execute(&in, addrs[i], &unbacked, &cpu), 0);
+		/* cmpl $-1,(%eax): equal, ZF set. */
+		assert_int_equal(insn_decode((const uint8_t *)"\x83\x38\xff", 3, INSN_MODE_32, &in),
+				 0);
+		assert_int_equal(mmio_execute(&in, addrs[i], &unbacked, &cpu), 0);
+		assert_true(cpu.rflags & RFLAGS_ZF);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -685,6 +714,7 @@ int main(void)
 		cmocka_unit_test_setup(test_xchg, setup),
 		cmocka_unit_test_setup(test_access_past_range, setup),
 		cmocka_unit_test_setup(test_missing_callbacks, setup),
+		cmocka_unit_test_setup(test_unbacked_memory, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

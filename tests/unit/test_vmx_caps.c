@@ -148,6 +148,8 @@ static void test_haswell(void **state)
 	assert_int_equal(o.exit & EXIT_SAVE_PREEMPTION_TIMER, EXIT_SAVE_PREEMPTION_TIMER);
 	assert_int_equal(o.preemption_shift, 0);
 	assert_true(o.rdtscp);
+	/* WRMSR to the TSC sets the guest's TSC through the offset. */
+	assert_int_equal(o.procbased & PROC_USE_TSC_OFFSETTING, PROC_USE_TSC_OFFSETTING);
 	assert_true(o.invpcid);
 	assert_false(o.xsaves); /* bit 20 not in 0x00047fff */
 	assert_int_equal(o.procbased2 & PROC2_ENABLE_XSAVES, 0);

@@ -160,6 +160,12 @@ bool summary_print(void)
 		vm_cpu_list(vm, where, sizeof(where));
 		kprintf("pgvisor:   vm %s: ran on %s\n", vm->name, where);
 		print_profile(vm);
+		if (vm->unbacked_count)
+			kprintf("pgvisor:   vm %s: unbacked accesses %llu, the first a %s of "
+				"guest-physical %#llx\n",
+				vm->name, (unsigned long long)vm->unbacked_count,
+				vm->unbacked_first_write ? "write" : "read",
+				(unsigned long long)vm->unbacked_first_gpa);
 		print_devices(vm);
 		if (vm_succeeded(vm))
 			ok++;

@@ -316,6 +316,7 @@ int vm_load(struct vm *vm)
 	}
 	if (platform_reset(vm))
 		return -1;
+	vm->unbacked_count = 0;
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		fpu_area_init(v->fpu_area);

@@ -1,7 +1,15 @@
 /* RDMSR/WRMSR policy. An allow-list: MSRs the guest reaches without an exit
  * are those VMX keeps per guest (SYSENTER_*, FS/GS base: in the VMCS) or
  * that are switched with the vCPU (syscall MSRs, TSC_AUX). Exiting ones are
- * emulated here; every other MSR raises #GP as on hardware without it. */
+ * emulated here; every other MSR raises #GP as on hardware without it.
+ *
+ * IA32_TSC_AUX is switched lazily, not through the VMCS MSR-load areas:
+ * RDTSCP and RDPID read the real MSR without an exit, so the guest's value
+ * must be in it while the guest runs, and the host never reads it (it has
+ * no RDTSCP or RDPID of its own); the lazy switch costs two WRMSRs per
+ * vCPU switch, the load areas one per exit and entry. Reads pass through;
+ * writes exit, to refuse the reserved bits 63:32 (SDM Vol. 4 2.1, #GP),
+ * which some CPUs (Bochs) would silently drop. */
 #include <stdbool.h>
 #include <string.h>
 
@@ -28,11 +36,12 @@
 #define MISC_ENABLE_DEFAULT                                                                        \
 	(MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_BTS_UNAVAILABLE | MISC_ENABLE_PEBS_UNAVAILABLE)
 #define PAT_VALID_TYPES 0xf3u /* memory types 0, 1, 4, 5, 6, 7 */
+#define TSC_AUX_BITS 32	      /* bits 63:32 are reserved */
 
 static const uint32_t passthrough[] = {
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,   MSR_IA32_SYSENTER_EIP, MSR_IA32_FS_BASE,
 	MSR_IA32_GS_BASE,     MSR_IA32_KERNEL_GS_BASE, MSR_IA32_STAR,	      MSR_IA32_LSTAR,
-	MSR_IA32_CSTAR,	      MSR_IA32_FMASK,	       MSR_IA32_TSC_AUX,
+	MSR_IA32_CSTAR,	      MSR_IA32_FMASK,
 };
 
 /* Passed through, but not part of the VMCS: switched lazily with the
@@ -73,6 +82,7 @@ void msr_bitmap_init(uint8_t *bitmap)
 		allow(bitmap, passthrough[i], true, true);
 	/* TSC reads go straight to the (offset) TSC; writes set the offset. */
 	allow(bitmap, MSR_IA32_TSC, true, false);
+	allow(bitmap, MSR_IA32_TSC_AUX, true, false);
 	allow(bitmap, MSR_IA32_EFER, true, false);
 }
 
@@ -149,9 +159,19 @@ static bool msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
 	case MSR_IA32_TSC:
 		if (!(vmx_controls.procbased & PROC_USE_TSC_OFFSETTING))
 			return false;
+		/* Per vCPU, like each CPU's TSC (SDM Vol. 3 18.17); the vLAPIC's
+		 * TSC deadline is compared with the new value from now on. */
 		v->lapic.tsc_offset = value - rdtsc();
 		vmwrite(VMCS_TSC_OFFSET, v->lapic.tsc_offset);
 		kvm_pv_tsc_changed(v);
+		vtime_reschedule(&v->vm->vtime);
+		return true;
+	case MSR_IA32_TSC_AUX:
+		/* It exists with RDTSCP (and RDPID, offered only with it). This
+		 * vCPU owns the CPU's lazy MSRs while its exit is handled. */
+		if (!vmx_controls.rdtscp || (value >> TSC_AUX_BITS))
+			return false;
+		wrmsr(MSR_IA32_TSC_AUX, value);
 		return true;
 	case MSR_IA32_BIOS_SIGN_ID:
 		return true; /* a microcode update request: nothing to update */

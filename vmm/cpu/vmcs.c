@@ -84,7 +84,9 @@ static void write_controls(struct vcpu *v)
 	vmwrite(VMCS_IO_BITMAP_B, (uint64_t)vm->io_bitmaps + PAGE_SIZE);
 	vmwrite(VMCS_MSR_BITMAP, (uint64_t)vm->msr_bitmap);
 	vmwrite(VMCS_EPT_POINTER, vm_eptp(vm));
-	vmwrite(VMCS_TSC_OFFSET, 0);
+	/* The guest's TSC survives INIT-SIPI (SDM Vol. 3 Table 9-1): the
+	 * offset is the one its WRMSRs set (0 when the VM is loaded). */
+	vmwrite(VMCS_TSC_OFFSET, v->lapic.tsc_offset);
 	if (ctl->vpid)
 		vmwrite(VMCS_VPID, vm_vpid(vm));
 

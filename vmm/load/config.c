@@ -38,6 +38,7 @@ enum key {
 	KEY_VIF,
 	KEY_VIRTIO_CONSOLE,
 	KEY_PV,
+	KEY_ON_UNBACKED,
 	KEY_COUNT,
 };
 
@@ -57,6 +58,7 @@ static const char *const key_names[KEY_COUNT] = {
 	[KEY_VIF] = "vif",
 	[KEY_VIRTIO_CONSOLE] = "virtio_console",
 	[KEY_PV] = "pv",
+	[KEY_ON_UNBACKED] = "on_unbacked",
 };
 
 static const char *const action_names[] = {
@@ -83,6 +85,18 @@ static const char *const action_names[] = {
 
 _Static_assert(SPEC_MAX < STRING_SCRATCH, "a disk or vif string is never cut short");
 _Static_assert(VM_MAX_VIFS < 256, "config_vif_mac hashes the index as one byte");
+
+static const char *const unbacked_names[] = {
+	[VM_UNBACKED_IGNORE] = "ignore",
+	[VM_UNBACKED_CRASH] = "crash",
+};
+
+const char *vm_unbacked_name(enum vm_unbacked u)
+{
+	if ((unsigned)u < sizeof(unbacked_names) / sizeof(unbacked_names[0]))
+		return unbacked_names[u];
+	return "?";
+}
 
 const char *vm_action_name(enum vm_action a)
 {
@@ -307,6 +321,17 @@ static int set_action(struct parser *ps, enum key k, const char *val, enum vm_ac
 		}
 	}
 	return fail(ps, "%s must be \"destroy\", \"restart\" or \"preserve\"", key_names[k]);
+}
+
+static int set_unbacked(struct parser *ps, const char *val, enum vm_unbacked *dst)
+{
+	for (unsigned u = 0; u < sizeof(unbacked_names) / sizeof(unbacked_names[0]); u++) {
+		if (strcmp(val, unbacked_names[u]) == 0) {
+			*dst = (enum vm_unbacked)u;
+			return 0;
+		}
+	}
+	return fail(ps, "%s must be \"ignore\" or \"crash\"", key_names[KEY_ON_UNBACKED]);
 }
 
 /* [ "a", "b", ... ]: calls add for each string, in order. */
@@ -817,6 +842,10 @@ static int parse_value(struct parser *ps, enum key k)
 			return -1;
 		return set_action(ps, k, buf,
 				  k == KEY_ON_CRASH ? &out->on_crash : &out->on_poweroff);
+	case KEY_ON_UNBACKED:
+		if (expect_string(ps, k, buf, sizeof(buf), &len) < 0)
+			return -1;
+		return set_unbacked(ps, buf, &out->on_unbacked);
 	default:
 		return fail(ps, "internal error: key %d", (int)k);
 	}
@@ -886,6 +915,7 @@ int config_parse(const char *text, size_t len, const char *path, struct vm_confi
 	out->vcpus = DEFAULT_VCPUS;
 	out->on_poweroff = VM_ACTION_DESTROY;
 	out->on_crash = VM_ACTION_DESTROY;
+	out->on_unbacked = VM_UNBACKED_IGNORE;
 	out->traps = TRAP_PRESET_DEFAULT;
 	out->pv = PV_ALL;
 	if (err && errlen)

@@ -9,6 +9,7 @@
  *   ramdisk = "initrd.img"
  *   on_poweroff = "destroy"                # destroy | restart | preserve
  *   on_crash = "destroy"
+ *   on_unbacked = "ignore"                 # ignore | crash
  *   cpus = "0-1"                           # host CPUs its vCPUs may run on
  *   trap = [ "default", "rdtsc" ]         # presets and traps (trap_policy.h)
  *   disk = [ "root.ext4,raw,vda,rw", "tools.img,raw,vdb,ro" ]
@@ -42,8 +43,15 @@
  * go to it instead of COM1 once its driver is live and has posted receive
  * buffers (vmm/dev/virtio/virtio_console.h). 0, the default: none.
  *
+ * on_unbacked: what a read or write of guest-physical memory with nothing
+ * behind it (above its RAM, the PCI hole, the firmware range: no RAM and no
+ * device) does. "ignore", the default, is the bare machine's answer: reads
+ * return all-ones, writes are dropped, and the VM goes on (the summary
+ * counts them). "crash" stops the VM at the first one, for tests that must
+ * see a stray access. An instruction fetch there always stops the VM.
+ *
  * pv: the paravirtual features offered, "none" or a list (PV_* below);
- * all of them by default. The Popek-Goldberg lab compares the two. */
+ * all of them by default. */
 #ifndef PGVISOR_CONFIG_H
 #define PGVISOR_CONFIG_H
 
@@ -86,6 +94,11 @@ enum vm_action {
 	VM_ACTION_PRESERVE,
 };
 
+enum vm_unbacked {
+	VM_UNBACKED_IGNORE,
+	VM_UNBACKED_CRASH,
+};
+
 struct vm_disk_config {
 	char target[CFG_PATH_MAX]; /* resolved like kernel, or a partition name */
 	bool partition;		   /* target names a partition ("part:NAME") */
@@ -110,6 +123,7 @@ struct vm_config {
 	char modules[VM_MAX_MODULES][CFG_PATH_MAX];
 	enum vm_action on_poweroff;
 	enum vm_action on_crash;
+	enum vm_unbacked on_unbacked;
 	uint32_t cpus;	/* bit per host CPU; 0: not given, the hypervisor places it */
 	uint32_t traps; /* TRAP_BIT(enum trap) set */
 	unsigned ndisks;
@@ -123,7 +137,8 @@ struct vm_config {
 /* Parses one config file. path is the file's own name (used to resolve
  * relative file names and in messages). On error returns -1 and writes one
  * line "PATH:LINE: problem" (no newline) into err. Defaults: memory 16,
- * vcpus 1, cmdline "", on_poweroff/on_crash destroy, trap "default", pv all, no
+ * vcpus 1, cmdline "", on_poweroff/on_crash destroy, on_unbacked ignore,
+ * trap "default", pv all, no
  * disks, no vifs, no virtio console; name and kernel are required. */
 int config_parse(const char *text, size_t len, const char *path, struct vm_config *out, char *err,
 		 size_t errlen);
@@ -139,5 +154,6 @@ int config_resolve_path(const char *base, const char *rel, char *out, size_t out
 void config_vif_mac(const char *vm_name, unsigned index, uint8_t mac[6]);
 
 const char *vm_action_name(enum vm_action a);
+const char *vm_unbacked_name(enum vm_unbacked u);
 
 #endif

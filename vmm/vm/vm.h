@@ -91,6 +91,12 @@ struct vm {
 	uint8_t *msr_bitmap;
 	struct io_bus iobus;
 	struct mmio_bus mmio;
+	/* Reads and writes of guest-physical memory outside its RAM with no
+	 * device there, let through as on the bare machine (cfg.on_unbacked
+	 * "ignore") since the VM was loaded; the first one's address. */
+	uint64_t unbacked_count;
+	uint64_t unbacked_first_gpa;
+	bool unbacked_first_write;
 	struct vtime vtime;
 	uint64_t start_epoch_ns; /* the time of day at guest time 0 */
 	/* kvm-clock's wall clock (MSR_KVM_WALL_CLOCK_NEW as written) and the

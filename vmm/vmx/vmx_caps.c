@@ -22,6 +22,8 @@ static const struct control_bit wanted_controls[] = {
 	{ CTL_PROC, PROC_USE_IO_BITMAPS, true, "I/O bitmaps" },
 	{ CTL_PROC, PROC_USE_MSR_BITMAPS, true, "MSR bitmaps" },
 	{ CTL_PROC, PROC_ACTIVATE_SECONDARY, true, "secondary controls" },
+	/* WRMSR to the TSC moves the offset (SDM 25.3); without it, #GP. */
+	{ CTL_PROC, PROC_USE_TSC_OFFSETTING, false, "TSC offsetting" },
 	{ CTL_PROC2, PROC2_ENABLE_EPT, true, "EPT" },
 	{ CTL_PROC2, PROC2_UNRESTRICTED_GUEST, true, "unrestricted guest" },
 	{ CTL_PROC2, PROC2_ENABLE_VPID, false, "VPID" },
