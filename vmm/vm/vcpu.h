@@ -77,7 +77,8 @@ struct vcpu {
 	/* It sent an IPI to another vCPU, which shares its host CPU: end the
 	 * slice so the target runs now rather than a slice later. */
 	bool yield;
-	bool window_exiting; /* interrupt-window exiting is on */
+	bool window_exiting;	 /* interrupt-window exiting is on */
+	bool nmi_window_exiting; /* NMI-window exiting is on */
 	struct vlapic lapic;
 	/* Guest view of registers VMX shadows or does not hold. */
 	uint64_t cr8;
