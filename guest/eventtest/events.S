@@ -6,7 +6,7 @@
 
 	.text
 	.code32
-	.globl nmi_stub, db_stub, gp_stub, pf_stub
+	.globl nmi_stub, db_stub, ipi_stub, gp_stub, pf_stub
 
 /* The frame C sees (struct frame): pushal, then EIP, CS, EFLAGS. */
 nmi_stub:
@@ -20,6 +20,14 @@ db_stub:
 	cld
 	pushl %esp
 	call on_db
+	addl $4, %esp
+	popal
+	iret
+ipi_stub:
+	pushal
+	cld
+	pushl %esp
+	call on_ipi
 	addl $4, %esp
 	popal
 	iret
@@ -106,6 +114,20 @@ step_movss:
 step_movss_end:
 	nop
 	popl %ebx
+	ret
+
+/* STI's own step traps at HLT (STI blocking holds back interrupts, not
+ * #DB); HLT's step traps when an interrupt wakes it, before the interrupt
+ * (SDM Vol. 3 6.9: traps on the previous instruction come first). */
+	.globl step_sti_hlt, step_sti_hlt_at, step_sti_hlt_end
+step_sti_hlt:
+	cli
+	set_tf
+	sti
+step_sti_hlt_at:
+	hlt
+step_sti_hlt_end:
+	nop
 	ret
 
 /* A MOV to CR4 that sets a reserved bit: #GP (SDM Vol. 2 MOV-Control

@@ -47,6 +47,12 @@
 #define IDT_GATES 256
 #define CPUID_CPU0 0 /* the boot CPU's APIC ID */
 #define NMI_BURST 10
+#define IPI_VECTOR 0x40
+#define WAKE_TICKS 20000000ull /* how long the waker waits before its IPI */
+#define MAX_DBS 4
+#define PIC1_DATA 0x21
+#define PIC2_DATA 0xa1
+#define PIC_MASK_ALL 0xff
 
 /* The registers as the stubs in events.S leave them. */
 struct frame {
@@ -54,12 +60,15 @@ struct frame {
 	uint32_t eip, cs, eflags;
 };
 
-void nmi_stub(void), db_stub(void), gp_stub(void), pf_stub(void);
+void nmi_stub(void), db_stub(void), ipi_stub(void), gp_stub(void), pf_stub(void);
 void on_nmi(void);
 void on_db(struct frame *f);
+void on_ipi(struct frame *f);
 void on_gp(uint32_t *eip_slot);
 void on_pf(uint32_t cr2);
 void step_cpuid(void), step_in(void), step_rdmsr(void), step_mmio(void), step_movss(void);
+void step_sti_hlt(void);
+extern char step_sti_hlt_at[], step_sti_hlt_end[];
 extern char step_cpuid_end[], step_in_end[], step_rdmsr_end[], step_mmio_end[], step_movss_end[];
 void bad_cr4_write(void);
 extern char rf_resume[];
@@ -71,10 +80,16 @@ const char program_name[] = "eventtest";
 enum nmi_action { NMI_COUNT, NMI_SELF_BURST, NMI_WAIT_FOR_AP };
 static volatile enum nmi_action nmi_action;
 static volatile uint32_t nmis, nmi_depth, nmi_nested;
-static volatile uint32_t ap_request, ap_sent;
+/* What the second CPU is asked to do. */
+enum ap_request { AP_IDLE, AP_TWO_NMIS, AP_WAKE_IPI };
+static volatile enum ap_request ap_request;
+static volatile uint32_t ap_sent;
 static volatile uint32_t aps_up;
 
-static volatile uint32_t dbs, db_dr6, db_eip, db_eflags;
+static volatile uint32_t dbs, db_dr6, db_eip;
+static volatile uint32_t db_eips[MAX_DBS], db_dr6s[MAX_DBS];
+static volatile uint32_t db_keep_tf; /* #DBs that leave TF set */
+static volatile uint32_t ipis, ipi_eip;
 static volatile uint32_t gps, gp_eflags;
 static volatile uint32_t pfs, pf_cr2;
 static volatile uint32_t watched;
@@ -130,7 +145,7 @@ void on_nmi(void)
 		for (int i = 0; i < NMI_BURST; i++)
 			send_nmi(CPUID_CPU0);
 	} else if (n == 1 && nmi_action == NMI_WAIT_FOR_AP) {
-		ap_request = 1;
+		ap_request = AP_TWO_NMIS;
 		wait_until(&ap_sent, 1);
 		settle();
 	}
@@ -143,16 +158,28 @@ void on_db(struct frame *f)
 
 	__asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
 	__asm__ volatile("mov %0, %%dr6" : : "r"(DR6_CLEAR));
-	if (!dbs++) {
+	if (dbs < MAX_DBS) {
+		db_dr6s[dbs] = dr6;
+		db_eips[dbs] = f->eip;
+	}
+	if (!dbs) {
 		db_dr6 = dr6;
 		db_eip = f->eip;
-		db_eflags = f->eflags;
 	}
-	/* Single-steps end here; an instruction breakpoint (a fault) is
-	 * stepped over with RF (SDM Vol. 3 17.3.1.1). */
-	f->eflags &= ~RFLAGS_TF;
+	/* Single-steps end here (but for the first db_keep_tf); an
+	 * instruction breakpoint (a fault) is stepped over with RF (SDM Vol. 3
+	 * 17.3.1.1). */
+	if (dbs++ >= db_keep_tf)
+		f->eflags &= ~RFLAGS_TF;
 	if (dr6 & DR6_B0)
 		f->eflags |= RFLAGS_RF;
+}
+
+void on_ipi(struct frame *f)
+{
+	if (!ipis++)
+		ipi_eip = f->eip;
+	lapic_eoi();
 }
 
 void on_gp(uint32_t *eip_slot)
@@ -177,11 +204,24 @@ static void ap_main(uint32_t number)
 	lapic_enable();
 	__atomic_add_fetch(&aps_up, 1, __ATOMIC_SEQ_CST);
 	for (;;) {
-		while (!ap_request)
+		while (ap_request == AP_IDLE)
 			__asm__ volatile("pause");
-		ap_request = 0;
-		send_nmi(CPUID_CPU0);
-		send_nmi(CPUID_CPU0);
+		if (ap_request == AP_TWO_NMIS) {
+			send_nmi(CPUID_CPU0);
+			send_nmi(CPUID_CPU0);
+		} else {
+			/* Until the boot CPU has woken (a missed IPI would leave
+			 * it in HLT for good). */
+			for (;;) {
+				uint64_t end = rdtsc() + WAKE_TICKS;
+				while (rdtsc() < end && !ipis)
+					__asm__ volatile("pause");
+				if (ipis)
+					break;
+				lapic_send_ipi(CPUID_CPU0, ICR_FIXED | ICR_ASSERT | IPI_VECTOR);
+			}
+		}
+		ap_request = AP_IDLE;
 		ap_sent = 1;
 	}
 }
@@ -322,6 +362,28 @@ static void check_step(const char *name, void (*seq)(void), const char *end)
 	      "#DBs %u at %x, dr6 %x", dbs, db_eip, db_dr6);
 }
 
+/* Point 17 with HLT, which pgvisor completes when an interrupt wakes the
+ * vCPU: STI steps to HLT, HLT's step comes before the waking interrupt. */
+static void check_step_hlt(void)
+{
+	__asm__ volatile("mov %0, %%dr6" : : "r"(DR6_CLEAR));
+	dbs = 0;
+	ipis = 0;
+	ap_sent = 0;
+	db_keep_tf = 1;
+	ap_request = AP_WAKE_IPI;
+	step_sti_hlt();
+	wait_until(&ap_sent, 1);
+	db_keep_tf = 0;
+	check("single-step sti; hlt",
+	      dbs == 2 && db_eips[0] == (uint32_t)step_sti_hlt_at &&
+		      db_eips[1] == (uint32_t)step_sti_hlt_end && (db_dr6s[1] & DR6_BS) &&
+		      ipis == 1 && ipi_eip == (uint32_t)step_sti_hlt_end,
+	      "#DBs at %x and %x, dr6 %x", db_eips[0], db_eips[1], db_dr6s[1]);
+	if (ipis != 1 || ipi_eip != (uint32_t)step_sti_hlt_end)
+		printf("eventtest: (%u IPIs, the first at %x)\n", ipis, ipi_eip);
+}
+
 /* Point 18: faults push EFLAGS with RF set (SDM Vol. 3 17.3.1.1). */
 static void check_fault_rf(void)
 {
@@ -336,8 +398,13 @@ int main(uint32_t magic, uint32_t info)
 {
 	(void)magic;
 	(void)info;
+	/* Only the local APIC interrupts: the firmware's 8259 timer would
+	 * arrive on an exception vector. */
+	outb(PIC1_DATA, PIC_MASK_ALL);
+	outb(PIC2_DATA, PIC_MASK_ALL);
 	idt_set_gate(VEC_NMI, nmi_stub);
 	idt_set_gate(VEC_DB, db_stub);
+	idt_set_gate(IPI_VECTOR, ipi_stub);
 	idt_load();
 	lapic_enable();
 	ap_entry = ap_main;
@@ -359,6 +426,7 @@ int main(uint32_t magic, uint32_t info)
 	check_step("single-step rdmsr", step_rdmsr, step_rdmsr_end);
 	check_step("single-step mmio read", step_mmio, step_mmio_end);
 	check_step("single-step mov ss; cpuid", step_movss, step_movss_end);
+	check_step_hlt();
 	check_fault_rf();
 	printf("eventtest: %d checks failed\n", failures);
 	return failures;

@@ -18,6 +18,7 @@ CHECKS = [
     "single-step rdmsr",
     "single-step mmio read",
     "single-step mov ss; cpuid",
+    "single-step sti; hlt",
     "#gp rflags.rf",
 ]
 EXPECTED = [f"eventtest: ok {name}" for name in CHECKS] + ["eventtest: 0 checks failed"]
