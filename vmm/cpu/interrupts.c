@@ -126,10 +126,13 @@ void intr_before_entry(struct vcpu *v)
 	bool from_pic, intr_window = false;
 
 	if (vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) {
-		/* An event is already on its way in; an NMI waits for the
-		 * window after it. */
+		/* An event is already on its way in (a fault, the #DB of a
+		 * single-step): an NMI or interrupt waits for the window after
+		 * its delivery. */
 		if (v->lapic.nmi_pending)
 			set_nmi_window_exiting(v, true);
+		if (pending_vector(v, &from_pic) >= 0)
+			set_window_exiting(v, true);
 		return;
 	}
 	if (v->lapic.nmi_pending) {

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/x86/debug_regs.h"
 #include "vmm/dev/vlapic.h"
 #include "vmm/vm/exit_profile.h"
 #include "vmm/vm/vcpu_start.h"
@@ -88,6 +89,8 @@ struct vcpu {
 	/* MSRs the guest reaches without exits and the VMCS does not switch
 	 * (see msr_policy.c): loaded while this vCPU owns the CPU. */
 	uint64_t lazy_msrs[LAZY_MSR_COUNT];
+	/* DR0-DR3 and DR6, live with the FPU state (debug_regs.h). */
+	struct debug_regs dbg;
 	struct exit_profile prof;
 	/* The reason of the exit being handled, whose time the next entry
 	 * ends; PROFILE_NO_REASON after a switch to another vCPU. */
