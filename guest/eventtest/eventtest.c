@@ -50,6 +50,8 @@
 #define IPI_VECTOR 0x40
 #define WAKE_TICKS 20000000ull /* how long the waker waits before its IPI */
 #define MAX_DBS 4
+#define BSP_DR0 0x11111110u
+#define AP_DR0 0x22222220u
 #define PIC1_DATA 0x21
 #define PIC2_DATA 0xa1
 #define PIC_MASK_ALL 0xff
@@ -81,9 +83,10 @@ enum nmi_action { NMI_COUNT, NMI_SELF_BURST, NMI_WAIT_FOR_AP };
 static volatile enum nmi_action nmi_action;
 static volatile uint32_t nmis, nmi_depth, nmi_nested;
 /* What the second CPU is asked to do. */
-enum ap_request { AP_IDLE, AP_TWO_NMIS, AP_WAKE_IPI };
+enum ap_request { AP_IDLE, AP_TWO_NMIS, AP_WAKE_IPI, AP_OWN_DR0 };
 static volatile enum ap_request ap_request;
 static volatile uint32_t ap_sent;
+static volatile uint32_t ap_stage, ap_dr0; /* AP_OWN_DR0's steps and result */
 static volatile uint32_t aps_up;
 
 static volatile uint32_t dbs, db_dr6, db_eip;
@@ -209,6 +212,13 @@ static void ap_main(uint32_t number)
 		if (ap_request == AP_TWO_NMIS) {
 			send_nmi(CPUID_CPU0);
 			send_nmi(CPUID_CPU0);
+		} else if (ap_request == AP_OWN_DR0) {
+			/* DR0 is each CPU's own: the boot CPU reads its own
+			 * while this one holds another value. */
+			__asm__ volatile("mov %0, %%dr0" : : "r"(AP_DR0));
+			ap_stage = 1;
+			wait_until(&ap_stage, 2);
+			__asm__ volatile("mov %%dr0, %0" : "=r"(ap_dr0));
 		} else {
 			/* Until the boot CPU has woken (a missed IPI would leave
 			 * it in HLT for good). */
@@ -351,6 +361,24 @@ static void check_breakpoints(void)
 	      0);
 }
 
+/* Point 16: DR0-DR3 belong to each CPU, whichever shares a host CPU. */
+static void check_own_dr0(void)
+{
+	uint32_t mine;
+
+	__asm__ volatile("mov %0, %%dr0" : : "r"(BSP_DR0));
+	ap_stage = 0;
+	ap_sent = 0;
+	ap_request = AP_OWN_DR0;
+	wait_until(&ap_stage, 1);
+	settle();
+	__asm__ volatile("mov %%dr0, %0" : "=r"(mine));
+	ap_stage = 2;
+	wait_until(&ap_sent, 1);
+	check("dr0 of each cpu", mine == BSP_DR0 && ap_dr0 == AP_DR0, "dr0 %x here, %x there", mine,
+	      ap_dr0, 0);
+}
+
 /* Point 17: a single-step trap follows each instruction, emulated or not:
  * #DB with DR6.BS, pointing right after it. */
 static void check_step(const char *name, void (*seq)(void), const char *end)
@@ -421,6 +449,7 @@ int main(uint32_t magic, uint32_t info)
 	check_nmis();
 	check_nmi_delivery_fault();
 	check_breakpoints();
+	check_own_dr0();
 	check_step("single-step cpuid", step_cpuid, step_cpuid_end);
 	check_step("single-step port in", step_in, step_in_end);
 	check_step("single-step rdmsr", step_rdmsr, step_rdmsr_end);

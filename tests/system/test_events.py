@@ -13,6 +13,7 @@ CHECKS = [
     "next nmi after the #pf handler",
     "hw breakpoint after an exit",
     "hw watchpoint after an exit, dr6.bs clear",
+    "dr0 of each cpu",
     "single-step cpuid",
     "single-step port in",
     "single-step rdmsr",
@@ -45,3 +46,21 @@ def test_events_under_pgvisor(run_pgvisor):
     run = run_pgvisor(["configs/eventtest.cfg"], smp=2, timeout=180)
     check_lines(run.vm_lines("eventtest"), run.output)
     assert "pgvisor: 1 of 1 VMs succeeded" in run.lines, run.output
+
+
+# Bochs 2.7's VM entry sets its virtual-NMI blocking from the VMCS but never
+# clears it (vmx.cc VMenterLoadCheckGuestState; later Bochs clears it
+# first): with two vCPUs on one CPU, one's blocking leaks into the other's
+# VMCS, which the SDM's VM entry (26.3.2.5) would not do. The NMI checks
+# are left to the two-CPU run.
+NMI_CHECKS = {"pending nmi", "multiple nmi", "nmi whose delivery faults",
+              "next nmi after the #pf handler"}
+
+
+def test_events_with_both_vcpus_on_one_cpu(run_pgvisor):
+    # The two vCPUs take turns on one CPU: DR0-DR3 and DR6 must too.
+    run = run_pgvisor(["configs/eventtest.cfg"], smp=1, timeout=180)
+    lines = run.vm_lines("eventtest")
+    for name in CHECKS:
+        if name not in NMI_CHECKS:
+            assert f"eventtest: ok {name}" in lines, run.output
