@@ -87,3 +87,11 @@ $(GUEST_BUILD)/vqhostile.elf: $(GUEST_MB2) $(call guest_obj,guest/vqhostile/vqho
 	grub-file --is-x86-multiboot2 $@
 guests: $(GUEST_BUILD)/vqhostile.elf
 -include $(patsubst %.o,%.d,$(call guest_obj,guest/vqhostile/vqhostile.c))
+
+# NMIs, debug registers and single-stepping (guest/eventtest, tests/system/test_events.py).
+EVENTTEST_SRC := guest/eventtest/eventtest.c guest/eventtest/events.S
+$(GUEST_BUILD)/eventtest.elf: $(GUEST_MB2) $(call guest_obj,$(EVENTTEST_SRC)) $(GUEST_LIB_OBJ) guest/lib/guest.ld
+	$(call guest_link,$(GUEST_MB2),$(call guest_obj,$(EVENTTEST_SRC)))
+	grub-file --is-x86-multiboot2 $@
+guests: $(GUEST_BUILD)/eventtest.elf
+-include $(patsubst %.o,%.d,$(call guest_obj,$(EVENTTEST_SRC)))

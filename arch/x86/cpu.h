@@ -163,6 +163,7 @@ static inline __attribute__((noreturn)) void cpu_halt_forever(void)
 #define RFLAGS_FIXED (1ull << 1)
 #define RFLAGS_TF (1ull << 8)
 #define RFLAGS_IF (1ull << 9)
+#define RFLAGS_RF (1ull << 16)
 #define RFLAGS_VM (1ull << 17)
 
 #endif

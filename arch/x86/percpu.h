@@ -24,7 +24,7 @@ struct cpu {
 	uint32_t apic_id;
 	struct cpu_tables tables;
 	struct vcpu *loaded_vcpu; /* whose VMCS is current on this CPU */
-	struct vcpu *fpu_owner;	  /* whose FPU/SIMD state, lazy MSRs and CR2 are live */
+	struct vcpu *fpu_owner;	  /* whose FPU/SIMD state, lazy MSRs, CR2, DR0-3/DR6 are live */
 	volatile enum cpu_state state;
 	char why[120];		    /* why it is CPU_FAILED */
 	volatile uint64_t kick_tsc; /* when it last took LAPIC_KICK_VECTOR */

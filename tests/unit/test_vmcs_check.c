@@ -89,14 +89,16 @@ enum { ES, CS, SS, DS, FS, GS, LDTR, TR };
 static void valid_state(struct fake_vmcs *v)
 {
 	memset(v, 0, sizeof(*v));
-	vmcs_set(v, VMCS_PIN_BASED_CTLS, 0x5f);
+	vmcs_set(v, VMCS_PIN_BASED_CTLS, 0x7f); /* with virtual NMIs */
 	vmcs_set(v, VMCS_PROC_BASED_CTLS,
 		 0x04006172 | PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS |
 			 PROC_ACTIVATE_SECONDARY);
 	vmcs_set(v, VMCS_PROC_BASED_CTLS2,
 		 PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_ENABLE_VPID);
-	vmcs_set(v, VMCS_EXIT_CTLS, 0x36dfb | (1u << 9) | (1u << 15) | (3u << 20));
-	vmcs_set(v, VMCS_ENTRY_CTLS, 0x11fb | ENTRY_LOAD_IA32_EFER);
+	vmcs_set(v, VMCS_EXIT_CTLS,
+		 0x36dfb | EXIT_SAVE_DEBUG_CONTROLS | (1u << 9) | (1u << 15) | (3u << 20));
+	vmcs_set(v, VMCS_ENTRY_CTLS, 0x11fb | ENTRY_LOAD_DEBUG_CONTROLS | ENTRY_LOAD_IA32_EFER);
+	vmcs_set(v, VMCS_ENTRY_INTR_INFO, 0);
 	vmcs_set(v, VMCS_GUEST_CR0, 0x31); /* PE | ET | NE, paging off */
 	vmcs_set(v, VMCS_GUEST_CR3, 0);
 	vmcs_set(v, VMCS_GUEST_CR4, 0x2000); /* VMXE */
@@ -116,6 +118,7 @@ static void valid_state(struct fake_vmcs *v)
 	vmcs_set(v, VMCS_GUEST_RSP, 0);
 	vmcs_set(v, VMCS_GUEST_RFLAGS, 0x2);
 	vmcs_set(v, VMCS_GUEST_DR7, 0x400);
+	vmcs_set(v, VMCS_GUEST_IA32_DEBUGCTL, 0);
 	vmcs_set(v, VMCS_GUEST_IA32_EFER, 0);
 	vmcs_set(v, VMCS_GUEST_INTERRUPTIBILITY, 0);
 	vmcs_set(v, VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
@@ -184,6 +187,26 @@ static void test_other_valid_states_pass(void **state)
 	write_segment(&v, GS, 0, 0, AR_UNUSABLE | 0xff00); /* garbage ignored when unusable */
 	if (check(&v, msg, sizeof(msg)) != 0)
 		fail_msg("HLT state rejected: %s", msg);
+
+	/* An NMI injected after its handler's IRET; an instruction pgvisor
+	 * completed under MOV-SS blocking with TF: the step's trap pending. */
+	valid_state(&v);
+	vmcs_set(&v, VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
+	vmcs_set(&v, VMCS_GUEST_INTERRUPTIBILITY, INTERRUPTIBILITY_STI);
+	vmcs_set(&v, VMCS_GUEST_RFLAGS, 0x202);
+	if (check(&v, msg, sizeof(msg)) != 0)
+		fail_msg("NMI injection rejected: %s", msg);
+	valid_state(&v);
+	vmcs_set(&v, VMCS_GUEST_INTERRUPTIBILITY, INTERRUPTIBILITY_MOV_SS);
+	vmcs_set(&v, VMCS_GUEST_RFLAGS, 0x102);
+	vmcs_set(&v, VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 1u << 14);
+	if (check(&v, msg, sizeof(msg)) != 0)
+		fail_msg("single-step under MOV SS rejected: %s", msg);
+	/* BTF: TF traps branches only, so no step is owed. */
+	vmcs_set(&v, VMCS_GUEST_IA32_DEBUGCTL, 2);
+	vmcs_set(&v, VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	if (check(&v, msg, sizeof(msg)) != 0)
+		fail_msg("branch-stepping under MOV SS rejected: %s", msg);
 }
 
 struct broken {
@@ -237,6 +260,18 @@ static const struct broken broken_states[] = {
 	{ "interruptibility reserved bit", VMCS_GUEST_INTERRUPTIBILITY, 1u << 5, 0, 0,
 	  "interruptibility-state reserved" },
 	{ "link pointer 0", VMCS_LINK_POINTER, 0, 0, 0, "link pointer" },
+	{ "NMI injected into MOV-SS blocking", VMCS_ENTRY_INTR_INFO,
+	  INTR_INFO_VALID | INTR_TYPE_NMI | 2, VMCS_GUEST_INTERRUPTIBILITY, INTERRUPTIBILITY_MOV_SS,
+	  "blocking by MOV SS" },
+	{ "NMI injected into NMI blocking", VMCS_ENTRY_INTR_INFO,
+	  INTR_INFO_VALID | INTR_TYPE_NMI | 2, VMCS_GUEST_INTERRUPTIBILITY, INTERRUPTIBILITY_NMI,
+	  "virtual-NMI blocking" },
+	{ "pending debug reserved bit 4", VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 1u << 4, 0, 0,
+	  "pending debug exceptions reserved" },
+	{ "TF under STI blocking without BS", VMCS_GUEST_INTERRUPTIBILITY, INTERRUPTIBILITY_STI,
+	  VMCS_GUEST_RFLAGS, 0x302, "BS must match RFLAGS.TF" },
+	{ "BS in HLT without TF", VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_HLT,
+	  VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 1u << 14, "BS must match RFLAGS.TF" },
 	{ "GDTR limit above 0xffff", VMCS_GUEST_GDTR_LIMIT, 0x10000, 0, 0, "GDTR/IDTR limit" },
 	{ "RFLAGS.VM in real mode", VMCS_GUEST_RFLAGS, 0x20002, VMCS_GUEST_CR0, 0x30, "RFLAGS.VM" },
 };

@@ -87,18 +87,21 @@ static void assert_honours_all(const struct vmx_caps *c, const struct vmx_contro
 
 static void assert_required_set(const struct vmx_controls *o)
 {
-	uint32_t pin = PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING;
+	uint32_t pin = PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS;
 	uint32_t proc = PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS |
 			PROC_ACTIVATE_SECONDARY;
 	uint32_t proc2 = PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST;
 	uint32_t exit = EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_ACK_INTERRUPT_ON_EXIT |
-			EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER;
+			EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER | EXIT_SAVE_DEBUG_CONTROLS;
+	uint32_t entry = ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_DEBUG_CONTROLS;
 
 	assert_int_equal(o->pinbased & pin, pin);
 	assert_int_equal(o->procbased & proc, proc);
 	assert_int_equal(o->procbased2 & proc2, proc2);
 	assert_int_equal(o->exit & exit, exit);
-	assert_int_equal(o->entry & ENTRY_LOAD_IA32_EFER, ENTRY_LOAD_IA32_EFER);
+	assert_int_equal(o->entry & entry, entry);
+	/* NMI-window exiting is turned on only while an NMI waits. */
+	assert_int_equal(o->procbased & PROC_NMI_WINDOW_EXITING, 0);
 	/* A VM-entry into IA-32e mode is never asked for: guests start 32-bit. */
 	assert_int_equal(o->entry & ENTRY_IA32E_MODE_GUEST, 0);
 }
@@ -128,13 +131,15 @@ static void test_haswell(void **state)
 	assert_honours_all(&haswell, &o);
 	assert_required_set(&o);
 	/* TRUE MSRs let CR3-load/store exiting be cleared (default-1 in the
-	 * legacy MSR), and the save-debug-controls exit/entry bits too. */
+	 * legacy MSR); the debug controls, which TRUE MSRs would let go too,
+	 * are asked for (the guest's DR7 across exits). */
 	assert_int_equal(o.procbased & (PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING), 0);
-	assert_int_equal(o.exit & EXIT_SAVE_DEBUG_CONTROLS, 0);
-	assert_int_equal(o.entry & ENTRY_LOAD_DEBUG_CONTROLS, 0);
-	/* Exactly: pin = default-1 0x16 | ext-int | NMI | preemption timer. */
+	assert_int_equal(o.exit & EXIT_SAVE_DEBUG_CONTROLS, EXIT_SAVE_DEBUG_CONTROLS);
+	assert_int_equal(o.entry & ENTRY_LOAD_DEBUG_CONTROLS, ENTRY_LOAD_DEBUG_CONTROLS);
+	/* Exactly: pin = default-1 0x16 | ext-int | NMI | virtual NMIs |
+	 * preemption timer. */
 	assert_int_equal(o.pinbased, 0x16 | PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING |
-					     PIN_PREEMPTION_TIMER);
+					     PIN_VIRTUAL_NMIS | PIN_PREEMPTION_TIMER);
 	assert_true(o.ept_2mb);
 	assert_true(o.ept_1gb);
 	assert_true(o.ept_ad);
@@ -309,6 +314,22 @@ static void test_missing_required(void **state)
 	c = haswell;
 	c.true_pinbased &= ~((uint64_t)PIN_NMI_EXITING << 32);
 	expect_failure(&c, "NMI exiting");
+
+	c = haswell;
+	c.true_pinbased &= ~((uint64_t)PIN_VIRTUAL_NMIS << 32);
+	expect_failure(&c, "virtual NMIs");
+
+	c = haswell;
+	c.true_procbased &= ~((uint64_t)PROC_NMI_WINDOW_EXITING << 32);
+	expect_failure(&c, "NMI-window exiting");
+
+	c = haswell;
+	c.true_exit &= ~((uint64_t)EXIT_SAVE_DEBUG_CONTROLS << 32);
+	expect_failure(&c, "save debug controls");
+
+	c = haswell;
+	c.true_entry &= ~((uint64_t)ENTRY_LOAD_DEBUG_CONTROLS << 32);
+	expect_failure(&c, "load debug controls");
 
 	c = haswell;
 	c.true_pinbased &= ~((uint64_t)PIN_EXTERNAL_INTERRUPT_EXITING << 32);

@@ -1,6 +1,7 @@
 #include "vmm/core/sched.h"
 
 #include "arch/x86/cpu.h"
+#include "arch/x86/debug_regs.h"
 #include "arch/x86/fpu.h"
 #include "arch/x86/lapic.h"
 #include "arch/x86/percpu.h"
@@ -92,10 +93,12 @@ static int switch_to(struct vcpu *v)
 			fpu_save(c->fpu_owner->fpu_area, c->fpu_owner->xcr0);
 			msr_lazy_save(c->fpu_owner->lazy_msrs);
 			c->fpu_owner->regs.cr2 = read_cr2();
+			debug_regs_save(&c->fpu_owner->dbg);
 		}
 		fpu_restore(v->fpu_area, v->xcr0);
 		msr_lazy_load(v->lazy_msrs);
 		write_cr2(v->regs.cr2);
+		debug_regs_load(&v->dbg);
 		c->fpu_owner = v;
 	}
 	return 0;

@@ -12,6 +12,7 @@
  * to run), the VM stops with a report of what it touched and where. */
 #include "drivers/console.h"
 #include "vmm/cpu/exit.h"
+#include "vmm/cpu/interrupts.h"
 #include "vmm/cpu/mmio_emulate.h"
 #include "vmm/vm/vm.h"
 #include "vmm/vmx/vmcs_fields.h"
@@ -43,6 +44,8 @@ void handle_ept_violation(struct vcpu *v)
 	uint64_t qual = vmread(VMCS_EXIT_QUALIFICATION);
 	uint64_t gpa = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
 	const struct mmio_handler *h = mmio_bus_find(&vm->mmio, gpa);
+
+	intr_iret_unblocked_nmi(qual);
 
 	/* Device registers are left out of the EPT on purpose. */
 	if (h) {

@@ -19,9 +19,30 @@ void intr_requeue(uint32_t info)
 	if (type == INTR_TYPE_SW_INTERRUPT || type == INTR_TYPE_SW_EXCEPTION ||
 	    type == (5u << IDT_INFO_TYPE_SHIFT))
 		vmwrite(VMCS_ENTRY_INSTRUCTION_LEN, vmread(VMCS_EXIT_INSTRUCTION_LEN));
+	/* An exit in the middle of an NMI's delivery leaves virtual-NMI
+	 * blocking set, and an NMI is not injected into blocking (SDM 27.3.4,
+	 * 26.3.1.5): the NMI is not delivered yet, so nothing blocks it. */
+	if (type == INTR_TYPE_NMI) {
+		uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+		if (intr & INTERRUPTIBILITY_NMI)
+			vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+				intr & ~(uint64_t)INTERRUPTIBILITY_NMI);
+	}
 	vmwrite(VMCS_ENTRY_INTR_INFO,
 		info & (INTR_INFO_VALID | INTR_INFO_TYPE_MASK | INTR_INFO_DELIVER_ERROR_CODE |
 			INTR_INFO_VECTOR_MASK));
+}
+
+void intr_iret_unblocked_nmi(uint64_t qual)
+{
+	/* The exit interrupted an IRET that had ended virtual-NMI blocking:
+	 * the IRET runs again, so the blocking must hold until it does (SDM
+	 * 27.2.3). An exit during an event's delivery has no such IRET. */
+	if (!(qual & EXIT_QUAL_NMI_UNBLOCKING) ||
+	    (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID))
+		return;
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+		vmread(VMCS_GUEST_INTERRUPTIBILITY) | INTERRUPTIBILITY_NMI);
 }
 
 /* The vector the vCPU's interrupt controllers want delivered, or -1;
@@ -57,20 +78,72 @@ static void set_window_exiting(struct vcpu *v, bool on)
 		on ? proc | PROC_INTERRUPT_WINDOW_EXITING : proc & ~PROC_INTERRUPT_WINDOW_EXITING);
 }
 
+static void set_nmi_window_exiting(struct vcpu *v, bool on)
+{
+	if (v->nmi_window_exiting == on)
+		return;
+	v->nmi_window_exiting = on;
+	uint32_t proc = (uint32_t)vmread(VMCS_PROC_BASED_CTLS);
+	vmwrite(VMCS_PROC_BASED_CTLS,
+		on ? proc | PROC_NMI_WINDOW_EXITING : proc & ~PROC_NMI_WINDOW_EXITING);
+}
+
+/* Injects a pending NMI if the guest can take one now (SDM 26.3.1.5: not
+ * into NMI or MOV-SS blocking; some CPUs refuse STI blocking too). If it
+ * cannot, asks for an exit when it can and returns false: NMI-window
+ * exiting for NMI blocking, which lasts until the guest handler's IRET
+ * (SDM 26.7.6), and, like KVM, interrupt-window exiting for STI
+ * blocking, which NMI-window exiting may not wait for. Sets
+ * *intr_window then. */
+static bool nmi_inject(struct vcpu *v, bool *intr_window)
+{
+	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+
+	if (intr & INTERRUPTIBILITY_NMI) {
+		/* In the guest's NMI handler: the CPU latches one NMI. */
+		v->lapic.nmi_pending = 1;
+		set_nmi_window_exiting(v, true);
+		return false;
+	}
+	if (intr & INTERRUPTIBILITY_STI) {
+		*intr_window = true;
+		return false;
+	}
+	if (intr & INTERRUPTIBILITY_MOV_SS) {
+		set_nmi_window_exiting(v, true);
+		return false;
+	}
+	/* Delivering it sets virtual-NMI blocking (SDM 26.6.1.2): a second
+	 * pending one waits for the window. */
+	v->lapic.nmi_pending--;
+	vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | VEC_NMI);
+	set_nmi_window_exiting(v, v->lapic.nmi_pending != 0);
+	return true;
+}
+
 void intr_before_entry(struct vcpu *v)
 {
-	bool from_pic;
+	bool from_pic, intr_window = false;
 
-	if (vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)
-		return; /* an event is already on its way in */
-	if (v->lapic.nmi_pending) {
-		v->lapic.nmi_pending = false;
-		vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | VEC_NMI);
+	if (vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) {
+		/* An event is already on its way in (a fault, the #DB of a
+		 * single-step): an NMI or interrupt waits for the window after
+		 * its delivery. */
+		if (v->lapic.nmi_pending)
+			set_nmi_window_exiting(v, true);
+		if (pending_vector(v, &from_pic) >= 0)
+			set_window_exiting(v, true);
 		return;
+	}
+	if (v->lapic.nmi_pending) {
+		if (nmi_inject(v, &intr_window))
+			return;
+	} else {
+		set_nmi_window_exiting(v, false);
 	}
 	int vec = pending_vector(v, &from_pic);
 	if (vec < 0) {
-		set_window_exiting(v, false);
+		set_window_exiting(v, intr_window);
 		return;
 	}
 	if (!guest_interruptible()) {
@@ -85,7 +158,7 @@ void intr_before_entry(struct vcpu *v)
 		vlapic_ack(&v->lapic, (uint8_t)vec);
 	}
 	vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vec);
-	set_window_exiting(v, false);
+	set_window_exiting(v, intr_window);
 }
 
 bool intr_wakes_halted(struct vcpu *v)
@@ -100,5 +173,12 @@ bool intr_wakes_halted(struct vcpu *v)
 void handle_interrupt_window(struct vcpu *v)
 {
 	/* Nothing to do here: intr_before_entry injects on the way back in. */
+	(void)v;
+}
+
+void handle_nmi_window(struct vcpu *v)
+{
+	/* The guest's NMI blocking ended (its handler's IRET): intr_before_entry
+	 * injects the latched NMI on the way back in. */
 	(void)v;
 }

@@ -14,6 +14,10 @@
 
 /* Queues again the event in info (IDT-vectoring information). */
 void intr_requeue(uint32_t info);
+/* An exit that reports "NMI unblocking due to IRET" in its qualification
+ * (qual: EPT violations, SDM 27.2.3): restores the guest's NMI blocking
+ * that the interrupted IRET had ended. */
+void intr_iret_unblocked_nmi(uint64_t qual);
 /* After a VM exit: an event whose delivery the exit interrupted is
  * queued again for the next entry. Inline: most exits interrupted none. */
 static inline void intr_after_exit(void)
@@ -32,7 +36,7 @@ void intr_before_entry(struct vcpu *v);
 static inline bool intr_idle(const struct vcpu *v)
 {
 	return !v->lapic.irr_words && !v->lapic.nmi_pending && !v->window_exiting &&
-	       (v->id != 0 || !pic_requesting(&v->vm->pic));
+	       !v->nmi_window_exiting && (v->id != 0 || !pic_requesting(&v->vm->pic));
 }
 /* True when a halted vCPU has something that wakes it. */
 bool intr_wakes_halted(struct vcpu *v);

@@ -10,6 +10,7 @@
 
 #include "arch/x86/msr.h"
 #include "vmm/cpu/guest_mem.h"
+#include "vmm/cpu/vmcs.h"
 #include "vmm/vm/vm.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx.h"
@@ -262,9 +263,6 @@ void mmio_emulate(struct vcpu *v, uint64_t gpa, const struct mmio_handler *h)
 	/* What vmcs_skip_instruction does, with the decoded length: the exit
 	 * reports no instruction length for EPT violations (SDM 27.2.5). */
 	vmwrite(VMCS_GUEST_RIP, (rip + in.len) & ip_mask);
-	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
-	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
-		vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
-			intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+	vmcs_complete_instruction();
 }
 #endif

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "arch/x86/cpu.h"
+#include "arch/x86/debug_regs.h"
 #include "arch/x86/msr.h"
 #include "arch/x86/page_alloc.h"
 #include "arch/x86/percpu.h"
@@ -191,6 +192,9 @@ static void write_guest_state(struct vcpu *v, const struct vcpu_boot_state *s)
 	for (int i = 0; i < GPR_COUNT; i++)
 		v->regs.gpr[i] = 0;
 	vcpu_set_cr2(v, 0);
+	debug_regs_reset(&v->dbg);
+	if (this_cpu()->fpu_owner == v)
+		debug_regs_load(&v->dbg);
 	v->regs.gpr[REG_RAX] = s->rax;
 	v->regs.gpr[REG_RBX] = s->rbx;
 	v->regs.gpr[REG_RSI] = s->rsi;
@@ -234,13 +238,41 @@ void vmcs_release(struct vcpu *v)
 		this_cpu()->loaded_vcpu = NULL;
 }
 
+/* Faults, as opposed to traps (#DB as pgvisor injects it, #BP, #OF) and
+ * aborts (#DF, #MC) (SDM Vol. 3 6.5, table 6-1). */
+static bool is_fault(unsigned vector)
+{
+	return vector != VEC_DB && vector != VEC_BP && vector != VEC_OF && vector != VEC_DF &&
+	       vector != VEC_MC;
+}
+
 void vmcs_inject_exception(unsigned vector, bool has_error, uint32_t error)
 {
 	uint32_t info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector;
 
+	if (is_fault(vector))
+		vmwrite(VMCS_GUEST_RFLAGS, vmread(VMCS_GUEST_RFLAGS) | RFLAGS_RF);
 	if (has_error) {
 		info |= INTR_INFO_DELIVER_ERROR_CODE;
 		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR_CODE, error);
 	}
 	vmwrite(VMCS_ENTRY_INTR_INFO, info);
+}
+
+void vmcs_single_step_trap(void)
+{
+	/* BTF turns single-steps into steps over branches only (SDM Vol. 3
+	 * 17.4.3); no instruction pgvisor emulates branches. */
+	if (vmread(VMCS_GUEST_IA32_DEBUGCTL) & DEBUGCTL_BTF)
+		return;
+	/* A debug exception the instruction itself left pending (a data
+	 * breakpoint, or a trap a MOV SS held back, SDM 27.3.4) is one #DB
+	 * with the step: its B0-B3 join BS in DR6, and the field is emptied
+	 * so that it is not delivered a second time. DR6 is the guest's while
+	 * it owns this CPU (debug_regs.h). */
+	uint64_t pending = vmread(VMCS_GUEST_PENDING_DBG_EXCEPTIONS);
+	if (pending)
+		vmwrite(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	write_dr6(read_dr6() | (pending & DR6_BREAKPOINTS) | DR6_BS);
+	vmcs_inject_exception(VEC_DB, false, 0);
 }

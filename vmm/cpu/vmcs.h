@@ -3,6 +3,7 @@
 #ifndef PGVISOR_VMCS_H
 #define PGVISOR_VMCS_H
 
+#include "arch/x86/cpu.h"
 #include "vmm/vm/vcpu.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx.h"
@@ -43,21 +44,37 @@ static inline unsigned vmcs_guest_cpl(void)
 {
 	return (vmread(VMCS_GUEST_SS_AR) >> 5) & 3;
 }
-/* Advances the guest RIP past the instruction that exited and clears the
- * STI/MOV-SS blocking it may have had (SDM 27.2.5). Inline: most exits
- * end with it. */
-static inline void vmcs_skip_instruction(void)
+/* The single-step trap of an instruction pgvisor completed for a guest
+ * running with RFLAGS.TF (SDM Vol. 3 17.3.1.4): a #DB with DR6.BS. */
+void vmcs_single_step_trap(void);
+/* An emulated instruction is done, RIP already past it: ends the STI/MOV-SS
+ * blocking it may have had (SDM 27.2.5) and traps if single-stepping. */
+static inline void vmcs_complete_instruction(void)
 {
-	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTRUCTION_LEN));
 	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
 	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
 		vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
 			intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+	if (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_TF)
+		vmcs_single_step_trap();
 }
-/* Queues a hardware exception for the next VM entry (SDM 26.6). */
+/* Advances the guest RIP past the instruction that exited and completes
+ * it (vmcs_complete_instruction). Inline: most exits end with it. */
+static inline void vmcs_skip_instruction(void)
+{
+	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTRUCTION_LEN));
+	vmcs_complete_instruction();
+}
+/* Queues a hardware exception for the next VM entry (SDM 26.6). A fault
+ * pushes RFLAGS with RF set, as the CPU does (SDM Vol. 3 17.3.1.1). */
 void vmcs_inject_exception(unsigned vector, bool has_error, uint32_t error);
 
+#define VEC_DB 1
+#define VEC_BP 3
+#define VEC_OF 4
 #define VEC_UD 6
+#define VEC_DF 8
 #define VEC_GP 13
+#define VEC_MC 18
 
 #endif

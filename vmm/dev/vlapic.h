@@ -68,8 +68,22 @@ struct vlapic {
 	uint64_t (*tsc_to_ns)(void *ctx, uint64_t guest_tsc);
 	void *tsc_ctx;
 	struct vlapic_ops ops;
-	bool nmi_pending;
+	/* NMIs accepted and not yet delivered: at most one being delivered
+	 * and one latched behind it (vlapic_raise_nmi). */
+	uint8_t nmi_pending;
 };
+
+/* The most NMIs a vCPU holds: one to deliver now and one the CPU latches
+ * while NMIs are blocked (SDM Vol. 3 6.7.1); interrupts.c trims them to
+ * one when the guest is in its NMI handler. */
+#define VLAPIC_NMI_PENDING_MAX 2
+
+/* An NMI arrived (ICR, LINT1): a third before delivery is one of these. */
+static inline void vlapic_raise_nmi(struct vlapic *a)
+{
+	if (a->nmi_pending < VLAPIC_NMI_PENDING_MAX)
+		a->nmi_pending++;
+}
 
 void vlapic_init(struct vlapic *a, uint32_t id, bool bsp, const struct vclock *clock,
 		 struct vlapic_ops ops);

@@ -92,7 +92,7 @@ static void deliver(struct vcpu *v, uint8_t mode, uint8_t vector, bool level)
 		vlapic_accept(a, vector, level);
 		break;
 	case APIC_DM_NMI:
-		a->nmi_pending = true;
+		vlapic_raise_nmi(a);
 		break;
 	default:
 		return; /* SMI: no SMM; INIT and SIPI come only as IPIs */

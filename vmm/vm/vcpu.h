@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/x86/debug_regs.h"
 #include "vmm/dev/vlapic.h"
 #include "vmm/vm/exit_profile.h"
 #include "vmm/vm/vcpu_start.h"
@@ -77,7 +78,8 @@ struct vcpu {
 	/* It sent an IPI to another vCPU, which shares its host CPU: end the
 	 * slice so the target runs now rather than a slice later. */
 	bool yield;
-	bool window_exiting; /* interrupt-window exiting is on */
+	bool window_exiting;	 /* interrupt-window exiting is on */
+	bool nmi_window_exiting; /* NMI-window exiting is on */
 	struct vlapic lapic;
 	/* Guest view of registers VMX shadows or does not hold. */
 	uint64_t cr8;
@@ -98,6 +100,8 @@ struct vcpu {
 	/* MSRs the guest reaches without exits and the VMCS does not switch
 	 * (see msr_policy.c): loaded while this vCPU owns the CPU. */
 	uint64_t lazy_msrs[LAZY_MSR_COUNT];
+	/* DR0-DR3 and DR6, live with the FPU state (debug_regs.h). */
+	struct debug_regs dbg;
 	struct exit_profile prof;
 	/* The reason of the exit being handled, whose time the next entry
 	 * ends; PROFILE_NO_REASON after a switch to another vCPU. */

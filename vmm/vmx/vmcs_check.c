@@ -27,6 +27,11 @@
 #define TYPE_CODE 8u
 #define TYPE_READABLE 2u
 #define INTERRUPTIBILITY_RESERVED ~0x1full
+#define RFLAGS_TF (1ull << 8)
+#define DEBUGCTL_BTF (1ull << 1)
+#define PENDING_DBG_BS (1ull << 14)
+/* B0-B3, enabled breakpoint (12), BS (14), RTM (16) */
+#define PENDING_DBG_RESERVED ~(0xfull | (1ull << 12) | PENDING_DBG_BS | (1ull << 16))
 
 struct ctx {
 	vmcs_read_fn read;
@@ -119,6 +124,35 @@ static int check_segments(struct ctx *x, bool unrestricted, bool ia32e)
 	return 0;
 }
 
+/* The interruptibility state against the event being injected, and the
+ * pending debug exceptions against single-stepping (SDM 26.3.1.5). */
+static int check_event_state(struct ctx *x, uint64_t intr, uint64_t activity, uint64_t rflags)
+{
+	uint32_t inject = (uint32_t)rd(x, VMCS_ENTRY_INTR_INFO);
+	bool nmi = (inject & INTR_INFO_VALID) && (inject & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI;
+
+	if (nmi && (intr & INTERRUPTIBILITY_MOV_SS))
+		return fail(x, "an NMI is injected into blocking by MOV SS", intr);
+	if (nmi && (rd(x, VMCS_PIN_BASED_CTLS) & PIN_VIRTUAL_NMIS) && (intr & INTERRUPTIBILITY_NMI))
+		return fail(x, "an NMI is injected into virtual-NMI blocking", intr);
+
+	uint64_t pending = rd(x, VMCS_GUEST_PENDING_DBG_EXCEPTIONS);
+	if (pending & PENDING_DBG_RESERVED)
+		return fail(x, "pending debug exceptions reserved bits set", pending);
+	/* Where the step's trap is held back (STI, MOV SS, HLT), BS says
+	 * whether one is owed: exactly when TF single-steps. */
+	if ((intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)) || activity == ACTIVITY_HLT) {
+		bool stepping =
+			(rflags & RFLAGS_TF) && !(rd(x, VMCS_GUEST_IA32_DEBUGCTL) & DEBUGCTL_BTF);
+		if (stepping != !!(pending & PENDING_DBG_BS))
+			return fail(x,
+				    "pending debug exceptions BS must match RFLAGS.TF (and not "
+				    "DEBUGCTL.BTF) under STI/MOV-SS blocking or HLT",
+				    pending);
+	}
+	return 0;
+}
+
 int vmcs_check_guest_state(vmcs_read_fn read, void *c, const struct vmx_caps *caps, char *msg,
 			   size_t msglen)
 {
@@ -188,6 +222,9 @@ int vmcs_check_guest_state(vmcs_read_fn read, void *c, const struct vmx_caps *ca
 		return fail(&x, "interruptibility-state reserved bits set", intr);
 	if ((intr & INTERRUPTIBILITY_STI) && (intr & INTERRUPTIBILITY_MOV_SS))
 		return fail(&x, "blocking by STI and by MOV SS both set", intr);
+	r = check_event_state(&x, intr, activity, rflags);
+	if (r)
+		return r;
 	if (rd(&x, VMCS_LINK_POINTER) != ~0ull)
 		return fail(&x, "VMCS link pointer must be all ones (no shadow VMCS)",
 			    rd(&x, VMCS_LINK_POINTER));

@@ -199,6 +199,9 @@
 #define INTR_INFO_VALID (1u << 31)
 #define INTR_INFO_DELIVER_ERROR_CODE (1u << 11)
 #define INTR_INFO_NMI_UNBLOCKING (1u << 12)
+/* Exit qualification of EPT violations: "NMI unblocking due to IRET"
+ * (SDM 27.2.1, 27.2.3). */
+#define EXIT_QUAL_NMI_UNBLOCKING (1ull << 12)
 #define INTR_TYPE_EXTERNAL (0u << 8)
 #define INTR_TYPE_NMI (2u << 8)
 #define INTR_TYPE_HW_EXCEPTION (3u << 8)
@@ -210,6 +213,7 @@
 /* Guest interruptibility state (SDM 25.4.2) */
 #define INTERRUPTIBILITY_STI (1u << 0)
 #define INTERRUPTIBILITY_MOV_SS (1u << 1)
+#define INTERRUPTIBILITY_NMI (1u << 3) /* blocking by NMI (virtual-NMI blocking) */
 
 /* Guest activity states (SDM 25.4.2) */
 #define ACTIVITY_ACTIVE 0

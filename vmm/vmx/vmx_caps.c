@@ -17,6 +17,9 @@ struct control_bit {
 static const struct control_bit wanted_controls[] = {
 	{ CTL_PIN, PIN_EXTERNAL_INTERRUPT_EXITING, true, "external-interrupt exiting" },
 	{ CTL_PIN, PIN_NMI_EXITING, true, "NMI exiting" },
+	/* Guest NMI blocking tracked by the CPU, so that a pending NMI waits
+	 * for the guest handler's IRET (SDM 25.3, 26.7.1). */
+	{ CTL_PIN, PIN_VIRTUAL_NMIS, true, "virtual NMIs" },
 	{ CTL_PIN, PIN_PREEMPTION_TIMER, false, "VMX-preemption timer" },
 	{ CTL_PROC, PROC_HLT_EXITING, true, "HLT exiting" },
 	{ CTL_PROC, PROC_USE_IO_BITMAPS, true, "I/O bitmaps" },
@@ -31,6 +34,9 @@ static const struct control_bit wanted_controls[] = {
 	{ CTL_PROC2, PROC2_ENABLE_INVPCID, false, "INVPCID" },
 	{ CTL_PROC2, PROC2_ENABLE_XSAVES, false, "XSAVES" },
 	{ CTL_EXIT, EXIT_HOST_ADDRESS_SPACE_SIZE, true, "64-bit host" },
+	/* The guest's DR7 and IA32_DEBUGCTL survive exits, which load DR7
+	 * with 0x400 (SDM 27.3.1, 27.5.1, 26.3.2.1). */
+	{ CTL_EXIT, EXIT_SAVE_DEBUG_CONTROLS, true, "save debug controls" },
 	{ CTL_EXIT, EXIT_ACK_INTERRUPT_ON_EXIT, true, "acknowledge interrupt on exit" },
 	{ CTL_EXIT, EXIT_SAVE_IA32_EFER, true, "save IA32_EFER on exit" },
 	{ CTL_EXIT, EXIT_LOAD_IA32_EFER, true, "load IA32_EFER on exit" },
@@ -38,6 +44,7 @@ static const struct control_bit wanted_controls[] = {
 	{ CTL_EXIT, EXIT_LOAD_IA32_PAT, false, "load IA32_PAT on exit" },
 	{ CTL_EXIT, EXIT_SAVE_PREEMPTION_TIMER, false, "save preemption timer" },
 	{ CTL_ENTRY, ENTRY_LOAD_IA32_EFER, true, "load IA32_EFER on entry" },
+	{ CTL_ENTRY, ENTRY_LOAD_DEBUG_CONTROLS, true, "load debug controls" },
 	{ CTL_ENTRY, ENTRY_LOAD_IA32_PAT, false, "load IA32_PAT on entry" },
 };
 
@@ -78,6 +85,13 @@ int vmx_compute_controls(const struct vmx_caps *caps, struct vmx_controls *out, 
 			return -1;
 		}
 		wanted[c->reg] |= c->bit;
+	}
+	/* Turned on only while an NMI waits for the guest's NMI blocking to
+	 * end (interrupts.c), but needed. */
+	if (!((cap[CTL_PROC] >> 32) & PROC_NMI_WINDOW_EXITING)) {
+		snprintf(err, errlen, "VT-x lacks a required %s control: %s", reg_names[CTL_PROC],
+			 "NMI-window exiting");
+		return -1;
 	}
 	if (!(caps->ept_vpid & EPT_CAP_WALK_LENGTH_4) || !(caps->ept_vpid & EPT_CAP_MEMTYPE_WB)) {
 		snprintf(err, errlen, "VT-x lacks 4-level write-back EPT");
