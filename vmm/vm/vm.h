@@ -91,6 +91,9 @@ struct vm {
 	uint8_t *msr_bitmap;
 	struct io_bus iobus;
 	struct mmio_bus mmio;
+	/* Where a vCPU moved its xAPIC page (IA32_APIC_BASE), 0 if none did:
+	 * a second "lapic" window decodes it besides the default one. */
+	uint64_t lapic_moved_base;
 	struct vtime vtime;
 	struct vioapic ioapic;
 	struct pic pic;
