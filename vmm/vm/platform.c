@@ -510,9 +510,3 @@ int platform_attach(struct vm *vm)
 	io_bus_set_timed(io, 0x70, IO_TIMED_READS | IO_TIMED_WRITES);
 	return 0;
 }
-
-bool platform_can_interrupt(struct vm *vm)
-{
-	/* Frames from another VM can arrive at any time. */
-	return uart_can_interrupt(&vm->uart) || vm->cfg.nvifs;
-}

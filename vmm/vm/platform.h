@@ -26,9 +26,5 @@ int platform_reset(struct vm *vm);
 struct net_switch *platform_switch(void);
 /* Drives ISA interrupt line irq (0-15) or I/O APIC pin (16-23). */
 void platform_set_irq(struct vm *vm, unsigned irq, bool level);
-/* True when a device of the VM could still raise an interrupt by itself
- * (a timer running, the UART's receive interrupt enabled, a network
- * interface). */
-bool platform_can_interrupt(struct vm *vm);
 
 #endif

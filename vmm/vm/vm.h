@@ -167,6 +167,9 @@ static inline uint16_t vm_vpid(const struct vm *vm)
 /* "CPU n" or "CPUs a,b,...": where vm's vCPUs run. */
 #define VM_CPU_LIST_MAX 96
 void vm_cpu_list(const struct vm *vm, char *out, size_t size);
+/* "vCPU n" or "vCPUs a,b,...": the vCPUs in HLT with interrupts enabled,
+ * waiting for an interrupt. Returns how many; 0 leaves out empty. */
+unsigned vm_halted_list(const struct vm *vm, char *out, size_t size);
 /* Makes the other CPUs that run vm's vCPUs look at it again (an exit
  * from the guest, or from their idle wait). */
 void vm_kick_cpus(struct vm *vm);
