@@ -24,7 +24,7 @@
 #define CPUID_TOPOLOGY 0xb
 #define VEC_GP 13
 #define ALL_ONES 0xffffffffu
-#define MOVED_BASE 0xfed40000u /* SDM 11.4.4's example of a relocated APIC */
+#define MOVED_BASE 0xfed40000u /* free: between the I/O APIC and the local APIC */
 
 #define LAPIC_LDR 0xd0
 #define LAPIC_ESR 0x280
@@ -370,7 +370,7 @@ static void check_ap_halt(void)
 	      ipi_hits, ap_halts);
 }
 
-/* Point 5: the xAPIC page follows IA32_APIC_BASE (SDM 11.4.4). */
+/* Point 5: the xAPIC page follows IA32_APIC_BASE (SDM 11.4.5). */
 static void check_relocation(void)
 {
 	wrmsr(MSR_APIC_BASE, MOVED_BASE | APIC_BASE_BSP | APIC_BASE_EN);

@@ -532,7 +532,8 @@ static int write_apic_base(struct vlapic *a, uint64_t value)
 		return -1;
 	a->apic_base = (value & ~APIC_BASE_BSP) | (old & APIC_BASE_BSP);
 	if (!en) {
-		/* Disabling resets the APIC to its power-up state, but the ID. */
+		/* Disabling resets the APIC to its power-up state, the
+		 * initial ID included. */
 		reset_registers(a);
 	} else if (extd && !was_x2) {
 		a->ldr = x2apic_ldr(a->initial_id);

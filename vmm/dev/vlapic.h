@@ -13,7 +13,7 @@
 
 #define VLAPIC_MMIO_BASE 0xfee00000ull
 #define VLAPIC_MMIO_SIZE 0x1000ull
-#define VLAPIC_TIMER_HZ 100000000ull /* the bus clock the timer counts */
+#define VLAPIC_TIMER_HZ 100000000ull /* the fastest bus clock the timer counts */
 #define VLAPIC_MIN_PERIOD_NS 50000ull
 #define APIC_BASE_BSP (1ull << 8)
 #define APIC_BASE_EXTD (1ull << 10)
