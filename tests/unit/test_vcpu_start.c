@@ -20,7 +20,6 @@ static void test_reset(void **state)
 	assert_true(vcpu_start_runnable(&bsp));
 	assert_false(vcpu_start_runnable(&ap));
 	assert_false(vcpu_start_apply(&ap, &vec));
-	assert_false(vcpu_start_pending(&ap));
 }
 
 static void test_init_sipi_starts_at_the_vector(void **state)
@@ -33,7 +32,6 @@ static void test_init_sipi_starts_at_the_vector(void **state)
 	vcpu_start_init(&ap, false, true);
 	vcpu_start_sipi(&ap, 0x08);
 	vcpu_start_sipi(&ap, 0x09); /* the second SIPI before the AP ran */
-	assert_true(vcpu_start_pending(&ap));
 	assert_true(vcpu_start_apply(&ap, &vec));
 	assert_int_equal(vec, 0x09);
 	assert_true(vcpu_start_runnable(&ap));

@@ -74,6 +74,8 @@ static uint8_t eois[MAX_EOIS];
 static unsigned neois;
 static uint64_t last_tsc_to_ns_arg;
 static int ops_ctx_token;
+static unsigned nmoves;
+static uint64_t moved_to;
 
 static uint64_t fake_clock_now(void *ctx)
 {
@@ -98,6 +100,14 @@ static void record_eoi(void *ctx, uint8_t vector)
 	eois[neois++] = vector;
 }
 
+static void record_move(void *ctx, struct vlapic *a)
+{
+	assert_ptr_equal(ctx, &ops_ctx_token);
+	assert_ptr_equal(a, &lapic);
+	nmoves++;
+	moved_to = vlapic_mmio_base(a);
+}
+
 /* A guest TSC running at 2 GHz from time 0: two ticks per nanosecond. */
 static uint64_t fake_tsc_to_ns(void *ctx, uint64_t guest_tsc)
 {
@@ -112,9 +122,14 @@ static void reset(uint32_t id, bool bsp)
 	nipis = 0;
 	neois = 0;
 	last_tsc_to_ns_arg = 0;
+	nmoves = 0;
+	moved_to = 0;
 	memset(ipis, 0, sizeof(ipis));
 	vlapic_init(&lapic, id, bsp, &fake_clock,
-		    (struct vlapic_ops){ record_ipi, record_eoi, &ops_ctx_token });
+		    (struct vlapic_ops){ .send_ipi = record_ipi,
+					 .eoi_level = record_eoi,
+					 .base_moved = record_move,
+					 .ctx = &ops_ctx_token });
 	lapic.tsc_to_ns = fake_tsc_to_ns;
 	lapic.tsc_ctx = &lapic;
 }
@@ -606,11 +621,12 @@ static void test_disable_resets_registers(void **state)
 	take(0x50);
 	vlapic_accept(&lapic, 0x60, false);
 	vlapic_accept(&lapic, 3, false);
+	wr(APIC_ID, 7u << 24);
 	assert_int_not_equal(vlapic_timer_next(&lapic), VTIME_NEVER);
 
 	msr_wr(MSR_APIC_BASE, 0xfee00000ull | APIC_BASE_BSP);
-	/* The MMIO window is dead while disabled. */
-	assert_int_equal(rd(APIC_VERSION), 0);
+	/* Nothing decodes the MMIO window while disabled: all ones. */
+	assert_int_equal(rd(APIC_VERSION), 0xffffffff);
 	wr(APIC_TPR, 0x30);
 	assert_int_equal(vlapic_pending_vector(&lapic), -1);
 	assert_int_equal(vlapic_timer_next(&lapic), VTIME_NEVER);
@@ -618,7 +634,7 @@ static void test_disable_resets_registers(void **state)
 	assert_true(vlapic_accepts_pic(&lapic));
 
 	msr_wr(MSR_APIC_BASE, 0xfee00000ull | APIC_BASE_BSP | APIC_BASE_EN);
-	assert_int_equal(rd(APIC_ID), 5u << 24); /* the ID survives */
+	assert_int_equal(rd(APIC_ID), 5u << 24); /* the initial ID is back */
 	assert_int_equal(rd(APIC_TPR), 0);
 	assert_int_equal(rd(APIC_SVR), 0xff);
 	assert_int_equal(rd(APIC_LDR), 0);
@@ -668,9 +684,10 @@ static void test_x2apic_registers(void **state)
 	/* DFR does not exist. */
 	assert_int_equal(msr_rd_rc(X2MSR(APIC_DFR)), -1);
 	assert_int_equal(vlapic_msr_write(&lapic, X2MSR(APIC_DFR), 0), -1);
-	/* Nor does the MMIO window: reads 0, writes vanish. */
-	assert_int_equal(rd(APIC_VERSION), 0);
-	assert_int_equal(rd(APIC_TPR), 0);
+	/* Nor does the MMIO window (SDM 11.12.2): reads all ones, writes
+	 * vanish. */
+	assert_int_equal(rd(APIC_VERSION), 0xffffffff);
+	assert_int_equal(rd(APIC_TPR), 0xffffffff);
 	wr(APIC_TPR, 0x40);
 	wr(APIC_SVR, 0x1ff);
 	assert_int_equal(msr_rd(X2MSR(APIC_TPR)), 0x20);
@@ -1021,29 +1038,64 @@ static void test_timer_tsc_deadline(void **state)
 	assert_int_equal(vlapic_timer_next(&lapic), VTIME_NEVER);
 }
 
-static void test_timer_mode_change_disarms(void **state)
+/* One-shot <-> periodic keeps TMICT and the running count (SDM 11.5.4.1):
+ * the mode at zero decides between a reload and a stop. */
+static void test_timer_mode_change_keeps_count(void **state)
 {
 	(void)state;
 	sw_enable();
 	wr(APIC_TIMER_DIVIDE, DIV_BY_1);
-	wr(APIC_LVT_TIMER, 0x40 | LVT_PERIODIC);
-	wr(APIC_TIMER_INITIAL, 10000);
-	assert_int_equal(vlapic_timer_next(&lapic), 100000);
-	/* periodic -> one-shot */
 	wr(APIC_LVT_TIMER, 0x40 | LVT_ONESHOT);
-	assert_int_equal(vlapic_timer_next(&lapic), VTIME_NEVER);
-	assert_int_equal(rd(APIC_TIMER_INITIAL), 0);
-	assert_int_equal(rd(APIC_TIMER_CURRENT), 0);
+	wr(APIC_TIMER_INITIAL, 10000); /* 100 us */
+	fake_now = 60000;
+	assert_int_equal(rd(APIC_TIMER_CURRENT), 4000);
+	/* one-shot -> periodic: the count goes on, then reloads. */
+	wr(APIC_LVT_TIMER, 0x40 | LVT_PERIODIC);
+	assert_int_equal(rd(APIC_TIMER_INITIAL), 10000);
+	assert_int_equal(rd(APIC_TIMER_CURRENT), 4000);
+	assert_int_equal(vlapic_timer_next(&lapic), 100000);
+	fake_now = 100000;
+	vlapic_timer_update(&lapic, fake_now);
+	take(0x40);
+	wr(APIC_EOI, 0);
+	assert_int_equal(vlapic_timer_next(&lapic), 200000);
+	fake_now = 110000;
+	assert_int_equal(rd(APIC_TIMER_CURRENT), 9000);
+	/* periodic -> one-shot: down to 0, and it stays there. */
+	wr(APIC_LVT_TIMER, 0x40 | LVT_ONESHOT);
+	assert_int_equal(rd(APIC_TIMER_INITIAL), 10000);
+	assert_int_equal(rd(APIC_TIMER_CURRENT), 9000);
 	fake_now = 200000;
 	vlapic_timer_update(&lapic, fake_now);
+	take(0x40);
+	wr(APIC_EOI, 0);
+	assert_int_equal(vlapic_timer_next(&lapic), VTIME_NEVER);
+	fake_now = 400000;
+	vlapic_timer_update(&lapic, fake_now);
 	assert_int_equal(vlapic_pending_vector(&lapic), -1);
+	assert_int_equal(rd(APIC_TIMER_CURRENT), 0);
+	/* An expired one-shot made periodic stays at zero. */
+	wr(APIC_LVT_TIMER, 0x40 | LVT_PERIODIC);
+	assert_int_equal(rd(APIC_TIMER_CURRENT), 0);
+	assert_int_equal(vlapic_timer_next(&lapic), VTIME_NEVER);
+	assert_int_equal(rd(APIC_TIMER_INITIAL), 10000);
+}
+
+/* Only a switch to or from TSC-deadline mode disarms the timer. */
+static void test_timer_mode_change_tsc_deadline_disarms(void **state)
+{
+	(void)state;
+	sw_enable();
+	wr(APIC_TIMER_DIVIDE, DIV_BY_1);
 	fake_now = 5000;
 
 	/* one-shot -> TSC-deadline */
+	wr(APIC_LVT_TIMER, 0x40 | LVT_ONESHOT);
 	wr(APIC_TIMER_INITIAL, 100);
 	assert_int_equal(vlapic_timer_next(&lapic), 6000);
 	wr(APIC_LVT_TIMER, 0x40 | LVT_TSC_DEADLINE);
 	assert_int_equal(vlapic_timer_next(&lapic), VTIME_NEVER);
+	assert_int_equal(rd(APIC_TIMER_INITIAL), 0);
 	fake_now = 7000;
 	vlapic_timer_update(&lapic, fake_now);
 	assert_int_equal(vlapic_pending_vector(&lapic), -1);
@@ -1056,6 +1108,120 @@ static void test_timer_mode_change_disarms(void **state)
 	wr(APIC_LVT_TIMER, 0x40 | LVT_TSC_DEADLINE);
 	assert_int_equal(msr_rd(MSR_TSC_DEADLINE), 0);
 	assert_int_equal(vlapic_timer_next(&lapic), VTIME_NEVER);
+}
+
+/* The bus clock is never faster than the TSC: with a 50 MHz TSC a count
+ * of 0x10000 at divide-by-1 lasts 0x10000 TSC ticks. */
+static void test_timer_clock_no_faster_than_tsc(void **state)
+{
+	(void)state;
+	sw_enable();
+	wr(APIC_TIMER_DIVIDE, DIV_BY_1);
+	wr(APIC_LVT_TIMER, 0x40 | LVT_ONESHOT);
+	vlapic_set_tsc_hz(&lapic, 50000000);
+	wr(APIC_TIMER_INITIAL, 0x10000);
+	assert_int_equal(vlapic_timer_next(&lapic), 0x10000ull * 20);
+	/* A 3 GHz TSC: the bus runs at 3 GHz / 30 = 100 MHz. */
+	vlapic_set_tsc_hz(&lapic, 3000000000ull);
+	wr(APIC_TIMER_INITIAL, 1000);
+	assert_int_equal(vlapic_timer_next(&lapic), 1000 * NS_PER_TICK);
+	/* 2.5 GHz: 2.5 GHz / 25. */
+	vlapic_set_tsc_hz(&lapic, 2500000000ull);
+	wr(APIC_TIMER_INITIAL, 1000);
+	assert_int_equal(vlapic_timer_next(&lapic), 1000 * NS_PER_TICK);
+}
+
+/* --- decoding, IDs, relocation, LINT0 ------------------------------------ */
+
+/* The xAPIC page is decoded only enabled, in xAPIC mode, at the base. */
+static void test_mmio_undecoded_reads_all_ones(void **state)
+{
+	(void)state;
+	sw_enable();
+	assert_int_equal(vlapic_mmio_read(&lapic, 0xfed40000ull + APIC_VERSION, 4), 0xffffffff);
+	assert_int_equal(vlapic_mmio_read(&lapic, 0xfed40000ull + APIC_VERSION, 2), 0xffff);
+	assert_int_equal(vlapic_mmio_read(&lapic, 0xfed40000ull + APIC_VERSION, 8), ~0ull);
+	msr_wr(MSR_APIC_BASE, 0xfee00000ull | APIC_BASE_BSP);
+	assert_int_equal(rd(APIC_TPR), 0xffffffff);
+	assert_int_equal(vlapic_mmio_read(&lapic, BASE + APIC_VERSION, 1), 0xff);
+	wr(APIC_SVR, 0x1ff); /* vanishes */
+	msr_wr(MSR_APIC_BASE, 0xfee00000ull | APIC_BASE_BSP | APIC_BASE_EN);
+	assert_int_equal(rd(APIC_SVR), 0xff);
+}
+
+/* The x2APIC ID is CPUID's initial ID, read-only, whatever software wrote
+ * to the xAPIC ID; a reset brings the initial xAPIC ID back. */
+static void test_x2apic_id_is_the_initial_id(void **state)
+{
+	(void)state;
+	reset(3, false);
+	wr(APIC_ID, 4u << 24);
+	assert_int_equal(rd(APIC_ID), 4u << 24);
+	assert_int_equal(vlapic_id(&lapic), 4);
+	enter_x2apic();
+	assert_int_equal(msr_rd(X2MSR(APIC_ID)), 3);
+	assert_int_equal(vlapic_id(&lapic), 3);
+	assert_int_equal(msr_rd(X2MSR(APIC_LDR)), 0x00000008);
+	assert_int_equal(vlapic_msr_write(&lapic, X2MSR(APIC_ID), 4), -1);
+	msr_wr(MSR_APIC_BASE, 0xfee00000ull);
+	msr_wr(MSR_APIC_BASE, 0xfee00000ull | APIC_BASE_EN);
+	assert_int_equal(rd(APIC_ID), 3u << 24);
+	assert_int_equal(vlapic_id(&lapic), 3);
+}
+
+/* A new base moves the registers there and tells the VM, once per move. */
+static void test_relocation(void **state)
+{
+	(void)state;
+	sw_enable();
+	msr_wr(MSR_APIC_BASE, 0xfee00000ull | APIC_BASE_BSP | APIC_BASE_EN);
+	assert_int_equal(nmoves, 0);
+	msr_wr(MSR_APIC_BASE, 0xfed40000ull | APIC_BASE_BSP | APIC_BASE_EN);
+	assert_int_equal(nmoves, 1);
+	assert_int_equal(moved_to, 0xfed40000ull);
+	assert_int_equal(vlapic_mmio_base(&lapic), 0xfed40000ull);
+	vlapic_mmio_write(&lapic, 0xfed40000ull + APIC_TPR, 4, 0x20);
+	assert_int_equal(vlapic_mmio_read(&lapic, 0xfed40000ull + APIC_TPR, 4), 0x20);
+	assert_int_equal(vlapic_mmio_read(&lapic, 0xfed40000ull + APIC_VERSION, 4), 0x00050014);
+	/* The old page decodes to nothing. */
+	assert_int_equal(rd(APIC_TPR), 0xffffffff);
+	wr(APIC_TPR, 0x30);
+	assert_int_equal(vlapic_mmio_read(&lapic, 0xfed40000ull + APIC_TPR, 4), 0x20);
+	msr_wr(MSR_APIC_BASE, 0xfee00000ull | APIC_BASE_BSP | APIC_BASE_EN);
+	assert_int_equal(nmoves, 2);
+	assert_int_equal(moved_to, 0xfee00000ull);
+	assert_int_equal(rd(APIC_TPR), 0x20);
+}
+
+/* LINT0 as a fixed interrupt: a rising edge of the 8259's INTR raises the
+ * LVT's vector; a high level raises nothing more. */
+static void test_lint0_fixed(void **state)
+{
+	(void)state;
+	sw_enable();
+	wr(APIC_LVT_LINT0, 0x50);
+	assert_true(vlapic_lint0_fixed(&lapic));
+	assert_false(vlapic_accepts_pic(&lapic));
+	vlapic_lint0_sample(&lapic, true);
+	take(0x50);
+	wr(APIC_EOI, 0);
+	vlapic_lint0_sample(&lapic, true);
+	assert_int_equal(vlapic_pending_vector(&lapic), -1);
+	vlapic_lint0_sample(&lapic, false);
+	vlapic_lint0_sample(&lapic, true);
+	assert_int_equal(vlapic_pending_vector(&lapic), 0x50);
+	take(0x50);
+	wr(APIC_EOI, 0);
+	/* Masked, ExtINT or NMI: not a fixed interrupt. */
+	wr(APIC_LVT_LINT0, 0x50 | LVT_MASKED);
+	assert_false(vlapic_lint0_fixed(&lapic));
+	wr(APIC_LVT_LINT0, LVT_EXTINT);
+	assert_false(vlapic_lint0_fixed(&lapic));
+	wr(APIC_LVT_LINT0, LVT_NMI);
+	assert_false(vlapic_lint0_fixed(&lapic));
+	vlapic_lint0_sample(&lapic, false);
+	vlapic_lint0_sample(&lapic, true);
+	assert_int_equal(vlapic_pending_vector(&lapic), -1);
 }
 
 static void test_timer_x2apic_msrs(void **state)
@@ -1104,7 +1270,13 @@ int main(void)
 		cmocka_unit_test_setup(test_timer_periodic_min_period_current_count, setup),
 		cmocka_unit_test_setup(test_timer_masked, setup),
 		cmocka_unit_test_setup(test_timer_tsc_deadline, setup),
-		cmocka_unit_test_setup(test_timer_mode_change_disarms, setup),
+		cmocka_unit_test_setup(test_timer_mode_change_keeps_count, setup),
+		cmocka_unit_test_setup(test_timer_mode_change_tsc_deadline_disarms, setup),
+		cmocka_unit_test_setup(test_timer_clock_no_faster_than_tsc, setup),
+		cmocka_unit_test_setup(test_mmio_undecoded_reads_all_ones, setup),
+		cmocka_unit_test_setup(test_x2apic_id_is_the_initial_id, setup),
+		cmocka_unit_test_setup(test_relocation, setup),
+		cmocka_unit_test_setup(test_lint0_fixed, setup),
 		cmocka_unit_test_setup(test_timer_x2apic_msrs, setup),
 	};
 

@@ -108,8 +108,12 @@ static void run_command(char *line)
 			uint64_t exits = 0;
 			for (unsigned c = 0; c < vm_at(i)->nvcpus; c++)
 				exits += profile_total(&vm_at(i)->vcpus[c].prof);
-			kprintf("pgvisor:   %s: %s, %llu exits\n", vm_at(i)->name,
-				state_name(vm_at(i)), (unsigned long long)exits);
+			char halted[VM_CPU_LIST_MAX];
+			bool any = vm_at(i)->state == VM_RUNNING &&
+				   vm_halted_list(vm_at(i), halted, sizeof(halted));
+			kprintf("pgvisor:   %s: %s, %llu exits%s%s%s\n", vm_at(i)->name,
+				state_name(vm_at(i)), (unsigned long long)exits, any ? ", " : "",
+				any ? halted : "", any ? " halted" : "");
 		}
 	} else if (!strcmp(line, "pause") && arg && (vm = vm_for_command(arg))) {
 		vm_pause(vm, true);

@@ -282,27 +282,6 @@ static void idle(unsigned cpu)
 	}
 }
 
-/* A VM whose vCPUs all halted with interrupts enabled, with no timer
- * armed and no device that could interrupt, will never run again. */
-static bool may_run_again(struct vcpu *v)
-{
-	if (vcpu_start_pending(&v->start))
-		return true;
-	if (!vcpu_start_runnable(&v->start))
-		return false;
-	return !v->halted || intr_wakes_halted(v);
-}
-
-static void stop_if_halted_forever(struct vm *vm)
-{
-	for (unsigned c = 0; c < vm->nvcpus; c++)
-		if (may_run_again(&vm->vcpus[c]))
-			return;
-	if (vm->vtime.next_deadline_tsc != UINT64_MAX || platform_can_interrupt(vm))
-		return;
-	vm_stop(vm, VM_END_HALTED, "halted (HLT with interrupts enabled, nothing can wake it)");
-}
-
 /* This CPU stops scheduling: all its VMs have stopped and it has let go
  * of their vCPUs (VMCSs written back and inactive), so that another CPU
  * may act on them (an operator command on a preserved VM). */
@@ -325,11 +304,13 @@ void sched_run(void)
 			console->run_commands();
 			uplinks_poll();
 			bool locked = vm_lock(vm);
-			if (vm->state == VM_RUNNING) {
+			/* A vCPU in HLT with interrupts enabled stays there, as
+			 * on hardware, however unlikely a wake-up looks (an IPI,
+			 * an NMI, INIT, a timer armed from another vCPU, the
+			 * operator's destroy): run_vcpu passes it over, and a
+			 * CPU whose vCPUs all wait idles. */
+			if (vm->state == VM_RUNNING)
 				ran |= run_vcpu(v);
-				if (vm->state == VM_RUNNING)
-					stop_if_halted_forever(vm);
-			}
 			if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
 				vcpu_stopped(v);
 			/* A stopped VM whose policy another CPU has yet to

@@ -159,6 +159,10 @@ bool summary_print(void)
 		char where[VM_CPU_LIST_MAX];
 		vm_cpu_list(vm, where, sizeof(where));
 		kprintf("pgvisor:   vm %s: ran on %s\n", vm->name, where);
+		char halted[VM_CPU_LIST_MAX];
+		if (vm_halted_list(vm, halted, sizeof(halted)))
+			kprintf("pgvisor:   vm %s: %s halted (HLT with interrupts enabled)\n",
+				vm->name, halted);
 		print_profile(vm);
 		if (vm->unbacked_count)
 			kprintf("pgvisor:   vm %s: unbacked accesses %llu, the first a %s of "

@@ -30,7 +30,7 @@
 #define L1_ECX_TSC_DEADLINE (1u << 24)
 #define L1_ECX_OSXSAVE (1u << 27)
 /* Leaf 1 EDX: drop MCE, MTRR, MCA, DS, ACPI thermal, TM, PBE: those MSRs
- * are not virtualized. APIC is set: every vCPU has a virtual local APIC. */
+ * are not virtualized. APIC follows the virtual local APIC's IA32_APIC_BASE.EN. */
 #define L1_EDX_DROP                                                                                \
 	((1u << 7) | (1u << 12) | (1u << 14) | (1u << 21) | (1u << 22) | (1u << 29) | (1u << 31))
 #define L1_EDX_APIC (1u << 9)
@@ -55,6 +55,12 @@
 #define L0D_1_EAX_XSAVES (1u << 3)
 #define LEAF1_EBX_APIC_ID_SHIFT 24
 #define LEAF1_EBX_COUNT_SHIFT 16
+/* Leaf 0xB, extended topology (SDM Vol. 2A, CPUID): level types in
+ * ECX[15:8], the x2APIC ID in EDX. Each vCPU is a core of one thread. */
+#define LEAF_TOPOLOGY 0xb
+#define TOPO_LEVEL_SMT 1u
+#define TOPO_LEVEL_CORE 2u
+#define TOPO_TYPE_SHIFT 8
 
 /* The leaves offered: the host's, capped. */
 static uint32_t max_basic, max_ext;
@@ -73,11 +79,38 @@ static void signature(struct cpuid_regs *r)
 	memcpy(&r->edx, sig + 8, 4);
 }
 
-/* Leaf 1 carries the vCPU's APIC ID and CR4.OSXSAVE; 4, 7 and 0xd have
- * subleaves. */
+/* Leaves 1 and 0xB carry the vCPU's APIC ID (and leaf 1 CR4.OSXSAVE and
+ * IA32_APIC_BASE.EN); 4, 7, 0xB and 0xd have subleaves. */
 static bool leaf_varies(uint32_t leaf)
 {
-	return leaf == 1 || leaf == 4 || leaf == 7 || leaf == 0xd;
+	return leaf == 1 || leaf == 4 || leaf == 7 || leaf == LEAF_TOPOLOGY || leaf == 0xd;
+}
+
+/* Bits of the x2APIC ID that number n vCPUs: ceil(log2(n)). */
+static uint32_t id_bits(uint32_t n)
+{
+	uint32_t bits = 0;
+
+	while ((1u << bits) < n)
+		bits++;
+	return bits;
+}
+
+/* Leaf 0xB: one thread per core, the VM's vCPUs as the cores of one
+ * package; the levels past those are invalid (type 0). */
+static struct cpuid_regs topology(const struct vcpu *v, uint32_t subleaf)
+{
+	struct cpuid_regs r = { 0, 0, subleaf & 0xff, v->id };
+
+	if (subleaf == 0) {
+		r.ebx = 1;
+		r.ecx |= TOPO_LEVEL_SMT << TOPO_TYPE_SHIFT;
+	} else if (subleaf == 1) {
+		r.eax = id_bits(v->vm->nvcpus);
+		r.ebx = v->vm->nvcpus;
+		r.ecx |= TOPO_LEVEL_CORE << TOPO_TYPE_SHIFT;
+	}
+	return r;
 }
 
 /* The answer for an offered leaf (at most max_basic or max_ext). */
@@ -98,7 +131,11 @@ static struct cpuid_regs answer(struct vcpu *v, uint32_t leaf, uint32_t subleaf)
 		r.ecx &= ~L1_ECX_OSXSAVE;
 		if (vmread(VMCS_GUEST_CR4) & CR4_OSXSAVE)
 			r.ecx |= L1_ECX_OSXSAVE;
-		r.edx = (r.edx & ~L1_EDX_DROP) | L1_EDX_APIC;
+		r.edx &= ~(L1_EDX_DROP | L1_EDX_APIC);
+		/* Clearing IA32_APIC_BASE.EN clears CPUID's APIC flag (SDM
+		 * 11.4.3). */
+		if (vlapic_hw_enabled(&v->lapic))
+			r.edx |= L1_EDX_APIC;
 		r.ecx |= L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE;
 		r.ebx = (r.ebx & 0xffff) | (v->id << LEAF1_EBX_APIC_ID_SHIFT) |
 			(v->vm->nvcpus << LEAF1_EBX_COUNT_SHIFT);
@@ -124,6 +161,9 @@ static struct cpuid_regs answer(struct vcpu *v, uint32_t leaf, uint32_t subleaf)
 				r.ecx |= L7_ECX_UMIP;
 			r.edx = h.edx & L7_EDX_ALLOW;
 		}
+		break;
+	case LEAF_TOPOLOGY:
+		r = topology(v, subleaf);
 		break;
 	case 0xd:
 		r = cpuid(0xd, subleaf);
@@ -155,7 +195,7 @@ static struct cpuid_regs answer(struct vcpu *v, uint32_t leaf, uint32_t subleaf)
 		r = cpuid(leaf, 0);
 		break;
 	default:
-		break; /* 3, 5, 6, 8-0xc, 0x80000005: nothing offered */
+		break; /* 3, 5, 6, 8-0xa, 0xc, 0x80000005: nothing offered */
 	}
 	return r;
 }

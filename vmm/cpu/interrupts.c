@@ -49,6 +49,10 @@ void intr_iret_unblocked_nmi(uint64_t qual)
  * *from_pic says whether it must be acknowledged at the PIC. */
 static int pending_vector(struct vcpu *v, bool *from_pic)
 {
+	/* The 8259's INTR is wired to vCPU 0's LINT0; as a fixed interrupt
+	 * it raises the LVT's vector, the PIC keeping its request. */
+	if (v->id == 0 && vlapic_lint0_fixed(&v->lapic))
+		vlapic_lint0_sample(&v->lapic, pic_has_interrupt(&v->vm->pic));
 	int vec = vlapic_pending_vector(&v->lapic);
 
 	*from_pic = false;

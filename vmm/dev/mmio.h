@@ -30,6 +30,9 @@ struct mmio_bus {
 /* 0, or -1 when the range overlaps another or the bus is full. */
 int mmio_bus_register(struct mmio_bus *bus, uint64_t base, uint64_t size, mmio_read_fn read,
 		      mmio_write_fn write, void *dev, const char *name);
+/* Moves the handler whose range starts at base to new_base: 0, or -1 when
+ * there is none or the new range overlaps another. */
+int mmio_bus_move(struct mmio_bus *bus, uint64_t base, uint64_t new_base);
 /* The handler owning addr, or NULL. */
 const struct mmio_handler *mmio_bus_find(const struct mmio_bus *bus, uint64_t addr);
 

@@ -100,11 +100,6 @@ void uart_set_irq(struct uart *u, const struct virq *irq, unsigned line)
 	u->irq_level = false;
 }
 
-bool uart_can_interrupt(const struct uart *u)
-{
-	return (u->ier & IER_RDA) && (u->mcr & MCR_OUT2);
-}
-
 /* Whether a THR write may take uart_thr_write_fast: with the divisor
  * latch open it writes DLL, in loopback it is received, and with the THRE
  * interrupt enabled it may raise the IRQ. */

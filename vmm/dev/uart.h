@@ -42,8 +42,6 @@ void uart_init(struct uart *u, const char *owner, void (*poll_input)(void));
 int uart_attach(struct uart *u, struct io_bus *bus, uint16_t base);
 /* Wires the UART's interrupt output (RDA and THRE, 16550A IER bits 0-1). */
 void uart_set_irq(struct uart *u, const struct virq *irq, unsigned line);
-/* True when received input would raise an interrupt. */
-bool uart_can_interrupt(const struct uart *u);
 /* Appends one byte of guest output; a newline or a full line flushes.
  * Inline: every console byte comes through here. */
 static inline void uart_output_byte(struct uart *u, uint8_t c)

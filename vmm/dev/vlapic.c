@@ -93,6 +93,8 @@ static int highest_vector(const uint32_t *v, uint8_t words)
 
 static void reset_registers(struct vlapic *a)
 {
+	/* A reset brings back the initial APIC ID a guest may have changed. */
+	a->id = a->initial_id;
 	a->tpr = 0;
 	a->svr = 0xff;
 	a->ldr = 0;
@@ -115,7 +117,8 @@ void vlapic_init(struct vlapic *a, uint32_t id, bool bsp, const struct vclock *c
 		 struct vlapic_ops ops)
 {
 	memset(a, 0, sizeof(*a));
-	a->id = id;
+	a->initial_id = id;
+	a->timer_hz = VLAPIC_TIMER_HZ;
 	a->clock = clock;
 	a->ops = ops;
 	/* Firmware hands over the APIC enabled in xAPIC mode. */
@@ -138,6 +141,23 @@ bool vlapic_hw_enabled(const struct vlapic *a)
 bool vlapic_x2apic(const struct vlapic *a)
 {
 	return (a->apic_base & (APIC_BASE_EN | APIC_BASE_EXTD)) == (APIC_BASE_EN | APIC_BASE_EXTD);
+}
+
+uint32_t vlapic_id(const struct vlapic *a)
+{
+	return vlapic_x2apic(a) ? a->initial_id : a->id;
+}
+
+uint64_t vlapic_mmio_base(const struct vlapic *a)
+{
+	return a->apic_base & APIC_BASE_ADDR_MASK;
+}
+
+void vlapic_set_tsc_hz(struct vlapic *a, uint64_t tsc_hz)
+{
+	if (!tsc_hz)
+		return;
+	a->timer_hz = tsc_hz / ((tsc_hz + VLAPIC_TIMER_HZ - 1) / VLAPIC_TIMER_HZ);
 }
 
 static uint32_t ppr(const struct vlapic *a)
@@ -179,7 +199,25 @@ bool vlapic_accepts_pic(const struct vlapic *a)
 
 	if (!vlapic_hw_enabled(a))
 		return true;
-	return !(lint0 & LVT_MASKED) && ((lint0 >> LVT_MODE_SHIFT) & LVT_MODE_MASK) == 7;
+	return !(lint0 & LVT_MASKED) &&
+	       ((lint0 >> LVT_MODE_SHIFT) & LVT_MODE_MASK) == APIC_DM_EXTINT;
+}
+
+bool vlapic_lint0_fixed(const struct vlapic *a)
+{
+	uint32_t lint0 = a->lvt[LVT_LINT0];
+
+	return vlapic_hw_enabled(a) && !(lint0 & LVT_MASKED) &&
+	       ((lint0 >> LVT_MODE_SHIFT) & LVT_MODE_MASK) == APIC_DM_FIXED;
+}
+
+void vlapic_lint0_sample(struct vlapic *a, bool level)
+{
+	bool rising = level && !a->lint0_level;
+
+	a->lint0_level = level;
+	if (rising && vlapic_lint0_fixed(a))
+		vlapic_accept(a, (uint8_t)(a->lvt[LVT_LINT0] & LVT_VECTOR_MASK), false);
 }
 
 static void eoi(struct vlapic *a)
@@ -210,7 +248,7 @@ static uint64_t divisor(const struct vlapic *a)
 /* ticks is a 32-bit count, so ticks * divisor (at most 128) fits. */
 static uint64_t ticks_to_ns(const struct vlapic *a, uint32_t ticks)
 {
-	return mul_div_u64(ticks * divisor(a), NS_PER_S, VLAPIC_TIMER_HZ);
+	return mul_div_u64(ticks * divisor(a), NS_PER_S, a->timer_hz);
 }
 
 static uint64_t period_ns(const struct vlapic *a)
@@ -301,7 +339,7 @@ static uint32_t reg_read(struct vlapic *a, unsigned reg)
 {
 	switch (reg) {
 	case REG_ID:
-		return vlapic_x2apic(a) ? a->id : a->id << 24;
+		return vlapic_x2apic(a) ? a->initial_id : a->id << 24;
 	case REG_VERSION:
 		return VERSION_VALUE;
 	case REG_TPR:
@@ -311,7 +349,7 @@ static uint32_t reg_read(struct vlapic *a, unsigned reg)
 	case REG_PPR:
 		return ppr(a);
 	case REG_LDR:
-		return vlapic_x2apic(a) ? x2apic_ldr(a->id) : a->ldr;
+		return vlapic_x2apic(a) ? x2apic_ldr(a->initial_id) : a->ldr;
 	case REG_DFR:
 		return a->dfr;
 	case REG_SVR:
@@ -367,8 +405,11 @@ static void write_lvt(struct vlapic *a, unsigned index, uint32_t value)
 	if (!(a->svr & SVR_ENABLE))
 		value |= LVT_MASKED;
 	a->lvt[index] = value & LVT_WRITABLE;
-	if (index == LVT_TIMER && timer_mode(a) != old_mode) {
-		/* Switching timer modes disarms the timer (SDM 11.5.4.1). */
+	/* Only a switch to or from TSC-deadline mode disarms the timer (SDM
+	 * 11.5.4.1): between one-shot and periodic the count goes on, and
+	 * what happens at zero is decided by the mode then. */
+	if (index == LVT_TIMER && timer_mode(a) != old_mode &&
+	    (timer_mode(a) == TIMER_TSC_DEADLINE || old_mode == TIMER_TSC_DEADLINE)) {
 		a->timer_initial = 0;
 		a->timer_expiry_ns = VTIME_NEVER;
 		a->tsc_deadline = 0;
@@ -444,14 +485,25 @@ static bool reg_write(struct vlapic *a, unsigned reg, uint32_t value)
 	return false; /* read-only or reserved */
 }
 
+/* The xAPIC page answers at the APIC's base while the APIC is enabled in
+ * xAPIC mode; disabled, in x2APIC mode (SDM 11.12.2) or elsewhere, the
+ * address decodes to nothing. */
+static bool mmio_decoded(const struct vlapic *a, uint64_t addr)
+{
+	return vlapic_hw_enabled(a) && !vlapic_x2apic(a) &&
+	       (addr & ~(VLAPIC_MMIO_SIZE - 1)) == vlapic_mmio_base(a);
+}
+
 uint64_t vlapic_mmio_read(void *p, uint64_t addr, unsigned size)
 {
 	struct vlapic *a = p;
 	unsigned off = (unsigned)(addr & (VLAPIC_MMIO_SIZE - 1));
 
-	/* Registers are 32 bits at 16-byte strides; the MMIO window is dead in
-	 * x2APIC mode and when the APIC is disabled. */
-	if (!vlapic_hw_enabled(a) || vlapic_x2apic(a) || (off & 0xf) + size > 4)
+	/* Nothing decodes the address: the bus reads all ones. */
+	if (!mmio_decoded(a, addr))
+		return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
+	/* Registers are 32 bits at 16-byte strides. */
+	if ((off & 0xf) + size > 4)
 		return 0;
 	return reg_read(a, off & ~0xfu) >> (8 * (off & 3));
 }
@@ -461,7 +513,7 @@ void vlapic_mmio_write(void *p, uint64_t addr, unsigned size, uint64_t value)
 	struct vlapic *a = p;
 	unsigned off = (unsigned)(addr & (VLAPIC_MMIO_SIZE - 1));
 
-	if (!vlapic_hw_enabled(a) || vlapic_x2apic(a) || (off & 0xf) || size != 4)
+	if (!mmio_decoded(a, addr) || (off & 0xf) || size != 4)
 		return; /* only aligned 32-bit writes reach APIC registers */
 	if (off == REG_SELF_IPI)
 		return; /* SELF IPI exists only in x2APIC mode */
@@ -480,11 +532,14 @@ static int write_apic_base(struct vlapic *a, uint64_t value)
 		return -1;
 	a->apic_base = (value & ~APIC_BASE_BSP) | (old & APIC_BASE_BSP);
 	if (!en) {
-		/* Disabling resets the APIC to its power-up state, but the ID. */
+		/* Disabling resets the APIC to its power-up state, the
+		 * initial ID included. */
 		reset_registers(a);
 	} else if (extd && !was_x2) {
-		a->ldr = x2apic_ldr(a->id);
+		a->ldr = x2apic_ldr(a->initial_id);
 	}
+	if (((old ^ a->apic_base) & APIC_BASE_ADDR_MASK) && a->ops.base_moved)
+		a->ops.base_moved(a->ops.ctx, a);
 	return 0;
 }
 

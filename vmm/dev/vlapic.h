@@ -13,7 +13,7 @@
 
 #define VLAPIC_MMIO_BASE 0xfee00000ull
 #define VLAPIC_MMIO_SIZE 0x1000ull
-#define VLAPIC_TIMER_HZ 100000000ull /* the bus clock the timer counts */
+#define VLAPIC_TIMER_HZ 100000000ull /* the fastest bus clock the timer counts */
 #define VLAPIC_MIN_PERIOD_NS 50000ull
 #define APIC_BASE_BSP (1ull << 8)
 #define APIC_BASE_EXTD (1ull << 10)
@@ -46,12 +46,16 @@ struct vlapic_ops {
 	void (*send_ipi)(void *ctx, struct vlapic *from, const struct vlapic_ipi *ipi);
 	/* A level-triggered interrupt was EOIed: the I/O APIC clears remote IRR. */
 	void (*eoi_level)(void *ctx, uint8_t vector);
+	/* IA32_APIC_BASE moved the xAPIC page: the VM decodes the new one
+	 * (SDM 11.4.5). May be NULL. */
+	void (*base_moved)(void *ctx, struct vlapic *a);
 	void *ctx;
 };
 
 struct vlapic {
-	uint32_t id;
-	uint64_t apic_base; /* IA32_APIC_BASE */
+	uint32_t id;	     /* the xAPIC ID register: software may change it */
+	uint32_t initial_id; /* CPUID's APIC ID: the x2APIC ID, read-only */
+	uint64_t apic_base;  /* IA32_APIC_BASE */
 	uint32_t tpr, svr, ldr, dfr, esr, icr_high;
 	uint64_t icr_x2apic;
 	uint32_t lvt[7]; /* CMCI, timer, thermal, perf, LINT0, LINT1, error */
@@ -60,6 +64,7 @@ struct vlapic {
 	 * two bit scans: this runs before every VM entry. */
 	uint8_t irr_words, isr_words;
 	uint32_t timer_initial, timer_divide;
+	uint64_t timer_hz;	  /* the bus clock the timer counts */
 	uint64_t timer_start_ns;  /* when the current count was loaded */
 	uint64_t timer_expiry_ns; /* next interrupt, VTIME_NEVER when idle */
 	uint64_t tsc_deadline;	  /* guest TSC value, 0 = disarmed */
@@ -71,6 +76,7 @@ struct vlapic {
 	/* NMIs accepted and not yet delivered: at most one being delivered
 	 * and one latched behind it (vlapic_raise_nmi). */
 	uint8_t nmi_pending;
+	bool lint0_level; /* the LINT0 pin when last sampled */
 };
 
 /* The most NMIs a vCPU holds: one to deliver now and one the CPU latches
@@ -92,6 +98,16 @@ void vlapic_init(struct vlapic *a, uint32_t id, bool bsp, const struct vclock *c
 void vlapic_virtual_wire(struct vlapic *a);
 bool vlapic_hw_enabled(const struct vlapic *a);
 bool vlapic_x2apic(const struct vlapic *a);
+/* The ID IPIs and the I/O APIC address: the x2APIC ID in x2APIC mode, the
+ * xAPIC ID register otherwise. */
+uint32_t vlapic_id(const struct vlapic *a);
+/* The guest-physical page of the xAPIC registers (IA32_APIC_BASE). */
+uint64_t vlapic_mmio_base(const struct vlapic *a);
+/* The timer counts a bus clock no faster than the TSC, as on real CPUs:
+ * VLAPIC_TIMER_HZ, or tsc_hz divided by the smallest whole number that
+ * brings it down to that. A guest calibrating one against the other then
+ * finds a TSC-to-bus ratio of at least 1. */
+void vlapic_set_tsc_hz(struct vlapic *a, uint64_t tsc_hz);
 
 uint64_t vlapic_mmio_read(void *a, uint64_t addr, unsigned size);
 void vlapic_mmio_write(void *a, uint64_t addr, unsigned size, uint64_t value);
@@ -109,6 +125,12 @@ void vlapic_ack(struct vlapic *a, uint8_t vector);
 /* True when LINT0 passes the 8259's interrupts (ExtINT, unmasked) or the
  * APIC is disabled and the INTR pin reaches the CPU directly. */
 bool vlapic_accepts_pic(const struct vlapic *a);
+/* True when LINT0 is an unmasked fixed interrupt (SDM 11.5.1): the 8259's
+ * INTR then raises LINT0's vector, with no acknowledge cycle. */
+bool vlapic_lint0_fixed(const struct vlapic *a);
+/* The level of the LINT0 pin now: a rising edge in fixed mode raises
+ * LINT0's vector. */
+void vlapic_lint0_sample(struct vlapic *a, bool level);
 
 /* The timer as a struct vtimer source. */
 uint64_t vlapic_timer_next(void *a);

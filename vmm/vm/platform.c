@@ -73,10 +73,11 @@ static void isa_irq_set(void *ctx, unsigned line, bool level)
 static bool lapic_matches(const struct vlapic *a, uint32_t dest, bool logical)
 {
 	if (!logical)
-		return dest == a->id ||
+		return dest == vlapic_id(a) ||
 		       dest == (vlapic_x2apic(a) ? 0xffffffffu : BROADCAST_PHYSICAL);
 	if (vlapic_x2apic(a)) {
-		uint32_t ldr = (uint32_t)((1u << (a->id & 0xf)) | ((a->id >> 4) << 16));
+		uint32_t id = vlapic_id(a);
+		uint32_t ldr = (uint32_t)((1u << (id & 0xf)) | ((id >> 4) << 16));
 		return (dest >> 16) == (ldr >> 16) && (dest & ldr & 0xffff);
 	}
 	return ((a->ldr >> 24) & dest) != 0; /* flat model */
@@ -191,6 +192,35 @@ static void lapic_mmio_write(void *ctx, uint64_t addr, unsigned size, uint64_t v
 
 	vlapic_mmio_write(current_lapic(ctx), addr, size, value);
 	vtime_reschedule(&vm->vtime); /* the timer may have been reprogrammed */
+}
+
+/* A vCPU moved its xAPIC page (SDM 11.4.5). The default page stays
+ * decoded for the vCPUs that did not move theirs; the handlers read all
+ * ones where an access does not hit the vCPU's own page. One moved page
+ * per VM: guests move every APIC to the same place. A page inside RAM or
+ * over another device stays undecoded, with a note on the console. */
+static void lapic_base_moved(void *ctx, struct vlapic *a)
+{
+	struct vm *vm = ctx;
+	uint64_t base = vlapic_mmio_base(a);
+	int err;
+
+	if (base == VLAPIC_MMIO_BASE || base == vm->lapic_moved_base)
+		return;
+	if (base < vm->ram.size)
+		err = -1;
+	else if (vm->lapic_moved_base)
+		err = mmio_bus_move(&vm->mmio, vm->lapic_moved_base, base);
+	else
+		err = mmio_bus_register(&vm->mmio, base, VLAPIC_MMIO_SIZE, lapic_mmio_read,
+					lapic_mmio_write, vm, "lapic (moved)");
+	if (err) {
+		kprintf("pgvisor: vm %s: local APIC page moved to %#llx, which is RAM or another "
+			"device's: not decoded\n",
+			vm->name, (unsigned long long)base);
+		return;
+	}
+	vm->lapic_moved_base = base;
 }
 
 static void acpi_poweroff(void *ctx)
@@ -414,12 +444,16 @@ int platform_reset(struct vm *vm)
 	power_ports_init(&vm->power, debug_exit, bochs_poweroff, vm);
 	vioapic_init(&vm->ioapic, vm->nvcpus, ioapic_deliver, vm);
 	uart_set_irq(&vm->uart, &vm->isa_irq, UART_IRQ);
-	struct vlapic_ops ops = { lapic_send_ipi, lapic_eoi_level, vm };
+	struct vlapic_ops ops = { .send_ipi = lapic_send_ipi,
+				  .eoi_level = lapic_eoi_level,
+				  .base_moved = lapic_base_moved,
+				  .ctx = vm };
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		vlapic_init(&v->lapic, v->id, v->id == 0, &t->clock, ops);
 		v->lapic.tsc_to_ns = lapic_tsc_to_ns;
 		v->lapic.tsc_ctx = v;
+		vlapic_set_tsc_hz(&v->lapic, t->tsc_hz);
 		if (v->id == 0)
 			vlapic_virtual_wire(&v->lapic);
 		vtime_add_timer(t, (struct vtimer){ .next_event = vlapic_timer_next,
@@ -482,10 +516,4 @@ int platform_attach(struct vm *vm)
 	io_bus_set_timed(io, 0x61, IO_TIMED_WRITES);
 	io_bus_set_timed(io, 0x70, IO_TIMED_READS | IO_TIMED_WRITES);
 	return 0;
-}
-
-bool platform_can_interrupt(struct vm *vm)
-{
-	/* Frames from another VM can arrive at any time. */
-	return uart_can_interrupt(&vm->uart) || vm->cfg.nvifs;
 }

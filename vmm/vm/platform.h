@@ -30,9 +30,5 @@ struct net_switch *platform_switch(void);
 void platform_set_irq(struct vm *vm, unsigned irq, bool level);
 /* An IPI from vCPU from, as if written to its ICR (paravirtual IPIs). */
 void platform_send_ipi(struct vm *vm, struct vcpu *from, const struct vlapic_ipi *ipi);
-/* True when a device of the VM could still raise an interrupt by itself
- * (a timer running, the UART's receive interrupt enabled, a network
- * interface). */
-bool platform_can_interrupt(struct vm *vm);
 
 #endif

@@ -45,8 +45,3 @@ bool vcpu_start_runnable(const struct vcpu_start *s)
 {
 	return !s->wait_sipi && !s->parked;
 }
-
-bool vcpu_start_pending(const struct vcpu_start *s)
-{
-	return s->init_pending || s->sipi_pending;
-}

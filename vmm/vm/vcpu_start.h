@@ -29,7 +29,5 @@ void vcpu_start_sipi(struct vcpu_start *s, uint8_t vector);
 bool vcpu_start_apply(struct vcpu_start *s, uint8_t *vector);
 /* Whether the vCPU can be entered (it is not waiting for INIT or SIPI). */
 bool vcpu_start_runnable(const struct vcpu_start *s);
-/* Whether an IPI that arrived may still start it. */
-bool vcpu_start_pending(const struct vcpu_start *s);
 
 #endif

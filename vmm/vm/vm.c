@@ -57,6 +57,22 @@ void vm_cpu_list(const struct vm *vm, char *out, size_t size)
 				      cpus & ((1u << c) - 1) ? "," : " ", c);
 }
 
+unsigned vm_halted_list(const struct vm *vm, char *out, size_t size)
+{
+	unsigned count = 0;
+	int n = 0;
+
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		count += vm->vcpus[i].halted;
+	out[0] = '\0';
+	if (count)
+		n = snprintf(out, size, "vCPU%s", count > 1 ? "s" : "");
+	for (unsigned i = 0, k = 0; i < vm->nvcpus && n > 0 && (size_t)n < size; i++)
+		if (vm->vcpus[i].halted)
+			n += snprintf(out + n, size - (size_t)n, "%s%u", k++ ? "," : " ", i);
+	return count;
+}
+
 void vm_kick_cpus(struct vm *vm)
 {
 	uint32_t kicked = 1u << this_cpu()->index;

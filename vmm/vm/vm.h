@@ -97,6 +97,9 @@ struct vm {
 	uint64_t unbacked_count;
 	uint64_t unbacked_first_gpa;
 	bool unbacked_first_write;
+	/* Where a vCPU moved its xAPIC page (IA32_APIC_BASE), 0 if none did:
+	 * a second "lapic" window decodes it besides the default one. */
+	uint64_t lapic_moved_base;
 	struct vtime vtime;
 	uint64_t start_epoch_ns; /* the time of day at guest time 0 */
 	/* kvm-clock's wall clock (MSR_KVM_WALL_CLOCK_NEW as written) and the
@@ -175,6 +178,9 @@ static inline uint16_t vm_vpid(const struct vm *vm)
 /* "CPU n" or "CPUs a,b,...": where vm's vCPUs run. */
 #define VM_CPU_LIST_MAX 96
 void vm_cpu_list(const struct vm *vm, char *out, size_t size);
+/* "vCPU n" or "vCPUs a,b,...": the vCPUs in HLT with interrupts enabled,
+ * waiting for an interrupt. Returns how many; 0 leaves out empty. */
+unsigned vm_halted_list(const struct vm *vm, char *out, size_t size);
 /* Makes the other CPUs that run vm's vCPUs look at it again (an exit
  * from the guest, or from their idle wait). */
 void vm_kick_cpus(struct vm *vm);

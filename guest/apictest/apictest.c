@@ -1,0 +1,415 @@
+/* apictest: the local APIC and HLT as the bare machine has them (issue 16,
+ * equivalence), checked the way outside conformance suites do
+ * (kvm-unit-tests' x86/apic.c among them). One line per check:
+ * "apictest: ok NAME" or "apictest: FAIL NAME (...)". Two vCPUs: the AP
+ * checks its own IDs and then sleeps in HLT until the boot CPU's IPI.
+ * At the end both vCPUs halt with interrupts enabled and nothing pending:
+ * the VM must stay (halted) until the operator destroys it. */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "guest/lib/ap_start.h"
+#include "guest/lib/console.h"
+#include "guest/lib/cpu.h"
+#include "guest/lib/lapic.h"
+#include "guest/lib/runtime.h"
+#include "guest/lib/string.h"
+
+#define MSR_APIC_BASE 0x1b
+#define APIC_BASE_BSP (1u << 8)
+#define APIC_BASE_EXTD (1u << 10)
+#define APIC_BASE_EN (1u << 11)
+#define MSR_X2APIC_ID 0x802
+#define CPUID_1_EDX_APIC (1u << 9)
+#define CPUID_TOPOLOGY 0xb
+#define VEC_GP 13
+#define ALL_ONES 0xffffffffu
+#define MOVED_BASE 0xfed40000u /* free: between the I/O APIC and the local APIC */
+
+#define LAPIC_LDR 0xd0
+#define LAPIC_ESR 0x280
+#define LAPIC_LVT_THERMAL 0x330
+#define LAPIC_LVT_PERF 0x340
+#define LAPIC_LVT_LINT0 0x350
+#define LAPIC_LVT_LINT1 0x360
+#define LAPIC_LVT_ERROR 0x370
+#define LAPIC_TIMER_CURRENT 0x390
+#define LVT_MASKED (1u << 16)
+#define LVT_PERIODIC (1u << 17)
+#define LVT_NMI (4u << 8)
+#define TIMER_COUNT_CLOCK 0x10000u /* point 6: a one-shot at divide-by-1 */
+#define TIMER_COUNT_MODE 0x80000u  /* point 7: long enough to watch */
+
+/* The 8259 and the PIT (IRQ 0) for LINT0 in fixed mode. */
+#define PIC1_CMD 0x20
+#define PIC1_DATA 0x21
+#define PIC2_DATA 0xa1
+#define PIC_ICW1_INIT 0x11
+#define PIC_ICW4_8086 0x01
+#define PIC_VECTOR_BASE 0x20
+#define PIT_CH0 0x40
+#define PIT_CMD 0x43
+#define PIT_RATE_GENERATOR 0x34 /* channel 0, lobyte/hibyte, mode 2 */
+#define PIT_ONE_SHOT 0x30	/* mode 0: stops after one count */
+#define PIT_DIVISOR 1193	/* 1 kHz */
+#define LINT0_VECTOR 0x50
+#define IPI_VECTOR 0x60
+
+#define WAIT_TICKS 200000000ull /* 4 s of guest time at 50 MHz */
+
+void lint0_stub(void);
+void pic_stub(void);
+void ipi_stub(void);
+void on_lint0(void);
+void on_pic(void);
+void on_ipi(void);
+
+const char program_name[] = "apictest";
+
+static volatile uint32_t lint0_hits, pic_hits, ipi_hits, ap_ready, ap_halts;
+static volatile uint32_t ap_initial_id, ap_x2apic_cpuid, ap_apic_id;
+static int failures;
+
+void on_lint0(void)
+{
+	lint0_hits++;
+	lapic_eoi();
+}
+
+void on_pic(void)
+{
+	pic_hits++;
+}
+
+void on_ipi(void)
+{
+	ipi_hits++;
+	lapic_eoi();
+}
+
+/* One line per check; a failure shows what was seen (a and b, in hex). */
+static void check(const char *name, bool ok, const char *seen, uint32_t a, uint32_t b)
+{
+	if (ok)
+		printf("apictest: ok %s\n", name);
+	else
+		printf("apictest: FAIL %s (%s: %x %x)\n", name, seen, a, b);
+	failures += !ok;
+}
+
+static uint32_t mmio_read(uint32_t addr)
+{
+	return *(volatile uint32_t *)addr;
+}
+
+static void mmio_write(uint32_t addr, uint32_t value)
+{
+	*(volatile uint32_t *)addr = value;
+}
+
+static uint32_t apic_base(void)
+{
+	return (uint32_t)rdmsr(MSR_APIC_BASE);
+}
+
+/* Disabled, then enabled in xAPIC mode at the default base: SDM 11.4.3's
+ * reset, as kvm-unit-tests' reset_apic does it. */
+static void reset_apic(void)
+{
+	uint32_t bsp = apic_base() & APIC_BASE_BSP;
+
+	wrmsr(MSR_APIC_BASE, LAPIC_BASE | bsp);
+	wrmsr(MSR_APIC_BASE, LAPIC_BASE | bsp | APIC_BASE_EN);
+}
+
+static bool tsc_passed(uint64_t start)
+{
+	return rdtsc() - start > WAIT_TICKS;
+}
+
+/* Point 1: IA32_APIC_BASE.EN = 0 takes the APIC off CPUID and the bus. */
+static void check_hw_disabled(void)
+{
+	wrmsr(MSR_APIC_BASE, LAPIC_BASE | APIC_BASE_BSP);
+	uint32_t edx = cpuid(1).edx;
+	check("cpuid apic flag clear while disabled", !(edx & CPUID_1_EDX_APIC), "edx", edx, 0);
+	uint32_t version = mmio_read(LAPIC_BASE + LAPIC_VERSION);
+	uint32_t tpr = mmio_read(LAPIC_BASE + LAPIC_TPR);
+	check("disabled apic page reads all ones", version == ALL_ONES && tpr == ALL_ONES,
+	      "version tpr", version, tpr);
+	mmio_write(LAPIC_BASE + LAPIC_TPR, 0x20); /* vanishes */
+	wrmsr(MSR_APIC_BASE, LAPIC_BASE | APIC_BASE_BSP | APIC_BASE_EN);
+	edx = cpuid(1).edx;
+	check("cpuid apic flag set when enabled", edx & CPUID_1_EDX_APIC, "edx", edx, 0);
+	tpr = mmio_read(LAPIC_BASE + LAPIC_TPR);
+	check("write to disabled apic vanished", tpr == 0, "tpr", tpr, 0);
+}
+
+/* Point 2: software-disabled (SVR bit 8 clear), every LVT reads masked and
+ * stays so until software enables the APIC (SDM 11.4.7.2). */
+static void check_sw_disabled(void)
+{
+	static const unsigned lvts[] = { LAPIC_LVT_TIMER, LAPIC_LVT_THERMAL, LAPIC_LVT_PERF,
+					 LAPIC_LVT_LINT0, LAPIC_LVT_LINT1,   LAPIC_LVT_ERROR };
+	bool masked = true;
+	uint32_t bad = 0, value = 0;
+
+	lapic_enable();
+	for (unsigned i = 0; i < sizeof(lvts) / sizeof(lvts[0]); i++)
+		*lapic_reg(lvts[i]) = 0x40 + i;
+	*lapic_reg(LAPIC_SVR) = LAPIC_SPURIOUS_VECTOR;
+	for (unsigned i = 0; i < sizeof(lvts) / sizeof(lvts[0]); i++) {
+		uint32_t v = *lapic_reg(lvts[i]);
+		if (!(v & LVT_MASKED) && masked) {
+			masked = false;
+			bad = lvts[i];
+			value = v;
+		}
+	}
+	check("lvts read masked once software-disabled", masked, "register reads", bad, value);
+	*lapic_reg(LAPIC_LVT_TIMER) = 0x41;
+	value = *lapic_reg(LAPIC_LVT_TIMER);
+	check("lvt stays masked while software-disabled", value & LVT_MASKED, "timer lvt", value,
+	      0);
+	lapic_enable();
+	value = *lapic_reg(LAPIC_LVT_LINT0);
+	check("lvt still masked after software enable", value & LVT_MASKED, "lint0 lvt", value, 0);
+}
+
+/* Point 3: in x2APIC mode the xAPIC page is not decoded (SDM 11.12.2). */
+static void check_x2apic_page(void)
+{
+	wrmsr(MSR_APIC_BASE, LAPIC_BASE | APIC_BASE_BSP | APIC_BASE_EN | APIC_BASE_EXTD);
+	uint32_t version = mmio_read(LAPIC_BASE + LAPIC_VERSION);
+	uint32_t tpr = mmio_read(LAPIC_BASE + LAPIC_TPR);
+	check("x2apic mode apic page reads all ones", version == ALL_ONES && tpr == ALL_ONES,
+	      "version tpr", version, tpr);
+	reset_apic();
+}
+
+/* Point 4: kvm-unit-tests' __test_apic_id. */
+static void check_apic_id(void)
+{
+	uint32_t initial_xapic_id = cpuid(1).ebx >> 24;
+	uint32_t initial_x2apic_id = cpuid(CPUID_TOPOLOGY).edx;
+	uint32_t id = lapic_id();
+	uint64_t x2id = 0;
+
+	check("xapic id matches cpuid", id == initial_xapic_id, "id cpuid", id, initial_xapic_id);
+	*lapic_reg(LAPIC_ID) = (id + 1) << 24;
+	uint32_t now = lapic_id();
+	check("writeable xapic id", now == id || now == id + 1, "id after writing", now, id + 1);
+	wrmsr(MSR_APIC_BASE, LAPIC_BASE | APIC_BASE_BSP | APIC_BASE_EN | APIC_BASE_EXTD);
+	int fault = wrmsr_safe(MSR_X2APIC_ID, id + 1);
+	check("non-writeable x2apic id", fault == VEC_GP, "write gave vector", (uint32_t)fault, 0);
+	rdmsr_safe(MSR_X2APIC_ID, &x2id);
+	check("sane x2apic id", ((uint32_t)x2id & 0xff) == initial_xapic_id, "x2apic id cpuid",
+	      (uint32_t)x2id, initial_xapic_id);
+	check("x2apic id matches cpuid",
+	      initial_xapic_id == (initial_x2apic_id & 0xff) && initial_x2apic_id == x2id,
+	      "x2apic id cpuid.0bh", (uint32_t)x2id, initial_x2apic_id);
+	reset_apic();
+	id = lapic_id();
+	check("correct xapic id after reset", id == initial_xapic_id, "id cpuid", id,
+	      initial_xapic_id);
+}
+
+/* Starts a masked timer: no interrupt, only the count to watch. */
+static void timer_start(uint32_t lvt, uint32_t count)
+{
+	*lapic_reg(LAPIC_TIMER_DIVIDE) = LAPIC_DIVIDE_BY_1;
+	*lapic_reg(LAPIC_LVT_TIMER) = lvt | LVT_MASKED;
+	*lapic_reg(LAPIC_TIMER_INITIAL) = count;
+}
+
+static uint32_t tmcct(void)
+{
+	return *lapic_reg(LAPIC_TIMER_CURRENT);
+}
+
+/* Point 6: the APIC timer's clock is never faster than the TSC. */
+static void check_timer_clock(void)
+{
+	uint64_t start = rdtsc();
+
+	timer_start(0, TIMER_COUNT_CLOCK);
+	while (tmcct() && !tsc_passed(start))
+		;
+	uint32_t ticks = (uint32_t)(rdtsc() - start);
+	check("one-shot of 0x10000 takes at least 0x10000 tsc ticks", ticks >= TIMER_COUNT_CLOCK,
+	      "tsc ticks, tsc-to-bus ratio", ticks, ticks / TIMER_COUNT_CLOCK);
+}
+
+/* Waits until the count falls below half its initial value; returns it. */
+static uint32_t wait_below_half(void)
+{
+	uint64_t start = rdtsc();
+	uint32_t c;
+
+	while (((c = tmcct()) == 0 || c >= TIMER_COUNT_MODE / 2) && !tsc_passed(start))
+		;
+	return c;
+}
+
+static void set_mode(uint32_t lvt)
+{
+	*lapic_reg(LAPIC_LVT_TIMER) = lvt | LVT_MASKED;
+}
+
+/* Point 7: one-shot <-> periodic touches neither TMICT nor the count
+ * (SDM 11.5.4.1); kvm-unit-tests' test_apic_change_mode. */
+static void check_timer_mode_change(void)
+{
+	timer_start(0, TIMER_COUNT_MODE);
+	set_mode(LVT_PERIODIC);
+	uint32_t tmict = *lapic_reg(LAPIC_TIMER_INITIAL);
+	check("tmict kept by a timer mode change", tmict == TIMER_COUNT_MODE, "tmict", tmict, 0);
+
+	/* One-shot -> periodic: the count goes on, then reloads. */
+	set_mode(0);
+	*lapic_reg(LAPIC_TIMER_INITIAL) = TIMER_COUNT_MODE;
+	uint32_t before = wait_below_half();
+	set_mode(LVT_PERIODIC);
+	uint32_t after = tmcct();
+	check("count goes on after one-shot to periodic", after && after <= before,
+	      "count before, after", before, after);
+	uint64_t start = rdtsc();
+	uint32_t prev = after, c = after;
+	while ((c = tmcct()) <= prev && !tsc_passed(start))
+		prev = c;
+	check("periodic count reloads from tmict at zero", c > TIMER_COUNT_MODE / 2, "count after",
+	      c, prev);
+
+	/* Periodic -> one-shot: counts down to 0 and stays there. */
+	before = wait_below_half();
+	set_mode(0);
+	after = tmcct();
+	check("count goes on after periodic to one-shot", after && after <= before,
+	      "count before, after", before, after);
+	start = rdtsc();
+	while (tmcct() && !tsc_passed(start))
+		;
+	for (unsigned i = 0; i < 1000; i++)
+		__asm__ volatile("pause");
+	c = tmcct();
+	check("one-shot count stays at zero", c == 0, "count", c, 0);
+	set_mode(LVT_PERIODIC);
+	c = tmcct();
+	check("expired one-shot stays at zero when made periodic", c == 0, "count", c, 0);
+	*lapic_reg(LAPIC_TIMER_INITIAL) = 0;
+}
+
+static void pit_start(uint8_t mode, uint16_t divisor)
+{
+	outb(PIT_CMD, mode);
+	outb(PIT_CH0, (uint8_t)divisor);
+	outb(PIT_CH0, (uint8_t)(divisor >> 8));
+}
+
+/* Point 9: the 8259's INTR through LINT0 as a fixed interrupt. */
+static void check_lint0_fixed(void)
+{
+	outb(PIC1_CMD, PIC_ICW1_INIT);
+	outb(PIC1_DATA, PIC_VECTOR_BASE);
+	outb(PIC1_DATA, 4); /* slave on IRQ 2 */
+	outb(PIC1_DATA, PIC_ICW4_8086);
+	outb(PIC2_DATA, 0xff);
+	outb(PIC1_DATA, 0xfe); /* IRQ 0 only */
+	*lapic_reg(LAPIC_LVT_LINT0) = LINT0_VECTOR;
+	pit_start(PIT_RATE_GENERATOR, PIT_DIVISOR);
+	uint64_t start = rdtsc();
+	__asm__ volatile("sti");
+	while (!lint0_hits && !pic_hits && !tsc_passed(start))
+		__asm__ volatile("pause");
+	__asm__ volatile("cli");
+	check("lint0 fixed delivers a pit tick with its vector", lint0_hits && !pic_hits,
+	      "lvt vector hits, pic vector hits", lint0_hits, pic_hits);
+	pit_start(PIT_ONE_SHOT, 1); /* stops after one count */
+	outb(PIC1_DATA, 0xff);
+	*lapic_reg(LAPIC_LVT_LINT0) = LVT_MASKED;
+}
+
+/* The AP: its IDs, then HLT with interrupts on and nothing pending. */
+static void ap_main(uint32_t number)
+{
+	(void)number;
+	idt_load();
+	lapic_enable();
+	ap_initial_id = cpuid(1).ebx >> 24;
+	ap_x2apic_cpuid = cpuid(CPUID_TOPOLOGY).edx;
+	ap_apic_id = lapic_id();
+	__atomic_store_n(&ap_ready, 1, __ATOMIC_SEQ_CST);
+	for (;;) {
+		__asm__ volatile("sti; hlt; cli");
+		ap_halts++;
+	}
+}
+
+/* Point 10 inside the VM: a vCPU in HLT with nothing pending stays there
+ * until an IPI comes. */
+static void check_ap_halt(void)
+{
+	ap_entry = ap_main;
+	memcpy((void *)AP_TRAMP, ap_tramp_start, (uint32_t)(ap_tramp_end - ap_tramp_start));
+	lapic_send_ipi(0, ICR_INIT | ICR_ASSERT | ICR_ALL_BUT_SELF);
+	lapic_send_ipi(0, ICR_STARTUP | ICR_ASSERT | ICR_ALL_BUT_SELF | (AP_TRAMP >> 12));
+	uint64_t start = rdtsc();
+	while (!ap_ready && !tsc_passed(start))
+		__asm__ volatile("pause");
+	check("ap started", ap_ready, "ready", ap_ready, 0);
+	check("ap ids match cpuid", ap_apic_id == 1 && ap_initial_id == 1 && ap_x2apic_cpuid == 1,
+	      "apic id cpuid.1", ap_apic_id, ap_initial_id);
+	start = rdtsc();
+	while (rdtsc() - start < WAIT_TICKS / 20)
+		__asm__ volatile("pause");
+	lapic_send_ipi(1, ICR_FIXED | ICR_ASSERT | IPI_VECTOR);
+	start = rdtsc();
+	while (!ipi_hits && !tsc_passed(start))
+		__asm__ volatile("pause");
+	check("halted ap woken by an ipi", ipi_hits == 1 && ap_halts == 1, "ipis, wake-ups",
+	      ipi_hits, ap_halts);
+}
+
+/* Point 5: the xAPIC page follows IA32_APIC_BASE (SDM 11.4.5). */
+static void check_relocation(void)
+{
+	wrmsr(MSR_APIC_BASE, MOVED_BASE | APIC_BASE_BSP | APIC_BASE_EN);
+	uint32_t version = mmio_read(MOVED_BASE + LAPIC_VERSION);
+	check("relocated apic answers at its new base", version != ALL_ONES && (version & 0xff),
+	      "version", version, 0);
+	mmio_write(MOVED_BASE + LAPIC_TPR, 0x20);
+	uint32_t tpr = mmio_read(MOVED_BASE + LAPIC_TPR);
+	uint32_t old = mmio_read(LAPIC_BASE + LAPIC_TPR);
+	check("relocated apic registers, old page gone", tpr == 0x20 && old == ALL_ONES,
+	      "tpr, old page", tpr, old);
+	mmio_write(MOVED_BASE + LAPIC_TPR, 0);
+	wrmsr(MSR_APIC_BASE, LAPIC_BASE | APIC_BASE_BSP | APIC_BASE_EN);
+	tpr = mmio_read(LAPIC_BASE + LAPIC_TPR);
+	check("apic back at its default base", tpr == 0, "tpr", tpr, 0);
+}
+
+int main(uint32_t magic, uint32_t info)
+{
+	(void)magic;
+	(void)info;
+	idt_set_gate(LINT0_VECTOR, lint0_stub);
+	idt_set_gate(PIC_VECTOR_BASE, pic_stub);
+	idt_set_gate(IPI_VECTOR, ipi_stub);
+	check_hw_disabled();
+	check_sw_disabled();
+	check_x2apic_page();
+	check_apic_id();
+	lapic_enable();
+	check_timer_clock();
+	check_timer_mode_change();
+	check_lint0_fixed();
+	check_ap_halt();
+	check_relocation();
+	printf("apictest: %d checks failed\n", failures);
+	/* Point 10: every vCPU halted with interrupts enabled and nothing
+	 * pending. The VM stays until the operator ends it. */
+	printf("apictest: halting with interrupts enabled\n");
+	console_flush();
+	for (;;)
+		__asm__ volatile("sti; hlt");
+}
