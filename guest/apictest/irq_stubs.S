@@ -1,23 +1,8 @@
 /* The apictest guest's interrupt stubs: save the registers, call the C
  * handler, IRET. */
-	.text
+#include "guest/lib/irq_stub.inc"
+
 	.code32
-	.globl lint0_stub, pic_stub, ipi_stub
-lint0_stub:
-	pushal
-	cld
-	call on_lint0
-	popal
-	iret
-pic_stub:
-	pushal
-	cld
-	call on_pic
-	popal
-	iret
-ipi_stub:
-	pushal
-	cld
-	call on_ipi
-	popal
-	iret
+	irq_stub lint0_stub, on_lint0
+	irq_stub pic_stub, on_pic
+	irq_stub ipi_stub, on_ipi

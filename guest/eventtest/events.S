@@ -1,20 +1,18 @@
 /* The eventtest guest's handlers and instruction sequences: NMI, #DB, #GP
  * and #PF stubs that hand C the interrupted frame, and the sequences
  * single-stepped over an instruction a hypervisor may emulate. */
+#include "guest/lib/irq_stub.inc"
+
 #define RFLAGS_TF 0x100
 #define CR4_RESERVED_BIT31 0x80000000
 
 	.text
 	.code32
-	.globl nmi_stub, db_stub, ipi_stub, gp_stub, pf_stub
+	irq_stub nmi_stub, on_nmi
 
+	.text
+	.globl db_stub, ipi_stub, gp_stub, pf_stub
 /* The frame C sees (struct frame): pushal, then EIP, CS, EFLAGS. */
-nmi_stub:
-	pushal
-	cld
-	call on_nmi
-	popal
-	iret
 db_stub:
 	pushal
 	cld

@@ -1,16 +1,6 @@
 /* The smptest guest's interrupt stubs for the IPIs and NMIs it sends. */
-	.text
+#include "guest/lib/irq_stub.inc"
+
 	.code32
-	.globl ipi_stub, nmi_stub
-ipi_stub:
-	pushal
-	cld
-	call on_ipi
-	popal
-	iret
-nmi_stub:
-	pushal
-	cld
-	call on_nmi
-	popal
-	iret
+	irq_stub ipi_stub, on_ipi
+	irq_stub nmi_stub, on_nmi
