@@ -148,8 +148,14 @@ static bool check_cpuid(bool under_pgvisor)
 		       cpuid(PGVISOR_CPUID_SIGNATURE_LEAF).eax);
 	}
 	printf("hello: pgvisor %s\n", under_pgvisor ? "present" : "absent");
-	if (under_pgvisor)
+	if (under_pgvisor) {
 		check("vmx-hidden", !(ecx & CPUID_1_ECX_VMX));
+		/* The timing leaf: the TSC and the APIC timer's bus clock, the
+		 * bus never the faster. */
+		struct cpuid_regs t = cpuid(PGVISOR_CPUID_TIMING_LEAF);
+		printf("hello: cpuid timing tsc %u kHz bus %u kHz\n", t.eax, t.ebx);
+		check("cpuid-timing", t.eax && t.ebx && t.ebx <= t.eax);
+	}
 	return memcmp(signature, QEMU_TCG_SIGNATURE, 12) == 0;
 }
 

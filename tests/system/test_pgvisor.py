@@ -51,7 +51,11 @@ def test_hello_guest_on_each_cpu_model(run_pgvisor, cpu):
     assert not [l for l in hello if " FAILED" in l or "unexpected exception" in l]
     assert "hello: pgvisor present" in hello
     assert "hello: cpuid hypervisor-bit 1 vmx-bit 0" in hello
-    assert 'hello: cpuid hypervisor signature "pgvisorpgvis" max leaf 0x40000001' in hello
+    assert 'hello: cpuid hypervisor signature "pgvisorpgvis" max leaf 0x40000010' in hello
+    # The timing leaf gives the TSC rate pgvisor measured at boot.
+    tsc_khz = re.search(r"^pgvisor: TSC (\d+) kHz$", run.output, re.M).group(1)
+    assert any(re.fullmatch(rf"hello: cpuid timing tsc {tsc_khz} kHz bus \d+ kHz", l)
+               for l in hello), hello
     assert "hello: memory 3711 KiB usable (639 KiB below 1 MiB + 3072 KiB above) from memory map" \
         in hello
     assert "hello: module 0 text Welcome to pgvisor: this line came from a Multiboot module." \

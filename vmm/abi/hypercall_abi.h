@@ -15,6 +15,9 @@
  * as 12 bytes) and the highest hypervisor leaf in EAX. */
 #define PGVISOR_CPUID_SIGNATURE_LEAF 0x40000000u
 #define PGVISOR_CPUID_SIGNATURE "pgvisorpgvis"
+/* EAX the TSC rate, EBX the local APIC timer's bus clock, in kHz (the
+ * timing leaf VMware defined and several guests read). */
+#define PGVISOR_CPUID_TIMING_LEAF 0x40000010u
 
 #define HC_VERSION 0	  /* -> ABI version (HC_ABI_VERSION) */
 #define HC_EXIT_COUNT 1	  /* rbx = basic exit reason -> the calling vCPU's count */

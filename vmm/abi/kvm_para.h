@@ -14,6 +14,7 @@
 #define KVM_FEATURE_NOP_IO_DELAY (1u << 1)	      /* port 0x80 delays are not needed */
 #define KVM_FEATURE_CLOCKSOURCE2 (1u << 3)	      /* kvm-clock at the MSRs below */
 #define KVM_FEATURE_STEAL_TIME (1u << 5)	      /* MSR_KVM_STEAL_TIME */
+#define KVM_FEATURE_PV_EOI (1u << 6)		      /* MSR_KVM_PV_EOI_EN */
 #define KVM_FEATURE_PV_TLB_FLUSH (1u << 9)	      /* KVM_VCPU_FLUSH_TLB in kvm_steal_time */
 #define KVM_FEATURE_PV_SEND_IPI (1u << 11)	      /* KVM_HC_SEND_IPI */
 #define KVM_FEATURE_PV_SCHED_YIELD (1u << 13)	      /* KVM_HC_SCHED_YIELD */
@@ -31,6 +32,13 @@
 #define MSR_KVM_STEAL_TIME 0x4b564d03u	    /* GPA of a kvm_steal_time | enable */
 #define KVM_MSR_ENABLED 1ull		    /* bit 0 of the GPA MSRs */
 #define KVM_STEAL_RESERVED_MASK 0x3eull	    /* the record is 64-byte aligned */
+
+/* GPA of a 4-byte flag | enable. pgvisor sets bit 0 (KVM_PV_EOI_ENABLED)
+ * when it injects an interrupt whose EOI may be signalled by clearing it
+ * (one atomic test-and-clear) instead of writing the APIC's EOI register. */
+#define MSR_KVM_PV_EOI_EN 0x4b564d04u
+#define KVM_PV_EOI_RESERVED 0x2ull /* bit 1 */
+#define KVM_PV_EOI_ENABLED 1u
 
 /* What MSR_KVM_STEAL_TIME points at: the time the vCPU was ready to run
  * but did not (ns), under a version that is odd while it is written, and

@@ -154,6 +154,7 @@ static bool start_ap(struct vcpu *v)
 			vm_stop(v->vm, VM_END_CRASH, "vCPU %u: %s", v->id, err);
 			return false;
 		}
+		kvm_pv_init_signal(v);
 	}
 	return vcpu_start_runnable(&v->start);
 }
@@ -206,6 +207,8 @@ static inline __attribute__((always_inline)) void run_loop(struct vcpu *v, uint6
 		exit_account_entry(v, prev_exit_tsc);
 		v->launched = true;
 		intr_after_exit();
+		if (v->pv_eoi_pending)
+			kvm_pv_eoi_collect(v);
 		exit_dispatch(v, (uint32_t)vmread(VMCS_EXIT_REASON));
 		if (vm->state != VM_RUNNING || v->yield)
 			break;

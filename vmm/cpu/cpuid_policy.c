@@ -16,7 +16,8 @@
 #include "vmm/vmx/vmx.h"
 
 #define LEAF_MAX_BASIC 0xd /* leaves above are not offered */
-#define LEAF_HYPERVISOR_MAX 0x40000001
+#define LEAF_HYPERVISOR_MAX PGVISOR_CPUID_TIMING_LEAF
+#define HZ_PER_KHZ 1000
 #define LEAF_EXT_BASE 0x80000000u
 #define LEAF_EXT_MAX 0x80000008u
 
@@ -226,6 +227,10 @@ static struct cpuid_regs policy(struct vcpu *v, uint32_t leaf, uint32_t subleaf)
 			signature(&r);
 		else if (leaf == 0x40000001u)
 			r.eax = HC_ABI_VERSION;
+		else if (leaf == PGVISOR_CPUID_TIMING_LEAF) {
+			r.eax = (uint32_t)(v->vm->vtime.tsc_hz / HZ_PER_KHZ);
+			r.ebx = (uint32_t)(v->lapic.timer_hz / HZ_PER_KHZ);
+		}
 		return r;
 	}
 	/* Intel: a leaf above the maximum returns the highest basic leaf. */

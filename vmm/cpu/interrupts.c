@@ -2,6 +2,7 @@
 
 #include "arch/x86/cpu.h"
 #include "vmm/cpu/exit.h"
+#include "vmm/cpu/kvm_pv.h"
 #include "vmm/vm/vm.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx.h"
@@ -160,6 +161,7 @@ void intr_before_entry(struct vcpu *v)
 			return;
 	} else {
 		vlapic_ack(&v->lapic, (uint8_t)vec);
+		kvm_pv_eoi_offer(v, (uint8_t)vec);
 	}
 	vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vec);
 	set_window_exiting(v, intr_window);

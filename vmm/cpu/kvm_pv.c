@@ -51,6 +51,8 @@ struct cpuid_regs kvm_pv_cpuid(const struct vcpu *v, uint32_t leaf)
 			r.eax |= KVM_FEATURE_PV_SEND_IPI;
 		if (pv & PV_SCHED_YIELD)
 			r.eax |= KVM_FEATURE_PV_SCHED_YIELD;
+		if (pv & PV_EOI)
+			r.eax |= KVM_FEATURE_PV_EOI;
 	}
 	return r;
 }
@@ -127,6 +129,8 @@ bool kvm_pv_owns_msr(const struct vcpu *v, uint32_t msr)
 
 	if (msr == MSR_KVM_SYSTEM_TIME_NEW || msr == MSR_KVM_WALL_CLOCK_NEW)
 		return pv & PV_KVM_CLOCK;
+	if (msr == MSR_KVM_PV_EOI_EN)
+		return pv & PV_EOI;
 	return msr == MSR_KVM_STEAL_TIME && (pv & PV_STEAL_TIME);
 }
 
@@ -137,6 +141,8 @@ uint64_t kvm_pv_msr_read(const struct vcpu *v, uint32_t msr)
 		return v->kvmclock_msr;
 	case MSR_KVM_STEAL_TIME:
 		return v->steal_msr;
+	case MSR_KVM_PV_EOI_EN:
+		return v->pv_eoi_msr;
 	default:
 		return v->vm->wall_clock_msr;
 	}
@@ -232,6 +238,15 @@ bool kvm_pv_msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
 		v->kvmclock_msr = value;
 		write_time_info(v);
 		return true;
+	case MSR_KVM_PV_EOI_EN:
+		/* The flag is 4 bytes, 4-byte aligned; bit 1 is reserved. */
+		if ((value & KVM_PV_EOI_RESERVED) ||
+		    ((value & KVM_MSR_ENABLED) && (value & ~KVM_MSR_ENABLED) % 4))
+			return false;
+		if (v->pv_eoi_pending)
+			kvm_pv_eoi_collect(v); /* an EOI signalled at the old place */
+		v->pv_eoi_msr = value;
+		return true;
 	default: /* MSR_KVM_STEAL_TIME */
 		if (value & KVM_STEAL_RESERVED_MASK)
 			return false;
@@ -277,9 +292,49 @@ void kvm_pv_vcpu_out(struct vcpu *v, uint64_t now_tsc)
 		__atomic_or_fetch(&st->preempted, KVM_VCPU_PREEMPTED, __ATOMIC_SEQ_CST);
 }
 
+static uint32_t *pv_eoi_flag(struct vcpu *v)
+{
+	if (!(v->pv_eoi_msr & KVM_MSR_ENABLED))
+		return NULL;
+	return guest_phys_ptr(v->vm, v->pv_eoi_msr & ~KVM_MSR_ENABLED, sizeof(uint32_t));
+}
+
+void kvm_pv_eoi_offer(struct vcpu *v, uint8_t vector)
+{
+	/* As KVM: not while another interrupt waits (the guest could take it
+	 * before this EOI, which would then end the wrong one), and not for
+	 * a level-triggered one, whose EOI the I/O APIC needs at once. */
+	if (v->lapic.irr_words || vlapic_level_triggered(&v->lapic, vector))
+		return;
+	uint32_t *flag = pv_eoi_flag(v);
+	if (!flag)
+		return;
+	/* Only this vCPU's guest code touches the flag, and it is not
+	 * running: a plain store would do, the atomic one costs nothing. */
+	__atomic_or_fetch(flag, KVM_PV_EOI_ENABLED, __ATOMIC_SEQ_CST);
+	v->pv_eoi_pending = true;
+}
+
+void kvm_pv_eoi_collect(struct vcpu *v)
+{
+	uint32_t *flag = pv_eoi_flag(v);
+
+	v->pv_eoi_pending = false;
+	if (!flag)
+		return;
+	if (!(__atomic_fetch_and(flag, ~KVM_PV_EOI_ENABLED, __ATOMIC_SEQ_CST) & KVM_PV_EOI_ENABLED))
+		vlapic_eoi(&v->lapic); /* the guest cleared it: its EOI */
+}
+
 void kvm_pv_tsc_changed(struct vcpu *v)
 {
 	write_time_info(v);
+}
+
+void kvm_pv_init_signal(struct vcpu *v)
+{
+	v->pv_eoi_msr = 0;
+	v->pv_eoi_pending = false;
 }
 
 void kvm_pv_reset(struct vcpu *v)
@@ -290,6 +345,7 @@ void kvm_pv_reset(struct vcpu *v)
 	v->steal_version = 0;
 	v->steal_ns = 0;
 	v->steal_since_tsc = 0;
+	kvm_pv_init_signal(v);
 	if (v->id == 0) {
 		v->vm->wall_clock_msr = 0;
 		v->vm->wall_clock_version = 0;

@@ -27,10 +27,22 @@ bool kvm_pv_hypercall(struct vcpu *v, uint64_t nr, int64_t *ret);
 bool kvm_pv_owns_msr(const struct vcpu *v, uint32_t msr);
 uint64_t kvm_pv_msr_read(const struct vcpu *v, uint32_t msr);
 bool kvm_pv_msr_write(struct vcpu *v, uint32_t msr, uint64_t value);
+/* PV EOI. vector was just injected from the local APIC: when the guest
+ * may signal its EOI in memory (nothing else in IRR, edge-triggered),
+ * sets its flag. */
+void kvm_pv_eoi_offer(struct vcpu *v, uint8_t vector);
+/* After an exit, when v->pv_eoi_pending: a flag the guest cleared is the
+ * EOI it did not write, done now; one still set is taken back, so the
+ * guest writes its EOI itself. */
+void kvm_pv_eoi_collect(struct vcpu *v);
+
 /* The guest's TSC moved (a TSC write): its clock record follows. */
 void kvm_pv_tsc_changed(struct vcpu *v);
 /* A VM (re)starts: nothing registered, nothing stolen. */
 void kvm_pv_reset(struct vcpu *v);
+/* INIT: as KVM, PV EOI is off again (it lives in the local APIC, which
+ * INIT resets); kvm-clock and steal time stay registered. */
+void kvm_pv_init_signal(struct vcpu *v);
 /* The scheduler is about to run v (before its VMCS is loaded): the time
  * it waited counts as stolen, and a TLB flush another vCPU asked for
  * while it was off its CPU is done. */

@@ -220,7 +220,12 @@ void vlapic_lint0_sample(struct vlapic *a, bool level)
 		vlapic_accept(a, (uint8_t)(a->lvt[LVT_LINT0] & LVT_VECTOR_MASK), false);
 }
 
-static void eoi(struct vlapic *a)
+bool vlapic_level_triggered(const struct vlapic *a, uint8_t vector)
+{
+	return test_bit(a->tmr, vector);
+}
+
+void vlapic_eoi(struct vlapic *a)
 {
 	int v = highest_vector(a->isr, a->isr_words);
 
@@ -428,7 +433,7 @@ static bool reg_write(struct vlapic *a, unsigned reg, uint32_t value)
 		a->tpr = value & 0xff;
 		return true;
 	case REG_EOI:
-		eoi(a);
+		vlapic_eoi(a);
 		return true;
 	case REG_LDR:
 		if (vlapic_x2apic(a))

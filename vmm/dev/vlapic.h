@@ -122,6 +122,12 @@ void vlapic_accept(struct vlapic *a, uint8_t vector, bool level);
 int vlapic_pending_vector(const struct vlapic *a);
 /* The CPU took vector: IRR -> ISR. */
 void vlapic_ack(struct vlapic *a, uint8_t vector);
+/* End of interrupt: the highest in-service vector leaves ISR (a level-
+ * triggered one is EOIed at the I/O APIC too). An EOI write does this,
+ * and so does pgvisor for a guest that signalled it through PV EOI. */
+void vlapic_eoi(struct vlapic *a);
+/* Vector was accepted level-triggered (TMR). */
+bool vlapic_level_triggered(const struct vlapic *a, uint8_t vector);
 /* True when LINT0 passes the 8259's interrupts (ExtINT, unmasked) or the
  * APIC is disabled and the INTR pin reaches the CPU directly. */
 bool vlapic_accepts_pic(const struct vlapic *a);

@@ -439,21 +439,21 @@ static int add_trap(struct parser *ps, const char *name, size_t len)
 	return 0;
 }
 
-static int parse_traps(struct parser *ps, char *buf, size_t cap)
+/* One quoted name or a list of them, each given to add (trap, pv);
+ * expected says what the key takes, for the error. */
+static int parse_names(struct parser *ps, const char *key, const char *expected, char *buf,
+		       size_t cap, int (*add)(struct parser *ps, const char *s, size_t len))
 {
 	size_t len;
 
-	ps->out->traps = 0;
 	if (is_quote(ps)) {
 		if (read_string(ps, buf, cap, &len) < 0)
 			return -1;
-		return add_trap(ps, buf, len);
+		return add(ps, buf, len);
 	}
 	if (ps->p == ps->end || *ps->p != '[')
-		return fail(ps,
-			    "trap: expected a quoted name or a list of them, like [ \"minimal\", "
-			    "\"rdtsc\" ]");
-	return parse_string_list(ps, "trap", buf, cap, add_trap);
+		return fail(ps, "%s: expected %s", key, expected);
+	return parse_string_list(ps, key, buf, cap, add);
 }
 
 /* Blanks around a field are not part of it. */
@@ -726,6 +726,7 @@ static const struct {
 	{ "pv-tlb-flush", PV_TLB_FLUSH },
 	{ "pv-ipi", PV_SEND_IPI },
 	{ "pv-sched-yield", PV_SCHED_YIELD },
+	{ "pv-eoi", PV_EOI },
 };
 
 static int add_pv(struct parser *ps, const char *name, size_t len)
@@ -739,25 +740,8 @@ static int add_pv(struct parser *ps, const char *name, size_t len)
 	}
 	return fail(ps,
 		    "pv: unknown paravirtual feature \"%.*s%s\" (known: none, kvm-clock, "
-		    "steal-time, pv-tlb-flush, pv-ipi, pv-sched-yield)",
+		    "steal-time, pv-tlb-flush, pv-ipi, pv-sched-yield, pv-eoi)",
 		    ECHO(name));
-}
-
-/* "none", one feature, or a list of them: what the VM is offered. */
-static int parse_pv(struct parser *ps, char *buf, size_t cap)
-{
-	size_t len;
-
-	ps->out->pv = 0;
-	if (is_quote(ps)) {
-		if (read_string(ps, buf, cap, &len) < 0)
-			return -1;
-		return add_pv(ps, buf, len);
-	}
-	if (ps->p == ps->end || *ps->p != '[')
-		return fail(ps,
-			    "pv: expected \"none\" or a list of features, like [ \"kvm-clock\" ]");
-	return parse_string_list(ps, "pv", buf, cap, add_pv);
 }
 
 static int parse_value(struct parser *ps, enum key k)
@@ -824,7 +808,11 @@ static int parse_value(struct parser *ps, enum key k)
 				    CFG_MAX_CPU);
 		return 0;
 	case KEY_TRAP:
-		return parse_traps(ps, buf, sizeof(buf));
+		out->traps = 0;
+		return parse_names(
+			ps, "trap",
+			"a quoted name or a list of them, like [ \"minimal\", \"rdtsc\" ]", buf,
+			sizeof(buf), add_trap);
 	case KEY_DISK:
 		return parse_device_list(ps, k, buf, sizeof(buf), add_disk);
 	case KEY_VIF:
@@ -835,7 +823,11 @@ static int parse_value(struct parser *ps, enum key k)
 			return fail(ps, "virtio_console must be 0 or 1");
 		return 0;
 	case KEY_PV:
-		return parse_pv(ps, buf, sizeof(buf));
+		/* "none", one feature, or a list of them: what the VM is offered. */
+		out->pv = 0;
+		return parse_names(ps, "pv",
+				   "\"none\" or a list of features, like [ \"kvm-clock\" ]", buf,
+				   sizeof(buf), add_pv);
 	case KEY_ON_POWEROFF:
 	case KEY_ON_CRASH:
 		if (expect_string(ps, k, buf, sizeof(buf), &len) < 0)

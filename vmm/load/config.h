@@ -86,7 +86,8 @@
 #define PV_TLB_FLUSH (1u << 2)
 #define PV_SEND_IPI (1u << 3)	 /* IPIs to many vCPUs in one hypercall */
 #define PV_SCHED_YIELD (1u << 4) /* let a preempted IPI target run first */
-#define PV_ALL (PV_KVM_CLOCK | PV_STEAL_TIME | PV_TLB_FLUSH | PV_SEND_IPI | PV_SCHED_YIELD)
+#define PV_EOI (1u << 5)	 /* EOIs signalled in memory, without an exit */
+#define PV_ALL (PV_KVM_CLOCK | PV_STEAL_TIME | PV_TLB_FLUSH | PV_SEND_IPI | PV_SCHED_YIELD | PV_EOI)
 
 enum vm_action {
 	VM_ACTION_DESTROY,

@@ -96,6 +96,11 @@ struct vcpu {
 	uint32_t steal_version;
 	uint64_t steal_ns;
 	uint64_t steal_since_tsc;
+	/* PV EOI: MSR_KVM_PV_EOI_EN as written, and whether the flag it
+	 * names was set for the last injected interrupt (looked at after the
+	 * next exit). */
+	uint64_t pv_eoi_msr;
+	bool pv_eoi_pending;
 	void *fpu_area; /* FPU_AREA_SIZE bytes: XSAVE (or FXSAVE) image */
 	/* MSRs the guest reaches without exits and the VMCS does not switch
 	 * (see msr_policy.c): loaded while this vCPU owns the CPU. */
