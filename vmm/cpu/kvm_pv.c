@@ -60,7 +60,7 @@ struct cpuid_regs kvm_pv_cpuid(const struct vcpu *v, uint32_t leaf)
 static struct vcpu *vcpu_with_apic_id(struct vm *vm, uint64_t id)
 {
 	for (unsigned i = 0; i < vm->nvcpus; i++)
-		if (vm->vcpus[i].lapic.id == id)
+		if (vlapic_id(&vm->vcpus[i].lapic) == id)
 			return &vm->vcpus[i];
 	return NULL;
 }
@@ -86,7 +86,7 @@ static int64_t send_ipi(struct vcpu *v, uint64_t low, uint64_t high, uint64_t mi
 		struct vcpu *to = vcpu_with_apic_id(v->vm, min + bit);
 		if (!to)
 			continue;
-		ipi.dest = to->lapic.id;
+		ipi.dest = vlapic_id(&to->lapic);
 		platform_send_ipi(v->vm, v, &ipi);
 		sent++;
 	}
