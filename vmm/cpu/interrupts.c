@@ -73,24 +73,25 @@ static bool guest_interruptible(void)
 		 (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
 }
 
+/* Turns a processor-based exiting control on or off; *cached mirrors it,
+ * so the VMCS is written only when it changes. */
+static void set_exiting_control(bool *cached, uint32_t control, bool on)
+{
+	if (*cached == on)
+		return;
+	*cached = on;
+	uint32_t proc = (uint32_t)vmread(VMCS_PROC_BASED_CTLS);
+	vmwrite(VMCS_PROC_BASED_CTLS, on ? proc | control : proc & ~control);
+}
+
 static void set_window_exiting(struct vcpu *v, bool on)
 {
-	if (v->window_exiting == on)
-		return;
-	v->window_exiting = on;
-	uint32_t proc = (uint32_t)vmread(VMCS_PROC_BASED_CTLS);
-	vmwrite(VMCS_PROC_BASED_CTLS,
-		on ? proc | PROC_INTERRUPT_WINDOW_EXITING : proc & ~PROC_INTERRUPT_WINDOW_EXITING);
+	set_exiting_control(&v->window_exiting, PROC_INTERRUPT_WINDOW_EXITING, on);
 }
 
 static void set_nmi_window_exiting(struct vcpu *v, bool on)
 {
-	if (v->nmi_window_exiting == on)
-		return;
-	v->nmi_window_exiting = on;
-	uint32_t proc = (uint32_t)vmread(VMCS_PROC_BASED_CTLS);
-	vmwrite(VMCS_PROC_BASED_CTLS,
-		on ? proc | PROC_NMI_WINDOW_EXITING : proc & ~PROC_NMI_WINDOW_EXITING);
+	set_exiting_control(&v->nmi_window_exiting, PROC_NMI_WINDOW_EXITING, on);
 }
 
 /* Injects a pending NMI if the guest can take one now (SDM 26.3.1.5: not
