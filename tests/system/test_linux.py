@@ -98,6 +98,9 @@ def test_linux_with_two_vcpus(run_pgvisor, bench):
     # with two CPUs there is only ever one target: test_smp sends them).
     assert "kvm-guest: setup PV IPIs" in text
     assert "kvm-guest: setup PV sched yield" in text
+    # PV unhalt: a spinlock waiter halts with interrupts off until the
+    # holder kicks it (KVM_HC_KICK_CPU).
+    assert "kvm-guest: PV spinlocks enabled" in text
     assert re.search(r"^\s+CPU0\s+CPU1\s*$", text, re.M)
     assert any("reboot: Power down" in l for l in log)
     bad = [l for l in log if BAD.search(l)]

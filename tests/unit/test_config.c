@@ -923,9 +923,10 @@ static void test_pv(void **state)
 	assert_int_equal(parse("name = \"a\"\nkernel = \"k\"\npv = [ \"kvm-clock\", \"tardis\" ]\n",
 			       &c, err),
 			 -1);
-	assert_string_equal(err, PATH
-			    ":3: pv: unknown paravirtual feature \"tardis\" (known: none, "
-			    "kvm-clock, steal-time, pv-tlb-flush, pv-ipi, pv-sched-yield, pv-eoi)");
+	assert_string_equal(
+		err, PATH
+		":3: pv: unknown paravirtual feature \"tardis\" (known: none, "
+		"kvm-clock, steal-time, pv-tlb-flush, pv-ipi, pv-sched-yield, pv-eoi, pv-unhalt)");
 	assert_int_equal(
 		parse("name = \"a\"\nkernel = \"k\"\npv = [ \"steal-time\", \"pv-tlb-flush\" ]\n",
 		      &c, err),
@@ -938,6 +939,8 @@ static void test_pv(void **state)
 	assert_int_equal(c.pv, PV_SEND_IPI | PV_SCHED_YIELD);
 	assert_int_equal(parse("name = \"a\"\nkernel = \"k\"\npv = \"pv-eoi\"\n", &c, err), 0);
 	assert_int_equal(c.pv, PV_EOI);
+	assert_int_equal(parse("name = \"a\"\nkernel = \"k\"\npv = \"pv-unhalt\"\n", &c, err), 0);
+	assert_int_equal(c.pv, PV_UNHALT);
 	assert_int_equal(parse("name = \"a\"\nkernel = \"k\"\npv = 1\n", &c, err), -1);
 	assert_string_equal(err, PATH ":3: pv: expected \"none\" or a list of features, like [ "
 				      "\"kvm-clock\" ]");

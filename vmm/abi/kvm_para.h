@@ -15,6 +15,7 @@
 #define KVM_FEATURE_CLOCKSOURCE2 (1u << 3)	      /* kvm-clock at the MSRs below */
 #define KVM_FEATURE_STEAL_TIME (1u << 5)	      /* MSR_KVM_STEAL_TIME */
 #define KVM_FEATURE_PV_EOI (1u << 6)		      /* MSR_KVM_PV_EOI_EN */
+#define KVM_FEATURE_PV_UNHALT (1u << 7)		      /* KVM_HC_KICK_CPU */
 #define KVM_FEATURE_PV_TLB_FLUSH (1u << 9)	      /* KVM_VCPU_FLUSH_TLB in kvm_steal_time */
 #define KVM_FEATURE_PV_SEND_IPI (1u << 11)	      /* KVM_HC_SEND_IPI */
 #define KVM_FEATURE_PV_SCHED_YIELD (1u << 13)	      /* KVM_HC_SCHED_YIELD */
@@ -24,6 +25,7 @@
  * RDX, RSI (32 bits of each outside 64-bit mode); the result in RAX,
  * negative on error. pgvisor's own numbers (hypercall_abi.h) are below
  * these. */
+#define KVM_HC_KICK_CPU 5     /* flags, APIC ID of a vCPU waiting in HLT -> 0 */
 #define KVM_HC_SEND_IPI 10    /* bitmap low, high, lowest APIC ID, ICR -> IPIs sent */
 #define KVM_HC_SCHED_YIELD 11 /* APIC ID of a preempted vCPU to run first -> 0 */
 

@@ -108,12 +108,16 @@ static void run_command(char *line)
 			uint64_t exits = 0;
 			for (unsigned c = 0; c < vm_at(i)->nvcpus; c++)
 				exits += profile_total(&vm_at(i)->vcpus[c].prof);
-			char halted[VM_CPU_LIST_MAX];
-			bool any = vm_at(i)->state == VM_RUNNING &&
-				   vm_halted_list(vm_at(i), halted, sizeof(halted));
-			kprintf("pgvisor:   %s: %s, %llu exits%s%s%s\n", vm_at(i)->name,
+			char halted[VM_CPU_LIST_MAX], waiting[VM_CPU_LIST_MAX];
+			bool running = vm_at(i)->state == VM_RUNNING;
+			bool any =
+				running && vm_halted_list(vm_at(i), false, halted, sizeof(halted));
+			bool kick =
+				running && vm_halted_list(vm_at(i), true, waiting, sizeof(waiting));
+			kprintf("pgvisor:   %s: %s, %llu exits%s%s%s%s%s%s\n", vm_at(i)->name,
 				state_name(vm_at(i)), (unsigned long long)exits, any ? ", " : "",
-				any ? halted : "", any ? " halted" : "");
+				any ? halted : "", any ? " halted" : "", kick ? ", " : "",
+				kick ? waiting : "", kick ? " waiting for a PV kick" : "");
 		}
 	} else if (!strcmp(line, "pause") && arg && (vm = vm_for_command(arg))) {
 		vm_pause(vm, true);

@@ -150,6 +150,7 @@ static bool start_ap(struct vcpu *v)
 
 	if (vcpu_start_apply(&v->start, &s.sipi_vector)) {
 		v->halted = false;
+		v->halted_until_kick = false;
 		if (vmcs_setup(v, &s, err, sizeof(err))) {
 			vm_stop(v->vm, VM_END_CRASH, "vCPU %u: %s", v->id, err);
 			return false;
@@ -187,6 +188,8 @@ static inline __attribute__((always_inline)) void run_loop(struct vcpu *v, uint6
 			if (!intr_wakes_halted(v))
 				break;
 			v->halted = false;
+			v->halted_until_kick = false;
+			v->pv_unhalted = false; /* a kick is spent on the HLT it ends */
 		}
 		if (!intr_idle(v))
 			intr_before_entry(v);

@@ -160,8 +160,13 @@ bool summary_print(void)
 		vm_cpu_list(vm, where, sizeof(where));
 		kprintf("pgvisor:   vm %s: ran on %s\n", vm->name, where);
 		char halted[VM_CPU_LIST_MAX];
-		if (vm_halted_list(vm, halted, sizeof(halted)))
+		if (vm_halted_list(vm, false, halted, sizeof(halted)))
 			kprintf("pgvisor:   vm %s: %s halted (HLT with interrupts enabled)\n",
+				vm->name, halted);
+		if (vm_halted_list(vm, true, halted, sizeof(halted)))
+			kprintf("pgvisor:   vm %s: %s halted (HLT with interrupts disabled, "
+				"waiting "
+				"for a PV kick)\n",
 				vm->name, halted);
 		print_profile(vm);
 		if (vm->unbacked_count)

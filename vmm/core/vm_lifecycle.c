@@ -324,6 +324,7 @@ int vm_load(struct vm *vm)
 		v->misc_enable = msr_misc_enable_default();
 		kvm_pv_reset(v);
 		v->halted = false;
+		v->halted_until_kick = false;
 		/* APs wait for the boot vCPU's INIT-SIPI (SDM Vol. 3 9.4.4). */
 		vcpu_start_reset(&v->start, i == 0);
 		v->window_exiting = false;

@@ -20,9 +20,23 @@
 void handle_hlt(struct vcpu *v)
 {
 	vmcs_skip_instruction();
-	/* With interrupts off only an NMI could wake the vCPU, and nothing
-	 * sends one: `cli; hlt` is how a guest stops for good. */
-	if (!(vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) && !v->lapic.nmi_pending) {
+	/* A PV kick that came first ends the HLT at once, as in KVM: the
+	 * waiter and the lock holder that kicks it race. */
+	if (v->pv_unhalted) {
+		v->pv_unhalted = false;
+		return;
+	}
+	bool intr_off = !(vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF);
+	/* Linux's PV spinlocks wait in HLT with interrupts off for the
+	 * holder's kick (KVM_HC_KICK_CPU), once it learnt they are offered. */
+	if (intr_off && v->vm->pv_unhalt_known) {
+		v->halted = true;
+		v->halted_until_kick = true;
+		return;
+	}
+	/* Otherwise, with interrupts off only an NMI could wake the vCPU:
+	 * `cli; hlt` is how a guest stops for good. */
+	if (intr_off && !v->lapic.nmi_pending) {
 		/* An AP that stops (as Linux's do at power-off) leaves the
 		 * others running; INIT can start it again. */
 		if (v->id != 0) {

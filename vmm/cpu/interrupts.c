@@ -172,9 +172,11 @@ bool intr_wakes_halted(struct vcpu *v)
 {
 	bool from_pic;
 
-	/* HLT ends on an NMI, or an interrupt the guest would take: IF was
-	 * set when it halted (a cli;hlt vCPU never gets here). */
-	return v->lapic.nmi_pending || pending_vector(v, &from_pic) >= 0;
+	/* HLT ends on an NMI, a PV kick, or an interrupt the guest would
+	 * take: IF was set when it halted, unless it waits for a kick. */
+	if (v->lapic.nmi_pending || v->pv_unhalted)
+		return true;
+	return !v->halted_until_kick && pending_vector(v, &from_pic) >= 0;
 }
 
 void handle_interrupt_window(struct vcpu *v)

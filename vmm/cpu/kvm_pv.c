@@ -24,7 +24,7 @@ bool kvm_pv_cpuid_leaf(uint32_t leaf)
 	return leaf >= KVM_CPUID_SIGNATURE && leaf < KVM_CPUID_SIGNATURE + KVM_CPUID_RANGE;
 }
 
-struct cpuid_regs kvm_pv_cpuid(const struct vcpu *v, uint32_t leaf)
+struct cpuid_regs kvm_pv_cpuid(struct vcpu *v, uint32_t leaf)
 {
 	struct cpuid_regs r = { 0, 0, 0, 0 };
 	uint32_t pv = v->vm->cfg.pv;
@@ -53,6 +53,10 @@ struct cpuid_regs kvm_pv_cpuid(const struct vcpu *v, uint32_t leaf)
 			r.eax |= KVM_FEATURE_PV_SCHED_YIELD;
 		if (pv & PV_EOI)
 			r.eax |= KVM_FEATURE_PV_EOI;
+		if (pv & PV_UNHALT) {
+			r.eax |= KVM_FEATURE_PV_UNHALT;
+			v->vm->pv_unhalt_known = true;
+		}
 	}
 	return r;
 }
@@ -104,6 +108,20 @@ bool kvm_pv_hypercall(struct vcpu *v, uint64_t nr, int64_t *ret)
 	struct vcpu *to;
 
 	switch (nr & mask) {
+	case KVM_HC_KICK_CPU:
+		if (!(pv & PV_UNHALT))
+			return false;
+		/* The lock holder wakes a waiter (a1: its APIC ID). A kick that
+		 * comes before the waiter's HLT ends that HLT at once. */
+		to = vcpu_with_apic_id(v->vm, a1);
+		if (to) {
+			to->pv_unhalted = true;
+			platform_wake_vcpu(to);
+			if (to != v && to->cpu == v->cpu)
+				v->yield = true;
+		}
+		*ret = 0;
+		return true;
 	case KVM_HC_SEND_IPI:
 		if (!(pv & PV_SEND_IPI))
 			return false;
@@ -345,8 +363,10 @@ void kvm_pv_reset(struct vcpu *v)
 	v->steal_version = 0;
 	v->steal_ns = 0;
 	v->steal_since_tsc = 0;
+	v->pv_unhalted = false;
 	kvm_pv_init_signal(v);
 	if (v->id == 0) {
+		v->vm->pv_unhalt_known = false;
 		v->vm->wall_clock_msr = 0;
 		v->vm->wall_clock_version = 0;
 	}

@@ -14,9 +14,10 @@ struct vcpu;
 
 /* A leaf of KVM's CPUID range (KVM_CPUID_SIGNATURE onwards): all zero
  * when the VM is offered no paravirtual feature, as past any hypervisor's
- * last leaf. */
+ * last leaf. Reading the feature leaf with PV unhalt in it tells pgvisor
+ * the guest may wait for kicks (vm->pv_unhalt_known). */
 bool kvm_pv_cpuid_leaf(uint32_t leaf);
-struct cpuid_regs kvm_pv_cpuid(const struct vcpu *v, uint32_t leaf);
+struct cpuid_regs kvm_pv_cpuid(struct vcpu *v, uint32_t leaf);
 
 /* A KVM hypercall (KVM_HC_*, vmm/abi/kvm_para.h) of a feature the VM is
  * offered: true with its result in *ret; false when nr is none of them. */

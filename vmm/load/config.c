@@ -727,6 +727,7 @@ static const struct {
 	{ "pv-ipi", PV_SEND_IPI },
 	{ "pv-sched-yield", PV_SCHED_YIELD },
 	{ "pv-eoi", PV_EOI },
+	{ "pv-unhalt", PV_UNHALT },
 };
 
 static int add_pv(struct parser *ps, const char *name, size_t len)
@@ -740,7 +741,7 @@ static int add_pv(struct parser *ps, const char *name, size_t len)
 	}
 	return fail(ps,
 		    "pv: unknown paravirtual feature \"%.*s%s\" (known: none, kvm-clock, "
-		    "steal-time, pv-tlb-flush, pv-ipi, pv-sched-yield, pv-eoi)",
+		    "steal-time, pv-tlb-flush, pv-ipi, pv-sched-yield, pv-eoi, pv-unhalt)",
 		    ECHO(name));
 }
 

@@ -87,7 +87,12 @@
 #define PV_SEND_IPI (1u << 3)	 /* IPIs to many vCPUs in one hypercall */
 #define PV_SCHED_YIELD (1u << 4) /* let a preempted IPI target run first */
 #define PV_EOI (1u << 5)	 /* EOIs signalled in memory, without an exit */
-#define PV_ALL (PV_KVM_CLOCK | PV_STEAL_TIME | PV_TLB_FLUSH | PV_SEND_IPI | PV_SCHED_YIELD | PV_EOI)
+/* A vCPU in HLT with interrupts off wakes on KVM_HC_KICK_CPU (Linux's PV
+ * spinlocks), once the guest has read that this is offered. */
+#define PV_UNHALT (1u << 6)
+#define PV_ALL                                                                                     \
+	(PV_KVM_CLOCK | PV_STEAL_TIME | PV_TLB_FLUSH | PV_SEND_IPI | PV_SCHED_YIELD | PV_EOI |     \
+	 PV_UNHALT)
 
 enum vm_action {
 	VM_ACTION_DESTROY,

@@ -54,6 +54,11 @@ static void notify(struct vcpu *v)
 		smp_kick(v->cpu);
 }
 
+void platform_wake_vcpu(struct vcpu *v)
+{
+	notify(v);
+}
+
 void platform_set_irq(struct vm *vm, unsigned irq, bool level)
 {
 	if (irq < ISA_IRQS) {

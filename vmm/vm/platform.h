@@ -28,6 +28,9 @@ int platform_reset(struct vm *vm);
 struct net_switch *platform_switch(void);
 /* Drives ISA interrupt line irq (0-15) or I/O APIC pin (16-23). */
 void platform_set_irq(struct vm *vm, unsigned irq, bool level);
+/* Makes the CPU that runs v look at it now (it was given something that
+ * may end its HLT). */
+void platform_wake_vcpu(struct vcpu *v);
 /* An IPI from vCPU from, as if written to its ICR (paravirtual IPIs). */
 void platform_send_ipi(struct vm *vm, struct vcpu *from, const struct vlapic_ipi *ipi);
 

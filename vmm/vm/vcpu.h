@@ -68,7 +68,11 @@ struct vcpu {
 	uint64_t vmcs; /* physical address of this vCPU's VMCS page */
 	bool launched; /* VMLAUNCH done; next entry is VMRESUME */
 	bool halted;   /* in HLT, waiting for an interrupt */
-	bool released; /* its CPU let go of it after the VM stopped */
+	/* In HLT with interrupts off, in a guest that knows PV unhalt: only a
+	 * kick (KVM_HC_KICK_CPU) or an NMI wakes it. */
+	bool halted_until_kick;
+	bool pv_unhalted; /* kicked: its next HLT (or this one) ends at once */
+	bool released;	  /* its CPU let go of it after the VM stopped */
 	/* The VM was (re)loaded since this vCPU last ran: its CPU's TLBs may
 	 * hold the old run's EPT and VPID translations. */
 	bool flush_tlb;

@@ -57,18 +57,23 @@ void vm_cpu_list(const struct vm *vm, char *out, size_t size)
 				      cpus & ((1u << c) - 1) ? "," : " ", c);
 }
 
-unsigned vm_halted_list(const struct vm *vm, char *out, size_t size)
+static bool halted_as(const struct vcpu *v, bool until_kick)
+{
+	return v->halted && v->halted_until_kick == until_kick;
+}
+
+unsigned vm_halted_list(const struct vm *vm, bool until_kick, char *out, size_t size)
 {
 	unsigned count = 0;
 	int n = 0;
 
 	for (unsigned i = 0; i < vm->nvcpus; i++)
-		count += vm->vcpus[i].halted;
+		count += halted_as(&vm->vcpus[i], until_kick);
 	out[0] = '\0';
 	if (count)
 		n = snprintf(out, size, "vCPU%s", count > 1 ? "s" : "");
 	for (unsigned i = 0, k = 0; i < vm->nvcpus && n > 0 && (size_t)n < size; i++)
-		if (vm->vcpus[i].halted)
+		if (halted_as(&vm->vcpus[i], until_kick))
 			n += snprintf(out + n, size - (size_t)n, "%s%u", k++ ? "," : " ", i);
 	return count;
 }

@@ -106,6 +106,9 @@ struct vm {
 	 * version its record last got. */
 	uint64_t wall_clock_msr;
 	uint32_t wall_clock_version;
+	/* The guest read KVM's feature leaf with PV unhalt in it: its vCPUs
+	 * may halt with interrupts off to wait for a kick. */
+	bool pv_unhalt_known;
 	struct vioapic ioapic;
 	struct pic pic;
 	struct pit pit;
@@ -179,8 +182,9 @@ static inline uint16_t vm_vpid(const struct vm *vm)
 #define VM_CPU_LIST_MAX 96
 void vm_cpu_list(const struct vm *vm, char *out, size_t size);
 /* "vCPU n" or "vCPUs a,b,...": the vCPUs in HLT with interrupts enabled,
- * waiting for an interrupt. Returns how many; 0 leaves out empty. */
-unsigned vm_halted_list(const struct vm *vm, char *out, size_t size);
+ * waiting for an interrupt (until_kick false), or with interrupts off,
+ * waiting for a PV kick (true). Returns how many; 0 leaves out empty. */
+unsigned vm_halted_list(const struct vm *vm, bool until_kick, char *out, size_t size);
 /* Makes the other CPUs that run vm's vCPUs look at it again (an exit
  * from the guest, or from their idle wait). */
 void vm_kick_cpus(struct vm *vm);
