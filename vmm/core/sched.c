@@ -149,8 +149,7 @@ static bool start_ap(struct vcpu *v)
 	char err[120];
 
 	if (vcpu_start_apply(&v->start, &s.sipi_vector)) {
-		v->halted = false;
-		v->halted_until_kick = false;
+		vcpu_end_halt(v);
 		if (vmcs_setup(v, &s, err, sizeof(err))) {
 			vm_stop(v->vm, VM_END_CRASH, "vCPU %u: %s", v->id, err);
 			return false;
@@ -187,8 +186,7 @@ static inline __attribute__((always_inline)) void run_loop(struct vcpu *v, uint6
 		if (v->halted) {
 			if (!intr_wakes_halted(v))
 				break;
-			v->halted = false;
-			v->halted_until_kick = false;
+			vcpu_end_halt(v);
 			v->pv_unhalted = false; /* a kick is spent on the HLT it ends */
 		}
 		if (!intr_idle(v))

@@ -323,8 +323,7 @@ int vm_load(struct vm *vm)
 		memset(v->lazy_msrs, 0, sizeof(v->lazy_msrs));
 		v->misc_enable = msr_misc_enable_default();
 		kvm_pv_reset(v);
-		v->halted = false;
-		v->halted_until_kick = false;
+		vcpu_end_halt(v);
 		/* APs wait for the boot vCPU's INIT-SIPI (SDM Vol. 3 9.4.4). */
 		vcpu_start_reset(&v->start, i == 0);
 		v->window_exiting = false;

@@ -117,6 +117,14 @@ struct vcpu {
 	uint16_t prof_reason;
 };
 
+/* The vCPU leaves HLT (woken, reset, or started by SIPI), whatever it
+ * was waiting for. */
+static inline void vcpu_end_halt(struct vcpu *v)
+{
+	v->halted = false;
+	v->halted_until_kick = false;
+}
+
 /* Sets the guest's CR2 (a page fault being injected, a reset). */
 void vcpu_set_cr2(struct vcpu *v, uint64_t value);
 
