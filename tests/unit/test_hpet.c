@@ -32,9 +32,9 @@
 #define MODE_32 0x100u
 #define ROUTE(pin) ((uint32_t)(pin) << 9)
 
-#define PIN 11	     /* an input the tests allow */
-#define OTHER_PIN 5  /* another */
-#define BAD_PIN 2    /* one they do not */
+#define PIN 11	    /* an input the tests allow */
+#define OTHER_PIN 5 /* another */
+#define BAD_PIN 2   /* one they do not */
 #define ROUTE_CAP ((1u << PIN) | (1u << OTHER_PIN))
 #define LINES 24
 
@@ -386,8 +386,8 @@ static void test_bad_offsets_and_widths(void **state)
 	assert_int_equal(rd64(GEN_CONF), 0);
 	/* Reserved offsets, timers past the last, FSB routes: 0, writes go
 	 * nowhere. */
-	static const unsigned holes[] = { 0x008, 0x018, 0x028, 0x0e8, 0x0f8, 0x118,
-					  TN_CONF(3), TN_CMP(3), 0x3f8, TN_FSB(0) };
+	static const unsigned holes[] = { 0x008, 0x018,	     0x028,	0x0e8, 0x0f8,
+					  0x118, TN_CONF(3), TN_CMP(3), 0x3f8, TN_FSB(0) };
 	for (unsigned i = 0; i < sizeof(holes) / sizeof(holes[0]); i++) {
 		wr64(holes[i], ~0ull);
 		assert_int_equal(rd64(holes[i]), 0);
