@@ -177,6 +177,11 @@ static void test_one_shot_edge(void **state)
 	(void)state;
 	wr32(TN_CONF(2), INT_ENB | ROUTE(PIN));
 	assert_int_equal(rd32(TN_CONF(2)) & ~(PER_INT_CAP | SIZE_CAP), INT_ENB | ROUTE(PIN));
+	/* A 64-bit comparator takes its halves one at a time. */
+	wr32(TN_CMP(2) + 4, 1);
+	wr32(TN_CMP(2), 5);
+	assert_int_equal(rd64(TN_CMP(2)), 0x100000005ull);
+	assert_int_equal(rd32(TN_CMP(2) + 4), 1);
 	wr64(TN_CMP(2), 1000);
 	assert_int_equal(next_event(), VTIME_NEVER); /* halted */
 	uint64_t start = fake_now;
