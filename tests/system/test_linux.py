@@ -44,6 +44,9 @@ def check_linux_ran(run, name, cpus=1, clocks=("tsc", "kvm-clock")):
     # timer's port.
     clock = [l.split()[-1] for l in lines if l.startswith("LINUX-GUEST: clocksource ")]
     assert len(clock) == 1 and clock[0] in clocks, (clock, text)
+    # The HPET every VM has is among the clocksources, not chosen.
+    found = [l.split()[2:] for l in lines if l.startswith("LINUX-GUEST: clocksources ")]
+    assert len(found) == 1 and "hpet" in found[0], (found, text)
     assert f"LINUX-GUEST: nproc {cpus}" in lines
     done = sorted(l for l in lines if l.startswith("LINUX-GUEST: work done on CPU "))
     assert done == [f"LINUX-GUEST: work done on CPU {c}" for c in range(cpus)], lines
@@ -71,6 +74,11 @@ def test_linux_boots_and_powers_off(run_pgvisor, bench):
     # What the kernel found is what pgvisor built.
     text = "\n".join(log)
     assert "ACPI: PM-Timer IO Port: 0x608" in text
+    # The ACPI HPET table led it to the HPET; legacy replacement gives
+    # its timers 0 and 1 the PIT's and RTC's IRQs.
+    assert "ACPI: HPET id: 0x8086a201 base: 0xfed00000" in text
+    assert "hpet0: at MMIO 0xfed00000, IRQs 2, 8, 0" in text
+    assert "hpet0: 3 comparators, 64-bit 100.000000 MHz counter" in text
     assert "IOAPIC[0]: apic_id 1, version 32, address 0xfec00000, GSI 0-23" in text
     assert "TSC deadline timer available" in text
     # Linux found KVM's signature at 0x40000100 and took kvm-clock.

@@ -10,6 +10,7 @@
 #include "arch/x86/spinlock.h"
 #include "boot/boot_info.h"
 #include "vmm/dev/acpi_pm.h"
+#include "vmm/dev/hpet.h"
 #include "vmm/dev/iobus.h"
 #include "vmm/dev/mmio.h"
 #include "vmm/dev/pci_host.h"
@@ -113,10 +114,14 @@ struct vm {
 	struct pic pic;
 	struct pit pit;
 	struct rtc rtc;
+	struct hpet hpet;
 	struct acpi_pm acpi_pm;
 	struct sysctl sysctl;
 	struct pci_host pci;
 	struct virq isa_irq; /* how devices reach platform_set_irq */
+	/* The PIT's and RTC's lines: muted while the HPET replaces them. */
+	struct virq legacy_timer_irq;
+	struct virq hpet_ioapic_irq; /* the HPET's routes to I/O APIC inputs */
 	struct uart uart;
 	struct power_ports power; /* ports 0xf4 and 0x8900 */
 	/* Its virtio devices, allocated when the VM is created for the ones
