@@ -10,6 +10,9 @@ real producer builds it (GRUB, the firmware, the kernel's setup header):
                                of its protected-mode code, cut down so that
                                it loads into fuzz_bzimage's RAM; without
                                KERNEL, a minimal boot protocol 2.15 header
+  seeds.py virtio-blk          fuzz_pci.h steps of a driver bringing the disk
+                               up (virtio 1.2, 3.1.1) and reading sector 0
+  seeds.py virtio-console      the same for the console, printing a line
 """
 import struct
 import sys
@@ -93,11 +96,90 @@ def cut_bzimage(path):
     return k
 
 
+# fuzz_pci.h: steps, and where the host bridge puts the device's BARs.
+PCI_CFG_WRITE, PCI_MMIO_WRITE, PCI_OUT, PCI_RAM = 1, 3, 5, 6
+PCI_SLOT = 1
+IO_WINDOW_PICK = 1  # fuzz_port: the first range (the I/O window), not any port
+SIZE_CODE = {1: 0, 2: 1, 4: 2, 8: 3}
+PCI_COMMAND, COMMAND_IO_MEM_MASTER = 0x04, 0x7
+# virtio_pci common configuration (virtio 1.2, 4.1.4.3) at BAR0 + 0.
+CC_DRIVER_FEATURE_SELECT, CC_DRIVER_FEATURE, CC_STATUS = 0x08, 0x0C, 0x14
+CC_QUEUE_SELECT, CC_QUEUE_SIZE, CC_QUEUE_ENABLE = 0x16, 0x18, 0x1C
+CC_QUEUE_DESC, CC_QUEUE_DRIVER, CC_QUEUE_DEVICE = 0x20, 0x28, 0x30
+ACK, DRIVER, DRIVER_OK, FEATURES_OK = 1, 2, 4, 8
+VERSION_1_WORD1 = 1  # feature bit 32
+QSIZE = 8
+DESC_F_NEXT, DESC_F_WRITE = 1, 2
+
+
+def cfg_write(off, size, value):
+    return struct.pack("<BBBBI", PCI_CFG_WRITE, PCI_SLOT, off, SIZE_CODE[size], value)
+
+
+def mmio_write(off, size, value):
+    return struct.pack("<BIBQ", PCI_MMIO_WRITE, off, SIZE_CODE[size], value)
+
+
+def ram_write(gpa, data):
+    assert len(data) < 256
+    return struct.pack("<BHB", PCI_RAM, gpa, len(data)) + data
+
+
+def notify(queue):
+    return struct.pack("<BBBBI", PCI_OUT, IO_WINDOW_PICK, 0, SIZE_CODE[2], queue)
+
+
+def virtio_up(queues):
+    """Steps of virtio 1.2, 3.1.1 with queues = [(index, desc, avail, used)]."""
+    out = cfg_write(PCI_COMMAND, 2, COMMAND_IO_MEM_MASTER)
+    out += mmio_write(CC_STATUS, 1, 0) + mmio_write(CC_STATUS, 1, ACK | DRIVER)
+    out += mmio_write(CC_DRIVER_FEATURE_SELECT, 4, 1)
+    out += mmio_write(CC_DRIVER_FEATURE, 4, VERSION_1_WORD1)
+    out += mmio_write(CC_STATUS, 1, ACK | DRIVER | FEATURES_OK)
+    for index, desc, avail, used in queues:
+        out += mmio_write(CC_QUEUE_SELECT, 2, index) + mmio_write(CC_QUEUE_SIZE, 2, QSIZE)
+        out += mmio_write(CC_QUEUE_DESC, 8, desc) + mmio_write(CC_QUEUE_DRIVER, 8, avail)
+        out += mmio_write(CC_QUEUE_DEVICE, 8, used) + mmio_write(CC_QUEUE_ENABLE, 2, 1)
+    return out + mmio_write(CC_STATUS, 1, ACK | DRIVER | FEATURES_OK | DRIVER_OK)
+
+
+def descs(chain):
+    """A descriptor table: chain = [(addr, len, writable)], linked in order."""
+    out = b""
+    for i, (addr, length, writable) in enumerate(chain):
+        flags = (DESC_F_NEXT if i + 1 < len(chain) else 0) | (DESC_F_WRITE if writable else 0)
+        out += struct.pack("<QIHH", addr, length, flags, i + 1 if i + 1 < len(chain) else 0)
+    return out
+
+
+def offer(avail, head):
+    return ram_write(avail, struct.pack("<HHH", 0, 1, head))
+
+
+def virtio_blk():
+    out = virtio_up([(0, 0x1000, 0x2000, 0x3000)])
+    out += ram_write(0x1000, descs([(0x4000, 16, False), (0x5000, 512, True), (0x6000, 1, True)]))
+    out += ram_write(0x4000, struct.pack("<IIQ", 0, 0, 0))  # VIRTIO_BLK_T_IN, sector 0
+    return out + offer(0x2000, 0) + notify(0)
+
+
+def virtio_console():
+    out = virtio_up([(0, 0x1000, 0x2000, 0x3000), (1, 0x4000, 0x5000, 0x6000)])
+    out += ram_write(0x1000, descs([(0x8000, 64, True)])) + offer(0x2000, 0) + notify(0)
+    line = b"hello from the guest\n"
+    out += ram_write(0x4000, descs([(0x9000, len(line), False)])) + ram_write(0x9000, line)
+    return out + offer(0x5000, 0) + notify(1)
+
+
 def main(argv):
     if argv[:1] == ["mb2-info"]:
         out = mb2_info()
     elif argv[:1] == ["efi-memmap"]:
         out = bytes([EFI_DESC_SIZE]) + efi_map()
+    elif argv[:1] == ["virtio-blk"]:
+        out = bytes([1]) + virtio_blk()  # the first byte: a writable disk
+    elif argv[:1] == ["virtio-console"]:
+        out = virtio_console()
     elif argv[:1] == ["bzimage"] and len(argv) <= 2:
         out = cut_bzimage(argv[1]) if len(argv) == 2 else minimal_bzimage()
     else:
