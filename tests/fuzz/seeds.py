@@ -13,6 +13,9 @@ real producer builds it (GRUB, the firmware, the kernel's setup header):
   seeds.py virtio-blk          fuzz_pci.h steps of a driver bringing the disk
                                up (virtio 1.2, 3.1.1) and reading sector 0
   seeds.py virtio-console      the same for the console, printing a line
+  seeds.py virtio-net          the same for the NIC: a receive buffer, a
+                               broadcast sent, a frame from fuzz_virtio_net's
+                               peer, time passing
 """
 import struct
 import sys
@@ -171,6 +174,28 @@ def virtio_console():
     return out + offer(0x5000, 0) + notify(1)
 
 
+NET_PEER_SENDS, NET_TIME = 7, 8  # fuzz_virtio_net's own steps
+NET_HDR_LEN = 12  # struct virtio_net_hdr with num_buffers (virtio 1.2, 5.1.6)
+NIC_MAC, PEER_MAC = bytes([2, 0, 0, 0, 0, 1]), bytes([2, 0, 0, 0, 0, 2])
+ETHERTYPE_IPV4 = b"\x08\x00"
+NET_RX_BUF = 1526
+
+
+def ethernet(dst, src):
+    return dst + src + ETHERTYPE_IPV4 + bytes(range(46))
+
+
+def virtio_net():
+    out = virtio_up([(0, 0x1000, 0x2000, 0x3000), (1, 0x4000, 0x5000, 0x6000)])
+    out += ram_write(0x1000, descs([(0x8000, NET_RX_BUF, True)])) + offer(0x2000, 0) + notify(0)
+    frame = bytes(NET_HDR_LEN) + ethernet(b"\xff" * 6, NIC_MAC)
+    out += ram_write(0x4000, descs([(0x9000, len(frame), False)])) + ram_write(0x9000, frame)
+    out += offer(0x5000, 0) + notify(1)
+    peer = ethernet(NIC_MAC, PEER_MAC)
+    out += struct.pack("<BH", NET_PEER_SENDS, len(peer)) + peer
+    return out + struct.pack("<BI", NET_TIME, 1000000)
+
+
 def main(argv):
     if argv[:1] == ["mb2-info"]:
         out = mb2_info()
@@ -178,6 +203,8 @@ def main(argv):
         out = bytes([EFI_DESC_SIZE]) + efi_map()
     elif argv[:1] == ["virtio-blk"]:
         out = bytes([1]) + virtio_blk()  # the first byte: a writable disk
+    elif argv[:1] == ["virtio-net"]:
+        out = bytes([1]) + virtio_net()  # the first byte: frames delivered directly
     elif argv[:1] == ["virtio-console"]:
         out = virtio_console()
     elif argv[:1] == ["bzimage"] and len(argv) <= 2:
