@@ -134,7 +134,7 @@ FUZZ_CC := clang
 FUZZ_CFLAGS := -std=c11 -O1 -g $(WARN) -I. -D_DEFAULT_SOURCE -DHOST_TEST \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SUPPORT := tests/fuzz/fuzz_support.c
-FUZZ_CI_S ?= 7
+FUZZ_CI_S ?= 6
 FUZZ_S ?= 600
 FUZZ_ONLY ?= $(FUZZERS)
 define fuzzer

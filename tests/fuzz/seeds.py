@@ -13,6 +13,12 @@ real producer builds it (GRUB, the firmware, the kernel's setup header):
   seeds.py virtio-blk          fuzz_pci.h steps of a driver bringing the disk
                                up (virtio 1.2, 3.1.1) and reading sector 0
   seeds.py virtio-console      the same for the console, printing a line
+  seeds.py madt                an ACPI MADT (ACPI 6.4, 5.2.12) as firmware
+                               writes it: two local APICs, an I/O APIC, an
+                               interrupt override, a local x2APIC
+  seeds.py gpt DISK            fuzz_gpt's input: flags (seal), DISK's size in
+                               sectors and its protective MBR, GPT header and
+                               entry array
   seeds.py virtio-net          the same for the NIC: a receive buffer, a
                                broadcast sent, a frame from fuzz_virtio_net's
                                peer, time passing
@@ -196,6 +202,36 @@ def virtio_net():
     return out + struct.pack("<BI", NET_TIME, 1000000)
 
 
+SDT_HEADER = 36
+LAPIC_ADDRESS, PCAT_COMPAT = 0xFEE00000, 1
+MADT_ENABLED = 1
+
+
+def madt():
+    entries = (struct.pack("<BBBBI", 0, 8, 0, 0, MADT_ENABLED) +
+               struct.pack("<BBBBI", 0, 8, 1, 1, MADT_ENABLED) +
+               struct.pack("<BBBBII", 1, 12, 2, 0, 0xFEC00000, 0) +
+               struct.pack("<BBBBIH", 2, 10, 0, 0, 2, 0) +
+               struct.pack("<BBHIII", 9, 16, 0, 300, MADT_ENABLED, 2))
+    length = SDT_HEADER + 8 + len(entries)
+    header = struct.pack("<4sIBB6s8sI4sI", b"APIC", length, 5, 0, b"PGVSR ", b"FUZZMADT", 1,
+                         b"PGVS", 1)
+    body = header + struct.pack("<II", LAPIC_ADDRESS, PCAT_COMPAT) + entries
+    checksum = (-sum(body)) & 0xFF
+    return body[:9] + bytes([checksum]) + body[10:]
+
+
+GPT_SEAL = 1
+GPT_TABLE_SECTORS = 2 + 128 * 128 // SECTOR  # MBR, header, entry array
+
+
+def gpt(path):
+    with open(path, "rb") as f:
+        disk = f.read()
+    head = struct.pack("<BI", GPT_SEAL, len(disk) // SECTOR)
+    return head + disk[:GPT_TABLE_SECTORS * SECTOR]
+
+
 def main(argv):
     if argv[:1] == ["mb2-info"]:
         out = mb2_info()
@@ -203,6 +239,10 @@ def main(argv):
         out = bytes([EFI_DESC_SIZE]) + efi_map()
     elif argv[:1] == ["virtio-blk"]:
         out = bytes([1]) + virtio_blk()  # the first byte: a writable disk
+    elif argv[:1] == ["madt"]:
+        out = madt()
+    elif argv[:1] == ["gpt"] and len(argv) == 2:
+        out = gpt(argv[1])
     elif argv[:1] == ["virtio-net"]:
         out = bytes([1]) + virtio_net()  # the first byte: frames delivered directly
     elif argv[:1] == ["virtio-console"]:
