@@ -40,9 +40,7 @@ uint64_t fuzz_u64(struct fuzz_in *in)
 
 unsigned fuzz_size(struct fuzz_in *in, unsigned max)
 {
-	unsigned s = 1u << (fuzz_u8(in) % (max == 8 ? 4 : 3));
-
-	return s;
+	return 1u << (fuzz_u8(in) % (max == 8 ? 4 : 3));
 }
 
 uint16_t fuzz_port(struct fuzz_in *in, const struct fuzz_ports *ranges, unsigned n)
