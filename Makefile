@@ -141,14 +141,14 @@ define fuzzer
 $(BUILD)/fuzz/$(1): $$($(1)_SRCS) $(FUZZ_SUPPORT) | deps
 	@mkdir -p $$(dir $$@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -o $$@ $$($(1)_SRCS) $(FUZZ_SUPPORT)
-$(BUILD)/fuzz/$(1).seeds/.ok: $$($(1)_SEEDS)
-	rm -rf $$(dir $$@) && mkdir -p $$(dir $$@)
-	for f in $$^; do head -c $$(or $$($(1)_SEED_MAX),1048576) $$$$f > $$(dir $$@)$$$$(echo $$$$f | tr / _); done
+$(BUILD)/fuzz/$(1).seeds.ok: $$($(1)_SEEDS)
+	rm -rf $(BUILD)/fuzz/$(1).seeds && mkdir -p $(BUILD)/fuzz/$(1).seeds
+	for f in $$^; do cp $$$$f $(BUILD)/fuzz/$(1).seeds/$$$$(echo $$$$f | tr / _); done
 	touch $$@
 $(BUILD)/fuzz/$(1).dict: $$($(1)_DICT)
 	@mkdir -p $$(dir $$@)
 	cat /dev/null $$^ > $$@
-$(1): $(BUILD)/fuzz/$(1) $(BUILD)/fuzz/$(1).seeds/.ok $(BUILD)/fuzz/$(1).dict
+$(1): $(BUILD)/fuzz/$(1) $(BUILD)/fuzz/$(1).seeds.ok $(BUILD)/fuzz/$(1).dict
 endef
 $(foreach f,$(FUZZERS),$(eval $(call fuzzer,$(f))))
 FUZZ_BINS := $(foreach f,$(FUZZERS),$(BUILD)/fuzz/$(f))
