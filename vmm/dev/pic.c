@@ -392,3 +392,13 @@ int pic_acknowledge(struct pic *p)
 	update_cascade(p);
 	return vector;
 }
+
+bool pic_line_waiting(const struct pic *p, unsigned irq)
+{
+	const struct pic_chip *c = irq < 8 ? &p->master : &p->slave;
+	uint8_t bit = (uint8_t)(1u << (irq & 7));
+
+	if (irq >= PIC_IRQS || ((c->irr & ~c->imr) & bit) == 0)
+		return false;
+	return irq < 8 || !(p->master.imr & (1u << PIC_CASCADE_IRQ));
+}

@@ -74,6 +74,25 @@ static void isa_irq_set(void *ctx, unsigned line, bool level)
 	platform_set_irq(ctx, line, level);
 }
 
+/* The line's last edge waits to be taken: in the PIC's IRR while the PIC
+ * reaches vCPU 0 (LINT0 in ExtINT mode), or, through its I/O APIC pin, in
+ * a local APIC's IRR. Timers with owed ticks hold the next until then. */
+static bool isa_irq_waiting(void *ctx, unsigned line)
+{
+	struct vm *vm = ctx;
+
+	if (line < ISA_IRQS && vlapic_accepts_pic(&vm->vcpus[0].lapic) &&
+	    pic_line_waiting(&vm->pic, line))
+		return true;
+	int vector = vioapic_pin_vector(&vm->ioapic, line == PIT_IRQ ? PIT_IOAPIC_PIN : line);
+	if (vector < 0)
+		return false;
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (vlapic_requested(&vm->vcpus[i].lapic, (uint8_t)vector))
+			return true;
+	return false;
+}
+
 /* Does the local APIC of v answer to destination dest (SDM 11.6.2)? */
 static bool lapic_matches(const struct vlapic *a, uint32_t dest, bool logical)
 {
@@ -438,11 +457,13 @@ int platform_reset(struct vm *vm)
 	vtime_init(t, rdtsc(), tsc_hz());
 	vm->start_epoch_ns = host_epoch * NSEC_PER_SEC +
 			     mul_div_u64(t->start_tsc - host_epoch_tsc, NSEC_PER_SEC, tsc_hz());
-	vm->isa_irq = (struct virq){ isa_irq_set, vm };
+	vm->isa_irq = (struct virq){ .set = isa_irq_set, .ctx = vm, .waiting = isa_irq_waiting };
 	pic_init(&vm->pic);
 	pit_init(&vm->pit, &t->clock, vm->isa_irq);
+	pit_set_timer_mode(&vm->pit, vm->cfg.timer_mode);
 	/* The guest's clock starts at the host's time of day now. */
 	rtc_init(&vm->rtc, &t->clock, vm->isa_irq, vm->start_epoch_ns / NSEC_PER_SEC, vm->ram.size);
+	rtc_set_timer_mode(&vm->rtc, vm->cfg.timer_mode);
 	struct acpi_pm_callbacks cb = { acpi_poweroff, NULL, vm };
 	acpi_pm_init(&vm->acpi_pm, &t->clock, &vm->isa_irq, ACPI_PM_SCI_IRQ, &cb);
 	sysctl_init(&vm->sysctl, guest_reset, vm);
@@ -459,10 +480,12 @@ int platform_reset(struct vm *vm)
 		v->lapic.tsc_to_ns = lapic_tsc_to_ns;
 		v->lapic.tsc_ctx = v;
 		vlapic_set_tsc_hz(&v->lapic, t->tsc_hz);
+		vlapic_set_timer_mode(&v->lapic, vm->cfg.timer_mode);
 		if (v->id == 0)
 			vlapic_virtual_wire(&v->lapic);
 		vtime_add_timer(t, (struct vtimer){ .next_event = vlapic_timer_next,
 						    .update = vlapic_timer_update,
+						    .held = vlapic_timer_held,
 						    .dev = &v->lapic });
 	}
 	struct vtimer pit = pit_timer(&vm->pit), rtc = rtc_timer(&vm->rtc);
