@@ -61,7 +61,8 @@ static inline uint32_t tick_backlog_cap(uint64_t period_ns)
 static inline void tick_backlog_add(struct tick_backlog *b, uint64_t ticks, uint64_t period_ns)
 {
 	uint64_t owed = b->owed + ticks;
-	uint32_t cap = b->mode == TIMER_MODE_NO_MISSED_TICKS_PENDING ? 1 : tick_backlog_cap(period_ns);
+	uint32_t cap =
+		b->mode == TIMER_MODE_NO_MISSED_TICKS_PENDING ? 1 : tick_backlog_cap(period_ns);
 
 	b->owed = owed > cap ? cap : (uint32_t)owed;
 }
