@@ -164,9 +164,11 @@ def test_linux_with_two_vcpus(run_pgvisor, bench):
 def test_four_linux_guests_on_one_cpu_keep_the_tsc(run_pgvisor, bench):
     # Four kernels boot on one host CPU, taking 10 ms slices in turn, two
     # of them offered no paravirtual feature (no kvm-clock): every one
-    # keeps the TSC (or kvm-clock) as its clock. Lost timer ticks would
-    # make the kernel's clocksource watchdog find the TSC "unstable"
-    # against jiffies and fall back to acpi_pm (a port exit per read).
+    # keeps the TSC (or kvm-clock) as its clock, never acpi_pm (a port
+    # exit per read), which the kernel's clocksource watchdog would pick
+    # if it found the TSC "unstable" against lost jiffies. (This kernel
+    # kept the TSC here with timer_mode = "no_missed_ticks_pending" too:
+    # the test guards the clock, test_timer_mode.py shows the modes.)
     names = ["q0", "q1", "q2", "q3"]
     cfgs = [linux_cfg(bench, n, memory=80, quiet=True, pv="none" if n in ("q2", "q3") else None)
             for n in names]
