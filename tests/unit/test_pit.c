@@ -50,7 +50,8 @@ static uint64_t fake_now;
 static unsigned edges;
 static bool irq_level;
 static unsigned other_lines;
-static bool in_irr; /* the last edge waits in the fake PIC's IRR */
+static bool in_irr;	 /* the last edge waits in the fake PIC's IRR */
+static bool irq0_masked; /* no CPU can receive IRQ 0 */
 
 static uint64_t fake_clock_now(void *ctx)
 {
@@ -80,6 +81,12 @@ static bool irq_waiting(void *ctx, unsigned line)
 	return line == 0 && in_irr;
 }
 
+static bool irq_masked(void *ctx, unsigned line)
+{
+	(void)ctx;
+	return line == 0 && irq0_masked;
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -89,7 +96,9 @@ static int setup(void **state)
 	irq_level = false;
 	other_lines = 0;
 	in_irr = false;
-	pit_init(&pit, &fake_clock, (struct virq){ irq_set, NULL, irq_waiting });
+	irq0_masked = false;
+	pit_init(&pit, &fake_clock,
+		 (struct virq){ .set = irq_set, .waiting = irq_waiting, .masked = irq_masked });
 	return pit_attach(&pit, &bus);
 }
 
@@ -529,7 +538,8 @@ static void test_attach(void **state)
 	(void)state;
 	struct pit other;
 
-	pit_init(&other, &fake_clock, (struct virq){ irq_set, NULL, irq_waiting });
+	pit_init(&other, &fake_clock,
+		 (struct virq){ .set = irq_set, .waiting = irq_waiting, .masked = irq_masked });
 	assert_int_equal(pit_attach(&other, &bus), -1);
 	assert_int_equal(io_bus_read(&bus, 0x44, 1), 0xff);
 	assert_int_equal(bus.unclaimed_reads, 1);
@@ -622,6 +632,25 @@ static void test_missed_edges_capped_and_reset(void **state)
 	assert_true(t.next_event(t.dev) > fake_now);
 }
 
+static void test_missed_edges_lost_while_masked(void **state)
+{
+	(void)state;
+	struct vtimer t = pit_timer(&pit);
+
+	/* IRQ 0 masked everywhere: nothing is owed, one edge still reaches
+	 * the line (a PIC's IRR latches it). */
+	irq0_masked = true;
+	program(CW_CH0_LOHI_MODE2, CH0, 1193);
+	fake_now = at_clock(0, 10 * 1193 + 5);
+	t.update(t.dev, fake_now);
+	assert_int_equal(edges, 1);
+	assert_false(t.held(t.dev));
+	assert_int_equal(t.next_event(t.dev), at_clock(0, 11 * 1193));
+	irq0_masked = false;
+	in_irr = false;
+	assert_int_equal(take_due_edges(&t), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -644,6 +673,7 @@ int main(void)
 		cmocka_unit_test_setup(test_missed_edges_caught_up, setup),
 		cmocka_unit_test_setup(test_missed_edges_dropped, setup),
 		cmocka_unit_test_setup(test_missed_edges_capped_and_reset, setup),
+		cmocka_unit_test_setup(test_missed_edges_lost_while_masked, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

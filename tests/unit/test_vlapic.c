@@ -960,6 +960,14 @@ static void test_timer_periodic_catch_up(void **state)
 	wr(APIC_EOI, 0);
 	assert_false(vlapic_timer_held(&lapic));
 	assert_int_equal(vlapic_timer_next(&lapic), fake_now + p);
+
+	/* Masked through a gap: those ticks are lost, none come after. */
+	wr(APIC_LVT_TIMER, 0x40 | LVT_PERIODIC | LVT_MASKED);
+	fake_now += 10 * p;
+	vlapic_timer_update(&lapic, fake_now);
+	assert_int_equal(vlapic_pending_vector(&lapic), -1);
+	wr(APIC_LVT_TIMER, 0x40 | LVT_PERIODIC);
+	assert_int_equal(take_timer_ticks(), 0);
 }
 
 /* no_missed_ticks_pending: nothing is owed; the late tick is raised once. */

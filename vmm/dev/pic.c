@@ -393,12 +393,18 @@ int pic_acknowledge(struct pic *p)
 	return vector;
 }
 
+bool pic_line_masked(const struct pic *p, unsigned irq)
+{
+	const struct pic_chip *c = irq < 8 ? &p->master : &p->slave;
+
+	if (irq >= PIC_IRQS || (c->imr & (1u << (irq & 7))))
+		return true;
+	return irq >= 8 && (p->master.imr & (1u << PIC_CASCADE_IRQ));
+}
+
 bool pic_line_waiting(const struct pic *p, unsigned irq)
 {
 	const struct pic_chip *c = irq < 8 ? &p->master : &p->slave;
-	uint8_t bit = (uint8_t)(1u << (irq & 7));
 
-	if (irq >= PIC_IRQS || ((c->irr & ~c->imr) & bit) == 0)
-		return false;
-	return irq < 8 || !(p->master.imr & (1u << PIC_CASCADE_IRQ));
+	return !pic_line_masked(p, irq) && (c->irr & (1u << (irq & 7)));
 }

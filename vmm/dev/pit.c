@@ -423,7 +423,12 @@ static void timer_update(void *dev, uint64_t t)
 			c->irq_tick = d / c->n * c->n;
 			tick_backlog_add(&p->ticks, edges, clocks_to_ns(c->n));
 		}
-		if (tick_backlog_ready(&p->ticks, irq_waiting(p))) {
+		/* Masked everywhere: the edges are lost, as on the board
+		 * (the PIC's IRR still latches one). */
+		if (p->ticks.owed && virq_masked(&p->irq, PIT_IRQ)) {
+			p->ticks.owed = 0;
+			virq_pulse(&p->irq, PIT_IRQ);
+		} else if (tick_backlog_ready(&p->ticks, irq_waiting(p))) {
 			p->ticks.owed--;
 			virq_pulse(&p->irq, PIT_IRQ);
 		}

@@ -11,9 +11,9 @@
  * moves that offset. The periodic, alarm and update-ended interrupts raise
  * ISA IRQ 8 and hold it until register C is read, as the chip's IRQ pin
  * does; that read is the guest's acknowledgement, after which an owed
- * periodic interrupt (one the guest missed) is raised. Flags are computed from guest time when
- * looked at; the struct vtimer from rtc_timer() tells the vCPU loop when an enabled interrupt is
- * due. */
+ * periodic interrupt (one the guest missed) is raised. Flags are computed
+ * from guest time when looked at; the struct vtimer from rtc_timer() tells
+ * the vCPU loop when an enabled interrupt is due. */
 #ifndef PGVISOR_DEV_RTC_H
 #define PGVISOR_DEV_RTC_H
 

@@ -15,6 +15,9 @@ struct virq {
 	 * it yet). NULL: never. Timers with missed ticks ask it before they
 	 * raise the next (vmm/dev/tick_backlog.h). */
 	bool (*waiting)(void *ctx, unsigned line);
+	/* Whether no CPU can receive the line now: masked at every
+	 * controller it reaches. NULL: never. Ticks owed for it are dropped. */
+	bool (*masked)(void *ctx, unsigned line);
 };
 
 static inline void virq_set(const struct virq *q, unsigned line, bool level)
@@ -26,6 +29,11 @@ static inline void virq_set(const struct virq *q, unsigned line, bool level)
 static inline bool virq_waiting(const struct virq *q, unsigned line)
 {
 	return q->waiting && q->waiting(q->ctx, line);
+}
+
+static inline bool virq_masked(const struct virq *q, unsigned line)
+{
+	return q->masked && q->masked(q->ctx, line);
 }
 
 static inline void virq_pulse(const struct virq *q, unsigned line)

@@ -350,7 +350,7 @@ void vlapic_timer_update(void *p, uint64_t now)
 	if (timer_mode(a) == TIMER_PERIODIC) {
 		/* Every period ended by now is owed; one is raised when the
 		 * timer mode allows (vmm/dev/tick_backlog.h). A masked timer's
-		 * ticks are spent unseen, as on hardware. */
+		 * ticks are lost, as on hardware. */
 		if (a->timer_expiry_ns <= now) {
 			uint64_t period = period_ns(a);
 			uint64_t due = (now - a->timer_expiry_ns) / period + 1;
@@ -358,6 +358,8 @@ void vlapic_timer_update(void *p, uint64_t now)
 			a->timer_start_ns = a->timer_expiry_ns - period;
 			tick_backlog_add(&a->ticks, due, period);
 		}
+		if (a->lvt[LVT_TIMER] & LVT_MASKED)
+			a->ticks.owed = 0;
 		if (tick_backlog_ready(&a->ticks, timer_waiting(a))) {
 			a->ticks.owed--;
 			timer_fire(a);

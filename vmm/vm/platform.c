@@ -74,23 +74,42 @@ static void isa_irq_set(void *ctx, unsigned line, bool level)
 	platform_set_irq(ctx, line, level);
 }
 
+/* The PIC delivers line to vCPU 0: unmasked, and LINT0 in ExtINT mode. */
+static bool pic_reaches_cpu(struct vm *vm, unsigned line)
+{
+	return line < ISA_IRQS && vlapic_accepts_pic(&vm->vcpus[0].lapic) &&
+	       !pic_line_masked(&vm->pic, line);
+}
+
+static unsigned ioapic_pin_of(unsigned line)
+{
+	return line == PIT_IRQ ? PIT_IOAPIC_PIN : line;
+}
+
 /* The line's last edge waits to be taken: in the PIC's IRR while the PIC
- * reaches vCPU 0 (LINT0 in ExtINT mode), or, through its I/O APIC pin, in
- * a local APIC's IRR. Timers with owed ticks hold the next until then. */
+ * reaches vCPU 0, or, through its I/O APIC pin, in a local APIC's IRR.
+ * Timers with owed ticks hold the next until then. */
 static bool isa_irq_waiting(void *ctx, unsigned line)
 {
 	struct vm *vm = ctx;
 
-	if (line < ISA_IRQS && vlapic_accepts_pic(&vm->vcpus[0].lapic) &&
-	    pic_line_waiting(&vm->pic, line))
+	if (pic_reaches_cpu(vm, line) && pic_line_waiting(&vm->pic, line))
 		return true;
-	int vector = vioapic_pin_vector(&vm->ioapic, line == PIT_IRQ ? PIT_IOAPIC_PIN : line);
+	int vector = vioapic_pin_vector(&vm->ioapic, ioapic_pin_of(line));
 	if (vector < 0)
 		return false;
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		if (vlapic_requested(&vm->vcpus[i].lapic, (uint8_t)vector))
 			return true;
 	return false;
+}
+
+static bool isa_irq_masked(void *ctx, unsigned line)
+{
+	struct vm *vm = ctx;
+
+	return !pic_reaches_cpu(vm, line) &&
+	       vioapic_pin_vector(&vm->ioapic, ioapic_pin_of(line)) < 0;
 }
 
 /* Does the local APIC of v answer to destination dest (SDM 11.6.2)? */
@@ -457,7 +476,9 @@ int platform_reset(struct vm *vm)
 	vtime_init(t, rdtsc(), tsc_hz());
 	vm->start_epoch_ns = host_epoch * NSEC_PER_SEC +
 			     mul_div_u64(t->start_tsc - host_epoch_tsc, NSEC_PER_SEC, tsc_hz());
-	vm->isa_irq = (struct virq){ .set = isa_irq_set, .ctx = vm, .waiting = isa_irq_waiting };
+	vm->isa_irq = (struct virq){
+		.set = isa_irq_set, .ctx = vm, .waiting = isa_irq_waiting, .masked = isa_irq_masked
+	};
 	pic_init(&vm->pic);
 	pit_init(&vm->pit, &t->clock, vm->isa_irq);
 	pit_set_timer_mode(&vm->pit, vm->cfg.timer_mode);
