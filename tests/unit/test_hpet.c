@@ -71,8 +71,8 @@ static int setup(void **state)
 	fake_now = 1000; /* not 0: times are relative to when it starts */
 	memset(&legacy, 0, sizeof(legacy));
 	memset(&ioapic, 0, sizeof(ioapic));
-	hpet_init(&hpet, &fake_clock, (struct virq){ line_set, &legacy },
-		  (struct virq){ line_set, &ioapic }, ROUTE_CAP);
+	hpet_init(&hpet, &fake_clock, (struct virq){ .set = line_set, .ctx = &legacy },
+		  (struct virq){ .set = line_set, .ctx = &ioapic }, ROUTE_CAP);
 	return 0;
 }
 

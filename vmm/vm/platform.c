@@ -78,6 +78,44 @@ static void isa_irq_set(void *ctx, unsigned line, bool level)
 	platform_set_irq(ctx, line, level);
 }
 
+/* The PIC delivers line to vCPU 0: unmasked, and LINT0 in ExtINT mode. */
+static bool pic_reaches_cpu(struct vm *vm, unsigned line)
+{
+	return line < ISA_IRQS && vlapic_accepts_pic(&vm->vcpus[0].lapic) &&
+	       !pic_line_masked(&vm->pic, line);
+}
+
+static unsigned ioapic_pin_of(unsigned line)
+{
+	return line == PIT_IRQ ? PIT_IOAPIC_PIN : line;
+}
+
+/* The line's last edge waits to be taken: in the PIC's IRR while the PIC
+ * reaches vCPU 0, or, through its I/O APIC pin, in a local APIC's IRR.
+ * Timers with owed ticks hold the next until then. */
+static bool isa_irq_waiting(void *ctx, unsigned line)
+{
+	struct vm *vm = ctx;
+
+	if (pic_reaches_cpu(vm, line) && pic_line_waiting(&vm->pic, line))
+		return true;
+	int vector = vioapic_pin_vector(&vm->ioapic, ioapic_pin_of(line));
+	if (vector < 0)
+		return false;
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (vlapic_requested(&vm->vcpus[i].lapic, (uint8_t)vector))
+			return true;
+	return false;
+}
+
+static bool isa_irq_masked(void *ctx, unsigned line)
+{
+	struct vm *vm = ctx;
+
+	return !pic_reaches_cpu(vm, line) &&
+	       vioapic_pin_vector(&vm->ioapic, ioapic_pin_of(line)) < 0;
+}
+
 /* In legacy replacement the HPET's timers 0 and 1 drive IRQ 0 and IRQ 8
  * instead of the PIT and the RTC (IA-PC HPET specification 2.3.9.2.2):
  * their assertions go nowhere, their releases still pass. */
@@ -88,6 +126,14 @@ static void legacy_timer_irq_set(void *ctx, unsigned line, bool level)
 	if (level && hpet_legacy_replacement(&vm->hpet))
 		return;
 	platform_set_irq(vm, line, level);
+}
+
+/* Ticks a replaced PIT or RTC would raise reach nobody: none are owed. */
+static bool legacy_timer_irq_masked(void *ctx, unsigned line)
+{
+	struct vm *vm = ctx;
+
+	return hpet_legacy_replacement(&vm->hpet) || isa_irq_masked(ctx, line);
 }
 
 static void hpet_ioapic_irq_set(void *ctx, unsigned pin, bool level)
@@ -476,14 +522,21 @@ int platform_reset(struct vm *vm)
 	vtime_init(t, rdtsc(), tsc_hz());
 	vm->start_epoch_ns = host_epoch * NSEC_PER_SEC +
 			     mul_div_u64(t->start_tsc - host_epoch_tsc, NSEC_PER_SEC, tsc_hz());
-	vm->isa_irq = (struct virq){ isa_irq_set, vm };
-	vm->legacy_timer_irq = (struct virq){ legacy_timer_irq_set, vm };
-	vm->hpet_ioapic_irq = (struct virq){ hpet_ioapic_irq_set, vm };
+	vm->isa_irq = (struct virq){
+		.set = isa_irq_set, .ctx = vm, .waiting = isa_irq_waiting, .masked = isa_irq_masked
+	};
+	vm->legacy_timer_irq = (struct virq){ .set = legacy_timer_irq_set,
+					      .ctx = vm,
+					      .waiting = isa_irq_waiting,
+					      .masked = legacy_timer_irq_masked };
+	vm->hpet_ioapic_irq = (struct virq){ .set = hpet_ioapic_irq_set, .ctx = vm };
 	pic_init(&vm->pic);
 	pit_init(&vm->pit, &t->clock, vm->legacy_timer_irq);
+	pit_set_timer_mode(&vm->pit, vm->cfg.timer_mode);
 	/* The guest's clock starts at the host's time of day now. */
 	rtc_init(&vm->rtc, &t->clock, vm->legacy_timer_irq, vm->start_epoch_ns / NSEC_PER_SEC,
 		 vm->ram.size);
+	rtc_set_timer_mode(&vm->rtc, vm->cfg.timer_mode);
 	hpet_init(&vm->hpet, &t->clock, vm->isa_irq, vm->hpet_ioapic_irq, HPET_ROUTE_CAP);
 	struct acpi_pm_callbacks cb = { acpi_poweroff, NULL, vm };
 	acpi_pm_init(&vm->acpi_pm, &t->clock, &vm->isa_irq, ACPI_PM_SCI_IRQ, &cb);
@@ -501,10 +554,12 @@ int platform_reset(struct vm *vm)
 		v->lapic.tsc_to_ns = lapic_tsc_to_ns;
 		v->lapic.tsc_ctx = v;
 		vlapic_set_tsc_hz(&v->lapic, t->tsc_hz);
+		vlapic_set_timer_mode(&v->lapic, vm->cfg.timer_mode);
 		if (v->id == 0)
 			vlapic_virtual_wire(&v->lapic);
 		vtime_add_timer(t, (struct vtimer){ .next_event = vlapic_timer_next,
 						    .update = vlapic_timer_update,
+						    .held = vlapic_timer_held,
 						    .dev = &v->lapic });
 	}
 	struct vtimer pit = pit_timer(&vm->pit), rtc = rtc_timer(&vm->rtc);
