@@ -75,8 +75,13 @@
 #define HPET_TN_INT_ENB (1u << 2)
 #define HPET_TN_ROUTE_SHIFT 9
 #define HPET_PIN 11
-#define HPET_RATE_TICKS 1000000u  /* counter ticks the rate is measured over */
-#define HPET_ONE_SHOT_TICKS 5000u /* how far ahead the comparator is set */
+#define HPET_RATE_TICKS 1000000u /* counter ticks the rate is measured over */
+/* How far ahead the comparator is set: 1 ms. A comparator the counter has
+ * passed before it is written never matches (a 64-bit one never wraps),
+ * and reading the counter and writing both halves are three VM exits of
+ * over a thousand TSC ticks each under a hypervisor in Bochs: 50 us was
+ * too close. */
+#define HPET_ONE_SHOT_TICKS 100000u
 #define HPET_VECTOR 0x70
 #define IOAPIC_BASE 0xfec00000u
 #define IOAPIC_WINDOW 0x10
