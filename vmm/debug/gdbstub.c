@@ -301,7 +301,8 @@ static void cmd_vcont(struct gdbstub *stub, struct cursor *c)
 			goto bad;
 		if (action != 'c' && action != 'C' && action != 's' && action != 'S')
 			goto bad;
-		if (take(c, ':') && (!take_thread(c, &thread) || (thread && !thread_valid(stub, thread))))
+		if (take(c, ':') &&
+		    (!take_thread(c, &thread) || (thread && !thread_valid(stub, thread))))
 			goto bad;
 		if (action == 's' || action == 'S') {
 			if (step_thread)

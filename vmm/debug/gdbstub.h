@@ -20,11 +20,11 @@
 #define GDB_SIGINT 2
 
 enum gdb_break_kind {
-	GDB_BREAK_SOFTWARE,    /* Z0: INT3 in guest memory */
-	GDB_BREAK_HARDWARE,    /* Z1: a debug-register execute breakpoint */
-	GDB_WATCH_WRITE,       /* Z2 */
-	GDB_WATCH_READ,	       /* Z3 (x86 has no read-only watch: refused) */
-	GDB_WATCH_ACCESS,      /* Z4: read or write */
+	GDB_BREAK_SOFTWARE, /* Z0: INT3 in guest memory */
+	GDB_BREAK_HARDWARE, /* Z1: a debug-register execute breakpoint */
+	GDB_WATCH_WRITE,    /* Z2 */
+	GDB_WATCH_READ,	    /* Z3 (x86 has no read-only watch: refused) */
+	GDB_WATCH_ACCESS,   /* Z4: read or write */
 	GDB_BREAK_KIND_COUNT,
 };
 
@@ -36,11 +36,11 @@ enum gdb_break_result {
 
 /* Why the target stopped, for the stop reply. */
 enum gdb_stop_reason {
-	GDB_STOP_SIGNAL,    /* attach, step, interrupt: just the signal */
-	GDB_STOP_SWBREAK,   /* a Z0 breakpoint */
-	GDB_STOP_HWBREAK,   /* a Z1 breakpoint */
-	GDB_STOP_WATCH,     /* a Z2 watchpoint at addr */
-	GDB_STOP_AWATCH,    /* a Z4 watchpoint at addr */
+	GDB_STOP_SIGNAL,  /* attach, step, interrupt: just the signal */
+	GDB_STOP_SWBREAK, /* a Z0 breakpoint */
+	GDB_STOP_HWBREAK, /* a Z1 breakpoint */
+	GDB_STOP_WATCH,	  /* a Z2 watchpoint at addr */
+	GDB_STOP_AWATCH,  /* a Z4 watchpoint at addr */
 };
 
 struct gdb_stop {
