@@ -56,7 +56,8 @@ static bool fake_write_regs(void *t, unsigned thread, const struct gdb_regs *reg
 
 static bool fake_mapped(uint64_t addr, size_t len)
 {
-	return addr >= FAKE_BASE && addr - FAKE_BASE <= FAKE_SIZE && len <= FAKE_SIZE - (addr - FAKE_BASE);
+	return addr >= FAKE_BASE && addr - FAKE_BASE <= FAKE_SIZE &&
+	       len <= FAKE_SIZE - (addr - FAKE_BASE);
 }
 
 static bool fake_read_mem(void *t, unsigned thread, uint64_t addr, uint8_t *buf, size_t len)
@@ -271,8 +272,9 @@ static void test_frame_escapes(void **state)
 	n = gdb_frame("a$b", 3, out, sizeof(out));
 	/* 'a' 0x61 + '}' 0x7d + 0x04 + 'b' 0x62 = 0x144 -> 0x44 */
 	assert_int_equal(n, 8);
-	assert_memory_equal(out, "$a}\x04"
-				 "b#44",
+	assert_memory_equal(out,
+			    "$a}\x04"
+			    "b#44",
 			    8);
 	assert_int_equal(gdb_frame("abcdef", 6, out, 8), 0);
 }
@@ -294,9 +296,14 @@ static void test_regs_layout(void **state)
 	/* 17 * 8 + 7 * 4 + 8 * 8 bytes. */
 	assert_int_equal(gdb_regs_hex_len(), 2 * (17 * 8 + 7 * 4 + 8 * 8));
 	/* The XML numbers what gdb_regs.h numbers. */
-	assert_non_null(strstr(gdb_target_xml, "<reg name=\"st0\" bitsize=\"80\" type=\"i387_ext\" regnum=\"32\"/>"));
-	assert_non_null(strstr(gdb_target_xml, "<reg name=\"fs_base\" bitsize=\"64\" type=\"int\" regnum=\"24\"/>"));
-	assert_non_null(strstr(gdb_target_xml, "<reg name=\"cr0\" bitsize=\"64\" type=\"int64\" regnum=\"26\" group=\"system\"/>"));
+	assert_non_null(
+		strstr(gdb_target_xml,
+		       "<reg name=\"st0\" bitsize=\"80\" type=\"i387_ext\" regnum=\"32\"/>"));
+	assert_non_null(
+		strstr(gdb_target_xml,
+		       "<reg name=\"fs_base\" bitsize=\"64\" type=\"int\" regnum=\"24\"/>"));
+	assert_non_null(strstr(gdb_target_xml, "<reg name=\"cr0\" bitsize=\"64\" type=\"int64\" "
+					       "regnum=\"26\" group=\"system\"/>"));
 	assert_non_null(strstr(gdb_target_xml, "<architecture>i386:x86-64</architecture>"));
 }
 
@@ -530,17 +537,18 @@ static void test_continue_step_interrupt(void **state)
 	assert_int_equal(fake.step_thread, 2);
 	fake.out_len = 0;
 	gdbstub_stopped(&stub, &(struct gdb_stop){ .thread = 2,
-						     .signal = GDB_SIGTRAP,
-						     .reason = GDB_STOP_WATCH,
-						     .addr = 0x10040 });
+						   .signal = GDB_SIGTRAP,
+						   .reason = GDB_STOP_WATCH,
+						   .addr = 0x10040 });
 	fake.out[fake.out_len - 3] = '\0';
 	assert_string_equal(fake.out, "$T05thread:2;watch:10040;");
 	command("vCont;s:1;c");
 	assert_string_equal(fake.out, "+");
 	assert_int_equal(fake.step_thread, 1);
 	fake.out_len = 0;
-	gdbstub_stopped(&stub, &(struct gdb_stop){ .thread = 1, .signal = GDB_SIGTRAP,
-						     .reason = GDB_STOP_SWBREAK });
+	gdbstub_stopped(&stub, &(struct gdb_stop){ .thread = 1,
+						   .signal = GDB_SIGTRAP,
+						   .reason = GDB_STOP_SWBREAK });
 	fake.out[fake.out_len - 3] = '\0';
 	assert_string_equal(fake.out, "$T05thread:1;swbreak:;");
 	command("vCont;c");

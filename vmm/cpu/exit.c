@@ -55,7 +55,6 @@ const exit_handler_fn exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_EPT_VIOLATION] = handle_ept_violation,
 	[EXIT_EPT_MISCONFIG] = handle_ept_misconfig,
 	[EXIT_PREEMPTION_TIMER] = handle_preemption_timer,
-	[EXIT_MONITOR_TRAP_FLAG] = handle_monitor_trap,
 	[EXIT_WBINVD] = handle_cache_flush,
 	[EXIT_XSETBV] = handle_xsetbv,
 };

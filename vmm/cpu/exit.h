@@ -73,7 +73,6 @@ void handle_entry_failure(struct vcpu *v, uint32_t exit_reason); /* exit_fatal.c
 void handle_external_interrupt(struct vcpu *v);			 /* exit_event.c */
 void handle_exception_nmi(struct vcpu *v);			 /* exit_event.c */
 void handle_preemption_timer(struct vcpu *v);			 /* exit_event.c */
-void handle_monitor_trap(struct vcpu *v);			 /* exit_event.c */
 void handle_interrupt_window(struct vcpu *v);			 /* interrupts.c */
 void handle_nmi_window(struct vcpu *v);				 /* interrupts.c */
 void handle_unexpected(struct vcpu *v);				 /* exit.c */

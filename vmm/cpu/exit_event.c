@@ -38,16 +38,6 @@ void handle_exception_nmi(struct vcpu *v)
 		info & INTR_INFO_VECTOR_MASK, (unsigned long long)vmread(VMCS_GUEST_RIP));
 }
 
-void handle_monitor_trap(struct vcpu *v)
-{
-	/* Only an attached debugger sets the monitor trap flag. */
-	if (v->vm->debugger)
-		v->vm->debugger->debug_exit(v, VM_DEBUG_MTF);
-	else
-		vm_stop(v->vm, VM_END_CRASH, "unexpected monitor-trap-flag exit at rip %#llx",
-			(unsigned long long)vmread(VMCS_GUEST_RIP));
-}
-
 void handle_preemption_timer(struct vcpu *v)
 {
 	/* The run loop compares the time with the slice end and the VM's

@@ -68,11 +68,10 @@ struct vm_debugger {
 	/* Before every entry of one of the VM's vCPUs: holds it while the
 	 * debugger has the VM stopped. */
 	void (*before_entry)(struct vcpu *v);
-	/* A #BP or #DB exception exit (vector), or VM_DEBUG_MTF: the
-	 * debugger's own trap, or the guest's, which it delivers. */
+	/* A #BP or #DB exception exit (vector): the debugger's own trap, or
+	 * the guest's, which it delivers. */
 	void (*debug_exit)(struct vcpu *v, unsigned vector);
 };
-#define VM_DEBUG_MTF 256u
 
 struct vm {
 	unsigned id;
