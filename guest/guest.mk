@@ -111,3 +111,10 @@ $(GUEST_BUILD)/apictest.elf: $(GUEST_MB2) $(call guest_obj,$(APICTEST_SRC)) $(GU
 	grub-file --is-x86-multiboot2 $@
 guests: $(GUEST_BUILD)/apictest.elf
 -include $(patsubst %.o,%.d,$(call guest_obj,$(APICTEST_SRC)))
+
+# The gdb stub's test guest (guest/gdbtest, tests/system/test_gdb.py).
+$(GUEST_BUILD)/gdbtest.elf: $(GUEST_MB2) $(call guest_obj,guest/gdbtest/gdbtest.c) $(GUEST_LIB_OBJ) guest/lib/guest.ld
+	$(call guest_link,$(GUEST_MB2),$(call guest_obj,guest/gdbtest/gdbtest.c))
+	grub-file --is-x86-multiboot2 $@
+guests: $(GUEST_BUILD)/gdbtest.elf
+-include $(patsubst %.o,%.d,$(call guest_obj,guest/gdbtest/gdbtest.c))

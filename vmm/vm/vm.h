@@ -62,6 +62,17 @@ struct vm_nic {
 	struct vm *vm;
 };
 
+/* A debugger attached to a VM (vmm/debug/, a layer above), called on the
+ * vCPU's own CPU with its VMCS current. */
+struct vm_debugger {
+	/* Before every entry of one of the VM's vCPUs: holds it while the
+	 * debugger has the VM stopped. */
+	void (*before_entry)(struct vcpu *v);
+	/* A #BP or #DB exception exit (vector): the debugger's own trap, or
+	 * the guest's, which it delivers. */
+	void (*debug_exit)(struct vcpu *v, unsigned vector);
+};
+
 struct vm {
 	unsigned id;
 	struct vm_config cfg;
@@ -85,7 +96,8 @@ struct vm {
 		bool owned; /* store.image is a copy in pages of its own */
 	} disk_images[VM_MAX_DISKS];
 
-	struct trap_controls trap_ctl; /* from cfg.traps */
+	struct trap_controls trap_ctl;	    /* from cfg.traps */
+	const struct vm_debugger *debugger; /* NULL unless gdb=NAME */
 	struct guest_ram ram;
 	struct ept ept;
 	uint8_t *io_bitmaps; /* two 4 KiB pages: ports 0-0x7fff, 0x8000-0xffff */
