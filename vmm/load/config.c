@@ -39,6 +39,7 @@ enum key {
 	KEY_VIRTIO_CONSOLE,
 	KEY_PV,
 	KEY_ON_UNBACKED,
+	KEY_AUTOSTART,
 	KEY_COUNT,
 };
 
@@ -59,6 +60,7 @@ static const char *const key_names[KEY_COUNT] = {
 	[KEY_VIRTIO_CONSOLE] = "virtio_console",
 	[KEY_PV] = "pv",
 	[KEY_ON_UNBACKED] = "on_unbacked",
+	[KEY_AUTOSTART] = "autostart",
 };
 
 static const char *const action_names[] = {
@@ -823,6 +825,11 @@ static int parse_value(struct parser *ps, enum key k)
 		if (!ok)
 			return fail(ps, "virtio_console must be 0 or 1");
 		return 0;
+	case KEY_AUTOSTART:
+		out->autostart = read_integer(ps, 0, 1, &ok);
+		if (!ok)
+			return fail(ps, "autostart must be 0 or 1");
+		return 0;
 	case KEY_PV:
 		/* "none", one feature, or a list of them: what the VM is offered. */
 		out->pv = 0;
@@ -906,6 +913,7 @@ int config_parse(const char *text, size_t len, const char *path, struct vm_confi
 	memset(out, 0, sizeof(*out));
 	out->memory_mib = DEFAULT_MEMORY_MIB;
 	out->vcpus = DEFAULT_VCPUS;
+	out->autostart = true;
 	out->on_poweroff = VM_ACTION_DESTROY;
 	out->on_crash = VM_ACTION_DESTROY;
 	out->on_unbacked = VM_UNBACKED_IGNORE;
