@@ -1,5 +1,6 @@
 #include "vmm/console/command_parse.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -109,9 +110,14 @@ static bool parse_number(const char *s, uint64_t *out)
 	return true;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
+static int __attribute__((format(printf, 3, 4)))
+fail(char *err, size_t errlen, const char *fmt, ...)
 {
-	snprintf(err, errlen, fmt, a, b);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -163,23 +169,26 @@ static int check_ranges(const struct command_info *c, struct command_request *re
 	switch (req->id) {
 	case CMD_MEM:
 		if (!req->len || req->len > MEM_DUMP_MAX)
-			return fail(err, errlen, "LEN must be 1 to 4096 (%s)%s", c->usage, "");
+			return fail(err, errlen, "LEN must be 1 to %u (%s)", MEM_DUMP_MAX,
+				    c->usage);
 		if (req->gpa + req->len < req->gpa)
-			return fail(err, errlen, "GPA + LEN wraps around (%s)%s", c->usage, "");
+			return fail(err, errlen, "GPA + LEN wraps around (%s)", c->usage);
 		return 0;
 	case CMD_TRACE:
 		if (req->trace != TRACE_SHOW && nargs == 3)
-			return fail(err, errlen, "only show takes a count (%s)%s", c->usage, "");
+			return fail(err, errlen, "only show takes a count (%s)", c->usage);
 		if (nargs < 3)
 			req->count = TRACE_SHOW_DEFAULT;
 		if (!req->count || req->count > TRACE_SHOW_MAX)
-			return fail(err, errlen, "N must be 1 to 64 (%s)%s", c->usage, "");
+			return fail(err, errlen, "N must be 1 to %u (%s)", TRACE_SHOW_MAX,
+				    c->usage);
 		return 0;
 	case CMD_SHUTDOWN:
 		if (nargs < 2)
 			req->count = SHUTDOWN_TIMEOUT_DEFAULT;
 		if (!req->count || req->count > SHUTDOWN_TIMEOUT_MAX)
-			return fail(err, errlen, "SECONDS must be 1 to 3600 (%s)%s", c->usage, "");
+			return fail(err, errlen, "SECONDS must be 1 to %u (%s)",
+				    SHUTDOWN_TIMEOUT_MAX, c->usage);
 		return 0;
 	default:
 		return 0;
@@ -197,10 +206,10 @@ int command_parse(const char *line, struct command_request *req, char *err, size
 		err[0] = '\0';
 	int n = split(line, buf, sizeof(buf), words, MAX_WORDS + 1);
 	if (n == 0)
-		return fail(err, errlen, "empty command (try help)%s%s", "", "");
+		return fail(err, errlen, "empty command (try help)");
 	const struct command_info *c = command_find(words[0], &id);
 	if (!c)
-		return fail(err, errlen, "unknown command '%.32s' (try help)%s", words[0], "");
+		return fail(err, errlen, "unknown command '%.32s' (try help)", words[0]);
 	req->id = id;
 	size_t most = strlen(c->args), least = 0;
 	while (least < most && c->args[least] >= 'a')
@@ -218,6 +227,6 @@ int command_parse(const char *line, struct command_request *req, char *err, size
 			return -1;
 	}
 	if (id == CMD_HELP && req->word[0] && !command_find(req->word, NULL))
-		return fail(err, errlen, "no command named '%.32s' (try help)%s", req->word, "");
+		return fail(err, errlen, "no command named '%.32s' (try help)", req->word);
 	return check_ranges(c, req, nargs, err, errlen);
 }

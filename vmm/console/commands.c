@@ -20,6 +20,8 @@
 #define MIB_SHIFT 20
 #define TENTHS 10
 
+_Static_assert(TRACE_SHOW_MAX == EXIT_TRACE_LEN, "trace show reaches the whole ring");
+
 static struct command_env env;
 /* Host TSC at which a VM that was asked to shut down is destroyed (0:
  * none asked), by VM id; read and written on the VM's CPU. */
