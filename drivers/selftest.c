@@ -7,6 +7,7 @@
 #include "boot/boot_info.h"
 #include "drivers/console.h"
 #include "drivers/net/net_selftest.h"
+#include "drivers/ps2kbd.h"
 #include "drivers/storage/error_selftest.h"
 #include "drivers/storage/storage_selftest.h"
 
@@ -23,6 +24,7 @@ static const struct selftest tests[] = {
 	{ "storage", storage_selftest },
 	{ "net", net_selftest },
 	{ "disk-errors", disk_error_selftest },
+	{ "keyboard", ps2kbd_selftest },
 };
 
 bool selftest_requested(const char *cmdline)

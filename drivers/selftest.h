@@ -1,7 +1,7 @@
 /* Self-tests of the machine's own devices, asked for on pgvisor's command
  * line with "selftest=NAME[,NAME...]" (storage: drivers/storage/
  * storage_selftest.h; disk-errors: drivers/storage/error_selftest.h; net:
- * drivers/net/net_selftest.h). They run after the drivers found their
+ * drivers/net/net_selftest.h; keyboard: drivers/ps2kbd.h). They run after the drivers found their
  * devices and instead of any VM; each prints its own lines. */
 #ifndef PGVISOR_SELFTEST_H
 #define PGVISOR_SELFTEST_H

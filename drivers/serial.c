@@ -1,9 +1,17 @@
 /* Polled 16550 driver for COM1 (the console) and COM2 (the debug channel:
  * the gdb stub) at 115200 8N1. Polling keeps both usable from any context
- * (exception handlers, VM-exit handlers). */
+ * (exception handlers, VM-exit handlers).
+ *
+ * Input is moved from the UART's 16-byte FIFO into a ring of its own
+ * whenever anyone looks (serial_rx_pump): the console polls it, and every
+ * byte the hypervisor writes waits for the transmitter while bytes keep
+ * arriving at the same rate, so output pumps too. At 115200 baud a byte
+ * takes 86.8 us and the FIFO fills in 1.39 ms (see SERIAL_POLL_US). */
 #include "drivers/serial.h"
 
 #include "arch/x86/cpu.h"
+#include "arch/x86/spinlock.h"
+#include "drivers/byte_ring.h"
 
 #define COM1 0x3f8
 #define COM2 0x2f8
@@ -22,12 +30,20 @@
 #define FCR_ENABLE_CLEAR 0x07
 #define MCR_DTR_RTS_OUT2 0x0b
 #define LSR_DATA_READY 0x01
+#define LSR_OVERRUN 0x02
 #define LSR_THR_EMPTY 0x20
 #define BAUD_DIVISOR_115200 1
 #define TX_SPIN_LIMIT 100000
 
-static bool com1_present;
+static bool present; /* COM1 */
 static bool com2_present;
+static uint8_t rx_buf[SERIAL_RX_RING];
+static struct byte_ring rx = { rx_buf, SERIAL_RX_RING, 0, 0, 0 };
+static uint64_t rx_overruns; /* bytes the UART itself lost (LSR OE) */
+/* The ring and the UART's receive side: taken, never waited for, by
+ * whoever pumps or reads (an exception handler's output may come in the
+ * middle of a pump). */
+static struct spinlock rx_lock;
 
 /* Probes and programs the 16550 at base; false when none answers. */
 static bool uart_init(uint16_t base)
@@ -46,40 +62,69 @@ static bool uart_init(uint16_t base)
 	return true;
 }
 
-static void uart_putc(uint16_t base, char c)
-{
-	/* Bounded wait: a wedged UART must not hang the hypervisor. */
-	for (int i = 0; i < TX_SPIN_LIMIT && !(inb(base + UART_LSR) & LSR_THR_EMPTY); i++)
-		cpu_relax();
-	outb(base + UART_THR, (uint8_t)c);
-}
-
-static int uart_getc(uint16_t base)
-{
-	if (!(inb(base + UART_LSR) & LSR_DATA_READY))
-		return -1;
-	return inb(base + UART_RBR);
-}
-
 void serial_init(void)
 {
-	com1_present = uart_init(COM1);
+	present = uart_init(COM1);
 }
 
 bool serial_present(void)
 {
-	return com1_present;
+	return present;
+}
+
+/* Moves received bytes from the UART into the ring; rx_lock held. */
+static void pump_locked(uint8_t lsr)
+{
+	for (; lsr & LSR_DATA_READY; lsr = inb(COM1 + UART_LSR)) {
+		if (lsr & LSR_OVERRUN)
+			rx_overruns++;
+		byte_ring_put(&rx, inb(COM1 + UART_RBR));
+	}
+}
+
+void serial_rx_pump(void)
+{
+	if (!present || !spin_trylock(&rx_lock))
+		return;
+	pump_locked(inb(COM1 + UART_LSR));
+	spin_unlock(&rx_lock);
 }
 
 void serial_putc(char c)
 {
-	if (com1_present)
-		uart_putc(COM1, c);
+	if (!present)
+		return;
+	bool pumping = spin_trylock(&rx_lock);
+	/* Bounded wait: a wedged UART must not hang the hypervisor. */
+	for (int i = 0; i < TX_SPIN_LIMIT; i++) {
+		uint8_t lsr = inb(COM1 + UART_LSR);
+		if (pumping)
+			pump_locked(lsr);
+		if (lsr & LSR_THR_EMPTY)
+			break;
+		cpu_relax();
+	}
+	if (pumping)
+		spin_unlock(&rx_lock);
+	outb(COM1 + UART_THR, (uint8_t)c);
 }
 
 int serial_getc(void)
 {
-	return com1_present ? uart_getc(COM1) : -1;
+	int c;
+
+	if (!present || !spin_trylock(&rx_lock))
+		return -1;
+	pump_locked(inb(COM1 + UART_LSR));
+	c = byte_ring_get(&rx);
+	spin_unlock(&rx_lock);
+	return c;
+}
+
+void serial_rx_losses(uint64_t *overruns, uint64_t *dropped)
+{
+	*overruns = rx_overruns;
+	*dropped = rx.dropped;
 }
 
 bool com2_init(void)
@@ -90,11 +135,17 @@ bool com2_init(void)
 
 void com2_putc(char c)
 {
-	if (com2_present)
-		uart_putc(COM2, c);
+	if (!com2_present)
+		return;
+	/* Bounded wait: a wedged UART must not hang the hypervisor. */
+	for (int i = 0; i < TX_SPIN_LIMIT && !(inb(COM2 + UART_LSR) & LSR_THR_EMPTY); i++)
+		cpu_relax();
+	outb(COM2 + UART_THR, (uint8_t)c);
 }
 
 int com2_getc(void)
 {
-	return com2_present ? uart_getc(COM2) : -1;
+	if (!com2_present || !(inb(COM2 + UART_LSR) & LSR_DATA_READY))
+		return -1;
+	return inb(COM2 + UART_RBR);
 }

@@ -22,7 +22,9 @@
 #include "drivers/console.h"
 #include "drivers/fbcon.h"
 #include "drivers/net/e1000_pci.h"
+#include "drivers/ps2kbd.h"
 #include "drivers/selftest.h"
+#include "drivers/serial.h"
 #include "drivers/storage/disk_bench.h"
 #include "drivers/storage/storage.h"
 #include "vmm/console/console_input.h"
@@ -170,7 +172,14 @@ static void create_vms(const struct boot_info *bi)
 			kprintf("pgvisor: config error: %s\n", err);
 			continue;
 		}
-		vm_create(&cfg, bi);
+		if (!cfg.autostart) {
+			kprintf("pgvisor: vm %s: not started at boot (autostart = 0); the "
+				"console's "
+				"create %s starts it\n",
+				cfg.name, f->name);
+			continue;
+		}
+		vm_create(&cfg, bi, runqueue_online_cpus());
 	}
 }
 
@@ -248,6 +257,12 @@ void kmain(uint32_t magic, uint64_t info)
 	acpi_init(boot_info.acpi_rsdp);
 	report_acpi();
 	pic_disable();
+	ps2kbd_init();
+	kprintf("pgvisor: console input: %s%s%s\n", serial_present() ? "COM1" : "",
+		serial_present() && ps2kbd_present() ? " and " : "",
+		ps2kbd_present()   ? "the PS/2 keyboard"
+		: serial_present() ? ""
+				   : "none");
 	tsc_calibrate();
 	lapic_init_cpu();
 	kprintf("pgvisor: TSC %llu kHz\n", (unsigned long long)(tsc_hz() / 1000));
@@ -292,8 +307,11 @@ void kmain(uint32_t magic, uint64_t info)
 		"page tables and per-CPU data %llu KiB)\n",
 		(unsigned long long)((image + allocated) >> 10), (unsigned long long)(image >> 10),
 		(unsigned long long)(allocated >> 10));
-	static const struct core_console console = { console_input_poll, console_input_run,
-						     console_input_idle };
+	/* Only a serial line loses input when polled late: the keyboard
+	 * holds its keys until the i8042 is read. */
+	static struct core_console console = { console_input_poll, console_input_run,
+					       console_input_idle, console_input_vcpu_info, 0 };
+	console.poll_interval_us = serial_present() ? SERIAL_POLL_US : 0;
 	core_set_console(&console);
 	uplinks_init(boot_info.cmdline);
 	create_vms(&boot_info);
@@ -304,7 +322,7 @@ void kmain(uint32_t magic, uint64_t info)
 		finish("failure");
 	}
 	sched_init(SCHED_DEFAULT_SLICE_US);
-	console_input_init();
+	console_input_init(&boot_info);
 	uint64_t start = rdtsc();
 	smp_release();
 	sched_run();

@@ -7,7 +7,9 @@
  * whose checksum is printed), fill=0xPATTERN (write the 32-bit pattern to
  * all free RAM before the spin and check it is intact after: another VM
  * or the hypervisor must not change it), echo (print back every line
- * received on COM1 until "quit"). */
+ * received on COM1 until "quit"), powerbutton (wait for the ACPI power
+ * button, then power off through ACPI S5: pgvisor's PM block at 0x600, as
+ * its FADT describes it; polled, without an SCI handler). */
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -37,6 +39,13 @@
 #define EXITS_PER_PROBE 16 /* K in "K exits raise the count by K" */
 #define MAX_TEXT_LINE 72
 #define MAX_ECHO_LINE 72
+/* pgvisor's ACPI PM1 block (vmm/dev/acpi_pm.h; ACPI 6.4 Tables 4.11-4.13). */
+#define PM1_STS 0x600
+#define PM1_EN 0x602
+#define PM1_CNT 0x604
+#define PM1_PWRBTN 0x0100
+#define PM1_SLP_TYP_S5 (5u << 10)
+#define PM1_SLP_EN 0x2000
 /* QEMU's TCG emulator neither faults on unknown MSRs nor implements
  * RDMSR of IA32_TSC (reads 0): those checks are skipped there. */
 #define QEMU_TCG_SIGNATURE "TCGTCGTCGTCG"
@@ -387,6 +396,20 @@ static void echo_lines(void)
 	}
 }
 
+/* Enables the power button event and waits for it, as an OS's SCI handler
+ * would see it, then powers off the way the DSDT's \_S5 says. */
+static void wait_for_power_button(void)
+{
+	outw(PM1_EN, PM1_PWRBTN);
+	printf("hello: waiting for the power button\n");
+	while (!(inw(PM1_STS) & PM1_PWRBTN))
+		__asm__ volatile("pause");
+	outw(PM1_STS, PM1_PWRBTN); /* write 1 to clear */
+	printf("hello: power button pressed; powering off\n");
+	console_flush();
+	outw(PM1_CNT, PM1_SLP_TYP_S5 | PM1_SLP_EN);
+}
+
 int main(uint32_t magic, uint32_t info)
 {
 	struct boot_params bp;
@@ -433,6 +456,8 @@ int main(uint32_t magic, uint32_t info)
 
 	if (cmdline_option(bp.cmdline, "echo"))
 		echo_lines();
+	if (cmdline_option(bp.cmdline, "powerbutton"))
+		wait_for_power_button();
 
 	if (cmdline_option(bp.cmdline, "halt")) {
 		printf("hello: halting\n");

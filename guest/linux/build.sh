@@ -33,6 +33,10 @@ PATH="$PATH:/usr/sbin:/sbin"
 # into the initrd (about 160 KB gzipped; the whole module tree is 23 MB).
 MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
 virtio_blk failover net_failover virtio_net virtio_console"
+# The ACPI power button (input events through evdev, which busybox's acpid
+# reads), loaded by /init only for pgvisor.test=powerbutton, so that other
+# runs' work and exit counts stay as they were.
+ACPI_MODULES="evdev button"
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -120,16 +124,22 @@ kernel)
 	# kernel has built in has no .ko: skipped.
 	mdir=$(cd "$kroot" && echo lib/modules/*)
 	mkdir -p "$out/modules.tmp/$mdir"
-	for m in $MODULES; do
-		ko=$(cd "$kroot" && find "$mdir/kernel" -name "$m.ko" | head -n 1)
-		if [ -z "$ko" ]; then
-			echo "build.sh: no $m.ko in $pkg (built in?), skipped" >&2
-			continue
-		fi
-		mkdir -p "$out/modules.tmp/$(dirname "$ko")"
-		cp "$kroot/$ko" "$out/modules.tmp/$ko"
-		echo "/$ko" >>"$out/modules.tmp/lib/modules/load-order"
-	done
+	# copy_modules LIST ORDER-FILE
+	copy_modules() {
+		for m in $1; do
+			ko=$(cd "$kroot" && find "$mdir/kernel" -name "$m.ko" | head -n 1)
+			if [ -z "$ko" ]; then
+				echo "build.sh: no $m.ko in $pkg (built in?), skipped" >&2
+				continue
+			fi
+			mkdir -p "$out/modules.tmp/$(dirname "$ko")"
+			cp "$kroot/$ko" "$out/modules.tmp/$ko"
+			echo "/$ko" >>"$out/modules.tmp/lib/modules/$2"
+		done
+	}
+	copy_modules "$MODULES" load-order
+	touch "$out/modules.tmp/lib/modules/acpi-order"
+	copy_modules "$ACPI_MODULES" acpi-order
 	rm -rf "$kroot" "$out/modules"
 	mv "$out/modules.tmp" "$out/modules"
 	mv "$out/vmlinuz.tmp" "$out/vmlinuz"

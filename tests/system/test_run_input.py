@@ -66,7 +66,7 @@ def test_bad_input_file_is_a_usage_error(tmp_path):
     iso.write_bytes(b"")
     steps = tmp_path / "steps.txt"
     for text, message in [("expect ok\nsend \\q\n", "steps.txt:2: unknown escape '\\q'"),
-                          ("# comment\n\ntype hello\n", "steps.txt:3: expected expect, send or sleep"),
+                          ("# comment\n\ntype hello\n", "steps.txt:3: expected expect, send, sleep or key"),
                           ("expect (\n", "steps.txt:1: "),
                           ("sleep -1\n", "steps.txt:1: seconds must be 0 or more")]:
         steps.write_text(text)
@@ -101,3 +101,43 @@ def test_send_escapes_and_expect_order():
     assert not script.matches(run.re.compile("pgvisor> "), console)
     console.lines.append("pgvisor> list")
     assert script.matches(run.re.compile("list"), console)
+
+
+def test_keyboard_mode_ends_lines_with_cr_lf(tmp_path):
+    # With a terminal on stdin and stdout, scripts/run puts it in raw mode
+    # to forward keys: its lines must then end CR LF, or they staircase.
+    # The "emulator" here writes two lines to the console and exits.
+    import os
+    import pty
+    import select
+    import textwrap
+    driver = tmp_path / "driver.py"
+    driver.write_text(textwrap.dedent(f"""
+        import importlib.machinery, importlib.util, sys
+        loader = importlib.machinery.SourceFileLoader("run", {str(RUN)!r})
+        run = importlib.util.module_from_spec(importlib.util.spec_from_loader("run", loader))
+        loader.exec_module(run)
+        console = run.Console(None)
+        cmd = ["sh", "-c", "printf 'one\\\\ntwo\\\\n' > " + console.path + "; sleep 1"]
+        run.run_machine(cmd, console, None, 10, use_pty=False)
+        sys.stdout.write("after\\n")
+    """))
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvp("python3", ["python3", str(driver)])
+    out = b""
+    while True:
+        ready, _, _ = select.select([fd], [], [], 20)
+        if not ready:
+            break
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.waitpid(pid, 0)
+    assert b"one\r\ntwo\r\n" in out, out
+    # The terminal is cooked again afterwards: its own ONLCR adds the CR.
+    assert b"after\r\n" in out and b"\r\r\n" not in out, out

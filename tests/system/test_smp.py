@@ -168,6 +168,9 @@ def test_operator_commands_reach_a_vm_on_both_cpus(run_pgvisor, bench):
         r"expect \[both\] hello: echo hi",
         r"send \x01\x01\x01",
         r"expect input goes to the pgvisor command line",
+        # vCPU 1's VMCS is active on CPU 1: that CPU prints its state.
+        r"send info both\r",
+        r"expect vm both vCPU 1 \(CPU 1\): .*waiting for INIT/SIPI",
         r"send pause both\r",
         r"expect vm both: paused",
         r"send unpause both\r",
@@ -179,8 +182,9 @@ def test_operator_commands_reach_a_vm_on_both_cpus(run_pgvisor, bench):
                       input=steps)
     assert not run.input_pending, run.output
     assert "pgvisor:   vm both: ran on CPUs 0,1" in run.lines, run.output
+    assert any(l.startswith("pgvisor: vm both vCPU 0 (CPU 0): active, RIP ") for l in run.lines)
     assert "pgvisor:   vm both: destroyed by the operator, restarts 0" in run.lines
-    assert "pgvisor: 0 of 1 VMs succeeded" in run.lines
+    assert "pgvisor: 0 of 0 VMs succeeded, 1 destroyed by the operator" in run.lines
 
 
 def test_vcpus_without_a_start_ipi_cost_nothing(run_pgvisor, bench):

@@ -286,6 +286,23 @@ static void test_vifs(void **state)
 	assert_string_equal(c.vifs[0].bridge, "bridge-01234567");
 }
 
+static void test_autostart(void **state)
+{
+	(void)state;
+	struct vm_config c;
+	char err[256];
+
+	assert_int_equal(parse(OK_HEAD, &c, err), 0);
+	assert_true(c.autostart);
+	assert_int_equal(parse(OK_HEAD "autostart = 0\n", &c, err), 0);
+	assert_false(c.autostart);
+	assert_int_equal(parse(OK_HEAD "autostart = 1\n", &c, err), 0);
+	assert_true(c.autostart);
+	assert_int_equal(parse(OK_HEAD "autostart = 2\n", &c, err), -1);
+	assert_string_equal(err, PATH ":3: autostart must be 0 or 1");
+	assert_int_equal(parse(OK_HEAD "autostart = \"no\"\n", &c, err), -1);
+}
+
 static void test_virtio_console(void **state)
 {
 	(void)state;
@@ -994,6 +1011,7 @@ int main(void)
 		cmocka_unit_test(test_disks),
 		cmocka_unit_test(test_vifs),
 		cmocka_unit_test(test_vif_generated_mac),
+		cmocka_unit_test(test_autostart),
 		cmocka_unit_test(test_virtio_console),
 		cmocka_unit_test(test_on_unbacked),
 		cmocka_unit_test(test_timer_mode),

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "drivers/net/net_selftest.h"
+#include "drivers/ps2kbd.h"
 #include "drivers/selftest.h"
 #include "drivers/storage/error_selftest.h"
 #include "drivers/storage/storage_selftest.h"
@@ -18,7 +19,7 @@
 static unsigned storage_runs, net_runs, disk_error_runs;
 static bool storage_result;
 static char printed[256];
-static char order[8]; /* a letter a run: 's' storage, 'n' net, 'e' disk-errors */
+static char order[8]; /* a letter a run: 's' storage, 'n' net, 'e' disk-errors, 'k' keyboard */
 
 static void ran(char c)
 {
@@ -48,6 +49,12 @@ bool disk_error_selftest(void)
 {
 	disk_error_runs++;
 	ran('e');
+	return true;
+}
+
+bool ps2kbd_selftest(void)
+{
+	ran('k');
 	return true;
 }
 
@@ -105,11 +112,11 @@ static void test_comma_list(void **state)
 static void test_each_named_test_in_order(void **state)
 {
 	(void)state;
-	assert_true(selftest_run("selftest=net,disk-errors,storage"));
-	assert_string_equal(order, "nes");
+	assert_true(selftest_run("selftest=net,disk-errors,storage,keyboard"));
+	assert_string_equal(order, "nesk");
 	storage_result = false;
 	assert_false(selftest_run("selftest=storage,net"));
-	assert_string_equal(order, "nessn");
+	assert_string_equal(order, "nesksn");
 	assert_int_equal(net_runs, 2);
 	assert_int_equal(disk_error_runs, 1);
 }

@@ -3,27 +3,39 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "arch/x86/page_alloc.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/smp.h"
 #include "arch/x86/spinlock.h"
+#include "drivers/byte_ring.h"
 #include "drivers/console.h"
+#include "drivers/ps2kbd.h"
 #include "drivers/serial.h"
+#include "vmm/console/command_parse.h"
+#include "vmm/console/commands.h"
 #include "vmm/core/sched.h"
-#include "vmm/core/vm_lifecycle.h"
 #include "vmm/vm/vm.h"
 
-#define PENDING_MAX 256
-#define COMMAND_MAX 64
 #define FOCUS_HYPERVISOR (-1)
+#define VM_INPUT_BYTES 4096u  /* typed for a VM, not yet taken by it: a page */
+#define LINE_INPUT_BYTES 4096 /* typed at the command line, not yet read */
 
 static int focus = FOCUS_HYPERVISOR;
-static unsigned escapes;	     /* Ctrl-A pressed in a row so far */
-static uint8_t pending[PENDING_MAX]; /* typed, not yet taken by the guest */
-static unsigned pending_head, pending_count;
-static char command[COMMAND_MAX];
-static unsigned command_len;
-static bool command_ready;  /* a whole line waits for console_input_run */
-static bool command_kicked; /* its VM's CPU was told */
+static unsigned escapes; /* Ctrl-A pressed in a row so far */
+/* Each VM's typed bytes, by VM id (the buffer allocated at its first key),
+ * fed to its UART or virtio console as the guest takes them, and whether
+ * its last key found the buffer full. */
+static struct byte_ring vm_input[MAX_VMS];
+static bool vm_input_full[MAX_VMS];
+static uint8_t line_input_buf[LINE_INPUT_BYTES];
+static struct byte_ring line_input = { line_input_buf, LINE_INPUT_BYTES, 0, 0, 0 };
+static char line[COMMAND_LINE_MAX];
+static unsigned line_len;
+static bool line_too_long;
+static struct command_request request;
+static struct vm *request_vm;
+static bool request_ready;  /* a parsed command waits for console_input_run */
+static bool request_kicked; /* its VM's CPU was told */
 /* All of the above is shared by the CPUs. A VM's UART and lifecycle are
  * touched by the CPU that runs its vCPU 0 (vcpus[0].cpu): input is
  * drained, and commands run, there (under the VM lock when the VM is
@@ -56,13 +68,29 @@ static void move_focus(void)
 			next = FOCUS_HYPERVISOR;
 	} while (next != FOCUS_HYPERVISOR && !can_have_focus(vm_at((unsigned)next)));
 	focus = next;
-	pending_count = 0;
-	command_len = 0;
+	line_len = 0;
+	line_too_long = false;
 	announce();
 }
 
-void console_input_init(void)
+/* The console command: the keyboard goes to vm. */
+static void focus_on(struct vm *vm)
 {
+	if (!can_have_focus(vm)) {
+		kprintf("pgvisor: vm %s: is not running\n", vm->name);
+		return;
+	}
+	spin_lock(&input_lock);
+	focus = (int)vm->id;
+	announce();
+	spin_unlock(&input_lock);
+}
+
+void console_input_init(const struct boot_info *bi)
+{
+	const struct command_env env = { bi, focus_on };
+
+	commands_init(&env);
 	focus = vm_count() ? 0 : FOCUS_HYPERVISOR;
 	if (focus == 0 && !can_have_focus(vm_at(0)))
 		move_focus();
@@ -70,102 +98,91 @@ void console_input_init(void)
 		announce();
 }
 
-static struct vm *vm_for_command(const char *name)
-{
-	struct vm *vm = vm_named(name);
-
-	if (!vm)
-		kprintf("pgvisor: no vm named '%s'\n", name);
-	return vm;
-}
-
-static const char *state_name(const struct vm *vm)
-{
-	switch (vm->state) {
-	case VM_RUNNING:
-		return "running";
-	case VM_PAUSED:
-		return "paused";
-	case VM_SHUTDOWN:
-		return vm->preserved ? "shut down (preserved)" : "shut down";
-	default:
-		return vm->preserved ? "crashed (preserved)" : "crashed";
-	}
-}
-
-static void run_command(char *line)
-{
-	char *arg = strchr(line, ' ');
-	struct vm *vm;
-
-	if (arg)
-		*arg++ = '\0';
-	kprintf("pgvisor> %s%s%s\n", line, arg ? " " : "", arg ? arg : "");
-	if (!strcmp(line, "help") || !line[0]) {
-		kprintf("pgvisor: commands: list, pause VM, unpause VM, destroy VM\n");
-	} else if (!strcmp(line, "list")) {
-		for (unsigned i = 0; i < vm_count(); i++) {
-			uint64_t exits = 0;
-			for (unsigned c = 0; c < vm_at(i)->nvcpus; c++)
-				exits += profile_total(&vm_at(i)->vcpus[c].prof);
-			char halted[VM_CPU_LIST_MAX], waiting[VM_CPU_LIST_MAX];
-			bool running = vm_at(i)->state == VM_RUNNING;
-			bool any =
-				running && vm_halted_list(vm_at(i), false, halted, sizeof(halted));
-			bool kick =
-				running && vm_halted_list(vm_at(i), true, waiting, sizeof(waiting));
-			kprintf("pgvisor:   %s: %s, %llu exits%s%s%s%s%s%s\n", vm_at(i)->name,
-				state_name(vm_at(i)), (unsigned long long)exits, any ? ", " : "",
-				any ? halted : "", any ? " halted" : "", kick ? ", " : "",
-				kick ? waiting : "", kick ? " waiting for a PV kick" : "");
-		}
-	} else if (!strcmp(line, "pause") && arg && (vm = vm_for_command(arg))) {
-		vm_pause(vm, true);
-	} else if (!strcmp(line, "unpause") && arg && (vm = vm_for_command(arg))) {
-		vm_pause(vm, false);
-	} else if (!strcmp(line, "destroy") && arg && (vm = vm_for_command(arg))) {
-		vm_destroy(vm);
-	} else if (strcmp(line, "pause") && strcmp(line, "unpause") && strcmp(line, "destroy")) {
-		kprintf("pgvisor: unknown command '%s' (try help)\n", line);
-	} else if (!arg) {
-		kprintf("pgvisor: %s needs a VM name\n", line);
-	}
-}
-
-static void hypervisor_key(uint8_t c)
-{
-	if (command_ready)
-		return; /* one command at a time: the next waits in the UART */
-	if (c == '\r' || c == '\n') {
-		command[command_len] = '\0';
-		command_ready = command_len != 0;
-		command_len = 0;
-	} else if ((c == 0x7f || c == '\b') && command_len) {
-		command_len--;
-	} else if (c >= ' ' && c < 0x7f && command_len + 1 < COMMAND_MAX) {
-		command[command_len++] = (char)c;
-	}
-}
-
-static void queue_for_guest(uint8_t c)
-{
-	if (pending_count < PENDING_MAX)
-		pending[(pending_head + pending_count++) % PENDING_MAX] = c;
-}
-
-static void deliver(uint8_t c)
-{
-	if (focus == FOCUS_HYPERVISOR)
-		hypervisor_key(c);
-	else
-		queue_for_guest(c);
-}
-
 /* A VM is changed only by the CPU that runs it, or by any CPU once that
  * one has left its scheduler (none of its VMs can run any more). */
 static bool runs_here(const struct vm *vm)
 {
 	return vm->vcpus[0].cpu == this_cpu()->index || !sched_cpu_active(vm->vcpus[0].cpu);
+}
+
+/* A finished line: parsed here, run by console_input_run on the right
+ * CPU. What is wrong with it is said at once, and nothing happens. */
+static void submit_line(void)
+{
+	char err[160];
+
+	line[line_len] = '\0';
+	if (line_too_long) {
+		kprintf("pgvisor: the line is longer than %u characters; ignored\n",
+			COMMAND_LINE_MAX - 1);
+	} else if (line_len) {
+		kprintf("pgvisor> %s\n", line);
+		if (command_parse(line, &request, err, sizeof(err))) {
+			kprintf("pgvisor: %s\n", err);
+		} else if (command_names_vm(request.id) && !(request_vm = vm_named(request.vm))) {
+			kprintf("pgvisor: no vm named '%s'\n", request.vm);
+		} else {
+			if (!command_names_vm(request.id))
+				request_vm = NULL;
+			request_ready = true;
+		}
+	}
+	line_len = 0;
+	line_too_long = false;
+}
+
+static void hypervisor_key(uint8_t c)
+{
+	if (c == '\r' || c == '\n') {
+		submit_line();
+	} else if ((c == 0x7f || c == '\b') && line_len) {
+		line_len--;
+	} else if (c >= ' ' && c < 0x7f) {
+		if (line_len + 1 < COMMAND_LINE_MAX)
+			line[line_len++] = (char)c;
+		else
+			line_too_long = true;
+	}
+}
+
+/* Bytes for the command line wait in their ring while a command does. */
+static void read_command_line(void)
+{
+	int c;
+
+	while (!request_ready && (c = byte_ring_get(&line_input)) >= 0)
+		hypervisor_key((uint8_t)c);
+}
+
+static void queue_for_guest(unsigned id, uint8_t c)
+{
+	struct byte_ring *r = &vm_input[id];
+
+	if (!r->buf) {
+		uint8_t *buf = page_alloc(1);
+		if (!buf) {
+			kprintf("pgvisor: vm %s: no memory for its typed input; key dropped\n",
+				vm_at(id)->name);
+			return;
+		}
+		byte_ring_init(r, buf, VM_INPUT_BYTES);
+	}
+	bool taken = byte_ring_put(r, c);
+	if (!taken && !vm_input_full[id])
+		kprintf("pgvisor: vm %s: %u typed bytes wait for the guest; dropping keys\n",
+			vm_at(id)->name, VM_INPUT_BYTES);
+	vm_input_full[id] = !taken;
+}
+
+static void deliver(uint8_t c)
+{
+	if (focus == FOCUS_HYPERVISOR) {
+		if (!byte_ring_put(&line_input, c) && line_input.dropped == 1)
+			kprintf("pgvisor: console: the command line's input is full; dropping "
+				"keys\n");
+	} else {
+		queue_for_guest((unsigned)focus, c);
+	}
 }
 
 /* The keys go to the VM's virtio console rather than its COM1 once the
@@ -176,34 +193,36 @@ static bool takes_keys_on_hvc(struct vm *vm)
 	return vm->vcon && virtio_console_reading(vm->vcon);
 }
 
-static void drain_to_guest(void)
+/* Feeds vm as much of its typed bytes as its UART or virtio console
+ * takes now; the rest waits for the next look. */
+static void drain_to_guest(struct vm *vm, struct byte_ring *r)
 {
-	if (focus == FOCUS_HYPERVISOR)
-		return;
-	struct vm *vm = vm_at((unsigned)focus);
-	if (!can_have_focus(vm)) {
-		move_focus();
-		return;
-	}
-	if (!runs_here(vm))
-		return;
 	bool locked = vm_lock(vm);
-	if (pending_count && takes_keys_on_hvc(vm)) {
+
+	if (!can_have_focus(vm)) {
+		byte_ring_clear(r); /* it stopped: nothing is read any more */
+	} else if (takes_keys_on_hvc(vm)) {
 		/* The console keeps what the guest cannot take yet. */
-		while (pending_count) {
-			unsigned run = PENDING_MAX - pending_head;
-			if (run > pending_count)
-				run = pending_count;
-			virtio_console_input(vm->vcon, pending + pending_head, run);
-			pending_head = (pending_head + run) % PENDING_MAX;
-			pending_count -= run;
+		const uint8_t *run;
+		unsigned n;
+		while ((n = byte_ring_run(r, &run))) {
+			virtio_console_input(vm->vcon, run, n);
+			byte_ring_skip(r, n);
 		}
-	}
-	while (pending_count && uart_receive(&vm->uart, pending[pending_head])) {
-		pending_head = (pending_head + 1) % PENDING_MAX;
-		pending_count--;
+	} else {
+		while (r->count && uart_receive(&vm->uart, (uint8_t)byte_ring_peek(r)))
+			byte_ring_get(r);
 	}
 	vm_unlock(vm, locked);
+}
+
+static void drain_all(void)
+{
+	for (unsigned i = 0; i < vm_count(); i++) {
+		struct vm *vm = vm_at(i);
+		if (vm_input[i].count && runs_here(vm))
+			drain_to_guest(vm, &vm_input[i]);
+	}
 }
 
 /* Every vCPU of vm waits (halted, or for SIPI): a partial line it left
@@ -233,57 +252,66 @@ void console_input_idle(void)
 	spin_unlock(&input_lock);
 }
 
-/* The CPU a command must run on: its VM's, or any for the others. */
-static bool command_runs_here(void)
+/* The CPU the request must run on: its VM's, or any for the others. */
+static bool request_runs_here(void)
 {
-	const char *arg = strchr(command, ' ');
-
-	if (!arg)
+	if (!request_vm || runs_here(request_vm))
 		return true;
-	for (unsigned i = 0; i < vm_count(); i++) {
-		struct vm *vm = vm_at(i);
-		if (strcmp(vm->name, arg + 1))
-			continue;
-		if (runs_here(vm))
-			return true;
-		if (!command_kicked)
-			smp_kick(vm->vcpus[0].cpu);
-		command_kicked = true;
-		return false;
-	}
-	return true;
+	if (!request_kicked)
+		smp_kick(request_vm->vcpus[0].cpu);
+	request_kicked = true;
+	return false;
 }
 
 void console_input_run(void)
 {
-	char line[COMMAND_MAX];
+	struct command_request req;
+	struct vm *vm;
 
-	if (!command_ready)
+	commands_check_shutdowns();
+	if (!__atomic_load_n(&request_ready, __ATOMIC_ACQUIRE))
 		return;
 	/* Waited for, not tried: in Bochs the CPUs run in lockstep, and a
 	 * CPU that must not run the command (it only kicks the right one)
 	 * held the lock at the very moment the right one tried, every
 	 * slice, so the command never ran. Nobody holds the lock long. */
 	spin_lock(&input_lock);
-	if (!command_ready || !command_runs_here()) {
+	if (!request_ready || !request_runs_here()) {
 		spin_unlock(&input_lock);
 		return;
 	}
-	memcpy(line, command, sizeof(line));
-	command_ready = false;
-	command_kicked = false;
+	req = request;
+	vm = request_vm;
+	request_ready = false;
+	request_kicked = false;
 	spin_unlock(&input_lock);
-	run_command(line);
+	command_run(&req, vm);
+}
+
+void console_input_vcpu_info(struct vcpu *v)
+{
+	command_print_vcpu(v);
+}
+
+/* The next byte typed on the serial line or the PS/2 keyboard. */
+static int read_key(void)
+{
+	int c = serial_getc();
+
+	return c >= 0 ? c : ps2kbd_getc();
 }
 
 void console_input_poll(void)
 {
 	int c;
 
-	/* Another CPU is reading the console: it gets the bytes. */
-	if (!spin_trylock(&input_lock))
+	/* Whoever holds the lock reads the keys; the bytes keep meanwhile
+	 * in the serial driver's ring (a pump costs a port read). */
+	if (!spin_trylock(&input_lock)) {
+		serial_rx_pump();
 		return;
-	while (!command_ready && (c = serial_getc()) >= 0) {
+	}
+	while ((c = read_key()) >= 0) {
 		if (c == CONSOLE_ESCAPE) {
 			if (++escapes == CONSOLE_ESCAPE_COUNT) {
 				escapes = 0;
@@ -296,6 +324,7 @@ void console_input_poll(void)
 			deliver(CONSOLE_ESCAPE);
 		deliver((uint8_t)c);
 	}
-	drain_to_guest();
+	read_command_line();
+	drain_all();
 	spin_unlock(&input_lock);
 }

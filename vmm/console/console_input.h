@@ -1,19 +1,23 @@
-/* Host console input. Keys typed on the hypervisor's console go to one
- * focused VM: to its COM1 (the UART's receive FIFO), or to its virtio
- * console (config virtio_console = 1) once the guest's driver for that is
- * live and has posted receive buffers. Pressing Ctrl-A three times moves
- * the focus to the next VM, then to the hypervisor's own command line
- * (help, list, pause, unpause, destroy), then back to the first VM — the
- * convention of Xen's console. Fewer than three Ctrl-A reach the guest as
- * typed. */
+/* Host console input, from the serial line and the PS/2 keyboard. Keys go
+ * to one focused VM, kept for it (VM_INPUT_BYTES) until its COM1 (the
+ * UART's receive FIFO) or its virtio console (config virtio_console = 1,
+ * once the guest's driver is live and has posted receive buffers) takes
+ * them. Pressing Ctrl-A three times moves the focus to the next VM, then
+ * to the hypervisor's own command line (command_parse.h), then back to the
+ * first VM — the convention of Xen's console. Fewer than three Ctrl-A
+ * reach the guest as typed. */
 #ifndef PGVISOR_CONSOLE_INPUT_H
 #define PGVISOR_CONSOLE_INPUT_H
 
 #define CONSOLE_ESCAPE 0x01 /* Ctrl-A */
 #define CONSOLE_ESCAPE_COUNT 3
 
-/* Announces where input goes. Call once the VMs exist. */
-void console_input_init(void);
+#include "boot/boot_info.h"
+#include "vmm/vm/vcpu.h"
+
+/* Announces where input goes. Call once the VMs exist; bi holds the
+ * configs and files the create command starts VMs from. */
+void console_input_init(const struct boot_info *bi);
 /* Moves whatever the host UART has received to its destination. Cheap
  * when nothing arrived (one port read). Safe inside exit handlers. */
 void console_input_poll(void);
@@ -23,5 +27,7 @@ void console_input_run(void);
 /* The CPU is about to idle: a prompt the focused VM printed without a
  * newline (it now waits for input) is shown rather than held back. */
 void console_input_idle(void);
+/* v's registers, asked for by info on another CPU; on v's CPU. */
+void console_input_vcpu_info(struct vcpu *v);
 
 #endif

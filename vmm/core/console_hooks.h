@@ -5,10 +5,17 @@
 #ifndef PGVISOR_CONSOLE_HOOKS_H
 #define PGVISOR_CONSOLE_HOOKS_H
 
+struct vcpu;
+
 struct core_console {
 	void (*poll)(void);	    /* reads waiting keys into their VM or line */
 	void (*run_commands)(void); /* runs a typed command meant for this CPU */
 	void (*idle)(void);	    /* this CPU has nothing to run */
+	/* Prints v's registers (asked for by another CPU), on v's CPU. */
+	void (*vcpu_info)(struct vcpu *v);
+	/* The boot CPU polls at least this often, guest running or not, so
+	 * that no input is lost (drivers/serial.h); 0: between slices. */
+	unsigned poll_interval_us;
 };
 void core_set_console(const struct core_console *console);
 const struct core_console *core_console(void);

@@ -29,7 +29,7 @@ void runqueue_init(void)
 	}
 }
 
-static uint32_t online_mask(void)
+uint32_t runqueue_online_cpus(void)
 {
 	uint32_t m = 0;
 
@@ -39,19 +39,20 @@ static uint32_t online_mask(void)
 	return m;
 }
 
-unsigned runqueue_place(struct vcpu *v)
+unsigned runqueue_place(struct vcpu *v, uint32_t usable)
 {
 	unsigned load[MAX_CPUS];
 	uint32_t allowed = v->vm->cfg.cpus;
 
 	for (unsigned i = 0; i < MAX_CPUS; i++)
 		load[i] = queues[i].n;
-	int cpu = placement_pick(allowed, online_mask(), load, ncpus);
+	int cpu = placement_pick(allowed, usable, load, ncpus);
 	if (cpu < 0) {
-		cpu = placement_pick(0, online_mask(), load, ncpus);
-		kprintf("pgvisor: vm %s: vCPU %u: no CPU of its cpus set is online; placed on CPU "
+		cpu = placement_pick(0, usable, load, ncpus);
+		kprintf("pgvisor: vm %s: vCPU %u: no CPU of its cpus set is %s; placed on CPU "
 			"%d\n",
-			v->vm->name, v->id, cpu);
+			v->vm->name, v->id,
+			usable == runqueue_online_cpus() ? "online" : "running VMs now", cpu);
 	}
 	runqueue_add(v, (unsigned)cpu);
 	return (unsigned)cpu;

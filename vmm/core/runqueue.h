@@ -9,9 +9,12 @@
 /* Allocates the queues of the online CPUs (panics without memory: at boot,
  * before any VM). */
 void runqueue_init(void);
-/* Puts v on a CPU of its VM's cpus set (any online CPU when unpinned or
- * when no CPU of the set is online, which is reported). Returns the CPU. */
-unsigned runqueue_place(struct vcpu *v);
+/* Puts v on a CPU of its VM's cpus set among usable (a bit per CPU; any
+ * usable CPU when unpinned or when no CPU of the set is usable, which is
+ * reported). Returns the CPU. */
+unsigned runqueue_place(struct vcpu *v, uint32_t usable);
+/* The online CPUs, a bit each. */
+uint32_t runqueue_online_cpus(void);
 /* Puts v on cpu's queue. */
 void runqueue_add(struct vcpu *v, unsigned cpu);
 /* The i-th vCPU on cpu's queue, NULL past the end. */

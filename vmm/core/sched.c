@@ -30,6 +30,7 @@
 
 static uint64_t slice_tsc;		   /* a time slice in TSC ticks */
 static uint64_t uplink_poll_tsc;	   /* UPLINK_POLL_US in TSC ticks */
+static uint64_t console_poll_tsc;	   /* the console's poll_interval_us; 0: none */
 static const struct core_console *console; /* core_console(), read once */
 
 /* Each CPU's own scheduling state (only that CPU writes it). */
@@ -38,6 +39,9 @@ struct cpu_sched {
 	struct sched_stats stats;
 	struct vcpu *last_vcpu;
 	uint64_t last_exit_tsc; /* when last_vcpu's slice ended */
+	/* When the boot CPU next polls the console, guest running or not
+	 * (UINT64_MAX on the others, and without console_poll_tsc). */
+	uint64_t console_due;
 };
 static struct cpu_sched per_cpu[MAX_CPUS];
 static struct sched_stats total;
@@ -49,6 +53,11 @@ void sched_init(uint64_t slice_us)
 	if (!slice_tsc)
 		slice_tsc = 1;
 	uplink_poll_tsc = tsc_hz() / US_PER_S * UPLINK_POLL_US;
+	console_poll_tsc = tsc_hz() / US_PER_S * console->poll_interval_us;
+	for (unsigned i = 0; i < MAX_CPUS; i++)
+		per_cpu[i].console_due = UINT64_MAX;
+	if (console_poll_tsc)
+		per_cpu[0].console_due = 0;
 	/* The preemption timer is armed for at most a slice: it then always
 	 * fits the 32-bit field. */
 	if (slice_tsc > PREEMPT_MAX)
@@ -159,6 +168,13 @@ static bool start_ap(struct vcpu *v)
 	return vcpu_start_runnable(&v->start);
 }
 
+/* The console is due: poll it, and set when it is next. */
+static void poll_console(struct cpu_sched *cs, uint64_t now)
+{
+	console->poll();
+	cs->console_due = now + console_poll_tsc;
+}
+
 /* The vCPU loop: enter, handle the exit, until the VM stops, the slice
  * ends or the vCPU halts with nothing to wake it. shared (the VM is
  * spread over CPUs, and its lock held): the lock is dropped while the
@@ -168,18 +184,24 @@ static inline __attribute__((always_inline)) void run_loop(struct vcpu *v, uint6
 							   uint64_t slice_end, bool shared)
 {
 	struct vm *vm = v->vm;
+	struct cpu_sched *cs = &per_cpu[this_cpu()->index];
 
 	for (;;) {
-		/* The slice's end and the VM's device events, the moment the
-		 * guest must be back: due ones are handled before the entry. */
-		uint64_t until = earlier(slice_end, vm->vtime.next_deadline_tsc);
+		/* The slice's end, the VM's device events and the console's
+		 * poll, the moment the guest must be back: due ones are
+		 * handled before the entry. */
+		uint64_t until =
+			earlier(earlier(slice_end, vm->vtime.next_deadline_tsc), cs->console_due);
 		if (now >= until) {
+			if (now >= cs->console_due)
+				poll_console(cs, now);
 			if (now >= vm->vtime.next_deadline_tsc)
 				vtime_update(&vm->vtime);
 			if (now >= slice_end)
 				break;
 			/* A device's next event may round to now itself. */
-			until = earlier(slice_end, vm->vtime.next_deadline_tsc);
+			until = earlier(earlier(slice_end, vm->vtime.next_deadline_tsc),
+					cs->console_due);
 			if (until < now)
 				until = now;
 		}
@@ -271,7 +293,7 @@ static bool run_vcpu(struct vcpu *v)
  * another CPU kicks it. */
 static void idle(unsigned cpu)
 {
-	uint64_t wake = rdtsc() + slice_tsc;
+	uint64_t wake = earlier(rdtsc() + slice_tsc, per_cpu[cpu].console_due);
 	struct vcpu *v;
 
 	console->idle();
@@ -287,6 +309,8 @@ static void idle(unsigned cpu)
 		cpu_idle_until_interrupt();
 		lapic_timer_arm(0);
 	}
+	if (rdtsc() >= per_cpu[cpu].console_due)
+		poll_console(&per_cpu[cpu], rdtsc());
 	uplinks_poll();
 	for (unsigned i = 0; (v = runqueue_at(cpu, i)); i++) {
 		struct vm *vm = v->vm;
@@ -319,6 +343,8 @@ void sched_run(void)
 			console->run_commands();
 			uplinks_poll();
 			bool locked = vm_lock(vm);
+			if (__atomic_exchange_n(&v->info_requested, false, __ATOMIC_ACQ_REL))
+				console->vcpu_info(v);
 			/* A vCPU in HLT with interrupts enabled stays there, as
 			 * on hardware, however unlikely a wake-up looks (an IPI,
 			 * an NMI, INIT, a timer armed from another vCPU, the

@@ -105,8 +105,7 @@ static void print_devices(const struct vm *vm)
 	}
 }
 
-/* The VM's exit profile: counts, time split, cost by reason, hot keys. */
-static void print_profile(const struct vm *vm)
+void summary_print_profile(const struct vm *vm)
 {
 	static struct exit_profile p; /* too big for the stack */
 	vm_exit_profile(vm, &p);
@@ -141,7 +140,7 @@ static void print_nics(void)
 
 bool summary_print(void)
 {
-	unsigned ok = 0;
+	unsigned ok = 0, destroyed = 0;
 
 	kprintf("pgvisor: summary of %u VM%s\n", vm_count(), vm_count() == 1 ? "" : "s");
 	for (unsigned i = 0; i < vm_count(); i++) {
@@ -168,7 +167,7 @@ bool summary_print(void)
 				"waiting "
 				"for a PV kick)\n",
 				vm->name, halted);
-		print_profile(vm);
+		summary_print_profile(vm);
 		if (vm->unbacked_count)
 			kprintf("pgvisor:   vm %s: unbacked accesses %llu, the first a %s of "
 				"guest-physical %#llx\n",
@@ -176,7 +175,11 @@ bool summary_print(void)
 				vm->unbacked_first_write ? "write" : "read",
 				(unsigned long long)vm->unbacked_first_gpa);
 		print_devices(vm);
-		if (vm_succeeded(vm))
+		/* The operator's choice, not the guest's failure: left out of
+		 * the verdict. */
+		if (vm->end == VM_END_DESTROYED)
+			destroyed++;
+		else if (vm_succeeded(vm))
 			ok++;
 	}
 	const struct sched_stats *s = sched_get_stats();
@@ -185,8 +188,13 @@ bool summary_print(void)
 			(unsigned long long)s->switches,
 			(unsigned long long)(s->switch_ticks / s->switches));
 	print_nics();
-	bool success = vm_count() && ok == vm_count();
-	kprintf("pgvisor: %u of %u VMs succeeded\n", ok, vm_count());
+	unsigned judged = vm_count() - destroyed;
+	bool success = vm_count() && ok == judged;
+	if (destroyed)
+		kprintf("pgvisor: %u of %u VMs succeeded, %u destroyed by the operator\n", ok,
+			judged, destroyed);
+	else
+		kprintf("pgvisor: %u of %u VMs succeeded\n", ok, judged);
 	kprintf("pgvisor: result: %s\n", success ? "success" : "failure");
 	return success;
 }

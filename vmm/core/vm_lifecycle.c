@@ -363,7 +363,7 @@ size_t vm_overhead_bytes(const struct vm *vm)
 	return pages * PAGE_SIZE + platform_device_bytes(vm);
 }
 
-struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi)
+struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, uint32_t usable)
 {
 	if (vm_named(cfg->name)) {
 		kprintf("pgvisor: vm %s: a VM with this name already exists; not started\n",
@@ -415,7 +415,7 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 	 * more vCPUs than one CPU spreads over several and is then shared
 	 * between them (vm->spread). */
 	for (unsigned i = 0; i < vm->nvcpus; i++)
-		vm->spread |= runqueue_place(&vm->vcpus[i]) != vm->vcpus[0].cpu;
+		vm->spread |= runqueue_place(&vm->vcpus[i], usable) != vm->vcpus[0].cpu;
 	vm_add(vm);
 	char where[VM_CPU_LIST_MAX];
 	vm_cpu_list(vm, where, sizeof(where));

@@ -11,9 +11,10 @@
 #include "vmm/load/config.h"
 #include "vmm/vm/vm.h"
 
-/* Builds a VM from a config and the boot files; on failure prints one
- * line naming the VM and the cause and returns NULL. */
-struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi);
+/* Builds a VM from a config and the boot files, its vCPUs placed on the
+ * CPUs of usable (a bit each); on failure prints one line naming the VM
+ * and the cause and returns NULL. */
+struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, uint32_t usable);
 /* Loads the image into fresh (zeroed) RAM and resets the vCPUs. */
 int vm_load(struct vm *vm);
 /* Host memory the hypervisor spends on the VM besides its RAM. */

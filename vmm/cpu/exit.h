@@ -6,6 +6,8 @@
 #define PGVISOR_EXIT_H
 
 #include "vmm/vm/vcpu.h"
+#include "vmm/vmx/vmcs_fields.h"
+#include "vmm/vmx/vmx.h"
 
 typedef void (*exit_handler_fn)(struct vcpu *v);
 
@@ -23,6 +25,9 @@ static inline void exit_dispatch(struct vcpu *v, uint32_t exit_reason)
 	struct exit_profile *p = &v->prof;
 
 	p->guest_ticks += v->regs.exit_tsc - v->regs.entry_tsc;
+	if (__builtin_expect(v->trace.on, 0))
+		exit_trace_record(&v->trace, exit_reason, vmread(VMCS_GUEST_RIP),
+				  vmread(VMCS_EXIT_QUALIFICATION), v->regs.exit_tsc);
 	/* The flags share the field with the basic reason (SDM 25.9.1): one
 	 * compare sends any set flag, like an unknown reason, aside. */
 	if (exit_reason >= EXIT_REASON_COUNT) {

@@ -40,6 +40,7 @@ enum key {
 	KEY_PV,
 	KEY_ON_UNBACKED,
 	KEY_TIMER_MODE,
+	KEY_AUTOSTART,
 	KEY_COUNT,
 };
 
@@ -61,6 +62,7 @@ static const char *const key_names[KEY_COUNT] = {
 	[KEY_PV] = "pv",
 	[KEY_ON_UNBACKED] = "on_unbacked",
 	[KEY_TIMER_MODE] = "timer_mode",
+	[KEY_AUTOSTART] = "autostart",
 };
 
 static const char *const action_names[] = {
@@ -853,6 +855,11 @@ static int parse_value(struct parser *ps, enum key k)
 		if (!ok)
 			return fail(ps, "virtio_console must be 0 or 1");
 		return 0;
+	case KEY_AUTOSTART:
+		out->autostart = read_integer(ps, 0, 1, &ok);
+		if (!ok)
+			return fail(ps, "autostart must be 0 or 1");
+		return 0;
 	case KEY_PV:
 		/* "none", one feature, or a list of them: what the VM is offered. */
 		out->pv = 0;
@@ -940,6 +947,7 @@ int config_parse(const char *text, size_t len, const char *path, struct vm_confi
 	memset(out, 0, sizeof(*out));
 	out->memory_mib = DEFAULT_MEMORY_MIB;
 	out->vcpus = DEFAULT_VCPUS;
+	out->autostart = true;
 	out->on_poweroff = VM_ACTION_DESTROY;
 	out->on_crash = VM_ACTION_DESTROY;
 	out->on_unbacked = VM_UNBACKED_IGNORE;

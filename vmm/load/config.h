@@ -17,6 +17,7 @@
  *   virtio_console = 1                     # 0 (default) or 1
  *   pv = [ "kvm-clock" ]                   # paravirtual features, or "none"
  *   timer_mode = "no_delay_for_missed_ticks" # or "no_missed_ticks_pending"
+ *   autostart = 0                          # 1 (default) or 0
  *
  * File names are resolved relative to the directory of the config file and
  * normalised (".", ".." and repeated "/" removed), so they match the names
@@ -50,6 +51,9 @@
  * return all-ones, writes are dropped, and the VM goes on (the summary
  * counts them). "crash" stops the VM at the first one, for tests that must
  * see a stray access. An instruction fetch there always stops the VM.
+ *
+ * autostart: 0 leaves the VM out at boot; the operator starts it later
+ * with the console's "create" command. 1, the default: started at boot.
  *
  * pv: the paravirtual features offered, "none" or a list (PV_* below);
  * all of them by default. */
@@ -142,6 +146,7 @@ struct vm_config {
 	bool virtio_console;
 	uint32_t pv;		    /* PV_* */
 	enum timer_mode timer_mode; /* missed periodic ticks (vmm/dev/tick_backlog.h) */
+	bool autostart;		    /* started at boot (else by the console's "create") */
 };
 
 /* Parses one config file. path is the file's own name (used to resolve
@@ -149,7 +154,7 @@ struct vm_config {
  * line "PATH:LINE: problem" (no newline) into err. Defaults: memory 16,
  * vcpus 1, cmdline "", on_poweroff/on_crash destroy, on_unbacked ignore,
  * trap "default", pv all, timer_mode no_delay_for_missed_ticks, no
- * disks, no vifs, no virtio console; name and kernel are required. */
+ * disks, no vifs, no virtio console, autostart; name and kernel are required. */
 int config_parse(const char *text, size_t len, const char *path, struct vm_config *out, char *err,
 		 size_t errlen);
 

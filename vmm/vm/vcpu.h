@@ -15,6 +15,7 @@
 #include "arch/x86/debug_regs.h"
 #include "vmm/dev/vlapic.h"
 #include "vmm/vm/exit_profile.h"
+#include "vmm/vm/exit_trace.h"
 #include "vmm/vm/vcpu_start.h"
 
 /* General-purpose registers in the order of their x86 encoding, so the
@@ -115,6 +116,11 @@ struct vcpu {
 	/* The reason of the exit being handled, whose time the next entry
 	 * ends; PROFILE_NO_REASON after a switch to another vCPU. */
 	uint16_t prof_reason;
+	/* The operator's "trace": the last exits, when on. */
+	struct exit_trace trace;
+	/* The operator's "info" asked for its registers, which only its own
+	 * CPU can read (its VMCS is active there): printed before it runs. */
+	bool info_requested;
 };
 
 /* The vCPU leaves HLT (woken, reset, or started by SIPI), whatever it

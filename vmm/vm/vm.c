@@ -16,17 +16,17 @@ static unsigned nvms;
 
 unsigned vm_count(void)
 {
-	return nvms;
+	return __atomic_load_n(&nvms, __ATOMIC_ACQUIRE);
 }
 
 struct vm *vm_at(unsigned i)
 {
-	return i < nvms ? vms[i] : NULL;
+	return i < vm_count() ? vms[i] : NULL;
 }
 
 struct vm *vm_named(const char *name)
 {
-	for (unsigned i = 0; i < nvms; i++)
+	for (unsigned i = 0; i < vm_count(); i++)
 		if (!strcmp(vms[i]->name, name))
 			return vms[i];
 	return NULL;
@@ -34,7 +34,10 @@ struct vm *vm_named(const char *name)
 
 void vm_add(struct vm *vm)
 {
-	vms[nvms++] = vm;
+	/* Whole before another CPU can see it: the console's create adds
+	 * a VM while the others run. */
+	vms[nvms] = vm;
+	__atomic_store_n(&nvms, nvms + 1, __ATOMIC_RELEASE);
 }
 
 struct vcpu *vm_current_vcpu(struct vm *vm)

@@ -1,0 +1,232 @@
+#include "vmm/console/command_parse.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Argument letters: v a VM name, w a word (file, command), t trace's
+ * on|off|show, g a guest-physical address, n a count; an upper-case
+ * letter is optional (and only last ones are). */
+static const struct command_info commands[CMD_COUNT] = {
+	[CMD_HELP] = { "help", "W", "help [CMD]", "the commands, or one in detail" },
+	[CMD_LIST] = { "list", "", "list",
+		       "every VM: id, name, state, vCPUs, memory, CPU time, exits" },
+	[CMD_CREATE] = { "create", "w", "create FILE",
+			 "start the VM of a config among the boot files (one with "
+			 "autostart = 0)" },
+	[CMD_CONSOLE] = { "console", "v", "console VM", "give VM the keyboard" },
+	[CMD_PAUSE] = { "pause", "v", "pause VM", "stop running VM until unpause" },
+	[CMD_UNPAUSE] = { "unpause", "v", "unpause VM", "let a paused VM run again" },
+	[CMD_DESTROY] = { "destroy", "v", "destroy VM", "stop VM now and free its memory" },
+	[CMD_REBOOT] = { "reboot", "v", "reboot VM", "start VM again from its kernel" },
+	[CMD_SHUTDOWN] = { "shutdown", "vN", "shutdown VM [SECONDS]",
+			   "press VM's ACPI power button; destroy it if it has not powered "
+			   "off after SECONDS (30)" },
+	[CMD_INFO] = { "info", "v", "info VM",
+		       "per vCPU: registers, control registers, EFER, segment bases, "
+		       "activity state, pending events" },
+	[CMD_EXITS] = { "exits", "v", "exits VM", "VM's exit profile" },
+	[CMD_TRACE] = { "trace", "vtN", "trace VM on|off|show [N]",
+			"record VM's exits (reason, RIP, qualification, TSC); show the "
+			"last N (16, at most 64)" },
+	[CMD_MEM] = { "mem", "vgn", "mem VM GPA LEN",
+		      "hex dump of LEN bytes (at most 4096) of VM's RAM at guest-physical "
+		      "GPA" },
+};
+
+#define MAX_WORDS 5
+
+const struct command_info *command_info(enum command_id id)
+{
+	return id < CMD_COUNT ? &commands[id] : NULL;
+}
+
+const struct command_info *command_find(const char *name, enum command_id *id)
+{
+	for (unsigned i = 0; i < CMD_COUNT; i++)
+		if (!strcmp(commands[i].name, name)) {
+			if (id)
+				*id = (enum command_id)i;
+			return &commands[i];
+		}
+	return NULL;
+}
+
+bool command_names_vm(enum command_id id)
+{
+	return id < CMD_COUNT && commands[id].args[0] == 'v';
+}
+
+/* Splits line into at most max blank-separated words (copied into buf).
+ * Returns how many, or -1 when there are more. */
+static int split(const char *line, char *buf, size_t size, const char **words, int max)
+{
+	int n = 0;
+	size_t used = 0;
+
+	while (*line) {
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (!*line)
+			break;
+		if (n == max || used + 1 >= size)
+			return -1;
+		words[n++] = buf + used;
+		while (*line && *line != ' ' && *line != '\t' && used + 1 < size)
+			buf[used++] = *line++;
+		buf[used++] = '\0';
+	}
+	return n;
+}
+
+static int digit_value(char c, unsigned base)
+{
+	int d = c >= '0' && c <= '9'   ? c - '0'
+		: c >= 'a' && c <= 'f' ? c - 'a' + 10
+		: c >= 'A' && c <= 'F' ? c - 'A' + 10
+				       : -1;
+	return d >= 0 && (unsigned)d < base ? d : -1;
+}
+
+/* A decimal or 0x-prefixed hexadecimal number that fits 64 bits. */
+static bool parse_number(const char *s, uint64_t *out)
+{
+	unsigned base = 10;
+	uint64_t v = 0;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		int d = digit_value(*s, base);
+		if (d < 0 || v > (UINT64_MAX - (uint64_t)d) / base)
+			return false;
+		v = v * base + (uint64_t)d;
+	}
+	*out = v;
+	return true;
+}
+
+static int __attribute__((format(printf, 3, 4)))
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* One argument of kind letter (lower case) into req. */
+static int parse_arg(const struct command_info *c, char kind, const char *word,
+		     struct command_request *req, char *err, size_t errlen)
+{
+	uint64_t n;
+
+	switch (kind) {
+	case 'v':
+		if (strlen(word) >= sizeof(req->vm))
+			return fail(err, errlen, "no vm named '%.32s...' (%s)", word, c->usage);
+		memcpy(req->vm, word, strlen(word) + 1);
+		return 0;
+	case 'w':
+		if (strlen(word) >= sizeof(req->word))
+			return fail(err, errlen, "'%.32s...' is too long (%s)", word, c->usage);
+		memcpy(req->word, word, strlen(word) + 1);
+		return 0;
+	case 't':
+		if (!strcmp(word, "on"))
+			req->trace = TRACE_ON;
+		else if (!strcmp(word, "off"))
+			req->trace = TRACE_OFF;
+		else if (!strcmp(word, "show"))
+			req->trace = TRACE_SHOW;
+		else
+			return fail(err, errlen, "'%.32s': expected on, off or show (%s)", word,
+				    c->usage);
+		return 0;
+	case 'g':
+		if (!parse_number(word, &req->gpa))
+			return fail(err, errlen, "'%.32s' is not a number (%s)", word, c->usage);
+		return 0;
+	default: /* 'n' */
+		if (!parse_number(word, &n))
+			return fail(err, errlen, "'%.32s' is not a number (%s)", word, c->usage);
+		req->len = n;
+		req->count = n > UINT32_MAX ? UINT32_MAX : (unsigned)n;
+		return 0;
+	}
+}
+
+/* Ranges that depend on the command. */
+static int check_ranges(const struct command_info *c, struct command_request *req, int nargs,
+			char *err, size_t errlen)
+{
+	switch (req->id) {
+	case CMD_MEM:
+		if (!req->len || req->len > MEM_DUMP_MAX)
+			return fail(err, errlen, "LEN must be 1 to %u (%s)", MEM_DUMP_MAX,
+				    c->usage);
+		if (req->gpa + req->len < req->gpa)
+			return fail(err, errlen, "GPA + LEN wraps around (%s)", c->usage);
+		return 0;
+	case CMD_TRACE:
+		if (req->trace != TRACE_SHOW && nargs == 3)
+			return fail(err, errlen, "only show takes a count (%s)", c->usage);
+		if (nargs < 3)
+			req->count = TRACE_SHOW_DEFAULT;
+		if (!req->count || req->count > TRACE_SHOW_MAX)
+			return fail(err, errlen, "N must be 1 to %u (%s)", TRACE_SHOW_MAX,
+				    c->usage);
+		return 0;
+	case CMD_SHUTDOWN:
+		if (nargs < 2)
+			req->count = SHUTDOWN_TIMEOUT_DEFAULT;
+		if (!req->count || req->count > SHUTDOWN_TIMEOUT_MAX)
+			return fail(err, errlen, "SECONDS must be 1 to %u (%s)",
+				    SHUTDOWN_TIMEOUT_MAX, c->usage);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+int command_parse(const char *line, struct command_request *req, char *err, size_t errlen)
+{
+	char buf[COMMAND_LINE_MAX + MAX_WORDS + 1];
+	const char *words[MAX_WORDS + 1];
+	enum command_id id;
+
+	memset(req, 0, sizeof(*req));
+	if (err && errlen)
+		err[0] = '\0';
+	int n = split(line, buf, sizeof(buf), words, MAX_WORDS + 1);
+	if (n == 0)
+		return fail(err, errlen, "empty command (try help)");
+	const struct command_info *c = command_find(words[0], &id);
+	if (!c)
+		return fail(err, errlen, "unknown command '%.32s' (try help)", words[0]);
+	req->id = id;
+	size_t most = strlen(c->args), least = 0;
+	while (least < most && c->args[least] >= 'a')
+		least++;
+	int nargs = n < 0 ? MAX_WORDS + 1 : n - 1;
+	if ((size_t)nargs < least)
+		return fail(err, errlen, "%s: missing argument (%s)", c->name, c->usage);
+	if ((size_t)nargs > most)
+		return fail(err, errlen, "%s: too many arguments (%s)", c->name, c->usage);
+	for (int i = 0; i < nargs; i++) {
+		char kind = c->args[i];
+		if (kind < 'a')
+			kind = (char)(kind - 'A' + 'a');
+		if (parse_arg(c, kind, words[i + 1], req, err, errlen))
+			return -1;
+	}
+	if (id == CMD_HELP && req->word[0] && !command_find(req->word, NULL))
+		return fail(err, errlen, "no command named '%.32s' (try help)", req->word);
+	return check_ranges(c, req, nargs, err, errlen);
+}

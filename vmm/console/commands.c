@@ -1,0 +1,359 @@
+#include "vmm/console/commands.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "arch/x86/percpu.h"
+#include "arch/x86/smp.h"
+#include "arch/x86/tsc.h"
+#include "drivers/console.h"
+#include "vmm/core/runqueue.h"
+#include "vmm/core/sched.h"
+#include "vmm/core/summary.h"
+#include "vmm/core/vm_lifecycle.h"
+#include "vmm/cpu/guest_mem.h"
+#include "vmm/cpu/vcpu_state.h"
+#include "vmm/load/config.h"
+#include "vmm/vmx/vmcs_fields.h"
+
+#define DUMP_ROW 16 /* bytes per line of mem */
+#define MIB_SHIFT 20
+#define TENTHS 10
+
+_Static_assert(TRACE_SHOW_MAX == EXIT_TRACE_LEN, "trace show reaches the whole ring");
+
+static struct command_env env;
+/* Host TSC at which a VM that was asked to shut down is destroyed (0:
+ * none asked), by VM id; read and written on the VM's CPU. */
+static uint64_t shutdown_due[MAX_VMS];
+static unsigned shutdown_seconds[MAX_VMS];
+static unsigned shutdowns_pending;
+
+void commands_init(const struct command_env *e)
+{
+	env = *e;
+}
+
+static const char *state_name(const struct vm *vm)
+{
+	switch (vm->state) {
+	case VM_RUNNING:
+		return "running";
+	case VM_PAUSED:
+		return "paused";
+	case VM_SHUTDOWN:
+		if (vm->end == VM_END_DESTROYED)
+			return "destroyed";
+		return vm->preserved ? "shutdown*" : "shutdown";
+	default:
+		return vm->preserved ? "crashed*" : "crashed";
+	}
+}
+
+static void help(const struct command_request *req)
+{
+	enum command_id id;
+
+	if (req->word[0] && command_find(req->word, &id)) {
+		const struct command_info *c = command_info(id);
+		kprintf("pgvisor: %s: %s\n", c->usage, c->summary);
+		return;
+	}
+	kprintf("pgvisor: commands (help CMD for one; Ctrl-A three times moves the keyboard):\n");
+	for (unsigned i = 0; i < CMD_COUNT; i++) {
+		const struct command_info *c = command_info((enum command_id)i);
+		kprintf("pgvisor:   %-26s %s\n", c->usage, c->summary);
+	}
+}
+
+/* xl list's columns; the CPU time is the guest's and the hypervisor's
+ * work for it, in seconds; * marks a VM preserved for inspection. */
+static void list(void)
+{
+	static struct exit_profile p; /* too big for the stack */
+	uint64_t hz = tsc_hz() ? tsc_hz() : 1;
+
+	kprintf("pgvisor: %-16s %3s %6s %5s %-9s %8s %10s\n", "Name", "ID", "Mem", "VCPUs", "State",
+		"Time(s)", "Exits");
+	for (unsigned i = 0; i < vm_count(); i++) {
+		struct vm *vm = vm_at(i);
+		bool locked = vm_lock(vm);
+		vm_exit_profile(vm, &p);
+		uint64_t tenths = (p.guest_ticks + profile_root_ticks(&p)) * TENTHS / hz;
+		char halted[VM_CPU_LIST_MAX], waiting[VM_CPU_LIST_MAX];
+		bool running = vm->state == VM_RUNNING;
+		bool any = running && vm_halted_list(vm, false, halted, sizeof(halted));
+		bool kick = running && vm_halted_list(vm, true, waiting, sizeof(waiting));
+		kprintf("pgvisor: %-16s %3u %6u %5u %-9s %6llu.%llu %10llu%s%s%s%s%s%s\n", vm->name,
+			vm->id, vm->cfg.memory_mib, vm->nvcpus, state_name(vm),
+			(unsigned long long)(tenths / TENTHS),
+			(unsigned long long)(tenths % TENTHS),
+			(unsigned long long)profile_total(&p), any ? "  " : "", any ? halted : "",
+			any ? " halted" : "", kick ? ", " : "", kick ? waiting : "",
+			kick ? " waiting for a PV kick" : "");
+		vm_unlock(vm, locked);
+	}
+}
+
+/* A file among the boot files: its whole name, or the part after a '/'. */
+static const struct boot_file *find_boot_file(const char *name)
+{
+	const struct boot_info *bi = env.boot;
+	size_t n = strlen(name);
+
+	for (unsigned i = 0; i < bi->nfiles; i++) {
+		const char *f = bi->files[i].name;
+		size_t len = strlen(f);
+		if (!strcmp(f, name) ||
+		    (len > n && f[len - n - 1] == '/' && !strcmp(f + len - n, name)))
+			return &bi->files[i];
+	}
+	return NULL;
+}
+
+static void create(const char *file)
+{
+	static struct vm_config cfg; /* too big for the stack */
+	const struct boot_file *f = find_boot_file(file);
+	char err[200];
+
+	if (!f) {
+		kprintf("pgvisor: create: no boot file named '%s'\n", file);
+		return;
+	}
+	if (config_parse((const char *)f->data, f->size, f->name, &cfg, err, sizeof(err))) {
+		kprintf("pgvisor: create: config error: %s\n", err);
+		return;
+	}
+	/* On this CPU: it is in its scheduler now, and will run the new vCPUs
+	 * in the pass it is making (another CPU might be about to leave). */
+	struct vm *vm = vm_create(&cfg, env.boot, 1u << this_cpu()->index);
+	if (vm)
+		kprintf("pgvisor: vm %s: created by the operator from %s\n", vm->name, f->name);
+}
+
+static void shutdown(struct vm *vm, unsigned seconds)
+{
+	if (vm->state != VM_RUNNING) {
+		kprintf("pgvisor: vm %s: is not running\n", vm->name);
+		return;
+	}
+	acpi_pm_power_button(&vm->acpi_pm);
+	if (!shutdown_due[vm->id])
+		__atomic_fetch_add(&shutdowns_pending, 1, __ATOMIC_RELAXED);
+	shutdown_due[vm->id] = rdtsc() + tsc_hz() * seconds;
+	shutdown_seconds[vm->id] = seconds;
+	kprintf("pgvisor: vm %s: power button pressed; destroyed if still running in %u s\n",
+		vm->name, seconds);
+}
+
+static void reboot(struct vm *vm)
+{
+	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED) {
+		kprintf("pgvisor: vm %s: is not running\n", vm->name);
+		return;
+	}
+	vm_stop(vm, VM_END_REBOOT, "rebooted by the operator");
+}
+
+void command_print_vcpu(struct vcpu *v)
+{
+	struct vcpu_state s;
+	const char *name = v->vm->name;
+
+	if (vcpu_state_read(v, &s)) {
+		kprintf("pgvisor: vm %s vCPU %u: its state is gone (the VM was destroyed)\n", name,
+			v->id);
+		return;
+	}
+	const uint64_t *r = s.gpr;
+	kprintf("pgvisor: vm %s vCPU %u (CPU %u): %s%s%s, RIP %#llx RFLAGS %#llx\n", name, v->id,
+		v->cpu, vcpu_activity_name(s.activity), v->halted ? ", halted" : "",
+		vcpu_start_runnable(&v->start) ? "" : ", waiting for INIT/SIPI",
+		(unsigned long long)s.rip, (unsigned long long)s.rflags);
+	kprintf("pgvisor:   RAX %016llx RBX %016llx RCX %016llx RDX %016llx\n",
+		(unsigned long long)r[REG_RAX], (unsigned long long)r[REG_RBX],
+		(unsigned long long)r[REG_RCX], (unsigned long long)r[REG_RDX]);
+	kprintf("pgvisor:   RSI %016llx RDI %016llx RBP %016llx RSP %016llx\n",
+		(unsigned long long)r[REG_RSI], (unsigned long long)r[REG_RDI],
+		(unsigned long long)r[REG_RBP], (unsigned long long)r[REG_RSP]);
+	kprintf("pgvisor:   R8  %016llx R9  %016llx R10 %016llx R11 %016llx\n",
+		(unsigned long long)r[REG_R8], (unsigned long long)r[REG_R9],
+		(unsigned long long)r[REG_R10], (unsigned long long)r[REG_R11]);
+	kprintf("pgvisor:   R12 %016llx R13 %016llx R14 %016llx R15 %016llx\n",
+		(unsigned long long)r[REG_R12], (unsigned long long)r[REG_R13],
+		(unsigned long long)r[REG_R14], (unsigned long long)r[REG_R15]);
+	kprintf("pgvisor:   CR0 %#llx CR2 %#llx CR3 %#llx CR4 %#llx EFER %#llx\n",
+		(unsigned long long)s.cr0, (unsigned long long)s.cr2, (unsigned long long)s.cr3,
+		(unsigned long long)s.cr4, (unsigned long long)s.efer);
+	static const char *const seg[SEG_COUNT] = { "ES", "CS", "SS", "DS", "FS", "GS", "TR" };
+	char line[320];
+	int n = 0;
+	for (unsigned i = 0; i < SEG_COUNT && n < (int)sizeof(line); i++)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " %s %04x:%#llx", seg[i],
+			      s.sel[i], (unsigned long long)s.base[i]);
+	kprintf("pgvisor:  %s GDTR %#llx IDTR %#llx\n", line, (unsigned long long)s.gdtr_base,
+		(unsigned long long)s.idtr_base);
+	char inject[32] = "none";
+	if (s.entry_intr_info & INTR_INFO_VALID)
+		snprintf(inject, sizeof(inject), "%#x", s.entry_intr_info);
+	kprintf("pgvisor:   pending: injection %s, interruptibility %#x, debug %#llx, "
+		"IRR words %#x, NMIs %u%s%s\n",
+		inject, s.interruptibility, (unsigned long long)s.pending_dbg, v->lapic.irr_words,
+		v->lapic.nmi_pending, v->window_exiting ? ", interrupt window asked" : "",
+		v->nmi_window_exiting ? ", NMI window asked" : "");
+}
+
+static void info(struct vm *vm)
+{
+	if (!vm->vcpus[0].vmcs) {
+		kprintf("pgvisor: vm %s: destroyed: no state left\n", vm->name);
+		return;
+	}
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		if (vcpu_state_readable_here(v)) {
+			command_print_vcpu(v);
+		} else {
+			/* Its VMCS is active on its own CPU: that CPU prints it. */
+			__atomic_store_n(&v->info_requested, true, __ATOMIC_RELEASE);
+			smp_kick(v->cpu);
+		}
+	}
+}
+
+static void trace(struct vm *vm, enum trace_op op, unsigned n)
+{
+	if (op != TRACE_SHOW) {
+		for (unsigned i = 0; i < vm->nvcpus; i++)
+			exit_trace_set(&vm->vcpus[i].trace, op == TRACE_ON);
+		kprintf("pgvisor: vm %s: exit trace %s\n", vm->name, op == TRACE_ON ? "on" : "off");
+		return;
+	}
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		const struct exit_trace *t = &vm->vcpus[i].trace;
+		unsigned k = exit_trace_available(t, n);
+		kprintf("pgvisor: vm %s vCPU %u: the last %u of %llu exits traced (trace %s)\n",
+			vm->name, i, k, (unsigned long long)t->total, t->on ? "on" : "off");
+		for (unsigned j = 0; j < k; j++) {
+			const struct exit_trace_entry *e = exit_trace_at(t, n, j);
+			kprintf("pgvisor:   tsc %llu %s (%u) rip %#llx qualification %#llx\n",
+				(unsigned long long)e->tsc, exit_reason_name(e->reason & 0xffff),
+				e->reason, (unsigned long long)e->rip,
+				(unsigned long long)e->qualification);
+		}
+	}
+}
+
+static void mem(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	uint8_t row[DUMP_ROW];
+
+	if (!vm->ram.host) {
+		kprintf("pgvisor: vm %s: destroyed: no memory left\n", vm->name);
+		return;
+	}
+	/* The parser bounded len and kept gpa + len from wrapping; RAM is
+	 * checked for the whole range before any byte is shown. */
+	if (!guest_phys_ptr(vm, gpa, len)) {
+		kprintf("pgvisor: vm %s: %#llx..%#llx is outside its RAM (%u MiB)\n", vm->name,
+			(unsigned long long)gpa, (unsigned long long)(gpa + len - 1),
+			vm->cfg.memory_mib);
+		return;
+	}
+	for (uint64_t off = 0; off < len; off += DUMP_ROW) {
+		unsigned n = len - off < DUMP_ROW ? (unsigned)(len - off) : DUMP_ROW;
+		char hex[DUMP_ROW * 3 + 1], text[DUMP_ROW + 1];
+		guest_phys_read(vm, gpa + off, row, n);
+		for (unsigned i = 0; i < DUMP_ROW; i++) {
+			if (i < n)
+				snprintf(hex + i * 3, 4, " %02x", row[i]);
+			else
+				memcpy(hex + i * 3, "   ", 4);
+			text[i] =
+				i < n ? (row[i] >= ' ' && row[i] < 0x7f ? (char)row[i] : '.') : ' ';
+		}
+		text[DUMP_ROW] = '\0';
+		kprintf("pgvisor: %016llx:%s  |%s|\n", (unsigned long long)(gpa + off), hex, text);
+	}
+}
+
+void command_run(const struct command_request *req, struct vm *vm)
+{
+	bool locked = vm ? vm_lock(vm) : false;
+
+	switch (req->id) {
+	case CMD_HELP:
+		help(req);
+		break;
+	case CMD_LIST:
+		list();
+		break;
+	case CMD_CREATE:
+		create(req->word);
+		break;
+	case CMD_CONSOLE:
+		env.focus(vm);
+		break;
+	case CMD_PAUSE:
+	case CMD_UNPAUSE:
+		vm_pause(vm, req->id == CMD_PAUSE);
+		break;
+	case CMD_DESTROY:
+		vm_destroy(vm);
+		break;
+	case CMD_REBOOT:
+		reboot(vm);
+		break;
+	case CMD_SHUTDOWN:
+		shutdown(vm, req->count);
+		break;
+	case CMD_INFO:
+		info(vm);
+		break;
+	case CMD_EXITS:
+		summary_print_profile(vm);
+		break;
+	case CMD_TRACE:
+		trace(vm, req->trace, req->count);
+		break;
+	case CMD_MEM:
+		mem(vm, req->gpa, req->len);
+		break;
+	case CMD_COUNT:
+		break;
+	}
+	if (vm)
+		vm_unlock(vm, locked);
+}
+
+/* Whether this CPU acts on vm: the one that runs its vCPU 0, or any once
+ * that one left its scheduler. */
+static bool acts_on(const struct vm *vm)
+{
+	return vm->vcpus[0].cpu == this_cpu()->index || !sched_cpu_active(vm->vcpus[0].cpu);
+}
+
+void commands_check_shutdowns(void)
+{
+	if (!__atomic_load_n(&shutdowns_pending, __ATOMIC_RELAXED))
+		return;
+	uint64_t now = rdtsc();
+	for (unsigned i = 0; i < vm_count(); i++) {
+		struct vm *vm = vm_at(i);
+		if (!shutdown_due[i] || !acts_on(vm))
+			continue;
+		bool locked = vm_lock(vm);
+		if (vm->state != VM_RUNNING && vm->state != VM_PAUSED) {
+			shutdown_due[i] = 0; /* it powered off (or ended otherwise) */
+			__atomic_fetch_sub(&shutdowns_pending, 1, __ATOMIC_RELAXED);
+		} else if (now >= shutdown_due[i]) {
+			shutdown_due[i] = 0;
+			__atomic_fetch_sub(&shutdowns_pending, 1, __ATOMIC_RELAXED);
+			kprintf("pgvisor: vm %s: still running %u s after the power button\n",
+				vm->name, shutdown_seconds[i]);
+			vm_destroy(vm);
+		}
+		vm_unlock(vm, locked);
+	}
+}
