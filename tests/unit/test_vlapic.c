@@ -116,6 +116,8 @@ static uint64_t fake_tsc_to_ns(void *ctx, uint64_t guest_tsc)
 	return guest_tsc / 2;
 }
 
+static uint32_t vapic_page[VLAPIC_PAGE_SIZE / 4] __attribute__((aligned(4096)));
+
 static void reset(uint32_t id, bool bsp)
 {
 	fake_now = 0;
@@ -129,7 +131,8 @@ static void reset(uint32_t id, bool bsp)
 		    (struct vlapic_ops){ .send_ipi = record_ipi,
 					 .eoi_level = record_eoi,
 					 .base_moved = record_move,
-					 .ctx = &ops_ctx_token });
+					 .ctx = &ops_ctx_token },
+		    vapic_page);
 	lapic.tsc_to_ns = fake_tsc_to_ns;
 	lapic.tsc_ctx = &lapic;
 }
@@ -732,6 +735,53 @@ static void test_x2apic_registers(void **state)
 	assert_int_equal(rd(APIC_ID), 0x23u << 24);
 }
 
+/* TPR lives in the virtual-APIC page, where a CPU with TPR shadow reads
+ * and writes it (CR8, SDM 29.3): what the guest writes there is the
+ * model's TPR, and the model's writes land there. */
+static void test_tpr_in_virtual_apic_page(void **state)
+{
+	(void)state;
+	assert_ptr_equal(lapic.vapic, vapic_page);
+	wr(APIC_TPR, 0x1234);
+	assert_int_equal(vapic_page[APIC_TPR / 4], 0x34);
+	/* A guest MOV to CR8 of 6 leaves VTPR 0x60. */
+	vapic_page[APIC_TPR / 4] = 0x60;
+	assert_int_equal(vlapic_tpr(&lapic), 0x60);
+	assert_int_equal(rd(APIC_TPR), 0x60);
+	assert_int_equal(rd(APIC_PPR), 0x60);
+	vlapic_set_tpr(&lapic, 0x1a5);
+	assert_int_equal(vapic_page[APIC_TPR / 4], 0xa5);
+	/* A reset clears the page. */
+	vapic_page[0x300 / 4] = 0xdead;
+	msr_wr(MSR_APIC_BASE, 0xfee00000ull | APIC_BASE_BSP);
+	assert_int_equal(vapic_page[APIC_TPR / 4], 0);
+	assert_int_equal(vapic_page[0x300 / 4], 0);
+}
+
+/* The TPR threshold: the class of the highest request the TPR alone holds
+ * back, never above TPR[7:4] (SDM 26.2.1.1), else 0. */
+static void test_tpr_threshold(void **state)
+{
+	(void)state;
+	assert_int_equal(vlapic_tpr_threshold(&lapic), 0);
+	wr(APIC_TPR, 0x50);
+	assert_int_equal(vlapic_tpr_threshold(&lapic), 0);
+	vlapic_accept(&lapic, 0x3a, false);
+	/* Held by the TPR: exit once the TPR drops below class 3. */
+	assert_int_equal(vlapic_tpr_threshold(&lapic), 3);
+	vlapic_accept(&lapic, 0x55, false);
+	assert_int_equal(vlapic_tpr_threshold(&lapic), 5);
+	/* Deliverable now: no threshold needed. */
+	vlapic_accept(&lapic, 0x61, false);
+	assert_int_equal(vlapic_pending_vector(&lapic), 0x61);
+	assert_int_equal(vlapic_tpr_threshold(&lapic), 0);
+	take(0x61);
+	assert_int_equal(vlapic_tpr_threshold(&lapic), 5);
+	/* The guest lowers its TPR (CR8 = 4) below class 5: deliverable. */
+	vapic_page[APIC_TPR / 4] = 0x40;
+	assert_int_equal(vlapic_tpr_threshold(&lapic), 0);
+}
+
 static void test_accepts_pic(void **state)
 {
 	(void)state;
@@ -1278,6 +1328,8 @@ int main(void)
 		cmocka_unit_test_setup(test_relocation, setup),
 		cmocka_unit_test_setup(test_lint0_fixed, setup),
 		cmocka_unit_test_setup(test_timer_x2apic_msrs, setup),
+		cmocka_unit_test_setup(test_tpr_in_virtual_apic_page, setup),
+		cmocka_unit_test_setup(test_tpr_threshold, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -163,6 +163,11 @@ static void test_haswell(void **state)
 			 EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT);
 	assert_int_equal(o.entry & ENTRY_LOAD_IA32_PAT, ENTRY_LOAD_IA32_PAT);
 	assert_true(o.activity_hlt);
+	/* TPR shadow: CR8 without exits, so no CR8 exiting. */
+	assert_true(o.tpr_shadow);
+	assert_int_equal(o.procbased & (PROC_USE_TPR_SHADOW | PROC_CR8_LOAD_EXITING |
+					PROC_CR8_STORE_EXITING),
+			 PROC_USE_TPR_SHADOW);
 	/* Nothing optional pgvisor does not ask for sneaks in. */
 	assert_int_equal(o.procbased2 & (PROC2_ENABLE_VMFUNC | PROC2_ENABLE_PML |
 					 PROC2_VIRTUALIZE_APIC_ACCESSES),
@@ -428,6 +433,31 @@ static void test_optional_missing(void **state)
 	assert_false(o.ept_2mb);
 }
 
+/* Without TPR shadow, CR8 accesses exit (else the guest's MOV to CR8 would
+ * set the host's TPR); a CPU with neither is refused. */
+static void test_no_tpr_shadow(void **state)
+{
+	(void)state;
+	struct vmx_caps c = haswell;
+	struct vmx_controls o;
+	char err[256], apic[64];
+
+	vmx_apic_format(&(struct vmx_controls){ .tpr_shadow = true }, apic, sizeof(apic));
+	assert_string_equal(apic, "TPR shadow");
+	c.true_procbased &= ~((uint64_t)PROC_USE_TPR_SHADOW << 32);
+	assert_int_equal(compute(&c, &o, err), 0);
+	assert_honours_all(&c, &o);
+	assert_false(o.tpr_shadow);
+	assert_int_equal(o.procbased & (PROC_USE_TPR_SHADOW | PROC_CR8_LOAD_EXITING |
+					PROC_CR8_STORE_EXITING),
+			 PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING);
+	vmx_apic_format(&o, apic, sizeof(apic));
+	assert_string_equal(apic, "none");
+
+	c.true_procbased &= ~((uint64_t)PROC_CR8_STORE_EXITING << 32);
+	expect_failure(&c, "TPR shadow or CR8 exiting");
+}
+
 static void test_small_error_buffer(void **state)
 {
 	(void)state;
@@ -455,6 +485,7 @@ int main(void)
 		cmocka_unit_test(test_missing_required),
 		cmocka_unit_test(test_secondary_gated_by_primary),
 		cmocka_unit_test(test_optional_missing),
+		cmocka_unit_test(test_no_tpr_shadow),
 		cmocka_unit_test(test_small_error_buffer),
 	};
 

@@ -103,8 +103,10 @@ static void vm_free_resources(struct vm *vm)
 			c->fpu_owner = NULL;
 		page_free((void *)v->vmcs, 1);
 		page_free(v->fpu_area, pages_for(FPU_AREA_SIZE));
+		page_free(v->vapic_page, 1);
 		v->vmcs = 0;
 		v->fpu_area = NULL;
+		v->vapic_page = NULL;
 	}
 }
 
@@ -242,7 +244,8 @@ static int alloc_memory(struct vm *vm)
 	msr_bitmap_init(vm->msr_bitmap);
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		vm->vcpus[i].fpu_area = page_alloc(pages_for(FPU_AREA_SIZE));
-		if (!vm->vcpus[i].fpu_area) {
+		vm->vcpus[i].vapic_page = page_alloc(1);
+		if (!vm->vcpus[i].fpu_area || !vm->vcpus[i].vapic_page) {
 			kprintf("pgvisor: vm %s: out of memory for vCPU state\n", vm->name);
 			return -1;
 		}
@@ -422,6 +425,8 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 		vm->kernel.name, vm->kernel.size, vm_overhead_bytes(vm) >> 10, where);
 	trap_format(cfg->traps, why, sizeof(why));
 	kprintf("pgvisor: vm %s: traps %s\n", vm->name, why);
+	vmx_apic_format(&vmx_controls, why, sizeof(why));
+	kprintf("pgvisor: vm %s: APIC virtualization: %s\n", vm->name, why);
 	return vm;
 }
 

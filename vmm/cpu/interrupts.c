@@ -127,9 +127,25 @@ static bool nmi_inject(struct vcpu *v, bool *intr_window)
 	return true;
 }
 
+/* With TPR shadow the guest changes its TPR without exits: an interrupt
+ * its TPR holds back needs the TPR-below-threshold exit to come out when
+ * the TPR drops (SDM 29.1.2). The VMCS is written only on a change. */
+static void update_tpr_threshold(struct vcpu *v)
+{
+	if (!vmx_controls.tpr_shadow)
+		return;
+	unsigned threshold = vlapic_tpr_threshold(&v->lapic);
+	if (threshold == v->tpr_threshold)
+		return;
+	v->tpr_threshold = (uint8_t)threshold;
+	vmwrite(VMCS_TPR_THRESHOLD, threshold);
+}
+
 void intr_before_entry(struct vcpu *v)
 {
 	bool from_pic, intr_window = false;
+
+	update_tpr_threshold(v);
 
 	if (vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) {
 		/* An event is already on its way in (a fault, the #DB of a
@@ -182,6 +198,13 @@ bool intr_wakes_halted(struct vcpu *v)
 void handle_interrupt_window(struct vcpu *v)
 {
 	/* Nothing to do here: intr_before_entry injects on the way back in. */
+	(void)v;
+}
+
+void handle_tpr_below_threshold(struct vcpu *v)
+{
+	/* Trap-like (SDM 29.1.2): the guest lowered its TPR under a held-back
+	 * interrupt's class; intr_before_entry injects it on the way in. */
 	(void)v;
 }
 

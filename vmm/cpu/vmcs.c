@@ -90,6 +90,12 @@ static void write_controls(struct vcpu *v)
 	vmwrite(VMCS_TSC_OFFSET, v->lapic.tsc_offset);
 	if (ctl->vpid)
 		vmwrite(VMCS_VPID, vm_vpid(vm));
+	if (ctl->tpr_shadow) {
+		/* CR8 reads and writes go to the TPR in this page (SDM 29.3). */
+		vmwrite(VMCS_VIRTUAL_APIC_ADDR, (uint64_t)v->vapic_page);
+		vmwrite(VMCS_TPR_THRESHOLD, 0);
+		v->tpr_threshold = 0;
+	}
 
 	/* Bits the guest may not own: those VMX fixes (but for PE/PG) and,
 	 * for CR4, VMXE, which the guest must see clear (VMX is hidden). */
@@ -198,7 +204,6 @@ static void write_guest_state(struct vcpu *v, const struct vcpu_boot_state *s)
 	v->regs.gpr[REG_RAX] = s->rax;
 	v->regs.gpr[REG_RBX] = s->rbx;
 	v->regs.gpr[REG_RSI] = s->rsi;
-	v->cr8 = 0;
 	v->xcr0 = 1; /* x87 only, the reset value */
 }
 

@@ -5,7 +5,7 @@
 #include "arch/x86/muldiv.h"
 #define REG_ID 0x20
 #define REG_VERSION 0x30
-#define REG_TPR 0x80
+#define REG_TPR VLAPIC_REG_TPR
 #define REG_APR 0x90
 #define REG_PPR 0xa0
 #define REG_EOI 0xb0
@@ -95,7 +95,7 @@ static void reset_registers(struct vlapic *a)
 {
 	/* A reset brings back the initial APIC ID a guest may have changed. */
 	a->id = a->initial_id;
-	a->tpr = 0;
+	memset(a->vapic, 0, VLAPIC_PAGE_SIZE);
 	a->svr = 0xff;
 	a->ldr = 0;
 	a->dfr = DFR_FLAT;
@@ -114,9 +114,10 @@ static void reset_registers(struct vlapic *a)
 }
 
 void vlapic_init(struct vlapic *a, uint32_t id, bool bsp, const struct vclock *clock,
-		 struct vlapic_ops ops)
+		 struct vlapic_ops ops, uint32_t *vapic)
 {
 	memset(a, 0, sizeof(*a));
+	a->vapic = vapic;
 	a->initial_id = id;
 	a->timer_hz = VLAPIC_TIMER_HZ;
 	a->clock = clock;
@@ -164,8 +165,23 @@ static uint32_t ppr(const struct vlapic *a)
 {
 	int isrv = highest_vector(a->isr, a->isr_words);
 	uint32_t isr_class = isrv < 0 ? 0 : (uint32_t)isrv & 0xf0;
+	uint32_t tpr = vlapic_tpr(a);
 
-	return (a->tpr & 0xf0) >= isr_class ? a->tpr & 0xff : isr_class;
+	return (tpr & 0xf0) >= isr_class ? tpr : isr_class;
+}
+
+void vlapic_set_tpr(struct vlapic *a, uint32_t tpr)
+{
+	/* Bits 31:8 of the page's TPR are reserved, kept 0 (SDM 29.1.1). */
+	a->vapic[REG_TPR / 4] = tpr & 0xff;
+}
+
+unsigned vlapic_tpr_threshold(const struct vlapic *a)
+{
+	int v = highest_vector(a->irr, a->irr_words);
+	unsigned irr_class = v < 0 ? 0 : (unsigned)v >> 4;
+
+	return irr_class <= vlapic_tpr(a) >> 4 ? irr_class : 0;
 }
 
 int vlapic_pending_vector(const struct vlapic *a)
@@ -348,7 +364,7 @@ static uint32_t reg_read(struct vlapic *a, unsigned reg)
 	case REG_VERSION:
 		return VERSION_VALUE;
 	case REG_TPR:
-		return a->tpr;
+		return vlapic_tpr(a);
 	case REG_APR:
 		return 0;
 	case REG_PPR:
@@ -430,7 +446,7 @@ static bool reg_write(struct vlapic *a, unsigned reg, uint32_t value)
 			a->id = value >> 24;
 		return !vlapic_x2apic(a);
 	case REG_TPR:
-		a->tpr = value & 0xff;
+		vlapic_set_tpr(a, value);
 		return true;
 	case REG_EOI:
 		vlapic_eoi(a);

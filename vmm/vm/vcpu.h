@@ -85,8 +85,11 @@ struct vcpu {
 	bool window_exiting;	 /* interrupt-window exiting is on */
 	bool nmi_window_exiting; /* NMI-window exiting is on */
 	struct vlapic lapic;
+	/* Its virtual-APIC page (vlapic.h), given to the vLAPIC at reset. */
+	uint32_t *vapic_page;
+	/* The TPR threshold in the VMCS (with TPR shadow; interrupts.c). */
+	uint8_t tpr_threshold;
 	/* Guest view of registers VMX shadows or does not hold. */
-	uint64_t cr8;
 	uint64_t xcr0;
 	uint64_t misc_enable;
 	/* kvm-clock (vmm/cpu/kvm_pv.c): MSR_KVM_SYSTEM_TIME_NEW as written,

@@ -27,6 +27,9 @@ static const struct control_bit wanted_controls[] = {
 	{ CTL_PROC, PROC_ACTIVATE_SECONDARY, true, "secondary controls" },
 	/* WRMSR to the TSC moves the offset (SDM 25.3); without it, #GP. */
 	{ CTL_PROC, PROC_USE_TSC_OFFSETTING, false, "TSC offsetting" },
+	/* CR8 and the guest's TPR in the virtual-APIC page, without exits
+	 * (SDM 29.3); without it, CR8 accesses exit (below). */
+	{ CTL_PROC, PROC_USE_TPR_SHADOW, false, "TPR shadow" },
 	{ CTL_PROC2, PROC2_ENABLE_EPT, true, "EPT" },
 	{ CTL_PROC2, PROC2_UNRESTRICTED_GUEST, true, "unrestricted guest" },
 	{ CTL_PROC2, PROC2_ENABLE_VPID, false, "VPID" },
@@ -55,6 +58,28 @@ static const char *const reg_names[CTL_REGS] = { "pin-based", "processor-based",
 uint32_t vmx_adjust_control(uint32_t wanted, uint64_t cap_msr)
 {
 	return (wanted | (uint32_t)cap_msr) & (uint32_t)(cap_msr >> 32);
+}
+
+void vmx_apic_format(const struct vmx_controls *c, char *buf, size_t len)
+{
+	const char *names[] = { c->tpr_shadow ? "TPR shadow" : NULL };
+	size_t used = 0;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!names[i])
+			continue;
+		int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", names[i]);
+		if (n < 0 || (size_t)n >= len - used) {
+			buf[used] = '\0'; /* whole names only */
+			return;
+		}
+		used += (size_t)n;
+	}
+	if (!used)
+		snprintf(buf, len, "none");
 }
 
 int vmx_compute_controls(const struct vmx_caps *caps, struct vmx_controls *out, char *err,
@@ -93,6 +118,17 @@ int vmx_compute_controls(const struct vmx_caps *caps, struct vmx_controls *out, 
 			 "NMI-window exiting");
 		return -1;
 	}
+	/* Without TPR shadow a guest's MOV to CR8 would reach the host's own
+	 * TPR (SDM 25.3): it must exit. */
+	if (!(wanted[CTL_PROC] & PROC_USE_TPR_SHADOW)) {
+		uint32_t cr8_exiting = PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING;
+		if (((uint32_t)(cap[CTL_PROC] >> 32) & cr8_exiting) != cr8_exiting) {
+			snprintf(err, errlen, "VT-x lacks a required %s control: %s",
+				 reg_names[CTL_PROC], "TPR shadow or CR8 exiting");
+			return -1;
+		}
+		wanted[CTL_PROC] |= cr8_exiting;
+	}
 	if (!(caps->ept_vpid & EPT_CAP_WALK_LENGTH_4) || !(caps->ept_vpid & EPT_CAP_MEMTYPE_WB)) {
 		snprintf(err, errlen, "VT-x lacks 4-level write-back EPT");
 		return -1;
@@ -120,6 +156,7 @@ int vmx_compute_controls(const struct vmx_caps *caps, struct vmx_controls *out, 
 	out->rdtscp = out->procbased2 & PROC2_ENABLE_RDTSCP;
 	out->invpcid = out->procbased2 & PROC2_ENABLE_INVPCID;
 	out->xsaves = out->procbased2 & PROC2_ENABLE_XSAVES;
+	out->tpr_shadow = out->procbased & PROC_USE_TPR_SHADOW;
 	/* PAT switching only when all three halves exist. */
 	out->pat = (out->exit & EXIT_SAVE_IA32_PAT) && (out->exit & EXIT_LOAD_IA32_PAT) &&
 		   (out->entry & ENTRY_LOAD_IA32_PAT);

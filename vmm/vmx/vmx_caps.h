@@ -48,6 +48,7 @@ struct vmx_controls {
 	bool save_preemption_timer;
 	bool pat; /* save/load IA32_PAT on exit and entry */
 	bool activity_hlt;
+	bool tpr_shadow; /* PROC_USE_TPR_SHADOW: CR8 without exits */
 };
 
 /* A control setting honouring a capability MSR: bits that must be 1 (low
@@ -58,5 +59,10 @@ uint32_t vmx_adjust_control(uint32_t wanted, uint64_t cap_msr);
  * one line in err naming the first required feature the CPU lacks. */
 int vmx_compute_controls(const struct vmx_caps *caps, struct vmx_controls *out, char *err,
 			 size_t errlen);
+
+/* Names the APIC virtualization features c uses ("TPR shadow", ...), or
+ * "none" when the vLAPIC is wholly emulated. Names that do not fit are
+ * left out. */
+void vmx_apic_format(const struct vmx_controls *c, char *buf, size_t len);
 
 #endif
