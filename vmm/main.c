@@ -127,6 +127,12 @@ static void vmx_start(void)
 		finish("no-vtx");
 	}
 	vmx_read_caps(&vmx_caps);
+	/* "no-apicv" on pgvisor's command line: the vLAPIC wholly emulated,
+	 * as on CPUs without APIC virtualization. */
+	if (strstr(boot_info.cmdline, "no-apicv")) {
+		vmx_caps_hide_apicv(&vmx_caps);
+		kprintf("pgvisor: APIC virtualization off (no-apicv)\n");
+	}
 	if (vmx_compute_controls(&vmx_caps, &vmx_controls, why, sizeof(why))) {
 		kprintf("pgvisor: error: VT-x is not available: %s\n", why);
 		finish("no-vtx");

@@ -4,8 +4,15 @@ disabled, x2APIC-mode and relocated APIC, the APIC IDs, the timer's clock
 and mode changes, LINT0 as a fixed interrupt, and a halted vCPU woken by an
 IPI. It ends with both vCPUs in HLT with interrupts enabled and nothing
 pending: the VM must stay there, costing nothing, until the operator
-destroys it."""
+destroys it.
+
+The same checks pass with APIC virtualization (issue 17: TPR shadow, x2APIC
+virtualization, APIC-register virtualization, as Bochs' Haswell and Ice
+Lake models offer them) and without it (pgvisor's "no-apicv", as on CPUs
+that lack it); the exit profile shows which path ran."""
 import re
+
+import pytest
 
 CHECKS = [
     # 1. IA32_APIC_BASE.EN = 0
@@ -45,12 +52,32 @@ CHECKS = [
     "relocated apic answers at its new base",
     "relocated apic registers, old page gone",
     "apic back at its default base",
+    # 11. x2APIC registers and the TPR (virtualized where the CPU can)
+    "x2apic registers read back",
+    "x2apic tpr holds a self ipi of its class",
+    "lowering the x2apic tpr delivers it",
 ]
+APICV = "TPR shadow, x2APIC virtualization, APIC-register virtualization"
+X2APIC_READS = 64  # guest/apictest: RDMSRs of the version and the TPR each
+EXITS = re.compile(r"^pgvisor:   vm apic: exits total=\d+ (.*)$")
+TOP_MSRS = re.compile(r"^pgvisor:   vm apic: top msrs (.*)$")
 
 LIST = re.compile(r"^pgvisor:   apic: running, (\d+) exits, vCPUs 0,1 halted$")
 
 
-def test_apic_equivalence(run_pgvisor):
+def profile(run, pattern):
+    """A summary line of key=count pairs as a dict."""
+    found = [m.group(1) for m in map(pattern.match, run.lines) if m]
+    assert len(found) == 1, run.output
+    return {k: int(v) for k, v in (kv.split("=") for kv in found[0].split())}
+
+
+@pytest.mark.parametrize("cpu,cmdline,apicv", [
+    (None, "", APICV),
+    ("corei7_icelake_u", "", APICV),
+    (None, "no-apicv", "none"),
+], ids=["haswell", "icelake", "haswell-no-apicv"])
+def test_apic_equivalence(run_pgvisor, cpu, cmdline, apicv):
     steps = [
         r"expect \[apic\] apictest: halting with interrupts enabled",
         r"send \x01\x01\x01",
@@ -65,7 +92,8 @@ def test_apic_equivalence(run_pgvisor):
         r"send destroy apic\r",
         r"expect vm apic: destroyed by the operator",
     ]
-    run = run_pgvisor(["configs/apictest.cfg"], timeout=150, input=steps)
+    run = run_pgvisor(["configs/apictest.cfg"], cpu=cpu, cmdline=cmdline, timeout=150,
+                      input=steps)
     lines = run.vm_lines("apic")
     for name in CHECKS:
         assert f"apictest: ok {name}" in lines, run.output
@@ -79,3 +107,15 @@ def test_apic_equivalence(run_pgvisor):
     assert "pgvisor:   vm apic: destroyed by the operator, restarts 0" in run.lines
     assert "pgvisor:   vm apic: vCPUs 0,1 halted (HLT with interrupts enabled)" \
         in run.lines
+    # Point 11's reads and TPR writes: without exits where x2APIC mode is
+    # virtualized, the TPR's lowering then exiting as TPR below threshold;
+    # each an RDMSR or WRMSR exit where the vLAPIC is wholly emulated.
+    assert f"pgvisor: vm apic: APIC virtualization: {apicv}" in run.lines
+    exits, msrs = profile(run, EXITS), profile(run, TOP_MSRS)
+    if apicv == "none":
+        assert "tpr-threshold" not in exits, exits
+        assert msrs["0x803"] == X2APIC_READS and msrs["0x808"] > X2APIC_READS, msrs
+    else:
+        assert exits["tpr-threshold"] == 1, exits
+        assert "0x803" not in msrs and "0x808" not in msrs, msrs
+        assert exits["rdmsr"] < 8, exits

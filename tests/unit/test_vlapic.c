@@ -758,6 +758,45 @@ static void test_tpr_in_virtual_apic_page(void **state)
 	assert_int_equal(vapic_page[0x300 / 4], 0);
 }
 
+/* The registers a CPU with APIC-register virtualization reads without
+ * exits are in the virtual-APIC page, in step with the model. */
+static void test_registers_mirrored(void **state)
+{
+	(void)state;
+	const unsigned regs[] = { APIC_ID,	  APIC_VERSION,	      APIC_LDR,
+				  APIC_SVR,	  APIC_LVT_TIMER,     APIC_LVT_LINT0,
+				  APIC_LVT_ERROR, APIC_TIMER_INITIAL, APIC_TIMER_DIVIDE };
+
+	sw_enable();
+	wr(APIC_LDR, 0x03000000);
+	wr(APIC_LVT_TIMER, 0x20031);
+	wr(APIC_LVT_LINT0, LVT_EXTINT);
+	wr(APIC_TIMER_DIVIDE, 0xb);
+	wr(APIC_TIMER_INITIAL, 0x12345);
+	for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+		assert_int_equal(vapic_page[regs[i] / 4], rd(regs[i]));
+	/* IRR, ISR and TMR word by word, as vectors come and go. */
+	vlapic_accept(&lapic, 0x61, true);
+	assert_int_equal(vapic_page[(APIC_IRR + 0x30) / 4], 1u << 1);
+	assert_int_equal(vapic_page[(APIC_TMR + 0x30) / 4], 1u << 1);
+	take(0x61);
+	assert_int_equal(vapic_page[(APIC_IRR + 0x30) / 4], 0);
+	assert_int_equal(vapic_page[(APIC_ISR + 0x30) / 4], 1u << 1);
+	wr(APIC_EOI, 0);
+	assert_int_equal(vapic_page[(APIC_ISR + 0x30) / 4], 0);
+	/* An illegal vector sets ESR. */
+	vlapic_accept(&lapic, 3, false);
+	assert_int_equal(vapic_page[APIC_ESR / 4], rd(APIC_ESR));
+	assert_int_not_equal(vapic_page[APIC_ESR / 4], 0);
+	/* x2APIC mode: the IDs read as x2APIC IDs; the upper halves (what
+	 * RDMSR returns in EDX) stay 0. */
+	msr_wr(MSR_APIC_BASE, 0xfee00000ull | APIC_BASE_BSP | APIC_BASE_EN | APIC_BASE_EXTD);
+	assert_int_equal(vapic_page[APIC_ID / 4], msr_rd(X2MSR(APIC_ID)));
+	assert_int_equal(vapic_page[APIC_LDR / 4], msr_rd(X2MSR(APIC_LDR)));
+	for (unsigned reg = 0; reg < VLAPIC_PAGE_SIZE; reg += 16)
+		assert_int_equal(vapic_page[reg / 4 + 1], 0);
+}
+
 /* The TPR threshold: the class of the highest request the TPR alone holds
  * back, never above TPR[7:4] (SDM 26.2.1.1), else 0. */
 static void test_tpr_threshold(void **state)
@@ -1330,6 +1369,7 @@ int main(void)
 		cmocka_unit_test_setup(test_timer_x2apic_msrs, setup),
 		cmocka_unit_test_setup(test_tpr_in_virtual_apic_page, setup),
 		cmocka_unit_test_setup(test_tpr_threshold, setup),
+		cmocka_unit_test_setup(test_registers_mirrored, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

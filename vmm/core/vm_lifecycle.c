@@ -104,9 +104,11 @@ static void vm_free_resources(struct vm *vm)
 		page_free((void *)v->vmcs, 1);
 		page_free(v->fpu_area, pages_for(FPU_AREA_SIZE));
 		page_free(v->vapic_page, 1);
+		page_free(v->msr_bitmap, 1);
 		v->vmcs = 0;
 		v->fpu_area = NULL;
 		v->vapic_page = NULL;
+		v->msr_bitmap = NULL;
 	}
 }
 
@@ -245,7 +247,9 @@ static int alloc_memory(struct vm *vm)
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		vm->vcpus[i].fpu_area = page_alloc(pages_for(FPU_AREA_SIZE));
 		vm->vcpus[i].vapic_page = page_alloc(1);
-		if (!vm->vcpus[i].fpu_area || !vm->vcpus[i].vapic_page) {
+		vm->vcpus[i].msr_bitmap = page_alloc(1);
+		if (!vm->vcpus[i].fpu_area || !vm->vcpus[i].vapic_page ||
+		    !vm->vcpus[i].msr_bitmap) {
 			kprintf("pgvisor: vm %s: out of memory for vCPU state\n", vm->name);
 			return -1;
 		}
@@ -356,10 +360,11 @@ size_t vm_overhead_bytes(const struct vm *vm)
 {
 	/* Everything allocated for the VM besides its RAM and disk copies:
 	 * the VM structure, EPT paging structures, I/O and MSR bitmaps, per
-	 * vCPU a VMCS and an FPU state area, and its virtio devices. */
+	 * vCPU a VMCS, an FPU state area, a virtual-APIC page and its own MSR
+	 * bitmap, and its virtio devices. */
 	size_t pages = pages_for(sizeof(*vm)) + vm->ept.table_pages + 2 + 1;
 
-	pages += vm->nvcpus * (1 + pages_for(FPU_AREA_SIZE));
+	pages += vm->nvcpus * (3 + pages_for(FPU_AREA_SIZE));
 	return pages * PAGE_SIZE + platform_device_bytes(vm);
 }
 

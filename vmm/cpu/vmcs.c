@@ -8,6 +8,7 @@
 #include "arch/x86/page_alloc.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/segments.h"
+#include "vmm/cpu/apicv.h"
 #include "vmm/vm/vm.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx.h"
@@ -83,19 +84,13 @@ static void write_controls(struct vcpu *v)
 	vmwrite(VMCS_ENTRY_INTR_INFO, 0);
 	vmwrite(VMCS_IO_BITMAP_A, (uint64_t)vm->io_bitmaps);
 	vmwrite(VMCS_IO_BITMAP_B, (uint64_t)vm->io_bitmaps + PAGE_SIZE);
-	vmwrite(VMCS_MSR_BITMAP, (uint64_t)vm->msr_bitmap);
 	vmwrite(VMCS_EPT_POINTER, vm_eptp(vm));
 	/* The guest's TSC survives INIT-SIPI (SDM Vol. 3 Table 9-1): the
 	 * offset is the one its WRMSRs set (0 when the VM is loaded). */
 	vmwrite(VMCS_TSC_OFFSET, v->lapic.tsc_offset);
 	if (ctl->vpid)
 		vmwrite(VMCS_VPID, vm_vpid(vm));
-	if (ctl->tpr_shadow) {
-		/* CR8 reads and writes go to the TPR in this page (SDM 29.3). */
-		vmwrite(VMCS_VIRTUAL_APIC_ADDR, (uint64_t)v->vapic_page);
-		vmwrite(VMCS_TPR_THRESHOLD, 0);
-		v->tpr_threshold = 0;
-	}
+	apicv_setup(v);
 
 	/* Bits the guest may not own: those VMX fixes (but for PE/PG) and,
 	 * for CR4, VMXE, which the guest must see clear (VMX is hidden). */

@@ -73,10 +73,22 @@ static void set_bit(uint32_t *v, unsigned n, bool on)
 		v[n / 32] &= ~(1u << (n % 32));
 }
 
-/* Sets or clears vector n in v, keeping words (bit i: v[i] != 0). */
-static void set_vector(uint32_t *v, uint8_t *words, unsigned n, bool on)
+/* The virtual-APIC page's copy of word i of the 256-bit register at
+ * offset reg (its words lie 16 bytes apart, SDM 11.8.4). */
+static void mirror_word(struct vlapic *a, unsigned reg, unsigned i, uint32_t value)
 {
+	a->vapic[(reg + 16 * i) / 4] = value;
+}
+
+/* Sets or clears vector n in IRR or ISR (reg), keeping its summary (bit
+ * i: word i != 0) and the page's copy. */
+static void set_vector(struct vlapic *a, unsigned reg, unsigned n, bool on)
+{
+	uint32_t *v = reg == REG_IRR ? a->irr : a->isr;
+	uint8_t *words = reg == REG_IRR ? &a->irr_words : &a->isr_words;
+
 	set_bit(v, n, on);
+	mirror_word(a, reg, n / 32, v[n / 32]);
 	if (v[n / 32])
 		*words |= (uint8_t)(1u << (n / 32));
 	else
@@ -89,6 +101,38 @@ static int highest_vector(const uint32_t *v, uint8_t words)
 		return -1;
 	int i = 31 - __builtin_clz(words);
 	return i * 32 + 31 - __builtin_clz(v[i]);
+}
+
+static uint32_t reg_read(struct vlapic *a, unsigned reg);
+
+/* Registers a CPU with APIC-register virtualization reads from the
+ * virtual-APIC page without exits (SDM 29.4.2, 29.5), copied there after
+ * every change; IRR, ISR and TMR are copied word by word as they change.
+ * Not TPR (it lives there), nor PPR (a TPR write without exit changes
+ * it), the ICR or the timer's current count, whose reads always exit. */
+static const uint16_t mirrored_regs[] = {
+	REG_ID,
+	REG_VERSION,
+	REG_LDR,
+	REG_DFR,
+	REG_SVR,
+	REG_ESR,
+	REG_LVT_CMCI,
+	REG_LVT_TIMER,
+	REG_LVT_TIMER + 0x10,
+	REG_LVT_TIMER + 0x20,
+	REG_LVT_TIMER + 0x30,
+	REG_LVT_TIMER + 0x40,
+	REG_LVT_TIMER + 0x50,
+	REG_LVT_ERROR,
+	REG_TIMER_INITIAL,
+	REG_TIMER_DIVIDE,
+};
+
+static void mirror_registers(struct vlapic *a)
+{
+	for (unsigned i = 0; i < sizeof(mirrored_regs) / sizeof(mirrored_regs[0]); i++)
+		a->vapic[mirrored_regs[i] / 4] = reg_read(a, mirrored_regs[i]);
 }
 
 static void reset_registers(struct vlapic *a)
@@ -111,6 +155,7 @@ static void reset_registers(struct vlapic *a)
 	a->timer_divide = 0;
 	a->timer_expiry_ns = VTIME_NEVER;
 	a->tsc_deadline = 0;
+	mirror_registers(a);
 }
 
 void vlapic_init(struct vlapic *a, uint32_t id, bool bsp, const struct vclock *clock,
@@ -132,6 +177,7 @@ void vlapic_virtual_wire(struct vlapic *a)
 	a->svr |= SVR_ENABLE;
 	a->lvt[LVT_LINT0] = APIC_DM_EXTINT << LVT_MODE_SHIFT;
 	a->lvt[LVT_LINT0 + 1] = APIC_DM_NMI << LVT_MODE_SHIFT;
+	mirror_registers(a);
 }
 
 bool vlapic_hw_enabled(const struct vlapic *a)
@@ -197,16 +243,18 @@ void vlapic_accept(struct vlapic *a, uint8_t vector, bool level)
 {
 	if (vector < 16) {
 		a->esr |= 1u << 6; /* received illegal vector */
+		a->vapic[REG_ESR / 4] = a->esr;
 		return;
 	}
-	set_vector(a->irr, &a->irr_words, vector, true);
+	set_vector(a, REG_IRR, vector, true);
 	set_bit(a->tmr, vector, level);
+	mirror_word(a, REG_TMR, vector / 32, a->tmr[vector / 32]);
 }
 
 void vlapic_ack(struct vlapic *a, uint8_t vector)
 {
-	set_vector(a->irr, &a->irr_words, vector, false);
-	set_vector(a->isr, &a->isr_words, vector, true);
+	set_vector(a, REG_IRR, vector, false);
+	set_vector(a, REG_ISR, vector, true);
 }
 
 bool vlapic_accepts_pic(const struct vlapic *a)
@@ -247,7 +295,7 @@ void vlapic_eoi(struct vlapic *a)
 
 	if (v < 0)
 		return;
-	set_vector(a->isr, &a->isr_words, (unsigned)v, false);
+	set_vector(a, REG_ISR, (unsigned)v, false);
 	if (test_bit(a->tmr, (unsigned)v) && a->ops.eoi_level)
 		a->ops.eoi_level(a->ops.ctx, (uint8_t)v);
 }
@@ -438,7 +486,7 @@ static void write_lvt(struct vlapic *a, unsigned index, uint32_t value)
 }
 
 /* Returns false for a write that must fault (x2APIC) or is ignored. */
-static bool reg_write(struct vlapic *a, unsigned reg, uint32_t value)
+static bool reg_write_model(struct vlapic *a, unsigned reg, uint32_t value)
 {
 	switch (reg) {
 	case REG_ID:
@@ -506,6 +554,17 @@ static bool reg_write(struct vlapic *a, unsigned reg, uint32_t value)
 	return false; /* read-only or reserved */
 }
 
+static bool reg_write(struct vlapic *a, unsigned reg, uint32_t value)
+{
+	bool ok = reg_write_model(a, reg, value);
+
+	/* EOI and the ICR change no mirrored register but ISR (copied as it
+	 * changes): the hottest writes skip the copy. */
+	if (reg != REG_EOI && reg != REG_ICR_LOW && reg != REG_SELF_IPI)
+		mirror_registers(a);
+	return ok;
+}
+
 /* The xAPIC page answers at the APIC's base while the APIC is enabled in
  * xAPIC mode; disabled, in x2APIC mode (SDM 11.12.2) or elsewhere, the
  * address decodes to nothing. */
@@ -559,6 +618,7 @@ static int write_apic_base(struct vlapic *a, uint64_t value)
 	} else if (extd && !was_x2) {
 		a->ldr = x2apic_ldr(a->initial_id);
 	}
+	mirror_registers(a); /* the IDs and LDR read differently in x2APIC mode */
 	if (((old ^ a->apic_base) & APIC_BASE_ADDR_MASK) && a->ops.base_moved)
 		a->ops.base_moved(a->ops.ctx, a);
 	return 0;

@@ -61,7 +61,9 @@ struct vlapic {
 	/* The virtual-APIC page (VLAPIC_PAGE_SIZE bytes, page-aligned): the
 	 * registers a CPU with TPR shadow reads and writes without exits, at
 	 * their xAPIC offsets (SDM Vol. 3 29.1). TPR lives only here, so the
-	 * guest's CR8 and the model are one register. */
+	 * guest's CR8 and the model are one register; the others a guest may
+	 * read without exits (APIC-register virtualization) are copied here
+	 * whenever they change. */
 	uint32_t *vapic;
 	uint32_t svr, ldr, dfr, esr, icr_high;
 	uint64_t icr_x2apic;

@@ -87,6 +87,9 @@ struct vcpu {
 	struct vlapic lapic;
 	/* Its virtual-APIC page (vlapic.h), given to the vLAPIC at reset. */
 	uint32_t *vapic_page;
+	/* Its MSR bitmap: the VM's, with the x2APIC MSRs its vLAPIC's mode
+	 * lets through (vmm/cpu/apicv.c). */
+	uint8_t *msr_bitmap;
 	/* The TPR threshold in the VMCS (with TPR shadow; interrupts.c). */
 	uint8_t tpr_threshold;
 	/* Guest view of registers VMX shadows or does not hold. */

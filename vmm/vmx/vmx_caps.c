@@ -36,6 +36,9 @@ static const struct control_bit wanted_controls[] = {
 	{ CTL_PROC2, PROC2_ENABLE_RDTSCP, false, "RDTSCP" },
 	{ CTL_PROC2, PROC2_ENABLE_INVPCID, false, "INVPCID" },
 	{ CTL_PROC2, PROC2_ENABLE_XSAVES, false, "XSAVES" },
+	/* x2APIC register reads from the virtual-APIC page (SDM 29.5); needs
+	 * TPR shadow (SDM 26.2.1.1), dropped below without it. */
+	{ CTL_PROC2, PROC2_APIC_REGISTER_VIRT, false, "APIC-register virtualization" },
 	{ CTL_EXIT, EXIT_HOST_ADDRESS_SPACE_SIZE, true, "64-bit host" },
 	/* The guest's DR7 and IA32_DEBUGCTL survive exits, which load DR7
 	 * with 0x400 (SDM 27.3.1, 27.5.1, 26.3.2.1). */
@@ -60,9 +63,25 @@ uint32_t vmx_adjust_control(uint32_t wanted, uint64_t cap_msr)
 	return (wanted | (uint32_t)cap_msr) & (uint32_t)(cap_msr >> 32);
 }
 
+void vmx_caps_hide_apicv(struct vmx_caps *caps)
+{
+	uint64_t proc = (uint64_t)PROC_USE_TPR_SHADOW << 32;
+	uint64_t proc2 = (uint64_t)(PROC2_VIRTUALIZE_APIC_ACCESSES | PROC2_VIRTUALIZE_X2APIC |
+				    PROC2_APIC_REGISTER_VIRT | PROC2_VIRTUAL_INTR_DELIVERY)
+			 << 32;
+
+	caps->procbased &= ~proc;
+	caps->true_procbased &= ~proc;
+	caps->procbased2 &= ~proc2;
+}
+
 void vmx_apic_format(const struct vmx_controls *c, char *buf, size_t len)
 {
-	const char *names[] = { c->tpr_shadow ? "TPR shadow" : NULL };
+	const char *names[] = {
+		c->tpr_shadow ? "TPR shadow" : NULL,
+		c->x2apic_virt ? "x2APIC virtualization" : NULL,
+		c->apic_reg_virt ? "APIC-register virtualization" : NULL,
+	};
 	size_t used = 0;
 
 	if (!len)
@@ -157,6 +176,14 @@ int vmx_compute_controls(const struct vmx_caps *caps, struct vmx_controls *out, 
 	out->invpcid = out->procbased2 & PROC2_ENABLE_INVPCID;
 	out->xsaves = out->procbased2 & PROC2_ENABLE_XSAVES;
 	out->tpr_shadow = out->procbased & PROC_USE_TPR_SHADOW;
+	/* The controls that work on the virtual-APIC page need TPR shadow
+	 * (SDM 26.2.1.1). */
+	out->x2apic_virt = out->tpr_shadow && ((cap[CTL_PROC2] >> 32) & PROC2_VIRTUALIZE_X2APIC);
+	if (!out->tpr_shadow)
+		out->procbased2 &= ~PROC2_APIC_REGISTER_VIRT | (uint32_t)cap[CTL_PROC2];
+	out->apic_reg_virt = out->x2apic_virt && (out->procbased2 & PROC2_APIC_REGISTER_VIRT);
+	if (!out->apic_reg_virt)
+		out->procbased2 &= ~PROC2_APIC_REGISTER_VIRT | (uint32_t)cap[CTL_PROC2];
 	/* PAT switching only when all three halves exist. */
 	out->pat = (out->exit & EXIT_SAVE_IA32_PAT) && (out->exit & EXIT_LOAD_IA32_PAT) &&
 		   (out->entry & ENTRY_LOAD_IA32_PAT);
