@@ -24,8 +24,7 @@ static inline void msr_bitmap_bit(uint8_t *bitmap, unsigned half, uint32_t index
 }
 
 /* Whether RDMSR and WRMSR of msr exit. */
-static inline void msr_bitmap_set(uint8_t *bitmap, uint32_t msr, bool read_exits,
-				  bool write_exits)
+static inline void msr_bitmap_set(uint8_t *bitmap, uint32_t msr, bool read_exits, bool write_exits)
 {
 	bool high = msr >= MSR_BITMAP_HIGH_BASE;
 	uint32_t index = high ? msr - MSR_BITMAP_HIGH_BASE : msr;
