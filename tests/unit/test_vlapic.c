@@ -797,6 +797,56 @@ static void test_registers_mirrored(void **state)
 		assert_int_equal(vapic_page[reg / 4 + 1], 0);
 }
 
+/* Virtual-interrupt delivery: the CPU owns IRR and ISR in the page;
+ * accepted vectors wait in the model until they are posted there, and
+ * the model's view (pending vector, PPR, register reads) is their union. */
+static void test_cpu_delivers(void **state)
+{
+	(void)state;
+	sw_enable();
+	vlapic_accept(&lapic, 0x41, false);
+	take(0x41); /* in service before the switch */
+	vlapic_accept(&lapic, 0x52, true);
+	vlapic_set_cpu_delivers(&lapic, true);
+	/* Both now live in the page only. */
+	assert_int_equal(vlapic_page_highest(&lapic, false), 0x52);
+	assert_int_equal(vlapic_page_highest(&lapic, true), 0x41);
+	assert_int_equal(vlapic_post_pending(&lapic), -1);
+	assert_int_equal(vlapic_pending_vector(&lapic), 0x52);
+	/* An accepted vector waits in the model, not in the CPU's page. */
+	vlapic_accept(&lapic, 0x63, false);
+	assert_int_equal(vlapic_page_highest(&lapic, false), 0x52);
+	assert_int_equal(vlapic_pending_vector(&lapic), 0x63);
+	assert_int_equal(rd(APIC_IRR + 0x30), 1u << 3);
+	assert_int_equal(vlapic_post_pending(&lapic), 0x63);
+	assert_int_equal(vlapic_page_highest(&lapic, false), 0x63);
+	assert_int_equal(lapic.irr_words, 0);
+	/* The CPU delivers 0x63 (IRR -> ISR in the page): PPR follows. */
+	vapic_page[(APIC_IRR + 0x30) / 4] = 0;
+	vapic_page[(APIC_ISR + 0x30) / 4] = 1u << 3;
+	assert_int_equal(rd(APIC_PPR), 0x60);
+	assert_int_equal(vlapic_pending_vector(&lapic), -1);
+	/* A model EOI (PV EOI) clears the page's ISR and asks for SVI. */
+	vlapic_eoi(&lapic);
+	assert_int_equal(vapic_page[(APIC_ISR + 0x30) / 4], 0);
+	assert_true(lapic.isr_changed);
+	assert_int_equal(vlapic_page_highest(&lapic, true), 0x41);
+	/* The CPU's EOI of the level-triggered 0x52 reaches the I/O APIC. */
+	neois = 0;
+	vlapic_eoi_done(&lapic, 0x52);
+	assert_int_equal(neois, 1);
+	assert_int_equal(eois[0], 0x52);
+	vlapic_eoi_done(&lapic, 0x41);
+	assert_int_equal(neois, 1);
+	assert_int_equal(vlapic_tmr_word(&lapic, 2), 1u << 18);
+	/* Off again: the model takes IRR and ISR back. */
+	vlapic_set_cpu_delivers(&lapic, false);
+	assert_int_equal(vlapic_pending_vector(&lapic), 0x52);
+	assert_int_equal(rd(APIC_ISR + 0x20), 1u << 1);
+	take(0x52);
+	assert_int_equal(vapic_page[(APIC_ISR + 0x20) / 4], (1u << 1) | (1u << 18));
+}
+
 /* The TPR threshold: the class of the highest request the TPR alone holds
  * back, never above TPR[7:4] (SDM 26.2.1.1), else 0. */
 static void test_tpr_threshold(void **state)
@@ -1370,6 +1420,7 @@ int main(void)
 		cmocka_unit_test_setup(test_tpr_in_virtual_apic_page, setup),
 		cmocka_unit_test_setup(test_tpr_threshold, setup),
 		cmocka_unit_test_setup(test_registers_mirrored, setup),
+		cmocka_unit_test_setup(test_cpu_delivers, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -170,6 +170,9 @@ static void test_haswell(void **state)
 	assert_int_equal(o.procbased2 & PROC2_VIRTUALIZE_X2APIC, 0);
 	assert_true(o.apic_reg_virt);
 	assert_int_equal(o.procbased2 & PROC2_APIC_REGISTER_VIRT, PROC2_APIC_REGISTER_VIRT);
+	/* Virtual-interrupt delivery too, set per vCPU. */
+	assert_true(o.virtual_intr_delivery);
+	assert_int_equal(o.procbased2 & PROC2_VIRTUAL_INTR_DELIVERY, 0);
 	assert_int_equal(o.procbased & (PROC_USE_TPR_SHADOW | PROC_CR8_LOAD_EXITING |
 					PROC_CR8_STORE_EXITING),
 			 PROC_USE_TPR_SHADOW);
@@ -445,12 +448,12 @@ static void test_no_tpr_shadow(void **state)
 	(void)state;
 	struct vmx_caps c = haswell;
 	struct vmx_controls o;
-	char err[256], apic[64];
+	char err[256], apic[128];
 
 	assert_int_equal(compute(&c, &o, err), 0);
 	vmx_apic_format(&o, apic, sizeof(apic));
-	assert_string_equal(apic,
-			    "TPR shadow, x2APIC virtualization, APIC-register virtualization");
+	assert_string_equal(apic, "TPR shadow, x2APIC virtualization, APIC-register "
+				  "virtualization, virtual-interrupt delivery");
 	/* Whole names only. */
 	vmx_apic_format(&o, apic, 20);
 	assert_string_equal(apic, "TPR shadow");
@@ -462,6 +465,7 @@ static void test_no_tpr_shadow(void **state)
 	assert_false(o.tpr_shadow);
 	assert_false(o.x2apic_virt);
 	assert_false(o.apic_reg_virt);
+	assert_false(o.virtual_intr_delivery);
 	assert_int_equal(o.procbased2 & (PROC2_VIRTUALIZE_X2APIC | PROC2_APIC_REGISTER_VIRT), 0);
 	assert_int_equal(o.procbased & (PROC_USE_TPR_SHADOW | PROC_CR8_LOAD_EXITING |
 					PROC_CR8_STORE_EXITING),
@@ -485,7 +489,7 @@ static void test_hide_apicv(void **state)
 	assert_int_equal(compute(&c, &o, err), 0);
 	assert_honours_all(&c, &o);
 	assert_required_set(&o);
-	assert_false(o.tpr_shadow || o.x2apic_virt || o.apic_reg_virt);
+	assert_false(o.tpr_shadow || o.x2apic_virt || o.apic_reg_virt || o.virtual_intr_delivery);
 	assert_int_equal(o.procbased & (PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING),
 			 PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING);
 	vmx_apic_format(&o, apic, sizeof(apic));
@@ -508,6 +512,7 @@ static void test_apic_reg_virt_needs_x2apic(void **state)
 	assert_true(o.tpr_shadow);
 	assert_false(o.x2apic_virt);
 	assert_false(o.apic_reg_virt);
+	assert_false(o.virtual_intr_delivery);
 	assert_int_equal(o.procbased2 & PROC2_APIC_REGISTER_VIRT, 0);
 }
 

@@ -17,6 +17,7 @@ const exit_handler_fn exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_INTERRUPT_WINDOW] = handle_interrupt_window,
 	[EXIT_NMI_WINDOW] = handle_nmi_window,
 	[EXIT_TPR_BELOW_THRESHOLD] = handle_tpr_below_threshold,
+	[EXIT_VIRTUALIZED_EOI] = handle_virtualized_eoi,
 	[EXIT_CPUID] = handle_cpuid,
 	[EXIT_HLT] = handle_hlt,
 	[EXIT_INVD] = handle_cache_flush,

@@ -36,7 +36,7 @@ void intr_before_entry(struct vcpu *v);
 static inline bool intr_idle(const struct vcpu *v)
 {
 	return !v->lapic.irr_words && !v->lapic.nmi_pending && !v->window_exiting &&
-	       !v->nmi_window_exiting && !v->tpr_threshold &&
+	       !v->nmi_window_exiting && !v->tpr_threshold && !v->lapic.isr_changed &&
 	       (v->id != 0 || !pic_requesting(&v->vm->pic));
 }
 /* True when a halted vCPU has something that wakes it. */

@@ -88,7 +88,10 @@ static void set_vector(struct vlapic *a, unsigned reg, unsigned n, bool on)
 	uint8_t *words = reg == REG_IRR ? &a->irr_words : &a->isr_words;
 
 	set_bit(v, n, on);
-	mirror_word(a, reg, n / 32, v[n / 32]);
+	/* While the CPU delivers, the page's IRR is the CPU's (the model's
+	 * holds what waits for vlapic_post_pending). */
+	if (!a->cpu_delivers)
+		mirror_word(a, reg, n / 32, v[n / 32]);
 	if (v[n / 32])
 		*words |= (uint8_t)(1u << (n / 32));
 	else
@@ -101,6 +104,37 @@ static int highest_vector(const uint32_t *v, uint8_t words)
 		return -1;
 	int i = 31 - __builtin_clz(words);
 	return i * 32 + 31 - __builtin_clz(v[i]);
+}
+
+/* The highest vector set in the page's copy of IRR or ISR (reg), or -1. */
+static int page_highest(const struct vlapic *a, unsigned reg)
+{
+	for (int i = 7; i >= 0; i--) {
+		uint32_t w = a->vapic[(reg + 16 * (unsigned)i) / 4];
+		if (w)
+			return i * 32 + 31 - __builtin_clz(w);
+	}
+	return -1;
+}
+
+/* IRR: what the model holds, and while the CPU delivers what it was
+ * handed in the page too. */
+static int highest_irr(const struct vlapic *a)
+{
+	int v = highest_vector(a->irr, a->irr_words);
+
+	if (a->cpu_delivers) {
+		int p = page_highest(a, REG_IRR);
+		if (p > v)
+			v = p;
+	}
+	return v;
+}
+
+/* ISR: the page's while the CPU delivers (it sets and clears the bits). */
+static int highest_isr(const struct vlapic *a)
+{
+	return a->cpu_delivers ? page_highest(a, REG_ISR) : highest_vector(a->isr, a->isr_words);
 }
 
 static uint32_t reg_read(struct vlapic *a, unsigned reg);
@@ -209,7 +243,7 @@ void vlapic_set_tsc_hz(struct vlapic *a, uint64_t tsc_hz)
 
 static uint32_t ppr(const struct vlapic *a)
 {
-	int isrv = highest_vector(a->isr, a->isr_words);
+	int isrv = highest_isr(a);
 	uint32_t isr_class = isrv < 0 ? 0 : (uint32_t)isrv & 0xf0;
 	uint32_t tpr = vlapic_tpr(a);
 
@@ -224,7 +258,7 @@ void vlapic_set_tpr(struct vlapic *a, uint32_t tpr)
 
 unsigned vlapic_tpr_threshold(const struct vlapic *a)
 {
-	int v = highest_vector(a->irr, a->irr_words);
+	int v = highest_irr(a);
 	unsigned irr_class = v < 0 ? 0 : (unsigned)v >> 4;
 
 	return irr_class <= vlapic_tpr(a) >> 4 ? irr_class : 0;
@@ -232,7 +266,7 @@ unsigned vlapic_tpr_threshold(const struct vlapic *a)
 
 int vlapic_pending_vector(const struct vlapic *a)
 {
-	int v = highest_vector(a->irr, a->irr_words);
+	int v = highest_irr(a);
 
 	if (v < 0 || !vlapic_hw_enabled(a))
 		return -1;
@@ -291,13 +325,69 @@ bool vlapic_level_triggered(const struct vlapic *a, uint8_t vector)
 
 void vlapic_eoi(struct vlapic *a)
 {
-	int v = highest_vector(a->isr, a->isr_words);
+	int v = highest_isr(a);
 
 	if (v < 0)
 		return;
-	set_vector(a, REG_ISR, (unsigned)v, false);
-	if (test_bit(a->tmr, (unsigned)v) && a->ops.eoi_level)
-		a->ops.eoi_level(a->ops.ctx, (uint8_t)v);
+	if (a->cpu_delivers) {
+		a->vapic[(REG_ISR + 16 * ((unsigned)v / 32)) / 4] &= ~(1u << (v % 32));
+		a->isr_changed = true; /* SVI must follow */
+	} else {
+		set_vector(a, REG_ISR, (unsigned)v, false);
+	}
+	vlapic_eoi_done(a, (uint8_t)v);
+}
+
+void vlapic_eoi_done(struct vlapic *a, uint8_t vector)
+{
+	if (test_bit(a->tmr, vector) && a->ops.eoi_level)
+		a->ops.eoi_level(a->ops.ctx, vector);
+}
+
+void vlapic_set_cpu_delivers(struct vlapic *a, bool on)
+{
+	if (on == a->cpu_delivers)
+		return;
+	if (on) {
+		/* The page holds copies of both: it becomes their only home,
+		 * the model's IRR the vectors still to be handed over. */
+		memset(a->irr, 0, sizeof(a->irr));
+		memset(a->isr, 0, sizeof(a->isr));
+		a->irr_words = a->isr_words = 0;
+	} else {
+		for (unsigned i = 0; i < 8; i++) {
+			uint32_t irr = a->irr[i] | a->vapic[(REG_IRR + 16 * i) / 4];
+			a->irr[i] = irr;
+			a->isr[i] = a->vapic[(REG_ISR + 16 * i) / 4];
+			mirror_word(a, REG_IRR, i, irr);
+			a->irr_words = (uint8_t)(a->irr_words | (irr ? 1u << i : 0));
+			a->isr_words = (uint8_t)(a->isr_words | (a->isr[i] ? 1u << i : 0));
+		}
+	}
+	a->cpu_delivers = on;
+	a->isr_changed = false;
+}
+
+int vlapic_post_pending(struct vlapic *a)
+{
+	int highest = highest_vector(a->irr, a->irr_words);
+
+	for (unsigned i = 0; a->irr_words && i < 8; i++) {
+		a->vapic[(REG_IRR + 16 * i) / 4] |= a->irr[i];
+		a->irr[i] = 0;
+	}
+	a->irr_words = 0;
+	return highest;
+}
+
+int vlapic_page_highest(const struct vlapic *a, bool isr)
+{
+	return page_highest(a, isr ? REG_ISR : REG_IRR);
+}
+
+uint32_t vlapic_tmr_word(const struct vlapic *a, unsigned i)
+{
+	return a->tmr[i];
 }
 
 /* --- timer ------------------------------------------------------------ */
@@ -438,6 +528,9 @@ static uint32_t reg_read(struct vlapic *a, unsigned reg)
 	default:
 		break;
 	}
+	if (a->cpu_delivers &&
+	    ((reg >= REG_ISR && reg < REG_ISR + 0x80) || (reg >= REG_IRR && reg < REG_IRR + 0x80)))
+		return a->vapic[reg / 4] | (reg >= REG_IRR ? a->irr[(reg - REG_IRR) / 16] : 0);
 	if (reg >= REG_ISR && reg < REG_ISR + 0x80)
 		return a->isr[(reg - REG_ISR) / 16];
 	if (reg >= REG_TMR && reg < REG_TMR + 0x80)

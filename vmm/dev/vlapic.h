@@ -82,6 +82,11 @@ struct vlapic {
 	uint64_t (*tsc_to_ns)(void *ctx, uint64_t guest_tsc);
 	void *tsc_ctx;
 	struct vlapic_ops ops;
+	/* Virtual-interrupt delivery (vlapic_set_cpu_delivers): the CPU owns
+	 * IRR and ISR in the page, irr[] holds vectors not yet handed to it;
+	 * isr_changed: the model EOIed one there (SVI must follow). */
+	bool cpu_delivers;
+	bool isr_changed;
 	/* NMIs accepted and not yet delivered: at most one being delivered
 	 * and one latched behind it (vlapic_raise_nmi). */
 	uint8_t nmi_pending;
@@ -150,6 +155,21 @@ void vlapic_ack(struct vlapic *a, uint8_t vector);
  * triggered one is EOIed at the I/O APIC too). An EOI write does this,
  * and so does pgvisor for a guest that signalled it through PV EOI. */
 void vlapic_eoi(struct vlapic *a);
+/* The CPU EOIed vector itself (virtual-interrupt delivery's EOI-induced
+ * exit, SDM 29.1.4): a level-triggered one is EOIed at the I/O APIC. */
+void vlapic_eoi_done(struct vlapic *a, uint8_t vector);
+/* Virtual-interrupt delivery on or off for this vLAPIC (SDM 29.2): while
+ * on, the CPU takes vectors from the page's IRR into its ISR and EOIs
+ * them there; accepted vectors wait in the model until
+ * vlapic_post_pending hands them over (on the vCPU's CPU, before entry). */
+void vlapic_set_cpu_delivers(struct vlapic *a, bool on);
+/* Moves the vectors accepted since into the page's IRR; returns the
+ * highest of them, or -1 (none). */
+int vlapic_post_pending(struct vlapic *a);
+/* The highest vector in the page's IRR (RVI) or ISR (SVI), or -1. */
+int vlapic_page_highest(const struct vlapic *a, bool isr);
+/* Word i (vectors 32i..32i+31) of TMR: the level-triggered vectors. */
+uint32_t vlapic_tmr_word(const struct vlapic *a, unsigned i);
 /* Vector was accepted level-triggered (TMR). */
 bool vlapic_level_triggered(const struct vlapic *a, uint8_t vector);
 /* True when LINT0 passes the 8259's interrupts (ExtINT, unmasked) or the

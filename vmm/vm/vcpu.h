@@ -92,6 +92,10 @@ struct vcpu {
 	uint8_t *msr_bitmap;
 	/* The TPR threshold in the VMCS (with TPR shadow; interrupts.c). */
 	uint8_t tpr_threshold;
+	/* Virtual-interrupt delivery is on (x2APIC mode, apicv.c): the CPU
+	 * delivers the vLAPIC's vectors; and the EOI-exit bitmap it has. */
+	bool vid;
+	uint64_t eoi_exit[4];
 	/* Guest view of registers VMX shadows or does not hold. */
 	uint64_t xcr0;
 	uint64_t misc_enable;

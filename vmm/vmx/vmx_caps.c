@@ -81,6 +81,7 @@ void vmx_apic_format(const struct vmx_controls *c, char *buf, size_t len)
 		c->tpr_shadow ? "TPR shadow" : NULL,
 		c->x2apic_virt ? "x2APIC virtualization" : NULL,
 		c->apic_reg_virt ? "APIC-register virtualization" : NULL,
+		c->virtual_intr_delivery ? "virtual-interrupt delivery" : NULL,
 	};
 	size_t used = 0;
 
@@ -182,6 +183,11 @@ int vmx_compute_controls(const struct vmx_caps *caps, struct vmx_controls *out, 
 	if (!out->tpr_shadow)
 		out->procbased2 &= ~PROC2_APIC_REGISTER_VIRT | (uint32_t)cap[CTL_PROC2];
 	out->apic_reg_virt = out->x2apic_virt && (out->procbased2 & PROC2_APIC_REGISTER_VIRT);
+	/* Virtual-interrupt delivery also needs external-interrupt exiting
+	 * (SDM 26.2.1.1), which is required above; pgvisor uses it in
+	 * x2APIC mode only, where EOIs are MSR writes it can let through. */
+	out->virtual_intr_delivery =
+		out->apic_reg_virt && ((cap[CTL_PROC2] >> 32) & PROC2_VIRTUAL_INTR_DELIVERY);
 	if (!out->apic_reg_virt)
 		out->procbased2 &= ~PROC2_APIC_REGISTER_VIRT | (uint32_t)cap[CTL_PROC2];
 	/* PAT switching only when all three halves exist. */

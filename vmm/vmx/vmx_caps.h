@@ -53,6 +53,9 @@ struct vmx_controls {
 	 * in procbased2: vmm/cpu/apicv.c sets it per vCPU). */
 	bool x2apic_virt;
 	bool apic_reg_virt; /* PROC2_APIC_REGISTER_VIRT, in procbased2 */
+	/* PROC2_VIRTUAL_INTR_DELIVERY can be set, with x2APIC
+	 * virtualization (per vCPU, like it). */
+	bool virtual_intr_delivery;
 };
 
 /* A control setting honouring a capability MSR: bits that must be 1 (low
