@@ -64,7 +64,6 @@ static void set_vid(struct vcpu *v, bool on)
 
 	v->vid = on;
 	vlapic_set_cpu_delivers(&v->lapic, on);
-	msr_bitmap_set(v->msr_bitmap, X2APIC_EOI, true, !on);
 	vmwrite(VMCS_PROC_BASED_CTLS2,
 		on ? proc2 | PROC2_VIRTUAL_INTR_DELIVERY : proc2 & ~PROC2_VIRTUAL_INTR_DELIVERY);
 	/* The TPR threshold plays no part with it (SDM 29.1.2). */
@@ -120,8 +119,9 @@ static void set_x2apic_mode(struct vcpu *v, bool on)
 	for (uint32_t msr = X2APIC_MSR_FIRST; msr <= X2APIC_MSR_LAST; msr++)
 		msr_bitmap_set(bitmap, msr, true, true);
 	if (on) {
-		/* TPR reads and writes go to the page; a write lowering it
-		 * below the TPR threshold exits after it (SDM 29.1.2). */
+		/* TPR reads and writes go to the page; without
+		 * virtual-interrupt delivery a write lowering it below the TPR
+		 * threshold exits after it (SDM 29.1.2). */
 		msr_bitmap_set(bitmap, X2APIC_TPR, false, false);
 		for (unsigned i = 0; vmx_controls.apic_reg_virt &&
 				     i < sizeof(page_read_ranges) / sizeof(page_read_ranges[0]);
@@ -129,6 +129,9 @@ static void set_x2apic_mode(struct vcpu *v, bool on)
 			for (uint32_t msr = page_read_ranges[i].first;
 			     msr <= page_read_ranges[i].last; msr++)
 				msr_bitmap_set(bitmap, msr, false, true);
+		/* EOI writes are the CPU's with virtual-interrupt delivery. */
+		if (vmx_controls.virtual_intr_delivery)
+			msr_bitmap_set(bitmap, X2APIC_EOI, true, false);
 	}
 	uint32_t proc2 = (uint32_t)vmread(VMCS_PROC_BASED_CTLS2);
 	vmwrite(VMCS_PROC_BASED_CTLS2,
