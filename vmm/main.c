@@ -133,6 +133,11 @@ static void vmx_start(void)
 		vmx_caps_hide_apicv(&vmx_caps);
 		kprintf("pgvisor: APIC virtualization off (no-apicv)\n");
 	}
+	/* "no-vid": APIC virtualization without virtual-interrupt delivery. */
+	if (strstr(boot_info.cmdline, "no-vid")) {
+		vmx_caps_hide_vid(&vmx_caps);
+		kprintf("pgvisor: virtual-interrupt delivery off (no-vid)\n");
+	}
 	if (vmx_compute_controls(&vmx_caps, &vmx_controls, why, sizeof(why))) {
 		kprintf("pgvisor: error: VT-x is not available: %s\n", why);
 		finish("no-vtx");

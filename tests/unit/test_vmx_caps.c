@@ -498,6 +498,23 @@ static void test_hide_apicv(void **state)
 	assert_true(o.xsaves && o.vpid && o.ept_ad);
 }
 
+/* "no-vid": the rest of APIC virtualization stays. */
+static void test_hide_vid(void **state)
+{
+	(void)state;
+	struct vmx_caps c = haswell;
+	struct vmx_controls o;
+	char err[256], apic[128];
+
+	vmx_caps_hide_vid(&c);
+	assert_int_equal(compute(&c, &o, err), 0);
+	assert_true(o.tpr_shadow && o.x2apic_virt && o.apic_reg_virt);
+	assert_false(o.virtual_intr_delivery);
+	vmx_apic_format(&o, apic, sizeof(apic));
+	assert_string_equal(apic,
+			    "TPR shadow, x2APIC virtualization, APIC-register virtualization");
+}
+
 /* Without x2APIC virtualization, APIC-register virtualization has nothing
  * pgvisor uses it for (no APIC-access page): left off. */
 static void test_apic_reg_virt_needs_x2apic(void **state)
@@ -545,6 +562,7 @@ int main(void)
 		cmocka_unit_test(test_optional_missing),
 		cmocka_unit_test(test_no_tpr_shadow),
 		cmocka_unit_test(test_hide_apicv),
+		cmocka_unit_test(test_hide_vid),
 		cmocka_unit_test(test_apic_reg_virt_needs_x2apic),
 		cmocka_unit_test(test_small_error_buffer),
 	};

@@ -75,6 +75,11 @@ void vmx_caps_hide_apicv(struct vmx_caps *caps)
 	caps->procbased2 &= ~proc2;
 }
 
+void vmx_caps_hide_vid(struct vmx_caps *caps)
+{
+	caps->procbased2 &= ~((uint64_t)PROC2_VIRTUAL_INTR_DELIVERY << 32);
+}
+
 void vmx_apic_format(const struct vmx_controls *c, char *buf, size_t len)
 {
 	const char *names[] = {

@@ -70,6 +70,9 @@ int vmx_compute_controls(const struct vmx_caps *caps, struct vmx_controls *out, 
 /* Removes the APIC virtualization controls from caps, as if the CPU
  * lacked them (pgvisor's "no-apicv"): the vLAPIC is then wholly emulated. */
 void vmx_caps_hide_apicv(struct vmx_caps *caps);
+/* Removes virtual-interrupt delivery alone ("no-vid"), as on CPUs with
+ * TPR shadow and x2APIC virtualization but without it. */
+void vmx_caps_hide_vid(struct vmx_caps *caps);
 
 /* Names the APIC virtualization features c uses ("TPR shadow", ...), or
  * "none" when the vLAPIC is wholly emulated. Names that do not fit are
