@@ -649,13 +649,24 @@ static bool reg_write_model(struct vlapic *a, unsigned reg, uint32_t value)
 
 static bool reg_write(struct vlapic *a, unsigned reg, uint32_t value)
 {
-	bool ok = reg_write_model(a, reg, value);
-
-	/* EOI and the ICR change no mirrored register but ISR (copied as it
-	 * changes): the hottest writes skip the copy. */
-	if (reg != REG_EOI && reg != REG_ICR_LOW && reg != REG_SELF_IPI)
+	if (!reg_write_model(a, reg, value))
+		return false;
+	switch (reg) {
+	case REG_TPR: /* lives in the page */
+	case REG_EOI: /* ISR is copied as it changes */
+	case REG_ICR_LOW:
+	case REG_ICR_HIGH:
+	case REG_SELF_IPI:
+		break;
+	case REG_SVR:	    /* may mask every LVT */
+	case REG_LVT_TIMER: /* may stop the timer (initial count 0) */
 		mirror_registers(a);
-	return ok;
+		break;
+	default: /* the register written, alone */
+		a->vapic[reg / 4] = reg_read(a, reg);
+		break;
+	}
+	return true;
 }
 
 /* The xAPIC page answers at the APIC's base while the APIC is enabled in
