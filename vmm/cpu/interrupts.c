@@ -135,7 +135,7 @@ static bool nmi_inject(struct vcpu *v, bool *intr_window)
  * the TPR drops (SDM 29.1.2). The VMCS is written only on a change. */
 static void update_tpr_threshold(struct vcpu *v)
 {
-	if (!vmx_controls.tpr_shadow || v->vid)
+	if (!vmx_controls.tpr_shadow || v->vid || (!v->tpr_threshold && !vlapic_tpr(&v->lapic)))
 		return;
 	unsigned threshold = vlapic_tpr_threshold(&v->lapic);
 	if (threshold == v->tpr_threshold)

@@ -35,8 +35,7 @@ void intr_before_entry(struct vcpu *v);
  * holds before most entries. */
 static inline bool intr_idle(const struct vcpu *v)
 {
-	return !v->lapic.irr_words && !v->lapic.nmi_pending && !v->window_exiting &&
-	       !v->nmi_window_exiting && !v->tpr_threshold && !v->lapic.isr_changed &&
+	return !v->lapic.irr_words && !v->lapic.nmi_pending && !v->entry_work &&
 	       (v->id != 0 || !pic_requesting(&v->vm->pic));
 }
 /* True when a halted vCPU has something that wakes it. */

@@ -658,9 +658,12 @@ static bool reg_write(struct vlapic *a, unsigned reg, uint32_t value)
 	case REG_ICR_HIGH:
 	case REG_SELF_IPI:
 		break;
-	case REG_SVR:	    /* may mask every LVT */
-	case REG_LVT_TIMER: /* may stop the timer (initial count 0) */
+	case REG_SVR: /* may mask every LVT */
 		mirror_registers(a);
+		break;
+	case REG_LVT_TIMER: /* may stop the timer (initial count 0) */
+		a->vapic[REG_LVT_TIMER / 4] = reg_read(a, REG_LVT_TIMER);
+		a->vapic[REG_TIMER_INITIAL / 4] = a->timer_initial;
 		break;
 	default: /* the register written, alone */
 		a->vapic[reg / 4] = reg_read(a, reg);
