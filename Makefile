@@ -7,7 +7,10 @@
 #   make iso        build/pgvisor.iso booting configs/$(DEMO)
 #   make esp        build/pgvisor-esp.img: an EFI system partition, the same
 #   make run        boot the demo in $(EMU) (bochs | qemu | kvm)
-#   make test       unit tests (plain and ASan/UBSan) + system tests
+#   make test       unit tests (plain and ASan/UBSan), each fuzzer for
+#                   $(FUZZ_CI_S) s, system tests
+#   make fuzz       each libFuzzer harness (tests/fuzz/) for $(FUZZ_S) s;
+#                   FUZZ_ONLY=fuzz_uart picks some
 #   make lab        the Popek-Goldberg lab: build/lab/pg-table.md, pg-chart.svg
 #   make bench      performance figures: build/bench/results.json, exit-cost.svg
 #   make format     clang-format every C file in place
@@ -120,6 +123,40 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_test,$(t))))
 UNIT_BINS := $(foreach t,$(UNIT_TESTS),$(BUILD)/tests/plain/$(t) $(BUILD)/tests/asan/$(t))
 unit-tests: $(UNIT_BINS)
 
+# libFuzzer harnesses: each tests/fuzz/NAME.mk adds NAME to FUZZERS, lists
+# NAME_SRCS (the harness and the hypervisor files it drives) and may name
+# NAME_SEEDS (project files that seed its corpus) and NAME_DICT. Built with
+# Debian's clang, ASan and UBSan, like the unit tests with -DHOST_TEST.
+# scripts/runtests runs build/fuzz/NAME over build/fuzz/NAME.corpus (which
+# grows from run to run) and build/fuzz/NAME.seeds, with NAME.dict.
+include $(wildcard tests/fuzz/*.mk)
+FUZZ_CC := clang
+FUZZ_CFLAGS := -std=c11 -O1 -g $(WARN) -I. -D_DEFAULT_SOURCE -DHOST_TEST \
+               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SUPPORT := tests/fuzz/fuzz_support.c
+FUZZ_CI_S ?= 6
+FUZZ_S ?= 600
+FUZZ_ONLY ?= $(FUZZERS)
+define fuzzer
+$(BUILD)/fuzz/$(1): $$($(1)_SRCS) $(FUZZ_SUPPORT) | deps
+	@mkdir -p $$(dir $$@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -o $$@ $$($(1)_SRCS) $(FUZZ_SUPPORT)
+$(BUILD)/fuzz/$(1).seeds.ok: $$($(1)_SEEDS)
+	rm -rf $(BUILD)/fuzz/$(1).seeds && mkdir -p $(BUILD)/fuzz/$(1).seeds
+	for f in $$^; do cp $$$$f $(BUILD)/fuzz/$(1).seeds/$$$$(echo $$$$f | tr / _); done
+	touch $$@
+$(BUILD)/fuzz/$(1).dict: $$($(1)_DICT)
+	@mkdir -p $$(dir $$@)
+	cat /dev/null $$^ > $$@
+$(1): $(BUILD)/fuzz/$(1) $(BUILD)/fuzz/$(1).seeds.ok $(BUILD)/fuzz/$(1).dict
+endef
+$(foreach f,$(FUZZERS),$(eval $(call fuzzer,$(f))))
+FUZZ_BINS := $(foreach f,$(FUZZERS),$(BUILD)/fuzz/$(f))
+fuzzers: $(FUZZERS)
+fuzz: $(FUZZ_ONLY)
+	$(PYTHON) scripts/runtests --no-system --fuzz-seconds $(FUZZ_S) \
+	          $(foreach f,$(FUZZ_ONLY),--fuzzer $(BUILD)/fuzz/$(f))
+
 iso: $(BUILD)/pgvisor.iso
 $(BUILD)/pgvisor.iso: all guest-linux $(DEMO)
 	scripts/mkiso $@ $(DEMO)
@@ -133,8 +170,9 @@ RUN_TIMEOUT ?= 1800
 run: $(BUILD)/pgvisor.iso
 	scripts/run --emu $(EMU) --mem $(RUN_MEM) --timeout $(RUN_TIMEOUT) $(BUILD)/pgvisor.iso
 
-test: all unit-tests check-format check-layers
-	$(PYTHON) scripts/runtests $(UNIT_BINS)
+test: all unit-tests fuzzers check-format check-layers
+	$(PYTHON) scripts/runtests --fuzz-seconds $(FUZZ_CI_S) \
+	          $(foreach b,$(FUZZ_BINS),--fuzzer $(b)) $(UNIT_BINS)
 
 # The Popek-Goldberg lab (scripts/lab): guest/pglab bare and under each
 # trap preset in Bochs.
@@ -159,5 +197,5 @@ check-layers:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps guests iso esp run test unit-tests format check-format check-layers clean lab bench
--include $(KOBJ:.o=.d) $(EOBJ:.o=.d) $(UNIT_BINS:=.d)
+.PHONY: all deps guests iso esp run test unit-tests fuzzers fuzz $(FUZZERS) format check-format check-layers clean lab bench
+-include $(KOBJ:.o=.d) $(EOBJ:.o=.d) $(UNIT_BINS:=.d) $(FUZZ_BINS:=.d)

@@ -18,6 +18,10 @@
 #define MB2_TAG_ACPI_NEW 15
 #define MB2_TAG_EFI_MMAP 17
 #define MB2_TAG_ALIGN 8
+/* The RSDP an ACPI tag copies: 20 bytes in ACPI 1.0, 36 from 2.0 on
+ * (ACPI 6.4 table 5.3). */
+#define ACPI_RSDP_V1_SIZE 20
+#define ACPI_RSDP_V2_SIZE 36
 
 struct mb2_tag {
 	uint32_t type;
@@ -84,8 +88,6 @@ static void add_mmap(struct boot_info *bi, const struct mb2_tag_mmap *m)
 	const uint8_t *p = (const uint8_t *)(m + 1);
 	const uint8_t *end = (const uint8_t *)m + m->tag.size;
 
-	if (m->entry_size < sizeof(struct mb2_mmap_entry))
-		return;
 	for (; p + m->entry_size <= end; p += m->entry_size) {
 		const struct mb2_mmap_entry *e = (const struct mb2_mmap_entry *)p;
 		if (bi->nmem == BOOT_MAX_MEM_RANGES) {
@@ -97,6 +99,31 @@ static void add_mmap(struct boot_info *bi, const struct mb2_tag_mmap *m)
 		uint32_t type =
 			e->type >= MEM_USABLE && e->type <= MEM_BAD ? e->type : MEM_RESERVED;
 		bi->mem[bi->nmem++] = (struct mem_range){ e->base, e->length, type };
+	}
+}
+
+/* The smallest size of a tag of this type: its fixed fields, which are read
+ * without further checks. GRUB never writes shorter tags, but firmware and
+ * other loaders have bugs. */
+static uint32_t tag_min_size(uint32_t type)
+{
+	switch (type) {
+	case MB2_TAG_MODULE:
+		return sizeof(struct mb2_tag_module);
+	case MB2_TAG_MMAP:
+		return sizeof(struct mb2_tag_mmap);
+	case MB2_TAG_FRAMEBUFFER:
+		return offsetof(struct mb2_tag_framebuffer, red_pos);
+	case MB2_TAG_EFI64:
+		return sizeof(struct mb2_tag_efi64);
+	case MB2_TAG_EFI_MMAP:
+		return sizeof(struct mb2_tag_efi_mmap);
+	case MB2_TAG_ACPI_OLD:
+		return sizeof(struct mb2_tag) + ACPI_RSDP_V1_SIZE;
+	case MB2_TAG_ACPI_NEW:
+		return sizeof(struct mb2_tag) + ACPI_RSDP_V2_SIZE;
+	default:
+		return sizeof(struct mb2_tag);
 	}
 }
 
@@ -115,8 +142,9 @@ int mb2_parse_info(uint64_t info, struct boot_info *bi, char *err, unsigned errl
 		const struct mb2_tag *t = (const struct mb2_tag *)p;
 		if (t->type == MB2_TAG_END)
 			break;
-		if (t->size < sizeof(*t) || p + t->size > end) {
-			snprintf(err, errlen, "malformed Multiboot2 tag %u", t->type);
+		if (t->size < tag_min_size(t->type) || p + t->size > end) {
+			snprintf(err, errlen, "malformed Multiboot2 tag %u (size %u)", t->type,
+				 t->size);
 			return -1;
 		}
 		size_t payload = t->size - sizeof(*t);
@@ -137,13 +165,28 @@ int mb2_parse_info(uint64_t info, struct boot_info *bi, char *err, unsigned errl
 			}
 			struct boot_file *f = &bi->files[bi->nfiles++];
 			copy_string(f->name, sizeof(f->name), m->name, t->size - sizeof(*m));
+			if (m->mod_end < m->mod_start) {
+				snprintf(err, errlen, "Multiboot2 module %s ends before it starts",
+					 f->name);
+				return -1;
+			}
 			f->data = (const uint8_t *)(uint64_t)m->mod_start;
 			f->size = m->mod_end - m->mod_start;
 			break;
 		}
-		case MB2_TAG_MMAP:
-			add_mmap(bi, (const struct mb2_tag_mmap *)t);
+		case MB2_TAG_MMAP: {
+			const struct mb2_tag_mmap *m = (const struct mb2_tag_mmap *)t;
+			/* Entries are 8-byte aligned and hold at least our fields. */
+			if (m->entry_size < sizeof(struct mb2_mmap_entry) ||
+			    m->entry_size % MB2_TAG_ALIGN) {
+				snprintf(err, errlen,
+					 "malformed Multiboot2 memory map (entry size %u)",
+					 m->entry_size);
+				return -1;
+			}
+			add_mmap(bi, m);
 			break;
+		}
 		case MB2_TAG_FRAMEBUFFER: {
 			const struct mb2_tag_framebuffer *fb =
 				(const struct mb2_tag_framebuffer *)t;
@@ -167,13 +210,10 @@ int mb2_parse_info(uint64_t info, struct boot_info *bi, char *err, unsigned errl
 			break;
 		}
 		case MB2_TAG_EFI64:
-			if (t->size >= sizeof(struct mb2_tag_efi64))
-				bi->efi_system_table =
-					((const struct mb2_tag_efi64 *)t)->system_table;
+			bi->efi_system_table = ((const struct mb2_tag_efi64 *)t)->system_table;
 			break;
 		case MB2_TAG_EFI_MMAP:
-			if (t->size >= sizeof(*efi_mmap))
-				efi_mmap = (const struct mb2_tag_efi_mmap *)t;
+			efi_mmap = (const struct mb2_tag_efi_mmap *)t;
 			break;
 		case MB2_TAG_ACPI_OLD:
 		case MB2_TAG_ACPI_NEW:

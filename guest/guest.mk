@@ -96,6 +96,14 @@ $(GUEST_BUILD)/eventtest.elf: $(GUEST_MB2) $(call guest_obj,$(EVENTTEST_SRC)) $(
 guests: $(GUEST_BUILD)/eventtest.elf
 -include $(patsubst %.o,%.d,$(call guest_obj,$(EVENTTEST_SRC)))
 
+# Periodic ticks against the TSC on a shared CPU (guest/ticktest, tests/system/test_timer_mode.py).
+TICKTEST_SRC := guest/ticktest/ticktest.c guest/ticktest/irq_stubs.S
+$(GUEST_BUILD)/ticktest.elf: $(GUEST_MB2) $(call guest_obj,$(TICKTEST_SRC)) $(GUEST_LIB_OBJ) guest/lib/guest.ld
+	$(call guest_link,$(GUEST_MB2),$(call guest_obj,$(TICKTEST_SRC)))
+	grub-file --is-x86-multiboot2 $@
+guests: $(GUEST_BUILD)/ticktest.elf
+-include $(patsubst %.o,%.d,$(call guest_obj,$(TICKTEST_SRC)))
+
 # The local APIC and HLT equivalence checks (guest/apictest, tests/system/test_apic.py).
 APICTEST_SRC := guest/apictest/apictest.c guest/apictest/irq_stubs.S
 $(GUEST_BUILD)/apictest.elf: $(GUEST_MB2) $(call guest_obj,$(APICTEST_SRC)) $(GUEST_LIB_OBJ) guest/lib/guest.ld
@@ -103,3 +111,10 @@ $(GUEST_BUILD)/apictest.elf: $(GUEST_MB2) $(call guest_obj,$(APICTEST_SRC)) $(GU
 	grub-file --is-x86-multiboot2 $@
 guests: $(GUEST_BUILD)/apictest.elf
 -include $(patsubst %.o,%.d,$(call guest_obj,$(APICTEST_SRC)))
+
+# The gdb stub's test guest (guest/gdbtest, tests/system/test_gdb.py).
+$(GUEST_BUILD)/gdbtest.elf: $(GUEST_MB2) $(call guest_obj,guest/gdbtest/gdbtest.c) $(GUEST_LIB_OBJ) guest/lib/guest.ld
+	$(call guest_link,$(GUEST_MB2),$(call guest_obj,guest/gdbtest/gdbtest.c))
+	grub-file --is-x86-multiboot2 $@
+guests: $(GUEST_BUILD)/gdbtest.elf
+-include $(patsubst %.o,%.d,$(call guest_obj,guest/gdbtest/gdbtest.c))

@@ -32,6 +32,7 @@
 #include "vmm/core/summary.h"
 #include "vmm/core/vm_lifecycle.h"
 #include "vmm/cpu/cpuid_policy.h"
+#include "vmm/debug/gdb_target.h"
 #include "vmm/load/config.h"
 #include "vmm/vm/uplinks.h"
 #include "vmm/vm/vm.h"
@@ -184,6 +185,23 @@ static void create_vms(const struct boot_info *bi)
 	}
 }
 
+/* "gdb=NAME": the gdb stub on COM2 holds that VM before its first
+ * instruction until gdb continues it. */
+static void attach_gdb(const char *cmdline)
+{
+	char name[VM_NAME_MAX + 1];
+	struct vm *vm;
+
+	if (!cmdline_value(cmdline, "gdb", name, sizeof(name)))
+		return;
+	vm = vm_named(name);
+	if (!vm) {
+		kprintf("pgvisor: gdb=%s: no VM of that name\n", name);
+		return;
+	}
+	gdb_target_attach(vm);
+}
+
 /* The boot information of either boot path into boot_info. */
 static void read_boot_info(uint32_t magic, uint64_t info)
 {
@@ -291,6 +309,7 @@ void kmain(uint32_t magic, uint64_t info)
 	uplinks_init(boot_info.cmdline);
 	create_vms(&boot_info);
 	uplinks_check_used();
+	attach_gdb(boot_info.cmdline);
 	if (!vm_count()) {
 		kprintf("pgvisor: no VM to run\n");
 		finish("failure");

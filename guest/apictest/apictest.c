@@ -3,6 +3,7 @@
  * (kvm-unit-tests' x86/apic.c among them). One line per check:
  * "apictest: ok NAME" or "apictest: FAIL NAME (...)". Two vCPUs: the AP
  * checks its own IDs and then sleeps in HLT until the boot CPU's IPI.
+ * The HPET: its counter against the TSC and a comparator's interrupt.
  * At the end both vCPUs halt with interrupts enabled and nothing pending:
  * the VM must stay (halted) until the operator destroys it. */
 #include <stdbool.h>
@@ -67,18 +68,54 @@
 
 #define WAIT_TICKS 200000000ull /* 4 s of guest time at 50 MHz */
 
+/* The HPET (IA-PC HPET specification 1.0a, 2.3) and the I/O APIC input
+ * its timer 2 is routed to (82093AA data sheet: select, window, RTEs). */
+#define HPET_BASE 0xfed00000u
+#define HPET_GCAP_ID 0x000
+#define HPET_GEN_CONF 0x010
+#define HPET_GINTR_STA 0x020
+#define HPET_MAIN_CNT 0x0f0
+#define HPET_T2_CONF 0x140
+#define HPET_T2_CMP 0x148
+#define HPET_ENABLE_CNF 0x1u
+#define HPET_LEG_RT_CAP (1u << 15)
+#define HPET_NUM_TIM(cap) ((((cap) >> 8) & 0x1f) + 1)
+#define HPET_MAX_PERIOD_FS 100000000u /* the specification's limit, 100 ns */
+#define HPET_TN_LEVEL (1u << 1)
+#define HPET_TN_INT_ENB (1u << 2)
+#define HPET_TN_ROUTE_SHIFT 9
+#define HPET_PIN 11
+#define HPET_RATE_TICKS 1000000u /* counter ticks the rate is measured over */
+/* How far ahead the comparator is set: 1 ms. A comparator the counter has
+ * passed before it is written never matches (a 64-bit one never wraps),
+ * and reading the counter and writing both halves are three VM exits of
+ * over a thousand TSC ticks each under a hypervisor in Bochs: 50 us was
+ * too close. */
+#define HPET_ONE_SHOT_TICKS 100000u
+#define HPET_VECTOR 0x70
+#define IOAPIC_BASE 0xfec00000u
+#define IOAPIC_WINDOW 0x10
+#define IOAPIC_REDIR(pin) (0x10 + 2 * (pin))
+#define IOAPIC_RTE_LEVEL (1u << 15)
+#define CPUID_TIMING_LEAF 0x40000010u
+#define PS_PER_FS_DIV 1000u
+#define PS_PER_MS 1000000000ull
+
 void lint0_stub(void);
 void pic_stub(void);
 void ipi_stub(void);
+void hpet_stub(void);
 void on_lint0(void);
 void on_pic(void);
 void on_ipi(void);
 void x2apic_stub(void);
 void on_x2apic(void);
+void on_hpet(void);
 
 const char program_name[] = "apictest";
 
 static volatile uint32_t lint0_hits, pic_hits, ipi_hits, x2apic_hits, ap_ready, ap_halts;
+static volatile uint32_t hpet_hits, hpet_counter_at_irq, hpet_status_at_irq;
 static volatile uint32_t ap_initial_id, ap_x2apic_cpuid, ap_apic_id;
 static int failures;
 
@@ -103,6 +140,17 @@ void on_x2apic(void)
 {
 	x2apic_hits++;
 	wrmsr(MSR_X2APIC_EOI, 0);
+}
+
+/* Clears a level-triggered timer's status before the EOI: otherwise the
+ * I/O APIC would send it again. */
+void on_hpet(void)
+{
+	hpet_hits++;
+	hpet_counter_at_irq = *(volatile uint32_t *)(HPET_BASE + HPET_MAIN_CNT);
+	hpet_status_at_irq = *(volatile uint32_t *)(HPET_BASE + HPET_GINTR_STA);
+	*(volatile uint32_t *)(HPET_BASE + HPET_GINTR_STA) = hpet_status_at_irq;
+	lapic_eoi();
 }
 
 /* One line per check; a failure shows what was seen (a and b, in hex). */
@@ -351,7 +399,8 @@ static void check_lint0_fixed(void)
  * the TPR (MSR 0x808) holds back a self-IPI of its class until it is
  * lowered below that class (SDM 11.8.3). Where pgvisor virtualizes x2APIC
  * mode these reads and TPR writes take no exit, and the lowering exits as
- * TPR below threshold (tests/system/test_apic.py counts them). */
+ * TPR below threshold or, with virtual-interrupt delivery, not at all
+ * (tests/system/test_apic.py counts them). */
 static void check_x2apic_tpr(void)
 {
 	uint32_t xapic_version = mmio_read(LAPIC_BASE + LAPIC_VERSION), version = 0;
@@ -390,6 +439,90 @@ static void check_x2apic_tpr(void)
 	wrmsr(MSR_X2APIC_TPR, 0);
 	reset_apic();
 	lapic_enable();
+}
+
+static uint32_t hpet_read(uint32_t reg)
+{
+	return mmio_read(HPET_BASE + reg);
+}
+
+static void hpet_write(uint32_t reg, uint32_t value)
+{
+	mmio_write(HPET_BASE + reg, value);
+}
+
+/* The counter and the TSC read together: the TSC half-way through the
+ * counter's read (an exit under pgvisor). */
+static uint32_t hpet_counter_with_tsc(uint64_t *tsc)
+{
+	uint64_t before = rdtsc();
+	uint32_t c = hpet_read(HPET_MAIN_CNT);
+	*tsc = before + (rdtsc() - before) / 2;
+	return c;
+}
+
+/* Timer 2 as a one-shot through I/O APIC input HPET_PIN: one interrupt,
+ * at or after its comparator, edge- or level-triggered. */
+static void hpet_one_shot(const char *name, bool level)
+{
+	uint32_t rte_low = HPET_VECTOR | (level ? IOAPIC_RTE_LEVEL : 0);
+
+	mmio_write(IOAPIC_BASE, IOAPIC_REDIR(HPET_PIN) + 1);
+	mmio_write(IOAPIC_BASE + IOAPIC_WINDOW, 0); /* APIC ID 0, physical */
+	mmio_write(IOAPIC_BASE, IOAPIC_REDIR(HPET_PIN));
+	mmio_write(IOAPIC_BASE + IOAPIC_WINDOW, rte_low);
+	hpet_hits = 0;
+	hpet_write(HPET_T2_CONF,
+		   HPET_TN_INT_ENB | (level ? HPET_TN_LEVEL : 0) | HPET_PIN << HPET_TN_ROUTE_SHIFT);
+	uint32_t due = hpet_read(HPET_MAIN_CNT) + HPET_ONE_SHOT_TICKS;
+	hpet_write(HPET_T2_CMP + 4, 0);
+	hpet_write(HPET_T2_CMP, due);
+	uint64_t start = rdtsc();
+	__asm__ volatile("sti");
+	while (!hpet_hits && !tsc_passed(start))
+		__asm__ volatile("pause");
+	/* Long enough for a second interrupt, were there one. */
+	for (uint64_t t = rdtsc(); rdtsc() - t < WAIT_TICKS / 40;)
+		__asm__ volatile("pause");
+	__asm__ volatile("cli");
+	check(name,
+	      hpet_hits == 1 && (int32_t)(hpet_counter_at_irq - due) >= 0 &&
+		      hpet_status_at_irq == (level ? 1u << 2 : 0),
+	      "interrupts, counter past the comparator", hpet_hits, hpet_counter_at_irq - due);
+	hpet_write(HPET_T2_CONF, 0);
+	mmio_write(IOAPIC_BASE, IOAPIC_REDIR(HPET_PIN));
+	mmio_write(IOAPIC_BASE + IOAPIC_WINDOW, 1u << 16); /* masked */
+}
+
+/* The HPET at 0xfed00000: its capabilities, its counter's rate against
+ * the TSC (whose kHz the timing leaf gives), and a comparator's interrupt
+ * through the I/O APIC. */
+static void check_hpet(void)
+{
+	uint32_t cap = hpet_read(HPET_GCAP_ID), period_fs = hpet_read(HPET_GCAP_ID + 4);
+	check("hpet capabilities",
+	      period_fs && period_fs <= HPET_MAX_PERIOD_FS && HPET_NUM_TIM(cap) >= 3 &&
+		      (cap & HPET_LEG_RT_CAP),
+	      "gcap_id", cap, period_fs);
+	hpet_write(HPET_GEN_CONF, HPET_ENABLE_CNF);
+	uint64_t t0, t1;
+	uint32_t c0 = hpet_counter_with_tsc(&t0), c1;
+	uint64_t start = rdtsc();
+	while ((c1 = hpet_counter_with_tsc(&t1)) - c0 < HPET_RATE_TICKS && !tsc_passed(start))
+		;
+	/* Counter picoseconds against TSC picoseconds, within 1%. */
+	uint64_t tsc_khz = cpuid(CPUID_TIMING_LEAF).eax;
+	uint64_t hpet_ps_khz = (uint64_t)(c1 - c0) * (period_fs / PS_PER_FS_DIV) * tsc_khz;
+	uint64_t tsc_ps_khz = (t1 - t0) * PS_PER_MS;
+	uint64_t off =
+		hpet_ps_khz > tsc_ps_khz ? hpet_ps_khz - tsc_ps_khz : tsc_ps_khz - hpet_ps_khz;
+	printf("apictest: hpet counted %u ticks of %u fs in %u tsc ticks at %u kHz\n", c1 - c0,
+	       period_fs, (uint32_t)(t1 - t0), (uint32_t)tsc_khz);
+	check("hpet counter advances at its period", tsc_khz && off * 100 <= tsc_ps_khz,
+	      "counter ticks, tsc ticks", c1 - c0, (uint32_t)(t1 - t0));
+	hpet_one_shot("hpet one-shot edge interrupt through the ioapic", false);
+	hpet_one_shot("hpet one-shot level interrupt through the ioapic", true);
+	hpet_write(HPET_GEN_CONF, 0);
 }
 
 /* The AP: its IDs, then HLT with interrupts on and nothing pending. */
@@ -459,6 +592,7 @@ int main(uint32_t magic, uint32_t info)
 	idt_set_gate(PIC_VECTOR_BASE, pic_stub);
 	idt_set_gate(IPI_VECTOR, ipi_stub);
 	idt_set_gate(X2APIC_VECTOR, x2apic_stub);
+	idt_set_gate(HPET_VECTOR, hpet_stub);
 	check_hw_disabled();
 	check_sw_disabled();
 	check_x2apic_page();
@@ -468,6 +602,7 @@ int main(uint32_t magic, uint32_t info)
 	check_timer_mode_change();
 	check_lint0_fixed();
 	check_x2apic_tpr();
+	check_hpet();
 	check_ap_halt();
 	check_relocation();
 	printf("apictest: %d checks failed\n", failures);

@@ -22,6 +22,8 @@
 
 #define CPUID_1_ECX_VMX (1u << 5)
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
+#define CPUID_TSC_LEAF 0x15
+#define CPUID_FREQUENCY_LEAF 0x16
 #define UART_SCRATCH 0x3ff
 /* COM3 scratch: no COM3 in Bochs or QEMU. (COM4 at 0x2e8 reads 0 in Bochs.) */
 #define UNCLAIMED_PORT (0x3e8 + 7)
@@ -127,6 +129,31 @@ static bool all_printable(const char *s, unsigned n)
 	return true;
 }
 
+/* CPUID 0x15 and 0x16 where offered (CPUs that have them): the TSC as
+ * crystal * EBX / EAX, computed as Linux does (crystal kHz times the
+ * ratio), and the base and bus MHz, against the timing leaf's kHz. */
+static void check_tsc_leaves(uint32_t max_leaf, uint32_t tsc_khz, uint32_t bus_khz)
+{
+	if (max_leaf < CPUID_TSC_LEAF) {
+		printf("hello: cpuid tsc leaf not offered\n");
+		return;
+	}
+	struct cpuid_regs c = cpuid(CPUID_TSC_LEAF);
+	uint32_t khz = c.eax ? c.ecx / 1000 * c.ebx / c.eax : 0;
+	uint32_t off = khz > tsc_khz ? khz - tsc_khz : tsc_khz - khz;
+	printf("hello: cpuid tsc leaf crystal %u Hz ratio %u/%u: tsc %u kHz\n", c.ecx, c.ebx, c.eax,
+	       khz);
+	/* The crystal's kHz are whole: the TSC's may be off by the ratio. */
+	check("cpuid-tsc-leaf", khz && off <= c.ebx / c.eax && c.ecx / 1000 == bus_khz);
+	if (max_leaf < CPUID_FREQUENCY_LEAF)
+		return;
+	struct cpuid_regs f = cpuid(CPUID_FREQUENCY_LEAF);
+	printf("hello: cpuid frequency leaf base %u MHz max %u MHz bus %u MHz\n", f.eax, f.ebx,
+	       f.ecx);
+	check("cpuid-frequency-leaf",
+	      f.eax == tsc_khz / 1000 && f.ebx == f.eax && f.ecx == bus_khz / 1000);
+}
+
 /* Returns whether the machine is QEMU TCG (by its hypervisor signature). */
 static bool check_cpuid(bool under_pgvisor)
 {
@@ -155,6 +182,7 @@ static bool check_cpuid(bool under_pgvisor)
 		struct cpuid_regs t = cpuid(PGVISOR_CPUID_TIMING_LEAF);
 		printf("hello: cpuid timing tsc %u kHz bus %u kHz\n", t.eax, t.ebx);
 		check("cpuid-timing", t.eax && t.ebx && t.ebx <= t.eax);
+		check_tsc_leaves(max_leaf, t.eax, t.ebx);
 	}
 	return memcmp(signature, QEMU_TCG_SIGNATURE, 12) == 0;
 }

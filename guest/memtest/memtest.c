@@ -3,10 +3,11 @@
  * One line per check, "memtest: ok ..." or "memtest: FAIL ...", then
  * "memtest: all checks passed" or "memtest: N checks failed".
  *
- *   unbacked  reads past the top of RAM, in the PCI hole, where an HPET
- *             would be and in the firmware range; writes there must be
- *             dropped. A bare machine answers all-ones where nothing
- *             decodes the address (ROM contents in the firmware range).
+ *   unbacked  reads past the top of RAM, in the PCI hole and in the
+ *             firmware range; writes there must be dropped. A bare machine
+ *             answers all-ones where nothing decodes the address (ROM
+ *             contents in the firmware range). It also shows what answers
+ *             where a PC's HPET is (all-ones when there is none).
  *   tsc_aux   IA32_TSC_AUX is writable, bits 63:32 are reserved (#GP),
  *             and RDTSCP and RDPID return it (SDM Vol. 2 RDTSCP, RDPID).
  *   tsc       WRMSR IA32_TIME_STAMP_COUNTER sets the TSC (SDM Vol. 3

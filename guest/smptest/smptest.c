@@ -3,8 +3,9 @@
  * do), then all CPUs add to one counter with locked instructions, and IPIs
  * go both ways: fixed to one CPU, fixed to all others (shorthand), to
  * self, and NMI; where the hypervisor offers KVM's paravirtual IPIs, one
- * hypercall to every AP. Command line: cpus=N (the vCPUs the VM has), iters=N.
- * Prints "smptest: all checks passed" and exits through port 0xf4. */
+ * hypercall to every AP, and where it offers PV unhalt, AP 1 waits in HLT
+ * with interrupts off until the boot CPU kicks it. Command line: cpus=N (the vCPUs the VM has),
+ * iters=N. Prints "smptest: all checks passed" and exits through port 0xf4. */
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -40,6 +41,9 @@ static volatile uint32_t counter;
 static volatile uint32_t ipis[MAX_CPUS], nmis[MAX_CPUS];
 static volatile uint64_t ipi_arrival[MAX_CPUS];
 static volatile uint32_t from_ap[MAX_CPUS];
+/* PV unhalt: the boot CPU sets kick_phase; the AP with APIC ID 1 then says it is waiting
+ * and halts with interrupts off until KVM_HC_KICK_CPU ends the HLT. */
+static volatile uint32_t kick_phase, kick_waiting, kick_woken;
 static uint32_t iterations;
 
 /* The vector being handled: the highest in-service one (SDM Vol. 3 11.8.4). */
@@ -126,8 +130,15 @@ static void ap_main(uint32_t number)
 	__atomic_add_fetch(&finished, 1, __ATOMIC_SEQ_CST);
 	lapic_send_ipi(0, ICR_FIXED | ICR_ASSERT | (AP_VECTOR_BASE + number));
 	/* Halted with interrupts on from here: woken by the boot CPU's IPIs. */
-	for (;;)
+	for (;;) {
 		__asm__ volatile("sti; hlt");
+		if (lapic_id() == 1 && kick_phase && !kick_waiting) {
+			kick_waiting = 1;
+			/* As a PV spinlock waiter: only a kick (or an NMI) ends it. */
+			__asm__ volatile("cli; hlt; sti");
+			kick_woken = 1;
+		}
+	}
 }
 
 static int failures;
@@ -156,6 +167,30 @@ static void check_pv_ipi(uint32_t cpus)
 	check("pv-ipi", sent == (int32_t)cpus - 1 && all);
 	check("pv-ipi-init-refused",
 	      kvm_hypercall4(KVM_HC_SEND_IPI, 1, 0, 1, ICR_MODE_INIT) == HC_ERR_INVAL);
+}
+
+/* KVM_HC_KICK_CPU: AP 1 waits in HLT with interrupts off, which without
+ * PV unhalt would end the VM; it stays halted until the boot CPU kicks it
+ * (a kick that came before its HLT ends the HLT at once, as in KVM). */
+static void check_pv_kick(uint32_t cpus)
+{
+	if (cpus < 2 || !(kvm_features() & KVM_FEATURE_PV_UNHALT)) {
+		printf("smptest: pv-unhalt not offered\n");
+		return;
+	}
+	kick_phase = 1;
+	lapic_send_ipi(1, ICR_FIXED | ICR_ASSERT | IPI_VECTOR); /* out of its STI; HLT */
+	bool waiting = spin_for(&kick_waiting, 1);
+	/* A second of guest time unkicked: the HLT holds. */
+	uint64_t end = rdtsc() + WAIT_TICKS / 80;
+	while (rdtsc() < end)
+		__asm__ volatile("pause");
+	bool held = !kick_woken;
+	int32_t ret = kvm_hypercall4(KVM_HC_KICK_CPU, 0, 1, 0, 0);
+	bool woken = spin_for(&kick_woken, 1);
+	printf("smptest: pv-kick: waiting %d, held unkicked %d, kick returned %d, woken %d\n",
+	       waiting, held, ret, woken);
+	check("pv-kick", waiting && held && ret == 0 && woken);
 }
 
 int main(uint32_t magic, uint32_t info)
@@ -220,6 +255,7 @@ int main(uint32_t magic, uint32_t info)
 		nmi &= spin_for(&nmis[id], 1);
 	check("nmi-all-but-self", nmi);
 	check_pv_ipi(cpus);
+	check_pv_kick(cpus);
 	if (failures) {
 		printf("smptest: %d checks failed\n", failures);
 		return 1;

@@ -43,6 +43,7 @@ class Run:
     emulator_status: int
     files: dict = field(default_factory=dict)  # what was kept: iso, console, emulator_log
     input_pending: str = None  # the --input step still waiting at the end, if any
+    alongside: object = None  # what Bench.run's alongside() returned
 
     @property
     def lines(self):
@@ -109,9 +110,11 @@ class Bench:
             pytest.fail(f"{path.name} failed:\n{p.stdout}", pytrace=False)
         return p.stdout
 
-    def run(self, label, iso, emu, timeout, options, input=()):
+    def run(self, label, iso, emu, timeout, options, input=(), alongside=None):
         """input: steps for scripts/run --input ("expect REGEX", "send
-        TEXT" with C escapes, "sleep S"), kept as <label>.input.txt."""
+        TEXT" with C escapes, "sleep S"), kept as <label>.input.txt.
+        alongside: a function called once the machine has started (a gdb
+        session on its COM2, say); what it returns is Run.alongside."""
         console = self.dir / f"{label}.console.log"
         emulator_log = self.dir / f"{label}.{'bochs' if emu == 'bochs' else 'qemu'}.log"
         if input:
@@ -122,8 +125,12 @@ class Bench:
                "--bochs-log", str(emulator_log)] + options + [str(iso)]
         with open(EMULATOR_LOCK, "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, errors="replace", timeout=timeout + RUN_OVERHEAD)
+            if alongside:
+                p, side = self.run_alongside(label, cmd, timeout, alongside)
+            else:
+                p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, errors="replace", timeout=timeout + RUN_OVERHEAD)
+                side = None
         (self.dir / f"{label}.run.txt").write_text(shlex.join(cmd) + "\n" + p.stderr)
         m = SUMMARY.search(p.stderr)
         if not m:
@@ -133,7 +140,25 @@ class Bench:
         return Run(status=p.returncode, output=p.stdout, end=m.group(1),
                    seconds=float(m.group(2)), emulator_status=int(m.group(4)),
                    files={"iso": iso, "console": console, "emulator_log": emulator_log},
-                   input_pending=pending.group(1) if pending else None)
+                   input_pending=pending.group(1) if pending else None, alongside=side)
+
+    def run_alongside(self, label, cmd, timeout, alongside):
+        """Runs cmd in the background (its output into files, so that a
+        long alongside() cannot block it on a full pipe) and alongside()
+        meanwhile."""
+        out_path, err_path = self.dir / f"{label}.stdout.txt", self.dir / f"{label}.stderr.txt"
+        with open(out_path, "w") as out, open(err_path, "w") as err:
+            proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=err)
+            try:
+                side = alongside()
+                proc.wait(timeout=timeout + RUN_OVERHEAD)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        read = lambda path: path.read_text(errors="replace")
+        return subprocess.CompletedProcess(cmd, proc.returncode, read(out_path),
+                                           read(err_path)), side
 
 
 @pytest.fixture
@@ -175,10 +200,11 @@ def run_pgvisor(bench, built_pgvisor):
     given VM configs (paths relative to the repository root). The status
     comes from pgvisor's "pgvisor: result: ..." line (see scripts/run).
     input: steps typed on COM1 (see Bench.run); cmdline: pgvisor's own;
-    run_options: more scripts/run options (--disk IMG ...)."""
+    run_options: more scripts/run options (--disk IMG ..., --com2 PORT);
+    alongside: run while the machine runs (see Bench.run)."""
 
     def boot(cfgs, emu="bochs", cpu=None, timeout=120, mem=128, smp=1, uefi=False, input=(),
-             cmdline="", run_options=()):
+             cmdline="", run_options=(), alongside=None):
         label = bench.label(f"pgvisor-{emu}{'-uefi' if uefi else ''}")
         iso = bench.dir / f"{label}.iso"
         bench.mkiso(["--kernel", built_pgvisor, "--cmdline", cmdline, iso] + list(cfgs))
@@ -188,6 +214,6 @@ def run_pgvisor(bench, built_pgvisor):
         if uefi:
             options.append("--uefi")
         options += [str(o) for o in run_options]
-        return bench.run(label, iso, emu, timeout, options, input)
+        return bench.run(label, iso, emu, timeout, options, input, alongside)
 
     return boot

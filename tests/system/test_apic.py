@@ -1,8 +1,9 @@
 """The local APIC and HLT as on the bare machine (issue 16, equivalence):
 the apictest guest (guest/apictest) checks a hardware-disabled, software-
 disabled, x2APIC-mode and relocated APIC, the APIC IDs, the timer's clock
-and mode changes, LINT0 as a fixed interrupt, and a halted vCPU woken by an
-IPI. It ends with both vCPUs in HLT with interrupts enabled and nothing
+and mode changes, LINT0 as a fixed interrupt, the HPET (its counter's rate
+against the TSC, a comparator's interrupt through the I/O APIC), and a
+halted vCPU woken by an IPI. It ends with both vCPUs in HLT with interrupts enabled and nothing
 pending: the VM must stay there, costing nothing, until the operator
 destroys it.
 
@@ -44,6 +45,12 @@ CHECKS = [
     "expired one-shot stays at zero when made periodic",
     # 9. LINT0 as a fixed interrupt
     "lint0 fixed delivers a pit tick with its vector",
+    # The HPET: capabilities, its counter against the TSC, one comparator
+    # interrupt (edge, then level) through the I/O APIC.
+    "hpet capabilities",
+    "hpet counter advances at its period",
+    "hpet one-shot edge interrupt through the ioapic",
+    "hpet one-shot level interrupt through the ioapic",
     # 10. HLT with interrupts enabled, woken by an IPI
     "ap started",
     "ap ids match cpuid",

@@ -56,6 +56,15 @@ def test_hello_guest_on_each_cpu_model(run_pgvisor, cpu):
     tsc_khz = re.search(r"^pgvisor: TSC (\d+) kHz$", run.output, re.M).group(1)
     assert any(re.fullmatch(rf"hello: cpuid timing tsc {tsc_khz} kHz bus \d+ kHz", l)
                for l in hello), hello
+    # CPUID 0x15/0x16 from the same measurement where the model has them
+    # (Ice Lake); Sandy Bridge and Haswell have neither.
+    if cpu == "corei7_icelake_u":
+        assert any(re.fullmatch(r"hello: cpuid tsc leaf crystal [1-9]\d* Hz ratio [1-9]\d*/1: "
+                                rf"tsc {tsc_khz} kHz", l) for l in hello), hello
+        assert "hello: check cpuid-tsc-leaf ok" in hello
+        assert "hello: check cpuid-frequency-leaf ok" in hello
+    else:
+        assert "hello: cpuid tsc leaf not offered" in hello
     assert "hello: memory 3711 KiB usable (639 KiB below 1 MiB + 3072 KiB above) from memory map" \
         in hello
     assert "hello: module 0 text Welcome to pgvisor: this line came from a Multiboot module." \

@@ -103,6 +103,8 @@ def test_multi_vcpu_guest_counts_and_sends_ipis(run_pgvisor, bench):
     assert "smptest: pv-ipi sent to 3 vCPUs" in lines
     assert "smptest: check pv-ipi ok" in lines
     assert "smptest: check pv-ipi-init-refused ok" in lines
+    # PV unhalt: AP 1 held in HLT with interrupts off until KVM_HC_KICK_CPU.
+    assert "smptest: check pv-kick ok" in lines
     assert not [l for l in lines if "FAILED" in l], lines
     assert "smptest: all checks passed" in lines, run.output
     assert "pgvisor: 1 of 1 VMs succeeded" in run.lines

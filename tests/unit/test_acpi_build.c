@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "vmm/dev/acpi_pm.h"
+#include "vmm/dev/hpet.h"
 #include "vmm/load/acpi_build.h"
 #include "vmm/load/bytes.h"
 
@@ -468,16 +469,22 @@ static void test_madt_1_2_8_15_cpus(void **state)
 	}
 }
 
+/* The HPET every VM has (vmm/dev/hpet.h), as Linux reads the table. */
 static void test_hpet_when_configured(void **state)
 {
 	(void)state;
-	cfg.hpet_base = 0xfed00000;
-	cfg.hpet_block_id = 0x8086a201;
+	cfg.hpet_base = HPET_MMIO_BASE;
+	cfg.hpet_block_id = HPET_BLOCK_ID;
 	build_ok();
-	const uint8_t *h = find("HPET", NULL);
+	const uint8_t *h = find("HPET", NULL); /* checksummed */
 	assert_non_null(h);
 	assert_int_equal(get_le32(h + 4), 56);
+	assert_int_equal(sum(h, 56), 0);
 	assert_int_equal(get_le32(h + 36), 0x8086a201);
+	/* Event Timer Block ID: vendor, legacy-capable, 3 comparators. */
+	assert_int_equal(get_le16(h + 38), HPET_VENDOR_ID);
+	assert_true(h[37] & 0x80);
+	assert_int_equal((h[37] & 0x1f) + 1, 3);
 	assert_int_equal(h[40], 0); /* system memory */
 	assert_int_equal(get_le64(h + 44), 0xfed00000);
 	assert_int_equal(h[52], 0); /* HPET number */

@@ -38,7 +38,7 @@ static void set_line(void *ctx, unsigned line, bool level)
 	line_level[line] = level;
 	line_changes++;
 }
-static const struct virq irq = { set_line, NULL };
+static const struct virq irq = { .set = set_line };
 
 static unsigned poweroffs, ignored;
 static unsigned ignored_typ;

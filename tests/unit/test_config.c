@@ -341,6 +341,33 @@ static void test_on_unbacked(void **state)
 	assert_string_equal(err, PATH ":4: duplicate key 'on_unbacked'");
 }
 
+static void test_timer_mode(void **state)
+{
+	(void)state;
+	struct vm_config c;
+	char err[256];
+
+	assert_int_equal(parse(OK_HEAD, &c, err), 0);
+	assert_int_equal(c.timer_mode, TIMER_MODE_NO_DELAY_FOR_MISSED_TICKS);
+	assert_int_equal(parse(OK_HEAD "timer_mode = \"no_missed_ticks_pending\"\n", &c, err), 0);
+	assert_int_equal(c.timer_mode, TIMER_MODE_NO_MISSED_TICKS_PENDING);
+	assert_int_equal(parse(OK_HEAD "timer_mode = \"one_missed_tick_pending\"\n", &c, err), 0);
+	assert_int_equal(c.timer_mode, TIMER_MODE_NO_MISSED_TICKS_PENDING);
+	assert_int_equal(parse(OK_HEAD "timer_mode = \"no_delay_for_missed_ticks\"\n", &c, err), 0);
+	assert_int_equal(c.timer_mode, TIMER_MODE_NO_DELAY_FOR_MISSED_TICKS);
+
+	assert_int_equal(parse(OK_HEAD "timer_mode = \"delay_for_missed_ticks\"\n", &c, err), -1);
+	assert_string_equal(err,
+			    PATH ":3: timer_mode \"delay_for_missed_ticks\" is not offered: "
+				 "it would stop the guest's time, and pgvisor keeps guest TSCs "
+				 "on the host's");
+	assert_int_equal(parse(OK_HEAD "timer_mode = \"catch_up\"\n", &c, err), -1);
+	assert_string_equal(err, PATH ":3: timer_mode must be \"no_delay_for_missed_ticks\", "
+				      "\"no_missed_ticks_pending\" or \"one_missed_tick_pending\"");
+	assert_int_equal(parse(OK_HEAD "timer_mode = 1\n", &c, err), -1);
+	assert_string_equal(err, PATH ":3: timer_mode: expected a quoted string");
+}
+
 static bool mac_equal(const uint8_t a[6], const uint8_t b[6])
 {
 	return memcmp(a, b, 6) == 0;
@@ -969,6 +996,7 @@ int main(void)
 		cmocka_unit_test(test_vif_generated_mac),
 		cmocka_unit_test(test_virtio_console),
 		cmocka_unit_test(test_on_unbacked),
+		cmocka_unit_test(test_timer_mode),
 		cmocka_unit_test(test_resolve_path),
 		cmocka_unit_test(test_resolve_path_intermediate),
 	};

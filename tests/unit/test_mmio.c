@@ -649,6 +649,19 @@ static void test_access_past_range(void **state)
 	assert_int_equal(dev.writes, 1);
 }
 
+/* An address past the end of the range (found by fuzz_mmio_emulate): the
+ * room left, size - (gpa - base), must not wrap into a huge number. */
+static void test_access_beyond_range(void **state)
+{
+	(void)state;
+	struct mmio_cpu before = cpu;
+
+	assert_int_equal(RUN(INSN_MODE_64, "\x00\x00", DEV_SIZE), -1);	   /* add %al,(%rax) */
+	assert_int_equal(RUN(INSN_MODE_64, "\x8b\x00", DEV_SIZE + 8), -1); /* mov (%rax),%eax */
+	assert_int_equal(dev.reads + dev.writes, 0);
+	assert_memory_equal(&cpu, &before, sizeof(cpu));
+}
+
 static void test_missing_callbacks(void **state)
 {
 	(void)state;
@@ -713,6 +726,7 @@ int main(void)
 		cmocka_unit_test_setup(test_compare_and_test, setup),
 		cmocka_unit_test_setup(test_xchg, setup),
 		cmocka_unit_test_setup(test_access_past_range, setup),
+		cmocka_unit_test_setup(test_access_beyond_range, setup),
 		cmocka_unit_test_setup(test_missing_callbacks, setup),
 		cmocka_unit_test_setup(test_unbacked_memory, setup),
 	};

@@ -1,9 +1,12 @@
 /* Unit tests for boot/multiboot2_info.c: the tags GRUB-EFI adds (EFI
- * system table, EFI memory map) and the framebuffer tag's colour fields. */
+ * system table, EFI memory map), the framebuffer tag's colour fields, and
+ * malformed tags (each read past its end or misaligned before they were
+ * refused; issue 20). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -45,6 +48,22 @@ static int finish(void)
 	total = (uint32_t)used;
 	memcpy(info, &total, 4);
 	return mb2_parse_info((uint64_t)(uintptr_t)info, &bi, err, sizeof(err));
+}
+
+/* Parses the first len bytes of info from a heap copy of exactly that
+ * size, without an end tag, so that ASan sees any read past the last tag. */
+static int parse_exact(size_t len)
+{
+	uint32_t total = (uint32_t)len;
+	uint8_t *copy = malloc(len);
+	int rc;
+
+	assert_non_null(copy);
+	memcpy(info, &total, 4);
+	memcpy(copy, info, len);
+	rc = mb2_parse_info((uint64_t)(uintptr_t)copy, &bi, err, sizeof(err));
+	free(copy);
+	return rc;
 }
 
 static void mmap_tag(void)
@@ -149,6 +168,93 @@ static void test_framebuffer_colours(void **state)
 	assert_int_equal(bi.fb.blue_size, 8);
 }
 
+static void test_short_framebuffer_tag(void **state)
+{
+	(void)state;
+	begin();
+	mmap_tag();
+	tag(8, 16);
+	assert_int_equal(parse_exact(used), -1);
+	assert_string_equal(err, "malformed Multiboot2 tag 8 (size 16)");
+}
+
+/* 8-15 bytes: the name's length, size - 16, wrapped. */
+static void test_short_module_tag(void **state)
+{
+	(void)state;
+	begin();
+	mmap_tag();
+	uint8_t *t = tag(3, 12);
+	memset(t + 8, 'x', 4);
+	assert_int_equal(parse_exact(used - 4), -1);
+	assert_string_equal(err, "malformed Multiboot2 tag 3 (size 12)");
+}
+
+/* Its size would wrap to nearly 4 GiB. */
+static void test_module_ending_before_its_start(void **state)
+{
+	uint32_t start = 0x200000, end = 0x1000;
+
+	(void)state;
+	begin();
+	mmap_tag();
+	uint8_t *t = tag(3, 16 + 5);
+	memcpy(t + 8, &start, 4);
+	memcpy(t + 12, &end, 4);
+	memcpy(t + 16, "kern", 5);
+	assert_int_equal(finish(), -1);
+	assert_string_equal(err, "Multiboot2 module kern ends before it starts");
+}
+
+static void test_short_mmap_tag(void **state)
+{
+	(void)state;
+	begin();
+	mmap_tag();
+	tag(6, 8);
+	assert_int_equal(parse_exact(used), -1);
+	assert_string_equal(err, "malformed Multiboot2 tag 6 (size 8)");
+}
+
+static void mmap_tag_with_entry_size(uint32_t entry_size)
+{
+	uint8_t *t = tag(6, 16 + 2 * entry_size);
+
+	memcpy(t + 8, &entry_size, 4);
+	memset(t + 16, 0x11, 2 * entry_size);
+}
+
+/* Entries 28 bytes apart: the second one's 64-bit fields are misaligned. */
+static void test_mmap_entry_size_not_multiple_of_8(void **state)
+{
+	(void)state;
+	begin();
+	mmap_tag_with_entry_size(28);
+	assert_int_equal(finish(), -1);
+	assert_string_equal(err, "malformed Multiboot2 memory map (entry size 28)");
+}
+
+static void test_mmap_entry_smaller_than_an_entry(void **state)
+{
+	(void)state;
+	begin();
+	mmap_tag();
+	mmap_tag_with_entry_size(16);
+	assert_int_equal(finish(), -1);
+	assert_string_equal(err, "malformed Multiboot2 memory map (entry size 16)");
+}
+
+/* The RSDP copy must hold what the ACPI code reads: 36 bytes for ACPI 2.0. */
+static void test_short_acpi_tag(void **state)
+{
+	(void)state;
+	begin();
+	mmap_tag();
+	tag(15, 8 + 20);
+	assert_int_equal(finish(), -1);
+	assert_string_equal(err, "malformed Multiboot2 tag 15 (size 28)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -156,6 +262,13 @@ int main(void)
 		cmocka_unit_test(test_efi_tags),
 		cmocka_unit_test(test_malformed_efi_map),
 		cmocka_unit_test(test_framebuffer_colours),
+		cmocka_unit_test(test_short_framebuffer_tag),
+		cmocka_unit_test(test_short_module_tag),
+		cmocka_unit_test(test_module_ending_before_its_start),
+		cmocka_unit_test(test_short_mmap_tag),
+		cmocka_unit_test(test_mmap_entry_size_not_multiple_of_8),
+		cmocka_unit_test(test_mmap_entry_smaller_than_an_entry),
+		cmocka_unit_test(test_short_acpi_tag),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,6 +50,8 @@ static uint64_t fake_now;
 static unsigned edges;
 static bool irq_level;
 static unsigned other_lines;
+static bool in_irr;	 /* the last edge waits in the fake PIC's IRR */
+static bool irq0_masked; /* no CPU can receive IRQ 0 */
 
 static uint64_t fake_clock_now(void *ctx)
 {
@@ -66,9 +68,23 @@ static void irq_set(void *ctx, unsigned line, bool level)
 		other_lines++;
 		return;
 	}
-	if (level && !irq_level)
+	if (level && !irq_level) {
 		edges++;
+		in_irr = true;
+	}
 	irq_level = level;
+}
+
+static bool irq_waiting(void *ctx, unsigned line)
+{
+	(void)ctx;
+	return line == 0 && in_irr;
+}
+
+static bool irq_masked(void *ctx, unsigned line)
+{
+	(void)ctx;
+	return line == 0 && irq0_masked;
 }
 
 static int setup(void **state)
@@ -79,7 +95,10 @@ static int setup(void **state)
 	edges = 0;
 	irq_level = false;
 	other_lines = 0;
-	pit_init(&pit, &fake_clock, (struct virq){ irq_set, NULL });
+	in_irr = false;
+	irq0_masked = false;
+	pit_init(&pit, &fake_clock,
+		 (struct virq){ .set = irq_set, .waiting = irq_waiting, .masked = irq_masked });
 	return pit_attach(&pit, &bus);
 }
 
@@ -121,7 +140,7 @@ static uint8_t status_of(unsigned rb_channel, uint16_t port)
 }
 
 /* Runs the vCPU loop's timer polling up to `until`: every event at its
- * time. Returns the number of IRQ 0 edges. */
+ * time, taken by the guest at once. Returns the number of IRQ 0 edges. */
 static unsigned run_timer(uint64_t until)
 {
 	struct vtimer t = pit_timer(&pit);
@@ -134,6 +153,7 @@ static unsigned run_timer(uint64_t until)
 		assert_true(next >= fake_now);
 		fake_now = next;
 		t.update(t.dev, next);
+		in_irr = false; /* the guest takes each interrupt at once */
 	}
 	fake_now = until;
 	return edges - before;
@@ -174,7 +194,10 @@ static void test_periodic_event_times(void **state)
 	t.update(t.dev, at_clock(1000, 1193));
 	assert_int_equal(edges, 1);
 	assert_int_equal(t.next_event(t.dev), at_clock(1000, 2 * 1193));
-	/* A late poll: the missed edges coalesce into one pulse. */
+	in_irr = false; /* taken */
+	/* A late poll with no_missed_ticks_pending: the missed edges
+	 * coalesce into one pulse. */
+	pit_set_timer_mode(&pit, TIMER_MODE_NO_MISSED_TICKS_PENDING);
 	t.update(t.dev, at_clock(1000, 10 * 1193 + 5));
 	assert_int_equal(edges, 2);
 	assert_int_equal(t.next_event(t.dev), at_clock(1000, 11 * 1193));
@@ -515,13 +538,117 @@ static void test_attach(void **state)
 	(void)state;
 	struct pit other;
 
-	pit_init(&other, &fake_clock, (struct virq){ irq_set, NULL });
+	pit_init(&other, &fake_clock,
+		 (struct virq){ .set = irq_set, .waiting = irq_waiting, .masked = irq_masked });
 	assert_int_equal(pit_attach(&other, &bus), -1);
 	assert_int_equal(io_bus_read(&bus, 0x44, 1), 0xff);
 	assert_int_equal(bus.unclaimed_reads, 1);
 	/* Nothing was programmed: no timer event. */
 	struct vtimer t = pit_timer(&pit);
 	assert_int_equal(t.next_event(t.dev), VTIME_NEVER);
+}
+
+/* The vCPU loop after a descheduled stretch: polls the timer, and the
+ * guest takes each interrupt (INTA) before the loop looks again. Returns
+ * the edges raised up to now. */
+static unsigned take_due_edges(const struct vtimer *t)
+{
+	unsigned before = edges;
+
+	while (t->next_event(t->dev) <= fake_now) {
+		unsigned was = edges;
+		t->update(t->dev, fake_now);
+		assert_int_equal(edges, was + 1); /* one per look, never a burst */
+		in_irr = false;
+	}
+	return edges - before;
+}
+
+static void test_missed_edges_caught_up(void **state)
+{
+	(void)state;
+	struct vtimer t = pit_timer(&pit);
+
+	/* no_delay_for_missed_ticks, the default. 1 kHz, and the vCPU comes
+	 * back 10 periods late: one edge at once, the others held. */
+	program(CW_CH0_LOHI_MODE2, CH0, 1193);
+	fake_now = at_clock(0, 10 * 1193 + 5);
+	t.update(t.dev, fake_now);
+	assert_int_equal(edges, 1);
+	assert_true(t.held(t.dev));
+	/* Still in the IRR: the next one waits for the next period's edge. */
+	assert_int_equal(t.next_event(t.dev), at_clock(0, 11 * 1193));
+	t.update(t.dev, fake_now);
+	assert_int_equal(edges, 1);
+	/* Each acknowledgement lets the next owed edge go. */
+	in_irr = false;
+	assert_false(t.held(t.dev));
+	assert_int_equal(take_due_edges(&t), 9);
+	assert_false(t.held(t.dev));
+	assert_int_equal(t.next_event(t.dev), at_clock(0, 11 * 1193));
+	/* Over the whole span the guest counted every period. */
+	fake_now = at_clock(0, 100 * 1193);
+	assert_int_equal(take_due_edges(&t), 90);
+	assert_int_equal(edges, 100);
+}
+
+static void test_missed_edges_dropped(void **state)
+{
+	(void)state;
+	struct vtimer t = pit_timer(&pit);
+
+	pit_set_timer_mode(&pit, TIMER_MODE_NO_MISSED_TICKS_PENDING);
+	program(CW_CH0_LOHI_MODE2, CH0, 1193);
+	fake_now = at_clock(0, 10 * 1193 + 5);
+	assert_int_equal(take_due_edges(&t), 1);
+	assert_false(t.held(t.dev));
+	assert_int_equal(t.next_event(t.dev), at_clock(0, 11 * 1193));
+	/* Nothing is held for the guest: each edge is raised when it comes,
+	 * taken or not (the PIC's IRR bit merges them, as today). */
+	fake_now = at_clock(0, 11 * 1193);
+	t.update(t.dev, fake_now);
+	fake_now = at_clock(0, 12 * 1193);
+	t.update(t.dev, fake_now);
+	assert_int_equal(edges, 3);
+	assert_false(t.held(t.dev));
+}
+
+static void test_missed_edges_capped_and_reset(void **state)
+{
+	(void)state;
+	struct vtimer t = pit_timer(&pit);
+
+	/* A VM paused for 5 s gets at most one second of ticks back. */
+	program(CW_CH0_LOHI_MODE2, CH0, 1193);
+	fake_now = 5 * NS_PER_S;
+	assert_int_equal(take_due_edges(&t), 1000);
+	/* A new count owes nothing of the old program. */
+	fake_now += NS_PER_S / 100;
+	t.update(t.dev, fake_now);
+	assert_true(t.held(t.dev));
+	program(CW_CH0_LOHI_MODE2, CH0, 1193);
+	in_irr = false;
+	assert_false(t.held(t.dev));
+	assert_true(t.next_event(t.dev) > fake_now);
+}
+
+static void test_missed_edges_lost_while_masked(void **state)
+{
+	(void)state;
+	struct vtimer t = pit_timer(&pit);
+
+	/* IRQ 0 masked everywhere: nothing is owed, one edge still reaches
+	 * the line (a PIC's IRR latches it). */
+	irq0_masked = true;
+	program(CW_CH0_LOHI_MODE2, CH0, 1193);
+	fake_now = at_clock(0, 10 * 1193 + 5);
+	t.update(t.dev, fake_now);
+	assert_int_equal(edges, 1);
+	assert_false(t.held(t.dev));
+	assert_int_equal(t.next_event(t.dev), at_clock(0, 11 * 1193));
+	irq0_masked = false;
+	in_irr = false;
+	assert_int_equal(take_due_edges(&t), 0);
 }
 
 int main(void)
@@ -543,6 +670,10 @@ int main(void)
 		cmocka_unit_test_setup(test_gate2_mode2_and_mode1, setup),
 		cmocka_unit_test_setup(test_port_b_bits, setup),
 		cmocka_unit_test_setup(test_attach, setup),
+		cmocka_unit_test_setup(test_missed_edges_caught_up, setup),
+		cmocka_unit_test_setup(test_missed_edges_dropped, setup),
+		cmocka_unit_test_setup(test_missed_edges_capped_and_reset, setup),
+		cmocka_unit_test_setup(test_missed_edges_lost_while_masked, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

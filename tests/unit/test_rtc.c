@@ -82,7 +82,7 @@ static void reset(uint64_t epoch, uint64_t ram)
 	fake_now = 0;
 	edges = 0;
 	irq_level = false;
-	rtc_init(&rtc, &fake_clock, (struct virq){ irq_set, NULL }, epoch, ram);
+	rtc_init(&rtc, &fake_clock, (struct virq){ .set = irq_set }, epoch, ram);
 	assert_int_equal(rtc_attach(&rtc, &bus), 0);
 }
 
@@ -272,7 +272,9 @@ static void test_periodic_1024hz(void **state)
 	fake_now = 0;
 	cmos_write(REG_B, B_PIE | B_24H);
 	assert_int_equal(run_ignoring(NS_PER_S, true, C_IRQF | C_PF, C_UF), 1024);
-	/* Not handled: IRQ stays asserted, one interrupt, no further events. */
+	/* Not handled, with no_missed_ticks_pending: IRQ stays asserted, one
+	 * interrupt, no further events. */
+	rtc_set_timer_mode(&rtc, TIMER_MODE_NO_MISSED_TICKS_PENDING);
 	assert_int_equal(run(2 * NS_PER_S, false, 0), 1);
 	struct vtimer t = rtc_timer(&rtc);
 	assert_int_equal(t.next_event(t.dev), VTIME_NEVER);
@@ -281,6 +283,37 @@ static void test_periodic_1024hz(void **state)
 	assert_false(irq_level);
 	assert_int_equal(cmos_read(REG_C), 0x00);
 	assert_int_equal(t.next_event(t.dev), 2 * NS_PER_S + tick_ns(32));
+}
+
+/* no_delay_for_missed_ticks, the default: periodic interrupts the guest
+ * missed are owed, each raised as a new edge when it reads register C. */
+static void test_periodic_catch_up(void **state)
+{
+	(void)state;
+	struct vtimer t = rtc_timer(&rtc);
+
+	cmos_write(REG_A, A_32KHZ | 6); /* 1024 Hz: 32 ticks */
+	cmos_write(REG_B, B_PIE | B_24H);
+	fake_now = tick_ns(10 * 32 + 5); /* the vCPU was away 10 periods */
+	t.update(t.dev, fake_now);
+	assert_int_equal(edges, 1);
+	for (unsigned i = 1; i < 10; i++) {
+		assert_int_equal(cmos_read(REG_C), C_IRQF | C_PF);
+		assert_true(irq_level);
+		assert_int_equal(edges, 1 + i);
+	}
+	assert_int_equal(cmos_read(REG_C), C_IRQF | C_PF);
+	assert_false(irq_level);
+	assert_int_equal(edges, 10);
+	assert_int_equal(t.next_event(t.dev), tick_ns(11 * 32));
+	/* Capped at a second's worth, and a new rate owes nothing. */
+	fake_now = 5 * NS_PER_S;
+	t.update(t.dev, fake_now);
+	assert_int_equal(rtc.ticks.owed, 1023);
+	cmos_write(REG_A, A_32KHZ | 7);
+	assert_int_equal(rtc.ticks.owed, 0);
+	assert_int_equal(cmos_read(REG_C) & C_PF, C_PF);
+	assert_false(irq_level);
 }
 
 static void periodic_rate(uint8_t rs, unsigned per_second)
@@ -491,6 +524,7 @@ int main(void)
 		cmocka_unit_test_setup(test_uip_window, setup),
 		cmocka_unit_test_setup(test_periodic_1024hz, setup),
 		cmocka_unit_test_setup(test_periodic_rates, setup),
+		cmocka_unit_test_setup(test_periodic_catch_up, setup),
 		cmocka_unit_test_setup(test_update_ended_once_a_second, setup),
 		cmocka_unit_test_setup(test_flags_without_enables, setup),
 		cmocka_unit_test_setup(test_alarm, setup),

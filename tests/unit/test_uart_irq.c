@@ -43,7 +43,7 @@ static void set_irq(void *ctx, unsigned line, bool l)
 	level = l;
 }
 
-static const struct virq irq = { set_irq, NULL };
+static const struct virq irq = { .set = set_irq };
 
 static void setup(struct uart *u, struct io_bus *bus)
 {

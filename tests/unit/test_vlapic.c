@@ -1020,8 +1020,10 @@ static void test_timer_periodic(void **state)
 		assert_int_equal(rd(APIC_TIMER_CURRENT), 2500);
 	}
 
-	/* A long gap (the vCPU was descheduled): one interrupt, and the next
-	 * deadline on the original grid, not a period after now. */
+	/* A long gap (the vCPU was descheduled) with no_missed_ticks_pending:
+	 * one interrupt, and the next deadline on the original grid, not a
+	 * period after now. */
+	vlapic_set_timer_mode(&lapic, TIMER_MODE_NO_MISSED_TICKS_PENDING);
 	fake_now = 10 * p + p / 2;
 	vlapic_timer_update(&lapic, fake_now);
 	assert_int_equal(vlapic_pending_vector(&lapic), 0x40);
@@ -1040,6 +1042,88 @@ static void test_timer_periodic(void **state)
 	assert_int_equal(vlapic_pending_vector(&lapic), 0x40);
 	assert_int_equal(vlapic_timer_next(&lapic), 21 * p);
 	assert_int_equal(rd(APIC_TIMER_INITIAL), 5000);
+}
+
+/* Takes the timer's interrupts as a guest does, each acknowledged and
+ * ended before the vCPU loop looks at the timer again; returns how many
+ * came by now. */
+static unsigned take_timer_ticks(void)
+{
+	unsigned n = 0;
+
+	while (vlapic_timer_next(&lapic) <= fake_now) {
+		vlapic_timer_update(&lapic, fake_now);
+		take(0x40);
+		assert_int_equal(vlapic_pending_vector(&lapic), -1); /* one at a time */
+		wr(APIC_EOI, 0);
+		n++;
+	}
+	return n;
+}
+
+/* no_delay_for_missed_ticks, the default: the periods the vCPU missed are
+ * owed, one raised each time the guest has acknowledged the last. */
+static void test_timer_periodic_catch_up(void **state)
+{
+	(void)state;
+	const uint64_t p = 100000;
+
+	sw_enable();
+	wr(APIC_TIMER_DIVIDE, DIV_BY_2);
+	wr(APIC_LVT_TIMER, 0x40 | LVT_PERIODIC);
+	wr(APIC_TIMER_INITIAL, 5000);
+	fake_now = 10 * p + p / 2;
+	vlapic_timer_update(&lapic, fake_now);
+	assert_int_equal(vlapic_pending_vector(&lapic), 0x40);
+	/* Still in the IRR: held, the next look is the next grid point. */
+	assert_true(vlapic_timer_held(&lapic));
+	assert_int_equal(vlapic_timer_next(&lapic), 11 * p);
+	vlapic_timer_update(&lapic, fake_now);
+	take(0x40);
+	assert_false(vlapic_timer_held(&lapic));
+	assert_true(vlapic_timer_next(&lapic) <= fake_now);
+	wr(APIC_EOI, 0);
+	assert_int_equal(take_timer_ticks(), 9);
+	assert_int_equal(vlapic_timer_next(&lapic), 11 * p);
+	assert_int_equal(rd(APIC_TIMER_CURRENT), 2500); /* the count keeps real time */
+
+	/* Five seconds away: one second of ticks comes back (10,000). */
+	fake_now = 5 * TICK_BACKLOG_NS_PER_S + 11 * p;
+	assert_int_equal(take_timer_ticks(), TICK_BACKLOG_NS_PER_S / p);
+	/* A new initial count owes nothing. */
+	fake_now += 10 * p;
+	vlapic_timer_update(&lapic, fake_now);
+	assert_true(vlapic_timer_held(&lapic));
+	wr(APIC_TIMER_INITIAL, 5000);
+	take(0x40);
+	wr(APIC_EOI, 0);
+	assert_false(vlapic_timer_held(&lapic));
+	assert_int_equal(vlapic_timer_next(&lapic), fake_now + p);
+
+	/* Masked through a gap: those ticks are lost, none come after. */
+	wr(APIC_LVT_TIMER, 0x40 | LVT_PERIODIC | LVT_MASKED);
+	fake_now += 10 * p;
+	vlapic_timer_update(&lapic, fake_now);
+	assert_int_equal(vlapic_pending_vector(&lapic), -1);
+	wr(APIC_LVT_TIMER, 0x40 | LVT_PERIODIC);
+	assert_int_equal(take_timer_ticks(), 0);
+}
+
+/* no_missed_ticks_pending: nothing is owed; the late tick is raised once. */
+static void test_timer_periodic_missed_dropped(void **state)
+{
+	(void)state;
+	const uint64_t p = 100000;
+
+	vlapic_set_timer_mode(&lapic, TIMER_MODE_NO_MISSED_TICKS_PENDING);
+	sw_enable();
+	wr(APIC_TIMER_DIVIDE, DIV_BY_2);
+	wr(APIC_LVT_TIMER, 0x40 | LVT_PERIODIC);
+	wr(APIC_TIMER_INITIAL, 5000);
+	fake_now = 10 * p + p / 2;
+	assert_int_equal(take_timer_ticks(), 1);
+	assert_false(vlapic_timer_held(&lapic));
+	assert_int_equal(vlapic_timer_next(&lapic), 11 * p);
 }
 
 /* A periodic timer faster than VLAPIC_MIN_PERIOD_NS runs at that period;
@@ -1405,6 +1489,8 @@ int main(void)
 		cmocka_unit_test_setup(test_timer_divide_register, setup),
 		cmocka_unit_test_setup(test_timer_rearm_and_stop, setup),
 		cmocka_unit_test_setup(test_timer_periodic, setup),
+		cmocka_unit_test_setup(test_timer_periodic_catch_up, setup),
+		cmocka_unit_test_setup(test_timer_periodic_missed_dropped, setup),
 		cmocka_unit_test_setup(test_timer_periodic_min_period, setup),
 		cmocka_unit_test_setup(test_timer_periodic_min_period_current_count, setup),
 		cmocka_unit_test_setup(test_timer_masked, setup),

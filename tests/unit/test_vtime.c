@@ -23,6 +23,7 @@ struct fake_timer {
 	uint64_t after;	     /* next becomes this when updated */
 	unsigned updates;    /* update calls */
 	uint64_t update_now; /* the now of the last one */
+	bool held;	     /* what held returns */
 };
 
 static struct vtime vt;
@@ -44,9 +45,14 @@ static void fake_update(void *dev, uint64_t now)
 	f->next = f->after;
 }
 
+static bool fake_held(void *dev)
+{
+	return ((struct fake_timer *)dev)->held;
+}
+
 static struct vtimer timer_of(struct fake_timer *f, uint64_t min_interval_ns)
 {
-	return (struct vtimer){ fake_next, fake_update, f, min_interval_ns };
+	return (struct vtimer){ fake_next, fake_update, f, min_interval_ns, fake_held };
 }
 
 static int setup(void **state)
@@ -280,6 +286,29 @@ static void test_min_interval(void **state)
 	assert_int_equal(vt.next_deadline_tsc, UINT64_MAX);
 }
 
+/* A timer holding owed ticks for the guest is looked at again when an
+ * interrupt is injected; without one, an injection costs nothing. */
+static void test_interrupt_taken_reschedules_held(void **state)
+{
+	(void)state;
+	vtime_init(&vt, 0, NS_PER_S);
+	fakes[0].next = 5000;
+	assert_int_equal(vtime_add_timer(&vt, timer_of(&fakes[0], 0)), 0);
+	assert_int_equal(vt.held, 0);
+	assert_int_equal(vt.next_deadline_tsc, 5000);
+	/* Not held: what the device says now is not looked at. */
+	fakes[0].next = 100;
+	vtime_interrupt_taken(&vt);
+	assert_int_equal(vt.next_deadline_tsc, 5000);
+	/* Held: the injection lets it say "due now". */
+	fakes[0].held = true;
+	vtime_reschedule(&vt);
+	assert_int_equal(vt.held, 1);
+	fakes[0].next = 10;
+	vtime_interrupt_taken(&vt);
+	assert_int_equal(vt.next_deadline_tsc, 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +320,7 @@ int main(void)
 		cmocka_unit_test_setup(test_reschedule_earliest, setup),
 		cmocka_unit_test_setup(test_update_only_due_timers, setup),
 		cmocka_unit_test_setup(test_min_interval, setup),
+		cmocka_unit_test_setup(test_interrupt_taken_reschedules_held, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -189,8 +189,19 @@ static inline __attribute__((always_inline)) void run_loop(struct vcpu *v, uint6
 			vcpu_end_halt(v);
 			v->pv_unhalted = false; /* a kick is spent on the HLT it ends */
 		}
-		if (!intr_idle(v))
+		if (vm->debugger) {
+			vm->debugger->before_entry(v);
+			if (vm->state != VM_RUNNING)
+				break;
+		}
+		if (!intr_idle(v)) {
 			intr_before_entry(v);
+			/* An injection may let a timer raise a tick it owed:
+			 * back at once to deliver it (vtime_interrupt_taken). */
+			until = earlier(until, vm->vtime.next_deadline_tsc);
+			if (until < now)
+				until = now;
+		}
 		if (vmx_controls.preemption_timer)
 			arm_preemption_timer(now, until);
 		else

@@ -15,6 +15,7 @@
 #include "vmm/cpu/kvm_pv.h"
 #include "vmm/cpu/msr_policy.h"
 #include "vmm/cpu/vmcs.h"
+#include "vmm/dev/hpet.h"
 #include "vmm/load/acpi_build.h"
 #include "vmm/load/bzimage.h"
 #include "vmm/vm/platform.h"
@@ -280,6 +281,8 @@ static int load_linux(struct vm *vm, struct vcpu_boot_state *boot, char *err, si
 		.ncpus = vm->nvcpus,
 		.pm_base = ACPI_PM_BASE_DEFAULT,
 		.sci_irq = ACPI_PM_SCI_IRQ,
+		.hpet_base = HPET_MMIO_BASE,
+		.hpet_block_id = HPET_BLOCK_ID,
 		.bios_rsdp_gpa = ACPI_BIOS_RSDP_START,
 		.bios_rsdp = vm->ram.host + ACPI_BIOS_RSDP_START,
 	};

@@ -15,7 +15,12 @@
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx.h"
 
-#define LEAF_MAX_BASIC 0xd /* leaves above are not offered */
+#define LEAF_MAX_BASIC 0xd /* leaves above are not offered ... */
+/* ... but for the TSC and frequency leaves where the CPU has them. */
+#define LEAF_TSC_CRYSTAL 0x15
+#define LEAF_FREQUENCY 0x16
+#define LEAF_MAX_TIMING LEAF_FREQUENCY
+#define HZ_PER_MHZ 1000000
 #define LEAF_HYPERVISOR_MAX PGVISOR_CPUID_TIMING_LEAF
 #define HZ_PER_KHZ 1000
 #define LEAF_EXT_BASE 0x80000000u
@@ -67,7 +72,7 @@
 static uint32_t max_basic, max_ext;
 /* The answers that depend on neither the vCPU nor the subleaf, computed
  * once: a CPUID exit for them is a table lookup, not a host CPUID. */
-static struct cpuid_regs fixed_basic[LEAF_MAX_BASIC + 1];
+static struct cpuid_regs fixed_basic[LEAF_MAX_TIMING + 1];
 static struct cpuid_regs fixed_ext[LEAF_EXT_MAX - LEAF_EXT_BASE + 1];
 
 static void signature(struct cpuid_regs *r)
@@ -81,10 +86,12 @@ static void signature(struct cpuid_regs *r)
 }
 
 /* Leaves 1 and 0xB carry the vCPU's APIC ID (and leaf 1 CR4.OSXSAVE and
- * IA32_APIC_BASE.EN); 4, 7, 0xB and 0xd have subleaves. */
+ * IA32_APIC_BASE.EN); 4, 7, 0xB and 0xd have subleaves; 0x15 and 0x16 the
+ * VM's clocks. */
 static bool leaf_varies(uint32_t leaf)
 {
-	return leaf == 1 || leaf == 4 || leaf == 7 || leaf == LEAF_TOPOLOGY || leaf == 0xd;
+	return leaf == 1 || leaf == 4 || leaf == 7 || leaf == LEAF_TOPOLOGY || leaf == 0xd ||
+	       leaf == LEAF_TSC_CRYSTAL || leaf == LEAF_FREQUENCY;
 }
 
 /* Bits of the x2APIC ID that number n vCPUs: ceil(log2(n)). */
@@ -166,6 +173,24 @@ static struct cpuid_regs answer(struct vcpu *v, uint32_t leaf, uint32_t subleaf)
 	case LEAF_TOPOLOGY:
 		r = topology(v, subleaf);
 		break;
+	case LEAF_TSC_CRYSTAL: {
+		/* TSC = ECX * EBX / EAX (SDM Vol. 2A, CPUID leaf 15H), the
+		 * crystal being the local APIC timer's clock, as on the CPUs
+		 * that have this leaf and as Linux assumes (it sets its APIC
+		 * timer from ECX). The TSC rate pgvisor measured need not be
+		 * a whole multiple of the crystal's: it is off by less than
+		 * EBX Hz. */
+		uint64_t tsc = v->vm->vtime.tsc_hz, crystal = v->lapic.timer_hz;
+		if (crystal && tsc >= crystal)
+			r = (struct cpuid_regs){ 1, (uint32_t)(tsc / crystal), (uint32_t)crystal,
+						 0 };
+		break;
+	}
+	case LEAF_FREQUENCY:
+		/* Base and maximum MHz (the TSC's), bus MHz (SDM leaf 16H). */
+		r.eax = r.ebx = (uint32_t)(v->vm->vtime.tsc_hz / HZ_PER_MHZ);
+		r.ecx = (uint32_t)(v->lapic.timer_hz / HZ_PER_MHZ);
+		break;
 	case 0xd:
 		r = cpuid(0xd, subleaf);
 		/* XSAVES needs IA32_XSS, which is not virtualized. */
@@ -196,7 +221,7 @@ static struct cpuid_regs answer(struct vcpu *v, uint32_t leaf, uint32_t subleaf)
 		r = cpuid(leaf, 0);
 		break;
 	default:
-		break; /* 3, 5, 6, 8-0xa, 0xc, 0x80000005: nothing offered */
+		break; /* 3, 5, 6, 8-0xa, 0xc, 0xe-0x14, 0x80000005: nothing offered */
 	}
 	return r;
 }
@@ -205,7 +230,11 @@ void cpuid_policy_init(void)
 {
 	max_basic = cpuid(0, 0).eax;
 	max_ext = cpuid(LEAF_EXT_BASE, 0).eax;
-	if (max_basic > LEAF_MAX_BASIC)
+	/* Where the CPU has the TSC leaf, the guest gets it (and 0x16 when
+	 * the CPU has that): leaves 0xe-0x14 then read as empty. */
+	if (max_basic > LEAF_MAX_TIMING)
+		max_basic = LEAF_MAX_TIMING;
+	else if (max_basic > LEAF_MAX_BASIC && max_basic < LEAF_TSC_CRYSTAL)
 		max_basic = LEAF_MAX_BASIC;
 	if (max_ext > LEAF_EXT_MAX)
 		max_ext = LEAF_EXT_MAX;

@@ -2,6 +2,7 @@
  * arriving while a guest runs, NMIs, and the end of a time slice. */
 #include "arch/x86/idt.h"
 #include "vmm/cpu/exit.h"
+#include "vmm/cpu/vmcs.h"
 #include "vmm/vm/vm.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx.h"
@@ -22,9 +23,17 @@ void handle_exception_nmi(struct vcpu *v)
 {
 	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
 
+	unsigned vector = info & INTR_INFO_VECTOR_MASK;
+
 	if ((info & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI)
 		return; /* a host NMI: nothing in pgvisor sends them yet */
-	/* The exception bitmap is empty, so no guest exception should exit. */
+	/* Only an attached debugger puts #BP and #DB in the bitmap. */
+	if (v->vm->debugger && (vector == VEC_BP || vector == VEC_DB)) {
+		v->vm->debugger->debug_exit(v, vector);
+		return;
+	}
+	/* The exception bitmap is otherwise empty: no guest exception should
+	 * exit. */
 	vm_stop(v->vm, VM_END_CRASH, "unexpected exception exit (vector %u) at rip %#llx",
 		info & INTR_INFO_VECTOR_MASK, (unsigned long long)vmread(VMCS_GUEST_RIP));
 }

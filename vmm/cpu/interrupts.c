@@ -187,6 +187,8 @@ void intr_before_entry(struct vcpu *v)
 	}
 	vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vec);
 	set_window_exiting(v, intr_window);
+	/* The interrupt left the IRR: a timer may raise a tick it owes. */
+	vtime_interrupt_taken(&v->vm->vtime);
 }
 
 bool intr_wakes_halted(struct vcpu *v)

@@ -127,7 +127,8 @@ int mmio_execute(const struct insn *in, uint64_t gpa, const struct mmio_handler 
 	uint64_t *reg = &cpu->gpr[in->reg];
 	uint64_t mem, other;
 
-	if (gpa < h->base || in->mem_size > h->size - (gpa - h->base))
+	/* Offset first: past the range, size - offset would wrap. */
+	if (gpa < h->base || gpa - h->base >= h->size || in->mem_size > h->size - (gpa - h->base))
 		return -1;
 	switch (in->op) {
 	case INSN_MOV_LOAD:

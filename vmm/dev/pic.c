@@ -392,3 +392,19 @@ int pic_acknowledge(struct pic *p)
 	update_cascade(p);
 	return vector;
 }
+
+bool pic_line_masked(const struct pic *p, unsigned irq)
+{
+	const struct pic_chip *c = irq < 8 ? &p->master : &p->slave;
+
+	if (irq >= PIC_IRQS || (c->imr & (1u << (irq & 7))))
+		return true;
+	return irq >= 8 && (p->master.imr & (1u << PIC_CASCADE_IRQ));
+}
+
+bool pic_line_waiting(const struct pic *p, unsigned irq)
+{
+	const struct pic_chip *c = irq < 8 ? &p->master : &p->slave;
+
+	return !pic_line_masked(p, irq) && (c->irr & (1u << (irq & 7)));
+}

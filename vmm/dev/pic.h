@@ -60,6 +60,11 @@ static inline bool pic_requesting(const struct pic *p)
 {
 	return (p->master.irr & ~p->master.imr) != 0;
 }
+/* ISA line irq's request waits in its chip's IRR, unmasked there (and, for
+ * the slave, at the master's cascade input): no INTA has taken it yet. */
+bool pic_line_waiting(const struct pic *p, unsigned irq);
+/* ISA line irq is masked in its chip (or the slave at the cascade). */
+bool pic_line_masked(const struct pic *p, unsigned irq);
 /* The master's INT output: an unmasked request with a priority above every
  * interrupt in service. */
 bool pic_has_interrupt(const struct pic *p);

@@ -284,6 +284,9 @@ static void write_control(struct pit *p, uint8_t v, uint64_t t)
 		latch_count(c, t);
 		return;
 	}
+	/* A new program for counter 0 owes nothing of the old one. */
+	if (sc == 0)
+		p->ticks.owed = 0;
 	unsigned mode = (v >> CW_MODE_SHIFT) & CW_MODE_MASK;
 	c->mode = (uint8_t)(mode > 5 ? mode - 4 : mode); /* X10 = 2, X11 = 3 */
 	c->access = (uint8_t)rw;
@@ -341,10 +344,13 @@ static void pit_write(void *dev, uint16_t port, unsigned size, uint32_t value)
 	unsigned i = port - PIT_BASE;
 	(void)size;
 
-	if (i == PORT_CONTROL)
+	if (i == PORT_CONTROL) {
 		write_control(p, (uint8_t)value, now(p));
-	else
-		write_counter(&p->ch[i], (uint8_t)value, now(p));
+		return;
+	}
+	if (i == 0)
+		p->ticks.owed = 0;
+	write_counter(&p->ch[i], (uint8_t)value, now(p));
 }
 
 static uint32_t port_b_read(void *dev, uint16_t port, unsigned size)
@@ -369,18 +375,41 @@ static void port_b_write(void *dev, uint16_t port, unsigned size, uint32_t value
 	set_gate(&p->ch[2], value & PORT_B_GATE2, now(p));
 }
 
+static bool periodic(const struct pit_channel *c)
+{
+	return c->mode == 2 || c->mode == 3;
+}
+
+static bool irq_waiting(const struct pit *p)
+{
+	return virq_waiting(&p->irq, PIT_IRQ);
+}
+
 static uint64_t timer_next(void *dev)
 {
-	const struct pit_channel *c = &((struct pit *)dev)->ch[0];
+	const struct pit *p = dev;
+	const struct pit_channel *c = &p->ch[0];
 	uint64_t edge = next_edge(c);
 
+	/* An owed edge the guest may take now is due now: the last edge
+	 * counted is in the past. */
+	if (periodic(c) && c->running && tick_backlog_ready(&p->ticks, irq_waiting(p)))
+		edge = c->irq_tick;
 	if (edge == NO_EDGE)
 		return VTIME_NEVER;
 	return c->start_ns + clocks_to_ns(edge > c->ticks_before ? edge - c->ticks_before : 0);
 }
 
-/* Rising edges missed while the vCPU was not running coalesce into one
- * pulse, as they would in the PIC's IRR. */
+static bool timer_held(void *dev)
+{
+	const struct pit *p = dev;
+
+	return periodic(&p->ch[0]) && tick_backlog_held(&p->ticks, irq_waiting(p));
+}
+
+/* The periodic modes count every rising edge up to t as owed, and raise
+ * one when the timer mode allows (tick_backlog.h); the one-shot modes'
+ * single edge is raised when it comes. */
 static void timer_update(void *dev, uint64_t t)
 {
 	struct pit *p = dev;
@@ -388,10 +417,27 @@ static void timer_update(void *dev, uint64_t t)
 	uint64_t edge = next_edge(c);
 	uint64_t d = elapsed(c, t);
 
+	if (periodic(c) && c->running) {
+		if (edge != NO_EDGE && d >= edge) {
+			uint64_t edges = d / c->n - c->irq_tick / c->n;
+			c->irq_tick = d / c->n * c->n;
+			tick_backlog_add(&p->ticks, edges, clocks_to_ns(c->n));
+		}
+		/* Masked everywhere: the edges are lost, as on the board
+		 * (the PIC's IRR still latches one). */
+		if (p->ticks.owed && virq_masked(&p->irq, PIT_IRQ)) {
+			p->ticks.owed = 0;
+			virq_pulse(&p->irq, PIT_IRQ);
+		} else if (tick_backlog_ready(&p->ticks, irq_waiting(p))) {
+			p->ticks.owed--;
+			virq_pulse(&p->irq, PIT_IRQ);
+		}
+		return;
+	}
 	if (edge == NO_EDGE || d < edge)
 		return;
 	virq_pulse(&p->irq, PIT_IRQ);
-	c->irq_tick = (c->mode == 2 || c->mode == 3) ? d / c->n * c->n : edge;
+	c->irq_tick = edge;
 }
 
 void pit_init(struct pit *p, const struct vclock *clock, struct virq irq)
@@ -409,6 +455,11 @@ void pit_init(struct pit *p, const struct vclock *clock, struct virq irq)
 	p->ch[1].gate = true;
 }
 
+void pit_set_timer_mode(struct pit *p, enum timer_mode mode)
+{
+	p->ticks.mode = mode;
+}
+
 int pit_attach(struct pit *p, struct io_bus *bus)
 {
 	if (io_bus_register(bus, PIT_BASE, PIT_PORTS, pit_read, pit_write, p, "pit"))
@@ -418,5 +469,7 @@ int pit_attach(struct pit *p, struct io_bus *bus)
 
 struct vtimer pit_timer(struct pit *p)
 {
-	return (struct vtimer){ .next_event = timer_next, .update = timer_update, .dev = p };
+	return (struct vtimer){
+		.next_event = timer_next, .update = timer_update, .held = timer_held, .dev = p
+	};
 }

@@ -12,7 +12,9 @@
  * Counts are computed from guest time on every read: nothing ticks. The
  * rising edges of counter 0's OUT are pulses on IRQ 0, delivered through
  * the struct vtimer from pit_timer(), which the vCPU loop polls (after a
- * write to the PIT the VM reschedules its timers). */
+ * write to the PIT the VM reschedules its timers). Edges of the periodic
+ * modes (2, 3) that come due before the guest took the last one are
+ * counted and delivered by the VM's timer_mode (tick_backlog.h). */
 #ifndef PGVISOR_DEV_PIT_H
 #define PGVISOR_DEV_PIT_H
 
@@ -20,6 +22,7 @@
 #include <stdint.h>
 
 #include "vmm/dev/iobus.h"
+#include "vmm/dev/tick_backlog.h"
 #include "vmm/dev/vclock.h"
 #include "vmm/dev/virq.h"
 
@@ -55,12 +58,15 @@ struct pit_channel {
 
 struct pit {
 	struct pit_channel ch[PIT_CHANNELS];
-	bool speaker_data; /* port 0x61 bit 1 */
+	bool speaker_data;	   /* port 0x61 bit 1 */
+	struct tick_backlog ticks; /* counter 0's periodic edges not yet raised */
 	const struct vclock *clock;
 	struct virq irq;
 };
 
 void pit_init(struct pit *p, const struct vclock *clock, struct virq irq);
+/* What happens to IRQ 0 edges the guest missed (default: caught up). */
+void pit_set_timer_mode(struct pit *p, enum timer_mode mode);
 /* Registers 0x40-0x43 and 0x61: 0, or -1. */
 int pit_attach(struct pit *p, struct io_bus *bus);
 /* Counter 0's OUT edges as a timer source for the VM's vtime. */

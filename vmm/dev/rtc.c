@@ -365,19 +365,50 @@ static void update_irq(struct rtc *r)
 	virq_set(&r->irq, RTC_IRQ, level);
 }
 
+/* Periodic interrupts that came due between a and b (a < b), while
+ * enabled. */
+static uint64_t periodic_between(const struct rtc *r, uint64_t a, uint64_t b)
+{
+	int64_t period = periodic_ticks(r);
+
+	if (!period || !divider_running(r) || !(r->cmos[REG_B] & B_PIE))
+		return 0;
+	return (uint64_t)(ticks_at(r, b) / period - ticks_at(r, a) / period);
+}
+
+static uint64_t periodic_ns(const struct rtc *r)
+{
+	return (uint64_t)(periodic_ticks(r) * NS_PER_S / TIME_BASE_HZ);
+}
+
+/* An owed periodic interrupt goes out once the guest has read register C
+ * since the last (vmm/dev/tick_backlog.h). */
+static void raise_owed_periodic(struct rtc *r)
+{
+	if (tick_backlog_ready(&r->ticks, r->cmos[REG_C] & C_PF)) {
+		r->ticks.owed--;
+		r->cmos[REG_C] |= C_PF;
+	}
+}
+
 /* Sets the flags of every event up to t: each flag is set whether or not
- * its interrupt is enabled. */
+ * its interrupt is enabled. Periodic interrupts the guest has not yet
+ * taken are owed, as the VM's timer mode says. */
 static void sync(struct rtc *r, uint64_t t)
 {
-	if (t <= r->synced_ns)
-		return;
-	if (next_periodic(r, r->synced_ns) <= (int64_t)t)
-		r->cmos[REG_C] |= C_PF;
-	if (next_update(r, r->synced_ns) <= (int64_t)t)
-		r->cmos[REG_C] |= C_UF;
-	if (next_alarm(r, r->synced_ns) <= (int64_t)t)
-		r->cmos[REG_C] |= C_AF;
-	r->synced_ns = t;
+	if (t > r->synced_ns) {
+		uint64_t due = periodic_between(r, r->synced_ns, t);
+		if (due)
+			tick_backlog_add(&r->ticks, due, periodic_ns(r));
+		else if (next_periodic(r, r->synced_ns) <= (int64_t)t)
+			r->cmos[REG_C] |= C_PF; /* PIE off: the flag alone */
+		if (next_update(r, r->synced_ns) <= (int64_t)t)
+			r->cmos[REG_C] |= C_UF;
+		if (next_alarm(r, r->synced_ns) <= (int64_t)t)
+			r->cmos[REG_C] |= C_AF;
+		r->synced_ns = t;
+	}
+	raise_owed_periodic(r);
 	update_irq(r);
 }
 
@@ -397,6 +428,9 @@ static uint8_t read_register(struct rtc *r, uint64_t t)
 		v = (uint8_t)(r->cmos[REG_C] | (irqf(r) ? C_IRQF : 0));
 		r->cmos[REG_C] = 0;
 		update_irq(r);
+		/* The read acknowledges: the next owed one is a new edge. */
+		raise_owed_periodic(r);
+		update_irq(r);
 		return v;
 	default:
 		return r->cmos[r->index];
@@ -411,6 +445,8 @@ static void write_register(struct rtc *r, uint8_t v, uint64_t t)
 	refresh(r, t);
 	switch (r->index) {
 	case REG_A:
+		if ((v ^ r->cmos[REG_A]) & A_RS_MASK)
+			r->ticks.owed = 0; /* a new rate owes nothing of the old */
 		r->cmos[REG_A] = v & (uint8_t)~A_UIP;
 		if (!divider_was_running && divider_running(r))
 			r->chain_ns = (int64_t)t + FIRST_UPDATE_NS - NS_PER_S;
@@ -418,6 +454,8 @@ static void write_register(struct rtc *r, uint8_t v, uint64_t t)
 	case REG_B:
 		/* Setting SET clears UIE (data sheet, "Register B"). */
 		r->cmos[REG_B] = (v & B_SET) ? v & (uint8_t)~B_UIE : v;
+		if (!(v & B_PIE))
+			r->ticks.owed = 0;
 		break;
 	case REG_C:
 	case REG_D:
@@ -477,6 +515,8 @@ static uint64_t timer_next(void *dev)
 	/* Nothing new can be signalled while IRQ is held. */
 	if (r->irq_asserted)
 		return VTIME_NEVER;
+	if (tick_backlog_ready(&r->ticks, r->cmos[REG_C] & C_PF))
+		return r->synced_ns; /* an owed interrupt, due now */
 	if (b & B_PIE)
 		e = earliest(e, next_periodic(r, r->synced_ns));
 	if (b & B_UIE)
@@ -534,6 +574,11 @@ void rtc_init(struct rtc *r, const struct vclock *clock, struct virq irq, uint64
 	r->cmos[CMOS_EQUIPMENT] = EQUIPMENT_FPU;
 	set_memory_sizes(r, ram_bytes);
 	store_time(r, r->sec_at_chain);
+}
+
+void rtc_set_timer_mode(struct rtc *r, enum timer_mode mode)
+{
+	r->ticks.mode = mode;
 }
 
 int rtc_attach(struct rtc *r, struct io_bus *bus)

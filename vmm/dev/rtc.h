@@ -10,9 +10,10 @@
  * since; a guest that sets the clock (SET, or the divider held in reset)
  * moves that offset. The periodic, alarm and update-ended interrupts raise
  * ISA IRQ 8 and hold it until register C is read, as the chip's IRQ pin
- * does. Flags are computed from guest time when looked at; the struct
- * vtimer from rtc_timer() tells the vCPU loop when an enabled interrupt is
- * due. */
+ * does; that read is the guest's acknowledgement, after which an owed
+ * periodic interrupt (one the guest missed) is raised. Flags are computed
+ * from guest time when looked at; the struct vtimer from rtc_timer() tells
+ * the vCPU loop when an enabled interrupt is due. */
 #ifndef PGVISOR_DEV_RTC_H
 #define PGVISOR_DEV_RTC_H
 
@@ -20,6 +21,7 @@
 #include <stdint.h>
 
 #include "vmm/dev/iobus.h"
+#include "vmm/dev/tick_backlog.h"
 #include "vmm/dev/vclock.h"
 #include "vmm/dev/virq.h"
 
@@ -36,6 +38,7 @@ struct rtc {
 	int64_t sec_at_chain; /* the time of day (epoch seconds) from then */
 	uint64_t synced_ns;   /* register C is up to date until then */
 	bool irq_asserted;
+	struct tick_backlog ticks; /* periodic interrupts not yet raised */
 	const struct vclock *clock;
 	struct virq irq;
 };
@@ -45,6 +48,9 @@ struct rtc {
  * vmm/load/memmap.h), for the memory-size bytes. */
 void rtc_init(struct rtc *r, const struct vclock *clock, struct virq irq, uint64_t epoch_seconds,
 	      uint64_t ram_bytes);
+/* What happens to periodic interrupts the guest missed (default: each is
+ * raised after the guest read register C for the last). */
+void rtc_set_timer_mode(struct rtc *r, enum timer_mode mode);
 /* Registers 0x70-0x71: 0, or -1. */
 int rtc_attach(struct rtc *r, struct io_bus *bus);
 /* The enabled interrupts as a timer source for the VM's vtime. */

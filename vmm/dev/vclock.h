@@ -7,6 +7,7 @@
 #ifndef PGVISOR_VCLOCK_H
 #define PGVISOR_VCLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define VTIME_NEVER UINT64_MAX
@@ -32,6 +33,10 @@ struct vtimer {
 	 * coalesced, as interrupts pending in an IRR are, instead of keeping
 	 * the CPU in VM exits. */
 	uint64_t min_interval_ns;
+	/* Optional: the device owes ticks it holds back until the guest
+	 * accepts the one it was given (vmm/dev/tick_backlog.h); the VM then
+	 * looks at it again whenever it injects an interrupt. */
+	bool (*held)(void *dev);
 };
 
 #endif

@@ -146,3 +146,10 @@ void vioapic_mmio_write(void *p, uint64_t addr, unsigned size, uint64_t value)
 	else if (off == REG_EOI)
 		vioapic_eoi(io, (uint8_t)value);
 }
+
+int vioapic_pin_vector(const struct vioapic *io, unsigned pin)
+{
+	if (pin >= VIOAPIC_PINS || (io->redir[pin] & RTE_MASKED))
+		return -1;
+	return (int)(io->redir[pin] & RTE_VECTOR_MASK);
+}

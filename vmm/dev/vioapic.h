@@ -34,6 +34,8 @@ void vioapic_set_irq(struct vioapic *io, unsigned pin, bool level);
 /* A local APIC EOIed a level-triggered vector: clear remote IRR of the
  * entries using it and resend if their line is still asserted. */
 void vioapic_eoi(struct vioapic *io, uint8_t vector);
+/* The vector pin delivers, or -1 while it is masked (or out of range). */
+int vioapic_pin_vector(const struct vioapic *io, unsigned pin);
 uint64_t vioapic_mmio_read(void *io, uint64_t addr, unsigned size);
 void vioapic_mmio_write(void *io, uint64_t addr, unsigned size, uint64_t value);
 

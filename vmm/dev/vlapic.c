@@ -188,6 +188,7 @@ static void reset_registers(struct vlapic *a)
 	a->timer_initial = 0;
 	a->timer_divide = 0;
 	a->timer_expiry_ns = VTIME_NEVER;
+	a->ticks.owed = 0;
 	a->tsc_deadline = 0;
 	mirror_registers(a);
 }
@@ -424,6 +425,7 @@ static uint64_t period_ns(const struct vlapic *a)
 
 static void timer_start(struct vlapic *a)
 {
+	a->ticks.owed = 0; /* a new count owes nothing of the old one */
 	a->timer_start_ns = vclock_now(a->clock);
 	a->timer_expiry_ns = a->timer_initial && timer_mode(a) != TIMER_TSC_DEADLINE
 				     ? a->timer_start_ns + period_ns(a)
@@ -443,6 +445,17 @@ static uint32_t current_count(const struct vlapic *a)
 	return (uint32_t)mul_div_u64(left_ns, a->timer_initial, period_ns(a));
 }
 
+bool vlapic_requested(const struct vlapic *a, uint8_t vector)
+{
+	return test_bit(a->irr, vector);
+}
+
+/* The timer's last interrupt still waits in the IRR: not yet accepted. */
+static bool timer_waiting(const struct vlapic *a)
+{
+	return vlapic_requested(a, (uint8_t)(a->lvt[LVT_TIMER] & LVT_VECTOR_MASK));
+}
+
 uint64_t vlapic_timer_next(void *p)
 {
 	struct vlapic *a = p;
@@ -450,7 +463,23 @@ uint64_t vlapic_timer_next(void *p)
 	if (timer_mode(a) == TIMER_TSC_DEADLINE)
 		return a->tsc_deadline && a->tsc_to_ns ? a->tsc_to_ns(a->tsc_ctx, a->tsc_deadline)
 						       : VTIME_NEVER;
+	/* An owed tick the guest may take now is due now: the start of the
+	 * current period is in the past. */
+	if (timer_mode(a) == TIMER_PERIODIC && tick_backlog_ready(&a->ticks, timer_waiting(a)))
+		return a->timer_start_ns;
 	return a->timer_expiry_ns;
+}
+
+bool vlapic_timer_held(void *p)
+{
+	const struct vlapic *a = p;
+
+	return timer_mode(a) == TIMER_PERIODIC && tick_backlog_held(&a->ticks, timer_waiting(a));
+}
+
+void vlapic_set_timer_mode(struct vlapic *a, enum timer_mode mode)
+{
+	a->ticks.mode = mode;
 }
 
 static void timer_fire(struct vlapic *a)
@@ -472,19 +501,29 @@ void vlapic_timer_update(void *p, uint64_t now)
 		}
 		return;
 	}
+	if (timer_mode(a) == TIMER_PERIODIC) {
+		/* Every period ended by now is owed; one is raised when the
+		 * timer mode allows (vmm/dev/tick_backlog.h). A masked timer's
+		 * ticks are lost, as on hardware. */
+		if (a->timer_expiry_ns <= now) {
+			uint64_t period = period_ns(a);
+			uint64_t due = (now - a->timer_expiry_ns) / period + 1;
+			a->timer_expiry_ns += due * period;
+			a->timer_start_ns = a->timer_expiry_ns - period;
+			tick_backlog_add(&a->ticks, due, period);
+		}
+		if (a->lvt[LVT_TIMER] & LVT_MASKED)
+			a->ticks.owed = 0;
+		if (tick_backlog_ready(&a->ticks, timer_waiting(a))) {
+			a->ticks.owed--;
+			timer_fire(a);
+		}
+		return;
+	}
 	if (a->timer_expiry_ns > now)
 		return;
 	timer_fire(a);
-	if (timer_mode(a) == TIMER_PERIODIC) {
-		uint64_t period = period_ns(a);
-		/* Ticks missed while the vCPU was descheduled coalesce into one
-		 * interrupt, as a busy CPU's APIC would do with a pending IRR. */
-		uint64_t missed = (now - a->timer_expiry_ns) / period;
-		a->timer_expiry_ns += (missed + 1) * period;
-		a->timer_start_ns = a->timer_expiry_ns - period;
-	} else {
-		a->timer_expiry_ns = VTIME_NEVER;
-	}
+	a->timer_expiry_ns = VTIME_NEVER;
 }
 
 /* --- registers ---------------------------------------------------------- */

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmm/dev/tick_backlog.h"
 #include "vmm/dev/vclock.h"
 
 #define VLAPIC_MMIO_BASE 0xfee00000ull
@@ -73,11 +74,12 @@ struct vlapic {
 	 * two bit scans: this runs before every VM entry. */
 	uint8_t irr_words, isr_words;
 	uint32_t timer_initial, timer_divide;
-	uint64_t timer_hz;	  /* the bus clock the timer counts */
-	uint64_t timer_start_ns;  /* when the current count was loaded */
-	uint64_t timer_expiry_ns; /* next interrupt, VTIME_NEVER when idle */
-	uint64_t tsc_deadline;	  /* guest TSC value, 0 = disarmed */
-	uint64_t tsc_offset;	  /* guest TSC = host TSC + this */
+	uint64_t timer_hz;	   /* the bus clock the timer counts */
+	uint64_t timer_start_ns;   /* when the current count was loaded */
+	uint64_t timer_expiry_ns;  /* next interrupt, VTIME_NEVER when idle */
+	struct tick_backlog ticks; /* periodic ticks not yet raised */
+	uint64_t tsc_deadline;	   /* guest TSC value, 0 = disarmed */
+	uint64_t tsc_offset;	   /* guest TSC = host TSC + this */
 	const struct vclock *clock;
 	uint64_t (*tsc_to_ns)(void *ctx, uint64_t guest_tsc);
 	void *tsc_ctx;
@@ -149,6 +151,8 @@ void vlapic_set_tpr(struct vlapic *a, uint32_t tpr);
 unsigned vlapic_tpr_threshold(const struct vlapic *a);
 /* The highest vector the CPU would take now, or -1 (SDM 11.8.3). */
 int vlapic_pending_vector(const struct vlapic *a);
+/* vector is in the IRR: accepted, not yet taken by the CPU. */
+bool vlapic_requested(const struct vlapic *a, uint8_t vector);
 /* The CPU took vector: IRR -> ISR. */
 void vlapic_ack(struct vlapic *a, uint8_t vector);
 /* End of interrupt: the highest in-service vector leaves ISR (a level-
@@ -185,5 +189,9 @@ void vlapic_lint0_sample(struct vlapic *a, bool level);
 /* The timer as a struct vtimer source. */
 uint64_t vlapic_timer_next(void *a);
 void vlapic_timer_update(void *a, uint64_t now_ns);
+/* The periodic timer holds owed ticks until its vector leaves the IRR. */
+bool vlapic_timer_held(void *a);
+/* What happens to periodic ticks the guest missed (default: caught up). */
+void vlapic_set_timer_mode(struct vlapic *a, enum timer_mode mode);
 
 #endif

@@ -18,6 +18,7 @@ void vtime_init(struct vtime *t, uint64_t now_tsc, uint64_t tsc_hz)
 	t->ntimers = 0;
 	t->next_deadline_tsc = UINT64_MAX;
 	t->poked = 0;
+	t->held = 0;
 }
 
 uint64_t vtime_now_ns(struct vtime *t)
@@ -50,8 +51,11 @@ int vtime_add_timer(struct vtime *t, struct vtimer timer)
 void vtime_reschedule(struct vtime *t)
 {
 	uint64_t next = VTIME_NEVER;
+	unsigned held = 0;
 
 	for (unsigned i = 0; i < t->ntimers; i++) {
+		if (t->timers[i].held && t->timers[i].held(t->timers[i].dev))
+			held++;
 		uint64_t e = t->timers[i].next_event(t->timers[i].dev);
 		uint64_t earliest = t->last_update_ns[i] + t->timers[i].min_interval_ns;
 		if (e != VTIME_NEVER && e < earliest)
@@ -59,6 +63,7 @@ void vtime_reschedule(struct vtime *t)
 		if (e < next)
 			next = e;
 	}
+	t->held = held;
 	__atomic_store_n(&t->next_deadline_tsc,
 			 next == VTIME_NEVER ? UINT64_MAX : vtime_ns_to_tsc(t, next),
 			 __ATOMIC_SEQ_CST);

@@ -21,6 +21,7 @@ struct vtime {
 	unsigned ntimers;
 	uint64_t next_deadline_tsc; /* cached earliest event, UINT64_MAX: none */
 	uint32_t poked;		    /* vtime_poke: look at every timer at the next chance */
+	unsigned held;		    /* timers holding owed ticks back (vtimer.held) */
 };
 
 void vtime_init(struct vtime *t, uint64_t now_tsc, uint64_t tsc_hz);
@@ -34,6 +35,13 @@ void vtime_reschedule(struct vtime *t);
  * where a device with work reports its next event as due now. The caller
  * then kicks that CPU. */
 void vtime_poke(struct vtime *t);
+/* The guest just took an interrupt: a timer holding ticks back for it
+ * may raise the next one (cheap when none does). */
+static inline void vtime_interrupt_taken(struct vtime *t)
+{
+	if (t->held)
+		vtime_reschedule(t);
+}
 /* Fires every timer due now and recomputes the earliest event. */
 void vtime_update(struct vtime *t);
 

@@ -39,6 +39,7 @@ enum key {
 	KEY_VIRTIO_CONSOLE,
 	KEY_PV,
 	KEY_ON_UNBACKED,
+	KEY_TIMER_MODE,
 	KEY_COUNT,
 };
 
@@ -59,6 +60,7 @@ static const char *const key_names[KEY_COUNT] = {
 	[KEY_VIRTIO_CONSOLE] = "virtio_console",
 	[KEY_PV] = "pv",
 	[KEY_ON_UNBACKED] = "on_unbacked",
+	[KEY_TIMER_MODE] = "timer_mode",
 };
 
 static const char *const action_names[] = {
@@ -85,6 +87,17 @@ static const char *const action_names[] = {
 
 _Static_assert(SPEC_MAX < STRING_SCRATCH, "a disk or vif string is never cut short");
 _Static_assert(VM_MAX_VIFS < 256, "config_vif_mac hashes the index as one byte");
+
+/* Xen's names (xl.cfg(5)); one_missed_tick_pending is what pgvisor's
+ * no_missed_ticks_pending already does (vmm/dev/tick_backlog.h). */
+static const struct {
+	const char *name;
+	enum timer_mode mode;
+} timer_mode_names[] = {
+	{ "no_delay_for_missed_ticks", TIMER_MODE_NO_DELAY_FOR_MISSED_TICKS },
+	{ "no_missed_ticks_pending", TIMER_MODE_NO_MISSED_TICKS_PENDING },
+	{ "one_missed_tick_pending", TIMER_MODE_NO_MISSED_TICKS_PENDING },
+};
 
 static const char *const unbacked_names[] = {
 	[VM_UNBACKED_IGNORE] = "ignore",
@@ -332,6 +345,23 @@ static int set_unbacked(struct parser *ps, const char *val, enum vm_unbacked *ds
 		}
 	}
 	return fail(ps, "%s must be \"ignore\" or \"crash\"", key_names[KEY_ON_UNBACKED]);
+}
+
+static int set_timer_mode(struct parser *ps, const char *val, enum timer_mode *dst)
+{
+	for (unsigned i = 0; i < sizeof(timer_mode_names) / sizeof(timer_mode_names[0]); i++) {
+		if (strcmp(val, timer_mode_names[i].name) == 0) {
+			*dst = timer_mode_names[i].mode;
+			return 0;
+		}
+	}
+	if (strcmp(val, "delay_for_missed_ticks") == 0)
+		return fail(
+			ps,
+			"timer_mode \"delay_for_missed_ticks\" is not offered: it would stop the "
+			"guest's time, and pgvisor keeps guest TSCs on the host's");
+	return fail(ps, "timer_mode must be \"no_delay_for_missed_ticks\", "
+			"\"no_missed_ticks_pending\" or \"one_missed_tick_pending\"");
 }
 
 /* [ "a", "b", ... ]: calls add for each string, in order. */
@@ -839,6 +869,10 @@ static int parse_value(struct parser *ps, enum key k)
 		if (expect_string(ps, k, buf, sizeof(buf), &len) < 0)
 			return -1;
 		return set_unbacked(ps, buf, &out->on_unbacked);
+	case KEY_TIMER_MODE:
+		if (expect_string(ps, k, buf, sizeof(buf), &len) < 0)
+			return -1;
+		return set_timer_mode(ps, buf, &out->timer_mode);
 	default:
 		return fail(ps, "internal error: key %d", (int)k);
 	}
@@ -911,6 +945,7 @@ int config_parse(const char *text, size_t len, const char *path, struct vm_confi
 	out->on_unbacked = VM_UNBACKED_IGNORE;
 	out->traps = TRAP_PRESET_DEFAULT;
 	out->pv = PV_ALL;
+	out->timer_mode = TIMER_MODE_NO_DELAY_FOR_MISSED_TICKS;
 	if (err && errlen)
 		err[0] = '\0';
 	if (len == 0)

@@ -16,6 +16,7 @@
  *   vif = [ "mac=02:00:00:00:00:01,bridge=lan0", "" ]
  *   virtio_console = 1                     # 0 (default) or 1
  *   pv = [ "kvm-clock" ]                   # paravirtual features, or "none"
+ *   timer_mode = "no_delay_for_missed_ticks" # or "no_missed_ticks_pending"
  *
  * File names are resolved relative to the directory of the config file and
  * normalised (".", ".." and repeated "/" removed), so they match the names
@@ -58,6 +59,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "vmm/dev/tick_backlog.h"
 
 #define VM_NAME_MAX 32
 #define CFG_PATH_MAX 128
@@ -137,14 +140,15 @@ struct vm_config {
 	unsigned nvifs;
 	struct vm_vif_config vifs[VM_MAX_VIFS];
 	bool virtio_console;
-	uint32_t pv; /* PV_* */
+	uint32_t pv;		    /* PV_* */
+	enum timer_mode timer_mode; /* missed periodic ticks (vmm/dev/tick_backlog.h) */
 };
 
 /* Parses one config file. path is the file's own name (used to resolve
  * relative file names and in messages). On error returns -1 and writes one
  * line "PATH:LINE: problem" (no newline) into err. Defaults: memory 16,
  * vcpus 1, cmdline "", on_poweroff/on_crash destroy, on_unbacked ignore,
- * trap "default", pv all, no
+ * trap "default", pv all, timer_mode no_delay_for_missed_ticks, no
  * disks, no vifs, no virtio console; name and kernel are required. */
 int config_parse(const char *text, size_t len, const char *path, struct vm_config *out, char *err,
 		 size_t errlen);

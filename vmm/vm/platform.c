@@ -16,9 +16,13 @@
 #define PIT_IOAPIC_PIN 2 /* the MADT's interrupt source override */
 #define UART_IRQ 4
 #define BROADCAST_PHYSICAL 0xff
-/* The PIT and RTC are looked at no more than every 100 us (10 kHz): a
- * guest can program them far faster, which no PC guest needs. */
+/* The PIT, RTC and HPET are looked at no more than every 100 us (10 kHz):
+ * a guest can program them far faster, which no PC guest needs. */
 #define LEGACY_TIMER_MIN_NS 100000ull
+/* The I/O APIC inputs an HPET timer may be routed to (Tn_INT_ROUTE_CAP):
+ * the ISA lines nothing else of the VM drives, 3, 5-7 and 10-15. PCI
+ * INTx owns 16-23, and the I/O APIC holds one level per input. */
+#define HPET_ROUTE_CAP 0xfce8u
 #define SHORTHAND_NONE 0
 #define SHORTHAND_SELF 1
 #define SHORTHAND_ALL 2
@@ -72,6 +76,71 @@ void platform_set_irq(struct vm *vm, unsigned irq, bool level)
 static void isa_irq_set(void *ctx, unsigned line, bool level)
 {
 	platform_set_irq(ctx, line, level);
+}
+
+/* The PIC delivers line to vCPU 0: unmasked, and LINT0 in ExtINT mode. */
+static bool pic_reaches_cpu(struct vm *vm, unsigned line)
+{
+	return line < ISA_IRQS && vlapic_accepts_pic(&vm->vcpus[0].lapic) &&
+	       !pic_line_masked(&vm->pic, line);
+}
+
+static unsigned ioapic_pin_of(unsigned line)
+{
+	return line == PIT_IRQ ? PIT_IOAPIC_PIN : line;
+}
+
+/* The line's last edge waits to be taken: in the PIC's IRR while the PIC
+ * reaches vCPU 0, or, through its I/O APIC pin, in a local APIC's IRR.
+ * Timers with owed ticks hold the next until then. */
+static bool isa_irq_waiting(void *ctx, unsigned line)
+{
+	struct vm *vm = ctx;
+
+	if (pic_reaches_cpu(vm, line) && pic_line_waiting(&vm->pic, line))
+		return true;
+	int vector = vioapic_pin_vector(&vm->ioapic, ioapic_pin_of(line));
+	if (vector < 0)
+		return false;
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (vlapic_requested(&vm->vcpus[i].lapic, (uint8_t)vector))
+			return true;
+	return false;
+}
+
+static bool isa_irq_masked(void *ctx, unsigned line)
+{
+	struct vm *vm = ctx;
+
+	return !pic_reaches_cpu(vm, line) &&
+	       vioapic_pin_vector(&vm->ioapic, ioapic_pin_of(line)) < 0;
+}
+
+/* In legacy replacement the HPET's timers 0 and 1 drive IRQ 0 and IRQ 8
+ * instead of the PIT and the RTC (IA-PC HPET specification 2.3.9.2.2):
+ * their assertions go nowhere, their releases still pass. */
+static void legacy_timer_irq_set(void *ctx, unsigned line, bool level)
+{
+	struct vm *vm = ctx;
+
+	if (level && hpet_legacy_replacement(&vm->hpet))
+		return;
+	platform_set_irq(vm, line, level);
+}
+
+/* Ticks a replaced PIT or RTC would raise reach nobody: none are owed. */
+static bool legacy_timer_irq_masked(void *ctx, unsigned line)
+{
+	struct vm *vm = ctx;
+
+	return hpet_legacy_replacement(&vm->hpet) || isa_irq_masked(ctx, line);
+}
+
+static void hpet_ioapic_irq_set(void *ctx, unsigned pin, bool level)
+{
+	struct vm *vm = ctx;
+
+	vioapic_set_irq(&vm->ioapic, pin, level);
 }
 
 /* Does the local APIC of v answer to destination dest (SDM 11.6.2)? */
@@ -197,6 +266,21 @@ static void lapic_mmio_write(void *ctx, uint64_t addr, unsigned size, uint64_t v
 
 	vlapic_mmio_write(current_lapic(ctx), addr, size, value);
 	vtime_reschedule(&vm->vtime); /* the timer may have been reprogrammed */
+}
+
+static uint64_t hpet_read(void *ctx, uint64_t addr, unsigned size)
+{
+	struct vm *vm = ctx;
+
+	return hpet_mmio_read(&vm->hpet, addr, size);
+}
+
+static void hpet_write(void *ctx, uint64_t addr, unsigned size, uint64_t value)
+{
+	struct vm *vm = ctx;
+
+	hpet_mmio_write(&vm->hpet, addr, size, value);
+	vtime_reschedule(&vm->vtime); /* a comparator may have moved */
 }
 
 /* A vCPU moved its xAPIC page (SDM 11.4.5). The default page stays
@@ -438,11 +522,22 @@ int platform_reset(struct vm *vm)
 	vtime_init(t, rdtsc(), tsc_hz());
 	vm->start_epoch_ns = host_epoch * NSEC_PER_SEC +
 			     mul_div_u64(t->start_tsc - host_epoch_tsc, NSEC_PER_SEC, tsc_hz());
-	vm->isa_irq = (struct virq){ isa_irq_set, vm };
+	vm->isa_irq = (struct virq){
+		.set = isa_irq_set, .ctx = vm, .waiting = isa_irq_waiting, .masked = isa_irq_masked
+	};
+	vm->legacy_timer_irq = (struct virq){ .set = legacy_timer_irq_set,
+					      .ctx = vm,
+					      .waiting = isa_irq_waiting,
+					      .masked = legacy_timer_irq_masked };
+	vm->hpet_ioapic_irq = (struct virq){ .set = hpet_ioapic_irq_set, .ctx = vm };
 	pic_init(&vm->pic);
-	pit_init(&vm->pit, &t->clock, vm->isa_irq);
+	pit_init(&vm->pit, &t->clock, vm->legacy_timer_irq);
+	pit_set_timer_mode(&vm->pit, vm->cfg.timer_mode);
 	/* The guest's clock starts at the host's time of day now. */
-	rtc_init(&vm->rtc, &t->clock, vm->isa_irq, vm->start_epoch_ns / NSEC_PER_SEC, vm->ram.size);
+	rtc_init(&vm->rtc, &t->clock, vm->legacy_timer_irq, vm->start_epoch_ns / NSEC_PER_SEC,
+		 vm->ram.size);
+	rtc_set_timer_mode(&vm->rtc, vm->cfg.timer_mode);
+	hpet_init(&vm->hpet, &t->clock, vm->isa_irq, vm->hpet_ioapic_irq, HPET_ROUTE_CAP);
 	struct acpi_pm_callbacks cb = { acpi_poweroff, NULL, vm };
 	acpi_pm_init(&vm->acpi_pm, &t->clock, &vm->isa_irq, ACPI_PM_SCI_IRQ, &cb);
 	sysctl_init(&vm->sysctl, guest_reset, vm);
@@ -459,16 +554,20 @@ int platform_reset(struct vm *vm)
 		v->lapic.tsc_to_ns = lapic_tsc_to_ns;
 		v->lapic.tsc_ctx = v;
 		vlapic_set_tsc_hz(&v->lapic, t->tsc_hz);
+		vlapic_set_timer_mode(&v->lapic, vm->cfg.timer_mode);
 		if (v->id == 0)
 			vlapic_virtual_wire(&v->lapic);
 		vtime_add_timer(t, (struct vtimer){ .next_event = vlapic_timer_next,
 						    .update = vlapic_timer_update,
+						    .held = vlapic_timer_held,
 						    .dev = &v->lapic });
 	}
 	struct vtimer pit = pit_timer(&vm->pit), rtc = rtc_timer(&vm->rtc);
-	pit.min_interval_ns = rtc.min_interval_ns = LEGACY_TIMER_MIN_NS;
+	struct vtimer hpet = hpet_timer(&vm->hpet);
+	pit.min_interval_ns = rtc.min_interval_ns = hpet.min_interval_ns = LEGACY_TIMER_MIN_NS;
 	vtime_add_timer(t, pit);
 	vtime_add_timer(t, rtc);
+	vtime_add_timer(t, hpet);
 	if (pci_reset(vm)) {
 		kprintf("pgvisor: vm %s: cannot place its PCI devices\n", vm->name);
 		return -1;
@@ -503,6 +602,9 @@ int platform_attach(struct vm *vm)
 	else if (mmio_bus_register(&vm->mmio, VIOAPIC_MMIO_BASE, VIOAPIC_MMIO_SIZE,
 				   vioapic_mmio_read, vioapic_mmio_write, &vm->ioapic, "ioapic"))
 		failed = "ioapic";
+	else if (mmio_bus_register(&vm->mmio, HPET_MMIO_BASE, HPET_MMIO_SIZE, hpet_read, hpet_write,
+				   vm, "hpet"))
+		failed = "hpet";
 	if (failed) {
 		kprintf("pgvisor: vm %s: cannot attach device %s\n", vm->name, failed);
 		return -1;

@@ -10,6 +10,7 @@
 #include "arch/x86/spinlock.h"
 #include "boot/boot_info.h"
 #include "vmm/dev/acpi_pm.h"
+#include "vmm/dev/hpet.h"
 #include "vmm/dev/iobus.h"
 #include "vmm/dev/mmio.h"
 #include "vmm/dev/pci_host.h"
@@ -61,6 +62,17 @@ struct vm_nic {
 	struct vm *vm;
 };
 
+/* A debugger attached to a VM (vmm/debug/, a layer above), called on the
+ * vCPU's own CPU with its VMCS current. */
+struct vm_debugger {
+	/* Before every entry of one of the VM's vCPUs: holds it while the
+	 * debugger has the VM stopped. */
+	void (*before_entry)(struct vcpu *v);
+	/* A #BP or #DB exception exit (vector): the debugger's own trap, or
+	 * the guest's, which it delivers. */
+	void (*debug_exit)(struct vcpu *v, unsigned vector);
+};
+
 struct vm {
 	unsigned id;
 	struct vm_config cfg;
@@ -84,7 +96,8 @@ struct vm {
 		bool owned; /* store.image is a copy in pages of its own */
 	} disk_images[VM_MAX_DISKS];
 
-	struct trap_controls trap_ctl; /* from cfg.traps */
+	struct trap_controls trap_ctl;	    /* from cfg.traps */
+	const struct vm_debugger *debugger; /* NULL unless gdb=NAME */
 	struct guest_ram ram;
 	struct ept ept;
 	uint8_t *io_bitmaps; /* two 4 KiB pages: ports 0-0x7fff, 0x8000-0xffff */
@@ -113,10 +126,14 @@ struct vm {
 	struct pic pic;
 	struct pit pit;
 	struct rtc rtc;
+	struct hpet hpet;
 	struct acpi_pm acpi_pm;
 	struct sysctl sysctl;
 	struct pci_host pci;
 	struct virq isa_irq; /* how devices reach platform_set_irq */
+	/* The PIT's and RTC's lines: muted while the HPET replaces them. */
+	struct virq legacy_timer_irq;
+	struct virq hpet_ioapic_irq; /* the HPET's routes to I/O APIC inputs */
 	struct uart uart;
 	struct power_ports power; /* ports 0xf4 and 0x8900 */
 	/* Its virtio devices, allocated when the VM is created for the ones
