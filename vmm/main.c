@@ -130,6 +130,17 @@ static void vmx_start(void)
 		finish("no-vtx");
 	}
 	vmx_read_caps(&vmx_caps);
+	/* "no-apicv" on pgvisor's command line: the vLAPIC wholly emulated,
+	 * as on CPUs without APIC virtualization. */
+	if (strstr(boot_info.cmdline, "no-apicv")) {
+		vmx_caps_hide_apicv(&vmx_caps);
+		kprintf("pgvisor: APIC virtualization off (no-apicv)\n");
+	}
+	/* "no-vid": APIC virtualization without virtual-interrupt delivery. */
+	if (strstr(boot_info.cmdline, "no-vid")) {
+		vmx_caps_hide_vid(&vmx_caps);
+		kprintf("pgvisor: virtual-interrupt delivery off (no-vid)\n");
+	}
 	if (vmx_compute_controls(&vmx_caps, &vmx_controls, why, sizeof(why))) {
 		kprintf("pgvisor: error: VT-x is not available: %s\n", why);
 		finish("no-vtx");

@@ -21,6 +21,13 @@
 #define APIC_BASE_EXTD (1u << 10)
 #define APIC_BASE_EN (1u << 11)
 #define MSR_X2APIC_ID 0x802
+#define MSR_X2APIC_VERSION 0x803
+#define MSR_X2APIC_TPR 0x808
+#define MSR_X2APIC_EOI 0x80b
+#define MSR_X2APIC_SVR 0x80f
+#define MSR_X2APIC_ISR3 0x813 /* vectors 0x60-0x7f */
+#define MSR_X2APIC_IRR3 0x823
+#define MSR_X2APIC_SELF_IPI 0x83f
 #define CPUID_1_EDX_APIC (1u << 9)
 #define CPUID_TOPOLOGY 0xb
 #define VEC_GP 13
@@ -55,6 +62,9 @@
 #define PIT_DIVISOR 1193	/* 1 kHz */
 #define LINT0_VECTOR 0x50
 #define IPI_VECTOR 0x60
+#define X2APIC_VECTOR 0x61 /* class 6 */
+#define X2APIC_VECTOR_BIT (1u << (X2APIC_VECTOR % 32))
+#define X2APIC_READS 64 /* point 11: register reads the exit profile shows */
 
 #define WAIT_TICKS 200000000ull /* 4 s of guest time at 50 MHz */
 
@@ -98,11 +108,13 @@ void hpet_stub(void);
 void on_lint0(void);
 void on_pic(void);
 void on_ipi(void);
+void x2apic_stub(void);
+void on_x2apic(void);
 void on_hpet(void);
 
 const char program_name[] = "apictest";
 
-static volatile uint32_t lint0_hits, pic_hits, ipi_hits, ap_ready, ap_halts;
+static volatile uint32_t lint0_hits, pic_hits, ipi_hits, x2apic_hits, ap_ready, ap_halts;
 static volatile uint32_t hpet_hits, hpet_counter_at_irq, hpet_status_at_irq;
 static volatile uint32_t ap_initial_id, ap_x2apic_cpuid, ap_apic_id;
 static int failures;
@@ -122,6 +134,12 @@ void on_ipi(void)
 {
 	ipi_hits++;
 	lapic_eoi();
+}
+
+void on_x2apic(void)
+{
+	x2apic_hits++;
+	wrmsr(MSR_X2APIC_EOI, 0);
 }
 
 /* Clears a level-triggered timer's status before the EOI: otherwise the
@@ -377,6 +395,52 @@ static void check_lint0_fixed(void)
 	*lapic_reg(LAPIC_LVT_LINT0) = LVT_MASKED;
 }
 
+/* Point 11: in x2APIC mode, registers read back through their MSRs, and
+ * the TPR (MSR 0x808) holds back a self-IPI of its class until it is
+ * lowered below that class (SDM 11.8.3). Where pgvisor virtualizes x2APIC
+ * mode these reads and TPR writes take no exit, and the lowering exits as
+ * TPR below threshold or, with virtual-interrupt delivery, not at all
+ * (tests/system/test_apic.py counts them). */
+static void check_x2apic_tpr(void)
+{
+	uint32_t xapic_version = mmio_read(LAPIC_BASE + LAPIC_VERSION), version = 0;
+
+	wrmsr(MSR_APIC_BASE, LAPIC_BASE | APIC_BASE_BSP | APIC_BASE_EN | APIC_BASE_EXTD);
+	wrmsr(MSR_X2APIC_SVR, LAPIC_SVR_ENABLE | LAPIC_SPURIOUS_VECTOR);
+	wrmsr(MSR_X2APIC_TPR, 0x70);
+	for (int i = 0; i < X2APIC_READS; i++)
+		version |= (uint32_t)rdmsr(MSR_X2APIC_VERSION) ^ (uint32_t)rdmsr(MSR_X2APIC_TPR);
+	uint32_t svr = (uint32_t)rdmsr(MSR_X2APIC_SVR);
+	check("x2apic registers read back",
+	      version == (xapic_version ^ 0x70) &&
+		      svr == (LAPIC_SVR_ENABLE | LAPIC_SPURIOUS_VECTOR),
+	      "version^tpr svr", version, svr);
+	__asm__ volatile("sti");
+	wrmsr(MSR_X2APIC_SELF_IPI, X2APIC_VECTOR);
+	__asm__ volatile("nop; nop; nop");
+	uint32_t held = x2apic_hits, irr = (uint32_t)rdmsr(MSR_X2APIC_IRR3);
+	check("x2apic tpr holds a self ipi of its class", !held && (irr & X2APIC_VECTOR_BIT),
+	      "delivered irr", held, irr);
+	wrmsr(MSR_X2APIC_TPR, 0x60); /* still class 6: held */
+	__asm__ volatile("nop; nop; nop");
+	held = x2apic_hits;
+	wrmsr(MSR_X2APIC_TPR, 0x50);
+	uint64_t start = rdtsc();
+	while (!x2apic_hits && !tsc_passed(start))
+		__asm__ volatile("pause");
+	__asm__ volatile("cli");
+	irr = (uint32_t)rdmsr(MSR_X2APIC_IRR3);
+	uint32_t isr = (uint32_t)rdmsr(MSR_X2APIC_ISR3);
+	uint32_t tpr = (uint32_t)rdmsr(MSR_X2APIC_TPR);
+	check("lowering the x2apic tpr delivers it",
+	      !held && x2apic_hits == 1 && !(irr & X2APIC_VECTOR_BIT) &&
+		      !(isr & X2APIC_VECTOR_BIT) && tpr == 0x50,
+	      "delivered irr|isr", x2apic_hits, irr | isr);
+	wrmsr(MSR_X2APIC_TPR, 0);
+	reset_apic();
+	lapic_enable();
+}
+
 static uint32_t hpet_read(uint32_t reg)
 {
 	return mmio_read(HPET_BASE + reg);
@@ -527,6 +591,7 @@ int main(uint32_t magic, uint32_t info)
 	idt_set_gate(LINT0_VECTOR, lint0_stub);
 	idt_set_gate(PIC_VECTOR_BASE, pic_stub);
 	idt_set_gate(IPI_VECTOR, ipi_stub);
+	idt_set_gate(X2APIC_VECTOR, x2apic_stub);
 	idt_set_gate(HPET_VECTOR, hpet_stub);
 	check_hw_disabled();
 	check_sw_disabled();
@@ -536,6 +601,7 @@ int main(uint32_t magic, uint32_t info)
 	check_timer_clock();
 	check_timer_mode_change();
 	check_lint0_fixed();
+	check_x2apic_tpr();
 	check_hpet();
 	check_ap_halt();
 	check_relocation();

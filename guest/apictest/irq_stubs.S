@@ -6,4 +6,5 @@
 	irq_stub lint0_stub, on_lint0
 	irq_stub pic_stub, on_pic
 	irq_stub ipi_stub, on_ipi
+	irq_stub x2apic_stub, on_x2apic
 	irq_stub hpet_stub, on_hpet

@@ -5,8 +5,15 @@ and mode changes, LINT0 as a fixed interrupt, the HPET (its counter's rate
 against the TSC, a comparator's interrupt through the I/O APIC), and a
 halted vCPU woken by an IPI. It ends with both vCPUs in HLT with interrupts enabled and nothing
 pending: the VM must stay there, costing nothing, until the operator
-destroys it."""
+destroys it.
+
+The same checks pass with APIC virtualization (issue 17: TPR shadow, x2APIC
+virtualization, APIC-register virtualization, virtual-interrupt delivery,
+as Bochs' Haswell and Ice Lake models offer them) and without it (pgvisor's "no-apicv", as on CPUs
+that lack it); the exit profile shows which path ran."""
 import re
+
+import pytest
 
 CHECKS = [
     # 1. IA32_APIC_BASE.EN = 0
@@ -52,12 +59,35 @@ CHECKS = [
     "relocated apic answers at its new base",
     "relocated apic registers, old page gone",
     "apic back at its default base",
+    # 11. x2APIC registers and the TPR (virtualized where the CPU can)
+    "x2apic registers read back",
+    "x2apic tpr holds a self ipi of its class",
+    "lowering the x2apic tpr delivers it",
 ]
+APICV = ("TPR shadow, x2APIC virtualization, APIC-register virtualization, "
+         "virtual-interrupt delivery")
+APICV_NO_VID = "TPR shadow, x2APIC virtualization, APIC-register virtualization"
+X2APIC_READS = 64  # guest/apictest: RDMSRs of the version and the TPR each
+EXITS = re.compile(r"^pgvisor:   vm apic: exits total=\d+ (.*)$")
+TOP_MSRS = re.compile(r"^pgvisor:   vm apic: top msrs (.*)$")
 
 LIST = re.compile(r"^pgvisor:   apic: running, (\d+) exits, vCPUs 0,1 halted$")
 
 
-def test_apic_equivalence(run_pgvisor):
+def profile(run, pattern):
+    """A summary line of key=count pairs as a dict."""
+    found = [m.group(1) for m in map(pattern.match, run.lines) if m]
+    assert len(found) == 1, run.output
+    return {k: int(v) for k, v in (kv.split("=") for kv in found[0].split())}
+
+
+@pytest.mark.parametrize("cpu,cmdline,apicv", [
+    (None, "", APICV),
+    ("corei7_icelake_u", "", APICV),
+    (None, "no-vid", APICV_NO_VID),
+    (None, "no-apicv", "none"),
+], ids=["haswell", "icelake", "haswell-no-vid", "haswell-no-apicv"])
+def test_apic_equivalence(run_pgvisor, cpu, cmdline, apicv):
     steps = [
         r"expect \[apic\] apictest: halting with interrupts enabled",
         r"send \x01\x01\x01",
@@ -72,7 +102,8 @@ def test_apic_equivalence(run_pgvisor):
         r"send destroy apic\r",
         r"expect vm apic: destroyed by the operator",
     ]
-    run = run_pgvisor(["configs/apictest.cfg"], timeout=150, input=steps)
+    run = run_pgvisor(["configs/apictest.cfg"], cpu=cpu, cmdline=cmdline, timeout=150,
+                      input=steps)
     lines = run.vm_lines("apic")
     for name in CHECKS:
         assert f"apictest: ok {name}" in lines, run.output
@@ -86,3 +117,21 @@ def test_apic_equivalence(run_pgvisor):
     assert "pgvisor:   vm apic: destroyed by the operator, restarts 0" in run.lines
     assert "pgvisor:   vm apic: vCPUs 0,1 halted (HLT with interrupts enabled)" \
         in run.lines
+    # Point 11's reads and TPR writes: without exits where x2APIC mode is
+    # virtualized, and the self-IPI the TPR's lowering lets through is
+    # delivered and EOIed (MSR 0x80b) by the CPU. Without virtual-interrupt
+    # delivery that lowering exits as TPR below threshold and pgvisor
+    # injects the interrupt. Each an RDMSR or WRMSR exit where the vLAPIC is
+    # wholly emulated.
+    assert f"pgvisor: vm apic: APIC virtualization: {apicv}" in run.lines
+    exits, msrs = profile(run, EXITS), profile(run, TOP_MSRS)
+    if apicv == "none":
+        assert "tpr-threshold" not in exits, exits
+        assert msrs["0x803"] == X2APIC_READS and msrs["0x808"] > X2APIC_READS, msrs
+        return
+    assert not {"0x803", "0x808"} & set(msrs), msrs
+    assert exits["rdmsr"] < 8, exits
+    if apicv == APICV:
+        assert "tpr-threshold" not in exits and "0x80b" not in msrs, (exits, msrs)
+    else:
+        assert exits["tpr-threshold"] == 1 and msrs["0x80b"] == 1, (exits, msrs)

@@ -116,6 +116,8 @@ static uint64_t fake_tsc_to_ns(void *ctx, uint64_t guest_tsc)
 	return guest_tsc / 2;
 }
 
+static uint32_t vapic_page[VLAPIC_PAGE_SIZE / 4] __attribute__((aligned(4096)));
+
 static void reset(uint32_t id, bool bsp)
 {
 	fake_now = 0;
@@ -129,7 +131,8 @@ static void reset(uint32_t id, bool bsp)
 		    (struct vlapic_ops){ .send_ipi = record_ipi,
 					 .eoi_level = record_eoi,
 					 .base_moved = record_move,
-					 .ctx = &ops_ctx_token });
+					 .ctx = &ops_ctx_token },
+		    vapic_page);
 	lapic.tsc_to_ns = fake_tsc_to_ns;
 	lapic.tsc_ctx = &lapic;
 }
@@ -730,6 +733,142 @@ static void test_x2apic_registers(void **state)
 	msr_wr(MSR_APIC_BASE, 0xfee00000ull | APIC_BASE_BSP | APIC_BASE_EN);
 	assert_int_equal(rd(APIC_LDR), 0);
 	assert_int_equal(rd(APIC_ID), 0x23u << 24);
+}
+
+/* TPR lives in the virtual-APIC page, where a CPU with TPR shadow reads
+ * and writes it (CR8, SDM 29.3): what the guest writes there is the
+ * model's TPR, and the model's writes land there. */
+static void test_tpr_in_virtual_apic_page(void **state)
+{
+	(void)state;
+	assert_ptr_equal(lapic.vapic, vapic_page);
+	wr(APIC_TPR, 0x1234);
+	assert_int_equal(vapic_page[APIC_TPR / 4], 0x34);
+	/* A guest MOV to CR8 of 6 leaves VTPR 0x60. */
+	vapic_page[APIC_TPR / 4] = 0x60;
+	assert_int_equal(vlapic_tpr(&lapic), 0x60);
+	assert_int_equal(rd(APIC_TPR), 0x60);
+	assert_int_equal(rd(APIC_PPR), 0x60);
+	vlapic_set_tpr(&lapic, 0x1a5);
+	assert_int_equal(vapic_page[APIC_TPR / 4], 0xa5);
+	/* A reset clears the page. */
+	vapic_page[0x300 / 4] = 0xdead;
+	msr_wr(MSR_APIC_BASE, 0xfee00000ull | APIC_BASE_BSP);
+	assert_int_equal(vapic_page[APIC_TPR / 4], 0);
+	assert_int_equal(vapic_page[0x300 / 4], 0);
+}
+
+/* The registers a CPU with APIC-register virtualization reads without
+ * exits are in the virtual-APIC page, in step with the model. */
+static void test_registers_mirrored(void **state)
+{
+	(void)state;
+	const unsigned regs[] = { APIC_ID,	  APIC_VERSION,	      APIC_LDR,
+				  APIC_SVR,	  APIC_LVT_TIMER,     APIC_LVT_LINT0,
+				  APIC_LVT_ERROR, APIC_TIMER_INITIAL, APIC_TIMER_DIVIDE };
+
+	sw_enable();
+	wr(APIC_LDR, 0x03000000);
+	wr(APIC_LVT_TIMER, 0x20031);
+	wr(APIC_LVT_LINT0, LVT_EXTINT);
+	wr(APIC_TIMER_DIVIDE, 0xb);
+	wr(APIC_TIMER_INITIAL, 0x12345);
+	for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+		assert_int_equal(vapic_page[regs[i] / 4], rd(regs[i]));
+	/* IRR, ISR and TMR word by word, as vectors come and go. */
+	vlapic_accept(&lapic, 0x61, true);
+	assert_int_equal(vapic_page[(APIC_IRR + 0x30) / 4], 1u << 1);
+	assert_int_equal(vapic_page[(APIC_TMR + 0x30) / 4], 1u << 1);
+	take(0x61);
+	assert_int_equal(vapic_page[(APIC_IRR + 0x30) / 4], 0);
+	assert_int_equal(vapic_page[(APIC_ISR + 0x30) / 4], 1u << 1);
+	wr(APIC_EOI, 0);
+	assert_int_equal(vapic_page[(APIC_ISR + 0x30) / 4], 0);
+	/* An illegal vector sets ESR. */
+	vlapic_accept(&lapic, 3, false);
+	assert_int_equal(vapic_page[APIC_ESR / 4], rd(APIC_ESR));
+	assert_int_not_equal(vapic_page[APIC_ESR / 4], 0);
+	/* x2APIC mode: the IDs read as x2APIC IDs; the upper halves (what
+	 * RDMSR returns in EDX) stay 0. */
+	msr_wr(MSR_APIC_BASE, 0xfee00000ull | APIC_BASE_BSP | APIC_BASE_EN | APIC_BASE_EXTD);
+	assert_int_equal(vapic_page[APIC_ID / 4], msr_rd(X2MSR(APIC_ID)));
+	assert_int_equal(vapic_page[APIC_LDR / 4], msr_rd(X2MSR(APIC_LDR)));
+	for (unsigned reg = 0; reg < VLAPIC_PAGE_SIZE; reg += 16)
+		assert_int_equal(vapic_page[reg / 4 + 1], 0);
+}
+
+/* Virtual-interrupt delivery: the CPU owns IRR and ISR in the page;
+ * accepted vectors wait in the model until they are posted there, and
+ * the model's view (pending vector, PPR, register reads) is their union. */
+static void test_cpu_delivers(void **state)
+{
+	(void)state;
+	sw_enable();
+	vlapic_accept(&lapic, 0x41, false);
+	take(0x41); /* in service before the switch */
+	vlapic_accept(&lapic, 0x52, true);
+	vlapic_set_cpu_delivers(&lapic, true);
+	/* Both now live in the page only. */
+	assert_int_equal(vlapic_page_highest(&lapic, false), 0x52);
+	assert_int_equal(vlapic_page_highest(&lapic, true), 0x41);
+	assert_int_equal(vlapic_post_pending(&lapic), -1);
+	assert_int_equal(vlapic_pending_vector(&lapic), 0x52);
+	/* An accepted vector waits in the model, not in the CPU's page. */
+	vlapic_accept(&lapic, 0x63, false);
+	assert_int_equal(vlapic_page_highest(&lapic, false), 0x52);
+	assert_int_equal(vlapic_pending_vector(&lapic), 0x63);
+	assert_int_equal(rd(APIC_IRR + 0x30), 1u << 3);
+	assert_int_equal(vlapic_post_pending(&lapic), 0x63);
+	assert_int_equal(vlapic_page_highest(&lapic, false), 0x63);
+	assert_int_equal(lapic.irr_words, 0);
+	/* The CPU delivers 0x63 (IRR -> ISR in the page): PPR follows. */
+	vapic_page[(APIC_IRR + 0x30) / 4] = 0;
+	vapic_page[(APIC_ISR + 0x30) / 4] = 1u << 3;
+	assert_int_equal(rd(APIC_PPR), 0x60);
+	assert_int_equal(vlapic_pending_vector(&lapic), -1);
+	/* A model EOI (PV EOI) clears the page's ISR and asks for SVI. */
+	vlapic_eoi(&lapic);
+	assert_int_equal(vapic_page[(APIC_ISR + 0x30) / 4], 0);
+	assert_true(lapic.isr_changed);
+	assert_int_equal(vlapic_page_highest(&lapic, true), 0x41);
+	/* The CPU's EOI of the level-triggered 0x52 reaches the I/O APIC. */
+	neois = 0;
+	vlapic_eoi_done(&lapic, 0x52);
+	assert_int_equal(neois, 1);
+	assert_int_equal(eois[0], 0x52);
+	vlapic_eoi_done(&lapic, 0x41);
+	assert_int_equal(neois, 1);
+	assert_int_equal(vlapic_tmr_word(&lapic, 2), 1u << 18);
+	/* Off again: the model takes IRR and ISR back. */
+	vlapic_set_cpu_delivers(&lapic, false);
+	assert_int_equal(vlapic_pending_vector(&lapic), 0x52);
+	assert_int_equal(rd(APIC_ISR + 0x20), 1u << 1);
+	take(0x52);
+	assert_int_equal(vapic_page[(APIC_ISR + 0x20) / 4], (1u << 1) | (1u << 18));
+}
+
+/* The TPR threshold: the class of the highest request the TPR alone holds
+ * back, never above TPR[7:4] (SDM 26.2.1.1), else 0. */
+static void test_tpr_threshold(void **state)
+{
+	(void)state;
+	assert_int_equal(vlapic_tpr_threshold(&lapic), 0);
+	wr(APIC_TPR, 0x50);
+	assert_int_equal(vlapic_tpr_threshold(&lapic), 0);
+	vlapic_accept(&lapic, 0x3a, false);
+	/* Held by the TPR: exit once the TPR drops below class 3. */
+	assert_int_equal(vlapic_tpr_threshold(&lapic), 3);
+	vlapic_accept(&lapic, 0x55, false);
+	assert_int_equal(vlapic_tpr_threshold(&lapic), 5);
+	/* Deliverable now: no threshold needed. */
+	vlapic_accept(&lapic, 0x61, false);
+	assert_int_equal(vlapic_pending_vector(&lapic), 0x61);
+	assert_int_equal(vlapic_tpr_threshold(&lapic), 0);
+	take(0x61);
+	assert_int_equal(vlapic_tpr_threshold(&lapic), 5);
+	/* The guest lowers its TPR (CR8 = 4) below class 5: deliverable. */
+	vapic_page[APIC_TPR / 4] = 0x40;
+	assert_int_equal(vlapic_tpr_threshold(&lapic), 0);
 }
 
 static void test_accepts_pic(void **state)
@@ -1364,6 +1503,10 @@ int main(void)
 		cmocka_unit_test_setup(test_relocation, setup),
 		cmocka_unit_test_setup(test_lint0_fixed, setup),
 		cmocka_unit_test_setup(test_timer_x2apic_msrs, setup),
+		cmocka_unit_test_setup(test_tpr_in_virtual_apic_page, setup),
+		cmocka_unit_test_setup(test_tpr_threshold, setup),
+		cmocka_unit_test_setup(test_registers_mirrored, setup),
+		cmocka_unit_test_setup(test_cpu_delivers, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -163,6 +163,19 @@ static void test_haswell(void **state)
 			 EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT);
 	assert_int_equal(o.entry & ENTRY_LOAD_IA32_PAT, ENTRY_LOAD_IA32_PAT);
 	assert_true(o.activity_hlt);
+	/* TPR shadow: CR8 without exits, so no CR8 exiting. */
+	assert_true(o.tpr_shadow);
+	/* x2APIC virtualization is set per vCPU, never for all of them. */
+	assert_true(o.x2apic_virt);
+	assert_int_equal(o.procbased2 & PROC2_VIRTUALIZE_X2APIC, 0);
+	assert_true(o.apic_reg_virt);
+	assert_int_equal(o.procbased2 & PROC2_APIC_REGISTER_VIRT, PROC2_APIC_REGISTER_VIRT);
+	/* Virtual-interrupt delivery too, set per vCPU. */
+	assert_true(o.virtual_intr_delivery);
+	assert_int_equal(o.procbased2 & PROC2_VIRTUAL_INTR_DELIVERY, 0);
+	assert_int_equal(o.procbased & (PROC_USE_TPR_SHADOW | PROC_CR8_LOAD_EXITING |
+					PROC_CR8_STORE_EXITING),
+			 PROC_USE_TPR_SHADOW);
 	/* Nothing optional pgvisor does not ask for sneaks in. */
 	assert_int_equal(o.procbased2 & (PROC2_ENABLE_VMFUNC | PROC2_ENABLE_PML |
 					 PROC2_VIRTUALIZE_APIC_ACCESSES),
@@ -428,6 +441,98 @@ static void test_optional_missing(void **state)
 	assert_false(o.ept_2mb);
 }
 
+/* Without TPR shadow, CR8 accesses exit (else the guest's MOV to CR8 would
+ * set the host's TPR); a CPU with neither is refused. */
+static void test_no_tpr_shadow(void **state)
+{
+	(void)state;
+	struct vmx_caps c = haswell;
+	struct vmx_controls o;
+	char err[256], apic[128];
+
+	assert_int_equal(compute(&c, &o, err), 0);
+	vmx_apic_format(&o, apic, sizeof(apic));
+	assert_string_equal(apic, "TPR shadow, x2APIC virtualization, APIC-register "
+				  "virtualization, virtual-interrupt delivery");
+	/* Whole names only. */
+	vmx_apic_format(&o, apic, 20);
+	assert_string_equal(apic, "TPR shadow");
+
+	/* The secondary APIC controls need TPR shadow (SDM 26.2.1.1). */
+	c.true_procbased &= ~((uint64_t)PROC_USE_TPR_SHADOW << 32);
+	assert_int_equal(compute(&c, &o, err), 0);
+	assert_honours_all(&c, &o);
+	assert_false(o.tpr_shadow);
+	assert_false(o.x2apic_virt);
+	assert_false(o.apic_reg_virt);
+	assert_false(o.virtual_intr_delivery);
+	assert_int_equal(o.procbased2 & (PROC2_VIRTUALIZE_X2APIC | PROC2_APIC_REGISTER_VIRT), 0);
+	assert_int_equal(o.procbased & (PROC_USE_TPR_SHADOW | PROC_CR8_LOAD_EXITING |
+					PROC_CR8_STORE_EXITING),
+			 PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING);
+	vmx_apic_format(&o, apic, sizeof(apic));
+	assert_string_equal(apic, "none");
+
+	c.true_procbased &= ~((uint64_t)PROC_CR8_STORE_EXITING << 32);
+	expect_failure(&c, "TPR shadow or CR8 exiting");
+}
+
+/* "no-apicv": the CPU seen as one without APIC virtualization. */
+static void test_hide_apicv(void **state)
+{
+	(void)state;
+	struct vmx_caps c = tigerlake();
+	struct vmx_controls o;
+	char err[256], apic[64];
+
+	vmx_caps_hide_apicv(&c);
+	assert_int_equal(compute(&c, &o, err), 0);
+	assert_honours_all(&c, &o);
+	assert_required_set(&o);
+	assert_false(o.tpr_shadow || o.x2apic_virt || o.apic_reg_virt || o.virtual_intr_delivery);
+	assert_int_equal(o.procbased & (PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING),
+			 PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING);
+	vmx_apic_format(&o, apic, sizeof(apic));
+	assert_string_equal(apic, "none");
+	/* The rest is untouched. */
+	assert_true(o.xsaves && o.vpid && o.ept_ad);
+}
+
+/* "no-vid": the rest of APIC virtualization stays. */
+static void test_hide_vid(void **state)
+{
+	(void)state;
+	struct vmx_caps c = haswell;
+	struct vmx_controls o;
+	char err[256], apic[128];
+
+	vmx_caps_hide_vid(&c);
+	assert_int_equal(compute(&c, &o, err), 0);
+	assert_true(o.tpr_shadow && o.x2apic_virt && o.apic_reg_virt);
+	assert_false(o.virtual_intr_delivery);
+	vmx_apic_format(&o, apic, sizeof(apic));
+	assert_string_equal(apic,
+			    "TPR shadow, x2APIC virtualization, APIC-register virtualization");
+}
+
+/* Without x2APIC virtualization, APIC-register virtualization has nothing
+ * pgvisor uses it for (no APIC-access page): left off. */
+static void test_apic_reg_virt_needs_x2apic(void **state)
+{
+	(void)state;
+	struct vmx_caps c = haswell;
+	struct vmx_controls o;
+	char err[256];
+
+	c.procbased2 &= ~((uint64_t)PROC2_VIRTUALIZE_X2APIC << 32);
+	assert_int_equal(compute(&c, &o, err), 0);
+	assert_true(o.tpr_shadow);
+	assert_false(o.x2apic_virt);
+	assert_false(o.apic_reg_virt);
+	assert_false(o.virtual_intr_delivery);
+	assert_int_equal(o.procbased2 & PROC2_APIC_REGISTER_VIRT, 0);
+}
+
 static void test_small_error_buffer(void **state)
 {
 	(void)state;
@@ -455,6 +560,10 @@ int main(void)
 		cmocka_unit_test(test_missing_required),
 		cmocka_unit_test(test_secondary_gated_by_primary),
 		cmocka_unit_test(test_optional_missing),
+		cmocka_unit_test(test_no_tpr_shadow),
+		cmocka_unit_test(test_hide_apicv),
+		cmocka_unit_test(test_hide_vid),
+		cmocka_unit_test(test_apic_reg_virt_needs_x2apic),
 		cmocka_unit_test(test_small_error_buffer),
 	};
 

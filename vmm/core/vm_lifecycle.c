@@ -104,8 +104,12 @@ static void vm_free_resources(struct vm *vm)
 			c->fpu_owner = NULL;
 		page_free((void *)v->vmcs, 1);
 		page_free(v->fpu_area, pages_for(FPU_AREA_SIZE));
+		page_free(v->vapic_page, 1);
+		page_free(v->msr_bitmap, 1);
 		v->vmcs = 0;
 		v->fpu_area = NULL;
+		v->vapic_page = NULL;
+		v->msr_bitmap = NULL;
 	}
 }
 
@@ -243,7 +247,10 @@ static int alloc_memory(struct vm *vm)
 	msr_bitmap_init(vm->msr_bitmap);
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		vm->vcpus[i].fpu_area = page_alloc(pages_for(FPU_AREA_SIZE));
-		if (!vm->vcpus[i].fpu_area) {
+		vm->vcpus[i].vapic_page = page_alloc(1);
+		vm->vcpus[i].msr_bitmap = page_alloc(1);
+		if (!vm->vcpus[i].fpu_area || !vm->vcpus[i].vapic_page ||
+		    !vm->vcpus[i].msr_bitmap) {
 			kprintf("pgvisor: vm %s: out of memory for vCPU state\n", vm->name);
 			return -1;
 		}
@@ -356,10 +363,11 @@ size_t vm_overhead_bytes(const struct vm *vm)
 {
 	/* Everything allocated for the VM besides its RAM and disk copies:
 	 * the VM structure, EPT paging structures, I/O and MSR bitmaps, per
-	 * vCPU a VMCS and an FPU state area, and its virtio devices. */
+	 * vCPU a VMCS, an FPU state area, a virtual-APIC page and its own MSR
+	 * bitmap, and its virtio devices. */
 	size_t pages = pages_for(sizeof(*vm)) + vm->ept.table_pages + 2 + 1;
 
-	pages += vm->nvcpus * (1 + pages_for(FPU_AREA_SIZE));
+	pages += vm->nvcpus * (3 + pages_for(FPU_AREA_SIZE));
 	return pages * PAGE_SIZE + platform_device_bytes(vm);
 }
 
@@ -425,6 +433,8 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, ui
 		vm->kernel.name, vm->kernel.size, vm_overhead_bytes(vm) >> 10, where);
 	trap_format(cfg->traps, why, sizeof(why));
 	kprintf("pgvisor: vm %s: traps %s\n", vm->name, why);
+	vmx_apic_format(&vmx_controls, why, sizeof(why));
+	kprintf("pgvisor: vm %s: APIC virtualization: %s\n", vm->name, why);
 	return vm;
 }
 

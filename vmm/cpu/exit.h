@@ -80,6 +80,8 @@ void handle_exception_nmi(struct vcpu *v);			 /* exit_event.c */
 void handle_preemption_timer(struct vcpu *v);			 /* exit_event.c */
 void handle_interrupt_window(struct vcpu *v);			 /* interrupts.c */
 void handle_nmi_window(struct vcpu *v);				 /* interrupts.c */
-void handle_unexpected(struct vcpu *v);				 /* exit.c */
+void handle_tpr_below_threshold(struct vcpu *v);
+void handle_virtualized_eoi(struct vcpu *v); /* apicv.c */ /* interrupts.c */
+void handle_unexpected(struct vcpu *v);			   /* exit.c */
 
 #endif

@@ -1,8 +1,9 @@
 /* Control-register accesses (SDM 27.2.1 table 27-3). CR0 and CR4 bits in
  * the guest/host masks exit on write: those VMX pins (CR0.NE, CR4.VMXE)
  * and those the CPU does not support. The guest sees its own value through
- * the read shadows; the real value keeps VMX's fixed bits. CR8 exits so
- * the guest's task priority never reaches the host's LAPIC. */
+ * the read shadows; the real value keeps VMX's fixed bits. CR8 exits only
+ * on CPUs without TPR shadow (vmx_caps.c), so that the guest's task
+ * priority never reaches the host's LAPIC; it is the vLAPIC's TPR. */
 #include <stdbool.h>
 
 #include "arch/x86/cpu.h"
@@ -147,9 +148,10 @@ static bool mov_to_cr(struct vcpu *v, unsigned cr, uint64_t value)
 	case 4:
 		return set_cr4(v, value);
 	case 8:
+		/* CR8 is TPR[7:4] (SDM 10.8.6.1). */
 		if (value & ~0xfull)
 			return false;
-		v->cr8 = value;
+		vlapic_set_tpr(&v->lapic, (uint32_t)value << 4);
 		return true;
 	default:
 		return false;
@@ -169,7 +171,7 @@ void handle_cr_access(struct vcpu *v)
 		ok = mov_to_cr(v, cr, gpr_read(v, gpr));
 		break;
 	case CR_TYPE_MOV_FROM:
-		gpr_write(v, gpr, cr == 8 ? v->cr8 : vmread(VMCS_GUEST_CR3));
+		gpr_write(v, gpr, cr == 8 ? vlapic_tpr(&v->lapic) >> 4 : vmread(VMCS_GUEST_CR3));
 		break;
 	case CR_TYPE_CLTS:
 		ok = set_cr0(v, cr0_view() & ~CR0_TS);

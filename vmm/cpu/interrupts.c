@@ -1,6 +1,7 @@
 #include "vmm/cpu/interrupts.h"
 
 #include "arch/x86/cpu.h"
+#include "vmm/cpu/apicv.h"
 #include "vmm/cpu/exit.h"
 #include "vmm/cpu/kvm_pv.h"
 #include "vmm/vm/vm.h"
@@ -47,14 +48,16 @@ void intr_iret_unblocked_nmi(uint64_t qual)
 }
 
 /* The vector the vCPU's interrupt controllers want delivered, or -1;
- * *from_pic says whether it must be acknowledged at the PIC. */
+ * *from_pic says whether it must be acknowledged at the PIC. With
+ * virtual-interrupt delivery the CPU delivers the vLAPIC's vectors: only
+ * the PIC's are injected. */
 static int pending_vector(struct vcpu *v, bool *from_pic)
 {
 	/* The 8259's INTR is wired to vCPU 0's LINT0; as a fixed interrupt
 	 * it raises the LVT's vector, the PIC keeping its request. */
 	if (v->id == 0 && vlapic_lint0_fixed(&v->lapic))
 		vlapic_lint0_sample(&v->lapic, pic_has_interrupt(&v->vm->pic));
-	int vec = vlapic_pending_vector(&v->lapic);
+	int vec = v->vid ? -1 : vlapic_pending_vector(&v->lapic);
 
 	*from_pic = false;
 	if (vec >= 0)
@@ -127,9 +130,27 @@ static bool nmi_inject(struct vcpu *v, bool *intr_window)
 	return true;
 }
 
+/* With TPR shadow the guest changes its TPR without exits: an interrupt
+ * its TPR holds back needs the TPR-below-threshold exit to come out when
+ * the TPR drops (SDM 29.1.2). The VMCS is written only on a change. */
+static void update_tpr_threshold(struct vcpu *v)
+{
+	if (!vmx_controls.tpr_shadow || v->vid || (!v->tpr_threshold && !vlapic_tpr(&v->lapic)))
+		return;
+	unsigned threshold = vlapic_tpr_threshold(&v->lapic);
+	if (threshold == v->tpr_threshold)
+		return;
+	v->tpr_threshold = (uint8_t)threshold;
+	vmwrite(VMCS_TPR_THRESHOLD, threshold);
+}
+
 void intr_before_entry(struct vcpu *v)
 {
 	bool from_pic, intr_window = false;
+
+	update_tpr_threshold(v);
+	if (v->vid)
+		apicv_before_entry(v);
 
 	if (vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) {
 		/* An event is already on its way in (a fault, the #DB of a
@@ -178,12 +199,22 @@ bool intr_wakes_halted(struct vcpu *v)
 	 * take: IF was set when it halted, unless it waits for a kick. */
 	if (v->lapic.nmi_pending || v->pv_unhalted)
 		return true;
-	return !v->halted_until_kick && pending_vector(v, &from_pic) >= 0;
+	if (v->halted_until_kick)
+		return false;
+	return pending_vector(v, &from_pic) >= 0 ||
+	       (v->vid && vlapic_pending_vector(&v->lapic) >= 0);
 }
 
 void handle_interrupt_window(struct vcpu *v)
 {
 	/* Nothing to do here: intr_before_entry injects on the way back in. */
+	(void)v;
+}
+
+void handle_tpr_below_threshold(struct vcpu *v)
+{
+	/* Trap-like (SDM 29.1.2): the guest lowered its TPR under a held-back
+	 * interrupt's class; intr_before_entry injects it on the way in. */
 	(void)v;
 }
 

@@ -35,8 +35,8 @@ void intr_before_entry(struct vcpu *v);
  * holds before most entries. */
 static inline bool intr_idle(const struct vcpu *v)
 {
-	return !v->lapic.irr_words && !v->lapic.nmi_pending && !v->window_exiting &&
-	       !v->nmi_window_exiting && (v->id != 0 || !pic_requesting(&v->vm->pic));
+	return !v->lapic.irr_words && !v->lapic.nmi_pending && !v->entry_work &&
+	       (v->id != 0 || !pic_requesting(&v->vm->pic));
 }
 /* True when a halted vCPU has something that wakes it. */
 bool intr_wakes_halted(struct vcpu *v);

@@ -16,6 +16,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/fpu.h"
 #include "arch/x86/msr.h"
+#include "vmm/cpu/apicv.h"
 #include "vmm/cpu/exit.h"
 #include "vmm/cpu/kvm_pv.h"
 #include "vmm/cpu/msr_policy.h"
@@ -150,6 +151,14 @@ static bool msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
 	if (is_lapic_msr(msr)) {
 		if (vlapic_msr_write(&v->lapic, msr, value))
 			return false;
+		if (msr == MSR_IA32_APIC_BASE) {
+			/* A PV EOI offered before is settled while the vLAPIC
+			 * still owns ISR: with virtual-interrupt delivery the
+			 * guest's EOIs become the CPU's. */
+			if (v->pv_eoi_pending)
+				kvm_pv_eoi_collect(v);
+			apicv_apic_mode_changed(v);
+		}
 		vtime_reschedule(&v->vm->vtime); /* the APIC timer may have moved */
 		return true;
 	}

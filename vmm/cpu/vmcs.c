@@ -8,6 +8,7 @@
 #include "arch/x86/page_alloc.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/segments.h"
+#include "vmm/cpu/apicv.h"
 #include "vmm/vm/vm.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx.h"
@@ -83,13 +84,13 @@ static void write_controls(struct vcpu *v)
 	vmwrite(VMCS_ENTRY_INTR_INFO, 0);
 	vmwrite(VMCS_IO_BITMAP_A, (uint64_t)vm->io_bitmaps);
 	vmwrite(VMCS_IO_BITMAP_B, (uint64_t)vm->io_bitmaps + PAGE_SIZE);
-	vmwrite(VMCS_MSR_BITMAP, (uint64_t)vm->msr_bitmap);
 	vmwrite(VMCS_EPT_POINTER, vm_eptp(vm));
 	/* The guest's TSC survives INIT-SIPI (SDM Vol. 3 Table 9-1): the
 	 * offset is the one its WRMSRs set (0 when the VM is loaded). */
 	vmwrite(VMCS_TSC_OFFSET, v->lapic.tsc_offset);
 	if (ctl->vpid)
 		vmwrite(VMCS_VPID, vm_vpid(vm));
+	apicv_setup(v);
 
 	/* Bits the guest may not own: those VMX fixes (but for PE/PG) and,
 	 * for CR4, VMXE, which the guest must see clear (VMX is hidden). */
@@ -198,7 +199,6 @@ static void write_guest_state(struct vcpu *v, const struct vcpu_boot_state *s)
 	v->regs.gpr[REG_RAX] = s->rax;
 	v->regs.gpr[REG_RBX] = s->rbx;
 	v->regs.gpr[REG_RSI] = s->rsi;
-	v->cr8 = 0;
 	v->xcr0 = 1; /* x87 only, the reset value */
 }
 

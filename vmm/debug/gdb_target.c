@@ -146,7 +146,7 @@ static bool target_read_regs(void *target, unsigned thread, struct gdb_regs *r)
 	r->r[GDB_CR2] = v->regs.cr2;
 	r->r[GDB_CR3] = vmread(VMCS_GUEST_CR3);
 	r->r[GDB_CR4] = guest_cr4_shadowed();
-	r->r[GDB_CR8] = v->lapic.tpr >> 4;
+	r->r[GDB_CR8] = vlapic_tpr(&v->lapic) >> 4;
 	r->r[GDB_EFER] = vmread(VMCS_GUEST_IA32_EFER);
 	return true;
 }

@@ -5,7 +5,7 @@
 #include "arch/x86/muldiv.h"
 #define REG_ID 0x20
 #define REG_VERSION 0x30
-#define REG_TPR 0x80
+#define REG_TPR VLAPIC_REG_TPR
 #define REG_APR 0x90
 #define REG_PPR 0xa0
 #define REG_EOI 0xb0
@@ -73,10 +73,25 @@ static void set_bit(uint32_t *v, unsigned n, bool on)
 		v[n / 32] &= ~(1u << (n % 32));
 }
 
-/* Sets or clears vector n in v, keeping words (bit i: v[i] != 0). */
-static void set_vector(uint32_t *v, uint8_t *words, unsigned n, bool on)
+/* The virtual-APIC page's copy of word i of the 256-bit register at
+ * offset reg (its words lie 16 bytes apart, SDM 11.8.4). */
+static void mirror_word(struct vlapic *a, unsigned reg, unsigned i, uint32_t value)
 {
+	a->vapic[(reg + 16 * i) / 4] = value;
+}
+
+/* Sets or clears vector n in IRR or ISR (reg), keeping its summary (bit
+ * i: word i != 0) and the page's copy. */
+static void set_vector(struct vlapic *a, unsigned reg, unsigned n, bool on)
+{
+	uint32_t *v = reg == REG_IRR ? a->irr : a->isr;
+	uint8_t *words = reg == REG_IRR ? &a->irr_words : &a->isr_words;
+
 	set_bit(v, n, on);
+	/* While the CPU delivers, the page's IRR is the CPU's (the model's
+	 * holds what waits for vlapic_post_pending). */
+	if (!a->cpu_delivers)
+		mirror_word(a, reg, n / 32, v[n / 32]);
 	if (v[n / 32])
 		*words |= (uint8_t)(1u << (n / 32));
 	else
@@ -91,11 +106,74 @@ static int highest_vector(const uint32_t *v, uint8_t words)
 	return i * 32 + 31 - __builtin_clz(v[i]);
 }
 
+/* The highest vector set in the page's copy of IRR or ISR (reg), or -1. */
+static int page_highest(const struct vlapic *a, unsigned reg)
+{
+	for (int i = 7; i >= 0; i--) {
+		uint32_t w = a->vapic[(reg + 16 * (unsigned)i) / 4];
+		if (w)
+			return i * 32 + 31 - __builtin_clz(w);
+	}
+	return -1;
+}
+
+/* IRR: what the model holds, and while the CPU delivers what it was
+ * handed in the page too. */
+static int highest_irr(const struct vlapic *a)
+{
+	int v = highest_vector(a->irr, a->irr_words);
+
+	if (a->cpu_delivers) {
+		int p = page_highest(a, REG_IRR);
+		if (p > v)
+			v = p;
+	}
+	return v;
+}
+
+/* ISR: the page's while the CPU delivers (it sets and clears the bits). */
+static int highest_isr(const struct vlapic *a)
+{
+	return a->cpu_delivers ? page_highest(a, REG_ISR) : highest_vector(a->isr, a->isr_words);
+}
+
+static uint32_t reg_read(struct vlapic *a, unsigned reg);
+
+/* Registers a CPU with APIC-register virtualization reads from the
+ * virtual-APIC page without exits (SDM 29.4.2, 29.5), copied there after
+ * every change; IRR, ISR and TMR are copied word by word as they change.
+ * Not TPR (it lives there), nor PPR (a TPR write without exit changes
+ * it), the ICR or the timer's current count, whose reads always exit. */
+static const uint16_t mirrored_regs[] = {
+	REG_ID,
+	REG_VERSION,
+	REG_LDR,
+	REG_DFR,
+	REG_SVR,
+	REG_ESR,
+	REG_LVT_CMCI,
+	REG_LVT_TIMER,
+	REG_LVT_TIMER + 0x10,
+	REG_LVT_TIMER + 0x20,
+	REG_LVT_TIMER + 0x30,
+	REG_LVT_TIMER + 0x40,
+	REG_LVT_TIMER + 0x50,
+	REG_LVT_ERROR,
+	REG_TIMER_INITIAL,
+	REG_TIMER_DIVIDE,
+};
+
+static void mirror_registers(struct vlapic *a)
+{
+	for (unsigned i = 0; i < sizeof(mirrored_regs) / sizeof(mirrored_regs[0]); i++)
+		a->vapic[mirrored_regs[i] / 4] = reg_read(a, mirrored_regs[i]);
+}
+
 static void reset_registers(struct vlapic *a)
 {
 	/* A reset brings back the initial APIC ID a guest may have changed. */
 	a->id = a->initial_id;
-	a->tpr = 0;
+	memset(a->vapic, 0, VLAPIC_PAGE_SIZE);
 	a->svr = 0xff;
 	a->ldr = 0;
 	a->dfr = DFR_FLAT;
@@ -112,12 +190,14 @@ static void reset_registers(struct vlapic *a)
 	a->timer_expiry_ns = VTIME_NEVER;
 	a->ticks.owed = 0;
 	a->tsc_deadline = 0;
+	mirror_registers(a);
 }
 
 void vlapic_init(struct vlapic *a, uint32_t id, bool bsp, const struct vclock *clock,
-		 struct vlapic_ops ops)
+		 struct vlapic_ops ops, uint32_t *vapic)
 {
 	memset(a, 0, sizeof(*a));
+	a->vapic = vapic;
 	a->initial_id = id;
 	a->timer_hz = VLAPIC_TIMER_HZ;
 	a->clock = clock;
@@ -132,6 +212,7 @@ void vlapic_virtual_wire(struct vlapic *a)
 	a->svr |= SVR_ENABLE;
 	a->lvt[LVT_LINT0] = APIC_DM_EXTINT << LVT_MODE_SHIFT;
 	a->lvt[LVT_LINT0 + 1] = APIC_DM_NMI << LVT_MODE_SHIFT;
+	mirror_registers(a);
 }
 
 bool vlapic_hw_enabled(const struct vlapic *a)
@@ -163,15 +244,30 @@ void vlapic_set_tsc_hz(struct vlapic *a, uint64_t tsc_hz)
 
 static uint32_t ppr(const struct vlapic *a)
 {
-	int isrv = highest_vector(a->isr, a->isr_words);
+	int isrv = highest_isr(a);
 	uint32_t isr_class = isrv < 0 ? 0 : (uint32_t)isrv & 0xf0;
+	uint32_t tpr = vlapic_tpr(a);
 
-	return (a->tpr & 0xf0) >= isr_class ? a->tpr & 0xff : isr_class;
+	return (tpr & 0xf0) >= isr_class ? tpr : isr_class;
+}
+
+void vlapic_set_tpr(struct vlapic *a, uint32_t tpr)
+{
+	/* Bits 31:8 of the page's TPR are reserved, kept 0 (SDM 29.1.1). */
+	a->vapic[REG_TPR / 4] = tpr & 0xff;
+}
+
+unsigned vlapic_tpr_threshold(const struct vlapic *a)
+{
+	int v = highest_irr(a);
+	unsigned irr_class = v < 0 ? 0 : (unsigned)v >> 4;
+
+	return irr_class <= vlapic_tpr(a) >> 4 ? irr_class : 0;
 }
 
 int vlapic_pending_vector(const struct vlapic *a)
 {
-	int v = highest_vector(a->irr, a->irr_words);
+	int v = highest_irr(a);
 
 	if (v < 0 || !vlapic_hw_enabled(a))
 		return -1;
@@ -182,16 +278,18 @@ void vlapic_accept(struct vlapic *a, uint8_t vector, bool level)
 {
 	if (vector < 16) {
 		a->esr |= 1u << 6; /* received illegal vector */
+		a->vapic[REG_ESR / 4] = a->esr;
 		return;
 	}
-	set_vector(a->irr, &a->irr_words, vector, true);
+	set_vector(a, REG_IRR, vector, true);
 	set_bit(a->tmr, vector, level);
+	mirror_word(a, REG_TMR, vector / 32, a->tmr[vector / 32]);
 }
 
 void vlapic_ack(struct vlapic *a, uint8_t vector)
 {
-	set_vector(a->irr, &a->irr_words, vector, false);
-	set_vector(a->isr, &a->isr_words, vector, true);
+	set_vector(a, REG_IRR, vector, false);
+	set_vector(a, REG_ISR, vector, true);
 }
 
 bool vlapic_accepts_pic(const struct vlapic *a)
@@ -228,13 +326,69 @@ bool vlapic_level_triggered(const struct vlapic *a, uint8_t vector)
 
 void vlapic_eoi(struct vlapic *a)
 {
-	int v = highest_vector(a->isr, a->isr_words);
+	int v = highest_isr(a);
 
 	if (v < 0)
 		return;
-	set_vector(a->isr, &a->isr_words, (unsigned)v, false);
-	if (test_bit(a->tmr, (unsigned)v) && a->ops.eoi_level)
-		a->ops.eoi_level(a->ops.ctx, (uint8_t)v);
+	if (a->cpu_delivers) {
+		a->vapic[(REG_ISR + 16 * ((unsigned)v / 32)) / 4] &= ~(1u << (v % 32));
+		a->isr_changed = true; /* SVI must follow */
+	} else {
+		set_vector(a, REG_ISR, (unsigned)v, false);
+	}
+	vlapic_eoi_done(a, (uint8_t)v);
+}
+
+void vlapic_eoi_done(struct vlapic *a, uint8_t vector)
+{
+	if (test_bit(a->tmr, vector) && a->ops.eoi_level)
+		a->ops.eoi_level(a->ops.ctx, vector);
+}
+
+void vlapic_set_cpu_delivers(struct vlapic *a, bool on)
+{
+	if (on == a->cpu_delivers)
+		return;
+	if (on) {
+		/* The page holds copies of both: it becomes their only home,
+		 * the model's IRR the vectors still to be handed over. */
+		memset(a->irr, 0, sizeof(a->irr));
+		memset(a->isr, 0, sizeof(a->isr));
+		a->irr_words = a->isr_words = 0;
+	} else {
+		for (unsigned i = 0; i < 8; i++) {
+			uint32_t irr = a->irr[i] | a->vapic[(REG_IRR + 16 * i) / 4];
+			a->irr[i] = irr;
+			a->isr[i] = a->vapic[(REG_ISR + 16 * i) / 4];
+			mirror_word(a, REG_IRR, i, irr);
+			a->irr_words = (uint8_t)(a->irr_words | (irr ? 1u << i : 0));
+			a->isr_words = (uint8_t)(a->isr_words | (a->isr[i] ? 1u << i : 0));
+		}
+	}
+	a->cpu_delivers = on;
+	a->isr_changed = false;
+}
+
+int vlapic_post_pending(struct vlapic *a)
+{
+	int highest = highest_vector(a->irr, a->irr_words);
+
+	for (unsigned i = 0; a->irr_words && i < 8; i++) {
+		a->vapic[(REG_IRR + 16 * i) / 4] |= a->irr[i];
+		a->irr[i] = 0;
+	}
+	a->irr_words = 0;
+	return highest;
+}
+
+int vlapic_page_highest(const struct vlapic *a, bool isr)
+{
+	return page_highest(a, isr ? REG_ISR : REG_IRR);
+}
+
+uint32_t vlapic_tmr_word(const struct vlapic *a, unsigned i)
+{
+	return a->tmr[i];
 }
 
 /* --- timer ------------------------------------------------------------ */
@@ -387,7 +541,7 @@ static uint32_t reg_read(struct vlapic *a, unsigned reg)
 	case REG_VERSION:
 		return VERSION_VALUE;
 	case REG_TPR:
-		return a->tpr;
+		return vlapic_tpr(a);
 	case REG_APR:
 		return 0;
 	case REG_PPR:
@@ -413,6 +567,9 @@ static uint32_t reg_read(struct vlapic *a, unsigned reg)
 	default:
 		break;
 	}
+	if (a->cpu_delivers &&
+	    ((reg >= REG_ISR && reg < REG_ISR + 0x80) || (reg >= REG_IRR && reg < REG_IRR + 0x80)))
+		return a->vapic[reg / 4] | (reg >= REG_IRR ? a->irr[(reg - REG_IRR) / 16] : 0);
 	if (reg >= REG_ISR && reg < REG_ISR + 0x80)
 		return a->isr[(reg - REG_ISR) / 16];
 	if (reg >= REG_TMR && reg < REG_TMR + 0x80)
@@ -461,7 +618,7 @@ static void write_lvt(struct vlapic *a, unsigned index, uint32_t value)
 }
 
 /* Returns false for a write that must fault (x2APIC) or is ignored. */
-static bool reg_write(struct vlapic *a, unsigned reg, uint32_t value)
+static bool reg_write_model(struct vlapic *a, unsigned reg, uint32_t value)
 {
 	switch (reg) {
 	case REG_ID:
@@ -469,7 +626,7 @@ static bool reg_write(struct vlapic *a, unsigned reg, uint32_t value)
 			a->id = value >> 24;
 		return !vlapic_x2apic(a);
 	case REG_TPR:
-		a->tpr = value & 0xff;
+		vlapic_set_tpr(a, value);
 		return true;
 	case REG_EOI:
 		vlapic_eoi(a);
@@ -529,6 +686,31 @@ static bool reg_write(struct vlapic *a, unsigned reg, uint32_t value)
 	return false; /* read-only or reserved */
 }
 
+static bool reg_write(struct vlapic *a, unsigned reg, uint32_t value)
+{
+	if (!reg_write_model(a, reg, value))
+		return false;
+	switch (reg) {
+	case REG_TPR: /* lives in the page */
+	case REG_EOI: /* ISR is copied as it changes */
+	case REG_ICR_LOW:
+	case REG_ICR_HIGH:
+	case REG_SELF_IPI:
+		break;
+	case REG_SVR: /* may mask every LVT */
+		mirror_registers(a);
+		break;
+	case REG_LVT_TIMER: /* may stop the timer (initial count 0) */
+		a->vapic[REG_LVT_TIMER / 4] = reg_read(a, REG_LVT_TIMER);
+		a->vapic[REG_TIMER_INITIAL / 4] = a->timer_initial;
+		break;
+	default: /* the register written, alone */
+		a->vapic[reg / 4] = reg_read(a, reg);
+		break;
+	}
+	return true;
+}
+
 /* The xAPIC page answers at the APIC's base while the APIC is enabled in
  * xAPIC mode; disabled, in x2APIC mode (SDM 11.12.2) or elsewhere, the
  * address decodes to nothing. */
@@ -582,6 +764,7 @@ static int write_apic_base(struct vlapic *a, uint64_t value)
 	} else if (extd && !was_x2) {
 		a->ldr = x2apic_ldr(a->initial_id);
 	}
+	mirror_registers(a); /* the IDs and LDR read differently in x2APIC mode */
 	if (((old ^ a->apic_base) & APIC_BASE_ADDR_MASK) && a->ops.base_moved)
 		a->ops.base_moved(a->ops.ctx, a);
 	return 0;

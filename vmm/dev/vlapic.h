@@ -21,6 +21,8 @@
 #define APIC_BASE_EN (1ull << 11)
 #define X2APIC_MSR_FIRST 0x800
 #define X2APIC_MSR_LAST 0x8ff
+#define VLAPIC_PAGE_SIZE 4096u
+#define VLAPIC_REG_TPR 0x80
 
 /* ICR delivery modes (SDM 11.6.1) */
 #define APIC_DM_FIXED 0
@@ -57,7 +59,14 @@ struct vlapic {
 	uint32_t id;	     /* the xAPIC ID register: software may change it */
 	uint32_t initial_id; /* CPUID's APIC ID: the x2APIC ID, read-only */
 	uint64_t apic_base;  /* IA32_APIC_BASE */
-	uint32_t tpr, svr, ldr, dfr, esr, icr_high;
+	/* The virtual-APIC page (VLAPIC_PAGE_SIZE bytes, page-aligned): the
+	 * registers a CPU with TPR shadow reads and writes without exits, at
+	 * their xAPIC offsets (SDM Vol. 3 29.1). TPR lives only here, so the
+	 * guest's CR8 and the model are one register; the others a guest may
+	 * read without exits (APIC-register virtualization) are copied here
+	 * whenever they change. */
+	uint32_t *vapic;
+	uint32_t svr, ldr, dfr, esr, icr_high;
 	uint64_t icr_x2apic;
 	uint32_t lvt[7]; /* CMCI, timer, thermal, perf, LINT0, LINT1, error */
 	uint32_t irr[8], isr[8], tmr[8];
@@ -75,6 +84,11 @@ struct vlapic {
 	uint64_t (*tsc_to_ns)(void *ctx, uint64_t guest_tsc);
 	void *tsc_ctx;
 	struct vlapic_ops ops;
+	/* Virtual-interrupt delivery (vlapic_set_cpu_delivers): the CPU owns
+	 * IRR and ISR in the page, irr[] holds vectors not yet handed to it;
+	 * isr_changed: the model EOIed one there (SVI must follow). */
+	bool cpu_delivers;
+	bool isr_changed;
 	/* NMIs accepted and not yet delivered: at most one being delivered
 	 * and one latched behind it (vlapic_raise_nmi). */
 	uint8_t nmi_pending;
@@ -93,8 +107,10 @@ static inline void vlapic_raise_nmi(struct vlapic *a)
 		a->nmi_pending++;
 }
 
+/* vapic: the vCPU's virtual-APIC page, which the vLAPIC keeps (and clears
+ * at every reset). */
 void vlapic_init(struct vlapic *a, uint32_t id, bool bsp, const struct vclock *clock,
-		 struct vlapic_ops ops);
+		 struct vlapic_ops ops, uint32_t *vapic);
 /* What PC firmware leaves on the boot CPU: APIC software-enabled, LINT0
  * in ExtINT mode (the 8259 reaches the CPU), LINT1 as NMI. */
 void vlapic_virtual_wire(struct vlapic *a);
@@ -120,6 +136,19 @@ int vlapic_msr_write(struct vlapic *a, uint32_t msr, uint64_t value);
 
 /* An interrupt arrives (from the I/O APIC, an IPI or the LAPIC itself). */
 void vlapic_accept(struct vlapic *a, uint8_t vector, bool level);
+/* The task priority (TPR, bits 7:0), as the guest last set it by MMIO,
+ * x2APIC MSR or CR8 (CR8 is TPR[7:4], SDM 10.8.6.1). */
+static inline uint32_t vlapic_tpr(const struct vlapic *a)
+{
+	return a->vapic[VLAPIC_REG_TPR / 4] & 0xff;
+}
+void vlapic_set_tpr(struct vlapic *a, uint32_t tpr);
+/* The TPR threshold a CPU with TPR shadow needs (SDM 29.1.2): the
+ * priority class of the highest requested vector when the TPR alone holds
+ * it back, so that the guest lowering its TPR below that class exits and
+ * the interrupt is delivered; 0 otherwise. Never above TPR[7:4], as VM
+ * entry requires (SDM 26.2.1.1). */
+unsigned vlapic_tpr_threshold(const struct vlapic *a);
 /* The highest vector the CPU would take now, or -1 (SDM 11.8.3). */
 int vlapic_pending_vector(const struct vlapic *a);
 /* vector is in the IRR: accepted, not yet taken by the CPU. */
@@ -130,6 +159,21 @@ void vlapic_ack(struct vlapic *a, uint8_t vector);
  * triggered one is EOIed at the I/O APIC too). An EOI write does this,
  * and so does pgvisor for a guest that signalled it through PV EOI. */
 void vlapic_eoi(struct vlapic *a);
+/* The CPU EOIed vector itself (virtual-interrupt delivery's EOI-induced
+ * exit, SDM 29.1.4): a level-triggered one is EOIed at the I/O APIC. */
+void vlapic_eoi_done(struct vlapic *a, uint8_t vector);
+/* Virtual-interrupt delivery on or off for this vLAPIC (SDM 29.2): while
+ * on, the CPU takes vectors from the page's IRR into its ISR and EOIs
+ * them there; accepted vectors wait in the model until
+ * vlapic_post_pending hands them over (on the vCPU's CPU, before entry). */
+void vlapic_set_cpu_delivers(struct vlapic *a, bool on);
+/* Moves the vectors accepted since into the page's IRR; returns the
+ * highest of them, or -1 (none). */
+int vlapic_post_pending(struct vlapic *a);
+/* The highest vector in the page's IRR (RVI) or ISR (SVI), or -1. */
+int vlapic_page_highest(const struct vlapic *a, bool isr);
+/* Word i (vectors 32i..32i+31) of TMR: the level-triggered vectors. */
+uint32_t vlapic_tmr_word(const struct vlapic *a, unsigned i);
 /* Vector was accepted level-triggered (TMR). */
 bool vlapic_level_triggered(const struct vlapic *a, uint8_t vector);
 /* True when LINT0 passes the 8259's interrupts (ExtINT, unmasked) or the

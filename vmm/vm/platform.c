@@ -550,7 +550,7 @@ int platform_reset(struct vm *vm)
 				  .ctx = vm };
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
-		vlapic_init(&v->lapic, v->id, v->id == 0, &t->clock, ops);
+		vlapic_init(&v->lapic, v->id, v->id == 0, &t->clock, ops, v->vapic_page);
 		v->lapic.tsc_to_ns = lapic_tsc_to_ns;
 		v->lapic.tsc_ctx = v;
 		vlapic_set_tsc_hz(&v->lapic, t->tsc_hz);

@@ -83,11 +83,30 @@ struct vcpu {
 	/* It sent an IPI to another vCPU, which shares its host CPU: end the
 	 * slice so the target runs now rather than a slice later. */
 	bool yield;
-	bool window_exiting;	 /* interrupt-window exiting is on */
-	bool nmi_window_exiting; /* NMI-window exiting is on */
+	/* Work for intr_before_entry before every entry while any of these
+	 * is set: intr_idle tests them as one word. */
+	union {
+		struct {
+			bool window_exiting;	 /* interrupt-window exiting is on */
+			bool nmi_window_exiting; /* NMI-window exiting is on */
+			/* The TPR threshold in the VMCS (with TPR shadow;
+			 * interrupts.c): recomputed before every entry while
+			 * set, so that it never exceeds the TPR at an entry. */
+			uint8_t tpr_threshold;
+		};
+		uint32_t entry_work;
+	};
 	struct vlapic lapic;
+	/* Its virtual-APIC page (vlapic.h), given to the vLAPIC at reset. */
+	uint32_t *vapic_page;
+	/* Its MSR bitmap: the VM's, with the x2APIC MSRs its vLAPIC's mode
+	 * lets through (vmm/cpu/apicv.c). */
+	uint8_t *msr_bitmap;
+	/* Virtual-interrupt delivery is on (x2APIC mode, apicv.c): the CPU
+	 * delivers the vLAPIC's vectors; and the EOI-exit bitmap it has. */
+	bool vid;
+	uint64_t eoi_exit[4];
 	/* Guest view of registers VMX shadows or does not hold. */
-	uint64_t cr8;
 	uint64_t xcr0;
 	uint64_t misc_enable;
 	/* kvm-clock (vmm/cpu/kvm_pv.c): MSR_KVM_SYSTEM_TIME_NEW as written,

@@ -27,12 +27,18 @@ static const struct control_bit wanted_controls[] = {
 	{ CTL_PROC, PROC_ACTIVATE_SECONDARY, true, "secondary controls" },
 	/* WRMSR to the TSC moves the offset (SDM 25.3); without it, #GP. */
 	{ CTL_PROC, PROC_USE_TSC_OFFSETTING, false, "TSC offsetting" },
+	/* CR8 and the guest's TPR in the virtual-APIC page, without exits
+	 * (SDM 29.3); without it, CR8 accesses exit (below). */
+	{ CTL_PROC, PROC_USE_TPR_SHADOW, false, "TPR shadow" },
 	{ CTL_PROC2, PROC2_ENABLE_EPT, true, "EPT" },
 	{ CTL_PROC2, PROC2_UNRESTRICTED_GUEST, true, "unrestricted guest" },
 	{ CTL_PROC2, PROC2_ENABLE_VPID, false, "VPID" },
 	{ CTL_PROC2, PROC2_ENABLE_RDTSCP, false, "RDTSCP" },
 	{ CTL_PROC2, PROC2_ENABLE_INVPCID, false, "INVPCID" },
 	{ CTL_PROC2, PROC2_ENABLE_XSAVES, false, "XSAVES" },
+	/* x2APIC register reads from the virtual-APIC page (SDM 29.5); needs
+	 * TPR shadow (SDM 26.2.1.1), dropped below without it. */
+	{ CTL_PROC2, PROC2_APIC_REGISTER_VIRT, false, "APIC-register virtualization" },
 	{ CTL_EXIT, EXIT_HOST_ADDRESS_SPACE_SIZE, true, "64-bit host" },
 	/* The guest's DR7 and IA32_DEBUGCTL survive exits, which load DR7
 	 * with 0x400 (SDM 27.3.1, 27.5.1, 26.3.2.1). */
@@ -55,6 +61,50 @@ static const char *const reg_names[CTL_REGS] = { "pin-based", "processor-based",
 uint32_t vmx_adjust_control(uint32_t wanted, uint64_t cap_msr)
 {
 	return (wanted | (uint32_t)cap_msr) & (uint32_t)(cap_msr >> 32);
+}
+
+void vmx_caps_hide_apicv(struct vmx_caps *caps)
+{
+	uint64_t proc = (uint64_t)PROC_USE_TPR_SHADOW << 32;
+	uint64_t proc2 = (uint64_t)(PROC2_VIRTUALIZE_APIC_ACCESSES | PROC2_VIRTUALIZE_X2APIC |
+				    PROC2_APIC_REGISTER_VIRT | PROC2_VIRTUAL_INTR_DELIVERY)
+			 << 32;
+
+	caps->procbased &= ~proc;
+	caps->true_procbased &= ~proc;
+	caps->procbased2 &= ~proc2;
+}
+
+void vmx_caps_hide_vid(struct vmx_caps *caps)
+{
+	caps->procbased2 &= ~((uint64_t)PROC2_VIRTUAL_INTR_DELIVERY << 32);
+}
+
+void vmx_apic_format(const struct vmx_controls *c, char *buf, size_t len)
+{
+	const char *names[] = {
+		c->tpr_shadow ? "TPR shadow" : NULL,
+		c->x2apic_virt ? "x2APIC virtualization" : NULL,
+		c->apic_reg_virt ? "APIC-register virtualization" : NULL,
+		c->virtual_intr_delivery ? "virtual-interrupt delivery" : NULL,
+	};
+	size_t used = 0;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!names[i])
+			continue;
+		int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", names[i]);
+		if (n < 0 || (size_t)n >= len - used) {
+			buf[used] = '\0'; /* whole names only */
+			return;
+		}
+		used += (size_t)n;
+	}
+	if (!used)
+		snprintf(buf, len, "none");
 }
 
 int vmx_compute_controls(const struct vmx_caps *caps, struct vmx_controls *out, char *err,
@@ -93,6 +143,17 @@ int vmx_compute_controls(const struct vmx_caps *caps, struct vmx_controls *out, 
 			 "NMI-window exiting");
 		return -1;
 	}
+	/* Without TPR shadow a guest's MOV to CR8 would reach the host's own
+	 * TPR (SDM 25.3): it must exit. */
+	if (!(wanted[CTL_PROC] & PROC_USE_TPR_SHADOW)) {
+		uint32_t cr8_exiting = PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING;
+		if (((uint32_t)(cap[CTL_PROC] >> 32) & cr8_exiting) != cr8_exiting) {
+			snprintf(err, errlen, "VT-x lacks a required %s control: %s",
+				 reg_names[CTL_PROC], "TPR shadow or CR8 exiting");
+			return -1;
+		}
+		wanted[CTL_PROC] |= cr8_exiting;
+	}
 	if (!(caps->ept_vpid & EPT_CAP_WALK_LENGTH_4) || !(caps->ept_vpid & EPT_CAP_MEMTYPE_WB)) {
 		snprintf(err, errlen, "VT-x lacks 4-level write-back EPT");
 		return -1;
@@ -120,6 +181,20 @@ int vmx_compute_controls(const struct vmx_caps *caps, struct vmx_controls *out, 
 	out->rdtscp = out->procbased2 & PROC2_ENABLE_RDTSCP;
 	out->invpcid = out->procbased2 & PROC2_ENABLE_INVPCID;
 	out->xsaves = out->procbased2 & PROC2_ENABLE_XSAVES;
+	out->tpr_shadow = out->procbased & PROC_USE_TPR_SHADOW;
+	/* The controls that work on the virtual-APIC page need TPR shadow
+	 * (SDM 26.2.1.1). */
+	out->x2apic_virt = out->tpr_shadow && ((cap[CTL_PROC2] >> 32) & PROC2_VIRTUALIZE_X2APIC);
+	if (!out->tpr_shadow)
+		out->procbased2 &= ~PROC2_APIC_REGISTER_VIRT | (uint32_t)cap[CTL_PROC2];
+	out->apic_reg_virt = out->x2apic_virt && (out->procbased2 & PROC2_APIC_REGISTER_VIRT);
+	/* Virtual-interrupt delivery also needs external-interrupt exiting
+	 * (SDM 26.2.1.1), which is required above; pgvisor uses it in
+	 * x2APIC mode only, where EOIs are MSR writes it can let through. */
+	out->virtual_intr_delivery =
+		out->apic_reg_virt && ((cap[CTL_PROC2] >> 32) & PROC2_VIRTUAL_INTR_DELIVERY);
+	if (!out->apic_reg_virt)
+		out->procbased2 &= ~PROC2_APIC_REGISTER_VIRT | (uint32_t)cap[CTL_PROC2];
 	/* PAT switching only when all three halves exist. */
 	out->pat = (out->exit & EXIT_SAVE_IA32_PAT) && (out->exit & EXIT_LOAD_IA32_PAT) &&
 		   (out->entry & ENTRY_LOAD_IA32_PAT);

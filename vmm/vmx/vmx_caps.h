@@ -48,6 +48,14 @@ struct vmx_controls {
 	bool save_preemption_timer;
 	bool pat; /* save/load IA32_PAT on exit and entry */
 	bool activity_hlt;
+	bool tpr_shadow; /* PROC_USE_TPR_SHADOW: CR8 without exits */
+	/* PROC2_VIRTUALIZE_X2APIC can be set, for a vCPU in x2APIC mode (not
+	 * in procbased2: vmm/cpu/apicv.c sets it per vCPU). */
+	bool x2apic_virt;
+	bool apic_reg_virt; /* PROC2_APIC_REGISTER_VIRT, in procbased2 */
+	/* PROC2_VIRTUAL_INTR_DELIVERY can be set, with x2APIC
+	 * virtualization (per vCPU, like it). */
+	bool virtual_intr_delivery;
 };
 
 /* A control setting honouring a capability MSR: bits that must be 1 (low
@@ -58,5 +66,17 @@ uint32_t vmx_adjust_control(uint32_t wanted, uint64_t cap_msr);
  * one line in err naming the first required feature the CPU lacks. */
 int vmx_compute_controls(const struct vmx_caps *caps, struct vmx_controls *out, char *err,
 			 size_t errlen);
+
+/* Removes the APIC virtualization controls from caps, as if the CPU
+ * lacked them (pgvisor's "no-apicv"): the vLAPIC is then wholly emulated. */
+void vmx_caps_hide_apicv(struct vmx_caps *caps);
+/* Removes virtual-interrupt delivery alone ("no-vid"), as on CPUs with
+ * TPR shadow and x2APIC virtualization but without it. */
+void vmx_caps_hide_vid(struct vmx_caps *caps);
+
+/* Names the APIC virtualization features c uses ("TPR shadow", ...), or
+ * "none" when the vLAPIC is wholly emulated. Names that do not fit are
+ * left out. */
+void vmx_apic_format(const struct vmx_controls *c, char *buf, size_t len);
 
 #endif
