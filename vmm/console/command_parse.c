@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arch/x86/lib/hex.h"
+
 /* Argument letters: v a VM name, w a word (file, command), t trace's
  * on|off|show, g a guest-physical address, n a count; an upper-case
  * letter is optional (and only last ones are). */
@@ -81,10 +83,8 @@ static int split(const char *line, char *buf, size_t size, const char **words, i
 
 static int digit_value(char c, unsigned base)
 {
-	int d = c >= '0' && c <= '9'   ? c - '0'
-		: c >= 'a' && c <= 'f' ? c - 'a' + 10
-		: c >= 'A' && c <= 'F' ? c - 'A' + 10
-				       : -1;
+	int d = hex_value(c);
+
 	return d >= 0 && (unsigned)d < base ? d : -1;
 }
 

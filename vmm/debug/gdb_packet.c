@@ -1,6 +1,8 @@
 /* GDB remote serial protocol framing (see gdb_packet.h). */
 #include "vmm/debug/gdb_packet.h"
 
+#include "arch/x86/lib/hex.h"
+
 #define GDB_PACKET_START '$'
 #define GDB_CHECKSUM_START '#'
 #define GDB_ESCAPE '}'
@@ -16,22 +18,6 @@ void gdb_rx_reset(struct gdb_rx *rx)
 	rx->checksum = 0;
 	rx->len = 0;
 	rx->data[0] = '\0';
-}
-
-char gdb_hex_digit(unsigned v)
-{
-	return "0123456789abcdef"[v & 0xf];
-}
-
-int gdb_hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static void rx_store(struct gdb_rx *rx, uint8_t byte)
@@ -102,13 +88,13 @@ enum gdb_rx_result gdb_rx_byte(struct gdb_rx *rx, uint8_t byte)
 		rx->state = GDB_RX_DATA;
 		return GDB_RX_PENDING;
 	case GDB_RX_CHECKSUM_HIGH:
-		v = gdb_hex_value((char)byte);
+		v = hex_value((char)byte);
 		rx->malformed |= v < 0;
 		rx->checksum = (uint8_t)((v < 0 ? 0 : v) << 4);
 		rx->state = GDB_RX_CHECKSUM_LOW;
 		return GDB_RX_PENDING;
 	case GDB_RX_CHECKSUM_LOW:
-		v = gdb_hex_value((char)byte);
+		v = hex_value((char)byte);
 		rx->malformed |= v < 0;
 		rx->checksum |= (uint8_t)(v < 0 ? 0 : v);
 		return rx_finish(rx);
@@ -147,7 +133,7 @@ size_t gdb_frame(const char *data, size_t len, char *out, size_t out_size)
 		sum += (uint8_t)c;
 	}
 	out[n++] = GDB_CHECKSUM_START;
-	out[n++] = gdb_hex_digit(sum >> 4);
-	out[n++] = gdb_hex_digit(sum);
+	out[n++] = hex_char(sum >> 4);
+	out[n++] = hex_char(sum);
 	return n;
 }

@@ -54,8 +54,4 @@ enum gdb_rx_result gdb_rx_byte(struct gdb_rx *rx, uint8_t byte);
  * '}' and '*'); returns the framed length, or 0 when it does not fit. */
 size_t gdb_frame(const char *data, size_t len, char *out, size_t out_size);
 
-/* The lowest nibble of c as a hex digit and back (-1: not a hex digit). */
-char gdb_hex_digit(unsigned v);
-int gdb_hex_value(char c);
-
 #endif

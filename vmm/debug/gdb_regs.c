@@ -1,6 +1,7 @@
 /* The stub's register layout and its gdb target description. */
 #include "vmm/debug/gdb_regs.h"
 
+#include "arch/x86/lib/hex.h"
 #include "vmm/debug/gdb_packet.h"
 
 #define GDB_X87_ST_BYTES 10
@@ -142,8 +143,8 @@ size_t gdb_reg_to_hex(const struct gdb_regs *regs, unsigned n, char *out)
 		}
 		uint8_t byte = (uint8_t)(regs->r[n] >> (8 * i));
 
-		out[2 * i] = gdb_hex_digit(byte >> 4);
-		out[2 * i + 1] = gdb_hex_digit(byte);
+		out[2 * i] = hex_char(byte >> 4);
+		out[2 * i + 1] = hex_char(byte);
 	}
 	return 2 * (size_t)size;
 }
@@ -155,8 +156,8 @@ bool gdb_reg_from_hex(struct gdb_regs *regs, unsigned n, const char *hex, size_t
 	if (n >= GDB_REG_COUNT || len != 2 * (size_t)gdb_reg_size(n))
 		return false;
 	for (size_t i = 0; i < len / 2; i++) {
-		int high = gdb_hex_value(hex[2 * i]);
-		int low = gdb_hex_value(hex[2 * i + 1]);
+		int high = hex_value(hex[2 * i]);
+		int low = hex_value(hex[2 * i + 1]);
 
 		if (high < 0 || low < 0)
 			return false;

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "arch/x86/lib/hex.h"
+
 #define GDB_HEX_DIGITS_MAX 16
 #define GDB_XML_ANNEX "target.xml"
 #define GDB_STOP_REPLY_MAX 64
@@ -45,7 +47,7 @@ static bool take_hex(struct cursor *c, uint64_t *v)
 	int d;
 
 	*v = 0;
-	while (!at_end(c) && (d = gdb_hex_value(*c->p)) >= 0) {
+	while (!at_end(c) && (d = hex_value(*c->p)) >= 0) {
 		if (++digits > GDB_HEX_DIGITS_MAX)
 			return false;
 		*v = *v << 4 | (uint64_t)d;
@@ -77,8 +79,8 @@ static void reply(struct gdbstub *stub, const char *text)
 
 static size_t put_hex_byte(char *out, uint8_t byte)
 {
-	out[0] = gdb_hex_digit(byte >> 4);
-	out[1] = gdb_hex_digit(byte);
+	out[0] = hex_char(byte >> 4);
+	out[1] = hex_char(byte);
 	return 2;
 }
 
@@ -88,7 +90,7 @@ static size_t put_hex(char *out, uint64_t v)
 	size_t n = 0;
 
 	do {
-		digits[n++] = gdb_hex_digit((unsigned)v);
+		digits[n++] = hex_char((unsigned)v);
 		v >>= 4;
 	} while (v);
 	for (size_t i = 0; i < n; i++)
@@ -226,8 +228,8 @@ static void cmd_write_mem(struct gdbstub *stub, struct cursor *c)
 		return;
 	}
 	for (size_t i = 0; i < len; i++) {
-		int high = gdb_hex_value(c->p[2 * i]);
-		int low = gdb_hex_value(c->p[2 * i + 1]);
+		int high = hex_value(c->p[2 * i]);
+		int low = hex_value(c->p[2 * i + 1]);
 
 		if (high < 0 || low < 0) {
 			reply(stub, "E01");

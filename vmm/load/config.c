@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arch/x86/lib/hex.h"
 #include "vmm/vmx/trap_policy.h"
 
 enum key {
@@ -601,24 +602,13 @@ static int add_disk(struct parser *ps, const char *spec, size_t len)
 	return 0;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "xx:xx:xx:xx:xx:xx", two hex digits per octet as libxl reads it. */
 static int parse_mac(const char *s, uint8_t mac[MAC_LEN])
 {
 	if (strlen(s) != MAC_TEXT_LEN)
 		return -1;
 	for (unsigned i = 0; i < MAC_LEN; i++, s += 3) {
-		int hi = hex_digit(s[0]), lo = hex_digit(s[1]);
+		int hi = hex_value(s[0]), lo = hex_value(s[1]);
 		if (hi < 0 || lo < 0 || (i + 1 < MAC_LEN && s[2] != ':'))
 			return -1;
 		mac[i] = (uint8_t)(hi << 4 | lo);
