@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arch/x86/lib/name_list.h"
 #include "vmm/vmx/vmcs_fields.h"
 
 struct trap_def {
@@ -88,21 +89,9 @@ int trap_compute_controls(uint32_t want, const struct vmx_caps *caps, struct tra
 /* Names that do not fit are left out. */
 void trap_format(uint32_t set, char *buf, size_t len)
 {
-	size_t used = 0;
+	const char *names[TRAP_COUNT];
 
-	if (!len)
-		return;
-	buf[0] = '\0';
-	for (unsigned t = 0; t < TRAP_COUNT; t++) {
-		if (!(set & TRAP_BIT(t)))
-			continue;
-		int n = snprintf(buf + used, len - used, "%s%s", used ? " " : "", traps[t].name);
-		if (n < 0 || (size_t)n >= len - used) {
-			buf[used] = '\0'; /* whole names only */
-			return;
-		}
-		used += (size_t)n;
-	}
-	if (!used)
-		snprintf(buf, len, "none");
+	for (unsigned t = 0; t < TRAP_COUNT; t++)
+		names[t] = set & TRAP_BIT(t) ? traps[t].name : NULL;
+	name_list_format(buf, len, names, TRAP_COUNT, " ");
 }

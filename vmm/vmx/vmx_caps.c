@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 
+#include "arch/x86/lib/name_list.h"
 #include "vmm/vmx/vmcs_fields.h"
 
 enum ctl_reg { CTL_PIN, CTL_PROC, CTL_PROC2, CTL_EXIT, CTL_ENTRY, CTL_REGS };
@@ -88,23 +89,8 @@ void vmx_apic_format(const struct vmx_controls *c, char *buf, size_t len)
 		c->apic_reg_virt ? "APIC-register virtualization" : NULL,
 		c->virtual_intr_delivery ? "virtual-interrupt delivery" : NULL,
 	};
-	size_t used = 0;
 
-	if (!len)
-		return;
-	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!names[i])
-			continue;
-		int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", names[i]);
-		if (n < 0 || (size_t)n >= len - used) {
-			buf[used] = '\0'; /* whole names only */
-			return;
-		}
-		used += (size_t)n;
-	}
-	if (!used)
-		snprintf(buf, len, "none");
+	name_list_format(buf, len, names, sizeof(names) / sizeof(names[0]), ", ");
 }
 
 int vmx_compute_controls(const struct vmx_caps *caps, struct vmx_controls *out, char *err,
