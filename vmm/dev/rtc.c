@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "vmm/dev/state_io.h"
+
 #define NS_PER_S 1000000000ll
 #define SECS_PER_DAY 86400ll
 #define SECS_PER_HOUR 3600
@@ -589,4 +591,56 @@ int rtc_attach(struct rtc *r, struct io_bus *bus)
 struct vtimer rtc_timer(struct rtc *r)
 {
 	return (struct vtimer){ .next_event = timer_next, .update = timer_update, .dev = r };
+}
+
+/* A second's worth of the fastest periodic rate (8192 Hz): the most ticks
+ * any timer mode keeps owed (tick_backlog.h). */
+#define RTC_MAX_OWED 8192u
+
+void rtc_save(const struct rtc *r, struct state_writer *w)
+{
+	state_put_bytes(w, r->cmos, sizeof(r->cmos));
+	state_put_u8(w, r->index);
+	state_put_bool(w, r->nmi_masked);
+	/* chain_ns may lie before the clock's zero (a guest that set the
+	 * time): a signed offset from now. */
+	state_put_u64(w, (uint64_t)(r->chain_ns - (int64_t)w->now_ns));
+	state_put_u64(w, (uint64_t)r->sec_at_chain);
+	state_put_time(w, r->synced_ns);
+	state_put_u32(w, r->ticks.owed);
+}
+
+int rtc_load(struct rtc *r, struct state_reader *rd)
+{
+	uint8_t cmos[RTC_CMOS_SIZE];
+	uint8_t index;
+	bool nmi_masked;
+	int64_t chain_off, sec_at_chain;
+	uint64_t synced_ns;
+	uint32_t owed;
+
+	state_get_bytes(rd, cmos, sizeof(cmos));
+	index = state_get_u8(rd);
+	nmi_masked = state_get_bool(rd);
+	chain_off = (int64_t)state_get_u64(rd);
+	sec_at_chain = (int64_t)state_get_u64(rd);
+	synced_ns = state_get_time(rd);
+	owed = state_get_u32(rd);
+	if (index & ~INDEX_MASK)
+		state_refuse(rd, "RTC index beyond CMOS");
+	if (owed > RTC_MAX_OWED)
+		state_refuse(rd, "RTC owes more ticks than its timer mode keeps");
+	if (chain_off > (int64_t)(INT64_MAX - rd->now_ns) || chain_off < INT64_MIN / 2)
+		state_refuse(rd, "RTC divider chain time out of range");
+	if (state_reader_done(rd))
+		return -1;
+	memcpy(r->cmos, cmos, sizeof(cmos));
+	r->index = index;
+	r->nmi_masked = nmi_masked;
+	r->chain_ns = (int64_t)rd->now_ns + chain_off;
+	r->sec_at_chain = sec_at_chain;
+	r->synced_ns = synced_ns;
+	r->ticks.owed = owed;
+	update_irq(r);
+	return 0;
 }
