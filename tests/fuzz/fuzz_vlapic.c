@@ -72,12 +72,13 @@ static uint32_t pick_msr(struct fuzz_in *in)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct vlapic a;
+	static uint32_t vapic[VLAPIC_PAGE_SIZE / 4] __attribute__((aligned(4096)));
 	struct fuzz_in in = fuzz_in(data, size);
 	uint64_t value;
 
 	fuzz_now_ns = 0;
 	vlapic_init(&a, 0, true, &fuzz_clock,
-		    (struct vlapic_ops){ send_ipi, eoi_level, base_moved, NULL });
+		    (struct vlapic_ops){ send_ipi, eoi_level, base_moved, NULL }, vapic);
 	a.tsc_to_ns = tsc_to_ns;
 	vlapic_set_tsc_hz(&a, TSC_HZ);
 	if (fuzz_u8(&in) & 1)

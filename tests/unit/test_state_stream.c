@@ -493,8 +493,10 @@ static void test_pic_round_trip(void **state)
 {
 	static struct pic a, b;
 	static struct io_bus bus_a, bus_b;
-	static const uint16_t ports[] = { PIC_MASTER_BASE,     PIC_MASTER_BASE + 1, PIC_SLAVE_BASE,
-					  PIC_SLAVE_BASE + 1,  PIC_ELCR_BASE,	    PIC_ELCR_BASE + 1 };
+	static const uint16_t ports[] = {
+		PIC_MASTER_BASE,    PIC_MASTER_BASE + 1, PIC_SLAVE_BASE,
+		PIC_SLAVE_BASE + 1, PIC_ELCR_BASE,	 PIC_ELCR_BASE + 1
+	};
 	(void)state;
 
 	setup_clocks();
@@ -507,7 +509,8 @@ static void test_pic_round_trip(void **state)
 	assert_int_equal(pic_load(&b, record_reopen(STREAM_DEV_PIC)), 0);
 	expect_end();
 	for (unsigned i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
-		assert_int_equal(io_bus_read(&bus_a, ports[i], 1), io_bus_read(&bus_b, ports[i], 1));
+		assert_int_equal(io_bus_read(&bus_a, ports[i], 1),
+				 io_bus_read(&bus_b, ports[i], 1));
 	assert_int_equal(io_bus_read(&bus_b, PIC_MASTER_BASE, 1), 0x02); /* ISR: IRQ 1 */
 	/* The same interrupts come out in the same order. */
 	for (unsigned i = 0; i < 4; i++) {
@@ -567,15 +570,15 @@ static void test_pit_round_trip(void **state)
 
 	io_bus_write(&bus_a, PIT_BASE + 3, 1, 0x34); /* counter 0: mode 2, LSB then MSB */
 	io_bus_write(&bus_a, PIT_BASE, 1, 0xa9);
-	io_bus_write(&bus_a, PIT_BASE, 1, 0x04); /* 1193: ~1 kHz */
-	io_bus_write(&bus_a, PIT_PORT_B, 1, 0x03); /* gate 2 on, speaker */
+	io_bus_write(&bus_a, PIT_BASE, 1, 0x04);     /* 1193: ~1 kHz */
+	io_bus_write(&bus_a, PIT_PORT_B, 1, 0x03);   /* gate 2 on, speaker */
 	io_bus_write(&bus_a, PIT_BASE + 3, 1, 0xb0); /* counter 2: mode 0 */
 	io_bus_write(&bus_a, PIT_BASE + 2, 1, 0x00);
 	io_bus_write(&bus_a, PIT_BASE + 2, 1, 0x80);
 	advance(2500000);
 	ta.update(ta.dev, now_a);
 	io_bus_write(&bus_a, PIT_BASE + 3, 1, 0x80); /* latch counter 2 */
-	(void)io_bus_read(&bus_a, PIT_BASE + 2, 1); /* its LSB: the MSB waits */
+	(void)io_bus_read(&bus_a, PIT_BASE + 2, 1);  /* its LSB: the MSB waits */
 	advance(1000);
 
 	unsigned edges_at_save = lines_a.edges[PIT_IRQ];
@@ -585,7 +588,8 @@ static void test_pit_round_trip(void **state)
 	assert_int_equal(pit_load(&b, record_reopen(STREAM_DEV_PIT)), 0);
 	expect_end();
 	assert_same_next(ta, tb);
-	assert_int_equal(io_bus_read(&bus_a, PIT_BASE + 2, 1), io_bus_read(&bus_b, PIT_BASE + 2, 1));
+	assert_int_equal(io_bus_read(&bus_a, PIT_BASE + 2, 1),
+			 io_bus_read(&bus_b, PIT_BASE + 2, 1));
 	for (unsigned step = 0; step < 5; step++) {
 		advance(333333);
 		update_both(ta, tb);
@@ -876,7 +880,7 @@ static void test_vioapic_round_trip(void **state)
 	vioapic_init(&b, 2, deliver, &msgs_b);
 	ioapic_set(&a, 0x10 + 2 * 10 + 1, 0x01000000);
 	ioapic_set(&a, 0x10 + 2 * 10, 0x8000 | 0x41); /* level, vector 0x41 */
-	ioapic_set(&a, 0x10 + 2 * 4, 0x33);	    /* edge, vector 0x33 */
+	ioapic_set(&a, 0x10 + 2 * 4, 0x33);	      /* edge, vector 0x33 */
 	vioapic_set_irq(&a, 10, true);
 	assert_int_equal(msgs_a.n, 1);
 	ioapic_set(&a, 0x0, 0x05000000); /* the ID, and IOREGSEL left on it */

@@ -430,7 +430,7 @@ int hpet_load(struct hpet *h, struct state_reader *r)
 	loaded.config = state_get_u64(r);
 	loaded.status = state_get_u64(r);
 	loaded.counter_base = state_get_u64(r);
-	loaded.base_ns = state_get_time(r);
+	loaded.base_ns = state_get_past_time(r);
 	for (unsigned n = 0; n < HPET_TIMERS; n++) {
 		struct hpet_timer *t = &loaded.timer[n];
 		uint64_t writable =

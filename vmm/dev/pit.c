@@ -517,7 +517,7 @@ static void channel_load(struct pit_channel *c, struct state_reader *r)
 	c->counting = state_get_bool(r);
 	c->running = state_get_bool(r);
 	c->n = state_get_u32(r);
-	c->start_ns = state_get_time(r);
+	c->start_ns = state_get_past_time(r);
 	c->ticks_before = state_get_u64(r);
 	c->latch = state_get_u16(r);
 	c->latch_left = state_get_u8(r);

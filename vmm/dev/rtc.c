@@ -596,6 +596,9 @@ struct vtimer rtc_timer(struct rtc *r)
 /* A second's worth of the fastest periodic rate (8192 Hz): the most ticks
  * any timer mode keeps owed (tick_backlog.h). */
 #define RTC_MAX_OWED 8192u
+/* Seconds from 1970 beyond any date the registers hold (years to 9999,
+ * with the century byte), both ways. */
+#define RTC_MAX_SECONDS (1ll << 40)
 
 void rtc_save(const struct rtc *r, struct state_writer *w)
 {
@@ -624,14 +627,20 @@ int rtc_load(struct rtc *r, struct state_reader *rd)
 	nmi_masked = state_get_bool(rd);
 	chain_off = (int64_t)state_get_u64(rd);
 	sec_at_chain = (int64_t)state_get_u64(rd);
-	synced_ns = state_get_time(rd);
+	synced_ns = state_get_past_time(rd);
 	owed = state_get_u32(rd);
 	if (index & ~INDEX_MASK)
 		state_refuse(rd, "RTC index beyond CMOS");
 	if (owed > RTC_MAX_OWED)
 		state_refuse(rd, "RTC owes more ticks than its timer mode keeps");
-	if (chain_off > (int64_t)(INT64_MAX - rd->now_ns) || chain_off < INT64_MIN / 2)
+	/* The model sets the chain's instant at most a second from a guest
+	 * time it has seen (write_register): no later than a second from
+	 * now, no earlier than a second before the clock's zero. */
+	if (rd->now_ns > INT64_MAX / 2 || chain_off > (int64_t)NS_PER_S ||
+	    chain_off < -(int64_t)rd->now_ns - (int64_t)NS_PER_S)
 		state_refuse(rd, "RTC divider chain time out of range");
+	if (sec_at_chain > RTC_MAX_SECONDS || sec_at_chain < -RTC_MAX_SECONDS)
+		state_refuse(rd, "RTC time of day beyond the registers' years");
 	if (state_reader_done(rd))
 		return -1;
 	memcpy(r->cmos, cmos, sizeof(cmos));

@@ -148,6 +148,17 @@ uint64_t state_get_time(struct state_reader *r)
 	return r->now_ns + (uint64_t)off;
 }
 
+uint64_t state_get_past_time(struct state_reader *r)
+{
+	uint64_t t = state_get_time(r);
+
+	if (t > r->now_ns) {
+		state_refuse(r, "state time of a past event in the future");
+		return 0;
+	}
+	return t;
+}
+
 int state_reader_done(struct state_reader *r)
 {
 	if (r->pos != r->len)

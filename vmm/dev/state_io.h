@@ -52,6 +52,9 @@ void state_get_bytes(struct state_reader *r, void *p, size_t n);
 /* A time written by state_put_time, moved onto this clock; one that would
  * fall before its zero is refused. */
 uint64_t state_get_time(struct state_reader *r);
+/* A time that has come (an instant a device recorded as it happened):
+ * VTIME_NEVER or one after the clock's now is refused. */
+uint64_t state_get_past_time(struct state_reader *r);
 /* Marks the state refused for why (the first reason is kept). */
 void state_refuse(struct state_reader *r, const char *why);
 /* 0 when every field was there, the record held nothing more and nothing

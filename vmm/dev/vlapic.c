@@ -928,7 +928,7 @@ int vlapic_load(struct vlapic *a, struct state_reader *r)
 	loaded.timer_initial = state_get_u32(r);
 	loaded.timer_divide = state_get_u32(r);
 	loaded.timer_hz = state_get_u64(r);
-	loaded.timer_start_ns = state_get_time(r);
+	loaded.timer_start_ns = state_get_past_time(r);
 	loaded.timer_expiry_ns = state_get_time(r);
 	loaded.ticks.owed = state_get_u32(r);
 	loaded.tsc_deadline = state_get_u64(r);

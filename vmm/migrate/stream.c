@@ -75,8 +75,7 @@ int stream_record_end(struct stream_writer *sw, uint32_t type, uint32_t instance
 	put32(hdr + 4, instance);
 	put32(hdr + 8, (uint32_t)body->len);
 	put32(hdr + 12, record_crc(hdr, body->buf, body->len));
-	memset(hdr + STREAM_RECORD_HEADER_SIZE + body->len, 0,
-	       padded(body->len) - body->len);
+	memset(hdr + STREAM_RECORD_HEADER_SIZE + body->len, 0, padded(body->len) - body->len);
 	sw->len += total;
 	return STREAM_OK;
 }
