@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "arch/x86/muldiv.h"
+#include "vmm/dev/state_io.h"
 
 #define NS_PER_S 1000000000ull
 /* TMR_STS: set whenever bit 23 of the 24-bit counter changes. */
@@ -144,4 +145,35 @@ int acpi_pm_attach(struct acpi_pm *pm, struct io_bus *bus, uint16_t base)
 {
 	pm->base = base;
 	return io_bus_register(bus, base, ACPI_PM_PORTS, pm_read, pm_write, pm, "acpi-pm");
+}
+
+/* The stored status bits: TMR_STS follows the counter. */
+#define PM1_STS_STORED                                                                             \
+	(ACPI_PM1_GBL | ACPI_PM1_PWRBTN | ACPI_PM1_SLPBTN | ACPI_PM1_RTC | ACPI_PM1_WAK_STS)
+
+void acpi_pm_save(const struct acpi_pm *pm, struct state_writer *w)
+{
+	state_put_u16(w, pm->sts);
+	state_put_u16(w, pm->en);
+	state_put_u16(w, pm->cnt);
+	state_put_u64(w, pm->tmr_epoch);
+}
+
+int acpi_pm_load(struct acpi_pm *pm, struct state_reader *r)
+{
+	uint16_t sts = state_get_u16(r), en = state_get_u16(r), cnt = state_get_u16(r);
+	uint64_t tmr_epoch = state_get_u64(r);
+
+	if (sts & ~PM1_STS_STORED)
+		state_refuse(r, "ACPI PM1 status bit the model never sets");
+	if (cnt & ~PM1_CNT_WRITABLE)
+		state_refuse(r, "ACPI PM1 control bit the model never stores");
+	if (state_reader_done(r))
+		return -1;
+	pm->sts = sts;
+	pm->en = en;
+	pm->cnt = cnt;
+	pm->tmr_epoch = tmr_epoch;
+	update_sci(pm);
+	return 0;
 }

@@ -86,4 +86,13 @@ uint32_t acpi_pm_timer(const struct acpi_pm *pm);
  * while PWRBTN_EN is set. */
 void acpi_pm_power_button(struct acpi_pm *pm);
 
+/* The device's architectural state as fields of a state record
+ * (vmm/dev/state_io.h, docs/STATE_STREAM.md); load refuses (-1, the
+ * reader says why) a state no real device could hold and then changes
+ * nothing. */
+struct state_writer;
+struct state_reader;
+void acpi_pm_save(const struct acpi_pm *pm, struct state_writer *w);
+int acpi_pm_load(struct acpi_pm *pm, struct state_reader *r);
+
 #endif

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "vmm/dev/state_io.h"
+
 #define REG_GCAP_ID 0x000
 #define REG_GEN_CONF 0x010
 #define REG_GINTR_STA 0x020
@@ -398,4 +400,59 @@ void hpet_init(struct hpet *h, const struct vclock *clock, struct virq legacy, s
 		h->timer[n].comparator = ~0ull;
 		h->timer[n].next_tick = HPET_NO_MATCH;
 	}
+}
+
+#define GEN_CONF_WRITABLE (GEN_ENABLE_CNF | GEN_LEG_RT_CNF)
+#define STATUS_BITS ((1ull << HPET_TIMERS) - 1)
+
+void hpet_save(const struct hpet *h, struct state_writer *w)
+{
+	state_put_u64(w, h->config);
+	state_put_u64(w, h->status);
+	state_put_u64(w, h->counter_base);
+	state_put_time(w, h->base_ns);
+	for (unsigned n = 0; n < HPET_TIMERS; n++) {
+		const struct hpet_timer *t = &h->timer[n];
+
+		state_put_u64(w, t->config);
+		state_put_u64(w, t->comparator);
+		state_put_u64(w, t->period);
+		state_put_u64(w, t->next_tick);
+	}
+}
+
+/* The line a level-triggered timer holds is not saved: it follows from
+ * GINTR_STA and the configuration (sync_lines). */
+int hpet_load(struct hpet *h, struct state_reader *r)
+{
+	struct hpet loaded = *h;
+
+	loaded.config = state_get_u64(r);
+	loaded.status = state_get_u64(r);
+	loaded.counter_base = state_get_u64(r);
+	loaded.base_ns = state_get_past_time(r);
+	for (unsigned n = 0; n < HPET_TIMERS; n++) {
+		struct hpet_timer *t = &loaded.timer[n];
+		uint64_t writable =
+			TN_WRITABLE | TN_INT_ROUTE_MASK | (n == PERIODIC_TIMER ? TN_TYPE_CNF : 0);
+
+		t->config = state_get_u64(r);
+		t->comparator = state_get_u64(r);
+		t->period = state_get_u64(r);
+		t->next_tick = state_get_u64(r);
+		if (t->config & ~writable)
+			state_refuse(r, "HPET timer configuration bit not writable");
+		if (is_32bit(t) && (t->comparator > LOW_HALF || t->period > LOW_HALF))
+			state_refuse(r, "HPET 32-bit timer with a 64-bit comparator");
+	}
+	if (loaded.config & ~GEN_CONF_WRITABLE)
+		state_refuse(r, "HPET general configuration bit not writable");
+	if (loaded.status & ~STATUS_BITS)
+		state_refuse(r, "HPET interrupt status of a timer it lacks");
+	if (state_reader_done(r))
+		return -1;
+	/* loaded keeps the lines h holds now; sync_lines moves them. */
+	*h = loaded;
+	sync_lines(h);
+	return 0;
 }

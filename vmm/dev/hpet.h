@@ -97,4 +97,13 @@ struct vtimer hpet_timer(struct hpet *h);
 uint64_t hpet_mmio_read(void *h, uint64_t addr, unsigned size);
 void hpet_mmio_write(void *h, uint64_t addr, unsigned size, uint64_t value);
 
+/* The device's architectural state as fields of a state record
+ * (vmm/dev/state_io.h, docs/STATE_STREAM.md); load refuses (-1, the
+ * reader says why) a state no real device could hold and then changes
+ * nothing. */
+struct state_writer;
+struct state_reader;
+void hpet_save(const struct hpet *h, struct state_writer *w);
+int hpet_load(struct hpet *h, struct state_reader *r);
+
 #endif

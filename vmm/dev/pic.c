@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "vmm/dev/state_io.h"
+
 /* Initialization command words (8259A data sheet, "Initialization Command
  * Words"): ICW1 is a write to the even port with D4 = 1; ICW2-ICW4 follow
  * on the odd port. */
@@ -407,4 +409,68 @@ bool pic_line_waiting(const struct pic *p, unsigned irq)
 	const struct pic_chip *c = irq < 8 ? &p->master : &p->slave;
 
 	return !pic_line_masked(p, irq) && (c->irr & (1u << (irq & 7)));
+}
+
+static void chip_save(const struct pic_chip *c, struct state_writer *w)
+{
+	const bool flags[] = { c->icw4_expected, c->single,	  c->level_all,
+			       c->auto_eoi,	 c->fully_nested, c->rotate_on_aeoi,
+			       c->special_mask,	 c->read_isr,	  c->poll };
+
+	state_put_u8(w, c->irr);
+	state_put_u8(w, c->isr);
+	state_put_u8(w, c->imr);
+	state_put_u8(w, c->lines);
+	state_put_u8(w, c->elcr);
+	state_put_u8(w, c->vector_base);
+	state_put_u8(w, c->icw3);
+	state_put_u8(w, c->lowest);
+	state_put_u8(w, c->init_step);
+	for (unsigned i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		state_put_bool(w, flags[i]);
+}
+
+/* Into *c, which starts as the chip now (elcr_mask is the board's). */
+static void chip_load(struct pic_chip *c, struct state_reader *r)
+{
+	bool *flags[] = { &c->icw4_expected, &c->single,       &c->level_all,
+			  &c->auto_eoi,	     &c->fully_nested, &c->rotate_on_aeoi,
+			  &c->special_mask,  &c->read_isr,     &c->poll };
+
+	c->irr = state_get_u8(r);
+	c->isr = state_get_u8(r);
+	c->imr = state_get_u8(r);
+	c->lines = state_get_u8(r);
+	c->elcr = state_get_u8(r);
+	c->vector_base = state_get_u8(r);
+	c->icw3 = state_get_u8(r);
+	c->lowest = state_get_u8(r);
+	c->init_step = state_get_u8(r);
+	for (unsigned i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		*flags[i] = state_get_bool(r);
+	if (c->elcr & ~c->elcr_mask)
+		state_refuse(r, "PIC ELCR bit on a line that cannot be level-triggered");
+	if (c->lowest > IR7)
+		state_refuse(r, "PIC lowest priority not an input");
+	if (c->init_step == 1 || c->init_step > INIT_ICW4)
+		state_refuse(r, "PIC initialization step out of range");
+}
+
+void pic_save(const struct pic *p, struct state_writer *w)
+{
+	chip_save(&p->master, w);
+	chip_save(&p->slave, w);
+}
+
+int pic_load(struct pic *p, struct state_reader *r)
+{
+	struct pic loaded = *p;
+
+	chip_load(&loaded.master, r);
+	chip_load(&loaded.slave, r);
+	if (state_reader_done(r))
+		return -1;
+	*p = loaded;
+	update_cascade(p);
+	return 0;
 }

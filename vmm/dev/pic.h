@@ -74,4 +74,13 @@ bool pic_has_interrupt(const struct pic *p);
  * ISR bit set, as on hardware. */
 int pic_acknowledge(struct pic *p);
 
+/* The device's architectural state as fields of a state record
+ * (vmm/dev/state_io.h, docs/STATE_STREAM.md); load refuses (-1, the
+ * reader says why) a state no real device could hold and then changes
+ * nothing. */
+struct state_writer;
+struct state_reader;
+void pic_save(const struct pic *p, struct state_writer *w);
+int pic_load(struct pic *p, struct state_reader *r);
+
 #endif

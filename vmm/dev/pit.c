@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "vmm/dev/state_io.h"
+
 #define NS_PER_S 1000000000ull
 
 /* Control word (8254 data sheet, "Control Word Format"), port 0x43. */
@@ -472,4 +474,92 @@ struct vtimer pit_timer(struct pit *p)
 	return (struct vtimer){
 		.next_event = timer_next, .update = timer_update, .held = timer_held, .dev = p
 	};
+}
+
+#define PIT_MODES 6
+
+static void channel_save(const struct pit_channel *c, struct state_writer *w)
+{
+	state_put_u8(w, c->mode);
+	state_put_u8(w, c->access);
+	state_put_bool(w, c->bcd);
+	state_put_bool(w, c->gate);
+	state_put_u16(w, c->count_reg);
+	state_put_u8(w, c->lsb_written);
+	state_put_bool(w, c->write_msb_next);
+	state_put_bool(w, c->read_msb_next);
+	state_put_bool(w, c->has_count);
+	state_put_bool(w, c->null_count);
+	state_put_bool(w, c->counting);
+	state_put_bool(w, c->running);
+	state_put_u32(w, c->n);
+	state_put_time(w, c->start_ns);
+	state_put_u64(w, c->ticks_before);
+	state_put_u16(w, c->latch);
+	state_put_u8(w, c->latch_left);
+	state_put_u8(w, c->status);
+	state_put_bool(w, c->status_latched);
+	state_put_u64(w, c->irq_tick);
+}
+
+static void channel_load(struct pit_channel *c, struct state_reader *r)
+{
+	c->mode = state_get_u8(r);
+	c->access = state_get_u8(r);
+	c->bcd = state_get_bool(r);
+	c->gate = state_get_bool(r);
+	c->count_reg = state_get_u16(r);
+	c->lsb_written = state_get_u8(r);
+	c->write_msb_next = state_get_bool(r);
+	c->read_msb_next = state_get_bool(r);
+	c->has_count = state_get_bool(r);
+	c->null_count = state_get_bool(r);
+	c->counting = state_get_bool(r);
+	c->running = state_get_bool(r);
+	c->n = state_get_u32(r);
+	c->start_ns = state_get_past_time(r);
+	c->ticks_before = state_get_u64(r);
+	c->latch = state_get_u16(r);
+	c->latch_left = state_get_u8(r);
+	c->status = state_get_u8(r);
+	c->status_latched = state_get_bool(r);
+	c->irq_tick = state_get_u64(r);
+	if (c->mode >= PIT_MODES || c->access < RW_LSB || c->access > RW_LSB_MSB)
+		state_refuse(r, "PIT counter mode or access out of range");
+	/* The count the counting element holds: 1 to the modulus. */
+	if (c->n < 1 || c->n > modulus(c))
+		state_refuse(r, "PIT count out of range");
+	if (c->latch_left > (c->access == RW_LSB_MSB ? 2 : 1))
+		state_refuse(r, "PIT latched bytes over the access width");
+}
+
+void pit_save(const struct pit *p, struct state_writer *w)
+{
+	for (unsigned i = 0; i < PIT_CHANNELS; i++)
+		channel_save(&p->ch[i], w);
+	state_put_bool(w, p->speaker_data);
+	state_put_u32(w, p->ticks.owed);
+}
+
+int pit_load(struct pit *p, struct state_reader *r)
+{
+	struct pit_channel ch[PIT_CHANNELS];
+	bool speaker_data;
+	uint32_t owed;
+
+	for (unsigned i = 0; i < PIT_CHANNELS; i++)
+		channel_load(&ch[i], r);
+	speaker_data = state_get_bool(r);
+	owed = state_get_u32(r);
+	/* GATE 0 and 1 are tied high on the board. */
+	if (!ch[0].gate || !ch[1].gate)
+		state_refuse(r, "PIT gate of counter 0 or 1 low");
+	if (owed > tick_backlog_cap(clocks_to_ns(ch[0].n)))
+		state_refuse(r, "PIT owes more ticks than its timer mode keeps");
+	if (state_reader_done(r))
+		return -1;
+	memcpy(p->ch, ch, sizeof(ch));
+	p->speaker_data = speaker_data;
+	p->ticks.owed = owed;
+	return 0;
 }

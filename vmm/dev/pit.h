@@ -72,4 +72,13 @@ int pit_attach(struct pit *p, struct io_bus *bus);
 /* Counter 0's OUT edges as a timer source for the VM's vtime. */
 struct vtimer pit_timer(struct pit *p);
 
+/* The device's architectural state as fields of a state record
+ * (vmm/dev/state_io.h, docs/STATE_STREAM.md); load refuses (-1, the
+ * reader says why) a state no real device could hold and then changes
+ * nothing. */
+struct state_writer;
+struct state_reader;
+void pit_save(const struct pit *p, struct state_writer *w);
+int pit_load(struct pit *p, struct state_reader *r);
+
 #endif

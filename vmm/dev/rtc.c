@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "vmm/dev/state_io.h"
+
 #define NS_PER_S 1000000000ll
 #define SECS_PER_DAY 86400ll
 #define SECS_PER_HOUR 3600
@@ -589,4 +591,65 @@ int rtc_attach(struct rtc *r, struct io_bus *bus)
 struct vtimer rtc_timer(struct rtc *r)
 {
 	return (struct vtimer){ .next_event = timer_next, .update = timer_update, .dev = r };
+}
+
+/* A second's worth of the fastest periodic rate (8192 Hz): the most ticks
+ * any timer mode keeps owed (tick_backlog.h). */
+#define RTC_MAX_OWED 8192u
+/* Seconds from 1970 beyond any date the registers hold (years to 9999,
+ * with the century byte), both ways. */
+#define RTC_MAX_SECONDS (1ll << 40)
+
+void rtc_save(const struct rtc *r, struct state_writer *w)
+{
+	state_put_bytes(w, r->cmos, sizeof(r->cmos));
+	state_put_u8(w, r->index);
+	state_put_bool(w, r->nmi_masked);
+	/* chain_ns may lie before the clock's zero (a guest that set the
+	 * time): a signed offset from now. */
+	state_put_u64(w, (uint64_t)(r->chain_ns - (int64_t)w->now_ns));
+	state_put_u64(w, (uint64_t)r->sec_at_chain);
+	state_put_time(w, r->synced_ns);
+	state_put_u32(w, r->ticks.owed);
+}
+
+int rtc_load(struct rtc *r, struct state_reader *rd)
+{
+	uint8_t cmos[RTC_CMOS_SIZE];
+	uint8_t index;
+	bool nmi_masked;
+	int64_t chain_off, sec_at_chain;
+	uint64_t synced_ns;
+	uint32_t owed;
+
+	state_get_bytes(rd, cmos, sizeof(cmos));
+	index = state_get_u8(rd);
+	nmi_masked = state_get_bool(rd);
+	chain_off = (int64_t)state_get_u64(rd);
+	sec_at_chain = (int64_t)state_get_u64(rd);
+	synced_ns = state_get_past_time(rd);
+	owed = state_get_u32(rd);
+	if (index & ~INDEX_MASK)
+		state_refuse(rd, "RTC index beyond CMOS");
+	if (owed > RTC_MAX_OWED)
+		state_refuse(rd, "RTC owes more ticks than its timer mode keeps");
+	/* The model sets the chain's instant at most a second from a guest
+	 * time it has seen (write_register): no later than a second from
+	 * now, no earlier than a second before the clock's zero. */
+	if (rd->now_ns > INT64_MAX / 2 || chain_off > (int64_t)NS_PER_S ||
+	    chain_off < -(int64_t)rd->now_ns - (int64_t)NS_PER_S)
+		state_refuse(rd, "RTC divider chain time out of range");
+	if (sec_at_chain > RTC_MAX_SECONDS || sec_at_chain < -RTC_MAX_SECONDS)
+		state_refuse(rd, "RTC time of day beyond the registers' years");
+	if (state_reader_done(rd))
+		return -1;
+	memcpy(r->cmos, cmos, sizeof(cmos));
+	r->index = index;
+	r->nmi_masked = nmi_masked;
+	r->chain_ns = (int64_t)rd->now_ns + chain_off;
+	r->sec_at_chain = sec_at_chain;
+	r->synced_ns = synced_ns;
+	r->ticks.owed = owed;
+	update_irq(r);
+	return 0;
 }

@@ -56,4 +56,13 @@ int rtc_attach(struct rtc *r, struct io_bus *bus);
 /* The enabled interrupts as a timer source for the VM's vtime. */
 struct vtimer rtc_timer(struct rtc *r);
 
+/* The device's architectural state as fields of a state record
+ * (vmm/dev/state_io.h, docs/STATE_STREAM.md); load refuses (-1, the
+ * reader says why) a state no real device could hold and then changes
+ * nothing. */
+struct state_writer;
+struct state_reader;
+void rtc_save(const struct rtc *r, struct state_writer *w);
+int rtc_load(struct rtc *r, struct state_reader *rd);
+
 #endif

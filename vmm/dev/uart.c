@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "vmm/dev/state_io.h"
+
 /* Register offsets and bits (16550A data sheet; as in drivers/serial.c,
  * but this is the guest's view, not the host's device). */
 #define REG_DATA 0 /* RBR/THR, DLL when DLAB */
@@ -214,5 +216,67 @@ int uart_attach(struct uart *u, struct io_bus *bus, uint16_t base)
 		return -1;
 	u->attached = true;
 	update_thr_direct(u);
+	return 0;
+}
+
+void uart_save(const struct uart *u, struct state_writer *w)
+{
+	state_put_u8(w, u->ier);
+	state_put_u8(w, u->lcr);
+	state_put_u8(w, u->mcr);
+	state_put_u8(w, u->scr);
+	state_put_u8(w, u->dll);
+	state_put_u8(w, u->dlm);
+	state_put_u8(w, u->fcr);
+	state_put_bool(w, u->thre_pending);
+	state_put_u64(w, u->bytes_out);
+	/* The receive FIFO oldest first, then the output line not yet sent. */
+	state_put_u8(w, (uint8_t)u->rx_count);
+	for (unsigned i = 0; i < u->rx_count; i++)
+		state_put_u8(w, u->rx[(u->rx_head + i) % UART_RX_FIFO]);
+	state_put_u16(w, (uint16_t)u->out.len);
+	state_put_bytes(w, u->out.line, u->out.len);
+}
+
+int uart_load(struct uart *u, struct state_reader *r)
+{
+	uint8_t ier = state_get_u8(r), lcr = state_get_u8(r), mcr = state_get_u8(r);
+	uint8_t scr = state_get_u8(r), dll = state_get_u8(r), dlm = state_get_u8(r);
+	uint8_t fcr = state_get_u8(r);
+	bool thre_pending = state_get_bool(r);
+	uint64_t bytes_out = state_get_u64(r);
+	uint8_t rx[UART_RX_FIFO];
+	unsigned rx_count = state_get_u8(r), line_len;
+	char line[UART_LINE_MAX];
+
+	if (rx_count > UART_RX_FIFO)
+		state_refuse(r, "UART receive FIFO over its size");
+	else
+		state_get_bytes(r, rx, rx_count);
+	line_len = state_get_u16(r);
+	if (line_len >= UART_LINE_MAX)
+		state_refuse(r, "UART output line over its size");
+	else
+		state_get_bytes(r, line, line_len);
+	if ((ier & ~IER_MASK) || (mcr & ~MCR_MASK))
+		state_refuse(r, "UART register with reserved bits set");
+	if (state_reader_done(r))
+		return -1;
+	u->ier = ier;
+	u->lcr = lcr;
+	u->mcr = mcr;
+	u->scr = scr;
+	u->dll = dll;
+	u->dlm = dlm;
+	u->fcr = fcr;
+	u->thre_pending = thre_pending;
+	u->bytes_out = bytes_out;
+	memcpy(u->rx, rx, rx_count);
+	u->rx_head = 0;
+	u->rx_count = rx_count;
+	memcpy(u->out.line, line, line_len);
+	u->out.len = line_len;
+	update_thr_direct(u);
+	update_irq(u);
 	return 0;
 }

@@ -67,4 +67,13 @@ void uart_flush(struct uart *u);
 /* Queues host console input for the guest; false when the FIFO is full. */
 bool uart_receive(struct uart *u, uint8_t c);
 
+/* The device's architectural state as fields of a state record
+ * (vmm/dev/state_io.h, docs/STATE_STREAM.md); load refuses (-1, the
+ * reader says why) a state no real device could hold and then changes
+ * nothing. */
+struct state_writer;
+struct state_reader;
+void uart_save(const struct uart *u, struct state_writer *w);
+int uart_load(struct uart *u, struct state_reader *r);
+
 #endif

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "vmm/dev/state_io.h"
+
 #define REG_SELECT 0x00
 #define REG_WINDOW 0x10
 #define REG_EOI 0x40 /* version 0x20 I/O APICs */
@@ -152,4 +154,34 @@ int vioapic_pin_vector(const struct vioapic *io, unsigned pin)
 	if (pin >= VIOAPIC_PINS || (io->redir[pin] & RTE_MASKED))
 		return -1;
 	return (int)(io->redir[pin] & RTE_VECTOR_MASK);
+}
+
+void vioapic_save(const struct vioapic *io, struct state_writer *w)
+{
+	state_put_u32(w, io->id);
+	state_put_u32(w, io->select);
+	for (unsigned i = 0; i < VIOAPIC_PINS; i++)
+		state_put_u64(w, io->redir[i]);
+	state_put_u32(w, io->pin_level);
+}
+
+int vioapic_load(struct vioapic *io, struct state_reader *r)
+{
+	uint32_t id = state_get_u32(r), select = state_get_u32(r), pin_level;
+	uint64_t redir[VIOAPIC_PINS];
+
+	for (unsigned i = 0; i < VIOAPIC_PINS; i++)
+		redir[i] = state_get_u64(r);
+	pin_level = state_get_u32(r);
+	if (select > 0xff)
+		state_refuse(r, "I/O APIC register select over 8 bits");
+	if (pin_level >> VIOAPIC_PINS)
+		state_refuse(r, "I/O APIC input level on a pin it lacks");
+	if (state_reader_done(r))
+		return -1;
+	io->id = id;
+	io->select = select;
+	memcpy(io->redir, redir, sizeof(redir));
+	io->pin_level = pin_level;
+	return 0;
 }

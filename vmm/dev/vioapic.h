@@ -39,4 +39,13 @@ int vioapic_pin_vector(const struct vioapic *io, unsigned pin);
 uint64_t vioapic_mmio_read(void *io, uint64_t addr, unsigned size);
 void vioapic_mmio_write(void *io, uint64_t addr, unsigned size, uint64_t value);
 
+/* The device's architectural state as fields of a state record
+ * (vmm/dev/state_io.h, docs/STATE_STREAM.md); load refuses (-1, the
+ * reader says why) a state no real device could hold and then changes
+ * nothing. */
+struct state_writer;
+struct state_reader;
+void vioapic_save(const struct vioapic *io, struct state_writer *w);
+int vioapic_load(struct vioapic *io, struct state_reader *r);
+
 #endif

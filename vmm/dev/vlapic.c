@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "arch/x86/muldiv.h"
+#include "vmm/dev/state_io.h"
 #define REG_ID 0x20
 #define REG_VERSION 0x30
 #define REG_TPR VLAPIC_REG_TPR
@@ -819,4 +820,137 @@ int vlapic_msr_write(struct vlapic *a, uint32_t msr, uint64_t value)
 	if (reg == REG_EOI && value)
 		return -1;
 	return reg_write(a, reg, (uint32_t)value) ? 0 : -1;
+}
+
+/* --- saved state -------------------------------------------------------- */
+
+#define VECTOR_WORDS 8
+#define TIMER_DIVIDE_BITS 0xbu
+#define ICR_HIGH_DEST 0xff000000u
+#define DFR_MODEL 0xf0000000u
+#define ESR_BITS 0xffu
+
+/* IRR and ISR as the guest sees them: while the CPU delivers, the page
+ * holds them (and the model's IRR what is still to be handed over). */
+static void architectural_vectors(const struct vlapic *a, uint32_t *irr, uint32_t *isr)
+{
+	for (unsigned i = 0; i < VECTOR_WORDS; i++) {
+		irr[i] = a->irr[i];
+		isr[i] = a->isr[i];
+		if (a->cpu_delivers) {
+			irr[i] |= a->vapic[(REG_IRR + 16 * i) / 4];
+			isr[i] = a->vapic[(REG_ISR + 16 * i) / 4];
+		}
+	}
+}
+
+void vlapic_save(const struct vlapic *a, struct state_writer *w)
+{
+	uint32_t irr[VECTOR_WORDS], isr[VECTOR_WORDS];
+
+	architectural_vectors(a, irr, isr);
+	state_put_u32(w, a->initial_id);
+	state_put_u32(w, a->id);
+	state_put_u64(w, a->apic_base);
+	state_put_u8(w, (uint8_t)vlapic_tpr(a));
+	state_put_u32(w, a->svr);
+	state_put_u32(w, a->ldr);
+	state_put_u32(w, a->dfr);
+	state_put_u32(w, a->esr);
+	state_put_u32(w, a->icr_high);
+	state_put_u64(w, a->icr_x2apic);
+	for (unsigned i = 0; i < LVT_COUNT; i++)
+		state_put_u32(w, a->lvt[i]);
+	for (unsigned i = 0; i < VECTOR_WORDS; i++) {
+		state_put_u32(w, irr[i]);
+		state_put_u32(w, isr[i]);
+		state_put_u32(w, a->tmr[i]);
+	}
+	state_put_u32(w, a->timer_initial);
+	state_put_u32(w, a->timer_divide);
+	state_put_u64(w, a->timer_hz);
+	state_put_time(w, a->timer_start_ns);
+	state_put_time(w, a->timer_expiry_ns);
+	state_put_u32(w, a->ticks.owed);
+	state_put_u64(w, a->tsc_deadline);
+	state_put_u8(w, a->nmi_pending);
+	state_put_bool(w, a->lint0_level);
+}
+
+static void check_loaded(const struct vlapic *a, struct state_reader *r)
+{
+	if (a->apic_base & APIC_BASE_RESERVED)
+		state_refuse(r, "vLAPIC IA32_APIC_BASE reserved bits set");
+	/* x2APIC enabled with the APIC disabled is invalid (SDM 11.12.5). */
+	if ((a->apic_base & APIC_BASE_EXTD) && !(a->apic_base & APIC_BASE_EN))
+		state_refuse(r, "vLAPIC in x2APIC mode while disabled");
+	if ((a->svr & ~SVR_WRITABLE) || (a->esr & ~ESR_BITS) || (a->icr_high & ~ICR_HIGH_DEST) ||
+	    (a->dfr | DFR_MODEL) != DFR_FLAT || (a->timer_divide & ~TIMER_DIVIDE_BITS))
+		state_refuse(r, "vLAPIC register with reserved bits set");
+	for (unsigned i = 0; i < LVT_COUNT; i++)
+		if (a->lvt[i] & ~LVT_WRITABLE)
+			state_refuse(r, "vLAPIC LVT entry with reserved bits set");
+	if (!a->timer_hz || a->timer_hz > VLAPIC_TIMER_HZ)
+		state_refuse(r, "vLAPIC timer clock out of range");
+	if (a->nmi_pending > VLAPIC_NMI_PENDING_MAX)
+		state_refuse(r, "vLAPIC holds more NMIs than a CPU latches");
+	if (a->ticks.owed > tick_backlog_cap(VLAPIC_MIN_PERIOD_NS))
+		state_refuse(r, "vLAPIC owes more ticks than its timer mode keeps");
+}
+
+/* Into the vLAPIC of the vCPU with the same initial APIC ID. Whether the
+ * CPU delivers interrupts is this host's choice: the vectors are loaded
+ * into the model and handed to the page as vlapic_set_cpu_delivers does. */
+int vlapic_load(struct vlapic *a, struct state_reader *r)
+{
+	struct vlapic loaded = *a;
+	bool delivers = a->cpu_delivers;
+	uint8_t tpr;
+
+	if (state_get_u32(r) != a->initial_id)
+		state_refuse(r, "vLAPIC state of another APIC ID");
+	loaded.id = state_get_u32(r);
+	loaded.apic_base = state_get_u64(r);
+	tpr = state_get_u8(r);
+	loaded.svr = state_get_u32(r);
+	loaded.ldr = state_get_u32(r);
+	loaded.dfr = state_get_u32(r);
+	loaded.esr = state_get_u32(r);
+	loaded.icr_high = state_get_u32(r);
+	loaded.icr_x2apic = state_get_u64(r);
+	for (unsigned i = 0; i < LVT_COUNT; i++)
+		loaded.lvt[i] = state_get_u32(r);
+	for (unsigned i = 0; i < VECTOR_WORDS; i++) {
+		loaded.irr[i] = state_get_u32(r);
+		loaded.isr[i] = state_get_u32(r);
+		loaded.tmr[i] = state_get_u32(r);
+	}
+	loaded.timer_initial = state_get_u32(r);
+	loaded.timer_divide = state_get_u32(r);
+	loaded.timer_hz = state_get_u64(r);
+	loaded.timer_start_ns = state_get_past_time(r);
+	loaded.timer_expiry_ns = state_get_time(r);
+	loaded.ticks.owed = state_get_u32(r);
+	loaded.tsc_deadline = state_get_u64(r);
+	loaded.nmi_pending = state_get_u8(r);
+	loaded.lint0_level = state_get_bool(r);
+	check_loaded(&loaded, r);
+	if (state_reader_done(r))
+		return -1;
+	loaded.cpu_delivers = false;
+	loaded.isr_changed = false;
+	loaded.irr_words = loaded.isr_words = 0;
+	*a = loaded;
+	memset(a->vapic, 0, VLAPIC_PAGE_SIZE);
+	a->vapic[REG_TPR / 4] = tpr;
+	for (unsigned i = 0; i < VECTOR_WORDS; i++) {
+		mirror_word(a, REG_IRR, i, a->irr[i]);
+		mirror_word(a, REG_ISR, i, a->isr[i]);
+		mirror_word(a, REG_TMR, i, a->tmr[i]);
+		a->irr_words = (uint8_t)(a->irr_words | (a->irr[i] ? 1u << i : 0));
+		a->isr_words = (uint8_t)(a->isr_words | (a->isr[i] ? 1u << i : 0));
+	}
+	mirror_registers(a);
+	vlapic_set_cpu_delivers(a, delivers);
+	return 0;
 }

@@ -194,4 +194,13 @@ bool vlapic_timer_held(void *a);
 /* What happens to periodic ticks the guest missed (default: caught up). */
 void vlapic_set_timer_mode(struct vlapic *a, enum timer_mode mode);
 
+/* The device's architectural state as fields of a state record
+ * (vmm/dev/state_io.h, docs/STATE_STREAM.md); load refuses (-1, the
+ * reader says why) a state no real device could hold and then changes
+ * nothing. */
+struct state_writer;
+struct state_reader;
+void vlapic_save(const struct vlapic *a, struct state_writer *w);
+int vlapic_load(struct vlapic *a, struct state_reader *r);
+
 #endif
