@@ -106,7 +106,7 @@ def test_linux_clock_keeps_host_time_and_idles_cheaply(run_pgvisor, bench):
     # end). Between the edges the guest sleeps 60 s, and the operator's
     # "list" reads the VM's exit count at both ends of that sleep while
     # the guest waits for Enter.
-    exits_line = r"pgvisor:   clk: running, (\d+) exits"
+    exits_line = r"pgvisor: clk +\d+ +\d+ +\d+ running +[\d.]+ +(\d+)"
     read_exits = [r"expect \[clk\] LINUX-GUEST: idle waiting",
                   r"send \x01\x01\x01",
                   r"expect input goes to the pgvisor command line",
