@@ -126,7 +126,7 @@ static void fuzz_irq_set(void *ctx, unsigned line, bool level)
 		fuzz_irq_levels &= ~(1u << line);
 }
 
-const struct virq fuzz_virq = { fuzz_irq_set, NULL };
+const struct virq fuzz_virq = { .set = fuzz_irq_set };
 
 /* The host console (drivers/console.h) that line_out and the device models'
  * error lines print to: a harness has no console, but what is printed must
