@@ -50,8 +50,9 @@ static void test_writer_builds_nested_replies(void **state)
 	json_key_bool(&w, "paused", false);
 	json_close(&w, '}');
 	assert_true(json_ok(&w));
-	assert_string_equal(buf, "{\"id\":-7,\"ok\":true,\"vms\":[{\"name\":\"a\\\"b\\\\c\\n\\u0001\","
-				 "\"exits\":18446744073709551615},{}],\"paused\":false}");
+	assert_string_equal(buf,
+			    "{\"id\":-7,\"ok\":true,\"vms\":[{\"name\":\"a\\\"b\\\\c\\n\\u0001\","
+			    "\"exits\":18446744073709551615},{}],\"paused\":false}");
 }
 
 static void test_writer_reports_overflow_and_open_brackets(void **state)
@@ -156,8 +157,8 @@ static void test_requests_become_commands(void **state)
 	assert_false(req.has_id);
 	assert_int_equal(req.cmd.id, CMD_PAUSE);
 	assert_string_equal(req.cmd.vm, "alpha");
-	assert_int_equal(parse_request("{\"len\":32,\"cmd\":\"mem\",\"gpa\":\"0x1000\",\"vm\":\"a\"}"),
-			 0);
+	assert_int_equal(
+		parse_request("{\"len\":32,\"cmd\":\"mem\",\"gpa\":\"0x1000\",\"vm\":\"a\"}"), 0);
 	assert_int_equal(req.cmd.id, CMD_MEM);
 	assert_int_equal(req.cmd.gpa, 0x1000);
 	assert_int_equal(req.cmd.len, 32);

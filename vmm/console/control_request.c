@@ -48,16 +48,23 @@ static bool known_field(enum command_id id, const char *key)
 	return false;
 }
 
+static bool has_blank(const char *s)
+{
+	for (; *s; s++)
+		if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+			return true;
+	return false;
+}
+
 /* Appends " value" of f to line: a word (no blank) or an integer. */
-static int append_arg(char *line, size_t size, const struct json_field *f, char *err,
-		      size_t errlen)
+static int append_arg(char *line, size_t size, const struct json_field *f, char *err, size_t errlen)
 {
 	size_t used = strlen(line);
 	char text[JSON_STRING_MAX];
 
 	switch (f->type) {
 	case JSON_STRING:
-		if (!f->str[0] || strpbrk(f->str, " \t\r\n"))
+		if (!f->str[0] || has_blank(f->str))
 			return fail(err, errlen, "'%s' must be one word", f->key);
 		snprintf(text, sizeof(text), "%s", f->str);
 		break;
