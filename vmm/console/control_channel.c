@@ -73,6 +73,7 @@ void control_channel_init(void)
 		return;
 	channel_open = true;
 	vm_set_event_listener(event);
+	send_line("{\"event\":\"ready\"}");
 	kprintf("pgvisor: control channel: JSON requests on COM2 (docs/CONTROL.md)\n");
 }
 
@@ -133,8 +134,7 @@ static bool take_line(struct control_request *req)
 	line_len = 0;
 	line_too_long = false;
 	if (too_long) {
-		snprintf(err, sizeof(err), "line longer than %u bytes; ignored",
-			 CONTROL_LINE_MAX);
+		snprintf(err, sizeof(err), "line longer than %u bytes; ignored", CONTROL_LINE_MAX);
 		send_error(NULL, err);
 		return false;
 	}
