@@ -6,6 +6,8 @@ keeps answering."""
 import importlib.machinery
 import importlib.util
 import socket
+import sys
+import time
 
 from conftest import ROOT
 
@@ -114,4 +116,76 @@ def test_control_channel_list_pause_destroy_events_errors(run_pgvisor, bench):
     assert "pgvisor: control channel: pause alpha" in run.lines
     assert "pgvisor: vm alpha: paused" in run.lines
     assert "pgvisor: 1 of 1 VMs succeeded, 1 destroyed by the operator" in run.lines
+    assert run.status == 0, run.output
+
+
+def rsp_packet(data):
+    return b"$" + data + b"#" + b"%02x" % (sum(data) % 256)
+
+
+def read_packet(ctl, seconds):
+    """Raw bytes from the channel (gdb's, not JSON) up to the end of the
+    next packet: '#' and its two checksum digits; '+' acknowledgements
+    before it included."""
+    deadline = time.monotonic() + seconds
+    while b"#" not in ctl.buf or len(ctl.buf) < ctl.buf.index(b"#") + 3:
+        ctl.sock.settimeout(max(deadline - time.monotonic(), 0.1))
+        data = ctl.sock.recv(4096)
+        if not data:
+            raise ctl_error(ctl)("pgvisor closed the channel in a gdb packet")
+        ctl.buf += data
+        if time.monotonic() > deadline:
+            raise ctl_error(ctl)(f"no whole gdb packet in {seconds} s: {ctl.buf!r}")
+    end = ctl.buf.index(b"#") + 3
+    packet, ctl.buf = ctl.buf[:end], ctl.buf[end:]
+    return packet
+
+
+def ctl_error(ctl):
+    return sys.modules[type(ctl).__module__].ControlError
+
+
+def gdbserver_session(ctl_module, port):
+    ctl = ctl_module.Control(port, connect_timeout=60)
+    got = {}
+    try:
+        ctl.wait_event(lambda e: e["event"] == "ready", READY_SECONDS)
+        got["attach"] = ctl.request("gdbserver", REPLY_SECONDS, vm="alpha")
+        # COM2 now speaks the remote protocol: the stop at the VM's next
+        # entry, then what "?" asks.
+        got["stop"] = read_packet(ctl, REPLY_SECONDS)
+        ctl.send_raw(b"+" + rsp_packet(b"?"))
+        got["question"] = read_packet(ctl, REPLY_SECONDS)
+        ctl.send_raw(b"+" + rsp_packet(b"D"))
+        got["detach"] = read_packet(ctl, REPLY_SECONDS)
+        ctl.send_raw(b"+")  # as gdb acknowledges the reply: not a request
+        # gdb has let go: JSON again.
+        got["list"] = ctl.request("list", REPLY_SECONDS)
+    except ctl_module.ControlError as e:
+        got["error"] = str(e)
+    finally:
+        ctl.close()
+    return got
+
+
+def test_gdbserver_gives_com2_to_gdb_until_it_detaches(run_pgvisor, bench):
+    ctl_module = load_pgvisorctl()
+    port = free_port()
+    steps = [
+        r"expect vm alpha: gdb detached",
+        r"expect pgvisor: control channel: list",  # answered before alpha ends
+        r"send quit\r",
+    ]
+    run = run_pgvisor([echo_cfg(bench, "alpha")], timeout=300, input=steps,
+                      run_options=["--com2", port],
+                      alongside=lambda: gdbserver_session(ctl_module, port))
+    got = run.alongside
+    assert "error" not in got, (got, run.output)
+    assert got["attach"] == {"id": 1, "ok": True, "state": "running"}, got
+    assert got["stop"].startswith(b"$T05"), got
+    assert got["question"].startswith(b"+$T05"), got
+    assert got["detach"].startswith(b"+$OK#"), got
+    assert got["list"]["ok"] is True and got["list"]["vms"][0]["name"] == "alpha", got
+    assert "pgvisor: vm alpha: waiting for gdb on COM2 (stopped at its next entry)" in run.lines
+    assert "pgvisor: vm alpha: gdb detached, the VM runs on" in run.lines
     assert run.status == 0, run.output

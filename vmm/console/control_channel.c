@@ -14,6 +14,7 @@
 /* A reply: mem's 4096 bytes in hex and what goes around them. */
 #define REPLY_MAX (2 * MEM_DUMP_MAX + 512)
 #define EVENT_MAX 512
+#define GDB_ACK '+'
 
 static bool channel_open;
 static uint8_t received_buf[RECEIVED_BYTES];
@@ -162,6 +163,9 @@ bool control_channel_poll(struct control_request *req, bool want)
 		if (c == '\n') {
 			if (take_line(req))
 				return true;
+		} else if (c == GDB_ACK && !line_len) {
+			/* gdb acknowledges the stub's last reply after it detached
+			 * (and COM2 came back): no JSON line starts with it. */
 		} else if (line_len < CONTROL_LINE_MAX) {
 			line[line_len++] = (char)c;
 		} else {
