@@ -161,6 +161,10 @@ def gdbserver_session(ctl_module, port):
         ctl.send_raw(b"+")  # as gdb acknowledges the reply: not a request
         # gdb has let go: JSON again.
         got["list"] = ctl.request("list", REPLY_SECONDS)
+        # Connected until alpha's last event: Bochs dies of SIGPIPE when
+        # COM2 writes to a client that left.
+        got["alpha_stopped"] = ctl.wait_event(
+            lambda e: e["event"] == "vm-stopped" and e["vm"] == "alpha", READY_SECONDS)
     except ctl_module.ControlError as e:
         got["error"] = str(e)
     finally:
@@ -188,4 +192,5 @@ def test_gdbserver_gives_com2_to_gdb_until_it_detaches(run_pgvisor, bench):
     assert got["list"]["ok"] is True and got["list"]["vms"][0]["name"] == "alpha", got
     assert "pgvisor: vm alpha: waiting for gdb on COM2 (stopped at its next entry)" in run.lines
     assert "pgvisor: vm alpha: gdb detached, the VM runs on" in run.lines
+    assert got["alpha_stopped"]["reason"].startswith("exited through port 0xf4"), got
     assert run.status == 0, run.output

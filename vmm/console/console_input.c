@@ -44,6 +44,9 @@ struct pending {
 	bool kicked; /* its VM's CPU was told */
 };
 static struct pending pending[SOURCES];
+/* Held while a command runs: the two sources' commands run one at a time
+ * (they share the runner's buffers), on whatever CPUs. */
+static struct spinlock command_lock;
 /* All of the above is shared by the CPUs. A VM's UART and lifecycle are
  * touched by the CPU that runs its vCPU 0 (vcpus[0].cpu): input is
  * drained, and commands run, there (under the VM lock when the VM is
@@ -305,9 +308,14 @@ static void run_pending(enum request_source source)
 	 * CPU that must not run the command (it only kicks the right one)
 	 * held the lock at the very moment the right one tried, every
 	 * slice, so the command never ran. Nobody holds the lock long. */
+	/* Tried: the other source's command runs elsewhere; this one stays
+	 * ready for the next pass. */
+	if (!spin_trylock(&command_lock))
+		return;
 	spin_lock(&input_lock);
 	if (!p->ready || !request_runs_here(p)) {
 		spin_unlock(&input_lock);
+		spin_unlock(&command_lock);
 		return;
 	}
 	req = p->req;
@@ -320,6 +328,7 @@ static void run_pending(enum request_source source)
 	command_run(&req.cmd, vm, &res);
 	if (source == FROM_CONTROL)
 		control_channel_finish_reply(&req, &res);
+	spin_unlock(&command_lock);
 }
 
 void console_input_run(void)
