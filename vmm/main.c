@@ -208,7 +208,9 @@ static void attach_gdb(const char *cmdline)
 		kprintf("pgvisor: gdb=%s: no VM of that name\n", name);
 		return;
 	}
-	gdb_target_attach(vm);
+	char err[160];
+	if (gdb_target_attach(vm, true, err, sizeof(err)))
+		kprintf("pgvisor: %s\n", err);
 }
 
 /* The boot information of either boot path into boot_info. */

@@ -38,7 +38,7 @@ static void test_vm_commands(void **state)
 {
 	(void)state;
 	static const char *const names[] = { "console", "pause", "unpause", "destroy",
-					     "reboot",	"info",	 "exits" };
+					     "reboot",	"info",	 "exits",   "gdbserver" };
 	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char line[64];
 		snprintf(line, sizeof(line), "  %s\t linux-1 ", names[i]);

@@ -34,6 +34,9 @@ static const struct command_info commands[CMD_COUNT] = {
 	[CMD_MEM] = { "mem", "vgn", "mem VM GPA LEN",
 		      "hex dump of LEN bytes (at most 4096) of VM's RAM at guest-physical "
 		      "GPA" },
+	[CMD_GDBSERVER] = { "gdbserver", "v", "gdbserver VM",
+			    "stop VM at its next entry for gdb on COM2 (the control channel "
+			    "returns when gdb detaches)" },
 };
 
 #define MAX_WORDS 5

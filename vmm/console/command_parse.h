@@ -25,6 +25,7 @@ enum command_id {
 	CMD_EXITS,
 	CMD_TRACE,
 	CMD_MEM,
+	CMD_GDBSERVER,
 	CMD_COUNT,
 };
 

@@ -1,5 +1,6 @@
 #include "vmm/console/commands.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,12 +14,14 @@
 #include "vmm/core/vm_lifecycle.h"
 #include "vmm/cpu/guest_mem.h"
 #include "vmm/cpu/vcpu_state.h"
+#include "vmm/debug/gdb_target.h"
 #include "vmm/load/config.h"
 #include "vmm/vmx/vmcs_fields.h"
 
 #define DUMP_ROW 16 /* bytes per line of mem */
 #define MIB_SHIFT 20
 #define TENTHS 10
+#define MS_PER_SECOND 1000
 
 _Static_assert(TRACE_SHOW_MAX == EXIT_TRACE_LEN, "trace show reaches the whole ring");
 
@@ -34,7 +37,20 @@ void commands_init(const struct command_env *e)
 	env = *e;
 }
 
-static const char *state_name(const struct vm *vm)
+/* The command does nothing: says why on the console and in res. */
+static void __attribute__((format(printf, 2, 3)))
+refuse(struct command_result *res, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(res->error, sizeof(res->error), fmt, ap);
+	va_end(ap);
+	res->failed = true;
+	kprintf("pgvisor: %s\n", res->error);
+}
+
+const char *command_state_name(const struct vm *vm)
 {
 	switch (vm->state) {
 	case VM_RUNNING:
@@ -68,11 +84,15 @@ static void help(const struct command_request *req)
 
 /* xl list's columns; the CPU time is the guest's and the hypervisor's
  * work for it, in seconds; * marks a VM preserved for inspection. */
-static void list(void)
+static void list(struct json_writer *json)
 {
 	static struct exit_profile p; /* too big for the stack */
 	uint64_t hz = tsc_hz() ? tsc_hz() : 1;
 
+	if (json) {
+		json_key(json, "vms");
+		json_open(json, '[');
+	}
 	kprintf("pgvisor: %-16s %3s %6s %5s %-9s %8s %10s\n", "Name", "ID", "Mem", "VCPUs", "State",
 		"Time(s)", "Exits");
 	for (unsigned i = 0; i < vm_count(); i++) {
@@ -85,14 +105,27 @@ static void list(void)
 		bool any = running && vm_halted_list(vm, false, halted, sizeof(halted));
 		bool kick = running && vm_halted_list(vm, true, waiting, sizeof(waiting));
 		kprintf("pgvisor: %-16s %3u %6u %5u %-9s %6llu.%llu %10llu%s%s%s%s%s%s\n", vm->name,
-			vm->id, vm->cfg.memory_mib, vm->nvcpus, state_name(vm),
+			vm->id, vm->cfg.memory_mib, vm->nvcpus, command_state_name(vm),
 			(unsigned long long)(tenths / TENTHS),
 			(unsigned long long)(tenths % TENTHS),
 			(unsigned long long)profile_total(&p), any ? "  " : "", any ? halted : "",
 			any ? " halted" : "", kick ? ", " : "", kick ? waiting : "",
 			kick ? " waiting for a PV kick" : "");
+		if (json) {
+			json_open(json, '{');
+			json_key_uint(json, "id", vm->id);
+			json_key_string(json, "name", vm->name);
+			json_key_string(json, "state", command_state_name(vm));
+			json_key_uint(json, "vcpus", vm->nvcpus);
+			json_key_uint(json, "memory_mib", vm->cfg.memory_mib);
+			json_key_uint(json, "cpu_ms", tenths * (MS_PER_SECOND / TENTHS));
+			json_key_uint(json, "exits", profile_total(&p));
+			json_close(json, '}');
+		}
 		vm_unlock(vm, locked);
 	}
+	if (json)
+		json_close(json, ']');
 }
 
 /* A file among the boot files: its whole name, or the part after a '/'. */
@@ -111,31 +144,36 @@ static const struct boot_file *find_boot_file(const char *name)
 	return NULL;
 }
 
-static void create(const char *file)
+static void create(const char *file, struct command_result *res)
 {
 	static struct vm_config cfg; /* too big for the stack */
 	const struct boot_file *f = find_boot_file(file);
 	char err[200];
 
 	if (!f) {
-		kprintf("pgvisor: create: no boot file named '%s'\n", file);
+		refuse(res, "create: no boot file named '%s'", file);
 		return;
 	}
 	if (config_parse((const char *)f->data, f->size, f->name, &cfg, err, sizeof(err))) {
-		kprintf("pgvisor: create: config error: %s\n", err);
+		refuse(res, "create: config error: %.120s", err);
 		return;
 	}
 	/* On this CPU: it is in its scheduler now, and will run the new vCPUs
 	 * in the pass it is making (another CPU might be about to leave). */
 	struct vm *vm = vm_create(&cfg, env.boot, 1u << this_cpu()->index);
-	if (vm)
-		kprintf("pgvisor: vm %s: created by the operator from %s\n", vm->name, f->name);
+	if (!vm) {
+		refuse(res, "create: vm %s: not started (the console says why)", cfg.name);
+		return;
+	}
+	kprintf("pgvisor: vm %s: created by the operator from %s\n", vm->name, f->name);
+	if (res->json)
+		json_key_string(res->json, "vm", vm->name);
 }
 
-static void shutdown(struct vm *vm, unsigned seconds)
+static void shutdown(struct vm *vm, unsigned seconds, struct command_result *res)
 {
 	if (vm->state != VM_RUNNING) {
-		kprintf("pgvisor: vm %s: is not running\n", vm->name);
+		refuse(res, "vm %s: is not running", vm->name);
 		return;
 	}
 	acpi_pm_power_button(&vm->acpi_pm);
@@ -147,10 +185,10 @@ static void shutdown(struct vm *vm, unsigned seconds)
 		vm->name, seconds);
 }
 
-static void reboot(struct vm *vm)
+static void reboot(struct vm *vm, struct command_result *res)
 {
 	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED) {
-		kprintf("pgvisor: vm %s: is not running\n", vm->name);
+		refuse(res, "vm %s: is not running", vm->name);
 		return;
 	}
 	vm_stop(vm, VM_END_REBOOT, "rebooted by the operator");
@@ -204,10 +242,10 @@ void command_print_vcpu(struct vcpu *v)
 		v->nmi_window_exiting ? ", NMI window asked" : "");
 }
 
-static void info(struct vm *vm)
+static void info(struct vm *vm, struct command_result *res)
 {
 	if (!vm->vcpus[0].vmcs) {
-		kprintf("pgvisor: vm %s: destroyed: no state left\n", vm->name);
+		refuse(res, "vm %s: destroyed: no state left", vm->name);
 		return;
 	}
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
@@ -245,22 +283,39 @@ static void trace(struct vm *vm, enum trace_op op, unsigned n)
 	}
 }
 
-static void mem(struct vm *vm, uint64_t gpa, uint64_t len)
+/* The bytes as one hex string, "bytes" (two digits a byte). */
+static void mem_json(struct json_writer *json, struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	static char hex[2 * MEM_DUMP_MAX + 1];
+	uint8_t b;
+
+	for (uint64_t i = 0; i < len; i++) {
+		guest_phys_read(vm, gpa + i, &b, 1);
+		snprintf(hex + 2 * i, 3, "%02x", b);
+	}
+	hex[2 * len] = '\0';
+	json_key_uint(json, "gpa", gpa);
+	json_key_string(json, "bytes", hex);
+}
+
+static void mem(struct vm *vm, uint64_t gpa, uint64_t len, struct command_result *res)
 {
 	uint8_t row[DUMP_ROW];
 
 	if (!vm->ram.host) {
-		kprintf("pgvisor: vm %s: destroyed: no memory left\n", vm->name);
+		refuse(res, "vm %s: destroyed: no memory left", vm->name);
 		return;
 	}
 	/* The parser bounded len and kept gpa + len from wrapping; RAM is
 	 * checked for the whole range before any byte is shown. */
 	if (!guest_phys_ptr(vm, gpa, len)) {
-		kprintf("pgvisor: vm %s: %#llx..%#llx is outside its RAM (%u MiB)\n", vm->name,
-			(unsigned long long)gpa, (unsigned long long)(gpa + len - 1),
-			vm->cfg.memory_mib);
+		refuse(res, "vm %s: %#llx..%#llx is outside its RAM (%u MiB)", vm->name,
+		       (unsigned long long)gpa, (unsigned long long)(gpa + len - 1),
+		       vm->cfg.memory_mib);
 		return;
 	}
+	if (res->json)
+		mem_json(res->json, vm, gpa, len);
 	for (uint64_t off = 0; off < len; off += DUMP_ROW) {
 		unsigned n = len - off < DUMP_ROW ? (unsigned)(len - off) : DUMP_ROW;
 		char hex[DUMP_ROW * 3 + 1], text[DUMP_ROW + 1];
@@ -278,7 +333,44 @@ static void mem(struct vm *vm, uint64_t gpa, uint64_t len)
 	}
 }
 
-void command_run(const struct command_request *req, struct vm *vm)
+/* pause and unpause: only from the state each leaves. */
+static void pause_or_unpause(struct vm *vm, bool pause, struct command_result *res)
+{
+	if (vm->state != (pause ? VM_RUNNING : VM_PAUSED)) {
+		refuse(res, "vm %s: is not %s", vm->name, pause ? "running" : "paused");
+		return;
+	}
+	vm_pause(vm, pause);
+}
+
+/* exits: the profile on the console; the reply has the totals. */
+static void exits(struct vm *vm, struct command_result *res)
+{
+	static struct exit_profile p; /* too big for the stack */
+
+	summary_print_profile(vm);
+	if (!res->json)
+		return;
+	vm_exit_profile(vm, &p);
+	json_key_uint(res->json, "exits", profile_total(&p));
+	json_key_uint(res->json, "guest_ticks", p.guest_ticks);
+	json_key_uint(res->json, "hypervisor_ticks", profile_root_ticks(&p));
+}
+
+/* gdbserver: gdb takes COM2 and the VM stops at its next entry. */
+static void gdbserver(struct vm *vm, struct command_result *res)
+{
+	char err[COMMAND_ERROR_MAX];
+
+	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED) {
+		refuse(res, "vm %s: is not running", vm->name);
+		return;
+	}
+	if (gdb_target_attach(vm, false, err, sizeof(err)))
+		refuse(res, "%s", err);
+}
+
+void command_run(const struct command_request *req, struct vm *vm, struct command_result *res)
 {
 	bool locked = vm ? vm_lock(vm) : false;
 
@@ -287,42 +379,48 @@ void command_run(const struct command_request *req, struct vm *vm)
 		help(req);
 		break;
 	case CMD_LIST:
-		list();
+		list(res->json);
 		break;
 	case CMD_CREATE:
-		create(req->word);
+		create(req->word, res);
 		break;
 	case CMD_CONSOLE:
 		env.focus(vm);
 		break;
 	case CMD_PAUSE:
 	case CMD_UNPAUSE:
-		vm_pause(vm, req->id == CMD_PAUSE);
+		pause_or_unpause(vm, req->id == CMD_PAUSE, res);
 		break;
 	case CMD_DESTROY:
 		vm_destroy(vm);
 		break;
 	case CMD_REBOOT:
-		reboot(vm);
+		reboot(vm, res);
 		break;
 	case CMD_SHUTDOWN:
-		shutdown(vm, req->count);
+		shutdown(vm, req->count, res);
 		break;
 	case CMD_INFO:
-		info(vm);
+		info(vm, res);
 		break;
 	case CMD_EXITS:
-		summary_print_profile(vm);
+		exits(vm, res);
 		break;
 	case CMD_TRACE:
 		trace(vm, req->trace, req->count);
 		break;
 	case CMD_MEM:
-		mem(vm, req->gpa, req->len);
+		mem(vm, req->gpa, req->len, res);
+		break;
+	case CMD_GDBSERVER:
+		gdbserver(vm, res);
 		break;
 	case CMD_COUNT:
 		break;
 	}
+	/* The VM's state after the command, for the control channel. */
+	if (vm && res->json && !res->failed)
+		json_key_string(res->json, "state", command_state_name(vm));
 	if (vm)
 		vm_unlock(vm, locked);
 }

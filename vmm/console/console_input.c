@@ -1,6 +1,7 @@
 #include "vmm/console/console_input.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "arch/x86/page_alloc.h"
@@ -13,6 +14,7 @@
 #include "drivers/serial.h"
 #include "vmm/console/command_parse.h"
 #include "vmm/console/commands.h"
+#include "vmm/console/control_channel.h"
 #include "vmm/core/sched.h"
 #include "vmm/vm/vm.h"
 
@@ -32,10 +34,19 @@ static struct byte_ring line_input = { line_input_buf, LINE_INPUT_BYTES, 0, 0, 0
 static char line[COMMAND_LINE_MAX];
 static unsigned line_len;
 static bool line_too_long;
-static struct command_request request;
-static struct vm *request_vm;
-static bool request_ready;  /* a parsed command waits for console_input_run */
-static bool request_kicked; /* its VM's CPU was told */
+/* A parsed command waiting for console_input_run, one from each source:
+ * the typed line and the control channel. */
+enum request_source { FROM_CONSOLE, FROM_CONTROL, SOURCES };
+struct pending {
+	struct control_request req; /* req.cmd the command; the id for a reply */
+	struct vm *vm;
+	bool ready;
+	bool kicked; /* its VM's CPU was told */
+};
+static struct pending pending[SOURCES];
+/* Held while a command runs: the two sources' commands run one at a time
+ * (they share the runner's buffers), on whatever CPUs. */
+static struct spinlock command_lock;
 /* All of the above is shared by the CPUs. A VM's UART and lifecycle are
  * touched by the CPU that runs its vCPU 0 (vcpus[0].cpu): input is
  * drained, and commands run, there (under the VM lock when the VM is
@@ -91,6 +102,7 @@ void console_input_init(const struct boot_info *bi)
 	const struct command_env env = { bi, focus_on };
 
 	commands_init(&env);
+	control_channel_init();
 	focus = vm_count() ? 0 : FOCUS_HYPERVISOR;
 	if (focus == 0 && !can_have_focus(vm_at(0)))
 		move_focus();
@@ -116,15 +128,16 @@ static void submit_line(void)
 		kprintf("pgvisor: the line is longer than %u characters; ignored\n",
 			COMMAND_LINE_MAX - 1);
 	} else if (line_len) {
+		struct pending *p = &pending[FROM_CONSOLE];
 		kprintf("pgvisor> %s\n", line);
-		if (command_parse(line, &request, err, sizeof(err))) {
+		if (command_parse(line, &p->req.cmd, err, sizeof(err))) {
 			kprintf("pgvisor: %s\n", err);
-		} else if (command_names_vm(request.id) && !(request_vm = vm_named(request.vm))) {
-			kprintf("pgvisor: no vm named '%s'\n", request.vm);
+		} else if (command_names_vm(p->req.cmd.id) && !(p->vm = vm_named(p->req.cmd.vm))) {
+			kprintf("pgvisor: no vm named '%s'\n", p->req.cmd.vm);
 		} else {
-			if (!command_names_vm(request.id))
-				request_vm = NULL;
-			request_ready = true;
+			if (!command_names_vm(p->req.cmd.id))
+				p->vm = NULL;
+			p->ready = true;
 		}
 	}
 	line_len = 0;
@@ -150,8 +163,27 @@ static void read_command_line(void)
 {
 	int c;
 
-	while (!request_ready && (c = byte_ring_get(&line_input)) >= 0)
+	while (!pending[FROM_CONSOLE].ready && (c = byte_ring_get(&line_input)) >= 0)
 		hypervisor_key((uint8_t)c);
+}
+
+/* The next request on the control channel, once the last one ran. */
+static void read_control_channel(void)
+{
+	struct pending *p = &pending[FROM_CONTROL];
+	char err[COMMAND_ERROR_MAX];
+
+	while (control_channel_poll(&p->req, !p->ready)) {
+		p->vm = NULL;
+		if (command_names_vm(p->req.cmd.id) && !(p->vm = vm_named(p->req.cmd.vm))) {
+			snprintf(err, sizeof(err), "no vm named '%s'", p->req.cmd.vm);
+			control_channel_refuse(&p->req, err);
+			continue;
+		}
+		kprintf("pgvisor: control channel: %s%s%s\n", command_info(p->req.cmd.id)->name,
+			p->vm ? " " : "", p->vm ? p->vm->name : "");
+		p->ready = true;
+	}
 }
 
 static void queue_for_guest(unsigned id, uint8_t c)
@@ -253,39 +285,57 @@ void console_input_idle(void)
 }
 
 /* The CPU the request must run on: its VM's, or any for the others. */
-static bool request_runs_here(void)
+static bool request_runs_here(struct pending *p)
 {
-	if (!request_vm || runs_here(request_vm))
+	if (!p->vm || runs_here(p->vm))
 		return true;
-	if (!request_kicked)
-		smp_kick(request_vm->vcpus[0].cpu);
-	request_kicked = true;
+	if (!p->kicked)
+		smp_kick(p->vm->vcpus[0].cpu);
+	p->kicked = true;
 	return false;
 }
 
-void console_input_run(void)
+static void run_pending(enum request_source source)
 {
-	struct command_request req;
+	struct pending *p = &pending[source];
+	struct control_request req;
+	struct command_result res = { 0 };
 	struct vm *vm;
 
-	commands_check_shutdowns();
-	if (!__atomic_load_n(&request_ready, __ATOMIC_ACQUIRE))
+	if (!__atomic_load_n(&p->ready, __ATOMIC_ACQUIRE))
 		return;
 	/* Waited for, not tried: in Bochs the CPUs run in lockstep, and a
 	 * CPU that must not run the command (it only kicks the right one)
 	 * held the lock at the very moment the right one tried, every
 	 * slice, so the command never ran. Nobody holds the lock long. */
+	/* Tried: the other source's command runs elsewhere; this one stays
+	 * ready for the next pass. */
+	if (!spin_trylock(&command_lock))
+		return;
 	spin_lock(&input_lock);
-	if (!request_ready || !request_runs_here()) {
+	if (!p->ready || !request_runs_here(p)) {
 		spin_unlock(&input_lock);
+		spin_unlock(&command_lock);
 		return;
 	}
-	req = request;
-	vm = request_vm;
-	request_ready = false;
-	request_kicked = false;
+	req = p->req;
+	vm = p->vm;
+	p->ready = false;
+	p->kicked = false;
 	spin_unlock(&input_lock);
-	command_run(&req, vm);
+	if (source == FROM_CONTROL)
+		control_channel_begin_reply(&req, &res);
+	command_run(&req.cmd, vm, &res);
+	if (source == FROM_CONTROL)
+		control_channel_finish_reply(&req, &res);
+	spin_unlock(&command_lock);
+}
+
+void console_input_run(void)
+{
+	commands_check_shutdowns();
+	run_pending(FROM_CONSOLE);
+	run_pending(FROM_CONTROL);
 }
 
 void console_input_vcpu_info(struct vcpu *v)
@@ -325,6 +375,7 @@ void console_input_poll(void)
 		deliver((uint8_t)c);
 	}
 	read_command_line();
+	read_control_channel();
 	drain_all();
 	spin_unlock(&input_lock);
 }

@@ -435,6 +435,7 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, ui
 	kprintf("pgvisor: vm %s: traps %s\n", vm->name, why);
 	vmx_apic_format(&vmx_controls, why, sizeof(why));
 	kprintf("pgvisor: vm %s: APIC virtualization: %s\n", vm->name, why);
+	vm_announce(vm, VM_EVENT_STARTED);
 	return vm;
 }
 
@@ -490,8 +491,10 @@ void vm_apply_policy(struct vm *vm)
 			vm->restarts++;
 			kprintf("pgvisor: vm %s: restarting (%u of %u)\n", vm->name, vm->restarts,
 				VM_MAX_RESTARTS);
-			if (!vm_load(vm))
+			if (!vm_load(vm)) {
+				vm_announce(vm, VM_EVENT_STARTED);
 				return;
+			}
 		} else {
 			kprintf("pgvisor: vm %s: restarted %u times already; destroying it\n",
 				vm->name, vm->restarts);

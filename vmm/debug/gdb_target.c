@@ -25,6 +25,7 @@
  * exit. */
 #include "vmm/debug/gdb_target.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "arch/x86/cpu.h"
@@ -553,24 +554,38 @@ static const struct vm_debugger gdb_debugger = {
 	.debug_exit = debugger_debug_exit,
 };
 
-int gdb_target_attach(struct vm *vm)
+bool gdb_target_attached(void)
 {
-	if (t.vm) {
-		kprintf("pgvisor: gdb: already attached to vm %s\n", t.vm->name);
+	return __atomic_load_n(&t.attached, __ATOMIC_ACQUIRE);
+}
+
+int gdb_target_attach(struct vm *vm, bool at_start, char *err, size_t errlen)
+{
+	if (t.attached) {
+		snprintf(err, errlen, "gdb: already attached to vm %s", t.vm->name);
+		return -1;
+	}
+	if (t.vm && t.vm != vm) {
+		snprintf(err, errlen, "gdb: was attached to vm %s; only it can be debugged again",
+			 t.vm->name);
 		return -1;
 	}
 	if (!com2_init()) {
-		kprintf("pgvisor: gdb: no COM2 (0x2f8) on this machine: vm %s runs without gdb\n",
-			vm->name);
+		snprintf(err, errlen,
+			 "gdb: no COM2 (0x2f8) on this machine: vm %s runs without gdb", vm->name);
 		return -1;
 	}
+	unsigned generation = t.generation;
+	memset(&t, 0, sizeof(t));
 	t.vm = vm;
-	t.attached = true;
-	t.generation = 1;
+	/* Ahead of every vCPU's applied one: each takes the new state. */
+	t.generation = generation + 1;
 	t.stop_requested = true;
 	t.request = (struct gdb_stop){ .signal = GDB_SIGTRAP };
 	gdbstub_init(&t.stub, &vm_target_ops, NULL, com2_send, NULL);
 	vm->debugger = &gdb_debugger;
-	kprintf("pgvisor: vm %s: waiting for gdb on COM2 before its first instruction\n", vm->name);
+	__atomic_store_n(&t.attached, true, __ATOMIC_RELEASE);
+	kprintf("pgvisor: vm %s: waiting for gdb on COM2 %s\n", vm->name,
+		at_start ? "before its first instruction" : "(stopped at its next entry)");
 	return 0;
 }

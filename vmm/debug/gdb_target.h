@@ -3,11 +3,17 @@
 #ifndef PGVISOR_GDB_TARGET_H
 #define PGVISOR_GDB_TARGET_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 struct vm;
 
-/* Attaches the stub to vm and holds it before its first instruction until
- * gdb continues it. Returns 0, or -1 (and says why on the console) when
- * there is no COM2 or a VM is already attached. */
-int gdb_target_attach(struct vm *vm);
+/* Attaches the stub to vm and holds it at its next entry (at_start: before
+ * its first instruction) until gdb continues it. Returns 0, or -1 with
+ * why in err: there is no COM2, gdb is attached now, or it was attached
+ * to another VM before (its hooks stay in that VM). */
+int gdb_target_attach(struct vm *vm, bool at_start, char *err, size_t errlen);
+/* Whether gdb holds COM2 now (attached and not yet detached). */
+bool gdb_target_attached(void);
 
 #endif

@@ -95,6 +95,19 @@ void vm_kick_cpus(struct vm *vm)
 	}
 }
 
+static void (*event_listener)(const struct vm *vm, enum vm_event event);
+
+void vm_set_event_listener(void (*listener)(const struct vm *vm, enum vm_event event))
+{
+	event_listener = listener;
+}
+
+void vm_announce(const struct vm *vm, enum vm_event event)
+{
+	if (event_listener)
+		event_listener(vm, event);
+}
+
 void vm_stop(struct vm *vm, enum vm_end end, const char *fmt, ...)
 {
 	va_list ap;
@@ -112,6 +125,7 @@ void vm_stop(struct vm *vm, enum vm_end end, const char *fmt, ...)
 	va_end(ap);
 	kprintf("pgvisor: vm %s: %s%s\n", vm->name, end == VM_END_CRASH ? "crashed: " : "",
 		vm->reason);
+	vm_announce(vm, end == VM_END_CRASH ? VM_EVENT_CRASHED : VM_EVENT_STOPPED);
 }
 
 void vm_pause(struct vm *vm, bool pause)

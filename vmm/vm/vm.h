@@ -185,6 +185,13 @@ static inline void vm_unlock(struct vm *vm, bool taken)
  * with reason printed as "pgvisor: vm NAME: ...". */
 void vm_stop(struct vm *vm, enum vm_end end, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* What a listener above (the control channel, vmm/console/) hears of a
+ * VM's life: started (created or restarted), stopped, crashed. Called on
+ * the CPU where it happens, possibly under the VM lock: it must not take
+ * that lock. */
+enum vm_event { VM_EVENT_STARTED, VM_EVENT_STOPPED, VM_EVENT_CRASHED };
+void vm_set_event_listener(void (*listener)(const struct vm *vm, enum vm_event event));
+void vm_announce(const struct vm *vm, enum vm_event event);
 /* The EPT pointer of vm's vCPUs, as their VMCSs hold it. */
 static inline uint64_t vm_eptp(const struct vm *vm)
 {
