@@ -1,10 +1,9 @@
 #include "vmm/console/command_parse.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "arch/x86/lib/hex.h"
+#include "vmm/load/errmsg.h"
 
 /* Argument letters: v a VM name, w a word (file, command), t trace's
  * on|off|show, g a guest-physical address, n a count; an upper-case
@@ -113,17 +112,6 @@ static bool parse_number(const char *s, uint64_t *out)
 	return true;
 }
 
-static int __attribute__((format(printf, 3, 4)))
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* One argument of kind letter (lower case) into req. */
 static int parse_arg(const struct command_info *c, char kind, const char *word,
 		     struct command_request *req, char *err, size_t errlen)
@@ -133,12 +121,12 @@ static int parse_arg(const struct command_info *c, char kind, const char *word,
 	switch (kind) {
 	case 'v':
 		if (strlen(word) >= sizeof(req->vm))
-			return fail(err, errlen, "no vm named '%.32s...' (%s)", word, c->usage);
+			return errf(err, errlen, "no vm named '%.32s...' (%s)", word, c->usage);
 		memcpy(req->vm, word, strlen(word) + 1);
 		return 0;
 	case 'w':
 		if (strlen(word) >= sizeof(req->word))
-			return fail(err, errlen, "'%.32s...' is too long (%s)", word, c->usage);
+			return errf(err, errlen, "'%.32s...' is too long (%s)", word, c->usage);
 		memcpy(req->word, word, strlen(word) + 1);
 		return 0;
 	case 't':
@@ -149,16 +137,16 @@ static int parse_arg(const struct command_info *c, char kind, const char *word,
 		else if (!strcmp(word, "show"))
 			req->trace = TRACE_SHOW;
 		else
-			return fail(err, errlen, "'%.32s': expected on, off or show (%s)", word,
+			return errf(err, errlen, "'%.32s': expected on, off or show (%s)", word,
 				    c->usage);
 		return 0;
 	case 'g':
 		if (!parse_number(word, &req->gpa))
-			return fail(err, errlen, "'%.32s' is not a number (%s)", word, c->usage);
+			return errf(err, errlen, "'%.32s' is not a number (%s)", word, c->usage);
 		return 0;
 	default: /* 'n' */
 		if (!parse_number(word, &n))
-			return fail(err, errlen, "'%.32s' is not a number (%s)", word, c->usage);
+			return errf(err, errlen, "'%.32s' is not a number (%s)", word, c->usage);
 		req->len = n;
 		req->count = n > UINT32_MAX ? UINT32_MAX : (unsigned)n;
 		return 0;
@@ -172,25 +160,25 @@ static int check_ranges(const struct command_info *c, struct command_request *re
 	switch (req->id) {
 	case CMD_MEM:
 		if (!req->len || req->len > MEM_DUMP_MAX)
-			return fail(err, errlen, "LEN must be 1 to %u (%s)", MEM_DUMP_MAX,
+			return errf(err, errlen, "LEN must be 1 to %u (%s)", MEM_DUMP_MAX,
 				    c->usage);
 		if (req->gpa + req->len < req->gpa)
-			return fail(err, errlen, "GPA + LEN wraps around (%s)", c->usage);
+			return errf(err, errlen, "GPA + LEN wraps around (%s)", c->usage);
 		return 0;
 	case CMD_TRACE:
 		if (req->trace != TRACE_SHOW && nargs == 3)
-			return fail(err, errlen, "only show takes a count (%s)", c->usage);
+			return errf(err, errlen, "only show takes a count (%s)", c->usage);
 		if (nargs < 3)
 			req->count = TRACE_SHOW_DEFAULT;
 		if (!req->count || req->count > TRACE_SHOW_MAX)
-			return fail(err, errlen, "N must be 1 to %u (%s)", TRACE_SHOW_MAX,
+			return errf(err, errlen, "N must be 1 to %u (%s)", TRACE_SHOW_MAX,
 				    c->usage);
 		return 0;
 	case CMD_SHUTDOWN:
 		if (nargs < 2)
 			req->count = SHUTDOWN_TIMEOUT_DEFAULT;
 		if (!req->count || req->count > SHUTDOWN_TIMEOUT_MAX)
-			return fail(err, errlen, "SECONDS must be 1 to %u (%s)",
+			return errf(err, errlen, "SECONDS must be 1 to %u (%s)",
 				    SHUTDOWN_TIMEOUT_MAX, c->usage);
 		return 0;
 	default:
@@ -209,19 +197,19 @@ int command_parse(const char *line, struct command_request *req, char *err, size
 		err[0] = '\0';
 	int n = split(line, buf, sizeof(buf), words, MAX_WORDS + 1);
 	if (n == 0)
-		return fail(err, errlen, "empty command (try help)");
+		return errf(err, errlen, "empty command (try help)");
 	const struct command_info *c = command_find(words[0], &id);
 	if (!c)
-		return fail(err, errlen, "unknown command '%.32s' (try help)", words[0]);
+		return errf(err, errlen, "unknown command '%.32s' (try help)", words[0]);
 	req->id = id;
 	size_t most = strlen(c->args), least = 0;
 	while (least < most && c->args[least] >= 'a')
 		least++;
 	int nargs = n < 0 ? MAX_WORDS + 1 : n - 1;
 	if ((size_t)nargs < least)
-		return fail(err, errlen, "%s: missing argument (%s)", c->name, c->usage);
+		return errf(err, errlen, "%s: missing argument (%s)", c->name, c->usage);
 	if ((size_t)nargs > most)
-		return fail(err, errlen, "%s: too many arguments (%s)", c->name, c->usage);
+		return errf(err, errlen, "%s: too many arguments (%s)", c->name, c->usage);
 	for (int i = 0; i < nargs; i++) {
 		char kind = c->args[i];
 		if (kind < 'a')
@@ -230,6 +218,6 @@ int command_parse(const char *line, struct command_request *req, char *err, size
 			return -1;
 	}
 	if (id == CMD_HELP && req->word[0] && !command_find(req->word, NULL))
-		return fail(err, errlen, "no command named '%.32s' (try help)", req->word);
+		return errf(err, errlen, "no command named '%.32s' (try help)", req->word);
 	return check_ranges(c, req, nargs, err, errlen);
 }

@@ -1,21 +1,10 @@
 #include "vmm/console/control_request.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "vmm/console/json_request.h"
-
-static int __attribute__((format(printf, 3, 4)))
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
+#include "vmm/load/errmsg.h"
 
 const char *control_arg_name(enum command_id id, unsigned i)
 {
@@ -65,19 +54,19 @@ static int append_arg(char *line, size_t size, const struct json_field *f, char 
 	switch (f->type) {
 	case JSON_STRING:
 		if (!f->str[0] || has_blank(f->str))
-			return fail(err, errlen, "'%s' must be one word", f->key);
+			return errf(err, errlen, "'%s' must be one word", f->key);
 		snprintf(text, sizeof(text), "%s", f->str);
 		break;
 	case JSON_INT:
 		if (f->num < 0)
-			return fail(err, errlen, "'%s' must not be negative", f->key);
+			return errf(err, errlen, "'%s' must not be negative", f->key);
 		snprintf(text, sizeof(text), "%lld", (long long)f->num);
 		break;
 	default:
-		return fail(err, errlen, "'%s' must be a string or an integer", f->key);
+		return errf(err, errlen, "'%s' must be a string or an integer", f->key);
 	}
 	if (used + 1 + strlen(text) >= size)
-		return fail(err, errlen, "the arguments are too long");
+		return errf(err, errlen, "the arguments are too long");
 	line[used] = ' ';
 	memcpy(line + used + 1, text, strlen(text) + 1);
 	return 0;
@@ -96,18 +85,18 @@ int control_request_parse(const char *text, size_t len, struct control_request *
 	const struct json_field *fid = json_field(&obj, "id");
 	if (fid) {
 		if (fid->type != JSON_INT)
-			return fail(err, errlen, "'id' must be an integer");
+			return errf(err, errlen, "'id' must be an integer");
 		req->has_id = true;
 		req->id = fid->num;
 	}
 	const struct json_field *cmd = json_field(&obj, "cmd");
 	if (!cmd || cmd->type != JSON_STRING)
-		return fail(err, errlen, "'cmd' (a string) is missing");
+		return errf(err, errlen, "'cmd' (a string) is missing");
 	if (!command_find(cmd->str, &id))
-		return fail(err, errlen, "unknown command '%.32s'", cmd->str);
+		return errf(err, errlen, "unknown command '%.32s'", cmd->str);
 	for (unsigned i = 0; i < obj.count; i++)
 		if (!known_field(id, obj.fields[i].key))
-			return fail(err, errlen, "%s: unknown field '%.16s'", cmd->str,
+			return errf(err, errlen, "%s: unknown field '%.16s'", cmd->str,
 				    obj.fields[i].key);
 	/* The fields in the order the typed command takes them; a missing
 	 * optional one is always the last. */
@@ -117,7 +106,7 @@ int control_request_parse(const char *text, size_t len, struct control_request *
 		const struct json_field *f = json_field(&obj, control_arg_name(id, i));
 		if (!f) {
 			if (c->args[i] >= 'a')
-				return fail(err, errlen, "%s: field '%s' is missing", c->name,
+				return errf(err, errlen, "%s: field '%s' is missing", c->name,
 					    control_arg_name(id, i));
 			break;
 		}
