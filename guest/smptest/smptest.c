@@ -4,8 +4,10 @@
  * go both ways: fixed to one CPU, fixed to all others (shorthand), to
  * self, and NMI; where the hypervisor offers KVM's paravirtual IPIs, one
  * hypercall to every AP, and where it offers PV unhalt, AP 1 waits in HLT
- * with interrupts off until the boot CPU kicks it. Command line: cpus=N (the vCPUs the VM has),
- * iters=N. Prints "smptest: all checks passed" and exits through port 0xf4. */
+ * with interrupts off until the boot CPU kicks it. Command line: cpus=N
+ * (the vCPUs the VM has), iters=N, kickhold=MS (how long AP 1 must stay
+ * halted unkicked first; 1000 by default). Prints "smptest: all checks passed" and exits through
+ * port 0xf4. */
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -27,6 +29,7 @@
 #define NMI_VECTOR 2
 #define ICR_MODE_INIT (5u << 8)
 #define WAIT_TICKS 4000000000ull /* 80 s of guest time at 50 MHz */
+#define WAIT_MS 80000ull
 
 /* irq_stubs.S: save the registers, call on_ipi or on_nmi, IRET. */
 void ipi_stub(void);
@@ -45,6 +48,7 @@ static volatile uint32_t from_ap[MAX_CPUS];
  * and halts with interrupts off until KVM_HC_KICK_CPU ends the HLT. */
 static volatile uint32_t kick_phase, kick_waiting, kick_woken;
 static uint32_t iterations;
+static uint32_t kick_hold_ms;
 
 /* The vector being handled: the highest in-service one (SDM Vol. 3 11.8.4). */
 static int in_service(void)
@@ -181,8 +185,8 @@ static void check_pv_kick(uint32_t cpus)
 	kick_phase = 1;
 	lapic_send_ipi(1, ICR_FIXED | ICR_ASSERT | IPI_VECTOR); /* out of its STI; HLT */
 	bool waiting = spin_for(&kick_waiting, 1);
-	/* A second of guest time unkicked: the HLT holds. */
-	uint64_t end = rdtsc() + WAIT_TICKS / 80;
+	/* kickhold ms of guest time unkicked: the HLT holds. */
+	uint64_t end = rdtsc() + WAIT_TICKS / WAIT_MS * kick_hold_ms;
 	while (rdtsc() < end)
 		__asm__ volatile("pause");
 	bool held = !kick_woken;
@@ -202,6 +206,7 @@ int main(uint32_t magic, uint32_t info)
 		bp.cmdline = "";
 	uint32_t cpus = (opt = cmdline_option(bp.cmdline, "cpus")) ? parse_uint(opt) : 2;
 	iterations = (opt = cmdline_option(bp.cmdline, "iters")) ? parse_uint(opt) : 100000;
+	kick_hold_ms = (opt = cmdline_option(bp.cmdline, "kickhold")) ? parse_uint(opt) : 1000;
 	if (cpus < 1 || cpus > MAX_CPUS) {
 		printf("smptest: cpus=%u: must be 1 to %u\n", cpus, MAX_CPUS);
 		return 1;

@@ -119,19 +119,22 @@ def guest_cfg(bench, name, guest, vcpus, cmdline, extra=""):
     return str(cfg.relative_to(ROOT))
 
 
-def smptest_cfg(bench, name, cpus, iters, extra=""):
-    return guest_cfg(bench, name, "smptest", cpus, f"cpus={cpus} iters={iters}", extra)
+def smptest_cfg(bench, name, cpus, iters, extra="", kickhold=None):
+    hold = "" if kickhold is None else f" kickhold={kickhold}"
+    return guest_cfg(bench, name, "smptest", cpus, f"cpus={cpus} iters={iters}{hold}", extra)
 
 
 def test_vcpus_of_one_vm_run_on_both_cpus(run_pgvisor, bench):
     # Unpinned, a 2-vCPU VM's vCPUs go to both CPUs and run at once: its
     # devices, interrupts and lifecycle are shared under the VM's lock,
     # IPIs to a vCPU on the other CPU kick that CPU. Pinned to one CPU the
-    # same work takes twice as long.
+    # same work takes twice as long. The PV-kick check's wait (a second in
+    # which the boot CPU spins whichever way the vCPUs are placed) is left
+    # out of this comparison: kickhold=0.
     iters = 4000000
-    spread = run_pgvisor([smptest_cfg(bench, "wide", 2, iters)], smp=2, timeout=180)
-    one = run_pgvisor([smptest_cfg(bench, "narrow", 2, iters, 'cpus = "0"\n')], smp=2,
-                      timeout=180)
+    spread = run_pgvisor([smptest_cfg(bench, "wide", 2, iters, kickhold=0)], smp=2, timeout=180)
+    one = run_pgvisor([smptest_cfg(bench, "narrow", 2, iters, 'cpus = "0"\n', kickhold=0)],
+                      smp=2, timeout=180)
     for run, name in ((spread, "wide"), (one, "narrow")):
         lines = run.vm_lines(name)
         assert f"smptest: counter {2 * iters} expected {2 * iters}" in lines, run.output
@@ -231,7 +234,7 @@ def test_console_reaches_vms_on_both_cpus(run_pgvisor, bench):
     assert "pgvisor:   vm right: ran on CPU 1" in run.lines
     assert "pgvisor:   vm right: destroyed by the operator, restarts 0" in run.lines
     assert "pgvisor:   vm left: exited with status 1 (value 0), restarts 0" in run.lines
-    assert "pgvisor: 1 of 2 VMs succeeded" in run.lines
+    assert "pgvisor: 1 of 1 VMs succeeded, 1 destroyed by the operator" in run.lines
 
 
 def test_ap_without_vtx(run_pgvisor, bench):
