@@ -5,7 +5,7 @@ set -e
 PKGS="gcc make binutils bochs bochsbios vgabios bochs-term qemu-system-x86 ovmf \
 grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools gnu-efi libcmocka-dev \
 python3 python3-pytest cpio busybox-static e2fsprogs clang-format console-setup-linux \
-clang libclang-rt-dev"
+clang libclang-rt-dev gdb"
 
 missing=""
 for p in $PKGS; do
