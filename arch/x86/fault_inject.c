@@ -12,7 +12,8 @@
 
 struct fault {
 	enum fault_kind kind;
-	unsigned n;		       /* alloc: which allocation; apdead: CPU index */
+	unsigned n;    /* alloc: which allocation; apdead: CPU; devtimeout: first command */
+	unsigned seen; /* devtimeout: commands so far */
 	char name[FAULT_NAME_MAX + 1]; /* VM or device; "" for alloc: the first VM */
 	bool sweep;		       /* alloc:sweep:PREFIX */
 	bool spent;
@@ -115,6 +116,20 @@ static int parse_item(const char *item, size_t len, struct fault *f, char *why, 
 			return -1;
 		}
 		return 0;
+	case FAULT_DEVTIMEOUT: {
+		const char *c2 = find_colon(arg, alen);
+		size_t nlen = c2 ? (size_t)(c2 - arg) : alen;
+		f->n = 1;
+		if (parse_name(arg, nlen, f->name) ||
+		    (c2 && (parse_number(c2 + 1, alen - nlen - 1, &f->n) || !f->n))) {
+			snprintf(why, wlen,
+				 "'%.*s': devtimeout takes a disk and an optional first command "
+				 "(1 or more)",
+				 (int)len, item);
+			return -1;
+		}
+		return 0;
+	}
 	default:
 		if (parse_name(arg, alen, f->name)) {
 			snprintf(why, wlen, "'%.*s': %s takes a name of 1 to %d characters",
@@ -234,9 +249,11 @@ bool fault_ap_dead(unsigned index)
 
 bool fault_device_times_out(const char *dev)
 {
-	for (unsigned i = 0; i < nfaults; i++)
-		if (faults[i].kind == FAULT_DEVTIMEOUT && !strcmp(faults[i].name, dev))
-			return true;
+	for (unsigned i = 0; i < nfaults; i++) {
+		struct fault *f = &faults[i];
+		if (f->kind == FAULT_DEVTIMEOUT && !strcmp(f->name, dev))
+			return __atomic_add_fetch(&f->seen, 1, __ATOMIC_RELAXED) >= f->n;
+	}
 	return false;
 }
 

@@ -9,7 +9,8 @@
  *   noexit:VM      VM's boot vCPU spins without exits (no preemption timer,
  *                  no external-interrupt exiting): the watchdog must end it
  *   apdead:N       CPU N stops answering once started, before its scheduler
- *   devtimeout:DEV every command of the machine's disk DEV times out
+ *   devtimeout:DEV[:N]  the Nth command (1 by default) of the machine's
+ *                  disk DEV and every later one time out
  * In a normal build none of this exists: the hooks below are constant
  * false and fault_inject_start refuses the switch. */
 #ifndef PGVISOR_FAULT_INJECT_H
@@ -48,7 +49,8 @@ bool fault_alloc_fails(void);
 bool fault_take(enum fault_kind kind, const char *name);
 /* Whether CPU index is to stop answering. */
 bool fault_ap_dead(unsigned index);
-/* Whether every command of the machine's disk dev is to time out. */
+/* Called once for each command of the machine's disk dev: whether it is
+ * to time out. */
 bool fault_device_times_out(const char *dev);
 
 #else

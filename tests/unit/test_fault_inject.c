@@ -46,12 +46,26 @@ static void test_kinds_are_parsed(void **state)
 	assert_true(fault_ap_dead(1));
 	assert_false(fault_ap_dead(2));
 	assert_true(fault_device_times_out("ata0"));
+	assert_true(fault_device_times_out("ata0"));
 	assert_false(fault_device_times_out("ata1"));
 	assert_false(fault_take(FAULT_ENTRY, "spin"));
 	assert_true(fault_take(FAULT_ENTRY, "ent"));
 	/* One-shot: a restarted VM enters normally. */
 	assert_false(fault_take(FAULT_ENTRY, "ent"));
 	assert_true(fault_take(FAULT_NOEXIT, "spin"));
+}
+
+static void test_disk_times_out_from_its_nth_command(void **state)
+{
+	char why[160];
+
+	(void)state;
+	assert_int_equal(start("devtimeout:ata1:3", why), 0);
+	assert_false(fault_device_times_out("ata1"));
+	assert_false(fault_device_times_out("ata0"));
+	assert_false(fault_device_times_out("ata1"));
+	assert_true(fault_device_times_out("ata1"));
+	assert_true(fault_device_times_out("ata1"));
 }
 
 static void test_malformed_specs_are_refused(void **state)
@@ -70,6 +84,9 @@ static void test_malformed_specs_are_refused(void **state)
 		"entry:a,,b",
 		"noexit:0123456789012345678901234567890123",
 		"alloc:99999999999",
+		"devtimeout:ata0:",
+		"devtimeout:ata0:0",
+		"devtimeout::1",
 	};
 	char why[160];
 
@@ -180,6 +197,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kinds_are_parsed),
+		cmocka_unit_test(test_disk_times_out_from_its_nth_command),
 		cmocka_unit_test(test_malformed_specs_are_refused),
 		cmocka_unit_test(test_too_many_faults_are_refused),
 		cmocka_unit_test(test_nth_allocation_of_a_creation_fails),
