@@ -346,8 +346,8 @@ void kmain(uint32_t magic, uint64_t info)
 	console.poll_interval_us = serial_present() ? SERIAL_POLL_US : 0;
 	core_set_console(&console);
 	uplinks_init(boot_info.cmdline);
-	/* What the VMs take must come back when they end (the VM structures,
-	 * which the VM table keeps, aside). */
+	/* What the VMs take must come back when they end, but for what the
+	 * VM table keeps of each (vm_kept_bytes). */
 	uint64_t free_before_vms = page_alloc_free_bytes() / PAGE_SIZE;
 	kprintf("pgvisor: memory: %llu pages free before the VMs\n",
 		(unsigned long long)free_before_vms);
@@ -369,11 +369,12 @@ void kmain(uint32_t magic, uint64_t info)
 	kprintf("pgvisor: the VMs ran for %llu TSC ticks on %u CPU%s\n",
 		(unsigned long long)(rdtsc() - start), smp_online_count(),
 		smp_online_count() == 1 ? "" : "s");
-	kprintf("pgvisor: memory: %llu pages free after the VMs, %llu in the VM table's %u VM "
-		"structures\n",
-		(unsigned long long)(page_alloc_free_bytes() / PAGE_SIZE),
-		(unsigned long long)(vm_count() *
-				     ((sizeof(struct vm) + PAGE_SIZE - 1) / PAGE_SIZE)),
+	uint64_t kept = 0;
+	for (unsigned i = 0; i < vm_count(); i++)
+		kept += vm_kept_bytes(vm_at(i)) / PAGE_SIZE;
+	kprintf("pgvisor: memory: %llu pages free after the VMs, %llu kept in the VM table for "
+		"%u VMs\n",
+		(unsigned long long)(page_alloc_free_bytes() / PAGE_SIZE), (unsigned long long)kept,
 		vm_count());
 	summary_print();
 	power_off();

@@ -373,6 +373,11 @@ size_t vm_overhead_bytes(const struct vm *vm)
 	return pages * PAGE_SIZE + platform_device_bytes(vm);
 }
 
+size_t vm_kept_bytes(const struct vm *vm)
+{
+	return pages_for(sizeof(*vm)) * PAGE_SIZE + platform_device_state_bytes(vm);
+}
+
 struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, uint32_t usable)
 {
 	if (vm_named(cfg->name)) {

@@ -17,6 +17,9 @@ struct vlapic_ipi;
 int platform_attach(struct vm *vm);
 /* Host memory the VM's virtio devices take (their state, receive rings). */
 size_t platform_device_bytes(const struct vm *vm);
+/* Of that, their state: kept after platform_release with the VM
+ * structure, for a restart and for the summary's counters. */
+size_t platform_device_state_bytes(const struct vm *vm);
 /* Takes the VM's network ports off the switch and frees their rings
  * (the VM is destroyed). */
 void platform_release(struct vm *vm);
