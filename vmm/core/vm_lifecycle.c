@@ -426,6 +426,7 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, ui
 	uart_init(&vm->uart, vm->name, core_console()->poll);
 	if (attach_files(vm, bi) || alloc_memory(vm) || platform_attach(vm) || vm_load(vm)) {
 		vm_free_resources(vm);
+		platform_free_device_state(vm);
 		page_free(vm, pages_for(sizeof(*vm)));
 		fault_alloc_end();
 		kprintf("pgvisor: vm %s: not started\n", cfg->name);

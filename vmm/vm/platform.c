@@ -407,6 +407,20 @@ size_t platform_device_state_bytes(const struct vm *vm)
 	return pages * PAGE_SIZE;
 }
 
+void platform_free_device_state(struct vm *vm)
+{
+	for (unsigned i = 0; i < VM_MAX_DISKS; i++) {
+		page_free(vm->disks[i], pages_for(sizeof(*vm->disks[i])));
+		vm->disks[i] = NULL;
+	}
+	for (unsigned i = 0; i < VM_MAX_VIFS; i++) {
+		page_free(vm->nics[i], pages_for(sizeof(*vm->nics[i])));
+		vm->nics[i] = NULL;
+	}
+	page_free(vm->vcon, pages_for(sizeof(*vm->vcon)));
+	vm->vcon = NULL;
+}
+
 size_t platform_device_bytes(const struct vm *vm)
 {
 	size_t rings = 0;
