@@ -16,11 +16,12 @@ FREE_AFTER = re.compile(r"^pgvisor: memory: (\d+) pages free after the VMs, (\d+
                         r"VM table for (\d+) VMs$", re.M)
 ALLOCS = re.compile(r"^pgvisor: fault: vm (\w+): its creation made (\d+) page allocations$",
                     re.M)
-# alloc:sweep:fa makes VM fa<k> fail its kth page allocation; one more than
-# a creation makes shows that the sweep covered them all.
-SWEEP = 12
-
-
+# alloc:sweep:P makes VM P<k> fail its kth page allocation; sweeping one
+# more than a creation makes shows that the sweep covered them all: hello
+# alone (fa), and hello with a virtio disk over an image and a virtio
+# console (fb), whose device state and disk copy are allocated too.
+SWEEPS = {"fa": ("ok", 12), "fb": ("vok", 16)}
+VIRTIO_DEVICES = 'disk = [ "fbdisk.img,raw,vda,ro" ]\nvirtio_console = 1\n'
 @pytest.fixture(scope="session")
 def built_pgvisor_fi():
     make("build/pgvisor-fi.elf")
@@ -54,30 +55,37 @@ def assert_hello_passed(run, name):
 
 
 def test_alloc_entry_and_noexit_are_contained(bench, built_pgvisor_fi):
-    # One boot, two CPUs: fa1..fa12 fail their 1st..12th page allocation
+    # One boot, two CPUs: fa<k> and fb<k> fail their kth page allocation
     # while being created; ent's first entry is refused (RFLAGS bit 1
     # cleared); spin's vCPU spins with no preemption timer and no
     # external-interrupt exiting, until the watchdog on the other CPU
-    # NMIs it. ok runs as ever.
-    sweep = [hello_cfg(bench, f"fa{k}") for k in range(1, SWEEP + 1)]
-    cfgs = [hello_cfg(bench, "ok"), hello_cfg(bench, "ent"), hello_cfg(bench, "spin")] + sweep
+    # NMIs it. ok and vok run as ever.
+    (bench.dir / "fbdisk.img").write_bytes(bytes(range(256)) * 16)
+    extra = {"fa": "", "fb": VIRTIO_DEVICES}
+    cfgs = [hello_cfg(bench, "ok"), hello_cfg(bench, "vok", VIRTIO_DEVICES),
+            hello_cfg(bench, "ent"), hello_cfg(bench, "spin")]
+    for prefix, (_, count) in SWEEPS.items():
+        cfgs += [hello_cfg(bench, f"{prefix}{k}", extra[prefix]) for k in range(1, count + 1)]
     run = boot_fi(bench, built_pgvisor_fi, cfgs,
-                  "fault=alloc:sweep:fa,entry:ent,noexit:spin", timeout=600)
+                  "fault=alloc:sweep:fa,alloc:sweep:fb,entry:ent,noexit:spin", timeout=600)
     made = dict((name, int(n)) for name, n in ALLOCS.findall(run.output))
-    allocs = made.get("ok")
-    assert allocs and allocs < SWEEP, run.output
-    for k in range(1, SWEEP + 1):
-        name = f"fa{k}"
-        if k <= allocs:
-            assert (f"pgvisor: fault: vm {name}: page allocation {k} of its creation failed "
-                    "(injected)") in run.lines, run.output
-            # Its own line says what it lacked; then that it did not start.
-            assert any(l.startswith(f"pgvisor: vm {name}: ") and l.endswith("not started")
-                       for l in run.lines), run.output
-        else:
-            # Past the last allocation nothing fails: the VM runs.
-            assert made.get(name) == allocs, run.output
-            assert_hello_passed(run, name)
+    ran = 0
+    for prefix, (whole, count) in SWEEPS.items():
+        allocs = made.get(whole)
+        assert allocs and allocs < count, run.output
+        for k in range(1, count + 1):
+            name = f"{prefix}{k}"
+            if k <= allocs:
+                assert (f"pgvisor: fault: vm {name}: page allocation {k} of its creation "
+                        "failed (injected)") in run.lines, run.output
+                # Its own line says what it lacked; then that it did not start.
+                assert any(l.startswith(f"pgvisor: vm {name}: ") and l.endswith("not started")
+                           for l in run.lines), run.output
+            else:
+                # Past the last allocation nothing fails: the VM runs.
+                assert made.get(name) == allocs, run.output
+                assert_hello_passed(run, name)
+                ran += 1
 
     assert ("pgvisor: fault: vm ent: RFLAGS bit 1 cleared in its guest state before its first "
             "entry (injected)") in run.lines, run.output
@@ -94,8 +102,9 @@ def test_alloc_entry_and_noexit_are_contained(bench, built_pgvisor_fi):
                         r"watchdog", l) for l in run.lines), run.output
 
     assert_hello_passed(run, "ok")
+    assert_hello_passed(run, "vok")
     assert_no_pages_lost(run)
-    ran = SWEEP - allocs + 1
+    ran += 2  # ok and vok; ent and spin crashed
     assert f"pgvisor: {ran} of {ran + 2} VMs succeeded" in run.lines, run.output
 
 
