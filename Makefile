@@ -4,6 +4,8 @@
 #                   (build/pgvisor.efi) and guests (build/guests/)
 #   make guest-linux  Debian kernel + busybox initramfs (with the virtio
 #                   modules) and ext4 disk images in build/guests/linux/
+#   make FAULT_INJECT=1  also build/pgvisor-fi.elf, the test build with
+#                   fault injection (fault= on its command line)
 #   make iso        build/pgvisor.iso booting configs/$(DEMO)
 #   make esp        build/pgvisor-esp.img: an EFI system partition, the same
 #   make run        boot the demo in $(EMU) (bochs | qemu | kvm)
@@ -66,6 +68,23 @@ LIBGCC := $(shell $(CC) -print-libgcc-file-name)
 $(BUILD)/pgvisor.elf: $(KOBJ) linker.ld
 	$(LD) $(KLDFLAGS) -o $@ $(KOBJ) $(LIBGCC)
 	grub-file --is-x86-multiboot2 $@
+
+# The test build with fault injection (arch/x86/fault_inject.h): the same
+# sources with -DFAULT_INJECT, in build/k-fi/, linked as build/pgvisor-fi.elf.
+# make FAULT_INJECT=1 builds it too; a normal build has none of it.
+KOBJ_FI := $(patsubst %,$(BUILD)/k-fi/%.o,$(KSRC)) $(BUILD)/k/font.c.o
+$(BUILD)/k-fi/%.c.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -DFAULT_INJECT -MMD -MP -c $< -o $@
+$(BUILD)/k-fi/%.S.o: %.S | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(KASFLAGS) -DFAULT_INJECT -MMD -MP -c $< -o $@
+$(BUILD)/pgvisor-fi.elf: $(KOBJ_FI) linker.ld
+	$(LD) $(KLDFLAGS) -o $@ $(KOBJ_FI) $(LIBGCC)
+	grub-file --is-x86-multiboot2 $@
+ifeq ($(FAULT_INJECT),1)
+all: $(BUILD)/pgvisor-fi.elf
+endif
 
 # The UEFI loader (boot/efi/): a gnu-efi application, linked as a PIC shared
 # object with gnu-efi's crt0 and linker script, then turned into PE/COFF.
@@ -198,4 +217,4 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all deps guests iso esp run test unit-tests fuzzers fuzz $(FUZZERS) format check-format check-layers clean lab bench
--include $(KOBJ:.o=.d) $(EOBJ:.o=.d) $(UNIT_BINS:=.d) $(FUZZ_BINS:=.d)
+-include $(KOBJ:.o=.d) $(KOBJ_FI:.o=.d) $(EOBJ:.o=.d) $(UNIT_BINS:=.d) $(FUZZ_BINS:=.d)

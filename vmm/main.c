@@ -6,6 +6,7 @@
 
 #include "arch/x86/acpi.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/fault_inject.h"
 #include "arch/x86/fpu.h"
 #include "arch/x86/idt.h"
 #include "arch/x86/lapic.h"
@@ -33,6 +34,7 @@
 #include "vmm/core/sched.h"
 #include "vmm/core/summary.h"
 #include "vmm/core/vm_lifecycle.h"
+#include "vmm/core/watchdog.h"
 #include "vmm/cpu/cpuid_policy.h"
 #include "vmm/debug/gdb_target.h"
 #include "vmm/load/config.h"
@@ -194,6 +196,22 @@ static void create_vms(const struct boot_info *bi)
 	}
 }
 
+/* "fault=KIND:ARG,...": the test build's fault injection
+ * (arch/x86/fault_inject.h); a normal build refuses to run with it rather
+ * than run without the faults asked for. */
+static void start_fault_injection(const char *cmdline)
+{
+	char spec[FAULT_SPEC_MAX], why[160];
+
+	if (!cmdline_value(cmdline, "fault", spec, sizeof(spec)))
+		return;
+	if (fault_inject_start(spec, why, sizeof(why))) {
+		kprintf("pgvisor: fault=%s: %s; not run\n", spec, why);
+		finish("failure");
+	}
+	kprintf("pgvisor: fault injection: %s\n", spec);
+}
+
 /* "gdb=NAME": the gdb stub on COM2 holds that VM before its first
  * instruction until gdb continues it. */
 static void attach_gdb(const char *cmdline)
@@ -254,6 +272,7 @@ void kmain(uint32_t magic, uint64_t info)
 	idt_init();
 	kprintf("pgvisor: booted by %s (%s), command line '%s', %u files\n", boot_info.loader,
 		boot_info.loader_name, boot_info.cmdline, boot_info.nfiles);
+	start_fault_injection(boot_info.cmdline);
 	if (boot_info.mem_dropped)
 		kprintf("pgvisor: warning: %u ranges of the memory map did not fit (at most %u)\n",
 			boot_info.mem_dropped, BOOT_MAX_MEM_RANGES);
@@ -327,6 +346,11 @@ void kmain(uint32_t magic, uint64_t info)
 	console.poll_interval_us = serial_present() ? SERIAL_POLL_US : 0;
 	core_set_console(&console);
 	uplinks_init(boot_info.cmdline);
+	/* What the VMs take must come back when they end, but for what the
+	 * VM table keeps of each (vm_kept_bytes). */
+	uint64_t free_before_vms = page_alloc_free_bytes() / PAGE_SIZE;
+	kprintf("pgvisor: memory: %llu pages free before the VMs\n",
+		(unsigned long long)free_before_vms);
 	create_vms(&boot_info);
 	uplinks_check_used();
 	attach_gdb(boot_info.cmdline);
@@ -335,6 +359,7 @@ void kmain(uint32_t magic, uint64_t info)
 		finish("failure");
 	}
 	sched_init(SCHED_DEFAULT_SLICE_US);
+	watchdog_init();
 	console_input_init(&boot_info);
 	uint64_t start = rdtsc();
 	smp_release();
@@ -344,6 +369,13 @@ void kmain(uint32_t magic, uint64_t info)
 	kprintf("pgvisor: the VMs ran for %llu TSC ticks on %u CPU%s\n",
 		(unsigned long long)(rdtsc() - start), smp_online_count(),
 		smp_online_count() == 1 ? "" : "s");
+	uint64_t kept = 0;
+	for (unsigned i = 0; i < vm_count(); i++)
+		kept += vm_kept_bytes(vm_at(i)) / PAGE_SIZE;
+	kprintf("pgvisor: memory: %llu pages free after the VMs, %llu kept in the VM table for "
+		"%u VMs\n",
+		(unsigned long long)(page_alloc_free_bytes() / PAGE_SIZE), (unsigned long long)kept,
+		vm_count());
 	summary_print();
 	power_off();
 }

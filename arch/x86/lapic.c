@@ -26,6 +26,7 @@
 #define CALIBRATE_TICKS 1000000ull
 /* ICR fields (SDM Vol. 3 11.6.1). */
 #define ICR_FIXED (0u << 8)
+#define ICR_NMI (4u << 8)
 #define ICR_INIT (5u << 8)
 #define ICR_STARTUP (6u << 8)
 #define ICR_DELIVERY_PENDING (1u << 12)
@@ -135,6 +136,11 @@ int lapic_send_startup(uint32_t apic_id, uint8_t page)
 int lapic_send_ipi(uint32_t apic_id, uint8_t vector)
 {
 	return send_icr(apic_id, ICR_FIXED | ICR_ASSERT | vector);
+}
+
+int lapic_send_nmi(uint32_t apic_id)
+{
+	return send_icr(apic_id, ICR_NMI | ICR_ASSERT);
 }
 
 void lapic_timer_arm(uint64_t deadline)

@@ -24,6 +24,9 @@ void lapic_eoi(void);
 int lapic_send_init(uint32_t apic_id);
 int lapic_send_startup(uint32_t apic_id, uint8_t page);
 int lapic_send_ipi(uint32_t apic_id, uint8_t vector);
+/* An NMI to one CPU: it arrives even with interrupts off and, in VMX
+ * non-root operation with "NMI exiting", makes the guest exit. */
+int lapic_send_nmi(uint32_t apic_id);
 /* Sleeps with interrupts enabled until the next interrupt. */
 void cpu_idle_until_interrupt(void);
 

@@ -3,6 +3,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "arch/x86/fault_inject.h"
+
 #ifdef HOST_TEST
 #define lock()
 #define unlock()
@@ -121,6 +123,8 @@ void *page_alloc_aligned(size_t npages, uint64_t align)
 	if (!npages || npages > UINT64_MAX / PAGE_SIZE || align < PAGE_SIZE ||
 	    (align & (align - 1)))
 		return NULL;
+	if (fault_alloc_fails())
+		return NULL; /* test build: fault=alloc:N */
 	lock();
 	for (unsigned i = 0; i < nranges; i++) {
 		uint64_t a = (ranges[i].start + align - 1) & ~(align - 1);

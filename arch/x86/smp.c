@@ -5,6 +5,7 @@
 
 #include "arch/x86/acpi.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/fault_inject.h"
 #include "arch/x86/fpu.h"
 #include "arch/x86/idt.h"
 #include "arch/x86/lapic.h"
@@ -106,8 +107,16 @@ static __attribute__((noreturn)) void ap_main(struct cpu *c)
 	}
 	c->state = CPU_ONLINE;
 	/* Kicks (the boot CPU's latency pings, then smp_release) wake it. */
-	while (!released)
+	while (!released) {
 		cpu_idle_until_interrupt();
+		/* Test build: fault=apdead:N stops answering once timed. */
+		if (fault_ap_dead(c->index) && c->kicks >= PING_COUNT)
+			cpu_halt_forever();
+	}
+	/* Left out while it did not answer (check_aps_answer): no run
+	 * queue and no VMs here. */
+	if (c->state != CPU_ONLINE)
+		cpu_halt_forever();
 	ap_work_fn();
 	__atomic_add_fetch(&aps_done, 1, __ATOMIC_RELEASE);
 	smp_kick(0);
@@ -195,6 +204,29 @@ static uint64_t measure_ipi(unsigned index)
 	return total / PING_COUNT;
 }
 
+/* Just before VMs are placed, each AP must still answer a kick: one that
+ * started but stopped answering since (hung with interrupts off, or the
+ * test build's fault=apdead) is left out, and the VMs go to the others. */
+static void check_aps_answer(void)
+{
+	for (unsigned i = 1; i < ncpus; i++) {
+		struct cpu *c = &cpus[i];
+		if (c->state != CPU_ONLINE)
+			continue;
+		uint64_t before = c->kicks;
+		uint64_t end = rdtsc() + tsc_hz() / US_PER_S * ANSWER_TIMEOUT_US;
+		smp_kick(i);
+		while (c->kicks == before && rdtsc() < end)
+			cpu_relax();
+		if (c->kicks != before)
+			continue;
+		c->state = CPU_ABSENT;
+		kprintf("pgvisor: smp: CPU %u (APIC ID %u) stopped answering after its start; left "
+			"out\n",
+			c->index, c->apic_id);
+	}
+}
+
 static unsigned madt_cpus_read(const struct smp_options *o, struct madt_cpus *m)
 {
 	const struct acpi_sdt_header *madt = acpi_find_table("APIC");
@@ -254,6 +286,7 @@ unsigned smp_start_aps(const struct smp_options *o, int (*ap_prepare)(char *why,
 		measured++;
 	}
 	ipi_latency = measured ? sum / measured : 0;
+	check_aps_answer();
 	char line[120];
 	int n = snprintf(line, sizeof(line), "pgvisor: smp: %u of %u CPUs online",
 			 smp_online_count(), listed > 1 ? listed : 1);

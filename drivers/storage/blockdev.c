@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 
+#include "arch/x86/fault_inject.h"
 #include "drivers/console.h"
 
 #define MIB_SECTORS (1024 * 1024 / BLOCK_SECTOR)
@@ -41,6 +42,14 @@ static bool on_disk(const struct blockdev *d, uint64_t lba, uint32_t count, char
 	return false;
 }
 
+/* Test build: fault=devtimeout:NAME ends every command of disk NAME as a
+ * driver's timeout does, an error with its reason (without the wait). */
+static int injected_timeout(const struct blockdev *d, char *why, size_t len)
+{
+	snprintf(why, len, "timeout: %s did not complete the command (injected)", d->name);
+	return -1;
+}
+
 /* A read into buf or a write from it, under the disk's lock. */
 static int transfer(struct blockdev *d, uint64_t lba, uint32_t count, void *buf, bool write,
 		    char *why, size_t len)
@@ -50,8 +59,11 @@ static int transfer(struct blockdev *d, uint64_t lba, uint32_t count, void *buf,
 	if (!on_disk(d, lba, count, why, len))
 		return -1;
 	spin_lock(&d->lock);
-	r = write ? d->ops->write(d, lba, count, buf, why, len)
-		  : d->ops->read(d, lba, count, buf, why, len);
+	if (fault_device_times_out(d->name))
+		r = injected_timeout(d, why, len);
+	else
+		r = write ? d->ops->write(d, lba, count, buf, why, len)
+			  : d->ops->read(d, lba, count, buf, why, len);
 	if (r) {
 		d->stats.errors++;
 	} else if (write) {
@@ -83,7 +95,8 @@ int blockdev_flush(struct blockdev *d, char *why, size_t len)
 	int r;
 
 	spin_lock(&d->lock);
-	r = d->ops->flush(d, why, len);
+	r = fault_device_times_out(d->name) ? injected_timeout(d, why, len)
+					    : d->ops->flush(d, why, len);
 	if (r)
 		d->stats.errors++;
 	else

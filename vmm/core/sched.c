@@ -11,7 +11,9 @@
 #include "vmm/core/console_hooks.h"
 #include "vmm/core/runqueue.h"
 #include "vmm/core/vm_lifecycle.h"
+#include "vmm/core/watchdog.h"
 #include "vmm/cpu/exit.h"
+#include "vmm/cpu/fault_entry.h"
 #include "vmm/cpu/interrupts.h"
 #include "vmm/cpu/kvm_pv.h"
 #include "vmm/cpu/msr_policy.h"
@@ -260,11 +262,17 @@ static bool run_vcpu(struct vcpu *v)
 
 	if (!start_ap(v))
 		return false;
+	if (__atomic_load_n(&v->watchdog_fired, __ATOMIC_ACQUIRE)) {
+		vcpu_watchdog_stop(v); /* its NMI came just after an exit */
+		return false;
+	}
 	if (v->halted && !intr_wakes_halted(v))
 		return false;
 	kvm_pv_vcpu_in(v, rdtsc());
 	if (switch_to(v))
 		return false;
+	if (!v->launched)
+		fault_before_first_entry(v);
 	/* The time since this vCPU's last exit was other vCPUs' too. */
 	v->prof_reason = PROFILE_NO_REASON;
 	v->yield = false;
@@ -311,6 +319,7 @@ static void idle(unsigned cpu)
 	}
 	if (rdtsc() >= per_cpu[cpu].console_due)
 		poll_console(&per_cpu[cpu], rdtsc());
+	watchdog_check();
 	uplinks_poll();
 	for (unsigned i = 0; (v = runqueue_at(cpu, i)); i++) {
 		struct vm *vm = v->vm;
@@ -327,6 +336,24 @@ static void idle(unsigned cpu)
 static void leave(unsigned cpu)
 {
 	__atomic_store_n(&per_cpu[cpu].active, false, __ATOMIC_RELEASE);
+}
+
+/* This CPU's VMs have ended: it goes on watching the vCPUs of the CPUs
+ * still scheduling (vmm/core/watchdog.c), waking every slice, until none
+ * is. */
+static void watch_others(unsigned cpu)
+{
+	for (;;) {
+		bool others = false;
+		for (unsigned i = 0; i < MAX_CPUS; i++)
+			others |= i != cpu && __atomic_load_n(&per_cpu[i].active, __ATOMIC_ACQUIRE);
+		if (!others)
+			return;
+		watchdog_check();
+		lapic_timer_arm(rdtsc() + slice_tsc);
+		cpu_idle_until_interrupt();
+		lapic_timer_arm(0);
+	}
 }
 
 void sched_run(void)
@@ -363,8 +390,10 @@ void sched_run(void)
 		 * ones wait for the operator's console. */
 		if (!live) {
 			leave(cpu);
+			watch_others(cpu);
 			return;
 		}
+		watchdog_check();
 		if (!ran)
 			idle(cpu);
 	}

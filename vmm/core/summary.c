@@ -33,7 +33,7 @@ static const char *end_name(const struct vm *vm)
  * hypervisor ticks of the timed ones instead. */
 static void print_by_reason(const char *name, const struct exit_profile *p, bool ticks)
 {
-	char line[640];
+	char line[640] = ""; /* a VM whose only exit failed its entry has none */
 	int n = 0;
 
 	for (unsigned r = 0; r < EXIT_REASON_COUNT; r++) {

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "arch/x86/fault_inject.h"
 #include "arch/x86/fpu.h"
 #include "arch/x86/page_alloc.h"
 #include "arch/x86/percpu.h"
@@ -337,6 +338,7 @@ int vm_load(struct vm *vm)
 		/* APs wait for the boot vCPU's INIT-SIPI (SDM Vol. 3 9.4.4). */
 		vcpu_start_reset(&v->start, i == 0);
 		v->window_exiting = false;
+		v->watchdog_fired = false;
 		profile_reset(&v->prof);
 		v->prof_reason = PROFILE_NO_REASON;
 		if (vmcs_setup(v, &boot, err, sizeof(err))) {
@@ -371,6 +373,11 @@ size_t vm_overhead_bytes(const struct vm *vm)
 	return pages * PAGE_SIZE + platform_device_bytes(vm);
 }
 
+size_t vm_kept_bytes(const struct vm *vm)
+{
+	return pages_for(sizeof(*vm)) * PAGE_SIZE + platform_device_state_bytes(vm);
+}
+
 struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, uint32_t usable)
 {
 	if (vm_named(cfg->name)) {
@@ -398,8 +405,12 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, ui
 		return NULL;
 	}
 
+	/* Test build: fault=alloc:N fails the Nth page allocation from
+	 * here; every failure path below must free what was allocated. */
+	fault_alloc_begin(cfg->name);
 	struct vm *vm = page_alloc(pages_for(sizeof(*vm)));
 	if (!vm) {
+		fault_alloc_end();
 		kprintf("pgvisor: vm %s: out of memory; not started\n", cfg->name);
 		return NULL;
 	}
@@ -415,7 +426,9 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, ui
 	uart_init(&vm->uart, vm->name, core_console()->poll);
 	if (attach_files(vm, bi) || alloc_memory(vm) || platform_attach(vm) || vm_load(vm)) {
 		vm_free_resources(vm);
+		platform_free_device_state(vm);
 		page_free(vm, pages_for(sizeof(*vm)));
+		fault_alloc_end();
 		kprintf("pgvisor: vm %s: not started\n", cfg->name);
 		return NULL;
 	}
@@ -424,6 +437,7 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, ui
 	 * between them (vm->spread). */
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vm->spread |= runqueue_place(&vm->vcpus[i], usable) != vm->vcpus[0].cpu;
+	fault_alloc_end();
 	vm_add(vm);
 	char where[VM_CPU_LIST_MAX];
 	vm_cpu_list(vm, where, sizeof(where));

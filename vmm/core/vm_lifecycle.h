@@ -19,6 +19,9 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, ui
 int vm_load(struct vm *vm);
 /* Host memory the hypervisor spends on the VM besides its RAM. */
 size_t vm_overhead_bytes(const struct vm *vm);
+/* What the VM table keeps of a VM after it ended and was freed: its
+ * structure and its devices' state (the summary reads their counters). */
+size_t vm_kept_bytes(const struct vm *vm);
 /* The operator's destroy: whatever the VM's state, its memory is freed,
  * whatever its policy. */
 void vm_destroy(struct vm *vm);

@@ -77,9 +77,11 @@ void handle_triple_fault(struct vcpu *v);     /* exit_fatal.c */
 void handle_entry_failure(struct vcpu *v, uint32_t exit_reason); /* exit_fatal.c */
 void handle_external_interrupt(struct vcpu *v);			 /* exit_event.c */
 void handle_exception_nmi(struct vcpu *v);			 /* exit_event.c */
-void handle_preemption_timer(struct vcpu *v);			 /* exit_event.c */
-void handle_interrupt_window(struct vcpu *v);			 /* interrupts.c */
-void handle_nmi_window(struct vcpu *v);				 /* interrupts.c */
+/* Ends v's VM for the watchdog (vmm/core/watchdog.c), on v's own CPU. */
+void vcpu_watchdog_stop(struct vcpu *v);
+void handle_preemption_timer(struct vcpu *v); /* exit_event.c */
+void handle_interrupt_window(struct vcpu *v); /* interrupts.c */
+void handle_nmi_window(struct vcpu *v);	      /* interrupts.c */
 void handle_tpr_below_threshold(struct vcpu *v);
 void handle_virtualized_eoi(struct vcpu *v); /* apicv.c */ /* interrupts.c */
 void handle_unexpected(struct vcpu *v);			   /* exit.c */

@@ -394,17 +394,40 @@ static int alloc_virtio(struct vm *vm)
 	return 0;
 }
 
-size_t platform_device_bytes(const struct vm *vm)
+size_t platform_device_state_bytes(const struct vm *vm)
 {
 	size_t pages = 0;
 
 	for (unsigned i = 0; i < vm->cfg.ndisks; i++)
 		pages += vm->disks[i] ? pages_for(sizeof(*vm->disks[i])) : 0;
 	for (unsigned i = 0; i < vm->cfg.nvifs; i++)
-		pages += vm->nics[i] ? pages_for(sizeof(*vm->nics[i])) + NIC_RING_PAGES : 0;
+		pages += vm->nics[i] ? pages_for(sizeof(*vm->nics[i])) : 0;
 	if (vm->vcon)
 		pages += pages_for(sizeof(*vm->vcon));
 	return pages * PAGE_SIZE;
+}
+
+void platform_free_device_state(struct vm *vm)
+{
+	for (unsigned i = 0; i < VM_MAX_DISKS; i++) {
+		page_free(vm->disks[i], pages_for(sizeof(*vm->disks[i])));
+		vm->disks[i] = NULL;
+	}
+	for (unsigned i = 0; i < VM_MAX_VIFS; i++) {
+		page_free(vm->nics[i], pages_for(sizeof(*vm->nics[i])));
+		vm->nics[i] = NULL;
+	}
+	page_free(vm->vcon, pages_for(sizeof(*vm->vcon)));
+	vm->vcon = NULL;
+}
+
+size_t platform_device_bytes(const struct vm *vm)
+{
+	size_t rings = 0;
+
+	for (unsigned i = 0; i < vm->cfg.nvifs; i++)
+		rings += vm->nics[i] ? NIC_RING_PAGES : 0;
+	return platform_device_state_bytes(vm) + rings * PAGE_SIZE;
 }
 
 /* The switch has a frame for nic and nothing queued before it: where the

@@ -17,6 +17,12 @@ struct vlapic_ipi;
 int platform_attach(struct vm *vm);
 /* Host memory the VM's virtio devices take (their state, receive rings). */
 size_t platform_device_bytes(const struct vm *vm);
+/* Of that, their state: kept after platform_release with the VM
+ * structure, for a restart and for the summary's counters. */
+size_t platform_device_state_bytes(const struct vm *vm);
+/* Frees that state: for a VM that never started (vm_create failed), which
+ * the VM table does not keep. */
+void platform_free_device_state(struct vm *vm);
 /* Takes the VM's network ports off the switch and frees their rings
  * (the VM is destroyed). */
 void platform_release(struct vm *vm);

@@ -73,7 +73,11 @@ struct vcpu {
 	 * kick (KVM_HC_KICK_CPU) or an NMI wakes it. */
 	bool halted_until_kick;
 	bool pv_unhalted; /* kicked: its next HLT (or this one) ends at once */
-	bool released;	  /* its CPU let go of it after the VM stopped */
+	/* Set by another CPU's watchdog (vmm/core/watchdog.c) when the vCPU
+	 * stayed in its guest too long; its own CPU then ends the VM at the
+	 * exit the watchdog's NMI forces. */
+	bool watchdog_fired;
+	bool released; /* its CPU let go of it after the VM stopped */
 	/* The VM was (re)loaded since this vCPU last ran: its CPU's TLBs may
 	 * hold the old run's EPT and VPID translations. */
 	bool flush_tlb;
