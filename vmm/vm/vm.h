@@ -65,9 +65,11 @@ struct vm_nic {
 /* A debugger attached to a VM (vmm/debug/, a layer above), called on the
  * vCPU's own CPU with its VMCS current. */
 struct vm_debugger {
-	/* Before every entry of one of the VM's vCPUs: holds it while the
-	 * debugger has the VM stopped. */
-	void (*before_entry)(struct vcpu *v);
+	/* Before every entry of one of the VM's vCPUs, and whenever its CPU's
+	 * scheduler looks at it (halted or not): returns true to hold it
+	 * (no entry, the CPU runs other VMs) while the debugger has the VM
+	 * stopped. */
+	bool (*before_entry)(struct vcpu *v);
 	/* A #BP or #DB exception exit (vector): the debugger's own trap, or
 	 * the guest's, which it delivers. */
 	void (*debug_exit)(struct vcpu *v, unsigned vector);
