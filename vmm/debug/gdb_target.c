@@ -20,12 +20,13 @@
  *
  * Hardware breakpoints and watchpoints (Z1, Z2, Z4) use DR0-DR3 and the
  * VMCS guest DR7 of every vCPU, replacing what the guest put there while
- * gdb is attached. Single-step uses the monitor trap flag where the CPU
- * offers it (SDM Vol. 3 25.5.2: a VM exit once the first instruction
- * after the entry completes, invisible to the guest); elsewhere it sets
- * RFLAGS.TF for one instruction and takes the #DB (DR6.BS) it raises, so
- * a PUSHF stepped that way pushes TF set. While one vCPU steps the others
- * stay held. */
+ * gdb is attached. Single-step sets RFLAGS.TF for one instruction and
+ * takes the #DB (DR6.BS) it raises; a stepped PUSHF has the TF taken out
+ * of its pushed image again. The monitor trap flag would need neither,
+ * but Bochs 2.7 (corei7_icelake_u, the test machine that offers it) never
+ * delivered its exit: with the control set in the VMCS at every entry,
+ * the guest ran on through 115 I/O exits to its end without one MTF
+ * exit. While one vCPU steps the others stay held. */
 #include "vmm/debug/gdb_target.h"
 
 #include <stdio.h>
@@ -34,6 +35,7 @@
 #include "arch/x86/cpu.h"
 #include "drivers/console.h"
 #include "drivers/serial.h"
+#include "vmm/cpu/exit_operand.h"
 #include "vmm/cpu/guest_mem.h"
 #include "vmm/cpu/vmcs.h"
 #include "vmm/debug/gdbstub.h"
@@ -57,6 +59,11 @@
 #define DB_QUAL_BS (1ull << 14)
 #define RFLAGS_WRITABLE 0x3f7fd5ull /* the flags a guest can hold (SDM Vol. 1 3.4.3) */
 #define RFLAGS_ONE (1ull << 1)
+#define INSN_MAX_BYTES 15 /* SDM Vol. 2A 2.3.11 */
+#define OPCODE_PUSHF 0x9c
+#define PREFIX_OPERAND_SIZE 0x66
+#define REX_MASK 0xf0
+#define REX_BASE 0x40
 
 struct sw_breakpoint {
 	bool used;
@@ -90,6 +97,7 @@ static struct {
 	struct vcpu *stepping;	 /* released for one instruction */
 	bool step_armed;	 /* its TF is set */
 	bool guest_tf;		 /* the guest's own TF before a TF step */
+	bool step_pushf;	 /* the stepped instruction is PUSHF */
 	struct sw_breakpoint sw[SW_BREAKPOINTS];
 	struct hw_breakpoint hw[DR_ADDRESS_COUNT];
 	/* The debug state each vCPU should have; a vCPU takes it before its
@@ -473,22 +481,69 @@ static const struct gdb_target_ops vm_target_ops = {
 	.kill = target_kill,
 };
 
+/* Reads or writes guest-linear [addr, addr + len) within one page
+ * through the current VMCS's page tables; false when unmapped. Nothing is
+ * injected: the debugger's own access. */
+static bool linear_access(struct vcpu *v, uint64_t addr, uint8_t *buf, size_t len, bool write)
+{
+	uint64_t gpa;
+	uint32_t pf_error;
+
+	if (guest_linear_to_phys(v, addr, write, &gpa, &pf_error) != GVA_OK)
+		return false;
+	return !(write ? guest_phys_write(v->vm, gpa, buf, len)
+		       : guest_phys_read(v->vm, gpa, buf, len));
+}
+
+/* Whether the instruction at RIP is PUSHF (9C, after operand-size and, in
+ * 64-bit code, REX prefixes; SDM Vol. 2B PUSHF). */
+static bool at_pushf(struct vcpu *v)
+{
+	uint64_t rip = vmread(VMCS_GUEST_CS_BASE) + vmread(VMCS_GUEST_RIP);
+	bool long_mode = operand_long_mode();
+
+	for (unsigned i = 0; i < INSN_MAX_BYTES; i++) {
+		uint8_t byte;
+
+		if (!linear_access(v, rip + i, &byte, 1, false))
+			return false;
+		if (byte == OPCODE_PUSHF)
+			return true;
+		if (byte != PREFIX_OPERAND_SIZE && !(long_mode && (byte & REX_MASK) == REX_BASE))
+			return false;
+	}
+	return false;
+}
+
 /* One instruction for v, then a #DB: RFLAGS.TF (see the top of the file
- * for why not the monitor trap flag). */
-static void arm_step(void)
+ * for why not the monitor trap flag). A PUSHF stepped that way pushes the
+ * TF the debugger set: end_step takes it out of the pushed image again,
+ * so the guest sees its own flags. */
+static void arm_step(struct vcpu *v)
 {
 	uint64_t rflags = vmread(VMCS_GUEST_RFLAGS);
 
 	t.guest_tf = rflags & RFLAGS_TF;
+	t.step_pushf = !t.guest_tf && at_pushf(v);
 	vmwrite(VMCS_GUEST_RFLAGS, rflags | RFLAGS_TF);
 	t.step_armed = true;
 }
 
-static void end_step(void)
+static void end_step(struct vcpu *v)
 {
 	uint64_t rflags = vmread(VMCS_GUEST_RFLAGS);
 
 	vmwrite(VMCS_GUEST_RFLAGS, t.guest_tf ? rflags : rflags & ~RFLAGS_TF);
+	if (t.step_pushf) {
+		/* TF is bit 0 of the image's second byte, whatever its size. */
+		uint64_t image = vmread(VMCS_GUEST_SS_BASE) + vmread(VMCS_GUEST_RSP);
+		uint8_t byte;
+
+		if (linear_access(v, image + 1, &byte, 1, false)) {
+			byte &= (uint8_t) ~(RFLAGS_TF >> 8);
+			linear_access(v, image + 1, &byte, 1, true);
+		}
+	}
 	t.step_armed = false;
 }
 
@@ -526,7 +581,7 @@ static void release(struct vcpu *v)
 	if (t.attached && execute_breakpoint_at(vmread(VMCS_GUEST_RIP)))
 		vmwrite(VMCS_GUEST_RFLAGS, vmread(VMCS_GUEST_RFLAGS) | RFLAGS_RF);
 	if (t.attached && v == t.stepping && !t.step_armed)
-		arm_step();
+		arm_step(v);
 	h->parked = false;
 }
 
@@ -610,7 +665,7 @@ static bool own_software_breakpoint(uint64_t rip)
 static void stop_at(struct vcpu *v, struct gdb_stop stop)
 {
 	if (t.stepping == v && t.step_armed)
-		end_step();
+		end_step(v);
 	if (t.stopping && t.stepping != v)
 		return;
 	stop.thread = v->id + 1;
