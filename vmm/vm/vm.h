@@ -223,8 +223,11 @@ void vm_exit_profile(const struct vm *vm, struct exit_profile *out);
 struct vcpu *vm_current_vcpu(struct vm *vm);
 unsigned vm_count(void);
 struct vm *vm_at(unsigned i);
-/* The VM of that name, or NULL. */
+/* The newest VM of that name, or NULL. */
 struct vm *vm_named(const char *name);
+/* Whether a new VM may take name: no VM has it, or the newest that had it
+ * has ended for good (destroyed, or stopped and not kept). */
+bool vm_name_free(const char *name);
 /* Enters vm into the table: vm->id == vm_count() < MAX_VMS. */
 void vm_add(struct vm *vm);
 /* The operator's pause or resume of a running VM. */
