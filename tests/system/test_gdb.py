@@ -258,3 +258,48 @@ def test_gdb_interrupts_a_vcpu_in_hlt(run_pgvisor, bench):
     # Stopped just past its HLT.
     assert re.search(r":\s+hlt\s*$", interrupted, re.M), out
     assert "pgvisor: vm gdbtest: killed by gdb" in run.output, run.output
+
+
+def test_gdb_threads_are_vcpus(run_pgvisor, bench):
+    """smptest with two vCPUs spread over two CPUs: a breakpoint the AP
+    hits stops both vCPUs (the other CPU's one too), gdb lists them as two
+    threads and reads the registers of each; after detach smptest passes
+    all its checks."""
+    elf = GUESTS / "smptest.elf"
+    ap_main = symbol_address(elf, "ap_main")
+    cfg = bench.dir / "smp.cfg"
+    cfg.write_text(f'name = "smp"\nkernel = "{elf}"\nmemory = 4\nvcpus = 2\n'
+                   'cmdline = "cpus=2 iters=1000 kickhold=0"\n')
+    port = free_port()
+
+    def session():
+        commands = connect(port, elf) + [
+            "break ap_main",
+            "continue",
+            "echo MARK at-ap\\n",
+            "info threads",
+            "thread 1",
+            "print/x $pc",
+            "thread 2",
+            "print/x $pc",
+            "delete",
+            "detach",
+        ]
+        return run_gdb(commands, bench.dir / "gdb.txt")
+
+    run = run_pgvisor([str(cfg)], smp=2, timeout=300, cmdline="gdb=smp",
+                      run_options=["--com2", port], alongside=session)
+    out = run.alongside
+    at_ap = after(out, "at-ap")
+    assert re.search(r"Thread 2 hit Breakpoint 1, .*ap_main", out), out
+    assert re.search(r"^\s*1\s+Thread 1\b", at_ap, re.M), out
+    assert re.search(r"^\*\s*2\s+Thread 2\b.*ap_main", at_ap, re.M), out
+    pcs = [int(pc, 16) for pc in re.findall(r"^\$\d+ = (0x[0-9a-f]+)$", at_ap, re.M)]
+    # The boot vCPU waits in its own code (held where it was), the AP at
+    # the breakpoint.
+    assert len(pcs) == 2 and pcs[0] != pcs[1] and pcs[0] >= 0x100000, out
+    assert ap_main <= pcs[1] < ap_main + 16, out
+    assert "E01" not in out, out
+    lines = run.vm_lines("smp")
+    assert "smptest: all checks passed" in lines, run.output
+    assert run.status == 0, run.output

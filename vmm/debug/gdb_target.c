@@ -176,10 +176,17 @@ static bool target_read_regs(void *target, unsigned thread, struct gdb_regs *r)
 	const struct vcpu_hold *h = thread_hold(thread);
 
 	(void)target;
-	if (!h)
-		return false;
-	*r = h->regs;
-	return true;
+	if (h) {
+		*r = h->regs;
+		return true;
+	}
+	/* A vCPU still waiting for INIT and SIPI has run nothing: zeros. */
+	if (thread >= 1 && thread <= t.vm->nvcpus &&
+	    !vcpu_start_runnable(&t.vm->vcpus[thread - 1].start)) {
+		memset(r, 0, sizeof(*r));
+		return true;
+	}
+	return false;
 }
 
 /* The general-purpose registers, RIP and RFLAGS are gdb's to change; the
