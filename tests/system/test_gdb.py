@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from conftest import GUESTS, ROOT
+from conftest import GUESTS, ROOT, make
+from test_linux import linux_cfg
 
 GDB_SECONDS = 240
 RFLAGS_TF = 1 << 8
@@ -22,6 +23,8 @@ RFLAGS_TF = 1 << 8
 SPIN = 40000000
 # How long gdb holds a stop while it waits for a console line.
 HOLD_SECONDS = 150
+# A Linux boot in Bochs, with room to spare.
+LINUX_SECONDS = 300
 # gdb connects before pgvisor has booted (Bochs waits for the client to
 # start at all) and waits this long for the stub's first answer.
 REMOTE_TIMEOUT = 120
@@ -41,10 +44,11 @@ def symbol_address(elf, name):
 
 
 def connect(port, elf):
+    """gdb's commands up to its connection; elf None: no symbol file."""
     return [
         "set pagination off",
         "set confirm off",
-        f"file {elf}",
+    ] + ([f"file {elf}"] if elf else []) + [
         "set architecture i386:x86-64",
         "set tcp connect-timeout 60",
         f"set remotetimeout {REMOTE_TIMEOUT}",
@@ -302,4 +306,58 @@ def test_gdb_threads_are_vcpus(run_pgvisor, bench):
     assert "E01" not in out, out
     lines = run.vm_lines("smp")
     assert "smptest: all checks passed" in lines, run.output
+    assert run.status == 0, run.output
+
+
+def test_gdb_breaks_linux_at_a_kallsyms_address(run_pgvisor, bench):
+    """The Linux guest (pgvisor.test=kallsyms) prints where /proc/kallsyms
+    puts do_sys_openat2 and then opens a file a second; gdb, interrupted
+    then, puts a hardware breakpoint at that address (KASLR moves it every
+    boot), continues into it and detaches; Linux runs on to its power-off."""
+    make("guest-linux")
+    cfg = linux_cfg(bench, "linux", test="kallsyms")
+    more = bench.dir / "at-kallsyms.gdb"
+    more.write_text("")
+    port = free_port()
+
+    def session():
+        commands = connect(port, elf=None) + [
+            "continue",
+            f"source {more}",
+        ]
+        args = ["gdb", "-batch", "-nx"]
+        for c in commands:
+            args += ["-ex", c]
+        gdb = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, cwd=ROOT)
+        log = console_log(bench)
+        end = time.time() + LINUX_SECONDS
+        m = None
+        while time.time() < end and not m:
+            m = re.search(r"LINUX-GUEST: kallsyms do_sys_openat2 (0x[0-9a-f]+)",
+                          log.read_text())
+            time.sleep(0.5)
+        if m:
+            more.write_text(f"hbreak *{m.group(1)}\ncontinue\necho MARK hit\\n\n"
+                            "print/x $pc\ndelete\ndetach\n")
+        gdb.send_signal(signal.SIGINT)
+        out, _ = gdb.communicate(timeout=GDB_SECONDS)
+        (bench.dir / "gdb.txt").write_text(out)
+        return out, m.group(1) if m else None
+
+    # Once gdb let go, a line on the console ends the guest's opening.
+    steps = [r"expect pgvisor: vm linux: gdb detached", r"send \r"]
+    run = run_pgvisor([cfg], mem=256, timeout=LINUX_SECONDS, cmdline="gdb=linux",
+                      run_options=["--com2", port], input=steps, alongside=session)
+    out, address = run.alongside
+    assert address and int(address, 16) >= 0xffffffff80000000, run.output
+    assert "SIGINT" in out, out
+    assert re.search(r"Hardware assisted breakpoint 1 at " + address, out), out
+    hit = after(out, "hit")
+    pcs = re.findall(r"^\$\d+ = (0x[0-9a-f]+)$", hit, re.M)
+    assert pcs and int(pcs[0], 16) == int(address, 16), out
+    lines = run.vm_lines("linux")
+    assert any(re.match(r"LINUX-GUEST: kallsyms done after \d+ opens", l) for l in lines), \
+        run.output
+    assert any("reboot: Power down" in l for l in lines), run.output
     assert run.status == 0, run.output
