@@ -23,10 +23,12 @@
  * gdb is attached. Single-step sets RFLAGS.TF for one instruction and
  * takes the #DB (DR6.BS) it raises; a stepped PUSHF has the TF taken out
  * of its pushed image again. The monitor trap flag would need neither,
- * but Bochs 2.7 (corei7_icelake_u, the test machine that offers it) never
- * delivered its exit: with the control set in the VMCS at every entry,
- * the guest ran on through 115 I/O exits to its end without one MTF
- * exit. While one vCPU steps the others stay held. */
+ * but Bochs 2.7 (corei7_icelake_u, the test machine that offers it)
+ * implements its VM exit only after an injected event (SDM Vol. 3 25.5.2's
+ * other cases came later: stlintel/Bochs issue 29): with the control
+ * allowed, set in the VMCS and kept at every entry, the guest ran on
+ * through 115 I/O exits to its end without one MTF exit, so an MTF path
+ * could not be tested here. While one vCPU steps the others stay held. */
 #include "vmm/debug/gdb_target.h"
 
 #include <stdio.h>
