@@ -159,6 +159,18 @@ def test_operator_commands_against_running_vms(run_pgvisor, bench):
         r"expect vm pwr: powered off",
         r"send shutdown late 2\r",
         r"expect vm late: still running 2 s after the power button",
+        # late's name is free again once it is destroyed: a new VM takes it
+        # (while left runs, a second create of its name is refused).
+        "sleep 1",
+        r"send create late.cfg\r",
+        r"expect vm late: created by the operator",
+        r"expect \[late\] hello: echo ready",
+        r"send create left.cfg\r",
+        r"expect vm left: a VM with this name is running",
+        r"send list\r",
+        r"expect pgvisor: late +3 +4 +1 running",
+        r"send destroy late\r",
+        r"expect vm late: destroyed by the operator",
         r"send destroy left\r",
         r"expect vm left: destroyed by the operator",
     ]
@@ -204,7 +216,6 @@ def test_operator_commands_against_running_vms(run_pgvisor, bench):
     assert "pgvisor: no vm named 'nosuchvm'" in lines
     assert "pgvisor: vm left: 0x3fffff0..0x400000f is outside its RAM (4 MiB)" in lines
     # create, reboot, console.
-    assert run.vm_lines("late").count("hello: all checks passed") == 2
     assert "pgvisor: vm late: restarting (1 of 3)" in lines
     assert "hello: echo to late" in run.vm_lines("late")
     assert "hello: echo to late" not in run.vm_lines("left")
@@ -214,7 +225,15 @@ def test_operator_commands_against_running_vms(run_pgvisor, bench):
     assert "pgvisor:   vm pwr: powered off, restarts 0" in lines
     assert "pgvisor:   vm late: destroyed by the operator, restarts 1" in lines
     assert "pgvisor:   vm left: destroyed by the operator, restarts 0" in lines
-    assert "pgvisor: 1 of 1 VMs succeeded, 2 destroyed by the operator" in lines
+    # The second late: a VM of its own (id 3), booted afresh, destroyed
+    # by its name; left's name stayed taken.
+    assert len([l for l in lines if l.startswith("pgvisor: vm late: created by the operator")]) \
+        == 2, run.output
+    assert run.vm_lines("late").count("hello: all checks passed") == 3
+    assert "pgvisor: vm left: a VM with this name is running or kept for inspection; " \
+        "not started" in lines
+    assert "pgvisor:   vm late: destroyed by the operator, restarts 0" in lines
+    assert "pgvisor: 1 of 1 VMs succeeded, 3 destroyed by the operator" in lines
     assert run.status == 0
 
 

@@ -213,11 +213,8 @@ static inline __attribute__((always_inline)) void run_loop(struct vcpu *v, uint6
 			vcpu_end_halt(v);
 			v->pv_unhalted = false; /* a kick is spent on the HLT it ends */
 		}
-		if (vm->debugger) {
-			vm->debugger->before_entry(v);
-			if (vm->state != VM_RUNNING)
-				break;
-		}
+		if (vm->debugger && (vm->debugger->before_entry(v) || vm->state != VM_RUNNING))
+			break;
 		if (!intr_idle(v)) {
 			intr_before_entry(v);
 			/* An injection may let a timer raise a tick it owed:
@@ -266,6 +263,10 @@ static bool run_vcpu(struct vcpu *v)
 		vcpu_watchdog_stop(v); /* its NMI came just after an exit */
 		return false;
 	}
+	/* A debugger holds or stops vCPUs halted or not (gdb's Ctrl-C, the
+	 * registers of every vCPU of a stopped VM). */
+	if (vm->debugger && (switch_to(v) || vm->debugger->before_entry(v)))
+		return false;
 	if (v->halted && !intr_wakes_halted(v))
 		return false;
 	kvm_pv_vcpu_in(v, rdtsc());

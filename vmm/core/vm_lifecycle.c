@@ -380,8 +380,9 @@ size_t vm_kept_bytes(const struct vm *vm)
 
 struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, uint32_t usable)
 {
-	if (vm_named(cfg->name)) {
-		kprintf("pgvisor: vm %s: a VM with this name already exists; not started\n",
+	if (!vm_name_free(cfg->name)) {
+		kprintf("pgvisor: vm %s: a VM with this name is running or kept for inspection; "
+			"not started\n",
 			cfg->name);
 		return NULL;
 	}

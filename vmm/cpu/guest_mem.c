@@ -55,16 +55,37 @@ static int read_entry(struct vm *vm, uint64_t gpa, bool wide, uint64_t *e)
 	return 0;
 }
 
+void guest_paging_read(struct guest_paging *p)
+{
+	p->cr0 = vmread(VMCS_GUEST_CR0);
+	p->cr3 = vmread(VMCS_GUEST_CR3);
+	p->cr4 = vmread(VMCS_GUEST_CR4);
+	p->efer = vmread(VMCS_GUEST_IA32_EFER);
+	p->user = vmcs_guest_cpl() == 3;
+	if ((p->cr0 & CR0_PG) && !(p->efer & EFER_LMA) && (p->cr4 & CR4_PAE))
+		for (unsigned i = 0; i < 4; i++)
+			p->pdpte[i] = vmread(VMCS_GUEST_PDPTE0 + 2 * i);
+}
+
 enum gva_fault guest_linear_to_phys(struct vcpu *v, uint64_t gva, bool write, uint64_t *gpa,
 				    uint32_t *pf_error)
 {
-	uint64_t cr0 = vmread(VMCS_GUEST_CR0), cr4 = vmread(VMCS_GUEST_CR4);
-	uint64_t efer = vmread(VMCS_GUEST_IA32_EFER);
-	bool user = vmcs_guest_cpl() == 3;
+	struct guest_paging p;
+
+	guest_paging_read(&p);
+	return guest_paging_walk(v->vm, &p, gva, write, gpa, pf_error);
+}
+
+enum gva_fault guest_paging_walk(struct vm *vm, const struct guest_paging *p, uint64_t gva,
+				 bool write, uint64_t *gpa, uint32_t *pf_error)
+{
+	uint64_t cr0 = p->cr0, cr4 = p->cr4;
+	uint64_t efer = p->efer;
+	bool user = p->user;
 	uint32_t err = (write ? PF_ERR_WRITE : 0) | (user ? PF_ERR_USER : 0);
 	int levels;
 	bool wide = true;
-	uint64_t table = vmread(VMCS_GUEST_CR3) & PTE_ADDR_MASK;
+	uint64_t table = p->cr3 & PTE_ADDR_MASK;
 
 	if (!(cr0 & CR0_PG)) {
 		*gpa = gva & 0xffffffffull;
@@ -74,7 +95,7 @@ enum gva_fault guest_linear_to_phys(struct vcpu *v, uint64_t gva, bool write, ui
 		levels = 4;
 	} else if (cr4 & CR4_PAE) {
 		/* The four PDPTEs were loaded into the VMCS on entry (SDM 26.3.2.4). */
-		uint64_t pdpte = vmread(VMCS_GUEST_PDPTE0 + 2 * ((gva >> 30) & 3));
+		uint64_t pdpte = p->pdpte[(gva >> 30) & 3];
 		if (!(pdpte & PTE_P)) {
 			*pf_error = err;
 			return GVA_PAGE_FAULT;
@@ -85,7 +106,7 @@ enum gva_fault guest_linear_to_phys(struct vcpu *v, uint64_t gva, bool write, ui
 	} else {
 		levels = 2;
 		wide = false;
-		table = vmread(VMCS_GUEST_CR3) & 0xfffff000ull;
+		table = p->cr3 & 0xfffff000ull;
 		gva &= 0xffffffffull;
 	}
 
@@ -94,7 +115,7 @@ enum gva_fault guest_linear_to_phys(struct vcpu *v, uint64_t gva, bool write, ui
 		unsigned shift = wide ? 12 + 9 * (level - 1) : 12 + 10 * (level - 1);
 		unsigned mask = wide ? 0x1ff : 0x3ff;
 		uint64_t e;
-		if (read_entry(v->vm, table + ((gva >> shift) & mask) * (wide ? 8 : 4), wide, &e))
+		if (read_entry(vm, table + ((gva >> shift) & mask) * (wide ? 8 : 4), wide, &e))
 			return GVA_BAD_TABLE;
 		if (!(e & PTE_P)) {
 			*pf_error = err;

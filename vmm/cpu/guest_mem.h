@@ -25,9 +25,23 @@ void *guest_phys_ptr(struct vm *vm, uint64_t gpa, size_t len);
  * the table walk left the VM's RAM. */
 enum gva_fault { GVA_OK, GVA_PAGE_FAULT, GVA_BAD_TABLE };
 
-/* Translates a guest-linear address with the paging mode in the current
- * VMCS (off, 32-bit, PAE, 4-level). write selects the access checked;
- * on GVA_PAGE_FAULT *pf_error is the #PF error code to inject. */
+/* What a guest-linear translation depends on: a copy that outlives the
+ * VMCS being current (the gdb stub walks a stopped vCPU's tables from
+ * another CPU). */
+struct guest_paging {
+	uint64_t cr0, cr3, cr4, efer;
+	uint64_t pdpte[4]; /* PAE without long mode: loaded on entry (SDM 26.3.2.4) */
+	bool user;	   /* CPL 3: user-mode access checks */
+};
+
+/* The paging state of the current VMCS's guest. */
+void guest_paging_read(struct guest_paging *p);
+/* Translates a guest-linear address with paging state p (off, 32-bit,
+ * PAE, 4-level). write selects the access checked; on GVA_PAGE_FAULT
+ * *pf_error is the #PF error code to inject. */
+enum gva_fault guest_paging_walk(struct vm *vm, const struct guest_paging *p, uint64_t gva,
+				 bool write, uint64_t *gpa, uint32_t *pf_error);
+/* The same with the paging state in the current VMCS. */
 enum gva_fault guest_linear_to_phys(struct vcpu *v, uint64_t gva, bool write, uint64_t *gpa,
 				    uint32_t *pf_error);
 

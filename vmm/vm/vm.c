@@ -26,10 +26,25 @@ struct vm *vm_at(unsigned i)
 
 struct vm *vm_named(const char *name)
 {
-	for (unsigned i = 0; i < vm_count(); i++)
+	for (unsigned i = vm_count(); i-- > 0;)
 		if (!strcmp(vms[i]->name, name))
 			return vms[i];
 	return NULL;
+}
+
+bool vm_name_free(const char *name)
+{
+	struct vm *vm = vm_named(name);
+
+	if (!vm)
+		return true;
+	bool locked = vm_lock(vm);
+	/* Ended, its policy applied (no restart coming) and its memory not
+	 * kept: only the summary still reads it. */
+	bool free = (vm->state == VM_SHUTDOWN || vm->state == VM_CRASHED) && !vm->vcpus_held &&
+		    !vm->preserved;
+	vm_unlock(vm, locked);
+	return free;
 }
 
 void vm_add(struct vm *vm)

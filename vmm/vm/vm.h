@@ -65,9 +65,11 @@ struct vm_nic {
 /* A debugger attached to a VM (vmm/debug/, a layer above), called on the
  * vCPU's own CPU with its VMCS current. */
 struct vm_debugger {
-	/* Before every entry of one of the VM's vCPUs: holds it while the
-	 * debugger has the VM stopped. */
-	void (*before_entry)(struct vcpu *v);
+	/* Before every entry of one of the VM's vCPUs, and whenever its CPU's
+	 * scheduler looks at it (halted or not): returns true to hold it
+	 * (no entry, the CPU runs other VMs) while the debugger has the VM
+	 * stopped. */
+	bool (*before_entry)(struct vcpu *v);
 	/* A #BP or #DB exception exit (vector): the debugger's own trap, or
 	 * the guest's, which it delivers. */
 	void (*debug_exit)(struct vcpu *v, unsigned vector);
@@ -221,8 +223,11 @@ void vm_exit_profile(const struct vm *vm, struct exit_profile *out);
 struct vcpu *vm_current_vcpu(struct vm *vm);
 unsigned vm_count(void);
 struct vm *vm_at(unsigned i);
-/* The VM of that name, or NULL. */
+/* The newest VM of that name, or NULL. */
 struct vm *vm_named(const char *name);
+/* Whether a new VM may take name: no VM has it, or the newest that had it
+ * has ended for good (destroyed, or stopped and not kept). */
+bool vm_name_free(const char *name);
 /* Enters vm into the table: vm->id == vm_count() < MAX_VMS. */
 void vm_add(struct vm *vm);
 /* The operator's pause or resume of a running VM. */
