@@ -18,6 +18,7 @@
 #include "vmm/dev/hpet.h"
 #include "vmm/load/acpi_build.h"
 #include "vmm/load/bzimage.h"
+#include "vmm/nested/nested_caps.h"
 #include "vmm/vm/platform.h"
 #include "vmm/vmx/trap_policy.h"
 #include "vmm/vmx/vmx.h"
@@ -333,6 +334,7 @@ int vm_load(struct vm *vm)
 		memset(v->lazy_msrs, 0, sizeof(v->lazy_msrs));
 		v->misc_enable = msr_misc_enable_default();
 		kvm_pv_reset(v);
+		nested_vcpu_reset(&v->nested);
 		vcpu_end_halt(v);
 		/* APs wait for the boot vCPU's INIT-SIPI (SDM Vol. 3 9.4.4). */
 		vcpu_start_reset(&v->start, i == 0);
@@ -407,6 +409,8 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, ui
 	vm->cfg = *cfg;
 	vm->name = vm->cfg.name;
 	vm->trap_ctl = trap_ctl;
+	if (cfg->nested)
+		nested_caps_compute(&vmx_caps, cfg->nested_profile, &vm->nested_caps);
 	vm->nvcpus = cfg->vcpus;
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		vm->vcpus[i].vm = vm;
