@@ -96,12 +96,13 @@ static void test_caps_profiles(void **state)
 	assert_false(msr(&kvm, MSR_IA32_VMX_MISC) & MISC_VMWRITE_ALL);
 	assert_int_equal((msr(&kvm, MSR_IA32_VMX_MISC) >> 16) & 0x1ff, 4);
 	/* Every control: a subset of the host's, allowed-0 within allowed-1. */
-	static const uint32_t ctls[] = { MSR_IA32_VMX_PINBASED_CTLS, MSR_IA32_VMX_PROCBASED_CTLS,
-					 MSR_IA32_VMX_EXIT_CTLS, MSR_IA32_VMX_ENTRY_CTLS,
-					 MSR_IA32_VMX_TRUE_PINBASED_CTLS,
-					 MSR_IA32_VMX_TRUE_PROCBASED_CTLS,
-					 MSR_IA32_VMX_TRUE_EXIT_CTLS, MSR_IA32_VMX_TRUE_ENTRY_CTLS,
-					 MSR_IA32_VMX_PROCBASED_CTLS2 };
+	static const uint32_t ctls[] = {
+		MSR_IA32_VMX_PINBASED_CTLS,	 MSR_IA32_VMX_PROCBASED_CTLS,
+		MSR_IA32_VMX_EXIT_CTLS,		 MSR_IA32_VMX_ENTRY_CTLS,
+		MSR_IA32_VMX_TRUE_PINBASED_CTLS, MSR_IA32_VMX_TRUE_PROCBASED_CTLS,
+		MSR_IA32_VMX_TRUE_EXIT_CTLS,	 MSR_IA32_VMX_TRUE_ENTRY_CTLS,
+		MSR_IA32_VMX_PROCBASED_CTLS2
+	};
 	for (unsigned i = 0; i < sizeof(ctls) / sizeof(ctls[0]); i++) {
 		uint64_t v = msr(&host, ctls[i]);
 		assert_int_equal((uint32_t)v & ~(uint32_t)(v >> 32), 0);
@@ -195,7 +196,8 @@ static void test_vmcs_cache(void **state)
 static void valid_vmcs(struct nested_vmcs *vmcs, const struct nested_caps *caps)
 {
 	memset(vmcs, 0, sizeof(*vmcs));
-	nested_vmcs_set(vmcs, VMCS_PIN_BASED_CTLS, (uint32_t)msr(caps, MSR_IA32_VMX_TRUE_PINBASED_CTLS));
+	nested_vmcs_set(vmcs, VMCS_PIN_BASED_CTLS,
+			(uint32_t)msr(caps, MSR_IA32_VMX_TRUE_PINBASED_CTLS));
 	nested_vmcs_set(vmcs, VMCS_PROC_BASED_CTLS,
 			(uint32_t)msr(caps, MSR_IA32_VMX_TRUE_PROCBASED_CTLS));
 	nested_vmcs_set(vmcs, VMCS_EXIT_CTLS, (uint32_t)msr(caps, MSR_IA32_VMX_TRUE_EXIT_CTLS));
