@@ -164,6 +164,9 @@ static bool start_ap(struct vcpu *v)
 			return false;
 		}
 		kvm_pv_init_signal(v);
+		/* Out of VMX operation with the fresh VMCS: pgvisor does not
+		 * block INIT in VMX operation as the CPU does (SDM 24.8). */
+		nested_vcpu_reset(&v->nested);
 	}
 	return vcpu_start_runnable(&v->start);
 }
