@@ -76,7 +76,16 @@ const char program_name[] = "vmxtest";
 #define F_ENTRY 0x4012u
 #define F_VM_INSTRUCTION_ERROR 0x4400u
 #define F_EXIT_REASON 0x4402u
+#define F_HOST_ES_SEL 0x0c00u
+#define F_HOST_DS_SEL 0x0c06u
+#define F_HOST_FS_SEL 0x0c08u
+#define F_HOST_GS_SEL 0x0c0au
+#define F_LINK_POINTER 0x2800u
+#define F_EXIT_QUALIFICATION 0x6400u
 #define F_GUEST_RIP 0x681eu
+#define F_HOST_CR3 0x6c02u
+#define F_HOST_GDTR_BASE 0x6c0cu
+#define F_HOST_IDTR_BASE 0x6c0eu
 #define F_HOST_CR0 0x6c00u
 #define F_HOST_CR4 0x6c04u
 #define F_HOST_RIP 0x6c16u
@@ -97,6 +106,12 @@ const char program_name[] = "vmxtest";
 #define ERR_INVEPT_INVVPID 28
 
 #define EXIT_FAILED 1
+/* A VM entry that failed on the guest state: reason 33 with bit 31, and
+ * the qualification for an invalid VMCS link pointer (SDM 26.8). */
+#define EXIT_ENTRY_FAIL_GUEST_STATE 0x80000021u
+#define QUAL_LINK_POINTER 4u
+#define HOST_TR_SEL 0x28u /* any non-null selector: the guest never uses its TR */
+#define EFLAGS_AFTER_EXIT 0x2u
 
 static uint32_t page_dir[PAGE_DIR_ENTRIES] __attribute__((aligned(PAGE_SIZE)));
 static uint32_t vmxon_region[PAGE_SIZE / 4] __attribute__((aligned(PAGE_SIZE)));
@@ -224,6 +239,39 @@ static struct outcome no_operand(int which)
 #define vmlaunch() no_operand(0)
 #define vmresume() no_operand(1)
 #define vmxoff() no_operand(2)
+
+/* VMLAUNCH with HOST_RSP and HOST_RIP set to come back right here should
+ * the entry fail on the guest state (a VM exit): landed is then 1. The
+ * stack pointer and EFLAGS after it are recorded. */
+struct landing {
+	int vector;
+	uint32_t landed, flags, esp_before, esp_after;
+};
+
+static struct landing launch_expecting_exit(void)
+{
+	struct landing l = { 0, 0, 0, 0, 0 };
+
+	__asm__ volatile("movl %%esp, %[before]\n"
+			 "movl $0x6c14, %%edx\n"
+			 "vmwrite %%esp, %%edx\n"
+			 "movl $0x6c16, %%edx\n"
+			 "movl $3f, %%eax\n"
+			 "vmwrite %%eax, %%edx\n"
+			 "1: vmlaunch\n"
+			 "2: pushfl\n"
+			 "popl %[flags]\n"
+			 "jmp 4f\n"
+			 "3: pushfl\n"
+			 "popl %[flags]\n"
+			 "movl $1, %[landed]\n"
+			 "4: movl %%esp, %[after]\n" FIXUP
+			 : "+S"(l.vector), [flags] "=m"(l.flags), [landed] "+m"(l.landed),
+			   [before] "=m"(l.esp_before), [after] "=m"(l.esp_after)
+			 :
+			 : "eax", "edx", "cc", "memory");
+	return l;
+}
 
 struct inv_descriptor {
 	uint64_t lo, hi;
@@ -382,6 +430,63 @@ static void enable_paging(void)
 	__asm__ volatile("mov %0, %%cr0" : : "r"(read_cr0() | CR0_PG | CR0_NE) : "memory");
 }
 
+static uint32_t read_cr3(void)
+{
+	uint32_t v;
+	__asm__ volatile("mov %%cr3, %0" : "=r"(v));
+	return v;
+}
+
+struct table_reg {
+	uint16_t limit;
+	uint32_t base;
+} __attribute__((packed));
+
+/* The host-state area: this program's own registers, so that a VM exit
+ * comes back to it. */
+static void write_host_state(void)
+{
+	struct table_reg gdtr, idtr;
+	uint16_t cs, ss, ds, es, fs, gs;
+
+	__asm__ volatile("sgdt %0\n sidt %1" : "=m"(gdtr), "=m"(idtr));
+	__asm__ volatile("mov %%cs, %0\n mov %%ss, %1\n mov %%ds, %2"
+			 : "=r"(cs), "=r"(ss), "=r"(ds));
+	__asm__ volatile("mov %%es, %0\n mov %%fs, %1\n mov %%gs, %2"
+			 : "=r"(es), "=r"(fs), "=r"(gs));
+	vmwrite(F_HOST_CR0, read_cr0());
+	vmwrite(F_HOST_CR3, read_cr3());
+	vmwrite(F_HOST_CR4, read_cr4());
+	vmwrite(F_HOST_CS_SEL, cs);
+	vmwrite(F_HOST_SS_SEL, ss);
+	vmwrite(F_HOST_DS_SEL, ds);
+	vmwrite(F_HOST_ES_SEL, es);
+	vmwrite(F_HOST_FS_SEL, fs);
+	vmwrite(F_HOST_GS_SEL, gs);
+	vmwrite(F_HOST_TR_SEL, HOST_TR_SEL);
+	vmwrite(F_HOST_GDTR_BASE, gdtr.base);
+	vmwrite(F_HOST_IDTR_BASE, idtr.base);
+}
+
+/* The VM-entry failure on the guest state, as the exit it is: this
+ * program resumes at HOST_RIP with HOST_RSP, EFLAGS 0x2, and the exit
+ * reason and qualification in the VMCS. */
+static void check_entry_failure(const char *what, uint32_t qualification)
+{
+	uint32_t reason = 0, qual = ~0u;
+	struct landing l = launch_expecting_exit();
+
+	vmread(F_EXIT_REASON, &reason);
+	vmread(F_EXIT_QUALIFICATION, &qual);
+	check(l.vector == 0 && l.landed && reason == EXIT_ENTRY_FAIL_GUEST_STATE &&
+		      qual == qualification,
+	      "vmlaunch %s: vm exit to host rip, reason 0x%x, qualification %u", what, reason,
+	      qual);
+	check(l.landed && l.esp_after == l.esp_before && l.flags == EFLAGS_AFTER_EXIT,
+	      "vmlaunch %s: esp as host rsp %s, eflags 0x%x", what,
+	      l.esp_after == l.esp_before ? "yes" : "no", l.flags);
+}
+
 static uint32_t control(uint32_t msr)
 {
 	return (uint32_t)caps_msr(msr); /* the allowed-0 settings: every must-be-1 bit */
@@ -482,6 +587,19 @@ static void check_instructions(void)
 	o = vmlaunch();
 	expect(o, is_valid_fail(o, ERR_INVALID_HOST_STATE), "vmlaunch with host tr 0",
 	       "VMfailValid(8)");
+
+	/* A valid host state; the guest state all 0 but the link pointer
+	 * (CR0 lacks PE, NE, PG): the entry fails as a VM exit. */
+	write_host_state();
+	vmwrite(F_LINK_POINTER, ~0u);
+	vmwrite(F_LINK_POINTER + 1, ~0u);
+	check_entry_failure("with invalid guest state", 0);
+	vmwrite(F_LINK_POINTER, 0);
+	vmwrite(F_LINK_POINTER + 1, 0);
+	check_entry_failure("with a bad link pointer", QUAL_LINK_POINTER);
+	o = vmresume();
+	expect(o, is_valid_fail(o, ERR_VMRESUME_NONLAUNCHED), "vmresume after a failed vmlaunch",
+	       "VMfailValid(5)");
 
 	uint64_t ept = caps_msr(MSR_VMX_EPT_VPID_CAP);
 	struct inv_descriptor d = { 0, 0 };

@@ -44,6 +44,12 @@ OUTCOMES = [
     "vmlaunch with invalid controls: VMfailValid(7) (want VMfailValid(7))",
     "vmlaunch with invalid host state: VMfailValid(8) (want VMfailValid(8))",
     "vmlaunch with host tr 0: VMfailValid(8) (want VMfailValid(8))",
+    # The guest-state checks fail as a VM exit to the guest hypervisor.
+    "vmlaunch with invalid guest state: vm exit to host rip, reason 0x80000021, qualification 0",
+    "vmlaunch with invalid guest state: esp as host rsp yes, eflags 0x2",
+    "vmlaunch with a bad link pointer: vm exit to host rip, reason 0x80000021, qualification 4",
+    "vmlaunch with a bad link pointer: esp as host rsp yes, eflags 0x2",
+    "vmresume after a failed vmlaunch: VMfailValid(5) (want VMfailValid(5))",
     "invept type 3: VMfailValid(28) (want VMfailValid(28))",
     "invept all contexts: VMsucceed (want VMsucceed)",
     "invvpid single context of vpid 0: VMfailValid(28) (want VMfailValid(28))",

@@ -11,6 +11,7 @@
 
 #include "arch/x86/msr.h"
 #include "vmm/nested/entry_check.h"
+#include "vmm/nested/host_state.h"
 #include "vmm/nested/nested_caps.h"
 #include "vmm/nested/nested_vcpu.h"
 #include "vmm/nested/nested_vmcs.h"
@@ -298,13 +299,86 @@ static void test_entry_checks(void **state)
 	assert_int_equal(nested_check_host_state(&vmcs, &env, msg, sizeof(msg)), -1);
 }
 
+static uint64_t loaded(const struct nested_field_value *f, unsigned n, uint32_t field)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (f[i].field == field)
+			return f[i].value;
+	fail_msg("field %#x not loaded", field);
+	return 0;
+}
+
+static bool is_loaded(const struct nested_field_value *f, unsigned n, uint32_t field)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (f[i].field == field)
+			return true;
+	return false;
+}
+
+static void test_host_state(void **state)
+{
+	(void)state;
+	struct nested_caps caps;
+	struct nested_vmcs vmcs;
+	struct nested_field_value f[NESTED_HOST_STATE_MAX];
+
+	/* A 32-bit guest hypervisor (SDM 27.5): flat segments from its
+	 * selectors, a null one unusable, TR a busy TSS, RFLAGS 2, DR7 0x400,
+	 * EFER's LMA/LME cleared, no PAT unless the exit loads it. */
+	nested_caps_compute(&haswell, NESTED_PROFILE_KVM, &caps);
+	valid_vmcs(&vmcs, &caps);
+	nested_vmcs_set(&vmcs, VMCS_HOST_DS_SEL, 0x10);
+	nested_vmcs_set(&vmcs, VMCS_HOST_FS_BASE, 0x7000);
+	nested_vmcs_set(&vmcs, VMCS_HOST_TR_BASE, 0x9000);
+	nested_vmcs_set(&vmcs, VMCS_HOST_RSP, 0x8ff0);
+	nested_vmcs_set(&vmcs, VMCS_HOST_CR3, 0x5000);
+	unsigned n = nested_host_state(&vmcs, EFER_LME | EFER_LMA | EFER_NXE, f);
+	assert_true(n <= NESTED_HOST_STATE_MAX);
+	assert_false(nested_host_64bit(&vmcs));
+	assert_int_equal(loaded(f, n, VMCS_GUEST_CS_SEL), 0x08);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_CS_AR), 0xc09b);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_CS_LIMIT), 0xffffffff);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_SS_AR), 0xc093);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_DS_SEL), 0x10);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_ES_AR), 0xc093 | AR_UNUSABLE);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_FS_BASE), 0x7000);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_TR_SEL), 0x18);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_TR_BASE), 0x9000);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_TR_LIMIT), 0x67);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_TR_AR), 0x8b);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_LDTR_AR), AR_UNUSABLE);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_GDTR_LIMIT), 0xffff);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_RIP), 0x100000);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_RSP), 0x8ff0);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_RFLAGS), 2);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_DR7), 0x400);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_CR3), 0x5000);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_IA32_EFER), EFER_NXE);
+	assert_false(is_loaded(f, n, VMCS_GUEST_IA32_PAT));
+	/* A 64-bit host: CS with L, EFER's LMA/LME set; the exit's EFER and
+	 * PAT when it loads them. */
+	uint64_t exit = nested_vmcs_get(&vmcs, VMCS_EXIT_CTLS);
+	nested_vmcs_set(&vmcs, VMCS_EXIT_CTLS, exit | EXIT_HOST_ADDRESS_SPACE_SIZE);
+	n = nested_host_state(&vmcs, 0, f);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_CS_AR), 0xa09b);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_IA32_EFER), EFER_LME | EFER_LMA);
+	nested_vmcs_set(&vmcs, VMCS_EXIT_CTLS,
+			exit | EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_LOAD_IA32_EFER |
+				EXIT_LOAD_IA32_PAT);
+	nested_vmcs_set(&vmcs, VMCS_HOST_IA32_EFER, 0xd01);
+	nested_vmcs_set(&vmcs, VMCS_HOST_IA32_PAT, 0x0007040600070406ull);
+	n = nested_host_state(&vmcs, 0, f);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_IA32_EFER), 0xd01);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_IA32_PAT), 0x0007040600070406ull);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_caps_profiles),
-		cmocka_unit_test(test_vmcs_fields),
-		cmocka_unit_test(test_vmcs_cache),
-		cmocka_unit_test(test_entry_checks),
+		cmocka_unit_test(test_caps_profiles), cmocka_unit_test(test_vmcs_fields),
+		cmocka_unit_test(test_vmcs_cache),    cmocka_unit_test(test_entry_checks),
+		cmocka_unit_test(test_host_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

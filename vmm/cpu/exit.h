@@ -78,6 +78,11 @@ void handle_invvpid(struct vcpu *v);
 /* CR0 bits VMX operation fixes to 1 (IA32_VMX_CR0_FIXED0 of every CPU):
  * a guest in VMX operation may not clear them (exit_cr.c). */
 #define VMX_OPERATION_CR0 (CR0_PE | CR0_NE | CR0_PG)
+/* exit_cr.c: with EPT, PAE paging takes its PDPTEs from the VMCS (SDM
+ * 26.3.2.4); a CR0/CR4 the hypervisor writes for the guest that enables
+ * PAE paging outside long mode loads them from CR3 as the CPU would.
+ * false when CR3 points outside the VM's RAM. */
+bool cr_load_pdptes(struct vcpu *v, uint64_t cr0, uint64_t cr4);
 void handle_gdtr_idtr_access(struct vcpu *v); /* exit_desc.c: SGDT SIDT LGDT LIDT */
 void handle_ldtr_tr_access(struct vcpu *v);   /* exit_desc.c: SLDT STR LLDT LTR */
 void handle_rdtsc(struct vcpu *v);	      /* exit_trap.c */

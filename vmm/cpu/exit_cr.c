@@ -47,10 +47,7 @@ static void gpr_write(struct vcpu *v, unsigned n, uint64_t value)
 		v->regs.gpr[n] = value;
 }
 
-/* With EPT, PAE paging takes its PDPTEs from the VMCS (SDM 26.3.2.4); an
- * emulated CR write that enables PAE paging must load them as the CPU
- * would. false when CR3 points outside RAM. */
-static bool load_pdptes(struct vcpu *v, uint64_t cr0, uint64_t cr4)
+bool cr_load_pdptes(struct vcpu *v, uint64_t cr0, uint64_t cr4)
 {
 	uint64_t pdpte[4] = { 0, 0, 0, 0 };
 
@@ -97,7 +94,7 @@ static bool set_cr0(struct vcpu *v, uint64_t value)
 		vmwrite(VMCS_ENTRY_CTLS, entry);
 	}
 	uint64_t real = (value | (vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG))) & vmx_caps.cr0_fixed1;
-	if (((value ^ old) & CR0_PG) && !load_pdptes(v, real, cr4)) {
+	if (((value ^ old) & CR0_PG) && !cr_load_pdptes(v, real, cr4)) {
 		vm_stop(v->vm, VM_END_CRASH, "CR3 %#llx points outside the VM's RAM",
 			(unsigned long long)vmread(VMCS_GUEST_CR3));
 		return true;
@@ -130,7 +127,7 @@ static bool set_cr4(struct vcpu *v, uint64_t value)
 	uint64_t real = (value & vmx_caps.cr4_fixed1) | vmx_caps.cr4_fixed0;
 	uint64_t old = vmread(VMCS_GUEST_CR4);
 	if (((old ^ value) & (CR4_PAE | CR4_PSE | CR4_PGE | CR4_SMEP)) &&
-	    !load_pdptes(v, cr0, real)) {
+	    !cr_load_pdptes(v, cr0, real)) {
 		vm_stop(v->vm, VM_END_CRASH, "CR3 %#llx points outside the VM's RAM",
 			(unsigned long long)vmread(VMCS_GUEST_CR3));
 		return true;

@@ -2,9 +2,11 @@
  * emulated against the vCPU's virtual VMX state (vmm/nested/): VMXON,
  * VMXOFF, VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE, VMLAUNCH, VMRESUME,
  * INVEPT and INVVPID, with their exceptions, RFLAGS outcomes and
- * VM-instruction errors. In a VM without nested VMX each raises #UD, as
- * on a CPU without VMX. Running the guest's own guest (L2) is not
- * emulated yet: a VM entry that passes the checks stops the VM. */
+ * VM-instruction errors, and a VM entry that fails on the guest state as
+ * the VM exit to the guest hypervisor it is. In a VM without nested VMX
+ * each raises #UD, as on a CPU without VMX. Running the guest's own guest
+ * (L2) is not emulated yet: a VM entry that passes every check stops the
+ * VM. */
 #include "arch/x86/cpu.h"
 #include "arch/x86/msr.h"
 #include "vmm/cpu/exit.h"
@@ -12,7 +14,10 @@
 #include "vmm/cpu/guest_mem.h"
 #include "vmm/cpu/vmcs.h"
 #include "vmm/nested/entry_check.h"
+#include "vmm/nested/host_state.h"
 #include "vmm/vm/vm.h"
+#include "vmm/vmx/exit_reason.h"
+#include "vmm/vmx/vmcs_check.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx.h"
 
@@ -54,6 +59,12 @@
 #define REVISION_SHADOW (1u << 31)
 #define REGION_ALIGN_MASK 0xfffull
 #define UNBACKED_READ 0xffffffffu /* what a read with nothing behind it returns */
+
+/* VM-entry failure (SDM 26.8): exit reason 33 with bit 31, and the
+ * qualification naming the cause. */
+#define ENTRY_FAIL_GUEST_STATE 0ull
+#define ENTRY_FAIL_LINK_POINTER 4ull
+#define VMCS_LINK_NONE (~0ull)
 
 #define CPUID_ADDRESS_SIZES 0x80000008u
 #define CPUID_PA_BITS_MASK 0xffu
@@ -347,8 +358,83 @@ void handle_vmwrite(struct vcpu *v)
 	vm_succeed();
 }
 
-/* VMLAUNCH and VMRESUME up to the VM entry (SDM 30.3, 26.2): the launch
- * state, then the controls and the host-state area. */
+static uint64_t read_virtual(uint32_t field, void *vmcs)
+{
+	return nested_vmcs_get(vmcs, field);
+}
+
+/* The guest-state checks of SDM 26.3.1 (pgvisor's own model of them,
+ * vmm/vmx/vmcs_check.c) against the virtual CPU's fixed CR0/CR4 bits.
+ * Returns the VM-entry failure qualification, or -1 when they pass. */
+static int64_t check_guest_state(struct vcpu *v, const struct nested_vmcs *vmcs, char *why,
+				 size_t len)
+{
+	const struct nested_caps *nc = &v->vm->nested_caps;
+	struct vmx_caps caps = { 0 };
+
+	if (nested_vmcs_get(vmcs, VMCS_LINK_POINTER) != VMCS_LINK_NONE)
+		return (int64_t)ENTRY_FAIL_LINK_POINTER;
+	nested_caps_read(nc, MSR_IA32_VMX_CR0_FIXED0, &caps.cr0_fixed0);
+	nested_caps_read(nc, MSR_IA32_VMX_CR0_FIXED1, &caps.cr0_fixed1);
+	nested_caps_read(nc, MSR_IA32_VMX_CR4_FIXED0, &caps.cr4_fixed0);
+	nested_caps_read(nc, MSR_IA32_VMX_CR4_FIXED1, &caps.cr4_fixed1);
+	if (vmcs_check_guest_state(read_virtual, (void *)vmcs, &caps, why, len))
+		return (int64_t)ENTRY_FAIL_GUEST_STATE;
+	return -1;
+}
+
+/* The guest hypervisor takes the VM exit: its state from the host-state
+ * area (SDM 27.5), CR0 and CR4 kept as exit_cr.c keeps them (the real
+ * registers with VMX's fixed bits, the read shadows the guest's view).
+ * Returns -1 after stopping the VM. */
+static int load_host_state(struct vcpu *v, const struct nested_vmcs *vmcs)
+{
+	struct nested_field_value f[NESTED_HOST_STATE_MAX];
+	unsigned n = nested_host_state(vmcs, vmread(VMCS_GUEST_IA32_EFER), f);
+	uint64_t cr0 = nested_vmcs_get(vmcs, VMCS_HOST_CR0);
+	uint64_t cr4 = nested_vmcs_get(vmcs, VMCS_HOST_CR4);
+	uint64_t entry = vmread(VMCS_ENTRY_CTLS) & ~(uint64_t)ENTRY_IA32E_MODE_GUEST;
+
+	if (nested_vmcs_get(vmcs, VMCS_EXIT_MSR_LOAD_COUNT)) {
+		vm_stop(v->vm, VM_END_CRASH,
+			"a VM exit with a VM-exit MSR-load list: not implemented yet");
+		return -1;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (f[i].field != VMCS_GUEST_IA32_PAT || vmx_controls.pat)
+			vmwrite(f[i].field, f[i].value);
+	uint64_t real0 = (cr0 | (vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG))) & vmx_caps.cr0_fixed1;
+	uint64_t real4 = (cr4 & vmx_caps.cr4_fixed1) | vmx_caps.cr4_fixed0;
+	vmwrite(VMCS_GUEST_CR0, real0);
+	vmwrite(VMCS_CR0_READ_SHADOW, cr0);
+	vmwrite(VMCS_GUEST_CR4, real4);
+	vmwrite(VMCS_CR4_READ_SHADOW, cr4);
+	vmwrite(VMCS_ENTRY_CTLS, entry | (nested_host_64bit(vmcs) ? ENTRY_IA32E_MODE_GUEST : 0));
+	if (!cr_load_pdptes(v, real0, real4)) {
+		vm_stop(v->vm, VM_END_CRASH, "host CR3 %#llx of its VMCS is outside the VM's RAM",
+			(unsigned long long)nested_vmcs_get(vmcs, VMCS_HOST_CR3));
+		return -1;
+	}
+	/* A new CR3 written for the guest, not by it: its old translations
+	 * go, as a MOV to CR3 would drop them. */
+	vmx_flush_guest(vm_eptp(v->vm), vm_vpid(v->vm));
+	return 0;
+}
+
+/* A VM entry that failed while checking the guest state is a VM exit to
+ * the guest hypervisor (SDM 26.8): reason 33 with bit 31, the
+ * qualification, the host state loaded; the launch state is unchanged. */
+static void entry_failure(struct vcpu *v, struct nested_vmcs_slot *cur, uint64_t qualification)
+{
+	nested_vmcs_set(&cur->vmcs, VMCS_EXIT_REASON,
+			EXIT_REASON_ENTRY_FAILURE | EXIT_ENTRY_FAIL_GUEST_STATE);
+	nested_vmcs_set(&cur->vmcs, VMCS_EXIT_QUALIFICATION, qualification);
+	load_host_state(v, &cur->vmcs);
+}
+
+/* VMLAUNCH and VMRESUME up to the VM entry (SDM 30.3, 26.2, 26.3): the
+ * launch state, the controls and the host-state area (VMfail), then the
+ * guest state (a VM exit). */
 static void vm_entry(struct vcpu *v, bool launch)
 {
 	struct nested_vmcs_slot *cur = nested_current(&v->nested);
@@ -385,9 +471,14 @@ static void vm_entry(struct vcpu *v, bool launch)
 		vm_fail(v, VMXERR_ENTRY_INVALID_HOST_STATE);
 		return;
 	}
+	int64_t qualification = check_guest_state(v, &cur->vmcs, why, sizeof(why));
+	if (qualification >= 0) {
+		entry_failure(v, cur, (uint64_t)qualification);
+		return;
+	}
 	vm_stop(v->vm, VM_END_CRASH,
-		"%s of a VMCS that passed the control and host-state checks: running a "
-		"nested guest is not implemented yet",
+		"%s of a VMCS that passed the VM-entry checks: running a nested guest is not "
+		"implemented yet",
 		launch ? "VMLAUNCH" : "VMRESUME");
 }
 
