@@ -170,7 +170,10 @@ static void test_vmcs_cache(void **state)
 {
 	(void)state;
 	static struct nested_vcpu n;
+	static struct nested_vmcs_slot slots[NESTED_VMCS_CACHED];
 
+	assert_null(nested_find(&n, 0x1000)); /* a vCPU without VMX has no slots */
+	n.slots = slots;
 	nested_vcpu_reset(&n);
 	assert_int_equal(nested_current_region(&n), NESTED_NO_VMCS);
 	assert_null(nested_current(&n));

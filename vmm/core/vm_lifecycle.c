@@ -107,6 +107,8 @@ static void vm_free_resources(struct vm *vm)
 		page_free(v->fpu_area, pages_for(FPU_AREA_SIZE));
 		page_free(v->vapic_page, 1);
 		page_free(v->msr_bitmap, 1);
+		page_free(v->nested.slots, pages_for(NESTED_SLOTS_BYTES));
+		v->nested.slots = NULL;
 		v->vmcs = 0;
 		v->fpu_area = NULL;
 		v->vapic_page = NULL;
@@ -250,8 +252,11 @@ static int alloc_memory(struct vm *vm)
 		vm->vcpus[i].fpu_area = page_alloc(pages_for(FPU_AREA_SIZE));
 		vm->vcpus[i].vapic_page = page_alloc(1);
 		vm->vcpus[i].msr_bitmap = page_alloc(1);
+		/* Only a VM with nested VMX keeps virtual VMCSs. */
+		if (vm->cfg.nested)
+			vm->vcpus[i].nested.slots = page_alloc(pages_for(NESTED_SLOTS_BYTES));
 		if (!vm->vcpus[i].fpu_area || !vm->vcpus[i].vapic_page ||
-		    !vm->vcpus[i].msr_bitmap) {
+		    !vm->vcpus[i].msr_bitmap || (vm->cfg.nested && !vm->vcpus[i].nested.slots)) {
 			kprintf("pgvisor: vm %s: out of memory for vCPU state\n", vm->name);
 			return -1;
 		}
@@ -366,10 +371,12 @@ size_t vm_overhead_bytes(const struct vm *vm)
 	/* Everything allocated for the VM besides its RAM and disk copies:
 	 * the VM structure, EPT paging structures, I/O and MSR bitmaps, per
 	 * vCPU a VMCS, an FPU state area, a virtual-APIC page and its own MSR
-	 * bitmap, and its virtio devices. */
+	 * bitmap (and with nested VMX its virtual VMCSs), and its virtio
+	 * devices. */
 	size_t pages = pages_for(sizeof(*vm)) + vm->ept.table_pages + 2 + 1;
 
-	pages += vm->nvcpus * (3 + pages_for(FPU_AREA_SIZE));
+	pages += vm->nvcpus * (3 + pages_for(FPU_AREA_SIZE) +
+			       (vm->cfg.nested ? pages_for(NESTED_SLOTS_BYTES) : 0));
 	return pages * PAGE_SIZE + platform_device_bytes(vm);
 }
 

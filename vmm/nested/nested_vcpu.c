@@ -9,7 +9,7 @@ void nested_vcpu_reset(struct nested_vcpu *n)
 	n->vmxon_region = NESTED_NO_VMCS;
 	n->current = -1;
 	n->use_clock = 0;
-	for (unsigned i = 0; i < NESTED_VMCS_CACHED; i++)
+	for (unsigned i = 0; n->slots && i < NESTED_VMCS_CACHED; i++)
 		n->slots[i].region = NESTED_NO_VMCS;
 }
 
@@ -25,6 +25,8 @@ struct nested_vmcs_slot *nested_current(struct nested_vcpu *n)
 
 struct nested_vmcs_slot *nested_find(struct nested_vcpu *n, uint64_t region)
 {
+	if (!n->slots)
+		return NULL;
 	for (unsigned i = 0; i < NESTED_VMCS_CACHED; i++)
 		if (n->slots[i].region == region)
 			return &n->slots[i];

@@ -28,10 +28,14 @@ struct nested_vcpu {
 	uint64_t vmxon_region; /* VMXON's operand */
 	int current;	       /* slot of the current VMCS, or -1 */
 	uint64_t use_clock;
-	struct nested_vmcs_slot slots[NESTED_VMCS_CACHED];
+	/* NESTED_VMCS_CACHED slots (NESTED_SLOTS_BYTES), given only to the
+	 * vCPUs of a VM with nested VMX (vm_lifecycle.c); NULL otherwise. */
+	struct nested_vmcs_slot *slots;
 };
 
-/* Out of VMX operation, nothing cached (reset, VMXOFF). */
+#define NESTED_SLOTS_BYTES (sizeof(struct nested_vmcs_slot) * NESTED_VMCS_CACHED)
+
+/* Out of VMX operation, nothing cached (reset, INIT); keeps the slots. */
 void nested_vcpu_reset(struct nested_vcpu *n);
 
 /* The current VMCS's region, or NESTED_NO_VMCS. */
@@ -39,11 +43,11 @@ uint64_t nested_current_region(const struct nested_vcpu *n);
 /* The current VMCS, or NULL. */
 struct nested_vmcs_slot *nested_current(struct nested_vcpu *n);
 
-/* The slot caching region, or NULL. */
+/* The slot caching region, or NULL (also without slots). */
 struct nested_vmcs_slot *nested_find(struct nested_vcpu *n, uint64_t region);
 
 /* Makes region current (VMPTRLD): its cached copy, or a fresh one taking
- * the least recently used slot that is not current. */
+ * the least recently used slot that is not current. Needs the slots. */
 void nested_load(struct nested_vcpu *n, uint64_t region);
 
 #endif
