@@ -14,12 +14,16 @@
  * region, of a bad revision; VMREAD/VMWRITE of unsupported and read-only
  * fields and their widths; VMPTRST, VMCLEAR; VMLAUNCH with invalid
  * controls, then with invalid host state; VMRESUME of a non-launched
- * VMCS; INVEPT/INVVPID with bad operands; VMXOFF. It runs in 32-bit
+ * VMCS; INVEPT/INVVPID with bad operands; VMXOFF. With "launch" on its
+ * command line it instead launches a VMCS that passes every check (its
+ * guest a copy of itself), which pgvisor does not run yet: it stops the
+ * VM with one line, and the test reads that. It runs in 32-bit
  * protected mode with paging (4 MiB pages), as VMX operation needs
  * CR0.PG and CR0.NE. */
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "guest/lib/bootinfo.h"
 #include "guest/lib/console.h"
 #include "guest/lib/cpu.h"
 #include "guest/lib/runtime.h"
@@ -82,6 +86,20 @@ const char program_name[] = "vmxtest";
 #define F_HOST_GS_SEL 0x0c0au
 #define F_LINK_POINTER 0x2800u
 #define F_EXIT_QUALIFICATION 0x6400u
+#define F_GUEST_ES_SEL 0x0800u
+#define F_GUEST_ES_LIMIT 0x4800u
+#define F_GUEST_ES_AR 0x4814u
+#define F_GUEST_ES_BASE 0x6806u
+#define F_GUEST_GDTR_LIMIT 0x4810u
+#define F_GUEST_IDTR_LIMIT 0x4812u
+#define F_GUEST_GDTR_BASE 0x6816u
+#define F_GUEST_IDTR_BASE 0x6818u
+#define F_GUEST_CR0 0x6800u
+#define F_GUEST_CR3 0x6802u
+#define F_GUEST_CR4 0x6804u
+#define F_GUEST_DR7 0x681au
+#define F_GUEST_RSP 0x681cu
+#define F_GUEST_RFLAGS 0x6820u
 #define F_GUEST_RIP 0x681eu
 #define F_HOST_CR3 0x6c02u
 #define F_HOST_GDTR_BASE 0x6c0cu
@@ -487,6 +505,66 @@ static void check_entry_failure(const char *what, uint32_t qualification)
 	      l.esp_after == l.esp_before ? "yes" : "no", l.flags);
 }
 
+#define SEGMENTS 8 /* ES CS SS DS FS GS LDTR TR, in encoding order */
+#define SEG_LDTR 6
+#define SEG_TR 7
+#define AR_CODE 0xc09bu
+#define AR_DATA 0xc093u
+#define AR_TSS_BUSY 0x8bu
+#define AR_UNUSABLE 0x10000u
+#define LIMIT_FLAT 0xffffffffu
+#define LIMIT_TSS 0x67u
+#define DR7_INIT 0x400u
+#define L2_STACK_BYTES 1024
+
+static uint8_t l2_stack[L2_STACK_BYTES] __attribute__((aligned(16)));
+
+static void l2_entry(void)
+{
+	for (;;)
+		__asm__ volatile("hlt");
+}
+
+/* The guest state: a copy of this program's own (flat segments, its CR0,
+ * CR3, CR4, GDT and IDT), starting at l2_entry. */
+static void write_guest_state(void)
+{
+	struct table_reg gdtr, idtr;
+	uint16_t sel[SEGMENTS];
+
+	__asm__ volatile("sgdt %0\n sidt %1" : "=m"(gdtr), "=m"(idtr));
+	__asm__ volatile("mov %%es, %0\n mov %%cs, %1\n mov %%ss, %2"
+			 : "=r"(sel[0]), "=r"(sel[1]), "=r"(sel[2]));
+	__asm__ volatile("mov %%ds, %0\n mov %%fs, %1\n mov %%gs, %2"
+			 : "=r"(sel[3]), "=r"(sel[4]), "=r"(sel[5]));
+	sel[SEG_LDTR] = 0;
+	sel[SEG_TR] = HOST_TR_SEL;
+	for (unsigned i = 0; i < SEGMENTS; i++) {
+		uint32_t ar = i == 1 ? AR_CODE : AR_DATA;
+		if (i == SEG_TR)
+			ar = AR_TSS_BUSY;
+		else if (!sel[i])
+			ar = AR_UNUSABLE;
+		vmwrite(F_GUEST_ES_SEL + 2 * i, sel[i]);
+		vmwrite(F_GUEST_ES_LIMIT + 2 * i, i == SEG_TR ? LIMIT_TSS : LIMIT_FLAT);
+		vmwrite(F_GUEST_ES_AR + 2 * i, ar);
+		vmwrite(F_GUEST_ES_BASE + 2 * i, 0);
+	}
+	vmwrite(F_GUEST_GDTR_BASE, gdtr.base);
+	vmwrite(F_GUEST_GDTR_LIMIT, gdtr.limit);
+	vmwrite(F_GUEST_IDTR_BASE, idtr.base);
+	vmwrite(F_GUEST_IDTR_LIMIT, idtr.limit);
+	vmwrite(F_GUEST_CR0, read_cr0());
+	vmwrite(F_GUEST_CR3, read_cr3());
+	vmwrite(F_GUEST_CR4, read_cr4());
+	vmwrite(F_GUEST_DR7, DR7_INIT);
+	vmwrite(F_GUEST_RSP, (uint32_t)(l2_stack + L2_STACK_BYTES));
+	vmwrite(F_GUEST_RIP, (uint32_t)l2_entry);
+	vmwrite(F_GUEST_RFLAGS, EFLAGS_AFTER_EXIT);
+	vmwrite(F_LINK_POINTER, ~0u);
+	vmwrite(F_LINK_POINTER + 1, ~0u);
+}
+
 static uint32_t control(uint32_t msr)
 {
 	return (uint32_t)caps_msr(msr); /* the allowed-0 settings: every must-be-1 bit */
@@ -625,12 +703,50 @@ static void check_instructions(void)
 	check(write_cr4_safe(read_cr4() & ~CR4_VMXE) == 0, "cr4.vmxe clear after vmxoff");
 }
 
+/* A VMCS that passes every VM-entry check. Returns only if the launch
+ * did not enter its guest (pgvisor stops the VM where it would). */
+static void launch_valid(void)
+{
+	uint32_t rev = (uint32_t)caps_msr(MSR_VMX_BASIC) & BASIC_REVISION_MASK;
+	uint32_t reason = 0, qual = 0;
+	struct outcome o;
+
+	vmxon_region[0] = rev;
+	vmcs_a[0] = rev;
+	write_cr4_safe(read_cr4() | CR4_VMXE);
+	o = vmxon((uint32_t)vmxon_region);
+	expect(o, succeeded(o), "vmxon", "VMsucceed");
+	o = vmptrld((uint32_t)vmcs_a);
+	expect(o, succeeded(o), "vmptrld", "VMsucceed");
+	vmwrite(F_PIN, control(MSR_VMX_TRUE_PINBASED));
+	vmwrite(F_PROC, control(MSR_VMX_TRUE_PROCBASED));
+	vmwrite(F_EXIT, control(MSR_VMX_TRUE_EXIT));
+	vmwrite(F_ENTRY, control(MSR_VMX_TRUE_ENTRY));
+	write_host_state();
+	write_guest_state();
+	printf("vmxtest: launching a valid vmcs\n");
+	console_flush();
+	struct landing l = launch_expecting_exit();
+	vmread(F_EXIT_REASON, &reason);
+	vmread(F_EXIT_QUALIFICATION, &qual);
+	check(false,
+	      "vmlaunch of a valid vmcs came back: vector %d, landed %u, eflags 0x%x, "
+	      "reason 0x%x, qualification %u",
+	      l.vector, l.landed, l.flags, reason, qual);
+}
+
 int main(uint32_t magic, uint32_t info)
 {
-	(void)magic;
-	(void)info;
+	struct boot_params bp;
 
-	if (!(cpuid(1).ecx & CPUID_1_ECX_VMX)) {
+	if (boot_params_parse(magic, info, &bp)) {
+		printf("vmxtest: FAIL no multiboot information\n");
+		return EXIT_FAILED;
+	}
+	if (cmdline_option(bp.cmdline, "launch") && (cpuid(1).ecx & CPUID_1_ECX_VMX)) {
+		enable_paging();
+		launch_valid();
+	} else if (!(cpuid(1).ecx & CPUID_1_ECX_VMX)) {
 		check_hidden();
 	} else {
 		check_caps();

@@ -1,7 +1,8 @@
 """Nested VMX, first part (issue 21): the VMX instructions, their errors
 and the capability MSRs a VM's CPU offers, checked by guest/vmxtest, a
-small guest hypervisor, in three VMs of one boot: without VMX (nested = 0),
-with profile "kvm" and with profile "host"."""
+small guest hypervisor, in four VMs of one boot: without VMX (nested = 0),
+with profile "kvm" and with profile "host", and one that launches a VMCS
+passing every check, which pgvisor does not run yet (it stops that VM)."""
 import pytest
 
 from conftest import ROOT
@@ -70,10 +71,12 @@ HIDDEN = [
 
 def configs(bench):
     paths = []
-    for name, profile in PROFILES.items():
+    for name, profile in list(PROFILES.items()) + [("vmx-launch", "kvm")]:
         text = f'name = "{name}"\nkernel = "../../guests/vmxtest.elf"\nmemory = 4\n'
         if profile:
             text += f'nested = 1\nnested_profile = "{profile}"\n'
+        if name == "vmx-launch":
+            text += 'cmdline = "launch"\n'
         path = bench.dir / f"{name}.cfg"
         path.write_text(text)
         paths.append(str(path.relative_to(ROOT)))
@@ -100,3 +103,11 @@ def test_vmx_instructions_and_errors(run_pgvisor, bench, cpu):
         assert any(c.startswith("vmx_misc ") and c.endswith("exit-information fields read-only")
                    for c in checks)
         assert f"vmxtest: profile features: {FEATURES[(cpu, profile)]}" in lines, run.output
+
+    # A VMCS that passes every VM-entry check: L2 does not run yet, and the
+    # VM stops with one line saying so.
+    launch = run.vm_lines("vmx-launch")
+    assert not [l for l in launch if l.startswith("vmxtest: FAIL")], run.output
+    assert "vmxtest: launching a valid vmcs" in launch, run.output
+    assert ("pgvisor: vm vmx-launch: crashed: VMLAUNCH of a VMCS that passed the VM-entry "
+            "checks: running a nested guest is not implemented yet") in run.lines, run.output
