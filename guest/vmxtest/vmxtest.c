@@ -15,9 +15,9 @@
  * fields and their widths; VMPTRST, VMCLEAR; VMLAUNCH with invalid
  * controls, then with invalid host state; VMRESUME of a non-launched
  * VMCS; INVEPT/INVVPID with bad operands; VMXOFF. With "launch" on its
- * command line it instead launches a VMCS that passes every check (its
- * guest a copy of itself), which pgvisor does not run yet: it stops the
- * VM with one line, and the test reads that. It runs in 32-bit
+ * command line it instead runs a nested guest (L2) under a VMCS that
+ * passes every check: its CPUID and HLT exits come back to this program,
+ * the line it writes to COM1 goes to pgvisor's UART. It runs in 32-bit
  * protected mode with paging (4 MiB pages), as VMX operation needs
  * CR0.PG and CR0.NE. */
 #include <stdbool.h>
@@ -101,6 +101,7 @@ const char program_name[] = "vmxtest";
 #define F_GUEST_RSP 0x681cu
 #define F_GUEST_RFLAGS 0x6820u
 #define F_GUEST_RIP 0x681eu
+#define F_EXIT_INSTRUCTION_LEN 0x440cu
 #define F_HOST_CR3 0x6c02u
 #define F_HOST_GDTR_BASE 0x6c0cu
 #define F_HOST_IDTR_BASE 0x6c0eu
@@ -124,6 +125,9 @@ const char program_name[] = "vmxtest";
 #define ERR_INVEPT_INVVPID 28
 
 #define EXIT_FAILED 1
+#define EXIT_REASON_CPUID 10u
+#define EXIT_REASON_HLT 12u
+#define PROC_HLT_EXITING (1u << 7)
 /* A VM entry that failed on the guest state: reason 33 with bit 31, and
  * the qualification for an invalid VMCS link pointer (SDM 26.8). */
 #define EXIT_ENTRY_FAIL_GUEST_STATE 0x80000021u
@@ -258,38 +262,41 @@ static struct outcome no_operand(int which)
 #define vmresume() no_operand(1)
 #define vmxoff() no_operand(2)
 
-/* VMLAUNCH with HOST_RSP and HOST_RIP set to come back right here should
- * the entry fail on the guest state (a VM exit): landed is then 1. The
- * stack pointer and EFLAGS after it are recorded. */
+/* VMLAUNCH or VMRESUME with HOST_RSP and HOST_RIP set to come back right
+ * here at the VM exit (a failed guest-state check, or the guest's exit):
+ * landed is then 1. The stack pointer and EFLAGS after it are recorded.
+ * The nested guest may change any general register but ESI and ESP. */
 struct landing {
 	int vector;
 	uint32_t landed, flags, esp_before, esp_after;
 };
 
-static struct landing launch_expecting_exit(void)
-{
-	struct landing l = { 0, 0, 0, 0, 0 };
-
-	__asm__ volatile("movl %%esp, %[before]\n"
-			 "movl $0x6c14, %%edx\n"
-			 "vmwrite %%esp, %%edx\n"
-			 "movl $0x6c16, %%edx\n"
-			 "movl $3f, %%eax\n"
-			 "vmwrite %%eax, %%edx\n"
-			 "1: vmlaunch\n"
-			 "2: pushfl\n"
-			 "popl %[flags]\n"
-			 "jmp 4f\n"
-			 "3: pushfl\n"
-			 "popl %[flags]\n"
-			 "movl $1, %[landed]\n"
-			 "4: movl %%esp, %[after]\n" FIXUP
-			 : "+S"(l.vector), [flags] "=m"(l.flags), [landed] "+m"(l.landed),
-			   [before] "=m"(l.esp_before), [after] "=m"(l.esp_after)
-			 :
-			 : "eax", "edx", "cc", "memory");
-	return l;
-}
+#define ENTER_EXPECTING_EXIT(name, insn)                                                           \
+	static struct landing name(void)                                                           \
+	{                                                                                          \
+		struct landing l = { 0, 0, 0, 0, 0 };                                              \
+		__asm__ volatile("movl %%esp, %[before]\n"                                         \
+				 "movl $0x6c14, %%edx\n"                                           \
+				 "vmwrite %%esp, %%edx\n"                                          \
+				 "movl $0x6c16, %%edx\n"                                           \
+				 "movl $3f, %%eax\n"                                               \
+				 "vmwrite %%eax, %%edx\n"                                          \
+				 "1: " insn "\n"                                                   \
+				 "2: pushfl\n"                                                     \
+				 "popl %[flags]\n"                                                 \
+				 "jmp 4f\n"                                                        \
+				 "3: pushfl\n"                                                     \
+				 "popl %[flags]\n"                                                 \
+				 "movl $1, %[landed]\n"                                            \
+				 "4: movl %%esp, %[after]\n" FIXUP                                 \
+				 : "+S"(l.vector), [flags] "=m"(l.flags), [landed] "+m"(l.landed), \
+				   [before] "=m"(l.esp_before), [after] "=m"(l.esp_after)          \
+				 :                                                                 \
+				 : "eax", "ebx", "ecx", "edx", "edi", "cc", "memory");             \
+		return l;                                                                          \
+	}
+ENTER_EXPECTING_EXIT(launch_expecting_exit, "vmlaunch")
+ENTER_EXPECTING_EXIT(resume_expecting_exit, "vmresume")
 
 struct inv_descriptor {
 	uint64_t lo, hi;
@@ -519,14 +526,29 @@ static void check_entry_failure(const char *what, uint32_t qualification)
 
 static uint8_t l2_stack[L2_STACK_BYTES] __attribute__((aligned(16)));
 
-static void l2_entry(void)
-{
-	for (;;)
-		__asm__ volatile("hlt");
-}
+/* The nested guest: CPUID (its guest hypervisor takes the exit), a line
+ * on COM1 (it does not: pgvisor's UART gets it), HLT (taken again). */
+extern const char l2_code[], l2_hlt[];
+__asm__(".text\n"
+	"l2_code:\n"
+	"cpuid\n"
+	"movl $l2_message, %edi\n"
+	"movw $0x3f8, %dx\n"
+	"5: movb (%edi), %al\n"
+	"testb %al, %al\n"
+	"jz l2_hlt\n"
+	"outb %al, %dx\n"
+	"incl %edi\n"
+	"jmp 5b\n"
+	"l2_hlt:\n"
+	"hlt\n"
+	"jmp l2_hlt\n"
+	".section .rodata\n"
+	"l2_message: .asciz \"l2: hello from the nested guest\\n\"\n"
+	".text\n");
 
 /* The guest state: a copy of this program's own (flat segments, its CR0,
- * CR3, CR4, GDT and IDT), starting at l2_entry. */
+ * CR3, CR4, GDT and IDT), starting at l2_code. */
 static void write_guest_state(void)
 {
 	struct table_reg gdtr, idtr;
@@ -559,7 +581,7 @@ static void write_guest_state(void)
 	vmwrite(F_GUEST_CR4, read_cr4());
 	vmwrite(F_GUEST_DR7, DR7_INIT);
 	vmwrite(F_GUEST_RSP, (uint32_t)(l2_stack + L2_STACK_BYTES));
-	vmwrite(F_GUEST_RIP, (uint32_t)l2_entry);
+	vmwrite(F_GUEST_RIP, (uint32_t)l2_code);
 	vmwrite(F_GUEST_RFLAGS, EFLAGS_AFTER_EXIT);
 	vmwrite(F_LINK_POINTER, ~0u);
 	vmwrite(F_LINK_POINTER + 1, ~0u);
@@ -703,12 +725,14 @@ static void check_instructions(void)
 	check(write_cr4_safe(read_cr4() & ~CR4_VMXE) == 0, "cr4.vmxe clear after vmxoff");
 }
 
-/* A VMCS that passes every VM-entry check. Returns only if the launch
- * did not enter its guest (pgvisor stops the VM where it would). */
-static void launch_valid(void)
+/* A nested guest (l2_code) under a VMCS that passes every VM-entry
+ * check, HLT exiting on: its CPUID and HLT come back here as VM exits,
+ * its COM1 line goes to pgvisor's UART, which this program did not ask
+ * to intercept. */
+static void run_nested_guest(void)
 {
 	uint32_t rev = (uint32_t)caps_msr(MSR_VMX_BASIC) & BASIC_REVISION_MASK;
-	uint32_t reason = 0, qual = 0;
+	uint32_t reason = 0, len = 0, rip = 0;
 	struct outcome o;
 
 	vmxon_region[0] = rev;
@@ -719,20 +743,38 @@ static void launch_valid(void)
 	o = vmptrld((uint32_t)vmcs_a);
 	expect(o, succeeded(o), "vmptrld", "VMsucceed");
 	vmwrite(F_PIN, control(MSR_VMX_TRUE_PINBASED));
-	vmwrite(F_PROC, control(MSR_VMX_TRUE_PROCBASED));
+	vmwrite(F_PROC, control(MSR_VMX_TRUE_PROCBASED) | PROC_HLT_EXITING);
 	vmwrite(F_EXIT, control(MSR_VMX_TRUE_EXIT));
 	vmwrite(F_ENTRY, control(MSR_VMX_TRUE_ENTRY));
 	write_host_state();
 	write_guest_state();
-	printf("vmxtest: launching a valid vmcs\n");
+	printf("vmxtest: launching a nested guest\n");
 	console_flush();
+
 	struct landing l = launch_expecting_exit();
 	vmread(F_EXIT_REASON, &reason);
-	vmread(F_EXIT_QUALIFICATION, &qual);
-	check(false,
-	      "vmlaunch of a valid vmcs came back: vector %d, landed %u, eflags 0x%x, "
-	      "reason 0x%x, qualification %u",
-	      l.vector, l.landed, l.flags, reason, qual);
+	vmread(F_EXIT_INSTRUCTION_LEN, &len);
+	vmread(F_GUEST_RIP, &rip);
+	check(l.landed && reason == EXIT_REASON_CPUID && len == 2 && rip == (uint32_t)l2_code,
+	      "nested guest's cpuid: exit reason %u, length %u, at its cpuid %s", reason, len,
+	      rip == (uint32_t)l2_code ? "yes" : "no");
+	check(l.landed && l.esp_after == l.esp_before && l.flags == EFLAGS_AFTER_EXIT,
+	      "back at host rip: esp as host rsp %s, eflags 0x%x",
+	      l.esp_after == l.esp_before ? "yes" : "no", l.flags);
+	vmwrite(F_GUEST_RIP, rip + len);
+	l = resume_expecting_exit();
+	vmread(F_EXIT_REASON, &reason);
+	vmread(F_GUEST_RIP, &rip);
+	check(l.landed && reason == EXIT_REASON_HLT && rip == (uint32_t)l2_hlt,
+	      "nested guest's hlt after its line: exit reason %u, at its hlt %s", reason,
+	      rip == (uint32_t)l2_hlt ? "yes" : "no");
+	o = vmlaunch();
+	expect(o, is_valid_fail(o, ERR_VMLAUNCH_NONCLEAR), "vmlaunch of the launched vmcs",
+	       "VMfailValid(4)");
+	o = vmclear((uint32_t)vmcs_a);
+	expect(o, succeeded(o), "vmclear", "VMsucceed");
+	o = vmxoff();
+	expect(o, succeeded(o), "vmxoff", "VMsucceed");
 }
 
 int main(uint32_t magic, uint32_t info)
@@ -745,7 +787,7 @@ int main(uint32_t magic, uint32_t info)
 	}
 	if (cmdline_option(bp.cmdline, "launch") && (cpuid(1).ecx & CPUID_1_ECX_VMX)) {
 		enable_paging();
-		launch_valid();
+		run_nested_guest();
 	} else if (!(cpuid(1).ecx & CPUID_1_ECX_VMX)) {
 		check_hidden();
 	} else {

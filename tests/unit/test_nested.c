@@ -12,9 +12,11 @@
 #include "arch/x86/msr.h"
 #include "vmm/nested/entry_check.h"
 #include "vmm/nested/host_state.h"
+#include "vmm/nested/l2_controls.h"
 #include "vmm/nested/nested_caps.h"
 #include "vmm/nested/nested_vcpu.h"
 #include "vmm/nested/nested_vmcs.h"
+#include "vmm/vmx/exit_reason.h"
 #include "vmm/vmx/vmcs_fields.h"
 
 /* Bochs corei7_haswell_4770 and tigerlake (/work/shared/notes/bochs-vmx.md;
@@ -376,12 +378,123 @@ static void test_host_state(void **state)
 	assert_int_equal(loaded(f, n, VMCS_GUEST_IA32_PAT), 0x0007040600070406ull);
 }
 
+static void test_l2_controls(void **state)
+{
+	(void)state;
+	struct nested_caps caps;
+	struct nested_vmcs v12;
+	struct nested_l2_controls c;
+	const struct nested_l0_controls l0 = {
+		.pin = PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING | PIN_PREEMPTION_TIMER,
+		.proc = PROC_HLT_EXITING | PROC_USE_TPR_SHADOW | PROC_USE_MSR_BITMAPS |
+			PROC_USE_IO_BITMAPS | PROC_USE_TSC_OFFSETTING | PROC_ACTIVATE_SECONDARY,
+		.proc2 = PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST |
+			 PROC2_VIRTUAL_INTR_DELIVERY | PROC2_ENABLE_RDTSCP,
+		.exit = EXIT_HOST_ADDRESS_SPACE_SIZE,
+		.entry = ENTRY_LOAD_IA32_EFER,
+		.cr0_mask = 0x60000020,
+		.cr4_mask = 0x2000,
+		.tsc_offset = 100,
+	};
+
+	nested_caps_compute(&haswell, NESTED_PROFILE_KVM, &caps);
+	valid_vmcs(&v12, &caps);
+	assert_null(nested_l2_unsupported(&v12));
+	/* L0's own controls stay but for APIC virtualization, MSR bitmaps,
+	 * VPID and unrestricted guest; L1's exits join; CR8 always exits. */
+	uint64_t proc12 = nested_vmcs_get(&v12, VMCS_PROC_BASED_CTLS);
+	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS,
+			proc12 | PROC_RDTSC_EXITING | PROC_USE_TSC_OFFSETTING);
+	nested_vmcs_set(&v12, VMCS_TSC_OFFSET, 5);
+	nested_vmcs_set(&v12, VMCS_CR0_GUEST_HOST_MASK, 0x8);
+	nested_vmcs_set(&v12, VMCS_CR0_READ_SHADOW, 0x8);
+	nested_vmcs_set(&v12, VMCS_GUEST_CR0, 0x80000031);
+	nested_l2_controls(&l0, &v12, &c);
+	assert_int_equal(c.pin, l0.pin);
+	assert_true(c.proc & PROC_RDTSC_EXITING);
+	assert_true(c.proc & PROC_HLT_EXITING); /* L0's */
+	assert_false(c.proc & (PROC_USE_TPR_SHADOW | PROC_USE_MSR_BITMAPS));
+	assert_true(c.proc & PROC_CR8_LOAD_EXITING);
+	assert_int_equal(c.proc2, PROC2_ENABLE_EPT | PROC2_ENABLE_RDTSCP);
+	assert_int_equal(c.tsc_offset, 105);
+	assert_int_equal(c.cr0_mask, 0x60000028);
+	assert_int_equal(c.cr0_shadow, 0x80000039); /* TS from L1's shadow, the rest L2's */
+	/* What is not supported yet is named. */
+	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS, proc12 | PROC_ACTIVATE_SECONDARY);
+	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS2, PROC2_ENABLE_EPT);
+	assert_string_equal(nested_l2_unsupported(&v12), "EPT (shadow EPT tables)");
+	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS2, 0);
+	nested_vmcs_set(&v12, VMCS_EXIT_MSR_LOAD_COUNT, 1);
+	assert_non_null(nested_l2_unsupported(&v12));
+}
+
+static void test_l1_wants_exit(void **state)
+{
+	(void)state;
+	struct nested_caps caps;
+	struct nested_vmcs v12;
+	struct nested_l2_exit e = { 0 };
+
+	nested_caps_compute(&haswell, NESTED_PROFILE_KVM, &caps);
+	valid_vmcs(&v12, &caps);
+	uint64_t proc = nested_vmcs_get(&v12, VMCS_PROC_BASED_CTLS);
+	/* Always L1's: CPUID; never: the host's interrupts, timer, EPT. */
+	e.reason = EXIT_CPUID;
+	assert_true(nested_l1_wants_exit(&v12, &e));
+	e.reason = EXIT_EXTERNAL_INTERRUPT;
+	assert_false(nested_l1_wants_exit(&v12, &e));
+	e.reason = EXIT_EPT_VIOLATION;
+	assert_false(nested_l1_wants_exit(&v12, &e));
+	/* HLT and I/O as L1's controls say. */
+	e.reason = EXIT_HLT;
+	assert_int_equal(nested_l1_wants_exit(&v12, &e), !!(proc & PROC_HLT_EXITING));
+	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS, proc | PROC_HLT_EXITING);
+	assert_true(nested_l1_wants_exit(&v12, &e));
+	e.reason = EXIT_IO_INSTRUCTION;
+	assert_false(nested_l1_wants_exit(&v12, &e));
+	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS, proc | PROC_UNCONDITIONAL_IO_EXITING);
+	assert_true(nested_l1_wants_exit(&v12, &e));
+	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS, proc | PROC_USE_IO_BITMAPS);
+	e.bitmap_exit = false;
+	assert_false(nested_l1_wants_exit(&v12, &e));
+	e.bitmap_exit = true;
+	assert_true(nested_l1_wants_exit(&v12, &e));
+	/* MSRs: all without bitmaps. */
+	e.reason = EXIT_RDMSR;
+	e.bitmap_exit = false;
+	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS, proc);
+	assert_true(nested_l1_wants_exit(&v12, &e));
+	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS, proc | PROC_USE_MSR_BITMAPS);
+	assert_false(nested_l1_wants_exit(&v12, &e));
+	/* Exceptions by the bitmap; #PF by the bitmap and mask/match. */
+	e.reason = EXIT_EXCEPTION_NMI;
+	e.intr_info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | 6;
+	assert_false(nested_l1_wants_exit(&v12, &e));
+	nested_vmcs_set(&v12, VMCS_EXCEPTION_BITMAP, (1u << 6) | (1u << 14));
+	assert_true(nested_l1_wants_exit(&v12, &e));
+	e.intr_info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | 14;
+	e.error_code = 2;
+	nested_vmcs_set(&v12, VMCS_PF_ERROR_CODE_MASK, 2);
+	nested_vmcs_set(&v12, VMCS_PF_ERROR_CODE_MATCH, 0);
+	assert_false(nested_l1_wants_exit(&v12, &e)); /* mismatch inverts the bit */
+	/* MOV to CR0: L1's only when a bit it owns changes from its shadow. */
+	e.reason = EXIT_CR_ACCESS;
+	e.qualification = 0; /* MOV to CR0 */
+	nested_vmcs_set(&v12, VMCS_CR0_GUEST_HOST_MASK, 0x8);
+	nested_vmcs_set(&v12, VMCS_CR0_READ_SHADOW, 0x8);
+	e.cr_value = 0x80000039;
+	assert_false(nested_l1_wants_exit(&v12, &e));
+	e.cr_value = 0x80000031;
+	assert_true(nested_l1_wants_exit(&v12, &e));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_caps_profiles), cmocka_unit_test(test_vmcs_fields),
 		cmocka_unit_test(test_vmcs_cache),    cmocka_unit_test(test_entry_checks),
-		cmocka_unit_test(test_host_state),
+		cmocka_unit_test(test_host_state),    cmocka_unit_test(test_l2_controls),
+		cmocka_unit_test(test_l1_wants_exit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

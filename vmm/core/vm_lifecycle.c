@@ -109,6 +109,10 @@ static void vm_free_resources(struct vm *vm)
 		page_free(v->msr_bitmap, 1);
 		page_free(v->nested.slots, pages_for(NESTED_SLOTS_BYTES));
 		v->nested.slots = NULL;
+		if (v->nested.vmcs02)
+			vmcs_clear(v->nested.vmcs02);
+		page_free((void *)v->nested.vmcs02, 1);
+		v->nested.vmcs02 = 0;
 		v->vmcs = 0;
 		v->fpu_area = NULL;
 		v->vapic_page = NULL;
@@ -253,10 +257,17 @@ static int alloc_memory(struct vm *vm)
 		vm->vcpus[i].vapic_page = page_alloc(1);
 		vm->vcpus[i].msr_bitmap = page_alloc(1);
 		/* Only a VM with nested VMX keeps virtual VMCSs. */
-		if (vm->cfg.nested)
+		if (vm->cfg.nested) {
 			vm->vcpus[i].nested.slots = page_alloc(pages_for(NESTED_SLOTS_BYTES));
+			uint32_t *vmcs02 = page_alloc(1);
+			if (vmcs02)
+				vmcs02[0] = vmx_revision_id();
+			vm->vcpus[i].nested.vmcs02 = (uint64_t)vmcs02;
+		}
 		if (!vm->vcpus[i].fpu_area || !vm->vcpus[i].vapic_page ||
-		    !vm->vcpus[i].msr_bitmap || (vm->cfg.nested && !vm->vcpus[i].nested.slots)) {
+		    !vm->vcpus[i].msr_bitmap ||
+		    (vm->cfg.nested &&
+		     (!vm->vcpus[i].nested.slots || !vm->vcpus[i].nested.vmcs02))) {
 			kprintf("pgvisor: vm %s: out of memory for vCPU state\n", vm->name);
 			return -1;
 		}
@@ -376,7 +387,7 @@ size_t vm_overhead_bytes(const struct vm *vm)
 	size_t pages = pages_for(sizeof(*vm)) + vm->ept.table_pages + 2 + 1;
 
 	pages += vm->nvcpus * (3 + pages_for(FPU_AREA_SIZE) +
-			       (vm->cfg.nested ? pages_for(NESTED_SLOTS_BYTES) : 0));
+			       (vm->cfg.nested ? pages_for(NESTED_SLOTS_BYTES) + 1 : 0));
 	return pages * PAGE_SIZE + platform_device_bytes(vm);
 }
 

@@ -18,6 +18,14 @@ extern const exit_handler_fn exit_handlers[EXIT_REASON_COUNT];
  * table: counts it, then handles it or stops the VM. */
 void exit_dispatch_unusual(struct vcpu *v, uint32_t exit_reason);
 
+/* exit_nested.c: a nested guest's exit, to its guest hypervisor or
+ * handled here; entering the nested guest (0, or -1 after stopping the
+ * VM); the guest hypervisor's state loaded from cur's host-state area
+ * (exit_vmx.c; -1 after stopping the VM). */
+void nested_l2_exit(struct vcpu *v, uint32_t reason);
+int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur);
+int nested_load_host_state(struct vcpu *v, const struct nested_vmcs *vmcs);
+
 /* Counts the exit in the vCPU's exit profile and runs its handler.
  * Inline: it runs on every exit. */
 static inline void exit_dispatch(struct vcpu *v, uint32_t exit_reason)
@@ -36,6 +44,10 @@ static inline void exit_dispatch(struct vcpu *v, uint32_t exit_reason)
 	}
 	p->count[exit_reason]++;
 	v->prof_reason = (uint16_t)exit_reason;
+	if (__builtin_expect(v->nested.in_l2, 0)) {
+		nested_l2_exit(v, exit_reason);
+		return;
+	}
 	exit_handlers[exit_reason](v);
 }
 /* Called right after an entry returned: charges the time from the exit

@@ -3,10 +3,9 @@
  * VMXOFF, VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE, VMLAUNCH, VMRESUME,
  * INVEPT and INVVPID, with their exceptions, RFLAGS outcomes and
  * VM-instruction errors, and a VM entry that fails on the guest state as
- * the VM exit to the guest hypervisor it is. In a VM without nested VMX
- * each raises #UD, as on a CPU without VMX. Running the guest's own guest
- * (L2) is not emulated yet: a VM entry that passes every check stops the
- * VM. */
+ * the VM exit to the guest hypervisor it is; one that passes every check
+ * runs the guest's own guest (exit_nested.c). In a VM without nested VMX
+ * each raises #UD, as on a CPU without VMX. */
 #include "arch/x86/cpu.h"
 #include "arch/x86/msr.h"
 #include "vmm/cpu/exit.h"
@@ -387,7 +386,7 @@ static int64_t check_guest_state(struct vcpu *v, const struct nested_vmcs *vmcs,
  * area (SDM 27.5), CR0 and CR4 kept as exit_cr.c keeps them (the real
  * registers with VMX's fixed bits, the read shadows the guest's view).
  * Returns -1 after stopping the VM. */
-static int load_host_state(struct vcpu *v, const struct nested_vmcs *vmcs)
+int nested_load_host_state(struct vcpu *v, const struct nested_vmcs *vmcs)
 {
 	struct nested_field_value f[NESTED_HOST_STATE_MAX];
 	unsigned n = nested_host_state(vmcs, vmread(VMCS_GUEST_IA32_EFER), f);
@@ -429,7 +428,7 @@ static void entry_failure(struct vcpu *v, struct nested_vmcs_slot *cur, uint64_t
 	nested_vmcs_set(&cur->vmcs, VMCS_EXIT_REASON,
 			EXIT_REASON_ENTRY_FAILURE | EXIT_ENTRY_FAIL_GUEST_STATE);
 	nested_vmcs_set(&cur->vmcs, VMCS_EXIT_QUALIFICATION, qualification);
-	load_host_state(v, &cur->vmcs);
+	nested_load_host_state(v, &cur->vmcs);
 }
 
 /* VMLAUNCH and VMRESUME up to the VM entry (SDM 30.3, 26.2, 26.3): the
@@ -476,10 +475,7 @@ static void vm_entry(struct vcpu *v, bool launch)
 		entry_failure(v, cur, (uint64_t)qualification);
 		return;
 	}
-	vm_stop(v->vm, VM_END_CRASH,
-		"%s of a VMCS that passed the VM-entry checks: running a nested guest is not "
-		"implemented yet",
-		launch ? "VMLAUNCH" : "VMRESUME");
+	nested_enter_l2(v, cur);
 }
 
 void handle_vmlaunch(struct vcpu *v)

@@ -31,11 +31,18 @@ struct nested_vcpu {
 	/* NESTED_VMCS_CACHED slots (NESTED_SLOTS_BYTES), given only to the
 	 * vCPUs of a VM with nested VMX (vm_lifecycle.c); NULL otherwise. */
 	struct nested_vmcs_slot *slots;
+	/* Running L1's guest (L2): the vCPU's VMCS is then vmcs02, built
+	 * from the current VMCS (vmm/cpu/exit_nested.c), and its own VMCS
+	 * (vmcs01) waits with its launch state. */
+	bool in_l2;
+	uint64_t vmcs01, vmcs02; /* physical addresses; vmcs02 with the slots */
+	bool l1_launched;
 };
 
 #define NESTED_SLOTS_BYTES (sizeof(struct nested_vmcs_slot) * NESTED_VMCS_CACHED)
 
-/* Out of VMX operation, nothing cached (reset, INIT); keeps the slots. */
+/* Out of VMX operation, nothing cached (reset, INIT); keeps the slots and
+ * vmcs02. Never called in L2. */
 void nested_vcpu_reset(struct nested_vcpu *n);
 
 /* The current VMCS's region, or NESTED_NO_VMCS. */

@@ -9,6 +9,7 @@
 #define ENC_TYPE_SHIFT 10
 #define ENC_TYPE_MASK 3u
 #define ENC_TYPE_EXIT_INFO 1u
+#define ENC_TYPE_GUEST 2u
 #define ENC_WIDTH_SHIFT 13
 #define ENC_WIDTH_MASK 3u
 #define WIDTH_16 0u
@@ -292,6 +293,16 @@ void nested_vmcs_set(struct nested_vmcs *vmcs, uint32_t encoding, uint64_t value
 
 	if (slot >= 0)
 		vmcs->field[slot] = truncate(encoding, value);
+}
+
+uint32_t nested_vmcs_field(unsigned i)
+{
+	return i < NESTED_VMCS_FIELDS ? fields[i] : 0;
+}
+
+bool nested_vmcs_is_guest_state(uint32_t encoding)
+{
+	return ((encoding >> ENC_TYPE_SHIFT) & ENC_TYPE_MASK) == ENC_TYPE_GUEST;
 }
 
 uint64_t nested_vmcs_enum(void)

@@ -38,6 +38,11 @@ enum nested_vmcs_access nested_vmcs_write(struct nested_vmcs *vmcs, uint64_t enc
 uint64_t nested_vmcs_get(const struct nested_vmcs *vmcs, uint32_t encoding);
 void nested_vmcs_set(struct nested_vmcs *vmcs, uint32_t encoding, uint64_t value);
 
+/* The encoding of the field in slot i (0 <= i < NESTED_VMCS_FIELDS), and
+ * whether a field is guest state (type 2, SDM 24.11.2). */
+uint32_t nested_vmcs_field(unsigned i);
+bool nested_vmcs_is_guest_state(uint32_t encoding);
+
 /* IA32_VMX_VMCS_ENUM: the highest field index in the table, in bits 9:1. */
 uint64_t nested_vmcs_enum(void);
 
