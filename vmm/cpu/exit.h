@@ -65,36 +65,16 @@ static inline void exit_account_entry(struct vcpu *v, uint64_t prev_exit_tsc)
 }
 
 /* Handlers, each in the file of its concept. */
-void handle_io(struct vcpu *v);		 /* exit_io.c */
-void handle_cpuid(struct vcpu *v);	 /* cpuid_policy.c */
-void handle_rdmsr(struct vcpu *v);	 /* msr_policy.c */
-void handle_wrmsr(struct vcpu *v);	 /* msr_policy.c */
-void handle_cr_access(struct vcpu *v);	 /* exit_cr.c */
-void handle_vmcall(struct vcpu *v);	 /* hypercall.c */
-void handle_hlt(struct vcpu *v);	 /* exit_insn.c */
-void handle_cache_flush(struct vcpu *v); /* exit_insn.c: INVD, WBINVD */
-void handle_xsetbv(struct vcpu *v);	 /* exit_insn.c */
-void handle_undefined(struct vcpu *v);	 /* exit_insn.c: #UD for hidden features */
-/* exit_vmx.c: the VMX instructions of a guest with nested VMX */
-void handle_vmxon(struct vcpu *v);
-void handle_vmxoff(struct vcpu *v);
-void handle_vmclear(struct vcpu *v);
-void handle_vmptrld(struct vcpu *v);
-void handle_vmptrst(struct vcpu *v);
-void handle_vmread(struct vcpu *v);
-void handle_vmwrite(struct vcpu *v);
-void handle_vmlaunch(struct vcpu *v);
-void handle_vmresume(struct vcpu *v);
-void handle_invept(struct vcpu *v);
-void handle_invvpid(struct vcpu *v);
-/* CR0 bits VMX operation fixes to 1 (IA32_VMX_CR0_FIXED0 of every CPU):
- * a guest in VMX operation may not clear them (exit_cr.c). */
-#define VMX_OPERATION_CR0 (CR0_PE | CR0_NE | CR0_PG)
-/* exit_cr.c: with EPT, PAE paging takes its PDPTEs from the VMCS (SDM
- * 26.3.2.4); a CR0/CR4 the hypervisor writes for the guest that enables
- * PAE paging outside long mode loads them from CR3 as the CPU would.
- * false when CR3 points outside the VM's RAM. */
-bool cr_load_pdptes(struct vcpu *v, uint64_t cr0, uint64_t cr4);
+void handle_io(struct vcpu *v);		      /* exit_io.c */
+void handle_cpuid(struct vcpu *v);	      /* cpuid_policy.c */
+void handle_rdmsr(struct vcpu *v);	      /* msr_policy.c */
+void handle_wrmsr(struct vcpu *v);	      /* msr_policy.c */
+void handle_cr_access(struct vcpu *v);	      /* exit_cr.c */
+void handle_vmcall(struct vcpu *v);	      /* hypercall.c */
+void handle_hlt(struct vcpu *v);	      /* exit_insn.c */
+void handle_cache_flush(struct vcpu *v);      /* exit_insn.c: INVD, WBINVD */
+void handle_xsetbv(struct vcpu *v);	      /* exit_insn.c */
+void handle_undefined(struct vcpu *v);	      /* exit_insn.c: #UD for hidden features */
 void handle_gdtr_idtr_access(struct vcpu *v); /* exit_desc.c: SGDT SIDT LGDT LIDT */
 void handle_ldtr_tr_access(struct vcpu *v);   /* exit_desc.c: SLDT STR LLDT LTR */
 void handle_rdtsc(struct vcpu *v);	      /* exit_trap.c */
@@ -115,5 +95,28 @@ void handle_nmi_window(struct vcpu *v);				 /* interrupts.c */
 void handle_tpr_below_threshold(struct vcpu *v);
 void handle_virtualized_eoi(struct vcpu *v); /* apicv.c */ /* interrupts.c */
 void handle_unexpected(struct vcpu *v);			   /* exit.c */
+
+/* exit_vmx.c: the VMX instructions of a guest with nested VMX. */
+void handle_vmxon(struct vcpu *v);
+void handle_vmxoff(struct vcpu *v);
+void handle_vmclear(struct vcpu *v);
+void handle_vmptrld(struct vcpu *v);
+void handle_vmptrst(struct vcpu *v);
+void handle_vmread(struct vcpu *v);
+void handle_vmwrite(struct vcpu *v);
+void handle_vmlaunch(struct vcpu *v);
+void handle_vmresume(struct vcpu *v);
+void handle_invept(struct vcpu *v);
+void handle_invvpid(struct vcpu *v);
+
+/* CR0 bits VMX operation fixes to 1 (IA32_VMX_CR0_FIXED0 of every CPU):
+ * a guest in VMX operation may not clear them (exit_cr.c). */
+#define VMX_OPERATION_CR0 (CR0_PE | CR0_NE | CR0_PG)
+
+/* exit_cr.c: with EPT, PAE paging takes its PDPTEs from the VMCS (SDM
+ * 26.3.2.4); a CR0/CR4 the hypervisor writes for the guest that enables
+ * PAE paging outside long mode loads them from CR3 as the CPU would.
+ * false when CR3 points outside the VM's RAM. */
+bool cr_load_pdptes(struct vcpu *v, uint64_t cr0, uint64_t cr4);
 
 #endif
