@@ -269,12 +269,13 @@ static struct outcome no_operand(int which)
 struct landing {
 	int vector;
 	uint32_t landed, flags, esp_before, esp_after;
+	uint32_t eax; /* the nested guest's EAX at its exit */
 };
 
 #define ENTER_EXPECTING_EXIT(name, insn)                                                           \
 	static struct landing name(void)                                                           \
 	{                                                                                          \
-		struct landing l = { 0, 0, 0, 0, 0 };                                              \
+		struct landing l = { 0, 0, 0, 0, 0, 0 };                                           \
 		__asm__ volatile("movl %%esp, %[before]\n"                                         \
 				 "movl $0x6c14, %%edx\n"                                           \
 				 "vmwrite %%esp, %%edx\n"                                          \
@@ -285,12 +286,14 @@ struct landing {
 				 "2: pushfl\n"                                                     \
 				 "popl %[flags]\n"                                                 \
 				 "jmp 4f\n"                                                        \
-				 "3: pushfl\n"                                                     \
+				 "3: movl %%eax, %[eax]\n"                                         \
+				 "pushfl\n"                                                        \
 				 "popl %[flags]\n"                                                 \
 				 "movl $1, %[landed]\n"                                            \
 				 "4: movl %%esp, %[after]\n" FIXUP                                 \
 				 : "+S"(l.vector), [flags] "=m"(l.flags), [landed] "+m"(l.landed), \
-				   [before] "=m"(l.esp_before), [after] "=m"(l.esp_after)          \
+				   [before] "=m"(l.esp_before), [after] "=m"(l.esp_after),         \
+				   [eax] "=m"(l.eax)                                               \
 				 :                                                                 \
 				 : "eax", "ebx", "ecx", "edx", "edi", "cc", "memory");             \
 		return l;                                                                          \
@@ -527,8 +530,11 @@ static void check_entry_failure(const char *what, uint32_t qualification)
 static uint8_t l2_stack[L2_STACK_BYTES] __attribute__((aligned(16)));
 
 /* The nested guest: CPUID (its guest hypervisor takes the exit), a line
- * on COM1 (it does not: pgvisor's UART gets it), HLT (taken again). */
+ * on COM1 (it does not: pgvisor's UART gets it), a read past its VM's
+ * RAM (pgvisor's EPT answers it: all-ones), HLT (taken again). */
 extern const char l2_code[], l2_hlt[];
+#define L2_OUTSIDE_RAM "0x800000" /* the VM has 4 MiB */
+#define UNBACKED_READ 0xffffffffu
 __asm__(".text\n"
 	"l2_code:\n"
 	"cpuid\n"
@@ -536,10 +542,12 @@ __asm__(".text\n"
 	"movw $0x3f8, %dx\n"
 	"5: movb (%edi), %al\n"
 	"testb %al, %al\n"
-	"jz l2_hlt\n"
+	"jz 6f\n"
 	"outb %al, %dx\n"
 	"incl %edi\n"
 	"jmp 5b\n"
+	"6: movl $" L2_OUTSIDE_RAM ", %edi\n"
+	"movl (%edi), %eax\n"
 	"l2_hlt:\n"
 	"hlt\n"
 	"jmp l2_hlt\n"
@@ -768,6 +776,8 @@ static void run_nested_guest(void)
 	check(l.landed && reason == EXIT_REASON_HLT && rip == (uint32_t)l2_hlt,
 	      "nested guest's hlt after its line: exit reason %u, at its hlt %s", reason,
 	      rip == (uint32_t)l2_hlt ? "yes" : "no");
+	check(l.eax == UNBACKED_READ, "nested guest's read at %s, outside its vm: 0x%x",
+	      L2_OUTSIDE_RAM, l.eax);
 	o = vmlaunch();
 	expect(o, is_valid_fail(o, ERR_VMLAUNCH_NONCLEAR), "vmlaunch of the launched vmcs",
 	       "VMfailValid(4)");

@@ -114,7 +114,12 @@ def test_vmx_instructions_and_errors(run_pgvisor, bench, cpu):
                  "vmxtest: ok nested guest's cpuid: exit reason 10, length 2, at its cpuid yes",
                  "vmxtest: ok back at host rip: esp as host rsp yes, eflags 0x2",
                  "vmxtest: ok nested guest's hlt after its line: exit reason 12, at its hlt yes",
+                 # Its guest-physical memory is its VM's: past the VM's RAM
+                 # the read is unbacked (all-ones), not another VM's memory.
+                 "vmxtest: ok nested guest's read at 0x800000, outside its vm: 0xffffffff",
                  "vmxtest: ok vmlaunch of the launched vmcs: VMfailValid(4) (want VMfailValid(4))",
                  "vmxtest: all checks passed"]:
         assert line in launch, f"{line}\n{run.output}"
     assert "pgvisor:   vm vmx-launch: exited with status 1 (value 0), restarts 0" in run.lines
+    assert ("pgvisor:   vm vmx-launch: unbacked accesses 1, the first a read of guest-physical "
+            "0x800000") in run.lines, run.output
