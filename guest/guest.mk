@@ -118,3 +118,10 @@ $(GUEST_BUILD)/gdbtest.elf: $(GUEST_MB2) $(call guest_obj,guest/gdbtest/gdbtest.
 	grub-file --is-x86-multiboot2 $@
 guests: $(GUEST_BUILD)/gdbtest.elf
 -include $(patsubst %.o,%.d,$(call guest_obj,guest/gdbtest/gdbtest.c))
+
+# The guest hypervisor that checks nested VMX (guest/vmxtest, tests/system/test_nested.py).
+$(GUEST_BUILD)/vmxtest.elf: $(GUEST_MB2) $(call guest_obj,guest/vmxtest/vmxtest.c) $(GUEST_LIB_OBJ) guest/lib/guest.ld
+	$(call guest_link,$(GUEST_MB2),$(call guest_obj,guest/vmxtest/vmxtest.c))
+	grub-file --is-x86-multiboot2 $@
+guests: $(GUEST_BUILD)/vmxtest.elf
+-include $(patsubst %.o,%.d,$(call guest_obj,guest/vmxtest/vmxtest.c))

@@ -303,6 +303,27 @@ static void test_autostart(void **state)
 	assert_int_equal(parse(OK_HEAD "autostart = \"no\"\n", &c, err), -1);
 }
 
+static void test_nested(void **state)
+{
+	(void)state;
+	struct vm_config c;
+	char err[256];
+
+	assert_int_equal(parse(OK_HEAD, &c, err), 0);
+	assert_false(c.nested);
+	assert_int_equal(c.nested_profile, NESTED_PROFILE_KVM);
+	assert_int_equal(parse(OK_HEAD "nested = 1\nnested_profile = \"host\"\n", &c, err), 0);
+	assert_true(c.nested);
+	assert_int_equal(c.nested_profile, NESTED_PROFILE_HOST);
+	assert_int_equal(parse(OK_HEAD "nested = 1\nnested_profile = \"kvm\"\n", &c, err), 0);
+	assert_int_equal(c.nested_profile, NESTED_PROFILE_KVM);
+	assert_int_equal(parse(OK_HEAD "nested = 2\n", &c, err), -1);
+	assert_string_equal(err, PATH ":3: nested must be 0 or 1");
+	assert_int_equal(parse(OK_HEAD "nested_profile = \"xen\"\n", &c, err), -1);
+	assert_string_equal(err, PATH ":3: nested_profile must be \"kvm\" or \"host\"");
+	assert_int_equal(parse(OK_HEAD "nested_profile = kvm\n", &c, err), -1);
+}
+
 static void test_virtio_console(void **state)
 {
 	(void)state;
@@ -1012,6 +1033,7 @@ int main(void)
 		cmocka_unit_test(test_vifs),
 		cmocka_unit_test(test_vif_generated_mac),
 		cmocka_unit_test(test_autostart),
+		cmocka_unit_test(test_nested),
 		cmocka_unit_test(test_virtio_console),
 		cmocka_unit_test(test_on_unbacked),
 		cmocka_unit_test(test_timer_mode),

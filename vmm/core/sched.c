@@ -161,11 +161,17 @@ static bool start_ap(struct vcpu *v)
 
 	if (vcpu_start_apply(&v->start, &s.sipi_vector)) {
 		vcpu_end_halt(v);
+		/* A vCPU in a nested guest takes its own VMCS back first. */
+		if (v->nested.in_l2)
+			vmcs_release(v);
 		if (vmcs_setup(v, &s, err, sizeof(err))) {
 			vm_stop(v->vm, VM_END_CRASH, "vCPU %u: %s", v->id, err);
 			return false;
 		}
 		kvm_pv_init_signal(v);
+		/* Out of VMX operation with the fresh VMCS: pgvisor does not
+		 * block INIT in VMX operation as the CPU does (SDM 24.8). */
+		nested_vcpu_reset(&v->nested);
 	}
 	return vcpu_start_runnable(&v->start);
 }

@@ -19,6 +19,7 @@
 #include "vmm/dev/hpet.h"
 #include "vmm/load/acpi_build.h"
 #include "vmm/load/bzimage.h"
+#include "vmm/nested/nested_caps.h"
 #include "vmm/vm/platform.h"
 #include "vmm/vmx/trap_policy.h"
 #include "vmm/vmx/vmx.h"
@@ -107,6 +108,12 @@ static void vm_free_resources(struct vm *vm)
 		page_free(v->fpu_area, pages_for(FPU_AREA_SIZE));
 		page_free(v->vapic_page, 1);
 		page_free(v->msr_bitmap, 1);
+		page_free(v->nested.slots, pages_for(NESTED_SLOTS_BYTES));
+		v->nested.slots = NULL;
+		if (v->nested.vmcs02)
+			vmcs_clear(v->nested.vmcs02);
+		page_free((void *)v->nested.vmcs02, 1);
+		v->nested.vmcs02 = 0;
 		v->vmcs = 0;
 		v->fpu_area = NULL;
 		v->vapic_page = NULL;
@@ -250,8 +257,18 @@ static int alloc_memory(struct vm *vm)
 		vm->vcpus[i].fpu_area = page_alloc(pages_for(FPU_AREA_SIZE));
 		vm->vcpus[i].vapic_page = page_alloc(1);
 		vm->vcpus[i].msr_bitmap = page_alloc(1);
+		/* Only a VM with nested VMX keeps virtual VMCSs. */
+		if (vm->cfg.nested) {
+			vm->vcpus[i].nested.slots = page_alloc(pages_for(NESTED_SLOTS_BYTES));
+			uint32_t *vmcs02 = page_alloc(1);
+			if (vmcs02)
+				vmcs02[0] = vmx_revision_id();
+			vm->vcpus[i].nested.vmcs02 = (uint64_t)vmcs02;
+		}
 		if (!vm->vcpus[i].fpu_area || !vm->vcpus[i].vapic_page ||
-		    !vm->vcpus[i].msr_bitmap) {
+		    !vm->vcpus[i].msr_bitmap ||
+		    (vm->cfg.nested &&
+		     (!vm->vcpus[i].nested.slots || !vm->vcpus[i].nested.vmcs02))) {
 			kprintf("pgvisor: vm %s: out of memory for vCPU state\n", vm->name);
 			return -1;
 		}
@@ -334,6 +351,7 @@ int vm_load(struct vm *vm)
 		memset(v->lazy_msrs, 0, sizeof(v->lazy_msrs));
 		v->misc_enable = msr_misc_enable_default();
 		kvm_pv_reset(v);
+		nested_vcpu_reset(&v->nested);
 		vcpu_end_halt(v);
 		/* APs wait for the boot vCPU's INIT-SIPI (SDM Vol. 3 9.4.4). */
 		vcpu_start_reset(&v->start, i == 0);
@@ -366,10 +384,12 @@ size_t vm_overhead_bytes(const struct vm *vm)
 	/* Everything allocated for the VM besides its RAM and disk copies:
 	 * the VM structure, EPT paging structures, I/O and MSR bitmaps, per
 	 * vCPU a VMCS, an FPU state area, a virtual-APIC page and its own MSR
-	 * bitmap, and its virtio devices. */
+	 * bitmap (and with nested VMX its virtual VMCSs), and its virtio
+	 * devices. */
 	size_t pages = pages_for(sizeof(*vm)) + vm->ept.table_pages + 2 + 1;
 
-	pages += vm->nvcpus * (3 + pages_for(FPU_AREA_SIZE));
+	pages += vm->nvcpus * (3 + pages_for(FPU_AREA_SIZE) +
+			       (vm->cfg.nested ? pages_for(NESTED_SLOTS_BYTES) + 1 : 0));
 	return pages * PAGE_SIZE + platform_device_bytes(vm);
 }
 
@@ -419,6 +439,8 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, ui
 	vm->cfg = *cfg;
 	vm->name = vm->cfg.name;
 	vm->trap_ctl = trap_ctl;
+	if (cfg->nested)
+		nested_caps_compute(&vmx_caps, cfg->nested_profile, &vm->nested_caps);
 	vm->nvcpus = cfg->vcpus;
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		vm->vcpus[i].vm = vm;

@@ -28,7 +28,7 @@
 
 /* Leaf 1 ECX: keep SSE3..AVX and friends, x2APIC and TSC-deadline (the
  * virtual local APIC has both); drop MONITOR, VMX, SMX, EST, TM2, SDBG,
- * PDCM and DCA. */
+ * PDCM and DCA. VMX returns for a VM with nested = 1. */
 #define L1_ECX_DROP                                                                                \
 	((1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 11) | (1u << 15) |     \
 	 (1u << 18))
@@ -145,6 +145,8 @@ static struct cpuid_regs answer(struct vcpu *v, uint32_t leaf, uint32_t subleaf)
 		if (vlapic_hw_enabled(&v->lapic))
 			r.edx |= L1_EDX_APIC;
 		r.ecx |= L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE;
+		if (v->vm->cfg.nested)
+			r.ecx |= CPUID_1_ECX_VMX;
 		r.ebx = (r.ebx & 0xffff) | (v->id << LEAF1_EBX_APIC_ID_SHIFT) |
 			(v->vm->nvcpus << LEAF1_EBX_COUNT_SHIFT);
 		break;

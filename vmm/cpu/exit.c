@@ -22,19 +22,19 @@ const exit_handler_fn exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_HLT] = handle_hlt,
 	[EXIT_INVD] = handle_cache_flush,
 	[EXIT_VMCALL] = handle_vmcall,
-	/* VMX is hidden from guests: its instructions fault as on a CPU
-	 * without VMX (SDM 30.3 "#UD if CR4.VMXE = 0"). */
-	[EXIT_VMCLEAR] = handle_undefined,
-	[EXIT_VMLAUNCH] = handle_undefined,
-	[EXIT_VMPTRLD] = handle_undefined,
-	[EXIT_VMPTRST] = handle_undefined,
-	[EXIT_VMREAD] = handle_undefined,
-	[EXIT_VMRESUME] = handle_undefined,
-	[EXIT_VMWRITE] = handle_undefined,
-	[EXIT_VMXOFF] = handle_undefined,
-	[EXIT_VMXON] = handle_undefined,
-	[EXIT_INVEPT] = handle_undefined,
-	[EXIT_INVVPID] = handle_undefined,
+	/* VMX for guests with nested = 1; #UD in the others, as on a CPU
+	 * without VMX (exit_vmx.c). VMFUNC and GETSEC are not offered. */
+	[EXIT_VMCLEAR] = handle_vmclear,
+	[EXIT_VMLAUNCH] = handle_vmlaunch,
+	[EXIT_VMPTRLD] = handle_vmptrld,
+	[EXIT_VMPTRST] = handle_vmptrst,
+	[EXIT_VMREAD] = handle_vmread,
+	[EXIT_VMRESUME] = handle_vmresume,
+	[EXIT_VMWRITE] = handle_vmwrite,
+	[EXIT_VMXOFF] = handle_vmxoff,
+	[EXIT_VMXON] = handle_vmxon,
+	[EXIT_INVEPT] = handle_invept,
+	[EXIT_INVVPID] = handle_invvpid,
 	[EXIT_VMFUNC] = handle_undefined,
 	[EXIT_GETSEC] = handle_undefined,
 	/* Trap policies (trap_policy.h): emulated as on the bare machine.

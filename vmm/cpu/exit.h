@@ -18,6 +18,14 @@ extern const exit_handler_fn exit_handlers[EXIT_REASON_COUNT];
  * table: counts it, then handles it or stops the VM. */
 void exit_dispatch_unusual(struct vcpu *v, uint32_t exit_reason);
 
+/* exit_nested.c: a nested guest's exit, to its guest hypervisor or
+ * handled here; entering the nested guest (0, or -1 after stopping the
+ * VM); the guest hypervisor's state loaded from cur's host-state area
+ * (exit_vmx.c; -1 after stopping the VM). */
+void nested_l2_exit(struct vcpu *v, uint32_t reason);
+int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur);
+int nested_load_host_state(struct vcpu *v, const struct nested_vmcs *vmcs);
+
 /* Counts the exit in the vCPU's exit profile and runs its handler.
  * Inline: it runs on every exit. */
 static inline void exit_dispatch(struct vcpu *v, uint32_t exit_reason)
@@ -36,6 +44,10 @@ static inline void exit_dispatch(struct vcpu *v, uint32_t exit_reason)
 	}
 	p->count[exit_reason]++;
 	v->prof_reason = (uint16_t)exit_reason;
+	if (__builtin_expect(v->nested.in_l2, 0)) {
+		nested_l2_exit(v, exit_reason);
+		return;
+	}
 	exit_handlers[exit_reason](v);
 }
 /* Called right after an entry returned: charges the time from the exit
@@ -85,5 +97,28 @@ void handle_nmi_window(struct vcpu *v);	      /* interrupts.c */
 void handle_tpr_below_threshold(struct vcpu *v);
 void handle_virtualized_eoi(struct vcpu *v); /* apicv.c */ /* interrupts.c */
 void handle_unexpected(struct vcpu *v);			   /* exit.c */
+
+/* exit_vmx.c: the VMX instructions of a guest with nested VMX. */
+void handle_vmxon(struct vcpu *v);
+void handle_vmxoff(struct vcpu *v);
+void handle_vmclear(struct vcpu *v);
+void handle_vmptrld(struct vcpu *v);
+void handle_vmptrst(struct vcpu *v);
+void handle_vmread(struct vcpu *v);
+void handle_vmwrite(struct vcpu *v);
+void handle_vmlaunch(struct vcpu *v);
+void handle_vmresume(struct vcpu *v);
+void handle_invept(struct vcpu *v);
+void handle_invvpid(struct vcpu *v);
+
+/* CR0 bits VMX operation fixes to 1 (IA32_VMX_CR0_FIXED0 of every CPU):
+ * a guest in VMX operation may not clear them (exit_cr.c). */
+#define VMX_OPERATION_CR0 (CR0_PE | CR0_NE | CR0_PG)
+
+/* exit_cr.c: with EPT, PAE paging takes its PDPTEs from the VMCS (SDM
+ * 26.3.2.4); a CR0/CR4 the hypervisor writes for the guest that enables
+ * PAE paging outside long mode loads them from CR3 as the CPU would.
+ * false when CR3 points outside the VM's RAM. */
+bool cr_load_pdptes(struct vcpu *v, uint64_t cr0, uint64_t cr4);
 
 #endif

@@ -10,6 +10,7 @@
 #include "arch/x86/fpu.h"
 #include "arch/x86/msr.h"
 #include "vmm/cpu/exit.h"
+#include "vmm/cpu/exit_operand.h"
 #include "vmm/cpu/guest_mem.h"
 #include "vmm/cpu/vmcs.h"
 #include "vmm/vm/vm.h"
@@ -46,10 +47,7 @@ static void gpr_write(struct vcpu *v, unsigned n, uint64_t value)
 		v->regs.gpr[n] = value;
 }
 
-/* With EPT, PAE paging takes its PDPTEs from the VMCS (SDM 26.3.2.4); an
- * emulated CR write that enables PAE paging must load them as the CPU
- * would. false when CR3 points outside RAM. */
-static bool load_pdptes(struct vcpu *v, uint64_t cr0, uint64_t cr4)
+bool cr_load_pdptes(struct vcpu *v, uint64_t cr0, uint64_t cr4)
 {
 	uint64_t pdpte[4] = { 0, 0, 0, 0 };
 
@@ -76,6 +74,10 @@ static bool set_cr0(struct vcpu *v, uint64_t value)
 		return false;
 	if (!(value & CR0_PG) && (old & CR0_PG) && (cr4 & CR4_PCIDE))
 		return false;
+	/* In VMX operation CR0 keeps the bits IA32_VMX_CR0_FIXED0 fixes (SDM
+	 * 24.8): PE and PG exit then too (exit_vmx.c). */
+	if (v->nested.vmxon && (value & VMX_OPERATION_CR0) != VMX_OPERATION_CR0)
+		return false;
 
 	/* Emulated, the write does not activate long mode by itself: do what
 	 * the CPU does when CR0.PG changes with EFER.LME = 1 (SDM 9.8.5). */
@@ -92,7 +94,7 @@ static bool set_cr0(struct vcpu *v, uint64_t value)
 		vmwrite(VMCS_ENTRY_CTLS, entry);
 	}
 	uint64_t real = (value | (vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG))) & vmx_caps.cr0_fixed1;
-	if (((value ^ old) & CR0_PG) && !load_pdptes(v, real, cr4)) {
+	if (((value ^ old) & CR0_PG) && !cr_load_pdptes(v, real, cr4)) {
 		vm_stop(v->vm, VM_END_CRASH, "CR3 %#llx points outside the VM's RAM",
 			(unsigned long long)vmread(VMCS_GUEST_CR3));
 		return true;
@@ -106,6 +108,13 @@ static bool set_cr4(struct vcpu *v, uint64_t value)
 {
 	uint64_t allowed = vmx_caps.cr4_fixed1 & ~CR4_VMXE;
 	uint64_t cr0 = vmread(VMCS_GUEST_CR0);
+
+	/* A guest with VMX may set CR4.VMXE, and may not clear it in VMX
+	 * operation (SDM 24.8). */
+	if (v->vm->cfg.nested)
+		allowed |= CR4_VMXE;
+	if (v->nested.vmxon && !(value & CR4_VMXE))
+		return false;
 	bool long_mode = vmread(VMCS_GUEST_IA32_EFER) & EFER_LMA;
 
 	if (!fpu_xcr0_supported())
@@ -118,7 +127,7 @@ static bool set_cr4(struct vcpu *v, uint64_t value)
 	uint64_t real = (value & vmx_caps.cr4_fixed1) | vmx_caps.cr4_fixed0;
 	uint64_t old = vmread(VMCS_GUEST_CR4);
 	if (((old ^ value) & (CR4_PAE | CR4_PSE | CR4_PGE | CR4_SMEP)) &&
-	    !load_pdptes(v, cr0, real)) {
+	    !cr_load_pdptes(v, cr0, real)) {
 		vm_stop(v->vm, VM_END_CRASH, "CR3 %#llx points outside the VM's RAM",
 			(unsigned long long)vmread(VMCS_GUEST_CR3));
 		return true;
@@ -126,15 +135,6 @@ static bool set_cr4(struct vcpu *v, uint64_t value)
 	vmwrite(VMCS_GUEST_CR4, real);
 	vmwrite(VMCS_CR4_READ_SHADOW, value);
 	return true;
-}
-
-/* CR0 as the guest reads it: owned bits from CR0, masked ones from the
- * read shadow (SDM 25.6.6). */
-static uint64_t cr0_view(void)
-{
-	uint64_t mask = vmread(VMCS_CR0_GUEST_HOST_MASK);
-
-	return (vmread(VMCS_GUEST_CR0) & ~mask) | (vmread(VMCS_CR0_READ_SHADOW) & mask);
 }
 
 static bool mov_to_cr(struct vcpu *v, unsigned cr, uint64_t value)
@@ -174,12 +174,12 @@ void handle_cr_access(struct vcpu *v)
 		gpr_write(v, gpr, cr == 8 ? vlapic_tpr(&v->lapic) >> 4 : vmread(VMCS_GUEST_CR3));
 		break;
 	case CR_TYPE_CLTS:
-		ok = set_cr0(v, cr0_view() & ~CR0_TS);
+		ok = set_cr0(v, guest_cr0_view() & ~CR0_TS);
 		break;
 	case CR_TYPE_LMSW: {
 		/* LMSW sets PE but never clears it. */
 		uint64_t src = (qual >> CRQ_LMSW_SHIFT) & LMSW_BITS;
-		ok = set_cr0(v, (cr0_view() & ~(LMSW_BITS & ~CR0_PE)) | src);
+		ok = set_cr0(v, (guest_cr0_view() & ~(LMSW_BITS & ~CR0_PE)) | src);
 		break;
 	}
 	}

@@ -45,6 +45,13 @@ uint64_t guest_cr4_view(void)
 	return (vmread(VMCS_GUEST_CR4) & ~mask) | (vmread(VMCS_CR4_READ_SHADOW) & mask);
 }
 
+uint64_t guest_cr0_view(void)
+{
+	uint64_t mask = vmread(VMCS_CR0_GUEST_HOST_MASK);
+
+	return (vmread(VMCS_GUEST_CR0) & ~mask) | (vmread(VMCS_CR0_READ_SHADOW) & mask);
+}
+
 bool operand_long_mode(void)
 {
 	return (vmread(VMCS_GUEST_IA32_EFER) & EFER_LMA) && (vmread(VMCS_GUEST_CS_AR) & AR_CS_L);

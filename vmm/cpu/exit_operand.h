@@ -20,6 +20,8 @@ void operand_gpr_write(struct vcpu *v, unsigned n, uint64_t value);
 /* CR4 as the guest reads it: masked bits from the read shadow (SDM Vol. 3
  * 25.6.6). */
 uint64_t guest_cr4_view(void);
+/* CR0 likewise. */
+uint64_t guest_cr0_view(void);
 
 /* Whether the guest runs 64-bit code (EFER.LMA and CS.L). */
 bool operand_long_mode(void);

@@ -148,6 +148,10 @@ void intr_before_entry(struct vcpu *v)
 {
 	bool from_pic, intr_window = false;
 
+	/* The vCPU's interrupts are its guest hypervisor's: they wait while
+	 * its nested guest runs (it comes back at its next exit). */
+	if (v->nested.in_l2)
+		return;
 	update_tpr_threshold(v);
 	if (v->vid)
 		apicv_before_entry(v);

@@ -127,7 +127,9 @@ static bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *value)
 		*value = rdtsc() + vmread(VMCS_TSC_OFFSET);
 		return true;
 	case MSR_IA32_FEATURE_CONTROL:
-		*value = FEATURE_CONTROL_LOCKED; /* locked, VMX off: VMX is hidden */
+		/* Locked; VMX outside SMX enabled only where the guest has VMX. */
+		*value = FEATURE_CONTROL_LOCKED |
+			 (v->vm->cfg.nested ? FEATURE_CONTROL_VMX_OUTSIDE_SMX : 0);
 		return true;
 	case MSR_IA32_BIOS_SIGN_ID:
 		*value = 0;
@@ -142,7 +144,8 @@ static bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *value)
 		*value = vmread(VMCS_GUEST_IA32_EFER);
 		return true;
 	default:
-		return false;
+		/* The VMX capability MSRs of a guest with VMX (nested_caps.h). */
+		return v->vm->cfg.nested && nested_caps_read(&v->vm->nested_caps, msr, value);
 	}
 }
 

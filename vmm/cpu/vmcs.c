@@ -231,6 +231,14 @@ int vmcs_setup(struct vcpu *v, const struct vcpu_boot_state *s, char *err, unsig
 
 void vmcs_release(struct vcpu *v)
 {
+	/* A vCPU stopped in its nested guest: both VMCSs go, and its own is
+	 * the one it keeps. */
+	if (v->nested.in_l2) {
+		vmcs_clear(v->nested.vmcs02);
+		v->vmcs = v->nested.vmcs01;
+		v->launched = v->nested.l1_launched;
+		v->nested.in_l2 = false;
+	}
 	/* VMCLEAR also writes the CPU's cached copy back to memory. */
 	if (v->vmcs)
 		vmcs_clear(v->vmcs);

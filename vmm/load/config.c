@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "arch/x86/lib/hex.h"
+#include "vmm/load/config_nested.h"
 #include "vmm/vmx/trap_policy.h"
 
 enum key {
@@ -42,6 +43,8 @@ enum key {
 	KEY_ON_UNBACKED,
 	KEY_TIMER_MODE,
 	KEY_AUTOSTART,
+	KEY_NESTED,
+	KEY_NESTED_PROFILE,
 	KEY_COUNT,
 };
 
@@ -64,6 +67,8 @@ static const char *const key_names[KEY_COUNT] = {
 	[KEY_ON_UNBACKED] = "on_unbacked",
 	[KEY_TIMER_MODE] = "timer_mode",
 	[KEY_AUTOSTART] = "autostart",
+	[KEY_NESTED] = "nested",
+	[KEY_NESTED_PROFILE] = "nested_profile",
 };
 
 static const char *const action_names[] = {
@@ -849,6 +854,17 @@ static int parse_value(struct parser *ps, enum key k)
 		out->autostart = read_integer(ps, 0, 1, &ok);
 		if (!ok)
 			return fail(ps, "autostart must be 0 or 1");
+		return 0;
+	case KEY_NESTED:
+		out->nested = read_integer(ps, 0, 1, &ok);
+		if (!ok)
+			return fail(ps, "nested must be 0 or 1");
+		return 0;
+	case KEY_NESTED_PROFILE:
+		if (expect_string(ps, k, buf, sizeof(buf), &len) < 0)
+			return -1;
+		if (config_nested_profile(buf, &out->nested_profile))
+			return fail(ps, "nested_profile must be \"kvm\" or \"host\"");
 		return 0;
 	case KEY_PV:
 		/* "none", one feature, or a list of them: what the VM is offered. */

@@ -18,6 +18,8 @@
  *   pv = [ "kvm-clock" ]                   # paravirtual features, or "none"
  *   timer_mode = "no_delay_for_missed_ticks" # or "no_missed_ticks_pending"
  *   autostart = 0                          # 1 (default) or 0
+ *   nested = 1                             # VMX for the guest (config_nested.h)
+ *   nested_profile = "kvm"                 # or "host"
  *
  * File names are resolved relative to the directory of the config file and
  * normalised (".", ".." and repeated "/" removed), so they match the names
@@ -65,6 +67,7 @@
 #include <stdint.h>
 
 #include "vmm/dev/tick_backlog.h"
+#include "vmm/nested/nested_caps.h"
 
 #define VM_NAME_MAX 32
 #define CFG_PATH_MAX 128
@@ -144,9 +147,11 @@ struct vm_config {
 	unsigned nvifs;
 	struct vm_vif_config vifs[VM_MAX_VIFS];
 	bool virtio_console;
-	uint32_t pv;		    /* PV_* */
-	enum timer_mode timer_mode; /* missed periodic ticks (vmm/dev/tick_backlog.h) */
-	bool autostart;		    /* started at boot (else by the console's "create") */
+	uint32_t pv;			    /* PV_* */
+	enum timer_mode timer_mode;	    /* missed periodic ticks (vmm/dev/tick_backlog.h) */
+	bool autostart;			    /* started at boot (else by the console's "create") */
+	bool nested;			    /* VMX offered to the guest (vmm/nested/) */
+	enum nested_profile nested_profile; /* which VMX features it offers */
 };
 
 /* Parses one config file. path is the file's own name (used to resolve
@@ -154,7 +159,8 @@ struct vm_config {
  * line "PATH:LINE: problem" (no newline) into err. Defaults: memory 16,
  * vcpus 1, cmdline "", on_poweroff/on_crash destroy, on_unbacked ignore,
  * trap "default", pv all, timer_mode no_delay_for_missed_ticks, no
- * disks, no vifs, no virtio console, autostart; name and kernel are required. */
+ * disks, no vifs, no virtio console, autostart, no nested VMX (profile
+ * "kvm" when it is turned on); name and kernel are required. */
 int config_parse(const char *text, size_t len, const char *path, struct vm_config *out, char *err,
 		 size_t errlen);
 

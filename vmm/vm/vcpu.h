@@ -14,6 +14,7 @@
 
 #include "arch/x86/debug_regs.h"
 #include "vmm/dev/vlapic.h"
+#include "vmm/nested/nested_vcpu.h"
 #include "vmm/vm/exit_profile.h"
 #include "vmm/vm/exit_trace.h"
 #include "vmm/vm/vcpu_start.h"
@@ -144,6 +145,8 @@ struct vcpu {
 	/* The operator's "info" asked for its registers, which only its own
 	 * CPU can read (its VMCS is active there): printed before it runs. */
 	bool info_requested;
+	/* Its guest's VMX operation (a VM with nested = 1; vmm/cpu/exit_vmx.c). */
+	struct nested_vcpu nested;
 };
 
 /* The vCPU leaves HLT (woken, reset, or started by SIPI), whatever it

@@ -27,6 +27,7 @@
 #include "vmm/dev/vtime.h"
 #include "vmm/load/config.h"
 #include "vmm/load/image.h"
+#include "vmm/nested/nested_caps.h"
 #include "vmm/vm/vcpu.h"
 #include "vmm/vmx/ept.h"
 #include "vmm/vmx/exit_reason.h"
@@ -98,7 +99,10 @@ struct vm {
 		bool owned; /* store.image is a copy in pages of its own */
 	} disk_images[VM_MAX_DISKS];
 
-	struct trap_controls trap_ctl;	    /* from cfg.traps */
+	struct trap_controls trap_ctl; /* from cfg.traps */
+	/* Its virtual CPU's VMX capability MSRs, when cfg.nested (from the
+	 * host's and cfg.nested_profile; vmm/nested/nested_caps.h). */
+	struct nested_caps nested_caps;
 	const struct vm_debugger *debugger; /* NULL unless gdb=NAME */
 	struct guest_ram ram;
 	struct ept ept;

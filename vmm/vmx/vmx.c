@@ -37,6 +37,8 @@ void vmx_read_caps(struct vmx_caps *c)
 	c->ept_vpid = (c->procbased2 >> 32) & (PROC2_ENABLE_EPT | PROC2_ENABLE_VPID)
 			      ? rdmsr(MSR_IA32_VMX_EPT_VPID_CAP)
 			      : 0;
+	c->vmcs_enum = rdmsr(MSR_IA32_VMX_VMCS_ENUM);
+	c->vmfunc = (c->procbased2 >> 32) & PROC2_ENABLE_VMFUNC ? rdmsr(MSR_IA32_VMX_VMFUNC) : 0;
 }
 
 uint32_t vmx_revision_id(void)

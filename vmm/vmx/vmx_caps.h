@@ -16,6 +16,8 @@ struct vmx_caps {
 	uint64_t misc;
 	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	uint64_t ept_vpid;
+	uint64_t vmcs_enum;
+	uint64_t vmfunc; /* 0 when the secondary controls can't enable VM functions */
 };
 
 /* IA32_VMX_EPT_VPID_CAP bits (SDM Vol. 3 A.10) */

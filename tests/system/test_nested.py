@@ -1,0 +1,125 @@
+"""Nested VMX, first part (issue 21): the VMX instructions, their errors
+and the capability MSRs a VM's CPU offers, checked by guest/vmxtest, a
+small guest hypervisor, in four VMs of one boot: without VMX (nested = 0),
+with profile "kvm" and with profile "host", and one that runs a nested
+guest (L2): its CPUID and HLT exits go to vmxtest, its COM1 line to
+pgvisor's UART."""
+import pytest
+
+from conftest import ROOT
+
+PROFILES = {"vmx-none": None, "vmx-kvm": "kvm", "vmx-host": "host"}
+
+# What each profile offers of the features the profiles differ in
+# (shadowing, PML, VM functions) on each CPU model.
+FEATURES = {
+    ("corei7_haswell_4770", "kvm"): "shadowing 0 pml 0 vmfunc 0",
+    ("corei7_haswell_4770", "host"): "shadowing 0 pml 0 vmfunc 1",
+    ("corei7_icelake_u", "kvm"): "shadowing 0 pml 0 vmfunc 0",
+    ("corei7_icelake_u", "host"): "shadowing 0 pml 1 vmfunc 1",
+}
+
+# The VM-instruction outcomes every VM with VMX shows.
+OUTCOMES = [
+    "vmxon without cr4.vmxe: #UD (want #UD)",
+    "vmxon with a bad revision: VMfailInvalid (want VMfailInvalid)",
+    "vmxon of an unaligned region: VMfailInvalid (want VMfailInvalid)",
+    "vmxon: VMsucceed (want VMsucceed)",
+    "vmxon twice, no current vmcs: VMfailInvalid (want VMfailInvalid)",
+    "vmread without a current vmcs: VMfailInvalid (want VMfailInvalid)",
+    "cr4.vmxe clear in vmx operation: #GP",
+    "vmptrld: VMsucceed (want VMsucceed)",
+    "vmxon twice: VMfailValid(15) (want VMfailValid(15))",
+    "vmptrld of the vmxon region: VMfailValid(10) (want VMfailValid(10))",
+    "vmptrld with a bad revision: VMfailValid(11) (want VMfailValid(11))",
+    "vmptrld of an unaligned address: VMfailValid(9) (want VMfailValid(9))",
+    "vmread of an unsupported field: VMfailValid(12) (want VMfailValid(12))",
+    "vmwrite of a read-only field: VMfailValid(13) (want VMfailValid(13))",
+    "vmwrite of 0x12345 to a 16-bit field reads 0x2345",
+    "high half of a 64-bit field: 0xabc",
+    "vmresume of a non-launched vmcs: VMfailValid(5) (want VMfailValid(5))",
+    "vmclear of the vmxon region: VMfailValid(3) (want VMfailValid(3))",
+    "vmclear: VMsucceed (want VMsucceed)",
+    "vmptrst after vmclear: 0xffffffffffffffff",
+    "vmread after vmclear: VMfailInvalid (want VMfailInvalid)",
+    "vmcs kept across vmclear: guest rip 0x12345678",
+    "vmlaunch with invalid controls: VMfailValid(7) (want VMfailValid(7))",
+    "vmlaunch with invalid host state: VMfailValid(8) (want VMfailValid(8))",
+    "vmlaunch with host tr 0: VMfailValid(8) (want VMfailValid(8))",
+    # The guest-state checks fail as a VM exit to the guest hypervisor.
+    "vmlaunch with invalid guest state: vm exit to host rip, reason 0x80000021, qualification 0",
+    "vmlaunch with invalid guest state: esp as host rsp yes, eflags 0x2",
+    "vmlaunch with a bad link pointer: vm exit to host rip, reason 0x80000021, qualification 4",
+    "vmlaunch with a bad link pointer: esp as host rsp yes, eflags 0x2",
+    "vmresume after a failed vmlaunch: VMfailValid(5) (want VMfailValid(5))",
+    "invept type 3: VMfailValid(28) (want VMfailValid(28))",
+    "invept all contexts: VMsucceed (want VMsucceed)",
+    "invvpid single context of vpid 0: VMfailValid(28) (want VMfailValid(28))",
+    "invvpid single context of vpid 1: VMsucceed (want VMsucceed)",
+    "vmxoff: VMsucceed (want VMsucceed)",
+    "vmread after vmxoff: #UD (want #UD)",
+    "cr4.vmxe clear after vmxoff",
+]
+
+HIDDEN = [
+    "vmx absent: cpuid.1:ecx.vmx clear",
+    "vmx absent: feature_control 0x1 (locked, vmx off)",
+    "vmx absent: rdmsr vmx_basic: vector 13",
+    "vmx absent: cr4.vmxe refused: vector 13",
+    "vmx absent: vmxon: #UD (want #UD)",
+]
+
+
+def configs(bench):
+    paths = []
+    for name, profile in list(PROFILES.items()) + [("vmx-launch", "kvm")]:
+        text = f'name = "{name}"\nkernel = "../../guests/vmxtest.elf"\nmemory = 4\n'
+        if profile:
+            text += f'nested = 1\nnested_profile = "{profile}"\n'
+        if name == "vmx-launch":
+            text += 'cmdline = "launch"\n'
+        path = bench.dir / f"{name}.cfg"
+        path.write_text(text)
+        paths.append(str(path.relative_to(ROOT)))
+    return paths
+
+
+@pytest.mark.parametrize("cpu", ["corei7_haswell_4770", "corei7_icelake_u"],
+                         ids=["haswell", "icelake"])
+def test_vmx_instructions_and_errors(run_pgvisor, bench, cpu):
+    run = run_pgvisor(configs(bench), cpu=cpu, timeout=240)
+    for name, profile in PROFILES.items():
+        lines = run.vm_lines(name)
+        assert not [l for l in lines if l.startswith("vmxtest: FAIL")], run.output
+        assert "vmxtest: all checks passed" in lines, run.output
+        assert f"pgvisor:   vm {name}: exited with status 1 (value 0), restarts 0" in run.lines
+        checks = [l[len("vmxtest: ok "):] for l in lines if l.startswith("vmxtest: ok ")]
+        if profile is None:
+            assert checks == HIDDEN, run.output
+            continue
+        for outcome in OUTCOMES:
+            assert outcome in checks, f"{name}: {outcome}\n{run.output}"
+        assert "feature_control 0x5: locked, vmx outside smx" in checks
+        assert "control msrs: allowed-0 within allowed-1 in all 9" in checks
+        assert any(c.startswith("vmx_misc ") and c.endswith("exit-information fields read-only")
+                   for c in checks)
+        assert f"vmxtest: profile features: {FEATURES[(cpu, profile)]}" in lines, run.output
+
+    # A nested guest: the exits vmxtest asked for come back to it, the
+    # port it did not intercept reaches the VM's UART.
+    launch = run.vm_lines("vmx-launch")
+    assert not [l for l in launch if l.startswith("vmxtest: FAIL")], run.output
+    for line in ["vmxtest: launching a nested guest",
+                 "l2: hello from the nested guest",
+                 "vmxtest: ok nested guest's cpuid: exit reason 10, length 2, at its cpuid yes",
+                 "vmxtest: ok back at host rip: esp as host rsp yes, eflags 0x2",
+                 "vmxtest: ok nested guest's hlt after its line: exit reason 12, at its hlt yes",
+                 # Its guest-physical memory is its VM's: past the VM's RAM
+                 # the read is unbacked (all-ones), not another VM's memory.
+                 "vmxtest: ok nested guest's read at 0x800000, outside its vm: 0xffffffff",
+                 "vmxtest: ok vmlaunch of the launched vmcs: VMfailValid(4) (want VMfailValid(4))",
+                 "vmxtest: all checks passed"]:
+        assert line in launch, f"{line}\n{run.output}"
+    assert "pgvisor:   vm vmx-launch: exited with status 1 (value 0), restarts 0" in run.lines
+    assert ("pgvisor:   vm vmx-launch: unbacked accesses 1, the first a read of guest-physical "
+            "0x800000") in run.lines, run.output

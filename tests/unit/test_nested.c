@@ -1,0 +1,500 @@
+/* Unit tests for vmm/nested/: the virtual CPU's capability MSRs per
+ * profile, the virtual VMCS's field access, the per-vCPU VMCS cache and
+ * the VM-entry checks on controls and host state. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "arch/x86/msr.h"
+#include "vmm/nested/entry_check.h"
+#include "vmm/nested/host_state.h"
+#include "vmm/nested/l2_controls.h"
+#include "vmm/nested/nested_caps.h"
+#include "vmm/nested/nested_vcpu.h"
+#include "vmm/nested/nested_vmcs.h"
+#include "vmm/vmx/exit_reason.h"
+#include "vmm/vmx/vmcs_fields.h"
+
+/* Bochs corei7_haswell_4770 and tigerlake (/work/shared/notes/bochs-vmx.md;
+ * Ice Lake has Tiger Lake's VMX features). */
+static const struct vmx_caps haswell = {
+	.basic = 0x00d810000000002bull,
+	.pinbased = 0x0000007f00000016ull,
+	.procbased = 0xf7f9fffe0401e172ull,
+	.exit = 0x007fffff00036dffull,
+	.entry = 0x0000ffff000011ffull,
+	.true_pinbased = 0x0000007f00000016ull,
+	.true_procbased = 0xf7f9fffe04006172ull,
+	.true_exit = 0x007fffff00036dfbull,
+	.true_entry = 0x0000ffff000011fbull,
+	.procbased2 = 0x00047fff00000000ull,
+	.misc = 0x00000000200401e0ull,
+	.cr0_fixed0 = 0x80000021ull,
+	.cr0_fixed1 = 0xffffffffull,
+	.cr4_fixed0 = 0x2000ull,
+	.cr4_fixed1 = 0x001727ffull,
+	.ept_vpid = 0x00000f0106334141ull,
+	.vmcs_enum = 0x34,
+	.vmfunc = 1,
+};
+
+#define PROC2_VMCS_SHADOWING (1ull << 14)
+#define PROC2_PML (1ull << 17)
+#define PIN_POSTED (1ull << 7)
+#define MISC_VMWRITE_ALL (1ull << 29)
+
+static struct vmx_caps tigerlake(void)
+{
+	struct vmx_caps c = haswell;
+
+	c.procbased = 0xfff9fffe0401e172ull;
+	c.procbased2 = 0x02977fff00000000ull;
+	c.ept_vpid = 0x00000f0106b34141ull;
+	c.cr4_fixed1 = 0xf72fffull;
+	c.misc = 0x600401e0ull;
+	return c;
+}
+
+static uint64_t msr(const struct nested_caps *c, uint32_t index)
+{
+	uint64_t v = 0;
+
+	assert_true(nested_caps_read(c, index, &v));
+	return v;
+}
+
+static void test_caps_profiles(void **state)
+{
+	(void)state;
+	struct vmx_caps tgl = tigerlake();
+	struct nested_caps kvm, host;
+
+	nested_caps_compute(&tgl, NESTED_PROFILE_KVM, &kvm);
+	nested_caps_compute(&tgl, NESTED_PROFILE_HOST, &host);
+	for (uint32_t m = NESTED_VMX_MSR_FIRST; m <= NESTED_VMX_MSR_LAST; m++) {
+		uint64_t v;
+		/* VMFUNC exists only where VM functions may be enabled. */
+		bool present = m != MSR_IA32_VMX_VMFUNC;
+		assert_int_equal(nested_caps_read(&kvm, m, &v), present);
+		assert_true(nested_caps_read(&host, m, &v));
+	}
+	/* Same revision as the host, 4 KiB regions, WB, TRUE_ controls. */
+	assert_int_equal(nested_caps_revision(&kvm), 0x2b);
+	assert_int_equal(msr(&kvm, MSR_IA32_VMX_BASIC), 0x00d810000000002bull);
+	/* kvm: no shadowing, PML or VMFUNC; host: PML and VMFUNC, still no
+	 * shadowing. Neither offers posted interrupts. */
+	assert_false((msr(&kvm, MSR_IA32_VMX_PROCBASED_CTLS2) >> 32) & PROC2_VMCS_SHADOWING);
+	assert_false((msr(&kvm, MSR_IA32_VMX_PROCBASED_CTLS2) >> 32) & PROC2_PML);
+	assert_false((msr(&kvm, MSR_IA32_VMX_PROCBASED_CTLS2) >> 32) & PROC2_ENABLE_VMFUNC);
+	assert_false((msr(&host, MSR_IA32_VMX_PROCBASED_CTLS2) >> 32) & PROC2_VMCS_SHADOWING);
+	assert_true((msr(&host, MSR_IA32_VMX_PROCBASED_CTLS2) >> 32) & PROC2_PML);
+	assert_true((msr(&host, MSR_IA32_VMX_PROCBASED_CTLS2) >> 32) & PROC2_ENABLE_VMFUNC);
+	assert_int_equal(msr(&host, MSR_IA32_VMX_VMFUNC), 1);
+	assert_false((msr(&kvm, MSR_IA32_VMX_PINBASED_CTLS) >> 32) & PIN_POSTED);
+	/* VMWRITE to the exit-information fields is not offered. */
+	assert_false(msr(&kvm, MSR_IA32_VMX_MISC) & MISC_VMWRITE_ALL);
+	assert_int_equal((msr(&kvm, MSR_IA32_VMX_MISC) >> 16) & 0x1ff, 4);
+	/* Every control: a subset of the host's, allowed-0 within allowed-1. */
+	static const uint32_t ctls[] = {
+		MSR_IA32_VMX_PINBASED_CTLS,	 MSR_IA32_VMX_PROCBASED_CTLS,
+		MSR_IA32_VMX_EXIT_CTLS,		 MSR_IA32_VMX_ENTRY_CTLS,
+		MSR_IA32_VMX_TRUE_PINBASED_CTLS, MSR_IA32_VMX_TRUE_PROCBASED_CTLS,
+		MSR_IA32_VMX_TRUE_EXIT_CTLS,	 MSR_IA32_VMX_TRUE_ENTRY_CTLS,
+		MSR_IA32_VMX_PROCBASED_CTLS2
+	};
+	for (unsigned i = 0; i < sizeof(ctls) / sizeof(ctls[0]); i++) {
+		uint64_t v = msr(&host, ctls[i]);
+		assert_int_equal((uint32_t)v & ~(uint32_t)(v >> 32), 0);
+	}
+	assert_int_equal(msr(&kvm, MSR_IA32_VMX_TRUE_PROCBASED_CTLS), tgl.true_procbased);
+	assert_int_equal(msr(&kvm, MSR_IA32_VMX_VMCS_ENUM), nested_vmcs_enum());
+	/* Nothing without secondary controls: no CTLS2, EPT_VPID_CAP, VMFUNC. */
+	struct vmx_caps old = haswell;
+	old.procbased &= ~((uint64_t)PROC_ACTIVATE_SECONDARY << 32);
+	nested_caps_compute(&old, NESTED_PROFILE_HOST, &host);
+	uint64_t v;
+	assert_false(nested_caps_read(&host, MSR_IA32_VMX_PROCBASED_CTLS2, &v));
+	assert_false(nested_caps_read(&host, MSR_IA32_VMX_EPT_VPID_CAP, &v));
+	assert_false(nested_caps_read(&host, 0x492, &v));
+	assert_false(nested_caps_read(&host, 0x47f, &v));
+}
+
+static void test_vmcs_fields(void **state)
+{
+	(void)state;
+	struct nested_vmcs vmcs;
+	uint64_t v;
+
+	memset(&vmcs, 0, sizeof(vmcs));
+	/* Widths: 16-bit and 32-bit writes truncate; natural keeps 64 bits. */
+	assert_int_equal(nested_vmcs_write(&vmcs, VMCS_VPID, 0x12345), NESTED_VMCS_OK);
+	assert_int_equal(nested_vmcs_read(&vmcs, VMCS_VPID, &v), NESTED_VMCS_OK);
+	assert_int_equal(v, 0x2345);
+	assert_int_equal(nested_vmcs_write(&vmcs, VMCS_PIN_BASED_CTLS, 0x1ffffffffull),
+			 NESTED_VMCS_OK);
+	assert_int_equal(nested_vmcs_get(&vmcs, VMCS_PIN_BASED_CTLS), 0xffffffffull);
+	assert_int_equal(nested_vmcs_write(&vmcs, VMCS_HOST_RIP, 0xffffffff80001000ull),
+			 NESTED_VMCS_OK);
+	assert_int_equal(nested_vmcs_get(&vmcs, VMCS_HOST_RIP), 0xffffffff80001000ull);
+	/* 64-bit fields: the high access reads and writes bits 63:32. */
+	assert_int_equal(nested_vmcs_write(&vmcs, VMCS_IO_BITMAP_A, 0x1111222233334444ull),
+			 NESTED_VMCS_OK);
+	assert_int_equal(nested_vmcs_read(&vmcs, VMCS_IO_BITMAP_A + 1, &v), NESTED_VMCS_OK);
+	assert_int_equal(v, 0x11112222);
+	assert_int_equal(nested_vmcs_write(&vmcs, VMCS_IO_BITMAP_A + 1, 0xaaaa), NESTED_VMCS_OK);
+	assert_int_equal(nested_vmcs_get(&vmcs, VMCS_IO_BITMAP_A), 0x0000aaaa33334444ull);
+	/* Unsupported: unknown encodings, high access of other widths, bits
+	 * above 15. */
+	assert_int_equal(nested_vmcs_read(&vmcs, 0x7ffe, &v), NESTED_VMCS_UNSUPPORTED);
+	assert_int_equal(nested_vmcs_read(&vmcs, 0x0c0e, &v), NESTED_VMCS_UNSUPPORTED);
+	assert_int_equal(nested_vmcs_read(&vmcs, VMCS_PIN_BASED_CTLS + 1, &v),
+			 NESTED_VMCS_UNSUPPORTED);
+	assert_int_equal(nested_vmcs_read(&vmcs, 0x100000000ull | VMCS_VPID, &v),
+			 NESTED_VMCS_UNSUPPORTED);
+	assert_int_equal(nested_vmcs_write(&vmcs, 0x7ffe, 1), NESTED_VMCS_UNSUPPORTED);
+	/* The exit-information fields are read-only, readable. */
+	assert_int_equal(nested_vmcs_write(&vmcs, VMCS_EXIT_REASON, 1), NESTED_VMCS_READ_ONLY);
+	assert_int_equal(nested_vmcs_write(&vmcs, VMCS_VM_INSTRUCTION_ERROR, 1),
+			 NESTED_VMCS_READ_ONLY);
+	assert_int_equal(nested_vmcs_write(&vmcs, VMCS_EXIT_QUALIFICATION, 1),
+			 NESTED_VMCS_READ_ONLY);
+	nested_vmcs_set(&vmcs, VMCS_VM_INSTRUCTION_ERROR, 12);
+	assert_int_equal(nested_vmcs_read(&vmcs, VMCS_VM_INSTRUCTION_ERROR, &v), NESTED_VMCS_OK);
+	assert_int_equal(v, 12);
+	assert_int_equal(nested_vmcs_enum(), 0x32); /* TSC multiplier, index 25 */
+}
+
+static void test_vmcs_cache(void **state)
+{
+	(void)state;
+	static struct nested_vcpu n;
+	static struct nested_vmcs_slot slots[NESTED_VMCS_CACHED];
+
+	assert_null(nested_find(&n, 0x1000)); /* a vCPU without VMX has no slots */
+	n.slots = slots;
+	nested_vcpu_reset(&n);
+	assert_int_equal(nested_current_region(&n), NESTED_NO_VMCS);
+	assert_null(nested_current(&n));
+	nested_load(&n, 0x1000);
+	nested_vmcs_set(&nested_current(&n)->vmcs, VMCS_GUEST_RIP, 0x1234);
+	nested_current(&n)->launched = true;
+	/* Other VMCSs fill the cache; the first, loaded again, kept its data. */
+	for (uint64_t r = 0x2000; r < 0x2000 + 0x1000 * (NESTED_VMCS_CACHED - 1); r += 0x1000)
+		nested_load(&n, r);
+	nested_load(&n, 0x1000);
+	assert_int_equal(nested_current_region(&n), 0x1000);
+	assert_int_equal(nested_vmcs_get(&nested_current(&n)->vmcs, VMCS_GUEST_RIP), 0x1234);
+	assert_true(nested_current(&n)->launched);
+	/* One more evicts the least recently used one (0x2000), not 0x1000. */
+	nested_load(&n, 0x9000);
+	assert_null(nested_find(&n, 0x2000));
+	assert_non_null(nested_find(&n, 0x1000));
+	assert_int_equal(nested_vmcs_get(&nested_current(&n)->vmcs, VMCS_GUEST_RIP), 0);
+	assert_false(nested_current(&n)->launched);
+}
+
+/* A VMCS that passes every modelled check for a 32-bit guest hypervisor
+ * on Haswell's virtual CPU (profile kvm). */
+static void valid_vmcs(struct nested_vmcs *vmcs, const struct nested_caps *caps)
+{
+	memset(vmcs, 0, sizeof(*vmcs));
+	nested_vmcs_set(vmcs, VMCS_PIN_BASED_CTLS,
+			(uint32_t)msr(caps, MSR_IA32_VMX_TRUE_PINBASED_CTLS));
+	nested_vmcs_set(vmcs, VMCS_PROC_BASED_CTLS,
+			(uint32_t)msr(caps, MSR_IA32_VMX_TRUE_PROCBASED_CTLS));
+	nested_vmcs_set(vmcs, VMCS_EXIT_CTLS, (uint32_t)msr(caps, MSR_IA32_VMX_TRUE_EXIT_CTLS));
+	nested_vmcs_set(vmcs, VMCS_ENTRY_CTLS, (uint32_t)msr(caps, MSR_IA32_VMX_TRUE_ENTRY_CTLS));
+	nested_vmcs_set(vmcs, VMCS_HOST_CR0, 0x80000031);
+	nested_vmcs_set(vmcs, VMCS_HOST_CR4, 0x2010);
+	nested_vmcs_set(vmcs, VMCS_HOST_CS_SEL, 0x08);
+	nested_vmcs_set(vmcs, VMCS_HOST_SS_SEL, 0x10);
+	nested_vmcs_set(vmcs, VMCS_HOST_TR_SEL, 0x18);
+	nested_vmcs_set(vmcs, VMCS_HOST_RIP, 0x100000);
+}
+
+static void test_entry_checks(void **state)
+{
+	(void)state;
+	struct nested_caps caps;
+	struct nested_vmcs vmcs;
+	char msg[200];
+
+	nested_caps_compute(&haswell, NESTED_PROFILE_KVM, &caps);
+	struct nested_entry_env env = { .caps = &caps, .pa_bits = 36, .long_mode = false };
+	valid_vmcs(&vmcs, &caps);
+	assert_int_equal(nested_check_controls(&vmcs, &env, msg, sizeof(msg)), 0);
+	assert_int_equal(nested_check_host_state(&vmcs, &env, msg, sizeof(msg)), 0);
+
+	/* A cleared VMCS (all 0) misses the controls that must be 1. */
+	struct nested_vmcs zero;
+	memset(&zero, 0, sizeof(zero));
+	assert_int_equal(nested_check_controls(&zero, &env, msg, sizeof(msg)), -1);
+	assert_string_equal(msg, "pin-based controls outside the allowed settings (value 0; SDM "
+				 "26.2.1.1)");
+	/* Controls: shadowing is not offered; VPID 0; a bad EPTP; virtual
+	 * NMIs without NMI exiting; MSR bitmap unaligned; preemption timer. */
+	valid_vmcs(&vmcs, &caps);
+	uint64_t proc = nested_vmcs_get(&vmcs, VMCS_PROC_BASED_CTLS);
+	nested_vmcs_set(&vmcs, VMCS_PROC_BASED_CTLS, proc | PROC_ACTIVATE_SECONDARY);
+	nested_vmcs_set(&vmcs, VMCS_PROC_BASED_CTLS2, PROC2_VMCS_SHADOWING);
+	assert_int_equal(nested_check_controls(&vmcs, &env, msg, sizeof(msg)), -1);
+	nested_vmcs_set(&vmcs, VMCS_PROC_BASED_CTLS2, PROC2_ENABLE_VPID);
+	assert_int_equal(nested_check_controls(&vmcs, &env, msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, "VPID 0"));
+	nested_vmcs_set(&vmcs, VMCS_VPID, 1);
+	assert_int_equal(nested_check_controls(&vmcs, &env, msg, sizeof(msg)), 0);
+	nested_vmcs_set(&vmcs, VMCS_PROC_BASED_CTLS2, PROC2_ENABLE_EPT);
+	nested_vmcs_set(&vmcs, VMCS_EPT_POINTER, 0x5000 | 6 | (2 << 3)); /* 3-level walk */
+	assert_int_equal(nested_check_controls(&vmcs, &env, msg, sizeof(msg)), -1);
+	nested_vmcs_set(&vmcs, VMCS_EPT_POINTER, 0x5000 | 6 | (3 << 3));
+	assert_int_equal(nested_check_controls(&vmcs, &env, msg, sizeof(msg)), 0);
+	assert_true(nested_eptp_valid(&env, 0x5000 | 6 | (3 << 3)));
+	assert_false(nested_eptp_valid(&env, (1ull << 40) | 6 | (3 << 3))); /* beyond 36 bits */
+	valid_vmcs(&vmcs, &caps);
+	nested_vmcs_set(&vmcs, VMCS_PIN_BASED_CTLS,
+			nested_vmcs_get(&vmcs, VMCS_PIN_BASED_CTLS) | PIN_VIRTUAL_NMIS);
+	assert_int_equal(nested_check_controls(&vmcs, &env, msg, sizeof(msg)), -1);
+	valid_vmcs(&vmcs, &caps);
+	nested_vmcs_set(&vmcs, VMCS_PROC_BASED_CTLS, proc | PROC_USE_MSR_BITMAPS);
+	nested_vmcs_set(&vmcs, VMCS_MSR_BITMAP, 0x3008);
+	assert_int_equal(nested_check_controls(&vmcs, &env, msg, sizeof(msg)), -1);
+	valid_vmcs(&vmcs, &caps);
+	nested_vmcs_set(&vmcs, VMCS_EXIT_CTLS,
+			nested_vmcs_get(&vmcs, VMCS_EXIT_CTLS) | EXIT_SAVE_PREEMPTION_TIMER);
+	assert_int_equal(nested_check_controls(&vmcs, &env, msg, sizeof(msg)), -1);
+	valid_vmcs(&vmcs, &caps);
+	nested_vmcs_set(&vmcs, VMCS_CR3_TARGET_COUNT, 5);
+	assert_int_equal(nested_check_controls(&vmcs, &env, msg, sizeof(msg)), -1);
+	/* Event injection: an NMI must have vector 2. */
+	valid_vmcs(&vmcs, &caps);
+	nested_vmcs_set(&vmcs, VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 3);
+	assert_int_equal(nested_check_controls(&vmcs, &env, msg, sizeof(msg)), -1);
+
+	/* Host state: CR0 without PG; TR 0; RPL set; a 64-bit host from a
+	 * 32-bit guest hypervisor; RIP above 4 GiB. */
+	valid_vmcs(&vmcs, &caps);
+	nested_vmcs_set(&vmcs, VMCS_HOST_CR0, 0x31);
+	assert_int_equal(nested_check_host_state(&vmcs, &env, msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, "host CR0"));
+	valid_vmcs(&vmcs, &caps);
+	nested_vmcs_set(&vmcs, VMCS_HOST_CR4, 0x10); /* no VMXE */
+	assert_int_equal(nested_check_host_state(&vmcs, &env, msg, sizeof(msg)), -1);
+	valid_vmcs(&vmcs, &caps);
+	nested_vmcs_set(&vmcs, VMCS_HOST_TR_SEL, 0);
+	assert_int_equal(nested_check_host_state(&vmcs, &env, msg, sizeof(msg)), -1);
+	valid_vmcs(&vmcs, &caps);
+	nested_vmcs_set(&vmcs, VMCS_HOST_DS_SEL, 0x13);
+	assert_int_equal(nested_check_host_state(&vmcs, &env, msg, sizeof(msg)), -1);
+	valid_vmcs(&vmcs, &caps);
+	nested_vmcs_set(&vmcs, VMCS_EXIT_CTLS,
+			nested_vmcs_get(&vmcs, VMCS_EXIT_CTLS) | EXIT_HOST_ADDRESS_SPACE_SIZE);
+	assert_int_equal(nested_check_host_state(&vmcs, &env, msg, sizeof(msg)), -1);
+	env.long_mode = true; /* ... which a 64-bit guest hypervisor needs */
+	nested_vmcs_set(&vmcs, VMCS_HOST_CR4, 0x2030);
+	assert_int_equal(nested_check_host_state(&vmcs, &env, msg, sizeof(msg)), 0);
+	nested_vmcs_set(&vmcs, VMCS_HOST_RIP, 0x0000800000000000ull);
+	assert_int_equal(nested_check_host_state(&vmcs, &env, msg, sizeof(msg)), -1);
+	env.long_mode = false;
+	valid_vmcs(&vmcs, &caps);
+	nested_vmcs_set(&vmcs, VMCS_HOST_RIP, 0x100000000ull);
+	assert_int_equal(nested_check_host_state(&vmcs, &env, msg, sizeof(msg)), -1);
+}
+
+static uint64_t loaded(const struct nested_field_value *f, unsigned n, uint32_t field)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (f[i].field == field)
+			return f[i].value;
+	fail_msg("field %#x not loaded", field);
+	return 0;
+}
+
+static bool is_loaded(const struct nested_field_value *f, unsigned n, uint32_t field)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (f[i].field == field)
+			return true;
+	return false;
+}
+
+static void test_host_state(void **state)
+{
+	(void)state;
+	struct nested_caps caps;
+	struct nested_vmcs vmcs;
+	struct nested_field_value f[NESTED_HOST_STATE_MAX];
+
+	/* A 32-bit guest hypervisor (SDM 27.5): flat segments from its
+	 * selectors, a null one unusable, TR a busy TSS, RFLAGS 2, DR7 0x400,
+	 * EFER's LMA/LME cleared, no PAT unless the exit loads it. */
+	nested_caps_compute(&haswell, NESTED_PROFILE_KVM, &caps);
+	valid_vmcs(&vmcs, &caps);
+	nested_vmcs_set(&vmcs, VMCS_HOST_DS_SEL, 0x10);
+	nested_vmcs_set(&vmcs, VMCS_HOST_FS_BASE, 0x7000);
+	nested_vmcs_set(&vmcs, VMCS_HOST_TR_BASE, 0x9000);
+	nested_vmcs_set(&vmcs, VMCS_HOST_RSP, 0x8ff0);
+	nested_vmcs_set(&vmcs, VMCS_HOST_CR3, 0x5000);
+	unsigned n = nested_host_state(&vmcs, EFER_LME | EFER_LMA | EFER_NXE, f);
+	assert_true(n <= NESTED_HOST_STATE_MAX);
+	assert_false(nested_host_64bit(&vmcs));
+	assert_int_equal(loaded(f, n, VMCS_GUEST_CS_SEL), 0x08);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_CS_AR), 0xc09b);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_CS_LIMIT), 0xffffffff);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_SS_AR), 0xc093);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_DS_SEL), 0x10);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_ES_AR), 0xc093 | AR_UNUSABLE);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_FS_BASE), 0x7000);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_TR_SEL), 0x18);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_TR_BASE), 0x9000);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_TR_LIMIT), 0x67);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_TR_AR), 0x8b);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_LDTR_AR), AR_UNUSABLE);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_GDTR_LIMIT), 0xffff);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_RIP), 0x100000);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_RSP), 0x8ff0);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_RFLAGS), 2);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_DR7), 0x400);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_CR3), 0x5000);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_IA32_EFER), EFER_NXE);
+	assert_false(is_loaded(f, n, VMCS_GUEST_IA32_PAT));
+	/* A 64-bit host: CS with L, EFER's LMA/LME set; the exit's EFER and
+	 * PAT when it loads them. */
+	uint64_t exit = nested_vmcs_get(&vmcs, VMCS_EXIT_CTLS);
+	nested_vmcs_set(&vmcs, VMCS_EXIT_CTLS, exit | EXIT_HOST_ADDRESS_SPACE_SIZE);
+	n = nested_host_state(&vmcs, 0, f);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_CS_AR), 0xa09b);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_IA32_EFER), EFER_LME | EFER_LMA);
+	nested_vmcs_set(&vmcs, VMCS_EXIT_CTLS,
+			exit | EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_LOAD_IA32_EFER |
+				EXIT_LOAD_IA32_PAT);
+	nested_vmcs_set(&vmcs, VMCS_HOST_IA32_EFER, 0xd01);
+	nested_vmcs_set(&vmcs, VMCS_HOST_IA32_PAT, 0x0007040600070406ull);
+	n = nested_host_state(&vmcs, 0, f);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_IA32_EFER), 0xd01);
+	assert_int_equal(loaded(f, n, VMCS_GUEST_IA32_PAT), 0x0007040600070406ull);
+}
+
+static void test_l2_controls(void **state)
+{
+	(void)state;
+	struct nested_caps caps;
+	struct nested_vmcs v12;
+	struct nested_l2_controls c;
+	const struct nested_l0_controls l0 = {
+		.pin = PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING | PIN_PREEMPTION_TIMER,
+		.proc = PROC_HLT_EXITING | PROC_USE_TPR_SHADOW | PROC_USE_MSR_BITMAPS |
+			PROC_USE_IO_BITMAPS | PROC_USE_TSC_OFFSETTING | PROC_ACTIVATE_SECONDARY,
+		.proc2 = PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST |
+			 PROC2_VIRTUAL_INTR_DELIVERY | PROC2_ENABLE_RDTSCP,
+		.exit = EXIT_HOST_ADDRESS_SPACE_SIZE,
+		.entry = ENTRY_LOAD_IA32_EFER,
+		.cr0_mask = 0x60000020,
+		.cr4_mask = 0x2000,
+		.tsc_offset = 100,
+	};
+
+	nested_caps_compute(&haswell, NESTED_PROFILE_KVM, &caps);
+	valid_vmcs(&v12, &caps);
+	assert_null(nested_l2_unsupported(&v12));
+	/* L0's own controls stay but for APIC virtualization, MSR bitmaps,
+	 * VPID and unrestricted guest; L1's exits join; CR8 always exits. */
+	uint64_t proc12 = nested_vmcs_get(&v12, VMCS_PROC_BASED_CTLS);
+	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS,
+			proc12 | PROC_RDTSC_EXITING | PROC_USE_TSC_OFFSETTING);
+	nested_vmcs_set(&v12, VMCS_TSC_OFFSET, 5);
+	nested_vmcs_set(&v12, VMCS_CR0_GUEST_HOST_MASK, 0x8);
+	nested_vmcs_set(&v12, VMCS_CR0_READ_SHADOW, 0x8);
+	nested_vmcs_set(&v12, VMCS_GUEST_CR0, 0x80000031);
+	nested_l2_controls(&l0, &v12, &c);
+	assert_int_equal(c.pin, l0.pin);
+	assert_true(c.proc & PROC_RDTSC_EXITING);
+	assert_true(c.proc & PROC_HLT_EXITING); /* L0's */
+	assert_false(c.proc & (PROC_USE_TPR_SHADOW | PROC_USE_MSR_BITMAPS));
+	assert_true(c.proc & PROC_CR8_LOAD_EXITING);
+	assert_int_equal(c.proc2, PROC2_ENABLE_EPT | PROC2_ENABLE_RDTSCP);
+	assert_int_equal(c.tsc_offset, 105);
+	assert_int_equal(c.cr0_mask, 0x60000028);
+	assert_int_equal(c.cr0_shadow, 0x80000039); /* TS from L1's shadow, the rest L2's */
+	/* What is not supported yet is named. */
+	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS, proc12 | PROC_ACTIVATE_SECONDARY);
+	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS2, PROC2_ENABLE_EPT);
+	assert_string_equal(nested_l2_unsupported(&v12), "EPT (shadow EPT tables)");
+	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS2, 0);
+	nested_vmcs_set(&v12, VMCS_EXIT_MSR_LOAD_COUNT, 1);
+	assert_non_null(nested_l2_unsupported(&v12));
+}
+
+static void test_l1_wants_exit(void **state)
+{
+	(void)state;
+	struct nested_caps caps;
+	struct nested_vmcs v12;
+	struct nested_l2_exit e = { 0 };
+
+	nested_caps_compute(&haswell, NESTED_PROFILE_KVM, &caps);
+	valid_vmcs(&v12, &caps);
+	uint64_t proc = nested_vmcs_get(&v12, VMCS_PROC_BASED_CTLS);
+	/* Always L1's: CPUID; never: the host's interrupts, timer, EPT. */
+	e.reason = EXIT_CPUID;
+	assert_true(nested_l1_wants_exit(&v12, &e));
+	e.reason = EXIT_EXTERNAL_INTERRUPT;
+	assert_false(nested_l1_wants_exit(&v12, &e));
+	e.reason = EXIT_EPT_VIOLATION;
+	assert_false(nested_l1_wants_exit(&v12, &e));
+	/* HLT and I/O as L1's controls say. */
+	e.reason = EXIT_HLT;
+	assert_int_equal(nested_l1_wants_exit(&v12, &e), !!(proc & PROC_HLT_EXITING));
+	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS, proc | PROC_HLT_EXITING);
+	assert_true(nested_l1_wants_exit(&v12, &e));
+	e.reason = EXIT_IO_INSTRUCTION;
+	assert_false(nested_l1_wants_exit(&v12, &e));
+	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS, proc | PROC_UNCONDITIONAL_IO_EXITING);
+	assert_true(nested_l1_wants_exit(&v12, &e));
+	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS, proc | PROC_USE_IO_BITMAPS);
+	e.bitmap_exit = false;
+	assert_false(nested_l1_wants_exit(&v12, &e));
+	e.bitmap_exit = true;
+	assert_true(nested_l1_wants_exit(&v12, &e));
+	/* MSRs: all without bitmaps. */
+	e.reason = EXIT_RDMSR;
+	e.bitmap_exit = false;
+	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS, proc);
+	assert_true(nested_l1_wants_exit(&v12, &e));
+	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS, proc | PROC_USE_MSR_BITMAPS);
+	assert_false(nested_l1_wants_exit(&v12, &e));
+	/* Exceptions by the bitmap; #PF by the bitmap and mask/match. */
+	e.reason = EXIT_EXCEPTION_NMI;
+	e.intr_info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | 6;
+	assert_false(nested_l1_wants_exit(&v12, &e));
+	nested_vmcs_set(&v12, VMCS_EXCEPTION_BITMAP, (1u << 6) | (1u << 14));
+	assert_true(nested_l1_wants_exit(&v12, &e));
+	e.intr_info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | 14;
+	e.error_code = 2;
+	nested_vmcs_set(&v12, VMCS_PF_ERROR_CODE_MASK, 2);
+	nested_vmcs_set(&v12, VMCS_PF_ERROR_CODE_MATCH, 0);
+	assert_false(nested_l1_wants_exit(&v12, &e)); /* mismatch inverts the bit */
+	/* MOV to CR0: L1's only when a bit it owns changes from its shadow. */
+	e.reason = EXIT_CR_ACCESS;
+	e.qualification = 0; /* MOV to CR0 */
+	nested_vmcs_set(&v12, VMCS_CR0_GUEST_HOST_MASK, 0x8);
+	nested_vmcs_set(&v12, VMCS_CR0_READ_SHADOW, 0x8);
+	e.cr_value = 0x80000039;
+	assert_false(nested_l1_wants_exit(&v12, &e));
+	e.cr_value = 0x80000031;
+	assert_true(nested_l1_wants_exit(&v12, &e));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_caps_profiles), cmocka_unit_test(test_vmcs_fields),
+		cmocka_unit_test(test_vmcs_cache),    cmocka_unit_test(test_entry_checks),
+		cmocka_unit_test(test_host_state),    cmocka_unit_test(test_l2_controls),
+		cmocka_unit_test(test_l1_wants_exit),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,283 @@
+/* Running a nested guest (L2) for a guest hypervisor (L1): the VM entry
+ * that switches the vCPU to a VMCS built from L1's (VMCS02), and every
+ * L2 exit: to L1 when its controls ask for it (the exit written into its
+ * VMCS, its host state loaded), else handled by pgvisor on L2's state as
+ * for any guest. L2 runs on L1's guest-physical memory under the VM's
+ * own EPT (L1's EPT is not composed yet: nested_l2_unsupported). */
+#include "arch/x86/cpu.h"
+#include "arch/x86/msr.h"
+#include "arch/x86/page_alloc.h"
+#include "vmm/cpu/exit.h"
+#include "vmm/cpu/exit_operand.h"
+#include "vmm/cpu/guest_mem.h"
+#include "vmm/cpu/vmcs.h"
+#include "vmm/nested/l2_controls.h"
+#include "vmm/vm/vm.h"
+#include "vmm/vmx/exit_reason.h"
+#include "vmm/vmx/vmcs_fields.h"
+#include "vmm/vmx/vmx.h"
+
+/* Guest-state fields VMCS02 does not take from L1's VMCS as they are. */
+#define VMCS_GUEST_PERF_GLOBAL_CTRL 0x2808u
+#define VMCS_GUEST_BNDCFGS 0x2812u
+#define VMCS_GUEST_PML_INDEX 0x0812u
+#define VMCS_GUEST_SMBASE 0x4828u
+/* Exit-information fields copied to L1 (SDM 27.2). */
+static const uint32_t exit_info_fields[] = {
+	VMCS_EXIT_REASON,	   VMCS_EXIT_QUALIFICATION,
+	VMCS_GUEST_LINEAR_ADDRESS, VMCS_GUEST_PHYSICAL_ADDRESS,
+	VMCS_EXIT_INTR_INFO,	   VMCS_EXIT_INTR_ERROR_CODE,
+	VMCS_IDT_VECTORING_INFO,   VMCS_IDT_VECTORING_ERROR_CODE,
+	VMCS_EXIT_INSTRUCTION_LEN, VMCS_EXIT_INSTRUCTION_INFO,
+};
+/* I/O qualification (SDM table 28-5) and the MSR bitmap's layout (25.6.9). */
+#define IOQ_SIZE_MASK 7u
+#define IOQ_PORT_SHIFT 16
+#define PORT_MAX 0xffffu
+#define IO_BITMAP_B_FIRST 0x8000u
+#define MSR_HIGH_FIRST 0xc0000000u
+#define MSR_RANGE_SIZE 0x2000u
+#define MSR_BITMAP_HIGH 1024u
+#define MSR_BITMAP_WRITE 2048u
+#define BITS_PER_BYTE 8u
+#define CRQ_GPR_SHIFT 8
+#define CRQ_GPR_MASK 0xfu
+#define CRQ_TYPE_MOV_TO_MASK 0x30u
+
+static bool guest_field(uint32_t f)
+{
+	return nested_vmcs_is_guest_state(f) && f != VMCS_GUEST_PERF_GLOBAL_CTRL &&
+	       f != VMCS_GUEST_BNDCFGS && f != VMCS_GUEST_PML_INDEX &&
+	       f != VMCS_GUEST_INTR_STATUS && f != VMCS_GUEST_SMBASE &&
+	       f != VMCS_PREEMPTION_TIMER_VALUE && f != VMCS_GUEST_IA32_EFER &&
+	       f != VMCS_GUEST_IA32_PAT && f != VMCS_GUEST_IA32_DEBUGCTL && f != VMCS_GUEST_DR7;
+}
+
+/* A bit of one of L1's bitmaps in its memory; a bitmap outside its RAM
+ * reads all-ones, as on the bare machine. */
+static bool l1_bitmap_bit(struct vcpu *v, uint64_t page, uint32_t bit)
+{
+	uint8_t byte;
+
+	if (guest_phys_read(v->vm, page + bit / BITS_PER_BYTE, &byte, 1))
+		return true;
+	return (byte >> (bit % BITS_PER_BYTE)) & 1;
+}
+
+/* Whether L1's I/O bitmaps ask for an exit on any port of the access. */
+static bool io_bitmap_exit(struct vcpu *v, const struct nested_vmcs *v12, uint64_t qual)
+{
+	uint32_t port = (uint32_t)(qual >> IOQ_PORT_SHIFT) & PORT_MAX;
+	unsigned size = (unsigned)(qual & IOQ_SIZE_MASK) + 1;
+
+	for (unsigned i = 0; i < size; i++) {
+		uint32_t p = port + i;
+		if (p > PORT_MAX)
+			return true; /* wraps around: an exit (SDM 26.1.3) */
+		uint64_t page = nested_vmcs_get(v12, p < IO_BITMAP_B_FIRST ? VMCS_IO_BITMAP_A
+									   : VMCS_IO_BITMAP_B);
+		if (l1_bitmap_bit(v, page, p % IO_BITMAP_B_FIRST))
+			return true;
+	}
+	return false;
+}
+
+/* Whether L1's MSR bitmap asks for an exit on ECX (SDM 25.6.9). */
+static bool msr_bitmap_exit(struct vcpu *v, const struct nested_vmcs *v12, bool write)
+{
+	uint32_t msr = (uint32_t)v->regs.gpr[REG_RCX];
+	uint32_t bit;
+
+	if (msr < MSR_RANGE_SIZE)
+		bit = msr;
+	else if (msr >= MSR_HIGH_FIRST && msr < MSR_HIGH_FIRST + MSR_RANGE_SIZE)
+		bit = MSR_BITMAP_HIGH * BITS_PER_BYTE + (msr - MSR_HIGH_FIRST);
+	else
+		return true;
+	if (write)
+		bit += MSR_BITMAP_WRITE * BITS_PER_BYTE;
+	return l1_bitmap_bit(v, nested_vmcs_get(v12, VMCS_MSR_BITMAP), bit);
+}
+
+int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
+{
+	struct nested_vcpu *n = &v->nested;
+	const struct nested_vmcs *v12 = &cur->vmcs;
+	const char *missing = nested_l2_unsupported(v12);
+
+	if (missing) {
+		vm_stop(v->vm, VM_END_CRASH,
+			"its guest hypervisor's VMCS uses %s for a nested guest: not implemented "
+			"yet",
+			missing);
+		return -1;
+	}
+	/* L0's controls and L1's state, from VMCS01 while it is current. */
+	struct nested_l0_controls l0 = {
+		.pin = (uint32_t)vmread(VMCS_PIN_BASED_CTLS),
+		.proc = (uint32_t)vmread(VMCS_PROC_BASED_CTLS),
+		.proc2 = (uint32_t)vmread(VMCS_PROC_BASED_CTLS2),
+		.exit = (uint32_t)vmread(VMCS_EXIT_CTLS),
+		.entry = (uint32_t)vmread(VMCS_ENTRY_CTLS),
+		.exception_bitmap = (uint32_t)vmread(VMCS_EXCEPTION_BITMAP),
+		.cr0_mask = vmread(VMCS_CR0_GUEST_HOST_MASK),
+		.cr4_mask = vmread(VMCS_CR4_GUEST_HOST_MASK),
+		.tsc_offset = vmread(VMCS_TSC_OFFSET),
+	};
+	uint32_t entry12 = (uint32_t)nested_vmcs_get(v12, VMCS_ENTRY_CTLS);
+	bool ia32e = entry12 & ENTRY_IA32E_MODE_GUEST;
+	/* Without "load IA32_EFER", L1's with LMA and LME as "IA-32e mode
+	 * guest" says (SDM 26.3.2.1). */
+	uint64_t efer = vmread(VMCS_GUEST_IA32_EFER);
+	efer = ia32e ? efer | EFER_LMA | EFER_LME : efer & ~(EFER_LMA | EFER_LME);
+	if (entry12 & ENTRY_LOAD_IA32_EFER)
+		efer = nested_vmcs_get(v12, VMCS_GUEST_IA32_EFER);
+	uint64_t pat = entry12 & ENTRY_LOAD_IA32_PAT
+			       ? nested_vmcs_get(v12, VMCS_GUEST_IA32_PAT)
+			       : (vmx_controls.pat ? vmread(VMCS_GUEST_IA32_PAT) : 0);
+	bool debug = entry12 & ENTRY_LOAD_DEBUG_CONTROLS;
+	uint64_t dr7 = debug ? nested_vmcs_get(v12, VMCS_GUEST_DR7) : vmread(VMCS_GUEST_DR7);
+	uint64_t debugctl = debug ? nested_vmcs_get(v12, VMCS_GUEST_IA32_DEBUGCTL)
+				  : vmread(VMCS_GUEST_IA32_DEBUGCTL);
+	uint64_t eptp = vmread(VMCS_EPT_POINTER);
+	struct nested_l2_controls c;
+	nested_l2_controls(&l0, v12, &c);
+
+	/* A fresh launch every time: VMCS02 is rebuilt whole. */
+	if (vmcs_clear(n->vmcs02) || vmcs_load(n->vmcs02)) {
+		vm_stop(v->vm, VM_END_CRASH, "VMCLEAR/VMPTRLD of its nested guest's VMCS failed");
+		return -1;
+	}
+	n->vmcs01 = v->vmcs;
+	n->l1_launched = v->launched;
+	n->in_l2 = true;
+	v->vmcs = n->vmcs02;
+	v->launched = false;
+	cur->launched = true;
+
+	vmcs_write_host_state();
+	bool true_ctls = vmx_caps.basic & VMX_BASIC_TRUE_CTLS;
+	vmwrite(VMCS_PIN_BASED_CTLS,
+		vmx_adjust_control(c.pin, true_ctls ? vmx_caps.true_pinbased : vmx_caps.pinbased));
+	vmwrite(VMCS_PROC_BASED_CTLS, vmx_adjust_control(c.proc, true_ctls ? vmx_caps.true_procbased
+									   : vmx_caps.procbased));
+	vmwrite(VMCS_PROC_BASED_CTLS2, vmx_adjust_control(c.proc2, vmx_caps.procbased2));
+	vmwrite(VMCS_EXIT_CTLS, c.exit);
+	vmwrite(VMCS_ENTRY_CTLS, c.entry);
+	vmwrite(VMCS_EXCEPTION_BITMAP, c.exception_bitmap);
+	vmwrite(VMCS_PF_ERROR_CODE_MASK, nested_vmcs_get(v12, VMCS_PF_ERROR_CODE_MASK));
+	vmwrite(VMCS_PF_ERROR_CODE_MATCH, nested_vmcs_get(v12, VMCS_PF_ERROR_CODE_MATCH));
+	vmwrite(VMCS_CR3_TARGET_COUNT, nested_vmcs_get(v12, VMCS_CR3_TARGET_COUNT));
+	for (uint32_t i = 0; i < 4; i++)
+		vmwrite(VMCS_CR3_TARGET_VALUE0 + 2 * i,
+			nested_vmcs_get(v12, VMCS_CR3_TARGET_VALUE0 + 2 * i));
+	vmwrite(VMCS_IO_BITMAP_A, (uint64_t)v->vm->io_bitmaps);
+	vmwrite(VMCS_IO_BITMAP_B, (uint64_t)v->vm->io_bitmaps + PAGE_SIZE);
+	vmwrite(VMCS_EPT_POINTER, eptp);
+	vmwrite(VMCS_TSC_OFFSET, c.tsc_offset);
+	vmwrite(VMCS_CR0_GUEST_HOST_MASK, c.cr0_mask);
+	vmwrite(VMCS_CR4_GUEST_HOST_MASK, c.cr4_mask);
+	vmwrite(VMCS_CR0_READ_SHADOW, c.cr0_shadow);
+	vmwrite(VMCS_CR4_READ_SHADOW, c.cr4_shadow);
+	vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
+	vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+	vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+	vmwrite(VMCS_ENTRY_INTR_INFO, nested_vmcs_get(v12, VMCS_ENTRY_INTR_INFO));
+	vmwrite(VMCS_ENTRY_EXCEPTION_ERROR_CODE,
+		nested_vmcs_get(v12, VMCS_ENTRY_EXCEPTION_ERROR_CODE));
+	vmwrite(VMCS_ENTRY_INSTRUCTION_LEN, nested_vmcs_get(v12, VMCS_ENTRY_INSTRUCTION_LEN));
+
+	for (unsigned i = 0; i < NESTED_VMCS_FIELDS; i++) {
+		uint32_t f = nested_vmcs_field(i);
+		if (guest_field(f))
+			vmwrite(f, nested_vmcs_get(v12, f));
+	}
+	vmwrite(VMCS_GUEST_IA32_EFER, efer);
+	if (vmx_controls.pat)
+		vmwrite(VMCS_GUEST_IA32_PAT, pat);
+	vmwrite(VMCS_GUEST_DR7, dr7);
+	vmwrite(VMCS_GUEST_IA32_DEBUGCTL, debugctl);
+	/* With EPT the CPU takes PAE paging's PDPTEs from the VMCS. */
+	if (!cr_load_pdptes(v, nested_vmcs_get(v12, VMCS_GUEST_CR0),
+			    nested_vmcs_get(v12, VMCS_GUEST_CR4))) {
+		vm_stop(v->vm, VM_END_CRASH, "its nested guest's CR3 is outside the VM's RAM");
+		return -1;
+	}
+	/* L2 has no VPID: the CPU flushes its translations at every entry
+	 * and exit; the VM's own go now. */
+	vmx_flush_guest(eptp, vm_vpid(v->vm));
+	return 0;
+}
+
+/* Back to L1's VMCS, L2's state and the exit written into L1's VMCS. */
+static void reflect(struct vcpu *v)
+{
+	struct nested_vcpu *n = &v->nested;
+	struct nested_vmcs *v12 = &nested_current(n)->vmcs;
+	uint32_t exit12 = (uint32_t)nested_vmcs_get(v12, VMCS_EXIT_CTLS);
+
+	for (unsigned i = 0; i < NESTED_VMCS_FIELDS; i++) {
+		uint32_t f = nested_vmcs_field(i);
+		if (guest_field(f))
+			nested_vmcs_set(v12, f, vmread(f));
+	}
+	/* CR0 and CR4 as L2 has them, the bits L0 keeps under its mask
+	 * included: VMX fixes them for L1's guest as well. */
+	if (exit12 & EXIT_SAVE_IA32_EFER)
+		nested_vmcs_set(v12, VMCS_GUEST_IA32_EFER, vmread(VMCS_GUEST_IA32_EFER));
+	if ((exit12 & EXIT_SAVE_IA32_PAT) && vmx_controls.pat)
+		nested_vmcs_set(v12, VMCS_GUEST_IA32_PAT, vmread(VMCS_GUEST_IA32_PAT));
+	if (exit12 & EXIT_SAVE_DEBUG_CONTROLS) {
+		nested_vmcs_set(v12, VMCS_GUEST_DR7, vmread(VMCS_GUEST_DR7));
+		nested_vmcs_set(v12, VMCS_GUEST_IA32_DEBUGCTL, vmread(VMCS_GUEST_IA32_DEBUGCTL));
+	}
+	for (unsigned i = 0; i < sizeof(exit_info_fields) / sizeof(exit_info_fields[0]); i++)
+		nested_vmcs_set(v12, exit_info_fields[i], vmread(exit_info_fields[i]));
+	/* The event L1 injected was delivered (SDM 27.2.4). */
+	nested_vmcs_set(v12, VMCS_ENTRY_INTR_INFO,
+			nested_vmcs_get(v12, VMCS_ENTRY_INTR_INFO) & ~(uint64_t)INTR_INFO_VALID);
+
+	if (vmcs_load(n->vmcs01)) {
+		vm_stop(v->vm, VM_END_CRASH, "VMPTRLD of its own VMCS failed");
+		return;
+	}
+	v->vmcs = n->vmcs01;
+	v->launched = n->l1_launched;
+	n->in_l2 = false;
+	nested_load_host_state(v, v12);
+}
+
+void nested_l2_exit(struct vcpu *v, uint32_t reason)
+{
+	const struct nested_vmcs *v12 = &nested_current(&v->nested)->vmcs;
+	uint64_t qual = vmread(VMCS_EXIT_QUALIFICATION);
+	struct nested_l2_exit e = {
+		.reason = reason,
+		.qualification = qual,
+		.intr_info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO),
+		.error_code = (uint32_t)vmread(VMCS_EXIT_INTR_ERROR_CODE),
+	};
+
+	if (reason == EXIT_IO_INSTRUCTION)
+		e.bitmap_exit = io_bitmap_exit(v, v12, qual);
+	else if (reason == EXIT_RDMSR || reason == EXIT_WRMSR)
+		e.bitmap_exit = msr_bitmap_exit(v, v12, reason == EXIT_WRMSR);
+	else if (reason == EXIT_CR_ACCESS && !(qual & CRQ_TYPE_MOV_TO_MASK))
+		e.cr_value = operand_gpr_read(v, (unsigned)(qual >> CRQ_GPR_SHIFT) & CRQ_GPR_MASK);
+	if (nested_l1_wants_exit(v12, &e)) {
+		reflect(v);
+		return;
+	}
+	/* pgvisor's own exits, and those L1 did not ask for, on L2's state:
+	 * but L2 owns no halted state of L1's vCPU, and a CR0/CR4 write L1
+	 * let through changed only bits VMX fixes, which #GP. */
+	if (reason == EXIT_HLT) {
+		vmcs_skip_instruction();
+		return;
+	}
+	if (reason == EXIT_CR_ACCESS && !(qual & CRQ_TYPE_MOV_TO_MASK) && (qual & 0xf) != 8) {
+		vmcs_inject_exception(VEC_GP, true, 0);
+		return;
+	}
+	exit_handlers[reason](v);
+}

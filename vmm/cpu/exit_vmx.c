@@ -1,0 +1,564 @@
+/* The VMX instructions of a guest with nested = 1 (SDM Vol. 3 chapter 30),
+ * emulated against the vCPU's virtual VMX state (vmm/nested/): VMXON,
+ * VMXOFF, VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE, VMLAUNCH, VMRESUME,
+ * INVEPT and INVVPID, with their exceptions, RFLAGS outcomes and
+ * VM-instruction errors, and a VM entry that fails on the guest state as
+ * the VM exit to the guest hypervisor it is; one that passes every check
+ * runs the guest's own guest (exit_nested.c). In a VM without nested VMX
+ * each raises #UD, as on a CPU without VMX. */
+#include "arch/x86/cpu.h"
+#include "arch/x86/msr.h"
+#include "vmm/cpu/exit.h"
+#include "vmm/cpu/exit_operand.h"
+#include "vmm/cpu/guest_mem.h"
+#include "vmm/cpu/vmcs.h"
+#include "vmm/nested/entry_check.h"
+#include "vmm/nested/host_state.h"
+#include "vmm/vm/vm.h"
+#include "vmm/vmx/exit_reason.h"
+#include "vmm/vmx/vmcs_check.h"
+#include "vmm/vmx/vmcs_fields.h"
+#include "vmm/vmx/vmx.h"
+
+/* RFLAGS bits the VMX instructions set or clear (SDM 30.2). */
+#define RFLAGS_CF (1ull << 0)
+#define RFLAGS_PF (1ull << 2)
+#define RFLAGS_AF (1ull << 4)
+#define RFLAGS_ZF (1ull << 6)
+#define RFLAGS_SF (1ull << 7)
+#define RFLAGS_OF (1ull << 11)
+#define RFLAGS_VMX_RESULT (RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF)
+
+/* VM-instruction error numbers (SDM 30.4). */
+#define VMXERR_VMCLEAR_INVALID_ADDRESS 2
+#define VMXERR_VMCLEAR_VMXON_POINTER 3
+#define VMXERR_VMLAUNCH_NONCLEAR 4
+#define VMXERR_VMRESUME_NONLAUNCHED 5
+#define VMXERR_ENTRY_INVALID_CONTROLS 7
+#define VMXERR_ENTRY_INVALID_HOST_STATE 8
+#define VMXERR_VMPTRLD_INVALID_ADDRESS 9
+#define VMXERR_VMPTRLD_VMXON_POINTER 10
+#define VMXERR_VMPTRLD_BAD_REVISION 11
+#define VMXERR_UNSUPPORTED_FIELD 12
+#define VMXERR_READ_ONLY_FIELD 13
+#define VMXERR_VMXON_IN_ROOT 15
+#define VMXERR_ENTRY_MOV_SS 26
+#define VMXERR_INVALID_INVEPT_INVVPID 28
+
+/* The VM-exit instruction-information field of VMX instructions (SDM
+ * 27.2.5, tables 27-9 to 27-13). */
+#define INFO_REG1_SHIFT 3
+#define INFO_REG_FORM (1u << 10)
+#define INFO_REG2_SHIFT 28
+#define INFO_REG_MASK 0xfu
+
+/* A VMCS region's first word: the revision identifier and, in bit 31,
+ * the shadow-VMCS indicator (SDM 25.2). */
+#define REVISION_MASK 0x7fffffffu
+#define REVISION_SHADOW (1u << 31)
+#define REGION_ALIGN_MASK 0xfffull
+#define UNBACKED_READ 0xffffffffu /* what a read with nothing behind it returns */
+
+/* VM-entry failure (SDM 26.8): exit reason 33 with bit 31, and the
+ * qualification naming the cause. */
+#define ENTRY_FAIL_GUEST_STATE 0ull
+#define ENTRY_FAIL_LINK_POINTER 4ull
+#define VMCS_LINK_NONE (~0ull)
+
+#define CPUID_ADDRESS_SIZES 0x80000008u
+#define CPUID_PA_BITS_MASK 0xffu
+#define EFER_LMA_BIT (1ull << 10)
+
+/* INVEPT and INVVPID types (SDM Vol. 2 INVEPT, INVVPID) and the
+ * capability bits that offer each. */
+#define INVEPT_SINGLE 1
+#define INVEPT_ALL 2
+#define INVVPID_ADDRESS 0
+#define INVVPID_SINGLE 1
+#define INVVPID_ALL 2
+#define INVVPID_SINGLE_GLOBALS 3
+#define INVVPID_TYPES 4
+#define VPID_CAP_INVVPID_TYPE0_SHIFT 40
+#define INVVPID_VPID_MASK 0xffffull
+#define CANONICAL_BITS 48
+#define INV_DESCRIPTOR_SIZE 16
+
+static void set_result(uint64_t flags)
+{
+	vmwrite(VMCS_GUEST_RFLAGS, (vmread(VMCS_GUEST_RFLAGS) & ~RFLAGS_VMX_RESULT) | flags);
+	vmcs_skip_instruction();
+}
+
+static void vm_succeed(void)
+{
+	set_result(0);
+}
+
+static void vm_fail_invalid(void)
+{
+	set_result(RFLAGS_CF);
+}
+
+/* VMfail(error): VMfailValid with the error in the current VMCS when
+ * there is one, else VMfailInvalid (SDM 30.2). */
+static void vm_fail(struct vcpu *v, unsigned error)
+{
+	struct nested_vmcs_slot *cur = nested_current(&v->nested);
+
+	if (!cur) {
+		vm_fail_invalid();
+		return;
+	}
+	nested_vmcs_set(&cur->vmcs, VMCS_VM_INSTRUCTION_ERROR, error);
+	set_result(RFLAGS_ZF);
+}
+
+/* The checks every VMX instruction makes first (SDM 30.3): #UD without
+ * VMX (nested = 0, CR4.VMXE clear, outside VMX operation but for VMXON,
+ * real or virtual-8086 mode, compatibility mode), #GP(0) above CPL 0.
+ * Returns false after raising the exception. */
+static bool permitted(struct vcpu *v, bool vmxon)
+{
+	bool compat = (vmread(VMCS_GUEST_IA32_EFER) & EFER_LMA_BIT) && !operand_long_mode();
+
+	if (!v->vm->cfg.nested || !(guest_cr4_view() & CR4_VMXE) || !(guest_cr0_view() & CR0_PE) ||
+	    (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_VM) || compat || (!vmxon && !v->nested.vmxon)) {
+		vmcs_inject_exception(VEC_UD, false, 0);
+		return false;
+	}
+	if (vmcs_guest_cpl() > 0) {
+		vmcs_inject_exception(VEC_GP, true, 0);
+		return false;
+	}
+	return true;
+}
+
+static unsigned pa_bits(void)
+{
+	return cpuid(CPUID_ADDRESS_SIZES, 0).eax & CPUID_PA_BITS_MASK;
+}
+
+/* A VMXON region or VMCS address: 4 KiB aligned, within the width. */
+static bool region_address_ok(uint64_t addr)
+{
+	return !(addr & REGION_ALIGN_MASK) && !(addr >> pa_bits());
+}
+
+/* The revision word at a region: read from the guest's RAM, all-ones
+ * where nothing is behind the address, as on the bare machine. */
+static uint32_t region_revision(struct vcpu *v, uint64_t addr)
+{
+	uint32_t rev;
+
+	if (guest_phys_read(v->vm, addr, &rev, sizeof(rev)))
+		return UNBACKED_READ;
+	return rev;
+}
+
+/* The 64-bit memory operand of VMXON, VMCLEAR and VMPTRLD. Returns -1
+ * after a #PF was injected or the VM stopped. */
+static int read_pointer(struct vcpu *v, uint64_t *addr)
+{
+	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INSTRUCTION_INFO);
+	uint64_t linear = operand_linear_address(v, info, vmread(VMCS_EXIT_QUALIFICATION));
+
+	return operand_read(v, linear, addr, sizeof(*addr));
+}
+
+static unsigned info_reg(uint32_t info, unsigned shift)
+{
+	return (info >> shift) & INFO_REG_MASK;
+}
+
+/* A register operand at the instruction's operand size: 64 bits in
+ * 64-bit mode, else 32. */
+static uint64_t operand_size_value(uint64_t value)
+{
+	return operand_long_mode() ? value : (uint32_t)value;
+}
+
+void handle_vmxon(struct vcpu *v)
+{
+	const struct nested_caps *caps = &v->vm->nested_caps;
+	uint64_t cr0 = guest_cr0_view(), cr4 = guest_cr4_view();
+	uint64_t f0, f1, g0, g1, addr;
+
+	if (!permitted(v, true))
+		return;
+	if (v->nested.vmxon) {
+		vm_fail(v, VMXERR_VMXON_IN_ROOT);
+		return;
+	}
+	/* CR0 and CR4 must be values VMX operation supports (SDM 24.8). */
+	nested_caps_read(caps, MSR_IA32_VMX_CR0_FIXED0, &f0);
+	nested_caps_read(caps, MSR_IA32_VMX_CR0_FIXED1, &f1);
+	nested_caps_read(caps, MSR_IA32_VMX_CR4_FIXED0, &g0);
+	nested_caps_read(caps, MSR_IA32_VMX_CR4_FIXED1, &g1);
+	if ((cr0 & f0) != f0 || (cr0 & ~f1) || (cr4 & g0) != g0 || (cr4 & ~g1)) {
+		vmcs_inject_exception(VEC_GP, true, 0);
+		return;
+	}
+	if (read_pointer(v, &addr))
+		return;
+	uint32_t rev = region_address_ok(addr) ? region_revision(v, addr) : UNBACKED_READ;
+	if (!region_address_ok(addr) || rev != nested_caps_revision(caps)) {
+		vm_fail_invalid();
+		return;
+	}
+	v->nested.vmxon = true;
+	v->nested.vmxon_region = addr;
+	v->nested.current = -1;
+	/* CR0.PE and PG may not be cleared in VMX operation: their writes
+	 * exit now too (exit_cr.c refuses them), the read shadow showing
+	 * the guest its own values. */
+	vmwrite(VMCS_CR0_READ_SHADOW, cr0);
+	vmwrite(VMCS_CR0_GUEST_HOST_MASK, vmread(VMCS_CR0_GUEST_HOST_MASK) | VMX_OPERATION_CR0);
+	vm_succeed();
+}
+
+void handle_vmxoff(struct vcpu *v)
+{
+	if (!permitted(v, false))
+		return;
+	v->nested.vmxon = false;
+	v->nested.current = -1;
+	/* Back to unrestricted guest's CR0 (vmcs.c): PE and PG the guest's. */
+	vmwrite(VMCS_CR0_GUEST_HOST_MASK,
+		vmread(VMCS_CR0_GUEST_HOST_MASK) & ~(uint64_t)(CR0_PE | CR0_PG));
+	vm_succeed();
+}
+
+void handle_vmclear(struct vcpu *v)
+{
+	uint64_t addr;
+
+	if (!permitted(v, false) || read_pointer(v, &addr))
+		return;
+	if (!region_address_ok(addr)) {
+		vm_fail(v, VMXERR_VMCLEAR_INVALID_ADDRESS);
+		return;
+	}
+	if (addr == v->nested.vmxon_region) {
+		vm_fail(v, VMXERR_VMCLEAR_VMXON_POINTER);
+		return;
+	}
+	/* Its data stays in the hypervisor's copy, launch state clear; the
+	 * guest's region is left as it is. */
+	struct nested_vmcs_slot *s = nested_find(&v->nested, addr);
+	if (s) {
+		s->launched = false;
+		if (s == nested_current(&v->nested))
+			v->nested.current = -1;
+	}
+	vm_succeed();
+}
+
+void handle_vmptrld(struct vcpu *v)
+{
+	uint64_t addr;
+
+	if (!permitted(v, false) || read_pointer(v, &addr))
+		return;
+	if (!region_address_ok(addr)) {
+		vm_fail(v, VMXERR_VMPTRLD_INVALID_ADDRESS);
+		return;
+	}
+	if (addr == v->nested.vmxon_region) {
+		vm_fail(v, VMXERR_VMPTRLD_VMXON_POINTER);
+		return;
+	}
+	/* A shadow VMCS (bit 31) needs VMCS shadowing, which the virtual
+	 * CPU does not offer. */
+	uint32_t rev = region_revision(v, addr);
+	if ((rev & REVISION_SHADOW) ||
+	    (rev & REVISION_MASK) != nested_caps_revision(&v->vm->nested_caps)) {
+		vm_fail(v, VMXERR_VMPTRLD_BAD_REVISION);
+		return;
+	}
+	nested_load(&v->nested, addr);
+	vm_succeed();
+}
+
+void handle_vmptrst(struct vcpu *v)
+{
+	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INSTRUCTION_INFO);
+	uint64_t current = nested_current_region(&v->nested);
+
+	if (!permitted(v, false))
+		return;
+	uint64_t linear = operand_linear_address(v, info, vmread(VMCS_EXIT_QUALIFICATION));
+	if (operand_write(v, linear, &current, sizeof(current)))
+		return;
+	vm_succeed();
+}
+
+/* VMREAD and VMWRITE name the field in the register of bits 31:28; the
+ * other operand is the register of bits 6:3 or memory (table 27-13). */
+void handle_vmread(struct vcpu *v)
+{
+	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INSTRUCTION_INFO);
+	struct nested_vmcs_slot *cur = nested_current(&v->nested);
+	uint64_t value;
+
+	if (!permitted(v, false))
+		return;
+	if (!cur) {
+		vm_fail_invalid();
+		return;
+	}
+	uint64_t encoding =
+		operand_size_value(operand_gpr_read(v, info_reg(info, INFO_REG2_SHIFT)));
+	if (nested_vmcs_read(&cur->vmcs, encoding, &value) != NESTED_VMCS_OK) {
+		vm_fail(v, VMXERR_UNSUPPORTED_FIELD);
+		return;
+	}
+	value = operand_size_value(value);
+	if (info & INFO_REG_FORM) {
+		operand_gpr_write(v, info_reg(info, INFO_REG1_SHIFT), value);
+	} else {
+		uint64_t linear = operand_linear_address(v, info, vmread(VMCS_EXIT_QUALIFICATION));
+		if (operand_write(v, linear, &value, operand_long_mode() ? 8 : 4))
+			return;
+	}
+	vm_succeed();
+}
+
+void handle_vmwrite(struct vcpu *v)
+{
+	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INSTRUCTION_INFO);
+	struct nested_vmcs_slot *cur = nested_current(&v->nested);
+	uint64_t value = 0;
+
+	if (!permitted(v, false))
+		return;
+	if (!cur) {
+		vm_fail_invalid();
+		return;
+	}
+	uint64_t encoding =
+		operand_size_value(operand_gpr_read(v, info_reg(info, INFO_REG2_SHIFT)));
+	if (info & INFO_REG_FORM) {
+		value = operand_gpr_read(v, info_reg(info, INFO_REG1_SHIFT));
+	} else {
+		uint64_t linear = operand_linear_address(v, info, vmread(VMCS_EXIT_QUALIFICATION));
+		if (operand_read(v, linear, &value, operand_long_mode() ? 8 : 4))
+			return;
+	}
+	switch (nested_vmcs_write(&cur->vmcs, encoding, operand_size_value(value))) {
+	case NESTED_VMCS_UNSUPPORTED:
+		vm_fail(v, VMXERR_UNSUPPORTED_FIELD);
+		return;
+	case NESTED_VMCS_READ_ONLY:
+		vm_fail(v, VMXERR_READ_ONLY_FIELD);
+		return;
+	case NESTED_VMCS_OK:
+		break;
+	}
+	vm_succeed();
+}
+
+static uint64_t read_virtual(uint32_t field, void *vmcs)
+{
+	return nested_vmcs_get(vmcs, field);
+}
+
+/* The guest-state checks of SDM 26.3.1 (pgvisor's own model of them,
+ * vmm/vmx/vmcs_check.c) against the virtual CPU's fixed CR0/CR4 bits.
+ * Returns the VM-entry failure qualification, or -1 when they pass. */
+static int64_t check_guest_state(struct vcpu *v, const struct nested_vmcs *vmcs, char *why,
+				 size_t len)
+{
+	const struct nested_caps *nc = &v->vm->nested_caps;
+	struct vmx_caps caps = { 0 };
+
+	if (nested_vmcs_get(vmcs, VMCS_LINK_POINTER) != VMCS_LINK_NONE)
+		return (int64_t)ENTRY_FAIL_LINK_POINTER;
+	nested_caps_read(nc, MSR_IA32_VMX_CR0_FIXED0, &caps.cr0_fixed0);
+	nested_caps_read(nc, MSR_IA32_VMX_CR0_FIXED1, &caps.cr0_fixed1);
+	nested_caps_read(nc, MSR_IA32_VMX_CR4_FIXED0, &caps.cr4_fixed0);
+	nested_caps_read(nc, MSR_IA32_VMX_CR4_FIXED1, &caps.cr4_fixed1);
+	if (vmcs_check_guest_state(read_virtual, (void *)vmcs, &caps, why, len))
+		return (int64_t)ENTRY_FAIL_GUEST_STATE;
+	return -1;
+}
+
+/* The guest hypervisor takes the VM exit: its state from the host-state
+ * area (SDM 27.5), CR0 and CR4 kept as exit_cr.c keeps them (the real
+ * registers with VMX's fixed bits, the read shadows the guest's view).
+ * Returns -1 after stopping the VM. */
+int nested_load_host_state(struct vcpu *v, const struct nested_vmcs *vmcs)
+{
+	struct nested_field_value f[NESTED_HOST_STATE_MAX];
+	unsigned n = nested_host_state(vmcs, vmread(VMCS_GUEST_IA32_EFER), f);
+	uint64_t cr0 = nested_vmcs_get(vmcs, VMCS_HOST_CR0);
+	uint64_t cr4 = nested_vmcs_get(vmcs, VMCS_HOST_CR4);
+	uint64_t entry = vmread(VMCS_ENTRY_CTLS) & ~(uint64_t)ENTRY_IA32E_MODE_GUEST;
+
+	if (nested_vmcs_get(vmcs, VMCS_EXIT_MSR_LOAD_COUNT)) {
+		vm_stop(v->vm, VM_END_CRASH,
+			"a VM exit with a VM-exit MSR-load list: not implemented yet");
+		return -1;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (f[i].field != VMCS_GUEST_IA32_PAT || vmx_controls.pat)
+			vmwrite(f[i].field, f[i].value);
+	uint64_t real0 = (cr0 | (vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG))) & vmx_caps.cr0_fixed1;
+	uint64_t real4 = (cr4 & vmx_caps.cr4_fixed1) | vmx_caps.cr4_fixed0;
+	vmwrite(VMCS_GUEST_CR0, real0);
+	vmwrite(VMCS_CR0_READ_SHADOW, cr0);
+	vmwrite(VMCS_GUEST_CR4, real4);
+	vmwrite(VMCS_CR4_READ_SHADOW, cr4);
+	vmwrite(VMCS_ENTRY_CTLS, entry | (nested_host_64bit(vmcs) ? ENTRY_IA32E_MODE_GUEST : 0));
+	if (!cr_load_pdptes(v, real0, real4)) {
+		vm_stop(v->vm, VM_END_CRASH, "host CR3 %#llx of its VMCS is outside the VM's RAM",
+			(unsigned long long)nested_vmcs_get(vmcs, VMCS_HOST_CR3));
+		return -1;
+	}
+	/* A new CR3 written for the guest, not by it: its old translations
+	 * go, as a MOV to CR3 would drop them. */
+	vmx_flush_guest(vm_eptp(v->vm), vm_vpid(v->vm));
+	return 0;
+}
+
+/* A VM entry that failed while checking the guest state is a VM exit to
+ * the guest hypervisor (SDM 26.8): reason 33 with bit 31, the
+ * qualification, the host state loaded; the launch state is unchanged. */
+static void entry_failure(struct vcpu *v, struct nested_vmcs_slot *cur, uint64_t qualification)
+{
+	nested_vmcs_set(&cur->vmcs, VMCS_EXIT_REASON,
+			EXIT_REASON_ENTRY_FAILURE | EXIT_ENTRY_FAIL_GUEST_STATE);
+	nested_vmcs_set(&cur->vmcs, VMCS_EXIT_QUALIFICATION, qualification);
+	nested_load_host_state(v, &cur->vmcs);
+}
+
+/* VMLAUNCH and VMRESUME up to the VM entry (SDM 30.3, 26.2, 26.3): the
+ * launch state, the controls and the host-state area (VMfail), then the
+ * guest state (a VM exit). */
+static void vm_entry(struct vcpu *v, bool launch)
+{
+	struct nested_vmcs_slot *cur = nested_current(&v->nested);
+	char why[160];
+
+	if (!permitted(v, false))
+		return;
+	if (!cur) {
+		vm_fail_invalid();
+		return;
+	}
+	if (vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_MOV_SS) {
+		vm_fail(v, VMXERR_ENTRY_MOV_SS);
+		return;
+	}
+	if (launch && cur->launched) {
+		vm_fail(v, VMXERR_VMLAUNCH_NONCLEAR);
+		return;
+	}
+	if (!launch && !cur->launched) {
+		vm_fail(v, VMXERR_VMRESUME_NONLAUNCHED);
+		return;
+	}
+	struct nested_entry_env env = {
+		.caps = &v->vm->nested_caps,
+		.pa_bits = pa_bits(),
+		.long_mode = vmread(VMCS_GUEST_IA32_EFER) & EFER_LMA_BIT,
+	};
+	if (nested_check_controls(&cur->vmcs, &env, why, sizeof(why))) {
+		vm_fail(v, VMXERR_ENTRY_INVALID_CONTROLS);
+		return;
+	}
+	if (nested_check_host_state(&cur->vmcs, &env, why, sizeof(why))) {
+		vm_fail(v, VMXERR_ENTRY_INVALID_HOST_STATE);
+		return;
+	}
+	int64_t qualification = check_guest_state(v, &cur->vmcs, why, sizeof(why));
+	if (qualification >= 0) {
+		entry_failure(v, cur, (uint64_t)qualification);
+		return;
+	}
+	nested_enter_l2(v, cur);
+}
+
+void handle_vmlaunch(struct vcpu *v)
+{
+	vm_entry(v, true);
+}
+
+void handle_vmresume(struct vcpu *v)
+{
+	vm_entry(v, false);
+}
+
+/* The type register and 128-bit descriptor of INVEPT and INVVPID.
+ * Returns -1 after a #PF was injected or the VM stopped. */
+static int invalidation_operands(struct vcpu *v, uint64_t *type, uint64_t desc[2])
+{
+	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INSTRUCTION_INFO);
+	uint64_t linear = operand_linear_address(v, info, vmread(VMCS_EXIT_QUALIFICATION));
+
+	*type = operand_size_value(operand_gpr_read(v, info_reg(info, INFO_REG2_SHIFT)));
+	return operand_read(v, linear, desc, INV_DESCRIPTOR_SIZE);
+}
+
+static uint64_t ept_vpid_cap(struct vcpu *v)
+{
+	uint64_t cap = 0;
+
+	nested_caps_read(&v->vm->nested_caps, MSR_IA32_VMX_EPT_VPID_CAP, &cap);
+	return cap;
+}
+
+/* Nothing of a nested guest's translations is cached yet (no L2 runs):
+ * a valid INVEPT or INVVPID has nothing to invalidate. */
+void handle_invept(struct vcpu *v)
+{
+	uint64_t cap = ept_vpid_cap(v), type, desc[2];
+
+	if (!(cap & EPT_CAP_INVEPT)) {
+		vmcs_inject_exception(VEC_UD, false, 0);
+		return;
+	}
+	if (!permitted(v, false) || invalidation_operands(v, &type, desc))
+		return;
+	struct nested_entry_env env = { .caps = &v->vm->nested_caps, .pa_bits = pa_bits() };
+	bool ok = (type == INVEPT_SINGLE && (cap & EPT_CAP_INVEPT_SINGLE) &&
+		   nested_eptp_valid(&env, desc[0])) ||
+		  (type == INVEPT_ALL && (cap & EPT_CAP_INVEPT_ALL));
+	if (!ok) {
+		vm_fail(v, VMXERR_INVALID_INVEPT_INVVPID);
+		return;
+	}
+	vm_succeed();
+}
+
+static bool canonical(uint64_t a)
+{
+	uint64_t top = a >> (CANONICAL_BITS - 1);
+
+	return top == 0 || top == (~0ull >> (CANONICAL_BITS - 1));
+}
+
+void handle_invvpid(struct vcpu *v)
+{
+	uint64_t cap = ept_vpid_cap(v), type, desc[2];
+
+	if (!(cap & VPID_CAP_INVVPID)) {
+		vmcs_inject_exception(VEC_UD, false, 0);
+		return;
+	}
+	if (!permitted(v, false) || invalidation_operands(v, &type, desc))
+		return;
+	/* The descriptor: VPID in bits 15:0, 63:16 reserved, then the
+	 * linear address for type 0. */
+	bool ok = type < INVVPID_TYPES && (cap >> (VPID_CAP_INVVPID_TYPE0_SHIFT + type)) & 1;
+	if (ok && (desc[0] & ~INVVPID_VPID_MASK))
+		ok = false;
+	if (ok && type != INVVPID_ALL && !(desc[0] & INVVPID_VPID_MASK))
+		ok = false;
+	if (ok && type == INVVPID_ADDRESS && !canonical(desc[1]))
+		ok = false;
+	if (!ok) {
+		vm_fail(v, VMXERR_INVALID_INVEPT_INVVPID);
+		return;
+	}
+	vm_succeed();
+}

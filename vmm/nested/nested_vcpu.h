@@ -1,0 +1,60 @@
+/* A vCPU's virtual VMX state (nested VMX): whether its guest is in VMX
+ * operation, its VMXON region, the current VMCS, and the hypervisor's
+ * copies of the VMCSs it has loaded. */
+#ifndef PGVISOR_NESTED_VCPU_H
+#define PGVISOR_NESTED_VCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/nested/nested_vmcs.h"
+
+/* VMCSs kept per vCPU: a guest hypervisor with more in turn loses the
+ * contents of the one it loaded least recently (its region is then
+ * treated as a fresh one, all fields 0, launch state clear). */
+#define NESTED_VMCS_CACHED 4
+/* The current-VMCS pointer when there is none (SDM 30.3 VMXON). */
+#define NESTED_NO_VMCS (~0ull)
+
+struct nested_vmcs_slot {
+	uint64_t region;   /* guest-physical address; NESTED_NO_VMCS when free */
+	bool launched;	   /* launch state "launched" (else "clear") */
+	uint64_t last_use; /* for eviction */
+	struct nested_vmcs vmcs;
+};
+
+struct nested_vcpu {
+	bool vmxon;	       /* in VMX (root) operation */
+	uint64_t vmxon_region; /* VMXON's operand */
+	int current;	       /* slot of the current VMCS, or -1 */
+	uint64_t use_clock;
+	/* NESTED_VMCS_CACHED slots (NESTED_SLOTS_BYTES), given only to the
+	 * vCPUs of a VM with nested VMX (vm_lifecycle.c); NULL otherwise. */
+	struct nested_vmcs_slot *slots;
+	/* Running L1's guest (L2): the vCPU's VMCS is then vmcs02, built
+	 * from the current VMCS (vmm/cpu/exit_nested.c), and its own VMCS
+	 * (vmcs01) waits with its launch state. */
+	bool in_l2;
+	uint64_t vmcs01, vmcs02; /* physical addresses; vmcs02 with the slots */
+	bool l1_launched;
+};
+
+#define NESTED_SLOTS_BYTES (sizeof(struct nested_vmcs_slot) * NESTED_VMCS_CACHED)
+
+/* Out of VMX operation, nothing cached (reset, INIT); keeps the slots and
+ * vmcs02. Never called in L2. */
+void nested_vcpu_reset(struct nested_vcpu *n);
+
+/* The current VMCS's region, or NESTED_NO_VMCS. */
+uint64_t nested_current_region(const struct nested_vcpu *n);
+/* The current VMCS, or NULL. */
+struct nested_vmcs_slot *nested_current(struct nested_vcpu *n);
+
+/* The slot caching region, or NULL (also without slots). */
+struct nested_vmcs_slot *nested_find(struct nested_vcpu *n, uint64_t region);
+
+/* Makes region current (VMPTRLD): its cached copy, or a fresh one taking
+ * the least recently used slot that is not current. Needs the slots. */
+void nested_load(struct nested_vcpu *n, uint64_t region);
+
+#endif

@@ -1,0 +1,316 @@
+#include "vmm/nested/nested_vmcs.h"
+
+#include <stddef.h>
+
+/* Field encoding (SDM Vol. 3 24.11.2): bit 0 the high half of a 64-bit
+ * field, bits 9:1 the index, 11:10 the type, 14:13 the width. */
+#define ENC_HIGH 1u
+#define ENC_INDEX_MASK 0x3feu
+#define ENC_TYPE_SHIFT 10
+#define ENC_TYPE_MASK 3u
+#define ENC_TYPE_EXIT_INFO 1u
+#define ENC_TYPE_GUEST 2u
+#define ENC_WIDTH_SHIFT 13
+#define ENC_WIDTH_MASK 3u
+#define WIDTH_16 0u
+#define WIDTH_64 1u
+#define WIDTH_32 2u
+#define HALF_BITS 32
+#define LOW16 0xffffull
+#define LOW32 0xffffffffull
+
+/* Every field of SDM Vol. 3 appendix B the virtual CPU has, by full
+ * encoding; a field's storage is its position here. */
+static const uint16_t fields[NESTED_VMCS_FIELDS] = {
+	/* 16-bit: VPID, posted-interrupt vector, EPTP index; guest and host
+	 * selectors, guest interrupt status, PML index (B.1). */
+	0x0000,
+	0x0002,
+	0x0004,
+	0x0800,
+	0x0802,
+	0x0804,
+	0x0806,
+	0x0808,
+	0x080a,
+	0x080c,
+	0x080e,
+	0x0810,
+	0x0812,
+	0x0c00,
+	0x0c02,
+	0x0c04,
+	0x0c06,
+	0x0c08,
+	0x0c0a,
+	0x0c0c,
+	/* 64-bit controls: I/O and MSR bitmaps, MSR lists, executive VMCS,
+	 * PML, TSC offset, APIC pages, posted-interrupt descriptor, VM
+	 * functions, EPTP, EOI-exit bitmaps, EPTP list, VMREAD/VMWRITE
+	 * bitmaps, #VE information, XSS and ENCLS exiting, TSC multiplier
+	 * (B.2.1). */
+	0x2000,
+	0x2002,
+	0x2004,
+	0x2006,
+	0x2008,
+	0x200a,
+	0x200c,
+	0x200e,
+	0x2010,
+	0x2012,
+	0x2014,
+	0x2016,
+	0x2018,
+	0x201a,
+	0x201c,
+	0x201e,
+	0x2020,
+	0x2022,
+	0x2024,
+	0x2026,
+	0x2028,
+	0x202a,
+	0x202c,
+	0x202e,
+	0x2032,
+	/* 64-bit read-only: guest-physical address (B.2.2). */
+	0x2400,
+	/* 64-bit guest state: link pointer, DEBUGCTL, PAT, EFER,
+	 * PERF_GLOBAL_CTRL, PDPTEs, BNDCFGS (B.2.3). */
+	0x2800,
+	0x2802,
+	0x2804,
+	0x2806,
+	0x2808,
+	0x280a,
+	0x280c,
+	0x280e,
+	0x2810,
+	0x2812,
+	/* 64-bit host state: PAT, EFER, PERF_GLOBAL_CTRL (B.2.4). */
+	0x2c00,
+	0x2c02,
+	0x2c04,
+	/* 32-bit controls (B.3.1). */
+	0x4000,
+	0x4002,
+	0x4004,
+	0x4006,
+	0x4008,
+	0x400a,
+	0x400c,
+	0x400e,
+	0x4010,
+	0x4012,
+	0x4014,
+	0x4016,
+	0x4018,
+	0x401a,
+	0x401c,
+	0x401e,
+	0x4020,
+	0x4022,
+	/* 32-bit read-only: VM-instruction error, exit reason, interruption
+	 * and IDT-vectoring information, instruction length and info (B.3.2). */
+	0x4400,
+	0x4402,
+	0x4404,
+	0x4406,
+	0x4408,
+	0x440a,
+	0x440c,
+	0x440e,
+	/* 32-bit guest state: limits, access rights, interruptibility,
+	 * activity, SMBASE, SYSENTER_CS, preemption timer (B.3.3). */
+	0x4800,
+	0x4802,
+	0x4804,
+	0x4806,
+	0x4808,
+	0x480a,
+	0x480c,
+	0x480e,
+	0x4810,
+	0x4812,
+	0x4814,
+	0x4816,
+	0x4818,
+	0x481a,
+	0x481c,
+	0x481e,
+	0x4820,
+	0x4822,
+	0x4824,
+	0x4826,
+	0x4828,
+	0x482a,
+	0x482e,
+	/* 32-bit host state: SYSENTER_CS (B.3.4). */
+	0x4c00,
+	/* Natural-width controls: CR masks and shadows, CR3 targets (B.4.1). */
+	0x6000,
+	0x6002,
+	0x6004,
+	0x6006,
+	0x6008,
+	0x600a,
+	0x600c,
+	0x600e,
+	/* Natural-width read-only: qualification, I/O RCX/RSI/RDI/RIP, guest
+	 * linear address (B.4.2). */
+	0x6400,
+	0x6402,
+	0x6404,
+	0x6406,
+	0x6408,
+	0x640a,
+	/* Natural-width guest state (B.4.3). */
+	0x6800,
+	0x6802,
+	0x6804,
+	0x6806,
+	0x6808,
+	0x680a,
+	0x680c,
+	0x680e,
+	0x6810,
+	0x6812,
+	0x6814,
+	0x6816,
+	0x6818,
+	0x681a,
+	0x681c,
+	0x681e,
+	0x6820,
+	0x6822,
+	0x6824,
+	0x6826,
+	/* Natural-width host state (B.4.4). */
+	0x6c00,
+	0x6c02,
+	0x6c04,
+	0x6c06,
+	0x6c08,
+	0x6c0a,
+	0x6c0c,
+	0x6c0e,
+	0x6c10,
+	0x6c12,
+	0x6c14,
+	0x6c16,
+};
+
+_Static_assert(sizeof(fields) / sizeof(fields[0]) == NESTED_VMCS_FIELDS, "every slot named");
+
+/* The field's slot, or -1. The table is sorted: a binary search. */
+static int slot_of(uint32_t full)
+{
+	size_t lo = 0, hi = NESTED_VMCS_FIELDS;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (fields[mid] == full)
+			return (int)mid;
+		if (fields[mid] < full)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static unsigned width_of(uint32_t encoding)
+{
+	return (encoding >> ENC_WIDTH_SHIFT) & ENC_WIDTH_MASK;
+}
+
+/* The slot for an instruction's encoding operand, with whether it names
+ * the high half of a 64-bit field; -1 for anything else, including bits
+ * above 15 (SDM 24.11.2: bits 31:15 are reserved). */
+static int lookup(uint64_t encoding, bool *high)
+{
+	if (encoding >> 15)
+		return -1;
+	uint32_t enc = (uint32_t)encoding;
+	*high = enc & ENC_HIGH;
+	if (*high && width_of(enc) != WIDTH_64)
+		return -1; /* only 64-bit fields have a high access */
+	return slot_of(enc & ~ENC_HIGH);
+}
+
+static uint64_t truncate(uint32_t encoding, uint64_t value)
+{
+	switch (width_of(encoding)) {
+	case WIDTH_16:
+		return value & LOW16;
+	case WIDTH_32:
+		return value & LOW32;
+	default:
+		return value;
+	}
+}
+
+enum nested_vmcs_access nested_vmcs_read(const struct nested_vmcs *vmcs, uint64_t encoding,
+					 uint64_t *value)
+{
+	bool high;
+	int slot = lookup(encoding, &high);
+
+	if (slot < 0)
+		return NESTED_VMCS_UNSUPPORTED;
+	*value = high ? vmcs->field[slot] >> HALF_BITS : vmcs->field[slot];
+	return NESTED_VMCS_OK;
+}
+
+enum nested_vmcs_access nested_vmcs_write(struct nested_vmcs *vmcs, uint64_t encoding,
+					  uint64_t value)
+{
+	bool high;
+	int slot = lookup(encoding, &high);
+
+	if (slot < 0)
+		return NESTED_VMCS_UNSUPPORTED;
+	if ((((uint32_t)encoding >> ENC_TYPE_SHIFT) & ENC_TYPE_MASK) == ENC_TYPE_EXIT_INFO)
+		return NESTED_VMCS_READ_ONLY;
+	if (high)
+		vmcs->field[slot] = (vmcs->field[slot] & LOW32) | ((value & LOW32) << HALF_BITS);
+	else
+		vmcs->field[slot] = truncate((uint32_t)encoding, value);
+	return NESTED_VMCS_OK;
+}
+
+uint64_t nested_vmcs_get(const struct nested_vmcs *vmcs, uint32_t encoding)
+{
+	int slot = slot_of(encoding);
+
+	return slot < 0 ? 0 : vmcs->field[slot];
+}
+
+void nested_vmcs_set(struct nested_vmcs *vmcs, uint32_t encoding, uint64_t value)
+{
+	int slot = slot_of(encoding);
+
+	if (slot >= 0)
+		vmcs->field[slot] = truncate(encoding, value);
+}
+
+uint32_t nested_vmcs_field(unsigned i)
+{
+	return i < NESTED_VMCS_FIELDS ? fields[i] : 0;
+}
+
+bool nested_vmcs_is_guest_state(uint32_t encoding)
+{
+	return ((encoding >> ENC_TYPE_SHIFT) & ENC_TYPE_MASK) == ENC_TYPE_GUEST;
+}
+
+uint64_t nested_vmcs_enum(void)
+{
+	uint64_t highest = 0;
+
+	for (size_t i = 0; i < NESTED_VMCS_FIELDS; i++)
+		if ((fields[i] & ENC_INDEX_MASK) > highest)
+			highest = fields[i] & ENC_INDEX_MASK;
+	return highest;
+}

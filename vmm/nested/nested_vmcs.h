@@ -1,0 +1,49 @@
+/* The virtual VMCS a guest hypervisor works on: the hypervisor's own copy
+ * of each field, reached by the field encodings of SDM Vol. 3 24.11.2 and
+ * appendix B. The guest's VMCS region in its memory only carries the
+ * revision identifier; nothing else is ever read back from it. */
+#ifndef PGVISOR_NESTED_VMCS_H
+#define PGVISOR_NESTED_VMCS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Fields the virtual CPU supports (nested_vmcs.c's table). */
+#define NESTED_VMCS_FIELDS 155
+
+struct nested_vmcs {
+	uint64_t field[NESTED_VMCS_FIELDS];
+};
+
+/* What a VMREAD or VMWRITE of a field came to. */
+enum nested_vmcs_access {
+	NESTED_VMCS_OK,
+	NESTED_VMCS_UNSUPPORTED, /* no such field: VM-instruction error 12 */
+	NESTED_VMCS_READ_ONLY,	 /* a VM-exit information field: error 13 */
+};
+
+/* VMREAD: the field's value as the instruction returns it (a 16- or
+ * 32-bit field zero-extended, the high half of a 64-bit field for its
+ * "high" encoding). */
+enum nested_vmcs_access nested_vmcs_read(const struct nested_vmcs *vmcs, uint64_t encoding,
+					 uint64_t *value);
+
+/* VMWRITE: value truncated to the field's width. The VM-exit information
+ * fields are read-only (the virtual CPU's IA32_VMX_MISC bit 29 is clear). */
+enum nested_vmcs_access nested_vmcs_write(struct nested_vmcs *vmcs, uint64_t encoding,
+					  uint64_t value);
+
+/* The whole value of a supported field by its full encoding, for the
+ * virtual CPU's own use (checks, VM-instruction error); 0 for others. */
+uint64_t nested_vmcs_get(const struct nested_vmcs *vmcs, uint32_t encoding);
+void nested_vmcs_set(struct nested_vmcs *vmcs, uint32_t encoding, uint64_t value);
+
+/* The encoding of the field in slot i (0 <= i < NESTED_VMCS_FIELDS), and
+ * whether a field is guest state (type 2, SDM 24.11.2). */
+uint32_t nested_vmcs_field(unsigned i);
+bool nested_vmcs_is_guest_state(uint32_t encoding);
+
+/* IA32_VMX_VMCS_ENUM: the highest field index in the table, in bits 9:1. */
+uint64_t nested_vmcs_enum(void);
+
+#endif
