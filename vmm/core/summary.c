@@ -3,6 +3,7 @@
 
 #include "drivers/console.h"
 #include "drivers/net/netdev.h"
+#include "vmm/core/end_checks.h"
 #include "vmm/core/sched.h"
 #include "vmm/core/summary.h"
 #include "vmm/vm/vm.h"
@@ -188,8 +189,9 @@ bool summary_print(void)
 			(unsigned long long)s->switches,
 			(unsigned long long)(s->switch_ticks / s->switches));
 	print_nics();
+	bool canaries_intact = end_checks_canaries_report();
 	unsigned judged = vm_count() - destroyed;
-	bool success = vm_count() && ok == judged;
+	bool success = vm_count() && ok == judged && canaries_intact;
 	if (destroyed)
 		kprintf("pgvisor: %u of %u VMs succeeded, %u destroyed by the operator\n", ok,
 			judged, destroyed);
