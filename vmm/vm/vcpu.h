@@ -72,6 +72,9 @@ struct vcpu {
 	/* In HLT with interrupts off, in a guest that knows PV unhalt: only a
 	 * kick (KVM_HC_KICK_CPU) or an NMI wakes it. */
 	bool halted_until_kick;
+	/* It halted inside its NMI handler: NMIs are blocked until its IRET
+	 * (SDM Vol. 3 6.7.1), so a pending NMI cannot end this HLT. */
+	bool halted_nmi_blocked;
 	bool pv_unhalted; /* kicked: its next HLT (or this one) ends at once */
 	bool released;	  /* its CPU let go of it after the VM stopped */
 	/* The VM was (re)loaded since this vCPU last ran: its CPU's TLBs may
