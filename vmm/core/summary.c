@@ -34,7 +34,9 @@ static const char *end_name(const struct vm *vm)
  * hypervisor ticks of the timed ones instead. */
 static void print_by_reason(const char *name, const struct exit_profile *p, bool ticks)
 {
-	char line[640];
+	/* Empty when no reason has a value (a VM whose one exit was not
+	 * timed): printed as it is. */
+	char line[640] = "";
 	int n = 0;
 
 	for (unsigned r = 0; r < EXIT_REASON_COUNT; r++) {
