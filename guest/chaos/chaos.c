@@ -22,6 +22,7 @@
 #define DEFAULT_OPS 100000
 #define PROGRESS_EVERY 100000
 #define NUM_VECTORS 256
+#define FIRST_EXTERNAL_VECTOR 32
 #define IDT_GATE_64_DPL3 0xee /* present, DPL 3, 64-bit interrupt gate */
 #define TSS_TYPE_AVAILABLE_64 0x89
 #define TSS_BYTES 104
@@ -184,6 +185,21 @@ static void run_repair(void *p)
 	((const struct chaos_op *)p)->repair();
 }
 
+static void end_interrupt(void *unused)
+{
+	(void)unused;
+	chaos_end_interrupt();
+}
+
+/* An external interrupt ended a CPL-0 operation: vectors 32-255, not
+ * from an INT n. (CPL 3 runs with IF clear, which POPF cannot change
+ * there.) */
+static bool ended_by_interrupt(const struct chaos_op *op)
+{
+	return !op->software_interrupts && chaos_trap_vector >= FIRST_EXTERNAL_VECTOR &&
+	       chaos_trap_vector < NUM_VECTORS;
+}
+
 static void enter_user(void *p)
 {
 	chaos_user_returned = 0;
@@ -239,18 +255,22 @@ int chaos_main(uint32_t magic, uint32_t info)
 			c.args.r[i] = prng_next();
 		digest = digest_add(digest, (pick % chaos_nops) << 1 | user);
 
+		bool interrupted = false;
 		if (user) {
 			user_ops++;
-			if (chaos_call(enter_user, &c) && chaos_user_returned &&
-			    chaos_trap_vector == USER_DONE_VECTOR)
+			(void)chaos_call(enter_user, &c); /* returns only by an event */
+			if (chaos_user_returned && chaos_trap_vector == USER_DONE_VECTOR)
 				user_completed++;
 			else
 				traps_by_vector[chaos_trap_vector]++;
 		} else if (chaos_call(run_op, &c)) {
 			traps_by_vector[chaos_trap_vector]++;
+			interrupted = ended_by_interrupt(c.op);
 		}
 		if (c.op->repair)
 			(void)chaos_call(run_repair, (void *)c.op);
+		if (interrupted)
+			(void)chaos_call(end_interrupt, NULL);
 		if (n % PROGRESS_EVERY == 0)
 			printf("chaos: %llu ops\n", (unsigned long long)n);
 	}

@@ -1,5 +1,5 @@
 /* The chaos guest: seeded random sensitive and privileged operations at
- * CPL 0 and CPL 3 (guest/chaos/README.md). */
+ * CPL 0 and CPL 3 (what and how: chaos.c, ops.c, entry.S). */
 #ifndef GUEST_CHAOS_CHAOS_H
 #define GUEST_CHAOS_CHAOS_H
 
@@ -18,12 +18,16 @@ struct chaos_op {
 	/* Run at CPL 0 after the operation, whether it ended or faulted:
 	 * puts back what a half-done operation may have left; or NULL. */
 	void (*repair)(void);
+	/* Ends in INT n itself: a vector of 32 or more is not an interrupt
+	 * the local APIC delivered, and takes no EOI. */
+	bool software_interrupts;
 };
 
 /* The operations (ops.c) and what they need to know of the machine. */
 extern const struct chaos_op chaos_ops[];
 extern const unsigned chaos_nops;
 void ops_init(uint64_t ram_end);
+void chaos_end_interrupt(void);
 
 /* entry.S */
 int chaos_call(void (*fn)(void *), void *arg);

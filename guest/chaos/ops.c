@@ -16,7 +16,6 @@
 #define LAPIC_TPR 0x80
 #define LAPIC_EOI 0xb0
 #define LAPIC_SVR 0xf0
-#define LAPIC_ISR 0x100
 #define LAPIC_ICR_LOW 0x300
 #define LAPIC_ICR_HIGH 0x310
 #define LAPIC_LVT_FIRST 0x320
@@ -39,7 +38,6 @@
 #define ICR_SELF (1u << 18)
 #define ICR_DEST_SHIFT 24
 #define AP_APIC_ID 1
-#define MAX_ISR_CLEARS 256
 
 #define MSR_APIC_BASE 0x1b
 #define APIC_BASE_ENABLE (1ull << 11)
@@ -65,9 +63,10 @@
 #define PORT_RESET_CONTROL 0xcf9
 #define PORT_ACPI_PM_FIRST 0x600
 #define PORT_ACPI_PM_LAST 0x63f
+#define DEBUG_EXIT_PORTS 4 /* QEMU's isa-debug-exit with iosize=4, as pgvisor has it */
 #define NUM_PORTS 0x10000
 #define SCRATCH_BYTES 65536
-#define MAX_STRING_COUNT 256
+#define MAX_STRING_COUNT 64
 #define HC_RANDOM_RANGE 16
 
 /* --- the machine, as inline assembly ------------------------------------------ */
@@ -458,8 +457,9 @@ static void op_misc_instructions(struct op_args *a)
  * power-off ports, the ACPI PM block, COM1. */
 static bool port_write_kept_out(uint16_t port)
 {
-	return port == PORT_DEBUG_EXIT || port == PORT_BOCHS_SHUTDOWN ||
-	       port == PORT_I8042_COMMAND || port == PORT_FAST_A20_RESET ||
+	return (port >= PORT_DEBUG_EXIT && port < PORT_DEBUG_EXIT + DEBUG_EXIT_PORTS) ||
+	       port == PORT_BOCHS_SHUTDOWN || port == PORT_I8042_COMMAND ||
+	       port == PORT_FAST_A20_RESET ||
 	       (port >= PORT_RESET_CONTROL - 3 && port <= PORT_RESET_CONTROL) ||
 	       (port >= PORT_ACPI_PM_FIRST && port <= PORT_ACPI_PM_LAST) ||
 	       (port >= PORT_COM1_FIRST && port <= PORT_COM1_LAST) || port == PORT_E9_CONSOLE;
@@ -546,10 +546,12 @@ static void op_port_string(struct op_args *a)
 
 /* A guest-physical address somewhere interesting: a device window, past
  * RAM, for reads anywhere in RAM or 4 GiB, for writes the scratch buffer;
- * or an address past the 4 GiB the page tables map. */
+ * or an address past the 4 GiB the page tables map. Outside RAM it is
+ * 8-aligned: pgvisor ends a VM whose access runs over a device's end
+ * (one clear line, by design), which would cut the run short. */
 static uint64_t pick_address(uint64_t r, bool write)
 {
-	uint64_t off = r >> 8;
+	uint64_t off = (r >> 8) & ~7ull;
 	switch (r % 8) {
 	case 0:
 		return LAPIC_BASE + (off & 0xfff);
@@ -562,7 +564,7 @@ static uint64_t pick_address(uint64_t r, bool write)
 	case 4:
 		return PCI_WINDOW_BASE + (off & 0x3fffffff);
 	case 5:
-		return ram_end + off % (PCI_WINDOW_BASE - ram_end);
+		return ram_end + off % (PCI_WINDOW_BASE - ram_end - 8);
 	case 6:
 		return write ? (uint64_t)scratch + (off & (SCRATCH_BYTES - 1)) : off % ram_end;
 	default:
@@ -669,12 +671,17 @@ static void op_ipi_xapic(struct op_args *a)
 
 /* The same through x2APIC (SDM Vol. 3 10.12): switch, random x2APIC MSR
  * traffic, an IPI, and back to xAPIC by way of disabled (the only legal
- * way down, 10.12.5). */
+ * way down, 10.12.5). Half the time, the x2APIC MSR alone, in xAPIC
+ * mode (#GP): the mode switches are the dearest exits chaos makes. */
 static void op_x2apic(struct op_args *a)
 {
+	uint32_t msr = MSR_X2APIC_FIRST + (uint32_t)(a->r[1] % 0x40);
+	if (a->r[0] >> 63) {
+		(void)rdmsr(msr);
+		return;
+	}
 	uint64_t base = rdmsr(MSR_APIC_BASE);
 	wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE | APIC_BASE_X2APIC);
-	uint32_t msr = MSR_X2APIC_FIRST + (uint32_t)(a->r[1] % 0x40);
 	if (a->r[2] & 1)
 		(void)rdmsr(msr);
 	else if (msr != MSR_X2APIC_ICR)
@@ -708,8 +715,9 @@ static void op_init_sipi(struct op_args *a)
 }
 
 /* HLT with an interrupt pending: a self-IPI, then STI; HLT. The APIC is
- * first made able to take it (enabled, TPR 0, nothing in service), or
- * the HLT would be for good. */
+ * first made able to take it (enabled, TPR 0; nothing stays in service:
+ * chaos_end_interrupt ends each interrupt an operation takes), or the
+ * HLT would be for good. */
 static void op_hlt_pending(struct op_args *a)
 {
 	uint64_t base = rdmsr(MSR_APIC_BASE);
@@ -717,18 +725,19 @@ static void op_hlt_pending(struct op_args *a)
 		return;
 	*lapic(LAPIC_SVR) = LAPIC_SVR_ENABLED_SPURIOUS_FF;
 	*lapic(LAPIC_TPR) = 0;
-	for (unsigned i = 0; i < MAX_ISR_CLEARS; i++) {
-		bool in_service = false;
-		for (unsigned reg = 0; reg < 8 && !in_service; reg++)
-			in_service = *lapic(LAPIC_ISR + reg * 0x10) != 0;
-		if (!in_service)
-			break;
-		*lapic(LAPIC_EOI) = 0;
-	}
 	uint32_t vector = 32 + (uint32_t)(a->r[0] % 224);
 	*lapic(LAPIC_ICR_LOW) = ICR_SELF | vector;
 	__asm__ volatile("sti; hlt; cli" : : : "memory");
 	/* Not reached when the interrupt came: its handler ends the op. */
+}
+
+/* An interrupt that ended an operation (the HLT's, or one a POPF let in)
+ * is in service until an EOI, and would hold back every later one of
+ * its priority class or lower. */
+void chaos_end_interrupt(void)
+{
+	if ((rdmsr(MSR_APIC_BASE) & (APIC_BASE_ENABLE | APIC_BASE_X2APIC)) == APIC_BASE_ENABLE)
+		*lapic(LAPIC_EOI) = 0;
 }
 
 /* INT n for every n (the gates are DPL 3, so CPL 3 reaches them too). */
@@ -763,6 +772,6 @@ const struct chaos_op chaos_ops[] = {
 	{ .name = "x2apic", .run = op_x2apic, .repair = repair_apic_base },
 	{ .name = "init-sipi", .run = op_init_sipi },
 	{ .name = "hlt-pending", .run = op_hlt_pending },
-	{ .name = "int-n", .run = op_int_n },
+	{ .name = "int-n", .run = op_int_n, .software_interrupts = true },
 };
 const unsigned chaos_nops = sizeof(chaos_ops) / sizeof(chaos_ops[0]);
