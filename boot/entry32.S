@@ -130,7 +130,7 @@ boot_pdpt:
 	.globl boot_pd
 boot_pd:
 	.skip 4096 * 4
-	.globl boot_stack_top
+	.globl boot_stack, boot_stack_top
 boot_stack:
 	.skip BOOT_STACK_SIZE
 boot_stack_top:

@@ -125,3 +125,33 @@ $(GUEST_BUILD)/vmxtest.elf: $(GUEST_MB2) $(call guest_obj,guest/vmxtest/vmxtest.
 	grub-file --is-x86-multiboot2 $@
 guests: $(GUEST_BUILD)/vmxtest.elf
 -include $(patsubst %.o,%.d,$(call guest_obj,guest/vmxtest/vmxtest.c))
+
+# The chaos guest (guest/chaos, tests/system/test_chaos.py): 64-bit, so it
+# builds the guest/lib files it uses a second time, for x86-64.
+CHAOS_CFLAGS := -std=c11 -O2 -g $(WARN) -m64 -ffreestanding -fno-pic -fno-pie -mno-red-zone \
+                -fno-stack-protector -fno-asynchronous-unwind-tables -mgeneral-regs-only -I.
+CHAOS_SRC := guest/chaos/entry.S guest/chaos/chaos.c guest/chaos/ops.c guest/lib/console.c \
+             guest/lib/string.c guest/lib/bootinfo.c guest/lib/mb2_header.S
+CHAOS_OBJ := $(patsubst %,$(GUEST_BUILD)/obj64/%.o,$(CHAOS_SRC))
+
+$(GUEST_BUILD)/obj64/%.c.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CHAOS_CFLAGS) -MMD -MP -c $< -o $@
+
+$(GUEST_BUILD)/obj64/%.S.o: %.S | deps
+	@mkdir -p $(dir $@)
+	$(CC) -m64 -I. -g -MMD -MP -c $< -o $@
+
+$(GUEST_BUILD)/chaos.elf: $(CHAOS_OBJ) guest/chaos/chaos.ld
+	$(LD) -m elf_x86_64 -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack \
+		-T guest/chaos/chaos.ld -o $@ $(CHAOS_OBJ)
+	grub-file --is-x86-multiboot2 $@
+guests: $(GUEST_BUILD)/chaos.elf
+-include $(patsubst %.o,%.d,$(CHAOS_OBJ))
+
+# The chaos guest's neighbour (guest/checker, tests/system/test_chaos.py).
+$(GUEST_BUILD)/checker.elf: $(GUEST_MB2) $(call guest_obj,guest/checker/checker.c) $(GUEST_LIB_OBJ) guest/lib/guest.ld
+	$(call guest_link,$(GUEST_MB2),$(call guest_obj,guest/checker/checker.c))
+	grub-file --is-x86-multiboot2 $@
+guests: $(GUEST_BUILD)/checker.elf
+-include $(patsubst %.o,%.d,$(call guest_obj,guest/checker/checker.c))

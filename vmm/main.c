@@ -17,6 +17,7 @@
 #include "arch/x86/pic.h"
 #include "arch/x86/power.h"
 #include "arch/x86/smp.h"
+#include "arch/x86/stack_canary.h"
 #include "arch/x86/tsc.h"
 #include "boot/boot_info.h"
 #include "boot/multiboot2_info.h"
@@ -30,6 +31,7 @@
 #include "drivers/storage/storage.h"
 #include "vmm/console/console_input.h"
 #include "vmm/core/console_hooks.h"
+#include "vmm/core/end_checks.h"
 #include "vmm/core/runqueue.h"
 #include "vmm/core/sched.h"
 #include "vmm/core/summary.h"
@@ -61,6 +63,20 @@ static __attribute__((noreturn)) void finish(const char *result)
 
 /* The boot CPU's; the APs' come from the page allocator (arch/x86/smp.c). */
 static uint8_t boot_ist_stacks[IST_STACKS_SIZE] __attribute__((aligned(16)));
+
+extern char boot_stack[], boot_stack_top[];
+
+/* The boot CPU's stacks: the boot stack when this is it (pgvisor.efi's
+ * loader may start us on another) and the IST stacks. */
+static void plant_boot_canaries(void)
+{
+	char *here = __builtin_frame_address(0);
+
+	if (here > boot_stack && here < boot_stack_top)
+		stack_canary_plant(boot_stack, 0, "stack");
+	stack_canary_plant(boot_ist_stacks, 0, "#DF stack");
+	stack_canary_plant(boot_ist_stacks + IST_STACK_SIZE, 0, "NMI stack");
+}
 
 /* Free RAM once the image, the boot files and low memory were taken out:
  * what the hypervisor allocates after that is its own footprint. */
@@ -269,6 +285,7 @@ void kmain(uint32_t magic, uint64_t info)
 	if (boot_info.efi_system_table)
 		power_use_efi(boot_info.efi_system_table);
 	percpu_init(&cpus[0], 0, boot_ist_stacks);
+	plant_boot_canaries();
 	idt_init();
 	kprintf("pgvisor: booted by %s (%s), command line '%s', %u files\n", boot_info.loader,
 		boot_info.loader_name, boot_info.cmdline, boot_info.nfiles);
@@ -327,6 +344,9 @@ void kmain(uint32_t magic, uint64_t info)
 		kprintf("pgvisor: scheduling with the LAPIC timer (no-preemption-timer)\n");
 	}
 
+	/* "memhash": each VM's RAM hashed at load and at its end (tests). */
+	if (strstr(boot_info.cmdline, "memhash"))
+		end_checks_enable_memhash();
 	struct smp_options smp;
 	smp_parse_options(boot_info.cmdline, &smp);
 	smp_start_aps(&smp, vmx_start_ap, sched_run);

@@ -13,6 +13,7 @@
 #include "arch/x86/page_alloc.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/smp_trampoline.h"
+#include "arch/x86/stack_canary.h"
 #include "arch/x86/tsc.h"
 #include "drivers/console.h"
 
@@ -183,6 +184,11 @@ static void start_ap(struct cpu *c, const struct smp_options *o)
 		kprintf("pgvisor: smp: CPU %u (APIC ID %u) did not finish its set-up; left out\n",
 			c->index, c->apic_id);
 		c->state = CPU_ABSENT;
+	} else {
+		/* Kept for good from here on: watch the bottom of its stacks. */
+		stack_canary_plant(stack, c->index, "stack");
+		stack_canary_plant(c->tables.ist_stacks, c->index, "#DF stack");
+		stack_canary_plant(c->tables.ist_stacks + IST_STACK_SIZE, c->index, "NMI stack");
 	}
 }
 

@@ -96,7 +96,7 @@ static void add_info(struct boot_params *p, uint32_t start, uint32_t size)
 
 static void add_info_string(struct boot_params *p, const char *s)
 {
-	add_info(p, (uint32_t)s, strlen(s) + 1);
+	add_info(p, (uint32_t)(uintptr_t)s, strlen(s) + 1);
 }
 
 static void add_module(struct boot_params *p, uint32_t start, uint32_t end, const char *name)
@@ -113,20 +113,20 @@ static void add_module(struct boot_params *p, uint32_t start, uint32_t end, cons
 static void parse_mb1(const struct mb1_info *mbi, struct boot_params *p)
 {
 	p->protocol = "mb1";
-	add_info(p, (uint32_t)mbi, MB1_INFO_SIZE);
+	add_info(p, (uint32_t)(uintptr_t)mbi, MB1_INFO_SIZE);
 	if (mbi->flags & MB1_INFO_CMDLINE) {
-		p->cmdline = (const char *)mbi->cmdline;
+		p->cmdline = (const char *)(uintptr_t)mbi->cmdline;
 		add_info_string(p, p->cmdline);
 	}
 	if (mbi->flags & MB1_INFO_LOADER_NAME) {
-		p->loader_name = (const char *)mbi->boot_loader_name;
+		p->loader_name = (const char *)(uintptr_t)mbi->boot_loader_name;
 		add_info_string(p, p->loader_name);
 	}
 	if (mbi->flags & MB1_INFO_MODULES) {
-		const struct mb1_module *m = (const struct mb1_module *)mbi->mods_addr;
+		const struct mb1_module *m = (const struct mb1_module *)(uintptr_t)mbi->mods_addr;
 		add_info(p, mbi->mods_addr, mbi->mods_count * sizeof(*m));
 		for (uint32_t i = 0; i < mbi->mods_count; i++) {
-			const char *name = m[i].string ? (const char *)m[i].string : "";
+			const char *name = m[i].string ? (const char *)(uintptr_t)m[i].string : "";
 			add_module(p, m[i].start, m[i].end, name);
 			if (m[i].string)
 				add_info_string(p, name);
@@ -137,7 +137,8 @@ static void parse_mb1(const struct mb1_info *mbi, struct boot_params *p)
 		add_info(p, mbi->mmap_addr, mbi->mmap_length);
 		uint32_t at = mbi->mmap_addr, end = mbi->mmap_addr + mbi->mmap_length;
 		while (at < end) {
-			const struct mb1_mmap_entry *e = (const struct mb1_mmap_entry *)at;
+			const struct mb1_mmap_entry *e =
+				(const struct mb1_mmap_entry *)(uintptr_t)at;
 			if (e->type == E820_USABLE)
 				add_usable(p, e->base, e->length);
 			at += e->size + sizeof(e->size);
@@ -151,9 +152,9 @@ static void parse_mb1(const struct mb1_info *mbi, struct boot_params *p)
 static void parse_mb2_memory_map(const struct mb2_mmap_tag *t, struct boot_params *p)
 {
 	p->have_memory_map = true;
-	uint32_t at = (uint32_t)(t + 1), end = (uint32_t)t + t->tag.size;
+	uint32_t at = (uint32_t)(uintptr_t)(t + 1), end = (uint32_t)(uintptr_t)t + t->tag.size;
 	for (; at + sizeof(struct mb2_mmap_entry) <= end; at += t->entry_size) {
-		const struct mb2_mmap_entry *e = (const struct mb2_mmap_entry *)at;
+		const struct mb2_mmap_entry *e = (const struct mb2_mmap_entry *)(uintptr_t)at;
 		if (e->type == E820_USABLE)
 			add_usable(p, e->base, e->length);
 	}
@@ -164,11 +165,11 @@ static void parse_mb2(uint32_t info, struct boot_params *p)
 	p->protocol = "mb2";
 	const struct mb2_meminfo_tag *meminfo = 0;
 	/* Tags follow the 8-byte header (total_size, reserved), 8-aligned. */
-	uint32_t total_size = *(const uint32_t *)info;
+	uint32_t total_size = *(const uint32_t *)(uintptr_t)info;
 	add_info(p, info, total_size);
 	uint32_t at = info + 8;
 	while (at + sizeof(struct mb2_tag) <= info + total_size) {
-		const struct mb2_tag *tag = (const struct mb2_tag *)at;
+		const struct mb2_tag *tag = (const struct mb2_tag *)(uintptr_t)at;
 		if (tag->type == MB2_TAG_END)
 			break;
 		switch (tag->type) {
@@ -204,7 +205,7 @@ int boot_params_parse(uint32_t magic, uint32_t info, struct boot_params *out)
 	out->cmdline = "";
 	out->loader_name = "";
 	if (magic == MB1_BOOTLOADER_MAGIC)
-		parse_mb1((const struct mb1_info *)info, out);
+		parse_mb1((const struct mb1_info *)(uintptr_t)info, out);
 	else if (magic == MB2_BOOTLOADER_MAGIC)
 		parse_mb2(info, out);
 	else

@@ -81,7 +81,7 @@ static void test_deassert_and_bsp_ignore_init(void **state)
 	assert_false(vcpu_start_apply(&bsp, &vec));
 
 	vcpu_start_reset(&ap, false);
-	assert_true(vcpu_start_apply(&ap, &vec) == false);
+	assert_false(vcpu_start_apply(&ap, &vec)); /* waits for SIPI */
 	vcpu_start_sipi(&ap, 0x08);
 	assert_true(vcpu_start_apply(&ap, &vec));
 	vcpu_start_init(&ap, false, false); /* de-assert */
@@ -109,6 +109,32 @@ static void test_parked_until_init(void **state)
 	assert_true(vcpu_start_runnable(&ap));
 }
 
+/* The run loop leaves the guest at once when the vCPU parks or an INIT
+ * arrives: entering it again would run the code past its HLT, or past
+ * the moment of the INIT. */
+static void test_parked_or_init_leaves_the_guest(void **state)
+{
+	struct vcpu_start ap;
+	uint8_t vec;
+
+	(void)state;
+	vcpu_start_reset(&ap, false);
+	assert_false(vcpu_start_stays_in(&ap));
+	vcpu_start_init(&ap, false, true);
+	vcpu_start_sipi(&ap, 0x10);
+	assert_true(vcpu_start_apply(&ap, &vec));
+	assert_true(vcpu_start_stays_in(&ap));
+	ap.parked = true; /* as handle_hlt parks it */
+	assert_false(vcpu_start_stays_in(&ap));
+	vcpu_start_init(&ap, false, true);
+	assert_false(vcpu_start_apply(&ap, &vec)); /* waits for SIPI */
+	vcpu_start_sipi(&ap, 0x11);
+	assert_true(vcpu_start_apply(&ap, &vec));
+	assert_true(vcpu_start_stays_in(&ap));
+	vcpu_start_init(&ap, false, true); /* an INIT while it runs */
+	assert_false(vcpu_start_stays_in(&ap));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -118,6 +144,7 @@ int main(void)
 		cmocka_unit_test(test_init_cancels_an_earlier_sipi),
 		cmocka_unit_test(test_deassert_and_bsp_ignore_init),
 		cmocka_unit_test(test_parked_until_init),
+		cmocka_unit_test(test_parked_or_init_leaves_the_guest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -249,7 +249,7 @@ static inline __attribute__((always_inline)) void run_loop(struct vcpu *v, uint6
 		if (v->pv_eoi_pending)
 			kvm_pv_eoi_collect(v);
 		exit_dispatch(v, (uint32_t)vmread(VMCS_EXIT_REASON));
-		if (vm->state != VM_RUNNING || v->yield)
+		if (vm->state != VM_RUNNING || v->yield || !vcpu_start_stays_in(&v->start))
 			break;
 		now = v->regs.exit_tsc;
 	}

@@ -3,6 +3,7 @@
 
 #include "drivers/console.h"
 #include "drivers/net/netdev.h"
+#include "vmm/core/end_checks.h"
 #include "vmm/core/sched.h"
 #include "vmm/core/summary.h"
 #include "vmm/vm/vm.h"
@@ -33,7 +34,9 @@ static const char *end_name(const struct vm *vm)
  * hypervisor ticks of the timed ones instead. */
 static void print_by_reason(const char *name, const struct exit_profile *p, bool ticks)
 {
-	char line[640] = ""; /* a VM whose only exit failed its entry has none */
+	/* Empty when no reason has a value (a VM whose one exit was not
+	 * timed): printed as it is. */
+	char line[640] = "";
 	int n = 0;
 
 	for (unsigned r = 0; r < EXIT_REASON_COUNT; r++) {
@@ -188,8 +191,9 @@ bool summary_print(void)
 			(unsigned long long)s->switches,
 			(unsigned long long)(s->switch_ticks / s->switches));
 	print_nics();
+	bool canaries_intact = end_checks_canaries_report();
 	unsigned judged = vm_count() - destroyed;
-	bool success = vm_count() && ok == judged;
+	bool success = vm_count() && ok == judged && canaries_intact;
 	if (destroyed)
 		kprintf("pgvisor: %u of %u VMs succeeded, %u destroyed by the operator\n", ok,
 			judged, destroyed);

@@ -12,6 +12,7 @@
 #include "drivers/console.h"
 #include "drivers/storage/partition.h"
 #include "vmm/core/console_hooks.h"
+#include "vmm/core/end_checks.h"
 #include "vmm/core/runqueue.h"
 #include "vmm/cpu/kvm_pv.h"
 #include "vmm/cpu/msr_policy.h"
@@ -376,6 +377,7 @@ int vm_load(struct vm *vm)
 	vm->state = VM_RUNNING;
 	vm->end = VM_END_NONE;
 	vm->reason[0] = '\0';
+	end_checks_vm_loaded(vm);
 	return 0;
 }
 
@@ -516,6 +518,8 @@ void vcpu_stopped(struct vcpu *v)
 void vm_apply_policy(struct vm *vm)
 {
 	enum vm_action a = vm->state == VM_CRASHED ? vm->cfg.on_crash : vm->cfg.on_poweroff;
+
+	end_checks_vm_ended(vm);
 
 	/* A reset is a reboot: the machine starts again, as hardware would. */
 	if (vm->end == VM_END_REBOOT)

@@ -27,6 +27,11 @@ void handle_hlt(struct vcpu *v)
 		return;
 	}
 	bool intr_off = !(vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF);
+	/* Blocking by NMI lasts until the guest's IRET, which a halted vCPU
+	 * does not run: an NMI held back by it wakes nothing, as on the bare
+	 * CPU (else the vCPU would leave each HLT at once, forever). */
+	v->halted_nmi_blocked = vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_NMI;
+	bool nmi_wakes = v->lapic.nmi_pending && !v->halted_nmi_blocked;
 	/* Linux's PV spinlocks wait in HLT with interrupts off for the
 	 * holder's kick (KVM_HC_KICK_CPU), once it learnt they are offered. */
 	if (intr_off && v->vm->pv_unhalt_known) {
@@ -36,7 +41,7 @@ void handle_hlt(struct vcpu *v)
 	}
 	/* Otherwise, with interrupts off only an NMI could wake the vCPU:
 	 * `cli; hlt` is how a guest stops for good. */
-	if (intr_off && !v->lapic.nmi_pending) {
+	if (intr_off && !nmi_wakes) {
 		/* An AP that stops (as Linux's do at power-off) leaves the
 		 * others running; INIT can start it again. */
 		if (v->id != 0) {

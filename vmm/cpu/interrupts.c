@@ -199,9 +199,10 @@ bool intr_wakes_halted(struct vcpu *v)
 {
 	bool from_pic;
 
-	/* HLT ends on an NMI, a PV kick, or an interrupt the guest would
-	 * take: IF was set when it halted, unless it waits for a kick. */
-	if (v->lapic.nmi_pending || v->pv_unhalted)
+	/* HLT ends on an NMI the guest can take, a PV kick, or an interrupt
+	 * the guest would take: IF was set when it halted, unless it waits
+	 * for a kick. */
+	if ((v->lapic.nmi_pending && !v->halted_nmi_blocked) || v->pv_unhalted)
 		return true;
 	if (v->halted_until_kick)
 		return false;

@@ -73,6 +73,9 @@ struct vcpu {
 	/* In HLT with interrupts off, in a guest that knows PV unhalt: only a
 	 * kick (KVM_HC_KICK_CPU) or an NMI wakes it. */
 	bool halted_until_kick;
+	/* It halted inside its NMI handler: NMIs are blocked until its IRET
+	 * (SDM Vol. 3 6.7.1), so a pending NMI cannot end this HLT. */
+	bool halted_nmi_blocked;
 	bool pv_unhalted; /* kicked: its next HLT (or this one) ends at once */
 	/* Set by another CPU's watchdog (vmm/core/watchdog.c) when the vCPU
 	 * stayed in its guest too long; its own CPU then ends the VM at the

@@ -45,3 +45,8 @@ bool vcpu_start_runnable(const struct vcpu_start *s)
 {
 	return !s->wait_sipi && !s->parked;
 }
+
+bool vcpu_start_stays_in(const struct vcpu_start *s)
+{
+	return vcpu_start_runnable(s) && !s->init_pending;
+}

@@ -29,5 +29,9 @@ void vcpu_start_sipi(struct vcpu_start *s, uint8_t vector);
 bool vcpu_start_apply(struct vcpu_start *s, uint8_t *vector);
 /* Whether the vCPU can be entered (it is not waiting for INIT or SIPI). */
 bool vcpu_start_runnable(const struct vcpu_start *s);
+/* Whether a vCPU that just left its guest may be entered again at once:
+ * not once it parked (its HLT must hold) or an INIT came for it (which
+ * takes effect now, SDM Vol. 3 9.4.4, not at the end of its slice). */
+bool vcpu_start_stays_in(const struct vcpu_start *s);
 
 #endif
