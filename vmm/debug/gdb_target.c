@@ -135,20 +135,6 @@ static const enum gpr_index gdb_gpr[] = {
 	[GDB_R12] = REG_R12, [GDB_R13] = REG_R13, [GDB_R14] = REG_R14, [GDB_R15] = REG_R15,
 };
 
-static uint64_t guest_cr0_view(void)
-{
-	uint64_t mask = vmread(VMCS_CR0_GUEST_HOST_MASK);
-
-	return (vmread(VMCS_GUEST_CR0) & ~mask) | (vmread(VMCS_CR0_READ_SHADOW) & mask);
-}
-
-static uint64_t guest_cr4_shadowed(void)
-{
-	uint64_t mask = vmread(VMCS_CR4_GUEST_HOST_MASK);
-
-	return (vmread(VMCS_GUEST_CR4) & ~mask) | (vmread(VMCS_CR4_READ_SHADOW) & mask);
-}
-
 /* v's registers from its VMCS (current on this CPU). */
 static void save_regs(struct vcpu *v, struct gdb_regs *r)
 {
@@ -168,7 +154,7 @@ static void save_regs(struct vcpu *v, struct gdb_regs *r)
 	r->r[GDB_CR0] = guest_cr0_view();
 	r->r[GDB_CR2] = v->regs.cr2;
 	r->r[GDB_CR3] = vmread(VMCS_GUEST_CR3);
-	r->r[GDB_CR4] = guest_cr4_shadowed();
+	r->r[GDB_CR4] = guest_cr4_view();
 	r->r[GDB_CR8] = vlapic_tpr(&v->lapic) >> 4;
 	r->r[GDB_EFER] = vmread(VMCS_GUEST_IA32_EFER);
 }
