@@ -2,8 +2,8 @@
  * docs/STATE_STREAM.md lists them. */
 #include "vmm/migrate/vcpu_record.h"
 
-#define ACTIVITY_WAIT_SIPI 3u	     /* the highest activity state (SDM 25.4.2) */
-#define INTERRUPTIBILITY_BITS 0x1fu  /* STI, MOV SS, SMI, NMI, enclave (SDM 25.4.2) */
+#define ACTIVITY_WAIT_SIPI 3u	       /* the highest activity state (SDM 25.4.2) */
+#define INTERRUPTIBILITY_BITS 0x1fu    /* STI, MOV SS, SMI, NMI, enclave (SDM 25.4.2) */
 #define INTR_INFO_RESERVED 0x7ffff000u /* bits 30:12 of the entry field (SDM 24.8.3) */
 #define INSN_LEN_MAX 15u
 #define XCR0_X87 1u

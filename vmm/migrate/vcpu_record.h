@@ -11,10 +11,10 @@
 
 #include "vmm/dev/state_io.h"
 
-#define VCPU_RECORD_GPRS 16	 /* RAX..R15 in encoding order, RSP included */
-#define VCPU_RECORD_LAZY_MSRS 6	 /* STAR, LSTAR, CSTAR, FMASK, KERNEL_GS_BASE, TSC_AUX */
-#define VCPU_RECORD_DR_ADDRS 4	 /* DR0-DR3 */
-#define VCPU_RECORD_PDPTES 4	 /* PAE paging under EPT (SDM 25.4.2) */
+#define VCPU_RECORD_GPRS 16	  /* RAX..R15 in encoding order, RSP included */
+#define VCPU_RECORD_LAZY_MSRS 6	  /* STAR, LSTAR, CSTAR, FMASK, KERNEL_GS_BASE, TSC_AUX */
+#define VCPU_RECORD_DR_ADDRS 4	  /* DR0-DR3 */
+#define VCPU_RECORD_PDPTES 4	  /* PAE paging under EPT (SDM 25.4.2) */
 #define VCPU_RECORD_FPU_SIZE 4096 /* the XSAVE image (FPU_AREA_SIZE) */
 
 /* ES, CS, SS, DS, FS, GS, LDTR, TR: the order of their VMCS fields. */
