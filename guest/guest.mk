@@ -118,3 +118,10 @@ $(GUEST_BUILD)/gdbtest.elf: $(GUEST_MB2) $(call guest_obj,guest/gdbtest/gdbtest.
 	grub-file --is-x86-multiboot2 $@
 guests: $(GUEST_BUILD)/gdbtest.elf
 -include $(patsubst %.o,%.d,$(call guest_obj,guest/gdbtest/gdbtest.c))
+
+# The save/restore test guest (guest/dirtytest, tests/system/test_save_restore.py).
+$(GUEST_BUILD)/dirtytest.elf: $(GUEST_MB2) $(call guest_obj,guest/dirtytest/dirtytest.c) $(GUEST_LIB_OBJ) guest/lib/guest.ld
+	$(call guest_link,$(GUEST_MB2),$(call guest_obj,guest/dirtytest/dirtytest.c))
+	grub-file --is-x86-multiboot2 $@
+guests: $(GUEST_BUILD)/dirtytest.elf
+-include $(patsubst %.o,%.d,$(call guest_obj,guest/dirtytest/dirtytest.c))

@@ -1,0 +1,81 @@
+"""Save and restore of a whole VM through the state stream (issue 19,
+docs/STATE_STREAM.md): dirtytest increments a byte in every page of 4 MiB
+pass after pass and prints a mark per pass; it is saved into a memory image
+while it runs, the image is restored twice (two new VMs), and a corrupted
+copy is refused. Both restored VMs go on from the pass the source was in
+and print the very lines the source prints for those passes."""
+import re
+
+from conftest import ROOT
+
+PASSES = 150
+MARK = re.compile(r"dirtytest: pass (\d+) sum (0x[0-9a-f]{8})$")
+
+
+def dirty_cfg(bench, name):
+    path = bench.dir / f"{name}.cfg"
+    path.write_text(f'name = "{name}"\nkernel = "../../guests/dirtytest.elf"\nmemory = 12\n'
+                    f'cmdline = "mib=4 spin=300000 passes={PASSES}"\n')
+    return str(path.relative_to(ROOT))
+
+
+def marks(lines):
+    """[(pass, sum)] of a VM's mark lines, in order."""
+    return [(int(m.group(1)), m.group(2)) for m in map(MARK.match, lines) if m]
+
+
+def test_save_then_restore_twice_continues_and_a_corrupt_image_is_refused(run_pgvisor, bench):
+    steps = [
+        r"expect \[dirty\] dirtytest: pass 5 ",
+        r"send \x01\x01\x01",
+        r"expect input goes to the pgvisor command line",
+        r"send save dirty mem:img\r",
+        r"expect vm dirty: saved to mem:img",
+        r"send restore mem:img\r",
+        r"expect vm dirty-2: restored from mem:img",
+        r"send restore mem:img copy\r",
+        r"expect vm copy: restored from mem:img",
+        r"send images\r",
+        r"expect pgvisor: mem:img ",
+        # Byte 200 is inside the config record: its checksum no longer holds.
+        r"send corrupt mem:img 200\r",
+        r"expect image mem:img: byte 200 flipped",
+        r"send restore mem:img bad\r",
+        r"expect restore: mem:img: image refused",
+        r"send drop mem:img\r",
+        r"expect image mem:img dropped",
+    ]
+    run = run_pgvisor([dirty_cfg(bench, "dirty")], timeout=300, input=steps,
+                      cmdline="image-test")
+    assert not run.input_pending, run.output
+    assert not any("FAIL" in line for line in run.lines), run.output
+
+    # The source ran on through the save, every pass in order, to the end.
+    source = marks(run.vm_lines("dirty"))
+    assert [p for p, _ in source] == list(range(1, PASSES + 1)), run.output
+    assert "dirtytest: done" in run.vm_lines("dirty")
+
+    # The pass the source was in when it was saved: the marks it had
+    # printed before the save's line.
+    saved_at = run.lines.index(next(l for l in run.lines
+                                    if l.startswith("pgvisor: vm dirty: saved to mem:img:")))
+    before = marks([l[len("[dirty] "):] for l in run.lines[:saved_at]
+                    if l.startswith("[dirty] ")])
+    last = before[-1][0]
+    assert 5 <= last < PASSES
+
+    # Each restored VM goes on from there: its first mark is the next pass,
+    # and its marks are the source's for the same passes (same page bytes).
+    restored = marks(run.vm_lines("dirty-2"))
+    assert restored == source[last:], (last, restored[:3], run.output)
+    assert run.vm_lines("copy") == run.vm_lines("dirty-2")
+    assert "dirtytest: done" in run.vm_lines("copy")
+
+    # The corrupted image: one line, no VM, the others untouched.
+    refused = [l for l in run.lines if "restore: mem:img: image refused" in l]
+    assert len(refused) == 1 and "checksum" in refused[0], refused
+    assert not run.vm_lines("bad")
+    assert not any(l.startswith("pgvisor: vm bad:") for l in run.lines)
+
+    assert "pgvisor: 3 of 3 VMs succeeded" in run.lines, run.output
+    assert run.status == 0
