@@ -9,6 +9,9 @@
  * a page a restore lost or mixed up prints one FAIL line and the guest
  * stops with status 1. A VM restored from an image saved mid-run goes on
  * from the pass it was in, so its marks continue the source's sequence.
+ * The TSC is read after every pass: one that went back is a FAIL, and the
+ * longest time between two marks is printed at the end (a restored VM's
+ * TSC must not jump over the time it spent as an image).
  *
  * Options: mib=N (the region, default 4, from 4 MiB up), spin=S (a busy
  * loop of S iterations after each pass, default 0, to pace the marks),
@@ -18,6 +21,7 @@
 
 #include "guest/lib/bootinfo.h"
 #include "guest/lib/console.h"
+#include "guest/lib/cpu.h"
 #include "guest/lib/freemem.h"
 #include "guest/lib/runtime.h"
 
@@ -34,6 +38,7 @@ const char program_name[] = "dirtytest";
 /* In RAM, like the region: a restore carries them with it. */
 static volatile uint32_t pass;
 static volatile uint32_t spin_sink;
+static volatile uint64_t last_tsc, longest_pass;
 
 static volatile uint8_t *page_byte(uint32_t page)
 {
@@ -65,6 +70,21 @@ static void check_region(uint32_t pages)
 			       *page_byte(p), want);
 			guest_exit(EXIT_FAILED);
 		}
+}
+
+/* The TSC since the last mark: never back, and the longest gap kept. */
+static void check_tsc(void)
+{
+	uint64_t now = rdtsc();
+
+	if (last_tsc && now < last_tsc) {
+		printf("dirtytest: FAIL pass %u: the TSC went back from %llu to %llu\n", pass,
+		       (unsigned long long)last_tsc, (unsigned long long)now);
+		guest_exit(EXIT_FAILED);
+	}
+	if (last_tsc && now - last_tsc > longest_pass)
+		longest_pass = now - last_tsc;
+	last_tsc = now;
 }
 
 static uint32_t region_sum(uint32_t pages)
@@ -104,10 +124,12 @@ int main(uint32_t magic, uint32_t info)
 			(*page_byte(p))++;
 		pass++;
 		printf("dirtytest: pass %u sum 0x%08x\n", pass, region_sum(pages));
+		check_tsc();
 		for (uint32_t i = 0; i < spin; i++)
 			spin_sink = i;
 		if (passes && pass == passes) {
-			printf("dirtytest: done\n");
+			printf("dirtytest: done, longest pass %llu TSC ticks\n",
+			       (unsigned long long)longest_pass);
 			return 0;
 		}
 	}
