@@ -18,7 +18,6 @@
 #include "vmm/debug/gdb_target.h"
 #include "vmm/load/config.h"
 #include "vmm/migrate/mem_image.h"
-#include "vmm/migrate/vm_restore.h"
 #include "vmm/vmx/vmcs_fields.h"
 
 #define DUMP_ROW 16 /* bytes per line of mem */
@@ -405,19 +404,14 @@ static void save(struct vm *vm, const char *name, struct command_result *res)
 static void restore(const char *name, const char *as, struct command_result *res)
 {
 	char why[COMMAND_ERROR_MAX];
-	const struct mem_image *m = mem_image_find(name);
+	struct vm *vm = mem_image_restore(name, as[0] ? as : NULL, env.boot,
+					  1u << this_cpu()->index, why, sizeof(why));
 
-	if (!m) {
-		refuse(res, "restore: no image mem:%s", name);
-		return;
-	}
-	struct vm *vm = vm_restore(m->data, m->len, as[0] ? as : NULL, env.boot,
-				   1u << this_cpu()->index, why, sizeof(why));
 	if (!vm) {
 		refuse(res, "restore: mem:%s: %s", name, why);
 		return;
 	}
-	kprintf("pgvisor: vm %s: restored from mem:%s (saved from vm %s)\n", vm->name, name, m->vm);
+	kprintf("pgvisor: vm %s: restored from mem:%s\n", vm->name, name);
 	if (res->json)
 		json_key_string(res->json, "vm", vm->name);
 }

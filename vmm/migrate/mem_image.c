@@ -5,6 +5,7 @@
 
 #include "arch/x86/page_alloc.h"
 #include "arch/x86/spinlock.h"
+#include "vmm/migrate/vm_restore.h"
 #include "vmm/migrate/vm_save.h"
 
 #define MIB_SHIFT 20
@@ -73,6 +74,22 @@ out:
 	return ret;
 }
 
+struct vm *mem_image_restore(const char *name, const char *as, const struct boot_info *bi,
+			     uint32_t usable, char *why, size_t whylen)
+{
+	struct vm *vm = NULL;
+
+	/* Held throughout: the image cannot be dropped while it is read. */
+	spin_lock(&images_lock);
+	struct mem_image *m = find(name);
+	if (!m)
+		snprintf(why, whylen, "no image mem:%s", name);
+	else
+		vm = vm_restore(m->data, m->len, as, bi, usable, why, whylen);
+	spin_unlock(&images_lock);
+	return vm;
+}
+
 const struct mem_image *mem_image_find(const char *name)
 {
 	return find(name);
@@ -105,10 +122,14 @@ int mem_image_drop(const char *name)
 
 int mem_image_corrupt(const char *name, uint64_t offset)
 {
-	struct mem_image *m = find(name);
+	int ret = -1;
 
-	if (!m || offset >= m->len)
-		return -1;
-	m->data[offset] ^= 0xff;
-	return 0;
+	spin_lock(&images_lock);
+	struct mem_image *m = find(name);
+	if (m && offset < m->len) {
+		m->data[offset] ^= 0xff;
+		ret = 0;
+	}
+	spin_unlock(&images_lock);
+	return ret;
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "boot/boot_info.h"
 #include "vmm/load/config.h"
 #include "vmm/vm/vm.h"
 
@@ -28,6 +29,11 @@ struct mem_image {
  * one line in why (a name in use, no free slot, not enough memory, a VM
  * that cannot be saved). */
 int mem_image_save(struct vm *vm, const char *name, char *why, size_t whylen);
+/* A new VM from image name (vm_restore's rules), named as (NULL: as
+ * vm_restore picks), its vCPUs on the CPUs of usable; the image stays. The
+ * VM, or NULL with one line in why. */
+struct vm *mem_image_restore(const char *name, const char *as, const struct boot_info *bi,
+			     uint32_t usable, char *why, size_t whylen);
 /* The image of that name, or NULL. */
 const struct mem_image *mem_image_find(const char *name);
 /* The i-th image in use (i from 0), or NULL past the last. */
