@@ -20,13 +20,15 @@ static struct spinlock restore_lock;
 static struct vm_record vm_rec;
 static struct vcpu_record vcpu_recs[VM_MAX_VCPUS];
 
-/* The records a stream must hold once each: the singletons by type. */
+/* The records a stream must hold once each: the device singletons by
+ * type, from DEVICE_FIRST (the local APICs, one per vCPU, among them
+ * are counted apart). */
 #define DEVICE_FIRST STREAM_DEV_UART
-#define DEVICE_SINGLETONS (STREAM_DEV_VIOAPIC - STREAM_DEV_UART + 1)
+#define DEVICE_TYPES (STREAM_DEV_SYSCTL - STREAM_DEV_UART + 1)
 
 struct seen {
 	bool config;
-	bool device[DEVICE_SINGLETONS];
+	bool device[DEVICE_TYPES];
 	uint32_t vcpus, lapics; /* a bit per vCPU */
 };
 
@@ -111,8 +113,8 @@ static int check_stream(const void *buf, size_t len, char *why, size_t whylen)
 	if (st != STREAM_DONE)
 		return refuse(why, whylen, &sr);
 	uint32_t all = (1u << vm_rec.cfg.vcpus) - 1;
-	for (unsigned i = 0; i < DEVICE_SINGLETONS; i++)
-		if (!seen.device[i]) {
+	for (unsigned i = 0; i < DEVICE_TYPES; i++)
+		if (!seen.device[i] && DEVICE_FIRST + i != STREAM_DEV_VLAPIC) {
 			snprintf(why, whylen, "image refused: no record of device type %#x",
 				 DEVICE_FIRST + i);
 			return -1;
@@ -193,6 +195,10 @@ static int load_device(struct vm *vm, struct stream_record *rec)
 		return vioapic_load(&vm->ioapic, r);
 	case STREAM_DEV_VLAPIC:
 		return vlapic_load(&vm->vcpus[rec->instance].lapic, r);
+	case STREAM_DEV_PCI_HOST:
+		return pci_host_load(&vm->pci, r);
+	case STREAM_DEV_SYSCTL:
+		return sysctl_load(&vm->sysctl, r);
 	default: /* config and vCPUs: read in the first pass */
 		return 0;
 	}

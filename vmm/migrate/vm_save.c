@@ -111,6 +111,12 @@ static void save_devices(struct stream_writer *sw, const struct vm *vm)
 		vlapic_save(&vm->vcpus[i].lapic, &w);
 		stream_record_end(sw, STREAM_DEV_VLAPIC, i, &w);
 	}
+	stream_record_begin(sw, &w);
+	pci_host_save(&vm->pci, &w);
+	stream_record_end(sw, STREAM_DEV_PCI_HOST, 0, &w);
+	stream_record_begin(sw, &w);
+	sysctl_save(&vm->sysctl, &w);
+	stream_record_end(sw, STREAM_DEV_SYSCTL, 0, &w);
 }
 
 /* The pages a save sends: all but the zero ones; returns how many. */
