@@ -5,6 +5,7 @@ while it runs, the image is restored twice (two new VMs), and a corrupted
 copy is refused. Both restored VMs go on from the pass the source was in
 and print the very lines the source prints for those passes."""
 import re
+import time
 
 from conftest import ROOT
 
@@ -128,3 +129,57 @@ def test_two_vcpu_vm_saved_while_counting_finishes_when_restored(run_pgvisor, be
     assert "smptest: 2 CPUs online" not in run.vm_lines("smp-2")
     assert "pgvisor: 2 of 2 VMs succeeded" in run.lines, run.output
     assert run.status == 0
+
+
+def control_session(ctl_module, port):
+    """save, images, restore, a restore of no image, drop: over the control
+    channel (docs/CONTROL.md), once dirty has printed a few marks."""
+    from test_control import READY_SECONDS, REPLY_SECONDS
+    ctl = ctl_module.Control(port, connect_timeout=60)
+    got = {}
+    try:
+        ctl.wait_event(lambda e: e["event"] == "ready", READY_SECONDS)
+        r = lambda cmd, **f: ctl.request(cmd, REPLY_SECONDS, **f)
+        # The marks take a few seconds: list until dirty has run a while.
+        deadline = time.monotonic() + READY_SECONDS
+        while r("exits", vm="dirty")["guest_ticks"] < 50000000 and time.monotonic() < deadline:
+            time.sleep(1)
+        got["save"] = r("save", vm="dirty", image="mem:c")
+        got["images"] = r("images")
+        got["restore"] = r("restore", image="mem:c", vm="twin")
+        got["started"] = ctl.wait_event(
+            lambda e: e["event"] == "vm-started" and e["vm"] == "twin", REPLY_SECONDS)
+        got["missing"] = r("restore", image="mem:nope")
+        got["drop"] = r("drop", image="mem:c")
+        got["images_after"] = r("images")
+        for name in ("dirty", "twin"):
+            got[f"{name}_stopped"] = ctl.wait_event(
+                lambda e, n=name: e["event"] == "vm-stopped" and e["vm"] == n, READY_SECONDS)
+    except ctl_module.ControlError as e:
+        got["error"] = str(e)
+    finally:
+        ctl.close()
+    return got
+
+
+def test_save_and_restore_over_the_control_channel(run_pgvisor, bench):
+    from test_control import free_port, load_pgvisorctl
+    ctl_module = load_pgvisorctl()
+    port = free_port()
+    run = run_pgvisor([dirty_cfg(bench, "dirty")], timeout=300, run_options=["--com2", port],
+                      alongside=lambda: control_session(ctl_module, port))
+    got = run.alongside
+    assert "error" not in got, (got, run.output)
+    save = got["save"]
+    assert save["ok"] is True and save["image"] == "c" and save["state"] == "running", got
+    assert save["pages"] >= 1024 and save["bytes"] > save["pages"] * 4096, got
+    assert got["images"]["images"] == [{"image": "c", "vm": "dirty", "bytes": save["bytes"],
+                                        "pages": save["pages"]}], got
+    assert got["restore"]["ok"] is True and got["restore"]["vm"] == "twin", got
+    assert got["missing"]["ok"] is False, got
+    assert got["missing"]["error"] == "restore: mem:nope: no image mem:nope", got
+    assert got["drop"]["ok"] is True and got["images_after"]["images"] == [], got
+    source, twin = marks(run.vm_lines("dirty")), marks(run.vm_lines("twin"))
+    assert [p for p, _ in source] == list(range(1, PASSES + 1)), run.output
+    assert twin and twin == source[twin[0][0] - 1:], run.output
+    assert "pgvisor: 2 of 2 VMs succeeded" in run.lines, run.output
