@@ -39,6 +39,14 @@ static int refuse(char *why, size_t whylen, const struct stream_reader *sr)
 	return -1;
 }
 
+/* One line: the record's body was refused by its own checks. */
+static int refuse_body(char *why, size_t whylen, struct stream_reader *sr,
+		       const struct stream_record *rec)
+{
+	stream_refuse_record(sr, rec);
+	return refuse(why, whylen, sr);
+}
+
 /* One line: the record at sr's last position breaks a rule of the whole
  * stream (not of its own body). */
 static int refuse_record(char *why, size_t whylen, const struct stream_reader *sr,
@@ -66,14 +74,14 @@ static int check_record(struct stream_reader *sr, struct stream_record *rec, str
 			return refuse_record(why, whylen, sr, rec, "a second VM config record");
 		seen->config = true;
 		if (vm_record_load(&vm_rec, &rec->body))
-			return stream_refuse_record(sr, rec), refuse(why, whylen, sr);
+			return refuse_body(why, whylen, sr, rec);
 		return 0;
 	case STREAM_VCPU:
 		if (rec->instance >= vm_rec.cfg.vcpus || (seen->vcpus & bit))
 			return refuse_record(why, whylen, sr, rec, "a vCPU record out of place");
 		seen->vcpus |= bit;
 		if (vcpu_record_load(&vcpu_recs[rec->instance], &rec->body))
-			return stream_refuse_record(sr, rec), refuse(why, whylen, sr);
+			return refuse_body(why, whylen, sr, rec);
 		if (vcpu_recs[rec->instance].id != rec->instance)
 			return refuse_record(why, whylen, sr, rec, "a vCPU record of another vCPU");
 		return 0;
@@ -81,7 +89,7 @@ static int check_record(struct stream_reader *sr, struct stream_record *rec, str
 		if (page_data_load(&rec->body, NULL,
 				   (uint64_t)vm_rec.cfg.memory_mib * (1u << 20) / PAGE_DATA_PAGE) <
 		    0)
-			return stream_refuse_record(sr, rec), refuse(why, whylen, sr);
+			return refuse_body(why, whylen, sr, rec);
 		return 0;
 	case STREAM_DEV_VLAPIC:
 		if (rec->instance >= vm_rec.cfg.vcpus || (seen->lapics & bit))
@@ -225,10 +233,8 @@ static int load_state(struct vm *vm, const void *buf, size_t len, char *why, siz
 				  ? page_data_load(&rec.body, vm->ram.host,
 						   vm->ram.size / PAGE_DATA_PAGE) < 0
 				  : load_device(vm, &rec);
-		if (err) {
-			stream_refuse_record(&sr, &rec);
-			return refuse(why, whylen, &sr);
-		}
+		if (err)
+			return refuse_body(why, whylen, &sr, &rec);
 	}
 	if (st != STREAM_DONE)
 		return refuse(why, whylen, &sr);

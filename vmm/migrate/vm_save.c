@@ -138,6 +138,8 @@ static uint64_t save_pages(struct stream_writer *sw, const struct vm *vm)
 	return sent;
 }
 
+/* The records' own results are not looked at: the writer's first error
+ * sticks, and stream_writer_finish returns it. */
 long vm_save(struct vm *vm, void *buf, size_t cap, uint64_t *pages, char *why, size_t whylen)
 {
 	struct stream_writer sw;
