@@ -28,6 +28,9 @@ static struct mem_image *find(const char *name)
 
 int mem_image_save(struct vm *vm, const char *name, char *why, size_t whylen)
 {
+	/* The VM's clock as the command began: its state is as it was then
+	 * (the allocation below zeroes its pages, which takes a while). */
+	uint64_t clock_ns = vtime_now_ns(&vm->vtime);
 	struct mem_image *slot = NULL;
 	int ret = -1;
 
@@ -54,7 +57,7 @@ int mem_image_save(struct vm *vm, const char *name, char *why, size_t whylen)
 		goto out;
 	}
 	uint64_t guest_pages;
-	long len = vm_save(vm, data, npages * PAGE_SIZE, &guest_pages, why, whylen);
+	long len = vm_save(vm, clock_ns, data, npages * PAGE_SIZE, &guest_pages, why, whylen);
 	if (len < 0) {
 		page_free(data, npages);
 		goto out;

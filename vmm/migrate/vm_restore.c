@@ -162,7 +162,8 @@ static int pick_name(const char *asked, char *out, size_t size, char *why, size_
 }
 
 /* The VM clock of the new VM reads the saved clock now (docs/STATE_STREAM.md,
- * "Time"). */
+ * "Time"): the last step before it starts, so that the time the restore
+ * took is not the guest's. */
 static int set_clock(struct vm *vm, char *why, size_t whylen)
 {
 	struct vtime *t = &vm->vtime;
@@ -223,11 +224,14 @@ static int load_state(struct vm *vm, const void *buf, size_t len, char *why, siz
 	 * elsewhere. */
 	memset(vm->ram.host, 0, vm->ram.size);
 	/* The guest TSC first: a vLAPIC in TSC-deadline mode converts its
-	 * deadline with it as it loads. */
+	 * deadline with it as it loads (guest TSC - offset - clock start,
+	 * which set_clock keeps). */
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vm->vcpus[i].lapic.tsc_offset =
 			vcpu_recs[i].tsc_at_clock_zero - vm->vtime.start_tsc;
-	stream_reader_init(&sr, buf, len, vtime_now_ns(&vm->vtime));
+	/* The devices' times land on the saved clock's values: set_clock
+	 * makes the clock read them as the VM starts. */
+	stream_reader_init(&sr, buf, len, vm_rec.clock_ns);
 	while ((st = stream_next(&sr, &rec)) == STREAM_OK) {
 		int err = rec.type == STREAM_PAGE_DATA
 				  ? page_data_load(&rec.body, vm->ram.host,
@@ -244,6 +248,8 @@ static int load_state(struct vm *vm, const void *buf, size_t len, char *why, siz
 		if (vlapic_mmio_base(a) != VLAPIC_MMIO_BASE && a->ops.base_moved)
 			a->ops.base_moved(a->ops.ctx, a);
 	}
+	if (set_clock(vm, why, whylen))
+		return -1;
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		if (vcpu_apply(&vm->vcpus[i], &vcpu_recs[i], why, whylen))
 			return -1;
@@ -269,7 +275,7 @@ struct vm *vm_restore(const void *buf, size_t len, const char *name, const struc
 			 cfg.name);
 		goto out;
 	}
-	if (set_clock(vm, why, whylen) || load_state(vm, buf, len, why, whylen)) {
+	if (load_state(vm, buf, len, why, whylen)) {
 		vm_discard(vm);
 		vm = NULL;
 		goto out;

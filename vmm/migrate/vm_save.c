@@ -140,7 +140,8 @@ static uint64_t save_pages(struct stream_writer *sw, const struct vm *vm)
 
 /* The records' own results are not looked at: the writer's first error
  * sticks, and stream_writer_finish returns it. */
-long vm_save(struct vm *vm, void *buf, size_t cap, uint64_t *pages, char *why, size_t whylen)
+long vm_save(struct vm *vm, uint64_t clock_ns, void *buf, size_t cap, uint64_t *pages, char *why,
+	     size_t whylen)
 {
 	struct stream_writer sw;
 	const char *no = unsaveable(vm);
@@ -151,7 +152,7 @@ long vm_save(struct vm *vm, void *buf, size_t cap, uint64_t *pages, char *why, s
 		return -1;
 	}
 	spin_lock(&save_lock);
-	stream_writer_init(&sw, buf, cap, vtime_now_ns(&vm->vtime));
+	stream_writer_init(&sw, buf, cap, clock_ns);
 	save_config(&sw, vm);
 	if (save_vcpus(&sw, vm)) {
 		snprintf(why, whylen, "vm %s: cannot be saved: a vCPU's VMCS cannot be read",
