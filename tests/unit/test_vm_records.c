@@ -1,9 +1,12 @@
 /* Unit tests for the VM-level records of the state stream: the vCPU record
  * (vmm/migrate/vcpu_record.c), the VM config record (config_record.c) and
- * page-data batches with their page iterator (page_data.c). Each round-trips
- * a state with every field distinct through a whole stream, and shows that
- * a record no real VM could have written (a state out of range, a body cut
- * short or too long, a frame outside RAM, a flipped byte) is refused. */
+ * page-data batches with their page iterator (page_data.c), and the
+ * checking pass of a restore over a whole VM's stream (vm_stream_check.c).
+ * Each round-trips a state with every field distinct through a whole
+ * stream, and shows that a record no real VM could have written (a state
+ * out of range, a body cut short or too long, a frame outside RAM, a
+ * flipped byte) or a stream no save could have written (a record missing,
+ * twice, out of order, of a vCPU the VM has not) is refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -18,6 +21,7 @@
 #include "vmm/migrate/page_data.h"
 #include "vmm/migrate/stream.h"
 #include "vmm/migrate/vcpu_record.h"
+#include "vmm/migrate/vm_stream_check.h"
 
 #define BUF_SIZE (2u << 20)
 #define NOW_NS 123456789ull
@@ -537,6 +541,132 @@ static void test_vcpu_stream_bit_flips(void **state)
 	}
 }
 
+/* --- a whole VM's stream, as vm_save writes it ---------------------------- */
+
+#define VM_VCPUS 2
+#define VM_MIB 1
+
+/* What the stream under test holds or lacks. */
+struct vm_stream_spec {
+	bool config_after_vcpu; /* the config record comes second */
+	int skip_vcpu;		/* a vCPU without its record (-1: none) */
+	int vcpu_id_of[VM_VCPUS];
+	bool device_twice; /* the PIC's record twice */
+	bool no_sysctl;	   /* the last device type missing */
+	uint64_t page_gfn; /* the one page's frame */
+};
+
+static const struct vm_stream_spec good_spec = { .skip_vcpu = -1,
+						 .vcpu_id_of = { 0, 1 },
+						 .page_gfn = 5 };
+
+static void put_record(struct stream_writer *sw, uint32_t type, uint32_t instance,
+		       void (*save)(const void *, struct state_writer *), const void *state)
+{
+	struct state_writer w;
+
+	stream_record_begin(sw, &w);
+	if (save)
+		save(state, &w);
+	assert_int_equal(stream_record_end(sw, type, instance, &w), STREAM_OK);
+}
+
+/* A page batch of the one frame *gfn, from RAM a page larger than the
+ * VM's (so that a frame just past it can be written). */
+static void save_page(const void *gfn, struct state_writer *w)
+{
+	static uint8_t ram[(VM_MIB * 256 + 1) * PAGE_DATA_PAGE];
+
+	page_data_save(w, ram, gfn, 1);
+}
+
+static size_t vm_stream(const struct vm_stream_spec *spec)
+{
+	static struct vm_record config;
+	static struct vcpu_record vcpus[VM_VCPUS];
+	struct stream_writer sw;
+
+	fill_config(&config);
+	config.cfg.vcpus = VM_VCPUS;
+	config.cfg.memory_mib = VM_MIB;
+	assert_int_equal(stream_writer_init(&sw, buf, BUF_SIZE, NOW_NS), STREAM_OK);
+	if (!spec->config_after_vcpu)
+		put_record(&sw, STREAM_VM_CONFIG, 0, save_config, &config);
+	for (int i = 0; i < VM_VCPUS; i++) {
+		fill_vcpu(&vcpus[i]);
+		vcpus[i].id = (uint32_t)spec->vcpu_id_of[i];
+		if (i != spec->skip_vcpu)
+			put_record(&sw, STREAM_VCPU, (uint32_t)i, save_vcpu, &vcpus[i]);
+		if (i == 0 && spec->config_after_vcpu)
+			put_record(&sw, STREAM_VM_CONFIG, 0, save_config, &config);
+	}
+	for (uint32_t t = STREAM_DEV_UART; t <= STREAM_DEV_SYSCTL; t++) {
+		if (t == STREAM_DEV_SYSCTL && spec->no_sysctl)
+			continue;
+		for (uint32_t i = 0; i < (t == STREAM_DEV_VLAPIC ? VM_VCPUS : 1u); i++)
+			put_record(&sw, t, i, NULL, NULL);
+		if (t == STREAM_DEV_PIC && spec->device_twice)
+			put_record(&sw, t, 0, NULL, NULL);
+	}
+	put_record(&sw, STREAM_PAGE_DATA, 0, save_page, &spec->page_gfn);
+	long len = stream_writer_finish(&sw);
+	assert_true(len > 0);
+	return (size_t)len;
+}
+
+static void expect_stream_refused(const struct vm_stream_spec *spec, const char *why)
+{
+	static struct vm_stream_records out;
+	char line[160];
+
+	assert_int_equal(vm_stream_check(buf, vm_stream(spec), &out, line, sizeof(line)), -1);
+	assert_non_null(strstr(line, why));
+	assert_ptr_equal(strstr(line, "image refused: "), line);
+}
+
+static void test_whole_stream_checked(void **state)
+{
+	static struct vm_stream_records out;
+	struct vm_stream_spec spec;
+	char line[160] = "";
+	(void)state;
+
+	size_t len = vm_stream(&good_spec);
+	assert_int_equal(vm_stream_check(buf, len, &out, line, sizeof(line)), 0);
+	assert_string_equal(out.vm.cfg.name, "dirty");
+	assert_int_equal(out.vm.cfg.vcpus, VM_VCPUS);
+	assert_int_equal(out.vcpus[1].id, 1);
+	assert_int_equal(out.vcpus[1].rip, 0xffffffff81000123ull);
+
+	/* Cut anywhere, or a byte flipped in any record: refused. */
+	for (size_t cut = 0; cut < len; cut += 97)
+		assert_int_equal(vm_stream_check(buf, cut, &out, line, sizeof(line)), -1);
+	for (size_t at = 0; at < len; at += 89) {
+		buf[at] ^= 0x01;
+		assert_int_equal(vm_stream_check(buf, len, &out, line, sizeof(line)), -1);
+		buf[at] ^= 0x01;
+	}
+
+	spec = good_spec;
+	spec.config_after_vcpu = true;
+	expect_stream_refused(&spec, "the VM config record is not first");
+	spec = good_spec;
+	spec.skip_vcpu = 1;
+	expect_stream_refused(&spec, "a vCPU or local APIC record is missing");
+	spec = good_spec;
+	spec.vcpu_id_of[1] = 0;
+	expect_stream_refused(&spec, "a vCPU record of another vCPU");
+	spec = good_spec;
+	spec.device_twice = true;
+	expect_stream_refused(&spec, "a device record out of place");
+	spec = good_spec;
+	spec.no_sysctl = true;
+	expect_stream_refused(&spec, "no record of device type 0x19");
+	spec = good_spec;
+	spec.page_gfn = VM_MIB * 256; /* the first frame past 1 MiB */
+	expect_stream_refused(&spec, "page data: a frame outside the VM's RAM");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -549,6 +679,7 @@ int main(void)
 		cmocka_unit_test(test_config_string_too_long),
 		cmocka_unit_test(test_pages_round_trip),
 		cmocka_unit_test(test_pages_refused),
+		cmocka_unit_test(test_whole_stream_checked),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -6,10 +6,10 @@
 #include "arch/x86/spinlock.h"
 #include "arch/x86/tsc.h"
 #include "vmm/core/vm_lifecycle.h"
-#include "vmm/migrate/config_record.h"
 #include "vmm/migrate/page_data.h"
 #include "vmm/migrate/stream.h"
 #include "vmm/migrate/vcpu_capture.h"
+#include "vmm/migrate/vm_stream_check.h"
 
 #define NAME_SUFFIX_MAX 99 /* NAME-2 .. NAME-99 */
 #define SUFFIX_ROOM 4	   /* "-NN" */
@@ -17,128 +17,13 @@
 /* What the checking pass read and the building pass uses; too big for a
  * hypervisor stack, one restore at a time. */
 static struct spinlock restore_lock;
-static struct vm_record vm_rec;
-static struct vcpu_record vcpu_recs[VM_MAX_VCPUS];
-
-/* The records a stream must hold once each: the device singletons by
- * type, from DEVICE_FIRST (the local APICs, one per vCPU, among them
- * are counted apart). */
-#define DEVICE_FIRST STREAM_DEV_UART
-#define DEVICE_TYPES (STREAM_DEV_SYSCTL - STREAM_DEV_UART + 1)
-
-struct seen {
-	bool config;
-	bool device[DEVICE_TYPES];
-	uint32_t vcpus, lapics; /* a bit per vCPU */
-};
-
-static int refuse(char *why, size_t whylen, const struct stream_reader *sr)
-{
-	snprintf(why, whylen, "image refused: %s (%s at byte %zu)", sr->why,
-		 stream_status_name(sr->error), sr->where);
-	return -1;
-}
-
-/* One line: the record's body was refused by its own checks. */
-static int refuse_body(char *why, size_t whylen, struct stream_reader *sr,
-		       const struct stream_record *rec)
-{
-	stream_refuse_record(sr, rec);
-	return refuse(why, whylen, sr);
-}
-
-/* One line: the record at sr's last position breaks a rule of the whole
- * stream (not of its own body). */
-static int refuse_record(char *why, size_t whylen, const struct stream_reader *sr,
-			 const struct stream_record *rec, const char *what)
-{
-	size_t at = (size_t)(rec->body.buf - sr->buf) - STREAM_RECORD_HEADER_SIZE;
-
-	snprintf(why, whylen, "image refused: %s (record type %#x at byte %zu)", what, rec->type,
-		 at);
-	return -1;
-}
-
-/* The checking pass of one record: its place in the stream, and the body
- * of the records that need no VM to be checked. */
-static int check_record(struct stream_reader *sr, struct stream_record *rec, struct seen *seen,
-			char *why, size_t whylen)
-{
-	uint32_t bit = rec->instance < VM_MAX_VCPUS ? 1u << rec->instance : 0;
-
-	if (rec->type != STREAM_VM_CONFIG && !seen->config)
-		return refuse_record(why, whylen, sr, rec, "the VM config record is not first");
-	switch (rec->type) {
-	case STREAM_VM_CONFIG:
-		if (seen->config || rec->instance)
-			return refuse_record(why, whylen, sr, rec, "a second VM config record");
-		seen->config = true;
-		if (vm_record_load(&vm_rec, &rec->body))
-			return refuse_body(why, whylen, sr, rec);
-		return 0;
-	case STREAM_VCPU:
-		if (rec->instance >= vm_rec.cfg.vcpus || (seen->vcpus & bit))
-			return refuse_record(why, whylen, sr, rec, "a vCPU record out of place");
-		seen->vcpus |= bit;
-		if (vcpu_record_load(&vcpu_recs[rec->instance], &rec->body))
-			return refuse_body(why, whylen, sr, rec);
-		if (vcpu_recs[rec->instance].id != rec->instance)
-			return refuse_record(why, whylen, sr, rec, "a vCPU record of another vCPU");
-		return 0;
-	case STREAM_PAGE_DATA:
-		if (page_data_load(&rec->body, NULL,
-				   (uint64_t)vm_rec.cfg.memory_mib * (1u << 20) / PAGE_DATA_PAGE) <
-		    0)
-			return refuse_body(why, whylen, sr, rec);
-		return 0;
-	case STREAM_DEV_VLAPIC:
-		if (rec->instance >= vm_rec.cfg.vcpus || (seen->lapics & bit))
-			return refuse_record(why, whylen, sr, rec,
-					     "a local APIC record out of place");
-		seen->lapics |= bit;
-		return 0;
-	default: /* the device singletons */
-		if (rec->instance || seen->device[rec->type - DEVICE_FIRST])
-			return refuse_record(why, whylen, sr, rec, "a device record out of place");
-		seen->device[rec->type - DEVICE_FIRST] = true;
-		return 0;
-	}
-}
-
-/* The first pass: every record checked, nothing built. */
-static int check_stream(const void *buf, size_t len, char *why, size_t whylen)
-{
-	struct stream_reader sr;
-	struct stream_record rec;
-	struct seen seen = { 0 };
-	int st;
-
-	if (stream_reader_init(&sr, buf, len, 0))
-		return refuse(why, whylen, &sr);
-	while ((st = stream_next(&sr, &rec)) == STREAM_OK)
-		if (check_record(&sr, &rec, &seen, why, whylen))
-			return -1;
-	if (st != STREAM_DONE)
-		return refuse(why, whylen, &sr);
-	uint32_t all = (1u << vm_rec.cfg.vcpus) - 1;
-	for (unsigned i = 0; i < DEVICE_TYPES; i++)
-		if (!seen.device[i] && DEVICE_FIRST + i != STREAM_DEV_VLAPIC) {
-			snprintf(why, whylen, "image refused: no record of device type %#x",
-				 DEVICE_FIRST + i);
-			return -1;
-		}
-	if (!seen.config || seen.vcpus != all || seen.lapics != all) {
-		snprintf(why, whylen, "image refused: a vCPU or local APIC record is missing");
-		return -1;
-	}
-	return 0;
-}
+static struct vm_stream_records recs;
 
 /* The restored VM's name into out: asked, or the saved one, or the first
  * free NAME-N. */
 static int pick_name(const char *asked, char *out, size_t size, char *why, size_t whylen)
 {
-	const char *base = vm_rec.cfg.name;
+	const char *base = recs.vm.cfg.name;
 
 	if (asked) {
 		if (vm_named(asked)) {
@@ -167,7 +52,7 @@ static int pick_name(const char *asked, char *out, size_t size, char *why, size_
 static int set_clock(struct vm *vm, char *why, size_t whylen)
 {
 	struct vtime *t = &vm->vtime;
-	uint64_t ticks = vtime_ns_to_tsc(t, vm_rec.clock_ns) - t->start_tsc;
+	uint64_t ticks = vtime_ns_to_tsc(t, recs.vm.clock_ns) - t->start_tsc;
 	uint64_t now = rdtsc();
 
 	if (ticks > now) {
@@ -175,10 +60,10 @@ static int set_clock(struct vm *vm, char *why, size_t whylen)
 		return -1;
 	}
 	t->start_tsc = now - ticks;
-	vm->start_epoch_ns = vm_rec.start_epoch_ns;
-	vm->wall_clock_msr = vm_rec.wall_clock_msr;
-	vm->wall_clock_version = vm_rec.wall_clock_version;
-	vm->pv_unhalt_known = vm_rec.pv_unhalt_known;
+	vm->start_epoch_ns = recs.vm.start_epoch_ns;
+	vm->wall_clock_msr = recs.vm.wall_clock_msr;
+	vm->wall_clock_version = recs.vm.wall_clock_version;
+	vm->pv_unhalt_known = recs.vm.pv_unhalt_known;
 	return 0;
 }
 
@@ -228,20 +113,20 @@ static int load_state(struct vm *vm, const void *buf, size_t len, char *why, siz
 	 * which set_clock keeps). */
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vm->vcpus[i].lapic.tsc_offset =
-			vcpu_recs[i].tsc_at_clock_zero - vm->vtime.start_tsc;
+			recs.vcpus[i].tsc_at_clock_zero - vm->vtime.start_tsc;
 	/* The devices' times land on the saved clock's values: set_clock
 	 * makes the clock read them as the VM starts. */
-	stream_reader_init(&sr, buf, len, vm_rec.clock_ns);
+	stream_reader_init(&sr, buf, len, recs.vm.clock_ns);
 	while ((st = stream_next(&sr, &rec)) == STREAM_OK) {
 		int err = rec.type == STREAM_PAGE_DATA
 				  ? page_data_load(&rec.body, vm->ram.host,
 						   vm->ram.size / PAGE_DATA_PAGE) < 0
 				  : load_device(vm, &rec);
 		if (err)
-			return refuse_body(why, whylen, &sr, &rec);
+			return vm_stream_body_refused(why, whylen, &sr, &rec);
 	}
 	if (st != STREAM_DONE)
-		return refuse(why, whylen, &sr);
+		return vm_stream_refused(why, whylen, &sr);
 	/* A vCPU that moved its xAPIC page: the page is decoded there again. */
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		struct vlapic *a = &vm->vcpus[i].lapic;
@@ -251,7 +136,7 @@ static int load_state(struct vm *vm, const void *buf, size_t len, char *why, siz
 	if (set_clock(vm, why, whylen))
 		return -1;
 	for (unsigned i = 0; i < vm->nvcpus; i++)
-		if (vcpu_apply(&vm->vcpus[i], &vcpu_recs[i], why, whylen))
+		if (vcpu_apply(&vm->vcpus[i], &recs.vcpus[i], why, whylen))
 			return -1;
 	vtime_reschedule(&vm->vtime);
 	return 0;
@@ -264,9 +149,9 @@ struct vm *vm_restore(const void *buf, size_t len, const char *name, const struc
 	struct vm *vm = NULL;
 
 	spin_lock(&restore_lock);
-	if (check_stream(buf, len, why, whylen))
+	if (vm_stream_check(buf, len, &recs, why, whylen))
 		goto out;
-	cfg = vm_rec.cfg;
+	cfg = recs.vm.cfg;
 	if (pick_name(name, cfg.name, sizeof(cfg.name), why, whylen))
 		goto out;
 	vm = vm_build(&cfg, bi);
