@@ -155,3 +155,10 @@ $(GUEST_BUILD)/checker.elf: $(GUEST_MB2) $(call guest_obj,guest/checker/checker.
 	grub-file --is-x86-multiboot2 $@
 guests: $(GUEST_BUILD)/checker.elf
 -include $(patsubst %.o,%.d,$(call guest_obj,guest/checker/checker.c))
+
+# The save/restore test guest (guest/dirtytest, tests/system/test_save_restore.py).
+$(GUEST_BUILD)/dirtytest.elf: $(GUEST_MB2) $(call guest_obj,guest/dirtytest/dirtytest.c) $(GUEST_LIB_OBJ) guest/lib/guest.ld
+	$(call guest_link,$(GUEST_MB2),$(call guest_obj,guest/dirtytest/dirtytest.c))
+	grub-file --is-x86-multiboot2 $@
+guests: $(GUEST_BUILD)/dirtytest.elf
+-include $(patsubst %.o,%.d,$(call guest_obj,guest/dirtytest/dirtytest.c))

@@ -153,6 +153,42 @@ static void test_long_names_refused(void **state)
 	assert_int_equal(parse(line), -1);
 }
 
+/* save, restore, images, drop, corrupt: images are mem:NAME. */
+static void test_image_commands(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("save dirty mem:img"), 0);
+	assert_int_equal(req.id, CMD_SAVE);
+	assert_true(command_names_vm(CMD_SAVE));
+	assert_string_equal(req.vm, "dirty");
+	assert_string_equal(req.word, "img");
+	assert_int_equal(parse("save dirty img"), -1);
+	assert_string_equal(err, "'img': images are mem:NAME (save VM mem:NAME)");
+	assert_int_equal(parse("save dirty mem:"), -1);
+	assert_int_equal(parse("save dirty"), -1);
+	assert_int_equal(parse("save dirty mem:0123456789012345678901234567890123"), -1);
+	assert_non_null(strstr(err, "is too long"));
+
+	assert_int_equal(parse("restore mem:img"), 0);
+	assert_int_equal(req.id, CMD_RESTORE);
+	assert_false(command_names_vm(CMD_RESTORE));
+	assert_string_equal(req.word, "img");
+	assert_string_equal(req.vm, "");
+	assert_int_equal(parse("restore mem:img copy"), 0);
+	assert_string_equal(req.vm, "copy");
+	assert_int_equal(parse("restore mem:img copy more"), -1);
+
+	assert_int_equal(parse("images"), 0);
+	assert_int_equal(req.id, CMD_IMAGES);
+	assert_int_equal(parse("drop mem:img"), 0);
+	assert_int_equal(req.id, CMD_DROP);
+	assert_string_equal(req.word, "img");
+	assert_int_equal(parse("corrupt mem:img 0x20"), 0);
+	assert_int_equal(req.id, CMD_CORRUPT);
+	assert_int_equal(req.offset, 0x20);
+	assert_int_equal(parse("corrupt mem:img"), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_trace),
 		cmocka_unit_test(test_shutdown_and_create),
 		cmocka_unit_test(test_long_names_refused),
+		cmocka_unit_test(test_image_commands),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -172,6 +172,20 @@ static void test_requests_become_commands(void **state)
 	assert_string_equal(req.cmd.word, "x.cfg");
 	assert_int_equal(parse_request("{\"cmd\":\"help\",\"command\":\"mem\"}"), 0);
 	assert_string_equal(req.cmd.word, "mem");
+	/* The image commands: "image" is the mem:NAME target, restore's
+	 * new name is "vm". */
+	assert_int_equal(parse_request("{\"cmd\":\"save\",\"vm\":\"a\",\"image\":\"mem:i\"}"), 0);
+	assert_int_equal(req.cmd.id, CMD_SAVE);
+	assert_string_equal(req.cmd.vm, "a");
+	assert_string_equal(req.cmd.word, "i");
+	assert_int_equal(parse_request("{\"cmd\":\"restore\",\"image\":\"mem:i\",\"vm\":\"b\"}"),
+			 0);
+	assert_int_equal(req.cmd.id, CMD_RESTORE);
+	assert_string_equal(req.cmd.vm, "b");
+	assert_int_equal(parse_request("{\"cmd\":\"restore\",\"image\":\"i\"}"), -1);
+	assert_int_equal(parse_request("{\"cmd\":\"corrupt\",\"image\":\"mem:i\",\"offset\":7}"),
+			 0);
+	assert_int_equal(req.cmd.offset, 7);
 }
 
 static void test_bad_requests_say_why_and_keep_the_id(void **state)

@@ -19,10 +19,13 @@
 #include "vmm/dev/acpi_pm.h"
 #include "vmm/dev/hpet.h"
 #include "vmm/dev/iobus.h"
+#include "vmm/dev/mmio.h"
+#include "vmm/dev/pci_host.h"
 #include "vmm/dev/pic.h"
 #include "vmm/dev/pit.h"
 #include "vmm/dev/rtc.h"
 #include "vmm/dev/state_io.h"
+#include "vmm/dev/sysctl.h"
 #include "vmm/dev/uart.h"
 #include "vmm/dev/vioapic.h"
 #include "vmm/dev/vlapic.h"
@@ -1042,6 +1045,109 @@ static void test_vlapic_refusals(void **state)
 	assert_int_equal(vlapic_load(&b, raw_reader(raw_len)), 0);
 }
 
+/* --- the PCI host bridge and the system control ports ------------------ */
+
+#define PCI_ADDRESS_PORT 0xcf8
+#define PCI_DATA_PORT 0xcfc
+#define PCI_ENABLE 0x80000000u
+#define PCI_COMMAND_REG 0x04
+#define KBC_DATA 0x60
+#define KBC_COMMAND 0x64
+#define PORT_A 0x92
+
+/* The bridge's command register cleared, the latency timer set, and the
+ * address latch left on the latency register: a copy reads the same. */
+static void test_pci_host_round_trip(void **state)
+{
+	static struct pci_host a, b;
+	static struct io_bus io_a, io_b;
+	static struct mmio_bus mmio_a, mmio_b;
+	(void)state;
+
+	setup_clocks();
+	pci_host_init(&a);
+	pci_host_init(&b);
+	assert_int_equal(pci_host_attach(&a, &io_a, &mmio_a), 0);
+	assert_int_equal(pci_host_attach(&b, &io_b, &mmio_b), 0);
+	io_bus_write(&io_a, PCI_ADDRESS_PORT, 4, PCI_ENABLE | PCI_COMMAND_REG);
+	io_bus_write(&io_a, PCI_DATA_PORT, 2, 0);
+	io_bus_write(&io_a, PCI_ADDRESS_PORT, 4, PCI_ENABLE | 0x0c);
+	io_bus_write(&io_a, PCI_DATA_PORT + 1, 1, 0x40); /* latency timer */
+	pci_host_save(&a, record_begin());
+	assert_int_equal(pci_host_load(&b, record_reopen(STREAM_DEV_PCI_HOST)), 0);
+	expect_end();
+	assert_int_equal(io_bus_read(&io_b, PCI_ADDRESS_PORT, 4), PCI_ENABLE | 0x0c);
+	assert_int_equal(io_bus_read(&io_b, PCI_DATA_PORT, 4),
+			 io_bus_read(&io_a, PCI_DATA_PORT, 4));
+	io_bus_write(&io_b, PCI_ADDRESS_PORT, 4, PCI_ENABLE | PCI_COMMAND_REG);
+	assert_int_equal(io_bus_read(&io_b, PCI_DATA_PORT, 2), 0);
+
+	/* Bits the registers do not keep: refused, the bridge unchanged. */
+	raw_begin();
+	state_put_u32(&body_w, 0x3); /* CONFIG_ADDRESS bits 1:0 */
+	state_put_u8(&body_w, 0);
+	state_put_u8(&body_w, 0);
+	raw_end();
+	assert_int_equal(pci_host_load(&b, raw_reader(raw_len)), -1);
+	raw_begin();
+	state_put_u32(&body_w, 0);
+	state_put_u8(&body_w, 0x01); /* I/O only is kept; bit 0 is not */
+	state_put_u8(&body_w, 0);
+	raw_end();
+	assert_int_equal(pci_host_load(&b, raw_reader(raw_len)), -1);
+	assert_int_equal(io_bus_read(&io_b, PCI_DATA_PORT, 2), 0);
+}
+
+static void no_reset(void *ctx)
+{
+	(void)ctx;
+}
+
+/* A20 off through port 0x92, and the keyboard controller mid-command
+ * (0xD1 written, its data byte not yet) with the command byte waiting to
+ * be read: the copy answers the same and takes the data byte. */
+static void test_sysctl_round_trip(void **state)
+{
+	static struct sysctl a, b, before;
+	static struct io_bus bus_a, bus_b;
+	(void)state;
+
+	setup_clocks();
+	sysctl_init(&a, no_reset, NULL);
+	sysctl_init(&b, no_reset, NULL);
+	assert_int_equal(sysctl_attach(&a, &bus_a), 0);
+	assert_int_equal(sysctl_attach(&b, &bus_b), 0);
+	io_bus_write(&bus_a, PORT_A, 1, 0);
+	io_bus_write(&bus_a, KBC_COMMAND, 1, 0x20); /* read the command byte */
+	io_bus_write(&bus_a, KBC_COMMAND, 1, 0xd1); /* write the output port: data next */
+	sysctl_save(&a, record_begin());
+	assert_int_equal(sysctl_load(&b, record_reopen(STREAM_DEV_SYSCTL)), 0);
+	expect_end();
+	assert_int_equal(io_bus_read(&bus_b, PORT_A, 1), io_bus_read(&bus_a, PORT_A, 1));
+	assert_int_equal(io_bus_read(&bus_b, KBC_COMMAND, 1), io_bus_read(&bus_a, KBC_COMMAND, 1));
+	assert_int_equal(io_bus_read(&bus_b, KBC_DATA, 1), io_bus_read(&bus_a, KBC_DATA, 1));
+	io_bus_write(&bus_a, KBC_DATA, 1, 0x01); /* A20 off through the output port */
+	io_bus_write(&bus_b, KBC_DATA, 1, 0x01);
+	assert_int_equal(sysctl_a20_enabled(&b), sysctl_a20_enabled(&a));
+	assert_false(sysctl_a20_enabled(&b));
+
+	/* A pending command that takes no data, an AUX byte with none
+	 * waiting: refused, the controller as it was. */
+	before = b;
+	raw_begin();
+	sysctl_save(&a, &body_w);
+	raw_end();
+	raw[8] = 0x20; /* pending_command: a read, which takes no data */
+	assert_int_equal(sysctl_load(&b, raw_reader(raw_len)), -1);
+	raw_begin();
+	sysctl_save(&a, &body_w);
+	raw_end();
+	raw[5] = 0; /* output_full off */
+	raw[6] = 1; /* output_aux on */
+	assert_int_equal(sysctl_load(&b, raw_reader(raw_len)), -1);
+	assert_memory_equal(&b, &before, sizeof(b));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1065,6 +1171,8 @@ int main(void)
 		cmocka_unit_test(test_vioapic_round_trip),
 		cmocka_unit_test(test_vlapic_round_trip),
 		cmocka_unit_test(test_vlapic_refusals),
+		cmocka_unit_test(test_pci_host_round_trip),
+		cmocka_unit_test(test_sysctl_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

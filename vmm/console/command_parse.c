@@ -6,8 +6,8 @@
 #include "vmm/load/errmsg.h"
 
 /* Argument letters: v a VM name, w a word (file, command), t trace's
- * on|off|show, g a guest-physical address, n a count; an upper-case
- * letter is optional (and only last ones are). */
+ * on|off|show, g a guest-physical address, n a count, i an image
+ * (mem:NAME); an upper-case letter is optional (and only last ones are). */
 static const struct command_info commands[CMD_COUNT] = {
 	[CMD_HELP] = { "help", "W", "help [CMD]", "the commands, or one in detail" },
 	[CMD_LIST] = { "list", "", "list",
@@ -36,6 +36,17 @@ static const struct command_info commands[CMD_COUNT] = {
 	[CMD_GDBSERVER] = { "gdbserver", "v", "gdbserver VM",
 			    "stop VM at its next entry for gdb on COM2 (the control channel "
 			    "returns when gdb detaches)" },
+	[CMD_SAVE] = { "save", "vi", "save VM mem:NAME",
+		       "save VM's whole state into image NAME in hypervisor memory; VM "
+		       "runs on" },
+	[CMD_RESTORE] = { "restore", "iV", "restore mem:NAME [NEWVM]",
+			  "a new VM from image NAME, named NEWVM (default: as saved, or "
+			  "NAME-2, ... when taken)" },
+	[CMD_IMAGES] = { "images", "", "images", "the saved images: name, VM, size" },
+	[CMD_DROP] = { "drop", "i", "drop mem:NAME", "free image NAME" },
+	[CMD_CORRUPT] = { "corrupt", "in", "corrupt mem:NAME OFFSET",
+			  "flip the byte at OFFSET of image NAME (tests; only with "
+			  "image-test on pgvisor's command line)" },
 };
 
 #define MAX_WORDS 5
@@ -140,6 +151,17 @@ static int parse_arg(const struct command_info *c, char kind, const char *word,
 			return errf(err, errlen, "'%.32s': expected on, off or show (%s)", word,
 				    c->usage);
 		return 0;
+	case 'i':
+		if (strncmp(word, IMAGE_PREFIX, strlen(IMAGE_PREFIX)) ||
+		    !word[strlen(IMAGE_PREFIX)])
+			return errf(err, errlen, "'%.32s': images are mem:NAME (%s)", word,
+				    c->usage);
+		word += strlen(IMAGE_PREFIX);
+		if (strlen(word) >= VM_NAME_MAX)
+			return errf(err, errlen, "image name '%.32s...' is too long (%s)", word,
+				    c->usage);
+		memcpy(req->word, word, strlen(word) + 1);
+		return 0;
 	case 'g':
 		if (!parse_number(word, &req->gpa))
 			return errf(err, errlen, "'%.32s' is not a number (%s)", word, c->usage);
@@ -148,6 +170,7 @@ static int parse_arg(const struct command_info *c, char kind, const char *word,
 		if (!parse_number(word, &n))
 			return errf(err, errlen, "'%.32s' is not a number (%s)", word, c->usage);
 		req->len = n;
+		req->offset = n;
 		req->count = n > UINT32_MAX ? UINT32_MAX : (unsigned)n;
 		return 0;
 	}

@@ -26,11 +26,17 @@ enum command_id {
 	CMD_TRACE,
 	CMD_MEM,
 	CMD_GDBSERVER,
+	CMD_SAVE,
+	CMD_RESTORE,
+	CMD_IMAGES,
+	CMD_DROP,
+	CMD_CORRUPT,
 	CMD_COUNT,
 };
 
 enum trace_op { TRACE_ON, TRACE_OFF, TRACE_SHOW };
 
+#define IMAGE_PREFIX "mem:"	    /* save and restore targets: images in memory */
 #define COMMAND_LINE_MAX 256	    /* the longest line the console takes */
 #define MEM_DUMP_MAX 4096	    /* mem: bytes at most */
 #define TRACE_SHOW_DEFAULT 16	    /* trace show: exits shown without N */
@@ -47,11 +53,14 @@ struct command_info {
 
 struct command_request {
 	enum command_id id;
-	char vm[VM_NAME_MAX];	 /* the VM it names; "" when none */
-	char word[CFG_PATH_MAX]; /* create's file, help's command; "" when none */
+	char vm[VM_NAME_MAX]; /* the VM it names; "" when none */
+	/* create's file, help's command, the NAME of an image mem:NAME; ""
+	 * when none. restore's new name is in vm. */
+	char word[CFG_PATH_MAX];
 	enum trace_op trace;
 	uint64_t gpa, len; /* mem */
 	unsigned count;	   /* trace show's N, shutdown's seconds */
+	uint64_t offset;   /* corrupt's byte */
 };
 
 const struct command_info *command_info(enum command_id id);

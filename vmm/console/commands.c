@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arch/x86/page_alloc.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/smp.h"
 #include "arch/x86/tsc.h"
@@ -16,12 +17,17 @@
 #include "vmm/cpu/vcpu_state.h"
 #include "vmm/debug/gdb_target.h"
 #include "vmm/load/config.h"
+#include "vmm/migrate/mem_image.h"
 #include "vmm/vmx/vmcs_fields.h"
 
 #define DUMP_ROW 16 /* bytes per line of mem */
 #define MIB_SHIFT 20
 #define TENTHS 10
 #define MS_PER_SECOND 1000
+#define KIB_SHIFT 10
+#define US_PER_SECOND 1000000
+/* On pgvisor's command line: the test-only console commands (corrupt). */
+#define IMAGE_TEST_SWITCH "image-test"
 
 _Static_assert(TRACE_SHOW_MAX == EXIT_TRACE_LEN, "trace show reaches the whole ring");
 
@@ -370,6 +376,91 @@ static void gdbserver(struct vm *vm, struct command_result *res)
 		refuse(res, "%s", err);
 }
 
+/* save: on vm's vCPU 0's CPU, under its lock, from that CPU's scheduler:
+ * no vCPU of vm is in guest mode while its image is written. */
+static void save(struct vm *vm, const char *name, struct command_result *res)
+{
+	char why[COMMAND_ERROR_MAX];
+	uint64_t t0 = rdtsc();
+
+	if (mem_image_save(vm, name, why, sizeof(why))) {
+		refuse(res, "%s", why);
+		return;
+	}
+	const struct mem_image *m = mem_image_find(name);
+	uint64_t per_us = tsc_hz() / US_PER_SECOND;
+	uint64_t us = (rdtsc() - t0) / (per_us ? per_us : 1);
+	kprintf("pgvisor: vm %s: saved to mem:%s: %zu KiB, %llu pages of %llu, %llu us paused\n",
+		vm->name, name, m->len >> KIB_SHIFT, (unsigned long long)m->guest_pages,
+		(unsigned long long)(vm->ram.size / PAGE_SIZE), (unsigned long long)us);
+	if (res->json) {
+		json_key_string(res->json, "image", name);
+		json_key_uint(res->json, "bytes", m->len);
+		json_key_uint(res->json, "pages", m->guest_pages);
+	}
+}
+
+/* restore: the new VM's vCPUs go to this CPU, as create's. */
+static void restore(const char *name, const char *as, struct command_result *res)
+{
+	char why[COMMAND_ERROR_MAX];
+	struct vm *vm = mem_image_restore(name, as[0] ? as : NULL, env.boot,
+					  1u << this_cpu()->index, why, sizeof(why));
+
+	if (!vm) {
+		refuse(res, "restore: mem:%s: %s", name, why);
+		return;
+	}
+	kprintf("pgvisor: vm %s: restored from mem:%s\n", vm->name, name);
+	if (res->json)
+		json_key_string(res->json, "vm", vm->name);
+}
+
+static void images(struct json_writer *json)
+{
+	const struct mem_image *m;
+
+	if (json) {
+		json_key(json, "images");
+		json_open(json, '[');
+	}
+	kprintf("pgvisor: %-16s %-16s %10s %8s\n", "Image", "From VM", "KiB", "Pages");
+	for (unsigned i = 0; (m = mem_image_at(i)); i++) {
+		kprintf("pgvisor: mem:%-12s %-16s %10zu %8llu\n", m->name, m->vm,
+			m->len >> KIB_SHIFT, (unsigned long long)m->guest_pages);
+		if (json) {
+			json_open(json, '{');
+			json_key_string(json, "image", m->name);
+			json_key_string(json, "vm", m->vm);
+			json_key_uint(json, "bytes", m->len);
+			json_key_uint(json, "pages", m->guest_pages);
+			json_close(json, '}');
+		}
+	}
+	if (json)
+		json_close(json, ']');
+}
+
+static void drop(const char *name, struct command_result *res)
+{
+	if (mem_image_drop(name))
+		refuse(res, "drop: no image mem:%s", name);
+	else
+		kprintf("pgvisor: image mem:%s dropped\n", name);
+}
+
+static void corrupt(const char *name, uint64_t offset, struct command_result *res)
+{
+	if (!strstr(env.boot->cmdline, IMAGE_TEST_SWITCH))
+		refuse(res, "corrupt: only with %s on pgvisor's command line", IMAGE_TEST_SWITCH);
+	else if (mem_image_corrupt(name, offset))
+		refuse(res, "corrupt: no image mem:%s or no byte %llu in it", name,
+		       (unsigned long long)offset);
+	else
+		kprintf("pgvisor: image mem:%s: byte %llu flipped\n", name,
+			(unsigned long long)offset);
+}
+
 void command_run(const struct command_request *req, struct vm *vm, struct command_result *res)
 {
 	bool locked = vm ? vm_lock(vm) : false;
@@ -414,6 +505,21 @@ void command_run(const struct command_request *req, struct vm *vm, struct comman
 		break;
 	case CMD_GDBSERVER:
 		gdbserver(vm, res);
+		break;
+	case CMD_SAVE:
+		save(vm, req->word, res);
+		break;
+	case CMD_RESTORE:
+		restore(req->word, req->vm, res);
+		break;
+	case CMD_IMAGES:
+		images(res->json);
+		break;
+	case CMD_DROP:
+		drop(req->word, res);
+		break;
+	case CMD_CORRUPT:
+		corrupt(req->word, req->offset, res);
 		break;
 	case CMD_COUNT:
 		break;

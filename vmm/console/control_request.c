@@ -13,7 +13,10 @@ const char *control_arg_name(enum command_id id, unsigned i)
 	if (!c || i >= strlen(c->args))
 		return NULL;
 	switch (c->args[i]) {
+	case 'i':
+		return "image";
 	case 'v':
+	case 'V':
 		return "vm";
 	case 'w':
 	case 'W':
@@ -23,7 +26,10 @@ const char *control_arg_name(enum command_id id, unsigned i)
 	case 'g':
 		return "gpa";
 	default: /* 'n', 'N' */
-		return id == CMD_MEM ? "len" : id == CMD_TRACE ? "n" : "seconds";
+		return id == CMD_MEM	   ? "len"
+		       : id == CMD_TRACE   ? "n"
+		       : id == CMD_CORRUPT ? "offset"
+					   : "seconds";
 	}
 }
 

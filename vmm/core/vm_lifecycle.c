@@ -400,7 +400,7 @@ size_t vm_kept_bytes(const struct vm *vm)
 	return pages_for(sizeof(*vm)) * PAGE_SIZE + platform_device_state_bytes(vm);
 }
 
-struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, uint32_t usable)
+struct vm *vm_build(const struct vm_config *cfg, const struct boot_info *bi)
 {
 	if (!vm_name_free(cfg->name)) {
 		kprintf("pgvisor: vm %s: a VM with this name is running or kept for inspection; "
@@ -450,31 +450,51 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, ui
 	}
 	uart_init(&vm->uart, vm->name, core_console()->poll);
 	if (attach_files(vm, bi) || alloc_memory(vm) || platform_attach(vm) || vm_load(vm)) {
-		vm_free_resources(vm);
-		platform_free_device_state(vm);
-		page_free(vm, pages_for(sizeof(*vm)));
+		vm_discard(vm);
 		fault_alloc_end();
 		kprintf("pgvisor: vm %s: not started\n", cfg->name);
 		return NULL;
 	}
+	fault_alloc_end();
+	return vm;
+}
+
+void vm_discard(struct vm *vm)
+{
+	vm_free_resources(vm);
+	platform_free_device_state(vm);
+	page_free(vm, pages_for(sizeof(*vm)));
+}
+
+void vm_start(struct vm *vm, uint32_t usable)
+{
+	char why[TRAP_MSG_MAX];
+
 	/* Each vCPU goes to the least loaded CPU of the VM's set: a VM with
 	 * more vCPUs than one CPU spreads over several and is then shared
 	 * between them (vm->spread). */
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vm->spread |= runqueue_place(&vm->vcpus[i], usable) != vm->vcpus[0].cpu;
-	fault_alloc_end();
 	vm_add(vm);
 	char where[VM_CPU_LIST_MAX];
 	vm_cpu_list(vm, where, sizeof(where));
 	kprintf("pgvisor: vm %s: %u MiB at host %#llx, kernel %s (%zu bytes), "
 		"hypervisor overhead %zu KiB, on %s\n",
-		vm->name, cfg->memory_mib, (unsigned long long)(uint64_t)vm->ram.host,
+		vm->name, vm->cfg.memory_mib, (unsigned long long)(uint64_t)vm->ram.host,
 		vm->kernel.name, vm->kernel.size, vm_overhead_bytes(vm) >> 10, where);
-	trap_format(cfg->traps, why, sizeof(why));
+	trap_format(vm->cfg.traps, why, sizeof(why));
 	kprintf("pgvisor: vm %s: traps %s\n", vm->name, why);
 	vmx_apic_format(&vmx_controls, why, sizeof(why));
 	kprintf("pgvisor: vm %s: APIC virtualization: %s\n", vm->name, why);
 	vm_announce(vm, VM_EVENT_STARTED);
+}
+
+struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, uint32_t usable)
+{
+	struct vm *vm = vm_build(cfg, bi);
+
+	if (vm)
+		vm_start(vm, usable);
 	return vm;
 }
 

@@ -15,6 +15,13 @@
  * CPUs of usable (a bit each); on failure prints one line naming the VM
  * and the cause and returns NULL. */
 struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, uint32_t usable);
+/* vm_create in two steps, for a restore that loads a VM's state between
+ * them: vm_build makes the VM, loaded and ready, but in no table and on no
+ * run queue (NULL and one line on failure); vm_start enters it and places
+ * its vCPUs; vm_discard frees a built VM that never started. */
+struct vm *vm_build(const struct vm_config *cfg, const struct boot_info *bi);
+void vm_start(struct vm *vm, uint32_t usable);
+void vm_discard(struct vm *vm);
 /* Loads the image into fresh (zeroed) RAM and resets the vCPUs. */
 int vm_load(struct vm *vm);
 /* Host memory the hypervisor spends on the VM besides its RAM. */

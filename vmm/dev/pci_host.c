@@ -235,3 +235,27 @@ int pci_host_attach(struct pci_host *p, struct io_bus *io, struct mmio_bus *mmio
 	return mmio_bus_register(mmio, PCI_MMIO_BASE, PCI_MMIO_SIZE, window_mmio_read,
 				 window_mmio_write, p, "pci-mmio");
 }
+
+void pci_host_save(const struct pci_host *p, struct state_writer *w)
+{
+	state_put_u32(w, p->address);
+	state_put_u8(w, p->config[CFG_COMMAND]);
+	state_put_u8(w, p->config[CFG_LATENCY]);
+}
+
+int pci_host_load(struct pci_host *p, struct state_reader *r)
+{
+	uint32_t address = state_get_u32(r);
+	uint8_t command = state_get_u8(r), latency = state_get_u8(r);
+
+	if (address & ~ADDRESS_WRITABLE)
+		state_refuse(r, "PCI host: CONFIG_ADDRESS bits it does not keep");
+	if (command & ~COMMAND_MEMORY_IO)
+		state_refuse(r, "PCI host: command register bits it does not keep");
+	if (state_reader_done(r))
+		return -1;
+	p->address = address;
+	p->config[CFG_COMMAND] = command;
+	p->config[CFG_LATENCY] = latency;
+	return 0;
+}

@@ -17,6 +17,7 @@
 #include "vmm/dev/iobus.h"
 #include "vmm/dev/mmio.h"
 #include "vmm/dev/pci_device.h"
+#include "vmm/dev/state_io.h"
 
 #define PCI_CONFIG_ADDRESS 0xcf8
 #define PCI_CONFIG_DATA 0xcfc
@@ -40,5 +41,13 @@ int pci_host_attach(struct pci_host *p, struct io_bus *io, struct mmio_bus *mmio
  * with their sizes, base 0) in the windows, as firmware would. Returns its
  * device number, or -1 when the bus or a window is full. */
 int pci_host_add_device(struct pci_host *p, struct pci_device *d);
+
+/* The state stream's record of the host bridge (docs/STATE_STREAM.md): the
+ * CONFIG_ADDRESS latch and the bridge's own writable registers (command
+ * enables, latency timer). The functions behind it have records of their
+ * own. A load refuses bits the registers do not keep and leaves p as it
+ * was then. */
+void pci_host_save(const struct pci_host *p, struct state_writer *w);
+int pci_host_load(struct pci_host *p, struct state_reader *r);
 
 #endif

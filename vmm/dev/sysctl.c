@@ -240,3 +240,50 @@ bool sysctl_a20_enabled(const struct sysctl *s)
 {
 	return (s->port_a & PORT_A_A20) || (s->output_port & OUT_A20);
 }
+
+void sysctl_save(const struct sysctl *s, struct state_writer *w)
+{
+	state_put_u8(w, s->port_a);
+	state_put_u8(w, s->reset_control);
+	state_put_u8(w, s->command_byte);
+	state_put_u8(w, s->output_port);
+	state_put_u8(w, s->output_buffer);
+	state_put_bool(w, s->output_full);
+	state_put_bool(w, s->output_aux);
+	state_put_bool(w, s->last_was_command);
+	state_put_u8(w, s->pending_command);
+}
+
+/* The commands kbc_command leaves waiting for their data byte. */
+static bool takes_data(uint8_t cmd)
+{
+	return cmd == NO_COMMAND || cmd == CMD_WRITE_COMMAND_BYTE || cmd == CMD_WRITE_OUTPUT_PORT ||
+	       cmd == CMD_WRITE_AUX_OUTPUT || cmd == CMD_WRITE_AUX;
+}
+
+int sysctl_load(struct sysctl *s, struct state_reader *r)
+{
+	struct sysctl n = *s;
+
+	n.port_a = state_get_u8(r);
+	n.reset_control = state_get_u8(r);
+	n.command_byte = state_get_u8(r);
+	n.output_port = state_get_u8(r);
+	n.output_buffer = state_get_u8(r);
+	n.output_full = state_get_bool(r);
+	n.output_aux = state_get_bool(r);
+	n.last_was_command = state_get_bool(r);
+	n.pending_command = state_get_u8(r);
+	if (n.port_a & ~PORT_A_MASK)
+		state_refuse(r, "system control: port 0x92 bits it does not keep");
+	if (n.reset_control & ~RC_MASK)
+		state_refuse(r, "system control: port 0xCF9 bits it does not keep");
+	if (!takes_data(n.pending_command))
+		state_refuse(r, "keyboard controller: a pending command without a data byte");
+	if (n.output_aux && !n.output_full)
+		state_refuse(r, "keyboard controller: an AUX byte with none waiting");
+	if (state_reader_done(r))
+		return -1;
+	*s = n;
+	return 0;
+}

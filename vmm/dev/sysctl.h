@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "vmm/dev/iobus.h"
+#include "vmm/dev/state_io.h"
 
 #define SYSCTL_KBC_DATA 0x60
 #define SYSCTL_KBC_CMD 0x64
@@ -56,5 +57,12 @@ void sysctl_init(struct sysctl *s, void (*reset)(void *ctx), void *ctx);
 int sysctl_attach(struct sysctl *s, struct io_bus *bus);
 /* A20 is enabled by port 0x92 bit 1 or the 8042's output port bit 1. */
 bool sysctl_a20_enabled(const struct sysctl *s);
+
+/* The state stream's record (docs/STATE_STREAM.md): ports 0x92 and 0xCF9
+ * and the keyboard controller's bytes. A load refuses bits the ports do
+ * not keep, a pending command that takes no data byte, and an AUX byte
+ * with no byte waiting; it leaves s as it was then. */
+void sysctl_save(const struct sysctl *s, struct state_writer *w);
+int sysctl_load(struct sysctl *s, struct state_reader *r);
 
 #endif

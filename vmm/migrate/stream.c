@@ -132,6 +132,8 @@ static bool type_known(uint32_t type)
 	case STREAM_DEV_HPET:
 	case STREAM_DEV_VIOAPIC:
 	case STREAM_DEV_VLAPIC:
+	case STREAM_DEV_PCI_HOST:
+	case STREAM_DEV_SYSCTL:
 		return true;
 	}
 	return false;

@@ -36,6 +36,8 @@ enum stream_type {
 	STREAM_DEV_HPET = 0x15,
 	STREAM_DEV_VIOAPIC = 0x16,
 	STREAM_DEV_VLAPIC = 0x17,
+	STREAM_DEV_PCI_HOST = 0x18,
+	STREAM_DEV_SYSCTL = 0x19,
 };
 
 enum stream_status {

@@ -1,0 +1,172 @@
+#include "vmm/migrate/vm_restore.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "arch/x86/spinlock.h"
+#include "arch/x86/tsc.h"
+#include "vmm/core/vm_lifecycle.h"
+#include "vmm/migrate/page_data.h"
+#include "vmm/migrate/stream.h"
+#include "vmm/migrate/vcpu_capture.h"
+#include "vmm/migrate/vm_stream_check.h"
+
+#define NAME_SUFFIX_MAX 99 /* NAME-2 .. NAME-99 */
+#define SUFFIX_ROOM 4	   /* "-NN" */
+
+/* What the checking pass read and the building pass uses; too big for a
+ * hypervisor stack, one restore at a time. */
+static struct spinlock restore_lock;
+static struct vm_stream_records recs;
+
+/* The restored VM's name into out: asked, or the saved one, or the first
+ * free NAME-N. */
+static int pick_name(const char *asked, char *out, size_t size, char *why, size_t whylen)
+{
+	const char *base = recs.vm.cfg.name;
+
+	if (asked) {
+		if (vm_named(asked)) {
+			snprintf(why, whylen, "restore: a VM named %s exists already", asked);
+			return -1;
+		}
+		snprintf(out, size, "%s", asked);
+		return 0;
+	}
+	if (!vm_named(base)) {
+		snprintf(out, size, "%s", base);
+		return 0;
+	}
+	for (unsigned n = 2; n <= NAME_SUFFIX_MAX; n++) {
+		snprintf(out, size, "%.*s-%u", (int)(size - SUFFIX_ROOM - 1), base, n);
+		if (!vm_named(out))
+			return 0;
+	}
+	snprintf(why, whylen, "restore: %s-2 to %s-%u exist already", base, base, NAME_SUFFIX_MAX);
+	return -1;
+}
+
+/* The VM clock of the new VM reads the saved clock now (docs/STATE_STREAM.md,
+ * "Time"): the last step before it starts, so that the time the restore
+ * took is not the guest's. */
+static int set_clock(struct vm *vm, char *why, size_t whylen)
+{
+	struct vtime *t = &vm->vtime;
+	uint64_t ticks = vtime_ns_to_tsc(t, recs.vm.clock_ns) - t->start_tsc;
+	uint64_t now = rdtsc();
+
+	if (ticks > now) {
+		snprintf(why, whylen, "image refused: its VM clock is ahead of this machine's TSC");
+		return -1;
+	}
+	t->start_tsc = now - ticks;
+	vm->start_epoch_ns = recs.vm.start_epoch_ns;
+	vm->wall_clock_msr = recs.vm.wall_clock_msr;
+	vm->wall_clock_version = recs.vm.wall_clock_version;
+	vm->pv_unhalt_known = recs.vm.pv_unhalt_known;
+	return 0;
+}
+
+/* A device record into the new VM's model. */
+static int load_device(struct vm *vm, struct stream_record *rec)
+{
+	struct state_reader *r = &rec->body;
+
+	switch (rec->type) {
+	case STREAM_DEV_UART:
+		return uart_load(&vm->uart, r);
+	case STREAM_DEV_PIC:
+		return pic_load(&vm->pic, r);
+	case STREAM_DEV_PIT:
+		return pit_load(&vm->pit, r);
+	case STREAM_DEV_RTC:
+		return rtc_load(&vm->rtc, r);
+	case STREAM_DEV_ACPI_PM:
+		return acpi_pm_load(&vm->acpi_pm, r);
+	case STREAM_DEV_HPET:
+		return hpet_load(&vm->hpet, r);
+	case STREAM_DEV_VIOAPIC:
+		return vioapic_load(&vm->ioapic, r);
+	case STREAM_DEV_VLAPIC:
+		return vlapic_load(&vm->vcpus[rec->instance].lapic, r);
+	case STREAM_DEV_PCI_HOST:
+		return pci_host_load(&vm->pci, r);
+	case STREAM_DEV_SYSCTL:
+		return sysctl_load(&vm->sysctl, r);
+	default: /* config and vCPUs: read in the first pass */
+		return 0;
+	}
+}
+
+/* The second pass: devices and pages into the built VM, then its vCPUs. */
+static int load_state(struct vm *vm, const void *buf, size_t len, char *why, size_t whylen)
+{
+	struct stream_reader sr;
+	struct stream_record rec;
+	int st;
+
+	/* The loader's image goes: the RAM holds what was saved, zeros
+	 * elsewhere. */
+	memset(vm->ram.host, 0, vm->ram.size);
+	/* The guest TSC first: a vLAPIC in TSC-deadline mode converts its
+	 * deadline with it as it loads (guest TSC - offset - clock start,
+	 * which set_clock keeps). */
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		vm->vcpus[i].lapic.tsc_offset =
+			recs.vcpus[i].tsc_at_clock_zero - vm->vtime.start_tsc;
+	/* The devices' times land on the saved clock's values: set_clock
+	 * makes the clock read them as the VM starts. */
+	stream_reader_init(&sr, buf, len, recs.vm.clock_ns);
+	while ((st = stream_next(&sr, &rec)) == STREAM_OK) {
+		int err = rec.type == STREAM_PAGE_DATA
+				  ? page_data_load(&rec.body, vm->ram.host,
+						   vm->ram.size / PAGE_DATA_PAGE) < 0
+				  : load_device(vm, &rec);
+		if (err)
+			return vm_stream_body_refused(why, whylen, &sr, &rec);
+	}
+	if (st != STREAM_DONE)
+		return vm_stream_refused(why, whylen, &sr);
+	/* A vCPU that moved its xAPIC page: the page is decoded there again. */
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vlapic *a = &vm->vcpus[i].lapic;
+		if (vlapic_mmio_base(a) != VLAPIC_MMIO_BASE && a->ops.base_moved)
+			a->ops.base_moved(a->ops.ctx, a);
+	}
+	if (set_clock(vm, why, whylen))
+		return -1;
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (vcpu_apply(&vm->vcpus[i], &recs.vcpus[i], why, whylen))
+			return -1;
+	vtime_reschedule(&vm->vtime);
+	return 0;
+}
+
+struct vm *vm_restore(const void *buf, size_t len, const char *name, const struct boot_info *bi,
+		      uint32_t usable, char *why, size_t whylen)
+{
+	static struct vm_config cfg; /* too big for the stack; under restore_lock */
+	struct vm *vm = NULL;
+
+	spin_lock(&restore_lock);
+	if (vm_stream_check(buf, len, &recs, why, whylen))
+		goto out;
+	cfg = recs.vm.cfg;
+	if (pick_name(name, cfg.name, sizeof(cfg.name), why, whylen))
+		goto out;
+	vm = vm_build(&cfg, bi);
+	if (!vm) {
+		snprintf(why, whylen, "restore: vm %s could not be built (the console says why)",
+			 cfg.name);
+		goto out;
+	}
+	if (load_state(vm, buf, len, why, whylen)) {
+		vm_discard(vm);
+		vm = NULL;
+		goto out;
+	}
+	vm_start(vm, usable);
+out:
+	spin_unlock(&restore_lock);
+	return vm;
+}
