@@ -11,6 +11,7 @@
 #include "vmm/core/console_hooks.h"
 #include "vmm/core/runqueue.h"
 #include "vmm/core/vm_lifecycle.h"
+#include "vmm/cpu/delayed_time.h"
 #include "vmm/cpu/exit.h"
 #include "vmm/cpu/interrupts.h"
 #include "vmm/cpu/kvm_pv.h"
@@ -265,6 +266,7 @@ static bool run_vcpu(struct vcpu *v)
 	kvm_pv_vcpu_in(v, rdtsc());
 	if (switch_to(v))
 		return false;
+	delayed_time_vcpu_in(v, rdtsc(), !cs->last_vcpu || cs->last_vcpu->vm != vm);
 	/* The time since this vCPU's last exit was other vCPUs' too. */
 	v->prof_reason = PROFILE_NO_REASON;
 	v->yield = false;
@@ -282,8 +284,10 @@ static bool run_vcpu(struct vcpu *v)
 	cs->last_vcpu = v;
 	/* Only a slice that ran out counts towards the cost of a switch. */
 	cs->last_exit_tsc = vm->state == VM_RUNNING && !v->halted ? rdtsc() : 0;
-	if (cs->last_exit_tsc && vcpu_start_runnable(&v->start))
+	bool waiting = cs->last_exit_tsc && vcpu_start_runnable(&v->start);
+	if (waiting)
 		kvm_pv_vcpu_out(v, cs->last_exit_tsc);
+	delayed_time_vcpu_out(v, cs->last_exit_tsc ? cs->last_exit_tsc : rdtsc(), waiting);
 	/* Every exit moves the exit TSC. */
 	return v->regs.exit_tsc != first_exit_tsc;
 }

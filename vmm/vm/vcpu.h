@@ -120,6 +120,12 @@ struct vcpu {
 	uint32_t steal_version;
 	uint64_t steal_ns;
 	uint64_t steal_since_tsc;
+	/* timer_mode delay_for_missed_ticks (vmm/cpu/delayed_time.c): on its
+	 * CPU now; left it while it could still run; its VMCS lacks the TSC
+	 * offset the VM's held time gave it. */
+	bool time_on_cpu;
+	bool time_waiting;
+	bool tsc_offset_stale;
 	/* PV EOI: MSR_KVM_PV_EOI_EN as written, and whether the flag it
 	 * names was set for the last injected interrupt (looked at after the
 	 * next exit). */
