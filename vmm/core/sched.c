@@ -287,7 +287,7 @@ static bool run_vcpu(struct vcpu *v)
 	bool waiting = cs->last_exit_tsc && vcpu_start_runnable(&v->start);
 	if (waiting)
 		kvm_pv_vcpu_out(v, cs->last_exit_tsc);
-	delayed_time_vcpu_out(v, cs->last_exit_tsc ? cs->last_exit_tsc : rdtsc(), waiting);
+	delayed_time_vcpu_out(v, cs->last_exit_tsc, waiting);
 	/* Every exit moves the exit TSC. */
 	return v->regs.exit_tsc != first_exit_tsc;
 }

@@ -1,5 +1,6 @@
 #include "vmm/cpu/delayed_time.h"
 
+#include "arch/x86/cpu.h"
 #include "vmm/vm/vm.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx.h"
@@ -71,6 +72,6 @@ void delayed_time_vcpu_out(struct vcpu *v, uint64_t now_tsc, bool waiting_for_cp
 	v->time_on_cpu = false;
 	v->time_waiting = waiting_for_cpu;
 	if (!any_vcpu(vm, on_cpu) && any_vcpu(vm, waiting))
-		vtime_hold(&vm->vtime, now_tsc);
+		vtime_hold(&vm->vtime, now_tsc ? now_tsc : rdtsc());
 	vm_unlock(vm, taken);
 }

@@ -16,8 +16,8 @@
  * hypervisor's own between slices, which counts as time passed, as an
  * exit's handling does. */
 void delayed_time_vcpu_in(struct vcpu *v, uint64_t now_tsc, bool after_other_vm);
-/* v left its CPU at now_tsc; `waiting`: its slice ran out while it could
- * still run. */
+/* v left its CPU at now_tsc (0: now); `waiting`: its slice ran out while
+ * it could still run. */
 void delayed_time_vcpu_out(struct vcpu *v, uint64_t now_tsc, bool waiting);
 
 #endif
