@@ -180,7 +180,8 @@ def test_linux_on_ice_lake_with_apic_virtualization(run_pgvisor, bench):
     run = run_pgvisor([linux_cfg(bench, "icl")], cpu="corei7_icelake_u", mem=256, timeout=240)
     check_linux_ran(run, "icl")
     assert ("pgvisor: vm icl: APIC virtualization: TPR shadow, x2APIC virtualization, "
-            "APIC-register virtualization, virtual-interrupt delivery") in run.lines
+            "APIC-register virtualization, APIC-access page, virtual-interrupt delivery") \
+        in run.lines
     text = "\n".join(run.vm_lines("icl"))
     assert "x2apic enabled" in text and "Switched APIC routing to physical x2apic." in text
     # Bochs' Ice Lake model alone makes the kernel warn about RETBleed. Its

@@ -106,6 +106,9 @@ struct vcpu {
 	 * delivers the vLAPIC's vectors; and the EOI-exit bitmap it has. */
 	bool vid;
 	uint64_t eoi_exit[4];
+	/* Its xAPIC page accesses are virtualized through the VM's
+	 * APIC-access page (apicv.c): xAPIC mode at the default base. */
+	bool apic_access;
 	/* Guest view of registers VMX shadows or does not hold. */
 	uint64_t xcr0;
 	uint64_t misc_enable;
