@@ -33,8 +33,8 @@ void handle_apic_access(struct vcpu *v)
 	 * APIC's page, an event delivery through it or the guest's paging
 	 * structures in it are not what any guest does on purpose. */
 	if ((type != APIC_ACCESS_LINEAR_READ && type != APIC_ACCESS_LINEAR_WRITE) || !h) {
-		vm_stop(vm, VM_END_CRASH, "APIC access of type %u at offset %#llx, rip %#llx",
-			type, (unsigned long long)(qual & APIC_QUAL_OFFSET_MASK),
+		vm_stop(vm, VM_END_CRASH, "APIC access of type %u at offset %#llx, rip %#llx", type,
+			(unsigned long long)(qual & APIC_QUAL_OFFSET_MASK),
 			(unsigned long long)vmread(VMCS_GUEST_RIP));
 		return;
 	}
@@ -43,8 +43,8 @@ void handle_apic_access(struct vcpu *v)
 
 void handle_apic_write(struct vcpu *v)
 {
-	vlapic_apic_write(&v->lapic, (unsigned)vmread(VMCS_EXIT_QUALIFICATION) &
-					     APIC_QUAL_OFFSET_MASK);
+	vlapic_apic_write(&v->lapic,
+			  (unsigned)vmread(VMCS_EXIT_QUALIFICATION) & APIC_QUAL_OFFSET_MASK);
 	/* The write may have raised an interrupt (a self IPI) or reprogrammed
 	 * the timer. */
 	vtime_reschedule(&v->vm->vtime);
