@@ -31,8 +31,8 @@
  *   steps a vCPU's time forward with each late tick until it has caught
  *   up; pgvisor does not: the guest's time stays behind, and a guest that
  *   must keep wall-clock time (NTP, the RTC it reads being its own) sets
- *   it itself. Time spent halted, paused by the operator or switching to
- *   another vCPU of the same VM is not held.
+ *   it itself. Time spent halted or switching to another vCPU of the same
+ *   VM is not held (an operator's pause is, when it finds the VM waiting).
 
  * The backlog is capped at one second of ticks: a guest that keeps
  * interrupts off, or a VM paused for minutes, would otherwise come back
