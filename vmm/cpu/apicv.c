@@ -163,7 +163,7 @@ static void update_apic_access_mapping(struct vm *vm)
 	}
 	vm->apic_access_mapped = all;
 	if (all)
-		return; /* a present entry was not cached as absent (SDM 29.4.3.1) */
+		return; /* nothing cached a not-present entry: no INVEPT */
 	vmx_flush_guest(vm_eptp(vm), vm_vpid(vm));
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vm->vcpus[i].flush_tlb = true;
