@@ -6,7 +6,9 @@
  * K interrupts while the TSC advanced T ticks, counted from the first
  * interrupt. With timer_mode = "no_delay_for_missed_ticks" K matches T
  * times the PIT's rate however long the vCPU was descheduled; with
- * "no_missed_ticks_pending" the ticks missed meanwhile are lost.
+ * "no_missed_ticks_pending" the ticks missed meanwhile are lost; with
+ * "delay_for_missed_ticks" none come due while it waits (its TSC stops
+ * too), so K matches T to a tick.
  *
  * Command line: span=N, the span in TSC ticks (default 250,000,000: 5 s
  * in Bochs at ips=50000000, whose TSC counts one tick per instruction). */

@@ -394,14 +394,12 @@ static void test_timer_mode(void **state)
 	assert_int_equal(parse(OK_HEAD "timer_mode = \"no_delay_for_missed_ticks\"\n", &c, err), 0);
 	assert_int_equal(c.timer_mode, TIMER_MODE_NO_DELAY_FOR_MISSED_TICKS);
 
-	assert_int_equal(parse(OK_HEAD "timer_mode = \"delay_for_missed_ticks\"\n", &c, err), -1);
-	assert_string_equal(err,
-			    PATH ":3: timer_mode \"delay_for_missed_ticks\" is not offered: "
-				 "it would stop the guest's time, and pgvisor keeps guest TSCs "
-				 "on the host's");
+	assert_int_equal(parse(OK_HEAD "timer_mode = \"delay_for_missed_ticks\"\n", &c, err), 0);
+	assert_int_equal(c.timer_mode, TIMER_MODE_DELAY_FOR_MISSED_TICKS);
 	assert_int_equal(parse(OK_HEAD "timer_mode = \"catch_up\"\n", &c, err), -1);
 	assert_string_equal(err, PATH ":3: timer_mode must be \"no_delay_for_missed_ticks\", "
-				      "\"no_missed_ticks_pending\" or \"one_missed_tick_pending\"");
+				      "\"delay_for_missed_ticks\", \"no_missed_ticks_pending\" or "
+				      "\"one_missed_tick_pending\"");
 	assert_int_equal(parse(OK_HEAD "timer_mode = 1\n", &c, err), -1);
 	assert_string_equal(err, PATH ":3: timer_mode: expected a quoted string");
 }

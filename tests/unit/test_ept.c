@@ -332,6 +332,34 @@ static void test_permissions(void **state)
 	assert_int_equal(page_alloc_free_bytes(), free_at_start);
 }
 
+/* A 4 KiB page's permissions change in place: to none (an access exits)
+ * and back, its address kept; not for a large page or an unmapped one. */
+static void test_set_page_perms(void **state)
+{
+	(void)state;
+	struct ept e;
+	uint64_t hpa, p;
+
+	assert_int_equal(ept_init(&e, true, true), 0);
+	assert_int_equal(ept_map_range(&e, 0xfee00000ull, HPA_BASE, 4 * KIB, EPT_READ | EPT_WRITE),
+			 0);
+	assert_int_equal(ept_map_range(&e, 0, HPA_BASE, 2 * MIB, EPT_RWX), 0);
+	assert_int_equal(ept_set_page_perms(&e, 0xfee00000ull, 0), 0);
+	assert_int_equal(ept_translate(&e, 0xfee00000ull, &hpa, &p, NULL), -1);
+	assert_int_equal(ept_set_page_perms(&e, 0xfee00000ull, EPT_READ | EPT_WRITE), 0);
+	assert_translates(&e, 0xfee00010ull, HPA_BASE + 0x10, EPT_READ | EPT_WRITE, 4 * KIB);
+	/* Not a 4 KiB leaf, never mapped, misaligned, malformed. */
+	assert_int_equal(ept_set_page_perms(&e, 0x1000, 0), -1);
+	assert_int_equal(ept_set_page_perms(&e, 0xfee01000ull, EPT_READ), -1);
+	assert_int_equal(ept_set_page_perms(&e, 0x80000000ull, EPT_READ), -1);
+	assert_int_equal(ept_set_page_perms(&e, 0xfee00010ull, EPT_READ), -1);
+	assert_int_equal(ept_set_page_perms(&e, 0xfee00000ull, EPT_WRITE), -1);
+	assert_int_equal(ept_set_page_perms(&e, 0xfee00000ull, 1ull << 7), -1);
+	assert_translates(&e, 0xfee00000ull, HPA_BASE, EPT_READ | EPT_WRITE, 4 * KIB);
+	ept_destroy(&e);
+	assert_int_equal(page_alloc_free_bytes(), free_at_start);
+}
+
 static void test_rejects_write_without_read(void **state)
 {
 	(void)state;
@@ -430,6 +458,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ept_pointer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_frees_all_tables, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_table_memory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_page_perms, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -797,6 +797,60 @@ static void test_registers_mirrored(void **state)
 		assert_int_equal(vapic_page[reg / 4 + 1], 0);
 }
 
+/* APIC-write exits (the APIC-access page): the CPU has put the guest's
+ * value in the page; the model acts on it as on an MMIO write and leaves
+ * in the page what the register reads. */
+static void cpu_writes(unsigned reg, uint32_t value)
+{
+	vapic_page[reg / 4] = value;
+	vlapic_apic_write(&lapic, reg);
+}
+
+static void test_apic_write_exit(void **state)
+{
+	(void)state;
+	cpu_writes(APIC_SVR, SVR_ENABLE | 0xff);
+	assert_int_equal(rd(APIC_SVR), SVR_ENABLE | 0xff);
+	/* A masked LVT stays masked while software-disabled: the page gets
+	 * the model's value, not the guest's. */
+	cpu_writes(APIC_SVR, 0xff);
+	cpu_writes(APIC_LVT_TIMER, 0x41);
+	assert_int_equal(vapic_page[APIC_LVT_TIMER / 4], 0x41 | LVT_MASKED);
+	cpu_writes(APIC_SVR, SVR_ENABLE | 0xff);
+	/* ICR high goes to the page alone (no exit); ICR low then sends
+	 * the IPI to the page's destination and reads 0 after, as EOI. */
+	vapic_page[APIC_ICR_HIGH / 4] = 0x01000000;
+	cpu_writes(APIC_ICR_LOW, 0x4031);
+	assert_int_equal(nipis, 1);
+	assert_int_equal(ipis[0].vector, 0x31);
+	assert_int_equal(ipis[0].dest, 1);
+	assert_int_equal(rd(APIC_ICR_HIGH), 0x01000000);
+	assert_int_equal(vapic_page[APIC_ICR_LOW / 4], 0);
+	/* An EOI ends the vector in service. */
+	vlapic_accept(&lapic, 0x61, false);
+	take(0x61);
+	assert_true(vec_bit(APIC_ISR, 0x61));
+	cpu_writes(APIC_EOI, 0);
+	assert_false(vec_bit(APIC_ISR, 0x61));
+	assert_int_equal(vapic_page[APIC_EOI / 4], 0);
+	/* The timer's initial count starts it. */
+	cpu_writes(APIC_TIMER_DIVIDE, DIV_BY_1);
+	cpu_writes(APIC_LVT_TIMER, 0x40 | LVT_ONESHOT);
+	cpu_writes(APIC_TIMER_INITIAL, 1000);
+	assert_int_equal(rd(APIC_TIMER_CURRENT), 1000);
+	/* Misaligned offsets, the TPR and offsets past the page change
+	 * nothing. */
+	vapic_page[APIC_LDR / 4] = 0x05000000;
+	vlapic_apic_write(&lapic, APIC_LDR + 4);
+	vlapic_apic_write(&lapic, 0x1000);
+	assert_int_equal(rd(APIC_LDR), 0);
+	/* Not decoded (x2APIC mode): ignored. */
+	enter_x2apic();
+	vapic_page[APIC_ICR_LOW / 4] = 0x4032;
+	vlapic_apic_write(&lapic, APIC_ICR_LOW);
+	assert_int_equal(nipis, 1);
+}
+
 /* Virtual-interrupt delivery: the CPU owns IRR and ISR in the page;
  * accepted vectors wait in the model until they are posted there, and
  * the model's view (pending vector, PPR, register reads) is their union. */
@@ -1507,6 +1561,7 @@ int main(void)
 		cmocka_unit_test_setup(test_tpr_threshold, setup),
 		cmocka_unit_test_setup(test_registers_mirrored, setup),
 		cmocka_unit_test_setup(test_cpu_delivers, setup),
+		cmocka_unit_test_setup(test_apic_write_exit, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -170,6 +170,8 @@ static void test_haswell(void **state)
 	assert_int_equal(o.procbased2 & PROC2_VIRTUALIZE_X2APIC, 0);
 	assert_true(o.apic_reg_virt);
 	assert_int_equal(o.procbased2 & PROC2_APIC_REGISTER_VIRT, PROC2_APIC_REGISTER_VIRT);
+	/* The APIC-access page, set per vCPU (xAPIC mode at the default base). */
+	assert_true(o.apic_access);
 	/* Virtual-interrupt delivery too, set per vCPU. */
 	assert_true(o.virtual_intr_delivery);
 	assert_int_equal(o.procbased2 & PROC2_VIRTUAL_INTR_DELIVERY, 0);
@@ -453,7 +455,7 @@ static void test_no_tpr_shadow(void **state)
 	assert_int_equal(compute(&c, &o, err), 0);
 	vmx_apic_format(&o, apic, sizeof(apic));
 	assert_string_equal(apic, "TPR shadow, x2APIC virtualization, APIC-register "
-				  "virtualization, virtual-interrupt delivery");
+				  "virtualization, APIC-access page, virtual-interrupt delivery");
 	/* Whole names only. */
 	vmx_apic_format(&o, apic, 20);
 	assert_string_equal(apic, "TPR shadow");
@@ -465,6 +467,7 @@ static void test_no_tpr_shadow(void **state)
 	assert_false(o.tpr_shadow);
 	assert_false(o.x2apic_virt);
 	assert_false(o.apic_reg_virt);
+	assert_false(o.apic_access);
 	assert_false(o.virtual_intr_delivery);
 	assert_int_equal(o.procbased2 & (PROC2_VIRTUALIZE_X2APIC | PROC2_APIC_REGISTER_VIRT), 0);
 	assert_int_equal(o.procbased & (PROC_USE_TPR_SHADOW | PROC_CR8_LOAD_EXITING |
@@ -489,7 +492,8 @@ static void test_hide_apicv(void **state)
 	assert_int_equal(compute(&c, &o, err), 0);
 	assert_honours_all(&c, &o);
 	assert_required_set(&o);
-	assert_false(o.tpr_shadow || o.x2apic_virt || o.apic_reg_virt || o.virtual_intr_delivery);
+	assert_false(o.tpr_shadow || o.x2apic_virt || o.apic_reg_virt || o.apic_access ||
+		     o.virtual_intr_delivery);
 	assert_int_equal(o.procbased & (PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING),
 			 PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING);
 	vmx_apic_format(&o, apic, sizeof(apic));
@@ -511,8 +515,8 @@ static void test_hide_vid(void **state)
 	assert_true(o.tpr_shadow && o.x2apic_virt && o.apic_reg_virt);
 	assert_false(o.virtual_intr_delivery);
 	vmx_apic_format(&o, apic, sizeof(apic));
-	assert_string_equal(apic,
-			    "TPR shadow, x2APIC virtualization, APIC-register virtualization");
+	assert_string_equal(apic, "TPR shadow, x2APIC virtualization, APIC-register "
+				  "virtualization, APIC-access page");
 }
 
 /* Without x2APIC virtualization, APIC-register virtualization has nothing
@@ -529,8 +533,24 @@ static void test_apic_reg_virt_needs_x2apic(void **state)
 	assert_true(o.tpr_shadow);
 	assert_false(o.x2apic_virt);
 	assert_false(o.apic_reg_virt);
+	assert_false(o.apic_access);
 	assert_false(o.virtual_intr_delivery);
 	assert_int_equal(o.procbased2 & PROC2_APIC_REGISTER_VIRT, 0);
+}
+
+/* Without the CPU's "virtualize APIC accesses", no APIC-access page; the
+ * rest stays. */
+static void test_no_apic_access(void **state)
+{
+	(void)state;
+	struct vmx_caps c = haswell;
+	struct vmx_controls o;
+	char err[256];
+
+	c.procbased2 &= ~((uint64_t)PROC2_VIRTUALIZE_APIC_ACCESSES << 32);
+	assert_int_equal(compute(&c, &o, err), 0);
+	assert_true(o.apic_reg_virt && o.virtual_intr_delivery);
+	assert_false(o.apic_access);
 }
 
 static void test_small_error_buffer(void **state)
@@ -564,6 +584,7 @@ int main(void)
 		cmocka_unit_test(test_hide_apicv),
 		cmocka_unit_test(test_hide_vid),
 		cmocka_unit_test(test_apic_reg_virt_needs_x2apic),
+		cmocka_unit_test(test_no_apic_access),
 		cmocka_unit_test(test_small_error_buffer),
 	};
 

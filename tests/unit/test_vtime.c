@@ -2,7 +2,7 @@
  * converted to a TSC value never fires before its time, and not a tick
  * later than needed), the VM clock read from the real TSC, the timer
  * registry, the earliest-deadline computation and the update of due
- * timers, with fake devices. */
+ * timers, with fake devices; time held still (delay_for_missed_ticks). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -309,6 +309,63 @@ static void test_interrupt_taken_reschedules_held(void **state)
 	assert_int_equal(vt.next_deadline_tsc, 10);
 }
 
+/* While held the clock reads the moment it was held, however much the
+ * TSC moves; released, it goes on from there. */
+static void test_held_time_stands_still(void **state)
+{
+	(void)state;
+	/* Started 10 s (at the nominal rate) before now. */
+	uint64_t t0 = rdtsc() - 10 * TSC_HZ;
+	vtime_init(&vt, t0, TSC_HZ);
+	uint64_t hold_at = t0 + TSC_HZ / 1000; /* 1 ms in */
+	vtime_hold(&vt, hold_at);
+	assert_int_equal(vtime_now_ns(&vt), 1000000);
+	/* A second hold does not move the moment. */
+	vtime_hold(&vt, hold_at + 5000);
+	assert_int_equal(vtime_now_ns(&vt), 1000000);
+	uint64_t release_at = hold_at + TSC_HZ; /* a second later */
+	assert_int_equal(vtime_release(&vt, release_at, true), TSC_HZ);
+	assert_int_equal(vt.held_tsc, TSC_HZ);
+	assert_int_equal(vtime_origin_tsc(&vt), t0 + TSC_HZ);
+	/* Now the real TSC again, less the second held. */
+	uint64_t before = rdtsc();
+	uint64_t now = vtime_now_ns(&vt);
+	uint64_t after = rdtsc();
+	assert_true(now >= ns_at(&vt, before) - NS_PER_S);
+	assert_true(now <= ns_at(&vt, after) - NS_PER_S);
+	/* Not held: releasing changes nothing. */
+	assert_int_equal(vtime_release(&vt, after, true), 0);
+	assert_int_equal(vt.held_tsc, TSC_HZ);
+}
+
+/* A device's deadline, in guest nanoseconds, falls later on the host's
+ * TSC by the time held. */
+static void test_release_moves_deadlines(void **state)
+{
+	(void)state;
+	vtime_init(&vt, 1000, TSC_HZ);
+	fakes[0].next = 2 * NS_PER_S;
+	assert_int_equal(vtime_add_timer(&vt, timer_of(&fakes[0], 0)), 0);
+	assert_int_equal(vt.next_deadline_tsc, 1000 + 2 * TSC_HZ);
+	vtime_hold(&vt, 1000 + TSC_HZ / 2);
+	vtime_release(&vt, 1000 + TSC_HZ / 2 + 3 * TSC_HZ, true);
+	assert_int_equal(vt.next_deadline_tsc, 1000 + 5 * TSC_HZ);
+	assert_int_equal(vtime_ns_to_tsc(&vt, 0), 1000 + 3 * TSC_HZ);
+}
+
+/* A release that does not count (the gap was the hypervisor's own) lets
+ * the time run on as if never held. */
+static void test_release_without_count(void **state)
+{
+	(void)state;
+	vtime_init(&vt, 1000, TSC_HZ);
+	vtime_hold(&vt, 2000);
+	assert_int_equal(vtime_release(&vt, 9000, false), 0);
+	assert_int_equal(vt.held_tsc, 0);
+	assert_int_equal(vt.held_since_tsc, 0);
+	assert_int_equal(vtime_origin_tsc(&vt), 1000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +378,9 @@ int main(void)
 		cmocka_unit_test_setup(test_update_only_due_timers, setup),
 		cmocka_unit_test_setup(test_min_interval, setup),
 		cmocka_unit_test_setup(test_interrupt_taken_reschedules_held, setup),
+		cmocka_unit_test_setup(test_held_time_stands_still, setup),
+		cmocka_unit_test_setup(test_release_moves_deadlines, setup),
+		cmocka_unit_test_setup(test_release_without_count, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

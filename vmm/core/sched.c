@@ -12,6 +12,7 @@
 #include "vmm/core/runqueue.h"
 #include "vmm/core/vm_lifecycle.h"
 #include "vmm/core/watchdog.h"
+#include "vmm/cpu/delayed_time.h"
 #include "vmm/cpu/exit.h"
 #include "vmm/cpu/fault_entry.h"
 #include "vmm/cpu/interrupts.h"
@@ -278,6 +279,7 @@ static bool run_vcpu(struct vcpu *v)
 	kvm_pv_vcpu_in(v, rdtsc());
 	if (switch_to(v))
 		return false;
+	delayed_time_vcpu_in(v, rdtsc(), !cs->last_vcpu || cs->last_vcpu->vm != vm);
 	if (!v->launched)
 		fault_before_first_entry(v);
 	/* The time since this vCPU's last exit was other vCPUs' too. */
@@ -297,8 +299,10 @@ static bool run_vcpu(struct vcpu *v)
 	cs->last_vcpu = v;
 	/* Only a slice that ran out counts towards the cost of a switch. */
 	cs->last_exit_tsc = vm->state == VM_RUNNING && !v->halted ? rdtsc() : 0;
-	if (cs->last_exit_tsc && vcpu_start_runnable(&v->start))
+	bool waiting = cs->last_exit_tsc && vcpu_start_runnable(&v->start);
+	if (waiting)
 		kvm_pv_vcpu_out(v, cs->last_exit_tsc);
+	delayed_time_vcpu_out(v, cs->last_exit_tsc, waiting);
 	/* Every exit moves the exit TSC. */
 	return v->regs.exit_tsc != first_exit_tsc;
 }

@@ -161,6 +161,11 @@ bool summary_print(void)
 		char where[VM_CPU_LIST_MAX];
 		vm_cpu_list(vm, where, sizeof(where));
 		kprintf("pgvisor:   vm %s: ran on %s\n", vm->name, where);
+		if (vm->cfg.timer_mode == TIMER_MODE_DELAY_FOR_MISSED_TICKS)
+			kprintf("pgvisor:   vm %s: time held %llu ms while waiting for a CPU "
+				"(delay_for_missed_ticks)\n",
+				vm->name,
+				(unsigned long long)(vm->vtime.held_tsc * 1000 / vm->vtime.tsc_hz));
 		char halted[VM_CPU_LIST_MAX];
 		if (vm_halted_list(vm, false, halted, sizeof(halted)))
 			kprintf("pgvisor:   vm %s: %s halted (HLT with interrupts enabled)\n",

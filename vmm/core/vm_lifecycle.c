@@ -96,6 +96,9 @@ static void vm_free_resources(struct vm *vm)
 	vm->io_bitmaps = NULL;
 	page_free(vm->msr_bitmap, 1);
 	vm->msr_bitmap = NULL;
+	if (vm->apic_access_page)
+		page_free(vm->apic_access_page, 1);
+	vm->apic_access_page = NULL;
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		struct cpu *c = this_cpu();
@@ -250,6 +253,21 @@ static int alloc_memory(struct vm *vm)
 		kprintf("pgvisor: vm %s: out of memory for its page tables and bitmaps\n",
 			vm->name);
 		return -1;
+	}
+	/* The APIC-access page: its contents are never read (the CPU takes
+	 * the registers from each vCPU's virtual-APIC page), only its
+	 * address matters. Mapped until a vCPU leaves the default xAPIC
+	 * page (apicv.c). */
+	if (vmx_controls.apic_access) {
+		vm->apic_access_page = page_alloc(1);
+		if (!vm->apic_access_page ||
+		    ept_map_range(&vm->ept, VLAPIC_MMIO_BASE, (uint64_t)vm->apic_access_page,
+				  PAGE_SIZE, EPT_READ | EPT_WRITE)) {
+			kprintf("pgvisor: vm %s: out of memory for its APIC-access page\n",
+				vm->name);
+			return -1;
+		}
+		vm->apic_access_mapped = true;
 	}
 	/* Every port exits: the VM's port bus decides what exists. */
 	memset(vm->io_bitmaps, 0xff, 2 * PAGE_SIZE);

@@ -4,6 +4,7 @@
 
 #include "arch/x86/page_alloc.h"
 #include "vmm/vm/vm.h"
+#include "vmm/vmx/ept.h"
 #include "vmm/vmx/msr_bitmap.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx.h"
@@ -140,6 +141,52 @@ static void set_x2apic_mode(struct vcpu *v, bool on)
 		set_vid(v, on);
 }
 
+/* The VM's APIC-access page is mapped while every vCPU virtualizes its
+ * xAPIC accesses: then a guest access there never reaches the page
+ * itself. Once one does not (APIC disabled, x2APIC mode, page moved:
+ * the address decodes to nothing, SDM 11.4.3, 11.12.2, 11.4.5), it is
+ * taken out, and every vCPU's accesses there exit as EPT violations to
+ * the MMIO path, which answers for each vCPU's own APIC. Other vCPUs
+ * drop the old translation before they next run (flush_tlb); one running
+ * elsewhere meanwhile still virtualizes its own accesses. */
+static void update_apic_access_mapping(struct vm *vm)
+{
+	bool all = true;
+
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		all &= vm->vcpus[i].apic_access;
+	if (all == vm->apic_access_mapped)
+		return;
+	if (ept_set_page_perms(&vm->ept, VLAPIC_MMIO_BASE, all ? EPT_READ | EPT_WRITE : 0)) {
+		vm_stop(vm, VM_END_CRASH, "its APIC-access page has no EPT entry");
+		return;
+	}
+	vm->apic_access_mapped = all;
+	if (all)
+		return; /* nothing cached a not-present entry: no INVEPT */
+	vmx_flush_guest(vm_eptp(vm), vm_vpid(vm));
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		vm->vcpus[i].flush_tlb = true;
+}
+
+/* Virtualize APIC accesses (SDM 29.4) for a vCPU in xAPIC mode with its
+ * page at the default base: reads of most registers come from the
+ * virtual-APIC page, writes land there and exit after the fact (APIC
+ * write, exit_apic_access.c), other accesses exit before (APIC access).
+ * Never together with x2APIC virtualization (SDM 26.2.1.1). */
+static void set_apic_access(struct vcpu *v)
+{
+	struct vlapic *a = &v->lapic;
+	bool on = vmx_controls.apic_access && vlapic_hw_enabled(a) && !vlapic_x2apic(a) &&
+		  vlapic_mmio_base(a) == VLAPIC_MMIO_BASE;
+	uint32_t proc2 = (uint32_t)vmread(VMCS_PROC_BASED_CTLS2);
+
+	v->apic_access = on;
+	vmwrite(VMCS_PROC_BASED_CTLS2, on ? proc2 | PROC2_VIRTUALIZE_APIC_ACCESSES
+					  : proc2 & ~PROC2_VIRTUALIZE_APIC_ACCESSES);
+	update_apic_access_mapping(v->vm);
+}
+
 void apicv_setup(struct vcpu *v)
 {
 	/* The VM's MSR policy, with this vCPU's x2APIC MSRs on top. */
@@ -149,6 +196,8 @@ void apicv_setup(struct vcpu *v)
 		return;
 	/* CR8 reads and writes go to the TPR in this page (SDM 29.3). */
 	vmwrite(VMCS_VIRTUAL_APIC_ADDR, (uint64_t)v->vapic_page);
+	if (vmx_controls.apic_access)
+		vmwrite(VMCS_APIC_ACCESS_ADDR, (uint64_t)v->vm->apic_access_page);
 	vmwrite(VMCS_TPR_THRESHOLD, 0);
 	v->tpr_threshold = 0;
 	if (vmx_controls.virtual_intr_delivery) {
@@ -161,6 +210,9 @@ void apicv_setup(struct vcpu *v)
 
 void apicv_apic_mode_changed(struct vcpu *v)
 {
+	/* Off first: the two controls are never on together. */
+	if (vmx_controls.apic_access)
+		set_apic_access(v);
 	if (vmx_controls.x2apic_virt)
 		set_x2apic_mode(v, vlapic_x2apic(&v->lapic));
 }

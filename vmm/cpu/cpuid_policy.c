@@ -11,6 +11,7 @@
 #include "vmm/cpu/exit.h"
 #include "vmm/cpu/kvm_pv.h"
 #include "vmm/cpu/vmcs.h"
+#include "vmm/cpu/xsave_layout.h"
 #include "vmm/vm/vm.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx.h"
@@ -59,6 +60,12 @@
 #define EXT1_EDX_RDTSCP (1u << 27)
 #define EXT7_EDX_INVARIANT_TSC (1u << 8)
 #define L0D_1_EAX_XSAVES (1u << 3)
+#define LEAF_XSAVE 0xd
+/* XSAVE components whose features the guest may be offered (leaf 1 AVX,
+ * leaf 7 AVX-512 F): x87, SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM. Not
+ * MPX, PKRU or AMX, whose feature flags are hidden. */
+#define XCR0_ALLOWED                                                                               \
+	((1ull << 0) | (1ull << 1) | (1ull << 2) | (1ull << 5) | (1ull << 6) | (1ull << 7))
 #define LEAF1_EBX_APIC_ID_SHIFT 24
 #define LEAF1_EBX_COUNT_SHIFT 16
 /* Leaf 0xB, extended topology (SDM Vol. 2A, CPUID): level types in
@@ -74,6 +81,7 @@ static uint32_t max_basic, max_ext;
  * once: a CPUID exit for them is a table lookup, not a host CPUID. */
 static struct cpuid_regs fixed_basic[LEAF_MAX_TIMING + 1];
 static struct cpuid_regs fixed_ext[LEAF_EXT_MAX - LEAF_EXT_BASE + 1];
+static struct xsave_layout xsave;
 
 static void signature(struct cpuid_regs *r)
 {
@@ -90,7 +98,7 @@ static void signature(struct cpuid_regs *r)
  * VM's clocks. */
 static bool leaf_varies(uint32_t leaf)
 {
-	return leaf == 1 || leaf == 4 || leaf == 7 || leaf == LEAF_TOPOLOGY || leaf == 0xd ||
+	return leaf == 1 || leaf == 4 || leaf == 7 || leaf == LEAF_TOPOLOGY || leaf == LEAF_XSAVE ||
 	       leaf == LEAF_TSC_CRYSTAL || leaf == LEAF_FREQUENCY;
 }
 
@@ -119,6 +127,40 @@ static struct cpuid_regs topology(const struct vcpu *v, uint32_t subleaf)
 		r.ecx |= TOPO_LEVEL_CORE << TOPO_TYPE_SHIFT;
 	}
 	return r;
+}
+
+static struct xsave_component_info host_xsave_component(unsigned i)
+{
+	struct cpuid_regs r = cpuid(LEAF_XSAVE, i);
+
+	return (struct xsave_component_info){ r.eax, r.ebx, r.ecx };
+}
+
+/* Leaf 0xD from the components offered (xsave_layout.h): sizes for the
+ * vCPU's XCR0 computed, not the host's, so that they always agree with
+ * the subleaves. No supervisor component: XSAVES is hidden (IA32_XSS is
+ * not virtualized), and the compacted size is XSAVEC's. */
+static struct cpuid_regs xsave_leaf(const struct vcpu *v, uint32_t subleaf)
+{
+	struct cpuid_regs r = { 0, 0, 0, 0 };
+
+	if (subleaf == 0) {
+		r.eax = (uint32_t)xsave.offered;
+		r.edx = (uint32_t)(xsave.offered >> 32);
+		r.ebx = xsave_standard_size(&xsave, v->xcr0);
+		r.ecx = xsave_standard_size(&xsave, xsave.offered);
+	} else if (subleaf == 1) {
+		r.eax = cpuid(LEAF_XSAVE, 1).eax & ~L0D_1_EAX_XSAVES;
+		r.ebx = xsave_compacted_size(&xsave, v->xcr0);
+	} else if (subleaf < XSAVE_COMPONENTS && (xsave.offered & (1ull << subleaf))) {
+		r = cpuid(LEAF_XSAVE, subleaf);
+	}
+	return r;
+}
+
+uint64_t cpuid_xcr0_offered(void)
+{
+	return xsave.offered;
 }
 
 /* The answer for an offered leaf (at most max_basic or max_ext). */
@@ -193,11 +235,8 @@ static struct cpuid_regs answer(struct vcpu *v, uint32_t leaf, uint32_t subleaf)
 		r.eax = r.ebx = (uint32_t)(v->vm->vtime.tsc_hz / HZ_PER_MHZ);
 		r.ecx = (uint32_t)(v->lapic.timer_hz / HZ_PER_MHZ);
 		break;
-	case 0xd:
-		r = cpuid(0xd, subleaf);
-		/* XSAVES needs IA32_XSS, which is not virtualized. */
-		if (subleaf == 1)
-			r.eax &= ~L0D_1_EAX_XSAVES;
+	case LEAF_XSAVE:
+		r = xsave_leaf(v, subleaf);
 		break;
 	case LEAF_EXT_BASE:
 		r = cpuid(LEAF_EXT_BASE, 0);
@@ -240,6 +279,11 @@ void cpuid_policy_init(void)
 		max_basic = LEAF_MAX_BASIC;
 	if (max_ext > LEAF_EXT_MAX)
 		max_ext = LEAF_EXT_MAX;
+	if (max_basic >= LEAF_XSAVE) {
+		struct cpuid_regs x = cpuid(LEAF_XSAVE, 0);
+		xsave_layout_init(&xsave, (uint64_t)x.edx << 32 | x.eax, XCR0_ALLOWED,
+				  host_xsave_component);
+	}
 	for (uint32_t leaf = 0; leaf <= max_basic; leaf++)
 		if (!leaf_varies(leaf))
 			fixed_basic[leaf] = answer(NULL, leaf, 0);

@@ -4,6 +4,7 @@
  * without those features. */
 #include "arch/x86/cpu.h"
 #include "arch/x86/fpu.h"
+#include "vmm/cpu/cpuid_policy.h"
 #include "vmm/cpu/exit.h"
 #include "vmm/cpu/vmcs.h"
 #include "vmm/vm/vm.h"
@@ -68,7 +69,7 @@ void handle_cache_flush(struct vcpu *v)
 /* XSETBV's #GP conditions (SDM Vol. 1 13.3). */
 static bool xcr0_valid(uint64_t value)
 {
-	if (!(value & XCR0_X87) || (value & ~fpu_xcr0_supported()))
+	if (!(value & XCR0_X87) || (value & ~cpuid_xcr0_offered()))
 		return false;
 	if ((value & XCR0_AVX) && !(value & XCR0_SSE))
 		return false;

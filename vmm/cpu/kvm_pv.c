@@ -186,15 +186,16 @@ static void write_versioned(struct vm *vm, uint64_t gpa, uint32_t *version, cons
 	*version = even;
 }
 
-/* Guest time 0 (the VM's vtime start) is where the guest's TSC read
- * start_tsc plus its offset: the record never needs refreshing while
- * the offset stays, so it costs no exit after registration. */
+/* Guest time 0 (the VM's vtime origin) is where the guest's TSC read
+ * the origin plus its offset: the record never needs refreshing while
+ * the offset stays, or moves with the origin (held time, vmm/cpu/
+ * delayed_time.c), so it costs no exit after registration. */
 static void write_time_info(struct vcpu *v)
 {
 	struct vtime *t = &v->vm->vtime;
 	struct pvclock_scale s = pvclock_scale_for_hz(t->tsc_hz);
 	struct pvclock_time_info ti = {
-		.tsc_timestamp = t->start_tsc + v->lapic.tsc_offset,
+		.tsc_timestamp = vtime_origin_tsc(t) + v->lapic.tsc_offset,
 		.system_time = 0,
 		.tsc_to_system_mul = s.mul,
 		.tsc_shift = s.shift,

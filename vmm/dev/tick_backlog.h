@@ -19,13 +19,21 @@
  *   of no_missed_ticks_pending already come as one late tick at once, which
  *   is what Xen's one_missed_tick_pending promises.
  *
- * Xen's delay_for_missed_ticks (its hypervisor's default) is not offered:
- * it stops the guest's time, TSC included, while the vCPU is descheduled,
- * and steps it forward by one period with each late tick. pgvisor keeps a
- * guest's TSC and kvm-clock on the host's TSC, so stopping only the
- * devices' time would leave the guest's clocks disagreeing with each
- * other, the fault this setting is there to remove.
- *
+ * - delay_for_missed_ticks (Xen's hypervisor default): the VM's time
+ *   stands still while a vCPU that could run waits for the CPU (another
+ *   VM's slice) and none of its vCPUs runs: its devices' clocks, hence
+ *   every periodic timer, and its TSC (the vCPUs' TSC offsets drop by the
+ *   span, so kvm-clock's record stays right) all resume where they
+ *   stopped (vmm/cpu/delayed_time.c). No tick comes due while the VM
+ *   waits, so none is owed for it; ticks the guest missed with
+ *   interrupts off are caught up as above. Its clocks agree with each
+ *   other and fall behind the host's by the time it waited. Xen instead
+ *   steps a vCPU's time forward with each late tick until it has caught
+ *   up; pgvisor does not: the guest's time stays behind, and a guest that
+ *   must keep wall-clock time (NTP, the RTC it reads being its own) sets
+ *   it itself. Time spent halted or switching to another vCPU of the same
+ *   VM is not held (an operator's pause is, when it finds the VM waiting).
+
  * The backlog is capped at one second of ticks: a guest that keeps
  * interrupts off, or a VM paused for minutes, would otherwise come back
  * to a storm of thousands of interrupts (each a VM exit) that no guest
@@ -40,6 +48,7 @@
 enum timer_mode {
 	TIMER_MODE_NO_DELAY_FOR_MISSED_TICKS,
 	TIMER_MODE_NO_MISSED_TICKS_PENDING,
+	TIMER_MODE_DELAY_FOR_MISSED_TICKS, /* its ticks as the first; time held */
 };
 
 #define TICK_BACKLOG_NS_PER_S 1000000000ull

@@ -144,7 +144,9 @@ static uint32_t reg_read(struct vlapic *a, unsigned reg);
  * virtual-APIC page without exits (SDM 29.4.2, 29.5), copied there after
  * every change; IRR, ISR and TMR are copied word by word as they change.
  * Not TPR (it lives there), nor PPR (a TPR write without exit changes
- * it), the ICR or the timer's current count, whose reads always exit. */
+ * it) or the timer's current count, whose reads always exit. ICR high
+ * (and ICR low, EOI: 0) are read from the page in xAPIC mode (the
+ * APIC-access page, SDM 29.4.2). */
 static const uint16_t mirrored_regs[] = {
 	REG_ID,
 	REG_VERSION,
@@ -152,6 +154,7 @@ static const uint16_t mirrored_regs[] = {
 	REG_DFR,
 	REG_SVR,
 	REG_ESR,
+	REG_ICR_HIGH,
 	REG_LVT_CMCI,
 	REG_LVT_TIMER,
 	REG_LVT_TIMER + 0x10,
@@ -652,6 +655,10 @@ static bool reg_write_model(struct vlapic *a, unsigned reg, uint32_t value)
 		a->esr = 0;
 		return true;
 	case REG_ICR_LOW:
+		/* With the APIC-access page the CPU writes ICR high into the
+		 * page alone, without an exit (SDM 29.4.3.2): the page's copy
+		 * is the register. */
+		a->icr_high = a->vapic[REG_ICR_HIGH / 4] & 0xff000000u;
 		send_ipi(a, value & ICR_WRITABLE, a->icr_high >> 24);
 		return true;
 	case REG_ICR_HIGH:
@@ -695,7 +702,6 @@ static bool reg_write(struct vlapic *a, unsigned reg, uint32_t value)
 	case REG_TPR: /* lives in the page */
 	case REG_EOI: /* ISR is copied as it changes */
 	case REG_ICR_LOW:
-	case REG_ICR_HIGH:
 	case REG_SELF_IPI:
 		break;
 	case REG_SVR: /* may mask every LVT */
@@ -745,6 +751,23 @@ void vlapic_mmio_write(void *p, uint64_t addr, unsigned size, uint64_t value)
 	if (off == REG_SELF_IPI)
 		return; /* SELF IPI exists only in x2APIC mode */
 	reg_write(a, off, (uint32_t)value);
+}
+
+void vlapic_apic_write(struct vlapic *a, unsigned offset)
+{
+	unsigned reg = offset & ~0xfu;
+
+	/* Only whole registers are written through (SDM 29.4.3.2: an APIC-
+	 * write exit follows an aligned 32-bit write), and the TPR never
+	 * exits this way. */
+	if ((offset & 0xf) || reg > REG_LAST || reg == REG_TPR ||
+	    !mmio_decoded(a, vlapic_mmio_base(a)))
+		return;
+	uint32_t value = a->vapic[reg / 4];
+	reg_write(a, reg, value);
+	/* The CPU left the guest's value in the page: it must read what the
+	 * register holds (ICR low and EOI read 0, as through MMIO). */
+	a->vapic[reg / 4] = reg_read(a, reg);
 }
 
 static int write_apic_base(struct vlapic *a, uint64_t value)

@@ -129,6 +129,12 @@ void vlapic_set_tsc_hz(struct vlapic *a, uint64_t tsc_hz);
 
 uint64_t vlapic_mmio_read(void *a, uint64_t addr, unsigned size);
 void vlapic_mmio_write(void *a, uint64_t addr, unsigned size, uint64_t value);
+/* An APIC-write exit (SDM 29.4.3.3): the guest's write of the register at
+ * offset already lies in the virtual-APIC page; the model takes it from
+ * there, acts on it as on an MMIO write, and puts back what the register
+ * then reads. ICR high writes never exit: an ICR low write takes the
+ * destination from the page. */
+void vlapic_apic_write(struct vlapic *a, unsigned offset);
 /* x2APIC registers, IA32_APIC_BASE and IA32_TSC_DEADLINE: 0, or -1 when
  * the access must raise #GP. */
 int vlapic_msr_read(struct vlapic *a, uint32_t msr, uint64_t *value);

@@ -14,6 +14,8 @@ void vtime_init(struct vtime *t, uint64_t now_tsc, uint64_t tsc_hz)
 {
 	t->start_tsc = now_tsc;
 	t->tsc_hz = tsc_hz;
+	t->held_tsc = 0;
+	t->held_since_tsc = 0;
 	t->clock = (struct vclock){ clock_now, t };
 	t->ntimers = 0;
 	t->next_deadline_tsc = UINT64_MAX;
@@ -23,9 +25,33 @@ void vtime_init(struct vtime *t, uint64_t now_tsc, uint64_t tsc_hz)
 
 uint64_t vtime_now_ns(struct vtime *t)
 {
-	uint64_t ticks = rdtsc() - t->start_tsc;
+	uint64_t since = __atomic_load_n(&t->held_since_tsc, __ATOMIC_ACQUIRE);
+	uint64_t now = since ? since : rdtsc();
+	uint64_t origin = vtime_origin_tsc(t);
 
-	return mul_div_u64(ticks, NS_PER_S, t->tsc_hz);
+	return now > origin ? mul_div_u64(now - origin, NS_PER_S, t->tsc_hz) : 0;
+}
+
+void vtime_hold(struct vtime *t, uint64_t now_tsc)
+{
+	if (!t->held_since_tsc)
+		__atomic_store_n(&t->held_since_tsc, now_tsc ? now_tsc : 1, __ATOMIC_RELEASE);
+}
+
+uint64_t vtime_release(struct vtime *t, uint64_t now_tsc, bool count)
+{
+	uint64_t since = t->held_since_tsc, held = 0;
+
+	if (!since)
+		return 0;
+	if (count && now_tsc > since) {
+		held = now_tsc - since;
+		t->held_tsc += held;
+	}
+	__atomic_store_n(&t->held_since_tsc, 0, __ATOMIC_RELEASE);
+	/* Every deadline in host TSC moved by what was held. */
+	vtime_reschedule(t);
+	return held;
 }
 
 uint64_t vtime_ns_to_tsc(const struct vtime *t, uint64_t ns)
@@ -35,7 +61,7 @@ uint64_t vtime_ns_to_tsc(const struct vtime *t, uint64_t ns)
 	/* Round up: a deadline must never fire before its time. */
 	if (mul_div_u64(ticks, NS_PER_S, t->tsc_hz) < ns)
 		ticks++;
-	return t->start_tsc + ticks;
+	return vtime_origin_tsc(t) + ticks;
 }
 
 int vtime_add_timer(struct vtime *t, struct vtimer timer)

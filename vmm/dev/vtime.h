@@ -6,6 +6,7 @@
 #ifndef PGVISOR_VTIME_H
 #define PGVISOR_VTIME_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vmm/dev/vclock.h"
@@ -15,6 +16,11 @@
 struct vtime {
 	uint64_t start_tsc;
 	uint64_t tsc_hz;
+	/* timer_mode delay_for_missed_ticks (tick_backlog.h): the host TSC
+	 * ticks this VM's time stood still, and since when it stands still
+	 * now (0: it runs). Guest time 0 is at host TSC start_tsc + held_tsc. */
+	uint64_t held_tsc;
+	uint64_t held_since_tsc;
 	struct vclock clock; /* what devices read */
 	struct vtimer timers[VTIME_MAX_TIMERS];
 	uint64_t last_update_ns[VTIME_MAX_TIMERS];
@@ -26,6 +32,18 @@ struct vtime {
 
 void vtime_init(struct vtime *t, uint64_t now_tsc, uint64_t tsc_hz);
 uint64_t vtime_now_ns(struct vtime *t);
+/* The host TSC at guest time 0: start_tsc, later by every span held. */
+static inline uint64_t vtime_origin_tsc(const struct vtime *t)
+{
+	return t->start_tsc + t->held_tsc;
+}
+/* Stops the VM's time at host TSC now_tsc (no-op when it stands still). */
+void vtime_hold(struct vtime *t, uint64_t now_tsc);
+/* Lets the VM's time run again at host TSC now_tsc. With `count` the
+ * span it stood still is taken out of guest time (its origin moves that
+ * much later, returned in TSC ticks); without, it counts as time passed
+ * (0 returned). */
+uint64_t vtime_release(struct vtime *t, uint64_t now_tsc, bool count);
 uint64_t vtime_ns_to_tsc(const struct vtime *t, uint64_t ns);
 int vtime_add_timer(struct vtime *t, struct vtimer timer);
 /* Recomputes the earliest event after a device was reprogrammed. */

@@ -97,7 +97,8 @@ _Static_assert(SPEC_MAX < STRING_SCRATCH, "a disk or vif string is never cut sho
 _Static_assert(VM_MAX_VIFS < 256, "config_vif_mac hashes the index as one byte");
 
 /* Xen's names (xl.cfg(5)); one_missed_tick_pending is what pgvisor's
- * no_missed_ticks_pending already does (vmm/dev/tick_backlog.h). */
+ * no_missed_ticks_pending already does (vmm/dev/tick_backlog.h). The
+ * default stays no_delay_for_missed_ticks, as xl's (README, timer_mode). */
 static const struct {
 	const char *name;
 	enum timer_mode mode;
@@ -105,6 +106,7 @@ static const struct {
 	{ "no_delay_for_missed_ticks", TIMER_MODE_NO_DELAY_FOR_MISSED_TICKS },
 	{ "no_missed_ticks_pending", TIMER_MODE_NO_MISSED_TICKS_PENDING },
 	{ "one_missed_tick_pending", TIMER_MODE_NO_MISSED_TICKS_PENDING },
+	{ "delay_for_missed_ticks", TIMER_MODE_DELAY_FOR_MISSED_TICKS },
 };
 
 static const char *const unbacked_names[] = {
@@ -363,13 +365,9 @@ static int set_timer_mode(struct parser *ps, const char *val, enum timer_mode *d
 			return 0;
 		}
 	}
-	if (strcmp(val, "delay_for_missed_ticks") == 0)
-		return fail(
-			ps,
-			"timer_mode \"delay_for_missed_ticks\" is not offered: it would stop the "
-			"guest's time, and pgvisor keeps guest TSCs on the host's");
 	return fail(ps, "timer_mode must be \"no_delay_for_missed_ticks\", "
-			"\"no_missed_ticks_pending\" or \"one_missed_tick_pending\"");
+			"\"delay_for_missed_ticks\", \"no_missed_ticks_pending\" or "
+			"\"one_missed_tick_pending\"");
 }
 
 /* [ "a", "b", ... ]: calls add for each string, in order. */

@@ -16,7 +16,8 @@
  *   vif = [ "mac=02:00:00:00:00:01,bridge=lan0", "" ]
  *   virtio_console = 1                     # 0 (default) or 1
  *   pv = [ "kvm-clock" ]                   # paravirtual features, or "none"
- *   timer_mode = "no_delay_for_missed_ticks" # or "no_missed_ticks_pending"
+ *   timer_mode = "no_delay_for_missed_ticks" # or "delay_for_missed_ticks",
+ *                                          # "no_missed_ticks_pending"
  *   autostart = 0                          # 1 (default) or 0
  *   nested = 1                             # VMX for the guest (config_nested.h)
  *   nested_profile = "kvm"                 # or "host"

@@ -114,6 +114,9 @@ struct vcpu {
 	 * delivers the vLAPIC's vectors; and the EOI-exit bitmap it has. */
 	bool vid;
 	uint64_t eoi_exit[4];
+	/* Its xAPIC page accesses are virtualized through the VM's
+	 * APIC-access page (apicv.c): xAPIC mode at the default base. */
+	bool apic_access;
 	/* Guest view of registers VMX shadows or does not hold. */
 	uint64_t xcr0;
 	uint64_t misc_enable;
@@ -128,6 +131,12 @@ struct vcpu {
 	uint32_t steal_version;
 	uint64_t steal_ns;
 	uint64_t steal_since_tsc;
+	/* timer_mode delay_for_missed_ticks (vmm/cpu/delayed_time.c): on its
+	 * CPU now; left it while it could still run; its VMCS lacks the TSC
+	 * offset the VM's held time gave it. */
+	bool time_on_cpu;
+	bool time_waiting;
+	bool tsc_offset_stale;
 	/* PV EOI: MSR_KVM_PV_EOI_EN as written, and whether the flag it
 	 * names was set for the last injected interrupt (looked at after the
 	 * next exit). */

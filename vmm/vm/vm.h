@@ -108,6 +108,11 @@ struct vm {
 	struct ept ept;
 	uint8_t *io_bitmaps; /* two 4 KiB pages: ports 0-0x7fff, 0x8000-0xffff */
 	uint8_t *msr_bitmap;
+	/* The APIC-access page (vmx_controls.apic_access, vmm/cpu/apicv.c),
+	 * mapped in the EPT at the default xAPIC base while every vCPU's
+	 * accesses there are virtualized (apic_access_mapped); NULL without. */
+	void *apic_access_page;
+	bool apic_access_mapped;
 	struct io_bus iobus;
 	struct mmio_bus mmio;
 	/* Reads and writes of guest-physical memory outside its RAM with no

@@ -91,6 +91,26 @@ int ept_map_range(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, uint
 	return 0;
 }
 
+int ept_set_page_perms(struct ept *e, uint64_t gpa, uint64_t perms)
+{
+	uint64_t *table = e->pml4;
+
+	if ((gpa & (PAGE_4K - 1)) || gpa >= GPA_LIMIT || (perms & ~EPT_RWX) ||
+	    ((perms & EPT_WRITE) && !(perms & EPT_READ)))
+		return -1;
+	for (int level = EPT_LEVELS - 1; level > 0; level--) {
+		uint64_t entry = table[index_at(gpa, level)];
+		if (!is_present(entry) || (entry & EPT_LARGE_PAGE))
+			return -1;
+		table = (uint64_t *)(uintptr_t)(entry & EPT_ADDR_MASK);
+	}
+	uint64_t *leaf = &table[index_at(gpa, 0)];
+	if (!(*leaf & EPT_ADDR_MASK))
+		return -1; /* never mapped */
+	*leaf = (*leaf & ~EPT_RWX) | perms;
+	return 0;
+}
+
 int ept_translate(const struct ept *e, uint64_t gpa, uint64_t *hpa, uint64_t *perms,
 		  uint64_t *page_size)
 {

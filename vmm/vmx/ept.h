@@ -36,6 +36,11 @@ int ept_init(struct ept *e, bool use_2mb, bool use_1gb);
  * write-back, using the largest pages alignment allows. All three must be
  * 4 KiB aligned and the range not yet mapped. Returns 0 or -1. */
 int ept_map_range(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t perms);
+/* Sets the permissions of the 4 KiB page mapped at gpa (0: not present,
+ * an access then exits with an EPT violation; its address is kept for a
+ * later call). The caller invalidates cached translations (INVEPT).
+ * Returns 0, or -1 when gpa has no 4 KiB leaf or perms is malformed. */
+int ept_set_page_perms(struct ept *e, uint64_t gpa, uint64_t perms);
 /* Walks the tables: the host address for gpa and its permissions, or -1
  * when unmapped. page_size receives the size of the leaf mapping. */
 int ept_translate(const struct ept *e, uint64_t gpa, uint64_t *hpa, uint64_t *perms,

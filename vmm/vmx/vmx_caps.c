@@ -87,6 +87,7 @@ void vmx_apic_format(const struct vmx_controls *c, char *buf, size_t len)
 		c->tpr_shadow ? "TPR shadow" : NULL,
 		c->x2apic_virt ? "x2APIC virtualization" : NULL,
 		c->apic_reg_virt ? "APIC-register virtualization" : NULL,
+		c->apic_access ? "APIC-access page" : NULL,
 		c->virtual_intr_delivery ? "virtual-interrupt delivery" : NULL,
 	};
 
@@ -174,6 +175,12 @@ int vmx_compute_controls(const struct vmx_caps *caps, struct vmx_controls *out, 
 	if (!out->tpr_shadow)
 		out->procbased2 &= ~PROC2_APIC_REGISTER_VIRT | (uint32_t)cap[CTL_PROC2];
 	out->apic_reg_virt = out->x2apic_virt && (out->procbased2 & PROC2_APIC_REGISTER_VIRT);
+	/* The xAPIC page's reads from the virtual-APIC page and its writes as
+	 * APIC-write exits (SDM 29.4): only with APIC-register
+	 * virtualization, without which every access but the TPR's would
+	 * exit as an APIC access, no cheaper than the EPT violation. */
+	out->apic_access =
+		out->apic_reg_virt && ((cap[CTL_PROC2] >> 32) & PROC2_VIRTUALIZE_APIC_ACCESSES);
 	/* Virtual-interrupt delivery also needs external-interrupt exiting
 	 * (SDM 26.2.1.1), which is required above; pgvisor uses it in
 	 * x2APIC mode only, where EOIs are MSR writes it can let through. */

@@ -55,6 +55,10 @@ struct vmx_controls {
 	 * in procbased2: vmm/cpu/apicv.c sets it per vCPU). */
 	bool x2apic_virt;
 	bool apic_reg_virt; /* PROC2_APIC_REGISTER_VIRT, in procbased2 */
+	/* PROC2_VIRTUALIZE_APIC_ACCESSES can be set, with APIC-register
+	 * virtualization, for a vCPU whose xAPIC page is at the default
+	 * base (per vCPU: vmm/cpu/apicv.c). */
+	bool apic_access;
 	/* PROC2_VIRTUAL_INTR_DELIVERY can be set, with x2APIC
 	 * virtualization (per vCPU, like it). */
 	bool virtual_intr_delivery;
