@@ -322,6 +322,11 @@ static void test_nested(void **state)
 	assert_int_equal(parse(OK_HEAD "nested_profile = \"xen\"\n", &c, err), -1);
 	assert_string_equal(err, PATH ":3: nested_profile must be \"kvm\" or \"host\"");
 	assert_int_equal(parse(OK_HEAD "nested_profile = kvm\n", &c, err), -1);
+	assert_int_equal(
+		parse(OK_HEAD "nested = 1\ntimer_mode = \"delay_for_missed_ticks\"\n", &c, err),
+		-1);
+	assert_string_equal(err, PATH ": timer_mode \"delay_for_missed_ticks\" cannot be combined "
+				      "with nested = 1 yet");
 }
 
 static void test_virtio_console(void **state)

@@ -151,7 +151,9 @@ static void set_x2apic_mode(struct vcpu *v, bool on)
  * elsewhere meanwhile still virtualizes its own accesses. */
 static void update_apic_access_mapping(struct vm *vm)
 {
-	bool all = true;
+	/* A nested guest runs on this EPT without the APIC-access control:
+	 * the page must never be mapped there. */
+	bool all = !vm->cfg.nested;
 
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		all &= vm->vcpus[i].apic_access;

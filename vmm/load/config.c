@@ -991,6 +991,12 @@ int config_parse(const char *text, size_t len, const char *path, struct vm_confi
 		return fail_at(&ps, 0, "missing required key 'name'");
 	if (!(ps.seen & (1u << KEY_KERNEL)))
 		return fail_at(&ps, 0, "missing required key 'kernel'");
+	/* Held time moves the TSC offset of whichever VMCS is current, which
+	 * for a nested guest may be its L2's: not combined yet. */
+	if (out->nested && out->timer_mode == TIMER_MODE_DELAY_FOR_MISSED_TICKS)
+		return fail_at(&ps, 0,
+			       "timer_mode \"delay_for_missed_ticks\" cannot be combined "
+			       "with nested = 1 yet");
 	/* Only now: name may come after vif. */
 	for (unsigned i = 0; i < out->nvifs; i++)
 		if (!out->vifs[i].mac_given)

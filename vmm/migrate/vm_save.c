@@ -42,6 +42,8 @@ static const char *unsaveable(const struct vm *vm)
 		return "runs on several CPUs: save needs all its vCPUs on one";
 	if (vm->debugger)
 		return "has a debugger attached";
+	if (vm->cfg.nested)
+		return "has nested VMX, whose virtual VMCSs the stream does not carry yet";
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		if (!vcpu_state_readable_here(&vm->vcpus[i]))
 			return "has a vCPU on another CPU";
