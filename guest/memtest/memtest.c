@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "guest/lib/bootinfo.h"
+#include "guest/lib/check.h"
 #include "guest/lib/console.h"
 #include "guest/lib/cpu.h"
 #include "guest/lib/runtime.h"
@@ -46,21 +47,6 @@
 #define EXIT_FAILED 1
 
 const char program_name[] = "memtest";
-
-static unsigned failures;
-
-__attribute__((format(printf, 2, 3))) static void check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("memtest: %s ", ok ? "ok" : "FAIL");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!ok)
-		failures++;
-}
 
 static uint32_t read32(uint32_t addr)
 {
@@ -191,10 +177,5 @@ int main(uint32_t magic, uint32_t info)
 	tsc_aux();
 	tsc();
 	unbacked(&bp);
-	if (failures) {
-		printf("memtest: %u checks failed\n", failures);
-		return EXIT_FAILED;
-	}
-	printf("memtest: all checks passed\n");
-	return 0;
+	return checks_verdict();
 }

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "guest/lib/bootinfo.h"
+#include "guest/lib/check.h"
 #include "guest/lib/console.h"
 #include "guest/lib/cpu.h"
 #include "guest/lib/runtime.h"
@@ -139,21 +140,6 @@ static uint32_t page_dir[PAGE_DIR_ENTRIES] __attribute__((aligned(PAGE_SIZE)));
 static uint32_t vmxon_region[PAGE_SIZE / 4] __attribute__((aligned(PAGE_SIZE)));
 static uint32_t vmcs_a[PAGE_SIZE / 4] __attribute__((aligned(PAGE_SIZE)));
 static uint32_t vmcs_bad[PAGE_SIZE / 4] __attribute__((aligned(PAGE_SIZE)));
-
-static unsigned failures;
-
-__attribute__((format(printf, 2, 3))) static void check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("vmxtest: %s ", ok ? "ok" : "FAIL");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!ok)
-		failures++;
-}
 
 /* The faulting instruction is at label 1, execution resumes at label 2
  * with the vector in ESI (guest/lib/runtime.c's fixup table). */
@@ -805,10 +791,5 @@ int main(uint32_t magic, uint32_t info)
 		enable_paging();
 		check_instructions();
 	}
-	if (failures) {
-		printf("vmxtest: %u checks failed\n", failures);
-		return EXIT_FAILED;
-	}
-	printf("vmxtest: all checks passed\n");
-	return 0;
+	return checks_verdict();
 }
