@@ -228,20 +228,31 @@ void handle_vmxoff(struct vcpu *v)
 	vm_succeed();
 }
 
+/* VMCLEAR's and VMPTRLD's common checks on their VMCS pointer (SDM
+ * 30.3): nonzero when the instruction has already failed or faulted. */
+static int read_vmcs_pointer(struct vcpu *v, uint64_t *addr, unsigned err_invalid,
+			     unsigned err_vmxon)
+{
+	if (!permitted(v, false) || read_pointer(v, addr))
+		return -1;
+	if (!region_address_ok(*addr)) {
+		vm_fail(v, err_invalid);
+		return -1;
+	}
+	if (*addr == v->nested.vmxon_region) {
+		vm_fail(v, err_vmxon);
+		return -1;
+	}
+	return 0;
+}
+
 void handle_vmclear(struct vcpu *v)
 {
 	uint64_t addr;
 
-	if (!permitted(v, false) || read_pointer(v, &addr))
+	if (read_vmcs_pointer(v, &addr, VMXERR_VMCLEAR_INVALID_ADDRESS,
+			      VMXERR_VMCLEAR_VMXON_POINTER))
 		return;
-	if (!region_address_ok(addr)) {
-		vm_fail(v, VMXERR_VMCLEAR_INVALID_ADDRESS);
-		return;
-	}
-	if (addr == v->nested.vmxon_region) {
-		vm_fail(v, VMXERR_VMCLEAR_VMXON_POINTER);
-		return;
-	}
 	/* Its data stays in the hypervisor's copy, launch state clear; the
 	 * guest's region is left as it is. */
 	struct nested_vmcs_slot *s = nested_find(&v->nested, addr);
@@ -257,16 +268,9 @@ void handle_vmptrld(struct vcpu *v)
 {
 	uint64_t addr;
 
-	if (!permitted(v, false) || read_pointer(v, &addr))
+	if (read_vmcs_pointer(v, &addr, VMXERR_VMPTRLD_INVALID_ADDRESS,
+			      VMXERR_VMPTRLD_VMXON_POINTER))
 		return;
-	if (!region_address_ok(addr)) {
-		vm_fail(v, VMXERR_VMPTRLD_INVALID_ADDRESS);
-		return;
-	}
-	if (addr == v->nested.vmxon_region) {
-		vm_fail(v, VMXERR_VMPTRLD_VMXON_POINTER);
-		return;
-	}
 	/* A shadow VMCS (bit 31) needs VMCS shadowing, which the virtual
 	 * CPU does not offer. */
 	uint32_t rev = region_revision(v, addr);
