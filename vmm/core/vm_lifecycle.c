@@ -369,6 +369,7 @@ int vm_load(struct vm *vm)
 		fpu_area_init(v->fpu_area);
 		memset(v->lazy_msrs, 0, sizeof(v->lazy_msrs));
 		v->misc_enable = msr_misc_enable_default();
+		v->tsc_adjust = 0;
 		kvm_pv_reset(v);
 		nested_vcpu_reset(&v->nested);
 		vcpu_end_halt(v);

@@ -10,6 +10,7 @@
 #include "vmm/abi/hypercall_abi.h"
 #include "vmm/cpu/exit.h"
 #include "vmm/cpu/kvm_pv.h"
+#include "vmm/cpu/msr_policy.h"
 #include "vmm/cpu/vmcs.h"
 #include "vmm/cpu/xsave_layout.h"
 #include "vmm/vm/vm.h"
@@ -49,6 +50,10 @@
 	 (1u << 13) | (1u << 16) | (1u << 17) | (1u << 18) | (1u << 19) | (1u << 20) |             \
 	 (1u << 21) | (1u << 23) | (1u << 24) | (1u << 28) | (1u << 29) | (1u << 30) | (1u << 31))
 #define L7_EBX_INVPCID (1u << 10)
+/* IA32_TSC_ADJUST, emulated (msr_policy.c): with an invariant TSC it
+ * lets Linux trust the TSC without its clocksource watchdog, a timer
+ * that would wake an idle guest twice a second. */
+#define L7_EBX_TSC_ADJUST (1u << 1)
 /* Leaf 7.0 ECX allow-list: AVX-512 VBMI, UMIP, GFNI, VAES, VPCLMULQDQ,
  * AVX-512 VNNI/BITALG/VPOPCNTDQ. */
 #define L7_ECX_ALLOW                                                                               \
@@ -205,6 +210,8 @@ static struct cpuid_regs answer(struct vcpu *v, uint32_t leaf, uint32_t subleaf)
 			r.ebx = h.ebx & L7_EBX_ALLOW;
 			if (vmx_controls.invpcid)
 				r.ebx |= h.ebx & L7_EBX_INVPCID;
+			if (msr_tsc_adjust_offered())
+				r.ebx |= L7_EBX_TSC_ADJUST;
 			r.ecx = h.ecx & L7_ECX_ALLOW;
 			if (vmx_controls.rdtscp)
 				r.ecx |= h.ecx & L7_ECX_RDPID;

@@ -126,6 +126,9 @@ static bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *value)
 	case MSR_IA32_TSC:
 		*value = rdtsc() + vmread(VMCS_TSC_OFFSET);
 		return true;
+	case MSR_IA32_TSC_ADJUST:
+		*value = v->tsc_adjust;
+		return msr_tsc_adjust_offered();
 	case MSR_IA32_FEATURE_CONTROL:
 		/* Locked; VMX outside SMX enabled only where the guest has VMX. */
 		*value = FEATURE_CONTROL_LOCKED |
@@ -147,6 +150,23 @@ static bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *value)
 		/* The VMX capability MSRs of a guest with VMX (nested_caps.h). */
 		return v->vm->cfg.nested && nested_caps_read(&v->vm->nested_caps, msr, value);
 	}
+}
+
+bool msr_tsc_adjust_offered(void)
+{
+	return vmx_controls.procbased & PROC_USE_TSC_OFFSETTING;
+}
+
+/* Adds delta to v's TSC and to its TSC_ADJUST, which moves with every
+ * write to either (SDM Vol. 3 18.17.3). Per vCPU, like each CPU's TSC;
+ * the vLAPIC's TSC deadline is compared with the new value from now on. */
+static void move_tsc(struct vcpu *v, uint64_t delta)
+{
+	v->tsc_adjust += delta;
+	v->lapic.tsc_offset += delta;
+	vmwrite(VMCS_TSC_OFFSET, v->lapic.tsc_offset);
+	kvm_pv_tsc_changed(v);
+	vtime_reschedule(&v->vm->vtime);
 }
 
 static bool msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
@@ -171,12 +191,13 @@ static bool msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
 	case MSR_IA32_TSC:
 		if (!(vmx_controls.procbased & PROC_USE_TSC_OFFSETTING))
 			return false;
-		/* Per vCPU, like each CPU's TSC (SDM Vol. 3 18.17); the vLAPIC's
-		 * TSC deadline is compared with the new value from now on. */
-		v->lapic.tsc_offset = value - rdtsc();
-		vmwrite(VMCS_TSC_OFFSET, v->lapic.tsc_offset);
-		kvm_pv_tsc_changed(v);
-		vtime_reschedule(&v->vm->vtime);
+		/* TSC_ADJUST moves by what the write moved the TSC. */
+		move_tsc(v, value - (rdtsc() + v->lapic.tsc_offset));
+		return true;
+	case MSR_IA32_TSC_ADJUST:
+		if (!msr_tsc_adjust_offered())
+			return false;
+		move_tsc(v, value - v->tsc_adjust);
 		return true;
 	case MSR_IA32_TSC_AUX:
 		/* It exists with RDTSCP (and RDPID, offered only with it). This

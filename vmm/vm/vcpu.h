@@ -120,6 +120,9 @@ struct vcpu {
 	/* Guest view of registers VMX shadows or does not hold. */
 	uint64_t xcr0;
 	uint64_t misc_enable;
+	/* IA32_TSC_ADJUST: what the guest's writes (to it or to the TSC)
+	 * added to its TSC (SDM Vol. 3 18.17.3); 0 from reset. */
+	uint64_t tsc_adjust;
 	/* kvm-clock (vmm/cpu/kvm_pv.c): MSR_KVM_SYSTEM_TIME_NEW as written,
 	 * and the version its record last got. */
 	uint64_t kvmclock_msr;
