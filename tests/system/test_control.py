@@ -5,6 +5,7 @@ an oversize line and an unknown field get JSON errors while the channel
 keeps answering."""
 import importlib.machinery
 import importlib.util
+import re
 import socket
 import sys
 import time
@@ -194,3 +195,75 @@ def test_gdbserver_gives_com2_to_gdb_until_it_detaches(run_pgvisor, bench):
     assert "pgvisor: vm alpha: gdb detached, the VM runs on" in run.lines
     assert got["alpha_stopped"]["reason"].startswith("exited through port 0xf4"), got
     assert run.status == 0, run.output
+
+
+def drain_until_closed(ctl, seconds):
+    """What the channel still sends until the machine closes it."""
+    deadline = time.monotonic() + seconds
+    data = ctl.buf
+    while time.monotonic() < deadline:
+        ctl.sock.settimeout(max(deadline - time.monotonic(), 0.1))
+        try:
+            more = ctl.sock.recv(4096)
+        except socket.timeout:
+            break
+        if not more:
+            break
+        data += more
+    return data
+
+
+def gdbserver_next_vm_session(ctl_module, port):
+    ctl = ctl_module.Control(port, connect_timeout=60)
+    got = {}
+    try:
+        ctl.wait_event(lambda e: e["event"] == "ready", READY_SECONDS)
+        got["attach_alpha"] = ctl.request("gdbserver", REPLY_SECONDS, vm="alpha")
+        got["stop_alpha"] = read_packet(ctl, REPLY_SECONDS)
+        ctl.send_raw(b"+" + rsp_packet(b"D"))
+        got["detach_alpha"] = read_packet(ctl, REPLY_SECONDS)
+        ctl.send_raw(b"+")
+        # alpha still runs and keeps the debugger: beta must wait.
+        got["refused"] = ctl.request("gdbserver", REPLY_SECONDS, vm="beta")
+        got["destroy_alpha"] = ctl.request("destroy", REPLY_SECONDS, vm="alpha")
+        ctl.wait_event(lambda e: e["event"] == "vm-stopped" and e["vm"] == "alpha",
+                       READY_SECONDS)
+        # alpha has finished for good: the debugger moves to beta.
+        got["attach_beta"] = ctl.request("gdbserver", REPLY_SECONDS, vm="beta")
+        got["stop_beta"] = read_packet(ctl, REPLY_SECONDS)
+        ctl.send_raw(b"+" + rsp_packet(b"g"))
+        got["regs_beta"] = read_packet(ctl, REPLY_SECONDS)
+        ctl.send_raw(b"+" + rsp_packet(b"k"))
+        # Connected until pgvisor is gone (Bochs and SIGPIPE, above).
+        got["after_kill"] = drain_until_closed(ctl, READY_SECONDS)
+    except ctl_module.ControlError as e:
+        got["error"] = str(e)
+    finally:
+        ctl.close()
+    return got
+
+
+def test_gdbserver_moves_to_another_vm_once_the_first_has_ended(run_pgvisor, bench):
+    """gdb may debug another VM than the one it debugged before only once
+    that one has finished: refused while alpha runs, granted for beta after
+    alpha is destroyed; beta's registers read, and gdb's kill ends it."""
+    ctl_module = load_pgvisorctl()
+    port = free_port()
+    run = run_pgvisor([echo_cfg(bench, "alpha"), echo_cfg(bench, "beta")], timeout=300,
+                      run_options=["--com2", port],
+                      alongside=lambda: gdbserver_next_vm_session(ctl_module, port))
+    got = run.alongside
+    assert "error" not in got, (got, run.output)
+    assert got["attach_alpha"]["ok"] is True, got
+    assert got["stop_alpha"].startswith(b"$T05"), got
+    assert got["detach_alpha"].startswith(b"+$OK#"), got
+    assert got["refused"]["ok"] is False, got
+    assert "was attached to vm alpha, which still runs" in got["refused"]["error"], got
+    assert got["destroy_alpha"]["ok"] is True, got
+    assert got["attach_beta"]["ok"] is True, got
+    assert got["stop_beta"].startswith(b"$T05"), got
+    # 'g' answers with registers (hex digits), not an error.
+    assert re.match(rb"^\+\$[0-9a-fx]{64,}#", got["regs_beta"]), got
+    assert "pgvisor: vm beta: waiting for gdb on COM2 (stopped at its next entry)" in run.lines
+    assert "pgvisor: vm beta: killed by gdb" in run.lines, run.output
+    assert "pgvisor:   vm beta: destroyed by the operator, restarts 0" in run.lines, run.output

@@ -719,10 +719,18 @@ int gdb_target_attach(struct vm *vm, bool at_start, char *err, size_t errlen)
 		snprintf(err, errlen, "gdb: already attached to vm %s", t.vm->name);
 		return -1;
 	}
+	/* The VM gdb last debugged keeps this debugger, which its vCPUs look
+	 * at before each entry, until it has finished for good: only then can
+	 * another VM (a new one under its name, too) have it. */
 	if (t.vm && t.vm != vm) {
-		snprintf(err, errlen, "gdb: was attached to vm %s; only it can be debugged again",
-			 t.vm->name);
-		return -1;
+		if (!vm_finished(t.vm)) {
+			snprintf(err, errlen,
+				 "gdb: was attached to vm %s, which still runs; only it can be "
+				 "debugged until it ends",
+				 t.vm->name);
+			return -1;
+		}
+		t.vm->debugger = NULL;
 	}
 	if (!com2_init()) {
 		snprintf(err, errlen,

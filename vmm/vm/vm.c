@@ -32,19 +32,22 @@ struct vm *vm_named(const char *name)
 	return NULL;
 }
 
+bool vm_finished(struct vm *vm)
+{
+	bool locked = vm_lock(vm);
+	/* Ended, its policy applied (no restart coming) and its memory not
+	 * kept: only the summary still reads it. */
+	bool finished = (vm->state == VM_SHUTDOWN || vm->state == VM_CRASHED) && !vm->vcpus_held &&
+			!vm->preserved;
+	vm_unlock(vm, locked);
+	return finished;
+}
+
 bool vm_name_free(const char *name)
 {
 	struct vm *vm = vm_named(name);
 
-	if (!vm)
-		return true;
-	bool locked = vm_lock(vm);
-	/* Ended, its policy applied (no restart coming) and its memory not
-	 * kept: only the summary still reads it. */
-	bool free = (vm->state == VM_SHUTDOWN || vm->state == VM_CRASHED) && !vm->vcpus_held &&
-		    !vm->preserved;
-	vm_unlock(vm, locked);
-	return free;
+	return !vm || vm_finished(vm);
 }
 
 void vm_add(struct vm *vm)

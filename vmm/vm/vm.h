@@ -226,6 +226,10 @@ void vm_kick_cpus(struct vm *vm);
 /* True when the VM ended the way a passing test ends. */
 bool vm_succeeded(const struct vm *vm);
 
+/* Whether vm has ended for good: its end policy applied, no restart
+ * coming, its memory not kept. Its vCPUs never run again. */
+bool vm_finished(struct vm *vm);
+
 /* The exit profiles of vm's vCPUs added together into *out. */
 void vm_exit_profile(const struct vm *vm, struct exit_profile *out);
 /* The vCPU of vm whose exit is being handled on this CPU. */
