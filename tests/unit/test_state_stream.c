@@ -343,6 +343,21 @@ static void test_record_checksum_is_crc32c(void **state)
 	assert_int_not_equal(field, crc32c(CRC32C_INIT, hdr, 12));
 }
 
+/* The writer writes every byte up to the stream's length, padding
+ * included: a save's buffer need not be zeroed first (mem_image.c). */
+static void test_writer_writes_every_byte(void **state)
+{
+	static uint8_t clean[STREAM_BUF], dirty[STREAM_BUF];
+	(void)state;
+
+	setup_clocks();
+	memset(dirty, 0xa5, sizeof(dirty));
+	long len = sample_stream(clean, sizeof(clean));
+	assert_true(len > 0);
+	assert_int_equal(sample_stream(dirty, sizeof(dirty)), len);
+	assert_memory_equal(clean, dirty, (size_t)len);
+}
+
 static void test_end_must_be_last_and_empty(void **state)
 {
 	unsigned n;
@@ -1175,6 +1190,7 @@ int main(void)
 		cmocka_unit_test(test_every_bit_flip_refused),
 		cmocka_unit_test(test_unknown_records),
 		cmocka_unit_test(test_record_checksum_is_crc32c),
+		cmocka_unit_test(test_writer_writes_every_byte),
 		cmocka_unit_test(test_end_must_be_last_and_empty),
 		cmocka_unit_test(test_field_reader_refusals),
 		cmocka_unit_test(test_uart_round_trip),
