@@ -115,7 +115,8 @@ static void reserve_locked(uint64_t base, uint64_t len)
 	}
 }
 
-void *page_alloc_aligned(size_t npages, uint64_t align)
+/* npages taken from the free pool, as they are. */
+static void *take(size_t npages, uint64_t align)
 {
 	uint64_t size = npages * PAGE_SIZE;
 	void *p = NULL;
@@ -135,14 +136,26 @@ void *page_alloc_aligned(size_t npages, uint64_t align)
 		break;
 	}
 	unlock();
+	return p;
+}
+
+void *page_alloc_aligned(size_t npages, uint64_t align)
+{
+	void *p = take(npages, align);
+
 	if (p)
-		memset(p, 0, size);
+		memset(p, 0, npages * PAGE_SIZE);
 	return p;
 }
 
 void *page_alloc(size_t npages)
 {
 	return page_alloc_aligned(npages, PAGE_SIZE);
+}
+
+void *page_alloc_unzeroed(size_t npages)
+{
+	return take(npages, PAGE_SIZE);
 }
 
 void page_free(void *p, size_t npages)

@@ -2,7 +2,8 @@
  * Memory is identity-mapped, so a physical address is also a pointer.
  * Free memory is a sorted list of disjoint ranges: allocation is first fit
  * with alignment, freeing merges neighbours. Pages are zeroed when handed
- * out, so nothing one VM left behind reaches another. */
+ * out, so nothing one VM left behind reaches another (page_alloc_unzeroed
+ * excepted, for a buffer its caller overwrites before anything reads it). */
 #ifndef PGVISOR_PAGE_ALLOC_H
 #define PGVISOR_PAGE_ALLOC_H
 
@@ -21,6 +22,10 @@ void page_alloc_reserve(uint64_t base, uint64_t len);
  * at least PAGE_SIZE), or NULL. */
 void *page_alloc_aligned(size_t npages, uint64_t align);
 void *page_alloc(size_t npages);
+/* npages contiguous pages as they lie, not zeroed: only for a buffer whose
+ * every byte the caller writes before it is read or handed on (a VM image,
+ * written while the VM stands still, where zeroing would double the pause). */
+void *page_alloc_unzeroed(size_t npages);
 void page_free(void *p, size_t npages);
 uint64_t page_alloc_free_bytes(void);
 

@@ -112,6 +112,22 @@ static void test_alloc_first_fit_and_zeroed(void **state)
 	assert_int_equal(a[PAGE_SIZE], 0x5a); /* second page still free, untouched */
 }
 
+static void test_unzeroed_alloc_takes_pages_as_they_lie(void **state)
+{
+	(void)state;
+	page_alloc_add(addr(arena), 4 * PAGE_SIZE);
+
+	uint8_t *a = page_alloc_unzeroed(2);
+	assert_ptr_equal(a, arena);
+	assert_int_equal(a[0], 0xcc);
+	assert_int_equal(a[2 * PAGE_SIZE - 1], 0xcc);
+	assert_int_equal(page_alloc_free_bytes(), 2 * PAGE_SIZE);
+	page_free(a, 2);
+	/* The pool keeps its rule: page_alloc zeroes what it hands out. */
+	assert_zero(page_alloc(4), 4 * PAGE_SIZE);
+	assert_null(page_alloc_unzeroed(0));
+}
+
 static void test_alignment(void **state)
 {
 	(void)state;
@@ -304,6 +320,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_add_trims_to_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_add_twice_not_double_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alloc_first_fit_and_zeroed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unzeroed_alloc_takes_pages_as_they_lie, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_alignment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alignment_validation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_large, setup, teardown),

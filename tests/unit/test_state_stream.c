@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "arch/x86/lib/crc32c.h"
 #include "vmm/dev/acpi_pm.h"
 #include "vmm/dev/hpet.h"
 #include "vmm/dev/iobus.h"
@@ -323,6 +324,38 @@ static void test_unknown_records(void **state)
 	assert_int_equal(read_all(stream_buf, (size_t)stream_len, &n), STREAM_ERR_UNKNOWN);
 	stream_len = one_record(STREAM_VCPU, true);
 	assert_int_equal(read_all(stream_buf, (size_t)stream_len, &n), STREAM_ERR_MALFORMED);
+}
+
+/* The record header as docs/STATE_STREAM.md gives it: the CRC field is
+ * the CRC-32C (version 2) of the type, instance and length and the body. */
+static void test_record_checksum_is_crc32c(void **state)
+{
+	const uint8_t *hdr = stream_buf + STREAM_HEADER_SIZE;
+	const uint8_t body = 1;
+	uint32_t field;
+	(void)state;
+
+	setup_clocks();
+	stream_len = one_record(0x7777 | STREAM_OPTIONAL, false);
+	assert_int_equal(stream_buf[8], 2);
+	memcpy(&field, hdr + 12, sizeof(field)); /* little-endian host */
+	assert_int_equal(field, crc32c(crc32c(CRC32C_INIT, hdr, 12), &body, 1));
+	assert_int_not_equal(field, crc32c(CRC32C_INIT, hdr, 12));
+}
+
+/* The writer writes every byte up to the stream's length, padding
+ * included: a save's buffer need not be zeroed first (mem_image.c). */
+static void test_writer_writes_every_byte(void **state)
+{
+	static uint8_t clean[STREAM_BUF], dirty[STREAM_BUF];
+	(void)state;
+
+	setup_clocks();
+	memset(dirty, 0xa5, sizeof(dirty));
+	long len = sample_stream(clean, sizeof(clean));
+	assert_true(len > 0);
+	assert_int_equal(sample_stream(dirty, sizeof(dirty)), len);
+	assert_memory_equal(clean, dirty, (size_t)len);
 }
 
 static void test_end_must_be_last_and_empty(void **state)
@@ -1156,6 +1189,8 @@ int main(void)
 		cmocka_unit_test(test_every_truncation_refused),
 		cmocka_unit_test(test_every_bit_flip_refused),
 		cmocka_unit_test(test_unknown_records),
+		cmocka_unit_test(test_record_checksum_is_crc32c),
+		cmocka_unit_test(test_writer_writes_every_byte),
 		cmocka_unit_test(test_end_must_be_last_and_empty),
 		cmocka_unit_test(test_field_reader_refusals),
 		cmocka_unit_test(test_uart_round_trip),

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "drivers/storage/crc32.h"
+#include "arch/x86/lib/crc32c.h"
 
 #define BYTE_BITS 8
 
@@ -26,11 +26,11 @@ static size_t padded(size_t n)
 	return (n + STREAM_ALIGN - 1) & ~(size_t)(STREAM_ALIGN - 1);
 }
 
-/* The record's CRC-32 covers its type, instance and length and its body,
+/* The record's CRC-32C covers its type, instance and length and its body,
  * so a flipped bit anywhere in a record is found. */
 static uint32_t record_crc(const uint8_t *hdr, const uint8_t *body, size_t len)
 {
-	return crc32(crc32(CRC32_INIT, hdr, 3 * sizeof(uint32_t)), body, len);
+	return crc32c(crc32c(CRC32C_INIT, hdr, 3 * sizeof(uint32_t)), body, len);
 }
 
 int stream_writer_init(struct stream_writer *sw, void *buf, size_t cap, uint64_t now_ns)

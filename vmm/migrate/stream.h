@@ -1,6 +1,6 @@
 /* The VM state stream (docs/STATE_STREAM.md), after Xen's libxc migration
  * stream v2: an image header (magic, version), then records of
- * {type, instance, length, CRC-32} and a body padded to 8 bytes, ending
+ * {type, instance, length, CRC-32C} and a body padded to 8 bytes, ending
  * with an END record. A type with STREAM_OPTIONAL set may be skipped by a
  * reader that does not know it; an unknown mandatory type refuses the
  * stream. The writer fills a caller's buffer and never overruns it; the
@@ -16,7 +16,7 @@
 #include "vmm/dev/state_io.h"
 
 #define STREAM_MAGIC 0x4d52545354534750ull /* "PGSTSTRM", little-endian */
-#define STREAM_VERSION 1u
+#define STREAM_VERSION 2u		   /* 2: records checked by CRC-32C (1: CRC-32) */
 #define STREAM_HEADER_SIZE 16u
 #define STREAM_RECORD_HEADER_SIZE 16u
 #define STREAM_ALIGN 8u
