@@ -87,6 +87,7 @@ static void fill_vcpu(struct vcpu_record *v)
 	v->dr6 = 0xffff0ff0;
 	v->xcr0 = 7;
 	v->misc_enable = 0x850089;
+	v->tsc_adjust = 0xfffffffffff00000ull;
 	for (unsigned i = 0; i < VCPU_RECORD_LAZY_MSRS; i++)
 		v->lazy_msrs[i] = 0xc0000080ull + i;
 	v->kvmclock_msr = 0x4001;
@@ -219,6 +220,7 @@ static void test_vcpu_round_trip(void **state)
 	assert_int_equal(b.dr6, a.dr6);
 	assert_int_equal(b.xcr0, a.xcr0);
 	assert_int_equal(b.misc_enable, a.misc_enable);
+	assert_int_equal(b.tsc_adjust, a.tsc_adjust);
 	assert_memory_equal(b.lazy_msrs, a.lazy_msrs, sizeof(a.lazy_msrs));
 	assert_int_equal(b.kvmclock_msr, a.kvmclock_msr);
 	assert_int_equal(b.kvmclock_version, a.kvmclock_version);

@@ -179,6 +179,7 @@ int vcpu_capture(struct vcpu *v, struct vcpu_record *rec)
 	rec->dr6 = v->dbg.dr6;
 	rec->xcr0 = v->xcr0;
 	rec->misc_enable = v->misc_enable;
+	rec->tsc_adjust = v->tsc_adjust;
 	memcpy(rec->lazy_msrs, v->lazy_msrs, sizeof(rec->lazy_msrs));
 	rec->kvmclock_msr = v->kvmclock_msr;
 	rec->kvmclock_version = v->kvmclock_version;
@@ -218,6 +219,7 @@ int vcpu_apply(struct vcpu *v, const struct vcpu_record *rec, char *why, size_t 
 	v->dbg.dr6 = rec->dr6;
 	v->xcr0 = rec->xcr0;
 	v->misc_enable = rec->misc_enable;
+	v->tsc_adjust = rec->tsc_adjust;
 	memcpy(v->lazy_msrs, rec->lazy_msrs, sizeof(rec->lazy_msrs));
 	v->kvmclock_msr = rec->kvmclock_msr;
 	v->kvmclock_version = rec->kvmclock_version;

@@ -66,6 +66,7 @@ void vcpu_record_save(const struct vcpu_record *rec, struct state_writer *w)
 	state_put_u64(w, rec->dr6);
 	state_put_u64(w, rec->xcr0);
 	state_put_u64(w, rec->misc_enable);
+	state_put_u64(w, rec->tsc_adjust);
 	for (unsigned i = 0; i < VCPU_RECORD_LAZY_MSRS; i++)
 		state_put_u64(w, rec->lazy_msrs[i]);
 	state_put_u64(w, rec->kvmclock_msr);
@@ -148,6 +149,7 @@ int vcpu_record_load(struct vcpu_record *rec, struct state_reader *r)
 	rec->dr6 = state_get_u64(r);
 	rec->xcr0 = state_get_u64(r);
 	rec->misc_enable = state_get_u64(r);
+	rec->tsc_adjust = state_get_u64(r);
 	for (unsigned i = 0; i < VCPU_RECORD_LAZY_MSRS; i++)
 		rec->lazy_msrs[i] = state_get_u64(r);
 	rec->kvmclock_msr = state_get_u64(r);

@@ -61,6 +61,7 @@ struct vcpu_record {
 	uint16_t intr_status; /* RVI and SVI, with virtual-interrupt delivery */
 	uint64_t dr[VCPU_RECORD_DR_ADDRS], dr6;
 	uint64_t xcr0, misc_enable;
+	uint64_t tsc_adjust; /* IA32_TSC_ADJUST (SDM 18.17.3) */
 	uint64_t lazy_msrs[VCPU_RECORD_LAZY_MSRS];
 	/* kvm-clock, steal time and PV EOI as the guest set them up. */
 	uint64_t kvmclock_msr, steal_msr, pv_eoi_msr, steal_ns;
