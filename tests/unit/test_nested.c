@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "arch/x86/msr.h"
+#include "tests/unit/bochs_vmx_caps.h"
 #include "vmm/nested/entry_check.h"
 #include "vmm/nested/host_state.h"
 #include "vmm/nested/l2_controls.h"
@@ -19,29 +20,6 @@
 #include "vmm/vmx/exit_reason.h"
 #include "vmm/vmx/vmcs_fields.h"
 
-/* Bochs corei7_haswell_4770 and tigerlake (/work/shared/notes/bochs-vmx.md;
- * Ice Lake has Tiger Lake's VMX features). */
-static const struct vmx_caps haswell = {
-	.basic = 0x00d810000000002bull,
-	.pinbased = 0x0000007f00000016ull,
-	.procbased = 0xf7f9fffe0401e172ull,
-	.exit = 0x007fffff00036dffull,
-	.entry = 0x0000ffff000011ffull,
-	.true_pinbased = 0x0000007f00000016ull,
-	.true_procbased = 0xf7f9fffe04006172ull,
-	.true_exit = 0x007fffff00036dfbull,
-	.true_entry = 0x0000ffff000011fbull,
-	.procbased2 = 0x00047fff00000000ull,
-	.misc = 0x00000000200401e0ull,
-	.cr0_fixed0 = 0x80000021ull,
-	.cr0_fixed1 = 0xffffffffull,
-	.cr4_fixed0 = 0x2000ull,
-	.cr4_fixed1 = 0x001727ffull,
-	.ept_vpid = 0x00000f0106334141ull,
-	.vmcs_enum = 0x34,
-	.vmfunc = 1,
-};
-
 #define PROC2_VMCS_SHADOWING (1ull << 14)
 #define PROC2_PML (1ull << 17)
 #define PIN_POSTED (1ull << 7)
@@ -49,7 +27,7 @@ static const struct vmx_caps haswell = {
 
 static struct vmx_caps tigerlake(void)
 {
-	struct vmx_caps c = haswell;
+	struct vmx_caps c = bochs_haswell_caps;
 
 	c.procbased = 0xfff9fffe0401e172ull;
 	c.procbased2 = 0x02977fff00000000ull;
@@ -113,7 +91,7 @@ static void test_caps_profiles(void **state)
 	assert_int_equal(msr(&kvm, MSR_IA32_VMX_TRUE_PROCBASED_CTLS), tgl.true_procbased);
 	assert_int_equal(msr(&kvm, MSR_IA32_VMX_VMCS_ENUM), nested_vmcs_enum());
 	/* Nothing without secondary controls: no CTLS2, EPT_VPID_CAP, VMFUNC. */
-	struct vmx_caps old = haswell;
+	struct vmx_caps old = bochs_haswell_caps;
 	old.procbased &= ~((uint64_t)PROC_ACTIVATE_SECONDARY << 32);
 	nested_caps_compute(&old, NESTED_PROFILE_HOST, &host);
 	uint64_t v;
@@ -223,7 +201,7 @@ static void test_entry_checks(void **state)
 	struct nested_vmcs vmcs;
 	char msg[200];
 
-	nested_caps_compute(&haswell, NESTED_PROFILE_KVM, &caps);
+	nested_caps_compute(&bochs_haswell_caps, NESTED_PROFILE_KVM, &caps);
 	struct nested_entry_env env = { .caps = &caps, .pa_bits = 36, .long_mode = false };
 	valid_vmcs(&vmcs, &caps);
 	assert_int_equal(nested_check_controls(&vmcs, &env, msg, sizeof(msg)), 0);
@@ -331,7 +309,7 @@ static void test_host_state(void **state)
 	/* A 32-bit guest hypervisor (SDM 27.5): flat segments from its
 	 * selectors, a null one unusable, TR a busy TSS, RFLAGS 2, DR7 0x400,
 	 * EFER's LMA/LME cleared, no PAT unless the exit loads it. */
-	nested_caps_compute(&haswell, NESTED_PROFILE_KVM, &caps);
+	nested_caps_compute(&bochs_haswell_caps, NESTED_PROFILE_KVM, &caps);
 	valid_vmcs(&vmcs, &caps);
 	nested_vmcs_set(&vmcs, VMCS_HOST_DS_SEL, 0x10);
 	nested_vmcs_set(&vmcs, VMCS_HOST_FS_BASE, 0x7000);
@@ -397,7 +375,7 @@ static void test_l2_controls(void **state)
 		.tsc_offset = 100,
 	};
 
-	nested_caps_compute(&haswell, NESTED_PROFILE_KVM, &caps);
+	nested_caps_compute(&bochs_haswell_caps, NESTED_PROFILE_KVM, &caps);
 	valid_vmcs(&v12, &caps);
 	assert_null(nested_l2_unsupported(&v12));
 	/* L0's own controls stay but for APIC virtualization, MSR bitmaps,
@@ -435,7 +413,7 @@ static void test_l1_wants_exit(void **state)
 	struct nested_vmcs v12;
 	struct nested_l2_exit e = { 0 };
 
-	nested_caps_compute(&haswell, NESTED_PROFILE_KVM, &caps);
+	nested_caps_compute(&bochs_haswell_caps, NESTED_PROFILE_KVM, &caps);
 	valid_vmcs(&v12, &caps);
 	uint64_t proc = nested_vmcs_get(&v12, VMCS_PROC_BASED_CTLS);
 	/* Always L1's: CPUID; never: the host's interrupts, timer, EPT. */

@@ -9,32 +9,13 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/bochs_vmx_caps.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx_caps.h"
 
-/* Bochs corei7_haswell_4770 */
-static const struct vmx_caps haswell = {
-	.basic = 0x00d810000000002bull,
-	.pinbased = 0x0000007f00000016ull,
-	.procbased = 0xf7f9fffe0401e172ull,
-	.exit = 0x007fffff00036dffull,
-	.entry = 0x0000ffff000011ffull,
-	.true_pinbased = 0x0000007f00000016ull,
-	.true_procbased = 0xf7f9fffe04006172ull,
-	.true_exit = 0x007fffff00036dfbull,
-	.true_entry = 0x0000ffff000011fbull,
-	.procbased2 = 0x00047fff00000000ull,
-	.misc = 0x00000000200401e0ull,
-	.cr0_fixed0 = 0x80000021ull,
-	.cr0_fixed1 = 0xffffffffull,
-	.cr4_fixed0 = 0x2000ull,
-	.cr4_fixed1 = 0x001727ffull,
-	.ept_vpid = 0x00000f0106334141ull,
-};
-
 static struct vmx_caps tigerlake(void)
 {
-	struct vmx_caps c = haswell;
+	struct vmx_caps c = bochs_haswell_caps;
 
 	c.procbased = 0xfff9fffe0401e172ull;
 	c.true_procbased = 0xfff9fffe04006172ull;
@@ -49,7 +30,7 @@ static struct vmx_caps tigerlake(void)
  * VMFUNC. */
 static struct vmx_caps sandy_bridge(void)
 {
-	struct vmx_caps c = haswell;
+	struct vmx_caps c = bochs_haswell_caps;
 
 	c.ept_vpid = 0x00000f0106114141ull;
 	c.procbased2 &= ~((uint64_t)PROC2_ENABLE_VMFUNC << 32);
@@ -127,8 +108,8 @@ static void test_haswell(void **state)
 	struct vmx_controls o;
 	char err[256];
 
-	assert_int_equal(compute(&haswell, &o, err), 0);
-	assert_honours_all(&haswell, &o);
+	assert_int_equal(compute(&bochs_haswell_caps, &o, err), 0);
+	assert_honours_all(&bochs_haswell_caps, &o);
 	assert_required_set(&o);
 	/* TRUE MSRs let CR3-load/store exiting be cleared (default-1 in the
 	 * legacy MSR); the debug controls, which TRUE MSRs would let go too,
@@ -230,7 +211,7 @@ static void test_sandy_bridge(void **state)
 static void test_preemption_rate(void **state)
 {
 	(void)state;
-	struct vmx_caps c = haswell;
+	struct vmx_caps c = bochs_haswell_caps;
 	struct vmx_controls o;
 	char err[256];
 
@@ -251,7 +232,7 @@ static void test_preemption_rate(void **state)
 static void test_legacy_only(void **state)
 {
 	(void)state;
-	struct vmx_caps c = haswell;
+	struct vmx_caps c = bochs_haswell_caps;
 	struct vmx_controls o;
 	char err[256];
 
@@ -274,7 +255,7 @@ static void test_legacy_only(void **state)
 static void test_true_msrs_used(void **state)
 {
 	(void)state;
-	struct vmx_caps c = haswell;
+	struct vmx_caps c = bochs_haswell_caps;
 	struct vmx_controls o;
 	char err[256];
 
@@ -284,7 +265,7 @@ static void test_true_msrs_used(void **state)
 	assert_int_equal(compute(&c, &o, err), 0);
 	assert_int_equal(o.procbased & PROC_HLT_EXITING, PROC_HLT_EXITING);
 
-	c = haswell;
+	c = bochs_haswell_caps;
 	c.true_procbased &= ~((uint64_t)PROC_HLT_EXITING << 32);
 	assert_int_equal(compute(&c, &o, err), -1);
 	assert_non_null(strstr(err, "HLT exiting"));
@@ -305,76 +286,76 @@ static void test_missing_required(void **state)
 	(void)state;
 	struct vmx_caps c;
 
-	c = haswell;
+	c = bochs_haswell_caps;
 	c.procbased2 &= ~(1ull << 39); /* unrestricted guest, allowed-1 bit 7 */
 	expect_failure(&c, "unrestricted guest");
 
-	c = haswell;
+	c = bochs_haswell_caps;
 	c.procbased2 &= ~((uint64_t)PROC2_ENABLE_EPT << 32);
 	expect_failure(&c, "EPT");
 
-	c = haswell;
+	c = bochs_haswell_caps;
 	c.true_procbased &= ~((uint64_t)PROC_ACTIVATE_SECONDARY << 32);
 	c.procbased &= ~((uint64_t)PROC_ACTIVATE_SECONDARY << 32);
 	expect_failure(&c, "secondary controls");
 
-	c = haswell;
+	c = bochs_haswell_caps;
 	c.true_procbased &= ~((uint64_t)PROC_USE_IO_BITMAPS << 32);
 	expect_failure(&c, "I/O bitmaps");
 
-	c = haswell;
+	c = bochs_haswell_caps;
 	c.true_procbased &= ~((uint64_t)PROC_USE_MSR_BITMAPS << 32);
 	expect_failure(&c, "MSR bitmaps");
 
-	c = haswell;
+	c = bochs_haswell_caps;
 	c.true_pinbased &= ~((uint64_t)PIN_NMI_EXITING << 32);
 	expect_failure(&c, "NMI exiting");
 
-	c = haswell;
+	c = bochs_haswell_caps;
 	c.true_pinbased &= ~((uint64_t)PIN_VIRTUAL_NMIS << 32);
 	expect_failure(&c, "virtual NMIs");
 
-	c = haswell;
+	c = bochs_haswell_caps;
 	c.true_procbased &= ~((uint64_t)PROC_NMI_WINDOW_EXITING << 32);
 	expect_failure(&c, "NMI-window exiting");
 
-	c = haswell;
+	c = bochs_haswell_caps;
 	c.true_exit &= ~((uint64_t)EXIT_SAVE_DEBUG_CONTROLS << 32);
 	expect_failure(&c, "save debug controls");
 
-	c = haswell;
+	c = bochs_haswell_caps;
 	c.true_entry &= ~((uint64_t)ENTRY_LOAD_DEBUG_CONTROLS << 32);
 	expect_failure(&c, "load debug controls");
 
-	c = haswell;
+	c = bochs_haswell_caps;
 	c.true_pinbased &= ~((uint64_t)PIN_EXTERNAL_INTERRUPT_EXITING << 32);
 	expect_failure(&c, "external-interrupt exiting");
 
-	c = haswell;
+	c = bochs_haswell_caps;
 	c.true_exit &= ~((uint64_t)EXIT_HOST_ADDRESS_SPACE_SIZE << 32);
 	expect_failure(&c, "64-bit host");
 
-	c = haswell;
+	c = bochs_haswell_caps;
 	c.true_exit &= ~((uint64_t)EXIT_ACK_INTERRUPT_ON_EXIT << 32);
 	expect_failure(&c, "acknowledge interrupt on exit");
 
-	c = haswell;
+	c = bochs_haswell_caps;
 	c.true_exit &= ~((uint64_t)EXIT_LOAD_IA32_EFER << 32);
 	expect_failure(&c, "load IA32_EFER on exit");
 
-	c = haswell;
+	c = bochs_haswell_caps;
 	c.true_entry &= ~((uint64_t)ENTRY_LOAD_IA32_EFER << 32);
 	expect_failure(&c, "load IA32_EFER on entry");
 
-	c = haswell;
+	c = bochs_haswell_caps;
 	c.ept_vpid &= ~EPT_CAP_WALK_LENGTH_4;
 	expect_failure(&c, "4-level write-back EPT");
 
-	c = haswell;
+	c = bochs_haswell_caps;
 	c.ept_vpid &= ~EPT_CAP_MEMTYPE_WB;
 	expect_failure(&c, "4-level write-back EPT");
 
-	c = haswell;
+	c = bochs_haswell_caps;
 	c.ept_vpid &= ~EPT_CAP_INVEPT_ALL;
 	expect_failure(&c, "INVEPT");
 }
@@ -382,7 +363,7 @@ static void test_missing_required(void **state)
 static void test_secondary_gated_by_primary(void **state)
 {
 	(void)state;
-	struct vmx_caps c = haswell;
+	struct vmx_caps c = bochs_haswell_caps;
 
 	/* Secondary controls offered, but the primary bit that activates them
 	 * is not: they do not exist, and the first missing one is named. */
@@ -393,7 +374,7 @@ static void test_secondary_gated_by_primary(void **state)
 static void test_optional_missing(void **state)
 {
 	(void)state;
-	struct vmx_caps c = haswell;
+	struct vmx_caps c = bochs_haswell_caps;
 	struct vmx_controls o;
 	char err[256];
 
@@ -407,7 +388,7 @@ static void test_optional_missing(void **state)
 
 	/* INVVPID without the individual-address type: INVLPG falls back to
 	 * single-context. */
-	c = haswell;
+	c = bochs_haswell_caps;
 	c.ept_vpid &= ~VPID_CAP_INVVPID_ADDRESS;
 	assert_int_equal(compute(&c, &o, err), 0);
 	assert_true(o.vpid);
@@ -415,7 +396,7 @@ static void test_optional_missing(void **state)
 	assert_false(o.invvpid_address);
 
 	/* Only two of three PAT halves: PAT switching is off entirely. */
-	c = haswell;
+	c = bochs_haswell_caps;
 	c.true_entry &= ~((uint64_t)ENTRY_LOAD_IA32_PAT << 32);
 	assert_int_equal(compute(&c, &o, err), 0);
 	assert_false(o.pat);
@@ -431,13 +412,13 @@ static void test_optional_missing(void **state)
 	assert_honours_all(&c, &o);
 
 	/* No HLT activity state. */
-	c = haswell;
+	c = bochs_haswell_caps;
 	c.misc &= ~VMX_MISC_ACTIVITY_HLT;
 	assert_int_equal(compute(&c, &o, err), 0);
 	assert_false(o.activity_hlt);
 
 	/* No 2 MiB EPT pages. */
-	c = haswell;
+	c = bochs_haswell_caps;
 	c.ept_vpid &= ~EPT_CAP_2MB_PAGES;
 	assert_int_equal(compute(&c, &o, err), 0);
 	assert_false(o.ept_2mb);
@@ -448,7 +429,7 @@ static void test_optional_missing(void **state)
 static void test_no_tpr_shadow(void **state)
 {
 	(void)state;
-	struct vmx_caps c = haswell;
+	struct vmx_caps c = bochs_haswell_caps;
 	struct vmx_controls o;
 	char err[256], apic[128];
 
@@ -506,7 +487,7 @@ static void test_hide_apicv(void **state)
 static void test_hide_vid(void **state)
 {
 	(void)state;
-	struct vmx_caps c = haswell;
+	struct vmx_caps c = bochs_haswell_caps;
 	struct vmx_controls o;
 	char err[256], apic[128];
 
@@ -524,7 +505,7 @@ static void test_hide_vid(void **state)
 static void test_apic_reg_virt_needs_x2apic(void **state)
 {
 	(void)state;
-	struct vmx_caps c = haswell;
+	struct vmx_caps c = bochs_haswell_caps;
 	struct vmx_controls o;
 	char err[256];
 
@@ -543,7 +524,7 @@ static void test_apic_reg_virt_needs_x2apic(void **state)
 static void test_no_apic_access(void **state)
 {
 	(void)state;
-	struct vmx_caps c = haswell;
+	struct vmx_caps c = bochs_haswell_caps;
 	struct vmx_controls o;
 	char err[256];
 
@@ -556,7 +537,7 @@ static void test_no_apic_access(void **state)
 static void test_small_error_buffer(void **state)
 {
 	(void)state;
-	struct vmx_caps c = haswell;
+	struct vmx_caps c = bochs_haswell_caps;
 	struct vmx_controls o;
 	char err[8];
 
