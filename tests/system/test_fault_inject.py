@@ -20,7 +20,7 @@ ALLOCS = re.compile(r"^pgvisor: fault: vm (\w+): its creation made (\d+) page al
 # more than a creation makes shows that the sweep covered them all: hello
 # alone (fa), and hello with a virtio disk over an image and a virtio
 # console (fb), whose device state and disk copy are allocated too.
-SWEEPS = {"fa": ("ok", 12), "fb": ("vok", 16)}
+SWEEPS = {"fa": ("ok", 15), "fb": ("vok", 17)}
 VIRTIO_DEVICES = 'disk = [ "fbdisk.img,raw,vda,ro" ]\nvirtio_console = 1\n'
 @pytest.fixture(scope="session")
 def built_pgvisor_fi():
