@@ -129,6 +129,14 @@ static inline void cpu_relax(void)
 	__asm__ volatile("pause" ::: "memory");
 }
 
+/* Lets interrupts that wait for IF be taken now, their handlers run here:
+ * STI holds them off for one more instruction (SDM Vol. 3 6.8.3), so the
+ * window is the NOP's end. */
+static inline void cpu_take_pending_interrupts(void)
+{
+	__asm__ volatile("sti; nop; cli" ::: "memory");
+}
+
 static inline __attribute__((noreturn)) void cpu_halt_forever(void)
 {
 	for (;;)

@@ -250,6 +250,14 @@ static inline __attribute__((always_inline)) void run_loop(struct vcpu *v, uint6
 		if (v->pv_eoi_pending)
 			kvm_pv_eoi_collect(v);
 		exit_dispatch(v, (uint32_t)vmread(VMCS_EXIT_REASON));
+		/* A host interrupt that came during the exit is taken here,
+		 * not by an exit right after the next entry. (Bochs, too,
+		 * needs this: it holds back host interrupts from a guest
+		 * entered with IF = 0, external-interrupt exiting or not.) */
+		cpu_take_pending_interrupts();
+		/* Typed input reaches its VM now, not at the slice's end. */
+		if (console->input_arrived && console->input_arrived())
+			console->poll();
 		if (vm->state != VM_RUNNING || v->yield || !vcpu_start_stays_in(&v->start))
 			break;
 		now = v->regs.exit_tsc;
