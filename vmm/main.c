@@ -366,7 +366,8 @@ void kmain(uint32_t magic, uint64_t info)
 	static struct core_console console = { .poll = console_input_poll,
 					       .run_commands = console_input_run,
 					       .idle = console_input_idle,
-					       .vcpu_info = console_input_vcpu_info };
+					       .vcpu_info = console_input_vcpu_info,
+					       .input_polled = console_input_polled };
 	if (serial_irq_start()) {
 		console.input_arrived = serial_rx_arrived;
 		kprintf("pgvisor: serial input by interrupt (IRQ %u through the I/O APIC)\n",

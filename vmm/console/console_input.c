@@ -351,6 +351,11 @@ static int read_key(void)
 	return c >= 0 ? c : ps2kbd_getc();
 }
 
+bool console_input_polled(void)
+{
+	return control_channel_open();
+}
+
 void console_input_poll(void)
 {
 	int c;

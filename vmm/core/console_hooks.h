@@ -21,6 +21,9 @@ struct core_console {
 	/* Whether a host interrupt brought input since the last call: the
 	 * console polls at once after one (NULL: input never interrupts). */
 	bool (*input_arrived)(void);
+	/* Whether some input is read only by polling between slices (the
+	 * control channel on COM2): no vCPU gets a lone slice then. */
+	bool (*input_polled)(void);
 };
 void core_set_console(const struct core_console *console);
 const struct core_console *core_console(void);

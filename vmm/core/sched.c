@@ -30,8 +30,13 @@
 /* An idle CPU looks at the machine's NICs this often: they never
  * interrupt, and a halted VM's frames must not wait a whole slice. */
 #define UPLINK_POLL_US 500ull
+/* The slice of a vCPU alone on its CPU (runs_alone): nothing else wants
+ * the CPU, so ending a slice would only cost an exit; what does come
+ * (typed input, another CPU's kick) ends it at once. */
+#define LONE_SLICE_US 1000000ull
 
 static uint64_t slice_tsc;		   /* a time slice in TSC ticks */
+static uint64_t lone_slice_tsc;		   /* LONE_SLICE_US in TSC ticks */
 static uint64_t uplink_poll_tsc;	   /* UPLINK_POLL_US in TSC ticks */
 static uint64_t console_poll_tsc;	   /* the console's poll_interval_us; 0: none */
 static const struct core_console *console; /* core_console(), read once */
@@ -56,6 +61,7 @@ void sched_init(uint64_t slice_us)
 	if (!slice_tsc)
 		slice_tsc = 1;
 	uplink_poll_tsc = tsc_hz() / US_PER_S * UPLINK_POLL_US;
+	lone_slice_tsc = tsc_hz() / US_PER_S * LONE_SLICE_US;
 	console_poll_tsc = tsc_hz() / US_PER_S * console->poll_interval_us;
 	for (unsigned i = 0; i < MAX_CPUS; i++)
 		per_cpu[i].console_due = UINT64_MAX;
@@ -65,6 +71,10 @@ void sched_init(uint64_t slice_us)
 	 * fits the 32-bit field. */
 	if (slice_tsc > PREEMPT_MAX)
 		slice_tsc = PREEMPT_MAX;
+	if (lone_slice_tsc > PREEMPT_MAX)
+		lone_slice_tsc = PREEMPT_MAX;
+	if (lone_slice_tsc < slice_tsc)
+		lone_slice_tsc = slice_tsc;
 }
 
 bool sched_cpu_active(unsigned cpu)
@@ -184,16 +194,29 @@ static void poll_console(struct cpu_sched *cs, uint64_t now)
 	cs->console_due = now + console_poll_tsc;
 }
 
+/* Whether v is alone on this CPU: no other vCPU queued here, and nothing
+ * the scheduler must look at between slices (the NICs' uplinks, console
+ * input read only by polling, a debugger). Its slice is then
+ * LONE_SLICE_US, ended early by whatever asks for the scheduler. */
+static bool runs_alone(unsigned cpu, const struct vcpu *v)
+{
+	return runqueue_length(cpu) == 1 && !uplinks_present() && !v->vm->debugger &&
+	       !console_poll_tsc && !(console->input_polled && console->input_polled());
+}
+
 /* The vCPU loop: enter, handle the exit, until the VM stops, the slice
  * ends or the vCPU halts with nothing to wake it. shared (the VM is
  * spread over CPUs, and its lock held): the lock is dropped while the
  * guest runs. Always inlined with a constant shared, so a VM on one CPU
- * pays nothing for the lock. */
-static inline __attribute__((always_inline)) void run_loop(struct vcpu *v, uint64_t now,
-							   uint64_t slice_end, bool shared)
+ * pays nothing for the lock. lone: the slice is a lone one (runs_alone),
+ * ended by typed input and by kicks too. */
+static inline __attribute__((always_inline)) void
+run_loop(struct vcpu *v, uint64_t now, uint64_t slice_end, bool shared, bool lone)
 {
 	struct vm *vm = v->vm;
-	struct cpu_sched *cs = &per_cpu[this_cpu()->index];
+	struct cpu *c = this_cpu();
+	struct cpu_sched *cs = &per_cpu[c->index];
+	uint64_t kicks = c->kicks;
 
 	for (;;) {
 		/* The slice's end, the VM's device events and the console's
@@ -255,10 +278,18 @@ static inline __attribute__((always_inline)) void run_loop(struct vcpu *v, uint6
 		 * needs this: it holds back host interrupts from a guest
 		 * entered with IF = 0, external-interrupt exiting or not.) */
 		cpu_take_pending_interrupts();
-		/* Typed input reaches its VM now, not at the slice's end. */
-		if (console->input_arrived && console->input_arrived())
+		/* Typed input reaches its VM now, not at the slice's end (a
+		 * lone slice ends: the input may be a command to run). */
+		if (console->input_arrived && console->input_arrived()) {
 			console->poll();
+			if (lone)
+				break;
+		}
 		if (vm->state != VM_RUNNING || v->yield || !vcpu_start_stays_in(&v->start))
+			break;
+		/* Another CPU wants this one to look (a command for its VM,
+		 * a vCPU placed here). */
+		if (lone && c->kicks != kicks)
 			break;
 		now = v->regs.exit_tsc;
 	}
@@ -293,17 +324,18 @@ static bool run_vcpu(struct vcpu *v)
 	/* The time since this vCPU's last exit was other vCPUs' too. */
 	v->prof_reason = PROFILE_NO_REASON;
 	v->yield = false;
+	bool lone = runs_alone(this_cpu()->index, v);
 	uint64_t now = rdtsc();
-	uint64_t slice_end = now + slice_tsc;
+	uint64_t slice_end = now + (lone ? lone_slice_tsc : slice_tsc);
 	uint64_t first_exit_tsc = v->regs.exit_tsc;
 	if (cs->last_vcpu && cs->last_vcpu != v && cs->last_exit_tsc) {
 		cs->stats.switches++;
 		cs->stats.switch_ticks += now - cs->last_exit_tsc;
 	}
 	if (vm->spread)
-		run_loop(v, now, slice_end, true);
+		run_loop(v, now, slice_end, true, lone);
 	else
-		run_loop(v, now, slice_end, false);
+		run_loop(v, now, slice_end, false, lone);
 	cs->last_vcpu = v;
 	/* Only a slice that ran out counts towards the cost of a switch. */
 	cs->last_exit_tsc = vm->state == VM_RUNNING && !v->halted ? rdtsc() : 0;
