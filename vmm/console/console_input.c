@@ -353,7 +353,9 @@ static int read_key(void)
 
 bool console_input_polled(void)
 {
-	return control_channel_open();
+	/* The keyboard is only looked at between slices: a machine whose
+	 * console it is keeps them short. */
+	return control_channel_open() || (ps2kbd_present() && !serial_present());
 }
 
 void console_input_poll(void)
