@@ -14,7 +14,8 @@ static void rx_interrupt(struct trap_frame *tf)
 
 bool serial_irq_start(void)
 {
-	if (!serial_present() || !ioapic_route_isa_irq(SERIAL_COM1_IRQ, SERIAL_RX_VECTOR, lapic_id()))
+	if (!serial_present() ||
+	    !ioapic_route_isa_irq(SERIAL_COM1_IRQ, SERIAL_RX_VECTOR, lapic_id()))
 		return false;
 	idt_set_handler(SERIAL_RX_VECTOR, rx_interrupt);
 	serial_rx_interrupts_enable();

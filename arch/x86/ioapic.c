@@ -50,14 +50,16 @@ bool ioapic_route_isa_irq(unsigned irq, uint8_t vector, uint32_t apic_id)
 		if (src->gsi < m.ioapic[i].gsi_base)
 			continue;
 		uint32_t input = src->gsi - m.ioapic[i].gsi_base;
-		uint32_t max_entry = (ioapic_read(base, REG_VERSION) >> VERSION_MAX_ENTRY_SHIFT) & 0xff;
+		uint32_t max_entry =
+			(ioapic_read(base, REG_VERSION) >> VERSION_MAX_ENTRY_SHIFT) & 0xff;
 		if (input > max_entry)
 			continue;
 		uint8_t reg = (uint8_t)(REG_REDIRECTION + 2 * input);
 		/* The destination before the unmasking low half. */
 		ioapic_write(base, reg + 1, apic_id << RTE_DEST_SHIFT);
-		ioapic_write(base, reg, vector | (src->active_low ? RTE_ACTIVE_LOW : 0) |
-						(src->level ? RTE_LEVEL : 0));
+		ioapic_write(base, reg,
+			     vector | (src->active_low ? RTE_ACTIVE_LOW : 0) |
+				     (src->level ? RTE_LEVEL : 0));
 		return true;
 	}
 	kprintf("pgvisor: no I/O APIC takes IRQ %u (GSI %u): it is polled\n", irq, src->gsi);
