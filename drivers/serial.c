@@ -1,12 +1,14 @@
-/* Polled 16550 driver for COM1 (the console) and COM2 (the debug channel:
- * the gdb stub) at 115200 8N1. Polling keeps both usable from any context
- * (exception handlers, VM-exit handlers).
+/* 16550 driver for COM1 (the console) and COM2 (the debug channel: the
+ * gdb stub) at 115200 8N1. Output is polled, which keeps both usable from
+ * any context (exception handlers, VM-exit handlers).
  *
- * Input is moved from the UART's 16-byte FIFO into a ring of its own
- * whenever anyone looks (serial_rx_pump): the console polls it, and every
- * byte the hypervisor writes waits for the transmitter while bytes keep
- * arriving at the same rate, so output pumps too. At 115200 baud a byte
- * takes 86.8 us and the FIFO fills in 1.39 ms (see SERIAL_POLL_US). */
+ * Input is moved from the UART's 16-byte FIFO into a ring of its own by
+ * COM1's receive interrupt where the machine can route it (IRQ 4 through
+ * the I/O APIC), and whenever anyone looks (serial_rx_pump): the console
+ * reads the ring, and every byte the hypervisor writes waits for the
+ * transmitter while bytes keep arriving at the same rate, so output pumps
+ * too. At 115200 baud a byte takes 86.8 us and the FIFO fills in 1.39 ms
+ * (see SERIAL_POLL_US, the console's pace without the interrupt). */
 #include "drivers/serial.h"
 
 #include "arch/x86/cpu.h"
@@ -28,7 +30,8 @@
 #define LCR_8N1 0x03
 #define LCR_DLAB 0x80
 #define FCR_ENABLE_CLEAR 0x07
-#define MCR_DTR_RTS_OUT2 0x0b
+#define MCR_DTR_RTS_OUT2 0x0b /* OUT2 gates the UART's IRQ line on a PC */
+#define IER_RX_DATA 0x01      /* received data available (or FIFO timeout) */
 #define LSR_DATA_READY 0x01
 #define LSR_OVERRUN 0x02
 #define LSR_THR_EMPTY 0x20
@@ -44,6 +47,7 @@ static uint64_t rx_overruns; /* bytes the UART itself lost (LSR OE) */
  * whoever pumps or reads (an exception handler's output may come in the
  * middle of a pump). */
 static struct spinlock rx_lock;
+static bool rx_arrived; /* bytes entered the ring since serial_rx_arrived */
 
 /* Probes and programs the 16550 at base; false when none answers. */
 static bool uart_init(uint16_t base)
@@ -75,11 +79,14 @@ bool serial_present(void)
 /* Moves received bytes from the UART into the ring; rx_lock held. */
 static void pump_locked(uint8_t lsr)
 {
+	if (!(lsr & LSR_DATA_READY))
+		return;
 	for (; lsr & LSR_DATA_READY; lsr = inb(COM1 + UART_LSR)) {
 		if (lsr & LSR_OVERRUN)
 			rx_overruns++;
 		byte_ring_put(&rx, inb(COM1 + UART_RBR));
 	}
+	__atomic_store_n(&rx_arrived, true, __ATOMIC_RELEASE);
 }
 
 void serial_rx_pump(void)
@@ -88,6 +95,30 @@ void serial_rx_pump(void)
 		return;
 	pump_locked(inb(COM1 + UART_LSR));
 	spin_unlock(&rx_lock);
+}
+
+/* The IRQ is edge triggered and the UART holds its line up while its FIFO
+ * has data: the FIFO is emptied here, or no edge would come again. Waited
+ * for, not tried: another CPU's output may hold the lock for a moment,
+ * this CPU never does (interrupts are off while it pumps). */
+void serial_rx_interrupt(void)
+{
+	spin_lock(&rx_lock);
+	pump_locked(inb(COM1 + UART_LSR));
+	spin_unlock(&rx_lock);
+}
+
+void serial_rx_interrupts_enable(void)
+{
+	/* Bytes already waiting raise the line now: an edge either way. */
+	if (present)
+		outb(COM1 + UART_IER, IER_RX_DATA);
+}
+
+bool serial_rx_arrived(void)
+{
+	return __atomic_load_n(&rx_arrived, __ATOMIC_ACQUIRE) &&
+	       __atomic_exchange_n(&rx_arrived, false, __ATOMIC_ACQ_REL);
 }
 
 void serial_putc(char c)

@@ -27,6 +27,7 @@
 #include "drivers/ps2kbd.h"
 #include "drivers/selftest.h"
 #include "drivers/serial.h"
+#include "drivers/serial_irq.h"
 #include "drivers/storage/disk_bench.h"
 #include "drivers/storage/storage.h"
 #include "vmm/console/console_input.h"
@@ -359,11 +360,22 @@ void kmain(uint32_t magic, uint64_t info)
 		"page tables and per-CPU data %llu KiB)\n",
 		(unsigned long long)((image + allocated) >> 10), (unsigned long long)(image >> 10),
 		(unsigned long long)(allocated >> 10));
-	/* Only a serial line loses input when polled late: the keyboard
-	 * holds its keys until the i8042 is read. */
-	static struct core_console console = { console_input_poll, console_input_run,
-					       console_input_idle, console_input_vcpu_info, 0 };
-	console.poll_interval_us = serial_present() ? SERIAL_POLL_US : 0;
+	/* Only a serial line loses input when polled late (the keyboard
+	 * holds its keys until the i8042 is read), and only without its
+	 * interrupt: the boot CPU takes it, guest running or idle. */
+	static struct core_console console = { .poll = console_input_poll,
+					       .run_commands = console_input_run,
+					       .idle = console_input_idle,
+					       .vcpu_info = console_input_vcpu_info,
+					       .input_polled = console_input_polled };
+	if (serial_irq_start()) {
+		console.input_arrived = serial_rx_arrived;
+		kprintf("pgvisor: serial input by interrupt (IRQ %u through the I/O APIC)\n",
+			SERIAL_COM1_IRQ);
+	} else if (serial_present()) {
+		console.poll_interval_us = SERIAL_POLL_US;
+		kprintf("pgvisor: serial input polled every %u us\n", SERIAL_POLL_US);
+	}
 	core_set_console(&console);
 	uplinks_init(boot_info.cmdline);
 	/* What the VMs take must come back when they end, but for what the

@@ -129,6 +129,23 @@ static inline void cpu_relax(void)
 	__asm__ volatile("pause" ::: "memory");
 }
 
+/* Lets interrupts that wait for IF be taken now, their handlers run here:
+ * STI holds them off for one more instruction (SDM Vol. 3 6.8.3), so the
+ * window is the NOP's end. */
+static inline void cpu_take_pending_interrupts(void)
+{
+	__asm__ volatile("sti; nop; cli" ::: "memory");
+}
+
+/* CR8 is the local APIC's TPR[7:4] in 64-bit mode (SDM Vol. 3 11.8.6.1):
+ * CR8_BLOCK_ALL holds back every maskable interrupt at the APIC. */
+#define CR8_BLOCK_ALL 0xfu
+
+static inline void cpu_write_cr8(uint64_t value)
+{
+	__asm__ volatile("mov %0, %%cr8" ::"r"(value) : "memory");
+}
+
 static inline __attribute__((noreturn)) void cpu_halt_forever(void)
 {
 	for (;;)

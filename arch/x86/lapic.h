@@ -9,6 +9,8 @@
 #define LAPIC_TIMER_VECTOR 0xef
 #define LAPIC_KICK_VECTOR 0xf0 /* another CPU changed what this one should run */
 #define LAPIC_SPURIOUS_VECTOR 0xff
+/* The host devices' interrupts, routed through the I/O APIC. */
+#define SERIAL_RX_VECTOR 0xe0 /* COM1 received data (drivers/serial_irq.c) */
 
 /* Enables the local APIC of the calling CPU and installs the timer and
  * spurious-interrupt handlers. */

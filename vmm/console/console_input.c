@@ -351,6 +351,13 @@ static int read_key(void)
 	return c >= 0 ? c : ps2kbd_getc();
 }
 
+bool console_input_polled(void)
+{
+	/* The keyboard is only looked at between slices: a machine whose
+	 * console it is keeps them short. */
+	return control_channel_open() || (ps2kbd_present() && !serial_present());
+}
+
 void console_input_poll(void)
 {
 	int c;

@@ -21,6 +21,10 @@ void console_input_init(const struct boot_info *bi);
 /* Moves whatever the host UART has received to its destination. Cheap
  * when nothing arrived (one port read). Safe inside exit handlers. */
 void console_input_poll(void);
+/* Whether some input is read only when console_input_poll is called: the
+ * control channel on COM2, or the PS/2 keyboard of a machine without a
+ * serial line (COM1 has its interrupt or SERIAL_POLL_US). */
+bool console_input_polled(void);
 /* Runs a command line typed at the pgvisor prompt. Only between VM runs:
  * a command may destroy the VM whose exit is being handled. */
 void console_input_run(void);

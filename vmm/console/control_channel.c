@@ -66,6 +66,11 @@ static void event(const struct vm *vm, enum vm_event ev)
 		send_line(buf);
 }
 
+bool control_channel_open(void)
+{
+	return channel_open;
+}
+
 void control_channel_init(void)
 {
 	if (gdb_target_attached())

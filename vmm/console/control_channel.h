@@ -14,6 +14,8 @@
 
 /* Opens the channel when COM2 exists and gdb does not hold it. */
 void control_channel_init(void);
+/* Whether the channel is open: COM2 is read only by polling. */
+bool control_channel_open(void);
 /* Reads what COM2 has received. When want is true, returns true with the
  * next good request in *req (its VM not yet looked up); bad lines before
  * it are answered here. Call with the console's input lock held. */

@@ -5,6 +5,8 @@
 #ifndef PGVISOR_CONSOLE_HOOKS_H
 #define PGVISOR_CONSOLE_HOOKS_H
 
+#include <stdbool.h>
+
 struct vcpu;
 
 struct core_console {
@@ -16,6 +18,12 @@ struct core_console {
 	/* The boot CPU polls at least this often, guest running or not, so
 	 * that no input is lost (drivers/serial.h); 0: between slices. */
 	unsigned poll_interval_us;
+	/* Whether a host interrupt brought input since the last call: the
+	 * console polls at once after one (NULL: input never interrupts). */
+	bool (*input_arrived)(void);
+	/* Whether some input is read only by polling between slices (the
+	 * control channel on COM2): no vCPU gets a lone slice then. */
+	bool (*input_polled)(void);
 };
 void core_set_console(const struct core_console *console);
 const struct core_console *core_console(void);

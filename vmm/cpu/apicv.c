@@ -103,6 +103,11 @@ void apicv_before_entry(struct vcpu *v)
 	write_intr_status(rvi, svi);
 }
 
+bool apicv_vector_pending(void)
+{
+	return (vmread(VMCS_GUEST_INTR_STATUS) & RVI_MASK) != 0;
+}
+
 void handle_virtualized_eoi(struct vcpu *v)
 {
 	/* The CPU has EOIed it (ISR, SVI); the qualification names it. */

@@ -6,6 +6,8 @@
 #ifndef PGVISOR_APICV_H
 #define PGVISOR_APICV_H
 
+#include <stdbool.h>
+
 #include "vmm/vm/vcpu.h"
 
 /* The vCPU's APIC virtualization fields and its MSR bitmap, in its
@@ -18,5 +20,8 @@ void apicv_apic_mode_changed(struct vcpu *v);
  * vectors accepted since are handed to the CPU (the page's IRR, RVI), the
  * EOI-exit bitmap follows the level-triggered ones, SVI a model EOI. */
 void apicv_before_entry(struct vcpu *v);
+/* With virtual-interrupt delivery on, whether RVI names a vector: the CPU
+ * delivers it once the guest can take it. The vCPU's VMCS is current. */
+bool apicv_vector_pending(void);
 
 #endif
