@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "arch/x86/cpu.h"
+#include "arch/x86/lib/canonical.h"
 #include "arch/x86/msr.h"
 #include "vmm/cpu/exit.h"
 #include "vmm/cpu/exit_operand.h"
@@ -75,12 +76,6 @@ void handle_rdtscp(struct vcpu *v)
 	vmcs_skip_instruction();
 }
 
-/* Bits 63:47 all equal (4-level paging's canonical form). */
-static bool canonical(uint64_t linear)
-{
-	return (uint64_t)((int64_t)(linear << 16) >> 16) == linear;
-}
-
 void handle_invlpg(struct vcpu *v)
 {
 	/* The qualification is INVLPG's linear address (SDM 27.2.1); the
@@ -90,7 +85,7 @@ void handle_invlpg(struct vcpu *v)
 	 * 28.3.3.1). */
 	uint64_t linear = vmread(VMCS_EXIT_QUALIFICATION);
 
-	if (vmx_controls.vpid && canonical(linear))
+	if (vmx_controls.vpid && canonical_address(linear))
 		vmx_invvpid_address(vm_vpid(v->vm), linear);
 	vmcs_skip_instruction();
 }

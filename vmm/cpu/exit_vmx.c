@@ -7,6 +7,7 @@
  * runs the guest's own guest (exit_nested.c). In a VM without nested VMX
  * each raises #UD, as on a CPU without VMX. */
 #include "arch/x86/cpu.h"
+#include "arch/x86/lib/canonical.h"
 #include "arch/x86/msr.h"
 #include "vmm/cpu/exit.h"
 #include "vmm/cpu/exit_operand.h"
@@ -80,7 +81,6 @@
 #define INVVPID_TYPES 4
 #define VPID_CAP_INVVPID_TYPE0_SHIFT 40
 #define INVVPID_VPID_MASK 0xffffull
-#define CANONICAL_BITS 48
 #define INV_DESCRIPTOR_SIZE 16
 
 static void set_result(uint64_t flags)
@@ -534,13 +534,6 @@ void handle_invept(struct vcpu *v)
 	vm_succeed();
 }
 
-static bool canonical(uint64_t a)
-{
-	uint64_t top = a >> (CANONICAL_BITS - 1);
-
-	return top == 0 || top == (~0ull >> (CANONICAL_BITS - 1));
-}
-
 void handle_invvpid(struct vcpu *v)
 {
 	uint64_t cap = ept_vpid_cap(v), type, desc[2];
@@ -558,7 +551,7 @@ void handle_invvpid(struct vcpu *v)
 		ok = false;
 	if (ok && type != INVVPID_ALL && !(desc[0] & INVVPID_VPID_MASK))
 		ok = false;
-	if (ok && type == INVVPID_ADDRESS && !canonical(desc[1]))
+	if (ok && type == INVVPID_ADDRESS && !canonical_address(desc[1]))
 		ok = false;
 	if (!ok) {
 		vm_fail(v, VMXERR_INVALID_INVEPT_INVVPID);

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "arch/x86/lib/canonical.h"
 #include "arch/x86/msr.h"
 #include "vmm/vmx/vmcs_fields.h"
 
@@ -49,7 +50,6 @@
 #define SEL_RPL_TI 7ull
 #define EFER_RESERVED ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
 #define PAT_ENTRIES 8
-#define CANONICAL_BITS 48
 
 struct check {
 	const struct nested_vmcs *vmcs;
@@ -299,13 +299,6 @@ int nested_check_controls(const struct nested_vmcs *vmcs, const struct nested_en
 	return 0;
 }
 
-static bool canonical(uint64_t a)
-{
-	uint64_t top = a >> (CANONICAL_BITS - 1);
-
-	return top == 0 || top == (~0ull >> (CANONICAL_BITS - 1));
-}
-
 static bool pat_ok(uint64_t pat)
 {
 	for (unsigned i = 0; i < PAT_ENTRIES; i++) {
@@ -333,8 +326,8 @@ static int check_host_registers(struct check *c, uint32_t exit)
 	if (!within_width(c, field(c, VMCS_HOST_CR3)))
 		return fail(c, "host CR3 wider than the physical-address width",
 			    field(c, VMCS_HOST_CR3), s);
-	if (!canonical(field(c, VMCS_HOST_SYSENTER_ESP)) ||
-	    !canonical(field(c, VMCS_HOST_SYSENTER_EIP)))
+	if (!canonical_address(field(c, VMCS_HOST_SYSENTER_ESP)) ||
+	    !canonical_address(field(c, VMCS_HOST_SYSENTER_EIP)))
 		return fail(c, "host SYSENTER_ESP or SYSENTER_EIP not canonical",
 			    field(c, VMCS_HOST_SYSENTER_EIP), s);
 	if ((exit & EXIT_LOAD_IA32_PAT) && !pat_ok(field(c, VMCS_HOST_IA32_PAT)))
@@ -371,7 +364,7 @@ static int check_host_segments(struct check *c, uint32_t exit)
 	if (!(exit & EXIT_HOST_ADDRESS_SPACE_SIZE) && !field(c, VMCS_HOST_SS_SEL))
 		return fail(c, "host SS selector 0 with a 32-bit host", 0, s);
 	for (unsigned i = 0; i < sizeof(bases) / sizeof(bases[0]); i++)
-		if (!canonical(field(c, bases[i])))
+		if (!canonical_address(field(c, bases[i])))
 			return fail(c, "host FS, GS, TR, GDTR or IDTR base not canonical",
 				    field(c, bases[i]), s);
 	return 0;
@@ -396,7 +389,7 @@ static int check_address_space(struct check *c, uint32_t exit)
 		return fail(c,
 			    "32-bit host with an IA-32e mode guest, CR4.PCIDE or RIP above 4 GiB",
 			    rip, s);
-	if (wide && (!(field(c, VMCS_HOST_CR4) & CR4_PAE) || !canonical(rip)))
+	if (wide && (!(field(c, VMCS_HOST_CR4) & CR4_PAE) || !canonical_address(rip)))
 		return fail(c, "64-bit host without CR4.PAE or with a non-canonical RIP", rip, s);
 	return 0;
 }
