@@ -99,10 +99,12 @@ def test_disk_streaming_reads(run_pgvisor, bench):
     assert d["notifies"] == 4 and d["reasons"] == {"I/O": 4}, d
     assert d["exits_per_64k"] == 0.25
     # The hypervisor copies every byte (rep movsb, as the guest's yardstick
-    # does), and the whole time outside the guest is at least what the
-    # profile timed.
+    # does): the whole time outside the guest is one to two copies.
     assert d["copy_4k_ticks"] <= d["hypervisor_ticks_per_4k"] <= 2 * d["copy_4k_ticks"], d
-    assert d["profile_ticks_per_4k"] <= d["hypervisor_ticks_per_4k"]
+    # The exit profile accounts for that time: the two agree but for how
+    # much one profile read differs from another (a few hundred ticks).
+    assert abs(d["profile_ticks_per_4k"] - d["hypervisor_ticks_per_4k"]) <= \
+        0.01 * d["hypervisor_ticks_per_4k"], d
     assert 0 < d["mb_per_s"] < d["tsc_hz"] / 1e6
 
 
@@ -239,17 +241,18 @@ def test_report_from_logs(tmp_path):
     assert "| CPUID (leaf 0) | 300 | 200 | 1 |" in table
 
     # Disk: 1 MiB in 1.1 M ticks at 50 MHz; outside the guest 1100000 -
-    # 50000 - one profile read's 100 = 1049900 ticks, per 4 KiB / 256;
+    # (50000 - one profile read's 60 guest ticks) = 1050060 ticks, per 4 KiB
+    # / 256;
     # 2 notifications (the read's own exit less); the copy (41060 - 60) / 10.
     d = res["disk"]
     assert d["mb_per_s"] == pytest.approx(47.66)
-    assert d["hypervisor_ticks_per_4k"] == pytest.approx(4101.2)
+    assert d["hypervisor_ticks_per_4k"] == pytest.approx(4101.8)
     assert d["profile_ticks_per_4k"] == pytest.approx(2343.8)
     assert d["copy_4k_ticks"] == 4100
     assert (d["exits"], d["exits_per_mib"], d["exits_per_64k"]) == (2, 2, 0.125)
     assert d["reasons"] == {"I/O": 2}
     t = res["targets"]["disk: hypervisor ticks per 4 KiB read <= 2 x copy of 4 KiB"]
-    assert t == {"value": 4101.2, "limit": 8200, "met": True}
+    assert t == {"value": 4101.8, "limit": 8200, "met": True}
     assert res["targets"]["disk: exits per 64 KiB read <= 1"] == {"value": 0.125, "met": True}
     # Net: 100 frames over the receiver's 700000 ticks; neither guest ran
     # for 700000 - 230000 - 14000 - 2 x 100 ticks; the profiles timed
@@ -264,7 +267,7 @@ def test_report_from_logs(tmp_path):
     assert n["reasons"]["sender"] == {"HLT": 28, "I/O": 2}
     t = res["targets"]["net: hypervisor ticks per frame <= 2 x copy of its 1514 bytes + 400"]
     assert t == {"value": 4558, "limit": 3440, "met": False}
-    assert ("| disk read, 64 KiB requests, 8 per notification | 47.66 | 4 KiB | 4101 | 2344 | "
+    assert ("| disk read, 64 KiB requests, 8 per notification | 47.66 | 4 KiB | 4102 | 2344 | "
             "4100 | 2.0 |") in table
     assert ("| VM to VM, 1514-byte frames, window 64 | 10.81 | frame | 4558 | 2100 | 1520 | "
             "484.8 |") in table
