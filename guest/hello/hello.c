@@ -4,7 +4,8 @@
  *
  * Command line options: exit=N (exit code when all checks pass), halt
  * (stop with cli;hlt instead of powering off), spin=N (a CPU-bound loop
- * whose checksum is printed), fill=0xPATTERN (write the 32-bit pattern to
+ * whose checksum is printed; with spin-sti the loop runs with interrupts
+ * enabled, as an OS's idle-free work does), fill=0xPATTERN (write the 32-bit pattern to
  * all free RAM before the spin and check it is intact after: another VM
  * or the hypervisor must not change it), echo (print back every line
  * received on COM1 until "quit"), powerbutton (wait for the ACPI power
@@ -444,7 +445,15 @@ int main(uint32_t magic, uint32_t info)
 	const char *spin_option = cmdline_option(bp.cmdline, "spin");
 	if (spin_option) {
 		uint32_t iterations = parse_uint(spin_option);
-		printf("hello: spin %u checksum 0x%08x\n", iterations, spin(iterations));
+		/* Nothing raises an interrupt for hello: IF = 1 only changes
+		 * how the CPU (and Bochs) may take host interrupts meanwhile. */
+		bool sti = cmdline_option(bp.cmdline, "spin-sti") != 0;
+		if (sti)
+			__asm__ volatile("sti" ::: "memory");
+		uint32_t sum = spin(iterations);
+		if (sti)
+			__asm__ volatile("cli" ::: "memory");
+		printf("hello: spin %u checksum 0x%08x\n", iterations, sum);
 	}
 	if (filled)
 		check_fill(&free_ram, parse_uint(fill_option));

@@ -18,12 +18,12 @@ def spin_checksum(iterations):
     return x
 
 
-def write_cfgs(bench, names, memory, spins):
+def write_cfgs(bench, names, memory, spins, options=""):
     paths = []
     for name, spin in zip(names, spins):
         path = bench.dir / f"{name}.cfg"
         path.write_text(f'name = "{name}"\nkernel = "../../guests/hello.elf"\n'
-                        f'memory = {memory}\ncmdline = "spin={spin}"\n')
+                        f'memory = {memory}\ncmdline = "spin={spin}{options}"\n')
         paths.append(str(path.relative_to(ROOT)))
     return paths
 
@@ -35,7 +35,14 @@ def test_four_vms_do_their_own_work(run_pgvisor, bench, timer):
     names = [f"w{k}" for k in range(1, 5)]
     spins = [150000 * k for k in range(1, 5)]
     cmdline = "no-preemption-timer" if timer == "lapic-timer" else ""
-    run = run_pgvisor(write_cfgs(bench, names, 4, spins), timeout=150, cmdline=cmdline)
+    # With the LAPIC timer the guests spin at IF = 1: Bochs 2.7 holds host
+    # interrupts back from a guest entered at IF = 0 from a host at IF = 0
+    # (it reevaluates its interrupt mask only when IF changes, and loads
+    # the guest's RFLAGS before it is in VMX non-root operation), which the
+    # SDM's external-interrupt exiting does not (25.2): on hardware IF plays
+    # no part, in Bochs a spin at IF = 0 would run to its end.
+    options = " spin-sti" if timer == "lapic-timer" else ""
+    run = run_pgvisor(write_cfgs(bench, names, 4, spins, options), timeout=150, cmdline=cmdline)
     assert ("pgvisor: scheduling with the LAPIC timer (no-preemption-timer)" in run.lines) == \
         (timer == "lapic-timer")
     for name, spin in zip(names, spins):
@@ -55,7 +62,9 @@ def test_four_vms_do_their_own_work(run_pgvisor, bench, timer):
     # has its own counters, and the scheduler really time-sliced them.
     assert sorted(exits) == names, run.output
     slices = [exits[n][1] for n in names]
-    assert slices == sorted(slices) and slices[-1] > slices[0] > 0, slices
+    # w4 spins four times as long as w1: it was really preempted in its
+    # spin (not just at exits that happened to come after a slice's end).
+    assert slices == sorted(slices) and slices[-1] >= 3 * slices[0] > 0, slices
     switches = re.search(r"pgvisor: scheduler: (\d+) vCPU switches", run.output)
     assert switches and int(switches.group(1)) >= 4
     assert "pgvisor: 4 of 4 VMs succeeded" in run.lines
