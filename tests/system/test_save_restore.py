@@ -44,6 +44,11 @@ def test_save_then_restore_twice_continues_and_a_corrupt_image_is_refused(run_pg
         r"expect input goes to the pgvisor command line",
         r"send save dirty mem:img\r",
         r"expect vm dirty: saved to mem:img",
+        # The source waits while the console works: a slow host must not
+        # let every VM end before the last command is typed.
+        r"send pause dirty\r",
+        r"send list\r",
+        r"expect dirty .* paused ",
         r"send restore mem:img\r",
         r"expect vm dirty-2: restored from mem:img",
         r"send restore mem:img copy\r",
@@ -57,6 +62,7 @@ def test_save_then_restore_twice_continues_and_a_corrupt_image_is_refused(run_pg
         r"expect restore: mem:img: image refused",
         r"send drop mem:img\r",
         r"expect image mem:img dropped",
+        r"send unpause dirty\r",
     ]
     run = run_pgvisor([dirty_cfg(bench, "dirty", CONSOLE_PASSES)], timeout=300, input=steps,
                       cmdline="image-test")

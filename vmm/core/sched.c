@@ -36,15 +36,19 @@
  * (typed input, another CPU's kick) ends it at once. */
 #define LONE_SLICE_US 1000000ull
 /* How long a guest runs at most with host interrupts held back
- * (hold_host_interrupts): the 16550's 16-byte FIFO fills in 1.39 ms at
+ * (hold_host_interrupts, guest_holds_host_interrupts): the 16550's 16-byte FIFO fills in 1.39 ms at
  * 115200 baud. */
 #define HELD_INTERRUPTS_US 1000ull
+/* How long after typed input its CPU counts as in a typing session
+ * (guest_holds_host_interrupts). */
+#define TYPING_US 5000000ull
 
 static uint64_t slice_tsc;		   /* a time slice in TSC ticks */
 static uint64_t lone_slice_tsc;		   /* LONE_SLICE_US in TSC ticks */
 static uint64_t uplink_poll_tsc;	   /* UPLINK_POLL_US in TSC ticks */
 static uint64_t console_poll_tsc;	   /* the console's poll_interval_us; 0: none */
 static uint64_t held_interrupts_tsc;	   /* HELD_INTERRUPTS_US in TSC ticks */
+static uint64_t typing_tsc;		   /* TYPING_US in TSC ticks */
 static const struct core_console *console; /* core_console(), read once */
 
 /* Each CPU's own scheduling state (only that CPU writes it). */
@@ -56,6 +60,7 @@ struct cpu_sched {
 	/* When the boot CPU next polls the console, guest running or not
 	 * (UINT64_MAX on the others, and without console_poll_tsc). */
 	uint64_t console_due;
+	uint64_t typing_until; /* the end of the typing session (TYPING_US) */
 };
 static struct cpu_sched per_cpu[MAX_CPUS];
 static struct sched_stats total;
@@ -70,6 +75,7 @@ void sched_init(uint64_t slice_us)
 	lone_slice_tsc = tsc_hz() / US_PER_S * LONE_SLICE_US;
 	console_poll_tsc = tsc_hz() / US_PER_S * console->poll_interval_us;
 	held_interrupts_tsc = tsc_hz() / US_PER_S * HELD_INTERRUPTS_US;
+	typing_tsc = tsc_hz() / US_PER_S * TYPING_US;
 	for (unsigned i = 0; i < MAX_CPUS; i++)
 		per_cpu[i].console_due = UINT64_MAX;
 	if (console_poll_tsc)
@@ -226,6 +232,29 @@ static bool must_hold_host_interrupts(const struct vcpu *v)
 	return v->vid && console->input_arrived && apicv_vector_pending();
 }
 
+/* Whether host interrupts may wait while the guest runs without its
+ * choosing: Bochs 2.7 holds them from a guest entered at IF = 0 until its
+ * next exit (it reevaluates its interrupt mask only when an entry changes
+ * IF, and loads the guest's RFLAGS before it is in VMX non-root
+ * operation), so a guest spinning with interrupts off would let the
+ * 16550's FIFO overflow under typed input. Hardware does not hold them
+ * (external-interrupt exiting ignores IF, SDM 25.2). Only while the
+ * operator types (a typing session, TYPING_US since the last input on
+ * this CPU), so a CPU-bound guest pays nothing otherwise. */
+static bool guest_holds_host_interrupts(const struct cpu_sched *cs, uint64_t now)
+{
+	return now < cs->typing_until && !(vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF);
+}
+
+/* Typed input arrived by interrupt on this CPU: a typing session goes on. */
+static bool input_arrived(struct cpu_sched *cs, uint64_t now)
+{
+	if (!console->input_arrived || !console->input_arrived())
+		return false;
+	cs->typing_until = now + typing_tsc;
+	return true;
+}
+
 /* Holds back host interrupts: the TPR stops new ones at the APIC, and
  * the window takes one it had already raised (Bochs makes it spurious). */
 static void hold_host_interrupts(void)
@@ -284,10 +313,10 @@ run_loop(struct vcpu *v, uint64_t now, uint64_t slice_end, bool shared, bool lon
 				until = now;
 		}
 		bool held = must_hold_host_interrupts(v);
-		if (held) {
+		if (held || guest_holds_host_interrupts(cs, now))
 			until = earlier(until, now + held_interrupts_tsc);
+		if (held)
 			hold_host_interrupts();
-		}
 		if (vmx_controls.preemption_timer)
 			arm_preemption_timer(now, until);
 		else
@@ -317,7 +346,7 @@ run_loop(struct vcpu *v, uint64_t now, uint64_t slice_end, bool shared, bool lon
 		cpu_take_pending_interrupts();
 		/* Typed input reaches its VM now, not at the slice's end (a
 		 * lone slice ends: the input may be a command to run). */
-		if (console->input_arrived && console->input_arrived()) {
+		if (input_arrived(cs, v->regs.exit_tsc)) {
 			console->poll();
 			if (lone)
 				break;
@@ -407,6 +436,8 @@ static void idle(unsigned cpu)
 	}
 	if (rdtsc() >= per_cpu[cpu].console_due)
 		poll_console(&per_cpu[cpu], rdtsc());
+	/* Read by sched_run's next console poll. */
+	input_arrived(&per_cpu[cpu], rdtsc());
 	watchdog_check();
 	uplinks_poll();
 	for (unsigned i = 0; (v = runqueue_at(cpu, i)); i++) {
