@@ -96,7 +96,10 @@ ECFLAGS  := -std=c11 -O2 $(WARN) -ffreestanding -fno-stack-protector -fno-stack-
             -fshort-wchar -mno-red-zone -mgeneral-regs-only -maccumulate-outgoing-args \
             -DGNU_EFI_USE_MS_ABI -I. -I$(BUILD)/efi -isystem arch/x86/lib/include \
             -isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64
-ESRC := $(wildcard boot/efi/*.c) boot/efi_memmap.c vmm/load/config.c vmm/load/config_nested.c vmm/vmx/trap_policy.c \
+# The VM config reader, also built into the EFI loader, unit tests and fuzzers.
+CONFIG_SRCS := vmm/load/config.c vmm/load/config_devices.c vmm/load/config_path.c \
+               vmm/load/config_nested.c vmm/vmx/trap_policy.c arch/x86/lib/fnv1a.c
+ESRC := $(wildcard boot/efi/*.c) boot/efi_memmap.c $(CONFIG_SRCS) \
         arch/x86/lib/format.c arch/x86/lib/string.c
 EOBJ := $(patsubst %,$(BUILD)/efi/%.o,$(ESRC)) $(BUILD)/efi/boot/efi/kernel_blob.S.o
 

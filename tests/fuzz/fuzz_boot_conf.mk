@@ -1,6 +1,5 @@
 FUZZERS += fuzz_boot_conf
-fuzz_boot_conf_SRCS := tests/fuzz/fuzz_boot_conf.c boot/efi/boot_conf.c vmm/load/config.c vmm/load/config_nested.c \
-                       vmm/vmx/trap_policy.c
+fuzz_boot_conf_SRCS := tests/fuzz/fuzz_boot_conf.c boot/efi/boot_conf.c $(CONFIG_SRCS)
 fuzz_boot_conf_SEEDS := $(BUILD)/fuzz/pgvisor.conf
 fuzz_boot_conf_DICT := tests/fuzz/boot_conf.dict
 

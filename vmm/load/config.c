@@ -20,8 +20,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "arch/x86/lib/hex.h"
 #include "vmm/load/config_nested.h"
+#include "vmm/load/config_parser.h"
 #include "vmm/vmx/trap_policy.h"
 
 enum key {
@@ -81,20 +81,8 @@ static const char *const action_names[] = {
 #define DEFAULT_VCPUS 1
 #define KEY_MAX 64	   /* longest key name echoed in messages */
 #define STRING_SCRATCH 512 /* longer than any value's limit but cmdline's */
-#define SPEC_MAX 255	   /* longest disk or vif string */
-#define ECHO_MAX 32	   /* longest piece of a value echoed in messages */
-#define DISK_FIELDS_MIN 3  /* target,format,vdev */
-#define DISK_FIELDS_MAX 4  /* ...,access */
-#define VIF_FIELDS_MAX 8   /* more than the keys there are, to name the extra */
-#define MAC_LEN 6
-#define MAC_TEXT_LEN 17 /* "xx:xx:xx:xx:xx:xx" */
-#define MAC_MULTICAST 0x01
-#define MAC_LOCAL 0x02
-#define FNV64_OFFSET 0xcbf29ce484222325ull
-#define FNV64_PRIME 0x100000001b3ull
 
 _Static_assert(SPEC_MAX < STRING_SCRATCH, "a disk or vif string is never cut short");
-_Static_assert(VM_MAX_VIFS < 256, "config_vif_mac hashes the index as one byte");
 
 /* Xen's names (xl.cfg(5)); one_missed_tick_pending is what pgvisor's
  * no_missed_ticks_pending already does (vmm/dev/tick_backlog.h). The
@@ -128,23 +116,7 @@ const char *vm_action_name(enum vm_action a)
 	return "?";
 }
 
-struct parser {
-	const char *p;
-	const char *end;
-	unsigned line;
-	const char *path;
-	char *err;
-	size_t errlen;
-	struct vm_config *out;
-	unsigned seen;	 /* bit per enum key */
-	unsigned nitems; /* strings so far in the list being read */
-};
-
-static int fail_at(const struct parser *ps, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Writes "PATH:LINE: message" (or "PATH: message" for line 0). */
-static int fail_at(const struct parser *ps, unsigned line, const char *fmt, ...)
+int config_fail_at(const struct parser *ps, unsigned line, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -162,8 +134,6 @@ static int fail_at(const struct parser *ps, unsigned line, const char *fmt, ...)
 	}
 	return -1;
 }
-
-#define fail(ps, ...) fail_at((ps), (ps)->line, __VA_ARGS__)
 
 static bool is_key_start(char c)
 {
@@ -196,10 +166,10 @@ static int check_text(struct parser *ps)
 		if (c == '\n')
 			line++;
 		else if (c == 0)
-			return fail_at(ps, line, "NUL byte (is this a text file?)");
+			return config_fail_at(ps, line, "NUL byte (is this a text file?)");
 		else if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
-			return fail_at(ps, line, "control character 0x%02x (is this a text file?)",
-				       c);
+			return config_fail_at(ps, line,
+					      "control character 0x%02x (is this a text file?)", c);
 	}
 	return 0;
 }
@@ -315,7 +285,7 @@ static uint32_t read_integer(struct parser *ps, uint32_t min, uint32_t max, bool
 	return (uint32_t)v;
 }
 
-static bool valid_name_char(char c)
+bool config_name_char(char c)
 {
 	return is_key_char(c) || c == '.' || c == '-';
 }
@@ -382,7 +352,8 @@ static int parse_string_list(struct parser *ps, const char *key, char *buf, size
 	for (;;) {
 		skip_space_lines(ps);
 		if (ps->p == ps->end)
-			return fail_at(ps, open_line, "%s: unterminated list (missing ']')", key);
+			return config_fail_at(ps, open_line, "%s: unterminated list (missing ']')",
+					      key);
 		if (*ps->p == ']')
 			break;
 		if (!is_quote(ps)) {
@@ -395,7 +366,8 @@ static int parse_string_list(struct parser *ps, const char *key, char *buf, size
 			return -1;
 		skip_space_lines(ps);
 		if (ps->p == ps->end)
-			return fail_at(ps, open_line, "%s: unterminated list (missing ']')", key);
+			return config_fail_at(ps, open_line, "%s: unterminated list (missing ']')",
+					      key);
 		if (*ps->p == ',') {
 			ps->p++;
 			continue;
@@ -492,229 +464,9 @@ static int parse_names(struct parser *ps, const char *key, const char *expected,
 	return parse_string_list(ps, key, buf, cap, add);
 }
 
-/* Blanks around a field are not part of it. */
-static char *trim(char *s)
-{
-	size_t n;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		s[--n] = '\0';
-	return s;
-}
-
-/* Cuts s at every ',' into trimmed fields (at most max kept); returns how
- * many fields there are in all. */
-static unsigned split_fields(char *s, char **fields, unsigned max)
-{
-	unsigned n = 0;
-
-	for (;;) {
-		char *comma = strchr(s, ',');
-		if (comma)
-			*comma = '\0';
-		if (n < max)
-			fields[n] = trim(s);
-		n++;
-		if (!comma)
-			return n;
-		s = comma + 1;
-	}
-}
-
-/* For "'%.*s%s'": a value echoed in a message, cut at ECHO_MAX. */
-#define ECHO(s)                                                                                    \
-	(strlen(s) > ECHO_MAX ? ECHO_MAX : (int)strlen(s)), (s), (strlen(s) > ECHO_MAX ? "..." : "")
-
 static bool is_list(const struct parser *ps)
 {
 	return ps->p < ps->end && *ps->p == '[';
-}
-
-static int set_access(const char *s, bool *writable)
-{
-	if (!strcmp(s, "rw") || !strcmp(s, "w"))
-		*writable = true;
-	else if (!strcmp(s, "ro") || !strcmp(s, "r"))
-		*writable = false;
-	else
-		return -1;
-	return 0;
-}
-
-/* "target,format,vdev[,access]" as xl's positional disk syntax. */
-static int add_disk(struct parser *ps, const char *spec, size_t len)
-{
-	static const char *const field_names[DISK_FIELDS_MAX] = { "target", "format", "vdev",
-								  "access" };
-	struct vm_config *out = ps->out;
-	unsigned idx = ps->nitems; /* 1-based, as in messages */
-	char copy[SPEC_MAX + 1], *f[DISK_FIELDS_MAX];
-	struct vm_disk_config *d;
-	unsigned n;
-
-	if (out->ndisks == VM_MAX_DISKS)
-		return fail(ps, "too many disks (max %u)", VM_MAX_DISKS);
-	if (len > SPEC_MAX)
-		return fail(ps, "disk %u: too long (max %u characters)", idx, SPEC_MAX);
-	if (!len)
-		return fail(ps, "disk %u: empty (expected \"target,format,vdev[,access]\")", idx);
-	memcpy(copy, spec, len + 1);
-	n = split_fields(copy, f, DISK_FIELDS_MAX);
-	if (n < DISK_FIELDS_MIN || n > DISK_FIELDS_MAX)
-		return fail(ps,
-			    "disk %u: expected \"target,format,vdev[,access]\", found %u field%s",
-			    idx, n, n == 1 ? "" : "s");
-	for (unsigned i = 0; i < n; i++)
-		if (!f[i][0])
-			return fail(ps, "disk %u: empty %s", idx, field_names[i]);
-
-	d = &out->disks[out->ndisks];
-	d->partition = !strncmp(f[0], CFG_PART_PREFIX, strlen(CFG_PART_PREFIX));
-	if (d->partition) {
-		const char *name = f[0] + strlen(CFG_PART_PREFIX);
-		if (!name[0] || strlen(name) > CFG_PART_NAME_MAX)
-			return fail(ps,
-				    "disk %u: partition name '%.*s%s' must be 1 to %u characters",
-				    idx, ECHO(name), CFG_PART_NAME_MAX);
-		memcpy(d->target, name, strlen(name) + 1);
-	} else if (strlen(f[0]) >= CFG_PATH_MAX)
-		return fail(ps, "disk %u: target too long (max %u)", idx, CFG_PATH_MAX - 1);
-	else if (config_resolve_path(ps->path, f[0], d->target, CFG_PATH_MAX) < 0)
-		return fail(ps,
-			    "disk %u: target too long once resolved relative to the config file "
-			    "(max %u)",
-			    idx, CFG_PATH_MAX - 1);
-	if (strcmp(f[1], "raw"))
-		return fail(ps, "disk %u: format '%.*s%s' is not supported (raw only)", idx,
-			    ECHO(f[1]));
-	/* virtio-blk names: one letter, so at most 26 per VM. */
-	if (strlen(f[2]) != 3 || f[2][0] != 'v' || f[2][1] != 'd' || f[2][2] < 'a' || f[2][2] > 'z')
-		return fail(ps, "disk %u: vdev '%.*s%s' must be vda to vdz", idx, ECHO(f[2]));
-	for (unsigned i = 0; i < out->ndisks; i++)
-		if (!strcmp(out->disks[i].vdev, f[2]))
-			return fail(ps, "disk %u: vdev '%s' is already used by disk %u", idx, f[2],
-				    i + 1);
-	memcpy(d->vdev, f[2], strlen(f[2]) + 1);
-	d->writable = true; /* xl's default access */
-	if (n == DISK_FIELDS_MAX && set_access(f[3], &d->writable) < 0)
-		return fail(ps, "disk %u: access '%.*s%s' must be rw, w, ro or r", idx, ECHO(f[3]));
-	out->ndisks++;
-	return 0;
-}
-
-/* "xx:xx:xx:xx:xx:xx", two hex digits per octet as libxl reads it. */
-static int parse_mac(const char *s, uint8_t mac[MAC_LEN])
-{
-	if (strlen(s) != MAC_TEXT_LEN)
-		return -1;
-	for (unsigned i = 0; i < MAC_LEN; i++, s += 3) {
-		int hi = hex_value(s[0]), lo = hex_value(s[1]);
-		if (hi < 0 || lo < 0 || (i + 1 < MAC_LEN && s[2] != ':'))
-			return -1;
-		mac[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
-static bool mac_is_zero(const uint8_t mac[MAC_LEN])
-{
-	for (unsigned i = 0; i < MAC_LEN; i++)
-		if (mac[i])
-			return false;
-	return true;
-}
-
-static int set_vif_mac(struct parser *ps, unsigned idx, const char *val, struct vm_vif_config *v)
-{
-	const struct vm_config *out = ps->out;
-
-	if (parse_mac(val, v->mac) < 0)
-		return fail(ps,
-			    "vif %u: mac '%.*s%s' must be six two-digit hex numbers separated by "
-			    "':'",
-			    idx, ECHO(val));
-	/* A guest sending from a group address would have its frames
-	 * flooded and never be learned by the switch. */
-	if (v->mac[0] & MAC_MULTICAST)
-		return fail(ps, "vif %u: mac '%s' is a multicast address", idx, val);
-	if (mac_is_zero(v->mac))
-		return fail(ps, "vif %u: mac '%s' is all zero", idx, val);
-	for (unsigned i = 0; i < out->nvifs; i++)
-		if (out->vifs[i].mac_given && !memcmp(out->vifs[i].mac, v->mac, MAC_LEN))
-			return fail(ps, "vif %u: mac '%s' is already used by vif %u", idx, val,
-				    i + 1);
-	v->mac_given = true;
-	return 0;
-}
-
-static int set_vif_bridge(struct parser *ps, unsigned idx, const char *val, struct vm_vif_config *v)
-{
-	size_t len = strlen(val);
-
-	if (len >= CFG_BRIDGE_MAX)
-		return fail(ps, "vif %u: bridge name too long (max %u)", idx, CFG_BRIDGE_MAX - 1);
-	for (size_t i = 0; i < len; i++)
-		if (!valid_name_char(val[i]))
-			return fail(ps,
-				    "vif %u: bridge name may contain only letters, digits, '_', "
-				    "'.' and '-'",
-				    idx);
-	memcpy(v->bridge, val, len + 1);
-	return 0;
-}
-
-/* xl's "key=value,key=value"; "" is a vif with every default. */
-static int add_vif(struct parser *ps, const char *spec, size_t len)
-{
-	struct vm_config *out = ps->out;
-	unsigned idx = ps->nitems, n;
-	char copy[SPEC_MAX + 1], *f[VIF_FIELDS_MAX];
-	bool seen_mac = false, seen_bridge = false;
-	struct vm_vif_config *v;
-
-	if (out->nvifs == VM_MAX_VIFS)
-		return fail(ps, "too many vifs (max %u)", VM_MAX_VIFS);
-	if (len > SPEC_MAX)
-		return fail(ps, "vif %u: too long (max %u characters)", idx, SPEC_MAX);
-	v = &out->vifs[out->nvifs];
-	memset(v, 0, sizeof(*v));
-	memcpy(v->bridge, CFG_BRIDGE_DEFAULT, sizeof(CFG_BRIDGE_DEFAULT));
-	memcpy(copy, spec, len + 1);
-	n = split_fields(copy, f, VIF_FIELDS_MAX);
-	if (n > VIF_FIELDS_MAX)
-		return fail(ps, "vif %u: too many settings (max %u)", idx, VIF_FIELDS_MAX);
-	if (n == 1 && !f[0][0])
-		n = 0; /* "": every default */
-	for (unsigned i = 0; i < n; i++) {
-		char *eq = strchr(f[i], '=');
-		const char *key, *val;
-		bool is_mac, *seen;
-
-		if (!f[i][0])
-			return fail(ps, "vif %u: empty setting", idx);
-		if (!eq || eq == f[i])
-			return fail(ps, "vif %u: expected key=value, found '%.*s%s'", idx,
-				    ECHO(f[i]));
-		*eq = '\0';
-		key = trim(f[i]);
-		val = trim(eq + 1);
-		is_mac = !strcmp(key, "mac");
-		if (!is_mac && strcmp(key, "bridge"))
-			return fail(ps, "vif %u: unknown key '%.*s%s'", idx, ECHO(key));
-		seen = is_mac ? &seen_mac : &seen_bridge;
-		if (*seen)
-			return fail(ps, "vif %u: duplicate key '%s'", idx, key);
-		*seen = true;
-		if (!val[0])
-			return fail(ps, "vif %u: empty value for '%s'", idx, key);
-		if ((is_mac ? set_vif_mac : set_vif_bridge)(ps, idx, val, v) < 0)
-			return -1;
-	}
-	out->nvifs++;
-	return 0;
 }
 
 static int parse_device_list(struct parser *ps, enum key k, char *buf, size_t cap,
@@ -725,20 +477,6 @@ static int parse_device_list(struct parser *ps, enum key k, char *buf, size_t ca
 			ps, "%s: expected a list of quoted strings, like [ \"%s\" ]", key_names[k],
 			k == KEY_DISK ? "root.img,raw,vda,rw" : "mac=02:00:00:00:00:01,bridge=br0");
 	return parse_string_list(ps, key_names[k], buf, cap, add);
-}
-
-void config_vif_mac(const char *vm_name, unsigned index, uint8_t mac[6])
-{
-	uint64_t h = FNV64_OFFSET;
-
-	for (const char *c = vm_name; *c; c++)
-		h = (h ^ (uint8_t)*c) * FNV64_PRIME;
-	/* The last step is a bijection on the low 40 bits (an odd multiplier),
-	 * so a VM's vifs always get different MACs. */
-	h = (h ^ (uint8_t)index) * FNV64_PRIME;
-	mac[0] = MAC_LOCAL;
-	for (unsigned i = 1; i < MAC_LEN; i++, h >>= 8)
-		mac[i] = (uint8_t)h;
 }
 
 static const struct {
@@ -786,7 +524,7 @@ static int parse_value(struct parser *ps, enum key k)
 		if (len >= VM_NAME_MAX)
 			return fail(ps, "value too long for 'name' (max %u)", VM_NAME_MAX - 1);
 		for (size_t i = 0; i < len; i++)
-			if (!valid_name_char(buf[i]))
+			if (!config_name_char(buf[i]))
 				return fail(ps, "name may contain only letters, digits, '_', '.' "
 						"and '-'");
 		memcpy(out->name, buf, len + 1);
@@ -840,9 +578,9 @@ static int parse_value(struct parser *ps, enum key k)
 			"a quoted name or a list of them, like [ \"minimal\", \"rdtsc\" ]", buf,
 			sizeof(buf), add_trap);
 	case KEY_DISK:
-		return parse_device_list(ps, k, buf, sizeof(buf), add_disk);
+		return parse_device_list(ps, k, buf, sizeof(buf), config_add_disk);
 	case KEY_VIF:
-		return parse_device_list(ps, k, buf, sizeof(buf), add_vif);
+		return parse_device_list(ps, k, buf, sizeof(buf), config_add_vif);
 	case KEY_VIRTIO_CONSOLE:
 		out->virtio_console = read_integer(ps, 0, 1, &ok);
 		if (!ok)
@@ -988,143 +726,18 @@ int config_parse(const char *text, size_t len, const char *path, struct vm_confi
 	}
 
 	if (!(ps.seen & (1u << KEY_NAME)))
-		return fail_at(&ps, 0, "missing required key 'name'");
+		return config_fail_at(&ps, 0, "missing required key 'name'");
 	if (!(ps.seen & (1u << KEY_KERNEL)))
-		return fail_at(&ps, 0, "missing required key 'kernel'");
+		return config_fail_at(&ps, 0, "missing required key 'kernel'");
 	/* Held time moves the TSC offset of whichever VMCS is current, which
 	 * for a nested guest may be its L2's: not combined yet. */
 	if (out->nested && out->timer_mode == TIMER_MODE_DELAY_FOR_MISSED_TICKS)
-		return fail_at(&ps, 0,
-			       "timer_mode \"delay_for_missed_ticks\" cannot be combined "
-			       "with nested = 1 yet");
+		return config_fail_at(&ps, 0,
+				      "timer_mode \"delay_for_missed_ticks\" cannot be combined "
+				      "with nested = 1 yet");
 	/* Only now: name may come after vif. */
 	for (unsigned i = 0; i < out->nvifs; i++)
 		if (!out->vifs[i].mac_given)
 			config_vif_mac(out->name, i, out->vifs[i].mac);
-	return 0;
-}
-
-/* Normalising path components into out, as posixpath.normpath does: the
- * stack is "dotdots" leading ".." components (only in relative paths)
- * followed by names, which are kept in out[0, len) separated by '/'.
- * Names that would not fit are only counted (virt), above the stored
- * ones, so that later ".." can still pop them. */
-struct norm {
-	char *out;
-	size_t cap;
-	size_t len;
-	size_t nnames;
-	size_t virt;
-	size_t dotdots;
-	bool absolute;
-};
-
-static void norm_component(struct norm *n, const char *c, size_t clen)
-{
-	if (clen == 0 || (clen == 1 && c[0] == '.'))
-		return;
-	if (clen == 2 && c[0] == '.' && c[1] == '.') {
-		if (n->virt) {
-			n->virt--;
-		} else if (n->nnames) {
-			while (n->len > 0 && n->out[n->len - 1] != '/')
-				n->len--;
-			if (n->len > 0)
-				n->len--; /* the separator */
-			n->nnames--;
-		} else if (!n->absolute) {
-			n->dotdots++;
-		} /* else ".." at the root stays at the root */
-		return;
-	}
-	size_t need = n->len + (n->nnames ? 1 : 0) + clen;
-	if (n->virt || need + 1 > n->cap) {
-		n->virt++;
-		return;
-	}
-	if (n->nnames)
-		n->out[n->len++] = '/';
-	memcpy(n->out + n->len, c, clen);
-	n->len += clen;
-	n->nnames++;
-}
-
-static void norm_components(struct norm *n, const char *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		size_t j = i;
-		while (j < len && s[j] != '/')
-			j++;
-		norm_component(n, s + i, j - i);
-		i = j + 1;
-	}
-}
-
-int config_resolve_path(const char *base, const char *rel, char *out, size_t outlen)
-{
-	const char *first, *second = "";
-	size_t flen, slen = 0, dlen = 0, slashes = 0;
-
-	if (!outlen)
-		return -1;
-	/* os.path.dirname(base): up to the last '/', trailing slashes
-	 * stripped unless that leaves nothing. */
-	const char *last = strrchr(base, '/');
-	if (last) {
-		size_t lead = 0;
-		dlen = (size_t)(last - base) + 1;
-		while (lead < dlen && base[lead] == '/')
-			lead++;
-		if (lead != dlen)
-			while (dlen > 0 && base[dlen - 1] == '/')
-				dlen--;
-	}
-	/* os.path.join(dir, rel): an absolute rel replaces dir. */
-	if (rel[0] == '/') {
-		first = rel;
-		flen = strlen(rel);
-	} else {
-		first = base;
-		flen = dlen;
-		second = rel;
-		slen = strlen(rel);
-	}
-	/* POSIX keeps exactly two leading slashes; more count as one. */
-	while (slashes < flen && first[slashes] == '/')
-		slashes++;
-	if (slashes > 2)
-		slashes = 1;
-
-	struct norm n = { .out = out, .cap = outlen, .absolute = slashes > 0 };
-	norm_components(&n, first, flen);
-	norm_components(&n, second, slen);
-	if (n.virt)
-		return -1;
-
-	size_t pre = slashes + (n.dotdots ? 3 * n.dotdots - 1 : 0) + (n.dotdots && n.nnames);
-	size_t total = pre + n.len;
-	if (total == 0) {
-		if (outlen < 2)
-			return -1;
-		memcpy(out, ".", 2);
-		return 0;
-	}
-	if (total + 1 > outlen)
-		return -1;
-	memmove(out + pre, out, n.len);
-	out[total] = '\0';
-	size_t o = 0;
-	for (size_t i = 0; i < slashes; i++)
-		out[o++] = '/';
-	for (size_t i = 0; i < n.dotdots; i++) {
-		if (i)
-			out[o++] = '/';
-		out[o++] = '.';
-		out[o++] = '.';
-	}
-	if (n.dotdots && n.nnames)
-		out[o++] = '/';
 	return 0;
 }
