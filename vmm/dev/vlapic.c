@@ -2,8 +2,8 @@
 
 #include <string.h>
 
-#include "arch/x86/muldiv.h"
 #include "vmm/dev/state_io.h"
+#include "vmm/dev/vlapic_lvt.h"
 #define REG_ID 0x20
 #define REG_VERSION 0x30
 #define REG_TPR VLAPIC_REG_TPR
@@ -29,19 +29,6 @@
 #define REG_SELF_IPI 0x3f0 /* x2APIC only */
 #define REG_LAST 0x3f0
 
-#define LVT_CMCI 0
-#define LVT_TIMER 1
-#define LVT_LINT0 4
-#define LVT_COUNT 7
-#define LVT_MASKED (1u << 16)
-#define LVT_VECTOR_MASK 0xffu
-#define LVT_MODE_SHIFT 8
-#define LVT_MODE_MASK 7u
-#define LVT_TIMER_MODE_SHIFT 17
-#define LVT_TIMER_MODE_MASK 3u
-#define TIMER_ONESHOT 0
-#define TIMER_PERIODIC 1
-#define TIMER_TSC_DEADLINE 2
 /* Writable bits of each LVT (SDM figure 11-8): vector, mode, polarity,
  * trigger, mask, timer mode. */
 #define LVT_WRITABLE 0x0007a7ffu
@@ -57,7 +44,6 @@
 #define APIC_BASE_RESERVED (~(APIC_BASE_ADDR_MASK | APIC_BASE_BSP | APIC_BASE_EXTD | APIC_BASE_EN))
 #define MSR_APIC_BASE 0x1b
 #define MSR_TSC_DEADLINE 0x6e0
-#define NS_PER_S 1000000000ull
 
 static const uint32_t lvt_reset = LVT_MASKED;
 
@@ -390,144 +376,14 @@ int vlapic_page_highest(const struct vlapic *a, bool isr)
 	return page_highest(a, isr ? REG_ISR : REG_IRR);
 }
 
-uint32_t vlapic_tmr_word(const struct vlapic *a, unsigned i)
-{
-	return a->tmr[i];
-}
-
-/* --- timer ------------------------------------------------------------ */
-
-static unsigned timer_mode(const struct vlapic *a)
-{
-	return (a->lvt[LVT_TIMER] >> LVT_TIMER_MODE_SHIFT) & LVT_TIMER_MODE_MASK;
-}
-
-static uint64_t divisor(const struct vlapic *a)
-{
-	unsigned d = ((a->timer_divide & 8) >> 1) | (a->timer_divide & 3);
-
-	return 1ull << ((d + 1) & 7); /* 0b111 means divide by 1 */
-}
-
-/* ticks is a 32-bit count, so ticks * divisor (at most 128) fits. */
-static uint64_t ticks_to_ns(const struct vlapic *a, uint32_t ticks)
-{
-	return mul_div_u64(ticks * divisor(a), NS_PER_S, a->timer_hz);
-}
-
-static uint64_t period_ns(const struct vlapic *a)
-{
-	uint64_t ns = ticks_to_ns(a, a->timer_initial);
-
-	/* A periodic timer faster than 50 us would keep the CPU in VM exits;
-	 * KVM clamps it the same way. One-shots keep their exact time. */
-	if ((a->lvt[LVT_TIMER] >> LVT_TIMER_MODE_SHIFT & LVT_TIMER_MODE_MASK) == TIMER_PERIODIC &&
-	    ns < VLAPIC_MIN_PERIOD_NS)
-		return VLAPIC_MIN_PERIOD_NS;
-	return ns ? ns : 1;
-}
-
-static void timer_start(struct vlapic *a)
-{
-	a->ticks.owed = 0; /* a new count owes nothing of the old one */
-	a->timer_start_ns = vclock_now(a->clock);
-	a->timer_expiry_ns = a->timer_initial && timer_mode(a) != TIMER_TSC_DEADLINE
-				     ? a->timer_start_ns + period_ns(a)
-				     : VTIME_NEVER;
-}
-
-static uint32_t current_count(const struct vlapic *a)
-{
-	if (!a->timer_initial || timer_mode(a) == TIMER_TSC_DEADLINE)
-		return 0;
-	uint64_t now = vclock_now(a->clock);
-	if (a->timer_expiry_ns == VTIME_NEVER || now >= a->timer_expiry_ns)
-		return 0; /* a one-shot that ran out */
-	uint64_t left_ns = a->timer_expiry_ns - now;
-	/* Scaled by the period, which may be longer than asked (clamped): the
-	 * count still runs from the initial count down to 0. */
-	return (uint32_t)mul_div_u64(left_ns, a->timer_initial, period_ns(a));
-}
-
 bool vlapic_requested(const struct vlapic *a, uint8_t vector)
 {
 	return test_bit(a->irr, vector);
 }
 
-/* The timer's last interrupt still waits in the IRR: not yet accepted. */
-static bool timer_waiting(const struct vlapic *a)
+uint32_t vlapic_tmr_word(const struct vlapic *a, unsigned i)
 {
-	return vlapic_requested(a, (uint8_t)(a->lvt[LVT_TIMER] & LVT_VECTOR_MASK));
-}
-
-uint64_t vlapic_timer_next(void *p)
-{
-	struct vlapic *a = p;
-
-	if (timer_mode(a) == TIMER_TSC_DEADLINE)
-		return a->tsc_deadline && a->tsc_to_ns ? a->tsc_to_ns(a->tsc_ctx, a->tsc_deadline)
-						       : VTIME_NEVER;
-	/* An owed tick the guest may take now is due now: the start of the
-	 * current period is in the past. */
-	if (timer_mode(a) == TIMER_PERIODIC && tick_backlog_ready(&a->ticks, timer_waiting(a)))
-		return a->timer_start_ns;
-	return a->timer_expiry_ns;
-}
-
-bool vlapic_timer_held(void *p)
-{
-	const struct vlapic *a = p;
-
-	return timer_mode(a) == TIMER_PERIODIC && tick_backlog_held(&a->ticks, timer_waiting(a));
-}
-
-void vlapic_set_timer_mode(struct vlapic *a, enum timer_mode mode)
-{
-	a->ticks.mode = mode;
-}
-
-static void timer_fire(struct vlapic *a)
-{
-	uint32_t lvt = a->lvt[LVT_TIMER];
-
-	if (!(lvt & LVT_MASKED))
-		vlapic_accept(a, (uint8_t)(lvt & LVT_VECTOR_MASK), false);
-}
-
-void vlapic_timer_update(void *p, uint64_t now)
-{
-	struct vlapic *a = p;
-
-	if (timer_mode(a) == TIMER_TSC_DEADLINE) {
-		if (vlapic_timer_next(a) <= now) {
-			a->tsc_deadline = 0;
-			timer_fire(a);
-		}
-		return;
-	}
-	if (timer_mode(a) == TIMER_PERIODIC) {
-		/* Every period ended by now is owed; one is raised when the
-		 * timer mode allows (vmm/dev/tick_backlog.h). A masked timer's
-		 * ticks are lost, as on hardware. */
-		if (a->timer_expiry_ns <= now) {
-			uint64_t period = period_ns(a);
-			uint64_t due = (now - a->timer_expiry_ns) / period + 1;
-			a->timer_expiry_ns += due * period;
-			a->timer_start_ns = a->timer_expiry_ns - period;
-			tick_backlog_add(&a->ticks, due, period);
-		}
-		if (a->lvt[LVT_TIMER] & LVT_MASKED)
-			a->ticks.owed = 0;
-		if (tick_backlog_ready(&a->ticks, timer_waiting(a))) {
-			a->ticks.owed--;
-			timer_fire(a);
-		}
-		return;
-	}
-	if (a->timer_expiry_ns > now)
-		return;
-	timer_fire(a);
-	a->timer_expiry_ns = VTIME_NEVER;
+	return a->tmr[i];
 }
 
 /* --- registers ---------------------------------------------------------- */
@@ -565,7 +421,7 @@ static uint32_t reg_read(struct vlapic *a, unsigned reg)
 	case REG_TIMER_INITIAL:
 		return a->timer_initial;
 	case REG_TIMER_CURRENT:
-		return current_count(a);
+		return vlapic_timer_count(a);
 	case REG_TIMER_DIVIDE:
 		return a->timer_divide;
 	default:
@@ -604,7 +460,7 @@ static void send_ipi(struct vlapic *a, uint32_t low, uint32_t dest)
 
 static void write_lvt(struct vlapic *a, unsigned index, uint32_t value)
 {
-	uint32_t old_mode = timer_mode(a);
+	uint32_t old_mode = vlapic_timer_mode(a);
 
 	/* While software-disabled, every LVT stays masked (SDM 11.4.7.2). */
 	if (!(a->svr & SVR_ENABLE))
@@ -613,8 +469,8 @@ static void write_lvt(struct vlapic *a, unsigned index, uint32_t value)
 	/* Only a switch to or from TSC-deadline mode disarms the timer (SDM
 	 * 11.5.4.1): between one-shot and periodic the count goes on, and
 	 * what happens at zero is decided by the mode then. */
-	if (index == LVT_TIMER && timer_mode(a) != old_mode &&
-	    (timer_mode(a) == TIMER_TSC_DEADLINE || old_mode == TIMER_TSC_DEADLINE)) {
+	if (index == LVT_TIMER && vlapic_timer_mode(a) != old_mode &&
+	    (vlapic_timer_mode(a) == TIMER_TSC_DEADLINE || old_mode == TIMER_TSC_DEADLINE)) {
 		a->timer_initial = 0;
 		a->timer_expiry_ns = VTIME_NEVER;
 		a->tsc_deadline = 0;
@@ -667,10 +523,10 @@ static bool reg_write_model(struct vlapic *a, unsigned reg, uint32_t value)
 		a->icr_high = value & 0xff000000u;
 		return true;
 	case REG_TIMER_INITIAL:
-		if (timer_mode(a) == TIMER_TSC_DEADLINE)
+		if (vlapic_timer_mode(a) == TIMER_TSC_DEADLINE)
 			return true; /* ignored in TSC-deadline mode */
 		a->timer_initial = value;
-		timer_start(a);
+		vlapic_timer_start(a);
 		return true;
 	case REG_TIMER_DIVIDE:
 		a->timer_divide = value & 0xb;
@@ -801,7 +657,7 @@ int vlapic_msr_read(struct vlapic *a, uint32_t msr, uint64_t *value)
 		return 0;
 	}
 	if (msr == MSR_TSC_DEADLINE) {
-		*value = timer_mode(a) == TIMER_TSC_DEADLINE ? a->tsc_deadline : 0;
+		*value = vlapic_timer_mode(a) == TIMER_TSC_DEADLINE ? a->tsc_deadline : 0;
 		return 0;
 	}
 	if (!vlapic_x2apic(a) || msr < X2APIC_MSR_FIRST || msr > X2APIC_MSR_LAST)
@@ -825,7 +681,7 @@ int vlapic_msr_write(struct vlapic *a, uint32_t msr, uint64_t value)
 	if (msr == MSR_APIC_BASE)
 		return write_apic_base(a, value);
 	if (msr == MSR_TSC_DEADLINE) {
-		if (timer_mode(a) == TIMER_TSC_DEADLINE)
+		if (vlapic_timer_mode(a) == TIMER_TSC_DEADLINE)
 			a->tsc_deadline = value;
 		return 0;
 	}
