@@ -36,8 +36,8 @@
  * (typed input, another CPU's kick) ends it at once. */
 #define LONE_SLICE_US 1000000ull
 /* How long a guest runs at most with host interrupts held back
- * (hold_host_interrupts, guest_holds_host_interrupts): the 16550's 16-byte FIFO fills in 1.39 ms at
- * 115200 baud. */
+ * (hold_host_interrupts, guest_holds_host_interrupts): the 16550's
+ * 16-byte FIFO fills in 1.39 ms at 115200 baud. */
 #define HELD_INTERRUPTS_US 1000ull
 /* How long after typed input its CPU counts as in a typing session
  * (guest_holds_host_interrupts). */
@@ -436,7 +436,8 @@ static void idle(unsigned cpu)
 	}
 	if (rdtsc() >= per_cpu[cpu].console_due)
 		poll_console(&per_cpu[cpu], rdtsc());
-	/* Read by sched_run's next console poll. */
+	/* Input that woke the CPU starts a typing session; sched_run's next
+	 * console poll reads it. */
 	input_arrived(&per_cpu[cpu], rdtsc());
 	watchdog_check();
 	uplinks_poll();

@@ -77,7 +77,8 @@ uint64_t vlapic_timer_next(void *p)
 						       : VTIME_NEVER;
 	/* An owed tick the guest may take now is due now: the start of the
 	 * current period is in the past. */
-	if (vlapic_timer_mode(a) == TIMER_PERIODIC && tick_backlog_ready(&a->ticks, timer_waiting(a)))
+	if (vlapic_timer_mode(a) == TIMER_PERIODIC &&
+	    tick_backlog_ready(&a->ticks, timer_waiting(a)))
 		return a->timer_start_ns;
 	return a->timer_expiry_ns;
 }
@@ -86,7 +87,8 @@ bool vlapic_timer_held(void *p)
 {
 	const struct vlapic *a = p;
 
-	return vlapic_timer_mode(a) == TIMER_PERIODIC && tick_backlog_held(&a->ticks, timer_waiting(a));
+	return vlapic_timer_mode(a) == TIMER_PERIODIC &&
+	       tick_backlog_held(&a->ticks, timer_waiting(a));
 }
 
 void vlapic_set_timer_mode(struct vlapic *a, enum timer_mode mode)
