@@ -17,6 +17,9 @@
 #   make bench      performance figures: build/bench/results.json, exit-cost.svg
 #   make format     clang-format every C file in place
 
+# Every CPU builds unless the command line says otherwise (make -jN).
+MAKEFLAGS += -j$(shell nproc)
+
 BUILD   := build
 CC      := gcc
 LD      := ld
