@@ -165,11 +165,17 @@ def offer(avail, head):
     return ram_write(avail, struct.pack("<HHH", 0, 1, head))
 
 
+BLK_SAVE_LOAD = 7  # fuzz_virtio_blk's own step: the device through its record
+
+
 def virtio_blk():
     out = virtio_up([(0, 0x1000, 0x2000, 0x3000)])
     out += ram_write(0x1000, descs([(0x4000, 16, False), (0x5000, 512, True), (0x6000, 1, True)]))
     out += ram_write(0x4000, struct.pack("<IIQ", 0, 0, 0))  # VIRTIO_BLK_T_IN, sector 0
-    return out + offer(0x2000, 0) + notify(0)
+    out += offer(0x2000, 0) + notify(0)
+    # Saved and restored, then the same chain offered again as entry 1.
+    again = ram_write(0x2000, struct.pack("<HHHH", 0, 2, 0, 0))
+    return out + bytes([BLK_SAVE_LOAD]) + again + notify(0)
 
 
 def virtio_console():
