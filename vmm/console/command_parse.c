@@ -45,9 +45,8 @@ static const struct command_info commands[CMD_COUNT] = {
 	[CMD_IMAGES] = { "images", "", "images", "the saved images: name, VM, size" },
 	[CMD_DROP] = { "drop", "i", "drop mem:NAME", "free image NAME" },
 	[CMD_CORRUPT] = { "corrupt", "io", "corrupt mem:NAME [TYPE+]OFFSET",
-			  "flip the byte at OFFSET of image NAME, or of the body of its first "
-			  "record of TYPE (tests; only with image-test on pgvisor's command "
-			  "line)" },
+			  "flip the byte at OFFSET of image NAME, or of its first TYPE record's "
+			  "body (tests; only with image-test on pgvisor's command line)" },
 };
 
 #define MAX_WORDS 5

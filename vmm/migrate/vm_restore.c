@@ -70,8 +70,7 @@ static int disks_free(const struct vm_config *cfg, char *why, size_t whylen)
 		if (c->writable && readers) {
 			snprintf(why, whylen,
 				 "restore: disk %s (part:%s) is writable and still read by %u "
-				 "VM(s): "
-				 "restore it once they have ended",
+				 "VM(s): restore it once they have ended",
 				 c->vdev, c->target, readers);
 			return -1;
 		}

@@ -551,8 +551,8 @@ static void queue_load(const struct virtio_dev *v, struct virtq *q, bool running
 	if (in_flight > q->size)
 		state_refuse(r, "virtio: queue index beyond the ring");
 	else if (in_flight && running)
-		state_refuse(r, "virtio: a request in flight (requests complete within their "
-				"exit)");
+		state_refuse(r,
+			     "virtio: a request in flight (none is: they complete in their exit)");
 }
 
 /* What virtio_dev_load read, until virtio_dev_load_commit: too big for a
