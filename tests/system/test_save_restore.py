@@ -37,6 +37,11 @@ def marks(lines, mark=MARK):
     return [(int(m.group(1)), m.group(2)) for m in map(mark.match, lines) if m]
 
 
+def hvc_passes(lines):
+    """The passes of a VM's virtio-console lines, in order."""
+    return [int(m.group(1)) for m in map(HVC_MARK.match, lines) if m]
+
+
 def longest_pass(lines):
     """The most TSC ticks between two marks, as the VM printed at its end."""
     done = [int(m.group(1)) for m in map(DONE.match, lines) if m]
@@ -281,15 +286,13 @@ def test_virtio_disk_and_console_go_on_after_restore_and_a_corrupt_virtio_record
     source = run.vm_lines("vio")
     assert [p for p, _ in marks(source)] == everything, run.output
     assert [p for p, _ in marks(source, DISK_MARK)] == everything, run.output
-    assert [p for p, _ in marks(source, HVC_MARK)] == everything, run.output
+    assert hvc_passes(source) == everything, run.output
 
     # The pass the source was in at the save: the last hvc line before it.
     saved_at = next(i for i, l in enumerate(run.lines)
                     if l.startswith("pgvisor: vm vio: saved to mem:img:"))
-    last = max(int(m.group(1)) for m in map(HVC_MARK.match,
-                                            (l[len("[vio] "):] for l in run.lines[:saved_at]
-                                             if l.startswith("[vio] ")))
-               if m)
+    last = hvc_passes([l[len("[vio] "):] for l in run.lines[:saved_at]
+                       if l.startswith("[vio] ")])[-1]
     assert 5 <= last < VIRTIO_PASSES
 
     # The restored VM goes on from the pass after: RAM, disk and console as
@@ -297,7 +300,7 @@ def test_virtio_disk_and_console_go_on_after_restore_and_a_corrupt_virtio_record
     restored = run.vm_lines("vio-2")
     assert marks(restored) == marks(source)[last:], (last, restored[:4], run.output)
     assert marks(restored, DISK_MARK) == marks(source, DISK_MARK)[last:], run.output
-    assert [p for p, _ in marks(restored, HVC_MARK)] == everything[last:], run.output
+    assert hvc_passes(restored) == everything[last:], run.output
 
     # The flipped byte of the virtio-blk record: one line, no VM.
     flipped = next(l for l in run.lines if "flipped (byte 300 of record type 0x1a)" in l)
