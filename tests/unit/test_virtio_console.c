@@ -537,6 +537,7 @@ static void test_state_refusals(void **state)
 
 	driver_start();
 	size_t n = save_rec();
+	assert_int_equal(n, 437); /* docs/STATE_STREAM.md: nothing buffered */
 	/* The tail: rx count (u16), its bytes (none), line length (u16), its
 	 * bytes (none), the wrapped flag. */
 	size_t rx_count_at = n - 5, line_len_at = n - 3;
