@@ -10,6 +10,8 @@ import time
 
 from conftest import ROOT
 
+MKDISK = ROOT / "scripts" / "mkdisk"
+
 PASSES = 150
 # The console test saves after pass 5: 60 passes leave each of its three VMs
 # (the source, two restored) 50-odd passes to run after the restores.
@@ -314,3 +316,57 @@ def test_virtio_disk_and_console_go_on_after_restore_and_a_corrupt_virtio_record
 
     assert "pgvisor: 2 of 2 VMs succeeded" in run.lines, run.output
     assert run.status == 0
+
+
+def test_partition_disk_restore_waits_for_the_source_to_end(run_pgvisor, bench):
+    """dirtytest with its virtio disk on a partition of the machine's disk
+    (part:vd), paused and saved: the image holds no copy of the partition,
+    so the restored VM uses the same one, and its restore is refused in one
+    line while the source still holds it writable. Once the source is
+    destroyed the same image restores, and the new VM finds the partition
+    as the source left it at the save and runs to its end. (A paused hello
+    keeps the machine up while no dirtytest runs.)"""
+    image = bench.dir / "machine.img"
+    bench.script(MKDISK, [image, "vd:1M"])
+    path = bench.dir / "pd.cfg"
+    path.write_text('name = "pd"\nkernel = "../../guests/dirtytest.elf"\nmemory = 12\n'
+                    'cmdline = "mib=4 spin=300000 passes=20 blk=1"\n'
+                    'disk = [ "part:vd,raw,vda,rw" ]\n')
+    keeper = bench.dir / "keeper.cfg"
+    keeper.write_text('name = "keeper"\nkernel = "../../guests/hello.elf"\nmemory = 4\n'
+                      'cmdline = "spin=4000000000"\n')
+    steps = [
+        r"expect \[pd\] dirtytest: disk pass 3 ",
+        r"send \x01\x01\x01",
+        r"expect input goes to vm keeper",
+        r"send \x01\x01\x01",
+        r"expect input goes to the pgvisor command line",
+        r"send pause keeper\r",
+        # Paused first: the source writes nothing after the save.
+        r"send pause pd\r",
+        r"send save pd mem:pd\r",
+        r"expect vm pd: saved to mem:pd",
+        r"send restore mem:pd\r",
+        r"expect restore: mem:pd: .*part:vd",
+        r"send destroy pd\r",
+        r"expect vm pd: destroyed by the operator",
+        r"sleep 1",
+        r"send restore mem:pd\r",
+        r"expect restored from mem:pd",
+        r"expect dirtytest: done",
+        r"send destroy keeper\r",
+    ]
+    run = run_pgvisor([str(p.relative_to(ROOT)) for p in (path, keeper)], timeout=300,
+                      input=steps, run_options=["--disk", image])
+    assert not run.input_pending, run.output
+    assert not any("FAIL" in line for line in run.lines), run.output
+
+    refused = [l for l in run.lines if l.startswith("pgvisor: restore: mem:pd:")]
+    assert refused == ["pgvisor: restore: mem:pd: disk vda (part:vd) is still written by vm pd: "
+                       "restore it once that VM has ended"], run.output
+    # The second restore: the same partition, where the source left it.
+    name = re.search(r"pgvisor: vm (\S+): restored from mem:pd", run.output).group(1)
+    source = marks(run.vm_lines("pd"), DISK_MARK)
+    restored = marks(run.vm_lines(name), DISK_MARK)
+    assert [p for p, _ in restored] == list(range(source[-1][0] + 1, 21)), (source, run.output)
+    assert DONE.match(run.vm_lines(name)[-1]), run.output

@@ -62,15 +62,15 @@ static int disks_free(const struct vm_config *cfg, char *why, size_t whylen)
 
 		if (writer) {
 			snprintf(why, whylen,
-				 "restore: disk %s (part:%s) is still written by vm %s: restore it "
-				 "once that VM has ended",
+				 "disk %s (part:%s) is still written by vm %s: restore it once "
+				 "that VM has ended",
 				 c->vdev, c->target, writer);
 			return -1;
 		}
 		if (c->writable && readers) {
 			snprintf(why, whylen,
-				 "restore: disk %s (part:%s) is writable and still read by %u "
-				 "VM(s): restore it once they have ended",
+				 "disk %s (part:%s) is writable and still read by %u VM(s): "
+				 "restore it once they have ended",
 				 c->vdev, c->target, readers);
 			return -1;
 		}
