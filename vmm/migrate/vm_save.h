@@ -17,10 +17,10 @@ size_t vm_save_bound(const struct vm *vm);
  * Called on the CPU of its vCPU 0 with its lock held, from that CPU's
  * scheduler: none of its vCPUs is in guest mode (no virtio request is in
  * flight: each completes in its exit), so the VM is paused for the whole
- * save and resumes as it was. Returns the stream's length (and in *pages the RAM pages it holds),
- * or -1 with one line in why (a VM that cannot be saved: not running,
- * spread over CPUs, with a virtio-net interface, a debugger attached; or no
- * room). The VM is never changed. */
+ * save and resumes as it was. Returns the stream's length (and in *pages
+ * the RAM pages it holds), or -1 with one line in why (a VM that cannot be
+ * saved: not running, spread over CPUs, with a virtio-net interface, a
+ * debugger attached; or no room). The VM is never changed. */
 long vm_save(struct vm *vm, uint64_t clock_ns, void *buf, size_t cap, uint64_t *pages, char *why,
 	     size_t whylen);
 
