@@ -186,7 +186,7 @@ def virtio_console():
     return out + offer(0x5000, 0) + notify(1)
 
 
-NET_PEER_SENDS, NET_TIME = 7, 8  # fuzz_virtio_net's own steps
+NET_PEER_SENDS, NET_TIME, NET_SAVE_LOAD = 7, 8, 9  # fuzz_virtio_net's own steps
 NET_HDR_LEN = 12  # struct virtio_net_hdr with num_buffers (virtio 1.2, 5.1.6)
 NIC_MAC, PEER_MAC = bytes([2, 0, 0, 0, 0, 1]), bytes([2, 0, 0, 0, 0, 2])
 ETHERTYPE_IPV4 = b"\x08\x00"
@@ -205,6 +205,11 @@ def virtio_net():
     out += offer(0x5000, 0) + notify(1)
     peer = ethernet(NIC_MAC, PEER_MAC)
     out += struct.pack("<BH", NET_PEER_SENDS, len(peer)) + peer
+    out += struct.pack("<BI", NET_TIME, 1000000)
+    # A second frame finds no buffer and waits in the ring through a save
+    # and restore; the buffer offered again (entry 1) then takes it.
+    out += struct.pack("<BH", NET_PEER_SENDS, len(peer)) + peer + bytes([NET_SAVE_LOAD])
+    out += ram_write(0x2000, struct.pack("<HHHH", 0, 2, 0, 0)) + notify(0)
     return out + struct.pack("<BI", NET_TIME, 1000000)
 
 

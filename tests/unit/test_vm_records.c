@@ -565,13 +565,15 @@ struct vm_stream_spec {
 	int disk_data_for;
 	bool read_only_disk;
 	bool with_vif;
+	int net_instance; /* the vif's record (-1: none) */
 };
 
 static const struct vm_stream_spec good_spec = { .skip_vcpu = -1,
 						 .vcpu_id_of = { 0, 1 },
 						 .page_gfn = 5,
 						 .blk_instance = 0,
-						 .disk_data_for = 0 };
+						 .disk_data_for = 0,
+						 .net_instance = -1 };
 
 static void put_record(struct stream_writer *sw, uint32_t type, uint32_t instance,
 		       void (*save)(const void *, struct state_writer *), const void *state)
@@ -628,6 +630,8 @@ static size_t vm_stream(const struct vm_stream_spec *spec)
 		put_record(&sw, STREAM_DEV_VIRTIO_BLK, (uint32_t)spec->blk_instance, NULL, NULL);
 	if (!spec->no_console)
 		put_record(&sw, STREAM_DEV_VIRTIO_CONSOLE, 0, NULL, NULL);
+	if (spec->net_instance >= 0)
+		put_record(&sw, STREAM_DEV_VIRTIO_NET, (uint32_t)spec->net_instance, NULL, NULL);
 	put_record(&sw, STREAM_PAGE_DATA, 0, save_page, &spec->page_gfn);
 	if (spec->disk_data_for >= 0)
 		put_record(&sw, STREAM_DISK_DATA, (uint32_t)spec->disk_data_for, save_page,
@@ -655,7 +659,9 @@ static void test_whole_stream_checked(void **state)
 	(void)state;
 
 	size_t len = vm_stream(&good_spec);
-	assert_int_equal(vm_stream_check(buf, len, &out, line, sizeof(line)), 0);
+	int got = vm_stream_check(buf, len, &out, line, sizeof(line));
+	if (got)
+		fail_msg("%s", line);
 	assert_string_equal(out.vm.cfg.name, "dirty");
 	assert_int_equal(out.vm.cfg.vcpus, VM_VCPUS);
 	assert_int_equal(out.vcpus[1].id, 1);
@@ -701,7 +707,13 @@ static void test_whole_stream_checked(void **state)
 	expect_stream_refused(&spec, "a virtio device's record is missing");
 	spec = good_spec;
 	spec.with_vif = true;
-	expect_stream_refused(&spec, "virtio-net interfaces are not carried");
+	expect_stream_refused(&spec, "a virtio device's record is missing");
+	spec.net_instance = 1;
+	expect_stream_refused(&spec, "a virtio-net record out of place");
+	spec.net_instance = 0;
+	assert_int_equal(vm_stream_check(buf, vm_stream(&spec), &out, line, sizeof(line)), 0);
+	spec.with_vif = false;
+	expect_stream_refused(&spec, "a virtio-net record out of place");
 	/* Disk data only for a writable image disk the config has. */
 	spec = good_spec;
 	spec.disk_data_for = 1;

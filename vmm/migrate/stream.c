@@ -137,6 +137,7 @@ static bool type_known(uint32_t type)
 	case STREAM_DEV_SYSCTL:
 	case STREAM_DEV_VIRTIO_BLK:
 	case STREAM_DEV_VIRTIO_CONSOLE:
+	case STREAM_DEV_VIRTIO_NET:
 		return true;
 	}
 	return false;

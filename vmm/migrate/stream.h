@@ -41,6 +41,7 @@ enum stream_type {
 	STREAM_DEV_SYSCTL = 0x19,
 	STREAM_DEV_VIRTIO_BLK = 0x1a,	  /* instance: the disk (cfg.disks) */
 	STREAM_DEV_VIRTIO_CONSOLE = 0x1b, /* when cfg.virtio_console */
+	STREAM_DEV_VIRTIO_NET = 0x1c,	  /* instance: the vif (cfg.vifs) */
 };
 
 enum stream_status {

@@ -7,10 +7,12 @@
 #include "arch/x86/tsc.h"
 #include "drivers/storage/partition.h"
 #include "vmm/core/vm_lifecycle.h"
+#include "vmm/dev/net_switch.h"
 #include "vmm/migrate/page_data.h"
 #include "vmm/migrate/stream.h"
 #include "vmm/migrate/vcpu_capture.h"
 #include "vmm/migrate/vm_stream_check.h"
+#include "vmm/vm/platform.h"
 
 #define NAME_SUFFIX_MAX 99 /* NAME-2 .. NAME-99 */
 #define SUFFIX_ROOM 4	   /* "-NN" */
@@ -78,6 +80,28 @@ static int disks_free(const struct vm_config *cfg, char *why, size_t whylen)
 	return 0;
 }
 
+/* A vif's MAC is the VM config's: the restored VM's port joins the same
+ * bridge with it, which the switch refuses while another port (the
+ * source's, still running) has it. One line before anything is built. */
+static int vifs_free(const struct vm_config *cfg, char *why, size_t whylen)
+{
+	struct net_switch *sw = cfg->nvifs ? platform_switch() : NULL;
+
+	for (unsigned i = 0; sw && i < cfg->nvifs; i++) {
+		const struct vm_vif_config *c = &cfg->vifs[i];
+		if (net_switch_mac_taken(sw, c->bridge, c->mac)) {
+			snprintf(
+				why, whylen,
+				"vif %u (MAC %02x:%02x:%02x:%02x:%02x:%02x) is still on bridge %s: "
+				"restore it once the VM that has it has ended",
+				i, c->mac[0], c->mac[1], c->mac[2], c->mac[3], c->mac[4], c->mac[5],
+				c->bridge);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* The VM clock of the new VM reads the saved clock now (docs/STATE_STREAM.md,
  * "Time"): the last step before it starts, so that the time the restore
  * took is not the guest's. */
@@ -135,6 +159,9 @@ static int check_virtio(struct vm *vm, char *why, size_t whylen)
 	}
 	if (!bad && vm->vcon && virtio_dev_check_loaded(&vm->vcon->dev, &bad))
 		dev = &vm->vcon->dev;
+	for (unsigned i = 0; !bad && i < vm->cfg.nvifs; i++)
+		if (virtio_dev_check_loaded(&vm->nics[i]->net.dev, &bad))
+			dev = &vm->nics[i]->net.dev;
 	if (!bad)
 		return 0;
 	snprintf(why, whylen, "image refused: %s: %s", dev->name, bad);
@@ -171,6 +198,8 @@ static int load_device(struct vm *vm, struct stream_record *rec)
 		return virtio_blk_load(vm->disks[rec->instance], r);
 	case STREAM_DEV_VIRTIO_CONSOLE:
 		return virtio_console_load(vm->vcon, r);
+	case STREAM_DEV_VIRTIO_NET:
+		return virtio_net_load(&vm->nics[rec->instance]->net, r);
 	case STREAM_DISK_DATA: {
 		struct virtio_blk_store *d = &vm->disk_images[rec->instance].store;
 		return page_data_load(r, d->image, disk_pages(d)) < 0;
@@ -238,7 +267,7 @@ struct vm *vm_restore(const void *buf, size_t len, const char *name, const struc
 		goto out;
 	cfg = recs.vm.cfg;
 	if (pick_name(name, cfg.name, sizeof(cfg.name), why, whylen) ||
-	    disks_free(&cfg, why, whylen))
+	    disks_free(&cfg, why, whylen) || vifs_free(&cfg, why, whylen))
 		goto out;
 	vm = vm_build(&cfg, bi);
 	if (!vm) {
@@ -246,11 +275,16 @@ struct vm *vm_restore(const void *buf, size_t len, const char *name, const struc
 			 cfg.name);
 		goto out;
 	}
+	/* Not running while it loads: the switch hands frames straight to a
+	 * running VM's device (nic_deliver), and this one's RAM and queues are
+	 * being written. Its frames wait in its port's ring meanwhile. */
+	vm->state = VM_PAUSED;
 	if (load_state(vm, buf, len, why, whylen)) {
 		vm_discard(vm);
 		vm = NULL;
 		goto out;
 	}
+	vm->state = VM_RUNNING;
 	vm_start(vm, usable);
 out:
 	spin_unlock(&restore_lock);

@@ -10,8 +10,9 @@
 #include "vmm/migrate/vcpu_capture.h"
 
 /* Room for the config record and every device record; the vCPU and page
- * records are counted apiece. */
+ * records and a vif's waiting frames are counted apiece. */
 #define FIXED_RECORDS_BOUND (64u * 1024)
+#define NIC_FRAMES_BOUND (NET_PORT_RING_SLOTS * (sizeof(uint16_t) + NET_FRAME_MAX))
 #define PAGE_RECORD_SIZE (PAGE_DATA_PAGE + sizeof(uint64_t))
 
 /* Too big for a hypervisor stack; one save at a time. */
@@ -39,7 +40,7 @@ size_t vm_save_bound(const struct vm *vm)
 		batches += (disk_pages(vm, i) + PAGE_DATA_BATCH - 1) / PAGE_DATA_BATCH;
 	}
 
-	return STREAM_HEADER_SIZE + FIXED_RECORDS_BOUND +
+	return STREAM_HEADER_SIZE + FIXED_RECORDS_BOUND + vm->cfg.nvifs * NIC_FRAMES_BOUND +
 	       vm->nvcpus * (STREAM_RECORD_HEADER_SIZE + sizeof(struct vcpu_record)) +
 	       pages * PAGE_RECORD_SIZE + batches * (STREAM_RECORD_HEADER_SIZE + STREAM_ALIGN) +
 	       STREAM_RECORD_HEADER_SIZE;
@@ -50,9 +51,6 @@ static const char *unsaveable(const struct vm *vm)
 {
 	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
 		return "is not running";
-	if (vm->cfg.nvifs)
-		return "has a virtio-net interface (vif), whose switch port and receive ring the "
-		       "stream does not carry yet";
 	if (vm->spread)
 		return "runs on several CPUs: save needs all its vCPUs on one";
 	if (vm->debugger)
@@ -143,6 +141,11 @@ static void save_devices(struct stream_writer *sw, const struct vm *vm)
 		stream_record_begin(sw, &w);
 		virtio_console_save(vm->vcon, &w);
 		stream_record_end(sw, STREAM_DEV_VIRTIO_CONSOLE, 0, &w);
+	}
+	for (unsigned i = 0; i < vm->cfg.nvifs; i++) {
+		stream_record_begin(sw, &w);
+		virtio_net_save(&vm->nics[i]->net, &w);
+		stream_record_end(sw, STREAM_DEV_VIRTIO_NET, i, &w);
 	}
 }
 

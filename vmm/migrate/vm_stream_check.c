@@ -19,6 +19,7 @@ struct seen {
 	bool device[DEVICE_TYPES];
 	uint32_t vcpus, lapics; /* a bit per vCPU */
 	uint32_t disks;		/* a bit per virtio-blk record */
+	uint32_t vifs;		/* a bit per virtio-net record */
 	bool vcon;
 };
 
@@ -97,6 +98,12 @@ static int check_record(struct stream_reader *sr, struct stream_record *rec, str
 					     "a virtio-blk record out of place");
 		seen->disks |= bit;
 		return 0;
+	case STREAM_DEV_VIRTIO_NET:
+		if (rec->instance >= out->vm.cfg.nvifs || (seen->vifs & bit))
+			return refuse_record(why, whylen, sr, rec,
+					     "a virtio-net record out of place");
+		seen->vifs |= bit;
+		return 0;
 	case STREAM_DEV_VIRTIO_CONSOLE:
 		if (rec->instance || !out->vm.cfg.virtio_console || seen->vcon)
 			return refuse_record(why, whylen, sr, rec,
@@ -148,12 +155,8 @@ int vm_stream_check(const void *buf, size_t len, struct vm_stream_records *out, 
 		return -1;
 	}
 	if (seen.disks != (1u << out->vm.cfg.ndisks) - 1 ||
-	    seen.vcon != out->vm.cfg.virtio_console) {
+	    seen.vifs != (1u << out->vm.cfg.nvifs) - 1 || seen.vcon != out->vm.cfg.virtio_console) {
 		snprintf(why, whylen, "image refused: a virtio device's record is missing");
-		return -1;
-	}
-	if (out->vm.cfg.nvifs) {
-		snprintf(why, whylen, "image refused: virtio-net interfaces are not carried");
 		return -1;
 	}
 	return 0;
