@@ -31,7 +31,16 @@
  *
  *   dirtytest: hvc pass P
  *
- * through the virtio console (its transmit queue, polled). */
+ * through the virtio console (its transmit queue, polled). With net=1 each
+ * pass also sends one broadcast frame through the first virtio-net
+ * interface (EtherType 0x88b5: the pass, then a pattern of it), takes the
+ * frames its receive queue got since the last pass (each checked: a FAIL
+ * line for a frame whose payload does not match its pass), gives their
+ * buffers back, and prints
+ *
+ *   dirtytest: net pass P rx R
+ *
+ * with R the frames received so far. */
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -61,6 +70,15 @@
 #define HVC_TX 1
 #define HVC_LINE_MAX 64
 #define PATTERN_STEP 7u
+#define NET_RX 0
+#define NET_TX 1
+#define NET_HDR 12 /* struct virtio_net_hdr with VERSION_1 (5.1.6) */
+#define ETH_ALEN 6
+#define ETH_HDR 14
+#define ETH_PAYLOAD 46 /* a minimal frame */
+#define ETHERTYPE_HI 0x88
+#define ETHERTYPE_LO 0xb5 /* local experimental (IEEE 802) */
+#define NET_BUF 1536
 
 const char program_name[] = "dirtytest";
 
@@ -83,6 +101,14 @@ static struct blk_req_hdr blk_hdr;
 static volatile uint8_t blk_status;
 static uint8_t disk_buf[DISK_SECTORS * SECTOR];
 static char hvc_line[HVC_LINE_MAX];
+static struct virtio_pci net_dev;
+static struct virtq net_rxq, net_txq;
+static uint8_t net_rx_ring[VIRTQ_MEM_BYTES] __attribute__((aligned(4096)));
+static uint8_t net_tx_ring[VIRTQ_MEM_BYTES] __attribute__((aligned(4096)));
+static uint8_t net_rx_buf[QSIZE][NET_BUF];
+static uint8_t net_tx_buf[NET_HDR + ETH_HDR + ETH_PAYLOAD];
+static uint8_t net_mac[ETH_ALEN];
+static uint32_t net_received;
 
 static void fail(const char *what)
 {
@@ -187,6 +213,74 @@ static void hvc_pass(void)
 	round_trip(&hvc_q, 0);
 }
 
+/* Receive buffer i offered to the device. */
+static void net_offer(uint16_t i)
+{
+	net_rxq.desc[i] =
+		(struct virtq_desc){ (uint32_t)net_rx_buf[i], NET_BUF, VIRTQ_DESC_F_WRITE, 0 };
+	virtq_post(&net_rxq, i);
+}
+
+static void net_up(void)
+{
+	uint64_t want = VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX);
+
+	if (virtio_pci_find(VIRTIO_PCI_DEVICE_NET, 0, &net_dev) ||
+	    virtio_negotiate(&net_dev, want) ||
+	    !virtq_setup_at(&net_dev, &net_rxq, NET_RX, QSIZE, net_rx_ring) ||
+	    !virtq_setup_at(&net_dev, &net_txq, NET_TX, QSIZE, net_tx_ring))
+		fail("virtio-net missing or refused");
+	for (unsigned i = 0; i < ETH_ALEN; i++)
+		net_mac[i] = (uint8_t)mmio_read(net_dev.device + i, 1);
+	for (uint16_t i = 0; i < QSIZE; i++)
+		net_offer(i);
+	virtio_driver_ok(&net_dev);
+	virtq_notify(&net_rxq);
+}
+
+/* The frames received since the last pass, checked, their buffers back. */
+static void net_receive(void)
+{
+	struct virtq_used_elem e;
+	uint16_t old = net_rxq.next_avail;
+
+	while (virtq_take_used(&net_rxq, &e)) {
+		const uint8_t *eth = net_rx_buf[e.id % QSIZE] + NET_HDR;
+		const uint8_t *payload = eth + ETH_HDR;
+		uint32_t p = 0;
+		if (e.id >= QSIZE || e.len < NET_HDR + ETH_HDR + ETH_PAYLOAD ||
+		    eth[12] != ETHERTYPE_HI || eth[13] != ETHERTYPE_LO)
+			fail("a received frame that no dirtytest sent");
+		for (unsigned i = 0; i < sizeof(p); i++)
+			p |= (uint32_t)payload[i] << (8 * i);
+		for (unsigned i = sizeof(p); i < ETH_PAYLOAD; i++)
+			if (payload[i] != pattern(p, i))
+				fail("a received frame's payload does not match its pass");
+		net_received++;
+		net_offer((uint16_t)e.id);
+	}
+	if (net_rxq.next_avail != old && virtq_need_notify(&net_rxq, old, true))
+		virtq_notify(&net_rxq);
+}
+
+/* The pass's broadcast frame, sent and returned. */
+static void net_pass(void)
+{
+	uint8_t *eth = net_tx_buf + NET_HDR, *payload = eth + ETH_HDR;
+
+	net_receive();
+	memset(net_tx_buf, 0, NET_HDR);
+	memset(eth, 0xff, ETH_ALEN);
+	memcpy(eth + ETH_ALEN, net_mac, ETH_ALEN);
+	eth[12] = ETHERTYPE_HI;
+	eth[13] = ETHERTYPE_LO;
+	for (unsigned i = 0; i < ETH_PAYLOAD; i++)
+		payload[i] = i < sizeof(pass) ? (uint8_t)(pass >> (8 * i)) : pattern(pass, i);
+	net_txq.desc[0] = (struct virtq_desc){ (uint32_t)net_tx_buf, sizeof(net_tx_buf), 0, 0 };
+	round_trip(&net_txq, 0);
+	printf("dirtytest: net pass %u rx %u\n", pass, net_received);
+}
+
 static volatile uint8_t *page_byte(uint32_t page)
 {
 	return (volatile uint8_t *)(REGION_START + page * PAGE);
@@ -262,6 +356,8 @@ int main(uint32_t magic, uint32_t info)
 	bool blk = opt && parse_uint(opt);
 	opt = cmdline_option(bp.cmdline, "hvc");
 	bool hvc = opt && parse_uint(opt);
+	opt = cmdline_option(bp.cmdline, "net");
+	bool net = opt && parse_uint(opt);
 
 	if (!mib || !region_free(&bp, mib * MIB)) {
 		printf("dirtytest: FAIL %u MiB at %#x is not free RAM\n", mib, REGION_START);
@@ -273,6 +369,8 @@ int main(uint32_t magic, uint32_t info)
 		device_up(VIRTIO_PCI_DEVICE_BLK, &blk_dev, &blk_q, 0, blk_ring);
 	if (hvc)
 		device_up(VIRTIO_PCI_DEVICE_CONSOLE, &hvc_dev, &hvc_q, HVC_TX, hvc_ring);
+	if (net)
+		net_up();
 	for (;;) {
 		check_region(pages);
 		for (uint32_t p = 0; p < pages; p++)
@@ -283,6 +381,8 @@ int main(uint32_t magic, uint32_t info)
 			disk_pass();
 		if (hvc)
 			hvc_pass();
+		if (net)
+			net_pass();
 		check_tsc();
 		for (uint32_t i = 0; i < spin; i++)
 			spin_sink = i;

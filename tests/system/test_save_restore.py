@@ -318,30 +318,37 @@ def test_virtio_disk_and_console_go_on_after_restore_and_a_corrupt_virtio_record
     assert run.status == 0
 
 
-def test_partition_disk_restore_waits_for_the_source_to_end(run_pgvisor, bench):
+NET_MARK = re.compile(r"dirtytest: net pass (\d+) rx (\d+)$")
+
+
+def test_partition_disk_and_vif_restore_waits_for_the_source_to_end(run_pgvisor, bench):
     """dirtytest with its virtio disk on a partition of the machine's disk
-    (part:vd), paused and saved: the image holds no copy of the partition,
-    so the restored VM uses the same one, and its restore is refused in one
+    (part:vd) and a virtio-net interface on bridge sr0, where a second
+    dirtytest (peer) broadcasts a checked frame every pass, as it does. The
+    first is paused and saved: the image holds no copy of the partition, so
+    the restored VM uses the same one, and its restore is refused in one
     line while the source still holds it writable. Once the source is
-    destroyed the same image restores, and the new VM finds the partition
-    as the source left it at the save and runs to its end. (A paused hello
-    keeps the machine up while no dirtytest runs.)"""
+    destroyed the same image restores: the new VM finds the partition as the
+    source left it at the save, its interface goes on sending and receiving
+    on the same bridge (its queues where the source's were), and it runs to
+    its end."""
     image = bench.dir / "machine.img"
     bench.script(MKDISK, [image, "vd:1M"])
     path = bench.dir / "pd.cfg"
     path.write_text('name = "pd"\nkernel = "../../guests/dirtytest.elf"\nmemory = 12\n'
-                    'cmdline = "mib=4 spin=300000 passes=20 blk=1"\n'
-                    'disk = [ "part:vd,raw,vda,rw" ]\n')
-    keeper = bench.dir / "keeper.cfg"
-    keeper.write_text('name = "keeper"\nkernel = "../../guests/hello.elf"\nmemory = 4\n'
-                      'cmdline = "spin=4000000000"\n')
+                    'cmdline = "mib=4 spin=300000 passes=20 blk=1 net=1"\n'
+                    'disk = [ "part:vd,raw,vda,rw" ]\n'
+                    'vif = [ "mac=02:00:00:00:00:31,bridge=sr0" ]\n')
+    peer = bench.dir / "peer.cfg"
+    peer.write_text('name = "peer"\nkernel = "../../guests/dirtytest.elf"\nmemory = 12\n'
+                    'cmdline = "mib=4 spin=300000 net=1"\n'
+                    'vif = [ "mac=02:00:00:00:00:32,bridge=sr0" ]\n')
     steps = [
-        r"expect \[pd\] dirtytest: disk pass 3 ",
+        r"expect \[pd\] dirtytest: net pass 3 ",
         r"send \x01\x01\x01",
-        r"expect input goes to vm keeper",
+        r"expect input goes to vm peer",
         r"send \x01\x01\x01",
         r"expect input goes to the pgvisor command line",
-        r"send pause keeper\r",
         # Paused first: the source writes nothing after the save.
         r"send pause pd\r",
         r"send save pd mem:pd\r",
@@ -353,13 +360,14 @@ def test_partition_disk_restore_waits_for_the_source_to_end(run_pgvisor, bench):
         r"sleep 1",
         r"send restore mem:pd\r",
         r"expect restored from mem:pd",
-        r"expect dirtytest: done",
-        r"send destroy keeper\r",
+        r"expect \[pd-2\] dirtytest: done",
+        r"send destroy peer\r",
     ]
-    run = run_pgvisor([str(p.relative_to(ROOT)) for p in (path, keeper)], timeout=300,
+    run = run_pgvisor([str(p.relative_to(ROOT)) for p in (path, peer)], timeout=300,
                       input=steps, run_options=["--disk", image])
     assert not run.input_pending, run.output
     assert not any("FAIL" in line for line in run.lines), run.output
+    assert not any("needs reset" in line for line in run.lines), run.output
 
     refused = [l for l in run.lines if l.startswith("pgvisor: restore: mem:pd:")]
     assert refused == ["pgvisor: restore: mem:pd: disk vda (part:vd) is still written by vm pd: "
@@ -370,3 +378,13 @@ def test_partition_disk_restore_waits_for_the_source_to_end(run_pgvisor, bench):
     restored = marks(run.vm_lines(name), DISK_MARK)
     assert [p for p, _ in restored] == list(range(source[-1][0] + 1, 21)), (source, run.output)
     assert DONE.match(run.vm_lines(name)[-1]), run.output
+    # The interface: every pass sent (its transmit queue going on), and
+    # the peer's frames still arriving after the restore, each checked.
+    source_net = marks(run.vm_lines("pd"), NET_MARK)
+    restored_net = [(p, int(rx)) for p, rx in marks(run.vm_lines(name), NET_MARK)]
+    assert [p for p, _ in restored_net] == list(range(source_net[-1][0] + 1, 21)), run.output
+    rx = [r for _, r in restored_net]
+    assert rx == sorted(rx) and rx[0] >= int(source_net[-1][1]) and rx[-1] > rx[0], restored_net
+    # And the peer heard the restored VM's frames too.
+    peer_rx = [int(r) for _, r in marks(run.vm_lines("peer"), NET_MARK)]
+    assert peer_rx[-1] > 2 * len(source_net), (peer_rx[-1], run.output)

@@ -22,7 +22,7 @@
 
 #define RAM_SIZE 0x20000
 #define QSIZE 16
-#define QUEUE_GPA(q) (0x1000 + (q) * 0x1000) /* descriptors; rings after */
+#define QUEUE_GPA(q) (0x1000 + (q)*0x1000) /* descriptors; rings after */
 #define AVAIL_OFF 0x400
 #define USED_OFF 0x800
 #define RX_BUF_GPA 0x8000
@@ -121,9 +121,8 @@ static void build(void)
 	const char *why;
 
 	net_switch_detach(&sw, &nic_port);
-	assert_int_equal(net_switch_attach(&sw, &nic_port, "br", nic_mac, nic_ring, NULL, NULL,
-					   &why),
-			 0);
+	assert_int_equal(
+		net_switch_attach(&sw, &nic_port, "br", nic_mac, nic_ring, NULL, NULL, &why), 0);
 	assert_int_equal(virtio_net_init(&net, "vm", 0, &sw, &nic_port, &clock, ram, RAM_SIZE), 0);
 }
 
@@ -136,9 +135,8 @@ static int setup(void **state)
 	assert_non_null(ram);
 	net_switch_init(&sw);
 	nic_port.bridge = peer_port.bridge = -1;
-	assert_int_equal(net_switch_attach(&sw, &peer_port, "br", peer_mac, peer_ring, NULL, NULL,
-					   &why),
-			 0);
+	assert_int_equal(
+		net_switch_attach(&sw, &peer_port, "br", peer_mac, peer_ring, NULL, NULL, &why), 0);
 	build();
 	return 0;
 }

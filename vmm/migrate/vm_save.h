@@ -19,8 +19,8 @@ size_t vm_save_bound(const struct vm *vm);
  * flight: each completes in its exit), so the VM is paused for the whole
  * save and resumes as it was. Returns the stream's length (and in *pages
  * the RAM pages it holds), or -1 with one line in why (a VM that cannot be
- * saved: not running, spread over CPUs, with a virtio-net interface, a
- * debugger attached; or no room). The VM is never changed. */
+ * saved: not running, spread over CPUs, with a debugger attached or
+ * nested VMX; or no room). The VM is never changed. */
 long vm_save(struct vm *vm, uint64_t clock_ns, void *buf, size_t cap, uint64_t *pages, char *why,
 	     size_t whylen);
 
