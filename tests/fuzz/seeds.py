@@ -165,11 +165,17 @@ def offer(avail, head):
     return ram_write(avail, struct.pack("<HHH", 0, 1, head))
 
 
+BLK_SAVE_LOAD = 7  # fuzz_virtio_blk's own step: the device through its record
+
+
 def virtio_blk():
     out = virtio_up([(0, 0x1000, 0x2000, 0x3000)])
     out += ram_write(0x1000, descs([(0x4000, 16, False), (0x5000, 512, True), (0x6000, 1, True)]))
     out += ram_write(0x4000, struct.pack("<IIQ", 0, 0, 0))  # VIRTIO_BLK_T_IN, sector 0
-    return out + offer(0x2000, 0) + notify(0)
+    out += offer(0x2000, 0) + notify(0)
+    # Saved and restored, then the same chain offered again as entry 1.
+    again = ram_write(0x2000, struct.pack("<HHHH", 0, 2, 0, 0))
+    return out + bytes([BLK_SAVE_LOAD]) + again + notify(0)
 
 
 def virtio_console():
@@ -180,7 +186,7 @@ def virtio_console():
     return out + offer(0x5000, 0) + notify(1)
 
 
-NET_PEER_SENDS, NET_TIME = 7, 8  # fuzz_virtio_net's own steps
+NET_PEER_SENDS, NET_TIME, NET_SAVE_LOAD = 7, 8, 9  # fuzz_virtio_net's own steps
 NET_HDR_LEN = 12  # struct virtio_net_hdr with num_buffers (virtio 1.2, 5.1.6)
 NIC_MAC, PEER_MAC = bytes([2, 0, 0, 0, 0, 1]), bytes([2, 0, 0, 0, 0, 2])
 ETHERTYPE_IPV4 = b"\x08\x00"
@@ -199,6 +205,11 @@ def virtio_net():
     out += offer(0x5000, 0) + notify(1)
     peer = ethernet(NIC_MAC, PEER_MAC)
     out += struct.pack("<BH", NET_PEER_SENDS, len(peer)) + peer
+    out += struct.pack("<BI", NET_TIME, 1000000)
+    # A second frame finds no buffer and waits in the ring through a save
+    # and restore; the buffer offered again (entry 1) then takes it.
+    out += struct.pack("<BH", NET_PEER_SENDS, len(peer)) + peer + bytes([NET_SAVE_LOAD])
+    out += ram_write(0x2000, struct.pack("<HHHH", 0, 2, 0, 0)) + notify(0)
     return out + struct.pack("<BI", NET_TIME, 1000000)
 
 

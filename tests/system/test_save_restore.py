@@ -10,11 +10,20 @@ import time
 
 from conftest import ROOT
 
+MKDISK = ROOT / "scripts" / "mkdisk"
+
 PASSES = 150
 # The console test saves after pass 5: 60 passes leave each of its three VMs
 # (the source, two restored) 50-odd passes to run after the restores.
 CONSOLE_PASSES = 60
 MARK = re.compile(r"dirtytest: pass (\d+) sum (0x[0-9a-f]{8})$")
+DISK_MARK = re.compile(r"dirtytest: disk pass (\d+) sum (0x[0-9a-f]{8})$")
+HVC_MARK = re.compile(r"dirtytest: hvc pass (\d+)$")
+# The virtio test: dirtytest with its disk and virtio console, saved after
+# pass 5; 40 passes leave the restored VM 30-odd to run.
+VIRTIO_PASSES = 40
+DISK_BYTES = 64 * 1024
+VIRTIO_BLK_RECORD = 0x1a  # docs/STATE_STREAM.md
 DONE = re.compile(r"dirtytest: done, longest pass (\d+) TSC ticks$")
 
 
@@ -25,9 +34,14 @@ def dirty_cfg(bench, name, passes=PASSES):
     return str(path.relative_to(ROOT))
 
 
-def marks(lines):
+def marks(lines, mark=MARK):
     """[(pass, sum)] of a VM's mark lines, in order."""
-    return [(int(m.group(1)), m.group(2)) for m in map(MARK.match, lines) if m]
+    return [(int(m.group(1)), m.group(2)) for m in map(mark.match, lines) if m]
+
+
+def hvc_passes(lines):
+    """The passes of a VM's virtio-console lines, in order."""
+    return [int(m.group(1)) for m in map(HVC_MARK.match, lines) if m]
 
 
 def longest_pass(lines):
@@ -229,3 +243,148 @@ def test_linux_saved_at_init_powers_off_cleanly_when_restored(run_pgvisor, bench
     assert "pgvisor: vm linux-2: powered off (ACPI S5)" in run.lines, run.output
     assert "pgvisor: vm linux: powered off (ACPI S5)" in run.lines, run.output
     assert "pgvisor: 2 of 2 VMs succeeded" in run.lines, run.output
+
+
+def test_virtio_disk_and_console_go_on_after_restore_and_a_corrupt_virtio_record_is_refused(
+        run_pgvisor, bench):
+    """dirtytest with a writable virtio-blk disk and a virtio console: each
+    pass writes a sector, reads the disk back (checking every sector holds
+    the last pass that wrote it) and prints a hash of it, and prints a line
+    through the virtio console. Saved while it runs and restored: the
+    restored VM's disk is as the source's was at the save (its own copy,
+    carried in the image), its queues go on from the source's positions,
+    and its disk hashes and console lines continue the source's. A copy of
+    the image with a byte of its virtio-blk record flipped is refused in one
+    line while the source runs on."""
+    (bench.dir / "vdisk.img").write_bytes(bytes(DISK_BYTES))
+    path = bench.dir / "vio.cfg"
+    path.write_text('name = "vio"\nkernel = "../../guests/dirtytest.elf"\nmemory = 12\n'
+                    f'cmdline = "mib=4 spin=300000 passes={VIRTIO_PASSES} blk=1 hvc=1"\n'
+                    'disk = [ "vdisk.img,raw,vda,rw" ]\nvirtio_console = 1\n')
+    steps = [
+        r"expect \[vio\] dirtytest: hvc pass 5$",
+        r"send \x01\x01\x01",
+        r"expect input goes to the pgvisor command line",
+        r"send save vio mem:img\r",
+        r"expect vm vio: saved to mem:img",
+        r"send pause vio\r",
+        r"send restore mem:img\r",
+        r"expect vm vio-2: restored from mem:img",
+        rf"send corrupt mem:img {VIRTIO_BLK_RECORD:#x}+300\r",
+        r"expect image mem:img: byte \d+ flipped \(byte 300 of record type 0x1a\)",
+        r"send restore mem:img bad\r",
+        r"expect restore: mem:img: image refused",
+        r"send drop mem:img\r",
+        r"expect image mem:img dropped",
+        r"send unpause vio\r",
+    ]
+    run = run_pgvisor([str(path.relative_to(ROOT))], timeout=300, input=steps,
+                      cmdline="image-test")
+    assert not run.input_pending, run.output
+    assert not any("FAIL" in line for line in run.lines), run.output
+    assert not any("needs reset" in line for line in run.lines), run.output
+
+    everything = list(range(1, VIRTIO_PASSES + 1))
+    source = run.vm_lines("vio")
+    assert [p for p, _ in marks(source)] == everything, run.output
+    assert [p for p, _ in marks(source, DISK_MARK)] == everything, run.output
+    assert hvc_passes(source) == everything, run.output
+
+    # The pass the source was in at the save: the last hvc line before it.
+    saved_at = next(i for i, l in enumerate(run.lines)
+                    if l.startswith("pgvisor: vm vio: saved to mem:img:"))
+    last = hvc_passes([l[len("[vio] "):] for l in run.lines[:saved_at]
+                       if l.startswith("[vio] ")])[-1]
+    assert 5 <= last < VIRTIO_PASSES
+
+    # The restored VM goes on from the pass after: RAM, disk and console as
+    # the source's for the same passes (its disk hash covers every sector).
+    restored = run.vm_lines("vio-2")
+    assert marks(restored) == marks(source)[last:], (last, restored[:4], run.output)
+    assert marks(restored, DISK_MARK) == marks(source, DISK_MARK)[last:], run.output
+    assert hvc_passes(restored) == everything[last:], run.output
+
+    # The flipped byte of the virtio-blk record: one line, no VM.
+    flipped = next(l for l in run.lines if "flipped (byte 300 of record type 0x1a)" in l)
+    at = int(re.search(r"byte (\d+) flipped", flipped).group(1))
+    refused = [l for l in run.lines if "restore: mem:img: image refused" in l]
+    assert len(refused) == 1 and "checksum" in refused[0], refused
+    record = int(re.search(r"at byte (\d+)", refused[0]).group(1))
+    assert record == at - 300 - 16, (refused, flipped)  # the record's header
+    assert not run.vm_lines("bad")
+    assert not any(l.startswith("pgvisor: vm bad:") for l in run.lines)
+
+    assert "pgvisor: 2 of 2 VMs succeeded" in run.lines, run.output
+    assert run.status == 0
+
+
+NET_MARK = re.compile(r"dirtytest: net pass (\d+) rx (\d+)$")
+
+
+def test_partition_disk_and_vif_restore_waits_for_the_source_to_end(run_pgvisor, bench):
+    """dirtytest with its virtio disk on a partition of the machine's disk
+    (part:vd) and a virtio-net interface on bridge sr0, where a second
+    dirtytest (peer) broadcasts a checked frame every pass, as it does. The
+    first is paused and saved: the image holds no copy of the partition, so
+    the restored VM uses the same one, and its restore is refused in one
+    line while the source still holds it writable. Once the source is
+    destroyed the same image restores: the new VM finds the partition as the
+    source left it at the save, its interface goes on sending and receiving
+    on the same bridge (its queues where the source's were), and it runs to
+    its end."""
+    image = bench.dir / "machine.img"
+    bench.script(MKDISK, [image, "vd:1M"])
+    path = bench.dir / "pd.cfg"
+    path.write_text('name = "pd"\nkernel = "../../guests/dirtytest.elf"\nmemory = 12\n'
+                    'cmdline = "mib=4 spin=300000 passes=20 blk=1 net=1"\n'
+                    'disk = [ "part:vd,raw,vda,rw" ]\n'
+                    'vif = [ "mac=02:00:00:00:00:31,bridge=sr0" ]\n')
+    peer = bench.dir / "peer.cfg"
+    peer.write_text('name = "peer"\nkernel = "../../guests/dirtytest.elf"\nmemory = 12\n'
+                    'cmdline = "mib=4 spin=300000 net=1"\n'
+                    'vif = [ "mac=02:00:00:00:00:32,bridge=sr0" ]\n')
+    steps = [
+        r"expect \[pd\] dirtytest: net pass 3 ",
+        r"send \x01\x01\x01",
+        r"expect input goes to vm peer",
+        r"send \x01\x01\x01",
+        r"expect input goes to the pgvisor command line",
+        # Paused first: the source writes nothing after the save.
+        r"send pause pd\r",
+        r"send save pd mem:pd\r",
+        r"expect vm pd: saved to mem:pd",
+        r"send restore mem:pd\r",
+        r"expect restore: mem:pd: .*part:vd",
+        r"send destroy pd\r",
+        r"expect vm pd: destroyed by the operator",
+        r"sleep 1",
+        r"send restore mem:pd\r",
+        r"expect restored from mem:pd",
+        r"expect \[pd-2\] dirtytest: done",
+        r"send destroy peer\r",
+    ]
+    run = run_pgvisor([str(p.relative_to(ROOT)) for p in (path, peer)], timeout=300,
+                      input=steps, run_options=["--disk", image])
+    assert not run.input_pending, run.output
+    assert not any("FAIL" in line for line in run.lines), run.output
+    assert not any("needs reset" in line for line in run.lines), run.output
+
+    refused = [l for l in run.lines if l.startswith("pgvisor: restore: mem:pd:")]
+    assert refused == ["pgvisor: restore: mem:pd: disk vda (part:vd) is still written by vm pd: "
+                       "restore it once that VM has ended"], run.output
+    # The second restore: the same partition, where the source left it.
+    name = re.search(r"pgvisor: vm (\S+): restored from mem:pd", run.output).group(1)
+    source = marks(run.vm_lines("pd"), DISK_MARK)
+    restored = marks(run.vm_lines(name), DISK_MARK)
+    assert [p for p, _ in restored] == list(range(source[-1][0] + 1, 21)), (source, run.output)
+    assert DONE.match(run.vm_lines(name)[-1]), run.output
+    # The interface: every pass sent (its transmit queue going on), and
+    # the peer's frames still arriving after the restore, each checked.
+    source_net = marks(run.vm_lines("pd"), NET_MARK)
+    restored_net = [(p, int(rx)) for p, rx in marks(run.vm_lines(name), NET_MARK)]
+    assert [p for p, _ in restored_net] == list(range(source_net[-1][0] + 1, 21)), run.output
+    rx = [r for _, r in restored_net]
+    assert rx == sorted(rx) and rx[0] >= int(source_net[-1][1]) and rx[-1] > rx[0], restored_net
+    # And the peer heard the restored VM's frames too.
+    peer_rx = [int(r) for _, r in marks(run.vm_lines("peer"), NET_MARK)]
+    assert peer_rx[-1] > 2 * len(source_net), (peer_rx[-1], run.output)

@@ -186,6 +186,15 @@ static void test_image_commands(void **state)
 	assert_int_equal(parse("corrupt mem:img 0x20"), 0);
 	assert_int_equal(req.id, CMD_CORRUPT);
 	assert_int_equal(req.offset, 0x20);
+	assert_int_equal(req.record_type, 0);
+	/* TYPE+OFFSET: a byte of the first record of that type. */
+	assert_int_equal(parse("corrupt mem:img 0x1a+40"), 0);
+	assert_int_equal(req.record_type, 0x1a);
+	assert_int_equal(req.offset, 40);
+	assert_int_equal(parse("corrupt mem:img 0+40"), -1);
+	assert_int_equal(parse("corrupt mem:img x+40"), -1);
+	assert_int_equal(parse("corrupt mem:img 0x1a+"), -1);
+	assert_int_equal(parse("corrupt mem:img 0x100000000+1"), -1);
 	assert_int_equal(parse("corrupt mem:img"), -1);
 }
 

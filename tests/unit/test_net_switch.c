@@ -607,6 +607,41 @@ static void test_detach(void **state)
 	expect_frame_from(f, 1, 0, 0x86);
 }
 
+/* What a restore uses: whether a MAC is on a bridge, and frames put back
+ * into a port's ring without waking it. */
+static void test_mac_taken_and_requeue(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t mac0[MAC_LEN], mac1[MAC_LEN], frame[FRAME_LEN] = { 0 };
+
+	mac_of(mac0, 0);
+	mac_of(mac1, 1);
+	assert_false(net_switch_mac_taken(&f->sw, "br0", mac0));
+	attach(f, 0, "br0");
+	assert_true(net_switch_mac_taken(&f->sw, "br0", mac0));
+	assert_false(net_switch_mac_taken(&f->sw, "br0", mac1));
+	assert_false(net_switch_mac_taken(&f->sw, "br1", mac0));
+
+	for (unsigned i = 0; i < NET_PORT_RING_SLOTS; i++) {
+		frame[FRAME_LEN - 1] = (uint8_t)i;
+		assert_true(net_port_requeue(&f->sw, &f->vif[0].port, frame, FRAME_LEN));
+	}
+	assert_false(net_port_requeue(&f->sw, &f->vif[0].port, frame, FRAME_LEN));
+	assert_int_equal(f->vif[0].port.stats.rx_dropped, 1);
+	assert_false(net_port_requeue(&f->sw, &f->vif[0].port, frame, NET_FRAME_MIN - 1));
+	assert_int_equal(f->vif[0].notified, 0);
+	for (unsigned i = 0; i < NET_PORT_RING_SLOTS; i++) {
+		const struct net_frame *got = net_port_peek(&f->vif[0].port);
+		assert_non_null(got);
+		assert_int_equal(got->len, FRAME_LEN);
+		assert_int_equal(got->data[FRAME_LEN - 1], i);
+		net_port_consume(&f->vif[0].port);
+	}
+	assert_null(net_port_peek(&f->vif[0].port));
+	net_switch_detach(&f->sw, &f->vif[0].port);
+	assert_false(net_switch_mac_taken(&f->sw, "br0", mac0));
+}
+
 static void test_detach_keeps_other_bridges_learned(void **state)
 {
 	struct fixture *f = *state;
@@ -1116,6 +1151,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_invalid_sizes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notify_per_receiving_port, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detach, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mac_taken_and_requeue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detach_keeps_other_bridges_learned, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_attach_refusals, setup, teardown),

@@ -635,6 +635,234 @@ static void test_partition_sector_split_between_buffers(void **state)
 	assert_memory_equal(machine + (PART_FIRST + 8) * 512 + 700, ram + DATA2_GPA, 1348);
 }
 
+/* --- the state stream's record (virtio_blk_save / virtio_blk_load) ------- */
+
+/* The record's layout, from docs/STATE_STREAM.md: the PCI function (256
+ * bytes of configuration space, the INTx level, the MSI-X table size, its
+ * entries and pending bits), the transport, then each queue. */
+#define NVEC 2 /* a queue's vector and the configuration's */
+#define REC_PCI (256 + 1 + 2 + NVEC * 16 + 4)
+#define REC_DEVICE_FEATURES (REC_PCI + 2 + 1)
+#define REC_DRIVER_FEATURES (REC_DEVICE_FEATURES + 8)
+#define REC_STATUS (REC_DRIVER_FEATURES + 8 + 4 + 4)
+#define REC_ISR (REC_STATUS + 2)
+#define REC_CONFIG (REC_ISR + 1 + 2 + 2 + 1)
+#define REC_QUEUE (REC_CONFIG + 24)
+#define REC_Q_SIZE (REC_QUEUE + 0)
+#define REC_Q_VECTOR (REC_QUEUE + 4)
+#define REC_Q_DESC (REC_QUEUE + 6)
+#define REC_Q_LAST_AVAIL (REC_QUEUE + 30)
+#define REC_LEN (REC_QUEUE + 36)
+#define REC_CAP 1024
+
+static uint8_t rec[REC_CAP];
+
+/* The device as it runs now, into rec; its length. */
+static size_t save_rec(void)
+{
+	struct state_writer w;
+
+	state_writer_init(&w, rec, sizeof(rec), 0);
+	virtio_blk_save(&blk, &w);
+	assert_false(w.overflow);
+	return w.len;
+}
+
+/* A fresh device (as the destination builds it) over the same disk, and
+ * the record of len bytes loaded into it: 0 or -1 (why in *why). */
+static int load_rec(size_t len, const char **why)
+{
+	struct virtio_blk_store store = { .image = disk, .size = DISK_SIZE };
+	struct state_reader r;
+
+	assert_int_equal(virtio_blk_init(&blk, "vm2", "vda", &store, true, ram, RAM_SIZE), 0);
+	blk.dev.pci.msi_send = msi_send;
+	state_reader_init(&r, rec, len, 0);
+	int ret = virtio_blk_load(&blk, &r);
+	*why = r.refused;
+	return ret;
+}
+
+static void test_state_round_trip(void **state)
+{
+	const char *why;
+	(void)state;
+
+	bring_up(true);
+	memset(ram + DATA_GPA, 0x77, 512);
+	request(VIRTIO_BLK_T_OUT, 2, 512, false);
+	assert_int_equal(used_idx(), 1);
+	size_t len = save_rec();
+	assert_int_equal(len, REC_LEN);
+
+	assert_int_equal(load_rec(len, &why), 0);
+	assert_null(why);
+	assert_int_equal(virtio_dev_check_loaded(&blk.dev, &why), 0);
+	/* The driver goes on where it was: same status, BARs, vector; the
+	 * next request is the queue's second. */
+	assert_int_equal(common_read(CC_STATUS, 1), S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+	assert_int_equal(cfg_read(0x10, 4), BAR0_BASE);
+	assert_int_equal(cfg_read(0x04, 2), 0x7);
+	msi_count = 0;
+	request(VIRTIO_BLK_T_IN, 2, 512, true);
+	assert_int_equal(used_idx(), 2);
+	assert_int_equal(ram[STATUS_GPA], VIRTIO_BLK_S_OK);
+	for (unsigned i = 0; i < 512; i++)
+		assert_int_equal(ram[DATA_GPA + i], 0x77);
+	assert_int_equal(msi_count, 1);
+	assert_int_equal(msi_last_data, MSI_DATA_QUEUE);
+	/* And saves to the same bytes but the queue's positions. */
+	uint8_t first[REC_LEN];
+	memcpy(first, rec, sizeof(first));
+	assert_int_equal(save_rec(), REC_LEN);
+	assert_memory_equal(rec, first, REC_LEN - 36);
+}
+
+static void put16(size_t at, uint16_t v)
+{
+	memcpy(rec + at, &v, 2);
+}
+
+static void put64(size_t at, uint64_t v)
+{
+	memcpy(rec + at, &v, 8);
+}
+
+/* The running device's record with one change applied by spoil is
+ * refused for why, and the fresh device it was loaded into is untouched. */
+static void expect_refused(void (*spoil)(void), size_t len_delta, const char *why)
+{
+	const char *got;
+
+	bring_up(true);
+	size_t len = save_rec();
+	if (spoil)
+		spoil();
+	assert_int_equal(load_rec(len + len_delta, &got), -1);
+	assert_non_null(got);
+	if (!strstr(got, why))
+		fail_msg("refused for '%s', expected '%s'", got, why);
+	assert_int_equal(blk.dev.status, 0);
+	assert_false(blk.dev.vq[0].ready);
+	assert_int_equal(cfg_read(0x04, 2), 0);
+}
+
+static void desc_outside_ram(void)
+{
+	put64(REC_Q_DESC, RAM_SIZE - 16);
+}
+
+static void desc_wraps(void)
+{
+	put64(REC_Q_DESC, ~0ull - 15);
+}
+
+static void size_not_power_of_two(void)
+{
+	put16(REC_Q_SIZE, 12);
+}
+
+static void size_too_big(void)
+{
+	put16(REC_Q_SIZE, 512);
+}
+
+static void index_beyond_ring(void)
+{
+	put16(REC_Q_LAST_AVAIL, QSIZE + 1);
+}
+
+static void request_in_flight(void)
+{
+	put16(REC_Q_LAST_AVAIL, 1);
+}
+
+static void vector_past_table(void)
+{
+	put16(REC_Q_VECTOR, NVEC);
+}
+
+static void isr_reserved(void)
+{
+	rec[REC_ISR] = 4;
+}
+
+static void feature_not_offered(void)
+{
+	put64(REC_DRIVER_FEATURES, 1ull << 40 | 1ull << VIRTIO_F_VERSION_1);
+}
+
+static void other_device_features(void)
+{
+	put64(REC_DEVICE_FEATURES, 1ull << VIRTIO_F_VERSION_1);
+}
+
+static void other_capacity(void)
+{
+	rec[REC_CONFIG] ^= 1;
+}
+
+static void other_vendor(void)
+{
+	rec[0] ^= 1;
+}
+
+static void pending_past_table(void)
+{
+	rec[REC_PCI - 4] = 1 << NVEC;
+}
+
+static void bad_bool(void)
+{
+	rec[256] = 2; /* the INTx level */
+}
+
+static void test_state_refusals(void **state)
+{
+	(void)state;
+	expect_refused(desc_outside_ram, 0, "descriptor table outside guest RAM");
+	expect_refused(desc_wraps, 0, "descriptor table outside guest RAM");
+	expect_refused(size_not_power_of_two, 0, "queue size is not a power of two");
+	expect_refused(size_too_big, 0, "queue size is not a power of two");
+	expect_refused(index_beyond_ring, 0, "queue index beyond the ring");
+	expect_refused(request_in_flight, 0, "a request in flight");
+	expect_refused(vector_past_table, 0, "queue vector past the MSI-X table");
+	expect_refused(isr_reserved, 0, "ISR bits");
+	expect_refused(feature_not_offered, 0, "features accepted that the device does not offer");
+	expect_refused(other_device_features, 0, "another kind of device or other features");
+	expect_refused(other_capacity, 0, "device configuration differs");
+	expect_refused(other_vendor, 0, "read-only configuration bits differ");
+	expect_refused(pending_past_table, 0, "MSI-X pending bits past its table");
+	expect_refused(bad_bool, 0, "");
+	/* Truncated anywhere, or a byte too many. */
+	for (size_t cut = 1; cut < REC_LEN; cut += 7)
+		expect_refused(NULL, (size_t)0 - cut, "");
+	expect_refused(NULL, 1, "longer than its device's state");
+}
+
+/* Once the guest's RAM is back, the rings must agree with the device. */
+static void test_loaded_rings_checked(void **state)
+{
+	const char *why = NULL;
+	(void)state;
+
+	bring_up(true);
+	request(VIRTIO_BLK_T_FLUSH, 0, 0, false);
+	size_t len = save_rec();
+	assert_int_equal(load_rec(len, &why), 0);
+	assert_int_equal(virtio_dev_check_loaded(&blk.dev, &why), 0);
+	uint16_t other = 7;
+	memcpy(ram + USED_GPA + 2, &other, 2);
+	assert_int_equal(virtio_dev_check_loaded(&blk.dev, &why), -1);
+	assert_string_equal(why, "used ring index in guest RAM differs from the device's");
+	other = 1;
+	memcpy(ram + USED_GPA + 2, &other, 2);
+	uint16_t ahead = (uint16_t)(1 + QSIZE + 1);
+	memcpy(ram + AVAIL_GPA + 2, &ahead, 2);
+	assert_int_equal(virtio_dev_check_loaded(&blk.dev, &why), -1);
+	assert_string_equal(why, "available index more than a queue ahead of the device");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -658,6 +886,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_partition_flush_reaches_the_device, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_state_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_loaded_rings_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partition_sector_split_between_buffers, setup,
 						teardown),
 	};

@@ -467,6 +467,101 @@ static void test_bad_chain_needs_reset(void **state)
 	assert_false(virtio_console_reading(&con));
 }
 
+/* --- the state stream's record ---------------------------------------- */
+
+static uint8_t rec[8192];
+
+static size_t save_rec(void)
+{
+	struct state_writer w;
+
+	state_writer_init(&w, rec, sizeof(rec), 0);
+	virtio_console_save(&con, &w);
+	assert_false(w.overflow);
+	return w.len;
+}
+
+/* A fresh device (the destination's) with the record of len bytes loaded. */
+static int load_rec(size_t len, const char **why)
+{
+	struct state_reader r;
+
+	assert_int_equal(virtio_console_init(&con, "vm2", ram, RAM_SIZE), 0);
+	con.dev.pci.msi_send = msi_send;
+	state_reader_init(&r, rec, len, 0);
+	int ret = virtio_console_load(&con, &r);
+	*why = r.refused;
+	return ret;
+}
+
+/* Typed bytes the guest has not read and half a printed line travel; the
+ * queues go on where they were. */
+static void test_state_round_trip(void **state)
+{
+	const char *why;
+	uint16_t head;
+	uint32_t len;
+	(void)state;
+
+	driver_start();
+	post_rx(DATA_GPA, 2);
+	notify(RXQ);
+	virtio_console_input(&con, (const uint8_t *)"hello", 5);
+	take_used(RXQ, &head, &len);
+	assert_int_equal(con.rx_count, 3); /* "llo" waits */
+	transmit(DATA_GPA + 0x100, "half a li");
+	notify(TXQ);
+	assert_int_equal(nlines, 0);
+	size_t n = save_rec();
+
+	assert_int_equal(load_rec(n, &why), 0);
+	assert_null(why);
+	assert_int_equal(virtio_dev_check_loaded(&con.dev, &why), 0);
+	assert_true(virtio_console_reading(&con));
+	transmit(DATA_GPA + 0x200, "ne\n");
+	notify(TXQ);
+	assert_int_equal(nlines, 1);
+	assert_string_equal(lines[0].text, "half a line");
+	assert_string_equal(lines[0].vm, "vm2");
+	post_rx(DATA_GPA + 0x300, 8);
+	notify(RXQ);
+	take_used(RXQ, &head, &len);
+	assert_int_equal(len, 3);
+	assert_memory_equal(ram + DATA_GPA + 0x300, "llo", 3);
+}
+
+static void test_state_refusals(void **state)
+{
+	const char *why;
+	(void)state;
+
+	driver_start();
+	size_t n = save_rec();
+	assert_int_equal(n, 437); /* docs/STATE_STREAM.md: nothing buffered */
+	/* The tail: rx count (u16), its bytes (none), line length (u16), its
+	 * bytes (none), the wrapped flag. */
+	size_t rx_count_at = n - 5, line_len_at = n - 3;
+	uint16_t v = VIRTIO_CONSOLE_RX_BUF + 1;
+	memcpy(rec + rx_count_at, &v, 2);
+	assert_int_equal(load_rec(n, &why), -1);
+	assert_string_equal(why, "virtio-console: more input than its buffer holds");
+	assert_int_equal(con.dev.status, 0);
+	v = 0;
+	memcpy(rec + rx_count_at, &v, 2);
+	v = LINE_OUT_MAX;
+	memcpy(rec + line_len_at, &v, 2);
+	assert_int_equal(load_rec(n, &why), -1);
+	assert_string_equal(why, "virtio-console: output line over its size");
+	v = 0;
+	memcpy(rec + line_len_at, &v, 2);
+	assert_int_equal(load_rec(n, &why), 0);
+	for (size_t cut = 1; cut < n; cut += 11) {
+		assert_int_equal(load_rec(n - cut, &why), -1);
+		assert_int_equal(con.dev.status, 0);
+	}
+	assert_int_equal(load_rec(n + 1, &why), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -478,6 +573,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_receive_full_buffer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_gives_com1_the_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_chain_needs_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_refusals, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -556,11 +556,24 @@ struct vm_stream_spec {
 	bool device_twice; /* the PIC's record twice */
 	bool no_sysctl;	   /* the last device type missing */
 	uint64_t page_gfn; /* the one page's frame */
+	/* The virtio records (the config has one writable image disk and a
+	 * virtio console): the disk's record's instance (-1: none), whether
+	 * the console's is left out, disk data for disk n (-1: none), and a
+	 * vif in the config. */
+	int blk_instance;
+	bool no_console;
+	int disk_data_for;
+	bool read_only_disk;
+	bool with_vif;
+	int net_instance; /* the vif's record (-1: none) */
 };
 
 static const struct vm_stream_spec good_spec = { .skip_vcpu = -1,
 						 .vcpu_id_of = { 0, 1 },
-						 .page_gfn = 5 };
+						 .page_gfn = 5,
+						 .blk_instance = 0,
+						 .disk_data_for = 0,
+						 .net_instance = -1 };
 
 static void put_record(struct stream_writer *sw, uint32_t type, uint32_t instance,
 		       void (*save)(const void *, struct state_writer *), const void *state)
@@ -591,6 +604,9 @@ static size_t vm_stream(const struct vm_stream_spec *spec)
 	fill_config(&config);
 	config.cfg.vcpus = VM_VCPUS;
 	config.cfg.memory_mib = VM_MIB;
+	config.cfg.disks[0].partition = false;
+	config.cfg.disks[0].writable = !spec->read_only_disk;
+	config.cfg.nvifs = spec->with_vif ? 1 : 0;
 	assert_int_equal(stream_writer_init(&sw, buf, BUF_SIZE, NOW_NS), STREAM_OK);
 	if (!spec->config_after_vcpu)
 		put_record(&sw, STREAM_VM_CONFIG, 0, save_config, &config);
@@ -610,7 +626,16 @@ static size_t vm_stream(const struct vm_stream_spec *spec)
 		if (t == STREAM_DEV_PIC && spec->device_twice)
 			put_record(&sw, t, 0, NULL, NULL);
 	}
+	if (spec->blk_instance >= 0)
+		put_record(&sw, STREAM_DEV_VIRTIO_BLK, (uint32_t)spec->blk_instance, NULL, NULL);
+	if (!spec->no_console)
+		put_record(&sw, STREAM_DEV_VIRTIO_CONSOLE, 0, NULL, NULL);
+	if (spec->net_instance >= 0)
+		put_record(&sw, STREAM_DEV_VIRTIO_NET, (uint32_t)spec->net_instance, NULL, NULL);
 	put_record(&sw, STREAM_PAGE_DATA, 0, save_page, &spec->page_gfn);
+	if (spec->disk_data_for >= 0)
+		put_record(&sw, STREAM_DISK_DATA, (uint32_t)spec->disk_data_for, save_page,
+			   &spec->page_gfn);
 	long len = stream_writer_finish(&sw);
 	assert_true(len > 0);
 	return (size_t)len;
@@ -634,7 +659,9 @@ static void test_whole_stream_checked(void **state)
 	(void)state;
 
 	size_t len = vm_stream(&good_spec);
-	assert_int_equal(vm_stream_check(buf, len, &out, line, sizeof(line)), 0);
+	int got = vm_stream_check(buf, len, &out, line, sizeof(line));
+	if (got)
+		fail_msg("%s", line);
 	assert_string_equal(out.vm.cfg.name, "dirty");
 	assert_int_equal(out.vm.cfg.vcpus, VM_VCPUS);
 	assert_int_equal(out.vcpus[1].id, 1);
@@ -667,6 +694,33 @@ static void test_whole_stream_checked(void **state)
 	spec = good_spec;
 	spec.page_gfn = VM_MIB * 256; /* the first frame past 1 MiB */
 	expect_stream_refused(&spec, "page data: a frame outside the VM's RAM");
+
+	/* The virtio devices: one record each, of a device the config has. */
+	spec = good_spec;
+	spec.blk_instance = -1;
+	expect_stream_refused(&spec, "a virtio device's record is missing");
+	spec = good_spec;
+	spec.blk_instance = 1;
+	expect_stream_refused(&spec, "a virtio-blk record out of place");
+	spec = good_spec;
+	spec.no_console = true;
+	expect_stream_refused(&spec, "a virtio device's record is missing");
+	spec = good_spec;
+	spec.with_vif = true;
+	expect_stream_refused(&spec, "a virtio device's record is missing");
+	spec.net_instance = 1;
+	expect_stream_refused(&spec, "a virtio-net record out of place");
+	spec.net_instance = 0;
+	assert_int_equal(vm_stream_check(buf, vm_stream(&spec), &out, line, sizeof(line)), 0);
+	spec.with_vif = false;
+	expect_stream_refused(&spec, "a virtio-net record out of place");
+	/* Disk data only for a writable image disk the config has. */
+	spec = good_spec;
+	spec.disk_data_for = 1;
+	expect_stream_refused(&spec, "disk data for no writable image disk");
+	spec = good_spec;
+	spec.read_only_disk = true;
+	expect_stream_refused(&spec, "disk data for no writable image disk");
 }
 
 int main(void)

@@ -44,9 +44,9 @@ static const struct command_info commands[CMD_COUNT] = {
 			  "NAME-2, ... when taken)" },
 	[CMD_IMAGES] = { "images", "", "images", "the saved images: name, VM, size" },
 	[CMD_DROP] = { "drop", "i", "drop mem:NAME", "free image NAME" },
-	[CMD_CORRUPT] = { "corrupt", "in", "corrupt mem:NAME OFFSET",
-			  "flip the byte at OFFSET of image NAME (tests; only with "
-			  "image-test on pgvisor's command line)" },
+	[CMD_CORRUPT] = { "corrupt", "io", "corrupt mem:NAME [TYPE+]OFFSET",
+			  "flip the byte at OFFSET of image NAME, or of its first TYPE record's "
+			  "body (tests; only with image-test on pgvisor's command line)" },
 };
 
 #define MAX_WORDS 5
@@ -166,6 +166,28 @@ static int parse_arg(const struct command_info *c, char kind, const char *word,
 		if (!parse_number(word, &req->gpa))
 			return errf(err, errlen, "'%.32s' is not a number (%s)", word, c->usage);
 		return 0;
+	case 'o': {
+		/* corrupt's [TYPE+]OFFSET */
+		char type[sizeof(req->word)];
+		const char *plus = strchr(word, '+');
+		uint64_t t = 0;
+		if (plus) {
+			size_t tl = (size_t)(plus - word);
+			if (tl >= sizeof(type))
+				return errf(err, errlen, "'%.32s' is not TYPE+OFFSET (%s)", word,
+					    c->usage);
+			memcpy(type, word, tl);
+			type[tl] = '\0';
+			if (!parse_number(type, &t) || !t || t > UINT32_MAX)
+				return errf(err, errlen, "'%.32s' is not TYPE+OFFSET (%s)", word,
+					    c->usage);
+			word = plus + 1;
+		}
+		if (!parse_number(word, &req->offset))
+			return errf(err, errlen, "'%.32s' is not a number (%s)", word, c->usage);
+		req->record_type = (uint32_t)t;
+		return 0;
+	}
 	default: /* 'n' */
 		if (!parse_number(word, &n))
 			return errf(err, errlen, "'%.32s' is not a number (%s)", word, c->usage);

@@ -61,6 +61,9 @@ struct command_request {
 	uint64_t gpa, len; /* mem */
 	unsigned count;	   /* trace show's N, shutdown's seconds */
 	uint64_t offset;   /* corrupt's byte */
+	/* corrupt's TYPE+OFFSET form: the offset counts from the body of the
+	 * first record of that type; 0: from the image's start. */
+	uint32_t record_type;
 };
 
 const struct command_info *command_info(enum command_id id);

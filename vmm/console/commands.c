@@ -449,16 +449,26 @@ static void drop(const char *name, struct command_result *res)
 		kprintf("pgvisor: image mem:%s dropped\n", name);
 }
 
-static void corrupt(const char *name, uint64_t offset, struct command_result *res)
+static void corrupt(const char *name, uint32_t type, uint64_t offset, struct command_result *res)
 {
-	if (!strstr(env.boot->cmdline, IMAGE_TEST_SWITCH))
+	uint64_t at;
+
+	if (!strstr(env.boot->cmdline, IMAGE_TEST_SWITCH)) {
 		refuse(res, "corrupt: only with %s on pgvisor's command line", IMAGE_TEST_SWITCH);
-	else if (mem_image_corrupt(name, offset))
+		return;
+	}
+	bool failed = mem_image_corrupt(name, type, offset, &at) != 0;
+	if (failed && type)
+		refuse(res, "corrupt: no image mem:%s, no record of type %#x or no byte %llu in it",
+		       name, type, (unsigned long long)offset);
+	else if (failed)
 		refuse(res, "corrupt: no image mem:%s or no byte %llu in it", name,
 		       (unsigned long long)offset);
+	else if (type)
+		kprintf("pgvisor: image mem:%s: byte %llu flipped (byte %llu of record type %#x)\n",
+			name, (unsigned long long)at, (unsigned long long)offset, type);
 	else
-		kprintf("pgvisor: image mem:%s: byte %llu flipped\n", name,
-			(unsigned long long)offset);
+		kprintf("pgvisor: image mem:%s: byte %llu flipped\n", name, (unsigned long long)at);
 }
 
 void command_run(const struct command_request *req, struct vm *vm, struct command_result *res)
@@ -519,7 +529,7 @@ void command_run(const struct command_request *req, struct vm *vm, struct comman
 		drop(req->word, res);
 		break;
 	case CMD_CORRUPT:
-		corrupt(req->word, req->offset, res);
+		corrupt(req->word, req->record_type, req->offset, res);
 		break;
 	case CMD_COUNT:
 		break;

@@ -25,6 +25,8 @@ const char *control_arg_name(enum command_id id, unsigned i)
 		return "op";
 	case 'g':
 		return "gpa";
+	case 'o':
+		return "offset";
 	default: /* 'n', 'N' */
 		return id == CMD_MEM	   ? "len"
 		       : id == CMD_TRACE   ? "n"

@@ -146,6 +146,41 @@ static void deliver(struct net_port *port, const void *frame, size_t len)
 		port->notify(port->ctx);
 }
 
+bool net_switch_mac_taken(struct net_switch *sw, const char *bridge, const uint8_t mac[6])
+{
+	bool taken = false;
+
+	spin_lock(&sw->lock);
+	int b = find_bridge(sw, bridge);
+	for (unsigned i = 0; b >= 0 && i < sw->nports; i++)
+		if (sw->ports[i]->bridge == b && !memcmp(sw->ports[i]->mac, mac, ETH_ALEN))
+			taken = true;
+	spin_unlock(&sw->lock);
+	return taken;
+}
+
+bool net_port_requeue(struct net_switch *sw, struct net_port *port, const uint8_t *frame,
+		      size_t len)
+{
+	bool queued = false;
+
+	if (len < NET_FRAME_MIN || len > NET_FRAME_MAX)
+		return false;
+	spin_lock(&sw->lock);
+	uint32_t head = port->head, tail = __atomic_load_n(&port->tail, __ATOMIC_ACQUIRE);
+	if (head - tail < NET_PORT_RING_SLOTS) {
+		struct net_frame *slot = &port->ring[head & NET_PORT_RING_MASK];
+		memcpy(slot->data, frame, len);
+		slot->len = (uint16_t)len;
+		__atomic_store_n(&port->head, head + 1, __ATOMIC_RELEASE);
+		queued = true;
+	} else {
+		port->stats.rx_dropped++;
+	}
+	spin_unlock(&sw->lock);
+	return queued;
+}
+
 void net_switch_init(struct net_switch *sw)
 {
 	memset(sw, 0, sizeof(*sw));

@@ -93,6 +93,14 @@ void net_switch_detach(struct net_switch *sw, struct net_port *port);
  * ageing). The frame is copied: the caller's buffer is free on return. */
 void net_switch_send(struct net_switch *sw, struct net_port *from, const void *frame, size_t len,
 		     uint64_t now_ns);
+/* Whether a port with mac is on the bridge named bridge now. */
+bool net_switch_mac_taken(struct net_switch *sw, const char *bridge, const uint8_t mac[6]);
+/* Puts a frame back into port's ring (a restored VM's frames that were
+ * waiting at its save), behind what the ring holds, without waking the
+ * port; false when the ring is full (the frame is then dropped and
+ * counted). */
+bool net_port_requeue(struct net_switch *sw, struct net_port *port, const uint8_t *frame,
+		      size_t len);
 /* How many ports the bridge named name has now (0: no such bridge). */
 unsigned net_switch_bridge_ports(struct net_switch *sw, const char *name);
 /* The oldest frame waiting for port, or NULL; it stays until

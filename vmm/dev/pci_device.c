@@ -270,3 +270,57 @@ void pci_device_bar_write(struct pci_device *d, unsigned bar, uint32_t offset, u
 	if (d->ops && d->ops->bar_write)
 		d->ops->bar_write(d, bar, offset, size, value);
 }
+
+void pci_device_save(const struct pci_device *d, struct state_writer *w)
+{
+	state_put_bytes(w, d->cfg, PCI_CFG_SIZE);
+	state_put_bool(w, d->intx_asserted);
+	state_put_u16(w, d->msix.nvec);
+	for (unsigned v = 0; v < d->msix.nvec; v++)
+		for (unsigned i = 0; i < PCI_MSIX_ENTRY_SIZE / 4; i++)
+			state_put_u32(w, d->msix.table[v][i]);
+	state_put_u32(w, d->msix.pending);
+}
+
+int pci_device_load(struct pci_device *d, struct state_reader *r)
+{
+	uint8_t cfg[PCI_CFG_SIZE];
+	uint32_t table[PCI_MSIX_MAX_VECTORS][PCI_MSIX_ENTRY_SIZE / 4];
+	uint32_t pending;
+	bool intx;
+	uint16_t nvec;
+
+	state_get_bytes(r, cfg, sizeof(cfg));
+	intx = state_get_bool(r);
+	nvec = state_get_u16(r);
+	if (nvec != d->msix.nvec) {
+		state_refuse(r, "PCI function: another MSI-X table size than this VM's device");
+		return -1;
+	}
+	for (unsigned v = 0; v < nvec; v++)
+		for (unsigned i = 0; i < PCI_MSIX_ENTRY_SIZE / 4; i++)
+			table[v][i] = state_get_u32(r);
+	pending = state_get_u32(r);
+	if (nvec < 32 && (pending >> nvec))
+		state_refuse(r, "PCI function: MSI-X pending bits past its table");
+	/* The status register's interrupt bit follows the INTx level. */
+	if (!!(cfg[PCI_CFG_STATUS] & PCI_STATUS_INTERRUPT) != intx)
+		state_refuse(r, "PCI function: interrupt status bit differs from its INTx level");
+	for (unsigned i = 0; i < PCI_CFG_SIZE; i++) {
+		uint8_t ro = (uint8_t)~d->wmask[i];
+		if (i == PCI_CFG_STATUS)
+			ro &= (uint8_t)~PCI_STATUS_INTERRUPT;
+		if ((cfg[i] ^ d->cfg[i]) & ro) {
+			state_refuse(r, "PCI function: read-only configuration bits differ from "
+					"this VM's device");
+			break;
+		}
+	}
+	if (r->refused)
+		return -1;
+	memcpy(d->cfg, cfg, sizeof(cfg));
+	memcpy(d->msix.table, table, sizeof(table[0]) * nvec);
+	d->msix.pending = pending;
+	d->intx_asserted = intx;
+	return 0;
+}

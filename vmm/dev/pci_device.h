@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmm/dev/state_io.h"
+
 #define PCI_CFG_SIZE 256
 #define PCI_NUM_BARS 6
 #define PCI_MSIX_MAX_VECTORS 16
@@ -151,6 +153,19 @@ void pci_device_config_write(struct pci_device *d, unsigned off, unsigned size, 
 uint64_t pci_device_bar_read(struct pci_device *d, unsigned bar, uint32_t offset, unsigned size);
 void pci_device_bar_write(struct pci_device *d, unsigned bar, uint32_t offset, unsigned size,
 			  uint64_t value);
+
+/* The function's part of a device's state-stream record
+ * (docs/STATE_STREAM.md): its configuration space (command register, BARs,
+ * interrupt line, MSI-X control and every other guest-writable byte), the
+ * MSI-X table and pending bits, and the INTx level the device asks for. A
+ * load refuses a space whose read-only bits differ from d's own (another
+ * kind of function, other capabilities), another MSI-X table size or
+ * pending bits past it, and then leaves d as it was (-1, r->refused says
+ * why); the device's record goes on after these fields, so the caller
+ * checks the record's end. The I/O APIC's record
+ * holds the INTx line's level; nothing is sent on load. */
+void pci_device_save(const struct pci_device *d, struct state_writer *w);
+int pci_device_load(struct pci_device *d, struct state_reader *r);
 
 /* Little-endian field access into a byte array (config space, device
  * config structures). */

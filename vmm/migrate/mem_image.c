@@ -5,6 +5,7 @@
 
 #include "arch/x86/page_alloc.h"
 #include "arch/x86/spinlock.h"
+#include "vmm/migrate/stream.h"
 #include "vmm/migrate/vm_restore.h"
 #include "vmm/migrate/vm_save.h"
 
@@ -126,15 +127,37 @@ int mem_image_drop(const char *name)
 	return ret;
 }
 
-int mem_image_corrupt(const char *name, uint64_t offset)
+/* Where the body of m's first record of type starts, and its length. */
+static int record_body(const struct mem_image *m, uint32_t type, size_t *start, size_t *len)
+{
+	struct stream_reader sr;
+	struct stream_record rec;
+
+	if (stream_reader_init(&sr, m->data, m->len, 0))
+		return -1;
+	while (stream_next(&sr, &rec) == STREAM_OK)
+		if (rec.type == type) {
+			*start = (size_t)(rec.body.buf - m->data);
+			*len = rec.body.len;
+			return 0;
+		}
+	return -1;
+}
+
+int mem_image_corrupt(const char *name, uint32_t type, uint64_t offset, uint64_t *at)
 {
 	int ret = -1;
+	size_t start = 0, len;
 
 	spin_lock(&images_lock);
 	struct mem_image *m = find(name);
-	if (m && offset < m->len) {
-		m->data[offset] ^= 0xff;
-		ret = 0;
+	if (m) {
+		len = m->len;
+		if ((!type || !record_body(m, type, &start, &len)) && offset < len) {
+			*at = start + offset;
+			m->data[*at] ^= 0xff;
+			ret = 0;
+		}
 	}
 	spin_unlock(&images_lock);
 	return ret;

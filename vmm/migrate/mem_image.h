@@ -40,8 +40,10 @@ const struct mem_image *mem_image_find(const char *name);
 const struct mem_image *mem_image_at(unsigned i);
 /* Frees an image (its bytes zeroed first). -1 when there is none. */
 int mem_image_drop(const char *name);
-/* Flips every bit of the byte at offset (a test of the stream's checks).
- * -1 when there is no such image or offset. */
-int mem_image_corrupt(const char *name, uint64_t offset);
+/* Flips every bit of the byte at offset (a test of the stream's checks):
+ * from the image's start when type is 0, else from the body of its first
+ * record of that type. The byte's place in the image into *at; -1 when
+ * there is no such image, record or offset. */
+int mem_image_corrupt(const char *name, uint32_t type, uint64_t offset, uint64_t *at);
 
 #endif

@@ -124,6 +124,7 @@ static bool type_known(uint32_t type)
 	case STREAM_VM_CONFIG:
 	case STREAM_VCPU:
 	case STREAM_PAGE_DATA:
+	case STREAM_DISK_DATA:
 	case STREAM_DEV_UART:
 	case STREAM_DEV_PIC:
 	case STREAM_DEV_PIT:
@@ -134,6 +135,9 @@ static bool type_known(uint32_t type)
 	case STREAM_DEV_VLAPIC:
 	case STREAM_DEV_PCI_HOST:
 	case STREAM_DEV_SYSCTL:
+	case STREAM_DEV_VIRTIO_BLK:
+	case STREAM_DEV_VIRTIO_CONSOLE:
+	case STREAM_DEV_VIRTIO_NET:
 		return true;
 	}
 	return false;

@@ -28,6 +28,7 @@ enum stream_type {
 	STREAM_VM_CONFIG = 0x01,
 	STREAM_VCPU = 0x02,
 	STREAM_PAGE_DATA = 0x03,
+	STREAM_DISK_DATA = 0x04, /* instance: the disk; a writable image's pages */
 	STREAM_DEV_UART = 0x10,
 	STREAM_DEV_PIC = 0x11,
 	STREAM_DEV_PIT = 0x12,
@@ -38,6 +39,9 @@ enum stream_type {
 	STREAM_DEV_VLAPIC = 0x17,
 	STREAM_DEV_PCI_HOST = 0x18,
 	STREAM_DEV_SYSCTL = 0x19,
+	STREAM_DEV_VIRTIO_BLK = 0x1a,	  /* instance: the disk (cfg.disks) */
+	STREAM_DEV_VIRTIO_CONSOLE = 0x1b, /* when cfg.virtio_console */
+	STREAM_DEV_VIRTIO_NET = 0x1c,	  /* instance: the vif (cfg.vifs) */
 };
 
 enum stream_status {

@@ -10,8 +10,9 @@
 #include "vmm/migrate/vcpu_capture.h"
 
 /* Room for the config record and every device record; the vCPU and page
- * records are counted apiece. */
+ * records and a vif's waiting frames are counted apiece. */
 #define FIXED_RECORDS_BOUND (64u * 1024)
+#define NIC_FRAMES_BOUND (NET_PORT_RING_SLOTS * (sizeof(uint16_t) + NET_FRAME_MAX))
 #define PAGE_RECORD_SIZE (PAGE_DATA_PAGE + sizeof(uint64_t))
 
 /* Too big for a hypervisor stack; one save at a time. */
@@ -20,12 +21,26 @@ static struct vm_record vm_rec;
 static struct vcpu_record vcpu_rec;
 static uint64_t batch[PAGE_DATA_BATCH];
 
+/* A writable image disk's own copy: its pages, as the disk-data records
+ * carry them (the last one may be partly past the disk's end). */
+static uint64_t disk_pages(const struct vm *vm, unsigned i)
+{
+	const struct vm_disk_image *d = &vm->disk_images[i];
+
+	return d->owned ? (d->store.size + PAGE_DATA_PAGE - 1) / PAGE_DATA_PAGE : 0;
+}
+
 size_t vm_save_bound(const struct vm *vm)
 {
 	size_t pages = vm->ram.size / PAGE_DATA_PAGE;
 	size_t batches = (pages + PAGE_DATA_BATCH - 1) / PAGE_DATA_BATCH;
 
-	return STREAM_HEADER_SIZE + FIXED_RECORDS_BOUND +
+	for (unsigned i = 0; i < vm->cfg.ndisks; i++) {
+		pages += disk_pages(vm, i);
+		batches += (disk_pages(vm, i) + PAGE_DATA_BATCH - 1) / PAGE_DATA_BATCH;
+	}
+
+	return STREAM_HEADER_SIZE + FIXED_RECORDS_BOUND + vm->cfg.nvifs * NIC_FRAMES_BOUND +
 	       vm->nvcpus * (STREAM_RECORD_HEADER_SIZE + sizeof(struct vcpu_record)) +
 	       pages * PAGE_RECORD_SIZE + batches * (STREAM_RECORD_HEADER_SIZE + STREAM_ALIGN) +
 	       STREAM_RECORD_HEADER_SIZE;
@@ -36,8 +51,6 @@ static const char *unsaveable(const struct vm *vm)
 {
 	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
 		return "is not running";
-	if (vm->cfg.ndisks || vm->cfg.nvifs || vm->cfg.virtio_console)
-		return "has virtio devices, whose queues the stream does not carry yet";
 	if (vm->spread)
 		return "runs on several CPUs: save needs all its vCPUs on one";
 	if (vm->debugger)
@@ -119,24 +132,57 @@ static void save_devices(struct stream_writer *sw, const struct vm *vm)
 	stream_record_begin(sw, &w);
 	sysctl_save(&vm->sysctl, &w);
 	stream_record_end(sw, STREAM_DEV_SYSCTL, 0, &w);
+	for (unsigned i = 0; i < vm->cfg.ndisks; i++) {
+		stream_record_begin(sw, &w);
+		virtio_blk_save(vm->disks[i], &w);
+		stream_record_end(sw, STREAM_DEV_VIRTIO_BLK, i, &w);
+	}
+	if (vm->vcon) {
+		stream_record_begin(sw, &w);
+		virtio_console_save(vm->vcon, &w);
+		stream_record_end(sw, STREAM_DEV_VIRTIO_CONSOLE, 0, &w);
+	}
+	for (unsigned i = 0; i < vm->cfg.nvifs; i++) {
+		stream_record_begin(sw, &w);
+		virtio_net_save(&vm->nics[i]->net, &w);
+		stream_record_end(sw, STREAM_DEV_VIRTIO_NET, i, &w);
+	}
 }
 
-/* The pages a save sends: all but the zero ones; returns how many. */
-static uint64_t save_pages(struct stream_writer *sw, const struct vm *vm)
+/* The non-zero pages of base[0 .. pages) as records of type; returns how
+ * many. */
+static uint64_t save_nonzero(struct stream_writer *sw, const uint8_t *base, uint64_t pages,
+			     uint32_t type, uint32_t instance)
 {
 	struct page_cursor c;
 	struct state_writer w;
 	uint64_t sent = 0;
 	unsigned n;
 
-	page_cursor_init(&c, vm->ram.host, vm->ram.size / PAGE_DATA_PAGE,
-			 (struct page_filter){ page_nonzero, NULL });
+	page_cursor_init(&c, base, pages, (struct page_filter){ page_nonzero, NULL });
 	while (!sw->error && (n = page_cursor_next(&c, batch, PAGE_DATA_BATCH))) {
 		stream_record_begin(sw, &w);
-		page_data_save(&w, vm->ram.host, batch, n);
-		stream_record_end(sw, STREAM_PAGE_DATA, 0, &w);
+		page_data_save(&w, base, batch, n);
+		stream_record_end(sw, type, instance, &w);
 		sent += n;
 	}
+	return sent;
+}
+
+/* The pages a save sends: all but the zero ones; returns how many of the
+ * RAM's. A
+ * writable image disk is the VM's own copy, which lives and dies with it
+ * like its RAM: its non-zero pages travel too (disk-data records), so the
+ * restored VM's disk is as the guest left it at the save. */
+static uint64_t save_pages(struct stream_writer *sw, const struct vm *vm)
+{
+	uint64_t sent =
+		save_nonzero(sw, vm->ram.host, vm->ram.size / PAGE_DATA_PAGE, STREAM_PAGE_DATA, 0);
+
+	for (unsigned i = 0; i < vm->cfg.ndisks; i++)
+		if (disk_pages(vm, i))
+			save_nonzero(sw, vm->disk_images[i].store.image, disk_pages(vm, i),
+				     STREAM_DISK_DATA, i);
 	return sent;
 }
 

@@ -8,17 +8,19 @@
 
 #include "vmm/vm/vm.h"
 
-/* The most bytes vm_save can write for vm (every page of RAM sent). */
+/* The most bytes vm_save can write for vm (every page of RAM and of its
+ * writable image disks sent). */
 size_t vm_save_bound(const struct vm *vm);
 /* Writes vm's stream into buf[0..cap), its state taken at VM clock
  * clock_ns (read as the command began: nothing of the VM has run since,
  * and the time it stands still for the save is then not in the image).
- * Called on the CPU of its vCPU 0
- * with its lock held, from that CPU's scheduler: none of its vCPUs is in
- * guest mode, so the VM is paused for the whole save and resumes as it
- * was. Returns the stream's length (and in *pages the pages it holds), or -1 with one line in why
- * (a VM that cannot be saved: not running, spread over CPUs, with virtio devices, a debugger
- * attached; or no room). The VM is never changed. */
+ * Called on the CPU of its vCPU 0 with its lock held, from that CPU's
+ * scheduler: none of its vCPUs is in guest mode (no virtio request is in
+ * flight: each completes in its exit), so the VM is paused for the whole
+ * save and resumes as it was. Returns the stream's length (and in *pages
+ * the RAM pages it holds), or -1 with one line in why (a VM that cannot be
+ * saved: not running, spread over CPUs, with a debugger attached or
+ * nested VMX; or no room). The VM is never changed. */
 long vm_save(struct vm *vm, uint64_t clock_ns, void *buf, size_t cap, uint64_t *pages, char *why,
 	     size_t whylen);
 

@@ -18,6 +18,9 @@ struct seen {
 	bool config;
 	bool device[DEVICE_TYPES];
 	uint32_t vcpus, lapics; /* a bit per vCPU */
+	uint32_t disks;		/* a bit per virtio-blk record */
+	uint32_t vifs;		/* a bit per virtio-net record */
+	bool vcon;
 };
 
 int vm_stream_refused(char *why, size_t whylen, const struct stream_reader *sr)
@@ -78,6 +81,35 @@ static int check_record(struct stream_reader *sr, struct stream_record *rec, str
 					   PAGE_DATA_PAGE) < 0)
 			return vm_stream_body_refused(why, whylen, sr, rec);
 		return 0;
+	case STREAM_DISK_DATA:
+		/* Only a writable image disk is the VM's own copy; its size is
+		 * the destination's file's, checked as the records load. */
+		if (rec->instance >= out->vm.cfg.ndisks ||
+		    !out->vm.cfg.disks[rec->instance].writable ||
+		    out->vm.cfg.disks[rec->instance].partition)
+			return refuse_record(why, whylen, sr, rec,
+					     "disk data for no writable image disk");
+		if (page_data_load(&rec->body, NULL, UINT64_MAX) < 0)
+			return vm_stream_body_refused(why, whylen, sr, rec);
+		return 0;
+	case STREAM_DEV_VIRTIO_BLK:
+		if (rec->instance >= out->vm.cfg.ndisks || (seen->disks & bit))
+			return refuse_record(why, whylen, sr, rec,
+					     "a virtio-blk record out of place");
+		seen->disks |= bit;
+		return 0;
+	case STREAM_DEV_VIRTIO_NET:
+		if (rec->instance >= out->vm.cfg.nvifs || (seen->vifs & bit))
+			return refuse_record(why, whylen, sr, rec,
+					     "a virtio-net record out of place");
+		seen->vifs |= bit;
+		return 0;
+	case STREAM_DEV_VIRTIO_CONSOLE:
+		if (rec->instance || !out->vm.cfg.virtio_console || seen->vcon)
+			return refuse_record(why, whylen, sr, rec,
+					     "a virtio-console record out of place");
+		seen->vcon = true;
+		return 0;
 	case STREAM_DEV_VLAPIC:
 		if (rec->instance >= out->vm.cfg.vcpus || (seen->lapics & bit))
 			return refuse_record(why, whylen, sr, rec,
@@ -120,6 +152,11 @@ int vm_stream_check(const void *buf, size_t len, struct vm_stream_records *out, 
 		}
 	if (seen.vcpus != all || seen.lapics != all) {
 		snprintf(why, whylen, "image refused: a vCPU or local APIC record is missing");
+		return -1;
+	}
+	if (seen.disks != (1u << out->vm.cfg.ndisks) - 1 ||
+	    seen.vifs != (1u << out->vm.cfg.nvifs) - 1 || seen.vcon != out->vm.cfg.virtio_console) {
+		snprintf(why, whylen, "image refused: a virtio device's record is missing");
 		return -1;
 	}
 	return 0;

@@ -242,3 +242,16 @@ int virtio_blk_init(struct virtio_blk *b, const char *vm_name, const char *vdev,
 	pci_put_le(cfg + CFG_BLK_SIZE, 4, VIRTIO_BLK_SECTOR);
 	return 0;
 }
+
+void virtio_blk_save(const struct virtio_blk *b, struct state_writer *w)
+{
+	virtio_dev_save(&b->dev, w);
+}
+
+int virtio_blk_load(struct virtio_blk *b, struct state_reader *r)
+{
+	if (virtio_dev_load(&b->dev, r) || state_reader_done(r))
+		return -1;
+	virtio_dev_load_commit(&b->dev);
+	return 0;
+}

@@ -78,4 +78,13 @@ int virtio_blk_init(struct virtio_blk *b, const char *vm_name, const char *vdev,
 		    const struct virtio_blk_store *store, bool writable, uint8_t *ram,
 		    uint64_t ram_size);
 
+/* The device's state-stream record (docs/STATE_STREAM.md): the
+ * transport's state (virtio_dev_save) and nothing more. Requests complete
+ * within the exit of the notification that posted them, so none is in
+ * flight at a save (virtio_dev_load refuses a live queue with chains
+ * taken and not returned); the disk's sectors are the store's, which a
+ * writable image carries in disk-data records of its own. */
+void virtio_blk_save(const struct virtio_blk *b, struct state_writer *w);
+int virtio_blk_load(struct virtio_blk *b, struct state_reader *r);
+
 #endif

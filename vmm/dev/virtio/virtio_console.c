@@ -139,3 +139,52 @@ int virtio_console_init(struct virtio_console *c, const char *vm_name, uint8_t *
 			       CLASS_COMMUNICATION_OTHER, NQUEUES, 0, CFG_LEN, ram, ram_size,
 			       &console_ops, c);
 }
+
+void virtio_console_save(const struct virtio_console *c, struct state_writer *w)
+{
+	virtio_dev_save(&c->dev, w);
+	state_put_bool(w, c->rx_posted);
+	state_put_bool(w, c->dropping);
+	state_put_u16(w, (uint16_t)c->rx_count);
+	for (unsigned i = 0; i < c->rx_count; i++)
+		state_put_u8(w, c->rx[(c->rx_head + i) % VIRTIO_CONSOLE_RX_BUF]);
+	state_put_u16(w, (uint16_t)c->out.len);
+	state_put_bytes(w, c->out.line, c->out.len);
+	state_put_bool(w, c->out.wrapped);
+}
+
+int virtio_console_load(struct virtio_console *c, struct state_reader *r)
+{
+	static uint8_t rx[VIRTIO_CONSOLE_RX_BUF]; /* loads run one at a time */
+	char line[LINE_OUT_MAX];
+	bool posted, dropping, wrapped;
+	unsigned rx_count, line_len;
+
+	if (virtio_dev_load(&c->dev, r))
+		return -1;
+	posted = state_get_bool(r);
+	dropping = state_get_bool(r);
+	rx_count = state_get_u16(r);
+	if (rx_count > VIRTIO_CONSOLE_RX_BUF)
+		state_refuse(r, "virtio-console: more input than its buffer holds");
+	else
+		state_get_bytes(r, rx, rx_count);
+	line_len = state_get_u16(r);
+	if (line_len >= LINE_OUT_MAX)
+		state_refuse(r, "virtio-console: output line over its size");
+	else
+		state_get_bytes(r, line, line_len);
+	wrapped = state_get_bool(r);
+	if (state_reader_done(r))
+		return -1;
+	virtio_dev_load_commit(&c->dev);
+	c->rx_posted = posted;
+	c->dropping = dropping;
+	memcpy(c->rx, rx, rx_count);
+	c->rx_head = 0;
+	c->rx_count = rx_count;
+	memcpy(c->out.line, line, line_len);
+	c->out.len = line_len;
+	c->out.wrapped = wrapped;
+	return 0;
+}

@@ -61,4 +61,12 @@ void virtio_console_input(struct virtio_console *c, const uint8_t *bytes, unsign
  * guest waits at a prompt). */
 void virtio_console_flush(struct virtio_console *c);
 
+/* The device's state-stream record (docs/STATE_STREAM.md): the
+ * transport's state, then whether the driver has posted receive buffers
+ * (it has the keyboard) and a run of dropped input was reported, the
+ * typed bytes the guest has not read yet (oldest first) and the output
+ * line not printed yet. A load refuses more bytes than the buffers hold. */
+void virtio_console_save(const struct virtio_console *c, struct state_writer *w);
+int virtio_console_load(struct virtio_console *c, struct state_reader *r);
+
 #endif

@@ -197,3 +197,50 @@ int virtio_net_init(struct virtio_net *n, const char *vm_name, unsigned index,
 		net_port_consume(port);
 	return 0;
 }
+
+void virtio_net_save(const struct virtio_net *n, struct state_writer *w)
+{
+	uint32_t tail = n->port->tail;
+	uint32_t waiting = __atomic_load_n(&n->port->head, __ATOMIC_ACQUIRE) - tail;
+
+	virtio_dev_save(&n->dev, w);
+	if (waiting > NET_PORT_RING_SLOTS)
+		waiting = NET_PORT_RING_SLOTS;
+	state_put_u16(w, (uint16_t)waiting);
+	for (uint32_t i = 0; i < waiting; i++) {
+		const struct net_frame *f = &n->port->ring[(tail + i) % NET_PORT_RING_SLOTS];
+		state_put_u16(w, f->len);
+		state_put_bytes(w, f->data, f->len);
+	}
+}
+
+int virtio_net_load(struct virtio_net *n, struct state_reader *r)
+{
+	/* Loads run one at a time (under the restore's lock). */
+	static struct net_frame frames[NET_PORT_RING_SLOTS];
+	unsigned count;
+
+	if (virtio_dev_load(&n->dev, r))
+		return -1;
+	count = state_get_u16(r);
+	if (count > NET_PORT_RING_SLOTS) {
+		state_refuse(r, "virtio-net: more waiting frames than its ring holds");
+		return -1;
+	}
+	for (unsigned i = 0; i < count && !r->refused; i++) {
+		frames[i].len = state_get_u16(r);
+		if (frames[i].len < NET_FRAME_MIN || frames[i].len > NET_FRAME_MAX)
+			state_refuse(
+				r, "virtio-net: a waiting frame of a length no Ethernet frame has");
+		else
+			state_get_bytes(r, frames[i].data, frames[i].len);
+	}
+	if (state_reader_done(r))
+		return -1;
+	virtio_dev_load_commit(&n->dev);
+	for (unsigned i = 0; i < count; i++)
+		net_port_requeue(n->sw, n->port, frames[i].data, frames[i].len);
+	if (count)
+		virtio_net_frames_waiting(n);
+	return 0;
+}

@@ -61,4 +61,18 @@ bool virtio_net_deliver(struct virtio_net *n, const uint8_t *frame, uint64_t len
 /* The vtimer through which the VM's CPU takes waiting frames. */
 struct vtimer virtio_net_timer(struct virtio_net *n);
 
+/* The device's state-stream record (docs/STATE_STREAM.md): the
+ * transport's state (the MAC and link status are its device
+ * configuration, checked against the destination's), then the frames that
+ * wait in the port's ring for the guest, oldest first. Transmit and
+ * receive complete within their exit or timer, so no chain is in flight.
+ * Which bridge the port is on is the VM config's. A load refuses more
+ * frames than the ring holds and a frame shorter than an Ethernet header
+ * or longer than NET_FRAME_MAX; an accepted one puts the frames back into
+ * the destination's port ring (net_port_requeue). Save runs on the VM's
+ * CPU (the ring's only consumer); the switch may add frames meanwhile,
+ * which the record then leaves out. */
+void virtio_net_save(const struct virtio_net *n, struct state_writer *w);
+int virtio_net_load(struct virtio_net *n, struct state_reader *r);
+
 #endif

@@ -60,6 +60,7 @@
 #define ISR_CONFIG 2
 #define FEATURE_WORDS 2
 #define LOW32 0xffffffffull
+#define ISR_BITS (ISR_QUEUE | ISR_CONFIG)
 
 static void reset_state(struct virtio_dev *v)
 {
@@ -473,5 +474,149 @@ int virtio_dev_init(struct virtio_dev *v, const char *vm_name, const char *name,
 	d->wmask[cfg_cap + CAP_BAR] = 0xff;
 	memset(d->wmask + cfg_cap + CAP_OFFSET, 0xff, 8);
 	reset_state(v);
+	return 0;
+}
+
+static void queue_save(const struct virtq *q, struct state_writer *w)
+{
+	state_put_u16(w, q->size);
+	state_put_bool(w, q->ready);
+	state_put_bool(w, q->broken);
+	state_put_u16(w, q->msix_vector);
+	state_put_u64(w, q->desc_gpa);
+	state_put_u64(w, q->avail_gpa);
+	state_put_u64(w, q->used_gpa);
+	state_put_u16(w, q->last_avail);
+	state_put_u16(w, q->used_idx);
+	state_put_u16(w, q->signalled);
+}
+
+void virtio_dev_save(const struct virtio_dev *v, struct state_writer *w)
+{
+	pci_device_save(&v->pci, w);
+	state_put_u16(w, v->type);
+	state_put_u8(w, (uint8_t)v->nqueues);
+	state_put_u64(w, v->device_features);
+	state_put_u64(w, v->driver_features);
+	state_put_u32(w, v->device_feature_select);
+	state_put_u32(w, v->driver_feature_select);
+	state_put_u8(w, v->status);
+	state_put_u8(w, v->config_generation);
+	state_put_u8(w, v->isr);
+	state_put_u16(w, v->config_msix);
+	state_put_u16(w, v->queue_select);
+	state_put_u8(w, (uint8_t)v->config_len);
+	state_put_bytes(w, v->config, v->config_len);
+	for (unsigned i = 0; i < v->nqueues; i++)
+		queue_save(&v->vq[i], w);
+}
+
+static bool vector_ok(const struct virtio_dev *v, uint16_t vector)
+{
+	return vector == VIRTIO_NO_VECTOR || vector < v->pci.msix.nvec;
+}
+
+/* One queue into q (a copy of the device's, on the destination's RAM). */
+static void queue_load(const struct virtio_dev *v, struct virtq *q, bool running,
+		       struct state_reader *r)
+{
+	const char *why;
+	struct virtq check;
+
+	q->size = state_get_u16(r);
+	q->ready = state_get_bool(r);
+	q->broken = state_get_bool(r);
+	q->msix_vector = state_get_u16(r);
+	q->desc_gpa = state_get_u64(r);
+	q->avail_gpa = state_get_u64(r);
+	q->used_gpa = state_get_u64(r);
+	q->last_avail = state_get_u16(r);
+	q->used_idx = state_get_u16(r);
+	q->signalled = state_get_u16(r);
+	if (!vector_ok(v, q->msix_vector))
+		state_refuse(r, "virtio: queue vector past the MSI-X table");
+	if (!q->ready || q->broken)
+		return;
+	/* A live queue passed virtq_enable's checks: they must hold here too
+	 * (size, alignment, every ring inside this VM's RAM). */
+	check = *q;
+	check.ready = false;
+	if (virtq_enable(&check, &why)) {
+		state_refuse(r, why);
+		return;
+	}
+	/* Chains taken and not yet returned: none, unless the device
+	 * stopped midway (needs reset); never more than the ring holds. */
+	uint16_t in_flight = (uint16_t)(q->last_avail - q->used_idx);
+	if (in_flight > q->size)
+		state_refuse(r, "virtio: queue index beyond the ring");
+	else if (in_flight && running)
+		state_refuse(r,
+			     "virtio: a request in flight (none is: they complete in their exit)");
+}
+
+/* What virtio_dev_load read, until virtio_dev_load_commit: too big for a
+ * stack, and loads run one at a time (under the restore's lock). */
+static struct virtio_dev n;
+
+int virtio_dev_load(struct virtio_dev *v, struct state_reader *r)
+{
+	uint8_t config[VIRTIO_CONFIG_MAX];
+	uint16_t type;
+	unsigned nqueues, config_len;
+	uint64_t device_features;
+
+	n = *v;
+	if (pci_device_load(&n.pci, r))
+		return -1;
+	type = state_get_u16(r);
+	nqueues = state_get_u8(r);
+	device_features = state_get_u64(r);
+	n.driver_features = state_get_u64(r);
+	n.device_feature_select = state_get_u32(r);
+	n.driver_feature_select = state_get_u32(r);
+	n.status = state_get_u8(r);
+	n.config_generation = state_get_u8(r);
+	n.isr = state_get_u8(r);
+	n.config_msix = state_get_u16(r);
+	n.queue_select = state_get_u16(r);
+	config_len = state_get_u8(r);
+	if (type != v->type || nqueues != v->nqueues || device_features != v->device_features ||
+	    config_len != v->config_len) {
+		state_refuse(r, "virtio: another kind of device or other features than this VM's");
+		return -1;
+	}
+	state_get_bytes(r, config, config_len);
+	if (memcmp(config, v->config, config_len))
+		state_refuse(r, "virtio: device configuration differs from this VM's device");
+	if ((n.status & VIRTIO_STATUS_FEATURES_OK) &&
+	    ((n.driver_features & ~device_features) ||
+	     !(n.driver_features & VIRTIO_FEATURE(VIRTIO_F_VERSION_1))))
+		state_refuse(r, "virtio: features accepted that the device does not offer");
+	if (n.isr & ~ISR_BITS)
+		state_refuse(r, "virtio: ISR bits the device does not have");
+	if (!vector_ok(v, n.config_msix))
+		state_refuse(r, "virtio: configuration vector past the MSI-X table");
+	for (unsigned i = 0; i < nqueues && !r->refused; i++) {
+		struct virtq *q = &n.vq[i];
+		virtq_reset(q, v->ram, v->ram_size);
+		queue_load(v, q, virtio_running(&n), r);
+		/* What FEATURES_OK set on every queue (features_ok). */
+		q->event_idx = (n.status & VIRTIO_STATUS_FEATURES_OK) &&
+			       ((n.driver_features >> VIRTIO_F_RING_EVENT_IDX) & 1);
+	}
+	return r->refused ? -1 : 0;
+}
+
+void virtio_dev_load_commit(struct virtio_dev *v)
+{
+	*v = n;
+}
+
+int virtio_dev_check_loaded(const struct virtio_dev *v, const char **why)
+{
+	for (unsigned i = 0; i < v->nqueues; i++)
+		if (virtq_check_loaded(&v->vq[i], why))
+			return -1;
 	return 0;
 }

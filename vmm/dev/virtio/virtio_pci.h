@@ -122,4 +122,25 @@ void virtio_config_changed(struct virtio_dev *v);
  * one line naming the VM, the device and why. */
 void virtio_needs_reset(struct virtio_dev *v, const char *why);
 
+/* The transport's part of a virtio device's state-stream record
+ * (docs/STATE_STREAM.md): the PCI function, the device type, queue count,
+ * offered features and device configuration (which must equal the
+ * destination's: the same device, built from the same VM config), the
+ * negotiated features, selectors, status, config generation, ISR, MSI-X
+ * vectors, and each queue's size, enable and broken flags, ring addresses
+ * and positions (last_avail, used idx, the used idx last signalled).
+ * Requests complete within the exit that took them, so no chain is in
+ * flight at a save: a live queue must have as many chains returned as
+ * taken. A load checks every field into a copy (queue sizes a power of two,
+ * rings aligned and inside the destination's RAM, vectors in the MSI-X
+ * table, features only those offered, ...): 0, or -1 with r->refused.
+ * Nothing of v changes until virtio_dev_load_commit, which the device
+ * type calls once its own fields passed too (one load at a time). */
+void virtio_dev_save(const struct virtio_dev *v, struct state_writer *w);
+int virtio_dev_load(struct virtio_dev *v, struct state_reader *r);
+void virtio_dev_load_commit(struct virtio_dev *v);
+/* After the guest's RAM was loaded: each live queue's rings agree with the
+ * device's positions (virtq_check_loaded). 0, or -1 with *why. */
+int virtio_dev_check_loaded(const struct virtio_dev *v, const char **why);
+
 #endif

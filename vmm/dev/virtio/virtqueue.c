@@ -332,6 +332,19 @@ void virtq_set_notify(struct virtq *q, bool on)
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
+int virtq_check_loaded(const struct virtq *q, const char **why)
+{
+	if (!q->ready || q->broken)
+		return 0;
+	if (load16(used(q) + RING_IDX_OFF) != q->used_idx)
+		*why = "used ring index in guest RAM differs from the device's";
+	else if ((uint16_t)(avail_idx(q) - q->last_avail) > q->size)
+		*why = "available index more than a queue ahead of the device";
+	else
+		return 0;
+	return -1;
+}
+
 /* Copies len bytes at most between the n segments at seg, starting offset
  * bytes into them, and dst (from the segments) or src (into them). */
 static uint64_t copy_segs(const struct virtq_seg *seg, unsigned n, uint64_t offset, uint8_t *dst,

@@ -88,6 +88,12 @@ bool virtq_should_interrupt(struct virtq *q);
  * notifications off, then on again before its last look. */
 void virtq_set_notify(struct virtq *q, bool on);
 
+/* A queue loaded from a state stream, once the guest's RAM is in place:
+ * a live one (ready, not broken) must have its used ring's idx where the
+ * device left it and its avail idx at most a queue ahead of what the
+ * device took. 0, or -1 with *why. */
+int virtq_check_loaded(const struct virtq *q, const char **why);
+
 /* Copies up to len bytes from the chain's out segments, starting offset
  * bytes in; returns how many were copied. */
 uint64_t virtq_copy_from(const struct virtq_req *req, uint64_t offset, void *dst, uint64_t len);
