@@ -172,20 +172,21 @@ static void garbage_chain(const struct op_args *a)
 		queue_size && queue_size <= VIRTQ_MAX_SIZE ? queue_size : VIRTQ_MAX_SIZE;
 	uint64_t x = a->r[1];
 	unsigned n = 1 + a->r[2] % MAX_CHAIN;
-	uint16_t first = (uint16_t)(mix(&x) % VIRTQ_MAX_SIZE);
+	/* Mostly within the queue, so that the device walks the chain. */
+	uint16_t first = (uint16_t)(mix(&x) % (a->r[3] & 0x800 ? VIRTQ_MAX_SIZE : ring_size));
 
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t r = mix(&x), addr;
 		uint32_t len;
 		garbage_buffer(mix(&x), &addr, &len);
-		unsigned slot = (first + i) % VIRTQ_MAX_SIZE;
+		unsigned slot = (first + i) % ring_size;
 		desc[slot].addr = addr;
 		desc[slot].len = len;
 		desc[slot].flags = (uint16_t)(r & (VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE |
 						   VIRTQ_DESC_F_INDIRECT));
 		/* Mostly the next slot; else back into the chain (a loop) or
 		 * anywhere. */
-		desc[slot].next = (r & 0x300)	? (uint16_t)((slot + 1) % VIRTQ_MAX_SIZE)
+		desc[slot].next = (r & 0x300)	? (uint16_t)((slot + 1) % ring_size)
 				  : (r & 0x400) ? (uint16_t)(first + (r >> 16) % n)
 						: (uint16_t)(r >> 16);
 	}
