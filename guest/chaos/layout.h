@@ -44,8 +44,8 @@
 #define MODE_STATE_EVENTS 8  /* exceptions and interrupts that ended one */
 #define MODE_STATE_RESUME 12 /* the stack pointer an event goes back to */
 
-/* struct mode_op: a kind and three operands. */
-#define MODE_OP_BYTES 16
+/* struct mode_op: a kind and three operands, 1 << MODE_OP_SHIFT bytes. */
+#define MODE_OP_SHIFT 4
 #define MODE_OP_A 4
 #define MODE_OP_B 8
 #define MODE_OP_C 12

@@ -196,7 +196,7 @@ pm_next_op:
 	cmpl STATE(MODE_STATE_COUNT), %eax
 	jae 1f
 	movl %esp, STATE(MODE_STATE_RESUME)
-	shll $4, %eax
+	shll $MODE_OP_SHIFT, %eax
 	leal MODE_AREA + MODE_SCRIPT_OFF(%eax), %esi
 	movl (%esi), %eax
 	cmpl $MOP_KINDS, %eax
@@ -372,7 +372,7 @@ rm_next_op:
 	cmpl RM_STATE(MODE_STATE_COUNT), %eax
 	jae 1f
 	movl %esp, RM_STATE(MODE_STATE_RESUME)
-	shlw $4, %ax
+	shlw $MODE_OP_SHIFT, %ax
 	movw %ax, %si
 	addw $MODE_SCRIPT_OFF, %si
 	movl (%si), %eax

@@ -31,6 +31,11 @@
 struct mode_op {
 	uint32_t kind, a, b, c;
 };
+_Static_assert(sizeof(struct mode_op) == 1u << MODE_OP_SHIFT, "modes.S indexes the script so");
+_Static_assert(offsetof(struct mode_op, a) == MODE_OP_A &&
+		       offsetof(struct mode_op, b) == MODE_OP_B &&
+		       offsetof(struct mode_op, c) == MODE_OP_C,
+	       "modes.S reads the operands there");
 
 /* modes.S */
 extern char chaos_rm_start[], chaos_rm_trap[], chaos_rm_nmi_return[], chaos_rm_end[];
