@@ -130,8 +130,9 @@ guests: $(GUEST_BUILD)/vmxtest.elf
 # builds the guest/lib files it uses a second time, for x86-64.
 CHAOS_CFLAGS := -std=c11 -O2 -g $(WARN) -m64 -ffreestanding -fno-pic -fno-pie -mno-red-zone \
                 -fno-stack-protector -fno-asynchronous-unwind-tables -mgeneral-regs-only -I.
-CHAOS_SRC := guest/chaos/entry.S guest/chaos/chaos.c guest/chaos/ops.c guest/lib/console.c \
-             guest/lib/string.c guest/lib/bootinfo.c guest/lib/mb2_header.S
+CHAOS_SRC := guest/chaos/entry.S guest/chaos/modes.S guest/chaos/chaos.c guest/chaos/ops.c \
+             guest/chaos/modes.c guest/chaos/virtio_op.c guest/lib/console.c guest/lib/string.c \
+             guest/lib/bootinfo.c guest/lib/virtio.c guest/lib/mb2_header.S
 CHAOS_OBJ := $(patsubst %,$(GUEST_BUILD)/obj64/%.o,$(CHAOS_SRC))
 
 $(GUEST_BUILD)/obj64/%.c.o: %.c | deps

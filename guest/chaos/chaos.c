@@ -1,15 +1,21 @@
 /* chaos: a guest that does, at random but reproducibly, what a hostile or
  * broken kernel might: every sensitive and privileged instruction with
  * random operands, at CPL 0 and CPL 3, port and memory accesses over the
- * whole machine, IPIs, INIT/SIPI to its second vCPU, INT n. Exceptions
- * end an operation, not the guest (entry.S).
+ * whole machine, IPIs, INIT/SIPI to its second vCPU, INT n, garbage in
+ * the rings of its virtio device (virtio_op.c). Exceptions end an
+ * operation, not the guest (entry.S). Now and then (one draw in
+ * PHASE_ONE_IN) it leaves long mode for a phase of 16 to 64 operations in
+ * 32-bit protected mode with paging off or in real mode (modes.c,
+ * modes.S), and comes back.
  *
- * Command line: seed=N (default 1), ops=N (default 100000),
+ * Command line: seed=N (default 1), ops=N (default 100000, in all modes),
  * finale=triple (end in a triple fault instead of powering off), only=N
- * (run operation N of the table alone, for tracking one down).
+ * (run long-mode operation N of the table alone, for tracking one down;
+ * no mode phases then).
  * Prints "chaos: N ops" every 100,000 operations and at the end
- * "chaos: seed S ops N digest D", D a hash of the operations chosen (not
- * their results): the same seed and count give the same digest. */
+ * "chaos: seed S ops N digest D (long L, protected P, real R)", D a hash
+ * of the operations chosen (not their results): the same seed and count
+ * give the same digest; L, P, R the operations run in each mode. */
 #include <stdint.h>
 
 #include "guest/chaos/chaos.h"
@@ -39,6 +45,12 @@
 #define EXIT_UNEXPECTED 3
 #define HLT_OPCODE 0xf4
 #define REAL_MODE_IVT 0
+#define PHASE_ONE_IN 512 /* a draw that is 0 modulo this starts a mode phase */
+#define PHASE_MODE_SHIFT 9
+#define PHASE_COUNT_SHIFT 10
+#define PHASE_MIN_OPS 16
+/* A mode operation's digest word: this + mode * MOP_KINDS + kind. */
+#define MODE_DIGEST_BASE 0x100
 
 struct idt_gate64 {
 	uint16_t offset_low, selector;
@@ -216,6 +228,57 @@ static void finale_triple_fault(void)
 	__asm__ volatile("lidt %0; int3" : : "m"(empty));
 }
 
+/* A long-mode operation, drawn from pick and the generator, at CPL 0 or
+ * CPL 3; its choice goes into *digest. */
+static void long_mode_op(uint64_t pick, uint64_t only, uint64_t *digest)
+{
+	struct op_call c;
+	c.op = &chaos_ops[only < chaos_nops ? only : pick % chaos_nops];
+	bool user = (pick >> 32) % CPL3_ONE_IN == 0;
+	for (unsigned i = 0; i < 4; i++)
+		c.args.r[i] = prng_next();
+	*digest = digest_add(*digest, (pick % chaos_nops) << 1 | user);
+
+	bool interrupted = false;
+	if (user) {
+		user_ops++;
+		(void)chaos_call(enter_user, &c); /* returns only by an event */
+		if (chaos_user_returned && chaos_trap_vector == USER_DONE_VECTOR)
+			user_completed++;
+		else
+			traps_by_vector[chaos_trap_vector]++;
+	} else if (chaos_call(run_op, &c)) {
+		traps_by_vector[chaos_trap_vector]++;
+		interrupted = ended_by_interrupt(c.op);
+	}
+	if (c.op->repair)
+		(void)chaos_call(run_repair, (void *)c.op);
+	if (interrupted)
+		(void)chaos_call(end_interrupt, NULL);
+}
+
+/* A mode phase, drawn from pick: its mode, up to left operations from
+ * the generator (their kinds go into *digest), run. Returns how many. */
+static unsigned mode_phase(uint64_t pick, uint64_t left, uint64_t *digest)
+{
+	unsigned mode = (pick >> PHASE_MODE_SHIFT) & 1 ? MODE_REAL : MODE_PROTECTED;
+	unsigned count = PHASE_MIN_OPS + (unsigned)((pick >> PHASE_COUNT_SHIFT) %
+						    (MODE_MAX_OPS - PHASE_MIN_OPS + 1));
+	if (count > left)
+		count = (unsigned)left;
+	for (unsigned i = 0; i < count; i++) {
+		struct op_args a;
+		for (unsigned j = 0; j < 4; j++)
+			a.r[j] = prng_next();
+		*digest = digest_add(*digest,
+				     MODE_DIGEST_BASE + mode * MOP_KINDS + mode_script_op(i, &a));
+	}
+	mode_run(mode, count);
+	/* The last HLT operation's interrupt is in service still. */
+	(void)chaos_call(end_interrupt, NULL);
+	return count;
+}
+
 static uint64_t option(const char *cmdline, const char *key, uint64_t fallback)
 {
 	const char *v = cmdline_option(cmdline, key);
@@ -240,39 +303,26 @@ int chaos_main(uint32_t magic, uint32_t info)
 
 	machine_init();
 	ops_init(ram_end);
+	modes_init(ram_end);
+	virtio_op_init(ram_end);
 	printf("chaos: seed %llu ops %llu ram %llu KiB, %u operations\n", (unsigned long long)seed,
 	       (unsigned long long)nops, (unsigned long long)(ram_end >> 10), chaos_nops);
 
 	/* xorshift must not start at 0. */
 	prng_state = digest_add(FNV64_OFFSET, seed) | 1;
-	uint64_t digest = FNV64_OFFSET;
-	for (uint64_t n = 1; n <= nops; n++) {
-		struct op_call c;
-		uint64_t pick = prng_next();
-		c.op = &chaos_ops[only < chaos_nops ? only : pick % chaos_nops];
-		bool user = (pick >> 32) % CPL3_ONE_IN == 0;
-		for (unsigned i = 0; i < 4; i++)
-			c.args.r[i] = prng_next();
-		digest = digest_add(digest, (pick % chaos_nops) << 1 | user);
-
-		bool interrupted = false;
-		if (user) {
-			user_ops++;
-			(void)chaos_call(enter_user, &c); /* returns only by an event */
-			if (chaos_user_returned && chaos_trap_vector == USER_DONE_VECTOR)
-				user_completed++;
-			else
-				traps_by_vector[chaos_trap_vector]++;
-		} else if (chaos_call(run_op, &c)) {
-			traps_by_vector[chaos_trap_vector]++;
-			interrupted = ended_by_interrupt(c.op);
+	uint64_t digest = FNV64_OFFSET, long_ops = 0;
+	for (uint64_t n = 0; n < nops;) {
+		uint64_t pick = prng_next(), before = n;
+		if (only >= chaos_nops && pick % PHASE_ONE_IN == 0) {
+			n += mode_phase(pick, nops - n, &digest);
+		} else {
+			long_mode_op(pick, only, &digest);
+			n++;
+			long_ops++;
 		}
-		if (c.op->repair)
-			(void)chaos_call(run_repair, (void *)c.op);
-		if (interrupted)
-			(void)chaos_call(end_interrupt, NULL);
-		if (n % PROGRESS_EVERY == 0)
-			printf("chaos: %llu ops\n", (unsigned long long)n);
+		if (n / PROGRESS_EVERY != before / PROGRESS_EVERY)
+			printf("chaos: %llu ops\n",
+			       (unsigned long long)(n / PROGRESS_EVERY * PROGRESS_EVERY));
 	}
 
 	uint64_t traps = 0;
@@ -284,8 +334,15 @@ int chaos_main(uint32_t magic, uint32_t info)
 	       (unsigned long long)traps_by_vector[6], (unsigned long long)traps_by_vector[14],
 	       (unsigned long long)traps_by_vector[1], (unsigned long long)user_ops,
 	       (unsigned long long)user_completed);
-	printf("chaos: seed %llu ops %llu digest %016llx\n", (unsigned long long)seed,
-	       (unsigned long long)nops, (unsigned long long)digest);
+	const struct mode_counts *pm = &mode_counts[MODE_PROTECTED], *rm = &mode_counts[MODE_REAL];
+	printf("chaos: protected mode: %llu phases, %llu events; real mode: %llu phases, %llu "
+	       "events\n",
+	       (unsigned long long)pm->phases, (unsigned long long)pm->events,
+	       (unsigned long long)rm->phases, (unsigned long long)rm->events);
+	printf("chaos: seed %llu ops %llu digest %016llx (long %llu, protected %llu, real %llu)\n",
+	       (unsigned long long)seed, (unsigned long long)nops, (unsigned long long)digest,
+	       (unsigned long long)long_ops, (unsigned long long)pm->ops,
+	       (unsigned long long)rm->ops);
 	if (finale && strncmp(finale, "triple", 6) == 0 && (finale[6] == ' ' || !finale[6]))
 		finale_triple_fault();
 	power_off(0);

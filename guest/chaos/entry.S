@@ -17,7 +17,6 @@
 #define PAGE_LARGE 0x80
 #define PAGE_UNCACHED 0x18 /* PCD | PWT: the 4th GiB holds device windows */
 #define RFLAGS_RESERVED 0x2
-#define CODE32_SEL 0x38
 #define STACK_SIZE 16384
 
 	.section .text.entry, "ax"
@@ -237,7 +236,10 @@ chaos_gdt:
 	.quad 0x00cff2000000ffff	/* 0x18: data, DPL 3 (SYSRET's SS) */
 	.quad 0x00affa000000ffff	/* 0x20: 64-bit code, DPL 3 */
 	.quad 0, 0			/* 0x28: the TSS, filled in by chaos_main */
-	.quad 0x00cf9a000000ffff	/* 0x38: 32-bit code, for the way in */
+	.quad 0x00cf9a000000ffff	/* 0x38: 32-bit code: the way in, the mode phases */
+	/* 0x40, 0x48: 16-bit code and data at MODE_AREA, 64 KiB (modes.S) */
+	.quad 0x00009a000000ffff | ((MODE_AREA & 0xffffff) << 16)
+	.quad 0x000092000000ffff | ((MODE_AREA & 0xffffff) << 16)
 
 	.section .bss
 	.align 4096

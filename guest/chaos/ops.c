@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "guest/chaos/chaos.h"
+#include "guest/chaos/layout.h"
 #include "guest/lib/string.h"
 #include "vmm/abi/hypercall_abi.h"
 
@@ -24,9 +25,6 @@
 #define IOAPIC_BASE 0xfec00000ull
 #define IOAPIC_WINDOW 0x10
 #define HPET_BASE 0xfed00000ull
-#define PCI_WINDOW_BASE 0xc0000000ull
-#define PCI_MMCONFIG_BASE 0xe0000000ull
-#define FOUR_GIB 0x100000000ull
 
 #define DELIVERY_MODE_SHIFT 8
 #define DELIVERY_MODE_MASK 7u
@@ -44,7 +42,6 @@
 #define APIC_BASE_X2APIC (1ull << 10)
 #define MSR_X2APIC_FIRST 0x800
 #define MSR_X2APIC_ICR 0x830
-#define MSR_EFER 0xc0000080
 #define MSR_KVM_FIRST_OLD 0x11
 #define MSR_KVM_LAST_OLD 0x12
 #define MSR_KVM_FIRST 0x4b564d00u
@@ -140,7 +137,7 @@ static const uint32_t arch_msrs[] = {
 };
 #define NUM_ARCH_MSRS (sizeof(arch_msrs) / sizeof(arch_msrs[0]))
 
-static uint32_t pick_msr(uint64_t r)
+uint32_t pick_msr(uint64_t r)
 {
 	return (r & 1) ? (uint32_t)(r >> 32) : arch_msrs[(r >> 8) % NUM_ARCH_MSRS];
 }
@@ -154,7 +151,7 @@ static void op_rdmsr(struct op_args *a)
  * them), EFER (one bit at a time only: LME off would end long mode), and
  * KVM's clock and steal-time MSRs, whose values are addresses in RAM the
  * hypervisor then writes. */
-static bool msr_write_kept_out(uint32_t msr)
+bool msr_write_kept_out(uint32_t msr)
 {
 	return msr == MSR_APIC_BASE || msr == MSR_X2APIC_ICR ||
 	       (msr >= MSR_KVM_FIRST_OLD && msr <= MSR_KVM_LAST_OLD) ||
@@ -465,7 +462,7 @@ static bool port_write_kept_out(uint16_t port)
 	       (port >= PORT_COM1_FIRST && port <= PORT_COM1_LAST) || port == PORT_E9_CONSOLE;
 }
 
-static bool port_range_kept_out(uint16_t port, unsigned width)
+bool port_range_kept_out(uint16_t port, unsigned width)
 {
 	for (unsigned i = 0; i < width; i++)
 		if (port_write_kept_out((uint16_t)(port + i)))
@@ -549,7 +546,7 @@ static void op_port_string(struct op_args *a)
  * or an address past the 4 GiB the page tables map. Outside RAM it is
  * 8-aligned: pgvisor ends a VM whose access runs over a device's end
  * (one clear line, by design), which would cut the run short. */
-static uint64_t pick_address(uint64_t r, bool write)
+uint64_t pick_address(uint64_t r, bool write)
 {
 	uint64_t off = (r >> 8) & ~7ull;
 	switch (r % 8) {
@@ -581,7 +578,7 @@ static bool is_lapic_init_register(uint64_t addr)
 	       (reg == LAPIC_ICR_LOW || (reg >= LAPIC_LVT_FIRST && reg <= LAPIC_LVT_LAST + 0xc));
 }
 
-static uint64_t safe_value(uint64_t addr, uint64_t v)
+uint64_t safe_value(uint64_t addr, uint64_t v)
 {
 	if (is_lapic_init_register(addr) ||
 	    (addr >= IOAPIC_BASE + IOAPIC_WINDOW - 3 && addr < IOAPIC_BASE + 0x1000))
@@ -773,5 +770,6 @@ const struct chaos_op chaos_ops[] = {
 	{ .name = "init-sipi", .run = op_init_sipi },
 	{ .name = "hlt-pending", .run = op_hlt_pending },
 	{ .name = "int-n", .run = op_int_n, .software_interrupts = true },
+	{ .name = "virtio", .run = op_virtio },
 };
 const unsigned chaos_nops = sizeof(chaos_ops) / sizeof(chaos_ops[0]);

@@ -73,20 +73,20 @@ void pci_config_write(unsigned slot, unsigned off, unsigned size, uint32_t value
 uint32_t mmio_read(uint32_t addr, unsigned size)
 {
 	if (size == 1)
-		return *(volatile uint8_t *)addr;
+		return *(volatile uint8_t *)(uintptr_t)addr;
 	if (size == 2)
-		return *(volatile uint16_t *)addr;
-	return *(volatile uint32_t *)addr;
+		return *(volatile uint16_t *)(uintptr_t)addr;
+	return *(volatile uint32_t *)(uintptr_t)addr;
 }
 
 void mmio_write(uint32_t addr, unsigned size, uint32_t value)
 {
 	if (size == 1)
-		*(volatile uint8_t *)addr = (uint8_t)value;
+		*(volatile uint8_t *)(uintptr_t)addr = (uint8_t)value;
 	else if (size == 2)
-		*(volatile uint16_t *)addr = (uint16_t)value;
+		*(volatile uint16_t *)(uintptr_t)addr = (uint16_t)value;
 	else
-		*(volatile uint32_t *)addr = value;
+		*(volatile uint32_t *)(uintptr_t)addr = value;
 }
 
 /* Walks the capability list: the virtio structures and MSI-X. */
@@ -219,9 +219,9 @@ bool virtq_setup(struct virtio_pci *d, struct virtq *q, uint16_t index, uint16_t
 		.dev = d,
 		.index = index,
 		.size = size,
-		.desc = (volatile struct virtq_desc *)(uint32_t)desc,
-		.avail = (volatile uint16_t *)(uint32_t)avail,
-		.used = (volatile uint8_t *)(uint32_t)used,
+		.desc = (volatile struct virtq_desc *)(uintptr_t)(uint32_t)desc,
+		.avail = (volatile uint16_t *)(uintptr_t)(uint32_t)avail,
+		.used = (volatile uint8_t *)(uintptr_t)(uint32_t)used,
 	};
 	virtio_cc_write(d, VIRTIO_CC_QUEUE_SELECT, 2, index);
 	virtio_cc_write(d, VIRTIO_CC_QUEUE_SIZE, 2, size);
@@ -234,7 +234,7 @@ bool virtq_setup(struct virtio_pci *d, struct virtq *q, uint16_t index, uint16_t
 
 bool virtq_setup_at(struct virtio_pci *d, struct virtq *q, uint16_t index, uint16_t size, void *mem)
 {
-	uint32_t base = (uint32_t)mem;
+	uint32_t base = (uint32_t)(uintptr_t)mem;
 
 	memset(mem, 0, VIRTQ_MEM_BYTES);
 	return virtq_setup(d, q, index, size, base, base + VIRTQ_AVAIL_OFF, base + VIRTQ_USED_OFF);

@@ -3,8 +3,9 @@
  * mechanism #1, reads its BARs and vendor capabilities, enables it, resets
  * it, negotiates features, sets up split virtqueues in guest memory, posts
  * chains, notifies and polls the used ring. No interrupts: requests are
- * polled. Paging is off in test guests, so guest-physical addresses are
- * plain pointers and the BARs are reached by their bus addresses.
+ * polled. Paging is off in test guests (the 64-bit chaos guest maps the
+ * low 4 GiB one to one), so guest-physical addresses are plain pointers
+ * and the BARs are reached by their bus addresses.
  *
  * The raw pieces (register access by offset, a queue at any addresses)
  * are public too, so a test guest can also drive a device wrongly. */

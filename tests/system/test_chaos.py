@@ -1,11 +1,13 @@
 """Chaos beside a checker (issue 20): guest/chaos VMs do random sensitive and
-privileged operations at CPL 0 and 3 (2 vCPUs each, pgvisor on 2 host CPUs)
-next to guest/checker, which writes known patterns over its RAM and prints
-their checksums. The checker must print exactly what it prints alone, end
-with its RAM hashed to the same value (pgvisor's memhash switch), pgvisor
-must not fault and its stack canaries must hold, and every chaos VM must
-reach its operation count and end by its own doing, with the digest its
-seed gives."""
+privileged operations at CPL 0 and 3 in long mode, in phases of 32-bit
+protected mode and of real mode, and fill the rings of a virtio-blk disk
+with garbage (2 vCPUs each, pgvisor on 2 host CPUs), next to guest/checker,
+which writes known patterns over its RAM and prints their checksums. The
+checker must print exactly what it prints alone, end with its RAM hashed to
+the same value (pgvisor's memhash switch), pgvisor must not fault and its
+stack canaries must hold, and every chaos VM must reach its operation count
+in all three modes and end by its own doing, with the digest and per-mode
+counts its seed gives."""
 import re
 
 from conftest import ROOT
@@ -18,6 +20,8 @@ CHAOS_VMS = [("chaos-a", 1, 250000), ("chaos-b", 1, 250000), ("chaos-c", 2, 2500
 # operations; on_crash destroys it.
 FINALE_VM = ("chaos-e", 4, 20000)
 MIN_TOTAL_OPS = 10**6
+DISK_BYTES = 64 * 1024
+VIRTIO_BLK = "1042"
 TIMEOUT_S = 900
 HYPERVISOR_FAULT = re.compile(r"PANIC|pgvisor: fatal|CPU exception|spurious host interrupt|"
                               r"result: fatal|stack canary broken")
@@ -57,8 +61,12 @@ def assert_hypervisor_sound(run):
 def test_chaos_beside_a_checker(run_pgvisor, bench):
     assert sum(ops for _, _, ops in CHAOS_VMS) >= MIN_TOTAL_OPS
     checker = write_cfg(bench, "checker", "checker", 4, f"rounds={CHECKER_ROUNDS}")
-    chaos = [write_cfg(bench, name, "chaos", 8, f"seed={seed} ops={ops}", "vcpus = 2\n")
-             for name, seed, ops in CHAOS_VMS]
+    # Each chaos VM has a virtio-blk disk of its own to fill with garbage.
+    chaos = []
+    for name, seed, ops in CHAOS_VMS:
+        (bench.dir / f"{name}.img").write_bytes(bytes(DISK_BYTES))
+        chaos.append(write_cfg(bench, name, "chaos", 8, f"seed={seed} ops={ops}",
+                               f'vcpus = 2\ndisk = [ "{name}.img,raw,vda,rw" ]\n'))
     name, seed, ops = FINALE_VM
     chaos.append(write_cfg(bench, name, "chaos", 8, f"seed={seed} ops={ops} finale=triple",
                            'vcpus = 2\non_crash = "destroy"\n'))
@@ -84,15 +92,30 @@ def test_chaos_beside_a_checker(run_pgvisor, bench):
     assert memhashes(beside, "checker") == hashes, beside.output
     assert "pgvisor:   vm checker: exited with status 1 (value 0), restarts 0" in beside.lines
 
-    # Every chaos VM ran all its operations and powered itself off.
+    # Every chaos VM ran all its operations, in all three modes, and
+    # powered itself off; the same seed, the same digest and counts.
     digests = {}
     for name, seed, ops in CHAOS_VMS:
         out = beside.vm_lines(name)
         assert f"chaos: {(ops // 100000) * 100000} ops" in out or ops < 100000, out
-        m = re.search(rf"^chaos: seed {seed} ops {ops} digest ([0-9a-f]{{16}})$", "\n".join(out),
-                      re.M)
+        m = re.search(rf"^chaos: seed {seed} ops {ops} digest ([0-9a-f]{{16}}) "
+                      r"\(long (\d+), protected (\d+), real (\d+)\)$", "\n".join(out), re.M)
         assert m, beside.output
-        digests.setdefault(seed, set()).add(m.group(1))
+        long_ops, protected, real = (int(g) for g in m.group(2, 3, 4))
+        assert long_ops + protected + real == ops, m.group(0)
+        assert protected > 0 and real > 0, m.group(0)
+        digests.setdefault(seed, set()).add(m.groups())
+        phases = re.search(r"^chaos: protected mode: (\d+) phases, (\d+) events; "
+                           r"real mode: (\d+) phases, (\d+) events$", "\n".join(out), re.M)
+        assert phases and int(phases.group(1)) > 0 and int(phases.group(3)) > 0, out
+        # The garbage reached the device, which broke, and nothing else.
+        assert any(line.startswith(f"chaos: virtio device {VIRTIO_BLK} at slot ")
+                   for line in out), out
+        broken = [line for line in beside.lines
+                  if line.startswith(f"pgvisor: vm {name}: virtio-blk vda: ")
+                  and line.endswith("; device needs reset")]
+        assert broken, beside.output
+        print(f"{name}: {m.group(0)}; {phases.group(0)}; device needs reset x{len(broken)}")
         assert f"pgvisor:   vm {name}: exited with status 1 (value 0), restarts 0" \
             in beside.lines, beside.output
         # A vCPU halted in its NMI handler stays halted, though NMIs keep
@@ -104,8 +127,9 @@ def test_chaos_beside_a_checker(run_pgvisor, bench):
         print(f"{name}: {events}")
     name, seed, ops = FINALE_VM
     assert f"chaos: seed {seed} ops {ops} digest" in "\n".join(beside.vm_lines(name))
+    assert "chaos: no virtio device" in beside.vm_lines(name), beside.output
     assert beside.vm_lines(name)[-1] == "chaos: finale: triple fault", beside.output
     assert re.search(rf"^pgvisor:   vm {name}: crashed: triple fault at rip 0x[0-9a-f]+, "
                      r"restarts 0$", beside.output, re.M), beside.output
     assert all(len(d) == 1 for d in digests.values()), digests
-    assert len({d.pop() for d in digests.values()}) == len(digests), "seeds gave one digest"
+    assert len({d.pop()[0] for d in digests.values()}) == len(digests), "seeds gave one digest"

@@ -251,6 +251,21 @@ static void test_entry_checks(void **state)
 	valid_vmcs(&vmcs, &caps);
 	nested_vmcs_set(&vmcs, VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 3);
 	assert_int_equal(nested_check_controls(&vmcs, &env, msg, sizeof(msg)), -1);
+	/* A #GP with its error code: fine in protected mode, refused for a
+	 * real-mode L2 under unrestricted guest (hardware would fail the
+	 * entry, SDM 26.2.1.3). */
+	valid_vmcs(&vmcs, &caps);
+	nested_vmcs_set(&vmcs, VMCS_PROC_BASED_CTLS, proc | PROC_ACTIVATE_SECONDARY);
+	nested_vmcs_set(&vmcs, VMCS_PROC_BASED_CTLS2, PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST);
+	nested_vmcs_set(&vmcs, VMCS_EPT_POINTER, 0x5000 | 6 | (3 << 3));
+	nested_vmcs_set(&vmcs, VMCS_ENTRY_INTR_INFO,
+			INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | INTR_INFO_DELIVER_ERROR_CODE |
+				13);
+	nested_vmcs_set(&vmcs, VMCS_GUEST_CR0, 0x80000031);
+	assert_int_equal(nested_check_controls(&vmcs, &env, msg, sizeof(msg)), 0);
+	nested_vmcs_set(&vmcs, VMCS_GUEST_CR0, 0x30);
+	assert_int_equal(nested_check_controls(&vmcs, &env, msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, "real-mode"));
 
 	/* Host state: CR0 without PG; TR 0; RPL set; a 64-bit host from a
 	 * 32-bit guest hypervisor; RIP above 4 GiB. */

@@ -401,6 +401,24 @@ static void test_small_message_buffer(void **state)
 	assert_int_equal(strlen(msg), sizeof(msg) - 1);
 }
 
+/* SDM 26.2.1.3: an injected #GP delivers its error code in protected
+ * mode, and in real mode (unrestricted guest, CR0.PE = 0) none: asking
+ * for one there made VMRESUME fail (the chaos guest's real-mode WRMSR to
+ * an MSR that does not exist). Vectors without an error code never get
+ * the bit. */
+static void test_exception_info_error_code(void **state)
+{
+	(void)state;
+	const uint64_t protected_cr0 = 0x80000031, real_cr0 = 0x30;
+	const uint32_t gp = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | 13;
+
+	assert_int_equal(vmcs_exception_info(13, true, protected_cr0),
+			 gp | INTR_INFO_DELIVER_ERROR_CODE);
+	assert_int_equal(vmcs_exception_info(13, true, real_cr0), gp);
+	assert_int_equal(vmcs_exception_info(6, false, protected_cr0),
+			 INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | 6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -412,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_restricted_guest),
 		cmocka_unit_test(test_ss_dpl_with_data_type_cs),
 		cmocka_unit_test(test_small_message_buffer),
+		cmocka_unit_test(test_exception_info_error_code),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,7 @@
 #include "arch/x86/segments.h"
 #include "vmm/cpu/apicv.h"
 #include "vmm/vm/vm.h"
+#include "vmm/vmx/vmcs_check.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx.h"
 
@@ -256,14 +257,12 @@ static bool is_fault(unsigned vector)
 
 void vmcs_inject_exception(unsigned vector, bool has_error, uint32_t error)
 {
-	uint32_t info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector;
+	uint32_t info = vmcs_exception_info(vector, has_error, vmread(VMCS_GUEST_CR0));
 
 	if (is_fault(vector))
 		vmwrite(VMCS_GUEST_RFLAGS, vmread(VMCS_GUEST_RFLAGS) | RFLAGS_RF);
-	if (has_error) {
-		info |= INTR_INFO_DELIVER_ERROR_CODE;
+	if (info & INTR_INFO_DELIVER_ERROR_CODE)
 		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR_CODE, error);
-	}
 	vmwrite(VMCS_ENTRY_INTR_INFO, info);
 }
 

@@ -20,6 +20,7 @@
 #define PROC2_MODE_BASED_EXEC (1u << 22)
 #define ENTRY_SMM (1u << 10)
 #define ENTRY_DEACTIVATE_DUAL_MONITOR (1u << 11)
+#define CR0_PE 1ull
 /* The fields of controls that vmcs_fields.h does not name. */
 #define VMCS_PML_ADDRESS 0x200e
 #define VMCS_VMFUNC_CONTROLS 0x2018
@@ -234,7 +235,7 @@ static int check_exit(struct check *c, uint32_t pin)
 }
 
 /* The VM-entry interruption-information field (26.2.1.3). */
-static int check_injection(struct check *c, uint32_t proc)
+static int check_injection(struct check *c, uint32_t proc, uint32_t proc2)
 {
 	uint32_t info = (uint32_t)field(c, VMCS_ENTRY_INTR_INFO);
 	uint32_t type = info & INTR_INFO_TYPE_MASK;
@@ -255,6 +256,11 @@ static int check_injection(struct check *c, uint32_t proc)
 			    "error code delivered for an event that is not a hardware "
 			    "exception",
 			    info, s);
+	/* Real mode (unrestricted guest, CR0.PE = 0) pushes no error code:
+	 * vmcs_exception_info's rule, for L1's injections. */
+	if ((info & INTR_INFO_DELIVER_ERROR_CODE) && (proc2 & PROC2_UNRESTRICTED_GUEST) &&
+	    !(field(c, VMCS_GUEST_CR0) & CR0_PE))
+		return fail(c, "error code delivered to a real-mode guest", info, s);
 	if (info & INTR_INFO_RESERVED)
 		return fail(c, "event injection reserved bits 30:12 set", info, s);
 	if (type == INTR_TYPE_SW_INTERRUPT || type == INTR_TYPE_PRIV_SW_EXCEPTION ||
@@ -267,7 +273,7 @@ static int check_injection(struct check *c, uint32_t proc)
 	return 0;
 }
 
-static int check_entry(struct check *c, uint32_t proc)
+static int check_entry(struct check *c, uint32_t proc, uint32_t proc2)
 {
 	uint32_t entry = (uint32_t)field(c, VMCS_ENTRY_CTLS);
 	const char *s = "26.2.1.3";
@@ -276,7 +282,7 @@ static int check_entry(struct check *c, uint32_t proc)
 		return fail(c, "VM-entry controls outside the allowed settings", entry, s);
 	if (entry & (ENTRY_SMM | ENTRY_DEACTIVATE_DUAL_MONITOR))
 		return fail(c, "entry to SMM or deactivate dual-monitor outside SMM", entry, s);
-	if (check_injection(c, proc))
+	if (check_injection(c, proc, proc2))
 		return -1;
 	if (!msr_list_ok(c, VMCS_ENTRY_MSR_LOAD_ADDR, VMCS_ENTRY_MSR_LOAD_COUNT))
 		return fail(c, "VM-entry MSR-load address not 16-byte aligned or too wide",
@@ -294,7 +300,8 @@ int nested_check_controls(const struct nested_vmcs *vmcs, const struct nested_en
 	uint32_t proc2 =
 		proc & PROC_ACTIVATE_SECONDARY ? (uint32_t)field(&c, VMCS_PROC_BASED_CTLS2) : 0;
 
-	if (check_execution(&c, pin, proc, proc2) || check_exit(&c, pin) || check_entry(&c, proc))
+	if (check_execution(&c, pin, proc, proc2) || check_exit(&c, pin) ||
+	    check_entry(&c, proc, proc2))
 		return -1;
 	return 0;
 }

@@ -230,3 +230,11 @@ int vmcs_check_guest_state(vmcs_read_fn read, void *c, const struct vmx_caps *ca
 			    rd(&x, VMCS_LINK_POINTER));
 	return 0;
 }
+
+uint32_t vmcs_exception_info(unsigned vector, bool has_error, uint64_t guest_cr0)
+{
+	uint32_t info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | (vector & INTR_INFO_VECTOR_MASK);
+	if (has_error && (guest_cr0 & CR0_PE))
+		info |= INTR_INFO_DELIVER_ERROR_CODE;
+	return info;
+}

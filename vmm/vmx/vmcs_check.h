@@ -5,6 +5,7 @@
 #ifndef PGVISOR_VMCS_CHECK_H
 #define PGVISOR_VMCS_CHECK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,5 +17,12 @@ typedef uint64_t (*vmcs_read_fn)(uint32_t field, void *ctx);
  * failed rule in msg. */
 int vmcs_check_guest_state(vmcs_read_fn read, void *ctx, const struct vmx_caps *caps, char *msg,
 			   size_t msglen);
+
+/* The VM-entry interruption information that injects hardware exception
+ * vector, with its error code if has_error and the guest is in protected
+ * mode: in real mode (CR0.PE = 0 under unrestricted guest) an exception
+ * pushes none, and an entry asking for one fails as an invalid control
+ * field (SDM Vol. 3 26.2.1.3). */
+uint32_t vmcs_exception_info(unsigned vector, bool has_error, uint64_t guest_cr0);
 
 #endif
