@@ -63,6 +63,119 @@ real_stack:		/* lss: offset, selector */
 	.short DATA16_SEL
 
 	.text
+/* The operations both modes share, for prefix p (pm_ or rm_ labels, each
+ * ending at p_op_done), the operands at (idx), memory through segment
+ * prefix seg (real mode's FS keeps a 4 GiB limit: a #GP ends the
+ * operation if it did not). */
+.macro mode_ops p, idx, seg=
+\p\()_port_in:
+	movl MODE_OP_A(\idx), %edx
+	cmpl $WIDTH_WORD, MODE_OP_B(\idx)
+	jb 1f
+	je 2f
+	inl %dx, %eax
+	jmp \p\()_op_done
+1:	inb %dx, %al
+	jmp \p\()_op_done
+2:	inw %dx, %ax
+	jmp \p\()_op_done
+
+\p\()_port_out:
+	movl MODE_OP_A(\idx), %edx
+	movl MODE_OP_C(\idx), %eax
+	cmpl $WIDTH_WORD, MODE_OP_B(\idx)
+	jb 1f
+	je 2f
+	outl %eax, %dx
+	jmp \p\()_op_done
+1:	outb %al, %dx
+	jmp \p\()_op_done
+2:	outw %ax, %dx
+	jmp \p\()_op_done
+
+\p\()_cpuid:
+	movl MODE_OP_A(\idx), %eax
+	movl MODE_OP_B(\idx), %ecx
+	cpuid
+	jmp \p\()_op_done
+
+\p\()_rdmsr:
+	movl MODE_OP_A(\idx), %ecx
+	rdmsr
+	jmp \p\()_op_done
+
+/* The MSR with operands B (low) and C (high) XORed in, then as it was. */
+\p\()_wrmsr:
+	movl MODE_OP_A(\idx), %ecx
+	rdmsr
+	movl %eax, %ebx
+	movl %edx, %ebp
+	xorl MODE_OP_B(\idx), %eax
+	xorl MODE_OP_C(\idx), %edx
+	wrmsr
+	movl %ebx, %eax
+	movl %ebp, %edx
+	wrmsr
+	jmp \p\()_op_done
+
+\p\()_mem_read:
+	movl MODE_OP_A(\idx), %ebx
+	cmpl $WIDTH_WORD, MODE_OP_B(\idx)
+	jb 1f
+	je 2f
+	movl \seg(%ebx), %eax
+	jmp \p\()_op_done
+1:	movb \seg(%ebx), %al
+	jmp \p\()_op_done
+2:	movw \seg(%ebx), %ax
+	jmp \p\()_op_done
+
+\p\()_mem_write:
+	movl MODE_OP_A(\idx), %ebx
+	movl MODE_OP_C(\idx), %eax
+	cmpl $WIDTH_WORD, MODE_OP_B(\idx)
+	jb 1f
+	je 2f
+	movl %eax, \seg(%ebx)
+	jmp \p\()_op_done
+1:	movb %al, \seg(%ebx)
+	jmp \p\()_op_done
+2:	movw %ax, \seg(%ebx)
+	jmp \p\()_op_done
+
+/* CR0 and CR4 with the bits of A flipped, then as they were. */
+\p\()_cr0:
+	movl %cr0, %eax
+	movl %eax, %ebx
+	xorl MODE_OP_A(\idx), %eax
+	movl %eax, %cr0
+	movl %ebx, %cr0
+	jmp \p\()_op_done
+
+\p\()_cr4:
+	movl %cr4, %eax
+	movl %eax, %ebx
+	xorl MODE_OP_A(\idx), %eax
+	movl %eax, %cr4
+	movl %ebx, %cr4
+	jmp \p\()_op_done
+
+/* HLT with a self-IPI of vector A pending: nothing in service, the APIC
+ * enabled, TPR 0, so the interrupt surely comes and ends the operation. */
+\p\()_hlt_ipi:
+	movl $LAPIC_BASE, %ebx
+	movl $0, \seg\()LAPIC_EOI(%ebx)
+	movl $LAPIC_SVR_ENABLED_SPURIOUS_FF, \seg\()LAPIC_SVR(%ebx)
+	movl $0, \seg\()LAPIC_TPR(%ebx)
+	movl MODE_OP_A(\idx), %eax
+	orl $ICR_SELF, %eax
+	movl %eax, \seg\()LAPIC_ICR_LOW(%ebx)
+	sti
+	hlt
+	cli
+	jmp \p\()_op_done
+.endm
+
 /* void chaos_mode_phase(unsigned mode): runs the script in MODE_PROTECTED
  * or MODE_REAL. Interrupts are off, and stay off. */
 	.code64
@@ -218,118 +331,13 @@ chaos_pm_trap:
 	pushl $pm_op_done
 	iret
 
-pm_port_in:
-	movl MODE_OP_A(%esi), %edx
-	cmpl $WIDTH_WORD, MODE_OP_B(%esi)
-	jb 1f
-	je 2f
-	inl %dx, %eax
-	jmp pm_op_done
-1:	inb %dx, %al
-	jmp pm_op_done
-2:	inw %dx, %ax
-	jmp pm_op_done
-
-pm_port_out:
-	movl MODE_OP_A(%esi), %edx
-	movl MODE_OP_C(%esi), %eax
-	cmpl $WIDTH_WORD, MODE_OP_B(%esi)
-	jb 1f
-	je 2f
-	outl %eax, %dx
-	jmp pm_op_done
-1:	outb %al, %dx
-	jmp pm_op_done
-2:	outw %ax, %dx
-	jmp pm_op_done
-
-pm_cpuid:
-	movl MODE_OP_A(%esi), %eax
-	movl MODE_OP_B(%esi), %ecx
-	cpuid
-	jmp pm_op_done
-
-pm_rdmsr:
-	movl MODE_OP_A(%esi), %ecx
-	rdmsr
-	jmp pm_op_done
-
-/* The MSR with operands B (low) and C (high) XORed in, then as it was. */
-pm_wrmsr:
-	movl MODE_OP_A(%esi), %ecx
-	rdmsr
-	movl %eax, %ebx
-	movl %edx, %ebp
-	xorl MODE_OP_B(%esi), %eax
-	xorl MODE_OP_C(%esi), %edx
-	wrmsr
-	movl %ebx, %eax
-	movl %ebp, %edx
-	wrmsr
-	jmp pm_op_done
-
-pm_mem_read:
-	movl MODE_OP_A(%esi), %ebx
-	cmpl $WIDTH_WORD, MODE_OP_B(%esi)
-	jb 1f
-	je 2f
-	movl (%ebx), %eax
-	jmp pm_op_done
-1:	movb (%ebx), %al
-	jmp pm_op_done
-2:	movw (%ebx), %ax
-	jmp pm_op_done
-
-pm_mem_write:
-	movl MODE_OP_A(%esi), %ebx
-	movl MODE_OP_C(%esi), %eax
-	cmpl $WIDTH_WORD, MODE_OP_B(%esi)
-	jb 1f
-	je 2f
-	movl %eax, (%ebx)
-	jmp pm_op_done
-1:	movb %al, (%ebx)
-	jmp pm_op_done
-2:	movw %ax, (%ebx)
-	jmp pm_op_done
+	mode_ops pm, %esi
 
 /* chaos_int_stubs' "int $n; ret" is the same code in 32-bit mode. */
 pm_int_n:
 	movl MODE_OP_A(%esi), %eax
 	leal chaos_int_stubs(, %eax, INT_STUB_BYTES), %eax
 	call *%eax
-	jmp pm_op_done
-
-/* CR0 and CR4 with the bits of A flipped, then as they were. */
-pm_cr0:
-	movl %cr0, %eax
-	movl %eax, %ebx
-	xorl MODE_OP_A(%esi), %eax
-	movl %eax, %cr0
-	movl %ebx, %cr0
-	jmp pm_op_done
-
-pm_cr4:
-	movl %cr4, %eax
-	movl %eax, %ebx
-	xorl MODE_OP_A(%esi), %eax
-	movl %eax, %cr4
-	movl %ebx, %cr4
-	jmp pm_op_done
-
-/* HLT with a self-IPI of vector A pending: nothing in service, the APIC
- * enabled, TPR 0, so the interrupt surely comes and ends the operation. */
-pm_hlt_ipi:
-	movl $LAPIC_BASE, %ebx
-	movl $0, LAPIC_EOI(%ebx)
-	movl $LAPIC_SVR_ENABLED_SPURIOUS_FF, LAPIC_SVR(%ebx)
-	movl $0, LAPIC_TPR(%ebx)
-	movl MODE_OP_A(%esi), %eax
-	orl $ICR_SELF, %eax
-	movl %eax, LAPIC_ICR_LOW(%ebx)
-	sti
-	hlt
-	cli
 	jmp pm_op_done
 
 	.section .rodata
@@ -406,116 +414,13 @@ chaos_rm_nmi_return:
 1:	popw %bp
 	iret
 
-rm_port_in:
-	movw MODE_OP_A(%si), %dx
-	cmpl $WIDTH_WORD, MODE_OP_B(%si)
-	jb 1f
-	je 2f
-	inl %dx, %eax
-	jmp rm_op_done
-1:	inb %dx, %al
-	jmp rm_op_done
-2:	inw %dx, %ax
-	jmp rm_op_done
-
-rm_port_out:
-	movw MODE_OP_A(%si), %dx
-	movl MODE_OP_C(%si), %eax
-	cmpl $WIDTH_WORD, MODE_OP_B(%si)
-	jb 1f
-	je 2f
-	outl %eax, %dx
-	jmp rm_op_done
-1:	outb %al, %dx
-	jmp rm_op_done
-2:	outw %ax, %dx
-	jmp rm_op_done
-
-rm_cpuid:
-	movl MODE_OP_A(%si), %eax
-	movl MODE_OP_B(%si), %ecx
-	cpuid
-	jmp rm_op_done
-
-rm_rdmsr:
-	movl MODE_OP_A(%si), %ecx
-	rdmsr
-	jmp rm_op_done
-
-rm_wrmsr:
-	movl MODE_OP_A(%si), %ecx
-	rdmsr
-	movl %eax, %ebx
-	movl %edx, %ebp
-	xorl MODE_OP_B(%si), %eax
-	xorl MODE_OP_C(%si), %edx
-	wrmsr
-	movl %ebx, %eax
-	movl %ebp, %edx
-	wrmsr
-	jmp rm_op_done
-
-/* Memory through FS: base 0, and 4 GiB if the limit stayed (a #GP ends
- * the operation if not). */
-rm_mem_read:
-	movl MODE_OP_A(%si), %ebx
-	cmpl $WIDTH_WORD, MODE_OP_B(%si)
-	jb 1f
-	je 2f
-	movl %fs:(%ebx), %eax
-	jmp rm_op_done
-1:	movb %fs:(%ebx), %al
-	jmp rm_op_done
-2:	movw %fs:(%ebx), %ax
-	jmp rm_op_done
-
-rm_mem_write:
-	movl MODE_OP_A(%si), %ebx
-	movl MODE_OP_C(%si), %eax
-	cmpl $WIDTH_WORD, MODE_OP_B(%si)
-	jb 1f
-	je 2f
-	movl %eax, %fs:(%ebx)
-	jmp rm_op_done
-1:	movb %al, %fs:(%ebx)
-	jmp rm_op_done
-2:	movw %ax, %fs:(%ebx)
-	jmp rm_op_done
+	mode_ops rm, %si, %fs:
 
 rm_int_n:
 	movw MODE_OP_A(%si), %bx
 	shlw $2, %bx
 	addw $RM(rm_int_stubs), %bx
 	call *%bx
-	jmp rm_op_done
-
-rm_cr0:
-	movl %cr0, %eax
-	movl %eax, %ebx
-	xorl MODE_OP_A(%si), %eax
-	movl %eax, %cr0
-	movl %ebx, %cr0
-	jmp rm_op_done
-
-rm_cr4:
-	movl %cr4, %eax
-	movl %eax, %ebx
-	xorl MODE_OP_A(%si), %eax
-	movl %eax, %cr4
-	movl %ebx, %cr4
-	jmp rm_op_done
-
-rm_hlt_ipi:
-	movl $LAPIC_BASE, %ebx
-	movl $0, %fs:LAPIC_EOI(%ebx)
-	movl $LAPIC_SVR_ENABLED_SPURIOUS_FF, %fs:LAPIC_SVR(%ebx)
-	movl $0, %fs:LAPIC_TPR(%ebx)
-	movl MODE_OP_A(%si), %eax
-	orl $ICR_SELF, %eax
-	movl %eax, %fs:LAPIC_ICR_LOW(%ebx)
-	sti
-	hlt
-	cli
 	jmp rm_op_done
 
 	.align 2
