@@ -144,8 +144,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (target.running) {
 			/* The target stops: at a thread the byte picks. */
 			target.running = false;
-			gdbstub_stopped(&stub, &(struct gdb_stop){ .thread = 1u + data[i] % TARGET_THREADS,
-								   .signal = GDB_SIGTRAP });
+			gdbstub_stopped(&stub,
+					&(struct gdb_stop){ .thread = 1u + data[i] % TARGET_THREADS,
+							    .signal = GDB_SIGTRAP });
 			continue;
 		}
 		gdbstub_receive(&stub, data[i]);
