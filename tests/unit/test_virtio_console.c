@@ -51,27 +51,7 @@
 #define F_MULTIPORT 1
 #define F_EMERG_WRITE 2
 
-struct drv_desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
-
-struct drv_avail {
-	uint16_t flags;
-	uint16_t idx;
-	uint16_t ring[QSIZE];
-};
-
-struct drv_used {
-	uint16_t flags;
-	uint16_t idx;
-	struct {
-		uint32_t id;
-		uint32_t len;
-	} ring[QSIZE];
-};
+#include "tests/unit/virtio_driver_rings.h"
 
 #define MAX_LINES 16
 static struct {

@@ -46,27 +46,7 @@
 #define CC_QUEUE_DRIVER 0x28
 #define CC_QUEUE_DEVICE 0x30
 
-struct drv_desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
-
-struct drv_avail {
-	uint16_t flags;
-	uint16_t idx;
-	uint16_t ring[QSIZE];
-};
-
-struct drv_used {
-	uint16_t flags;
-	uint16_t idx;
-	struct {
-		uint32_t id;
-		uint32_t len;
-	} ring[QSIZE];
-};
+#include "tests/unit/virtio_driver_rings.h"
 
 static uint8_t *ram;
 static struct net_switch sw;
