@@ -47,7 +47,7 @@ static uint64_t rx_overruns; /* bytes the UART itself lost (LSR OE) */
  * whoever pumps or reads (an exception handler's output may come in the
  * middle of a pump). */
 static struct spinlock rx_lock;
-static bool rx_arrived; /* bytes entered the ring since serial_rx_arrived */
+static bool rx_arrived; /* bytes entered the ring: set here, cleared by the reader */
 
 /* Probes and programs the 16550 at base; false when none answers. */
 static bool uart_init(uint16_t base)
@@ -115,10 +115,9 @@ void serial_rx_interrupts_enable(void)
 		outb(COM1 + UART_IER, IER_RX_DATA);
 }
 
-bool serial_rx_arrived(void)
+bool *serial_rx_arrived_flag(void)
 {
-	return __atomic_load_n(&rx_arrived, __ATOMIC_ACQUIRE) &&
-	       __atomic_exchange_n(&rx_arrived, false, __ATOMIC_ACQ_REL);
+	return &rx_arrived;
 }
 
 void serial_putc(char c)

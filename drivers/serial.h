@@ -31,9 +31,10 @@ void serial_rx_losses(uint64_t *overruns, uint64_t *dropped);
 void serial_rx_interrupts_enable(void);
 /* COM1's receive interrupt: moves the UART's bytes into the receive ring. */
 void serial_rx_interrupt(void);
-/* Whether input entered the receive ring since the last call (which
- * clears it), by the interrupt or a pump: the console should look now. */
-bool serial_rx_arrived(void);
+/* The flag set when input enters the receive ring, by the interrupt or a
+ * pump: the console should look now. Whoever acts on it clears it (an
+ * atomic exchange). */
+bool *serial_rx_arrived_flag(void);
 bool serial_present(void);
 
 /* COM2 at 0x2f8, polled like COM1; false (and every call a no-op) when the

@@ -369,7 +369,7 @@ void kmain(uint32_t magic, uint64_t info)
 					       .vcpu_info = console_input_vcpu_info,
 					       .input_polled = console_input_polled };
 	if (serial_irq_start()) {
-		console.input_arrived = serial_rx_arrived;
+		console.input_arrived = serial_rx_arrived_flag();
 		kprintf("pgvisor: serial input by interrupt (IRQ %u through the I/O APIC)\n",
 			SERIAL_COM1_IRQ);
 	} else if (serial_present()) {

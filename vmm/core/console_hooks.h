@@ -18,9 +18,10 @@ struct core_console {
 	/* The boot CPU polls at least this often, guest running or not, so
 	 * that no input is lost (drivers/serial.h); 0: between slices. */
 	unsigned poll_interval_us;
-	/* Whether a host interrupt brought input since the last call: the
-	 * console polls at once after one (NULL: input never interrupts). */
-	bool (*input_arrived)(void);
+	/* Set by the host interrupt that brings input, cleared by the
+	 * scheduler as it has the console poll at once (NULL: input never
+	 * interrupts). A flag, not a call: tested after every exit. */
+	bool *input_arrived;
 	/* Whether some input is read only by polling between slices (the
 	 * control channel on COM2): no vCPU gets a lone slice then. */
 	bool (*input_polled)(void);

@@ -227,9 +227,9 @@ static bool runs_alone(unsigned cpu, const struct vcpu *v)
  * itself raises none without an exit), so only such entries hold them,
  * for at most held_interrupts_tsc. Only interrupt-driven input needs it:
  * without, host interrupts do not come while a guest runs. */
-static bool must_hold_host_interrupts(const struct vcpu *v)
+static bool must_hold_host_interrupts(struct vcpu *v)
 {
-	return v->vid && console->input_arrived && apicv_vector_pending();
+	return v->vid && console->input_arrived && apicv_vector_pending(v);
 }
 
 /* Whether host interrupts may wait while the guest runs without its
@@ -247,9 +247,12 @@ static bool guest_holds_host_interrupts(const struct cpu_sched *cs, uint64_t now
 }
 
 /* Typed input arrived by interrupt on this CPU: a typing session goes on. */
-static bool input_arrived(struct cpu_sched *cs, uint64_t now)
+static inline __attribute__((always_inline)) bool input_arrived(struct cpu_sched *cs, uint64_t now)
 {
-	if (!console->input_arrived || !console->input_arrived())
+	bool *arrived = console->input_arrived;
+
+	if (!arrived || !__atomic_load_n(arrived, __ATOMIC_ACQUIRE) ||
+	    !__atomic_exchange_n(arrived, false, __ATOMIC_ACQ_REL))
 		return false;
 	cs->typing_until = now + typing_tsc;
 	return true;

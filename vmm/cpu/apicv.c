@@ -35,11 +35,12 @@ static const struct {
 
 /* The guest interrupt status (SDM 25.4.2): RVI, the highest vector handed
  * to the CPU, and SVI, the highest in service. */
-static void write_intr_status(int rvi, int svi)
+static void write_intr_status(struct vcpu *v, int rvi, int svi)
 {
 	uint16_t status = (uint16_t)((rvi < 0 ? 0 : rvi) | (svi < 0 ? 0 : svi) << SVI_SHIFT);
 
 	vmwrite(VMCS_GUEST_INTR_STATUS, status);
+	v->rvi_set = rvi > 0;
 }
 
 /* EOIs of level-triggered vectors exit (EOI-induced, SDM 29.1.4): the
@@ -75,12 +76,12 @@ static void set_vid(struct vcpu *v, bool on)
 		vmwrite(VMCS_EOI_EXIT_BITMAP0 + 2 * i, 0);
 	}
 	if (!on) {
-		write_intr_status(-1, -1);
+		write_intr_status(v, -1, -1);
 		return;
 	}
 	update_eoi_exit(v);
 	vlapic_post_pending(&v->lapic);
-	write_intr_status(vlapic_page_highest(&v->lapic, false),
+	write_intr_status(v, vlapic_page_highest(&v->lapic, false),
 			  vlapic_page_highest(&v->lapic, true));
 }
 
@@ -100,12 +101,16 @@ void apicv_before_entry(struct vcpu *v)
 		a->isr_changed = false;
 		svi = vlapic_page_highest(a, true);
 	}
-	write_intr_status(rvi, svi);
+	write_intr_status(v, rvi, svi);
 }
 
-bool apicv_vector_pending(void)
+bool apicv_read_rvi(struct vcpu *v)
 {
-	return (vmread(VMCS_GUEST_INTR_STATUS) & RVI_MASK) != 0;
+	/* L2's VMCS is current: its RVI is not the one pgvisor wrote. */
+	if (v->nested.in_l2)
+		return false;
+	v->rvi_set = (vmread(VMCS_GUEST_INTR_STATUS) & RVI_MASK) != 0;
+	return v->rvi_set;
 }
 
 void handle_virtualized_eoi(struct vcpu *v)

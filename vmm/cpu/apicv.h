@@ -20,8 +20,15 @@ void apicv_apic_mode_changed(struct vcpu *v);
  * vectors accepted since are handed to the CPU (the page's IRR, RVI), the
  * EOI-exit bitmap follows the level-triggered ones, SVI a model EOI. */
 void apicv_before_entry(struct vcpu *v);
+/* Whether RVI names a vector, read from the VMCS (v's is current). */
+bool apicv_read_rvi(struct vcpu *v);
 /* With virtual-interrupt delivery on, whether RVI names a vector: the CPU
- * delivers it once the guest can take it. The vCPU's VMCS is current. */
-bool apicv_vector_pending(void);
+ * delivers it once the guest can take it. Inline, and no VMREAD unless
+ * pgvisor wrote a vector there since RVI was last seen empty: the run
+ * loop asks before every entry. */
+static inline bool apicv_vector_pending(struct vcpu *v)
+{
+	return v->rvi_set && apicv_read_rvi(v);
+}
 
 #endif

@@ -298,7 +298,10 @@ void cpuid_policy_init(void)
 		fixed_ext[leaf - LEAF_EXT_BASE] = answer(NULL, leaf, 0);
 }
 
-static struct cpuid_regs policy(struct vcpu *v, uint32_t leaf, uint32_t subleaf)
+/* Every leaf but the table's basic ones. Not inlined: handle_cpuid's
+ * common case then saves no registers for it. */
+static __attribute__((noinline)) struct cpuid_regs policy(struct vcpu *v, uint32_t leaf,
+							  uint32_t subleaf)
 {
 	struct cpuid_regs r = { 0, 0, 0, 0 };
 

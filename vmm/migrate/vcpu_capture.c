@@ -119,8 +119,10 @@ static void write_vmcs(struct vcpu *v, const struct vcpu_record *rec)
 	/* The vLAPIC (loaded before the vCPUs) decides x2APIC virtualization
 	 * and virtual-interrupt delivery; then RVI/SVI as they were. */
 	apicv_apic_mode_changed(v);
-	if (v->vid)
+	if (v->vid) {
 		vmwrite(VMCS_GUEST_INTR_STATUS, rec->intr_status);
+		v->rvi_set = true; /* the run loop reads it before it trusts it */
+	}
 }
 
 /* Runs fn on v's VMCS, current on this CPU for the call, then makes this

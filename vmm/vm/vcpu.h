@@ -113,6 +113,9 @@ struct vcpu {
 	/* Virtual-interrupt delivery is on (x2APIC mode, apicv.c): the CPU
 	 * delivers the vLAPIC's vectors; and the EOI-exit bitmap it has. */
 	bool vid;
+	/* RVI may name a vector (pgvisor last wrote one there): only
+	 * pgvisor raises RVI, the guest's self-IPIs exit (apicv.c). */
+	bool rvi_set;
 	uint64_t eoi_exit[4];
 	/* Its xAPIC page accesses are virtualized through the VM's
 	 * APIC-access page (apicv.c): xAPIC mode at the default base. */

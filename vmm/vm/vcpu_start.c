@@ -40,13 +40,3 @@ bool vcpu_start_apply(struct vcpu_start *s, uint8_t *vector)
 	*vector = s->sipi_vector;
 	return true;
 }
-
-bool vcpu_start_runnable(const struct vcpu_start *s)
-{
-	return !s->wait_sipi && !s->parked;
-}
-
-bool vcpu_start_stays_in(const struct vcpu_start *s)
-{
-	return vcpu_start_runnable(s) && !s->init_pending;
-}

@@ -27,11 +27,18 @@ void vcpu_start_sipi(struct vcpu_start *s, uint8_t vector);
 /* Applies what arrived. Returns true and the vector when the vCPU must be
  * (re)started in real mode at vector * 4096 now. */
 bool vcpu_start_apply(struct vcpu_start *s, uint8_t *vector);
-/* Whether the vCPU can be entered (it is not waiting for INIT or SIPI). */
-bool vcpu_start_runnable(const struct vcpu_start *s);
+/* Whether the vCPU can be entered (it is not waiting for INIT or SIPI).
+ * Inline: the run loop asks after every exit. */
+static inline bool vcpu_start_runnable(const struct vcpu_start *s)
+{
+	return !s->wait_sipi && !s->parked;
+}
 /* Whether a vCPU that just left its guest may be entered again at once:
  * not once it parked (its HLT must hold) or an INIT came for it (which
  * takes effect now, SDM Vol. 3 9.4.4, not at the end of its slice). */
-bool vcpu_start_stays_in(const struct vcpu_start *s);
+static inline bool vcpu_start_stays_in(const struct vcpu_start *s)
+{
+	return vcpu_start_runnable(s) && !s->init_pending;
+}
 
 #endif
