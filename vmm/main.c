@@ -315,7 +315,13 @@ void kmain(uint32_t magic, uint64_t info)
 				   : "none");
 	tsc_calibrate();
 	lapic_init_cpu();
-	kprintf("pgvisor: TSC %llu kHz\n", (unsigned long long)(tsc_hz() / 1000));
+	if (tsc_enumerated_hz() && tsc_enumerated_hz() != tsc_hz())
+		kprintf("pgvisor: TSC %llu kHz, measured against the PIT (CPUID leaf 0x15 states "
+			"%llu kHz)\n",
+			(unsigned long long)(tsc_hz() / 1000),
+			(unsigned long long)(tsc_enumerated_hz() / 1000));
+	else
+		kprintf("pgvisor: TSC %llu kHz\n", (unsigned long long)(tsc_hz() / 1000));
 	fpu_init_cpu();
 	/* Before VT-x: the machine's disks and NICs work without it
 	 * (self-tests on QEMU TCG). */

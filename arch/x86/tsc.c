@@ -12,8 +12,9 @@
 #define PORT_B_OUT2 0x20
 #define CALIBRATE_MS 20
 #define FALLBACK_HZ 1000000000ull
+#define TSC_AGREE_PERCENT 2
 
-static uint64_t hz;
+static uint64_t hz, enumerated_hz;
 
 static uint64_t calibrate_with_pit(void)
 {
@@ -36,21 +37,34 @@ static uint64_t calibrate_with_pit(void)
 	return ticks * (1000 / CALIBRATE_MS);
 }
 
+/* The rate leaf 0x15 states: crystal Hz times the TSC/crystal ratio. */
+static uint64_t rate_from_cpuid(void)
+{
+	if (cpuid(0, 0).eax < 0x15)
+		return 0;
+	struct cpuid_regs r = cpuid(0x15, 0);
+	return r.eax && r.ebx && r.ecx ? (uint64_t)r.ecx * r.ebx / r.eax : 0;
+}
+
 void tsc_calibrate(void)
 {
-	if (cpuid(0, 0).eax >= 0x15) {
-		struct cpuid_regs r = cpuid(0x15, 0);
-		if (r.eax && r.ebx && r.ecx) {
-			hz = (uint64_t)r.ecx * r.ebx / r.eax;
-			return;
-		}
-	}
-	hz = calibrate_with_pit();
-	if (!hz)
-		hz = FALLBACK_HZ;
+	uint64_t measured = calibrate_with_pit();
+
+	enumerated_hz = rate_from_cpuid();
+	if (enumerated_hz &&
+	    (!measured || (enumerated_hz * 100 >= measured * (100 - TSC_AGREE_PERCENT) &&
+			   enumerated_hz * 100 <= measured * (100 + TSC_AGREE_PERCENT))))
+		hz = enumerated_hz;
+	else
+		hz = measured ? measured : FALLBACK_HZ;
 }
 
 uint64_t tsc_hz(void)
 {
 	return hz;
+}
+
+uint64_t tsc_enumerated_hz(void)
+{
+	return enumerated_hz;
 }
