@@ -3,7 +3,7 @@ and the capability MSRs a VM's CPU offers, checked by guest/vmxtest, a
 small guest hypervisor, in four VMs of one boot: without VMX (nested = 0),
 with profile "kvm" and with profile "host", and one that runs a nested
 guest (L2): its CPUID and HLT exits go to vmxtest, its COM1 line to
-pgvisor's UART."""
+pgvisor's UART; then one under vmxtest's own EPT (shadow EPT tables)."""
 import pytest
 
 from conftest import ROOT
@@ -118,8 +118,29 @@ def test_vmx_instructions_and_errors(run_pgvisor, bench, cpu):
                  # the read is unbacked (all-ones), not another VM's memory.
                  "vmxtest: ok nested guest's read at 0x800000, outside its vm: 0xffffffff",
                  "vmxtest: ok vmlaunch of the launched vmcs: VMfailValid(4) (want VMfailValid(4))",
+                 # Under vmxtest's own EPT (shadow EPT tables in pgvisor):
+                 # a page it moves, before and after its INVEPT; its EPT
+                 # violations and misconfiguration reflected with the
+                 # qualification (access, its permissions, linear-address
+                 # bits) and addresses; a page it maps outside the VM.
+                 "vmxtest: launching a nested guest under ept",
+                 "vmxtest: ok ept: nested guest's read through a moved page: 0x11111111, "
+                 "then cpuid exit 10",
+                 "vmxtest: ok ept: the page moved again after invept: 0x22222222",
+                 "vmxtest: ok ept: write to a read-only page: exit 48, qualification 0x18a, "
+                 "guest-physical right, linear right",
+                 "vmxtest: ok ept: read of a page not present: exit 48, qualification 0x181, "
+                 "guest-physical right; the write went through once allowed: 0x1234",
+                 "vmxtest: ok ept: write-only entry: exit 49, guest-physical right; the page "
+                 "once present: 0x33333333",
+                 "vmxtest: ok ept: nested guest's hlt: exit 12, at its hlt yes",
+                 "vmxtest: ok ept: read of a page mapped outside the vm: 0xffffffff",
                  "vmxtest: all checks passed"]:
         assert line in launch, f"{line}\n{run.output}"
     assert "pgvisor:   vm vmx-launch: exited with status 1 (value 0), restarts 0" in run.lines
-    assert ("pgvisor:   vm vmx-launch: unbacked accesses 1, the first a read of guest-physical "
+    # The nested guest's reads past the VM's RAM: the first under the VM's
+    # EPT, the second under vmxtest's, through the shadow's page of ones.
+    assert ("pgvisor:   vm vmx-launch: unbacked accesses 2, the first a read of guest-physical "
             "0x800000") in run.lines, run.output
+    assert any(l.startswith("pgvisor:   vm vmx-launch: shadow EPT pages filled for nested "
+                            "guests ") for l in run.lines), run.output

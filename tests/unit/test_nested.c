@@ -76,6 +76,14 @@ static void test_caps_profiles(void **state)
 	/* VMWRITE to the exit-information fields is not offered. */
 	assert_false(msr(&kvm, MSR_IA32_VMX_MISC) & MISC_VMWRITE_ALL);
 	assert_int_equal((msr(&kvm, MSR_IA32_VMX_MISC) >> 16) & 0x1ff, 4);
+	/* EPT for L2 (shadow tables): neither profile offers the accessed
+	 * and dirty flags (the host has them, bit 21); both keep INVEPT. */
+	assert_true(tgl.ept_vpid & EPT_CAP_ACCESSED_DIRTY);
+	assert_false(msr(&kvm, MSR_IA32_VMX_EPT_VPID_CAP) & EPT_CAP_ACCESSED_DIRTY);
+	assert_false(msr(&host, MSR_IA32_VMX_EPT_VPID_CAP) & EPT_CAP_ACCESSED_DIRTY);
+	assert_true(msr(&host, MSR_IA32_VMX_EPT_VPID_CAP) & EPT_CAP_INVEPT);
+	assert_int_equal(msr(&host, MSR_IA32_VMX_EPT_VPID_CAP),
+			 tgl.ept_vpid & ~EPT_CAP_ACCESSED_DIRTY);
 	/* Every control: a subset of the host's, allowed-0 within allowed-1. */
 	static const uint32_t ctls[] = {
 		MSR_IA32_VMX_PINBASED_CTLS,	 MSR_IA32_VMX_PROCBASED_CTLS,
@@ -414,8 +422,11 @@ static void test_l2_controls(void **state)
 	assert_int_equal(c.cr0_shadow, 0x80000039); /* TS from L1's shadow, the rest L2's */
 	/* What is not supported yet is named. */
 	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS, proc12 | PROC_ACTIVATE_SECONDARY);
+	/* EPT runs L2 under shadow tables; unrestricted guest does not yet. */
 	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS2, PROC2_ENABLE_EPT);
-	assert_string_equal(nested_l2_unsupported(&v12), "EPT (shadow EPT tables)");
+	assert_null(nested_l2_unsupported(&v12));
+	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS2, PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST);
+	assert_non_null(nested_l2_unsupported(&v12));
 	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS2, 0);
 	nested_vmcs_set(&v12, VMCS_EXIT_MSR_LOAD_COUNT, 1);
 	assert_non_null(nested_l2_unsupported(&v12));

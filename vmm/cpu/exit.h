@@ -24,6 +24,9 @@ void exit_dispatch_unusual(struct vcpu *v, uint32_t exit_reason);
  * (exit_vmx.c; -1 after stopping the VM). */
 void nested_l2_exit(struct vcpu *v, uint32_t reason);
 int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur);
+/* The L1-physical address of L2-physical gpa2 while L2 runs under L1's
+ * EPT (gpa2 itself otherwise); false when L1's tables do not map it. */
+bool nested_l2_phys(struct vcpu *v, uint64_t gpa2, uint64_t *gpa1);
 int nested_load_host_state(struct vcpu *v, const struct nested_vmcs *vmcs);
 
 /* Counts the exit in the vCPU's exit profile and runs its handler.

@@ -21,9 +21,9 @@
 	 PROC2_VIRTUALIZE_X2APIC | PROC2_APIC_REGISTER_VIRT | PROC2_VIRTUAL_INTR_DELIVERY)
 /* What running L2 does not do yet. */
 #define PROC2_NOT_YET                                                                              \
-	(PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_VIRTUALIZE_APIC_ACCESSES |            \
-	 PROC2_VIRTUALIZE_X2APIC | PROC2_APIC_REGISTER_VIRT | PROC2_VIRTUAL_INTR_DELIVERY |        \
-	 PROC2_ENABLE_VMFUNC | PROC2_ENABLE_PML | (1u << 18) /* EPT-violation #VE */)
+	(PROC2_UNRESTRICTED_GUEST | PROC2_VIRTUALIZE_APIC_ACCESSES | PROC2_VIRTUALIZE_X2APIC |     \
+	 PROC2_APIC_REGISTER_VIRT | PROC2_VIRTUAL_INTR_DELIVERY | PROC2_ENABLE_VMFUNC |            \
+	 PROC2_ENABLE_PML | (1u << 18) /* EPT-violation #VE */)
 
 /* CR-access qualification (SDM Vol. 3 table 28-3). */
 #define CRQ_NUMBER(q) ((q)&0xf)
@@ -50,8 +50,6 @@ const char *nested_l2_unsupported(const struct nested_vmcs *v)
 {
 	uint32_t proc2 = proc2_of(v);
 
-	if (proc2 & PROC2_ENABLE_EPT)
-		return "EPT (shadow EPT tables)";
 	if (proc2 & PROC2_NOT_YET)
 		return "APIC virtualization, unrestricted guest, PML, VM functions or #VE";
 	if (nested_vmcs_get(v, VMCS_PROC_BASED_CTLS) & PROC_USE_TPR_SHADOW)

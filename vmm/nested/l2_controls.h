@@ -1,8 +1,9 @@
 /* The VMCS the CPU runs a nested guest (L2) in: its controls, from the
  * hypervisor's own for the VM (L0's) and the guest hypervisor's (L1's)
  * VMCS, and which L2 exits go to L1. Pure computation, so the host unit
- * tests check it. L1's EPT is not composed yet: L2 runs on L1's
- * guest-physical memory, under the VM's own EPT. */
+ * tests check it. L2 runs on L1's guest-physical memory under the VM's
+ * own EPT, or under shadow tables composing L1's EPT with it
+ * (shadow_ept.h): VMCS02 keeps L0's "enable EPT" either way. */
 #ifndef PGVISOR_NESTED_L2_CONTROLS_H
 #define PGVISOR_NESTED_L2_CONTROLS_H
 

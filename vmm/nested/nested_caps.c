@@ -48,13 +48,15 @@
 #define NESTED_CR3_TARGETS 4ull
 
 /* IA32_VMX_EPT_VPID_CAP bits KVM offers (SDM A.10): execute-only, 4-level
- * walks, UC and WB, 2 MiB and 1 GiB pages, INVEPT (single, all), A/D,
- * INVVPID (individual address, single, all, single keeping globals). */
+ * walks, UC and WB, 2 MiB and 1 GiB pages, INVEPT (single, all),
+ * INVVPID (individual address, single, all, single keeping globals). Not
+ * the accessed and dirty flags, in either profile: the shadow EPT tables
+ * do not set them in the guest hypervisor's. */
 #define EPT_CAP_KVM_PROFILE                                                                        \
 	((1ull << 0) | EPT_CAP_WALK_LENGTH_4 | (1ull << 8) | EPT_CAP_MEMTYPE_WB |                  \
-	 EPT_CAP_2MB_PAGES | EPT_CAP_1GB_PAGES | EPT_CAP_INVEPT | EPT_CAP_ACCESSED_DIRTY |         \
-	 EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL | VPID_CAP_INVVPID |                           \
-	 VPID_CAP_INVVPID_ADDRESS | VPID_CAP_INVVPID_SINGLE | VPID_CAP_INVVPID_ALL | (1ull << 43))
+	 EPT_CAP_2MB_PAGES | EPT_CAP_1GB_PAGES | EPT_CAP_INVEPT | EPT_CAP_INVEPT_SINGLE |          \
+	 EPT_CAP_INVEPT_ALL | VPID_CAP_INVVPID | VPID_CAP_INVVPID_ADDRESS |                        \
+	 VPID_CAP_INVVPID_SINGLE | VPID_CAP_INVVPID_ALL | (1ull << 43))
 #define VMFUNC_EPTP_SWITCHING 1ull
 
 #define ALLOWED1_SHIFT 32
@@ -126,7 +128,7 @@ void nested_caps_compute(const struct vmx_caps *host, enum nested_profile profil
 	uint32_t may2 = (uint32_t)(ctls2 >> ALLOWED1_SHIFT);
 	if (may2 & (PROC2_ENABLE_EPT | PROC2_ENABLE_VPID))
 		set(out, MSR_IA32_VMX_EPT_VPID_CAP,
-		    kvm ? host->ept_vpid & EPT_CAP_KVM_PROFILE : host->ept_vpid);
+		    host->ept_vpid & (kvm ? EPT_CAP_KVM_PROFILE : ~EPT_CAP_ACCESSED_DIRTY));
 	if (may2 & PROC2_ENABLE_VMFUNC)
 		set(out, MSR_IA32_VMX_VMFUNC, host->vmfunc & VMFUNC_EPTP_SWITCHING);
 }
