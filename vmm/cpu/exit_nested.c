@@ -155,6 +155,23 @@ static bool msr_bitmap_exit(struct vcpu *v, const struct nested_vmcs *v12, bool 
 	return l1_bitmap_bit(v, nested_vmcs_get(v12, VMCS_MSR_BITMAP), bit);
 }
 
+/* VMCS02's MSR bitmap: an MSR exits if L0's or L1's bitmap says so
+ * (SDM 25.6.9); L1's outside its RAM makes every MSR exit. Returns its
+ * address, or 0 out of memory. */
+static uint64_t merge_msr_bitmaps(struct vcpu *v, const uint64_t *l0, uint64_t l1_gpa)
+{
+	struct nested_vcpu *n = &v->nested;
+	const uint64_t *l1 = guest_phys_ptr(v->vm, l1_gpa, PAGE_SIZE);
+	uint64_t *out;
+
+	if (!n->msr_bitmap02 && !(n->msr_bitmap02 = page_alloc(1)))
+		return 0;
+	out = (uint64_t *)n->msr_bitmap02;
+	for (unsigned i = 0; i < PAGE_SIZE / sizeof(uint64_t); i++)
+		out[i] = l0[i] | (l1 ? l1[i] : ~0ull);
+	return (uint64_t)(uintptr_t)out;
+}
+
 int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 {
 	struct nested_vcpu *n = &v->nested;
@@ -196,6 +213,7 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 	uint64_t debugctl = debug ? nested_vmcs_get(v12, VMCS_GUEST_IA32_DEBUGCTL)
 				  : vmread(VMCS_GUEST_IA32_DEBUGCTL);
 	uint64_t eptp = vmread(VMCS_EPT_POINTER);
+	const uint64_t *l0_msr_bitmap = (const uint64_t *)(uintptr_t)vmread(VMCS_MSR_BITMAP);
 	bool l2_ept = l1_uses_ept(v12);
 	if (l2_ept) {
 		if (shadow_ept_use(&n->shadow, nested_vmcs_get(v12, VMCS_EPT_POINTER)) < 0) {
@@ -206,12 +224,24 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 	}
 	struct nested_l2_controls c;
 	nested_l2_controls(&l0, v12, &c);
+	uint64_t msr_bitmap02 = 0;
+	if ((c.proc & PROC_USE_MSR_BITMAPS) &&
+	    !(msr_bitmap02 =
+		      merge_msr_bitmaps(v, l0_msr_bitmap, nested_vmcs_get(v12, VMCS_MSR_BITMAP)))) {
+		vm_stop(v->vm, VM_END_CRASH, "out of memory for its nested guest's MSR bitmap");
+		return -1;
+	}
 
 	/* A fresh launch every time: VMCS02 is rebuilt whole. */
 	if (vmcs_clear(n->vmcs02) || vmcs_load(n->vmcs02)) {
 		vm_stop(v->vm, VM_END_CRASH, "VMCLEAR/VMPTRLD of its nested guest's VMCS failed");
 		return -1;
 	}
+	/* L1's preemption timer counts from this entry (SDM 26.7.4); the
+	 * run loop arms the CPU's for it or L0's own moment, the earlier. */
+	n->l2_timer = nested_vmcs_get(v12, VMCS_PIN_BASED_CTLS) & PIN_PREEMPTION_TIMER;
+	n->l2_timer_deadline = rdtsc() + (nested_vmcs_get(v12, VMCS_PREEMPTION_TIMER_VALUE)
+					  << vmx_controls.preemption_shift);
 	n->vmcs01 = v->vmcs;
 	n->l1_launched = v->launched;
 	n->in_l2 = true;
@@ -238,6 +268,8 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 	vmwrite(VMCS_IO_BITMAP_A, (uint64_t)v->vm->io_bitmaps);
 	vmwrite(VMCS_IO_BITMAP_B, (uint64_t)v->vm->io_bitmaps + PAGE_SIZE);
 	vmwrite(VMCS_EPT_POINTER, eptp);
+	if (msr_bitmap02)
+		vmwrite(VMCS_MSR_BITMAP, msr_bitmap02);
 	vmwrite(VMCS_TSC_OFFSET, c.tsc_offset);
 	vmwrite(VMCS_CR0_GUEST_HOST_MASK, c.cr0_mask);
 	vmwrite(VMCS_CR4_GUEST_HOST_MASK, c.cr4_mask);
@@ -298,6 +330,15 @@ static void reflect(struct vcpu *v)
 	}
 	for (unsigned i = 0; i < sizeof(exit_info_fields) / sizeof(exit_info_fields[0]); i++)
 		nested_vmcs_set(v12, exit_info_fields[i], vmread(exit_info_fields[i]));
+	/* What is left of L1's preemption timer, if L1 asked (SDM 27.3.2). */
+	if (n->l2_timer && (exit12 & EXIT_SAVE_PREEMPTION_TIMER)) {
+		uint64_t now = v->regs.exit_tsc;
+		nested_vmcs_set(v12, VMCS_PREEMPTION_TIMER_VALUE,
+				n->l2_timer_deadline > now ? (n->l2_timer_deadline - now) >>
+								     vmx_controls.preemption_shift
+							   : 0);
+	}
+	n->l2_timer = false;
 	/* The event L1 injected was delivered (SDM 27.2.4). */
 	nested_vmcs_set(v12, VMCS_ENTRY_INTR_INFO,
 			nested_vmcs_get(v12, VMCS_ENTRY_INTR_INFO) & ~(uint64_t)INTR_INFO_VALID);
@@ -396,6 +437,12 @@ void nested_l2_exit(struct vcpu *v, uint32_t reason)
 		e.bitmap_exit = msr_bitmap_exit(v, v12, reason == EXIT_WRMSR);
 	else if (reason == EXIT_CR_ACCESS && !(qual & CRQ_TYPE_MOV_TO_MASK))
 		e.cr_value = operand_gpr_read(v, (unsigned)(qual >> CRQ_GPR_SHIFT) & CRQ_GPR_MASK);
+	/* The CPU's timer fires for L0's moment or L1's: L1's once due. */
+	if (reason == EXIT_PREEMPTION_TIMER && v->nested.l2_timer &&
+	    v->regs.exit_tsc >= v->nested.l2_timer_deadline) {
+		reflect(v);
+		return;
+	}
 	bool l2_ept = l1_uses_ept(v12);
 	if (l2_ept && reason == EXIT_EPT_VIOLATION) {
 		l2_ept_violation(v, qual);

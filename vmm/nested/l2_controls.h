@@ -30,8 +30,9 @@ struct nested_l2_controls {
 /* The feature of L1's VMCS that running L2 does not support yet, or NULL. */
 const char *nested_l2_unsupported(const struct nested_vmcs *vmcs12);
 
-/* VMCS02's controls: L0's, minus APIC virtualization, MSR bitmaps,
- * unrestricted guest and VPID, plus every exit L1 asks for, CR8 exits
+/* VMCS02's controls: L0's, minus APIC virtualization, VPID, MSR bitmaps
+ * (but where both L0 and L1 use them: the caller merges the two) and
+ * unrestricted guest (but L1's), plus every exit L1 asks for, CR8 exits
  * (L2's TPR is L1's local APIC's), L1's CR masks over L0's. The caller
  * still adjusts them to the CPU's allowed settings. */
 void nested_l2_controls(const struct nested_l0_controls *l0, const struct nested_vmcs *vmcs12,

@@ -41,6 +41,13 @@ struct nested_vcpu {
 	/* L2's EPT when L1 runs it with EPT (tables freed with vmcs02). */
 	struct shadow_ept shadow;
 	uint64_t shadow_fills; /* pages filled on L2's EPT violations */
+	/* L1's VMX-preemption timer for L2: the host TSC at which it fires
+	 * (its value at the entry, scaled by the rate, counted from then). */
+	bool l2_timer;
+	uint64_t l2_timer_deadline;
+	/* VMCS02's MSR bitmap when L1 uses one: L0's and L1's ORed, so an
+	 * MSR both let through costs no exit (a page, freed with vmcs02). */
+	uint8_t *msr_bitmap02;
 };
 
 #define NESTED_SLOTS_BYTES (sizeof(struct nested_vmcs_slot) * NESTED_VMCS_CACHED)
