@@ -22,7 +22,10 @@
  * pages moved, read-only, absent, malformed or outside the VM): its EPT
  * violations and misconfiguration come back here with the qualification
  * and addresses the CPU would give, and its reads see the pages this
- * program's tables name, after INVEPT as they change. It runs in 32-bit
+ * program's tables name, after INVEPT as they change; then a third that
+ * spins while an interrupt waits for this program, which asked to exit on
+ * external interrupts: it comes back at once with the vector
+ * acknowledged. It runs in 32-bit
  * protected mode with paging (4 MiB pages), as VMX operation needs
  * CR0.PG and CR0.NE. */
 #include <stdbool.h>
@@ -32,6 +35,7 @@
 #include "guest/lib/check.h"
 #include "guest/lib/console.h"
 #include "guest/lib/cpu.h"
+#include "guest/lib/lapic.h"
 #include "guest/lib/runtime.h"
 
 const char program_name[] = "vmxtest";
@@ -143,6 +147,12 @@ const char program_name[] = "vmxtest";
 #define EXIT_REASON_EPT_VIOLATION 48u
 #define EXIT_REASON_EPT_MISCONFIG 49u
 #define EPT_CAP_INVEPT_SINGLE (1ull << 25)
+#define PIN_EXTERNAL_INTERRUPT_EXITING (1u << 0)
+#define EXIT_ACK_INTERRUPT_ON_EXIT (1u << 15)
+#define EXIT_REASON_EXTERNAL_INTERRUPT 1u
+#define F_EXIT_INTR_INFO 0x4404u
+#define INTR_INFO_VALID (1u << 31)
+#define L1_VECTOR 0x40u
 /* A VM entry that failed on the guest state: reason 33 with bit 31, and
  * the qualification for an invalid VMCS link pointer (SDM 26.8). */
 #define EXIT_ENTRY_FAIL_GUEST_STATE 0x80000021u
@@ -907,6 +917,46 @@ static void run_ept_guest(void)
 	expect(o, succeeded(o), "vmclear", "VMsucceed");
 }
 
+/* The nested guest that would spin for a while, then halt. */
+extern const char spin_code[];
+__asm__(".text\n"
+	"spin_code:\n"
+	"movl $1000000, %ecx\n"
+	"7: loop 7b\n"
+	"hlt\n");
+
+/* An interrupt for this program (a self-IPI, held by its IF = 0) while
+ * it enters a nested guest, with external-interrupt exiting and
+ * "acknowledge interrupt on exit": the guest exits at once with exit 1
+ * and the vector, which is then in service here. */
+static void run_interrupted_guest(void)
+{
+	uint32_t reason = 0, info = 0;
+	struct outcome o = vmptrld((uint32_t)vmcs_a);
+
+	expect(o, succeeded(o), "vmptrld for an interrupted nested guest", "VMsucceed");
+	vmwrite(F_PIN, control(MSR_VMX_TRUE_PINBASED) | PIN_EXTERNAL_INTERRUPT_EXITING);
+	vmwrite(F_PROC, control(MSR_VMX_TRUE_PROCBASED) | PROC_HLT_EXITING);
+	vmwrite(F_EXIT, control(MSR_VMX_TRUE_EXIT) | EXIT_ACK_INTERRUPT_ON_EXIT);
+	vmwrite(F_GUEST_RIP, (uint32_t)spin_code);
+	lapic_enable();
+	*lapic_reg(LAPIC_ICR_HIGH) = 0;
+	*lapic_reg(LAPIC_ICR_LOW) = ICR_SELF | ICR_FIXED | ICR_ASSERT | L1_VECTOR;
+
+	struct landing l = launch_expecting_exit();
+	vmread(F_EXIT_REASON, &reason);
+	vmread(F_EXIT_INTR_INFO, &info);
+	uint32_t isr = *lapic_reg(LAPIC_ISR + 0x10 * (L1_VECTOR / 32));
+	check(l.landed && reason == EXIT_REASON_EXTERNAL_INTERRUPT &&
+		      info == (INTR_INFO_VALID | L1_VECTOR) && (isr >> (L1_VECTOR % 32)) & 1,
+	      "interrupt for the guest hypervisor: exit %u, interruption info 0x%x, in service "
+	      "%s",
+	      reason, info, (isr >> (L1_VECTOR % 32)) & 1 ? "yes" : "no");
+	lapic_eoi();
+	o = vmclear((uint32_t)vmcs_a);
+	expect(o, succeeded(o), "vmclear", "VMsucceed");
+}
+
 /* A nested guest (l2_code) under a VMCS that passes every VM-entry
  * check, HLT exiting on: its CPUID and HLT come back here as VM exits,
  * its COM1 line goes to pgvisor's UART, which this program did not ask
@@ -959,6 +1009,7 @@ static void run_nested_guest(void)
 	expect(o, succeeded(o), "vmclear", "VMsucceed");
 	if (caps_msr(MSR_VMX_PROCBASED2) >> 32 & PROC2_ENABLE_EPT)
 		run_ept_guest();
+	run_interrupted_guest();
 	o = vmxoff();
 	expect(o, succeeded(o), "vmxoff", "VMsucceed");
 }

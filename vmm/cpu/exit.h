@@ -24,6 +24,9 @@ void exit_dispatch_unusual(struct vcpu *v, uint32_t exit_reason);
  * (exit_vmx.c; -1 after stopping the VM). */
 void nested_l2_exit(struct vcpu *v, uint32_t reason);
 int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur);
+/* Before an entry to L2: an interrupt for L1, which L1 asked to exit on
+ * (external-interrupt exiting), is a VM exit to L1 now (SDM 26.2, 27.2.2). */
+void nested_l1_interrupt(struct vcpu *v);
 /* The moment the run loop arms the VMX-preemption timer for, until,
  * brought forward to L1's timer for L2 while L2 runs with one (SDM
  * 25.5.1); never before now. Inline: before every entry. */

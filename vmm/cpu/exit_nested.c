@@ -353,6 +353,29 @@ static void reflect(struct vcpu *v)
 	nested_load_host_state(v, v12);
 }
 
+void nested_l1_interrupt(struct vcpu *v)
+{
+	struct nested_vmcs *v12 = &nested_current(&v->nested)->vmcs;
+	int vector;
+
+	/* An event on its way into L2 is delivered first: the interrupt
+	 * waits for L2's next exit. */
+	if (!(nested_vmcs_get(v12, VMCS_PIN_BASED_CTLS) & PIN_EXTERNAL_INTERRUPT_EXITING) ||
+	    (vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) ||
+	    !intr_take_for_l1(v, nested_vmcs_get(v12, VMCS_EXIT_CTLS) & EXIT_ACK_INTERRUPT_ON_EXIT,
+			      &vector))
+		return;
+	reflect(v);
+	/* Exit 1 with the vector if acknowledged; nothing else is defined
+	 * for it (SDM 27.2.1, 27.2.2). */
+	for (unsigned i = 0; i < sizeof(exit_info_fields) / sizeof(exit_info_fields[0]); i++)
+		nested_vmcs_set(v12, exit_info_fields[i], 0);
+	nested_vmcs_set(v12, VMCS_EXIT_REASON, EXIT_EXTERNAL_INTERRUPT);
+	if (vector >= 0)
+		nested_vmcs_set(v12, VMCS_EXIT_INTR_INFO,
+				INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vector);
+}
+
 /* An EPT violation of L2 run with L1's EPT: L1's if its tables do not
  * allow the access (the qualification's bits 5:3 from its walk) or are
  * malformed (exit 49), else the shadow page is filled and L2 retries. */
