@@ -25,7 +25,8 @@
  * program's tables name, after INVEPT as they change; then a third that
  * spins while an interrupt waits for this program, which asked to exit on
  * external interrupts: it comes back at once with the vector
- * acknowledged. It runs in 32-bit
+ * acknowledged; and the same spinning guest under a VMX-preemption timer
+ * of this program's, which ends it with exit 52. It runs in 32-bit
  * protected mode with paging (4 MiB pages), as VMX operation needs
  * CR0.PG and CR0.NE. */
 #include <stdbool.h>
@@ -153,6 +154,11 @@ const char program_name[] = "vmxtest";
 #define F_EXIT_INTR_INFO 0x4404u
 #define INTR_INFO_VALID (1u << 31)
 #define L1_VECTOR 0x40u
+#define PIN_PREEMPTION_TIMER (1u << 6)
+#define EXIT_SAVE_PREEMPTION_TIMER (1u << 22)
+#define EXIT_REASON_PREEMPTION_TIMER 52u
+#define F_PREEMPTION_TIMER 0x482eu
+#define L2_TIMER_TICKS 1000u /* far shorter than spin_code's loop */
 /* A VM entry that failed on the guest state: reason 33 with bit 31, and
  * the qualification for an invalid VMCS link pointer (SDM 26.8). */
 #define EXIT_ENTRY_FAIL_GUEST_STATE 0x80000021u
@@ -953,6 +959,20 @@ static void run_interrupted_guest(void)
 	      "%s",
 	      reason, info, (isr >> (L1_VECTOR % 32)) & 1 ? "yes" : "no");
 	lapic_eoi();
+
+	/* The preemption timer, and what is left of it saved at the exit
+	 * where the virtual CPU offers that. */
+	uint32_t timer = ~0u;
+	bool save = caps_msr(MSR_VMX_TRUE_EXIT) >> 32 & EXIT_SAVE_PREEMPTION_TIMER;
+	vmwrite(F_PIN, control(MSR_VMX_TRUE_PINBASED) | PIN_PREEMPTION_TIMER);
+	vmwrite(F_EXIT, control(MSR_VMX_TRUE_EXIT) | (save ? EXIT_SAVE_PREEMPTION_TIMER : 0));
+	vmwrite(F_PREEMPTION_TIMER, L2_TIMER_TICKS);
+	vmwrite(F_GUEST_RIP, (uint32_t)spin_code);
+	l = resume_expecting_exit();
+	vmread(F_EXIT_REASON, &reason);
+	vmread(F_PREEMPTION_TIMER, &timer);
+	check(l.landed && reason == EXIT_REASON_PREEMPTION_TIMER && (!save || timer == 0),
+	      "guest hypervisor's preemption timer: exit %u, left %u", reason, save ? timer : 0);
 	o = vmclear((uint32_t)vmcs_a);
 	expect(o, succeeded(o), "vmclear", "VMsucceed");
 }
