@@ -26,7 +26,8 @@
  * spins while an interrupt waits for this program, which asked to exit on
  * external interrupts: it comes back at once with the vector
  * acknowledged; and the same spinning guest under a VMX-preemption timer
- * of this program's, which ends it with exit 52. It runs in 32-bit
+ * of this program's, which ends it with exit 52; and, with unrestricted
+ * guest, a nested guest in real mode under this program's EPT. It runs in 32-bit
  * protected mode with paging (4 MiB pages), as VMX operation needs
  * CR0.PG and CR0.NE. */
 #include <stdbool.h>
@@ -38,6 +39,7 @@
 #include "guest/lib/cpu.h"
 #include "guest/lib/lapic.h"
 #include "guest/lib/runtime.h"
+#include "guest/lib/string.h"
 
 const char program_name[] = "vmxtest";
 
@@ -159,6 +161,17 @@ const char program_name[] = "vmxtest";
 #define EXIT_REASON_PREEMPTION_TIMER 52u
 #define F_PREEMPTION_TIMER 0x482eu
 #define L2_TIMER_TICKS 1000u /* far shorter than spin_code's loop */
+#define PROC2_UNRESTRICTED_GUEST (1u << 7)
+#define CR0_PE 1u
+#define REAL_CODE_BASE 0x8000u /* below 1 MiB, unused by this program */
+#define REAL_CODE_SEL (REAL_CODE_BASE >> 4)
+#define REAL_AX 0x1234u
+#define REAL_HLT_IP 3u /* after "mov $0x1234, %ax" */
+#define AR_REAL_CODE 0x9bu
+#define AR_REAL_DATA 0x93u
+#define LIMIT_REAL 0xffffu
+#define REAL_STACK 0x7000u
+#define IVT_LIMIT 0x3ffu
 /* A VM entry that failed on the guest state: reason 33 with bit 31, and
  * the qualification for an invalid VMCS link pointer (SDM 26.8). */
 #define EXIT_ENTRY_FAIL_GUEST_STATE 0x80000021u
@@ -931,6 +944,54 @@ __asm__(".text\n"
 	"7: loop 7b\n"
 	"hlt\n");
 
+/* The real-mode nested guest, copied to REAL_CODE_BASE. */
+extern const char real_code[], real_code_end[];
+__asm__(".text\n"
+	".code16\n"
+	"real_code:\n"
+	"movw $0x1234, %ax\n"
+	"hlt\n"
+	"real_code_end:\n"
+	".code32\n");
+
+/* Unrestricted guest (with this program's EPT, which it needs): a nested
+ * guest with CR0.PE and PG clear, real-mode segments, runs to its HLT. */
+static void run_real_mode_guest(void)
+{
+	uint32_t reason = 0, rip = ~0u;
+	struct outcome o = vmptrld((uint32_t)vmcs_a);
+
+	expect(o, succeeded(o), "vmptrld for a real-mode nested guest", "VMsucceed");
+	memcpy((void *)REAL_CODE_BASE, real_code, (uint32_t)(real_code_end - real_code));
+	vmwrite(F_PIN, control(MSR_VMX_TRUE_PINBASED));
+	vmwrite(F_PROC,
+		control(MSR_VMX_TRUE_PROCBASED) | PROC_HLT_EXITING | PROC_ACTIVATE_SECONDARY);
+	vmwrite(F_PROC2, control(MSR_VMX_PROCBASED2) | PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST);
+	vmwrite(F_EXIT, control(MSR_VMX_TRUE_EXIT));
+	vmwrite(F_GUEST_CR0, read_cr0() & ~(CR0_PE | CR0_PG));
+	for (unsigned i = 0; i < 6; i++) { /* ES CS SS DS FS GS */
+		vmwrite(F_GUEST_ES_SEL + 2 * i, i == 1 ? REAL_CODE_SEL : 0);
+		vmwrite(F_GUEST_ES_LIMIT + 2 * i, LIMIT_REAL);
+		vmwrite(F_GUEST_ES_AR + 2 * i, i == 1 ? AR_REAL_CODE : AR_REAL_DATA);
+		vmwrite(F_GUEST_ES_BASE + 2 * i, i == 1 ? REAL_CODE_BASE : 0);
+	}
+	vmwrite(F_GUEST_IDTR_BASE, 0);
+	vmwrite(F_GUEST_IDTR_LIMIT, IVT_LIMIT);
+	vmwrite(F_GUEST_RIP, 0);
+	vmwrite(F_GUEST_RSP, REAL_STACK);
+	vmwrite(F_GUEST_RFLAGS, EFLAGS_AFTER_EXIT);
+
+	struct landing l = launch_expecting_exit();
+	vmread(F_EXIT_REASON, &reason);
+	vmread(F_GUEST_RIP, &rip);
+	check(l.landed && reason == EXIT_REASON_HLT && rip == REAL_HLT_IP &&
+		      (l.eax & 0xffff) == REAL_AX,
+	      "real-mode nested guest (unrestricted guest): exit %u at ip %u, ax 0x%x", reason, rip,
+	      l.eax & 0xffff);
+	o = vmclear((uint32_t)vmcs_a);
+	expect(o, succeeded(o), "vmclear", "VMsucceed");
+}
+
 /* An interrupt for this program (a self-IPI, held by its IF = 0) while
  * it enters a nested guest, with external-interrupt exiting and
  * "acknowledge interrupt on exit": the guest exits at once with exit 1
@@ -1030,6 +1091,9 @@ static void run_nested_guest(void)
 	if (caps_msr(MSR_VMX_PROCBASED2) >> 32 & PROC2_ENABLE_EPT)
 		run_ept_guest();
 	run_interrupted_guest();
+	if ((caps_msr(MSR_VMX_PROCBASED2) >> 32 & (PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST)) ==
+	    (PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST))
+		run_real_mode_guest();
 	o = vmxoff();
 	expect(o, succeeded(o), "vmxoff", "VMsucceed");
 }

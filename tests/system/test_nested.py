@@ -146,6 +146,9 @@ def test_vmx_instructions_and_errors(run_pgvisor, bench, cpu):
                  "0x80000040, in service yes",
                  # Its VMX-preemption timer ends the spinning nested guest.
                  "vmxtest: ok guest hypervisor's preemption timer: exit 52, left 0",
+                 # Unrestricted guest: a nested guest in real mode.
+                 "vmxtest: ok real-mode nested guest (unrestricted guest): exit 12 at ip 3, "
+                 "ax 0x1234",
                  "vmxtest: all checks passed"]:
         assert line in launch, f"{line}\n{run.output}"
     assert "pgvisor:   vm vmx-launch: exited with status 1 (value 0), restarts 0" in run.lines
