@@ -189,6 +189,26 @@ static bool is_config(const char *name)
 	return n > s && !strcmp(name + n - s, CONFIG_SUFFIX);
 }
 
+/* The VM whose config names file `name` among its modules (a nested
+ * pgvisor's own VM config is its file, not one of this machine's VMs),
+ * or NULL. */
+static const char *module_of(const struct boot_info *bi, const char *name)
+{
+	static struct vm_config other;
+	char err[8];
+
+	for (unsigned i = 0; i < bi->nfiles; i++) {
+		const struct boot_file *f = &bi->files[i];
+		if (!is_config(f->name) || !strcmp(f->name, name) ||
+		    config_parse((const char *)f->data, f->size, f->name, &other, err, sizeof(err)))
+			continue;
+		for (unsigned m = 0; m < other.nmodules; m++)
+			if (!strcmp(other.modules[m], name))
+				return other.name;
+	}
+	return NULL;
+}
+
 static void create_vms(const struct boot_info *bi)
 {
 	for (unsigned i = 0; i < bi->nfiles; i++) {
@@ -198,6 +218,11 @@ static void create_vms(const struct boot_info *bi)
 
 		if (!is_config(f->name))
 			continue;
+		const char *owner = module_of(bi, f->name);
+		if (owner) {
+			kprintf("pgvisor: %s: a module of vm %s, not a VM here\n", f->name, owner);
+			continue;
+		}
 		if (config_parse((const char *)f->data, f->size, f->name, &cfg, err, sizeof(err))) {
 			kprintf("pgvisor: config error: %s\n", err);
 			continue;

@@ -17,7 +17,17 @@
  * VMCS; INVEPT/INVVPID with bad operands; VMXOFF. With "launch" on its
  * command line it instead runs a nested guest (L2) under a VMCS that
  * passes every check: its CPUID and HLT exits come back to this program,
- * the line it writes to COM1 goes to pgvisor's UART. It runs in 32-bit
+ * the line it writes to COM1 goes to pgvisor's UART; then a second
+ * nested guest under this program's own EPT (an identity map with a few
+ * pages moved, read-only, absent, malformed or outside the VM): its EPT
+ * violations and misconfiguration come back here with the qualification
+ * and addresses the CPU would give, and its reads see the pages this
+ * program's tables name, after INVEPT as they change; then a third that
+ * spins while an interrupt waits for this program, which asked to exit on
+ * external interrupts: it comes back at once with the vector
+ * acknowledged; and the same spinning guest under a VMX-preemption timer
+ * of this program's, which ends it with exit 52; and, with unrestricted
+ * guest, a nested guest in real mode under this program's EPT. It runs in 32-bit
  * protected mode with paging (4 MiB pages), as VMX operation needs
  * CR0.PG and CR0.NE. */
 #include <stdbool.h>
@@ -27,7 +37,9 @@
 #include "guest/lib/check.h"
 #include "guest/lib/console.h"
 #include "guest/lib/cpu.h"
+#include "guest/lib/lapic.h"
 #include "guest/lib/runtime.h"
+#include "guest/lib/string.h"
 
 const char program_name[] = "vmxtest";
 
@@ -77,6 +89,10 @@ const char program_name[] = "vmxtest";
 #define F_IO_BITMAP_A 0x2000u
 #define F_PIN 0x4000u
 #define F_PROC 0x4002u
+#define F_PROC2 0x401eu
+#define F_EPT_POINTER 0x201au
+#define F_GUEST_PHYSICAL_ADDRESS 0x2400u
+#define F_GUEST_LINEAR_ADDRESS 0x640au
 #define F_EXIT 0x400cu
 #define F_ENTRY 0x4012u
 #define F_VM_INSTRUCTION_ERROR 0x4400u
@@ -129,6 +145,33 @@ const char program_name[] = "vmxtest";
 #define EXIT_REASON_CPUID 10u
 #define EXIT_REASON_HLT 12u
 #define PROC_HLT_EXITING (1u << 7)
+#define PROC_ACTIVATE_SECONDARY (1u << 31)
+#define PROC2_ENABLE_EPT (1u << 1)
+#define EXIT_REASON_EPT_VIOLATION 48u
+#define EXIT_REASON_EPT_MISCONFIG 49u
+#define EPT_CAP_INVEPT_SINGLE (1ull << 25)
+#define PIN_EXTERNAL_INTERRUPT_EXITING (1u << 0)
+#define EXIT_ACK_INTERRUPT_ON_EXIT (1u << 15)
+#define EXIT_REASON_EXTERNAL_INTERRUPT 1u
+#define F_EXIT_INTR_INFO 0x4404u
+#define INTR_INFO_VALID (1u << 31)
+#define L1_VECTOR 0x40u
+#define PIN_PREEMPTION_TIMER (1u << 6)
+#define EXIT_SAVE_PREEMPTION_TIMER (1u << 22)
+#define EXIT_REASON_PREEMPTION_TIMER 52u
+#define F_PREEMPTION_TIMER 0x482eu
+#define L2_TIMER_TICKS 1000u /* far shorter than spin_code's loop */
+#define PROC2_UNRESTRICTED_GUEST (1u << 7)
+#define CR0_PE 1u
+#define REAL_CODE_BASE 0x8000u /* below 1 MiB, unused by this program */
+#define REAL_CODE_SEL (REAL_CODE_BASE >> 4)
+#define REAL_AX 0x1234u
+#define REAL_HLT_IP 3u /* after "mov $0x1234, %ax" */
+#define AR_REAL_CODE 0x9bu
+#define AR_REAL_DATA 0x93u
+#define LIMIT_REAL 0xffffu
+#define REAL_STACK 0x7000u
+#define IVT_LIMIT 0x3ffu
 /* A VM entry that failed on the guest state: reason 33 with bit 31, and
  * the qualification for an invalid VMCS link pointer (SDM 26.8). */
 #define EXIT_ENTRY_FAIL_GUEST_STATE 0x80000021u
@@ -541,6 +584,80 @@ __asm__(".text\n"
 	"l2_message: .asciz \"l2: hello from the nested guest\\n\"\n"
 	".text\n");
 
+/* The nested guest under this program's EPT (ept_code): each access
+ * goes to one of the pages below, which ept_build maps specially; what
+ * it reads lands in ept_seen. */
+#define EPT_MARKER_1 0x11111111u
+#define EPT_MARKER_2 0x22222222u
+#define EPT_MARKER_ABSENT 0x33333333u
+#define EPT_WRITTEN 0x1234u
+#define EPT_OUTSIDE_L1 0x800000u /* the L1-physical page "outside": past the VM's 4 MiB */
+#define EPT_RWX 7ull
+#define EPT_R 1ull
+#define EPT_W_ONLY 2ull /* write without read: a misconfiguration */
+#define EPT_WB (6ull << 3)
+#define EPT_LARGE (1ull << 7)
+#define EPTP_WB_4LEVEL (6u | (3u << 3))
+/* Violation qualification (SDM table 28-7): access 2:0, L1's permissions
+ * 5:3, linear address valid (7) and of the translated access (8). */
+#define QUAL_LOW_BITS 0x1ffu
+#define QUAL_WRITE_TO_READ_ONLY (2u | (1u << 3) | (3u << 7))
+#define QUAL_READ_NOT_PRESENT (1u | (3u << 7))
+static uint64_t ept_pml4[512] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t ept_pdpt[512] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t ept_pd[512] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t ept_pt[512] __attribute__((aligned(PAGE_SIZE)));
+static uint32_t ept_target1[PAGE_SIZE / 4] __attribute__((aligned(PAGE_SIZE)));
+static uint32_t ept_target2[PAGE_SIZE / 4] __attribute__((aligned(PAGE_SIZE)));
+uint32_t ept_alias[PAGE_SIZE / 4] __attribute__((aligned(PAGE_SIZE)));
+uint32_t ept_readonly[PAGE_SIZE / 4] __attribute__((aligned(PAGE_SIZE)));
+uint32_t ept_absent[PAGE_SIZE / 4] __attribute__((aligned(PAGE_SIZE)));
+uint32_t ept_misconf[PAGE_SIZE / 4] __attribute__((aligned(PAGE_SIZE)));
+uint32_t ept_outside[PAGE_SIZE / 4] __attribute__((aligned(PAGE_SIZE)));
+uint32_t ept_seen[4];
+extern const char ept_code[], ept_hlt[];
+__asm__(".text\n"
+	"ept_code:\n"
+	"movl ept_alias, %eax\n"
+	"movl %eax, ept_seen\n"
+	"cpuid\n" /* this program moves ept_alias, with INVEPT */
+	"movl ept_alias, %eax\n"
+	"movl %eax, ept_seen+4\n"
+	"movl $0x1234, ept_readonly\n" /* violation: read-only */
+	"movl ept_absent, %eax\n"      /* violation: not present */
+	"movl %eax, ept_seen+8\n"
+	"movl ept_misconf, %eax\n" /* misconfiguration */
+	"movl ept_outside, %eax\n"
+	"movl %eax, ept_seen+12\n"
+	"ept_hlt:\n"
+	"hlt\n"
+	"jmp ept_hlt\n");
+
+static uint64_t *ept_pte(const void *page)
+{
+	return &ept_pt[((uint32_t)page >> 12) & 511];
+}
+
+/* L2-physical = L1-physical for the first 4 MiB (4 KiB pages below 2 MiB,
+ * one 2 MiB page above), but for the pages the nested guest probes. */
+static void ept_build(void)
+{
+	ept_pml4[0] = (uint32_t)ept_pdpt | EPT_RWX;
+	ept_pdpt[0] = (uint32_t)ept_pd | EPT_RWX;
+	ept_pd[0] = (uint32_t)ept_pt | EPT_RWX;
+	ept_pd[1] = 0x200000u | EPT_LARGE | EPT_WB | EPT_RWX;
+	for (uint32_t i = 0; i < 512; i++)
+		ept_pt[i] = (i << 12) | EPT_WB | EPT_RWX;
+	ept_target1[0] = EPT_MARKER_1;
+	ept_target2[0] = EPT_MARKER_2;
+	ept_absent[0] = EPT_MARKER_ABSENT;
+	*ept_pte(ept_alias) = (uint32_t)ept_target1 | EPT_WB | EPT_RWX;
+	*ept_pte(ept_readonly) = (uint32_t)ept_readonly | EPT_WB | EPT_R;
+	*ept_pte(ept_absent) = 0;
+	*ept_pte(ept_misconf) = (uint32_t)ept_misconf | EPT_WB | EPT_W_ONLY;
+	*ept_pte(ept_outside) = EPT_OUTSIDE_L1 | EPT_WB | EPT_R;
+}
+
 /* The guest state: a copy of this program's own (flat segments, its CR0,
  * CR3, CR4, GDT and IDT), starting at l2_code. */
 static void write_guest_state(void)
@@ -719,6 +836,208 @@ static void check_instructions(void)
 	check(write_cr4_safe(read_cr4() & ~CR4_VMXE) == 0, "cr4.vmxe clear after vmxoff");
 }
 
+/* The exit the nested guest under EPT came back with. */
+struct ept_exit {
+	uint32_t reason, qual, gpa, linear, rip;
+};
+
+static struct ept_exit ept_exit_read(void)
+{
+	struct ept_exit e = { 0, 0, 0, 0, 0 };
+
+	vmread(F_EXIT_REASON, &e.reason);
+	vmread(F_EXIT_QUALIFICATION, &e.qual);
+	vmread(F_GUEST_PHYSICAL_ADDRESS, &e.gpa);
+	vmread(F_GUEST_LINEAR_ADDRESS, &e.linear);
+	vmread(F_GUEST_RIP, &e.rip);
+	return e;
+}
+
+static void ept_invalidate(uint32_t type)
+{
+	struct inv_descriptor d = { (uint32_t)ept_pml4 | EPTP_WB_4LEVEL, 0 };
+	struct outcome o = invept(type, &d);
+
+	expect(o, succeeded(o), type == 1 ? "invept single context" : "invept all contexts",
+	       "VMsucceed");
+}
+
+/* ept_code under this program's EPT: each of its exits checked, the
+ * tables changed, the guest resumed. */
+static void run_ept_guest(void)
+{
+	bool single = caps_msr(MSR_VMX_EPT_VPID_CAP) & EPT_CAP_INVEPT_SINGLE;
+	uint32_t len = 0;
+	struct outcome o = vmptrld((uint32_t)vmcs_a);
+
+	expect(o, succeeded(o), "vmptrld for a nested guest under ept", "VMsucceed");
+	ept_build();
+	vmwrite(F_PROC,
+		control(MSR_VMX_TRUE_PROCBASED) | PROC_HLT_EXITING | PROC_ACTIVATE_SECONDARY);
+	vmwrite(F_PROC2, control(MSR_VMX_PROCBASED2) | PROC2_ENABLE_EPT);
+	vmwrite(F_EPT_POINTER, (uint32_t)ept_pml4 | EPTP_WB_4LEVEL);
+	vmwrite(F_EPT_POINTER + 1, 0);
+	vmwrite(F_GUEST_RIP, (uint32_t)ept_code);
+	printf("vmxtest: launching a nested guest under ept\n");
+	console_flush();
+
+	struct landing l = launch_expecting_exit();
+	struct ept_exit e = ept_exit_read();
+	check(l.landed && e.reason == EXIT_REASON_CPUID && ept_seen[0] == EPT_MARKER_1,
+	      "ept: nested guest's read through a moved page: 0x%x, then cpuid exit %u",
+	      ept_seen[0], e.reason);
+	*ept_pte(ept_alias) = (uint32_t)ept_target2 | EPT_WB | EPT_RWX;
+	ept_invalidate(single ? 1 : 2);
+	vmread(F_EXIT_INSTRUCTION_LEN, &len);
+	vmwrite(F_GUEST_RIP, e.rip + len);
+
+	l = resume_expecting_exit();
+	e = ept_exit_read();
+	check(l.landed && ept_seen[1] == EPT_MARKER_2,
+	      "ept: the page moved again after invept: 0x%x", ept_seen[1]);
+	check(l.landed && e.reason == EXIT_REASON_EPT_VIOLATION &&
+		      (e.qual & QUAL_LOW_BITS) == QUAL_WRITE_TO_READ_ONLY &&
+		      e.gpa == (uint32_t)ept_readonly && e.linear == (uint32_t)ept_readonly,
+	      "ept: write to a read-only page: exit %u, qualification 0x%x, "
+	      "guest-physical %s, linear %s",
+	      e.reason, e.qual & QUAL_LOW_BITS, e.gpa == (uint32_t)ept_readonly ? "right" : "wrong",
+	      e.linear == (uint32_t)ept_readonly ? "right" : "wrong");
+	*ept_pte(ept_readonly) |= EPT_RWX;
+	ept_invalidate(2);
+
+	l = resume_expecting_exit(); /* the write again, then the absent page */
+	e = ept_exit_read();
+	check(l.landed && e.reason == EXIT_REASON_EPT_VIOLATION &&
+		      (e.qual & QUAL_LOW_BITS) == QUAL_READ_NOT_PRESENT &&
+		      e.gpa == (uint32_t)ept_absent && ept_readonly[0] == EPT_WRITTEN,
+	      "ept: read of a page not present: exit %u, qualification 0x%x, guest-physical %s; "
+	      "the write went through once allowed: 0x%x",
+	      e.reason, e.qual & QUAL_LOW_BITS, e.gpa == (uint32_t)ept_absent ? "right" : "wrong",
+	      ept_readonly[0]);
+	*ept_pte(ept_absent) = (uint32_t)ept_absent | EPT_WB | EPT_RWX; /* no INVEPT needed */
+
+	l = resume_expecting_exit();
+	e = ept_exit_read();
+	check(l.landed && e.reason == EXIT_REASON_EPT_MISCONFIG && e.gpa == (uint32_t)ept_misconf &&
+		      ept_seen[2] == EPT_MARKER_ABSENT,
+	      "ept: write-only entry: exit %u, guest-physical %s; the page once present: 0x%x",
+	      e.reason, e.gpa == (uint32_t)ept_misconf ? "right" : "wrong", ept_seen[2]);
+	*ept_pte(ept_misconf) = (uint32_t)ept_misconf | EPT_WB | EPT_RWX;
+	ept_invalidate(2);
+
+	l = resume_expecting_exit();
+	e = ept_exit_read();
+	check(l.landed && e.reason == EXIT_REASON_HLT && e.rip == (uint32_t)ept_hlt,
+	      "ept: nested guest's hlt: exit %u, at its hlt %s", e.reason,
+	      e.rip == (uint32_t)ept_hlt ? "yes" : "no");
+	check(ept_seen[3] == UNBACKED_READ, "ept: read of a page mapped outside the vm: 0x%x",
+	      ept_seen[3]);
+	o = vmclear((uint32_t)vmcs_a);
+	expect(o, succeeded(o), "vmclear", "VMsucceed");
+}
+
+/* The nested guest that would spin for a while, then halt. */
+extern const char spin_code[];
+__asm__(".text\n"
+	"spin_code:\n"
+	"movl $1000000, %ecx\n"
+	"7: loop 7b\n"
+	"hlt\n");
+
+/* The real-mode nested guest, copied to REAL_CODE_BASE. */
+extern const char real_code[], real_code_end[];
+__asm__(".text\n"
+	".code16\n"
+	"real_code:\n"
+	"movw $0x1234, %ax\n"
+	"hlt\n"
+	"real_code_end:\n"
+	".code32\n");
+
+/* Unrestricted guest (with this program's EPT, which it needs): a nested
+ * guest with CR0.PE and PG clear, real-mode segments, runs to its HLT. */
+static void run_real_mode_guest(void)
+{
+	uint32_t reason = 0, rip = ~0u;
+	struct outcome o = vmptrld((uint32_t)vmcs_a);
+
+	expect(o, succeeded(o), "vmptrld for a real-mode nested guest", "VMsucceed");
+	memcpy((void *)REAL_CODE_BASE, real_code, (uint32_t)(real_code_end - real_code));
+	vmwrite(F_PIN, control(MSR_VMX_TRUE_PINBASED));
+	vmwrite(F_PROC,
+		control(MSR_VMX_TRUE_PROCBASED) | PROC_HLT_EXITING | PROC_ACTIVATE_SECONDARY);
+	vmwrite(F_PROC2, control(MSR_VMX_PROCBASED2) | PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST);
+	vmwrite(F_EXIT, control(MSR_VMX_TRUE_EXIT));
+	vmwrite(F_GUEST_CR0, read_cr0() & ~(CR0_PE | CR0_PG));
+	for (unsigned i = 0; i < 6; i++) { /* ES CS SS DS FS GS */
+		vmwrite(F_GUEST_ES_SEL + 2 * i, i == 1 ? REAL_CODE_SEL : 0);
+		vmwrite(F_GUEST_ES_LIMIT + 2 * i, LIMIT_REAL);
+		vmwrite(F_GUEST_ES_AR + 2 * i, i == 1 ? AR_REAL_CODE : AR_REAL_DATA);
+		vmwrite(F_GUEST_ES_BASE + 2 * i, i == 1 ? REAL_CODE_BASE : 0);
+	}
+	vmwrite(F_GUEST_IDTR_BASE, 0);
+	vmwrite(F_GUEST_IDTR_LIMIT, IVT_LIMIT);
+	vmwrite(F_GUEST_RIP, 0);
+	vmwrite(F_GUEST_RSP, REAL_STACK);
+	vmwrite(F_GUEST_RFLAGS, EFLAGS_AFTER_EXIT);
+
+	struct landing l = launch_expecting_exit();
+	vmread(F_EXIT_REASON, &reason);
+	vmread(F_GUEST_RIP, &rip);
+	check(l.landed && reason == EXIT_REASON_HLT && rip == REAL_HLT_IP &&
+		      (l.eax & 0xffff) == REAL_AX,
+	      "real-mode nested guest (unrestricted guest): exit %u at ip %u, ax 0x%x", reason, rip,
+	      l.eax & 0xffff);
+	o = vmclear((uint32_t)vmcs_a);
+	expect(o, succeeded(o), "vmclear", "VMsucceed");
+}
+
+/* An interrupt for this program (a self-IPI, held by its IF = 0) while
+ * it enters a nested guest, with external-interrupt exiting and
+ * "acknowledge interrupt on exit": the guest exits at once with exit 1
+ * and the vector, which is then in service here. */
+static void run_interrupted_guest(void)
+{
+	uint32_t reason = 0, info = 0;
+	struct outcome o = vmptrld((uint32_t)vmcs_a);
+
+	expect(o, succeeded(o), "vmptrld for an interrupted nested guest", "VMsucceed");
+	vmwrite(F_PIN, control(MSR_VMX_TRUE_PINBASED) | PIN_EXTERNAL_INTERRUPT_EXITING);
+	vmwrite(F_PROC, control(MSR_VMX_TRUE_PROCBASED) | PROC_HLT_EXITING);
+	vmwrite(F_EXIT, control(MSR_VMX_TRUE_EXIT) | EXIT_ACK_INTERRUPT_ON_EXIT);
+	vmwrite(F_GUEST_RIP, (uint32_t)spin_code);
+	lapic_enable();
+	*lapic_reg(LAPIC_ICR_HIGH) = 0;
+	*lapic_reg(LAPIC_ICR_LOW) = ICR_SELF | ICR_FIXED | ICR_ASSERT | L1_VECTOR;
+
+	struct landing l = launch_expecting_exit();
+	vmread(F_EXIT_REASON, &reason);
+	vmread(F_EXIT_INTR_INFO, &info);
+	uint32_t isr = *lapic_reg(LAPIC_ISR + 0x10 * (L1_VECTOR / 32));
+	check(l.landed && reason == EXIT_REASON_EXTERNAL_INTERRUPT &&
+		      info == (INTR_INFO_VALID | L1_VECTOR) && (isr >> (L1_VECTOR % 32)) & 1,
+	      "interrupt for the guest hypervisor: exit %u, interruption info 0x%x, in service "
+	      "%s",
+	      reason, info, (isr >> (L1_VECTOR % 32)) & 1 ? "yes" : "no");
+	lapic_eoi();
+
+	/* The preemption timer, and what is left of it saved at the exit
+	 * where the virtual CPU offers that. */
+	uint32_t timer = ~0u;
+	bool save = caps_msr(MSR_VMX_TRUE_EXIT) >> 32 & EXIT_SAVE_PREEMPTION_TIMER;
+	vmwrite(F_PIN, control(MSR_VMX_TRUE_PINBASED) | PIN_PREEMPTION_TIMER);
+	vmwrite(F_EXIT, control(MSR_VMX_TRUE_EXIT) | (save ? EXIT_SAVE_PREEMPTION_TIMER : 0));
+	vmwrite(F_PREEMPTION_TIMER, L2_TIMER_TICKS);
+	vmwrite(F_GUEST_RIP, (uint32_t)spin_code);
+	l = resume_expecting_exit();
+	vmread(F_EXIT_REASON, &reason);
+	vmread(F_PREEMPTION_TIMER, &timer);
+	check(l.landed && reason == EXIT_REASON_PREEMPTION_TIMER && (!save || timer == 0),
+	      "guest hypervisor's preemption timer: exit %u, left %u", reason, save ? timer : 0);
+	o = vmclear((uint32_t)vmcs_a);
+	expect(o, succeeded(o), "vmclear", "VMsucceed");
+}
+
 /* A nested guest (l2_code) under a VMCS that passes every VM-entry
  * check, HLT exiting on: its CPUID and HLT come back here as VM exits,
  * its COM1 line goes to pgvisor's UART, which this program did not ask
@@ -769,6 +1088,12 @@ static void run_nested_guest(void)
 	       "VMfailValid(4)");
 	o = vmclear((uint32_t)vmcs_a);
 	expect(o, succeeded(o), "vmclear", "VMsucceed");
+	if (caps_msr(MSR_VMX_PROCBASED2) >> 32 & PROC2_ENABLE_EPT)
+		run_ept_guest();
+	run_interrupted_guest();
+	if ((caps_msr(MSR_VMX_PROCBASED2) >> 32 & (PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST)) ==
+	    (PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST))
+		run_real_mode_guest();
 	o = vmxoff();
 	expect(o, succeeded(o), "vmxoff", "VMsucceed");
 }

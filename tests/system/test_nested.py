@@ -3,7 +3,11 @@ and the capability MSRs a VM's CPU offers, checked by guest/vmxtest, a
 small guest hypervisor, in four VMs of one boot: without VMX (nested = 0),
 with profile "kvm" and with profile "host", and one that runs a nested
 guest (L2): its CPUID and HLT exits go to vmxtest, its COM1 line to
-pgvisor's UART."""
+pgvisor's UART; then one under vmxtest's own EPT (shadow EPT tables).
+And pgvisor under pgvisor: build/pgvisor.elf as a VM's kernel, with VMX
+offered by each profile, running the hello guest (configs/nested/)."""
+import os
+
 import pytest
 
 from conftest import ROOT
@@ -118,8 +122,77 @@ def test_vmx_instructions_and_errors(run_pgvisor, bench, cpu):
                  # the read is unbacked (all-ones), not another VM's memory.
                  "vmxtest: ok nested guest's read at 0x800000, outside its vm: 0xffffffff",
                  "vmxtest: ok vmlaunch of the launched vmcs: VMfailValid(4) (want VMfailValid(4))",
+                 # Under vmxtest's own EPT (shadow EPT tables in pgvisor):
+                 # a page it moves, before and after its INVEPT; its EPT
+                 # violations and misconfiguration reflected with the
+                 # qualification (access, its permissions, linear-address
+                 # bits) and addresses; a page it maps outside the VM.
+                 "vmxtest: launching a nested guest under ept",
+                 "vmxtest: ok ept: nested guest's read through a moved page: 0x11111111, "
+                 "then cpuid exit 10",
+                 "vmxtest: ok ept: the page moved again after invept: 0x22222222",
+                 "vmxtest: ok ept: write to a read-only page: exit 48, qualification 0x18a, "
+                 "guest-physical right, linear right",
+                 "vmxtest: ok ept: read of a page not present: exit 48, qualification 0x181, "
+                 "guest-physical right; the write went through once allowed: 0x1234",
+                 "vmxtest: ok ept: write-only entry: exit 49, guest-physical right; the page "
+                 "once present: 0x33333333",
+                 "vmxtest: ok ept: nested guest's hlt: exit 12, at its hlt yes",
+                 "vmxtest: ok ept: read of a page mapped outside the vm: 0xffffffff",
+                 # An interrupt for vmxtest, which asked to exit on them,
+                 # while it enters a nested guest: exit 1 at once, the
+                 # vector acknowledged (in service in vmxtest's local APIC).
+                 "vmxtest: ok interrupt for the guest hypervisor: exit 1, interruption info "
+                 "0x80000040, in service yes",
+                 # Its VMX-preemption timer ends the spinning nested guest.
+                 "vmxtest: ok guest hypervisor's preemption timer: exit 52, left 0",
+                 # Unrestricted guest: a nested guest in real mode.
+                 "vmxtest: ok real-mode nested guest (unrestricted guest): exit 12 at ip 3, "
+                 "ax 0x1234",
                  "vmxtest: all checks passed"]:
         assert line in launch, f"{line}\n{run.output}"
     assert "pgvisor:   vm vmx-launch: exited with status 1 (value 0), restarts 0" in run.lines
-    assert ("pgvisor:   vm vmx-launch: unbacked accesses 1, the first a read of guest-physical "
+    # The nested guest's reads past the VM's RAM: the first under the VM's
+    # EPT, the second under vmxtest's, through the shadow's page of ones.
+    assert ("pgvisor:   vm vmx-launch: unbacked accesses 2, the first a read of guest-physical "
             "0x800000") in run.lines, run.output
+    assert any(l.startswith("pgvisor:   vm vmx-launch: shadow EPT pages filled for nested "
+                            "guests ") for l in run.lines), run.output
+
+
+def test_pgvisor_under_pgvisor(run_pgvisor, bench):
+    """pgvisor boots in a VM as a Multiboot2 kernel, with its own VM config
+    and the hello guest as that VM's modules (configs/nested/pgvisor.cfg),
+    once per profile; the inner pgvisor runs hello with EPT (shadow EPT
+    tables), unrestricted guest and its preemption timer, and its console,
+    its guest's lines included, reaches the outer one under the VM's name."""
+    hello_cfg = os.path.relpath(ROOT / "configs" / "nested" / "hello.cfg", bench.dir)
+    hello_elf = os.path.relpath(ROOT / "build" / "guests" / "hello.elf", bench.dir)
+    kernel = os.path.relpath(ROOT / "build" / "pgvisor.elf", bench.dir)
+    paths = []
+    for profile in ("kvm", "host"):
+        path = bench.dir / f"pgvisor-{profile}.cfg"
+        path.write_text(f'name = "pgvisor-{profile}"\nkernel = "{kernel}"\nmemory = 16\n'
+                        f'nested = 1\nnested_profile = "{profile}"\n'
+                        f'modules = [ "{hello_cfg}", "{hello_elf}" ]\n')
+        paths.append(str(path.relative_to(ROOT)))
+    run = run_pgvisor(paths, timeout=240)
+    for profile in ("kvm", "host"):
+        name = f"pgvisor-{profile}"
+        inner = run.vm_lines(name)
+        # Its own config is the VM's file, not a VM of the outer pgvisor.
+        assert (f"pgvisor: configs/nested/hello.cfg: a module of vm pgvisor-kvm, not a VM "
+                f"here") in run.lines, run.output
+        for line in ["pgvisor: booted by multiboot2 (pgvisor), command line '', 2 files",
+                     "pgvisor: vm hello: APIC virtualization: none",
+                     "[hello] hello: all checks passed",
+                     "pgvisor:   vm hello: exited with status 1 (value 0), restarts 0",
+                     "pgvisor: 1 of 1 VMs succeeded",
+                     "pgvisor: result: success"]:
+            assert line in inner, f"{name}: {line}\n{run.output}"
+        assert any(l.startswith("pgvisor: VT-x: EPT (2M pages yes, 1G pages yes, A/D no), "
+                                "VPID yes, unrestricted guest, preemption timer yes")
+                   for l in inner), run.output
+        assert f"pgvisor:   vm {name}: powered off, restarts 0" in run.lines, run.output
+        assert any(l.startswith(f"pgvisor:   vm {name}: shadow EPT pages filled for nested "
+                                "guests ") for l in run.lines), run.output

@@ -76,6 +76,14 @@ static void test_caps_profiles(void **state)
 	/* VMWRITE to the exit-information fields is not offered. */
 	assert_false(msr(&kvm, MSR_IA32_VMX_MISC) & MISC_VMWRITE_ALL);
 	assert_int_equal((msr(&kvm, MSR_IA32_VMX_MISC) >> 16) & 0x1ff, 4);
+	/* EPT for L2 (shadow tables): neither profile offers the accessed
+	 * and dirty flags (the host has them, bit 21); both keep INVEPT. */
+	assert_true(tgl.ept_vpid & EPT_CAP_ACCESSED_DIRTY);
+	assert_false(msr(&kvm, MSR_IA32_VMX_EPT_VPID_CAP) & EPT_CAP_ACCESSED_DIRTY);
+	assert_false(msr(&host, MSR_IA32_VMX_EPT_VPID_CAP) & EPT_CAP_ACCESSED_DIRTY);
+	assert_true(msr(&host, MSR_IA32_VMX_EPT_VPID_CAP) & EPT_CAP_INVEPT);
+	assert_int_equal(msr(&host, MSR_IA32_VMX_EPT_VPID_CAP),
+			 tgl.ept_vpid & ~EPT_CAP_ACCESSED_DIRTY);
 	/* Every control: a subset of the host's, allowed-0 within allowed-1. */
 	static const uint32_t ctls[] = {
 		MSR_IA32_VMX_PINBASED_CTLS,	 MSR_IA32_VMX_PROCBASED_CTLS,
@@ -88,7 +96,14 @@ static void test_caps_profiles(void **state)
 		uint64_t v = msr(&host, ctls[i]);
 		assert_int_equal((uint32_t)v & ~(uint32_t)(v >> 32), 0);
 	}
-	assert_int_equal(msr(&kvm, MSR_IA32_VMX_TRUE_PROCBASED_CTLS), tgl.true_procbased);
+	/* Not the TPR shadow nor APIC virtualization: no nested guest runs
+	 * with them yet. */
+	assert_int_equal(msr(&kvm, MSR_IA32_VMX_TRUE_PROCBASED_CTLS),
+			 tgl.true_procbased & ~((uint64_t)PROC_USE_TPR_SHADOW << 32));
+	assert_false((msr(&host, MSR_IA32_VMX_PROCBASED_CTLS2) >> 32) &
+		     (PROC2_VIRTUALIZE_APIC_ACCESSES | PROC2_VIRTUALIZE_X2APIC |
+		      PROC2_APIC_REGISTER_VIRT | PROC2_VIRTUAL_INTR_DELIVERY));
+	assert_true((msr(&kvm, MSR_IA32_VMX_PROCBASED_CTLS2) >> 32) & PROC2_UNRESTRICTED_GUEST);
 	assert_int_equal(msr(&kvm, MSR_IA32_VMX_VMCS_ENUM), nested_vmcs_enum());
 	/* Nothing without secondary controls: no CTLS2, EPT_VPID_CAP, VMFUNC. */
 	struct vmx_caps old = bochs_haswell_caps;
@@ -385,7 +400,7 @@ static void test_l2_controls(void **state)
 			 PROC2_VIRTUAL_INTR_DELIVERY | PROC2_ENABLE_RDTSCP,
 		.exit = EXIT_HOST_ADDRESS_SPACE_SIZE,
 		.entry = ENTRY_LOAD_IA32_EFER,
-		.cr0_mask = 0x60000020,
+		.cr0_mask = 0xe0000021, /* CD, NW, NE; PE and PG in VMX operation */
 		.cr4_mask = 0x2000,
 		.tsc_offset = 100,
 	};
@@ -410,12 +425,24 @@ static void test_l2_controls(void **state)
 	assert_true(c.proc & PROC_CR8_LOAD_EXITING);
 	assert_int_equal(c.proc2, PROC2_ENABLE_EPT | PROC2_ENABLE_RDTSCP);
 	assert_int_equal(c.tsc_offset, 105);
-	assert_int_equal(c.cr0_mask, 0x60000028);
+	assert_int_equal(c.cr0_mask, 0xe0000029);
 	assert_int_equal(c.cr0_shadow, 0x80000039); /* TS from L1's shadow, the rest L2's */
 	/* What is not supported yet is named. */
 	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS, proc12 | PROC_ACTIVATE_SECONDARY);
+	/* EPT runs L2 under shadow tables; unrestricted guest (which needs
+	 * it) is L1's as it asks, and L2 may then clear CR0.PE and PG. */
 	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS2, PROC2_ENABLE_EPT);
-	assert_string_equal(nested_l2_unsupported(&v12), "EPT (shadow EPT tables)");
+	assert_null(nested_l2_unsupported(&v12));
+	nested_l2_controls(&l0, &v12, &c);
+	assert_int_equal(c.proc2, PROC2_ENABLE_EPT | PROC2_ENABLE_RDTSCP);
+	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS2, PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST);
+	assert_null(nested_l2_unsupported(&v12));
+	nested_l2_controls(&l0, &v12, &c);
+	assert_int_equal(c.proc2,
+			 PROC2_ENABLE_EPT | PROC2_ENABLE_RDTSCP | PROC2_UNRESTRICTED_GUEST);
+	assert_int_equal(c.cr0_mask, 0x60000028);
+	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS2, PROC2_ENABLE_EPT | PROC2_ENABLE_PML);
+	assert_non_null(nested_l2_unsupported(&v12));
 	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS2, 0);
 	nested_vmcs_set(&v12, VMCS_EXIT_MSR_LOAD_COUNT, 1);
 	assert_non_null(nested_l2_unsupported(&v12));

@@ -320,6 +320,7 @@ run_loop(struct vcpu *v, uint64_t now, uint64_t slice_end, bool shared, bool lon
 			until = earlier(until, now + held_interrupts_tsc);
 		if (held)
 			hold_host_interrupts();
+		until = nested_timer_until(v, now, until);
 		if (vmx_controls.preemption_timer)
 			arm_preemption_timer(now, until);
 		else

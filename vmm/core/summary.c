@@ -182,6 +182,13 @@ bool summary_print(void)
 				vm->name, (unsigned long long)vm->unbacked_count,
 				vm->unbacked_first_write ? "write" : "read",
 				(unsigned long long)vm->unbacked_first_gpa);
+		uint64_t fills = 0;
+		for (unsigned i = 0; i < vm->nvcpus; i++)
+			fills += vm->vcpus[i].nested.shadow_fills;
+		if (fills)
+			kprintf("pgvisor:   vm %s: shadow EPT pages filled for nested guests "
+				"%llu\n",
+				vm->name, (unsigned long long)fills);
 		print_devices(vm);
 		/* The operator's choice, not the guest's failure: left out of
 		 * the verdict. */

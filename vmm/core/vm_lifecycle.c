@@ -118,6 +118,9 @@ static void vm_free_resources(struct vm *vm)
 			vmcs_clear(v->nested.vmcs02);
 		page_free((void *)v->nested.vmcs02, 1);
 		v->nested.vmcs02 = 0;
+		shadow_ept_free(&v->nested.shadow);
+		page_free(v->nested.msr_bitmap02, 1);
+		v->nested.msr_bitmap02 = NULL;
 		v->vmcs = 0;
 		v->fpu_area = NULL;
 		v->vapic_page = NULL;

@@ -24,6 +24,23 @@ void exit_dispatch_unusual(struct vcpu *v, uint32_t exit_reason);
  * (exit_vmx.c; -1 after stopping the VM). */
 void nested_l2_exit(struct vcpu *v, uint32_t reason);
 int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur);
+/* Before an entry to L2: an interrupt for L1, which L1 asked to exit on
+ * (external-interrupt exiting), is a VM exit to L1 now (SDM 26.2, 27.2.2). */
+void nested_l1_interrupt(struct vcpu *v);
+/* The moment the run loop arms the VMX-preemption timer for, until,
+ * brought forward to L1's timer for L2 while L2 runs with one (SDM
+ * 25.5.1); never before now. Inline: before every entry. */
+static inline uint64_t nested_timer_until(const struct vcpu *v, uint64_t now, uint64_t until)
+{
+	if (__builtin_expect(!v->nested.in_l2 || !v->nested.l2_timer, 1))
+		return until;
+	if (v->nested.l2_timer_deadline < until)
+		until = v->nested.l2_timer_deadline;
+	return until < now ? now : until;
+}
+/* The L1-physical address of L2-physical gpa2 while L2 runs under L1's
+ * EPT (gpa2 itself otherwise); false when L1's tables do not map it. */
+bool nested_l2_phys(struct vcpu *v, uint64_t gpa2, uint64_t *gpa1);
 int nested_load_host_state(struct vcpu *v, const struct nested_vmcs *vmcs);
 
 /* Counts the exit in the vCPU's exit profile and runs its handler.

@@ -53,7 +53,9 @@ bool cr_load_pdptes(struct vcpu *v, uint64_t cr0, uint64_t cr4)
 
 	if ((cr0 & CR0_PG) && (cr4 & CR4_PAE) && !(vmread(VMCS_GUEST_IA32_EFER) & EFER_LME)) {
 		uint64_t cr3 = vmread(VMCS_GUEST_CR3) & 0xffffffe0ull;
-		if (guest_phys_read(v->vm, cr3, pdpte, sizeof(pdpte)))
+		/* A nested guest's CR3 is L2-physical (32 bytes: one page). */
+		if (!nested_l2_phys(v, cr3, &cr3) ||
+		    guest_phys_read(v->vm, cr3, pdpte, sizeof(pdpte)))
 			return false;
 	}
 	for (int i = 0; i < 4; i++)

@@ -3,19 +3,25 @@
  * L2 exit: to L1 when its controls ask for it (the exit written into its
  * VMCS, its host state loaded), else handled by pgvisor on L2's state as
  * for any guest. L2 runs on L1's guest-physical memory under the VM's
- * own EPT (L1's EPT is not composed yet: nested_l2_unsupported). */
+ * own EPT, or, when L1 runs it with EPT, under shadow EPT tables that
+ * compose L1's with the VM's (vmm/nested/shadow_ept.h), filled here as
+ * L2's EPT violations find pages missing. */
 #include "arch/x86/cpu.h"
 #include "arch/x86/msr.h"
 #include "arch/x86/page_alloc.h"
 #include "vmm/cpu/exit.h"
 #include "vmm/cpu/exit_operand.h"
 #include "vmm/cpu/guest_mem.h"
+#include "vmm/cpu/interrupts.h"
 #include "vmm/cpu/vmcs.h"
 #include "vmm/nested/l2_controls.h"
+#include "vmm/nested/nested_ept.h"
+#include "vmm/nested/shadow_ept.h"
 #include "vmm/vm/vm.h"
 #include "vmm/vmx/exit_reason.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx.h"
+#include "vmm/vmx/vmx_caps.h"
 
 /* Guest-state fields VMCS02 does not take from L1's VMCS as they are. */
 #define VMCS_GUEST_PERF_GLOBAL_CTRL 0x2808u
@@ -43,6 +49,56 @@ static const uint32_t exit_info_fields[] = {
 #define CRQ_GPR_SHIFT 8
 #define CRQ_GPR_MASK 0xfu
 #define CRQ_TYPE_MOV_TO_MASK 0x30u
+#define IOQ_STRING (1u << 4)
+#define CPUID_ADDRESS_SIZES 0x80000008u
+#define CPUID_PA_BITS_MASK 0xffu
+
+/* What memory outside the VM's RAM reads as, for a nested guest its
+ * guest hypervisor maps there: mapped read-only, shared by every VM. */
+static const uint8_t ones_page[PAGE_SIZE]
+	__attribute__((aligned(PAGE_SIZE))) = { [0 ... PAGE_SIZE - 1] = 0xff };
+
+static bool l1_uses_ept(const struct nested_vmcs *v12)
+{
+	return (nested_vmcs_get(v12, VMCS_PROC_BASED_CTLS) & PROC_ACTIVATE_SECONDARY) &&
+	       (nested_vmcs_get(v12, VMCS_PROC_BASED_CTLS2) & PROC2_ENABLE_EPT);
+}
+
+/* An entry of L1's EPT, from its RAM only. */
+static int read_l1_entry(void *vm, uint64_t gpa, uint64_t *entry)
+{
+	return guest_phys_read(vm, gpa, entry, sizeof(*entry));
+}
+
+static void l1_ept_env(struct vcpu *v, struct nested_ept_env *env)
+{
+	uint64_t cap = 0;
+
+	nested_caps_read(&v->vm->nested_caps, MSR_IA32_VMX_EPT_VPID_CAP, &cap);
+	*env = (struct nested_ept_env){
+		.read = read_l1_entry,
+		.ctx = v->vm,
+		.pa_bits = cpuid(CPUID_ADDRESS_SIZES, 0).eax & CPUID_PA_BITS_MASK,
+		.ept_cap = cap,
+	};
+}
+
+bool nested_l2_phys(struct vcpu *v, uint64_t gpa2, uint64_t *gpa1)
+{
+	struct nested_vmcs_slot *cur = nested_current(&v->nested);
+	struct nested_ept_env env;
+	struct nested_ept_walk w;
+
+	*gpa1 = gpa2;
+	if (!v->nested.in_l2 || !cur || !l1_uses_ept(&cur->vmcs))
+		return true;
+	l1_ept_env(v, &env);
+	if (nested_ept_walk(&env, nested_vmcs_get(&cur->vmcs, VMCS_EPT_POINTER), gpa2, EPT_READ,
+			    &w) != NESTED_EPT_OK)
+		return false;
+	*gpa1 = w.gpa1 | (gpa2 & (PAGE_SIZE - 1));
+	return true;
+}
 
 static bool guest_field(uint32_t f)
 {
@@ -99,6 +155,23 @@ static bool msr_bitmap_exit(struct vcpu *v, const struct nested_vmcs *v12, bool 
 	return l1_bitmap_bit(v, nested_vmcs_get(v12, VMCS_MSR_BITMAP), bit);
 }
 
+/* VMCS02's MSR bitmap: an MSR exits if L0's or L1's bitmap says so
+ * (SDM 25.6.9); L1's outside its RAM makes every MSR exit. Returns its
+ * address, or 0 out of memory. */
+static uint64_t merge_msr_bitmaps(struct vcpu *v, const uint64_t *l0, uint64_t l1_gpa)
+{
+	struct nested_vcpu *n = &v->nested;
+	const uint64_t *l1 = guest_phys_ptr(v->vm, l1_gpa, PAGE_SIZE);
+	uint64_t *out;
+
+	if (!n->msr_bitmap02 && !(n->msr_bitmap02 = page_alloc(1)))
+		return 0;
+	out = (uint64_t *)n->msr_bitmap02;
+	for (unsigned i = 0; i < PAGE_SIZE / sizeof(uint64_t); i++)
+		out[i] = l0[i] | (l1 ? l1[i] : ~0ull);
+	return (uint64_t)(uintptr_t)out;
+}
+
 int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 {
 	struct nested_vcpu *n = &v->nested;
@@ -140,14 +213,35 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 	uint64_t debugctl = debug ? nested_vmcs_get(v12, VMCS_GUEST_IA32_DEBUGCTL)
 				  : vmread(VMCS_GUEST_IA32_DEBUGCTL);
 	uint64_t eptp = vmread(VMCS_EPT_POINTER);
+	const uint64_t *l0_msr_bitmap = (const uint64_t *)(uintptr_t)vmread(VMCS_MSR_BITMAP);
+	bool l2_ept = l1_uses_ept(v12);
+	if (l2_ept) {
+		if (shadow_ept_use(&n->shadow, nested_vmcs_get(v12, VMCS_EPT_POINTER)) < 0) {
+			vm_stop(v->vm, VM_END_CRASH, "out of memory for its nested guest's EPT");
+			return -1;
+		}
+		eptp = ept_pointer(&n->shadow.ept, false);
+	}
 	struct nested_l2_controls c;
 	nested_l2_controls(&l0, v12, &c);
+	uint64_t msr_bitmap02 = 0;
+	if ((c.proc & PROC_USE_MSR_BITMAPS) &&
+	    !(msr_bitmap02 =
+		      merge_msr_bitmaps(v, l0_msr_bitmap, nested_vmcs_get(v12, VMCS_MSR_BITMAP)))) {
+		vm_stop(v->vm, VM_END_CRASH, "out of memory for its nested guest's MSR bitmap");
+		return -1;
+	}
 
 	/* A fresh launch every time: VMCS02 is rebuilt whole. */
 	if (vmcs_clear(n->vmcs02) || vmcs_load(n->vmcs02)) {
 		vm_stop(v->vm, VM_END_CRASH, "VMCLEAR/VMPTRLD of its nested guest's VMCS failed");
 		return -1;
 	}
+	/* L1's preemption timer counts from this entry (SDM 26.7.4); the
+	 * run loop arms the CPU's for it or L0's own moment, the earlier. */
+	n->l2_timer = nested_vmcs_get(v12, VMCS_PIN_BASED_CTLS) & PIN_PREEMPTION_TIMER;
+	n->l2_timer_deadline = rdtsc() + (nested_vmcs_get(v12, VMCS_PREEMPTION_TIMER_VALUE)
+					  << vmx_controls.preemption_shift);
 	n->vmcs01 = v->vmcs;
 	n->l1_launched = v->launched;
 	n->in_l2 = true;
@@ -174,6 +268,8 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 	vmwrite(VMCS_IO_BITMAP_A, (uint64_t)v->vm->io_bitmaps);
 	vmwrite(VMCS_IO_BITMAP_B, (uint64_t)v->vm->io_bitmaps + PAGE_SIZE);
 	vmwrite(VMCS_EPT_POINTER, eptp);
+	if (msr_bitmap02)
+		vmwrite(VMCS_MSR_BITMAP, msr_bitmap02);
 	vmwrite(VMCS_TSC_OFFSET, c.tsc_offset);
 	vmwrite(VMCS_CR0_GUEST_HOST_MASK, c.cr0_mask);
 	vmwrite(VMCS_CR4_GUEST_HOST_MASK, c.cr4_mask);
@@ -197,14 +293,15 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 		vmwrite(VMCS_GUEST_IA32_PAT, pat);
 	vmwrite(VMCS_GUEST_DR7, dr7);
 	vmwrite(VMCS_GUEST_IA32_DEBUGCTL, debugctl);
-	/* With EPT the CPU takes PAE paging's PDPTEs from the VMCS. */
-	if (!cr_load_pdptes(v, nested_vmcs_get(v12, VMCS_GUEST_CR0),
-			    nested_vmcs_get(v12, VMCS_GUEST_CR4))) {
+	/* With EPT the CPU takes PAE paging's PDPTEs from the VMCS: from
+	 * L1's when it runs L2 with EPT too (SDM 26.3.2.4), else read now. */
+	if (!l2_ept && !cr_load_pdptes(v, nested_vmcs_get(v12, VMCS_GUEST_CR0),
+				       nested_vmcs_get(v12, VMCS_GUEST_CR4))) {
 		vm_stop(v->vm, VM_END_CRASH, "its nested guest's CR3 is outside the VM's RAM");
 		return -1;
 	}
 	/* L2 has no VPID: the CPU flushes its translations at every entry
-	 * and exit; the VM's own go now. */
+	 * and exit; the VM's own (or the shadow tables') go now. */
 	vmx_flush_guest(eptp, vm_vpid(v->vm));
 	return 0;
 }
@@ -233,6 +330,15 @@ static void reflect(struct vcpu *v)
 	}
 	for (unsigned i = 0; i < sizeof(exit_info_fields) / sizeof(exit_info_fields[0]); i++)
 		nested_vmcs_set(v12, exit_info_fields[i], vmread(exit_info_fields[i]));
+	/* What is left of L1's preemption timer, if L1 asked (SDM 27.3.2). */
+	if (n->l2_timer && (exit12 & EXIT_SAVE_PREEMPTION_TIMER)) {
+		uint64_t now = v->regs.exit_tsc;
+		nested_vmcs_set(v12, VMCS_PREEMPTION_TIMER_VALUE,
+				n->l2_timer_deadline > now ? (n->l2_timer_deadline - now) >>
+								     vmx_controls.preemption_shift
+							   : 0);
+	}
+	n->l2_timer = false;
 	/* The event L1 injected was delivered (SDM 27.2.4). */
 	nested_vmcs_set(v12, VMCS_ENTRY_INTR_INFO,
 			nested_vmcs_get(v12, VMCS_ENTRY_INTR_INFO) & ~(uint64_t)INTR_INFO_VALID);
@@ -245,6 +351,96 @@ static void reflect(struct vcpu *v)
 	v->launched = n->l1_launched;
 	n->in_l2 = false;
 	nested_load_host_state(v, v12);
+}
+
+void nested_l1_interrupt(struct vcpu *v)
+{
+	struct nested_vmcs *v12 = &nested_current(&v->nested)->vmcs;
+	int vector;
+
+	/* An event on its way into L2 is delivered first: the interrupt
+	 * waits for L2's next exit. */
+	if (!(nested_vmcs_get(v12, VMCS_PIN_BASED_CTLS) & PIN_EXTERNAL_INTERRUPT_EXITING) ||
+	    (vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) ||
+	    !intr_take_for_l1(v, nested_vmcs_get(v12, VMCS_EXIT_CTLS) & EXIT_ACK_INTERRUPT_ON_EXIT,
+			      &vector))
+		return;
+	reflect(v);
+	/* Exit 1 with the vector if acknowledged; nothing else is defined
+	 * for it (SDM 27.2.1, 27.2.2). */
+	for (unsigned i = 0; i < sizeof(exit_info_fields) / sizeof(exit_info_fields[0]); i++)
+		nested_vmcs_set(v12, exit_info_fields[i], 0);
+	nested_vmcs_set(v12, VMCS_EXIT_REASON, EXIT_EXTERNAL_INTERRUPT);
+	if (vector >= 0)
+		nested_vmcs_set(v12, VMCS_EXIT_INTR_INFO,
+				INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vector);
+}
+
+/* An EPT violation of L2 run with L1's EPT: L1's if its tables do not
+ * allow the access (the qualification's bits 5:3 from its walk) or are
+ * malformed (exit 49), else the shadow page is filled and L2 retries. */
+static void l2_ept_violation(struct vcpu *v, uint64_t qual)
+{
+	struct nested_vcpu *n = &v->nested;
+	struct nested_vmcs *v12 = &nested_current(n)->vmcs;
+	uint64_t gpa2 = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
+	uint64_t access = qual & EPT_RWX;
+	struct nested_ept_env env;
+	struct nested_ept_walk w;
+
+	l1_ept_env(v, &env);
+	switch (nested_ept_walk(&env, n->shadow.l1_eptp, gpa2, access, &w)) {
+	case NESTED_EPT_VIOLATION:
+		reflect(v);
+		nested_vmcs_set(v12, VMCS_EXIT_QUALIFICATION,
+				nested_ept_violation_qual(qual, w.perms));
+		return;
+	case NESTED_EPT_MISCONFIG:
+		/* SDM 27.2.1: no qualification; the guest-physical address. */
+		reflect(v);
+		nested_vmcs_set(v12, VMCS_EXIT_REASON, EXIT_EPT_MISCONFIG);
+		nested_vmcs_set(v12, VMCS_EXIT_QUALIFICATION, 0);
+		return;
+	case NESTED_EPT_OK:
+		break;
+	}
+	struct shadow_ept_ram ram = {
+		.size = v->vm->ram.size,
+		.host = (uint64_t)(uintptr_t)v->vm->ram.host,
+		.ones_page = (uint64_t)(uintptr_t)ones_page,
+	};
+	uint64_t hpa, perms;
+	enum shadow_ept_map m = shadow_ept_compose(&ram, &w, access, &hpa, &perms);
+	if (m == SHADOW_EPT_OUTSIDE) {
+		vm_stop(v->vm, VM_END_CRASH,
+			"its nested guest's %s of L2-physical %#llx, which its guest hypervisor "
+			"maps to %#llx outside the VM's RAM: not implemented (only reads there)",
+			access & EPT_EXEC ? "fetch" : (access & EPT_WRITE ? "write" : "read"),
+			(unsigned long long)gpa2, (unsigned long long)w.gpa1);
+		return;
+	}
+	if (m == SHADOW_EPT_UNBACKED_READ && !v->vm->unbacked_count++) {
+		v->vm->unbacked_first_gpa = w.gpa1;
+		v->vm->unbacked_first_write = false;
+	}
+	if (shadow_ept_map(&n->shadow, gpa2, hpa, perms)) {
+		vm_stop(v->vm, VM_END_CRASH, "out of memory for its nested guest's EPT");
+		return;
+	}
+	n->shadow_fills++;
+	intr_iret_unblocked_nmi(qual);
+	vmx_flush_guest(ept_pointer(&n->shadow.ept, false), vm_vpid(v->vm));
+}
+
+/* Exits pgvisor would handle by reading L2's memory through its page
+ * tables as if L2-physical were L1-physical: not yet under L1's EPT. */
+static const char *l2_ept_unhandled(uint32_t reason, uint64_t qual)
+{
+	if (reason == EXIT_IO_INSTRUCTION && (qual & IOQ_STRING))
+		return "string I/O";
+	if (reason == EXIT_GDTR_IDTR_ACCESS || reason == EXIT_LDTR_TR_ACCESS)
+		return "a descriptor-table instruction";
+	return NULL;
 }
 
 void nested_l2_exit(struct vcpu *v, uint32_t reason)
@@ -264,8 +460,27 @@ void nested_l2_exit(struct vcpu *v, uint32_t reason)
 		e.bitmap_exit = msr_bitmap_exit(v, v12, reason == EXIT_WRMSR);
 	else if (reason == EXIT_CR_ACCESS && !(qual & CRQ_TYPE_MOV_TO_MASK))
 		e.cr_value = operand_gpr_read(v, (unsigned)(qual >> CRQ_GPR_SHIFT) & CRQ_GPR_MASK);
+	/* The CPU's timer fires for L0's moment or L1's: L1's once due. */
+	if (reason == EXIT_PREEMPTION_TIMER && v->nested.l2_timer &&
+	    v->regs.exit_tsc >= v->nested.l2_timer_deadline) {
+		reflect(v);
+		return;
+	}
+	bool l2_ept = l1_uses_ept(v12);
+	if (l2_ept && reason == EXIT_EPT_VIOLATION) {
+		l2_ept_violation(v, qual);
+		return;
+	}
 	if (nested_l1_wants_exit(v12, &e)) {
 		reflect(v);
+		return;
+	}
+	const char *unhandled = l2_ept ? l2_ept_unhandled(reason, qual) : NULL;
+	if (unhandled) {
+		vm_stop(v->vm, VM_END_CRASH,
+			"its nested guest's %s, which its guest hypervisor let through, under its "
+			"EPT: not implemented",
+			unhandled);
 		return;
 	}
 	/* pgvisor's own exits, and those L1 did not ask for, on L2's state:

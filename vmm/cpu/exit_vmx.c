@@ -511,8 +511,10 @@ static uint64_t ept_vpid_cap(struct vcpu *v)
 	return cap;
 }
 
-/* Nothing of a nested guest's translations is cached yet (no L2 runs):
- * a valid INVEPT or INVVPID has nothing to invalidate. */
+/* A valid INVEPT of any type drops the vCPU's shadow EPT tables (they
+ * are rebuilt as L2 touches its pages again); L2 runs without a VPID,
+ * its translations flushed at every switch, so INVVPID has nothing to
+ * invalidate. */
 void handle_invept(struct vcpu *v)
 {
 	uint64_t cap = ept_vpid_cap(v), type, desc[2];
@@ -531,6 +533,7 @@ void handle_invept(struct vcpu *v)
 		vm_fail(v, VMXERR_INVALID_INVEPT_INVVPID);
 		return;
 	}
+	shadow_ept_invalidate(&v->nested.shadow);
 	vm_succeed();
 }
 

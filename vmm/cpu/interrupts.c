@@ -148,10 +148,12 @@ void intr_before_entry(struct vcpu *v)
 {
 	bool from_pic, intr_window = false;
 
-	/* The vCPU's interrupts are its guest hypervisor's: they wait while
-	 * its nested guest runs (it comes back at its next exit). */
-	if (v->nested.in_l2)
+	/* The vCPU's interrupts are its guest hypervisor's: one it asked to
+	 * exit on ends its nested guest now, the others wait. */
+	if (v->nested.in_l2) {
+		nested_l1_interrupt(v);
 		return;
+	}
 	update_tpr_threshold(v);
 	if (v->vid)
 		apicv_before_entry(v);
@@ -193,6 +195,28 @@ void intr_before_entry(struct vcpu *v)
 	set_window_exiting(v, intr_window);
 	/* The interrupt left the IRR: a timer may raise a tick it owes. */
 	vtime_interrupt_taken(&v->vm->vtime);
+}
+
+bool intr_take_for_l1(struct vcpu *v, bool ack, int *vector)
+{
+	bool from_pic;
+	int vec = pending_vector(v, &from_pic);
+
+	*vector = -1;
+	if (vec < 0)
+		return false;
+	if (!ack)
+		return true;
+	if (from_pic) {
+		vec = pic_acknowledge(&v->vm->pic);
+		if (vec < 0)
+			return false;
+	} else {
+		vlapic_ack(&v->lapic, (uint8_t)vec);
+	}
+	vtime_interrupt_taken(&v->vm->vtime);
+	*vector = vec;
+	return true;
 }
 
 bool intr_wakes_halted(struct vcpu *v)

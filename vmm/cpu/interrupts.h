@@ -30,6 +30,11 @@ static inline void intr_after_exit(void)
 /* Before a VM entry: inject the highest pending interrupt if the guest
  * can take it now, else ask for an exit when it can. */
 void intr_before_entry(struct vcpu *v);
+/* While the vCPU runs its nested guest: whether an interrupt waits for
+ * the guest hypervisor (not a vLAPIC vector under virtual-interrupt
+ * delivery: those wait in VMCS01), acknowledged when ack (SDM 27.2.2,
+ * "acknowledge interrupt on exit"), its vector then in *vector (else -1). */
+bool intr_take_for_l1(struct vcpu *v, bool ack, int *vector);
 /* intr_before_entry would change nothing: no interrupt or NMI pending, no
  * interrupt window asked for (the PIC only reaches vCPU 0). Inline: it
  * holds before most entries. */

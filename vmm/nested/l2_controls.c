@@ -19,11 +19,14 @@
 #define PROC2_L0_ONLY                                                                              \
 	(PROC2_UNRESTRICTED_GUEST | PROC2_ENABLE_VPID | PROC2_VIRTUALIZE_APIC_ACCESSES |           \
 	 PROC2_VIRTUALIZE_X2APIC | PROC2_APIC_REGISTER_VIRT | PROC2_VIRTUAL_INTR_DELIVERY)
+/* L1's controls VMCS02 takes as they are: unrestricted guest (its EPT,
+ * which the VM-entry checks demand with it, is composed). */
+#define PROC2_L1_AS_IS PROC2_UNRESTRICTED_GUEST
 /* What running L2 does not do yet. */
 #define PROC2_NOT_YET                                                                              \
-	(PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_VIRTUALIZE_APIC_ACCESSES |            \
-	 PROC2_VIRTUALIZE_X2APIC | PROC2_APIC_REGISTER_VIRT | PROC2_VIRTUAL_INTR_DELIVERY |        \
-	 PROC2_ENABLE_VMFUNC | PROC2_ENABLE_PML | (1u << 18) /* EPT-violation #VE */)
+	(PROC2_VIRTUALIZE_APIC_ACCESSES | PROC2_VIRTUALIZE_X2APIC | PROC2_APIC_REGISTER_VIRT |     \
+	 PROC2_VIRTUAL_INTR_DELIVERY | PROC2_ENABLE_VMFUNC | PROC2_ENABLE_PML |                    \
+	 (1u << 18) /* EPT-violation #VE */)
 
 /* CR-access qualification (SDM Vol. 3 table 28-3). */
 #define CRQ_NUMBER(q) ((q)&0xf)
@@ -34,6 +37,7 @@
 #define CRQ_LMSW 3
 #define CRQ_LMSW_SOURCE(q) (((q) >> 16) & 0xffff)
 #define CR0_PE 1ull
+#define CR0_PG (1ull << 31)
 #define CR0_TS (1ull << 3)
 #define LMSW_BITS 0xfull
 #define VECTOR_PF 14u
@@ -50,14 +54,10 @@ const char *nested_l2_unsupported(const struct nested_vmcs *v)
 {
 	uint32_t proc2 = proc2_of(v);
 
-	if (proc2 & PROC2_ENABLE_EPT)
-		return "EPT (shadow EPT tables)";
 	if (proc2 & PROC2_NOT_YET)
-		return "APIC virtualization, unrestricted guest, PML, VM functions or #VE";
+		return "APIC virtualization, PML, VM functions or #VE";
 	if (nested_vmcs_get(v, VMCS_PROC_BASED_CTLS) & PROC_USE_TPR_SHADOW)
 		return "the TPR shadow";
-	if (nested_vmcs_get(v, VMCS_PIN_BASED_CTLS) & PIN_PREEMPTION_TIMER)
-		return "the VMX-preemption timer";
 	if (nested_vmcs_get(v, VMCS_ENTRY_MSR_LOAD_COUNT) ||
 	    nested_vmcs_get(v, VMCS_EXIT_MSR_STORE_COUNT) ||
 	    nested_vmcs_get(v, VMCS_EXIT_MSR_LOAD_COUNT))
@@ -76,7 +76,11 @@ void nested_l2_controls(const struct nested_l0_controls *l0, const struct nested
 	out->pin = l0->pin;
 	out->proc = (l0->proc & ~PROC_L0_ONLY) | (proc12 & PROC_L1_EXITS) | PROC_CR8_LOAD_EXITING |
 		    PROC_CR8_STORE_EXITING;
-	out->proc2 = (l0->proc2 & ~PROC2_L0_ONLY) | (proc2_of(v12) & PROC2_L1_EXITS);
+	/* With L1's MSR bitmap, VMCS02 has one merging it with L0's. */
+	if ((l0->proc & proc12) & PROC_USE_MSR_BITMAPS)
+		out->proc |= PROC_USE_MSR_BITMAPS;
+	out->proc2 =
+		(l0->proc2 & ~PROC2_L0_ONLY) | (proc2_of(v12) & (PROC2_L1_EXITS | PROC2_L1_AS_IS));
 	out->exit = l0->exit;
 	out->entry = (l0->entry & ~ENTRY_IA32E_MODE_GUEST) | (entry12 & ENTRY_IA32E_MODE_GUEST);
 	out->exception_bitmap =
@@ -84,6 +88,10 @@ void nested_l2_controls(const struct nested_l0_controls *l0, const struct nested
 	/* L2 reads L1's shadow where L1 owns a bit, its own value where
 	 * only L0 does (the bits VMX fixes, which L2 holds anyway). */
 	out->cr0_mask = l0->cr0_mask | mask0;
+	/* L0 keeps CR0.PE and PG while L1 is in VMX operation; an
+	 * unrestricted L2 may clear them (SDM 26.3.1.1). */
+	if (out->proc2 & PROC2_UNRESTRICTED_GUEST)
+		out->cr0_mask = (l0->cr0_mask & ~(CR0_PE | CR0_PG)) | mask0;
 	out->cr4_mask = l0->cr4_mask | mask4;
 	out->cr0_shadow = (nested_vmcs_get(v12, VMCS_CR0_READ_SHADOW) & mask0) |
 			  (nested_vmcs_get(v12, VMCS_GUEST_CR0) & ~mask0);

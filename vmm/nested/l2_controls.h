@@ -1,8 +1,9 @@
 /* The VMCS the CPU runs a nested guest (L2) in: its controls, from the
  * hypervisor's own for the VM (L0's) and the guest hypervisor's (L1's)
  * VMCS, and which L2 exits go to L1. Pure computation, so the host unit
- * tests check it. L1's EPT is not composed yet: L2 runs on L1's
- * guest-physical memory, under the VM's own EPT. */
+ * tests check it. L2 runs on L1's guest-physical memory under the VM's
+ * own EPT, or under shadow tables composing L1's EPT with it
+ * (shadow_ept.h): VMCS02 keeps L0's "enable EPT" either way. */
 #ifndef PGVISOR_NESTED_L2_CONTROLS_H
 #define PGVISOR_NESTED_L2_CONTROLS_H
 
@@ -29,8 +30,9 @@ struct nested_l2_controls {
 /* The feature of L1's VMCS that running L2 does not support yet, or NULL. */
 const char *nested_l2_unsupported(const struct nested_vmcs *vmcs12);
 
-/* VMCS02's controls: L0's, minus APIC virtualization, MSR bitmaps,
- * unrestricted guest and VPID, plus every exit L1 asks for, CR8 exits
+/* VMCS02's controls: L0's, minus APIC virtualization, VPID, MSR bitmaps
+ * (but where both L0 and L1 use them: the caller merges the two) and
+ * unrestricted guest (but L1's), plus every exit L1 asks for, CR8 exits
  * (L2's TPR is L1's local APIC's), L1's CR masks over L0's. The caller
  * still adjusts them to the CPU's allowed settings. */
 void nested_l2_controls(const struct nested_l0_controls *l0, const struct nested_vmcs *vmcs12,

@@ -14,7 +14,10 @@
 /* Pin-based: posted interrupts (bit 7) need virtual-interrupt delivery
  * emulated for the guest's guest; neither profile offers them. */
 #define PIN_POSTED_INTERRUPTS (1u << 7)
-/* Primary: "activate tertiary controls" (bit 17) is not modelled. */
+/* Primary: "activate tertiary controls" (bit 17) is not modelled; the
+ * TPR shadow, like the APIC virtualization of the secondary controls, is
+ * not offered until a nested guest can run with it (l2_controls.c): a
+ * guest hypervisor such as pgvisor then runs its guests without. */
 #define PROC_ACTIVATE_TERTIARY (1u << 17)
 /* Secondary controls (SDM A.3.3) KVM's nested VMX offers. */
 #define PROC2_RDRAND_EXITING (1u << 11)
@@ -23,11 +26,10 @@
 #define PROC2_EPT_VE (1u << 18)
 #define PROC2_TSC_SCALING (1u << 25)
 #define PROC2_KVM_PROFILE                                                                          \
-	(PROC2_VIRTUALIZE_APIC_ACCESSES | PROC2_ENABLE_EPT | PROC2_DESCRIPTOR_TABLE_EXITING |      \
-	 PROC2_ENABLE_RDTSCP | PROC2_VIRTUALIZE_X2APIC | PROC2_ENABLE_VPID |                       \
-	 PROC2_WBINVD_EXITING | PROC2_UNRESTRICTED_GUEST | PROC2_APIC_REGISTER_VIRT |              \
-	 PROC2_VIRTUAL_INTR_DELIVERY | PROC2_PAUSE_LOOP_EXITING | PROC2_RDRAND_EXITING |           \
-	 PROC2_ENABLE_INVPCID | PROC2_RDSEED_EXITING | PROC2_ENABLE_XSAVES | PROC2_TSC_SCALING)
+	(PROC2_ENABLE_EPT | PROC2_DESCRIPTOR_TABLE_EXITING | PROC2_ENABLE_RDTSCP |                 \
+	 PROC2_ENABLE_VPID | PROC2_WBINVD_EXITING | PROC2_UNRESTRICTED_GUEST |                     \
+	 PROC2_PAUSE_LOOP_EXITING | PROC2_RDRAND_EXITING | PROC2_ENABLE_INVPCID |                  \
+	 PROC2_RDSEED_EXITING | PROC2_ENABLE_XSAVES | PROC2_TSC_SCALING)
 /* "host": everything but what pgvisor does not emulate for a guest: VMCS
  * shadowing (its VMREAD/VMWRITE always exit) and the SGX, Intel PT,
  * sub-page and user-wait controls, none of which the virtual CPU has. */
@@ -48,13 +50,15 @@
 #define NESTED_CR3_TARGETS 4ull
 
 /* IA32_VMX_EPT_VPID_CAP bits KVM offers (SDM A.10): execute-only, 4-level
- * walks, UC and WB, 2 MiB and 1 GiB pages, INVEPT (single, all), A/D,
- * INVVPID (individual address, single, all, single keeping globals). */
+ * walks, UC and WB, 2 MiB and 1 GiB pages, INVEPT (single, all),
+ * INVVPID (individual address, single, all, single keeping globals). Not
+ * the accessed and dirty flags, in either profile: the shadow EPT tables
+ * do not set them in the guest hypervisor's. */
 #define EPT_CAP_KVM_PROFILE                                                                        \
 	((1ull << 0) | EPT_CAP_WALK_LENGTH_4 | (1ull << 8) | EPT_CAP_MEMTYPE_WB |                  \
-	 EPT_CAP_2MB_PAGES | EPT_CAP_1GB_PAGES | EPT_CAP_INVEPT | EPT_CAP_ACCESSED_DIRTY |         \
-	 EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL | VPID_CAP_INVVPID |                           \
-	 VPID_CAP_INVVPID_ADDRESS | VPID_CAP_INVVPID_SINGLE | VPID_CAP_INVVPID_ALL | (1ull << 43))
+	 EPT_CAP_2MB_PAGES | EPT_CAP_1GB_PAGES | EPT_CAP_INVEPT | EPT_CAP_INVEPT_SINGLE |          \
+	 EPT_CAP_INVEPT_ALL | VPID_CAP_INVVPID | VPID_CAP_INVVPID_ADDRESS |                        \
+	 VPID_CAP_INVVPID_SINGLE | VPID_CAP_INVVPID_ALL | (1ull << 43))
 #define VMFUNC_EPTP_SWITCHING 1ull
 
 #define ALLOWED1_SHIFT 32
@@ -81,7 +85,7 @@ void nested_caps_compute(const struct vmx_caps *host, enum nested_profile profil
 {
 	bool kvm = profile == NESTED_PROFILE_KVM;
 	uint32_t pin = ~PIN_POSTED_INTERRUPTS;
-	uint32_t proc = ~PROC_ACTIVATE_TERTIARY;
+	uint32_t proc = ~(PROC_ACTIVATE_TERTIARY | PROC_USE_TPR_SHADOW);
 	uint32_t proc2 = kvm ? PROC2_KVM_PROFILE : PROC2_HOST_PROFILE;
 	/* pgvisor reads the TRUE_ MSRs only where the CPU has them. */
 	bool true_ctls = host->basic & BASIC_TRUE_CTLS;
@@ -126,7 +130,7 @@ void nested_caps_compute(const struct vmx_caps *host, enum nested_profile profil
 	uint32_t may2 = (uint32_t)(ctls2 >> ALLOWED1_SHIFT);
 	if (may2 & (PROC2_ENABLE_EPT | PROC2_ENABLE_VPID))
 		set(out, MSR_IA32_VMX_EPT_VPID_CAP,
-		    kvm ? host->ept_vpid & EPT_CAP_KVM_PROFILE : host->ept_vpid);
+		    host->ept_vpid & (kvm ? EPT_CAP_KVM_PROFILE : ~EPT_CAP_ACCESSED_DIRTY));
 	if (may2 & PROC2_ENABLE_VMFUNC)
 		set(out, MSR_IA32_VMX_VMFUNC, host->vmfunc & VMFUNC_EPTP_SWITCHING);
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "vmm/nested/nested_vmcs.h"
+#include "vmm/nested/shadow_ept.h"
 
 /* VMCSs kept per vCPU: a guest hypervisor with more in turn loses the
  * contents of the one it loaded least recently (its region is then
@@ -37,12 +38,23 @@ struct nested_vcpu {
 	bool in_l2;
 	uint64_t vmcs01, vmcs02; /* physical addresses; vmcs02 with the slots */
 	bool l1_launched;
+	/* L2's EPT when L1 runs it with EPT (tables freed with vmcs02). */
+	struct shadow_ept shadow;
+	uint64_t shadow_fills; /* pages filled on L2's EPT violations */
+	/* L1's VMX-preemption timer for L2: the host TSC at which it fires
+	 * (its value at the entry, scaled by the rate, counted from then). */
+	bool l2_timer;
+	uint64_t l2_timer_deadline;
+	/* VMCS02's MSR bitmap when L1 uses one: L0's and L1's ORed, so an
+	 * MSR both let through costs no exit (a page, freed with vmcs02). */
+	uint8_t *msr_bitmap02;
 };
 
 #define NESTED_SLOTS_BYTES (sizeof(struct nested_vmcs_slot) * NESTED_VMCS_CACHED)
 
-/* Out of VMX operation, nothing cached (reset, INIT); keeps the slots and
- * vmcs02. Never called in L2. */
+/* Out of VMX operation, nothing cached (reset, INIT); keeps the slots,
+ * vmcs02 and the shadow EPT's pages (emptied at their next use). Never
+ * called in L2. */
 void nested_vcpu_reset(struct nested_vcpu *n);
 
 /* The current VMCS's region, or NESTED_NO_VMCS. */
