@@ -128,8 +128,7 @@ static void app_bad_mac(void *ctx, uint32_t from)
 	((struct app *)ctx)->bad_macs++;
 }
 
-static const struct mig_rx_ops ops = { app_begin, app_deliver, app_end, app_abandon,
-				       app_bad_mac };
+static const struct mig_rx_ops ops = { app_begin, app_deliver, app_end, app_abandon, app_bad_mac };
 
 struct world {
 	struct net net;
@@ -329,7 +328,8 @@ static void test_replayed_session_refused(void **state)
 	assert_int_equal(w->tx.state, MIG_TX_OPEN);
 	uint64_t stale = w->rx.stats.stale;
 	for (unsigned i = 0; i < recorded; i++)
-		mig_rx_input(&w->rx, TX_ADDR, w->net.log[i].data, w->net.log[i].len, 77, w->net.now);
+		mig_rx_input(&w->rx, TX_ADDR, w->net.log[i].data, w->net.log[i].len, 77,
+			     w->net.now);
 	assert_int_equal(w->rx.stats.stale - stale, recorded);
 	run_until_settled(w, 100000);
 	assert_int_equal(w->app.begins, 2);
@@ -341,7 +341,8 @@ static void test_replayed_session_refused(void **state)
 	 * is taken under the new receiver nonce. */
 	unsigned ends = w->app.ends;
 	for (unsigned i = 0; i < recorded; i++)
-		mig_rx_input(&w->rx, TX_ADDR, w->net.log[i].data, w->net.log[i].len, 78, w->net.now);
+		mig_rx_input(&w->rx, TX_ADDR, w->net.log[i].data, w->net.log[i].len, 78,
+			     w->net.now);
 	assert_int_equal(w->app.ends, ends);
 	assert_int_equal(w->app.len, 0); /* begin() of the replayed OPEN, nothing since */
 	free(w->net.log);

@@ -116,6 +116,14 @@ static int parse(const struct hmac_sha256_key *key, const uint8_t *buf, size_t l
 	return 0;
 }
 
+bool mig_dgram_for_receiver(const void *dgram, size_t len)
+{
+	const uint8_t *d = dgram;
+
+	return len > OFF_TYPE &&
+	       (d[OFF_TYPE] == MIG_OPEN || d[OFF_TYPE] == MIG_DATA || d[OFF_TYPE] == MIG_ABORT);
+}
+
 /* --- sender --- */
 
 static void tx_send(struct mig_tx *tx, const struct mig_hdr *h)
@@ -395,8 +403,8 @@ static void rx_data(struct mig_rx *rx, const struct mig_hdr *h)
 	rx_send_ack(rx);
 }
 
-void mig_rx_input(struct mig_rx *rx, uint32_t from, const void *dgram, size_t len,
-		  uint64_t nonce, uint64_t now_ns)
+void mig_rx_input(struct mig_rx *rx, uint32_t from, const void *dgram, size_t len, uint64_t nonce,
+		  uint64_t now_ns)
 {
 	struct mig_hdr h;
 

@@ -33,9 +33,9 @@
 #define MIG_TAG_SIZE HMAC_SHA256_SIZE
 #define MIG_PAYLOAD_MAX 1400 /* header, payload and tag in one Ethernet frame */
 #define MIG_DGRAM_MAX (MIG_HEADER_SIZE + MIG_PAYLOAD_MAX + MIG_TAG_SIZE)
-#define MIG_WINDOW 16	     /* data datagrams in flight */
-#define MIG_RESULT_MAX 120   /* the receiver's line */
-#define MIG_KEY_MIN 16	     /* bytes of pre-shared key at least */
+#define MIG_WINDOW 16	   /* data datagrams in flight */
+#define MIG_RESULT_MAX 120 /* the receiver's line */
+#define MIG_KEY_MIN 16	   /* bytes of pre-shared key at least */
 
 enum mig_type {
 	MIG_OPEN = 1,	/* sender: nonce_s */
@@ -88,7 +88,7 @@ struct mig_tx {
 	enum mig_tx_state state;
 	uint64_t nonce_s, nonce_r;
 	uint32_t base, next; /* oldest unacknowledged, next to number */
-	size_t fill; /* bytes in the datagram being filled (tx->next) */
+	size_t fill;	     /* bytes in the datagram being filled (tx->next) */
 	bool fin_queued;
 	struct mig_slot slot[MIG_WINDOW]; /* seq % MIG_WINDOW */
 	uint64_t open_sent_ns, last_progress_ns;
@@ -137,6 +137,11 @@ struct mig_rx {
 	uint8_t dgram[MIG_DGRAM_MAX];
 };
 
+/* Whether a datagram is one a receiver takes (OPEN, DATA, ABORT) rather
+ * than a sender (ACCEPT, ACK), by its type byte alone: only for routing,
+ * each side authenticates what it takes. */
+bool mig_dgram_for_receiver(const void *dgram, size_t len);
+
 /* Opens a session to peer with nonce (fresh for every session): OPEN goes
  * out now. rto_ns: how late an acknowledgement may be before a datagram
  * goes again; timeout_ns: how long without progress before it fails. */
@@ -164,8 +169,8 @@ void mig_rx_init(struct mig_rx *rx, const struct hmac_sha256_key *key, struct mi
 		 const struct mig_rx_ops *ops, void *ctx, uint64_t timeout_ns);
 /* A datagram from address from; nonce: a fresh value the receiver uses
  * if this one opens a session. */
-void mig_rx_input(struct mig_rx *rx, uint32_t from, const void *dgram, size_t len,
-		  uint64_t nonce, uint64_t now_ns);
+void mig_rx_input(struct mig_rx *rx, uint32_t from, const void *dgram, size_t len, uint64_t nonce,
+		  uint64_t now_ns);
 /* The application's answer to the stream: sent with the acknowledgement
  * of FIN (now, and again whenever FIN comes again). */
 void mig_rx_set_result(struct mig_rx *rx, enum mig_result result, const char *line);
