@@ -12,11 +12,11 @@
 #include "drivers/console.h"
 #include "vmm/core/sched.h"
 #include "vmm/core/vm_lifecycle.h"
+#include "vmm/dev/vtime.h"
 #include "vmm/migrate/mig_chan.h"
 #include "vmm/migrate/stream.h"
 #include "vmm/migrate/vm_restore.h"
 #include "vmm/migrate/vm_save.h"
-#include "vmm/dev/vtime.h"
 #include "vmm/vm/host_ip.h"
 
 #define NS_PER_MS 1000000ull
@@ -72,8 +72,7 @@ static size_t pages_for(size_t bytes)
 
 static void ip_text(uint32_t ip, char buf[IP_TEXT])
 {
-	snprintf(buf, IP_TEXT, "%u.%u.%u.%u", ip >> 24, ip >> 16 & 0xff, ip >> 8 & 0xff,
-		 ip & 0xff);
+	snprintf(buf, IP_TEXT, "%u.%u.%u.%u", ip >> 24, ip >> 16 & 0xff, ip >> 8 & 0xff, ip & 0xff);
 }
 
 static uint64_t ms_of(uint64_t ticks)
@@ -205,8 +204,7 @@ static void in_bad_mac(void *ctx, uint32_t from)
 		text);
 }
 
-static const struct mig_rx_ops in_ops = { in_begin, in_deliver, in_end, in_abandon,
-					  in_bad_mac };
+static const struct mig_rx_ops in_ops = { in_begin, in_deliver, in_end, in_abandon, in_bad_mac };
 
 /* --- out --- */
 
@@ -258,8 +256,9 @@ static void out_sending(uint64_t now_ns)
 			"sent again), downtime %llu ticks (%llu ms): save %llu, transfer and "
 			"restore %llu\n",
 			out.vm->name, out.peer_text, tx->result_line,
-			(unsigned long long)(out.len >> KIB_SHIFT), (unsigned long long)tx->stats.sent,
-			(unsigned long long)tx->stats.resent, (unsigned long long)(t - out.t_stop),
+			(unsigned long long)(out.len >> KIB_SHIFT),
+			(unsigned long long)tx->stats.sent, (unsigned long long)tx->stats.resent,
+			(unsigned long long)(t - out.t_stop),
 			(unsigned long long)ms_of(t - out.t_stop),
 			(unsigned long long)(out.t_saved - out.t_stop),
 			(unsigned long long)(t - out.t_saved));
@@ -271,8 +270,7 @@ static void out_sending(uint64_t now_ns)
 	} else if (tx->state == MIG_TX_FAILED) {
 		kprintf("pgvisor: migrate: vm %s to %s: no answer for %llu ms (no pgvisor "
 			"there, or another key): it runs on here\n",
-			out.vm->name, out.peer_text,
-			(unsigned long long)(TIMEOUT_NS / NS_PER_MS));
+			out.vm->name, out.peer_text, (unsigned long long)(TIMEOUT_NS / NS_PER_MS));
 		out_resume();
 	}
 }
@@ -291,8 +289,8 @@ static void out_tick(uint64_t now_ns)
 		break;
 	case OUT_CANCEL:
 		mig_tx_abort(&out.tx);
-		kprintf("pgvisor: migrate: vm %s to %s: cancelled: it runs on here\n",
-			out.vm->name, out.peer_text);
+		kprintf("pgvisor: migrate: vm %s to %s: cancelled: it runs on here\n", out.vm->name,
+			out.peer_text);
 		out_resume();
 		break;
 	case OUT_DESTROY:
@@ -370,14 +368,14 @@ int migrate_remote_start(struct vm *vm, const char *host, char *why, size_t whyl
 	int ret = -1;
 
 	if (!in.rx.key) {
-		snprintf(why, whylen, "migrate: no migration between machines here (it takes "
-				      "ip=ADDR/PREFIX and %s= on pgvisor's command line)",
+		snprintf(why, whylen,
+			 "migrate: no migration between machines here (it takes "
+			 "ip=ADDR/PREFIX and %s= on pgvisor's command line)",
 			 MIGRATE_KEY_OPTION);
 		return -1;
 	}
 	if (!host_ip_parse_addr(host, &peer) || !peer || peer == host_ip_addr()) {
-		snprintf(why, whylen, "migrate: '%s' is not another machine's IPv4 address",
-			 host);
+		snprintf(why, whylen, "migrate: '%s' is not another machine's IPv4 address", host);
 		return -1;
 	}
 	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED) {

@@ -23,7 +23,12 @@
 #define UDP_HDR 8
 #define ARP_CACHE 4
 #define ARP_RETRY_NS 100000000ull /* one request per peer per 100 ms */
-#define QUEUE_SLOTS 64		  /* frames waiting for host_ip_poll; a power of two */
+/* RFC 5227 2.3: ANNOUNCE_NUM announcements ANNOUNCE_INTERVAL apart. A
+ * switch (or Bochs's bxhub, which forwards unicast only to a machine it
+ * saw broadcast) learns where pgvisor's address is before a peer asks. */
+#define ANNOUNCE_NUM 2
+#define ANNOUNCE_INTERVAL_NS 2000000000ull
+#define QUEUE_SLOTS 64 /* frames waiting for host_ip_poll; a power of two */
 #define OPTION_MAX 24
 #define RX_BUDGET 32 /* frames taken from a NIC that is no uplink, per poll */
 
@@ -45,6 +50,8 @@ static uint16_t my_port;
 static struct host_ip_listener listener;
 static struct arp_entry arp[ARP_CACHE];
 static unsigned arp_next;
+static unsigned announced;
+static uint64_t announced_ns;
 static uint64_t now;
 static struct spinlock poll_lock, queue_lock;
 static struct queued queue[QUEUE_SLOTS];
@@ -109,7 +116,8 @@ void host_ip_init(const char *cmdline)
 		const char *p = slash + 1;
 		ok = *p != '\0';
 		for (; ok && *p; p++)
-			ok = *p >= '0' && *p <= '9' && (prefix = prefix * 10 + (unsigned)(*p - '0')) <= 32;
+			ok = *p >= '0' && *p <= '9' &&
+			     (prefix = prefix * 10 + (unsigned)(*p - '0')) <= 32;
 		ok = ok && prefix >= 1 && host_ip_parse_addr(addr, &my_ip) && my_ip;
 	}
 	if (!ok) {
@@ -202,6 +210,8 @@ static void send_arp(uint16_t op, const uint8_t *to_mac, uint32_t to_ip)
 	static const uint8_t broadcast[NETDEV_MAC_LEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	uint8_t f[ETH_HDR + ARP_LEN], *a = f + ETH_HDR;
 
+	/* A request (or announcement) is broadcast; a reply goes to the
+	 * asker. */
 	memcpy(f, to_mac ? to_mac : broadcast, NETDEV_MAC_LEN);
 	memcpy(f + 6, nic->mac, NETDEV_MAC_LEN);
 	put16(f + 12, ETH_TYPE_ARP);
@@ -229,6 +239,8 @@ static void handle_arp(const uint8_t *f, size_t len)
 	    a[4] != NETDEV_MAC_LEN || a[5] != 4)
 		return;
 	uint32_t sender = get32(a + 14);
+	if (sender == my_ip)
+		return; /* another machine claims our address: not believed */
 	/* RFC 826: the sender's mapping is learned (or refreshed) when we
 	 * are the target; a request is answered. */
 	if (sender)
@@ -324,10 +336,17 @@ void host_ip_poll(uint64_t now_ns, bool uplinked)
 	if (!my_ip || !spin_trylock(&poll_lock))
 		return;
 	now = now_ns;
+	if (announced < ANNOUNCE_NUM &&
+	    (!announced || now - announced_ns >= ANNOUNCE_INTERVAL_NS)) {
+		/* RFC 5227 2.3: an ARP request for our own address. */
+		send_arp(ARP_REQUEST, NULL, my_ip);
+		announced++;
+		announced_ns = now;
+	}
 	if (!uplinked) {
 		size_t len;
-		for (unsigned i = 0; i < RX_BUDGET &&
-				    (len = netdev_receive(nic, frame_buf, sizeof(frame_buf)));
+		for (unsigned i = 0;
+		     i < RX_BUDGET && (len = netdev_receive(nic, frame_buf, sizeof(frame_buf)));
 		     i++)
 			handle(frame_buf, len);
 	}
