@@ -5,7 +5,8 @@ which increments a byte in every page of its region pass after pass and
 checks them all before each pass, moves from machine a to machine b in the
 middle of its run: on b it goes on from the pass it was in, every page
 exact, to its last pass; a's list no longer shows it running. With another
-key on b, nothing is taken there (one line), a's VM runs on (one line)."""
+key on b, nothing is taken there (one line), a's VM runs on (one line), as
+it does after "migrate cancel"."""
 import fcntl
 import os
 import re
@@ -111,10 +112,11 @@ def test_dirtytest_moves_to_the_other_machine_and_counts_on_exact(built_guests, 
     last = src[-1][0]
     assert 3 <= last < PASSES and [p for p, _ in src] == list(range(1, last + 1)), out
     sent = next(m for m in map(SENT.match, a) if m)
-    # a's list after it: keep is there, dirty is not running.
-    listed = a[a.index(sent.group(0)):]
-    assert not any(re.match(r"pgvisor:\s+\d+\s+dirty\s+(running|paused)", l) for l in listed), out
-    assert any(l.startswith("pgvisor: vm dirty: destroyed") or "dirty" in l for l in listed)
+    # a's list after it: dirty destroyed (before the list ran), keep paused.
+    listed = a[a.index("pgvisor> list"):a.index("pgvisor> destroy keep")]
+    states = {m.group(1): m.group(2) for m in
+              (re.match(r"pgvisor: (\S+)\s+\d+\s+\d+\s+\d+ (\S+)", l) for l in listed) if m}
+    assert states == {"dirty": "destroyed", "keep": "paused"}, out
 
     # b: it goes on from the next pass, every page checked, to the end.
     assert any(re.match(r"pgvisor: migrate: vm dirty received from 10\.0\.0\.1: \d+ KiB in "
@@ -130,6 +132,11 @@ def test_dirtytest_moves_to_the_other_machine_and_counts_on_exact(built_guests, 
 
 def test_a_peer_with_another_key_takes_nothing_and_the_source_runs_on(built_guests, bench):
     a_steps = to_console(r"expect \[dirty\] dirtytest: pass 2 ") + [
+        # A cancel first: the VM runs on from where it stopped.
+        r"send migrate dirty 10.0.0.2\r",
+        r"expect migrate: vm dirty to 10\.0\.0\.2: \d+ KiB, \d+ pages, stopped for it",
+        r"send migrate cancel dirty\r",
+        r"expect migrate: vm dirty to 10\.0\.0\.2: cancelled: it runs on here",
         r"send migrate dirty 10.0.0.2\r",
         r"expect migrate: vm dirty to 10\.0\.0\.2: no answer for",
     ]
@@ -146,5 +153,6 @@ def test_a_peer_with_another_key_takes_nothing_and_the_source_runs_on(built_gues
     assert len([l for l in b if "failed its MAC" in l]) == 1, out
     assert not any("received from" in l or "abandoned" in l for l in b), out
     assert len([l for l in a if "no answer for" in l]) == 1, out
+    assert len([l for l in a if "cancelled: it runs on here" in l]) == 1, out
     # The source ran on to its last pass, every pass in order.
     assert [p for p, _ in marks(vm_lines(a, "dirty"))] == list(range(1, 9)), out

@@ -241,6 +241,18 @@ static bool acts_on(const struct vm *vm)
 	return vm->vcpus[0].cpu == this_cpu()->index || !sched_cpu_active(vm->vcpus[0].cpu);
 }
 
+/* The peer runs the VM now: it goes here, on the CPU that acts on it
+ * (this one, or a later poll's). */
+static void out_destroy(void)
+{
+	if (!acts_on(out.vm))
+		return;
+	bool locked = vm_lock(out.vm);
+	vm_destroy(out.vm);
+	vm_unlock(out.vm, locked);
+	out_free();
+}
+
 static void out_sending(uint64_t now_ns)
 {
 	struct mig_tx *tx = &out.tx;
@@ -263,6 +275,7 @@ static void out_sending(uint64_t now_ns)
 			(unsigned long long)(out.t_saved - out.t_stop),
 			(unsigned long long)(t - out.t_saved));
 		out.phase = OUT_DESTROY;
+		out_destroy();
 	} else if (tx->state == MIG_TX_DONE) {
 		kprintf("pgvisor: migrate: vm %s to %s: refused there (%s): it runs on here\n",
 			out.vm->name, out.peer_text, tx->result_line);
@@ -294,12 +307,7 @@ static void out_tick(uint64_t now_ns)
 		out_resume();
 		break;
 	case OUT_DESTROY:
-		if (acts_on(out.vm)) {
-			bool locked = vm_lock(out.vm);
-			vm_destroy(out.vm);
-			vm_unlock(out.vm, locked);
-			out_free();
-		}
+		out_destroy();
 		break;
 	case OUT_IDLE:
 		break;
