@@ -38,7 +38,10 @@ enum out_phase {
 	OUT_DESTROY, /* the peer restored it: destroyed on the CPU of its vCPU 0 */
 };
 
-/* The migration out: the console sets it up, the network poll runs it. */
+/* The migration out: the console sets it up, the network poll runs it.
+ * The console takes out.lock with the VM's lock held and the poll takes
+ * the VM's lock inside out.lock: no deadlock, as vm_save takes only VMs
+ * on one CPU, for which vm_lock takes nothing. */
 static struct {
 	struct spinlock lock;
 	enum out_phase phase;
