@@ -416,5 +416,6 @@ void kmain(uint32_t magic, uint64_t info)
 		(unsigned long long)(page_alloc_free_bytes() / PAGE_SIZE), (unsigned long long)kept,
 		vm_count());
 	summary_print();
+	migrate_remote_summary();
 	power_off();
 }

@@ -132,17 +132,20 @@ def test_dirtytest_moves_to_the_other_machine_and_counts_on_exact(built_guests, 
 
 def test_a_peer_with_another_key_takes_nothing_and_the_source_runs_on(built_guests, bench):
     a_steps = to_console(r"expect \[dirty\] dirtytest: pass 2 ") + [
-        # A cancel first: the VM runs on from where it stopped.
+        r"send migrate dirty 10.0.0.2\r",
+        r"expect migrate: vm dirty to 10\.0\.0\.2: no answer for",
+        # Then a cancel: the VM runs on from where it stopped.
         r"send migrate dirty 10.0.0.2\r",
         r"expect migrate: vm dirty to 10\.0\.0\.2: \d+ KiB, \d+ pages, stopped for it",
         r"send migrate cancel dirty\r",
         r"expect migrate: vm dirty to 10\.0\.0\.2: cancelled: it runs on here",
-        r"send migrate dirty 10.0.0.2\r",
-        r"expect migrate: vm dirty to 10\.0\.0\.2: no answer for",
     ]
+    # b stays up while a tries (5 s of a's clock, which runs ahead while
+    # a idles) and then ends.
     b_steps = to_console(r"expect \[keep\] dirtytest: pass 1 ") + [
         r"send pause keep\r",
         r"expect migrate: a datagram from 10\.0\.0\.1 failed its MAC",
+        r"sleep 10",
         r"send destroy keep\r",
     ]
     (a, _), (b, _) = run_pair(bench, [
@@ -151,6 +154,13 @@ def test_a_peer_with_another_key_takes_nothing_and_the_source_runs_on(built_gues
          MAC_B, b_steps)])
     out = "\n".join(a) + "\n----\n" + "\n".join(b)
     assert len([l for l in b if "failed its MAC" in l]) == 1, out
+    # b counted every one of them and took none.
+    counts = next(m for m in (re.match(r"pgvisor: migrate: (\d+) datagrams received as a "
+                                       r"destination, (\d+) failed the MAC, (\d+) refused "
+                                       r"as another session's or seen before; (\d+) sent$", l)
+                              for l in b) if m)
+    received, bad, stale, sent = map(int, counts.groups())
+    assert received == bad and bad > 10 and stale == 0 and sent == 0, counts.group(0)
     assert not any("received from" in l or "abandoned" in l for l in b), out
     assert len([l for l in a if "no answer for" in l]) == 1, out
     assert len([l for l in a if "cancelled: it runs on here" in l]) == 1, out

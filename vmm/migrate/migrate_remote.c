@@ -373,6 +373,19 @@ void migrate_remote_init(const char *cmdline, const struct boot_info *bi)
 		ip, MIGRATE_UDP_PORT);
 }
 
+void migrate_remote_summary(void)
+{
+	const struct mig_stats *rx = &in.rx.stats;
+
+	if (!in.rx.key)
+		return;
+	/* Out: the totals of the last migration out are in its own line. */
+	kprintf("pgvisor: migrate: %llu datagrams received as a destination, %llu failed the "
+		"MAC, %llu refused as another session's or seen before; %llu sent\n",
+		(unsigned long long)(rx->received + rx->bad_mac), (unsigned long long)rx->bad_mac,
+		(unsigned long long)rx->stale, (unsigned long long)rx->sent);
+}
+
 int migrate_remote_start(struct vm *vm, const char *host, char *why, size_t whylen)
 {
 	uint32_t peer;

@@ -30,5 +30,9 @@ void migrate_remote_init(const char *cmdline, const struct boot_info *bi);
 int migrate_remote_start(struct vm *vm, const char *host, char *why, size_t whylen);
 /* Stops vm's transfer; vm runs on. 0, or -1 with one line in why. */
 int migrate_remote_cancel(struct vm *vm, char *why, size_t whylen);
+/* One line at the end, when migration between machines was on: the
+ * datagrams received (how many failed the MAC, how many were another
+ * session's or seen before) and sent. */
+void migrate_remote_summary(void);
 
 #endif
