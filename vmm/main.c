@@ -41,6 +41,8 @@
 #include "vmm/cpu/cpuid_policy.h"
 #include "vmm/debug/gdb_target.h"
 #include "vmm/load/config.h"
+#include "vmm/migrate/migrate_remote.h"
+#include "vmm/vm/host_ip.h"
 #include "vmm/vm/uplinks.h"
 #include "vmm/vm/vm.h"
 #include "vmm/vmx/vmcs_fields.h"
@@ -313,8 +315,11 @@ void kmain(uint32_t magic, uint64_t info)
 	percpu_init(&cpus[0], 0, boot_ist_stacks);
 	plant_boot_canaries();
 	idt_init();
+	/* The migration key stays off the console. */
+	static char shown[sizeof(boot_info.cmdline)];
+	cmdline_masked(boot_info.cmdline, MIGRATE_KEY_OPTION, shown, sizeof(shown));
 	kprintf("pgvisor: booted by %s (%s), command line '%s', %u files\n", boot_info.loader,
-		boot_info.loader_name, boot_info.cmdline, boot_info.nfiles);
+		boot_info.loader_name, shown, boot_info.nfiles);
 	start_fault_injection(boot_info.cmdline);
 	if (boot_info.mem_dropped)
 		kprintf("pgvisor: warning: %u ranges of the memory map did not fit (at most %u)\n",
@@ -408,7 +413,9 @@ void kmain(uint32_t magic, uint64_t info)
 		kprintf("pgvisor: serial input polled every %u us\n", SERIAL_POLL_US);
 	}
 	core_set_console(&console);
+	host_ip_init(boot_info.cmdline);
 	uplinks_init(boot_info.cmdline);
+	migrate_remote_init(boot_info.cmdline, &boot_info);
 	/* What the VMs take must come back when they end, but for what the
 	 * VM table keeps of each (vm_kept_bytes). */
 	uint64_t free_before_vms = page_alloc_free_bytes() / PAGE_SIZE;
@@ -440,5 +447,6 @@ void kmain(uint32_t magic, uint64_t info)
 		(unsigned long long)(page_alloc_free_bytes() / PAGE_SIZE), (unsigned long long)kept,
 		vm_count());
 	summary_print();
+	migrate_remote_summary();
 	power_off();
 }

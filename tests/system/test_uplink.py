@@ -45,7 +45,8 @@ def test_bad_uplinks_get_one_line_each(built_pgvisor, bench):
     iso = bench.dir / "bad.iso"
     bench.mkiso(["--kernel", built_pgvisor, "--cmdline",
                  "bridge=lan0:nic0 bridge=lan1:nic0 bridge=lan0:nic1 bridge=lan2 "
-                 "bridge=averyveryverylongname:nic0", iso, str(cfg.relative_to(ROOT))])
+                 "bridge=averyveryverylongname:nic0 ip=10.0.0.9/24 migrate-key=tooshort", iso,
+                 str(cfg.relative_to(ROOT))])
     run = bench.run("1-bad-uplinks", iso, "bochs", 60, ["--net", f"hub:{SELFTEST_PORT}"])
     for line in ("pgvisor: bridge lan0: uplink nic0, link up",
                  "pgvisor: bridge lan1: nic0 is already the uplink of bridge lan0",
@@ -56,6 +57,12 @@ def test_bad_uplinks_get_one_line_each(built_pgvisor, bench):
                  "(NAME up to 15 characters)",
                  "pgvisor: bridge lan0: no VM uses it: nic0 carries nothing"):
         assert run.lines.count(line) == 1, (line, run.output)
+    # pgvisor's own address beside the uplink, and a migration key too short
+    # to use: one line, the key never shown.
+    assert "pgvisor: ip 10.0.0.9/24 on nic0 (" in run.output, run.output
+    assert ("pgvisor: migrate: migrate-key= is too short (16 characters at least): no "
+            "migration between machines") in run.lines, run.output
+    assert "tooshort" not in run.output and "migrate-key=***" in run.output
     # The VM runs all the same.
     assert "pgvisor:   vm hello: exited with status 1 (value 0), restarts 0" in run.lines, \
         run.output

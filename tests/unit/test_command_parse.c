@@ -198,6 +198,28 @@ static void test_image_commands(void **state)
 	assert_int_equal(parse("corrupt mem:img"), -1);
 }
 
+static void test_migrate_commands(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("migrate dirty 10.0.0.2"), 0);
+	assert_int_equal(req.id, CMD_MIGRATE);
+	assert_true(command_names_vm(CMD_MIGRATE));
+	assert_string_equal(req.vm, "dirty");
+	assert_string_equal(req.word, "10.0.0.2");
+	assert_int_equal(parse("migrate dirty"), -1);
+	assert_string_equal(err, "migrate: missing argument (migrate VM HOST)");
+	/* "cancel" as the second word is the other command. */
+	assert_int_equal(parse(" migrate  cancel\tdirty"), 0);
+	assert_int_equal(req.id, CMD_MIGRATE_CANCEL);
+	assert_true(command_names_vm(CMD_MIGRATE_CANCEL));
+	assert_string_equal(req.vm, "dirty");
+	assert_string_equal(req.word, "");
+	assert_int_equal(parse("migrate cancel"), -1);
+	assert_string_equal(err, "migrate cancel: missing argument (migrate cancel VM)");
+	assert_int_equal(parse("migrate cancel dirty 10.0.0.2"), -1);
+	assert_int_equal(parse("cancel dirty"), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +232,7 @@ int main(void)
 		cmocka_unit_test(test_shutdown_and_create),
 		cmocka_unit_test(test_long_names_refused),
 		cmocka_unit_test(test_image_commands),
+		cmocka_unit_test(test_migrate_commands),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

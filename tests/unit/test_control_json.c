@@ -186,6 +186,13 @@ static void test_requests_become_commands(void **state)
 	assert_int_equal(parse_request("{\"cmd\":\"corrupt\",\"image\":\"mem:i\",\"offset\":7}"),
 			 0);
 	assert_int_equal(req.cmd.offset, 7);
+	assert_int_equal(parse_request("{\"cmd\":\"migrate\",\"vm\":\"d\",\"host\":\"10.0.0.2\"}"),
+			 0);
+	assert_int_equal(req.cmd.id, CMD_MIGRATE);
+	assert_string_equal(req.cmd.word, "10.0.0.2");
+	assert_int_equal(parse_request("{\"cmd\":\"migrate cancel\",\"vm\":\"d\"}"), 0);
+	assert_int_equal(req.cmd.id, CMD_MIGRATE_CANCEL);
+	assert_string_equal(req.cmd.vm, "d");
 }
 
 static void test_bad_requests_say_why_and_keep_the_id(void **state)

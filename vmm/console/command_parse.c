@@ -47,6 +47,12 @@ static const struct command_info commands[CMD_COUNT] = {
 	[CMD_CORRUPT] = { "corrupt", "io", "corrupt mem:NAME [TYPE+]OFFSET",
 			  "flip the byte at OFFSET of image NAME, or of its first TYPE record's "
 			  "body (tests; only with image-test on pgvisor's command line)" },
+	[CMD_MIGRATE] = { "migrate", "vw", "migrate VM HOST",
+			  "move VM to the pgvisor at IPv4 address HOST (ip= and migrate-key= on "
+			  "both command lines); VM is destroyed here once HOST restored it" },
+	/* Typed as two words: command_parse joins them. */
+	[CMD_MIGRATE_CANCEL] = { "migrate cancel", "v", "migrate cancel VM",
+				 "stop VM's migration; VM runs on here" },
 };
 
 #define MAX_WORDS 5
@@ -240,12 +246,18 @@ int command_parse(const char *line, struct command_request *req, char *err, size
 	memset(req, 0, sizeof(*req));
 	if (err && errlen)
 		err[0] = '\0';
+	const char **w = words;
 	int n = split(line, buf, sizeof(buf), words, MAX_WORDS + 1);
 	if (n == 0)
 		return errf(err, errlen, "empty command (try help)");
-	const struct command_info *c = command_find(words[0], &id);
+	if (n >= 2 && !strcmp(words[0], "migrate") && !strcmp(words[1], "cancel")) {
+		w++;
+		n--;
+		w[0] = command_info(CMD_MIGRATE_CANCEL)->name;
+	}
+	const struct command_info *c = command_find(w[0], &id);
 	if (!c)
-		return errf(err, errlen, "unknown command '%.32s' (try help)", words[0]);
+		return errf(err, errlen, "unknown command '%.32s' (try help)", w[0]);
 	req->id = id;
 	size_t most = strlen(c->args), least = 0;
 	while (least < most && c->args[least] >= 'a')
@@ -259,7 +271,7 @@ int command_parse(const char *line, struct command_request *req, char *err, size
 		char kind = c->args[i];
 		if (kind < 'a')
 			kind = (char)(kind - 'A' + 'a');
-		if (parse_arg(c, kind, words[i + 1], req, err, errlen))
+		if (parse_arg(c, kind, w[i + 1], req, err, errlen))
 			return -1;
 	}
 	if (id == CMD_HELP && req->word[0] && !command_find(req->word, NULL))

@@ -31,6 +31,8 @@ enum command_id {
 	CMD_IMAGES,
 	CMD_DROP,
 	CMD_CORRUPT,
+	CMD_MIGRATE,
+	CMD_MIGRATE_CANCEL,
 	CMD_COUNT,
 };
 
@@ -54,8 +56,8 @@ struct command_info {
 struct command_request {
 	enum command_id id;
 	char vm[VM_NAME_MAX]; /* the VM it names; "" when none */
-	/* create's file, help's command, the NAME of an image mem:NAME; ""
-	 * when none. restore's new name is in vm. */
+	/* create's file, help's command, the NAME of an image mem:NAME,
+	 * migrate's HOST; "" when none. restore's new name is in vm. */
 	char word[CFG_PATH_MAX];
 	enum trace_op trace;
 	uint64_t gpa, len; /* mem */

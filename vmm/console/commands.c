@@ -18,6 +18,7 @@
 #include "vmm/debug/gdb_target.h"
 #include "vmm/load/config.h"
 #include "vmm/migrate/mem_image.h"
+#include "vmm/migrate/migrate_remote.h"
 #include "vmm/vmx/vmcs_fields.h"
 
 #define DUMP_ROW 16 /* bytes per line of mem */
@@ -471,6 +472,23 @@ static void corrupt(const char *name, uint32_t type, uint64_t offset, struct com
 		kprintf("pgvisor: image mem:%s: byte %llu flipped\n", name, (unsigned long long)at);
 }
 
+/* migrate: on vm's vCPU 0's CPU, under its lock, as save. */
+static void migrate(struct vm *vm, const char *host, struct command_result *res)
+{
+	char why[COMMAND_ERROR_MAX];
+
+	if (migrate_remote_start(vm, host, why, sizeof(why)))
+		refuse(res, "%s", why);
+}
+
+static void migrate_cancel(struct vm *vm, struct command_result *res)
+{
+	char why[COMMAND_ERROR_MAX];
+
+	if (migrate_remote_cancel(vm, why, sizeof(why)))
+		refuse(res, "%s", why);
+}
+
 void command_run(const struct command_request *req, struct vm *vm, struct command_result *res)
 {
 	bool locked = vm ? vm_lock(vm) : false;
@@ -530,6 +548,12 @@ void command_run(const struct command_request *req, struct vm *vm, struct comman
 		break;
 	case CMD_CORRUPT:
 		corrupt(req->word, req->record_type, req->offset, res);
+		break;
+	case CMD_MIGRATE:
+		migrate(vm, req->word, res);
+		break;
+	case CMD_MIGRATE_CANCEL:
+		migrate_cancel(vm, res);
 		break;
 	case CMD_COUNT:
 		break;

@@ -20,7 +20,7 @@ const char *control_arg_name(enum command_id id, unsigned i)
 		return "vm";
 	case 'w':
 	case 'W':
-		return id == CMD_HELP ? "command" : "file";
+		return id == CMD_HELP ? "command" : id == CMD_MIGRATE ? "host" : "file";
 	case 't':
 		return "op";
 	case 'g':

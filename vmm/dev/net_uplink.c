@@ -39,6 +39,8 @@ void net_uplink_poll(struct net_uplink *u, uint64_t now_ns)
 		len = netdev_receive(u->nic, u->rx_buf, sizeof(u->rx_buf));
 		if (!len)
 			break;
+		if (u->take && u->take(u->rx_buf, len))
+			continue;
 		/* The switch checks the length and counts what it refuses. */
 		net_switch_send(u->sw, &u->port, u->rx_buf, len, now_ns);
 	}

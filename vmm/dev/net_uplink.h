@@ -16,6 +16,8 @@
 #ifndef PGVISOR_NET_UPLINK_H
 #define PGVISOR_NET_UPLINK_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "arch/x86/spinlock.h"
@@ -30,6 +32,9 @@ struct net_uplink {
 	struct net_switch *sw;
 	struct netdev *nic;
 	struct spinlock poll_lock;
+	/* Frames the hypervisor keeps for itself (NULL: none): true when it
+	 * took the frame, which then never reaches the bridge. */
+	bool (*take)(const uint8_t *frame, size_t len);
 	uint8_t rx_buf[NET_UPLINK_RX_BUF];
 };
 

@@ -9,6 +9,7 @@
 #include "drivers/console.h"
 #include "drivers/net/netdev.h"
 #include "vmm/dev/net_uplink.h"
+#include "vmm/vm/host_ip.h"
 #include "vmm/vm/platform.h"
 
 #define NS_PER_S 1000000000ull
@@ -64,6 +65,8 @@ static void attach(const char *bridge, const char *nic_name)
 	if (!ring)
 		why = "out of memory";
 	else if (!net_uplink_attach(u, sw, bridge, nic, ring, &why)) {
+		if (nic == host_ip_nic())
+			u->take = host_ip_take;
 		memcpy(names[nuplinks++], bridge, strlen(bridge) + 1);
 		kprintf("pgvisor: bridge %s: uplink %s, link %s\n", bridge, nic_name,
 			netdev_link_up(nic) ? "up" : "down");
@@ -116,16 +119,20 @@ void uplinks_check_used(void)
 
 bool uplinks_present(void)
 {
-	return nuplinks != 0;
+	return nuplinks != 0 || host_ip_enabled();
 }
 
 void uplinks_poll(void)
 {
 	uint64_t now_ns;
+	bool uplinked = false;
 
-	if (!nuplinks)
+	if (!uplinks_present())
 		return;
 	now_ns = mul_div_u64(rdtsc(), NS_PER_S, tsc_hz());
-	for (unsigned i = 0; i < nuplinks; i++)
+	for (unsigned i = 0; i < nuplinks; i++) {
 		net_uplink_poll(&uplinks[i], now_ns);
+		uplinked |= uplinks[i].take != NULL;
+	}
+	host_ip_poll(now_ns, uplinked);
 }

@@ -9,5 +9,9 @@
 /* Copies the value of the first word "key=value" of cmdline into out
  * (cut to len - 1 characters); false when there is no such word. */
 bool cmdline_value(const char *cmdline, const char *key, char *out, size_t len);
+/* Copies cmdline into out (cut to len - 1 characters) with the value of
+ * every word "key=value" replaced by "***": for printing a command line
+ * that holds a secret. */
+void cmdline_masked(const char *cmdline, const char *key, char *out, size_t len);
 
 #endif
