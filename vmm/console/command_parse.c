@@ -47,6 +47,9 @@ static const struct command_info commands[CMD_COUNT] = {
 	[CMD_CORRUPT] = { "corrupt", "io", "corrupt mem:NAME [TYPE+]OFFSET",
 			  "flip the byte at OFFSET of image NAME, or of its first TYPE record's "
 			  "body (tests; only with image-test on pgvisor's command line)" },
+	[CMD_MIGRATE] = { "migrate", "vW", "migrate [cancel] VM",
+			  "move VM live to a new slot on this machine (its name kept); "
+			  "cancel: stop a migration, VM runs on" },
 };
 
 #define MAX_WORDS 5
@@ -219,6 +222,11 @@ static int check_ranges(const struct command_info *c, struct command_request *re
 			return errf(err, errlen, "N must be 1 to %u (%s)", TRACE_SHOW_MAX,
 				    c->usage);
 		return 0;
+	case CMD_MIGRATE:
+		if (nargs == 2 && strcmp(req->word, MIGRATE_CANCEL))
+			return errf(err, errlen, "'%.32s': expected cancel (%s)", req->word,
+				    c->usage);
+		return 0;
 	case CMD_SHUTDOWN:
 		if (nargs < 2)
 			req->count = SHUTDOWN_TIMEOUT_DEFAULT;
@@ -247,6 +255,11 @@ int command_parse(const char *line, struct command_request *req, char *err, size
 	if (!c)
 		return errf(err, errlen, "unknown command '%.32s' (try help)", words[0]);
 	req->id = id;
+	/* migrate cancel VM: the VM first, as the table's arguments go. */
+	if (id == CMD_MIGRATE && n == 3 && !strcmp(words[1], MIGRATE_CANCEL)) {
+		words[1] = words[2];
+		words[2] = MIGRATE_CANCEL;
+	}
 	size_t most = strlen(c->args), least = 0;
 	while (least < most && c->args[least] >= 'a')
 		least++;

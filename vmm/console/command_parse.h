@@ -31,11 +31,13 @@ enum command_id {
 	CMD_IMAGES,
 	CMD_DROP,
 	CMD_CORRUPT,
+	CMD_MIGRATE,
 	CMD_COUNT,
 };
 
 enum trace_op { TRACE_ON, TRACE_OFF, TRACE_SHOW };
 
+#define MIGRATE_CANCEL "cancel"	    /* migrate cancel VM */
 #define IMAGE_PREFIX "mem:"	    /* save and restore targets: images in memory */
 #define COMMAND_LINE_MAX 256	    /* the longest line the console takes */
 #define MEM_DUMP_MAX 4096	    /* mem: bytes at most */

@@ -18,6 +18,7 @@
 #include "vmm/debug/gdb_target.h"
 #include "vmm/load/config.h"
 #include "vmm/migrate/mem_image.h"
+#include "vmm/migrate/migrate.h"
 #include "vmm/vmx/vmcs_fields.h"
 
 #define DUMP_ROW 16 /* bytes per line of mem */
@@ -471,6 +472,26 @@ static void corrupt(const char *name, uint32_t type, uint64_t offset, struct com
 		kprintf("pgvisor: image mem:%s: byte %llu flipped\n", name, (unsigned long long)at);
 }
 
+/* migrate: on vm's vCPU 0's CPU, which then does the copying between
+ * slices (migrate_poll); the rounds and the result come as it goes. */
+static void migrate(struct vm *vm, bool cancel, struct command_result *res)
+{
+	char why[COMMAND_ERROR_MAX];
+
+	if (cancel) {
+		if (migrate_cancel(vm))
+			refuse(res, "vm %s: no migration in progress", vm->name);
+		return;
+	}
+	if (migrate_start(vm, env.boot, why, sizeof(why)))
+		refuse(res, "%s", why);
+}
+
+void commands_poll_migration(void)
+{
+	migrate_poll();
+}
+
 void command_run(const struct command_request *req, struct vm *vm, struct command_result *res)
 {
 	bool locked = vm ? vm_lock(vm) : false;
@@ -530,6 +551,9 @@ void command_run(const struct command_request *req, struct vm *vm, struct comman
 		break;
 	case CMD_CORRUPT:
 		corrupt(req->word, req->record_type, req->offset, res);
+		break;
+	case CMD_MIGRATE:
+		migrate(vm, req->word[0] != '\0', res);
 		break;
 	case CMD_COUNT:
 		break;
