@@ -5,12 +5,12 @@
 
 #include "vmm/cpu/dirty_vcpu.h"
 #include "vmm/migrate/vcpu_capture.h"
-#include "vmm/vmx/vmx_caps.h"
 #include "vmm/vmx/vmx.h"
+#include "vmm/vmx/vmx_caps.h"
 
 enum dirty_mode dirty_track_choose(const char *asked, char *why, size_t whylen)
 {
-	enum dirty_mode best = vmx_controls.pml	   ? DIRTY_PML
+	enum dirty_mode best = vmx_controls.pml	     ? DIRTY_PML
 			       : vmx_controls.ept_ad ? DIRTY_AD
 						     : DIRTY_WP;
 	enum dirty_mode want = best;

@@ -9,6 +9,7 @@
 #include "arch/x86/spinlock.h"
 #include "arch/x86/tsc.h"
 #include "drivers/console.h"
+#include "vmm/core/vm_lifecycle.h"
 #include "vmm/migrate/dirty_track.h"
 #include "vmm/migrate/migrate_dest.h"
 #include "vmm/migrate/migrate_policy.h"
@@ -46,6 +47,10 @@ static struct {
 	unsigned round;
 	uint64_t round_start, round_sent, round_dirty;
 	uint64_t start_tsc, stop_tsc, total_sent, copy_ticks, downtime_ticks;
+	/* The last round's line, printed once the destination runs: the
+	 * console's lines are slow (a serial character ~87 us). */
+	uint64_t round_ticks, round_found, last_pages;
+	enum migrate_stop why;
 } m;
 static struct spinlock start_lock;
 static uint64_t batch[PAGE_DATA_BATCH];
@@ -179,8 +184,9 @@ static int start_locked(struct vm *vm, const struct boot_info *bi, char *why, si
 	if (m.mode == DIRTY_OFF || downtime_ticks(bi->cmdline, &m.downtime_ticks, why, whylen))
 		return -1;
 	m.pages = vm->ram.size / PAGE_DATA_PAGE;
-	m.stage_pages = pages_of(PUSH_RECORD_MAX + STREAM_HEADER_SIZE + 64 * 1024 +
-				 vm->nvcpus * (STREAM_RECORD_HEADER_SIZE + sizeof(struct vcpu_record)));
+	m.stage_pages =
+		pages_of(PUSH_RECORD_MAX + STREAM_HEADER_SIZE + 64 * 1024 +
+			 vm->nvcpus * (STREAM_RECORD_HEADER_SIZE + sizeof(struct vcpu_record)));
 	m.send_pages = pages_of((m.pages + WORD_BITS - 1) / WORD_BITS * sizeof(uint64_t));
 	m.stage = page_alloc(m.stage_pages);
 	m.send = page_alloc(m.send_pages);
@@ -281,37 +287,41 @@ static void stop_and_copy(enum migrate_stop why)
 	m.total_sent += last;
 	dirty_track_stop(vm);
 	free_buffers();
-	vm->destroy_requested = true;
-	vm->preserved = false;
-	vm_stop(vm, VM_END_DESTROYED, "migrated to a new slot, this one freed");
+	/* The source waits, paused, until the destination has entered its
+	 * guest: freeing its memory first would only lengthen the downtime. */
+	vm->state = VM_PAUSED;
 	m.dst = migrate_dest_start(&m.dest, m.name, 1u << m.cpu);
-	m.round_dirty = last;
+	m.last_pages = last;
+	m.why = why;
 	__atomic_store_n(&m.phase, PHASE_ARRIVED, __ATOMIC_RELEASE);
-	kprintf("pgvisor: vm %s: stop-and-copy after round %u (%s): %llu pages\n", m.name,
-		m.round, migrate_stop_name(why), (unsigned long long)last);
+}
+
+static void print_round(void)
+{
+	kprintf("pgvisor: vm %s: migrate round %u: %llu pages to send, %llu sent, %llu ticks; "
+		"%llu dirtied meanwhile\n",
+		m.name, m.round, (unsigned long long)m.round_dirty,
+		(unsigned long long)m.round_sent, (unsigned long long)m.round_ticks,
+		(unsigned long long)m.round_found);
 }
 
 static void end_round(void)
 {
-	uint64_t now = rdtsc();
 	uint64_t per_page = m.total_sent ? m.copy_ticks / m.total_sent : 0;
 
+	m.round_ticks = rdtsc() - m.round_start;
 	memset(m.send, 0, m.send_pages * PAGE_SIZE);
-	uint64_t dirty = dirty_track_collect(m.src, m.send);
-	kprintf("pgvisor: vm %s: migrate round %u: %llu pages to send, %llu sent, %llu ticks; "
-		"%llu dirtied meanwhile (copy %llu ticks a page)\n",
-		m.name, m.round, (unsigned long long)m.round_dirty,
-		(unsigned long long)m.round_sent, (unsigned long long)(now - m.round_start),
-		(unsigned long long)dirty, (unsigned long long)per_page);
-	enum migrate_stop why = migrate_policy(m.round, dirty, per_page, m.downtime_ticks);
+	m.round_found = dirty_track_collect(m.src, m.send);
+	enum migrate_stop why = migrate_policy(m.round, m.round_found, per_page, m.downtime_ticks);
 	if (why != MIGRATE_GO_ON) {
 		stop_and_copy(why);
 		return;
 	}
+	print_round();
 	m.round++;
 	m.cursor = 0;
 	m.round_sent = 0;
-	m.round_dirty = dirty;
+	m.round_dirty = m.round_found;
 	m.round_start = rdtsc();
 }
 
@@ -325,6 +335,12 @@ static void copy_step(void)
 		abandon("the VM stopped");
 		return;
 	}
+	/* A round ends on the pass after its last chunk, right after a guest
+	 * slice: a stop-and-copy then starts at the source's last exit. */
+	if (m.cursor >= m.pages) {
+		end_round();
+		return;
+	}
 	n = send_chunk(MIGRATE_CHUNK_PAGES);
 	if (n < 0) {
 		abandon(m.sink->why);
@@ -333,8 +349,6 @@ static void copy_step(void)
 	m.copy_ticks += rdtsc() - t0;
 	m.round_sent += (uint64_t)n;
 	m.total_sent += (uint64_t)n;
-	if (m.cursor >= m.pages)
-		end_round();
 }
 
 /* The destination entered its guest (or ended before): the report. */
@@ -344,13 +358,19 @@ static void arrived_step(void)
 
 	if (!entry && m.dst->state == VM_RUNNING)
 		return;
+	print_round();
+	kprintf("pgvisor: vm %s: stop-and-copy after round %u (%s): %llu pages\n", m.name, m.round,
+		migrate_stop_name(m.why), (unsigned long long)m.last_pages);
+	m.src->destroy_requested = true;
+	m.src->preserved = false;
+	vm_stop(m.src, VM_END_DESTROYED, "migrated to a new slot, this one freed");
+	vm_start_report(m.dst);
 	if (entry)
 		kprintf("pgvisor: vm %s: migrated: downtime %llu ticks, total %llu ticks, "
 			"%llu pages sent of %llu (%llu.%02llu x)\n",
 			m.name, (unsigned long long)(entry - m.stop_tsc),
-			(unsigned long long)(entry - m.start_tsc),
-			(unsigned long long)m.total_sent, (unsigned long long)m.pages,
-			(unsigned long long)(m.total_sent / m.pages),
+			(unsigned long long)(entry - m.start_tsc), (unsigned long long)m.total_sent,
+			(unsigned long long)m.pages, (unsigned long long)(m.total_sent / m.pages),
 			(unsigned long long)(m.total_sent * 100 / m.pages % 100));
 	else
 		kprintf("pgvisor: vm %s: migrated, but it stopped before its first entry\n",

@@ -166,7 +166,7 @@ struct vm *migrate_dest_start(struct migrate_dest *d, const char *name, uint32_t
 	d->vm = NULL;
 	snprintf(vm->cfg.name, sizeof(vm->cfg.name), "%s", name);
 	vm->state = VM_RUNNING;
-	vm_start(vm, usable);
+	vm_start_quiet(vm, usable);
 	return vm;
 }
 

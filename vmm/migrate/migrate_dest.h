@@ -24,8 +24,8 @@ struct migrate_dest {
 	struct migrate_sink sink; /* first: the local sink feeds this */
 	struct stream_push push;
 	const struct boot_info *boot;
-	struct vm *vm;		 /* built at the first config record */
-	struct vm_record first;	 /* that record */
+	struct vm *vm;		/* built at the first config record */
+	struct vm_record first; /* that record */
 	/* The stop-and-copy records, a stream of their own. */
 	struct stream_writer tail;
 	size_t tail_cap;
@@ -42,7 +42,8 @@ int migrate_dest_init(struct migrate_dest *d, const struct boot_info *bi);
  * migrate_dest_abort. */
 int migrate_dest_feed(struct migrate_dest *d, const void *buf, size_t len);
 /* The loaded VM (done) starts, named name, its vCPUs on the CPUs of
- * usable; the destination lets go of it. */
+ * usable, its start not yet reported (vm_start_report); the destination
+ * lets go of it. */
 struct vm *migrate_dest_start(struct migrate_dest *d, const char *name, uint32_t usable);
 /* Frees the buffers and a VM that never started. */
 void migrate_dest_abort(struct migrate_dest *d);

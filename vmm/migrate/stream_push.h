@@ -17,8 +17,8 @@
 #include "vmm/migrate/stream.h"
 
 /* A full page-data record: header, count, frames, pages. */
-#define PUSH_RECORD_MAX                                                                   \
-	(STREAM_RECORD_HEADER_SIZE + 2 * sizeof(uint32_t) +                                \
+#define PUSH_RECORD_MAX                                                                            \
+	(STREAM_RECORD_HEADER_SIZE + 2 * sizeof(uint32_t) +                                        \
 	 PAGE_DATA_BATCH * (sizeof(uint64_t) + PAGE_DATA_PAGE))
 
 /* Takes a whole record (raw: its header, body and padding, raw_len

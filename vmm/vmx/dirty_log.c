@@ -78,7 +78,8 @@ void dirty_ept_write_perm(struct ept *e, uint64_t pages, const uint64_t *bitmap,
 		if (bitmap) {
 			bool any = false;
 			for (uint64_t w = base / DIRTY_WORD_BITS;
-			     w < (base + LEAF_PAGES) / DIRTY_WORD_BITS && w * DIRTY_WORD_BITS < pages;
+			     w < (base + LEAF_PAGES) / DIRTY_WORD_BITS &&
+			     w * DIRTY_WORD_BITS < pages;
 			     w++)
 				any |= bitmap[w] != 0;
 			if (!any)

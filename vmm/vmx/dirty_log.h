@@ -27,7 +27,7 @@
 
 enum dirty_mode { DIRTY_OFF, DIRTY_WP, DIRTY_AD, DIRTY_PML };
 
-#define PML_ENTRIES 512			 /* a 4 KiB page of 8-byte addresses */
+#define PML_ENTRIES 512			  /* a 4 KiB page of 8-byte addresses */
 #define PML_INDEX_START (PML_ENTRIES - 1) /* the index counts down from 511 */
 #define DIRTY_PAGE_SHIFT 12
 #define DIRTY_WORD_BITS 64
