@@ -465,8 +465,9 @@ def test_live_migration_busy_hits_the_round_cap_and_cancel_leaves_the_source(run
         r"send list\r",
         r"expect busy .* running",
     ]
-    run = run_pgvisor([busy_cfg(bench, "busy", passes, 10000)], timeout=300, input=steps,
-                      cmdline="migrate-downtime=1")
+    # 12 MiB: five rounds of the 4 MiB region stay within 3x its pages.
+    run = run_pgvisor([busy_cfg(bench, "busy", passes, 10000, memory=12)], timeout=300,
+                      input=steps, cmdline="migrate-downtime=1")
     assert not run.input_pending, run.output
     assert_moved_and_exact(run, "busy", passes)
     mech, rounds, stop, (downtime, total, sent, pages) = migration(run, "busy")

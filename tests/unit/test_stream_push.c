@@ -94,7 +94,8 @@ static int feed(struct stream_push *p, size_t step)
 	if (!step)
 		return stream_push_feed(p, stream, stream_len);
 	for (size_t at = 0; at < stream_len && st == STREAM_OK; at += step)
-		st = stream_push_feed(p, stream + at, stream_len - at < step ? stream_len - at : step);
+		st = stream_push_feed(p, stream + at,
+				      stream_len - at < step ? stream_len - at : step);
 	return st;
 }
 
@@ -112,8 +113,7 @@ static void check_chunks(size_t step)
 	assert_int_equal(s.types[1], STREAM_PAGE_DATA);
 	assert_int_equal(s.types[2], STREAM_PAGE_DATA);
 	/* Pages 1-3 as sent, the later copy of page 2 winning; 0 never sent. */
-	assert_memory_equal(dst_ram + PAGE_DATA_PAGE, src_ram + PAGE_DATA_PAGE,
-			    3 * PAGE_DATA_PAGE);
+	assert_memory_equal(dst_ram + PAGE_DATA_PAGE, src_ram + PAGE_DATA_PAGE, 3 * PAGE_DATA_PAGE);
 	for (size_t i = 0; i < PAGE_DATA_PAGE; i++)
 		assert_int_equal(dst_ram[i], 0);
 }
@@ -184,22 +184,38 @@ static void test_callback_refusal(void **state)
 	assert_null(p.why);
 }
 
+static enum migrate_stop policy(unsigned rounds, uint64_t dirty, uint64_t sent, uint64_t downtime)
+{
+	struct migrate_progress p = { .rounds = rounds,
+				      .dirty = dirty,
+				      .sent = sent,
+				      .pages = 16384,
+				      .ticks_per_page = 5000 };
+
+	return migrate_policy(&p, downtime);
+}
+
 static void test_round_policy(void **state)
 {
 	(void)state;
 	/* At most 50 dirty pages: stop, whatever the round. */
-	assert_int_equal(migrate_policy(1, 50, 5000, 0), MIGRATE_STOP_FEW_DIRTY);
-	assert_int_equal(migrate_policy(1, 0, 0, 0), MIGRATE_STOP_FEW_DIRTY);
+	assert_int_equal(policy(1, 50, 16384, 0), MIGRATE_STOP_FEW_DIRTY);
+	assert_int_equal(policy(1, 0, 16384, 0), MIGRATE_STOP_FEW_DIRTY);
 	/* More, and the downtime limit not met: on until round 5. */
-	assert_int_equal(migrate_policy(1, 51, 5000, MS), MIGRATE_GO_ON);
-	assert_int_equal(migrate_policy(4, 1000, 5000, MS), MIGRATE_GO_ON);
-	assert_int_equal(migrate_policy(5, 1000, 5000, MS), MIGRATE_STOP_ROUNDS);
+	assert_int_equal(policy(1, 51, 16384, MS), MIGRATE_GO_ON);
+	assert_int_equal(policy(4, 1000, 20000, MS), MIGRATE_GO_ON);
+	assert_int_equal(policy(5, 1000, 20000, MS), MIGRATE_STOP_ROUNDS);
 	/* 1000 pages at 5000 ticks = 5 M ticks: within 300 ms, not 1 ms. */
-	assert_int_equal(migrate_policy(2, 1000, 5000, 300 * MS), MIGRATE_STOP_DOWNTIME);
-	assert_int_equal(migrate_policy(2, 1000, 5000, 100 * MS), MIGRATE_STOP_DOWNTIME);
-	assert_int_equal(migrate_policy(2, 1001, 5000, 100 * MS), MIGRATE_GO_ON);
+	assert_int_equal(policy(2, 1000, 20000, 300 * MS), MIGRATE_STOP_DOWNTIME);
+	assert_int_equal(policy(2, 1000, 20000, 100 * MS), MIGRATE_STOP_DOWNTIME);
+	assert_int_equal(policy(2, 1001, 20000, 100 * MS), MIGRATE_GO_ON);
+	/* Another round and a stop-and-copy of 8192 pages each would pass
+	 * 3 x 16384 pages sent. */
+	assert_int_equal(policy(2, 8192, 32768, MS), MIGRATE_GO_ON);
+	assert_int_equal(policy(3, 8192, 32769, MS), MIGRATE_STOP_SENT);
 	/* No overflow for huge estimates. */
-	assert_int_equal(migrate_policy(2, UINT64_MAX, UINT64_MAX, 300 * MS), MIGRATE_GO_ON);
+	struct migrate_progress huge = { 2, UINT64_MAX, 0, 16384, UINT64_MAX };
+	assert_int_equal(migrate_policy(&huge, 300 * MS), MIGRATE_STOP_SENT);
 }
 
 int main(void)

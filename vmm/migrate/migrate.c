@@ -285,10 +285,9 @@ static void stop_and_copy(enum migrate_stop why)
 		return;
 	}
 	m.total_sent += last;
-	dirty_track_stop(vm);
-	free_buffers();
 	/* The source waits, paused, until the destination has entered its
-	 * guest: freeing its memory first would only lengthen the downtime. */
+	 * guest: undoing its dirty logging and freeing it and the buffers
+	 * first would only lengthen the downtime. */
 	vm->state = VM_PAUSED;
 	m.dst = migrate_dest_start(&m.dest, m.name, 1u << m.cpu);
 	m.last_pages = last;
@@ -312,7 +311,12 @@ static void end_round(void)
 	m.round_ticks = rdtsc() - m.round_start;
 	memset(m.send, 0, m.send_pages * PAGE_SIZE);
 	m.round_found = dirty_track_collect(m.src, m.send);
-	enum migrate_stop why = migrate_policy(m.round, m.round_found, per_page, m.downtime_ticks);
+	struct migrate_progress p = { .rounds = m.round,
+				      .dirty = m.round_found,
+				      .sent = m.total_sent,
+				      .pages = m.pages,
+				      .ticks_per_page = per_page };
+	enum migrate_stop why = migrate_policy(&p, m.downtime_ticks);
 	if (why != MIGRATE_GO_ON) {
 		stop_and_copy(why);
 		return;
@@ -358,6 +362,8 @@ static void arrived_step(void)
 
 	if (!entry && m.dst->state == VM_RUNNING)
 		return;
+	dirty_track_stop(m.src);
+	free_buffers();
 	print_round();
 	kprintf("pgvisor: vm %s: stop-and-copy after round %u (%s): %llu pages\n", m.name, m.round,
 		migrate_stop_name(m.why), (unsigned long long)m.last_pages);

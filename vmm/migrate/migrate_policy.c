@@ -1,15 +1,18 @@
 #include "vmm/migrate/migrate_policy.h"
 
-enum migrate_stop migrate_policy(unsigned rounds, uint64_t dirty, uint64_t ticks_per_page,
-				 uint64_t downtime_ticks)
+enum migrate_stop migrate_policy(const struct migrate_progress *p, uint64_t downtime_ticks)
 {
-	if (dirty <= MIGRATE_DIRTY_MAX)
+	if (p->dirty <= MIGRATE_DIRTY_MAX)
 		return MIGRATE_STOP_FEW_DIRTY;
-	if (rounds >= MIGRATE_ROUNDS_MAX)
+	if (p->rounds >= MIGRATE_ROUNDS_MAX)
 		return MIGRATE_STOP_ROUNDS;
 	/* dirty * ticks_per_page <= downtime_ticks, without overflow. */
-	if (!ticks_per_page || dirty <= downtime_ticks / ticks_per_page)
+	if (!p->ticks_per_page || p->dirty <= downtime_ticks / p->ticks_per_page)
 		return MIGRATE_STOP_DOWNTIME;
+	/* sent + 2 * dirty > 3 * pages, without overflow (all are below
+	 * 2^52: pages of at most 2^64 bytes). */
+	if (p->dirty > p->pages || p->sent + 2 * p->dirty > MIGRATE_SENT_FACTOR * p->pages)
+		return MIGRATE_STOP_SENT;
 	return MIGRATE_GO_ON;
 }
 
@@ -22,6 +25,8 @@ const char *migrate_stop_name(enum migrate_stop why)
 		return "round limit";
 	case MIGRATE_STOP_DOWNTIME:
 		return "fits the downtime limit";
+	case MIGRATE_STOP_SENT:
+		return "another round would send over 3x the guest's pages";
 	case MIGRATE_GO_ON:
 		break;
 	}

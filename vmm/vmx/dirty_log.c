@@ -6,6 +6,7 @@
 
 #define LEAF_PAGES 512 /* 4 KiB leaves of one page table: 2 MiB */
 #define BITMAP_WORD_BYTES 8
+#define SCAN_GROUP 8 /* leaves tested at once by the A/D scan */
 
 const char *dirty_mode_name(enum dirty_mode mode)
 {
@@ -126,6 +127,15 @@ uint64_t dirty_ept_scan_ad(struct dirty_log *d, struct ept *e)
 			continue;
 		uint64_t end = d->pages - base < LEAF_PAGES ? d->pages - base : LEAF_PAGES;
 		for (uint64_t i = 0; i < end; i++) {
+			/* Eight clean leaves cost one test: the scan runs in
+			 * the stop-and-copy, every tick of it downtime. */
+			if (!(i % SCAN_GROUP) && end - i >= SCAN_GROUP &&
+			    !((t[i] | t[i + 1] | t[i + 2] | t[i + 3] | t[i + 4] | t[i + 5] |
+			       t[i + 6] | t[i + 7]) &
+			      EPT_DIRTY)) {
+				i += SCAN_GROUP - 1;
+				continue;
+			}
 			if (!(t[i] & EPT_DIRTY))
 				continue;
 			t[i] &= ~EPT_DIRTY;
