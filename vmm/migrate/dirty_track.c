@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arch/x86/page_alloc.h"
 #include "vmm/cpu/dirty_vcpu.h"
 #include "vmm/migrate/vcpu_capture.h"
 #include "vmm/vmx/vmx.h"
@@ -110,4 +111,17 @@ void dirty_track_stop(struct vm *vm)
 		dirty_ept_write_perm(&vm->ept, vm->dirty.pages, NULL, true);
 	dirty_log_free(&vm->dirty);
 	apply_all(vm);
+}
+
+void dirty_track_drop(struct vm *vm)
+{
+	if (vm->dirty.mode == DIRTY_WP && vm->ept.pml4)
+		dirty_ept_write_perm(&vm->ept, vm->dirty.pages, NULL, true);
+	dirty_log_free(&vm->dirty);
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		if (v->pml_page)
+			page_free(v->pml_page, 1);
+		v->pml_page = NULL;
+	}
 }

@@ -27,5 +27,10 @@ int dirty_track_start(struct vm *vm, enum dirty_mode mode, char *why, size_t why
 uint64_t dirty_track_collect(struct vm *vm, uint64_t *out);
 /* Stops logging: the EPT and VMCSs as before the start, the log freed. */
 void dirty_track_stop(struct vm *vm);
+/* The same for a VM that stopped meanwhile, whose VMCSs (and, once its
+ * policy freed it, EPT) may be gone: the EPT writable again if it is
+ * still there, the PML pages and the log freed; no VMCS is touched (a
+ * restart sets its VMCSs up afresh). */
+void dirty_track_drop(struct vm *vm);
 
 #endif

@@ -51,6 +51,7 @@ static struct {
 	 * console's lines are slow (a serial character ~87 us). */
 	uint64_t round_ticks, round_found, last_pages;
 	enum migrate_stop why;
+	unsigned restarts; /* the source's when it started */
 } m;
 static struct spinlock start_lock;
 static uint64_t batch[PAGE_DATA_BATCH];
@@ -70,12 +71,26 @@ static void free_buffers(void)
 	m.send = NULL;
 }
 
-/* The migration ends without moving the VM: the source runs on. */
+/* Whether the source is the VM the migration started with, running or
+ * paused: not stopped, not restarted (its VMCSs set up afresh). */
+static bool source_live(const struct vm *vm)
+{
+	return (vm->state == VM_RUNNING || vm->state == VM_PAUSED) && vm->restarts == m.restarts;
+}
+
+/* The migration ends without moving the VM: the source runs on (or has
+ * stopped by itself). */
 static void abandon(const char *why)
 {
-	kprintf("pgvisor: vm %s: migration cancelled: %s; it runs on\n", m.name, why);
+	bool live = m.src->state == VM_RUNNING || m.src->state == VM_PAUSED;
+
+	kprintf("pgvisor: vm %s: migration cancelled: %s%s\n", m.name, why,
+		live ? "; it runs on" : "");
 	migrate_dest_abort(&m.dest);
-	dirty_track_stop(m.src);
+	if (live && m.src->restarts == m.restarts)
+		dirty_track_stop(m.src);
+	else
+		dirty_track_drop(m.src);
 	free_buffers();
 	__atomic_store_n(&m.phase, PHASE_IDLE, __ATOMIC_RELEASE);
 }
@@ -179,6 +194,7 @@ static int start_locked(struct vm *vm, const struct boot_info *bi, char *why, si
 	m.cpu = this_cpu()->index;
 	m.src = vm;
 	m.round = 1;
+	m.restarts = vm->restarts;
 	snprintf(m.name, sizeof(m.name), "%s", vm->name);
 	m.mode = dirty_track_choose(asked, why, whylen);
 	if (m.mode == DIRTY_OFF || downtime_ticks(bi->cmdline, &m.downtime_ticks, why, whylen))
@@ -335,8 +351,8 @@ static void copy_step(void)
 	uint64_t t0 = rdtsc();
 	int n;
 
-	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED) {
-		abandon("the VM stopped");
+	if (!source_live(vm)) {
+		abandon("the VM stopped or restarted");
 		return;
 	}
 	/* A round ends on the pass after its last chunk, right after a guest
