@@ -535,5 +535,5 @@ def test_live_migration_idle_converges_by_write_protection(run_pgvisor, bench):
     assert len(rounds) <= 2 and stop[2] <= 50, (rounds, stop)
     assert rounds[0][1] == pages and sent <= pages + 2 * 50, (rounds, sent)
     assert any(re.search(r"vm idle: exits .*ept-violation=\d+", l) for l in run.lines)
-    # The state and a page or two: 133,072 ticks measured (2.7 ms at 50 MHz).
+    # The state and a page or two: 129,298 ticks measured (2.6 ms at 50 MHz).
     assert downtime < 300000, downtime
