@@ -66,8 +66,7 @@ static struct outcome run(const uint8_t *data, size_t size, size_t a, size_t b, 
 	}
 	o.consumed = p.consumed;
 	/* Refused or ended: more bytes are refused as well. */
-	if (o.status != STREAM_OK && size &&
-	    stream_push_feed(&p, data, 1) == STREAM_OK)
+	if (o.status != STREAM_OK && size && stream_push_feed(&p, data, 1) == STREAM_OK)
 		abort();
 	return o;
 }

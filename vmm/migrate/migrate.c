@@ -82,12 +82,12 @@ static bool source_live(const struct vm *vm)
  * stopped by itself). */
 static void abandon(const char *why)
 {
-	bool live = m.src->state == VM_RUNNING || m.src->state == VM_PAUSED;
+	bool live = source_live(m.src);
 
 	kprintf("pgvisor: vm %s: migration cancelled: %s%s\n", m.name, why,
 		live ? "; it runs on" : "");
 	migrate_dest_abort(&m.dest);
-	if (live && m.src->restarts == m.restarts)
+	if (live)
 		dirty_track_stop(m.src);
 	else
 		dirty_track_drop(m.src);
