@@ -22,6 +22,11 @@ real producer builds it (GRUB, the firmware, the kernel's setup header):
   seeds.py virtio-net          the same for the NIC: a receive buffer, a
                                broadcast sent, a frame from fuzz_virtio_net's
                                peer, time passing
+  seeds.py migration-stream    fuzz_stream_push's input: two chunk sizes, then
+                               a migration-shaped state stream
+                               (docs/STATE_STREAM.md): config, two page
+                               batches sending one frame twice, an unknown
+                               optional record, END
 """
 import struct
 import sys
@@ -243,6 +248,40 @@ def gpt(path):
     return head + disk[:GPT_TABLE_SECTORS * SECTOR]
 
 
+STREAM_MAGIC, STREAM_VERSION, STREAM_OPTIONAL = 0x4D52545354534750, 2, 0x80000000
+STREAM_END, STREAM_VM_CONFIG, STREAM_PAGE_DATA = 0, 1, 3
+CRC32C_POLY = 0x82F63B78  # reflected Castagnoli
+
+
+def crc32c(data, crc=0):
+    crc ^= 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (CRC32C_POLY if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def record(kind, body, instance=0):
+    head = struct.pack("<III", kind, instance, len(body))
+    crc = crc32c(body, crc32c(head))
+    return head + struct.pack("<I", crc) + body + bytes(-len(body) % 8)
+
+
+def pages(frames, fill):
+    body = struct.pack("<II", len(frames), 0) + b"".join(struct.pack("<Q", f) for f in frames)
+    return body + b"".join(bytes([fill + f]) * 4096 for f in frames)
+
+
+def migration_stream():
+    out = struct.pack("<QII", STREAM_MAGIC, STREAM_VERSION, 0)
+    out += record(STREAM_VM_CONFIG, struct.pack("<Q", 0x1234))
+    out += record(STREAM_PAGE_DATA, pages([0, 2], 0x10))
+    out += record(STREAM_OPTIONAL | 0x7F, struct.pack("<I", 5))
+    out += record(STREAM_PAGE_DATA, pages([2], 0x20))
+    return out + record(STREAM_END, b"")
+
+
 def main(argv):
     if argv[:1] == ["mb2-info"]:
         out = mb2_info()
@@ -258,6 +297,8 @@ def main(argv):
         out = bytes([1]) + virtio_net()  # the first byte: frames delivered directly
     elif argv[:1] == ["virtio-console"]:
         out = virtio_console()
+    elif argv[:1] == ["migration-stream"]:
+        out = bytes([0x0B, 0x07]) + migration_stream()  # chunks of 12 and 8 bytes
     elif argv[:1] == ["bzimage"] and len(argv) <= 2:
         out = cut_bzimage(argv[1]) if len(argv) == 2 else minimal_bzimage()
     else:

@@ -206,8 +206,14 @@ static void test_migrate_commands(void **state)
 	assert_true(command_names_vm(CMD_MIGRATE));
 	assert_string_equal(req.vm, "dirty");
 	assert_string_equal(req.word, "10.0.0.2");
-	assert_int_equal(parse("migrate dirty"), -1);
-	assert_string_equal(err, "migrate: missing argument (migrate VM HOST)");
+	/* Without HOST: live, within this machine. */
+	assert_int_equal(parse("migrate dirty"), 0);
+	assert_int_equal(req.id, CMD_MIGRATE);
+	assert_string_equal(req.vm, "dirty");
+	assert_string_equal(req.word, "");
+	assert_int_equal(parse("migrate"), -1);
+	assert_string_equal(err, "migrate: missing argument (migrate VM [HOST])");
+	assert_int_equal(parse("migrate dirty 10.0.0.2 more"), -1);
 	/* "cancel" as the second word is the other command. */
 	assert_int_equal(parse(" migrate  cancel\tdirty"), 0);
 	assert_int_equal(req.id, CMD_MIGRATE_CANCEL);

@@ -47,12 +47,14 @@ static const struct command_info commands[CMD_COUNT] = {
 	[CMD_CORRUPT] = { "corrupt", "io", "corrupt mem:NAME [TYPE+]OFFSET",
 			  "flip the byte at OFFSET of image NAME, or of its first TYPE record's "
 			  "body (tests; only with image-test on pgvisor's command line)" },
-	[CMD_MIGRATE] = { "migrate", "vw", "migrate VM HOST",
-			  "move VM to the pgvisor at IPv4 address HOST (ip= and migrate-key= on "
-			  "both command lines); VM is destroyed here once HOST restored it" },
+	[CMD_MIGRATE] = { "migrate", "vW", "migrate VM [HOST]",
+			  "move VM live to a new slot on this machine (its name kept), or to the "
+			  "pgvisor at IPv4 address HOST (ip= and migrate-key= on both command "
+			  "lines; VM is destroyed here once HOST restored it)" },
 	/* Typed as two words: command_parse joins them. */
 	[CMD_MIGRATE_CANCEL] = { "migrate cancel", "v", "migrate cancel VM",
-				 "stop VM's migration; VM runs on here" },
+				 "stop VM's migration, here or to another machine; VM runs on "
+				 "here" },
 };
 
 #define MAX_WORDS 5

@@ -18,6 +18,7 @@
 #include "vmm/debug/gdb_target.h"
 #include "vmm/load/config.h"
 #include "vmm/migrate/mem_image.h"
+#include "vmm/migrate/migrate.h"
 #include "vmm/migrate/migrate_remote.h"
 #include "vmm/vmx/vmcs_fields.h"
 
@@ -472,21 +473,32 @@ static void corrupt(const char *name, uint32_t type, uint64_t offset, struct com
 		kprintf("pgvisor: image mem:%s: byte %llu flipped\n", name, (unsigned long long)at);
 }
 
-/* migrate: on vm's vCPU 0's CPU, under its lock, as save. */
+/* migrate: on vm's vCPU 0's CPU, under its lock, as save. Within the
+ * machine that CPU then does the copying between slices (migrate_poll),
+ * to another the network's poll sends; the rounds and the result come
+ * as it goes. */
 static void migrate(struct vm *vm, const char *host, struct command_result *res)
 {
 	char why[COMMAND_ERROR_MAX];
 
-	if (migrate_remote_start(vm, host, why, sizeof(why)))
+	if (host[0] ? migrate_remote_start(vm, host, why, sizeof(why))
+		    : migrate_start(vm, env.boot, why, sizeof(why)))
 		refuse(res, "%s", why);
 }
 
-static void migrate_cancel(struct vm *vm, struct command_result *res)
+static void cancel_migration(struct vm *vm, struct command_result *res)
 {
 	char why[COMMAND_ERROR_MAX];
 
+	if (!migrate_cancel(vm))
+		return;
 	if (migrate_remote_cancel(vm, why, sizeof(why)))
-		refuse(res, "%s", why);
+		refuse(res, "vm %s: no migration in progress", vm->name);
+}
+
+void commands_poll_migration(void)
+{
+	migrate_poll();
 }
 
 void command_run(const struct command_request *req, struct vm *vm, struct command_result *res)
@@ -553,7 +565,7 @@ void command_run(const struct command_request *req, struct vm *vm, struct comman
 		migrate(vm, req->word, res);
 		break;
 	case CMD_MIGRATE_CANCEL:
-		migrate_cancel(vm, res);
+		cancel_migration(vm, res);
 		break;
 	case CMD_COUNT:
 		break;

@@ -39,5 +39,8 @@ void command_print_vcpu(struct vcpu *v);
 /* Destroys, on their CPU, the VMs whose shutdown timed out. Cheap when
  * no shutdown is pending. */
 void commands_check_shutdowns(void);
+/* A step of a live migration whose source runs on this CPU (its copy
+ * interleaves with the guest: one chunk a scheduler pass). */
+void commands_poll_migration(void);
 
 #endif

@@ -334,6 +334,7 @@ static void run_pending(enum request_source source)
 void console_input_run(void)
 {
 	commands_check_shutdowns();
+	commands_poll_migration();
 	run_pending(FROM_CONSOLE);
 	run_pending(FROM_CONTROL);
 }

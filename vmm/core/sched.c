@@ -214,6 +214,7 @@ static void poll_console(struct cpu_sched *cs, uint64_t now)
 static bool runs_alone(unsigned cpu, const struct vcpu *v)
 {
 	return runqueue_length(cpu) == 1 && !uplinks_present() && !v->vm->debugger &&
+	       v->vm->dirty.mode == DIRTY_OFF && /* a migration copies between slices */
 	       !console_poll_tsc && !(console->input_polled && console->input_polled());
 }
 
@@ -398,6 +399,8 @@ static bool run_vcpu(struct vcpu *v)
 	uint64_t now = rdtsc();
 	uint64_t slice_end = now + (lone ? lone_slice_tsc : slice_tsc);
 	uint64_t first_exit_tsc = v->regs.exit_tsc;
+	if (!v->launched && !v->first_entry_tsc)
+		v->first_entry_tsc = now;
 	if (cs->last_vcpu && cs->last_vcpu != v && cs->last_exit_tsc) {
 		cs->stats.switches++;
 		cs->stats.switch_ticks += now - cs->last_exit_tsc;

@@ -488,17 +488,21 @@ void vm_discard(struct vm *vm)
 	page_free(vm, pages_for(sizeof(*vm)));
 }
 
-void vm_start(struct vm *vm, uint32_t usable)
+void vm_start_quiet(struct vm *vm, uint32_t usable)
 {
-	char why[TRAP_MSG_MAX];
-
 	/* Each vCPU goes to the least loaded CPU of the VM's set: a VM with
 	 * more vCPUs than one CPU spreads over several and is then shared
 	 * between them (vm->spread). */
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vm->spread |= runqueue_place(&vm->vcpus[i], usable) != vm->vcpus[0].cpu;
 	vm_add(vm);
+}
+
+void vm_start_report(struct vm *vm)
+{
+	char why[TRAP_MSG_MAX];
 	char where[VM_CPU_LIST_MAX];
+
 	vm_cpu_list(vm, where, sizeof(where));
 	kprintf("pgvisor: vm %s: %u MiB at host %#llx, kernel %s (%zu bytes), "
 		"hypervisor overhead %zu KiB, on %s\n",
@@ -509,6 +513,12 @@ void vm_start(struct vm *vm, uint32_t usable)
 	vmx_apic_format(&vmx_controls, why, sizeof(why));
 	kprintf("pgvisor: vm %s: APIC virtualization: %s\n", vm->name, why);
 	vm_announce(vm, VM_EVENT_STARTED);
+}
+
+void vm_start(struct vm *vm, uint32_t usable)
+{
+	vm_start_quiet(vm, usable);
+	vm_start_report(vm);
 }
 
 struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, uint32_t usable)

@@ -21,6 +21,11 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, ui
  * its vCPUs; vm_discard frees a built VM that never started. */
 struct vm *vm_build(const struct vm_config *cfg, const struct boot_info *bi);
 void vm_start(struct vm *vm, uint32_t usable);
+/* vm_start in two steps, for a migration whose downtime must not hold
+ * the console's lines (each character a serial one's time): the vCPUs
+ * placed and the VM entered, then its lines and its start announced. */
+void vm_start_quiet(struct vm *vm, uint32_t usable);
+void vm_start_report(struct vm *vm);
 void vm_discard(struct vm *vm);
 /* Loads the image into fresh (zeroed) RAM and resets the vCPUs. */
 int vm_load(struct vm *vm);

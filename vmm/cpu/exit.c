@@ -56,6 +56,7 @@ const exit_handler_fn exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_WRMSR] = handle_wrmsr,
 	[EXIT_EPT_VIOLATION] = handle_ept_violation,
 	[EXIT_EPT_MISCONFIG] = handle_ept_misconfig,
+	[EXIT_PML_FULL] = handle_pml_full,
 	[EXIT_APIC_ACCESS] = handle_apic_access,
 	[EXIT_APIC_WRITE] = handle_apic_write,
 	[EXIT_PREEMPTION_TIMER] = handle_preemption_timer,

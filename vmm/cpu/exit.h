@@ -102,6 +102,7 @@ void handle_rdpmc(struct vcpu *v);	      /* exit_trap.c */
 void handle_hint(struct vcpu *v);	      /* exit_trap.c: PAUSE MONITOR MWAIT */
 void handle_ept_violation(struct vcpu *v);    /* exit_ept.c */
 void handle_ept_misconfig(struct vcpu *v);    /* exit_ept.c */
+void handle_pml_full(struct vcpu *v);	      /* dirty_vcpu.c */
 void handle_apic_access(struct vcpu *v);      /* exit_apic_access.c */
 void handle_apic_write(struct vcpu *v);	      /* exit_apic_access.c */
 void handle_triple_fault(struct vcpu *v);     /* exit_fatal.c */

@@ -47,6 +47,10 @@ void handle_ept_violation(struct vcpu *v)
 
 	intr_iret_unblocked_nmi(qual);
 
+	/* A write to RAM that live migration's dirty log write-protected:
+	 * logged, the page writable again, the write retried. */
+	if ((qual & EPTQ_WRITE) && dirty_log_write_fault(&vm->dirty, &vm->ept, gpa))
+		return;
 	/* Device registers are left out of the EPT on purpose. */
 	if (h) {
 		mmio_emulate(v, gpa, h);

@@ -26,7 +26,6 @@
 /* Guest-state fields VMCS02 does not take from L1's VMCS as they are. */
 #define VMCS_GUEST_PERF_GLOBAL_CTRL 0x2808u
 #define VMCS_GUEST_BNDCFGS 0x2812u
-#define VMCS_GUEST_PML_INDEX 0x0812u
 #define VMCS_GUEST_SMBASE 0x4828u
 /* Exit-information fields copied to L1 (SDM 27.2). */
 static const uint32_t exit_info_fields[] = {

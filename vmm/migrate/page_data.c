@@ -32,14 +32,27 @@ bool page_nonzero(const void *ctx, uint64_t gfn, const uint8_t *page)
 	return false;
 }
 
+/* A page copied eight bytes an iteration (a byte-wise rep movsb costs
+ * Bochs a tick a byte). */
+static void copy_page(void *dst, const void *src)
+{
+	size_t n = PAGE_DATA_PAGE / sizeof(uint64_t);
+
+	__asm__ volatile("rep movsq" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+}
+
 void page_data_save(struct state_writer *w, const uint8_t *ram, const uint64_t *gfns, unsigned n)
 {
 	state_put_u32(w, n);
 	state_put_u32(w, 0);
 	for (unsigned i = 0; i < n; i++)
 		state_put_u64(w, gfns[i]);
-	for (unsigned i = 0; i < n; i++)
-		state_put_bytes(w, ram + gfns[i] * PAGE_DATA_PAGE, PAGE_DATA_PAGE);
+	if (w->overflow || w->cap - w->len < (size_t)n * PAGE_DATA_PAGE) {
+		w->overflow = true;
+		return;
+	}
+	for (unsigned i = 0; i < n; i++, w->len += PAGE_DATA_PAGE)
+		copy_page(w->buf + w->len, ram + gfns[i] * PAGE_DATA_PAGE);
 }
 
 int page_data_load(struct state_reader *r, uint8_t *ram, uint64_t pages)
@@ -66,11 +79,8 @@ int page_data_load(struct state_reader *r, uint8_t *ram, uint64_t pages)
 			state_refuse(r, "page data: body length does not match its count");
 		return state_reader_done(r);
 	}
-	for (uint32_t i = 0; i < n; i++) {
+	for (uint32_t i = 0; i < n; i++, r->pos += PAGE_DATA_PAGE)
 		if (ram)
-			state_get_bytes(r, ram + gfns[i] * PAGE_DATA_PAGE, PAGE_DATA_PAGE);
-		else
-			r->pos += PAGE_DATA_PAGE;
-	}
+			copy_page(ram + gfns[i] * PAGE_DATA_PAGE, r->buf + r->pos);
 	return state_reader_done(r) ? -1 : (int)n;
 }

@@ -80,6 +80,11 @@ int stream_record_end(struct stream_writer *sw, uint32_t type, uint32_t instance
 	return STREAM_OK;
 }
 
+void stream_writer_reset(struct stream_writer *sw)
+{
+	sw->len = 0;
+}
+
 long stream_writer_finish(struct stream_writer *sw)
 {
 	struct state_writer end;

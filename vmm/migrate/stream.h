@@ -86,6 +86,10 @@ void stream_record_begin(struct stream_writer *sw, struct state_writer *body);
 /* Seals the record that body filled: header, checksum, padding. */
 int stream_record_end(struct stream_writer *sw, uint32_t type, uint32_t instance,
 		      const struct state_writer *body);
+/* Starts the buffer over: the bytes written so far were handed on (a
+ * migration sends its stream a few records at a time). The stream's
+ * header is not written again. */
+void stream_writer_reset(struct stream_writer *sw);
 /* Appends the END record; returns the stream's length, or an error. */
 long stream_writer_finish(struct stream_writer *sw);
 

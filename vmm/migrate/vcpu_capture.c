@@ -125,14 +125,7 @@ static void write_vmcs(struct vcpu *v, const struct vcpu_record *rec)
 	}
 }
 
-/* Runs fn on v's VMCS, current on this CPU for the call, then makes this
- * CPU's own current VMCS current again. inactive: v's VMCS was active on
- * no CPU (a released vCPU, a VM not yet started) and is cleared again, so
- * that whichever CPU runs it next may load it (SDM 25.11.1); otherwise it
- * is active on this CPU and stays so (clearing it would make its next
- * VMRESUME fail). */
-static int with_vmcs(struct vcpu *v, bool inactive, void (*fn)(struct vcpu *v, void *arg),
-		     void *arg)
+int vcpu_with_vmcs(struct vcpu *v, bool inactive, void (*fn)(struct vcpu *v, void *arg), void *arg)
 {
 	struct cpu *c = this_cpu();
 
@@ -170,7 +163,7 @@ int vcpu_capture(struct vcpu *v, struct vcpu_record *rec)
 		v->regs.cr2 = read_cr2();
 		debug_regs_save(&v->dbg);
 	}
-	if (with_vmcs(v, v->released, capture_vmcs, rec))
+	if (vcpu_with_vmcs(v, v->released, capture_vmcs, rec))
 		return -1;
 	rec->id = v->id;
 	for (unsigned i = 0; i < GPR_COUNT; i++)
@@ -242,7 +235,7 @@ int vcpu_apply(struct vcpu *v, const struct vcpu_record *rec, char *why, size_t 
 					.sipi_pending = rec->sipi_pending,
 					.sipi_vector = rec->sipi_vector };
 	memcpy(v->fpu_area, rec->fpu, sizeof(rec->fpu));
-	if (with_vmcs(v, true, apply_vmcs, (void *)rec)) {
+	if (vcpu_with_vmcs(v, true, apply_vmcs, (void *)rec)) {
 		snprintf(why, whylen, "vCPU %u: its VMCS cannot be loaded", v->id);
 		return -1;
 	}

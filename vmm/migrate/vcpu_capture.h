@@ -5,6 +5,7 @@
 #ifndef PGVISOR_MIGRATE_VCPU_CAPTURE_H
 #define PGVISOR_MIGRATE_VCPU_CAPTURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "vmm/migrate/vcpu_record.h"
@@ -18,5 +19,12 @@ int vcpu_capture(struct vcpu *v, struct vcpu_record *rec);
  * no CPU), the state of rec. -1 with why filled when this CPU cannot run
  * that state (XCR0 features it lacks) or the VMCS cannot be loaded. */
 int vcpu_apply(struct vcpu *v, const struct vcpu_record *rec, char *why, size_t whylen);
+/* Runs fn on v's VMCS, current on this CPU for the call, then makes this
+ * CPU's own current VMCS current again. inactive: v's VMCS was active on
+ * no CPU (a released vCPU, a VM not yet started) and is cleared again, so
+ * that whichever CPU runs it next may load it (SDM 25.11.1); otherwise it
+ * is active on this CPU and stays so (clearing it would make its next
+ * VMRESUME fail). -1 when it cannot be loaded. */
+int vcpu_with_vmcs(struct vcpu *v, bool inactive, void (*fn)(struct vcpu *v, void *arg), void *arg);
 
 #endif

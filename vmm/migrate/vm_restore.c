@@ -210,16 +210,19 @@ static int load_device(struct vm *vm, struct stream_record *rec)
 }
 
 /* The second pass: devices and pages into the built VM, then its vCPUs. */
-static int load_state(struct vm *vm, const void *buf, size_t len, char *why, size_t whylen)
+static int load_state(struct vm *vm, const void *buf, size_t len, bool fresh, char *why,
+		      size_t whylen)
 {
 	struct stream_reader sr;
 	struct stream_record rec;
 	int st;
 
 	/* The loader's image goes: the RAM holds what was saved, zeros
-	 * elsewhere. */
-	memset(vm->ram.host, 0, vm->ram.size);
-	clear_disk_copies(vm);
+	 * elsewhere (fresh; a migration's pages are in already). */
+	if (fresh) {
+		memset(vm->ram.host, 0, vm->ram.size);
+		clear_disk_copies(vm);
+	}
 	/* The guest TSC first: a vLAPIC in TSC-deadline mode converts its
 	 * deadline with it as it loads (guest TSC - offset - clock start,
 	 * which set_clock keeps). */
@@ -279,7 +282,7 @@ struct vm *vm_restore(const void *buf, size_t len, const char *name, const struc
 	 * running VM's device (nic_deliver), and this one's RAM and queues are
 	 * being written. Its frames wait in its port's ring meanwhile. */
 	vm->state = VM_PAUSED;
-	if (load_state(vm, buf, len, why, whylen)) {
+	if (load_state(vm, buf, len, true, why, whylen)) {
 		vm_discard(vm);
 		vm = NULL;
 		goto out;
@@ -289,4 +292,25 @@ struct vm *vm_restore(const void *buf, size_t len, const char *name, const struc
 out:
 	spin_unlock(&restore_lock);
 	return vm;
+}
+
+int vm_restore_finish(struct vm *vm, const void *buf, size_t len, char *why, size_t whylen)
+{
+	const struct vm_config *c;
+	int err = -1;
+
+	spin_lock(&restore_lock);
+	if (vm_stream_check(buf, len, &recs, why, whylen))
+		goto out;
+	c = &recs.vm.cfg;
+	if (c->memory_mib != vm->cfg.memory_mib || c->vcpus != vm->cfg.vcpus ||
+	    c->ndisks != vm->cfg.ndisks || c->nvifs != vm->cfg.nvifs ||
+	    c->virtio_console != vm->cfg.virtio_console) {
+		snprintf(why, whylen, "image refused: the final VM config differs from the first");
+		goto out;
+	}
+	err = load_state(vm, buf, len, false, why, whylen);
+out:
+	spin_unlock(&restore_lock);
+	return err;
 }

@@ -17,4 +17,12 @@
 struct vm *vm_restore(const void *buf, size_t len, const char *name, const struct boot_info *bi,
 		      uint32_t usable, char *why, size_t whylen);
 
+/* The end of a live migration's destination (vmm/migrate/migrate_dest.h):
+ * vm, built from the stream's first config record and holding the pages
+ * sent so far, takes the stop-and-copy part buf[0..len) (a stream of its
+ * own: header, the final config record, vCPUs, devices, END; checked whole
+ * first, like a restore's) with its RAM kept. 0, or -1 with one line in
+ * why; the caller starts or discards vm. */
+int vm_restore_finish(struct vm *vm, const void *buf, size_t len, char *why, size_t whylen);
+
 #endif

@@ -46,8 +46,7 @@ size_t vm_save_bound(const struct vm *vm)
 	       STREAM_RECORD_HEADER_SIZE;
 }
 
-/* Why vm cannot be saved now, or NULL. */
-static const char *unsaveable(const struct vm *vm)
+const char *vm_save_refusal(const struct vm *vm)
 {
 	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
 		return "is not running";
@@ -192,7 +191,7 @@ long vm_save(struct vm *vm, uint64_t clock_ns, void *buf, size_t cap, uint64_t *
 	     size_t whylen)
 {
 	struct stream_writer sw;
-	const char *no = unsaveable(vm);
+	const char *no = vm_save_refusal(vm);
 	long len = -1;
 
 	if (no) {
@@ -216,4 +215,24 @@ long vm_save(struct vm *vm, uint64_t clock_ns, void *buf, size_t cap, uint64_t *
 out:
 	spin_unlock(&save_lock);
 	return len;
+}
+
+void vm_save_config(struct stream_writer *sw, const struct vm *vm)
+{
+	spin_lock(&save_lock);
+	save_config(sw, vm);
+	spin_unlock(&save_lock);
+}
+
+int vm_save_state(struct stream_writer *sw, struct vm *vm)
+{
+	int err;
+
+	spin_lock(&save_lock);
+	save_config(sw, vm);
+	err = save_vcpus(sw, vm);
+	if (!err)
+		save_devices(sw, vm);
+	spin_unlock(&save_lock);
+	return err;
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/migrate/stream.h"
 #include "vmm/vm/vm.h"
 
 /* The most bytes vm_save can write for vm (every page of RAM and of its
@@ -23,5 +24,15 @@ size_t vm_save_bound(const struct vm *vm);
  * nested VMX; or no room). The VM is never changed. */
 long vm_save(struct vm *vm, uint64_t clock_ns, void *buf, size_t cap, uint64_t *pages, char *why,
 	     size_t whylen);
+
+/* Why vm cannot be saved now (vm_save's refusals, "is not running"...),
+ * or NULL. */
+const char *vm_save_refusal(const struct vm *vm);
+/* The pieces of vm_save a live migration sends apart (vm_save's
+ * conditions): the config record (the VM clock as sw's now_ns) ... */
+void vm_save_config(struct stream_writer *sw, const struct vm *vm);
+/* ... and config, vCPU and device records (no pages, no END) for the
+ * stop-and-copy. -1 when a vCPU's VMCS cannot be read. */
+int vm_save_state(struct stream_writer *sw, struct vm *vm);
 
 #endif

@@ -22,7 +22,6 @@
 #define ENTRY_DEACTIVATE_DUAL_MONITOR (1u << 11)
 #define CR0_PE 1ull
 /* The fields of controls that vmcs_fields.h does not name. */
-#define VMCS_PML_ADDRESS 0x200e
 #define VMCS_VMFUNC_CONTROLS 0x2018
 #define VMCS_EPTP_LIST_ADDRESS 0x2024
 #define VMCS_VE_INFO_ADDRESS 0x202a

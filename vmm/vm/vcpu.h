@@ -85,6 +85,12 @@ struct vcpu {
 	/* The VM was (re)loaded since this vCPU last ran: its CPU's TLBs may
 	 * hold the old run's EPT and VPID translations. */
 	bool flush_tlb;
+	/* Its page-modification log while its VM's dirty log uses PML
+	 * (vmm/cpu/dirty_vcpu.c); NULL otherwise. */
+	uint64_t *pml_page;
+	/* The TSC just before its first VM entry (0: none yet): where a
+	 * migrated VM's downtime ends. */
+	uint64_t first_entry_tsc;
 	/* Waiting for INIT or SIPI (vcpu_start.h): off the run list, it costs
 	 * nothing. */
 	struct vcpu_start start;

@@ -29,6 +29,7 @@
 #include "vmm/load/image.h"
 #include "vmm/nested/nested_caps.h"
 #include "vmm/vm/vcpu.h"
+#include "vmm/vmx/dirty_log.h"
 #include "vmm/vmx/ept.h"
 #include "vmm/vmx/exit_reason.h"
 #include "vmm/vmx/trap_policy.h"
@@ -106,6 +107,8 @@ struct vm {
 	const struct vm_debugger *debugger; /* NULL unless gdb=NAME */
 	struct guest_ram ram;
 	struct ept ept;
+	/* Live migration's dirty log (DIRTY_OFF but while one runs). */
+	struct dirty_log dirty;
 	uint8_t *io_bitmaps; /* two 4 KiB pages: ports 0-0x7fff, 0x8000-0xffff */
 	uint8_t *msr_bitmap;
 	/* The APIC-access page (vmx_controls.apic_access, vmm/cpu/apicv.c),
@@ -206,7 +209,7 @@ void vm_announce(const struct vm *vm, enum vm_event event);
 /* The EPT pointer of vm's vCPUs, as their VMCSs hold it. */
 static inline uint64_t vm_eptp(const struct vm *vm)
 {
-	return ept_pointer(&vm->ept, false);
+	return ept_pointer(&vm->ept, vm->dirty.mode == DIRTY_AD || vm->dirty.mode == DIRTY_PML);
 }
 /* The VPID of vm's vCPUs (0 is the host's). */
 static inline uint16_t vm_vpid(const struct vm *vm)

@@ -141,6 +141,59 @@ uint64_t ept_pointer(const struct ept *e, bool accessed_dirty)
 	       (accessed_dirty ? EPTP_ACCESSED_DIRTY : 0);
 }
 
+/* Replaces the large leaf *entry at level by a table of 512 leaves one
+ * level down covering the same memory. */
+static int split_entry(struct ept *e, uint64_t *entry, int level)
+{
+	uint64_t *t = page_alloc(1);
+	uint64_t step = 1ull << level_shift(level - 1);
+	uint64_t base = *entry & EPT_ADDR_MASK & ~((1ull << level_shift(level)) - 1);
+	uint64_t flags = *entry & ~EPT_ADDR_MASK & ~EPT_LARGE_PAGE;
+
+	if (!t)
+		return -1;
+	e->table_pages++;
+	for (uint64_t i = 0; i < EPT_ENTRIES; i++)
+		t[i] = (base + i * step) | flags | (level > 1 ? EPT_LARGE_PAGE : 0);
+	*entry = (uint64_t)(uintptr_t)t | EPT_TABLE_PERMS;
+	return 0;
+}
+
+int ept_split(struct ept *e, uint64_t gpa, uint64_t size)
+{
+	uint64_t end = gpa + size;
+
+	if (end < gpa || end > GPA_LIMIT)
+		return -1;
+	for (gpa &= ~(PAGE_2M - 1); gpa < end; gpa += PAGE_2M) {
+		uint64_t *table = e->pml4;
+		for (int level = EPT_LEVELS - 1; level > 0 && table; level--) {
+			uint64_t *entry = &table[index_at(gpa, level)];
+			if (!is_present(*entry))
+				break;
+			if ((*entry & EPT_LARGE_PAGE) && split_entry(e, entry, level))
+				return -1;
+			table = (uint64_t *)(uintptr_t)(*entry & EPT_ADDR_MASK);
+		}
+	}
+	return 0;
+}
+
+uint64_t *ept_leaf_table(const struct ept *e, uint64_t gpa)
+{
+	const uint64_t *table = e->pml4;
+
+	if (gpa >= GPA_LIMIT)
+		return NULL;
+	for (int level = EPT_LEVELS - 1; level > 0; level--) {
+		uint64_t entry = table[index_at(gpa, level)];
+		if (!is_present(entry) || (entry & EPT_LARGE_PAGE))
+			return NULL;
+		table = (const uint64_t *)(uintptr_t)(entry & EPT_ADDR_MASK);
+	}
+	return (uint64_t *)(uintptr_t)table;
+}
+
 static void free_table(uint64_t *table, int level)
 {
 	if (level > 0) {

@@ -46,6 +46,15 @@ int ept_set_page_perms(struct ept *e, uint64_t gpa, uint64_t perms);
 int ept_translate(const struct ept *e, uint64_t gpa, uint64_t *hpa, uint64_t *perms,
 		  uint64_t *page_size);
 uint64_t ept_pointer(const struct ept *e, bool accessed_dirty);
+/* Splits every large page mapping a part of [gpa, gpa + size) into 4 KiB
+ * leaves with the same translation, permissions and memory type, so that
+ * each page can be tracked alone (dirty logging). The caller invalidates
+ * cached translations (INVEPT: the page size changed, SDM 29.4.3.3).
+ * Returns 0, or -1 when out of memory (what was split stays split). */
+int ept_split(struct ept *e, uint64_t gpa, uint64_t size);
+/* The page table (512 4 KiB leaves) that maps the 2 MiB region holding
+ * gpa, or NULL when the region has none (unmapped or a large page). */
+uint64_t *ept_leaf_table(const struct ept *e, uint64_t gpa);
 /* Frees every paging-structure page (not the memory they map). */
 void ept_destroy(struct ept *e);
 

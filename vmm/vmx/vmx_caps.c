@@ -169,6 +169,7 @@ int vmx_compute_controls(const struct vmx_caps *caps, struct vmx_controls *out, 
 	out->invpcid = out->procbased2 & PROC2_ENABLE_INVPCID;
 	out->xsaves = out->procbased2 & PROC2_ENABLE_XSAVES;
 	out->tpr_shadow = out->procbased & PROC_USE_TPR_SHADOW;
+	out->pml = out->ept_ad && ((cap[CTL_PROC2] >> 32) & PROC2_ENABLE_PML);
 	/* The controls that work on the virtual-APIC page need TPR shadow
 	 * (SDM 26.2.1.1). */
 	out->x2apic_virt = out->tpr_shadow && ((cap[CTL_PROC2] >> 32) & PROC2_VIRTUALIZE_X2APIC);

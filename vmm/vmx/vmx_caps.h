@@ -45,6 +45,9 @@ struct vmx_controls {
 	unsigned preemption_shift; /* timer ticks = TSC >> shift */
 	bool vpid;
 	bool ept_2mb, ept_1gb, ept_ad;
+	/* PROC2_ENABLE_PML can be set (with the EPT A/D flags it needs,
+	 * SDM 26.2.1.1): dirty logging turns it on per vCPU. */
+	bool pml;
 	bool invept_single, invvpid_single, invvpid_address;
 	bool rdtscp, invpcid, xsaves;
 	bool save_preemption_timer;

@@ -97,7 +97,8 @@ uint32_t crc32c_sse42(uint32_t crc, const void *data, size_t len)
 	for (; len >= WORD_BYTES; p += WORD_BYTES, len -= WORD_BYTES) {
 		uint64_t word;
 
-		memcpy(&word, p, sizeof(word));
+		/* The builtin: -ffreestanding would make memcpy a call a word. */
+		__builtin_memcpy(&word, p, sizeof(word));
 		__asm__("crc32q %1, %0" : "+r"(c) : "rm"(word));
 	}
 	for (; len; p++, len--)

@@ -1,0 +1,415 @@
+#include "vmm/migrate/migrate.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "arch/x86/lib/cmdline.h"
+#include "arch/x86/page_alloc.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/spinlock.h"
+#include "arch/x86/tsc.h"
+#include "drivers/console.h"
+#include "vmm/core/vm_lifecycle.h"
+#include "vmm/migrate/dirty_track.h"
+#include "vmm/migrate/migrate_dest.h"
+#include "vmm/migrate/migrate_policy.h"
+#include "vmm/migrate/page_data.h"
+#include "vmm/migrate/stream.h"
+#include "vmm/migrate/vcpu_record.h"
+#include "vmm/migrate/vm_save.h"
+
+#define DOWNTIME_KEY "migrate-downtime"
+#define DIRTY_KEY "dirty"
+#define OPTION_MAX 16
+#define MS_PER_S 1000u
+#define DOWNTIME_MS_MAX 3600000u
+#define PV_MSR_ENABLED 1ull /* bit 0 of kvm-clock's, steal time's, PV EOI's MSR */
+#define WORD_BITS 64u
+
+enum phase { PHASE_IDLE, PHASE_COPY, PHASE_ARRIVED };
+
+/* The migration in progress: written on the source's CPU only (its
+ * command, its scheduler's passes); phase read by every CPU's poll. */
+static struct {
+	enum phase phase;
+	unsigned cpu;
+	struct vm *src, *dst;
+	char name[VM_NAME_MAX];
+	enum dirty_mode mode;
+	struct migrate_dest dest;
+	struct migrate_sink *sink;
+	struct stream_writer sw; /* a few records at a time, then to the sink */
+	uint8_t *stage;
+	size_t stage_pages;
+	uint64_t *send; /* the frames this round sends, a bit each */
+	size_t send_pages;
+	uint64_t pages, cursor;
+	unsigned round;
+	uint64_t round_start, round_sent, round_dirty;
+	uint64_t start_tsc, stop_tsc, total_sent, copy_ticks, downtime_ticks;
+	/* The last round's line, printed once the destination runs: the
+	 * console's lines are slow (a serial character ~87 us). */
+	uint64_t round_ticks, round_found, last_pages;
+	enum migrate_stop why;
+	unsigned restarts; /* the source's when it started */
+} m;
+static struct spinlock start_lock;
+static uint64_t batch[PAGE_DATA_BATCH];
+
+static size_t pages_of(size_t bytes)
+{
+	return (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
+}
+
+static void free_buffers(void)
+{
+	if (m.stage)
+		page_free(m.stage, m.stage_pages);
+	if (m.send)
+		page_free(m.send, m.send_pages);
+	m.stage = NULL;
+	m.send = NULL;
+}
+
+/* Whether the source is the VM the migration started with, running or
+ * paused: not stopped, not restarted (its VMCSs set up afresh). */
+static bool source_live(const struct vm *vm)
+{
+	return (vm->state == VM_RUNNING || vm->state == VM_PAUSED) && vm->restarts == m.restarts;
+}
+
+/* The migration ends without moving the VM: the source runs on (or has
+ * stopped by itself). */
+static void abandon(const char *why)
+{
+	bool live = source_live(m.src);
+
+	kprintf("pgvisor: vm %s: migration cancelled: %s%s\n", m.name, why,
+		live ? "; it runs on" : "");
+	migrate_dest_abort(&m.dest);
+	if (live)
+		dirty_track_stop(m.src);
+	else
+		dirty_track_drop(m.src);
+	free_buffers();
+	__atomic_store_n(&m.phase, PHASE_IDLE, __ATOMIC_RELEASE);
+}
+
+/* What the writer holds goes to the sink. */
+static int flush(void)
+{
+	if (m.sw.error) {
+		snprintf(m.sink->why, sizeof(m.sink->why), "stream: %s",
+			 stream_status_name(m.sw.error));
+		return -1;
+	}
+	if (m.sw.len && m.sink->write(m.sink, m.stage, m.sw.len))
+		return -1;
+	stream_writer_reset(&m.sw);
+	return 0;
+}
+
+/* The next at most max frames of the round's set, from the cursor, as a
+ * page-data record. Returns how many, or -1 when the sink failed. */
+static int send_chunk(unsigned max)
+{
+	struct state_writer w;
+	unsigned n = 0;
+
+	while (m.cursor < m.pages && n < max) {
+		uint64_t word = m.send[m.cursor / WORD_BITS] >> (m.cursor % WORD_BITS);
+		if (!word) {
+			m.cursor = (m.cursor / WORD_BITS + 1) * WORD_BITS;
+			continue;
+		}
+		if (word & 1)
+			batch[n++] = m.cursor;
+		m.cursor++;
+	}
+	if (!n)
+		return 0;
+	stream_record_begin(&m.sw, &w);
+	page_data_save(&w, m.src->ram.host, batch, n);
+	stream_record_end(&m.sw, STREAM_PAGE_DATA, 0, &w);
+	return flush() ? -1 : (int)n;
+}
+
+/* Why vm cannot migrate, or NULL. */
+static const char *unmigratable(const struct vm *vm)
+{
+	const char *no = vm_save_refusal(vm);
+
+	if (no)
+		return no;
+	if (vm->cfg.nvifs)
+		return "has a vif, whose switch port does not move yet";
+	if (vm->cfg.ndisks || vm->cfg.virtio_console)
+		return "has virtio devices, which write its memory behind the dirty log";
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		const struct vcpu *v = &vm->vcpus[i];
+		if ((v->kvmclock_msr | v->steal_msr | v->pv_eoi_msr) & PV_MSR_ENABLED)
+			return "has kvm-clock, steal time or PV EOI on, whose pages pgvisor "
+			       "writes behind the dirty log";
+	}
+	return NULL;
+}
+
+/* pgvisor's migrate-downtime=MS (default 300) in TSC ticks. */
+static int downtime_ticks(const char *cmdline, uint64_t *out, char *why, size_t whylen)
+{
+	char ms[OPTION_MAX];
+	uint64_t v = MIGRATE_DOWNTIME_DEFAULT_MS;
+
+	if (cmdline_value(cmdline, DOWNTIME_KEY, ms, sizeof(ms))) {
+		v = 0;
+		for (const char *p = ms; *p; p++) {
+			if (*p < '0' || *p > '9' || v > DOWNTIME_MS_MAX) {
+				snprintf(why, whylen, "%s=%s: expected milliseconds up to %u",
+					 DOWNTIME_KEY, ms, DOWNTIME_MS_MAX);
+				return -1;
+			}
+			v = v * 10 + (uint64_t)(*p - '0');
+		}
+	}
+	*out = tsc_hz() / MS_PER_S * v;
+	return 0;
+}
+
+static int start_locked(struct vm *vm, const struct boot_info *bi, char *why, size_t whylen)
+{
+	char asked[OPTION_MAX] = "";
+	const char *no = unmigratable(vm);
+
+	if (m.phase != PHASE_IDLE) {
+		snprintf(why, whylen, "vm %s: cannot migrate: vm %s is migrating already", vm->name,
+			 m.name);
+		return -1;
+	}
+	if (no) {
+		snprintf(why, whylen, "vm %s: cannot migrate: it %s", vm->name, no);
+		return -1;
+	}
+	cmdline_value(bi->cmdline, DIRTY_KEY, asked, sizeof(asked));
+	memset(&m, 0, sizeof(m));
+	m.cpu = this_cpu()->index;
+	m.src = vm;
+	m.round = 1;
+	m.restarts = vm->restarts;
+	snprintf(m.name, sizeof(m.name), "%s", vm->name);
+	m.mode = dirty_track_choose(asked, why, whylen);
+	if (m.mode == DIRTY_OFF || downtime_ticks(bi->cmdline, &m.downtime_ticks, why, whylen))
+		return -1;
+	m.pages = vm->ram.size / PAGE_DATA_PAGE;
+	m.stage_pages =
+		pages_of(PUSH_RECORD_MAX + STREAM_HEADER_SIZE + 64 * 1024 +
+			 vm->nvcpus * (STREAM_RECORD_HEADER_SIZE + sizeof(struct vcpu_record)));
+	m.send_pages = pages_of((m.pages + WORD_BITS - 1) / WORD_BITS * sizeof(uint64_t));
+	m.stage = page_alloc(m.stage_pages);
+	m.send = page_alloc(m.send_pages);
+	if (!m.stage || !m.send) {
+		free_buffers();
+		snprintf(why, whylen, "vm %s: cannot migrate: not enough memory for its buffers",
+			 vm->name);
+		return -1;
+	}
+	if (migrate_dest_init(&m.dest, bi)) {
+		free_buffers();
+		snprintf(why, whylen, "vm %s: cannot migrate: %s", vm->name, m.dest.why);
+		return -1;
+	}
+	m.sink = &m.dest.sink;
+	m.start_tsc = m.round_start = rdtsc();
+	/* The header and the first config record: the destination is built
+	 * as it takes them. */
+	stream_writer_init(&m.sw, m.stage, m.stage_pages * PAGE_SIZE, vtime_now_ns(&vm->vtime));
+	vm_save_config(&m.sw, vm);
+	int err = flush();
+	if (err)
+		snprintf(why, whylen, "vm %s: cannot migrate: %s", vm->name, m.sink->why);
+	else if (dirty_track_start(vm, m.mode, m.sink->why, sizeof(m.sink->why))) {
+		snprintf(why, whylen, "vm %s: cannot migrate: %s", vm->name, m.sink->why);
+		err = -1;
+	}
+	if (err) {
+		migrate_dest_abort(&m.dest);
+		free_buffers();
+		return -1;
+	}
+	/* Round 1 sends every page. */
+	for (uint64_t i = 0; i < m.pages; i++)
+		m.send[i / WORD_BITS] |= 1ull << (i % WORD_BITS);
+	m.round_dirty = m.pages;
+	__atomic_store_n(&m.phase, PHASE_COPY, __ATOMIC_RELEASE);
+	kprintf("pgvisor: vm %s: migrating live to a new slot: %llu pages, dirty logging by %s\n",
+		vm->name, (unsigned long long)m.pages, dirty_mode_name(m.mode));
+	return 0;
+}
+
+int migrate_start(struct vm *vm, const struct boot_info *bi, char *why, size_t whylen)
+{
+	int err;
+
+	why[0] = '\0';
+	spin_lock(&start_lock);
+	err = start_locked(vm, bi, why, whylen);
+	spin_unlock(&start_lock);
+	return err;
+}
+
+int migrate_cancel(struct vm *vm)
+{
+	if (__atomic_load_n(&m.phase, __ATOMIC_ACQUIRE) != PHASE_COPY || m.src != vm)
+		return -1;
+	abandon("by the operator");
+	return 0;
+}
+
+/* The source's last VM exit: the guest has not run since. */
+static uint64_t last_exit(const struct vm *vm)
+{
+	uint64_t t = 0;
+
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (vm->vcpus[i].regs.exit_tsc > t)
+			t = vm->vcpus[i].regs.exit_tsc;
+	return t;
+}
+
+/* The VM stops for good here: its state and last dirty pages go, the
+ * destination loads them and starts; the source is freed. */
+static void stop_and_copy(enum migrate_stop why)
+{
+	struct vm *vm = m.src;
+	uint64_t last = 0;
+	int n;
+
+	m.stop_tsc = last_exit(vm);
+	m.sw.now_ns = vtime_now_ns(&vm->vtime);
+	if (vm_save_state(&m.sw, vm)) {
+		abandon("a vCPU's VMCS cannot be read");
+		return;
+	}
+	if (flush()) {
+		abandon(m.sink->why);
+		return;
+	}
+	m.cursor = 0;
+	while ((n = send_chunk(PAGE_DATA_BATCH)) > 0)
+		last += (uint64_t)n;
+	if (n < 0 || stream_writer_finish(&m.sw) < 0 || flush() || !m.dest.done) {
+		abandon(m.sink->why[0] ? m.sink->why : "the destination did not load");
+		return;
+	}
+	m.total_sent += last;
+	/* The source waits, paused, until the destination has entered its
+	 * guest: undoing its dirty logging and freeing it and the buffers
+	 * first would only lengthen the downtime. */
+	vm->state = VM_PAUSED;
+	m.dst = migrate_dest_start(&m.dest, m.name, 1u << m.cpu);
+	m.last_pages = last;
+	m.why = why;
+	__atomic_store_n(&m.phase, PHASE_ARRIVED, __ATOMIC_RELEASE);
+}
+
+static void print_round(void)
+{
+	kprintf("pgvisor: vm %s: migrate round %u: %llu pages to send, %llu sent, %llu ticks; "
+		"%llu dirtied meanwhile\n",
+		m.name, m.round, (unsigned long long)m.round_dirty,
+		(unsigned long long)m.round_sent, (unsigned long long)m.round_ticks,
+		(unsigned long long)m.round_found);
+}
+
+static void end_round(void)
+{
+	uint64_t per_page = m.total_sent ? m.copy_ticks / m.total_sent : 0;
+
+	m.round_ticks = rdtsc() - m.round_start;
+	/* The bitmap's words only: a page of rep stosb is 4096 ticks of
+	 * downtime in Bochs. */
+	memset(m.send, 0, (m.pages + WORD_BITS - 1) / WORD_BITS * sizeof(uint64_t));
+	m.round_found = dirty_track_collect(m.src, m.send);
+	struct migrate_progress p = { .rounds = m.round,
+				      .dirty = m.round_found,
+				      .sent = m.total_sent,
+				      .pages = m.pages,
+				      .ticks_per_page = per_page };
+	enum migrate_stop why = migrate_policy(&p, m.downtime_ticks);
+	if (why != MIGRATE_GO_ON) {
+		stop_and_copy(why);
+		return;
+	}
+	print_round();
+	m.round++;
+	m.cursor = 0;
+	m.round_sent = 0;
+	m.round_dirty = m.round_found;
+	m.round_start = rdtsc();
+}
+
+static void copy_step(void)
+{
+	struct vm *vm = m.src;
+	uint64_t t0 = rdtsc();
+	int n;
+
+	if (!source_live(vm)) {
+		abandon("the VM stopped or restarted");
+		return;
+	}
+	/* A round ends on the pass after its last chunk, right after a guest
+	 * slice: a stop-and-copy then starts at the source's last exit. */
+	if (m.cursor >= m.pages) {
+		end_round();
+		return;
+	}
+	n = send_chunk(MIGRATE_CHUNK_PAGES);
+	if (n < 0) {
+		abandon(m.sink->why);
+		return;
+	}
+	m.copy_ticks += rdtsc() - t0;
+	m.round_sent += (uint64_t)n;
+	m.total_sent += (uint64_t)n;
+}
+
+/* The destination entered its guest (or ended before): the report. */
+static void arrived_step(void)
+{
+	uint64_t entry = m.dst->vcpus[0].first_entry_tsc;
+
+	if (!entry && m.dst->state == VM_RUNNING)
+		return;
+	dirty_track_stop(m.src);
+	free_buffers();
+	print_round();
+	kprintf("pgvisor: vm %s: stop-and-copy after round %u (%s): %llu pages\n", m.name, m.round,
+		migrate_stop_name(m.why), (unsigned long long)m.last_pages);
+	m.src->destroy_requested = true;
+	m.src->preserved = false;
+	vm_stop(m.src, VM_END_DESTROYED, "migrated to a new slot, this one freed");
+	vm_start_report(m.dst);
+	if (entry)
+		kprintf("pgvisor: vm %s: migrated: downtime %llu ticks, total %llu ticks, "
+			"%llu pages sent of %llu (%llu.%02llu x)\n",
+			m.name, (unsigned long long)(entry - m.stop_tsc),
+			(unsigned long long)(entry - m.start_tsc), (unsigned long long)m.total_sent,
+			(unsigned long long)m.pages, (unsigned long long)(m.total_sent / m.pages),
+			(unsigned long long)(m.total_sent * 100 / m.pages % 100));
+	else
+		kprintf("pgvisor: vm %s: migrated, but it stopped before its first entry\n",
+			m.name);
+	__atomic_store_n(&m.phase, PHASE_IDLE, __ATOMIC_RELEASE);
+}
+
+void migrate_poll(void)
+{
+	enum phase p = __atomic_load_n(&m.phase, __ATOMIC_ACQUIRE);
+
+	if (p == PHASE_IDLE || m.cpu != this_cpu()->index)
+		return;
+	if (p == PHASE_COPY)
+		copy_step();
+	else
+		arrived_step();
+}

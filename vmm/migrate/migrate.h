@@ -1,0 +1,34 @@
+/* Live migration within the machine (docs/ARCHITECTURE.md, "Live
+ * migration"): pre-copy rounds while the VM runs, then stop-and-copy into
+ * a new VM (its own memory, VMCS and devices) that takes the name; the
+ * source is freed. The engine writes the state stream through a sink
+ * (migrate_sink.h), here one that feeds a migrate_dest on this machine.
+ *
+ * The copy interleaves with the guest: the scheduler's pass on the
+ * source's CPU (console_input_run, between vCPU slices) calls
+ * migrate_poll, which sends at most MIGRATE_CHUNK_PAGES pages and
+ * returns; while dirty logging is on the VM gets no lone slice, so these
+ * passes come at least every slice. One migration at a time. */
+#ifndef PGVISOR_MIGRATE_MIGRATE_H
+#define PGVISOR_MIGRATE_MIGRATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "boot/boot_info.h"
+#include "vmm/vm/vm.h"
+
+#define MIGRATE_CHUNK_PAGES 256u /* a page-data record's worth a pass */
+
+/* Starts migrating vm (on the CPU of its vCPUs, from its command): the
+ * first config record is sent and dirty logging starts. bi: the boot
+ * files and pgvisor's command line (dirty=, migrate-downtime=). 0, or -1
+ * with one line in why (a VM that cannot migrate; nothing changed). */
+int migrate_start(struct vm *vm, const struct boot_info *bi, char *why, size_t whylen);
+/* Stops the migration of vm: the destination is dropped, dirty logging
+ * goes, the source runs on. -1 when vm is not migrating. */
+int migrate_cancel(struct vm *vm);
+/* A step of the migration whose source runs on this CPU, if any. */
+void migrate_poll(void);
+
+#endif
