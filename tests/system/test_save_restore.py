@@ -494,7 +494,7 @@ def test_live_migration_by_pml_comes_out_exact(run_pgvisor, bench):
     """PML (Ice Lake): the CPU logs each page's first write of a round
     (full logs exit and are drained), and dirtytest rewriting its region
     comes out exact on the destination, counting on."""
-    passes = 40
+    passes = 80
     steps = [
         r"expect \[pml\] dirtytest: pass 3 ",
         r"send \x01\x01\x01",
@@ -502,7 +502,7 @@ def test_live_migration_by_pml_comes_out_exact(run_pgvisor, bench):
         r"send migrate pml\r",
         r"expect vm pml: migrated: downtime",
     ]
-    run = run_pgvisor([busy_cfg(bench, "pml", passes, 2000000)], cpu="corei7_icelake_u",
+    run = run_pgvisor([busy_cfg(bench, "pml", passes, 200000)], cpu="corei7_icelake_u",
                       timeout=300, input=steps)
     assert not run.input_pending, run.output
     assert_moved_and_exact(run, "pml", passes)
