@@ -39,6 +39,7 @@
 #include "vmm/core/vm_lifecycle.h"
 #include "vmm/core/watchdog.h"
 #include "vmm/cpu/cpuid_policy.h"
+#include "vmm/cpu/vmcs_shadow.h"
 #include "vmm/debug/gdb_target.h"
 #include "vmm/load/config.h"
 #include "vmm/vm/uplinks.h"
@@ -173,6 +174,13 @@ static void vmx_start(void)
 		"unrestricted guest, preemption timer %s\n",
 		c->ept_2mb ? "yes" : "no", c->ept_1gb ? "yes" : "no", c->ept_ad ? "yes" : "no",
 		c->vpid ? "yes" : "no", c->preemption_timer ? "yes" : "no");
+	/* "no-vmcs-shadowing": every VMREAD/VMWRITE of a guest hypervisor
+	 * exits, as on CPUs without it (for comparing). */
+	if (!strstr(boot_info.cmdline, "no-vmcs-shadowing"))
+		vmcs_shadow_init();
+	if (vmcs_shadow_fields())
+		kprintf("pgvisor: VT-x: VMCS shadowing for guest hypervisors (%u of %u fields)\n",
+			vmcs_shadow_fields(), NESTED_VMCS_FIELDS);
 }
 
 /* What an AP does before it may run guests: the same VMXON as the boot

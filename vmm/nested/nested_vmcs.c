@@ -271,7 +271,7 @@ enum nested_vmcs_access nested_vmcs_write(struct nested_vmcs *vmcs, uint64_t enc
 
 	if (slot < 0)
 		return NESTED_VMCS_UNSUPPORTED;
-	if ((((uint32_t)encoding >> ENC_TYPE_SHIFT) & ENC_TYPE_MASK) == ENC_TYPE_EXIT_INFO)
+	if (nested_vmcs_is_read_only((uint32_t)encoding))
 		return NESTED_VMCS_READ_ONLY;
 	if (high)
 		vmcs->field[slot] = (vmcs->field[slot] & LOW32) | ((value & LOW32) << HALF_BITS);
@@ -303,6 +303,16 @@ uint32_t nested_vmcs_field(unsigned i)
 bool nested_vmcs_is_guest_state(uint32_t encoding)
 {
 	return ((encoding >> ENC_TYPE_SHIFT) & ENC_TYPE_MASK) == ENC_TYPE_GUEST;
+}
+
+bool nested_vmcs_is_64bit(uint32_t encoding)
+{
+	return width_of(encoding) == WIDTH_64;
+}
+
+bool nested_vmcs_is_read_only(uint32_t encoding)
+{
+	return ((encoding >> ENC_TYPE_SHIFT) & ENC_TYPE_MASK) == ENC_TYPE_EXIT_INFO;
 }
 
 uint64_t nested_vmcs_enum(void)
