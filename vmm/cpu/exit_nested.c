@@ -161,6 +161,26 @@ static bool guest_field(uint32_t f)
 	       f != VMCS_GUEST_IA32_PAT && f != VMCS_GUEST_IA32_DEBUGCTL && f != VMCS_GUEST_DR7;
 }
 
+/* The slots of the guest-state fields VMCS02 and L1's VMCS exchange as
+ * they are, listed at the first use (every CPU that races to it writes
+ * the same): the copies run at every entry into L2 and exit from it. */
+static uint8_t guest_slots[NESTED_VMCS_FIELDS];
+static unsigned guest_slot_count;
+static bool guest_slots_listed;
+
+static void list_guest_slots(void)
+{
+	unsigned n = 0;
+
+	if (__atomic_load_n(&guest_slots_listed, __ATOMIC_ACQUIRE))
+		return;
+	for (unsigned i = 0; i < NESTED_VMCS_FIELDS; i++)
+		if (guest_field(nested_vmcs_field(i)))
+			guest_slots[n++] = (uint8_t)i;
+	guest_slot_count = n;
+	__atomic_store_n(&guest_slots_listed, true, __ATOMIC_RELEASE);
+}
+
 /* A bit of one of L1's bitmaps in its memory; a bitmap outside its RAM
  * reads all-ones, as on the bare machine. */
 static bool l1_bitmap_bit(struct vcpu *v, uint64_t page, uint32_t bit)
@@ -342,11 +362,9 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 	vmwrite(VMCS_ENTRY_INSTRUCTION_LEN, nested_vmcs_get(v12, VMCS_ENTRY_INSTRUCTION_LEN));
 
 	/* By slot (field i is slot i): no lookup per field on this path. */
-	for (unsigned i = 0; i < NESTED_VMCS_FIELDS; i++) {
-		uint32_t f = nested_vmcs_field(i);
-		if (guest_field(f))
-			vmwrite(f, v12->field[i]);
-	}
+	list_guest_slots();
+	for (unsigned i = 0; i < guest_slot_count; i++)
+		vmwrite(nested_vmcs_field(guest_slots[i]), v12->field[guest_slots[i]]);
 	vmwrite(VMCS_GUEST_IA32_EFER, efer);
 	if (vmx_controls.pat)
 		vmwrite(VMCS_GUEST_IA32_PAT, pat);
@@ -372,11 +390,9 @@ static void reflect(struct vcpu *v)
 	uint32_t exit12 = (uint32_t)nested_vmcs_get(v12, VMCS_EXIT_CTLS);
 
 	/* By slot; the CPU returns each field at its width. */
-	for (unsigned i = 0; i < NESTED_VMCS_FIELDS; i++) {
-		uint32_t f = nested_vmcs_field(i);
-		if (guest_field(f))
-			v12->field[i] = vmread(f);
-	}
+	list_guest_slots();
+	for (unsigned i = 0; i < guest_slot_count; i++)
+		v12->field[guest_slots[i]] = vmread(nested_vmcs_field(guest_slots[i]));
 	/* CR0 and CR4 as L2 has them, the bits L0 keeps under its mask
 	 * included: VMX fixes them for L1's guest as well. */
 	if (exit12 & EXIT_SAVE_IA32_EFER)
