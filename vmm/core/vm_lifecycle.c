@@ -410,12 +410,14 @@ size_t vm_overhead_bytes(const struct vm *vm)
 	/* Everything allocated for the VM besides its RAM and disk copies:
 	 * the VM structure, EPT paging structures, I/O and MSR bitmaps, per
 	 * vCPU a VMCS, an FPU state area, a virtual-APIC page and its own MSR
-	 * bitmap (and with nested VMX its virtual VMCSs), and its virtio
-	 * devices. */
+	 * bitmap (and with nested VMX its virtual VMCSs, VMCS02 and a shadow
+	 * VMCS), and its virtio devices. */
 	size_t pages = pages_for(sizeof(*vm)) + vm->ept.table_pages + 2 + 1;
 
-	pages += vm->nvcpus * (3 + pages_for(FPU_AREA_SIZE) +
-			       (vm->cfg.nested ? pages_for(NESTED_SLOTS_BYTES) + 1 : 0));
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		pages += 3 + pages_for(FPU_AREA_SIZE) +
+			 (vm->cfg.nested ? pages_for(NESTED_SLOTS_BYTES) + 1 : 0) +
+			 (vm->vcpus[i].nested.shadow_vmcs ? 1 : 0);
 	return pages * PAGE_SIZE + platform_device_bytes(vm);
 }
 
