@@ -39,6 +39,7 @@
 #include "vmm/core/vm_lifecycle.h"
 #include "vmm/core/watchdog.h"
 #include "vmm/cpu/cpuid_policy.h"
+#include "vmm/cpu/vmcs_shadow.h"
 #include "vmm/debug/gdb_target.h"
 #include "vmm/load/config.h"
 #include "vmm/migrate/migrate_remote.h"
@@ -175,6 +176,13 @@ static void vmx_start(void)
 		"unrestricted guest, preemption timer %s\n",
 		c->ept_2mb ? "yes" : "no", c->ept_1gb ? "yes" : "no", c->ept_ad ? "yes" : "no",
 		c->vpid ? "yes" : "no", c->preemption_timer ? "yes" : "no");
+	/* "no-vmcs-shadowing": every VMREAD/VMWRITE of a guest hypervisor
+	 * exits, as on CPUs without it (for comparing). */
+	if (!strstr(boot_info.cmdline, "no-vmcs-shadowing"))
+		vmcs_shadow_init();
+	if (vmcs_shadow_fields())
+		kprintf("pgvisor: VT-x: VMCS shadowing for guest hypervisors (%u of %u fields)\n",
+			vmcs_shadow_fields(), NESTED_VMCS_FIELDS);
 }
 
 /* What an AP does before it may run guests: the same VMXON as the boot
@@ -182,6 +190,37 @@ static void vmx_start(void)
 static int vmx_start_ap(char *why, size_t len)
 {
 	return vmx_check_support(why, len) || vmx_enable(&vmx_caps, why, len);
+}
+
+/* "serial-poll-ms=N" (1 to SERIAL_POLL_MS_MAX) on the command line: how
+ * often COM1 is polled without its interrupt, else SERIAL_POLL_US. A UART
+ * that holds typed input until it is read (pgvisor's, QEMU's) loses none
+ * when polled seldom; a nested pgvisor, whose every poll ends its own
+ * guest's slice, runs its guests faster (configs/nested/). */
+#define SERIAL_POLL_MS_MAX 100u
+#define US_PER_MS 1000u
+#define DECIMAL 10u
+
+static unsigned serial_poll_us(void)
+{
+	char text[8];
+	unsigned ms = 0;
+
+	if (!cmdline_value(boot_info.cmdline, "serial-poll-ms", text, sizeof(text)))
+		return SERIAL_POLL_US;
+	for (const char *c = text; *c; c++) {
+		if (*c < '0' || *c > '9' || ms > SERIAL_POLL_MS_MAX) {
+			ms = 0;
+			break;
+		}
+		ms = ms * DECIMAL + (unsigned)(*c - '0');
+	}
+	if (ms < 1 || ms > SERIAL_POLL_MS_MAX) {
+		kprintf("pgvisor: serial-poll-ms=%s: not 1 to %u, polling every %u us\n", text,
+			SERIAL_POLL_MS_MAX, SERIAL_POLL_US);
+		return SERIAL_POLL_US;
+	}
+	return ms * US_PER_MS;
 }
 
 static bool is_config(const char *name)
@@ -409,8 +448,8 @@ void kmain(uint32_t magic, uint64_t info)
 		kprintf("pgvisor: serial input by interrupt (IRQ %u through the I/O APIC)\n",
 			SERIAL_COM1_IRQ);
 	} else if (serial_present()) {
-		console.poll_interval_us = SERIAL_POLL_US;
-		kprintf("pgvisor: serial input polled every %u us\n", SERIAL_POLL_US);
+		console.poll_interval_us = serial_poll_us();
+		kprintf("pgvisor: serial input polled every %u us\n", console.poll_interval_us);
 	}
 	core_set_console(&console);
 	host_ip_init(boot_info.cmdline);

@@ -280,3 +280,22 @@ def test_report_from_logs(tmp_path):
     assert res["net"]["lost"] == 1
     assert not res["targets"]["net: hypervisor ticks per frame <= 2 x copy of its 1514 bytes "
                               "+ 400"]["met"]
+    # Nested: the bench guest's lines behind the outer VM's prefix; its
+    # CPUID round trip against the single-level 300 ticks, its workload
+    # against bare's 1000.
+    (logs / "exits-l2.log").write_text("\n".join(
+        ["pgvisor:   vm l1: exits total=40 cpuid=2 vmresume=38"] +
+        [f"[l1] {l}" for l in exits[:3]] + ["[l1] [bench] bench: end"]) + "\n")
+    (logs / "cpu-l2.log").write_text("\n".join(f"[l1] {l}" for l in cpu[2:]).replace(
+        '"ticks":1010', '"ticks":1015') + "\n")
+    BENCH.report(tmp_path)
+    res = json.loads((tmp_path / "results.json").read_text())
+    ns = res["nested"]
+    assert (ns["cpuid_round_trip"], ns["single_level_round_trip"], ns["cpuid_factor"]) == \
+        (300, 300, 1)
+    assert ns["outer_exits"]["vmresume"] == 38
+    assert ns["cpu"]["all"]["ratio"] == pytest.approx(1.015)
+    assert res["targets"]["L2 CPUID round trip <= 10 x single-level"]["met"]
+    assert res["targets"]["L2 CPU-bound ratio <= 1.02"] == {"value": 1.015, "met": True}
+    assert "| CPUID round trip (10 iterations), against one level | 300 | 300 | 1 |" in \
+        (tmp_path / "table.md").read_text()

@@ -177,3 +177,15 @@ def test_report_logic():
     row = LAB.efficiency_rows({"w": summary})[0]
     assert row["exits"] == 5 and row["share"] == 75.0 and row["per_exit"] == "cpuid 40, io 90"
     json.dumps(row)
+    # The recursion row: the suite's lines behind two prefixes (pgvisor
+    # under pgvisor), compared with bare and with one level.
+    nested = LAB.form_table(LAB.parse_console(
+        "[pglab-l2] [pglab] pglab: begin\n"
+        '[pglab-l2] [pglab] {"form":"a","cpl":0,"class":"privileged","fault":null,'
+        '"eax":"0x2","exits":{}}\n'
+        '[pglab-l2] [pglab] {"form":"b","cpl":3,"class":"privileged","fault":{"vector":13,'
+        '"error":0},"exits":{}}\n[pglab-l2] [pglab] pglab: end'))
+    n, same_bare, same_one, apart = LAB.recursion(bare, virt, nested)
+    assert (n, same_bare, same_one, apart) == (2, 1, 2, [])
+    nested[("b", 3)]["fault"] = None
+    assert LAB.recursion(bare, virt, nested)[3] == ["b@CPL3: ok (one level: #GP(0x0))"]

@@ -7,10 +7,15 @@ pgvisor's UART; then one under vmxtest's own EPT (shadow EPT tables).
 And pgvisor under pgvisor: build/pgvisor.elf as a VM's kernel, with VMX
 offered by each profile, running the hello guest (configs/nested/)."""
 import os
+import re
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, make
+
+# A Linux guest's console lines that mean it went wrong (as test_linux.py).
+BAD = re.compile(r"Kernel panic|\bOops\b|BUG:|Firmware Bug|unchecked MSR access|Call Trace|"
+                 r"WARNING:|general protection", re.I)
 
 PROFILES = {"vmx-none": None, "vmx-kvm": "kvm", "vmx-host": "host"}
 
@@ -196,3 +201,37 @@ def test_pgvisor_under_pgvisor(run_pgvisor, bench):
         assert f"pgvisor:   vm {name}: powered off, restarts 0" in run.lines, run.output
         assert any(l.startswith(f"pgvisor:   vm {name}: shadow EPT pages filled for nested "
                                 "guests ") for l in run.lines), run.output
+
+
+def test_linux_under_pgvisor_under_pgvisor(run_pgvisor):
+    """The inner pgvisor runs the Linux test guest (configs/nested/
+    pgvisor-linux.cfg, profile kvm) to its power-off, on Ice Lake: the
+    outer pgvisor lets the inner one's VMREAD and VMWRITE through a shadow
+    VMCS, and its nested guest keeps its translations across switches
+    under a VPID of its own."""
+    make("guest-linux")
+    run = run_pgvisor(["configs/nested/pgvisor-linux.cfg"], cpu="corei7_icelake_u", mem=256,
+                      timeout=300)
+    assert "pgvisor: VT-x: VMCS shadowing for guest hypervisors (151 of 155 fields)" in \
+        run.lines, run.output
+    inner = run.vm_lines("pgvisor-linux")
+    linux = [l[len("[linux] "):] for l in inner if l.startswith("[linux] ")]
+    for line in ["LINUX-GUEST: init reached", "LINUX-GUEST: cpus 1",
+                 "LINUX-GUEST: work done on CPU 0", "LINUX-GUEST: powering off"]:
+        assert line in linux, f"{line}\n{run.output}"
+    # Ice Lake's model without the mitigations' MSRs: the kernel's own
+    # warning about the CPU, not about pgvisor.
+    assert not [l for l in linux if BAD.search(l) and "RETBleed: WARNING" not in l], \
+        run.output
+    for line in ["pgvisor: vm linux: powered off (ACPI S5)",
+                 "pgvisor:   vm linux: powered off, restarts 0",
+                 "pgvisor: 1 of 1 VMs succeeded", "pgvisor: result: success"]:
+        assert line in inner, f"{line}\n{run.output}"
+    assert "pgvisor:   vm pgvisor-linux: powered off, restarts 0" in run.lines, run.output
+    # No VMREAD or VMWRITE of the inner pgvisor exits; its nested guest's
+    # translations are flushed at its first entry only.
+    exits = next(l for l in run.lines if l.startswith("pgvisor:   vm pgvisor-linux: exits "))
+    assert " vmread=" not in exits and " vmwrite=" not in exits, exits
+    entries = re.search(r"vm pgvisor-linux: nested guests entered (\d+) times, their "
+                        r"translations flushed at (\d+)$", run.output, re.M)
+    assert entries and int(entries[1]) > 10000 and entries[2] == "1", run.output

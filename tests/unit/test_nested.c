@@ -1,6 +1,7 @@
 /* Unit tests for vmm/nested/: the virtual CPU's capability MSRs per
  * profile, the virtual VMCS's field access, the per-vCPU VMCS cache and
- * the VM-entry checks on controls and host state. */
+ * the VM-entry checks on controls and host state, and the fields VMCS
+ * shadowing lets through. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,10 +18,10 @@
 #include "vmm/nested/nested_caps.h"
 #include "vmm/nested/nested_vcpu.h"
 #include "vmm/nested/nested_vmcs.h"
+#include "vmm/nested/vmcs_shadowing.h"
 #include "vmm/vmx/exit_reason.h"
 #include "vmm/vmx/vmcs_fields.h"
 
-#define PROC2_VMCS_SHADOWING (1ull << 14)
 #define PROC2_PML (1ull << 17)
 #define PIN_POSTED (1ull << 7)
 #define MISC_VMWRITE_ALL (1ull << 29)
@@ -143,6 +144,14 @@ static void test_vmcs_fields(void **state)
 	/* Unsupported: unknown encodings, high access of other widths, bits
 	 * above 15. */
 	assert_int_equal(nested_vmcs_read(&vmcs, 0x7ffe, &v), NESTED_VMCS_UNSUPPORTED);
+	/* Every field has a slot of its own; bit 12 (reserved) names none. */
+	for (unsigned i = 0; i < NESTED_VMCS_FIELDS; i++)
+		nested_vmcs_set(&vmcs, nested_vmcs_field(i), i);
+	for (unsigned i = 0; i < NESTED_VMCS_FIELDS; i++) {
+		assert_int_equal(nested_vmcs_get(&vmcs, nested_vmcs_field(i)), i);
+		assert_int_equal(nested_vmcs_read(&vmcs, nested_vmcs_field(i) | 0x1000, &v),
+				 NESTED_VMCS_UNSUPPORTED);
+	}
 	assert_int_equal(nested_vmcs_read(&vmcs, 0x0c0e, &v), NESTED_VMCS_UNSUPPORTED);
 	assert_int_equal(nested_vmcs_read(&vmcs, VMCS_PIN_BASED_CTLS + 1, &v),
 			 NESTED_VMCS_UNSUPPORTED);
@@ -508,13 +517,68 @@ static void test_l1_wants_exit(void **state)
 	assert_true(nested_l1_wants_exit(&v12, &e));
 }
 
+static bool bit_set(const uint8_t *bitmap, uint32_t encoding)
+{
+	return (bitmap[encoding / 8] >> (encoding % 8)) & 1;
+}
+
+/* A host that cannot hold the guest interrupt status nor, without
+ * IA32_VMX_MISC bit 29, any read-only field. */
+static bool host_without_read_only(uint32_t encoding, void *ctx)
+{
+	(void)ctx;
+	return encoding != VMCS_GUEST_INTR_STATUS && !nested_vmcs_is_read_only(encoding);
+}
+
+static bool host_with_all(uint32_t encoding, void *ctx)
+{
+	(void)ctx;
+	return encoding != VMCS_GUEST_INTR_STATUS;
+}
+
+static void test_vmcs_shadowing(void **state)
+{
+	static struct nested_shadowing s;
+	(void)state;
+
+	nested_shadowing_build(&s, host_with_all, NULL);
+	assert_int_equal(s.nread, NESTED_VMCS_FIELDS - 1);
+	/* Read: every field the host holds, a 64-bit one's high access too;
+	 * written: not the VM-exit information fields. */
+	assert_false(bit_set(s.vmread_bitmap, VMCS_GUEST_RIP));
+	assert_false(bit_set(s.vmwrite_bitmap, VMCS_GUEST_RIP));
+	assert_false(bit_set(s.vmread_bitmap, VMCS_EPT_POINTER));
+	assert_false(bit_set(s.vmread_bitmap, VMCS_EPT_POINTER + 1));
+	assert_false(bit_set(s.vmwrite_bitmap, VMCS_EPT_POINTER + 1));
+	assert_false(bit_set(s.vmread_bitmap, VMCS_EXIT_REASON));
+	assert_true(bit_set(s.vmwrite_bitmap, VMCS_EXIT_REASON));
+	assert_true(bit_set(s.vmwrite_bitmap, VMCS_GUEST_PHYSICAL_ADDRESS + 1));
+	assert_int_equal(s.nwrite + 15, s.nread); /* 15 read-only fields offered */
+	/* What the host cannot hold, or the virtual CPU lacks, exits. */
+	assert_true(bit_set(s.vmread_bitmap, VMCS_GUEST_INTR_STATUS));
+	assert_true(bit_set(s.vmwrite_bitmap, VMCS_GUEST_INTR_STATUS));
+	assert_true(bit_set(s.vmread_bitmap, 0x7fff));
+	assert_true(bit_set(s.vmread_bitmap, VMCS_GUEST_RIP + 1)); /* no high access */
+	for (unsigned i = 0; i < s.nwrite; i++) {
+		assert_false(nested_vmcs_is_read_only(s.write_fields[i]));
+		assert_int_equal(nested_vmcs_field(s.write_slots[i]), s.write_fields[i]);
+	}
+	for (unsigned i = 0; i < s.nread; i++)
+		assert_int_equal(nested_vmcs_field(s.read_slots[i]), s.read_fields[i]);
+
+	nested_shadowing_build(&s, host_without_read_only, NULL);
+	assert_int_equal(s.nread, s.nwrite);
+	assert_true(bit_set(s.vmread_bitmap, VMCS_EXIT_REASON));
+	assert_false(bit_set(s.vmread_bitmap, VMCS_GUEST_RIP));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_caps_profiles), cmocka_unit_test(test_vmcs_fields),
 		cmocka_unit_test(test_vmcs_cache),    cmocka_unit_test(test_entry_checks),
 		cmocka_unit_test(test_host_state),    cmocka_unit_test(test_l2_controls),
-		cmocka_unit_test(test_l1_wants_exit),
+		cmocka_unit_test(test_l1_wants_exit), cmocka_unit_test(test_vmcs_shadowing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -182,13 +182,20 @@ bool summary_print(void)
 				vm->name, (unsigned long long)vm->unbacked_count,
 				vm->unbacked_first_write ? "write" : "read",
 				(unsigned long long)vm->unbacked_first_gpa);
-		uint64_t fills = 0;
-		for (unsigned i = 0; i < vm->nvcpus; i++)
+		uint64_t fills = 0, entries = 0, flushes = 0;
+		for (unsigned i = 0; i < vm->nvcpus; i++) {
 			fills += vm->vcpus[i].nested.shadow_fills;
+			entries += vm->vcpus[i].nested.l2_entries;
+			flushes += vm->vcpus[i].nested.l2_flushes;
+		}
 		if (fills)
 			kprintf("pgvisor:   vm %s: shadow EPT pages filled for nested guests "
 				"%llu\n",
 				vm->name, (unsigned long long)fills);
+		if (entries)
+			kprintf("pgvisor:   vm %s: nested guests entered %llu times, their "
+				"translations flushed at %llu\n",
+				vm->name, (unsigned long long)entries, (unsigned long long)flushes);
 		print_devices(vm);
 		/* The operator's choice, not the guest's failure: left out of
 		 * the verdict. */

@@ -17,6 +17,7 @@
 #include "vmm/cpu/kvm_pv.h"
 #include "vmm/cpu/msr_policy.h"
 #include "vmm/cpu/vmcs.h"
+#include "vmm/cpu/vmcs_shadow.h"
 #include "vmm/dev/hpet.h"
 #include "vmm/load/acpi_build.h"
 #include "vmm/load/bzimage.h"
@@ -120,6 +121,7 @@ static void vm_free_resources(struct vm *vm)
 		v->nested.vmcs02 = 0;
 		shadow_ept_free(&v->nested.shadow);
 		page_free(v->nested.msr_bitmap02, 1);
+		vmcs_shadow_free(v);
 		v->nested.msr_bitmap02 = NULL;
 		v->vmcs = 0;
 		v->fpu_area = NULL;
@@ -289,8 +291,8 @@ static int alloc_memory(struct vm *vm)
 		}
 		if (!vm->vcpus[i].fpu_area || !vm->vcpus[i].vapic_page ||
 		    !vm->vcpus[i].msr_bitmap ||
-		    (vm->cfg.nested &&
-		     (!vm->vcpus[i].nested.slots || !vm->vcpus[i].nested.vmcs02))) {
+		    (vm->cfg.nested && (!vm->vcpus[i].nested.slots || !vm->vcpus[i].nested.vmcs02 ||
+					vmcs_shadow_alloc(&vm->vcpus[i])))) {
 			kprintf("pgvisor: vm %s: out of memory for vCPU state\n", vm->name);
 			return -1;
 		}
@@ -408,12 +410,14 @@ size_t vm_overhead_bytes(const struct vm *vm)
 	/* Everything allocated for the VM besides its RAM and disk copies:
 	 * the VM structure, EPT paging structures, I/O and MSR bitmaps, per
 	 * vCPU a VMCS, an FPU state area, a virtual-APIC page and its own MSR
-	 * bitmap (and with nested VMX its virtual VMCSs), and its virtio
-	 * devices. */
+	 * bitmap (and with nested VMX its virtual VMCSs, VMCS02 and a shadow
+	 * VMCS), and its virtio devices. */
 	size_t pages = pages_for(sizeof(*vm)) + vm->ept.table_pages + 2 + 1;
 
-	pages += vm->nvcpus * (3 + pages_for(FPU_AREA_SIZE) +
-			       (vm->cfg.nested ? pages_for(NESTED_SLOTS_BYTES) + 1 : 0));
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		pages += 3 + pages_for(FPU_AREA_SIZE) +
+			 (vm->cfg.nested ? pages_for(NESTED_SLOTS_BYTES) + 1 : 0) +
+			 (vm->vcpus[i].nested.shadow_vmcs ? 1 : 0);
 	return pages * PAGE_SIZE + platform_device_bytes(vm);
 }
 

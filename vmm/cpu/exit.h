@@ -41,7 +41,15 @@ static inline uint64_t nested_timer_until(const struct vcpu *v, uint64_t now, ui
 /* The L1-physical address of L2-physical gpa2 while L2 runs under L1's
  * EPT (gpa2 itself otherwise); false when L1's tables do not map it. */
 bool nested_l2_phys(struct vcpu *v, uint64_t gpa2, uint64_t *gpa1);
-int nested_load_host_state(struct vcpu *v, const struct nested_vmcs *vmcs);
+/* The guest hypervisor takes a VM exit: its host state loaded; flush: its
+ * translations go (without VPID in its controls, SDM 28.3.3.1). Returns
+ * -1 after stopping the VM. */
+int nested_load_host_state(struct vcpu *v, const struct nested_vmcs *vmcs, bool flush);
+/* The VPID the vCPU's nested guest runs with (VMCS02's, with VPID on the
+ * host): one per vCPU, apart from every VM's own. */
+uint16_t nested_l2_vpid(const struct vcpu *v);
+/* The VPID whose translations the vCPU's guest now makes: L2's or the VM's. */
+uint16_t vcpu_vpid(const struct vcpu *v);
 
 /* Counts the exit in the vCPU's exit profile and runs its handler.
  * Inline: it runs on every exit. */

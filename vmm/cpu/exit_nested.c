@@ -9,11 +9,13 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/msr.h"
 #include "arch/x86/page_alloc.h"
+#include "arch/x86/percpu.h"
 #include "vmm/cpu/exit.h"
 #include "vmm/cpu/exit_operand.h"
 #include "vmm/cpu/guest_mem.h"
 #include "vmm/cpu/interrupts.h"
 #include "vmm/cpu/vmcs.h"
+#include "vmm/cpu/vmcs_shadow.h"
 #include "vmm/nested/l2_controls.h"
 #include "vmm/nested/nested_ept.h"
 #include "vmm/nested/shadow_ept.h"
@@ -99,6 +101,56 @@ bool nested_l2_phys(struct vcpu *v, uint64_t gpa2, uint64_t *gpa1)
 	return true;
 }
 
+/* L2's VPID: one per vCPU, above every VM's own (vm_vpid: 1 to MAX_VMS). */
+#define L2_VPID_BASE 0x8000u
+_Static_assert(MAX_VMS < L2_VPID_BASE && MAX_VMS * VM_MAX_VCPUS <= L2_VPID_BASE,
+	       "L2 VPIDs fit 16 bits, apart from the VMs'");
+
+uint16_t nested_l2_vpid(const struct vcpu *v)
+{
+	return (uint16_t)(L2_VPID_BASE + v->vm->id * VM_MAX_VCPUS + v->id);
+}
+
+uint16_t vcpu_vpid(const struct vcpu *v)
+{
+	return v->nested.in_l2 ? nested_l2_vpid(v) : vm_vpid(v->vm);
+}
+
+/* The VPID L1 runs L2 with: 0 without "enable VPID" in its controls. */
+static uint16_t l1_vpid(const struct nested_vmcs *v12)
+{
+	if (!(nested_vmcs_get(v12, VMCS_PROC_BASED_CTLS) & PROC_ACTIVATE_SECONDARY) ||
+	    !(nested_vmcs_get(v12, VMCS_PROC_BASED_CTLS2) & PROC2_ENABLE_VPID))
+		return 0;
+	return (uint16_t)nested_vmcs_get(v12, VMCS_VPID);
+}
+
+/* L2's cached translations at its entry (SDM 28.3.3.1). With VPID on the
+ * host, VMCS02 tags them with the vCPU's L2 VPID, so a switch between L1
+ * and L2 keeps both sides'; they go when L1 runs L2 without VPID (every
+ * entry flushes then), with another VPID than last time (each of L1's
+ * VPIDs is the same VPID here), after L1's INVVPID, on another host CPU
+ * than last time, or when the shadow EPT tables were emptied. Without
+ * VPID on the host, the VM's at every entry, as the CPU flushes L2's. */
+static void l2_flush(struct vcpu *v, uint64_t eptp, uint16_t vpid12, bool emptied)
+{
+	struct nested_vcpu *n = &v->nested;
+	unsigned cpu = this_cpu()->index;
+
+	if (vmx_controls.vpid && vpid12 && n->l2_tlb_valid && n->vpid12 == vpid12 &&
+	    n->l2_cpu == cpu && !emptied)
+		return;
+	n->l2_flushes++;
+	if (!vmx_controls.vpid) {
+		vmx_flush_guest(eptp, vm_vpid(v->vm));
+		return;
+	}
+	vmx_flush_guest(eptp, nested_l2_vpid(v));
+	n->l2_tlb_valid = true;
+	n->vpid12 = vpid12;
+	n->l2_cpu = cpu;
+}
+
 static bool guest_field(uint32_t f)
 {
 	return nested_vmcs_is_guest_state(f) && f != VMCS_GUEST_PERF_GLOBAL_CTRL &&
@@ -106,6 +158,26 @@ static bool guest_field(uint32_t f)
 	       f != VMCS_GUEST_INTR_STATUS && f != VMCS_GUEST_SMBASE &&
 	       f != VMCS_PREEMPTION_TIMER_VALUE && f != VMCS_GUEST_IA32_EFER &&
 	       f != VMCS_GUEST_IA32_PAT && f != VMCS_GUEST_IA32_DEBUGCTL && f != VMCS_GUEST_DR7;
+}
+
+/* The slots of the guest-state fields VMCS02 and L1's VMCS exchange as
+ * they are, listed at the first use (every CPU that races to it writes
+ * the same): the copies run at every entry into L2 and exit from it. */
+static uint8_t guest_slots[NESTED_VMCS_FIELDS];
+static unsigned guest_slot_count;
+static bool guest_slots_listed;
+
+static void list_guest_slots(void)
+{
+	unsigned n = 0;
+
+	if (__atomic_load_n(&guest_slots_listed, __ATOMIC_ACQUIRE))
+		return;
+	for (unsigned i = 0; i < NESTED_VMCS_FIELDS; i++)
+		if (guest_field(nested_vmcs_field(i)))
+			guest_slots[n++] = (uint8_t)i;
+	guest_slot_count = n;
+	__atomic_store_n(&guest_slots_listed, true, __ATOMIC_RELEASE);
 }
 
 /* A bit of one of L1's bitmaps in its memory; a bitmap outside its RAM
@@ -214,8 +286,10 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 	uint64_t eptp = vmread(VMCS_EPT_POINTER);
 	const uint64_t *l0_msr_bitmap = (const uint64_t *)(uintptr_t)vmread(VMCS_MSR_BITMAP);
 	bool l2_ept = l1_uses_ept(v12);
+	int emptied = 0;
 	if (l2_ept) {
-		if (shadow_ept_use(&n->shadow, nested_vmcs_get(v12, VMCS_EPT_POINTER)) < 0) {
+		emptied = shadow_ept_use(&n->shadow, nested_vmcs_get(v12, VMCS_EPT_POINTER));
+		if (emptied < 0) {
 			vm_stop(v->vm, VM_END_CRASH, "out of memory for its nested guest's EPT");
 			return -1;
 		}
@@ -223,6 +297,8 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 	}
 	struct nested_l2_controls c;
 	nested_l2_controls(&l0, v12, &c);
+	if (vmx_controls.vpid)
+		c.proc2 |= PROC2_ENABLE_VPID;
 	uint64_t msr_bitmap02 = 0;
 	if ((c.proc & PROC_USE_MSR_BITMAPS) &&
 	    !(msr_bitmap02 =
@@ -267,6 +343,8 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 	vmwrite(VMCS_IO_BITMAP_A, (uint64_t)v->vm->io_bitmaps);
 	vmwrite(VMCS_IO_BITMAP_B, (uint64_t)v->vm->io_bitmaps + PAGE_SIZE);
 	vmwrite(VMCS_EPT_POINTER, eptp);
+	if (vmx_controls.vpid)
+		vmwrite(VMCS_VPID, nested_l2_vpid(v));
 	if (msr_bitmap02)
 		vmwrite(VMCS_MSR_BITMAP, msr_bitmap02);
 	vmwrite(VMCS_TSC_OFFSET, c.tsc_offset);
@@ -282,11 +360,10 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 		nested_vmcs_get(v12, VMCS_ENTRY_EXCEPTION_ERROR_CODE));
 	vmwrite(VMCS_ENTRY_INSTRUCTION_LEN, nested_vmcs_get(v12, VMCS_ENTRY_INSTRUCTION_LEN));
 
-	for (unsigned i = 0; i < NESTED_VMCS_FIELDS; i++) {
-		uint32_t f = nested_vmcs_field(i);
-		if (guest_field(f))
-			vmwrite(f, nested_vmcs_get(v12, f));
-	}
+	/* By slot (field i is slot i): no lookup per field on this path. */
+	list_guest_slots();
+	for (unsigned i = 0; i < guest_slot_count; i++)
+		vmwrite(nested_vmcs_field(guest_slots[i]), v12->field[guest_slots[i]]);
 	vmwrite(VMCS_GUEST_IA32_EFER, efer);
 	if (vmx_controls.pat)
 		vmwrite(VMCS_GUEST_IA32_PAT, pat);
@@ -299,9 +376,8 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 		vm_stop(v->vm, VM_END_CRASH, "its nested guest's CR3 is outside the VM's RAM");
 		return -1;
 	}
-	/* L2 has no VPID: the CPU flushes its translations at every entry
-	 * and exit; the VM's own (or the shadow tables') go now. */
-	vmx_flush_guest(eptp, vm_vpid(v->vm));
+	n->l2_entries++;
+	l2_flush(v, eptp, l1_vpid(v12), emptied > 0);
 	return 0;
 }
 
@@ -312,11 +388,10 @@ static void reflect(struct vcpu *v)
 	struct nested_vmcs *v12 = &nested_current(n)->vmcs;
 	uint32_t exit12 = (uint32_t)nested_vmcs_get(v12, VMCS_EXIT_CTLS);
 
-	for (unsigned i = 0; i < NESTED_VMCS_FIELDS; i++) {
-		uint32_t f = nested_vmcs_field(i);
-		if (guest_field(f))
-			nested_vmcs_set(v12, f, vmread(f));
-	}
+	/* By slot; the CPU returns each field at its width. */
+	list_guest_slots();
+	for (unsigned i = 0; i < guest_slot_count; i++)
+		v12->field[guest_slots[i]] = vmread(nested_vmcs_field(guest_slots[i]));
 	/* CR0 and CR4 as L2 has them, the bits L0 keeps under its mask
 	 * included: VMX fixes them for L1's guest as well. */
 	if (exit12 & EXIT_SAVE_IA32_EFER)
@@ -349,10 +424,10 @@ static void reflect(struct vcpu *v)
 	v->vmcs = n->vmcs01;
 	v->launched = n->l1_launched;
 	n->in_l2 = false;
-	nested_load_host_state(v, v12);
+	nested_load_host_state(v, v12, !vmx_controls.vpid || !l1_vpid(v12));
 }
 
-void nested_l1_interrupt(struct vcpu *v)
+static void l1_interrupt(struct vcpu *v)
 {
 	struct nested_vmcs *v12 = &nested_current(&v->nested)->vmcs;
 	int vector;
@@ -428,7 +503,7 @@ static void l2_ept_violation(struct vcpu *v, uint64_t qual)
 	}
 	n->shadow_fills++;
 	intr_iret_unblocked_nmi(qual);
-	vmx_flush_guest(ept_pointer(&n->shadow.ept, false), vm_vpid(v->vm));
+	vmx_flush_guest(ept_pointer(&n->shadow.ept, false), nested_l2_vpid(v));
 }
 
 /* Exits pgvisor would handle by reading L2's memory through its page
@@ -442,7 +517,7 @@ static const char *l2_ept_unhandled(uint32_t reason, uint64_t qual)
 	return NULL;
 }
 
-void nested_l2_exit(struct vcpu *v, uint32_t reason)
+static void l2_exit(struct vcpu *v, uint32_t reason)
 {
 	const struct nested_vmcs *v12 = &nested_current(&v->nested)->vmcs;
 	uint64_t qual = vmread(VMCS_EXIT_QUALIFICATION);
@@ -494,4 +569,20 @@ void nested_l2_exit(struct vcpu *v, uint32_t reason)
 		return;
 	}
 	exit_handlers[reason](v);
+}
+
+/* An exit to L1 refreshes the shadow VMCS with what it now holds: L2's
+ * state and the exit information (vmcs_shadow.h). */
+void nested_l1_interrupt(struct vcpu *v)
+{
+	l1_interrupt(v);
+	if (!v->nested.in_l2)
+		vmcs_shadow_push(v);
+}
+
+void nested_l2_exit(struct vcpu *v, uint32_t reason)
+{
+	l2_exit(v, reason);
+	if (!v->nested.in_l2)
+		vmcs_shadow_push(v);
 }

@@ -86,7 +86,7 @@ void handle_invlpg(struct vcpu *v)
 	uint64_t linear = vmread(VMCS_EXIT_QUALIFICATION);
 
 	if (vmx_controls.vpid && canonical_address(linear))
-		vmx_invvpid_address(vm_vpid(v->vm), linear);
+		vmx_invvpid_address(vcpu_vpid(v), linear);
 	vmcs_skip_instruction();
 }
 

@@ -13,6 +13,7 @@
 #include "vmm/cpu/exit_operand.h"
 #include "vmm/cpu/guest_mem.h"
 #include "vmm/cpu/vmcs.h"
+#include "vmm/cpu/vmcs_shadow.h"
 #include "vmm/nested/entry_check.h"
 #include "vmm/nested/host_state.h"
 #include "vmm/vm/vm.h"
@@ -177,7 +178,7 @@ static uint64_t operand_size_value(uint64_t value)
 	return operand_long_mode() ? value : (uint32_t)value;
 }
 
-void handle_vmxon(struct vcpu *v)
+static void vmxon_insn(struct vcpu *v)
 {
 	const struct nested_caps *caps = &v->vm->nested_caps;
 	uint64_t cr0 = guest_cr0_view(), cr4 = guest_cr4_view();
@@ -216,7 +217,7 @@ void handle_vmxon(struct vcpu *v)
 	vm_succeed();
 }
 
-void handle_vmxoff(struct vcpu *v)
+static void vmxoff_insn(struct vcpu *v)
 {
 	if (!permitted(v, false))
 		return;
@@ -246,7 +247,7 @@ static int read_vmcs_pointer(struct vcpu *v, uint64_t *addr, unsigned err_invali
 	return 0;
 }
 
-void handle_vmclear(struct vcpu *v)
+static void vmclear_insn(struct vcpu *v)
 {
 	uint64_t addr;
 
@@ -264,7 +265,7 @@ void handle_vmclear(struct vcpu *v)
 	vm_succeed();
 }
 
-void handle_vmptrld(struct vcpu *v)
+static void vmptrld_insn(struct vcpu *v)
 {
 	uint64_t addr;
 
@@ -298,7 +299,7 @@ void handle_vmptrst(struct vcpu *v)
 
 /* VMREAD and VMWRITE name the field in the register of bits 31:28; the
  * other operand is the register of bits 6:3 or memory (table 27-13). */
-void handle_vmread(struct vcpu *v)
+static void vmread_insn(struct vcpu *v)
 {
 	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INSTRUCTION_INFO);
 	struct nested_vmcs_slot *cur = nested_current(&v->nested);
@@ -327,7 +328,7 @@ void handle_vmread(struct vcpu *v)
 	vm_succeed();
 }
 
-void handle_vmwrite(struct vcpu *v)
+static void vmwrite_insn(struct vcpu *v)
 {
 	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INSTRUCTION_INFO);
 	struct nested_vmcs_slot *cur = nested_current(&v->nested);
@@ -390,7 +391,7 @@ static int64_t check_guest_state(struct vcpu *v, const struct nested_vmcs *vmcs,
  * area (SDM 27.5), CR0 and CR4 kept as exit_cr.c keeps them (the real
  * registers with VMX's fixed bits, the read shadows the guest's view).
  * Returns -1 after stopping the VM. */
-int nested_load_host_state(struct vcpu *v, const struct nested_vmcs *vmcs)
+int nested_load_host_state(struct vcpu *v, const struct nested_vmcs *vmcs, bool flush)
 {
 	struct nested_field_value f[NESTED_HOST_STATE_MAX];
 	unsigned n = nested_host_state(vmcs, vmread(VMCS_GUEST_IA32_EFER), f);
@@ -419,8 +420,11 @@ int nested_load_host_state(struct vcpu *v, const struct nested_vmcs *vmcs)
 		return -1;
 	}
 	/* A new CR3 written for the guest, not by it: its old translations
-	 * go, as a MOV to CR3 would drop them. */
-	vmx_flush_guest(vm_eptp(v->vm), vm_vpid(v->vm));
+	 * go, as a MOV to CR3 would drop them, unless L2 ran with a VPID of
+	 * its own (VPID in L1's controls): then the exit keeps them (SDM
+	 * 28.3.3.1). */
+	if (flush)
+		vmx_flush_guest(vm_eptp(v->vm), vm_vpid(v->vm));
 	return 0;
 }
 
@@ -432,7 +436,7 @@ static void entry_failure(struct vcpu *v, struct nested_vmcs_slot *cur, uint64_t
 	nested_vmcs_set(&cur->vmcs, VMCS_EXIT_REASON,
 			EXIT_REASON_ENTRY_FAILURE | EXIT_ENTRY_FAIL_GUEST_STATE);
 	nested_vmcs_set(&cur->vmcs, VMCS_EXIT_QUALIFICATION, qualification);
-	nested_load_host_state(v, &cur->vmcs);
+	nested_load_host_state(v, &cur->vmcs, true);
 }
 
 /* VMLAUNCH and VMRESUME up to the VM entry (SDM 30.3, 26.2, 26.3): the
@@ -482,12 +486,12 @@ static void vm_entry(struct vcpu *v, bool launch)
 	nested_enter_l2(v, cur);
 }
 
-void handle_vmlaunch(struct vcpu *v)
+static void vmlaunch_insn(struct vcpu *v)
 {
 	vm_entry(v, true);
 }
 
-void handle_vmresume(struct vcpu *v)
+static void vmresume_insn(struct vcpu *v)
 {
 	vm_entry(v, false);
 }
@@ -512,10 +516,9 @@ static uint64_t ept_vpid_cap(struct vcpu *v)
 }
 
 /* A valid INVEPT of any type drops the vCPU's shadow EPT tables (they
- * are rebuilt as L2 touches its pages again); L2 runs without a VPID,
- * its translations flushed at every switch, so INVVPID has nothing to
- * invalidate. */
-void handle_invept(struct vcpu *v)
+ * are rebuilt as L2 touches its pages again, the CPU's cached
+ * translations of them dropped at the next entry into L2). */
+static void invept_insn(struct vcpu *v)
 {
 	uint64_t cap = ept_vpid_cap(v), type, desc[2];
 
@@ -537,7 +540,7 @@ void handle_invept(struct vcpu *v)
 	vm_succeed();
 }
 
-void handle_invvpid(struct vcpu *v)
+static void invvpid_insn(struct vcpu *v)
 {
 	uint64_t cap = ept_vpid_cap(v), type, desc[2];
 
@@ -560,5 +563,72 @@ void handle_invvpid(struct vcpu *v)
 		vm_fail(v, VMXERR_INVALID_INVEPT_INVVPID);
 		return;
 	}
+	/* Every VPID of L1's is L2's one VPID of this vCPU, whose
+	 * translations L1 only ever sees under the VPID it last ran L2 with
+	 * (exit_nested.c): any valid INVVPID drops them, at the next entry. */
+	v->nested.l2_tlb_valid = false;
 	vm_succeed();
+}
+
+/* With VMCS shadowing, what L1 wrote into the shadow VMCS is the virtual
+ * VMCS's before an instruction works on it, and the instruction's outcome
+ * (a new current VMCS, a VM-instruction error, L1's host state after a
+ * failed entry) is the shadow's after; a VM entry into L2 leaves it as it
+ * is, for L2's exit to L1 to refresh. */
+static void shadowed(struct vcpu *v, void (*insn)(struct vcpu *))
+{
+	vmcs_shadow_pull(v);
+	insn(v);
+	if (!v->nested.in_l2)
+		vmcs_shadow_push(v);
+}
+
+void handle_vmxon(struct vcpu *v)
+{
+	shadowed(v, vmxon_insn);
+}
+
+void handle_vmxoff(struct vcpu *v)
+{
+	shadowed(v, vmxoff_insn);
+}
+
+void handle_vmclear(struct vcpu *v)
+{
+	shadowed(v, vmclear_insn);
+}
+
+void handle_vmptrld(struct vcpu *v)
+{
+	shadowed(v, vmptrld_insn);
+}
+
+void handle_vmread(struct vcpu *v)
+{
+	shadowed(v, vmread_insn);
+}
+
+void handle_vmwrite(struct vcpu *v)
+{
+	shadowed(v, vmwrite_insn);
+}
+
+void handle_vmlaunch(struct vcpu *v)
+{
+	shadowed(v, vmlaunch_insn);
+}
+
+void handle_vmresume(struct vcpu *v)
+{
+	shadowed(v, vmresume_insn);
+}
+
+void handle_invept(struct vcpu *v)
+{
+	shadowed(v, invept_insn);
+}
+
+void handle_invvpid(struct vcpu *v)
+{
+	shadowed(v, invvpid_insn);
 }

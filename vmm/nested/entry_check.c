@@ -15,7 +15,6 @@
 /* Controls the checks name that vmcs_fields.h does not. */
 #define PIN_POSTED_INTERRUPTS (1u << 7)
 #define PROC_NMI_WINDOW (1u << 22)
-#define PROC2_VMCS_SHADOWING (1u << 14)
 #define PROC2_EPT_VE (1u << 18)
 #define PROC2_MODE_BASED_EXEC (1u << 22)
 #define ENTRY_SMM (1u << 10)

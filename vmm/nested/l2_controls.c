@@ -18,7 +18,8 @@
 	 PROC_NMI_WINDOW_EXITING)
 #define PROC2_L0_ONLY                                                                              \
 	(PROC2_UNRESTRICTED_GUEST | PROC2_ENABLE_VPID | PROC2_VIRTUALIZE_APIC_ACCESSES |           \
-	 PROC2_VIRTUALIZE_X2APIC | PROC2_APIC_REGISTER_VIRT | PROC2_VIRTUAL_INTR_DELIVERY)
+	 PROC2_VIRTUALIZE_X2APIC | PROC2_APIC_REGISTER_VIRT | PROC2_VIRTUAL_INTR_DELIVERY |        \
+	 PROC2_VMCS_SHADOWING)
 /* L1's controls VMCS02 takes as they are: unrestricted guest (its EPT,
  * which the VM-entry checks demand with it, is composed). */
 #define PROC2_L1_AS_IS PROC2_UNRESTRICTED_GUEST

@@ -22,7 +22,6 @@
 /* Secondary controls (SDM A.3.3) KVM's nested VMX offers. */
 #define PROC2_RDRAND_EXITING (1u << 11)
 #define PROC2_RDSEED_EXITING (1u << 16)
-#define PROC2_VMCS_SHADOWING (1u << 14)
 #define PROC2_EPT_VE (1u << 18)
 #define PROC2_TSC_SCALING (1u << 25)
 #define PROC2_KVM_PROFILE                                                                          \

@@ -9,6 +9,8 @@ void nested_vcpu_reset(struct nested_vcpu *n)
 	n->vmxon_region = NESTED_NO_VMCS;
 	n->current = -1;
 	n->use_clock = 0;
+	n->shadow_live = false; /* VMCS01 was set up anew */
+	n->l2_tlb_valid = false;
 	shadow_ept_invalidate(&n->shadow);
 	for (unsigned i = 0; n->slots && i < NESTED_VMCS_CACHED; i++)
 		n->slots[i].region = NESTED_NO_VMCS;

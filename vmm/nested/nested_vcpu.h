@@ -48,6 +48,19 @@ struct nested_vcpu {
 	/* VMCS02's MSR bitmap when L1 uses one: L0's and L1's ORed, so an
 	 * MSR both let through costs no exit (a page, freed with vmcs02). */
 	uint8_t *msr_bitmap02;
+	/* VMCS shadowing (vmm/cpu/vmcs_shadow.c): the shadow VMCS's page (0
+	 * without), and whether it holds the current VMCS, VMCS01 letting
+	 * L1's VMREAD/VMWRITE reach it. */
+	uint64_t shadow_vmcs;
+	bool shadow_live;
+	/* VPID for L2: whether the host CPU l2_cpu may still hold L2's
+	 * translations, tagged with the vCPU's L2 VPID, made while L1 ran L2
+	 * with its VPID vpid12 (nonzero): then a switch keeps them. */
+	bool l2_tlb_valid;
+	uint16_t vpid12;
+	unsigned l2_cpu;
+	uint64_t l2_entries, l2_flushes; /* entries into L2; those that dropped its
+					  * translations */
 };
 
 #define NESTED_SLOTS_BYTES (sizeof(struct nested_vmcs_slot) * NESTED_VMCS_CACHED)

@@ -203,21 +203,40 @@ static const uint16_t fields[NESTED_VMCS_FIELDS] = {
 
 _Static_assert(sizeof(fields) / sizeof(fields[0]) == NESTED_VMCS_FIELDS, "every slot named");
 
-/* The field's slot, or -1. The table is sorted: a binary search. */
+/* The field's slot, or -1: by a table indexed by the encoding's width and
+ * type (bits 14:13, 11:10) and its index (bits 9:1), filled at the first
+ * lookup (every CPU that races to it writes the same bytes); it runs for
+ * every field at every entry into L2 and exit from it. */
+#define GROUP_SHIFT 10
+#define GROUP_MASK 0x1bu /* width (bits 14:13) and type (11:10), bit 12 clear */
+#define GROUP_WIDTH_SHIFT 3
+#define GROUPS 16
+#define INDEX_MAX 32	     /* above every field's index (the highest is 0x19) */
+#define ENC_RESERVED 0x1000u /* bit 12: reserved, 0 in every field */
+
+static uint8_t slot_plus1[GROUPS][INDEX_MAX];
+static bool slots_built;
+
+static unsigned group_of(uint32_t enc)
+{
+	unsigned g = (enc >> GROUP_SHIFT) & GROUP_MASK;
+
+	return (g & ENC_TYPE_MASK) | (g >> GROUP_WIDTH_SHIFT) << 2;
+}
+
 static int slot_of(uint32_t full)
 {
-	size_t lo = 0, hi = NESTED_VMCS_FIELDS;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (fields[mid] == full)
-			return (int)mid;
-		if (fields[mid] < full)
-			lo = mid + 1;
-		else
-			hi = mid;
+	if (!__atomic_load_n(&slots_built, __ATOMIC_ACQUIRE)) {
+		for (size_t i = 0; i < NESTED_VMCS_FIELDS; i++)
+			slot_plus1[group_of(fields[i])][(fields[i] & ENC_INDEX_MASK) >> 1] =
+				(uint8_t)(i + 1);
+		__atomic_store_n(&slots_built, true, __ATOMIC_RELEASE);
 	}
-	return -1;
+	unsigned index = (full & ENC_INDEX_MASK) >> 1;
+	if ((full & (ENC_HIGH | ENC_RESERVED)) || full >> 15 || index >= INDEX_MAX)
+		return -1;
+	int slot = slot_plus1[group_of(full)][index] - 1;
+	return slot >= 0 && fields[slot] == full ? slot : -1;
 }
 
 static unsigned width_of(uint32_t encoding)
@@ -271,7 +290,7 @@ enum nested_vmcs_access nested_vmcs_write(struct nested_vmcs *vmcs, uint64_t enc
 
 	if (slot < 0)
 		return NESTED_VMCS_UNSUPPORTED;
-	if ((((uint32_t)encoding >> ENC_TYPE_SHIFT) & ENC_TYPE_MASK) == ENC_TYPE_EXIT_INFO)
+	if (nested_vmcs_is_read_only((uint32_t)encoding))
 		return NESTED_VMCS_READ_ONLY;
 	if (high)
 		vmcs->field[slot] = (vmcs->field[slot] & LOW32) | ((value & LOW32) << HALF_BITS);
@@ -303,6 +322,16 @@ uint32_t nested_vmcs_field(unsigned i)
 bool nested_vmcs_is_guest_state(uint32_t encoding)
 {
 	return ((encoding >> ENC_TYPE_SHIFT) & ENC_TYPE_MASK) == ENC_TYPE_GUEST;
+}
+
+bool nested_vmcs_is_64bit(uint32_t encoding)
+{
+	return width_of(encoding) == WIDTH_64;
+}
+
+bool nested_vmcs_is_read_only(uint32_t encoding)
+{
+	return ((encoding >> ENC_TYPE_SHIFT) & ENC_TYPE_MASK) == ENC_TYPE_EXIT_INFO;
 }
 
 uint64_t nested_vmcs_enum(void)

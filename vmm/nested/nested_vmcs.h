@@ -42,6 +42,10 @@ void nested_vmcs_set(struct nested_vmcs *vmcs, uint32_t encoding, uint64_t value
  * whether a field is guest state (type 2, SDM 24.11.2). */
 uint32_t nested_vmcs_field(unsigned i);
 bool nested_vmcs_is_guest_state(uint32_t encoding);
+/* Whether a field is 64 bits wide (it has a high access, encoding + 1),
+ * and whether it is a VM-exit information field (read-only, type 1). */
+bool nested_vmcs_is_64bit(uint32_t encoding);
+bool nested_vmcs_is_read_only(uint32_t encoding);
 
 /* IA32_VMX_VMCS_ENUM: the highest field index in the table, in bits 9:1. */
 uint64_t nested_vmcs_enum(void);

@@ -164,3 +164,8 @@ void vmx_invvpid_address(uint16_t vpid, uint64_t linear)
 	else
 		invvpid_context(vpid);
 }
+
+void vmx_flush_vpid(uint16_t vpid)
+{
+	invvpid_context(vpid);
+}

@@ -62,5 +62,8 @@ void vmx_flush_guest(uint64_t eptp, uint16_t vpid);
  * vpid (the guest's INVLPG): individual-address INVVPID, or the nearest
  * wider one the CPU has. Needs VPID; linear must be canonical. */
 void vmx_invvpid_address(uint16_t vpid, uint64_t linear);
+/* Drops this CPU's translations tagged with vpid (a nested guest's, whose
+ * guest hypervisor invalidated them). Needs VPID. */
+void vmx_flush_vpid(uint16_t vpid);
 
 #endif

@@ -170,6 +170,9 @@ int vmx_compute_controls(const struct vmx_caps *caps, struct vmx_controls *out, 
 	out->xsaves = out->procbased2 & PROC2_ENABLE_XSAVES;
 	out->tpr_shadow = out->procbased & PROC_USE_TPR_SHADOW;
 	out->pml = out->ept_ad && ((cap[CTL_PROC2] >> 32) & PROC2_ENABLE_PML);
+	/* L1's VMREAD/VMWRITE through a shadow VMCS (SDM 24.10), set per
+	 * vCPU of a VM with nested VMX (vmm/cpu/vmcs_shadow.c). */
+	out->vmcs_shadowing = (cap[CTL_PROC2] >> 32) & PROC2_VMCS_SHADOWING;
 	/* The controls that work on the virtual-APIC page need TPR shadow
 	 * (SDM 26.2.1.1). */
 	out->x2apic_virt = out->tpr_shadow && ((cap[CTL_PROC2] >> 32) & PROC2_VIRTUALIZE_X2APIC);

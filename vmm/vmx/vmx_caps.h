@@ -53,7 +53,8 @@ struct vmx_controls {
 	bool save_preemption_timer;
 	bool pat; /* save/load IA32_PAT on exit and entry */
 	bool activity_hlt;
-	bool tpr_shadow; /* PROC_USE_TPR_SHADOW: CR8 without exits */
+	bool tpr_shadow;     /* PROC_USE_TPR_SHADOW: CR8 without exits */
+	bool vmcs_shadowing; /* PROC2_VMCS_SHADOWING can be set (not in procbased2) */
 	/* PROC2_VIRTUALIZE_X2APIC can be set, for a vCPU in x2APIC mode (not
 	 * in procbased2: vmm/cpu/apicv.c sets it per vCPU). */
 	bool x2apic_virt;
