@@ -23,7 +23,6 @@
 #define OPTION_MAX 16
 #define MS_PER_S 1000u
 #define DOWNTIME_MS_MAX 3600000u
-#define PV_MSR_ENABLED 1ull /* bit 0 of kvm-clock's, steal time's, PV EOI's MSR */
 #define WORD_BITS 64u
 
 enum phase { PHASE_IDLE, PHASE_COPY, PHASE_ARRIVED };
@@ -143,14 +142,6 @@ static const char *unmigratable(const struct vm *vm)
 		return no;
 	if (vm->cfg.nvifs)
 		return "has a vif, whose switch port does not move yet";
-	if (vm->cfg.ndisks || vm->cfg.virtio_console)
-		return "has virtio devices, which write its memory behind the dirty log";
-	for (unsigned i = 0; i < vm->nvcpus; i++) {
-		const struct vcpu *v = &vm->vcpus[i];
-		if ((v->kvmclock_msr | v->steal_msr | v->pv_eoi_msr) & PV_MSR_ENABLED)
-			return "has kvm-clock, steal time or PV EOI on, whose pages pgvisor "
-			       "writes behind the dirty log";
-	}
 	return NULL;
 }
 

@@ -521,6 +521,7 @@ static int pci_reset(struct vm *vm)
 		    vtime_add_timer(&vm->vtime, virtio_net_timer(&nic->net)) ||
 		    plug(vm, &nic->net.dev.pci))
 			return -1;
+		virtio_dev_log_writes(&nic->net.dev, &vm->dirty);
 	}
 	for (unsigned i = 0; i < vm->cfg.ndisks; i++) {
 		const struct vm_disk_image *img = &vm->disk_images[i];
@@ -528,10 +529,13 @@ static int pci_reset(struct vm *vm)
 				    vm->cfg.disks[i].writable, vm->ram.host, vm->ram.size) ||
 		    plug(vm, &vm->disks[i]->dev.pci))
 			return -1;
+		virtio_dev_log_writes(&vm->disks[i]->dev, &vm->dirty);
 	}
 	if (vm->vcon && (virtio_console_init(vm->vcon, vm->name, vm->ram.host, vm->ram.size) ||
 			 plug(vm, &vm->vcon->dev.pci)))
 		return -1;
+	if (vm->vcon)
+		virtio_dev_log_writes(&vm->vcon->dev, &vm->dirty);
 	return 0;
 }
 
