@@ -133,6 +133,32 @@ static int send_chunk(unsigned max)
 	return flush() ? -1 : (int)n;
 }
 
+/* A writable image disk's copy (disk_images[i].owned) is the VM's own, like
+ * its RAM, but written by the device model, not the guest: no dirty log
+ * sees it, so the stop-and-copy sends every page of it, a record a batch
+ * (the destination's copy holds the image file's contents). 0, or -1 when
+ * the sink failed. */
+static int send_disks(const struct vm *vm)
+{
+	struct state_writer w;
+
+	for (unsigned i = 0; i < vm->cfg.ndisks; i++) {
+		const struct vm_disk_image *d = &vm->disk_images[i];
+		uint64_t pages = d->owned ? pages_of(d->store.size) : 0;
+		for (uint64_t at = 0; at < pages;) {
+			unsigned n = 0;
+			while (at < pages && n < PAGE_DATA_BATCH)
+				batch[n++] = at++;
+			stream_record_begin(&m.sw, &w);
+			page_data_save(&w, d->store.image, batch, n);
+			stream_record_end(&m.sw, STREAM_DISK_DATA, i, &w);
+			if (flush())
+				return -1;
+		}
+	}
+	return 0;
+}
+
 /* Why vm cannot migrate, or NULL. */
 static const char *unmigratable(const struct vm *vm)
 {
@@ -280,7 +306,7 @@ static void stop_and_copy(enum migrate_stop why)
 		abandon("a vCPU's VMCS cannot be read");
 		return;
 	}
-	if (flush()) {
+	if (flush() || send_disks(vm)) {
 		abandon(m.sink->why);
 		return;
 	}

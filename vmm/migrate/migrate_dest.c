@@ -70,6 +70,17 @@ static int on_record(void *ctx, struct stream_record *rec, const uint8_t *raw, s
 			return refuse(d, rec->body.refused);
 		d->pages_received += (uint64_t)n;
 		return 0;
+	case STREAM_DISK_DATA: {
+		/* A writable image disk's copy, whole, in the stop-and-copy. */
+		if (!d->in_tail || rec->instance >= vm->cfg.ndisks ||
+		    !vm->disk_images[rec->instance].owned)
+			return refuse(d, "stream refused: disk data out of place or for no "
+					 "writable image disk");
+		struct virtio_blk_store *s = &vm->disk_images[rec->instance].store;
+		if (page_data_load(&rec->body, s->image, pages_of(s->size)) < 0)
+			return refuse(d, rec->body.refused);
+		return 0;
+	}
 	case STREAM_VM_CONFIG:
 		if (d->in_tail)
 			return refuse(d, "stream refused: a third VM config record");
