@@ -17,6 +17,7 @@
 #include "vmm/migrate/stream.h"
 #include "vmm/migrate/vcpu_record.h"
 #include "vmm/migrate/vm_save.h"
+#include "vmm/vm/platform.h"
 
 #define DOWNTIME_KEY "migrate-downtime"
 #define DIRTY_KEY "dirty"
@@ -166,8 +167,6 @@ static const char *unmigratable(const struct vm *vm)
 
 	if (no)
 		return no;
-	if (vm->cfg.nvifs)
-		return "has a vif, whose switch port does not move yet";
 	return NULL;
 }
 
@@ -323,6 +322,10 @@ static void stop_and_copy(enum migrate_stop why)
 	 * first would only lengthen the downtime. */
 	vm->state = VM_PAUSED;
 	m.dst = migrate_dest_start(&m.dest, m.name, 1u << m.cpu);
+	/* The destination's vifs take the source's switch ports (MACs,
+	 * learned addresses, waiting frames) before it first runs. */
+	if (platform_take_over_nics(m.dst, vm))
+		kprintf("pgvisor: vm %s: a vif's switch port could not be taken over\n", m.name);
 	m.last_pages = last;
 	m.why = why;
 	__atomic_store_n(&m.phase, PHASE_ARRIVED, __ATOMIC_RELEASE);

@@ -48,7 +48,7 @@ static int build(struct migrate_dest *d, struct stream_record *rec)
 	cfg = d->first.cfg;
 	snprintf(cfg.name, sizeof(cfg.name), "%c%.*s", NAME_MARK, (int)sizeof(cfg.name) - 2,
 		 d->first.cfg.name);
-	d->vm = vm_build(&cfg, d->boot);
+	d->vm = vm_build(&cfg, d->boot, true);
 	if (!d->vm)
 		return refuse(d, "the destination VM could not be built (the console says why)");
 	d->vm->state = VM_PAUSED;

@@ -1,5 +1,7 @@
 #include "vmm/vm/platform.h"
 
+#include <string.h>
+
 #include "arch/x86/cmos_clock.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/muldiv.h"
@@ -471,8 +473,14 @@ static int attach_nics(struct vm *vm)
 		struct net_frame *ring = page_alloc(NIC_RING_PAGES);
 		const char *why = "out of memory for its receive ring";
 		nic->vm = vm;
-		if (!ring || net_switch_attach(lan, &nic->port, c->bridge, c->mac, ring,
-					       nic_frames_waiting, nic, &why)) {
+		if (ring && vm->nics_later) {
+			/* On no bridge until it takes the source's port over. */
+			nic->port = (struct net_port){
+				.bridge = -1, .notify = nic_frames_waiting, .ctx = nic, .ring = ring
+			};
+			memcpy(nic->port.mac, c->mac, sizeof(nic->port.mac));
+		} else if (!ring || net_switch_attach(lan, &nic->port, c->bridge, c->mac, ring,
+						      nic_frames_waiting, nic, &why)) {
 			if (ring)
 				page_free(ring, NIC_RING_PAGES);
 			kprintf("pgvisor: vm %s: vif %u (bridge %s): %s\n", vm->name, i, c->bridge,
@@ -481,6 +489,20 @@ static int attach_nics(struct vm *vm)
 		}
 		nic->port.deliver = nic_deliver;
 	}
+	return 0;
+}
+
+int platform_take_over_nics(struct vm *vm, struct vm *src)
+{
+	for (unsigned i = 0; i < vm->cfg.nvifs; i++) {
+		struct vm_nic *nic = vm->nics[i];
+		if (i >= src->cfg.nvifs ||
+		    net_switch_take_over(lan, &src->nics[i]->port, &nic->port))
+			return -1;
+		if (net_port_peek(&nic->port))
+			virtio_net_frames_waiting(&nic->net);
+	}
+	vm->nics_later = false;
 	return 0;
 }
 
