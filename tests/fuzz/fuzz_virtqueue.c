@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *ram = fuzz_guarded(RAM_SIZE);
 	const char *why;
 
-	virtq_reset(&q, ram, RAM_SIZE);
+	virtq_reset(&q, ram, RAM_SIZE, NULL);
 	q.size = (uint16_t)(1u << (fuzz_u8(&in) % SIZE_SHIFTS));
 	q.event_idx = fuzz_u8(&in) & 1;
 	q.desc_gpa = fuzz_u32(&in) % (2 * RAM_SIZE);

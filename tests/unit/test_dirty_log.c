@@ -187,6 +187,26 @@ static void test_mark_bounds(void **state)
 	assert_true(dirty_log_test(out, 69));
 }
 
+/* pgvisor's own writes: every frame a range touches, none when the log
+ * is off or the range empty, nothing past the log's end. */
+static void test_note(void **state)
+{
+	(void)state;
+	dirty_log_note(&log_, 0x1000, 8); /* off: no bitmap to mark */
+	dirty_log_note(NULL, 0x1000, 8);
+	assert_int_equal(dirty_log_init(&log_, DIRTY_PML, 70), 0);
+	dirty_log_note(&log_, 0x1ff0, 0x20);
+	dirty_log_note(&log_, 0x5000, 0);
+	dirty_log_note(&log_, 0x9000, 0x1000);
+	dirty_log_note(&log_, 69 * PAGE_SIZE + 0xff0, 0x20);
+	assert_int_equal(dirty_log_take(&log_, out), 4);
+	assert_true(dirty_log_test(out, 1));
+	assert_true(dirty_log_test(out, 2));
+	assert_true(dirty_log_test(out, 9));
+	assert_false(dirty_log_test(out, 10));
+	assert_true(dirty_log_test(out, 69));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +215,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_accessed_dirty_scan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pml_drain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mark_bounds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_note, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

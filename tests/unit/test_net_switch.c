@@ -642,6 +642,51 @@ static void test_mac_taken_and_requeue(void **state)
 	assert_false(net_switch_mac_taken(&f->sw, "br0", mac0));
 }
 
+/* A live migration's switch: a port on no bridge takes an attached one's
+ * place, its MAC and learned address (unicast to it is not flooded), and
+ * the frames waiting for it, in order, in place of its own. */
+static void test_take_over(void **state)
+{
+	struct fixture *f = *state;
+	struct vif *v = &f->vif[2];
+	uint8_t mac1[MAC_LEN], frame[FRAME_LEN] = { 0 };
+	unsigned flooded;
+
+	attach(f, 0, "br0");
+	attach(f, 1, "br0");
+	mac_of(mac1, 1);
+	send(f, 1, broadcast, 0x81, T0);
+	expect_frame_from(f, 0, 1, 0x81);
+	send_to(f, 0, 1, 0x91, T0 + 1);
+	send_to(f, 0, 1, 0x92, T0 + 1);
+	flooded = f->sw.bridges[0].flooded;
+
+	v->port = (struct net_port){ .bridge = -1, .notify = on_notify, .ctx = v, .ring = v->ring };
+	assert_true(net_port_requeue(&f->sw, &v->port, frame, FRAME_LEN)); /* loaded, stale */
+	assert_int_equal(net_switch_take_over(&f->sw, &f->vif[1].port, &v->port), 0);
+	assert_int_equal(v->port.bridge, 0);
+	assert_int_equal(f->vif[1].port.bridge, -1);
+	assert_int_equal(f->sw.nports, 2);
+	assert_memory_equal(v->port.mac, mac1, MAC_LEN);
+	assert_int_equal(queued(f, 1), 0);
+	expect_frame_from(f, 2, 0, 0x91);
+	expect_frame_from(f, 2, 0, 0x92);
+	assert_null(net_port_peek(&v->port));
+
+	/* Neighbours see the same port: unicast goes straight to it. */
+	send_to(f, 0, 1, 0x93, T0 + 2);
+	expect_frame_from(f, 2, 0, 0x93);
+	assert_int_equal(f->sw.bridges[0].flooded, flooded);
+	send_len(f, 2, broadcast, mac1, FRAME_LEN, 0x94, T0 + 2);
+	expect_frame(f, 0, mac1, 0x94);
+
+	/* The old port is off the switch: nothing to take over twice. */
+	assert_int_equal(net_switch_take_over(&f->sw, &f->vif[1].port, &f->vif[3].port), -1);
+	assert_int_equal(net_switch_take_over(&f->sw, &f->vif[0].port, &v->port), -1);
+	net_switch_detach(&f->sw, &f->vif[1].port);
+	assert_int_equal(f->sw.nports, 2);
+}
+
 static void test_detach_keeps_other_bridges_learned(void **state)
 {
 	struct fixture *f = *state;
@@ -1152,6 +1197,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_notify_per_receiving_port, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detach, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mac_taken_and_requeue, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_take_over, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detach_keeps_other_bridges_learned, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_attach_refusals, setup, teardown),

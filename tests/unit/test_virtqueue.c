@@ -84,7 +84,7 @@ static void queue_init(struct fx *f, uint16_t size, bool event_idx)
 {
 	const char *why = NULL;
 
-	virtq_reset(&f->q, f->ram, RAM_SIZE);
+	virtq_reset(&f->q, f->ram, RAM_SIZE, NULL);
 	f->q.size = size;
 	f->q.event_idx = event_idx;
 	f->q.desc_gpa = DESC_GPA;
@@ -169,6 +169,45 @@ static void test_pop_simple_chain(void **state)
 	assert_false(f->q.broken);
 }
 
+/* A live migration's dirty log sees every byte the device writes: the
+ * writable segments of a chain it takes (a readable one is not marked)
+ * and the used ring when it returns the chain or moves avail_event; with
+ * the log off, nothing. */
+static void test_device_writes_are_logged(void **state)
+{
+	struct fx *f = *state;
+	const char *why = NULL;
+	uint64_t bits = 0;
+	struct dirty_log log = {
+		.mode = DIRTY_AD, .pages = RAM_SIZE / RAM_ALIGN, .bitmap = &bits, .words = 1
+	};
+	const uint64_t used_frame = 1ull << (USED_GPA / RAM_ALIGN);
+
+	queue_init(f, 8, true);
+	f->q.dirty = &log;
+	set_desc(f, 0, DATA_GPA, 16, VIRTQ_DESC_F_NEXT, 1);
+	/* Writable, across frames 6 and 7. */
+	set_desc(f, 1, DATA_GPA + 0x2800, 0x1000, VIRTQ_DESC_F_WRITE, 0);
+	post(f, 0);
+	assert_int_equal(virtq_pop(&f->q, &f->req, &why), VIRTQ_OK);
+	/* avail_event was published in the used ring's page. */
+	assert_int_equal(bits, (1ull << 6) | (1ull << 7) | used_frame);
+
+	bits = 0;
+	virtq_push(&f->q, 0, 4);
+	assert_int_equal(bits, used_frame);
+	bits = 0;
+	virtq_set_notify(&f->q, true);
+	assert_int_equal(bits, used_frame);
+
+	log.mode = DIRTY_OFF;
+	bits = 0;
+	post(f, 0);
+	assert_int_equal(virtq_pop(&f->q, &f->req, &why), VIRTQ_OK);
+	virtq_push(&f->q, 0, 4);
+	assert_int_equal(bits, 0);
+}
+
 static void test_pop_in_only_and_out_only(void **state)
 {
 	struct fx *f = *state;
@@ -201,7 +240,7 @@ static void test_empty(void **state)
 	const char *why = NULL;
 
 	/* Not enabled yet: the ring addresses are unchecked, so untouched. */
-	virtq_reset(&f->q, f->ram, RAM_SIZE);
+	virtq_reset(&f->q, f->ram, RAM_SIZE, NULL);
 	f->q.desc_gpa = f->q.avail_gpa = f->q.used_gpa = UINT64_MAX;
 	assert_false(virtq_has_work(&f->q));
 	assert_int_equal(virtq_pop(&f->q, &f->req, &why), VIRTQ_EMPTY);
@@ -218,7 +257,7 @@ static void test_reset_state(void **state)
 	struct fx *f = *state;
 
 	memset(&f->q, 0x5a, sizeof(f->q));
-	virtq_reset(&f->q, f->ram, RAM_SIZE);
+	virtq_reset(&f->q, f->ram, RAM_SIZE, NULL);
 	assert_int_equal(f->q.size, VIRTQ_MAX_SIZE);
 	assert_false(f->q.ready);
 	assert_false(f->q.event_idx);
@@ -746,7 +785,7 @@ static void test_enable_checks(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		const char *why = NULL;
 
-		virtq_reset(&f->q, f->ram, RAM_SIZE);
+		virtq_reset(&f->q, f->ram, RAM_SIZE, NULL);
 		f->q.size = bad[i].size;
 		f->q.desc_gpa = bad[i].desc;
 		f->q.avail_gpa = bad[i].avail;
@@ -773,7 +812,7 @@ static void test_enable_checks(void **state)
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		const char *why = NULL;
 
-		virtq_reset(&f->q, f->ram, RAM_SIZE);
+		virtq_reset(&f->q, f->ram, RAM_SIZE, NULL);
 		f->q.desc_gpa = good[i].desc;
 		f->q.avail_gpa = good[i].avail;
 		f->q.used_gpa = good[i].used;
@@ -823,6 +862,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_pop_simple_chain),
+		T(test_device_writes_are_logged),
 		T(test_pop_in_only_and_out_only),
 		T(test_empty),
 		T(test_reset_state),

@@ -426,7 +426,7 @@ size_t vm_kept_bytes(const struct vm *vm)
 	return pages_for(sizeof(*vm)) * PAGE_SIZE + platform_device_state_bytes(vm);
 }
 
-struct vm *vm_build(const struct vm_config *cfg, const struct boot_info *bi)
+struct vm *vm_build(const struct vm_config *cfg, const struct boot_info *bi, bool nics_later)
 {
 	if (!vm_name_free(cfg->name)) {
 		kprintf("pgvisor: vm %s: a VM with this name is running or kept for inspection; "
@@ -475,6 +475,7 @@ struct vm *vm_build(const struct vm_config *cfg, const struct boot_info *bi)
 		vm->vcpus[i].id = i;
 	}
 	uart_init(&vm->uart, vm->name, core_console()->poll);
+	vm->nics_later = nics_later;
 	if (attach_files(vm, bi) || alloc_memory(vm) || platform_attach(vm) || vm_load(vm)) {
 		vm_discard(vm);
 		fault_alloc_end();
@@ -527,7 +528,7 @@ void vm_start(struct vm *vm, uint32_t usable)
 
 struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, uint32_t usable)
 {
-	struct vm *vm = vm_build(cfg, bi);
+	struct vm *vm = vm_build(cfg, bi, false);
 
 	if (vm)
 		vm_start(vm, usable);

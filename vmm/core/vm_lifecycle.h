@@ -18,8 +18,10 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, ui
 /* vm_create in two steps, for a restore that loads a VM's state between
  * them: vm_build makes the VM, loaded and ready, but in no table and on no
  * run queue (NULL and one line on failure); vm_start enters it and places
- * its vCPUs; vm_discard frees a built VM that never started. */
-struct vm *vm_build(const struct vm_config *cfg, const struct boot_info *bi);
+ * its vCPUs; vm_discard frees a built VM that never started. nics_later
+ * (a live migration's destination): its vifs join no bridge until they
+ * take the source's ports over (platform_take_over_nics). */
+struct vm *vm_build(const struct vm_config *cfg, const struct boot_info *bi, bool nics_later);
 void vm_start(struct vm *vm, uint32_t usable);
 /* vm_start in two steps, for a migration whose downtime must not hold
  * the console's lines (each character a serial one's time): the vCPUs

@@ -41,7 +41,18 @@ int guest_phys_write(struct vm *vm, uint64_t gpa, const void *buf, size_t len)
 	if (!in_ram(vm, gpa, len))
 		return -1;
 	memcpy(vm->ram.host + gpa, buf, len);
+	dirty_log_note(&vm->dirty, gpa, len);
 	return 0;
+}
+
+void *guest_phys_ptr_for_write(struct vm *vm, uint64_t gpa, size_t len)
+{
+	if (!in_ram(vm, gpa, len))
+		return NULL;
+	/* Marked before the write: both happen on this CPU before the log
+	 * is next taken. */
+	dirty_log_note(&vm->dirty, gpa, len);
+	return vm->ram.host + gpa;
 }
 
 static int read_entry(struct vm *vm, uint64_t gpa, bool wide, uint64_t *e)

@@ -20,6 +20,10 @@ int guest_phys_write(struct vm *vm, uint64_t gpa, const void *buf, size_t len);
  * it is outside the VM's RAM: for records the hypervisor and the guest
  * both update in place (atomically where they race). */
 void *guest_phys_ptr(struct vm *vm, uint64_t gpa, size_t len);
+/* The same for a record the hypervisor writes through the pointer: its
+ * frames are marked in the VM's dirty log (a live migration's), as
+ * guest_phys_write marks what it writes. */
+void *guest_phys_ptr_for_write(struct vm *vm, uint64_t gpa, size_t len);
 
 /* Why a translation failed: the guest gets #PF (with this error code) or
  * the table walk left the VM's RAM. */

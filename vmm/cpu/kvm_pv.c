@@ -225,8 +225,8 @@ static struct kvm_steal_time *steal_record(struct vcpu *v)
 {
 	if (!(v->steal_msr & KVM_MSR_ENABLED))
 		return NULL;
-	return guest_phys_ptr(v->vm, v->steal_msr & ~KVM_MSR_ENABLED,
-			      sizeof(struct kvm_steal_time));
+	return guest_phys_ptr_for_write(v->vm, v->steal_msr & ~KVM_MSR_ENABLED,
+					sizeof(struct kvm_steal_time));
 }
 
 /* The version protocol as for kvm-clock, with the version at offset 8.
@@ -315,7 +315,7 @@ static uint32_t *pv_eoi_flag(struct vcpu *v)
 {
 	if (!(v->pv_eoi_msr & KVM_MSR_ENABLED))
 		return NULL;
-	return guest_phys_ptr(v->vm, v->pv_eoi_msr & ~KVM_MSR_ENABLED, sizeof(uint32_t));
+	return guest_phys_ptr_for_write(v->vm, v->pv_eoi_msr & ~KVM_MSR_ENABLED, sizeof(uint32_t));
 }
 
 void kvm_pv_eoi_offer(struct vcpu *v, uint8_t vector)

@@ -268,6 +268,30 @@ void net_switch_detach(struct net_switch *sw, struct net_port *port)
 	spin_unlock(&sw->lock);
 }
 
+int net_switch_take_over(struct net_switch *sw, struct net_port *old, struct net_port *port)
+{
+	int i;
+
+	spin_lock(&sw->lock);
+	i = port_index(sw, old);
+	if (i < 0 || port_index(sw, port) >= 0) {
+		spin_unlock(&sw->lock);
+		return -1;
+	}
+	sw->ports[i] = port;
+	port->bridge = old->bridge;
+	memcpy(port->mac, old->mac, ETH_ALEN);
+	port->tail = port->head;
+	for (uint32_t t = old->tail; t != old->head; t++) {
+		port->ring[port->head & NET_PORT_RING_MASK] = old->ring[t & NET_PORT_RING_MASK];
+		port->head++;
+	}
+	old->tail = old->head;
+	old->bridge = -1;
+	spin_unlock(&sw->lock);
+	return 0;
+}
+
 void net_switch_send(struct net_switch *sw, struct net_port *from, const void *frame, size_t len,
 		     uint64_t now_ns)
 {

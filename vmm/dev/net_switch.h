@@ -89,6 +89,13 @@ int net_switch_attach(struct net_switch *sw, struct net_port *port, const char *
 /* Takes a port off its bridge (its VM is destroyed): its learned
  * addresses are forgotten, frames for it are dropped from now on. */
 void net_switch_detach(struct net_switch *sw, struct net_port *port);
+/* A live migration's switch: port (never attached) takes old's place on
+ * its bridge, with its MAC and its learned addresses, so neighbours see
+ * the same port; port's own waiting frames are dropped and old's (a
+ * superset: its VM has been paused since they were saved) move into
+ * port's ring; old is off the switch. 0, or -1 when old is not attached
+ * or port is. */
+int net_switch_take_over(struct net_switch *sw, struct net_port *old, struct net_port *port);
 /* Forwards one frame sent by from's VM at time now_ns (for learning and
  * ageing). The frame is copied: the caller's buffer is free on return. */
 void net_switch_send(struct net_switch *sw, struct net_port *from, const void *frame, size_t len,

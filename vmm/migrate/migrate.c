@@ -17,13 +17,13 @@
 #include "vmm/migrate/stream.h"
 #include "vmm/migrate/vcpu_record.h"
 #include "vmm/migrate/vm_save.h"
+#include "vmm/vm/platform.h"
 
 #define DOWNTIME_KEY "migrate-downtime"
 #define DIRTY_KEY "dirty"
 #define OPTION_MAX 16
 #define MS_PER_S 1000u
 #define DOWNTIME_MS_MAX 3600000u
-#define PV_MSR_ENABLED 1ull /* bit 0 of kvm-clock's, steal time's, PV EOI's MSR */
 #define WORD_BITS 64u
 
 enum phase { PHASE_IDLE, PHASE_COPY, PHASE_ARRIVED };
@@ -134,6 +134,32 @@ static int send_chunk(unsigned max)
 	return flush() ? -1 : (int)n;
 }
 
+/* A writable image disk's copy (disk_images[i].owned) is the VM's own, like
+ * its RAM, but written by the device model, not the guest: no dirty log
+ * sees it, so the stop-and-copy sends every page of it, a record a batch
+ * (the destination's copy holds the image file's contents). 0, or -1 when
+ * the sink failed. */
+static int send_disks(const struct vm *vm)
+{
+	struct state_writer w;
+
+	for (unsigned i = 0; i < vm->cfg.ndisks; i++) {
+		const struct vm_disk_image *d = &vm->disk_images[i];
+		uint64_t pages = d->owned ? pages_of(d->store.size) : 0;
+		for (uint64_t at = 0; at < pages;) {
+			unsigned n = 0;
+			while (at < pages && n < PAGE_DATA_BATCH)
+				batch[n++] = at++;
+			stream_record_begin(&m.sw, &w);
+			page_data_save(&w, d->store.image, batch, n);
+			stream_record_end(&m.sw, STREAM_DISK_DATA, i, &w);
+			if (flush())
+				return -1;
+		}
+	}
+	return 0;
+}
+
 /* Why vm cannot migrate, or NULL. */
 static const char *unmigratable(const struct vm *vm)
 {
@@ -141,16 +167,6 @@ static const char *unmigratable(const struct vm *vm)
 
 	if (no)
 		return no;
-	if (vm->cfg.nvifs)
-		return "has a vif, whose switch port does not move yet";
-	if (vm->cfg.ndisks || vm->cfg.virtio_console)
-		return "has virtio devices, which write its memory behind the dirty log";
-	for (unsigned i = 0; i < vm->nvcpus; i++) {
-		const struct vcpu *v = &vm->vcpus[i];
-		if ((v->kvmclock_msr | v->steal_msr | v->pv_eoi_msr) & PV_MSR_ENABLED)
-			return "has kvm-clock, steal time or PV EOI on, whose pages pgvisor "
-			       "writes behind the dirty log";
-	}
 	return NULL;
 }
 
@@ -289,7 +305,7 @@ static void stop_and_copy(enum migrate_stop why)
 		abandon("a vCPU's VMCS cannot be read");
 		return;
 	}
-	if (flush()) {
+	if (flush() || send_disks(vm)) {
 		abandon(m.sink->why);
 		return;
 	}
@@ -306,6 +322,10 @@ static void stop_and_copy(enum migrate_stop why)
 	 * first would only lengthen the downtime. */
 	vm->state = VM_PAUSED;
 	m.dst = migrate_dest_start(&m.dest, m.name, 1u << m.cpu);
+	/* The destination's vifs take the source's switch ports (MACs,
+	 * learned addresses, waiting frames) before it first runs. */
+	if (platform_take_over_nics(m.dst, vm))
+		kprintf("pgvisor: vm %s: a vif's switch port could not be taken over\n", m.name);
 	m.last_pages = last;
 	m.why = why;
 	__atomic_store_n(&m.phase, PHASE_ARRIVED, __ATOMIC_RELEASE);

@@ -48,7 +48,7 @@ static int build(struct migrate_dest *d, struct stream_record *rec)
 	cfg = d->first.cfg;
 	snprintf(cfg.name, sizeof(cfg.name), "%c%.*s", NAME_MARK, (int)sizeof(cfg.name) - 2,
 		 d->first.cfg.name);
-	d->vm = vm_build(&cfg, d->boot);
+	d->vm = vm_build(&cfg, d->boot, true);
 	if (!d->vm)
 		return refuse(d, "the destination VM could not be built (the console says why)");
 	d->vm->state = VM_PAUSED;
@@ -70,6 +70,17 @@ static int on_record(void *ctx, struct stream_record *rec, const uint8_t *raw, s
 			return refuse(d, rec->body.refused);
 		d->pages_received += (uint64_t)n;
 		return 0;
+	case STREAM_DISK_DATA: {
+		/* A writable image disk's copy, whole, in the stop-and-copy. */
+		if (!d->in_tail || rec->instance >= vm->cfg.ndisks ||
+		    !vm->disk_images[rec->instance].owned)
+			return refuse(d, "stream refused: disk data out of place or for no "
+					 "writable image disk");
+		struct virtio_blk_store *s = &vm->disk_images[rec->instance].store;
+		if (page_data_load(&rec->body, s->image, pages_of(s->size)) < 0)
+			return refuse(d, rec->body.refused);
+		return 0;
+	}
 	case STREAM_VM_CONFIG:
 		if (d->in_tail)
 			return refuse(d, "stream refused: a third VM config record");

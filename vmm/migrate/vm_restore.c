@@ -272,7 +272,7 @@ struct vm *vm_restore(const void *buf, size_t len, const char *name, const struc
 	if (pick_name(name, cfg.name, sizeof(cfg.name), why, whylen) ||
 	    disks_free(&cfg, why, whylen) || vifs_free(&cfg, why, whylen))
 		goto out;
-	vm = vm_build(&cfg, bi);
+	vm = vm_build(&cfg, bi, false);
 	if (!vm) {
 		snprintf(why, whylen, "restore: vm %s could not be built (the console says why)",
 			 cfg.name);

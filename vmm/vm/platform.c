@@ -1,5 +1,7 @@
 #include "vmm/vm/platform.h"
 
+#include <string.h>
+
 #include "arch/x86/cmos_clock.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/muldiv.h"
@@ -471,8 +473,14 @@ static int attach_nics(struct vm *vm)
 		struct net_frame *ring = page_alloc(NIC_RING_PAGES);
 		const char *why = "out of memory for its receive ring";
 		nic->vm = vm;
-		if (!ring || net_switch_attach(lan, &nic->port, c->bridge, c->mac, ring,
-					       nic_frames_waiting, nic, &why)) {
+		if (ring && vm->nics_later) {
+			/* On no bridge until it takes the source's port over. */
+			nic->port = (struct net_port){
+				.bridge = -1, .notify = nic_frames_waiting, .ctx = nic, .ring = ring
+			};
+			memcpy(nic->port.mac, c->mac, sizeof(nic->port.mac));
+		} else if (!ring || net_switch_attach(lan, &nic->port, c->bridge, c->mac, ring,
+						      nic_frames_waiting, nic, &why)) {
 			if (ring)
 				page_free(ring, NIC_RING_PAGES);
 			kprintf("pgvisor: vm %s: vif %u (bridge %s): %s\n", vm->name, i, c->bridge,
@@ -481,6 +489,20 @@ static int attach_nics(struct vm *vm)
 		}
 		nic->port.deliver = nic_deliver;
 	}
+	return 0;
+}
+
+int platform_take_over_nics(struct vm *vm, struct vm *src)
+{
+	for (unsigned i = 0; i < vm->cfg.nvifs; i++) {
+		struct vm_nic *nic = vm->nics[i];
+		if (i >= src->cfg.nvifs ||
+		    net_switch_take_over(lan, &src->nics[i]->port, &nic->port))
+			return -1;
+		if (net_port_peek(&nic->port))
+			virtio_net_frames_waiting(&nic->net);
+	}
+	vm->nics_later = false;
 	return 0;
 }
 
@@ -521,6 +543,7 @@ static int pci_reset(struct vm *vm)
 		    vtime_add_timer(&vm->vtime, virtio_net_timer(&nic->net)) ||
 		    plug(vm, &nic->net.dev.pci))
 			return -1;
+		virtio_dev_log_writes(&nic->net.dev, &vm->dirty);
 	}
 	for (unsigned i = 0; i < vm->cfg.ndisks; i++) {
 		const struct vm_disk_image *img = &vm->disk_images[i];
@@ -528,10 +551,13 @@ static int pci_reset(struct vm *vm)
 				    vm->cfg.disks[i].writable, vm->ram.host, vm->ram.size) ||
 		    plug(vm, &vm->disks[i]->dev.pci))
 			return -1;
+		virtio_dev_log_writes(&vm->disks[i]->dev, &vm->dirty);
 	}
 	if (vm->vcon && (virtio_console_init(vm->vcon, vm->name, vm->ram.host, vm->ram.size) ||
 			 plug(vm, &vm->vcon->dev.pci)))
 		return -1;
+	if (vm->vcon)
+		virtio_dev_log_writes(&vm->vcon->dev, &vm->dirty);
 	return 0;
 }
 

@@ -26,6 +26,10 @@ void platform_free_device_state(struct vm *vm);
 /* Takes the VM's network ports off the switch and frees their rings
  * (the VM is destroyed). */
 void platform_release(struct vm *vm);
+/* A live migration's switch: each vif of vm (built with nics_later) takes
+ * the port of the same vif of src, its MAC and the frames waiting in it,
+ * on its bridge. 0, or -1 (a port was not where it should be). */
+int platform_take_over_nics(struct vm *vm, struct vm *src);
 /* Puts every device and vCPU interrupt controller in its power-on state
  * and starts the VM's clock (at each load, restarts included). */
 int platform_reset(struct vm *vm);

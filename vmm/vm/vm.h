@@ -166,6 +166,9 @@ struct vm {
 	/* vCPUs whose CPU has not yet let go of them since the VM stopped:
 	 * the one that lets go last applies the policy (vcpu_stopped). */
 	unsigned vcpus_held;
+	/* Built by a live migration: its vifs' ports join the switch by
+	 * taking the source's over at the switch (platform_take_over_nics). */
+	bool nics_later;
 	bool destroy_requested; /* by the operator: the policy is "destroy" */
 	bool preserved;		/* stopped but its memory kept for inspection */
 

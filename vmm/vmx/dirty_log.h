@@ -51,6 +51,18 @@ static inline void dirty_log_mark(struct dirty_log *d, uint64_t gfn)
 	if (gfn < d->pages)
 		d->bitmap[gfn / DIRTY_WORD_BITS] |= 1ull << (gfn % DIRTY_WORD_BITS);
 }
+/* pgvisor's own write of len bytes at gpa into the VM's RAM (a virtio
+ * ring or buffer, a kvm-clock, steal-time or PV EOI record): the EPT's
+ * D flags, PML and write-protection see only the guest's writes, so the
+ * writer marks its frames itself. Nothing while the log is off. Called on
+ * the CPU that runs the VM, as the log is taken there. */
+static inline void dirty_log_note(struct dirty_log *d, uint64_t gpa, uint64_t len)
+{
+	if (!d || d->mode == DIRTY_OFF || !len)
+		return;
+	for (uint64_t f = gpa >> DIRTY_PAGE_SHIFT; f <= (gpa + len - 1) >> DIRTY_PAGE_SHIFT; f++)
+		dirty_log_mark(d, f);
+}
 static inline bool dirty_log_test(const uint64_t *bitmap, uint64_t gfn)
 {
 	return bitmap[gfn / DIRTY_WORD_BITS] >> (gfn % DIRTY_WORD_BITS) & 1;

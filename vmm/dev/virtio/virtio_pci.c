@@ -72,7 +72,7 @@ static void reset_state(struct virtio_dev *v)
 	v->config_msix = VIRTIO_NO_VECTOR;
 	v->queue_select = 0;
 	for (unsigned q = 0; q < v->nqueues; q++) {
-		virtq_reset(&v->vq[q], v->ram, v->ram_size);
+		virtq_reset(&v->vq[q], v->ram, v->ram_size, v->dirty);
 		v->vq[q].msix_vector = VIRTIO_NO_VECTOR;
 	}
 }
@@ -427,6 +427,13 @@ static int add_cap(struct virtio_dev *v, uint8_t type, uint8_t len, uint8_t bar,
 	return at;
 }
 
+void virtio_dev_log_writes(struct virtio_dev *v, struct dirty_log *dirty)
+{
+	v->dirty = dirty;
+	for (unsigned q = 0; q < v->nqueues; q++)
+		v->vq[q].dirty = dirty;
+}
+
 int virtio_dev_init(struct virtio_dev *v, const char *vm_name, const char *name, uint16_t type,
 		    uint32_t class_code, unsigned nqueues, uint64_t features, unsigned config_len,
 		    uint8_t *ram, uint64_t ram_size, const struct virtio_dev_ops *ops,
@@ -599,7 +606,7 @@ int virtio_dev_load(struct virtio_dev *v, struct state_reader *r)
 		state_refuse(r, "virtio: configuration vector past the MSI-X table");
 	for (unsigned i = 0; i < nqueues && !r->refused; i++) {
 		struct virtq *q = &n.vq[i];
-		virtq_reset(q, v->ram, v->ram_size);
+		virtq_reset(q, v->ram, v->ram_size, v->dirty);
 		queue_load(v, q, virtio_running(&n), r);
 		/* What FEATURES_OK set on every queue (features_ok). */
 		q->event_idx = (n.status & VIRTIO_STATUS_FEATURES_OK) &&

@@ -91,6 +91,7 @@ struct virtio_dev {
 	uint8_t pci_cfg_cap; /* offset of the PCI-config-access capability */
 	uint8_t *ram;
 	uint64_t ram_size;
+	struct dirty_log *dirty; /* its queues note their writes there */
 	const struct virtio_dev_ops *ops;
 	void *backend;
 	uint64_t interrupts; /* MSI-X messages sent, for the summary and tests */
@@ -102,6 +103,9 @@ int virtio_dev_init(struct virtio_dev *v, const char *vm_name, const char *name,
 		    uint32_t class_code, unsigned nqueues, uint64_t features, unsigned config_len,
 		    uint8_t *ram, uint64_t ram_size, const struct virtio_dev_ops *ops,
 		    void *backend);
+/* The device's writes into guest RAM (rings, buffers) are noted in
+ * dirty, the VM's dirty log, from now on, across resets and loads. */
+void virtio_dev_log_writes(struct virtio_dev *v, struct dirty_log *dirty);
 /* Whether the driver accepted feature bit. */
 static inline bool virtio_has_feature(const struct virtio_dev *v, unsigned bit)
 {

@@ -112,13 +112,22 @@ static enum virtq_pop_result broken(struct virtq *q, const char **why, const cha
 	return VIRTQ_BROKEN;
 }
 
-void virtq_reset(struct virtq *q, uint8_t *ram, uint64_t ram_size)
+void virtq_reset(struct virtq *q, uint8_t *ram, uint64_t ram_size, struct dirty_log *dirty)
 {
 	memset(q, 0, sizeof(*q));
 	q->size = VIRTQ_MAX_SIZE;
 	q->msix_vector = VIRTQ_NO_VECTOR;
 	q->ram = ram;
 	q->ram_size = ram_size;
+	q->dirty = dirty;
+}
+
+/* The device wrote the used ring (an element, idx, flags or avail_event,
+ * which lies right after it): its frames go to the dirty log. */
+static void note_used(const struct virtq *q)
+{
+	dirty_log_note(q->dirty, q->used_gpa,
+		       RING_HDR + sizeof(struct vring_used_elem) * q->size + RING_EVENT_SIZE);
 }
 
 int virtq_enable(struct virtq *q, const char **why)
@@ -217,6 +226,7 @@ static enum virtq_pop_result take_chain(struct virtq *q, uint16_t head, struct v
 		 * the in segments go straight after them. */
 		req->seg[req->nout + req->nin] = (struct virtq_seg){ q->ram + d.addr, d.len };
 		if (writable) {
+			dirty_log_note(q->dirty, d.addr, d.len);
 			req->nin++;
 			req->in_len += d.len;
 		} else {
@@ -264,8 +274,10 @@ enum virtq_pop_result virtq_pop(struct virtq *q, struct virtq_req *req, const ch
 	q->last_avail++;
 	/* The driver need not notify for chains before this one
 	 * (2.7.10); a hint only, so no fence here. */
-	if (q->event_idx)
+	if (q->event_idx) {
 		store16(avail_event(q), q->last_avail);
+		note_used(q);
+	}
 	return VIRTQ_OK;
 }
 
@@ -282,6 +294,7 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
 	/* Release: the element and the data written into the chain are
 	 * visible before the new idx (2.7.8). */
 	__atomic_store_n((uint16_t *)(used(q) + RING_IDX_OFF), q->used_idx, __ATOMIC_RELEASE);
+	note_used(q);
 }
 
 /* Whether new_idx passed event since old (the spec's vring_need_event,
@@ -326,6 +339,7 @@ void virtq_set_notify(struct virtq *q, bool on)
 	} else {
 		store16(used(q) + RING_FLAGS_OFF, on ? 0 : VIRTQ_USED_F_NO_NOTIFY);
 	}
+	note_used(q);
 	/* Turning on: the store before the caller's last look at the avail
 	 * idx, or a chain posted in between goes unnoticed by both sides. */
 	if (on)

@@ -22,6 +22,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmm/vmx/dirty_log.h"
+
 #define VIRTQ_MAX_SIZE 256 /* the queue size a device offers (QUEUE_SIZE) */
 #define VIRTQ_MAX_SEGS 64  /* descriptors in one chain */
 
@@ -44,6 +46,9 @@ struct virtq {
 	uint16_t signalled;  /* used_idx when the driver was last interrupted */
 	uint8_t *ram;	     /* guest-physical 0 in host memory */
 	uint64_t ram_size;
+	/* The VM's dirty log (NULL: none): the frames the device writes,
+	 * used ring and device-writable buffers, are noted in it. */
+	struct dirty_log *dirty;
 };
 
 /* A segment of a chain: a checked host pointer into guest RAM. */
@@ -67,13 +72,16 @@ enum virtq_pop_result {
 	VIRTQ_BROKEN, /* the queue is broken; why says how */
 };
 
-/* Resets the queue to the state after a device reset (size keeps max). */
-void virtq_reset(struct virtq *q, uint8_t *ram, uint64_t ram_size);
+/* Resets the queue to the state after a device reset (size keeps max);
+ * the device's writes into RAM are noted in dirty (NULL: nowhere). */
+void virtq_reset(struct virtq *q, uint8_t *ram, uint64_t ram_size, struct dirty_log *dirty);
 /* Checks the three ring areas (alignment, inside RAM) once the driver sets
  * the queue ready; 0 (the queue is ready), or -1 with *why (it is broken). */
 int virtq_enable(struct virtq *q, const char **why);
 /* Takes the next available chain. With EVENT_IDX it also publishes
- * avail_event, so the driver notifies again only for chains after it. */
+ * avail_event, so the driver notifies again only for chains after it.
+ * The chain's writable segments are noted dirty here: the device fills
+ * them before it next returns to the scheduler, where the log is taken. */
 enum virtq_pop_result virtq_pop(struct virtq *q, struct virtq_req *req, const char **why);
 /* Whether a chain waits (a cheap look at the avail index). */
 bool virtq_has_work(const struct virtq *q);
