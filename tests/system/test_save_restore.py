@@ -311,9 +311,13 @@ def test_virtio_disk_and_console_go_on_after_restore_and_a_corrupt_virtio_record
 
     # The restored VM goes on from the pass after: RAM, disk and console as
     # the source's for the same passes (its disk hash covers every sector).
+    # A pass prints its console line before its mark, so a save between
+    # the two restores into the pass whose console line was the last one.
     restored = run.vm_lines("vio-2")
-    assert marks(restored) == marks(source)[last:], (last, restored[:4], run.output)
-    assert marks(restored, DISK_MARK) == marks(source, DISK_MARK)[last:], run.output
+    done = marks(restored)[0][0] - 1
+    assert done in (last - 1, last), (last, restored[:4], run.output)
+    assert marks(restored) == marks(source)[done:], (done, restored[:4], run.output)
+    assert marks(restored, DISK_MARK) == marks(source, DISK_MARK)[done:], run.output
     assert hvc_passes(restored) == everything[last:], run.output
     migration(run, "vio-2")
     assert "pgvisor: vm vio-2: migrated to a new slot, this one freed" in run.lines
