@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "arch/x86/page_alloc.h"
+#include "arch/x86/tsc.h"
 #include "vmm/core/vm_lifecycle.h"
 #include "vmm/migrate/page_data.h"
 #include "vmm/migrate/vcpu_record.h"
@@ -74,6 +75,7 @@ static int on_record(void *ctx, struct stream_record *rec, const uint8_t *raw, s
 		if (d->in_tail)
 			return refuse(d, "stream refused: a third VM config record");
 		d->in_tail = true;
+		d->tail_tsc = rdtsc();
 		return append_tail(d, raw, len);
 	default:
 		if (!d->in_tail)

@@ -30,6 +30,7 @@ struct migrate_dest {
 	struct stream_writer tail;
 	size_t tail_cap;
 	bool in_tail;		 /* the second config record came */
+	uint64_t tail_tsc;	 /* when it came (the destination's downtime) */
 	uint64_t pages_received; /* page-data pages, repeats counted */
 	bool done;		 /* END came and the VM is loaded */
 	char why[MIGRATE_WHY_MAX];
