@@ -154,7 +154,8 @@ def test_dirtytest_moves_to_the_other_machine_and_counts_on_exact(built_guests, 
     kib, dgrams, resent = map(int, sent.groups())
     down_a = next(m for m in map(DOWN_A.match, a) if m)
     print(f"\nmigrate dirty (8 MiB VM, 2 MiB dirtied) a -> b: rounds "
-          f"{[r[1:] for r in rounds]} (to send, sent, dirtied), stop {stop.group(0)[20:]}; "
+          f"{[r[1:] for r in rounds]} (to send, sent, dirtied), stop-and-copy {stop.group(3)} "
+          f"pages ({stop.group(2)}); "
           f"{sent_pages} pages sent of {pages}; {kib} KiB in {dgrams} datagrams ({resent} sent "
           f"again); a stopped {down_a.group(1)} ticks ({down_a.group(2)} ms) to the "
           f"acknowledgement; b {down_b.group(1)} ticks ({down_b.group(2)} ms) from the "
