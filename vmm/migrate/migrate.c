@@ -456,6 +456,11 @@ static void final_step(void)
 		abandon("the VM stopped or restarted");
 		return;
 	}
+	/* Its pages are read as the link takes them: it must not run. */
+	if (m.src->state != VM_PAUSED) {
+		abandon("it was unpaused during its stop-and-copy");
+		return;
+	}
 	if (m.remote->state(m.remote) == MIGRATE_SINK_FAILED) {
 		abandon(m.sink->why);
 		return;
