@@ -173,7 +173,9 @@ def test_a_peer_with_another_key_takes_nothing_and_the_source_runs_on(built_gues
         r"sleep 0.5",
         r"send 10.0.0.2\r",
         r"expect vm dirty: migrating live to 10\.0\.0\.2: \d+ pages",
-        r"send migrate cancel dirty\r",
+        r"send migrate cancel ",
+        r"sleep 0.5",
+        r"send dirty\r",
         r"expect vm dirty: migration cancelled: by the operator; it runs on",
         # It counts on; then the operator ends it (it would run for long).
         r"expect \[dirty\] dirtytest: pass \d+ ",
