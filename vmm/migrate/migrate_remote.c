@@ -301,6 +301,10 @@ static void out_drain(uint64_t now_ns)
 		if (took < n)
 			break;
 	}
+	/* Nothing more waits: what the channel holds goes now, not with
+	 * the engine's next chunk. */
+	if (!out.used)
+		mig_tx_flush(&out.tx, now_ns);
 }
 
 static void out_sending(uint64_t now_ns)
