@@ -25,10 +25,6 @@
 #define DOWNTIME_MS_MAX 3600000u
 #define PV_MSR_ENABLED 1ull /* bit 0 of kvm-clock's, steal time's, PV EOI's MSR */
 #define WORD_BITS 64u
-/* A fresh round looks at up to this many chunks' frames a pass: a new
- * VM's RAM is mostly zeros, and a pass that finds nothing to send is a
- * silence on the link. */
-#define FRESH_LOOK_CHUNKS 16u
 
 #define TO_MAX 24
 
@@ -139,7 +135,7 @@ static int send_chunk(unsigned max)
 	unsigned n = 0, looked = 0;
 
 	/* A fresh round sends the non-zero frames of those it looks at. */
-	while (m.cursor < m.pages && n < max && looked < max * FRESH_LOOK_CHUNKS) {
+	while (m.cursor < m.pages && n < max && looked < max) {
 		uint64_t word = m.send[m.cursor / WORD_BITS] >> (m.cursor % WORD_BITS);
 		if (!word) {
 			m.cursor = (m.cursor / WORD_BITS + 1) * WORD_BITS;
