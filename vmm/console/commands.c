@@ -488,12 +488,8 @@ static void migrate(struct vm *vm, const char *host, struct command_result *res)
 
 static void cancel_migration(struct vm *vm, struct command_result *res)
 {
-	char why[COMMAND_ERROR_MAX];
-
-	if (!migrate_cancel(vm))
-		return;
-	if (migrate_remote_cancel(vm, why, sizeof(why)))
-		refuse(res, "vm %s: no migration in progress", vm->name);
+	if (migrate_cancel(vm))
+		refuse(res, "vm %s: no migration in progress, or past its last bytes", vm->name);
 }
 
 void commands_poll_migration(void)

@@ -26,7 +26,15 @@
 #define DOWNTIME_MS_MAX 3600000u
 #define WORD_BITS 64u
 
-enum phase { PHASE_IDLE, PHASE_COPY, PHASE_ARRIVED };
+#define TO_MAX 24
+
+enum phase {
+	PHASE_IDLE,
+	PHASE_COPY,
+	PHASE_FINAL,   /* to another machine: stopped, the last pages going */
+	PHASE_WAIT,    /* to another machine: all sent, waiting for its verdict */
+	PHASE_ARRIVED, /* within the machine: the destination started */
+};
 
 /* The migration in progress: written on the source's CPU only (its
  * command, its scheduler's passes); phase read by every CPU's poll. */
@@ -38,7 +46,11 @@ static struct {
 	enum dirty_mode mode;
 	struct migrate_dest dest;
 	struct migrate_sink *sink;
-	struct stream_writer sw; /* a few records at a time, then to the sink */
+	struct migrate_sink *remote; /* the sink to another machine, or NULL */
+	char to[TO_MAX];	     /* "a new slot", or the peer's address */
+	bool fresh;		     /* round 1 to a zeroed peer: zero pages stay */
+	bool stopped, was_running;   /* paused for the stop-and-copy, and before */
+	struct stream_writer sw;     /* a few records at a time, then to the sink */
 	uint8_t *stage;
 	size_t stage_pages;
 	uint64_t *send; /* the frames this round sends, a bit each */
@@ -86,7 +98,12 @@ static void abandon(const char *why)
 
 	kprintf("pgvisor: vm %s: migration cancelled: %s%s\n", m.name, why,
 		live ? "; it runs on" : "");
-	migrate_dest_abort(&m.dest);
+	if (m.remote)
+		m.remote->release(m.remote);
+	else
+		migrate_dest_abort(&m.dest);
+	if (live && m.stopped && m.was_running)
+		m.src->state = VM_RUNNING;
 	if (live)
 		dirty_track_stop(m.src);
 	else
@@ -114,15 +131,20 @@ static int flush(void)
 static int send_chunk(unsigned max)
 {
 	struct state_writer w;
-	unsigned n = 0;
+	const uint8_t *ram = m.src->ram.host;
+	unsigned n = 0, looked = 0;
 
-	while (m.cursor < m.pages && n < max) {
+	/* A fresh round sends the non-zero frames of those it looks at. */
+	while (m.cursor < m.pages && n < max && looked < max) {
 		uint64_t word = m.send[m.cursor / WORD_BITS] >> (m.cursor % WORD_BITS);
 		if (!word) {
 			m.cursor = (m.cursor / WORD_BITS + 1) * WORD_BITS;
 			continue;
 		}
-		if (word & 1)
+		if ((word & 1) && m.fresh)
+			looked++;
+		if ((word & 1) &&
+		    (!m.fresh || page_nonzero(NULL, m.cursor, ram + m.cursor * PAGE_DATA_PAGE)))
 			batch[n++] = m.cursor;
 		m.cursor++;
 	}
@@ -191,7 +213,28 @@ static int downtime_ticks(const char *cmdline, uint64_t *out, char *why, size_t 
 	return 0;
 }
 
-static int start_locked(struct vm *vm, const struct boot_info *bi, char *why, size_t whylen)
+size_t migrate_chunk_bytes(const struct vm *vm)
+{
+	return pages_of(PUSH_RECORD_MAX + STREAM_HEADER_SIZE + 64 * 1024 +
+			vm->nvcpus * (STREAM_RECORD_HEADER_SIZE + sizeof(struct vcpu_record))) *
+	       PAGE_SIZE;
+}
+
+/* Whether the sink takes a whole chunk, or the state records, now (its
+ * queue holds two). */
+static bool sink_has_room(void)
+{
+	return !m.remote || m.remote->queued(m.remote) < m.stage_pages * PAGE_SIZE;
+}
+
+/* Whether all that was written went onto the link. */
+static bool sink_drained(void)
+{
+	return !m.remote || !m.remote->queued(m.remote);
+}
+
+static int start_locked(struct vm *vm, const struct boot_info *bi, struct migrate_sink *remote,
+			const char *to, char *why, size_t whylen)
 {
 	char asked[OPTION_MAX] = "";
 	const char *no = unmigratable(vm);
@@ -211,14 +254,16 @@ static int start_locked(struct vm *vm, const struct boot_info *bi, char *why, si
 	m.src = vm;
 	m.round = 1;
 	m.restarts = vm->restarts;
+	m.remote = remote;
+	/* The peer builds the VM in zeroed RAM, as a restore. */
+	m.fresh = remote != NULL;
+	snprintf(m.to, sizeof(m.to), "%s", to);
 	snprintf(m.name, sizeof(m.name), "%s", vm->name);
 	m.mode = dirty_track_choose(asked, why, whylen);
 	if (m.mode == DIRTY_OFF || downtime_ticks(bi->cmdline, &m.downtime_ticks, why, whylen))
 		return -1;
 	m.pages = vm->ram.size / PAGE_DATA_PAGE;
-	m.stage_pages =
-		pages_of(PUSH_RECORD_MAX + STREAM_HEADER_SIZE + 64 * 1024 +
-			 vm->nvcpus * (STREAM_RECORD_HEADER_SIZE + sizeof(struct vcpu_record)));
+	m.stage_pages = pages_of(migrate_chunk_bytes(vm));
 	m.send_pages = pages_of((m.pages + WORD_BITS - 1) / WORD_BITS * sizeof(uint64_t));
 	m.stage = page_alloc(m.stage_pages);
 	m.send = page_alloc(m.send_pages);
@@ -228,12 +273,12 @@ static int start_locked(struct vm *vm, const struct boot_info *bi, char *why, si
 			 vm->name);
 		return -1;
 	}
-	if (migrate_dest_init(&m.dest, bi)) {
+	if (!remote && migrate_dest_init(&m.dest, bi, true)) {
 		free_buffers();
 		snprintf(why, whylen, "vm %s: cannot migrate: %s", vm->name, m.dest.why);
 		return -1;
 	}
-	m.sink = &m.dest.sink;
+	m.sink = remote ? remote : &m.dest.sink;
 	m.start_tsc = m.round_start = rdtsc();
 	/* The header and the first config record: the destination is built
 	 * as it takes them. */
@@ -247,7 +292,8 @@ static int start_locked(struct vm *vm, const struct boot_info *bi, char *why, si
 		err = -1;
 	}
 	if (err) {
-		migrate_dest_abort(&m.dest);
+		if (!remote)
+			migrate_dest_abort(&m.dest);
 		free_buffers();
 		return -1;
 	}
@@ -256,25 +302,34 @@ static int start_locked(struct vm *vm, const struct boot_info *bi, char *why, si
 		m.send[i / WORD_BITS] |= 1ull << (i % WORD_BITS);
 	m.round_dirty = m.pages;
 	__atomic_store_n(&m.phase, PHASE_COPY, __ATOMIC_RELEASE);
-	kprintf("pgvisor: vm %s: migrating live to a new slot: %llu pages, dirty logging by %s\n",
-		vm->name, (unsigned long long)m.pages, dirty_mode_name(m.mode));
+	kprintf("pgvisor: vm %s: migrating live to %s: %llu pages, dirty logging by %s\n", vm->name,
+		m.to, (unsigned long long)m.pages, dirty_mode_name(m.mode));
 	return 0;
 }
 
-int migrate_start(struct vm *vm, const struct boot_info *bi, char *why, size_t whylen)
+int migrate_start_to(struct vm *vm, const struct boot_info *bi, struct migrate_sink *remote,
+		     const char *to, char *why, size_t whylen)
 {
 	int err;
 
 	why[0] = '\0';
 	spin_lock(&start_lock);
-	err = start_locked(vm, bi, why, whylen);
+	err = start_locked(vm, bi, remote, to, why, whylen);
 	spin_unlock(&start_lock);
 	return err;
 }
 
+int migrate_start(struct vm *vm, const struct boot_info *bi, char *why, size_t whylen)
+{
+	return migrate_start_to(vm, bi, NULL, "a new slot", why, whylen);
+}
+
 int migrate_cancel(struct vm *vm)
 {
-	if (__atomic_load_n(&m.phase, __ATOMIC_ACQUIRE) != PHASE_COPY || m.src != vm)
+	enum phase p = __atomic_load_n(&m.phase, __ATOMIC_ACQUIRE);
+
+	/* Once the last bytes went, the peer may have started it. */
+	if ((p != PHASE_COPY && p != PHASE_FINAL) || m.src != vm)
 		return -1;
 	abandon("by the operator");
 	return 0;
@@ -300,6 +355,9 @@ static void stop_and_copy(enum migrate_stop why)
 	int n;
 
 	m.stop_tsc = last_exit(vm);
+	m.was_running = vm->state == VM_RUNNING;
+	m.stopped = true;
+	vm->state = VM_PAUSED;
 	m.sw.now_ns = vtime_now_ns(&vm->vtime);
 	if (vm_save_state(&m.sw, vm)) {
 		abandon("a vCPU's VMCS cannot be read");
@@ -310,6 +368,12 @@ static void stop_and_copy(enum migrate_stop why)
 		return;
 	}
 	m.cursor = 0;
+	m.why = why;
+	if (m.remote) {
+		/* The last pages go as the link takes them (final_step). */
+		__atomic_store_n(&m.phase, PHASE_FINAL, __ATOMIC_RELEASE);
+		return;
+	}
 	while ((n = send_chunk(PAGE_DATA_BATCH)) > 0)
 		last += (uint64_t)n;
 	if (n < 0 || stream_writer_finish(&m.sw) < 0 || flush() || !m.dest.done) {
@@ -320,14 +384,12 @@ static void stop_and_copy(enum migrate_stop why)
 	/* The source waits, paused, until the destination has entered its
 	 * guest: undoing its dirty logging and freeing it and the buffers
 	 * first would only lengthen the downtime. */
-	vm->state = VM_PAUSED;
 	m.dst = migrate_dest_start(&m.dest, m.name, 1u << m.cpu);
 	/* The destination's vifs take the source's switch ports (MACs,
 	 * learned addresses, waiting frames) before it first runs. */
 	if (platform_take_over_nics(m.dst, vm))
 		kprintf("pgvisor: vm %s: a vif's switch port could not be taken over\n", m.name);
 	m.last_pages = last;
-	m.why = why;
 	__atomic_store_n(&m.phase, PHASE_ARRIVED, __ATOMIC_RELEASE);
 }
 
@@ -342,8 +404,12 @@ static void print_round(void)
 
 static void end_round(void)
 {
-	uint64_t per_page = m.total_sent ? m.copy_ticks / m.total_sent : 0;
+	/* To another machine the link sets the pace: the time since the
+	 * start, not the copying's own. */
+	uint64_t spent = m.remote ? rdtsc() - m.start_tsc : m.copy_ticks;
+	uint64_t per_page = m.total_sent ? spent / m.total_sent : 0;
 
+	m.fresh = false;
 	m.round_ticks = rdtsc() - m.round_start;
 	/* The bitmap's words only: a page of rep stosb is 4096 ticks of
 	 * downtime in Bochs. */
@@ -377,10 +443,17 @@ static void copy_step(void)
 		abandon("the VM stopped or restarted");
 		return;
 	}
+	if (m.remote && m.remote->state(m.remote) == MIGRATE_SINK_FAILED) {
+		abandon(m.sink->why);
+		return;
+	}
+	if (!sink_has_room())
+		return;
 	/* A round ends on the pass after its last chunk, right after a guest
 	 * slice: a stop-and-copy then starts at the source's last exit. */
 	if (m.cursor >= m.pages) {
-		end_round();
+		if (sink_drained())
+			end_round();
 		return;
 	}
 	n = send_chunk(MIGRATE_CHUNK_PAGES);
@@ -391,6 +464,89 @@ static void copy_step(void)
 	m.copy_ticks += rdtsc() - t0;
 	m.round_sent += (uint64_t)n;
 	m.total_sent += (uint64_t)n;
+}
+
+/* Stopped, to another machine: the last pages as the link takes them,
+ * then END. */
+static void final_step(void)
+{
+	int n;
+
+	if (!source_live(m.src)) {
+		abandon("the VM stopped or restarted");
+		return;
+	}
+	/* Its pages are read as the link takes them: it must not run. */
+	if (m.src->state != VM_PAUSED) {
+		abandon("it was unpaused during its stop-and-copy");
+		return;
+	}
+	if (m.remote->state(m.remote) == MIGRATE_SINK_FAILED) {
+		abandon(m.sink->why);
+		return;
+	}
+	while (m.cursor < m.pages && sink_has_room()) {
+		n = send_chunk(PAGE_DATA_BATCH);
+		if (n < 0) {
+			abandon(m.sink->why);
+			return;
+		}
+		m.last_pages += (uint64_t)n;
+	}
+	if (m.cursor < m.pages || !sink_has_room())
+		return;
+	if (stream_writer_finish(&m.sw) < 0 || flush()) {
+		abandon(m.sink->why[0] ? m.sink->why : "stream: END does not fit");
+		return;
+	}
+	m.total_sent += m.last_pages;
+	m.remote->close(m.remote);
+	__atomic_store_n(&m.phase, PHASE_WAIT, __ATOMIC_RELEASE);
+}
+
+/* The source's VM goes, on its CPU. */
+static void free_source(const char *why)
+{
+	m.src->destroy_requested = true;
+	m.src->preserved = false;
+	vm_stop(m.src, VM_END_DESTROYED, why);
+}
+
+static void print_total(uint64_t end)
+{
+	kprintf("pgvisor: vm %s: total %llu ticks, %llu pages sent of %llu (%llu.%02llu x)\n",
+		m.name, (unsigned long long)(end - m.start_tsc), (unsigned long long)m.total_sent,
+		(unsigned long long)m.pages, (unsigned long long)(m.total_sent / m.pages),
+		(unsigned long long)(m.total_sent * 100 / m.pages % 100));
+}
+
+/* All sent to another machine: its verdict. The downtime it can see here
+ * ends at the acknowledgement of the started VM (the two clocks differ;
+ * the peer reports its own part). */
+static void wait_step(void)
+{
+	enum migrate_sink_state st = m.remote->state(m.remote);
+	uint64_t acked = rdtsc();
+
+	if (st == MIGRATE_SINK_OPEN)
+		return;
+	if (st == MIGRATE_SINK_FAILED) {
+		abandon(m.sink->why);
+		return;
+	}
+	m.remote->release(m.remote);
+	dirty_track_stop(m.src);
+	free_buffers();
+	print_round();
+	kprintf("pgvisor: vm %s: stop-and-copy after round %u (%s): %llu pages\n", m.name, m.round,
+		migrate_stop_name(m.why), (unsigned long long)m.last_pages);
+	free_source("migrated to another machine");
+	kprintf("pgvisor: vm %s: migrated to %s: stopped %llu ticks (%llu ms) from its last exit "
+		"here to the acknowledgement of its start there\n",
+		m.name, m.to, (unsigned long long)(acked - m.stop_tsc),
+		(unsigned long long)((acked - m.stop_tsc) / (tsc_hz() / MS_PER_S)));
+	print_total(acked);
+	__atomic_store_n(&m.phase, PHASE_IDLE, __ATOMIC_RELEASE);
 }
 
 /* The destination entered its guest (or ended before): the report. */
@@ -405,9 +561,7 @@ static void arrived_step(void)
 	print_round();
 	kprintf("pgvisor: vm %s: stop-and-copy after round %u (%s): %llu pages\n", m.name, m.round,
 		migrate_stop_name(m.why), (unsigned long long)m.last_pages);
-	m.src->destroy_requested = true;
-	m.src->preserved = false;
-	vm_stop(m.src, VM_END_DESTROYED, "migrated to a new slot, this one freed");
+	free_source("migrated to a new slot, this one freed");
 	vm_start_report(m.dst);
 	if (entry)
 		kprintf("pgvisor: vm %s: migrated: downtime %llu ticks, total %llu ticks, "
@@ -430,6 +584,10 @@ void migrate_poll(void)
 		return;
 	if (p == PHASE_COPY)
 		copy_step();
+	else if (p == PHASE_FINAL)
+		final_step();
+	else if (p == PHASE_WAIT)
+		wait_step();
 	else
 		arrived_step();
 }

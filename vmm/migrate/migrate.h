@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "boot/boot_info.h"
+#include "vmm/migrate/migrate_sink.h"
 #include "vmm/vm/vm.h"
 
 #define MIGRATE_CHUNK_PAGES 256u /* a page-data record's worth a pass */
@@ -25,6 +26,16 @@
  * files and pgvisor's command line (dirty=, migrate-downtime=). 0, or -1
  * with one line in why (a VM that cannot migrate; nothing changed). */
 int migrate_start(struct vm *vm, const struct boot_info *bi, char *why, size_t whylen);
+/* The same to another machine: the stream goes to remote (a sink with
+ * room, close, state and release: vmm/migrate/migrate_remote.c), round 1
+ * skips zero pages (the peer's RAM starts zeroed), the rounds' pace is the
+ * link's, and once stopped the source stays paused until the peer's
+ * verdict: freed when it accepted, running on after a refusal or a
+ * failure. to: the peer, for the console's lines. */
+int migrate_start_to(struct vm *vm, const struct boot_info *bi, struct migrate_sink *remote,
+		     const char *to, char *why, size_t whylen);
+/* The most one write of the engine's takes: a sink's queue holds a few. */
+size_t migrate_chunk_bytes(const struct vm *vm);
 /* Stops the migration of vm: the destination is dropped, dirty logging
  * goes, the source runs on. -1 when vm is not migrating. */
 int migrate_cancel(struct vm *vm);

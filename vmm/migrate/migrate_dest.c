@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "arch/x86/page_alloc.h"
+#include "arch/x86/tsc.h"
 #include "vmm/core/vm_lifecycle.h"
 #include "vmm/migrate/page_data.h"
 #include "vmm/migrate/vcpu_record.h"
@@ -48,7 +49,7 @@ static int build(struct migrate_dest *d, struct stream_record *rec)
 	cfg = d->first.cfg;
 	snprintf(cfg.name, sizeof(cfg.name), "%c%.*s", NAME_MARK, (int)sizeof(cfg.name) - 2,
 		 d->first.cfg.name);
-	d->vm = vm_build(&cfg, d->boot, true);
+	d->vm = vm_build(&cfg, d->boot, d->take_over_nics);
 	if (!d->vm)
 		return refuse(d, "the destination VM could not be built (the console says why)");
 	d->vm->state = VM_PAUSED;
@@ -85,6 +86,7 @@ static int on_record(void *ctx, struct stream_record *rec, const uint8_t *raw, s
 		if (d->in_tail)
 			return refuse(d, "stream refused: a third VM config record");
 		d->in_tail = true;
+		d->tail_tsc = rdtsc();
 		return append_tail(d, raw, len);
 	default:
 		if (!d->in_tail)
@@ -105,7 +107,7 @@ static int local_write(struct migrate_sink *s, const void *buf, size_t len)
 	return 0;
 }
 
-int migrate_dest_init(struct migrate_dest *d, const struct boot_info *bi)
+int migrate_dest_init(struct migrate_dest *d, const struct boot_info *bi, bool take_over_nics)
 {
 	uint8_t *buf = page_alloc(pages_of(PUSH_RECORD_MAX));
 	size_t tail_cap = TAIL_FIXED + VM_MAX_VCPUS * (STREAM_RECORD_HEADER_SIZE +
@@ -113,7 +115,10 @@ int migrate_dest_init(struct migrate_dest *d, const struct boot_info *bi)
 
 	uint8_t *tail = page_alloc(pages_of(tail_cap));
 
-	*d = (struct migrate_dest){ .sink.write = local_write, .boot = bi, .tail_cap = tail_cap };
+	*d = (struct migrate_dest){ .sink.write = local_write,
+				    .boot = bi,
+				    .tail_cap = tail_cap,
+				    .take_over_nics = take_over_nics };
 	if (!buf || !tail) {
 		if (buf)
 			page_free(buf, pages_of(PUSH_RECORD_MAX));

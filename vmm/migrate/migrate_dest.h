@@ -30,13 +30,19 @@ struct migrate_dest {
 	struct stream_writer tail;
 	size_t tail_cap;
 	bool in_tail;		 /* the second config record came */
+	uint64_t tail_tsc;	 /* when it came (the destination's downtime) */
 	uint64_t pages_received; /* page-data pages, repeats counted */
-	bool done;		 /* END came and the VM is loaded */
+	/* The source is on this machine: the VM's vifs take its switch
+	 * ports over at the stop (platform_take_over_nics); from another
+	 * machine they join their bridges when the VM is built. */
+	bool take_over_nics;
+	bool done; /* END came and the VM is loaded */
 	char why[MIGRATE_WHY_MAX];
 };
 
-/* Allocates the loader's buffers. 0, or -1 with one line in why. */
-int migrate_dest_init(struct migrate_dest *d, const struct boot_info *bi);
+/* Allocates the loader's buffers (take_over_nics: the source is on this
+ * machine). 0, or -1 with one line in why. */
+int migrate_dest_init(struct migrate_dest *d, const struct boot_info *bi, bool take_over_nics);
 /* Takes len more bytes of the stream. 0 (d->done once the last came), or
  * -1 with one line in d->why: the stream or the VM refused; call
  * migrate_dest_abort. */

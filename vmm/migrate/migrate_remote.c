@@ -10,19 +10,16 @@
 #include "arch/x86/spinlock.h"
 #include "arch/x86/tsc.h"
 #include "drivers/console.h"
-#include "vmm/core/sched.h"
 #include "vmm/core/vm_lifecycle.h"
-#include "vmm/dev/vtime.h"
 #include "vmm/migrate/mig_chan.h"
-#include "vmm/migrate/stream.h"
-#include "vmm/migrate/vm_restore.h"
-#include "vmm/migrate/vm_save.h"
+#include "vmm/migrate/migrate.h"
+#include "vmm/migrate/migrate_dest.h"
 #include "vmm/vm/host_ip.h"
 
 #define NS_PER_MS 1000000ull
 #define RTO_NS (50 * NS_PER_MS)
 #define TIMEOUT_NS (5000 * NS_PER_MS)
-#define LEN_PREFIX 8 /* the stream's length, little-endian, before it */
+#define QUEUE_CHUNKS 2 /* the queue holds two of the engine's chunks */
 #define KIB_SHIFT 10
 #define IP_TEXT 16
 
@@ -32,40 +29,40 @@ static uint64_t nonce_count;
 
 enum out_phase {
 	OUT_IDLE,
-	OUT_START,   /* saved and paused; the session opens at the next poll */
-	OUT_SENDING, /* bytes, then FIN, then the peer's result */
-	OUT_CANCEL,  /* asked by the operator */
-	OUT_DESTROY, /* the peer restored it: destroyed on the CPU of its vCPU 0 */
+	OUT_START,   /* the engine writes; the session opens at the next poll */
+	OUT_SENDING, /* the queue drains into the channel, then FIN, then the verdict */
+	OUT_ENDED,   /* the verdict is in, or the session failed */
 };
 
-/* The migration out: the console sets it up, the network poll runs it.
- * The console takes out.lock with the VM's lock held and the poll takes
- * the VM's lock inside out.lock: no deadlock, as vm_save takes only VMs
- * on one CPU, for which vm_lock takes nothing. */
+/* The migration out: the engine (on the VM's CPU) writes the stream into
+ * a queue through the sink, the network poll (on its CPU) drains it into
+ * the channel; both under out.lock, which is taken with nothing else
+ * held and holds nothing else. */
 static struct {
 	struct spinlock lock;
 	enum out_phase phase;
-	struct vm *vm;
-	bool was_running;
+	struct migrate_sink sink;
+	enum migrate_sink_state state;
 	uint32_t peer;
 	char peer_text[IP_TEXT];
-	uint8_t *buf;
-	size_t npages, len, off;
-	uint64_t pages, t_stop, t_saved;
+	uint8_t *q; /* a ring: used bytes from head */
+	size_t npages, cap, head, used;
+	bool closed; /* END is in the queue: FIN after it */
+	uint64_t bytes;
 	struct mig_tx tx;
 } out;
 
-/* The migration in. */
+/* The migration in: the bytes go to a push loader as they come. */
 static struct {
 	struct mig_rx rx;
 	uint32_t from;
-	uint8_t prefix[LEN_PREFIX];
-	size_t prefix_have;
-	uint64_t want, got;
-	uint8_t *buf;
-	size_t npages;
-	const char *refused; /* why the stream cannot be restored, once known */
-	uint64_t t_begin;
+	struct migrate_dest dest;
+	bool loading; /* dest holds its buffers (and maybe a VM) */
+	char refused[MIGRATE_WHY_MAX];
+	uint64_t t_begin, bytes;
+	struct vm *arrived; /* started; its first entry not reported yet */
+	uint64_t t_tail;    /* its stop-and-copy's first record here */
+	char arrived_from[IP_TEXT];
 } in;
 
 static size_t pages_for(size_t bytes)
@@ -112,78 +109,93 @@ static const struct mig_link net_link = { link_send, NULL };
 
 /* --- in --- */
 
-static void in_free(void)
+static void in_drop(void)
 {
-	if (in.buf)
-		page_free(in.buf, in.npages);
-	in.buf = NULL;
+	if (in.loading)
+		migrate_dest_abort(&in.dest);
+	in.loading = false;
+}
+
+static void in_refuse(const char *why)
+{
+	snprintf(in.refused, sizeof(in.refused), "%s", why);
+	in_drop();
 }
 
 static void in_begin(void *ctx, uint32_t from)
 {
 	(void)ctx;
-	in_free();
+	in_drop();
 	in.from = from;
-	in.prefix_have = 0;
-	in.want = in.got = 0;
-	in.refused = NULL;
+	in.refused[0] = '\0';
+	in.bytes = 0;
 	in.t_begin = rdtsc();
+	if (migrate_dest_init(&in.dest, boot, false))
+		snprintf(in.refused, sizeof(in.refused), "%s", in.dest.why);
+	else
+		in.loading = true;
 }
 
 static void in_deliver(void *ctx, const void *data, size_t len)
 {
-	const uint8_t *p = data;
-
 	(void)ctx;
-	while (len && in.prefix_have < LEN_PREFIX) {
-		in.prefix[in.prefix_have++] = *p++;
-		len--;
-		if (in.prefix_have < LEN_PREFIX)
-			continue;
-		for (unsigned i = 0; i < LEN_PREFIX; i++)
-			in.want |= (uint64_t)in.prefix[i] << (8 * i);
-		in.npages = pages_for(in.want);
-		if (in.want < STREAM_HEADER_SIZE || in.want > page_alloc_free_bytes())
-			in.refused = "no room for a stream of that length";
-		else if (!(in.buf = page_alloc_unzeroed(in.npages)))
-			in.refused = "not enough memory for the stream";
-	}
-	if (!len || in.refused)
+	if (in.refused[0])
 		return;
-	if (len > in.want - in.got) {
-		in.refused = "more bytes than the stream's length";
-		return;
-	}
-	memcpy(in.buf + in.got, p, len);
-	in.got += len;
+	in.bytes += len;
+	if (migrate_dest_feed(&in.dest, data, len))
+		in_refuse(in.dest.why);
 }
 
 static void in_end(void *ctx)
 {
-	char from[IP_TEXT], why[MIG_RESULT_MAX], line[MIG_RESULT_MAX];
-	struct vm *vm = NULL;
+	char from[IP_TEXT], line[MIG_RESULT_MAX];
+	const char *name = in.dest.first.cfg.name;
 
 	(void)ctx;
 	ip_text(in.from, from);
-	if (!in.refused && in.got != in.want)
-		in.refused = "the stream ended early";
-	if (in.refused)
-		snprintf(why, sizeof(why), "%s", in.refused);
-	else
-		vm = vm_restore(in.buf, in.want, NULL, boot, 1u << this_cpu()->index, why,
-				sizeof(why));
-	if (vm) {
-		snprintf(line, sizeof(line), "vm %s restored", vm->name);
-		kprintf("pgvisor: migrate: vm %s received from %s: %llu KiB in %llu ms, "
-			"restored\n",
-			vm->name, from, (unsigned long long)(in.want >> KIB_SHIFT),
-			(unsigned long long)ms_of(rdtsc() - in.t_begin));
-		mig_rx_set_result(&in.rx, MIG_RESULT_OK, line);
-	} else {
-		kprintf("pgvisor: migrate: stream from %s refused: %s\n", from, why);
-		mig_rx_set_result(&in.rx, MIG_RESULT_REFUSED, why);
+	if (!in.refused[0] && !in.dest.done)
+		in_refuse("the stream ended before its END");
+	if (!in.refused[0] && vm_named(name)) {
+		snprintf(line, sizeof(line), "a VM named %s runs here already", name);
+		in_refuse(line);
 	}
-	in_free();
+	if (in.refused[0]) {
+		kprintf("pgvisor: migrate: stream from %s refused: %s\n", from, in.refused);
+		mig_rx_set_result(&in.rx, MIG_RESULT_REFUSED, in.refused);
+		return;
+	}
+	in.t_tail = in.dest.tail_tsc;
+	in.loading = false;
+	in.arrived = migrate_dest_start(&in.dest, name, 1u << this_cpu()->index);
+	snprintf(in.arrived_from, sizeof(in.arrived_from), "%s", from);
+	vm_start_report(in.arrived);
+	kprintf("pgvisor: migrate: vm %s received from %s: %llu KiB in %llu ms, %llu pages, "
+		"started\n",
+		in.arrived->name, from, (unsigned long long)(in.bytes >> KIB_SHIFT),
+		(unsigned long long)ms_of(rdtsc() - in.t_begin),
+		(unsigned long long)in.dest.pages_received);
+	snprintf(line, sizeof(line), "vm %s started", in.arrived->name);
+	mig_rx_set_result(&in.rx, MIG_RESULT_OK, line);
+}
+
+/* The arrived VM's first entry: the destination's part of the downtime,
+ * on this machine's clock. */
+static void in_report_entry(void)
+{
+	struct vm *vm = in.arrived;
+	uint64_t entry;
+
+	if (!vm)
+		return;
+	entry = vm->vcpus[0].first_entry_tsc;
+	if (!entry && vm->state == VM_RUNNING)
+		return;
+	if (entry)
+		kprintf("pgvisor: migrate: vm %s from %s: stopped here %llu ticks (%llu ms) from "
+			"its stop-and-copy's first record to its first entry\n",
+			vm->name, in.arrived_from, (unsigned long long)(entry - in.t_tail),
+			(unsigned long long)ms_of(entry - in.t_tail));
+	in.arrived = NULL;
 }
 
 static void in_abandon(void *ctx, const char *why)
@@ -193,7 +205,7 @@ static void in_abandon(void *ctx, const char *why)
 	(void)ctx;
 	ip_text(in.from, from);
 	kprintf("pgvisor: migrate: transfer from %s abandoned: %s\n", from, why);
-	in_free();
+	in_drop();
 }
 
 static void in_bad_mac(void *ctx, uint32_t from)
@@ -209,112 +221,131 @@ static void in_bad_mac(void *ctx, uint32_t from)
 
 static const struct mig_rx_ops in_ops = { in_begin, in_deliver, in_end, in_abandon, in_bad_mac };
 
-/* --- out --- */
+/* --- out: the engine's sink --- */
 
-static void out_free(void)
+static int out_write(struct migrate_sink *sink, const void *buf, size_t len)
 {
-	if (out.buf)
-		page_free(out.buf, out.npages);
-	out.buf = NULL;
-	out.vm = NULL;
-	out.phase = OUT_IDLE;
-}
+	const uint8_t *p = buf;
+	int ret = 0;
 
-static void set_paused(struct vm *vm, bool pause)
-{
-	bool locked = vm_lock(vm);
-
-	if (vm->state == (pause ? VM_RUNNING : VM_PAUSED)) {
-		vm->state = pause ? VM_PAUSED : VM_RUNNING;
-		vm_kick_cpus(vm);
+	spin_lock(&out.lock);
+	if (len > out.cap - out.used) {
+		snprintf(sink->why, sizeof(sink->why), "to %s: the send queue is full",
+			 out.peer_text);
+		ret = -1;
 	}
-	vm_unlock(vm, locked);
+	while (!ret && len) {
+		size_t at = (out.head + out.used) % out.cap;
+		size_t n = len < out.cap - at ? len : out.cap - at;
+		memcpy(out.q + at, p, n);
+		out.used += n;
+		out.bytes += n;
+		p += n;
+		len -= n;
+	}
+	spin_unlock(&out.lock);
+	return ret;
 }
 
-/* The source runs on as before the command. */
-static void out_resume(void)
+static size_t out_queued(struct migrate_sink *sink)
 {
-	if (out.was_running)
-		set_paused(out.vm, false);
-	out_free();
+	size_t used;
+
+	(void)sink;
+	spin_lock(&out.lock);
+	used = out.used;
+	spin_unlock(&out.lock);
+	return used;
 }
 
-static bool acts_on(const struct vm *vm)
+static void out_close(struct migrate_sink *sink)
 {
-	return vm->vcpus[0].cpu == this_cpu()->index || !sched_cpu_active(vm->vcpus[0].cpu);
+	(void)sink;
+	spin_lock(&out.lock);
+	out.closed = true;
+	spin_unlock(&out.lock);
 }
 
-/* The peer runs the VM now: it goes here, on the CPU that acts on it
- * (this one, or a later poll's). */
-static void out_destroy(void)
+static enum migrate_sink_state out_state(struct migrate_sink *sink)
 {
-	if (!acts_on(out.vm))
-		return;
-	bool locked = vm_lock(out.vm);
-	vm_destroy(out.vm);
-	vm_unlock(out.vm, locked);
-	out_free();
+	enum migrate_sink_state st;
+
+	(void)sink;
+	spin_lock(&out.lock);
+	st = out.state;
+	spin_unlock(&out.lock);
+	return st;
+}
+
+static void out_release(struct migrate_sink *sink)
+{
+	(void)sink;
+	spin_lock(&out.lock);
+	if (out.phase == OUT_SENDING)
+		mig_tx_abort(&out.tx);
+	if (out.q)
+		page_free(out.q, out.npages);
+	out.q = NULL;
+	out.phase = OUT_IDLE;
+	spin_unlock(&out.lock);
+}
+
+/* The queue into the channel, as far as its window takes. */
+static void out_drain(uint64_t now_ns)
+{
+	while (out.used) {
+		size_t n = out.cap - out.head < out.used ? out.cap - out.head : out.used;
+		size_t took = mig_tx_write(&out.tx, out.q + out.head, n, now_ns);
+		out.head = (out.head + took) % out.cap;
+		out.used -= took;
+		if (took < n)
+			break;
+	}
+	/* Nothing more waits: what the channel holds goes now, not with
+	 * the engine's next chunk. */
+	if (!out.used)
+		mig_tx_flush(&out.tx, now_ns);
 }
 
 static void out_sending(uint64_t now_ns)
 {
 	struct mig_tx *tx = &out.tx;
 
-	if (out.off < out.len)
-		out.off += mig_tx_write(tx, out.buf + out.off, out.len - out.off, now_ns);
-	if (out.off == out.len)
+	out_drain(now_ns);
+	if (out.closed && !out.used)
 		mig_tx_close(tx, now_ns);
 	mig_tx_poll(tx, now_ns);
 	if (tx->state == MIG_TX_DONE && tx->result == MIG_RESULT_OK) {
-		uint64_t t = rdtsc();
-		kprintf("pgvisor: migrate: vm %s to %s: %s; %llu KiB in %llu datagrams (%llu "
-			"sent again), downtime %llu ticks (%llu ms): save %llu, transfer and "
-			"restore %llu\n",
-			out.vm->name, out.peer_text, tx->result_line,
-			(unsigned long long)(out.len >> KIB_SHIFT),
-			(unsigned long long)tx->stats.sent, (unsigned long long)tx->stats.resent,
-			(unsigned long long)(t - out.t_stop),
-			(unsigned long long)ms_of(t - out.t_stop),
-			(unsigned long long)(out.t_saved - out.t_stop),
-			(unsigned long long)(t - out.t_saved));
-		out.phase = OUT_DESTROY;
-		out_destroy();
+		kprintf("pgvisor: migrate: to %s: %s; %llu KiB in %llu datagrams (%llu sent "
+			"again)\n",
+			out.peer_text, tx->result_line,
+			(unsigned long long)(out.bytes >> KIB_SHIFT),
+			(unsigned long long)tx->stats.sent, (unsigned long long)tx->stats.resent);
+		out.state = MIGRATE_SINK_ACCEPTED;
 	} else if (tx->state == MIG_TX_DONE) {
-		kprintf("pgvisor: migrate: vm %s to %s: refused there (%s): it runs on here\n",
-			out.vm->name, out.peer_text, tx->result_line);
-		out_resume();
+		snprintf(out.sink.why, sizeof(out.sink.why), "refused at %s (%s)", out.peer_text,
+			 tx->result_line);
+		out.state = MIGRATE_SINK_FAILED;
 	} else if (tx->state == MIG_TX_FAILED) {
-		kprintf("pgvisor: migrate: vm %s to %s: no answer for %llu ms (no pgvisor "
-			"there, or another key): it runs on here\n",
-			out.vm->name, out.peer_text, (unsigned long long)(TIMEOUT_NS / NS_PER_MS));
-		out_resume();
+		snprintf(out.sink.why, sizeof(out.sink.why),
+			 "no answer from %s for %llu ms (no pgvisor there, or another key)",
+			 out.peer_text, (unsigned long long)(TIMEOUT_NS / NS_PER_MS));
+		out.state = MIGRATE_SINK_FAILED;
 	}
+	if (out.state != MIGRATE_SINK_OPEN)
+		out.phase = OUT_ENDED;
 }
 
 static void out_tick(uint64_t now_ns)
 {
 	spin_lock(&out.lock);
-	switch (out.phase) {
-	case OUT_START:
+	if (out.phase == OUT_START) {
 		mig_tx_open(&out.tx, &key, net_link, out.peer, fresh_nonce(), now_ns, RTO_NS,
 			    TIMEOUT_NS);
 		out.phase = OUT_SENDING;
-		break;
-	case OUT_SENDING:
-		out_sending(now_ns);
-		break;
-	case OUT_CANCEL:
-		mig_tx_abort(&out.tx);
-		kprintf("pgvisor: migrate: vm %s to %s: cancelled: it runs on here\n", out.vm->name,
-			out.peer_text);
-		out_resume();
-		break;
-	case OUT_DESTROY:
-		out_destroy();
-		break;
-	case OUT_IDLE:
-		break;
 	}
+	if (out.phase == OUT_SENDING)
+		out_sending(now_ns);
 	spin_unlock(&out.lock);
 }
 
@@ -337,6 +368,7 @@ static void tick(void *ctx, uint64_t now_ns)
 {
 	(void)ctx;
 	mig_rx_poll(&in.rx, now_ns);
+	in_report_entry();
 	out_tick(now_ns);
 }
 
@@ -389,7 +421,7 @@ void migrate_remote_summary(void)
 int migrate_remote_start(struct vm *vm, const char *host, char *why, size_t whylen)
 {
 	uint32_t peer;
-	int ret = -1;
+	size_t cap = QUEUE_CHUNKS * migrate_chunk_bytes(vm);
 
 	if (!in.rx.key) {
 		snprintf(why, whylen,
@@ -402,69 +434,38 @@ int migrate_remote_start(struct vm *vm, const char *host, char *why, size_t whyl
 		snprintf(why, whylen, "migrate: '%s' is not another machine's IPv4 address", host);
 		return -1;
 	}
-	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED) {
-		snprintf(why, whylen, "vm %s: is not running", vm->name);
-		return -1;
-	}
 	spin_lock(&out.lock);
 	if (out.phase != OUT_IDLE) {
-		snprintf(why, whylen, "migrate: vm %s is on its way out already (one at a time)",
-			 out.vm->name);
-		goto unlock;
+		snprintf(why, whylen, "migrate: vm %s: a migration out is on its way already",
+			 vm->name);
+		spin_unlock(&out.lock);
+		return -1;
 	}
-	uint64_t clock_ns = vtime_now_ns(&vm->vtime), t0 = rdtsc();
-	size_t cap = LEN_PREFIX + vm_save_bound(vm);
 	out.npages = pages_for(cap);
-	out.buf = page_alloc_unzeroed(out.npages);
-	if (!out.buf) {
-		snprintf(why, whylen, "migrate: vm %s: not enough memory for its stream (%zu KiB)",
-			 vm->name, cap >> KIB_SHIFT);
-		goto unlock;
+	out.q = page_alloc_unzeroed(out.npages);
+	if (!out.q) {
+		snprintf(why, whylen, "migrate: vm %s: not enough memory for its send queue",
+			 vm->name);
+		spin_unlock(&out.lock);
+		return -1;
 	}
-	long len = vm_save(vm, clock_ns, out.buf + LEN_PREFIX, out.npages * PAGE_SIZE - LEN_PREFIX,
-			   &out.pages, why, whylen);
-	if (len < 0) {
-		page_free(out.buf, out.npages);
-		out.buf = NULL;
-		goto unlock;
-	}
-	for (unsigned i = 0; i < LEN_PREFIX; i++)
-		out.buf[i] = (uint8_t)((uint64_t)len >> (8 * i));
-	out.len = LEN_PREFIX + (size_t)len;
-	out.off = 0;
-	out.vm = vm;
+	out.cap = cap;
+	out.head = out.used = 0;
+	out.bytes = 0;
+	out.closed = false;
+	out.state = MIGRATE_SINK_OPEN;
+	out.sink = (struct migrate_sink){ .write = out_write,
+					  .queued = out_queued,
+					  .close = out_close,
+					  .state = out_state,
+					  .release = out_release };
 	out.peer = peer;
 	ip_text(peer, out.peer_text);
-	out.was_running = vm->state == VM_RUNNING;
-	out.t_stop = t0;
-	/* Stop-and-copy: nothing the VM does after the save may be lost. */
-	set_paused(vm, true);
-	out.t_saved = rdtsc();
 	out.phase = OUT_START;
-	kprintf("pgvisor: migrate: vm %s to %s: %llu KiB, %llu pages, stopped for it\n", vm->name,
-		out.peer_text, (unsigned long long)(out.len >> KIB_SHIFT),
-		(unsigned long long)out.pages);
-	ret = 0;
-unlock:
 	spin_unlock(&out.lock);
-	return ret;
-}
-
-int migrate_remote_cancel(struct vm *vm, char *why, size_t whylen)
-{
-	int ret = 0;
-
-	spin_lock(&out.lock);
-	if ((out.phase != OUT_START && out.phase != OUT_SENDING) || out.vm != vm) {
-		snprintf(why, whylen, "migrate cancel: vm %s is not on its way out", vm->name);
-		ret = -1;
-	} else if (out.phase == OUT_START) {
-		kprintf("pgvisor: migrate: vm %s to %s: cancelled: it runs on here\n", vm->name,
-			out.peer_text);
-		out_resume();
-	} else {
-		out.phase = OUT_CANCEL;
+	if (migrate_start_to(vm, boot, &out.sink, out.peer_text, why, whylen)) {
+		out_release(&out.sink);
+		return -1;
 	}
-	spin_unlock(&out.lock);
-	return ret;
+	return 0;
 }
