@@ -360,10 +360,10 @@ int main(uint32_t magic, uint32_t info)
 	bool net = opt && parse_uint(opt);
 
 	if (!mib || !region_free(&bp, mib * MIB)) {
-		printf("dirtytest: FAIL %u MiB at %#x is not free RAM\n", mib, REGION_START);
+		printf("dirtytest: FAIL %u MiB at 0x%x is not free RAM\n", mib, REGION_START);
 		return EXIT_FAILED;
 	}
-	printf("dirtytest: %u pages at %#x, spin %u, passes %u\n", pages, REGION_START, spin,
+	printf("dirtytest: %u pages at 0x%x, spin %u, passes %u\n", pages, REGION_START, spin,
 	       passes);
 	if (blk)
 		device_up(VIRTIO_PCI_DEVICE_BLK, &blk_dev, &blk_q, 0, blk_ring);

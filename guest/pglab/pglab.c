@@ -99,7 +99,7 @@ void lab_trap(struct lab_frame *f);
 void lab_trap(struct lab_frame *f)
 {
 	if (!form_active) {
-		printf("\npglab: unexpected exception %u error %#x at eip %#x\n", f->vector,
+		printf("\npglab: unexpected exception %u error 0x%x at eip 0x%x\n", f->vector,
 		       f->error_code, f->eip);
 		guest_exit(EXIT_UNEXPECTED_EXCEPTION);
 	}

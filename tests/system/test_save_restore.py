@@ -532,7 +532,7 @@ def test_live_migration_idle_converges_by_write_protection(run_pgvisor, bench):
     spins between rare passes dirties a few pages while round 1 copies
     it: the copy converges in at most 2 rounds, the last few pages go in
     the stop-and-copy, and the destination counts on."""
-    passes = 2
+    passes = 3
     steps = [
         r"expect \[idle\] dirtytest: pass 1 ",
         r"send \x01\x01\x01",
@@ -540,7 +540,7 @@ def test_live_migration_idle_converges_by_write_protection(run_pgvisor, bench):
         r"send migrate idle\r",
         r"expect vm idle: migrated: downtime",
     ]
-    run = run_pgvisor([busy_cfg(bench, "idle", passes, 3000000)],
+    run = run_pgvisor([busy_cfg(bench, "idle", passes, 50000000)],
                       cpu="corei7_sandy_bridge_2600k", timeout=300, input=steps)
     assert not run.input_pending, run.output
     assert_moved_and_exact(run, "idle", passes)
