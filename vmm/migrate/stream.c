@@ -5,6 +5,7 @@
 #include "arch/x86/lib/crc32c.h"
 
 #define BYTE_BITS 8
+#define RECORD_LEN_OFFSET 8 /* a record header's body length */
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -161,7 +162,7 @@ int stream_next(struct stream_reader *sr, struct stream_record *rec)
 			return fail(sr, STREAM_ERR_TRUNCATED, "stream ends inside a record header",
 				    at);
 		type = get32(hdr);
-		body_len = get32(hdr + 8);
+		body_len = get32(hdr + RECORD_LEN_OFFSET);
 		if (body_len > left - STREAM_RECORD_HEADER_SIZE ||
 		    padded(body_len) > left - STREAM_RECORD_HEADER_SIZE)
 			return fail(sr, STREAM_ERR_TRUNCATED, "stream ends inside a record", at);
@@ -227,4 +228,9 @@ const char *stream_status_name(int status)
 		return "malformed";
 	}
 	return "unknown status";
+}
+
+size_t stream_record_size(const uint8_t *hdr)
+{
+	return STREAM_RECORD_HEADER_SIZE + padded(get32(hdr + RECORD_LEN_OFFSET));
 }

@@ -101,6 +101,9 @@ int stream_next(struct stream_reader *sr, struct stream_record *rec);
 /* The record's body failed its device's load: refuses the stream with
  * the device's reason. */
 int stream_refuse_record(struct stream_reader *sr, const struct stream_record *rec);
+/* A record's whole size as its header (STREAM_RECORD_HEADER_SIZE bytes)
+ * states it: the header and the body padded to STREAM_ALIGN. */
+size_t stream_record_size(const uint8_t *hdr);
 /* A name for a status, for messages. */
 const char *stream_status_name(int status);
 

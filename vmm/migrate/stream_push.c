@@ -2,23 +2,6 @@
 
 #include <string.h>
 
-#define LEN_OFFSET 8 /* of a record header's body length */
-#define BYTE_BITS 8
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v = 0;
-
-	for (unsigned i = 0; i < sizeof(v); i++)
-		v |= (uint32_t)p[i] << (BYTE_BITS * i);
-	return v;
-}
-
-static size_t padded(size_t n)
-{
-	return (n + STREAM_ALIGN - 1) & ~(size_t)(STREAM_ALIGN - 1);
-}
-
 void stream_push_init(struct stream_push *p, uint8_t *buf, size_t cap, uint64_t now_ns,
 		      stream_push_fn fn, void *ctx)
 {
@@ -38,7 +21,7 @@ static size_t unit_size(const uint8_t *hdr, size_t have)
 {
 	if (have < STREAM_RECORD_HEADER_SIZE)
 		return STREAM_RECORD_HEADER_SIZE;
-	return STREAM_RECORD_HEADER_SIZE + padded(get32(hdr + LEN_OFFSET));
+	return stream_record_size(hdr);
 }
 
 /* One whole record at raw[0..len): checked by stream_next, handed on. */
