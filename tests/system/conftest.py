@@ -217,3 +217,33 @@ def run_pgvisor(bench, built_pgvisor):
         return bench.run(label, iso, emu, timeout, options, input, alongside)
 
     return boot
+
+
+def boot_on_hub(bench, machines, port, timeout):
+    """Machines at once on one Bochs hub (scripts/run --net hub:PORT), the
+    emulator lock held for all of them (the one case where Bochs runs side
+    by side). machines: (label, iso, mac, more scripts/run options). Each
+    NIC has its own MAC: Bochs's socket network passes a machine only
+    broadcasts and frames for its NIC's own address. Returns (status,
+    stdout, stderr, seconds) per machine; each command and its stderr are
+    kept in bench.dir/LABEL.run.txt."""
+    procs, cmds = [], []
+    with open(EMULATOR_LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for label, iso, mac, options in machines:
+            cmd = [str(RUN), "--emu", "bochs", "--timeout", str(timeout), *options,
+                   "--net", f"hub:{port}", "--mac", mac,
+                   "--log", str(bench.dir / f"{label}.console.log"),
+                   "--bochs-log", str(bench.dir / f"{label}.bochs.log"), str(iso)]
+            cmds.append(cmd)
+            procs.append(subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, text=True,
+                                          errors="replace"))
+        outs = [p.communicate(timeout=timeout + RUN_OVERHEAD) for p in procs]
+    runs = []
+    for (label, *_), cmd, p, (out, err) in zip(machines, cmds, procs, outs):
+        (bench.dir / f"{label}.run.txt").write_text(shlex.join(cmd) + "\n" + err)
+        m = SUMMARY.search(err)
+        assert m, f"scripts/run gave no summary (status {p.returncode}):\n{err}"
+        runs.append((p.returncode, out, err, float(m.group(2))))
+    return runs

@@ -8,13 +8,10 @@ stop-and-copy): on b it goes on from the pass it was in, every page exact,
 to its last pass; a's list no longer shows it running. With another key on
 b, nothing is taken there (one line), a's VM runs on (one line), as it does
 after "migrate cancel"."""
-import fcntl
 import os
 import re
-import shlex
-import subprocess
 
-from conftest import EMULATOR_LOCK, ROOT, RUN, RUN_OVERHEAD, SUMMARY
+from conftest import ROOT, boot_on_hub
 
 KEY = "open-sesame-0123456789"
 PORT = 41600 + os.getpid() % 100 * 10
@@ -47,35 +44,22 @@ def cfg(bench, name, passes, spin=300000):
 
 
 def run_pair(bench, machines, timeout=TIMEOUT):
-    """Both machines at once on one hub, the emulator lock held for the
-    pair (as tests/system/test_uplink.py). machines: (label, cmdline,
-    configs, mac, input steps). Each machine's NIC has its own MAC (Bochs's
-    socket network passes a machine only broadcasts and frames for it)."""
-    procs, cmds = [], []
-    with open(EMULATOR_LOCK, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        for label, cmdline, cfgs, mac, steps in machines:
-            iso = bench.dir / f"{label}.iso"
-            bench.mkiso(["--kernel", ROOT / "build" / "pgvisor.elf", "--cmdline", cmdline, iso]
-                        + cfgs)
-            inp = bench.dir / f"{label}.input.txt"
-            inp.write_text("".join(s + "\n" for s in steps))
-            cmd = [str(RUN), "--emu", "bochs", "--timeout", str(timeout), "--mem", "128",
-                   "--net", f"hub:{PORT}", "--mac", mac, "--input", str(inp),
-                   "--log", str(bench.dir / f"{label}.console.log"),
-                   "--bochs-log", str(bench.dir / f"{label}.bochs.log"), str(iso)]
-            cmds.append(cmd)
-            procs.append(subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, text=True,
-                                          errors="replace"))
-        outs = [p.communicate(timeout=timeout + RUN_OVERHEAD) for p in procs]
+    """Both machines at once on one hub (conftest.boot_on_hub). machines:
+    (label, cmdline, configs, mac, input steps). Returns (console lines,
+    seconds) per machine; every input step must have been taken."""
+    hub = []
+    for label, cmdline, cfgs, mac, steps in machines:
+        iso = bench.dir / f"{label}.iso"
+        bench.mkiso(["--kernel", ROOT / "build" / "pgvisor.elf", "--cmdline", cmdline, iso]
+                    + cfgs)
+        inp = bench.dir / f"{label}.input.txt"
+        inp.write_text("".join(s + "\n" for s in steps))
+        hub.append((label, iso, mac, ["--mem", "128", "--input", str(inp)]))
     runs = []
-    for (label, *_), cmd, p, (out, err) in zip(machines, cmds, procs, outs):
-        (bench.dir / f"{label}.run.txt").write_text(shlex.join(cmd) + "\n" + err)
-        m = SUMMARY.search(err)
-        assert m, f"scripts/run gave no summary (status {p.returncode}):\n{err}"
+    for (label, *_), (_, out, err, seconds) in zip(machines, boot_on_hub(bench, hub, PORT,
+                                                                         timeout)):
         assert "was still pending" not in err, (label, err, out)
-        runs.append((out.splitlines(), float(m.group(2))))
+        runs.append((out.splitlines(), seconds))
     return runs
 
 

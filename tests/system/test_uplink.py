@@ -3,17 +3,14 @@
 self-test in QEMU, and two Bochs machines on one bxhub LAN (scripts/run
 --net hub:PORT), each running pgvisor with one Linux VM on a bridge
 uplinked to its e1000, ping each other and move 1 MiB over TCP."""
-import fcntl
 import hashlib
 import os
 import re
-import shlex
 import socket
-import subprocess
 
 import pytest
 
-from conftest import BUILD, EMULATOR_LOCK, ROOT, RUN, RUN_OVERHEAD, SUMMARY, make
+from conftest import BUILD, ROOT, boot_on_hub, make
 
 LINUX = BUILD / "guests" / "linux"
 BAD = re.compile(r"Kernel panic|\bOops\b|BUG:|Call Trace|WARNING:|general protection", re.I)
@@ -89,30 +86,12 @@ def linux_cfg(bench, name, cmdline, mac):
 
 
 def run_pair(bench, isos, timeout):
-    """Both machines at once on one hub: the emulator lock is held for the
-    pair (the one case where two Bochs run side by side). Each machine's
-    NIC has its VM's MAC: Bochs's socket network passes a machine only
-    broadcasts and frames for its NIC's own address."""
-    procs, cmds = [], []
-    with open(EMULATOR_LOCK, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        for label, iso, mac, smp in isos:
-            cmd = [str(RUN), "--emu", "bochs", "--timeout", str(timeout), "--mem", "256",
-                   "--smp", str(smp), "--net", f"hub:{PAIR_PORT}", "--mac", mac,
-                   "--log", str(bench.dir / f"{label}.console.log"),
-                   "--bochs-log", str(bench.dir / f"{label}.bochs.log"), str(iso)]
-            cmds.append(cmd)
-            procs.append(subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, text=True,
-                                          errors="replace"))
-        outs = [p.communicate(timeout=timeout + RUN_OVERHEAD) for p in procs]
-    runs = []
-    for (label, _, _, _), cmd, p, (out, err) in zip(isos, cmds, procs, outs):
-        (bench.dir / f"{label}.run.txt").write_text(shlex.join(cmd) + "\n" + err)
-        m = SUMMARY.search(err)
-        assert m, f"scripts/run gave no summary (status {p.returncode}):\n{err}"
-        runs.append((p.returncode, out, float(m.group(2))))
-    return runs
+    """Both machines at once on one hub (conftest.boot_on_hub): each
+    machine's NIC has its VM's MAC."""
+    machines = [(label, iso, mac, ["--mem", "256", "--smp", str(smp)])
+                for label, iso, mac, smp in isos]
+    return [(status, out, seconds)
+            for status, out, _, seconds in boot_on_hub(bench, machines, PAIR_PORT, timeout)]
 
 
 def vm_lines(output, name):
