@@ -89,10 +89,16 @@ def test_hello_guest_on_each_cpu_model(run_pgvisor, cpu):
     assert "pgvisor: result: success" in run.lines
     assert run.status == 0 and run.end == "poweroff"
     # What the hypervisor found matches the model's VMX features.
-    vtx = [l for l in run.lines if l.startswith("pgvisor: VT-x:")]
+    vtx = [l for l in run.lines if l.startswith("pgvisor: VT-x: EPT")]
     assert len(vtx) == 1
     one_gig = "sandy_bridge" not in cpu
     assert (f"1G pages {'yes' if one_gig else 'no'}, A/D {'yes' if one_gig else 'no'}") in vtx[0]
+    # VMCS shadowing (for guest hypervisors): how many of the virtual VMCS's
+    # fields the model's shadow VMCS holds; Sandy Bridge has none.
+    shadow = [l for l in run.lines if l.startswith("pgvisor: VT-x: VMCS shadowing")]
+    fields = {"corei7_haswell_4770": 147, "corei7_icelake_u": 151}.get(cpu)
+    assert shadow == ([f"pgvisor: VT-x: VMCS shadowing for guest hypervisors ({fields} of 155 "
+                       "fields)"] if fields else []), shadow
 
 
 def test_guest_outside_its_ram_is_stopped_others_go_on(run_pgvisor):
