@@ -158,6 +158,11 @@ void *page_alloc_unzeroed(size_t npages)
 	return take(npages, PAGE_SIZE);
 }
 
+void *page_alloc_aligned_unzeroed(size_t npages, uint64_t align)
+{
+	return take(npages, align);
+}
+
 void page_free(void *p, size_t npages)
 {
 	uint64_t start = (uintptr_t)p;

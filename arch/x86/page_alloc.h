@@ -26,6 +26,10 @@ void *page_alloc(size_t npages);
  * every byte the caller writes before it is read or handed on (a VM image,
  * written while the VM stands still, where zeroing would double the pause). */
 void *page_alloc_unzeroed(size_t npages);
+/* The same aligned as page_alloc_aligned: a VM's RAM, which vm_load clears
+ * before anything is loaded into it (zeroing it here too cost a second
+ * pass over every byte). */
+void *page_alloc_aligned_unzeroed(size_t npages, uint64_t align);
 void page_free(void *p, size_t npages);
 uint64_t page_alloc_free_bytes(void);
 

@@ -22,10 +22,18 @@ def load_script(path):
 
 
 def grub_cfg_of(iso, tmp_path):
-    out = tmp_path / "grub.cfg"
+    """The boot commands built into the ISO's GRUB: read from the UEFI image
+    (EFI/BOOT/BOOTX64.EFI in the ISO's EFI partition), where grub-mkimage
+    keeps the config as plain text ending in a NUL; the BIOS image is built
+    from the same text."""
+    part, app = tmp_path / "efi.img", tmp_path / "bootx64.efi"
     subprocess.run(["xorriso", "-osirrox", "on", "-indev", str(iso), "-extract",
-                    "/boot/grub/grub.cfg", str(out)], check=True, capture_output=True)
-    return out.read_text()
+                    "/boot/grub/efi.img", str(part)], check=True, capture_output=True)
+    subprocess.run(["mcopy", "-n", "-i", str(part), "::/EFI/BOOT/BOOTX64.EFI", str(app)],
+                   check=True, capture_output=True)
+    data = app.read_bytes()
+    start = data.index(b"serial --unit=0 ")
+    return data[start:data.index(b"\0", start)].decode()
 
 
 def mkiso(args, cwd):

@@ -124,8 +124,20 @@ static void test_unzeroed_alloc_takes_pages_as_they_lie(void **state)
 	assert_int_equal(page_alloc_free_bytes(), 2 * PAGE_SIZE);
 	page_free(a, 2);
 	/* The pool keeps its rule: page_alloc zeroes what it hands out. */
-	assert_zero(page_alloc(4), 4 * PAGE_SIZE);
+	uint8_t *all = page_alloc(4);
+	assert_zero(all, 4 * PAGE_SIZE);
 	assert_null(page_alloc_unzeroed(0));
+	page_free(all, 4);
+
+	/* The aligned form (a VM's RAM) keeps the alignment, not zeroed. */
+	uint8_t *b = page_alloc_aligned_unzeroed(1, 2 * PAGE_SIZE);
+	assert_non_null(b);
+	assert_int_equal(addr(b) % (2 * PAGE_SIZE), 0);
+	memset(b, 0x77, PAGE_SIZE);
+	page_free(b, 1);
+	uint8_t *c = page_alloc_aligned_unzeroed(1, 2 * PAGE_SIZE);
+	assert_ptr_equal(c, b);
+	assert_int_equal(c[PAGE_SIZE - 1], 0x77);
 }
 
 static void test_alignment(void **state)

@@ -242,8 +242,10 @@ static int alloc_memory(struct vm *vm)
 	uint64_t size = (uint64_t)vm->cfg.memory_mib * MIB;
 
 	vm->ram.size = size;
-	vm->ram.host =
-		page_alloc_aligned(pages_for(size), size >= LARGE_PAGE ? LARGE_PAGE : PAGE_SIZE);
+	/* Not zeroed here: vm_load clears it before anything goes in, and
+	 * vm_discard (free_ram) on every way out before that. */
+	vm->ram.host = page_alloc_aligned_unzeroed(pages_for(size),
+						   size >= LARGE_PAGE ? LARGE_PAGE : PAGE_SIZE);
 	if (!vm->ram.host) {
 		kprintf("pgvisor: vm %s: not enough memory: asked for %u MiB, %llu MiB free\n",
 			vm->name, vm->cfg.memory_mib,

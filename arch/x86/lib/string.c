@@ -1,12 +1,28 @@
 /* Freestanding string routines. The copy and fill loops use the string
- * instructions: on every CPU with VT-x "rep movsb" is the fast path (ERMSB). */
+ * instructions, eight bytes an iteration with a byte tail: as fast as
+ * "rep movsb" on CPUs with ERMSB, and an emulator (Bochs) counts one
+ * instruction per iteration, so the byte form made clearing a VM's RAM
+ * cost one emulated tick per byte. */
 #include <stdint.h>
 #include <string.h>
+
+/* Eight bytes from anywhere, aligned or not: a constant-size builtin copy
+ * is one load, with no call and no aliasing question. */
+static inline uint64_t load_word(const unsigned char *p)
+{
+	uint64_t w;
+
+	__builtin_memcpy(&w, p, sizeof(w));
+	return w;
+}
 
 void *memcpy(void *dst, const void *src, size_t n)
 {
 	void *ret = dst;
-	__asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+	size_t words = n / 8, tail = n % 8;
+
+	__asm__ volatile("rep movsq" : "+D"(dst), "+S"(src), "+c"(words) : : "memory");
+	__asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(tail) : : "memory");
 	return ret;
 }
 
@@ -25,15 +41,24 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
 	void *ret = dst;
-	__asm__ volatile("rep stosb" : "+D"(dst), "+c"(n) : "a"(c) : "memory");
+	uint64_t pattern = (uint8_t)c * 0x0101010101010101ull;
+	size_t words = n / 8, tail = n % 8;
+
+	__asm__ volatile("rep stosq" : "+D"(dst), "+c"(words) : "a"(pattern) : "memory");
+	__asm__ volatile("rep stosb" : "+D"(dst), "+c"(tail) : "a"(pattern) : "memory");
 	return ret;
 }
 
 int memcmp(const void *a, const void *b, size_t n)
 {
 	const unsigned char *p = a, *q = b;
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++)
+	/* Whole words while they are equal; the first differing word is
+	 * compared again byte by byte, which gives the order. */
+	while (i + 8 <= n && load_word(p + i) == load_word(q + i))
+		i += 8;
+	for (; i < n; i++)
 		if (p[i] != q[i])
 			return p[i] - q[i];
 	return 0;
