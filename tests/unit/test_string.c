@@ -47,8 +47,8 @@ static void fill(uint8_t *p, size_t n, unsigned seed)
 
 /* Lengths 0..80 and two pages and a bit, at every source and destination
  * alignment: the bytes outside the range stay as they were. */
-static const size_t lengths[] = { 0,  1,  2,  7,  8,  9,  15, 16,   17,   31,   63,
-				  64, 65, 79, 80, 4095, 4096, 4097, 8192, 8199 };
+static const size_t lengths[] = { 0,  1,  2,  7,  8,  9,    15,	  16,	17,   31,
+				  63, 64, 65, 79, 80, 4095, 4096, 4097, 8192, 8199 };
 
 static void test_memcpy_every_length_and_alignment(void **state)
 {
