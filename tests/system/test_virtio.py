@@ -77,7 +77,9 @@ def test_vms_on_a_bridge_talk_and_another_bridge_hears_nothing(run_pgvisor, benc
     cfgs = [
         linux_cfg(bench, "net-a", net.format("1/24", 2, "recv"),
                   extra='vif = [ "mac=02:00:00:00:00:01,bridge=lan0" ]\n'),
-        linux_cfg(bench, "net-b", net.format("2/24", 1, "send"),
+        # net-b also counts for 20 s of its clock from the transfer's
+        # start, across its migration (the counter loop of issue 19).
+        linux_cfg(bench, "net-b", net.format("2/24", 1, "send") + " pgvisor.count=20",
                   extra='vif = [ "mac=02:00:00:00:00:02,bridge=lan0" ]\n'),
         # Same subnet, other bridge: it must reach neither.
         linux_cfg(bench, "net-c", "pgvisor.test=net pgvisor.ip=10.0.0.3/24 "
@@ -107,6 +109,18 @@ def test_vms_on_a_bridge_talk_and_another_bridge_hears_nothing(run_pgvisor, benc
                                  if l.startswith("pgvisor: vm net-b: migrating live")))
     assert run.lines.index("[net-b] LINUX-GUEST: nc sent") > began, run.output
     assert "pgvisor: vm net-b: migrated to a new slot, this one freed" in run.lines, run.output
+    # The counter went on across the move: counts before it began and after
+    # the destination ran, each number once and in order, the guest's clock
+    # never going back nor jumping (a count every 0.2 s, the VM down ~60 ms).
+    arrived = run.lines.index(next(l for l in run.lines
+                                   if l.startswith("pgvisor: vm net-b: migrated: downtime")))
+    counts = [(i, int(m.group(1)), int(m.group(2))) for i, l in enumerate(run.lines)
+              if (m := re.fullmatch(r"\[net-b\] LINUX-GUEST: count (\d+) at (\d+)", l))]
+    assert [n for _, n, _ in counts] == list(range(1, len(counts) + 1)), counts
+    assert f"[net-b] LINUX-GUEST: count done {len(counts)}" in run.lines, run.output
+    assert counts[0][0] < began and counts[-1][0] > arrived, (began, arrived, counts)
+    steps_cs = [b - a for (_, _, a), (_, _, b) in zip(counts, counts[1:])]
+    assert all(0 < d < 300 for d in steps_cs), steps_cs
     assert "LINUX-GUEST: net up 10.0.0.1/24" in a, run.output
     assert "LINUX-GUEST: ping ok" in a and "LINUX-GUEST: ping ok" in b
     assert f"LINUX-GUEST: nc sending {NC_MD5}" in b

@@ -116,8 +116,27 @@ static void test_write_protection(void **state)
 		assert_int_equal(*leaf(gfn) & EPT_RWX, EPT_RWX);
 }
 
+/* The PDE above frame gfn's leaf. */
+static uint64_t *pde(uint64_t gfn)
+{
+	uint64_t *p = ept_leaf_pde(&ept, gfn * PAGE_SIZE);
+
+	assert_non_null(p);
+	return p;
+}
+
+/* What the CPU does on a write through the EPT (SDM 29.3.5): the walk
+ * sets the accessed flag of each entry it uses, the write the leaf's
+ * dirty flag. */
+static void cpu_write(uint64_t gfn)
+{
+	*pde(gfn) |= EPT_ACCESSED;
+	*leaf(gfn) |= EPT_ACCESSED | EPT_DIRTY;
+}
+
 /* A/D flags: a scan logs the leaves the CPU marked dirty and clears
- * them; a clean second scan finds nothing. */
+ * them, and the accessed flags of the PDEs it walked; a clean second
+ * scan finds nothing. */
 static void test_accessed_dirty_scan(void **state)
 {
 	static const uint64_t written[] = { 0, 511, 512, 1000, RAM_PAGES - 1 };
@@ -125,11 +144,12 @@ static void test_accessed_dirty_scan(void **state)
 	(void)state;
 	assert_int_equal(ept_split(&ept, 0, RAM_SIZE), 0);
 	assert_int_equal(dirty_log_init(&log_, DIRTY_AD, RAM_PAGES), 0);
-	*leaf(7) |= EPT_ACCESSED | EPT_DIRTY; /* before the start: cleared */
+	cpu_write(7); /* before the start: cleared */
 	dirty_ept_clear_ad(&ept, RAM_PAGES);
 	assert_int_equal(*leaf(7) & (EPT_ACCESSED | EPT_DIRTY), 0);
+	assert_int_equal(*pde(7) & EPT_ACCESSED, 0);
 	for (size_t i = 0; i < sizeof(written) / sizeof(written[0]); i++)
-		*leaf(written[i]) |= EPT_ACCESSED | EPT_DIRTY;
+		cpu_write(written[i]);
 	*leaf(9) |= EPT_ACCESSED; /* read only: not dirty */
 
 	assert_int_equal(dirty_ept_scan_ad(&log_, &ept), 5);
@@ -137,10 +157,20 @@ static void test_accessed_dirty_scan(void **state)
 	for (size_t i = 0; i < sizeof(written) / sizeof(written[0]); i++) {
 		assert_true(dirty_log_test(out, written[i]));
 		assert_int_equal(*leaf(written[i]) & EPT_DIRTY, 0);
+		assert_int_equal(*pde(written[i]) & EPT_ACCESSED, 0);
 	}
 	assert_false(dirty_log_test(out, 9));
 	assert_int_equal(*leaf(0) & EPT_RWX, EPT_RWX); /* permissions untouched */
 	assert_int_equal(dirty_ept_scan_ad(&log_, &ept), 0);
+	/* A write after the scan is found by the next, its table walked
+	 * again; the tables nothing walked through are not looked at. */
+	cpu_write(513);
+	*leaf(1) |= EPT_DIRTY; /* no walk set its PDE's flag: skipped */
+	assert_int_equal(dirty_ept_scan_ad(&log_, &ept), 1);
+	memset(out, 0, sizeof(out));
+	assert_int_equal(dirty_log_take(&log_, out), 1);
+	assert_true(dirty_log_test(out, 513));
+	assert_false(dirty_log_test(out, 1));
 }
 
 /* PML: the entries above the index are logged, their dirty flags

@@ -411,6 +411,61 @@ static void test_silent_receiver_times_out(void **state)
 	free(w);
 }
 
+/* A sender with nothing to send for several timeouts (its application
+ * busy elsewhere) keeps the session: its KEEPALIVEs reach the receiver,
+ * whose ACKs reach it. The stream then goes on whole. */
+static void test_keepalive_holds_a_quiet_session(void **state)
+{
+	struct world *w = malloc(sizeof(*w));
+
+	(void)state;
+	world_init(w, NULL);
+	start(w);
+	for (unsigned i = 0; i < 3; i++)
+		step(w); /* the window's first datagrams written */
+	assert_true(w->written > 0 && w->written < STREAM_BYTES);
+	for (uint64_t i = 0; i < 3 * TIMEOUT / MS; i++) {
+		deliver_due(w);
+		mig_tx_poll(&w->tx, w->net.now);
+		mig_rx_poll(&w->rx, w->net.now);
+		w->net.now += MS;
+	}
+	assert_int_equal(w->tx.state, MIG_TX_OPEN);
+	assert_int_equal(w->rx.state, MIG_RX_OPEN);
+	assert_int_equal(w->app.abandons, 0);
+	assert_true(w->tx.stats.keepalives >= 3 * TIMEOUT / RTO / 2);
+	assert_int_equal(w->tx.stats.resent, 0);
+	run_until_settled(w, 100000);
+	check_exact(w);
+	world_free(w);
+	free(w);
+}
+
+/* A sender that stops polling (gone: no KEEPALIVE comes) is given up by
+ * the receiver after its timeout, keepalives before it or not. */
+static void test_gone_sender_given_up(void **state)
+{
+	struct world *w = malloc(sizeof(*w));
+
+	(void)state;
+	world_init(w, NULL);
+	start(w);
+	for (unsigned i = 0; i < 3; i++)
+		step(w);
+	assert_int_equal(w->rx.state, MIG_RX_OPEN);
+	uint64_t gone = w->net.now;
+	while (w->rx.state == MIG_RX_OPEN && w->net.now < gone + 2 * TIMEOUT) {
+		deliver_due(w);
+		mig_rx_poll(&w->rx, w->net.now);
+		w->net.now += MS;
+	}
+	assert_int_equal(w->rx.state, MIG_RX_IDLE);
+	assert_int_equal(w->app.abandons, 1);
+	assert_true(w->net.now >= gone + TIMEOUT - RTO && w->net.now <= gone + TIMEOUT + MS);
+	world_free(w);
+	free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -422,6 +477,8 @@ int main(void)
 		cmocka_unit_test(test_cancel_reaches_the_receiver),
 		cmocka_unit_test(test_result_given_later_and_refusal),
 		cmocka_unit_test(test_silent_receiver_times_out),
+		cmocka_unit_test(test_keepalive_holds_a_quiet_session),
+		cmocka_unit_test(test_gone_sender_given_up),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

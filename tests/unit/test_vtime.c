@@ -96,6 +96,21 @@ static void test_ns_to_tsc_rounds_up(void **state)
 	assert_int_equal(vtime_ns_to_tsc(&vt, 2), 5);
 }
 
+/* A VM restored from a machine up longer than this one: its origin lies
+ * before TSC 0 (wrapped). Its clock reads on from the saved time, its
+ * deadlines land where they should, one before TSC 0 is due at once. */
+static void test_origin_before_tsc_zero(void **state)
+{
+	(void)state;
+	vtime_init(&vt, 0, NS_PER_S);	/* 1 GHz: one tick per ns */
+	vt.start_tsc = (uint64_t)-5000; /* guest time 0 at TSC -5000 */
+	assert_int_equal(vtime_ns_to_tsc(&vt, 5000), 0);
+	assert_int_equal(vtime_ns_to_tsc(&vt, 7000), 2000);
+	assert_int_equal(vtime_ns_to_tsc(&vt, 100), 0); /* before TSC 0: now */
+	vtime_hold(&vt, 3000);
+	assert_int_equal(vtime_now_ns(&vt), 8000); /* held at TSC 3000 */
+}
+
 /* For many clock rates and times: the TSC value returned is the first at
  * which the VM clock has reached the deadline. */
 static void test_ns_to_tsc_never_early(void **state)
@@ -371,6 +386,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_ns_to_tsc_exact, setup),
 		cmocka_unit_test_setup(test_ns_to_tsc_rounds_up, setup),
+		cmocka_unit_test_setup(test_origin_before_tsc_zero, setup),
 		cmocka_unit_test_setup(test_ns_to_tsc_never_early, setup),
 		cmocka_unit_test_setup(test_now_ns_from_tsc, setup),
 		cmocka_unit_test_setup(test_registry, setup),

@@ -4,7 +4,8 @@
 
 #include "vmm/dev/vclock.h"
 
-#define BYTE_BITS 8
+/* Fields go in little-endian order, as x86 holds them (put_le, get_le). */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "state fields are little-endian");
 /* A time's offset that stands for VTIME_NEVER (no real offset reaches it). */
 #define STATE_TIME_NEVER INT64_MIN
 
@@ -19,8 +20,10 @@ static void put_le(struct state_writer *w, uint64_t v, unsigned bytes)
 		w->overflow = true;
 		return;
 	}
-	for (unsigned i = 0; i < bytes; i++)
-		w->buf[w->len++] = (uint8_t)(v >> (BYTE_BITS * i));
+	/* x86 is little-endian and takes unaligned stores: one store where
+	 * a byte loop cost Bochs ~6 instructions a byte. */
+	__builtin_memcpy(w->buf + w->len, &v, bytes);
+	w->len += bytes;
 }
 
 void state_put_u8(struct state_writer *w, uint8_t v)
@@ -85,8 +88,8 @@ static uint64_t get_le(struct state_reader *r, unsigned bytes)
 		r->pos = r->len;
 		return 0;
 	}
-	for (unsigned i = 0; i < bytes; i++)
-		v |= (uint64_t)r->buf[r->pos++] << (BYTE_BITS * i);
+	__builtin_memcpy(&v, r->buf + r->pos, bytes); /* little-endian, as put_le */
+	r->pos += bytes;
 	return v;
 }
 

@@ -27,9 +27,11 @@ uint64_t vtime_now_ns(struct vtime *t)
 {
 	uint64_t since = __atomic_load_n(&t->held_since_tsc, __ATOMIC_ACQUIRE);
 	uint64_t now = since ? since : rdtsc();
-	uint64_t origin = vtime_origin_tsc(t);
+	/* Signed: a VM from a machine up longer than this one has its
+	 * origin before TSC 0 here, wrapped (vm_restore's set_clock). */
+	int64_t since_origin = (int64_t)(now - vtime_origin_tsc(t));
 
-	return now > origin ? mul_div_u64(now - origin, NS_PER_S, t->tsc_hz) : 0;
+	return since_origin > 0 ? mul_div_u64((uint64_t)since_origin, NS_PER_S, t->tsc_hz) : 0;
 }
 
 void vtime_hold(struct vtime *t, uint64_t now_tsc)
@@ -61,7 +63,11 @@ uint64_t vtime_ns_to_tsc(const struct vtime *t, uint64_t ns)
 	/* Round up: a deadline must never fire before its time. */
 	if (mul_div_u64(ticks, NS_PER_S, t->tsc_hz) < ns)
 		ticks++;
-	return vtime_origin_tsc(t) + ticks;
+	uint64_t origin = vtime_origin_tsc(t), tsc = origin + ticks;
+	/* An origin before TSC 0 (wrapped): a time before TSC 0 is past. */
+	if ((int64_t)origin < 0 && (int64_t)tsc < 0)
+		return 0;
+	return tsc;
 }
 
 int vtime_add_timer(struct vtime *t, struct vtimer timer)

@@ -120,25 +120,26 @@ bool mig_dgram_for_receiver(const void *dgram, size_t len)
 {
 	const uint8_t *d = dgram;
 
-	return len > OFF_TYPE &&
-	       (d[OFF_TYPE] == MIG_OPEN || d[OFF_TYPE] == MIG_DATA || d[OFF_TYPE] == MIG_ABORT);
+	return len > OFF_TYPE && (d[OFF_TYPE] == MIG_OPEN || d[OFF_TYPE] == MIG_DATA ||
+				  d[OFF_TYPE] == MIG_ABORT || d[OFF_TYPE] == MIG_KEEPALIVE);
 }
 
 /* --- sender --- */
 
-static void tx_send(struct mig_tx *tx, const struct mig_hdr *h)
+static void tx_send(struct mig_tx *tx, const struct mig_hdr *h, uint64_t now_ns)
 {
 	size_t len = build(tx->key, tx->dgram, h);
 
 	tx->link.send(tx->link.ctx, tx->peer, tx->dgram, len);
 	tx->stats.sent++;
+	tx->last_sent_ns = now_ns;
 }
 
 static void tx_send_open(struct mig_tx *tx, uint64_t now_ns)
 {
 	struct mig_hdr h = { .type = MIG_OPEN, .nonce_s = tx->nonce_s };
 
-	tx_send(tx, &h);
+	tx_send(tx, &h, now_ns);
 	tx->open_sent_ns = now_ns;
 }
 
@@ -155,7 +156,7 @@ static void tx_send_slot(struct mig_tx *tx, uint32_t seq, uint64_t now_ns)
 
 	if (s->sent)
 		tx->stats.resent++;
-	tx_send(tx, &h);
+	tx_send(tx, &h, now_ns);
 	s->sent = true;
 	s->sent_ns = now_ns;
 }
@@ -302,6 +303,16 @@ void mig_tx_poll(struct mig_tx *tx, uint64_t now_ns)
 		if (!s->sent || now_ns - s->sent_ns >= tx->rto_ns)
 			tx_send_slot(tx, seq, now_ns);
 	}
+	/* Nothing went for a while (the application is busy, or has
+	 * nothing to send): the receiver hears that this side is there. */
+	if (now_ns - tx->last_sent_ns >= tx->rto_ns) {
+		struct mig_hdr h = { .type = MIG_KEEPALIVE,
+				     .nonce_s = tx->nonce_s,
+				     .nonce_r = tx->nonce_r,
+				     .seq = tx->next };
+		tx_send(tx, &h, now_ns);
+		tx->stats.keepalives++;
+	}
 }
 
 void mig_tx_abort(struct mig_tx *tx)
@@ -310,7 +321,7 @@ void mig_tx_abort(struct mig_tx *tx)
 
 	if (tx->state == MIG_TX_OPEN)
 		for (unsigned i = 0; i < ABORT_COPIES; i++)
-			tx_send(tx, &h);
+			tx_send(tx, &h, tx->last_sent_ns);
 	if (tx->state != MIG_TX_DONE)
 		tx->state = MIG_TX_FAILED;
 }
@@ -425,6 +436,8 @@ void mig_rx_input(struct mig_rx *rx, uint32_t from, const void *dgram, size_t le
 	rx->last_heard_ns = now_ns;
 	if (h.type == MIG_DATA && h.len <= MIG_PAYLOAD_MAX) {
 		rx_data(rx, &h);
+	} else if (h.type == MIG_KEEPALIVE) {
+		rx_send_ack(rx); /* the sender hears this side is there too */
 	} else if (h.type == MIG_ABORT && rx->state == MIG_RX_OPEN) {
 		rx->state = MIG_RX_IDLE;
 		rx->ops->abandon(rx->ctx, "the sender cancelled");

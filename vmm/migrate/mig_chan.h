@@ -16,8 +16,12 @@
  * in flight and sends each again when its acknowledgement is late. The
  * last datagram carries FIN; the receiver's acknowledgement of it carries
  * the application's result (accepted, or refused with one line), which
- * the sender waits for. Datagrams failing the MAC are dropped and
- * counted. */
+ * the sender waits for. A sender that has sent nothing for a
+ * retransmission time (busy, or with nothing to say) sends KEEPALIVE,
+ * which the receiver answers with an ACK: each side's silence timeout
+ * then measures the other's absence, not a pause in the data (a
+ * receiver's clock may run far ahead of the sender's: an idle Bochs
+ * machine's does). Datagrams failing the MAC are dropped and counted. */
 #ifndef PGVISOR_MIGRATE_MIG_CHAN_H
 #define PGVISOR_MIGRATE_MIG_CHAN_H
 
@@ -38,11 +42,12 @@
 #define MIG_KEY_MIN 16	   /* bytes of pre-shared key at least */
 
 enum mig_type {
-	MIG_OPEN = 1,	/* sender: nonce_s */
-	MIG_ACCEPT = 2, /* receiver: nonce_s, nonce_r */
-	MIG_DATA = 3,	/* sender: seq, payload; flags FIN on the last */
-	MIG_ACK = 4,	/* receiver: ack; status and its line once known */
-	MIG_ABORT = 5,	/* sender: the session is given up */
+	MIG_OPEN = 1,	   /* sender: nonce_s */
+	MIG_ACCEPT = 2,	   /* receiver: nonce_s, nonce_r */
+	MIG_DATA = 3,	   /* sender: seq, payload; flags FIN on the last */
+	MIG_ACK = 4,	   /* receiver: ack; status and its line once known */
+	MIG_ABORT = 5,	   /* sender: the session is given up */
+	MIG_KEEPALIVE = 6, /* sender: still there (answered by an ACK) */
 };
 
 #define MIG_FLAG_FIN 0x01
@@ -61,8 +66,9 @@ struct mig_link {
 
 struct mig_stats {
 	uint64_t sent, resent, received;
-	uint64_t bad_mac; /* failed the MAC: dropped */
-	uint64_t stale;	  /* authentic but of another session, or seen before */
+	uint64_t bad_mac;    /* failed the MAC: dropped */
+	uint64_t stale;	     /* authentic but of another session, or seen before */
+	uint64_t keepalives; /* KEEPALIVEs sent (among sent) */
 };
 
 enum mig_tx_state {
@@ -92,6 +98,7 @@ struct mig_tx {
 	bool fin_queued;
 	struct mig_slot slot[MIG_WINDOW]; /* seq % MIG_WINDOW */
 	uint64_t open_sent_ns, last_progress_ns;
+	uint64_t last_sent_ns; /* any datagram: KEEPALIVE after rto_ns of none */
 	uint64_t rto_ns, timeout_ns;
 	enum mig_result result;
 	char result_line[MIG_RESULT_MAX];
@@ -159,8 +166,8 @@ void mig_tx_flush(struct mig_tx *tx, uint64_t now_ns);
 int mig_tx_close(struct mig_tx *tx, uint64_t now_ns);
 /* A datagram from the peer (ACCEPT, ACK). */
 void mig_tx_input(struct mig_tx *tx, const void *dgram, size_t len, uint64_t now_ns);
-/* Sends again what is late; fails the session after timeout_ns without
- * progress. */
+/* Sends again what is late, KEEPALIVE after rto_ns of sending nothing;
+ * fails the session after timeout_ns without an answer. */
 void mig_tx_poll(struct mig_tx *tx, uint64_t now_ns);
 /* Gives the session up: ABORT goes to the peer, the state is FAILED. */
 void mig_tx_abort(struct mig_tx *tx);

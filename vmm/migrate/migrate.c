@@ -28,6 +28,22 @@
 
 #define TO_MAX 24
 
+/* The stop-and-copy's steps within the machine, stamped for the report:
+ * the downtime, part by part. */
+enum part {
+	PART_ROUND_END, /* the scheduler's way from the last exit to the poll */
+	PART_COLLECT,	/* the last dirty pages collected, the policy */
+	PART_STATE,	/* config, vCPU and device records written */
+	PART_TAKEN,	/* the destination took them */
+	PART_PAGES,	/* the last pages, written and loaded */
+	PART_LOAD,	/* END: the records checked and loaded */
+	PART_START,	/* the destination started, its vifs taken over */
+	PART_COUNT,
+};
+static const char *const part_name[PART_COUNT] = {
+	"to the poll", "collect", "state records", "taken", "last pages", "END's load", "start",
+};
+
 enum phase {
 	PHASE_IDLE,
 	PHASE_COPY,
@@ -63,7 +79,8 @@ static struct {
 	 * console's lines are slow (a serial character ~87 us). */
 	uint64_t round_ticks, round_found, last_pages;
 	enum migrate_stop why;
-	unsigned restarts; /* the source's when it started */
+	unsigned restarts;	   /* the source's when it started */
+	uint64_t part[PART_COUNT]; /* the stop-and-copy's steps (TSC) */
 } m;
 static struct spinlock start_lock;
 static uint64_t batch[PAGE_DATA_BATCH];
@@ -359,14 +376,17 @@ static void stop_and_copy(enum migrate_stop why)
 	m.stopped = true;
 	vm->state = VM_PAUSED;
 	m.sw.now_ns = vtime_now_ns(&vm->vtime);
+	m.part[PART_COLLECT] = rdtsc();
 	if (vm_save_state(&m.sw, vm)) {
 		abandon("a vCPU's VMCS cannot be read");
 		return;
 	}
+	m.part[PART_STATE] = rdtsc();
 	if (flush() || send_disks(vm)) {
 		abandon(m.sink->why);
 		return;
 	}
+	m.part[PART_TAKEN] = rdtsc();
 	m.cursor = 0;
 	m.why = why;
 	if (m.remote) {
@@ -376,11 +396,13 @@ static void stop_and_copy(enum migrate_stop why)
 	}
 	while ((n = send_chunk(PAGE_DATA_BATCH)) > 0)
 		last += (uint64_t)n;
+	m.part[PART_PAGES] = rdtsc();
 	if (n < 0 || stream_writer_finish(&m.sw) < 0 || flush() || !m.dest.done) {
 		abandon(m.sink->why[0] ? m.sink->why : "the destination did not load");
 		return;
 	}
 	m.total_sent += last;
+	m.part[PART_LOAD] = rdtsc();
 	/* The source waits, paused, until the destination has entered its
 	 * guest: undoing its dirty logging and freeing it and the buffers
 	 * first would only lengthen the downtime. */
@@ -390,6 +412,7 @@ static void stop_and_copy(enum migrate_stop why)
 	if (platform_take_over_nics(m.dst, vm))
 		kprintf("pgvisor: vm %s: a vif's switch port could not be taken over\n", m.name);
 	m.last_pages = last;
+	m.part[PART_START] = rdtsc();
 	__atomic_store_n(&m.phase, PHASE_ARRIVED, __ATOMIC_RELEASE);
 }
 
@@ -410,7 +433,8 @@ static void end_round(void)
 	uint64_t per_page = m.total_sent ? spent / m.total_sent : 0;
 
 	m.fresh = false;
-	m.round_ticks = rdtsc() - m.round_start;
+	m.part[PART_ROUND_END] = rdtsc();
+	m.round_ticks = m.part[PART_ROUND_END] - m.round_start;
 	/* The bitmap's words only: a page of rep stosb is 4096 ticks of
 	 * downtime in Bochs. */
 	memset(m.send, 0, (m.pages + WORD_BITS - 1) / WORD_BITS * sizeof(uint64_t));
@@ -549,6 +573,22 @@ static void wait_step(void)
 	__atomic_store_n(&m.phase, PHASE_IDLE, __ATOMIC_RELEASE);
 }
 
+/* The downtime within the machine, step by step (ticks). */
+static void print_parts(uint64_t entry)
+{
+	char line[256];
+	size_t len = 0;
+	uint64_t at = m.stop_tsc;
+
+	for (unsigned i = 0; i < PART_COUNT && len < sizeof(line); i++) {
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s %llu, ", part_name[i],
+					(unsigned long long)(m.part[i] - at));
+		at = m.part[i];
+	}
+	kprintf("pgvisor: vm %s: downtime parts (ticks): %sto the first entry %llu\n", m.name, line,
+		(unsigned long long)(entry - at));
+}
+
 /* The destination entered its guest (or ended before): the report. */
 static void arrived_step(void)
 {
@@ -563,16 +603,18 @@ static void arrived_step(void)
 		migrate_stop_name(m.why), (unsigned long long)m.last_pages);
 	free_source("migrated to a new slot, this one freed");
 	vm_start_report(m.dst);
-	if (entry)
+	if (entry) {
+		print_parts(entry);
 		kprintf("pgvisor: vm %s: migrated: downtime %llu ticks, total %llu ticks, "
 			"%llu pages sent of %llu (%llu.%02llu x)\n",
 			m.name, (unsigned long long)(entry - m.stop_tsc),
 			(unsigned long long)(entry - m.start_tsc), (unsigned long long)m.total_sent,
 			(unsigned long long)m.pages, (unsigned long long)(m.total_sent / m.pages),
 			(unsigned long long)(m.total_sent * 100 / m.pages % 100));
-	else
+	} else {
 		kprintf("pgvisor: vm %s: migrated, but it stopped before its first entry\n",
 			m.name);
+	}
 	__atomic_store_n(&m.phase, PHASE_IDLE, __ATOMIC_RELEASE);
 }
 

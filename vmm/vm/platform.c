@@ -241,11 +241,12 @@ static uint64_t lapic_tsc_to_ns(void *ctx, uint64_t guest_tsc)
 	struct vcpu *v = ctx;
 	struct vtime *t = &v->vm->vtime;
 	uint64_t host_tsc = guest_tsc - v->lapic.tsc_offset;
-	uint64_t origin = vtime_origin_tsc(t);
+	/* Signed, as vtime_now_ns: the origin may lie before TSC 0. */
+	int64_t since_origin = (int64_t)(host_tsc - vtime_origin_tsc(t));
 
-	if (host_tsc <= origin)
+	if (since_origin <= 0)
 		return 0;
-	return mul_div_u64(host_tsc - origin, 1000000000ull, t->tsc_hz);
+	return mul_div_u64((uint64_t)since_origin, 1000000000ull, t->tsc_hz);
 }
 
 /* Every vCPU sees its own local APIC at the same address: the MMIO

@@ -117,14 +117,26 @@ bool dirty_log_write_fault(struct dirty_log *d, struct ept *e, uint64_t gpa)
 	return true;
 }
 
+/* The page table under pde (present, not a large page). */
+static uint64_t *table_of(const uint64_t *pde)
+{
+	return (uint64_t *)(uintptr_t)(*pde & EPT_ADDR_MASK);
+}
+
 uint64_t dirty_ept_scan_ad(struct dirty_log *d, struct ept *e)
 {
 	uint64_t n = 0;
 
 	for (uint64_t base = 0; base < d->pages; base += LEAF_PAGES) {
-		uint64_t *t = ept_leaf_table(e, base << DIRTY_PAGE_SHIFT);
-		if (!t)
+		uint64_t *pde = ept_leaf_pde(e, base << DIRTY_PAGE_SHIFT);
+		/* A table no translation used since the last scan (its PDE's
+		 * accessed flag clear, SDM 29.3.5) holds no new dirty leaf:
+		 * every translation since was walked afresh after the
+		 * caller's INVEPT, setting that flag. */
+		if (!pde || !(*pde & EPT_ACCESSED))
 			continue;
+		*pde &= ~EPT_ACCESSED;
+		uint64_t *t = table_of(pde);
 		uint64_t end = d->pages - base < LEAF_PAGES ? d->pages - base : LEAF_PAGES;
 		for (uint64_t i = 0; i < end; i++) {
 			/* Eight clean leaves cost one test: the scan runs in
@@ -149,11 +161,13 @@ uint64_t dirty_ept_scan_ad(struct dirty_log *d, struct ept *e)
 void dirty_ept_clear_ad(struct ept *e, uint64_t pages)
 {
 	for (uint64_t base = 0; base < pages; base += LEAF_PAGES) {
-		uint64_t *t = ept_leaf_table(e, base << DIRTY_PAGE_SHIFT);
-		if (!t)
+		uint64_t *pde = ept_leaf_pde(e, base << DIRTY_PAGE_SHIFT);
+		if (!pde)
 			continue;
+		uint64_t *t = table_of(pde);
 		for (uint64_t i = 0; i < LEAF_PAGES && base + i < pages; i++)
 			t[i] &= ~(EPT_DIRTY | EPT_ACCESSED);
+		*pde &= ~EPT_ACCESSED;
 	}
 }
 

@@ -81,10 +81,13 @@ void dirty_ept_write_perm(struct ept *e, uint64_t pages, const uint64_t *bitmap,
  * 29.4.3.1). false: not the log's doing. */
 bool dirty_log_write_fault(struct dirty_log *d, struct ept *e, uint64_t gpa);
 /* The A/D scan: every RAM leaf with its dirty flag set marks its frame
- * and has the flag cleared. Returns the frames found. The caller
+ * and has the flag cleared, in the page tables whose PDE's accessed flag
+ * is set (cleared too: the others were not walked through since the last
+ * scan or dirty_ept_clear_ad). Returns the frames found. The caller
  * invalidates cached translations (INVEPT) before the guest runs again. */
 uint64_t dirty_ept_scan_ad(struct dirty_log *d, struct ept *e);
-/* Clears the dirty flag of every RAM leaf (before the first round). */
+/* Clears the accessed and dirty flags of every RAM leaf and of the PDEs
+ * above them (before the first round; the caller invalidates). */
 void dirty_ept_clear_ad(struct ept *e, uint64_t pages);
 /* A PML log drained: entries [index + 1, PML_ENTRIES) hold guest-physical
  * addresses (index as the VMCS holds it after the CPU's last write; 0xffff

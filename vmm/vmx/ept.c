@@ -194,6 +194,22 @@ uint64_t *ept_leaf_table(const struct ept *e, uint64_t gpa)
 	return (uint64_t *)(uintptr_t)table;
 }
 
+uint64_t *ept_leaf_pde(const struct ept *e, uint64_t gpa)
+{
+	const uint64_t *table = e->pml4;
+
+	if (gpa >= GPA_LIMIT)
+		return NULL;
+	for (int level = EPT_LEVELS - 1; level > 1; level--) {
+		uint64_t entry = table[index_at(gpa, level)];
+		if (!is_present(entry) || (entry & EPT_LARGE_PAGE))
+			return NULL;
+		table = (const uint64_t *)(uintptr_t)(entry & EPT_ADDR_MASK);
+	}
+	uint64_t *pde = (uint64_t *)(uintptr_t)&table[index_at(gpa, 1)];
+	return is_present(*pde) && !(*pde & EPT_LARGE_PAGE) ? pde : NULL;
+}
+
 static void free_table(uint64_t *table, int level)
 {
 	if (level > 0) {

@@ -55,6 +55,9 @@ int ept_split(struct ept *e, uint64_t gpa, uint64_t size);
 /* The page table (512 4 KiB leaves) that maps the 2 MiB region holding
  * gpa, or NULL when the region has none (unmapped or a large page). */
 uint64_t *ept_leaf_table(const struct ept *e, uint64_t gpa);
+/* The page-directory entry that references that page table (its
+ * accessed flag: the CPU walked through it), or NULL as above. */
+uint64_t *ept_leaf_pde(const struct ept *e, uint64_t gpa);
 /* Frees every paging-structure page (not the memory they map). */
 void ept_destroy(struct ept *e);
 
