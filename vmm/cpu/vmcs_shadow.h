@@ -31,5 +31,9 @@ void vmcs_shadow_pull(struct vcpu *v);
  * L1 reach it (or, with no current VMCS, every VMREAD/VMWRITE exiting).
  * In L1 only, VMCS01 current. */
 void vmcs_shadow_push(struct vcpu *v);
+/* The same after an exit from L2 to L1, when the shadow VMCS held the
+ * current VMCS as it was before (its state at the entry into L2): only
+ * the fields that differ from it now. */
+void vmcs_shadow_push_changed(struct vcpu *v, const struct nested_vmcs *before);
 
 #endif
