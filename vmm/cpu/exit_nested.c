@@ -605,6 +605,34 @@ static void l1_interrupt(struct vcpu *v)
 				INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vector);
 }
 
+/* The pages of the aligned block around an EPT violation of L2 that L1
+ * maps readable to the VM's RAM are filled with it: L2 touches its code,
+ * stack and data in runs, and a fill costs an exit where a walk of L1's
+ * tables costs a few reads. The CPU may cache any translation L1's EPT
+ * allows until L1's INVEPT (SDM 29.4.1), which empties them all. Returns
+ * -1 out of memory. */
+#define FILL_AROUND_PAGES 16u
+
+static int fill_around(struct nested_vcpu *n, const struct nested_ept_env *env,
+		       const struct shadow_ept_ram *ram, uint64_t gpa2)
+{
+	uint64_t page = gpa2 & ~(uint64_t)(PAGE_SIZE - 1);
+	uint64_t first = gpa2 & ~(uint64_t)(FILL_AROUND_PAGES * PAGE_SIZE - 1);
+
+	for (uint64_t g = first; g < first + FILL_AROUND_PAGES * PAGE_SIZE; g += PAGE_SIZE) {
+		struct nested_ept_walk w;
+		uint64_t hpa, perms;
+		if (g == page ||
+		    nested_ept_walk(env, n->shadow.l1_eptp, g, EPT_READ, &w) != NESTED_EPT_OK ||
+		    shadow_ept_compose(ram, &w, EPT_READ, &hpa, &perms) != SHADOW_EPT_RAM)
+			continue;
+		if (shadow_ept_map(&n->shadow, g, hpa, perms))
+			return -1;
+		n->shadow_fills++;
+	}
+	return 0;
+}
+
 /* An EPT violation of L2 run with L1's EPT: L1's if its tables do not
  * allow the access (the qualification's bits 5:3 from its walk) or are
  * malformed (exit 49), else the shadow page is filled and L2 retries. */
@@ -652,7 +680,9 @@ static void l2_ept_violation(struct vcpu *v, uint64_t qual)
 		v->vm->unbacked_first_gpa = w.gpa1;
 		v->vm->unbacked_first_write = false;
 	}
-	if (shadow_ept_map(&n->shadow, gpa2, hpa, perms)) {
+	/* The block around it first: should the tables fill up and start
+	 * again meanwhile, the page L2 waits for is mapped all the same. */
+	if (fill_around(n, &env, &ram, gpa2) || shadow_ept_map(&n->shadow, gpa2, hpa, perms)) {
 		vm_stop(v->vm, VM_END_CRASH, "out of memory for its nested guest's EPT");
 		return;
 	}
