@@ -611,7 +611,10 @@ static void test_vmcs02_cache(void **state)
 	/* Other guest state, a control, a host-state field. */
 	nested_vmcs_set(&v12, VMCS_GUEST_CR0, 0x80000031);
 	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_RIP | VMCS02_GUEST_CHECK);
-	vmcs02_cache_take(&c, 0, &v12);
+	assert_int_equal(c.ndiff, 5); /* the exit reason as well */
+	vmcs02_cache_take_diff(&c, &v12);
+	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), 0);
+	assert_int_equal(nested_vmcs_next_difference(&c.held, &v12, 0), NESTED_VMCS_FIELDS);
 	nested_vmcs_set(&v12, VMCS_CR4_READ_SHADOW, 0x100);
 	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_CONTROLS);
 	assert_int_equal(c.nguest, 0);

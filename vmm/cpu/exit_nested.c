@@ -306,7 +306,8 @@ static bool x2apic_word(unsigned i)
  * (SDM 25.6.9); L1's outside its RAM makes every MSR exit. L1 may change
  * its bitmap between entries (SDM 25.11.4), so each entry merges it
  * again, but only in the words where L0's lets an MSR through (listed
- * when VMCS02 is built): elsewhere the merge is all ones. Returns its
+ * when VMCS02 is built or L0's bitmap is another): elsewhere the merge is
+ * all ones. Returns its
  * address, or 0 out of memory. */
 static uint64_t merge_msr_bitmaps(struct vcpu *v, const uint64_t *l0, uint64_t l1_gpa, bool build)
 {
@@ -317,7 +318,8 @@ static uint64_t merge_msr_bitmaps(struct vcpu *v, const uint64_t *l0, uint64_t l
 	if (!n->msr_bitmap02 && !(n->msr_bitmap02 = page_alloc(1)))
 		return 0;
 	out = (uint64_t *)n->msr_bitmap02;
-	if (build) {
+	if (build || n->msr_words_of != (uint64_t)(uintptr_t)l0) {
+		n->msr_words_of = (uint64_t)(uintptr_t)l0;
 		n->nmsr_words = 0;
 		for (unsigned i = 0; i < PAGE_SIZE / sizeof(uint64_t); i++) {
 			if (l0[i] != ~0ull || x2apic_word(i))
@@ -467,7 +469,7 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 	uint64_t msr_bitmap02 = 0;
 	if ((c->proc & PROC_USE_MSR_BITMAPS) &&
 	    !(msr_bitmap02 =
-		      merge_msr_bitmaps(v, l0_msr_bitmap, HOT(v12, HOT_MSR_BITMAP), controls))) {
+		      merge_msr_bitmaps(v, l0_msr_bitmap, HOT(v12, HOT_MSR_BITMAP), build))) {
 		vm_stop(v->vm, VM_END_CRASH, "out of memory for its nested guest's MSR bitmap");
 		return -1;
 	}
@@ -529,7 +531,10 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 		vm_stop(v->vm, VM_END_CRASH, "its nested guest's CR3 is outside the VM's RAM");
 		return -1;
 	}
-	vmcs02_cache_take(c02, n->current, v12);
+	if (build)
+		vmcs02_cache_take(c02, n->current, v12);
+	else
+		vmcs02_cache_take_diff(c02, v12);
 	c02->cpu = cpu;
 	n->l2_entries++;
 	n->entry_vpid12 = l1_vpid(v12);
@@ -765,10 +770,10 @@ static void exited_to_l1(struct vcpu *v)
 	struct nested_vcpu *n = &v->nested;
 	struct nested_vmcs_slot *cur = nested_current(n);
 
-	if (n->in_l2 || !cur || v->vm->state != VM_RUNNING)
+	if (n->in_l2 || !cur)
 		return;
-	vmcs_shadow_push_changed(v, &n->c02.held);
-	vmcs02_cache_take(&n->c02, n->current, &cur->vmcs);
+	if (!vmcs_shadow_push_changed(v, &n->c02.held))
+		vmcs02_cache_take(&n->c02, n->current, &cur->vmcs);
 }
 
 void nested_l1_interrupt(struct vcpu *v)

@@ -139,20 +139,23 @@ void vmcs_shadow_push(struct vcpu *v)
 	}
 }
 
-void vmcs_shadow_push_changed(struct vcpu *v, const struct nested_vmcs *before)
+bool vmcs_shadow_push_changed(struct vcpu *v, struct nested_vmcs *before)
 {
 	struct nested_vcpu *n = &v->nested;
 	struct nested_vmcs_slot *cur = nested_current(n);
 
 	if (!n->shadow_live || !cur) {
 		vmcs_shadow_push(v);
-		return;
+		return false;
 	}
 	if (!to_shadow(v))
-		return;
+		return false;
 	for (unsigned i = nested_vmcs_next_difference(before, &cur->vmcs, 0);
-	     i < NESTED_VMCS_FIELDS; i = nested_vmcs_next_difference(before, &cur->vmcs, i + 1))
+	     i < NESTED_VMCS_FIELDS; i = nested_vmcs_next_difference(before, &cur->vmcs, i + 1)) {
 		if (shadow_holds[i])
 			vmwrite(nested_vmcs_field(i), cur->vmcs.field[i]);
+		before->field[i] = cur->vmcs.field[i];
+	}
 	back(v);
+	return true;
 }

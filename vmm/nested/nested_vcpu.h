@@ -55,9 +55,10 @@ struct nested_vcpu {
 	uint8_t *msr_bitmap02;
 	/* The 64-bit words of that bitmap where L0's lets an MSR through:
 	 * elsewhere it is all ones whatever L1's says, so an entry merges
-	 * only these (listed when VMCS02 is built). */
+	 * only these. */
 	uint16_t msr_words[PAGE_WORDS_MAX];
 	unsigned nmsr_words;
+	uint64_t msr_words_of; /* the L0 bitmap they were listed from (0: none) */
 	/* VMCS02 as it was left (vmcs02_cache.h): kept between entries,
 	 * with L0's controls and MSR bitmap it was made from and its own. */
 	struct vmcs02_cache c02;

@@ -60,7 +60,7 @@ unsigned vmcs02_cache_diff(struct vmcs02_cache *c, int slot, const struct nested
 	unsigned changed = 0;
 
 	list_classes();
-	c->nguest = 0;
+	c->nguest = c->ndiff = 0;
 	if (!c->built || c->slot != slot) {
 		c->changed = VMCS02_ALL;
 		return c->changed;
@@ -68,6 +68,7 @@ unsigned vmcs02_cache_diff(struct vmcs02_cache *c, int slot, const struct nested
 	for (unsigned i = nested_vmcs_next_difference(&c->held, v12, 0); i < NESTED_VMCS_FIELDS;
 	     i = nested_vmcs_next_difference(&c->held, v12, i + 1)) {
 		changed |= slot_class[i] & ~GUEST_STATE;
+		c->diff[c->ndiff++] = (uint8_t)i;
 		if (slot_class[i] & GUEST_STATE)
 			c->guest[c->nguest++] = (uint8_t)i;
 	}
@@ -83,6 +84,12 @@ void vmcs02_cache_take(struct vmcs02_cache *c, int slot, const struct nested_vmc
 	c->built = true;
 	c->slot = slot;
 	memcpy(&c->held, v12, sizeof(c->held));
+}
+
+void vmcs02_cache_take_diff(struct vmcs02_cache *c, const struct nested_vmcs *v12)
+{
+	for (unsigned k = 0; k < c->ndiff; k++)
+		c->held.field[c->diff[k]] = v12->field[c->diff[k]];
 }
 
 void vmcs02_cache_drop(struct vmcs02_cache *c)

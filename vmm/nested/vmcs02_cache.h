@@ -24,8 +24,9 @@ struct vmcs02_cache {
 	/* The last diff: what changed, and the guest-state fields among it
 	 * (slots), for the entry to copy into VMCS02. */
 	unsigned changed;
-	unsigned nguest;
+	unsigned nguest, ndiff;
 	uint8_t guest[NESTED_VMCS_FIELDS];
+	uint8_t diff[NESTED_VMCS_FIELDS]; /* every slot that differs */
 };
 
 /* What a diff found changed (vmcs02_cache_diff). */
@@ -52,6 +53,10 @@ unsigned vmcs02_cache_diff(struct vmcs02_cache *c, int slot, const struct nested
 /* VMCS02 made from v12 (slot) at an entry, or both holding L2's state
  * after its exit: held is v12 now. */
 void vmcs02_cache_take(struct vmcs02_cache *c, int slot, const struct nested_vmcs *v12);
+
+/* The same after a diff of v12 found VMCS02 holding it (not
+ * VMCS02_ALL): only the slots that differed are copied. */
+void vmcs02_cache_take_diff(struct vmcs02_cache *c, const struct nested_vmcs *v12);
 
 /* VMCS02 cleared: the next entry builds it anew. */
 void vmcs02_cache_drop(struct vmcs02_cache *c);
