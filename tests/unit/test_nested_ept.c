@@ -118,6 +118,42 @@ static void test_walk_leaves(void **state)
 	assert_int_equal(w.perms, EPT_READ | EPT_EXEC);
 }
 
+/* A walk from a neighbour's leaf table finds what the whole walk does,
+ * and falls back to it outside that table. */
+static void test_walk_near(void **state)
+{
+	(void)state;
+	struct nested_ept_walk near, w, whole;
+	static const uint64_t gpas[] = { 0x0,	  0x5123,	 0x1ff000,	2 * MIB + 0x1000,
+					 4 * MIB, GIB + 5 * MIB, 512 * GIB + 1, 0x7000 };
+
+	set_entry(PT, 7, 0); /* not present */
+	set_entry(PT, 9, (0x109ull << 12) | WB | EPT_READ);
+	assert_int_equal(walk(0x5000, EPT_READ, &near), NESTED_EPT_OK);
+	assert_int_equal(near.leaf_table, PT);
+	assert_int_equal(near.leaf_level, 0);
+	for (unsigned i = 0; i < sizeof(gpas) / sizeof(gpas[0]); i++) {
+		for (uint64_t access = EPT_READ; access <= EPT_WRITE; access <<= 1) {
+			enum nested_ept_result r = walk(gpas[i], access, &whole);
+			assert_int_equal(
+				nested_ept_walk_near(&env, EPTP, &near, gpas[i], access, &w), r);
+			assert_int_equal(w.gpa1, whole.gpa1);
+			assert_int_equal(w.perms, whole.perms);
+			assert_int_equal(w.page_size, whole.page_size);
+		}
+	}
+	assert_int_equal(nested_ept_walk_near(&env, EPTP, &near, 0x9000, EPT_WRITE, &w),
+			 NESTED_EPT_VIOLATION);
+	assert_int_equal(w.perms, EPT_READ);
+	/* From a 2 MiB leaf: its PD's other entries. */
+	assert_int_equal(walk(2 * MIB, EPT_READ, &near), NESTED_EPT_OK);
+	assert_int_equal(near.leaf_table, PD);
+	assert_int_equal(nested_ept_walk_near(&env, EPTP, &near, 0x3000, EPT_WRITE, &w),
+			 NESTED_EPT_OK);
+	assert_int_equal(w.gpa1, 0x103000);
+	assert_int_equal(w.perms, EPT_RWX);
+}
+
 static void test_walk_violations(void **state)
 {
 	(void)state;
@@ -286,6 +322,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_walk_leaves, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk_near, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_walk_violations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_walk_misconfigs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compose, setup, teardown),

@@ -612,14 +612,16 @@ static void l1_interrupt(struct vcpu *v)
 
 /* The pages of the aligned block around an EPT violation of L2 that L1
  * maps readable to the VM's RAM are filled with it: L2 touches its code,
- * stack and data in runs, and a fill costs an exit where a walk of L1's
- * tables costs a few reads. The CPU may cache any translation L1's EPT
+ * stack and data in runs, and a fill costs an exit where the walk of a
+ * neighbour costs one read (nested_ept_walk_near: the leaf table of the
+ * page's own walk). The CPU may cache any translation L1's EPT
  * allows until L1's INVEPT (SDM 29.4.1), which empties them all. Returns
  * -1 out of memory. */
 #define FILL_AROUND_PAGES 16u
 
 static int fill_around(struct nested_vcpu *n, const struct nested_ept_env *env,
-		       const struct shadow_ept_ram *ram, uint64_t gpa2)
+		       const struct shadow_ept_ram *ram, const struct nested_ept_walk *near,
+		       uint64_t gpa2)
 {
 	uint64_t page = gpa2 & ~(uint64_t)(PAGE_SIZE - 1);
 	uint64_t first = gpa2 & ~(uint64_t)(FILL_AROUND_PAGES * PAGE_SIZE - 1);
@@ -628,7 +630,8 @@ static int fill_around(struct nested_vcpu *n, const struct nested_ept_env *env,
 		struct nested_ept_walk w;
 		uint64_t hpa, perms;
 		if (g == page ||
-		    nested_ept_walk(env, n->shadow.l1_eptp, g, EPT_READ, &w) != NESTED_EPT_OK ||
+		    nested_ept_walk_near(env, n->shadow.l1_eptp, near, g, EPT_READ, &w) !=
+			    NESTED_EPT_OK ||
 		    shadow_ept_compose(ram, &w, EPT_READ, &hpa, &perms) != SHADOW_EPT_RAM)
 			continue;
 		if (shadow_ept_map(&n->shadow, g, hpa, perms))
@@ -687,7 +690,7 @@ static void l2_ept_violation(struct vcpu *v, uint64_t qual)
 	}
 	/* The block around it first: should the tables fill up and start
 	 * again meanwhile, the page L2 waits for is mapped all the same. */
-	if (fill_around(n, &env, &ram, gpa2) || shadow_ept_map(&n->shadow, gpa2, hpa, perms)) {
+	if (fill_around(n, &env, &ram, &w, gpa2) || shadow_ept_map(&n->shadow, gpa2, hpa, perms)) {
 		vm_stop(v->vm, VM_END_CRASH, "out of memory for its nested guest's EPT");
 		return;
 	}
