@@ -28,8 +28,10 @@ static unsigned change_of(uint32_t f)
 		return 0;
 	if (f == VMCS_HOST_RSP)
 		return VMCS02_HOST_RSP;
+	/* The guest-state checks read the controls too (IA-32e mode guest,
+	 * unrestricted guest, virtual NMIs, the event to inject). */
 	if (!nested_vmcs_is_guest_state(f))
-		return VMCS02_CONTROLS;
+		return VMCS02_CONTROLS | VMCS02_GUEST_CHECK;
 	if (f == VMCS_GUEST_RSP)
 		return 0;
 	return f == VMCS_GUEST_RIP ? VMCS02_RIP : VMCS02_GUEST_CHECK;

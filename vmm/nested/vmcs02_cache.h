@@ -29,13 +29,16 @@ struct vmcs02_cache {
 	uint8_t diff[NESTED_VMCS_FIELDS]; /* every slot that differs */
 };
 
-/* What a diff found changed (vmcs02_cache_diff). */
-#define VMCS02_CONTROLS (1u << 0) /* a control or host-state field (26.2) */
-#define VMCS02_GUEST_CHECK                                                                         \
-	(1u << 1)		  /* a guest-state field the checks of 26.3.1 read,                \
-				   * or an event to inject (26.2.1.3, 26.3.1.5) */
-#define VMCS02_RIP (1u << 2)	  /* RIP, whose one check is its own (26.3.1.4) */
-#define VMCS02_HOST_RSP (1u << 3) /* the host RSP: no check (26.2.2), only the exit loads it */
+/* What a diff found changed (vmcs02_cache_diff): a control or host-state
+ * field (the checks of SDM 26.2); a field the guest-state checks of
+ * 26.3.1 read (guest state, and the controls they depend on), or an event
+ * to inject (26.2.1.3, 26.3.1.5); RIP, whose one check is its own
+ * (26.3.1.4); the host RSP, which no check reads (26.2.2) and only the
+ * exit loads. */
+#define VMCS02_CONTROLS (1u << 0)
+#define VMCS02_GUEST_CHECK (1u << 1)
+#define VMCS02_RIP (1u << 2)
+#define VMCS02_HOST_RSP (1u << 3)
 #define VMCS02_ALL (VMCS02_CONTROLS | VMCS02_GUEST_CHECK | VMCS02_RIP | VMCS02_HOST_RSP)
 
 /* The first slot from `from` on where a and b differ, or NESTED_VMCS_FIELDS. */
