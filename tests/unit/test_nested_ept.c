@@ -307,6 +307,25 @@ static void test_shadow_tables(void **state)
 	shadow_ept_invalidate(&s);
 	assert_int_equal(shadow_ept_use(&s, EPTP + 0x1000), 1);
 	assert_int_equal(ept_translate(&s.ept, 0x5000, &hpa, &perms, NULL), -1);
+	/* A fill around: the pages not mapped yet, written into their page
+	 * table (made for the first); a page mapped keeps its entry. */
+	uint64_t run_hpa[4] = { RAM_HOST + 0x300000, RAM_HOST + 0x301000, RAM_HOST + 0x302000,
+				RAM_HOST + 0x303000 };
+	uint64_t run_perms[4] = { EPT_READ, 0, EPT_RWX, EPT_READ | EPT_EXEC };
+	assert_int_equal(shadow_ept_map_new(&s, 0x40000000, run_hpa, run_perms, 4), 0);
+	assert_shadow(&s, 0x40000000, RAM_HOST + 0x300000, EPT_READ);
+	assert_int_equal(ept_translate(&s.ept, 0x40001000, &hpa, &perms, NULL), -1);
+	assert_shadow(&s, 0x40002000, RAM_HOST + 0x302000, EPT_RWX);
+	assert_shadow(&s, 0x40003000, RAM_HOST + 0x303000, EPT_READ | EPT_EXEC);
+	run_hpa[0] = RAM_HOST + 0x400000;
+	run_perms[1] = EPT_READ;
+	assert_int_equal(shadow_ept_map_new(&s, 0x40000000, run_hpa, run_perms, 2), 0);
+	assert_shadow(&s, 0x40000000, RAM_HOST + 0x300000, EPT_READ);
+	assert_shadow(&s, 0x40001000, RAM_HOST + 0x301000, EPT_READ);
+	/* A run across two regions gets both page tables. */
+	assert_int_equal(shadow_ept_map_new(&s, 0x401ff000, run_hpa, run_perms, 2), 0);
+	assert_shadow(&s, 0x401ff000, RAM_HOST + 0x400000, EPT_READ);
+	assert_shadow(&s, 0x40200000, RAM_HOST + 0x301000, EPT_READ);
 	/* A nested guest scattering its accesses never holds more than
 	 * SHADOW_EPT_MAX_TABLES table pages (each 1 GiB apart needs 3). */
 	for (uint64_t i = 0; i < 2 * SHADOW_EPT_MAX_TABLES / 3; i++) {

@@ -617,7 +617,8 @@ static void l1_interrupt(struct vcpu *v)
  * page's own walk). The CPU may cache any translation L1's EPT
  * allows until L1's INVEPT (SDM 29.4.1), which empties them all. Returns
  * -1 out of memory. */
-#define FILL_AROUND_PAGES 16u
+#define FILL_AROUND_PAGES 64u
+#define FILL_CHUNK_PAGES 16u /* entries made ready at a time, on the stack */
 
 static int fill_around(struct nested_vcpu *n, const struct nested_ept_env *env,
 		       const struct shadow_ept_ram *ram, const struct nested_ept_walk *near,
@@ -625,18 +626,25 @@ static int fill_around(struct nested_vcpu *n, const struct nested_ept_env *env,
 {
 	uint64_t page = gpa2 & ~(uint64_t)(PAGE_SIZE - 1);
 	uint64_t first = gpa2 & ~(uint64_t)(FILL_AROUND_PAGES * PAGE_SIZE - 1);
+	uint64_t hpa[FILL_CHUNK_PAGES], perms[FILL_CHUNK_PAGES];
 
-	for (uint64_t g = first; g < first + FILL_AROUND_PAGES * PAGE_SIZE; g += PAGE_SIZE) {
-		struct nested_ept_walk w;
-		uint64_t hpa, perms;
-		if (g == page ||
-		    nested_ept_walk_near(env, n->shadow.l1_eptp, near, g, EPT_READ, &w) !=
-			    NESTED_EPT_OK ||
-		    shadow_ept_compose(ram, &w, EPT_READ, &hpa, &perms) != SHADOW_EPT_RAM)
-			continue;
-		if (shadow_ept_map(&n->shadow, g, hpa, perms))
+	for (unsigned c = 0; c < FILL_AROUND_PAGES; c += FILL_CHUNK_PAGES) {
+		uint64_t chunk = first + c * PAGE_SIZE;
+		for (unsigned i = 0; i < FILL_CHUNK_PAGES; i++) {
+			uint64_t g = chunk + i * PAGE_SIZE;
+			struct nested_ept_walk w;
+			if (g == page ||
+			    nested_ept_walk_near(env, n->shadow.l1_eptp, near, g, EPT_READ, &w) !=
+				    NESTED_EPT_OK ||
+			    shadow_ept_compose(ram, &w, EPT_READ, &hpa[i], &perms[i]) !=
+				    SHADOW_EPT_RAM) {
+				perms[i] = 0;
+				continue;
+			}
+			n->shadow_fills++;
+		}
+		if (shadow_ept_map_new(&n->shadow, chunk, hpa, perms, FILL_CHUNK_PAGES))
 			return -1;
-		n->shadow_fills++;
 	}
 	return 0;
 }
