@@ -72,6 +72,7 @@ const char program_name[] = "vmxtest";
 #define CR0_PG (1u << 31)
 #define CR4_PSE (1u << 4)
 #define CR4_VMXE (1u << 13)
+#define CR4_PCE (1u << 8)
 #define PDE_4M_RW (0x83u) /* present, writable, 4 MiB page */
 #define PAGE_DIR_ENTRIES 1024
 #define PAGE_SIZE 4096
@@ -125,6 +126,8 @@ const char program_name[] = "vmxtest";
 #define F_HOST_CR0 0x6c00u
 #define F_HOST_CR4 0x6c04u
 #define F_HOST_RIP 0x6c16u
+#define F_CR4_MASK 0x6002u
+#define F_CR4_SHADOW 0x6006u
 #define F_UNSUPPORTED 0x7ffeu
 
 /* VM-instruction errors (SDM 30.4). */
@@ -583,6 +586,13 @@ __asm__(".text\n"
 	".section .rodata\n"
 	"l2_message: .asciz \"l2: hello from the nested guest\\n\"\n"
 	".text\n");
+
+/* A nested guest that reads CR4 into EAX and halts. */
+extern const char l2_read_cr4[];
+__asm__(".text\n"
+	"l2_read_cr4:\n"
+	"movl %cr4, %eax\n"
+	"hlt\n");
 
 /* The nested guest under this program's EPT (ept_code): each access
  * goes to one of the pages below, which ept_build maps specially; what
@@ -1083,6 +1093,22 @@ static void run_nested_guest(void)
 	      rip == (uint32_t)l2_hlt ? "yes" : "no");
 	check(l.eax == UNBACKED_READ, "nested guest's read at %s, outside its vm: 0x%x",
 	      L2_OUTSIDE_RAM, l.eax);
+	/* What changes between two VMRESUMEs reaches the nested guest: CR4's
+	 * read shadow (a control field) for a bit this program owns, set
+	 * then clear (the real CR4 has it clear), and RIP (guest state). */
+	uint32_t seen[2] = { ~0u, ~0u }, halted = 0;
+	vmwrite(F_CR4_MASK, CR4_PCE);
+	for (unsigned i = 0; i < 2; i++) {
+		vmwrite(F_CR4_SHADOW, i ? 0 : CR4_PCE);
+		vmwrite(F_GUEST_RIP, (uint32_t)l2_read_cr4);
+		l = resume_expecting_exit();
+		vmread(F_EXIT_REASON, &reason);
+		halted += l.landed && reason == EXIT_REASON_HLT;
+		seen[i] = l.eax & CR4_PCE;
+	}
+	check(halted == 2 && seen[0] == CR4_PCE && !seen[1],
+	      "nested guest's cr4 read shadow changed between vmresumes: pce 0x%x then 0x%x",
+	      seen[0], seen[1]);
 	o = vmlaunch();
 	expect(o, is_valid_fail(o, ERR_VMLAUNCH_NONCLEAR), "vmlaunch of the launched vmcs",
 	       "VMfailValid(4)");

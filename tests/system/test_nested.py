@@ -126,6 +126,10 @@ def test_vmx_instructions_and_errors(run_pgvisor, bench, cpu):
                  # Its guest-physical memory is its VM's: past the VM's RAM
                  # the read is unbacked (all-ones), not another VM's memory.
                  "vmxtest: ok nested guest's read at 0x800000, outside its vm: 0xffffffff",
+                 # A control and RIP changed between two VMRESUMEs reach
+                 # the nested guest (pgvisor keeps VMCS02 between them).
+                 "vmxtest: ok nested guest's cr4 read shadow changed between vmresumes: pce "
+                 "0x100 then 0x0",
                  "vmxtest: ok vmlaunch of the launched vmcs: VMfailValid(4) (want VMfailValid(4))",
                  # Under vmxtest's own EPT (shadow EPT tables in pgvisor):
                  # a page it moves, before and after its INVEPT; its EPT
@@ -228,10 +232,13 @@ def test_linux_under_pgvisor_under_pgvisor(run_pgvisor):
                  "pgvisor: 1 of 1 VMs succeeded", "pgvisor: result: success"]:
         assert line in inner, f"{line}\n{run.output}"
     assert "pgvisor:   vm pgvisor-linux: powered off, restarts 0" in run.lines, run.output
-    # No VMREAD or VMWRITE of the inner pgvisor exits; its nested guest's
-    # translations are flushed at its first entry only.
+    # No VMREAD of the inner pgvisor exits, and only the VMWRITEs of its
+    # set-up (host state, addresses: outside the 36 fields let through),
+    # not one per entry; its nested guest's translations are flushed at
+    # its first entry only.
     exits = next(l for l in run.lines if l.startswith("pgvisor:   vm pgvisor-linux: exits "))
-    assert " vmread=" not in exits and " vmwrite=" not in exits, exits
+    writes = re.search(r" vmwrite=(\d+)", exits)
+    assert " vmread=" not in exits and writes and int(writes[1]) <= 128, exits
     entries = re.search(r"vm pgvisor-linux: nested guests entered (\d+) times, their "
                         r"translations flushed at (\d+)$", run.output, re.M)
     assert entries and int(entries[1]) > 10000 and entries[2] == "1", run.output

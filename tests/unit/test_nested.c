@@ -18,6 +18,7 @@
 #include "vmm/nested/nested_caps.h"
 #include "vmm/nested/nested_vcpu.h"
 #include "vmm/nested/nested_vmcs.h"
+#include "vmm/nested/vmcs02_cache.h"
 #include "vmm/nested/vmcs_shadowing.h"
 #include "vmm/vmx/exit_reason.h"
 #include "vmm/vmx/vmcs_fields.h"
@@ -544,16 +545,24 @@ static void test_vmcs_shadowing(void **state)
 	nested_shadowing_build(&s, host_with_all, NULL);
 	assert_int_equal(s.nread, NESTED_VMCS_FIELDS - 1);
 	/* Read: every field the host holds, a 64-bit one's high access too;
-	 * written: not the VM-exit information fields. */
+	 * written: the 36 a guest hypervisor writes around most exits, never
+	 * the VM-exit information fields; the others' VMWRITE exits. */
 	assert_false(bit_set(s.vmread_bitmap, VMCS_GUEST_RIP));
 	assert_false(bit_set(s.vmwrite_bitmap, VMCS_GUEST_RIP));
 	assert_false(bit_set(s.vmread_bitmap, VMCS_EPT_POINTER));
 	assert_false(bit_set(s.vmread_bitmap, VMCS_EPT_POINTER + 1));
-	assert_false(bit_set(s.vmwrite_bitmap, VMCS_EPT_POINTER + 1));
+	assert_true(bit_set(s.vmwrite_bitmap, VMCS_EPT_POINTER));
+	assert_true(bit_set(s.vmwrite_bitmap, VMCS_EPT_POINTER + 1));
+	assert_false(bit_set(s.vmwrite_bitmap, VMCS_TSC_OFFSET));
+	assert_false(bit_set(s.vmwrite_bitmap, VMCS_TSC_OFFSET + 1));
+	assert_false(bit_set(s.vmwrite_bitmap, VMCS_ENTRY_INTR_INFO));
+	assert_false(bit_set(s.vmread_bitmap, VMCS_HOST_RIP));
+	assert_true(bit_set(s.vmwrite_bitmap, VMCS_HOST_RIP));
+	assert_true(bit_set(s.vmwrite_bitmap, VMCS_GUEST_ES_SEL));
 	assert_false(bit_set(s.vmread_bitmap, VMCS_EXIT_REASON));
 	assert_true(bit_set(s.vmwrite_bitmap, VMCS_EXIT_REASON));
 	assert_true(bit_set(s.vmwrite_bitmap, VMCS_GUEST_PHYSICAL_ADDRESS + 1));
-	assert_int_equal(s.nwrite + 15, s.nread); /* 15 read-only fields offered */
+	assert_int_equal(s.nwrite, 36);
 	/* What the host cannot hold, or the virtual CPU lacks, exits. */
 	assert_true(bit_set(s.vmread_bitmap, VMCS_GUEST_INTR_STATUS));
 	assert_true(bit_set(s.vmwrite_bitmap, VMCS_GUEST_INTR_STATUS));
@@ -567,9 +576,71 @@ static void test_vmcs_shadowing(void **state)
 		assert_int_equal(nested_vmcs_field(s.read_slots[i]), s.read_fields[i]);
 
 	nested_shadowing_build(&s, host_without_read_only, NULL);
-	assert_int_equal(s.nread, s.nwrite);
+	assert_int_equal(s.nread, NESTED_VMCS_FIELDS - 1 - 15); /* 15 read-only fields */
+	assert_int_equal(s.nwrite, 36);
 	assert_true(bit_set(s.vmread_bitmap, VMCS_EXIT_REASON));
 	assert_false(bit_set(s.vmread_bitmap, VMCS_GUEST_RIP));
+}
+
+/* VMCS02 kept between entries: what changed in L1's VMCS since it took
+ * it, each kind of field to the checks it takes part in. */
+static void test_vmcs02_cache(void **state)
+{
+	(void)state;
+	static struct vmcs02_cache c;
+	static struct nested_vmcs v12;
+
+	memset(&v12, 0, sizeof(v12));
+	vmcs02_cache_drop(&c);
+	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_ALL);
+	nested_vmcs_set(&v12, VMCS_GUEST_RIP, 0x1000);
+	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS, 0x80);
+	vmcs02_cache_take(&c, 0, &v12);
+	/* Nothing changed; another slot's VMCS is all new. */
+	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), 0);
+	assert_int_equal(c.nguest, 0);
+	assert_int_equal(vmcs02_cache_diff(&c, 1, &v12), VMCS02_ALL);
+	/* RIP alone; RSP, the exit information and the preemption timer's
+	 * value take no check. */
+	nested_vmcs_set(&v12, VMCS_GUEST_RIP, 0x1002);
+	nested_vmcs_set(&v12, VMCS_GUEST_RSP, 0x8000);
+	nested_vmcs_set(&v12, VMCS_EXIT_REASON, 10);
+	nested_vmcs_set(&v12, VMCS_PREEMPTION_TIMER_VALUE, 99);
+	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_RIP);
+	assert_int_equal(c.nguest, 3); /* RIP, RSP and the timer: guest state */
+	/* Other guest state, a control, a host-state field. */
+	nested_vmcs_set(&v12, VMCS_GUEST_CR0, 0x80000031);
+	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_RIP | VMCS02_GUEST_CHECK);
+	assert_int_equal(c.ndiff, 5); /* the exit reason as well */
+	vmcs02_cache_take_diff(&c, &v12);
+	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), 0);
+	assert_int_equal(nested_vmcs_next_difference(&c.held, &v12, 0), NESTED_VMCS_FIELDS);
+	/* A control or host field: both kinds of checks (the guest state's
+	 * read the controls). */
+	nested_vmcs_set(&v12, VMCS_CR4_READ_SHADOW, 0x100);
+	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_CONTROLS | VMCS02_GUEST_CHECK);
+	assert_int_equal(c.nguest, 0);
+	vmcs02_cache_take(&c, 0, &v12);
+	nested_vmcs_set(&v12, VMCS_HOST_RIP, 0x2000);
+	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_CONTROLS | VMCS02_GUEST_CHECK);
+	vmcs02_cache_take(&c, 0, &v12);
+	nested_vmcs_set(&v12, VMCS_HOST_RSP, 0x3000);
+	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_HOST_RSP);
+	vmcs02_cache_take(&c, 0, &v12);
+	/* An event to inject is checked at every entry, changed or not. */
+	nested_vmcs_set(&v12, VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | 0x30);
+	vmcs02_cache_take(&c, 0, &v12);
+	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_CONTROLS | VMCS02_GUEST_CHECK);
+	/* The last field of the table and the first are seen. */
+	vmcs02_cache_take(&c, 0, &v12);
+	v12.field[NESTED_VMCS_FIELDS - 1]++;
+	v12.field[0]++;
+	assert_int_equal(nested_vmcs_next_difference(&c.held, &v12, 0), 0);
+	assert_int_equal(nested_vmcs_next_difference(&c.held, &v12, 1), NESTED_VMCS_FIELDS - 1);
+	assert_int_equal(nested_vmcs_next_difference(&c.held, &v12, NESTED_VMCS_FIELDS),
+			 NESTED_VMCS_FIELDS);
+	vmcs02_cache_drop(&c);
+	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_ALL);
 }
 
 int main(void)
@@ -579,6 +650,7 @@ int main(void)
 		cmocka_unit_test(test_vmcs_cache),    cmocka_unit_test(test_entry_checks),
 		cmocka_unit_test(test_host_state),    cmocka_unit_test(test_l2_controls),
 		cmocka_unit_test(test_l1_wants_exit), cmocka_unit_test(test_vmcs_shadowing),
+		cmocka_unit_test(test_vmcs02_cache),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

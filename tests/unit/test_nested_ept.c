@@ -118,6 +118,42 @@ static void test_walk_leaves(void **state)
 	assert_int_equal(w.perms, EPT_READ | EPT_EXEC);
 }
 
+/* A walk from a neighbour's leaf table finds what the whole walk does,
+ * and falls back to it outside that table. */
+static void test_walk_near(void **state)
+{
+	(void)state;
+	struct nested_ept_walk near, w, whole;
+	static const uint64_t gpas[] = { 0x0,	  0x5123,	 0x1ff000,	2 * MIB + 0x1000,
+					 4 * MIB, GIB + 5 * MIB, 512 * GIB + 1, 0x7000 };
+
+	set_entry(PT, 7, 0); /* not present */
+	set_entry(PT, 9, (0x109ull << 12) | WB | EPT_READ);
+	assert_int_equal(walk(0x5000, EPT_READ, &near), NESTED_EPT_OK);
+	assert_int_equal(near.leaf_table, PT);
+	assert_int_equal(near.leaf_level, 0);
+	for (unsigned i = 0; i < sizeof(gpas) / sizeof(gpas[0]); i++) {
+		for (uint64_t access = EPT_READ; access <= EPT_WRITE; access <<= 1) {
+			enum nested_ept_result r = walk(gpas[i], access, &whole);
+			assert_int_equal(
+				nested_ept_walk_near(&env, EPTP, &near, gpas[i], access, &w), r);
+			assert_int_equal(w.gpa1, whole.gpa1);
+			assert_int_equal(w.perms, whole.perms);
+			assert_int_equal(w.page_size, whole.page_size);
+		}
+	}
+	assert_int_equal(nested_ept_walk_near(&env, EPTP, &near, 0x9000, EPT_WRITE, &w),
+			 NESTED_EPT_VIOLATION);
+	assert_int_equal(w.perms, EPT_READ);
+	/* From a 2 MiB leaf: its PD's other entries. */
+	assert_int_equal(walk(2 * MIB, EPT_READ, &near), NESTED_EPT_OK);
+	assert_int_equal(near.leaf_table, PD);
+	assert_int_equal(nested_ept_walk_near(&env, EPTP, &near, 0x3000, EPT_WRITE, &w),
+			 NESTED_EPT_OK);
+	assert_int_equal(w.gpa1, 0x103000);
+	assert_int_equal(w.perms, EPT_RWX);
+}
+
 static void test_walk_violations(void **state)
 {
 	(void)state;
@@ -271,6 +307,25 @@ static void test_shadow_tables(void **state)
 	shadow_ept_invalidate(&s);
 	assert_int_equal(shadow_ept_use(&s, EPTP + 0x1000), 1);
 	assert_int_equal(ept_translate(&s.ept, 0x5000, &hpa, &perms, NULL), -1);
+	/* A fill around: the pages not mapped yet, written into their page
+	 * table (made for the first); a page mapped keeps its entry. */
+	uint64_t run_hpa[4] = { RAM_HOST + 0x300000, RAM_HOST + 0x301000, RAM_HOST + 0x302000,
+				RAM_HOST + 0x303000 };
+	uint64_t run_perms[4] = { EPT_READ, 0, EPT_RWX, EPT_READ | EPT_EXEC };
+	assert_int_equal(shadow_ept_map_new(&s, 0x40000000, run_hpa, run_perms, 4), 0);
+	assert_shadow(&s, 0x40000000, RAM_HOST + 0x300000, EPT_READ);
+	assert_int_equal(ept_translate(&s.ept, 0x40001000, &hpa, &perms, NULL), -1);
+	assert_shadow(&s, 0x40002000, RAM_HOST + 0x302000, EPT_RWX);
+	assert_shadow(&s, 0x40003000, RAM_HOST + 0x303000, EPT_READ | EPT_EXEC);
+	run_hpa[0] = RAM_HOST + 0x400000;
+	run_perms[1] = EPT_READ;
+	assert_int_equal(shadow_ept_map_new(&s, 0x40000000, run_hpa, run_perms, 2), 0);
+	assert_shadow(&s, 0x40000000, RAM_HOST + 0x300000, EPT_READ);
+	assert_shadow(&s, 0x40001000, RAM_HOST + 0x301000, EPT_READ);
+	/* A run across two regions gets both page tables. */
+	assert_int_equal(shadow_ept_map_new(&s, 0x401ff000, run_hpa, run_perms, 2), 0);
+	assert_shadow(&s, 0x401ff000, RAM_HOST + 0x400000, EPT_READ);
+	assert_shadow(&s, 0x40200000, RAM_HOST + 0x301000, EPT_READ);
 	/* A nested guest scattering its accesses never holds more than
 	 * SHADOW_EPT_MAX_TABLES table pages (each 1 GiB apart needs 3). */
 	for (uint64_t i = 0; i < 2 * SHADOW_EPT_MAX_TABLES / 3; i++) {
@@ -286,6 +341,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_walk_leaves, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk_near, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_walk_violations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_walk_misconfigs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compose, setup, teardown),

@@ -24,6 +24,10 @@ void exit_dispatch_unusual(struct vcpu *v, uint32_t exit_reason);
  * (exit_vmx.c; -1 after stopping the VM). */
 void nested_l2_exit(struct vcpu *v, uint32_t reason);
 int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur);
+/* What changed in cur since VMCS02 last took it (vmcs02_cache.h's
+ * VMCS02_*), for VMLAUNCH/VMRESUME's checks and the entry that follows;
+ * everything for a launch. */
+unsigned nested_vmcs02_diff(struct vcpu *v, struct nested_vmcs_slot *cur, bool launch);
 /* Before an entry to L2: an interrupt for L1, which L1 asked to exit on
  * (external-interrupt exiting), is a VM exit to L1 now (SDM 26.2, 27.2.2). */
 void nested_l1_interrupt(struct vcpu *v);
@@ -44,7 +48,7 @@ bool nested_l2_phys(struct vcpu *v, uint64_t gpa2, uint64_t *gpa1);
 /* The guest hypervisor takes a VM exit: its host state loaded; flush: its
  * translations go (without VPID in its controls, SDM 28.3.3.1). Returns
  * -1 after stopping the VM. */
-int nested_load_host_state(struct vcpu *v, const struct nested_vmcs *vmcs, bool flush);
+int nested_load_host_state(struct vcpu *v, const struct nested_host_load *h, bool flush);
 /* The VPID the vCPU's nested guest runs with (VMCS02's, with VPID on the
  * host): one per vCPU, apart from every VM's own. */
 uint16_t nested_l2_vpid(const struct vcpu *v);

@@ -25,6 +25,8 @@
 #include "vmm/vmx/vmx.h"
 #include "vmm/vmx/vmx_caps.h"
 
+#include <string.h>
+
 /* Guest-state fields VMCS02 does not take from L1's VMCS as they are. */
 #define VMCS_GUEST_PERF_GLOBAL_CTRL 0x2808u
 #define VMCS_GUEST_BNDCFGS 0x2812u
@@ -116,15 +118,6 @@ uint16_t vcpu_vpid(const struct vcpu *v)
 	return v->nested.in_l2 ? nested_l2_vpid(v) : vm_vpid(v->vm);
 }
 
-/* The VPID L1 runs L2 with: 0 without "enable VPID" in its controls. */
-static uint16_t l1_vpid(const struct nested_vmcs *v12)
-{
-	if (!(nested_vmcs_get(v12, VMCS_PROC_BASED_CTLS) & PROC_ACTIVATE_SECONDARY) ||
-	    !(nested_vmcs_get(v12, VMCS_PROC_BASED_CTLS2) & PROC2_ENABLE_VPID))
-		return 0;
-	return (uint16_t)nested_vmcs_get(v12, VMCS_VPID);
-}
-
 /* L2's cached translations at its entry (SDM 28.3.3.1). With VPID on the
  * host, VMCS02 tags them with the vCPU's L2 VPID, so a switch between L1
  * and L2 keeps both sides'; they go when L1 runs L2 without VPID (every
@@ -161,23 +154,91 @@ static bool guest_field(uint32_t f)
 }
 
 /* The slots of the guest-state fields VMCS02 and L1's VMCS exchange as
- * they are, listed at the first use (every CPU that races to it writes
- * the same): the copies run at every entry into L2 and exit from it. */
+ * they are (with their encodings), of the exit-information fields and of
+ * the fields the entry and the exit read or write by name: listed at the
+ * first use (every CPU that races to it writes the same), so the entries
+ * into L2 and the exits from it look no field up by its encoding. */
+enum hot_field {
+	HOT_PIN,
+	HOT_PROC,
+	HOT_PROC2,
+	HOT_EXIT,
+	HOT_ENTRY,
+	HOT_VPID,
+	HOT_EPTP,
+	HOT_MSR_BITMAP,
+	HOT_ENTRY_INTR_INFO,
+	HOT_ENTRY_ERROR_CODE,
+	HOT_ENTRY_INSN_LEN,
+	HOT_TIMER,
+	HOT_EFER,
+	HOT_PAT,
+	HOT_DR7,
+	HOT_DEBUGCTL,
+	HOT_CR0,
+	HOT_CR4,
+	HOT_FIELDS
+};
+static const uint32_t hot_fields[HOT_FIELDS] = {
+	[HOT_PIN] = VMCS_PIN_BASED_CTLS,
+	[HOT_PROC] = VMCS_PROC_BASED_CTLS,
+	[HOT_PROC2] = VMCS_PROC_BASED_CTLS2,
+	[HOT_EXIT] = VMCS_EXIT_CTLS,
+	[HOT_ENTRY] = VMCS_ENTRY_CTLS,
+	[HOT_VPID] = VMCS_VPID,
+	[HOT_EPTP] = VMCS_EPT_POINTER,
+	[HOT_MSR_BITMAP] = VMCS_MSR_BITMAP,
+	[HOT_ENTRY_INTR_INFO] = VMCS_ENTRY_INTR_INFO,
+	[HOT_ENTRY_ERROR_CODE] = VMCS_ENTRY_EXCEPTION_ERROR_CODE,
+	[HOT_ENTRY_INSN_LEN] = VMCS_ENTRY_INSTRUCTION_LEN,
+	[HOT_TIMER] = VMCS_PREEMPTION_TIMER_VALUE,
+	[HOT_EFER] = VMCS_GUEST_IA32_EFER,
+	[HOT_PAT] = VMCS_GUEST_IA32_PAT,
+	[HOT_DR7] = VMCS_GUEST_DR7,
+	[HOT_DEBUGCTL] = VMCS_GUEST_IA32_DEBUGCTL,
+	[HOT_CR0] = VMCS_GUEST_CR0,
+	[HOT_CR4] = VMCS_GUEST_CR4,
+};
+#define EXIT_INFO_FIELDS (sizeof(exit_info_fields) / sizeof(exit_info_fields[0]))
 static uint8_t guest_slots[NESTED_VMCS_FIELDS];
+static uint32_t guest_encodings[NESTED_VMCS_FIELDS];
+static bool guest_slot[NESTED_VMCS_FIELDS];
 static unsigned guest_slot_count;
-static bool guest_slots_listed;
+static uint8_t hot_slot[HOT_FIELDS], exit_info_slots[EXIT_INFO_FIELDS];
+static bool slots_listed;
 
-static void list_guest_slots(void)
+/* A field of L1's VMCS by its slot: every hot field is one the virtual
+ * VMCS has, and the CPU's VMREAD returns each at its width. */
+#define HOT(v12, h) ((v12)->field[hot_slot[h]])
+
+static void list_slots(void)
 {
 	unsigned n = 0;
 
-	if (__atomic_load_n(&guest_slots_listed, __ATOMIC_ACQUIRE))
+	if (__atomic_load_n(&slots_listed, __ATOMIC_ACQUIRE))
 		return;
-	for (unsigned i = 0; i < NESTED_VMCS_FIELDS; i++)
-		if (guest_field(nested_vmcs_field(i)))
+	for (unsigned i = 0; i < NESTED_VMCS_FIELDS; i++) {
+		uint32_t f = nested_vmcs_field(i);
+		if ((guest_slot[i] = guest_field(f))) {
+			guest_encodings[n] = f;
 			guest_slots[n++] = (uint8_t)i;
+		}
+	}
 	guest_slot_count = n;
-	__atomic_store_n(&guest_slots_listed, true, __ATOMIC_RELEASE);
+	for (unsigned h = 0; h < HOT_FIELDS; h++)
+		hot_slot[h] = (uint8_t)nested_vmcs_slot(hot_fields[h]);
+	for (unsigned i = 0; i < EXIT_INFO_FIELDS; i++)
+		exit_info_slots[i] = (uint8_t)nested_vmcs_slot(exit_info_fields[i]);
+	__atomic_store_n(&slots_listed, true, __ATOMIC_RELEASE);
+}
+
+/* The VPID L1 runs L2 with: 0 without "enable VPID" in its controls. */
+static uint16_t l1_vpid(const struct nested_vmcs *v12)
+{
+	if (!(HOT(v12, HOT_PROC) & PROC_ACTIVATE_SECONDARY) ||
+	    !(HOT(v12, HOT_PROC2) & PROC2_ENABLE_VPID))
+		return 0;
+	return (uint16_t)HOT(v12, HOT_VPID);
 }
 
 /* A bit of one of L1's bitmaps in its memory; a bitmap outside its RAM
@@ -226,10 +287,29 @@ static bool msr_bitmap_exit(struct vcpu *v, const struct nested_vmcs *v12, bool 
 	return l1_bitmap_bit(v, nested_vmcs_get(v12, VMCS_MSR_BITMAP), bit);
 }
 
+/* The words of an MSR bitmap for the x2APIC MSRs (0x800-0x8ff), read and
+ * write: L0's bitmap changes there as L1's local APIC enters or leaves
+ * x2APIC mode (apicv.c), so VMCS02's merges them at every entry. */
+#define BITS_PER_WORD 64u
+#define X2APIC_MSR_WORD (0x800u / BITS_PER_WORD)
+#define X2APIC_MSR_WORDS (0x100u / BITS_PER_WORD)
+#define MSR_WRITE_WORDS (MSR_BITMAP_WRITE / sizeof(uint64_t))
+
+static bool x2apic_word(unsigned i)
+{
+	unsigned low = i % MSR_WRITE_WORDS;
+
+	return low >= X2APIC_MSR_WORD && low < X2APIC_MSR_WORD + X2APIC_MSR_WORDS;
+}
+
 /* VMCS02's MSR bitmap: an MSR exits if L0's or L1's bitmap says so
- * (SDM 25.6.9); L1's outside its RAM makes every MSR exit. Returns its
+ * (SDM 25.6.9); L1's outside its RAM makes every MSR exit. L1 may change
+ * its bitmap between entries (SDM 25.11.4), so each entry merges it
+ * again, but only in the words where L0's lets an MSR through (listed
+ * when VMCS02 is built or L0's bitmap is another): elsewhere the merge is
+ * all ones. Returns its
  * address, or 0 out of memory. */
-static uint64_t merge_msr_bitmaps(struct vcpu *v, const uint64_t *l0, uint64_t l1_gpa)
+static uint64_t merge_msr_bitmaps(struct vcpu *v, const uint64_t *l0, uint64_t l1_gpa, bool build)
 {
 	struct nested_vcpu *n = &v->nested;
 	const uint64_t *l1 = guest_phys_ptr(v->vm, l1_gpa, PAGE_SIZE);
@@ -238,16 +318,84 @@ static uint64_t merge_msr_bitmaps(struct vcpu *v, const uint64_t *l0, uint64_t l
 	if (!n->msr_bitmap02 && !(n->msr_bitmap02 = page_alloc(1)))
 		return 0;
 	out = (uint64_t *)n->msr_bitmap02;
-	for (unsigned i = 0; i < PAGE_SIZE / sizeof(uint64_t); i++)
+	if (build || n->msr_words_of != (uint64_t)(uintptr_t)l0) {
+		n->msr_words_of = (uint64_t)(uintptr_t)l0;
+		n->nmsr_words = 0;
+		for (unsigned i = 0; i < PAGE_SIZE / sizeof(uint64_t); i++) {
+			if (l0[i] != ~0ull || x2apic_word(i))
+				n->msr_words[n->nmsr_words++] = (uint16_t)i;
+			else
+				out[i] = ~0ull;
+		}
+	}
+	for (unsigned k = 0; k < n->nmsr_words; k++) {
+		unsigned i = n->msr_words[k];
 		out[i] = l0[i] | (l1 ? l1[i] : ~0ull);
+	}
 	return (uint64_t)(uintptr_t)out;
+}
+
+unsigned nested_vmcs02_diff(struct vcpu *v, struct nested_vmcs_slot *cur, bool launch)
+{
+	struct nested_vcpu *n = &v->nested;
+
+	list_slots();
+	/* A launch builds VMCS02 anew (its checks all made). */
+	if (launch)
+		vmcs02_cache_drop(&n->c02);
+	return vmcs02_cache_diff(&n->c02, (int)(cur - n->slots), &cur->vmcs);
+}
+
+/* VMCS02's controls: L0's and L1's (nested_l2_controls), the bitmaps
+ * and L1's controls VMCS02 takes as they are. */
+static void write_controls(struct vcpu *v, const struct nested_vmcs *v12,
+			   const struct nested_l2_controls *c)
+{
+	bool true_ctls = vmx_caps.basic & VMX_BASIC_TRUE_CTLS;
+
+	vmwrite(VMCS_PIN_BASED_CTLS,
+		vmx_adjust_control(c->pin, true_ctls ? vmx_caps.true_pinbased : vmx_caps.pinbased));
+	vmwrite(VMCS_PROC_BASED_CTLS,
+		vmx_adjust_control(c->proc,
+				   true_ctls ? vmx_caps.true_procbased : vmx_caps.procbased));
+	vmwrite(VMCS_PROC_BASED_CTLS2, vmx_adjust_control(c->proc2, vmx_caps.procbased2));
+	vmwrite(VMCS_EXIT_CTLS, c->exit);
+	vmwrite(VMCS_ENTRY_CTLS, c->entry);
+	vmwrite(VMCS_EXCEPTION_BITMAP, c->exception_bitmap);
+	vmwrite(VMCS_PF_ERROR_CODE_MASK, nested_vmcs_get(v12, VMCS_PF_ERROR_CODE_MASK));
+	vmwrite(VMCS_PF_ERROR_CODE_MATCH, nested_vmcs_get(v12, VMCS_PF_ERROR_CODE_MATCH));
+	vmwrite(VMCS_CR3_TARGET_COUNT, nested_vmcs_get(v12, VMCS_CR3_TARGET_COUNT));
+	for (uint32_t i = 0; i < 4; i++)
+		vmwrite(VMCS_CR3_TARGET_VALUE0 + 2 * i,
+			nested_vmcs_get(v12, VMCS_CR3_TARGET_VALUE0 + 2 * i));
+	vmwrite(VMCS_IO_BITMAP_A, (uint64_t)v->vm->io_bitmaps);
+	vmwrite(VMCS_IO_BITMAP_B, (uint64_t)v->vm->io_bitmaps + PAGE_SIZE);
+	if (vmx_controls.vpid)
+		vmwrite(VMCS_VPID, nested_l2_vpid(v));
+	vmwrite(VMCS_TSC_OFFSET, c->tsc_offset);
+	vmwrite(VMCS_CR0_GUEST_HOST_MASK, c->cr0_mask);
+	vmwrite(VMCS_CR4_GUEST_HOST_MASK, c->cr4_mask);
+	vmwrite(VMCS_CR0_READ_SHADOW, c->cr0_shadow);
+	vmwrite(VMCS_CR4_READ_SHADOW, c->cr4_shadow);
+	vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
+	vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+	vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+}
+
+static bool l0_same(const struct nested_l0_controls *a, const struct nested_l0_controls *b)
+{
+	return a->pin == b->pin && a->proc == b->proc && a->proc2 == b->proc2 &&
+	       a->exit == b->exit && a->entry == b->entry &&
+	       a->exception_bitmap == b->exception_bitmap && a->cr0_mask == b->cr0_mask &&
+	       a->cr4_mask == b->cr4_mask && a->tsc_offset == b->tsc_offset;
 }
 
 int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 {
 	struct nested_vcpu *n = &v->nested;
 	const struct nested_vmcs *v12 = &cur->vmcs;
-	const char *missing = nested_l2_unsupported(v12);
+	/* Checked again only when L1's controls changed. */
+	const char *missing = n->c02.changed & VMCS02_CONTROLS ? nested_l2_unsupported(v12) : NULL;
 
 	if (missing) {
 		vm_stop(v->vm, VM_END_CRASH,
@@ -268,102 +416,110 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 		.cr4_mask = vmread(VMCS_CR4_GUEST_HOST_MASK),
 		.tsc_offset = vmread(VMCS_TSC_OFFSET),
 	};
-	uint32_t entry12 = (uint32_t)nested_vmcs_get(v12, VMCS_ENTRY_CTLS);
+	list_slots();
+	uint32_t entry12 = (uint32_t)HOT(v12, HOT_ENTRY);
 	bool ia32e = entry12 & ENTRY_IA32E_MODE_GUEST;
 	/* Without "load IA32_EFER", L1's with LMA and LME as "IA-32e mode
 	 * guest" says (SDM 26.3.2.1). */
-	uint64_t efer = vmread(VMCS_GUEST_IA32_EFER);
+	uint64_t efer01 = vmread(VMCS_GUEST_IA32_EFER), efer = efer01;
 	efer = ia32e ? efer | EFER_LMA | EFER_LME : efer & ~(EFER_LMA | EFER_LME);
 	if (entry12 & ENTRY_LOAD_IA32_EFER)
-		efer = nested_vmcs_get(v12, VMCS_GUEST_IA32_EFER);
+		efer = HOT(v12, HOT_EFER);
 	uint64_t pat = entry12 & ENTRY_LOAD_IA32_PAT
-			       ? nested_vmcs_get(v12, VMCS_GUEST_IA32_PAT)
+			       ? HOT(v12, HOT_PAT)
 			       : (vmx_controls.pat ? vmread(VMCS_GUEST_IA32_PAT) : 0);
 	bool debug = entry12 & ENTRY_LOAD_DEBUG_CONTROLS;
-	uint64_t dr7 = debug ? nested_vmcs_get(v12, VMCS_GUEST_DR7) : vmread(VMCS_GUEST_DR7);
-	uint64_t debugctl = debug ? nested_vmcs_get(v12, VMCS_GUEST_IA32_DEBUGCTL)
-				  : vmread(VMCS_GUEST_IA32_DEBUGCTL);
+	uint64_t dr7 = debug ? HOT(v12, HOT_DR7) : vmread(VMCS_GUEST_DR7);
+	uint64_t debugctl = debug ? HOT(v12, HOT_DEBUGCTL) : vmread(VMCS_GUEST_IA32_DEBUGCTL);
 	uint64_t eptp = vmread(VMCS_EPT_POINTER);
 	const uint64_t *l0_msr_bitmap = (const uint64_t *)(uintptr_t)vmread(VMCS_MSR_BITMAP);
-	bool l2_ept = l1_uses_ept(v12);
+	bool l2_ept = (HOT(v12, HOT_PROC) & PROC_ACTIVATE_SECONDARY) &&
+		      (HOT(v12, HOT_PROC2) & PROC2_ENABLE_EPT);
 	int emptied = 0;
 	if (l2_ept) {
-		emptied = shadow_ept_use(&n->shadow, nested_vmcs_get(v12, VMCS_EPT_POINTER));
+		emptied = shadow_ept_use(&n->shadow, HOT(v12, HOT_EPTP));
 		if (emptied < 0) {
 			vm_stop(v->vm, VM_END_CRASH, "out of memory for its nested guest's EPT");
 			return -1;
 		}
 		eptp = ept_pointer(&n->shadow.ept, false);
 	}
-	struct nested_l2_controls c;
-	nested_l2_controls(&l0, v12, &c);
-	if (vmx_controls.vpid)
-		c.proc2 |= PROC2_ENABLE_VPID;
+	/* VMCS02 is built anew for a launch, another VMCS12 or another host
+	 * CPU; else it is kept, its controls rewritten when L0's or L1's
+	 * changed and L2's state where L1 changed it (vmcs02_cache.h). */
+	struct vmcs02_cache *c02 = &n->c02;
+	unsigned cpu = this_cpu()->index;
+	bool build = !c02->built || c02->slot != n->current || c02->cpu != cpu;
+	bool controls = build || (c02->changed & VMCS02_CONTROLS) || !l0_same(&l0, &n->l0_02) ||
+			l0_msr_bitmap != (const uint64_t *)(uintptr_t)n->l0_msr_bitmap02;
+	struct nested_l2_controls *c = &n->l2c;
+	if (controls) {
+		nested_l2_controls(&l0, v12, c);
+		if (vmx_controls.vpid)
+			c->proc2 |= PROC2_ENABLE_VPID;
+		n->l0_02 = l0;
+		n->l0_msr_bitmap02 = (uint64_t)(uintptr_t)l0_msr_bitmap;
+	}
+	/* What L2's exit to L1 will load: from L1's host state, which cannot
+	 * change before it, and L1's IA32_EFER now. */
+	if (controls || (c02->changed & VMCS02_HOST_RSP) || efer01 != n->host_load_efer) {
+		nested_host_load_build(&n->host_load, v12, efer01);
+		n->host_load_efer = efer01;
+	}
 	uint64_t msr_bitmap02 = 0;
-	if ((c.proc & PROC_USE_MSR_BITMAPS) &&
+	if ((c->proc & PROC_USE_MSR_BITMAPS) &&
 	    !(msr_bitmap02 =
-		      merge_msr_bitmaps(v, l0_msr_bitmap, nested_vmcs_get(v12, VMCS_MSR_BITMAP)))) {
+		      merge_msr_bitmaps(v, l0_msr_bitmap, HOT(v12, HOT_MSR_BITMAP), build))) {
 		vm_stop(v->vm, VM_END_CRASH, "out of memory for its nested guest's MSR bitmap");
 		return -1;
 	}
 
-	/* A fresh launch every time: VMCS02 is rebuilt whole. */
-	if (vmcs_clear(n->vmcs02) || vmcs_load(n->vmcs02)) {
-		vm_stop(v->vm, VM_END_CRASH, "VMCLEAR/VMPTRLD of its nested guest's VMCS failed");
+	if (build) {
+		vmcs02_cache_drop(c02);
+		if (vmcs_clear(n->vmcs02) || vmcs_load(n->vmcs02)) {
+			vm_stop(v->vm, VM_END_CRASH,
+				"VMCLEAR/VMPTRLD of its nested guest's VMCS failed");
+			return -1;
+		}
+	} else if (vmcs_load(n->vmcs02)) {
+		vm_stop(v->vm, VM_END_CRASH, "VMPTRLD of its nested guest's VMCS failed");
 		return -1;
 	}
 	/* L1's preemption timer counts from this entry (SDM 26.7.4); the
 	 * run loop arms the CPU's for it or L0's own moment, the earlier. */
-	n->l2_timer = nested_vmcs_get(v12, VMCS_PIN_BASED_CTLS) & PIN_PREEMPTION_TIMER;
-	n->l2_timer_deadline = rdtsc() + (nested_vmcs_get(v12, VMCS_PREEMPTION_TIMER_VALUE)
-					  << vmx_controls.preemption_shift);
+	n->l2_timer = HOT(v12, HOT_PIN) & PIN_PREEMPTION_TIMER;
+	n->l2_timer_deadline = rdtsc() + (HOT(v12, HOT_TIMER) << vmx_controls.preemption_shift);
 	n->vmcs01 = v->vmcs;
 	n->l1_launched = v->launched;
 	n->in_l2 = true;
 	v->vmcs = n->vmcs02;
-	v->launched = false;
+	v->launched = c02->launched;
 	cur->launched = true;
 
-	vmcs_write_host_state();
-	bool true_ctls = vmx_caps.basic & VMX_BASIC_TRUE_CTLS;
-	vmwrite(VMCS_PIN_BASED_CTLS,
-		vmx_adjust_control(c.pin, true_ctls ? vmx_caps.true_pinbased : vmx_caps.pinbased));
-	vmwrite(VMCS_PROC_BASED_CTLS, vmx_adjust_control(c.proc, true_ctls ? vmx_caps.true_procbased
-									   : vmx_caps.procbased));
-	vmwrite(VMCS_PROC_BASED_CTLS2, vmx_adjust_control(c.proc2, vmx_caps.procbased2));
-	vmwrite(VMCS_EXIT_CTLS, c.exit);
-	vmwrite(VMCS_ENTRY_CTLS, c.entry);
-	vmwrite(VMCS_EXCEPTION_BITMAP, c.exception_bitmap);
-	vmwrite(VMCS_PF_ERROR_CODE_MASK, nested_vmcs_get(v12, VMCS_PF_ERROR_CODE_MASK));
-	vmwrite(VMCS_PF_ERROR_CODE_MATCH, nested_vmcs_get(v12, VMCS_PF_ERROR_CODE_MATCH));
-	vmwrite(VMCS_CR3_TARGET_COUNT, nested_vmcs_get(v12, VMCS_CR3_TARGET_COUNT));
-	for (uint32_t i = 0; i < 4; i++)
-		vmwrite(VMCS_CR3_TARGET_VALUE0 + 2 * i,
-			nested_vmcs_get(v12, VMCS_CR3_TARGET_VALUE0 + 2 * i));
-	vmwrite(VMCS_IO_BITMAP_A, (uint64_t)v->vm->io_bitmaps);
-	vmwrite(VMCS_IO_BITMAP_B, (uint64_t)v->vm->io_bitmaps + PAGE_SIZE);
-	vmwrite(VMCS_EPT_POINTER, eptp);
-	if (vmx_controls.vpid)
-		vmwrite(VMCS_VPID, nested_l2_vpid(v));
+	if (build)
+		vmcs_write_host_state();
+	if (controls)
+		write_controls(v, v12, c);
 	if (msr_bitmap02)
 		vmwrite(VMCS_MSR_BITMAP, msr_bitmap02);
-	vmwrite(VMCS_TSC_OFFSET, c.tsc_offset);
-	vmwrite(VMCS_CR0_GUEST_HOST_MASK, c.cr0_mask);
-	vmwrite(VMCS_CR4_GUEST_HOST_MASK, c.cr4_mask);
-	vmwrite(VMCS_CR0_READ_SHADOW, c.cr0_shadow);
-	vmwrite(VMCS_CR4_READ_SHADOW, c.cr4_shadow);
-	vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
-	vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);
-	vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
-	vmwrite(VMCS_ENTRY_INTR_INFO, nested_vmcs_get(v12, VMCS_ENTRY_INTR_INFO));
-	vmwrite(VMCS_ENTRY_EXCEPTION_ERROR_CODE,
-		nested_vmcs_get(v12, VMCS_ENTRY_EXCEPTION_ERROR_CODE));
-	vmwrite(VMCS_ENTRY_INSTRUCTION_LEN, nested_vmcs_get(v12, VMCS_ENTRY_INSTRUCTION_LEN));
+	vmwrite(VMCS_EPT_POINTER, eptp);
+	/* The event to inject: the CPU cleared VMCS02's at L2's last exit. */
+	vmwrite(VMCS_ENTRY_INTR_INFO, HOT(v12, HOT_ENTRY_INTR_INFO));
+	vmwrite(VMCS_ENTRY_EXCEPTION_ERROR_CODE, HOT(v12, HOT_ENTRY_ERROR_CODE));
+	vmwrite(VMCS_ENTRY_INSTRUCTION_LEN, HOT(v12, HOT_ENTRY_INSN_LEN));
 
-	/* By slot (field i is slot i): no lookup per field on this path. */
-	list_guest_slots();
-	for (unsigned i = 0; i < guest_slot_count; i++)
-		vmwrite(nested_vmcs_field(guest_slots[i]), v12->field[guest_slots[i]]);
+	/* By slot (field i is slot i): no lookup per field on this path;
+	 * all of them into a new VMCS02, else those L1 changed. */
+	if (build) {
+		for (unsigned i = 0; i < guest_slot_count; i++)
+			vmwrite(guest_encodings[i], v12->field[guest_slots[i]]);
+	} else {
+		for (unsigned k = 0; k < c02->nguest; k++) {
+			unsigned i = c02->guest[k];
+			if (guest_slot[i])
+				vmwrite(nested_vmcs_field(i), v12->field[i]);
+		}
+	}
 	vmwrite(VMCS_GUEST_IA32_EFER, efer);
 	if (vmx_controls.pat)
 		vmwrite(VMCS_GUEST_IA32_PAT, pat);
@@ -371,13 +527,18 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 	vmwrite(VMCS_GUEST_IA32_DEBUGCTL, debugctl);
 	/* With EPT the CPU takes PAE paging's PDPTEs from the VMCS: from
 	 * L1's when it runs L2 with EPT too (SDM 26.3.2.4), else read now. */
-	if (!l2_ept && !cr_load_pdptes(v, nested_vmcs_get(v12, VMCS_GUEST_CR0),
-				       nested_vmcs_get(v12, VMCS_GUEST_CR4))) {
+	if (!l2_ept && !cr_load_pdptes(v, HOT(v12, HOT_CR0), HOT(v12, HOT_CR4))) {
 		vm_stop(v->vm, VM_END_CRASH, "its nested guest's CR3 is outside the VM's RAM");
 		return -1;
 	}
+	if (build)
+		vmcs02_cache_take(c02, n->current, v12);
+	else
+		vmcs02_cache_take_diff(c02, v12);
+	c02->cpu = cpu;
 	n->l2_entries++;
-	l2_flush(v, eptp, l1_vpid(v12), emptied > 0);
+	n->entry_vpid12 = l1_vpid(v12);
+	l2_flush(v, eptp, n->entry_vpid12, emptied > 0);
 	return 0;
 }
 
@@ -386,45 +547,44 @@ static void reflect(struct vcpu *v)
 {
 	struct nested_vcpu *n = &v->nested;
 	struct nested_vmcs *v12 = &nested_current(n)->vmcs;
-	uint32_t exit12 = (uint32_t)nested_vmcs_get(v12, VMCS_EXIT_CTLS);
+	uint32_t exit12 = (uint32_t)HOT(v12, HOT_EXIT);
 
 	/* By slot; the CPU returns each field at its width. */
-	list_guest_slots();
 	for (unsigned i = 0; i < guest_slot_count; i++)
-		v12->field[guest_slots[i]] = vmread(nested_vmcs_field(guest_slots[i]));
+		v12->field[guest_slots[i]] = vmread(guest_encodings[i]);
 	/* CR0 and CR4 as L2 has them, the bits L0 keeps under its mask
 	 * included: VMX fixes them for L1's guest as well. */
 	if (exit12 & EXIT_SAVE_IA32_EFER)
-		nested_vmcs_set(v12, VMCS_GUEST_IA32_EFER, vmread(VMCS_GUEST_IA32_EFER));
+		HOT(v12, HOT_EFER) = vmread(VMCS_GUEST_IA32_EFER);
 	if ((exit12 & EXIT_SAVE_IA32_PAT) && vmx_controls.pat)
-		nested_vmcs_set(v12, VMCS_GUEST_IA32_PAT, vmread(VMCS_GUEST_IA32_PAT));
+		HOT(v12, HOT_PAT) = vmread(VMCS_GUEST_IA32_PAT);
 	if (exit12 & EXIT_SAVE_DEBUG_CONTROLS) {
-		nested_vmcs_set(v12, VMCS_GUEST_DR7, vmread(VMCS_GUEST_DR7));
-		nested_vmcs_set(v12, VMCS_GUEST_IA32_DEBUGCTL, vmread(VMCS_GUEST_IA32_DEBUGCTL));
+		HOT(v12, HOT_DR7) = vmread(VMCS_GUEST_DR7);
+		HOT(v12, HOT_DEBUGCTL) = vmread(VMCS_GUEST_IA32_DEBUGCTL);
 	}
-	for (unsigned i = 0; i < sizeof(exit_info_fields) / sizeof(exit_info_fields[0]); i++)
-		nested_vmcs_set(v12, exit_info_fields[i], vmread(exit_info_fields[i]));
+	for (unsigned i = 0; i < EXIT_INFO_FIELDS; i++)
+		v12->field[exit_info_slots[i]] = vmread(exit_info_fields[i]);
 	/* What is left of L1's preemption timer, if L1 asked (SDM 27.3.2). */
 	if (n->l2_timer && (exit12 & EXIT_SAVE_PREEMPTION_TIMER)) {
 		uint64_t now = v->regs.exit_tsc;
-		nested_vmcs_set(v12, VMCS_PREEMPTION_TIMER_VALUE,
-				n->l2_timer_deadline > now ? (n->l2_timer_deadline - now) >>
-								     vmx_controls.preemption_shift
-							   : 0);
+		HOT(v12, HOT_TIMER) =
+			n->l2_timer_deadline > now
+				? (n->l2_timer_deadline - now) >> vmx_controls.preemption_shift
+				: 0;
 	}
 	n->l2_timer = false;
 	/* The event L1 injected was delivered (SDM 27.2.4). */
-	nested_vmcs_set(v12, VMCS_ENTRY_INTR_INFO,
-			nested_vmcs_get(v12, VMCS_ENTRY_INTR_INFO) & ~(uint64_t)INTR_INFO_VALID);
+	HOT(v12, HOT_ENTRY_INTR_INFO) &= ~(uint64_t)INTR_INFO_VALID;
 
 	if (vmcs_load(n->vmcs01)) {
 		vm_stop(v->vm, VM_END_CRASH, "VMPTRLD of its own VMCS failed");
 		return;
 	}
+	n->c02.launched = v->launched;
 	v->vmcs = n->vmcs01;
 	v->launched = n->l1_launched;
 	n->in_l2 = false;
-	nested_load_host_state(v, v12, !vmx_controls.vpid || !l1_vpid(v12));
+	nested_load_host_state(v, &n->host_load, !vmx_controls.vpid || !n->entry_vpid12);
 }
 
 static void l1_interrupt(struct vcpu *v)
@@ -448,6 +608,45 @@ static void l1_interrupt(struct vcpu *v)
 	if (vector >= 0)
 		nested_vmcs_set(v12, VMCS_EXIT_INTR_INFO,
 				INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vector);
+}
+
+/* The pages of the aligned block around an EPT violation of L2 that L1
+ * maps readable to the VM's RAM are filled with it: L2 touches its code,
+ * stack and data in runs, and a fill costs an exit where the walk of a
+ * neighbour costs one read (nested_ept_walk_near: the leaf table of the
+ * page's own walk). The CPU may cache any translation L1's EPT
+ * allows until L1's INVEPT (SDM 29.4.1), which empties them all. Returns
+ * -1 out of memory. */
+#define FILL_AROUND_PAGES 64u
+#define FILL_CHUNK_PAGES 16u /* entries made ready at a time, on the stack */
+
+static int fill_around(struct nested_vcpu *n, const struct nested_ept_env *env,
+		       const struct shadow_ept_ram *ram, const struct nested_ept_walk *near,
+		       uint64_t gpa2)
+{
+	uint64_t page = gpa2 & ~(uint64_t)(PAGE_SIZE - 1);
+	uint64_t first = gpa2 & ~(uint64_t)(FILL_AROUND_PAGES * PAGE_SIZE - 1);
+	uint64_t hpa[FILL_CHUNK_PAGES], perms[FILL_CHUNK_PAGES];
+
+	for (unsigned c = 0; c < FILL_AROUND_PAGES; c += FILL_CHUNK_PAGES) {
+		uint64_t chunk = first + c * PAGE_SIZE;
+		for (unsigned i = 0; i < FILL_CHUNK_PAGES; i++) {
+			uint64_t g = chunk + i * PAGE_SIZE;
+			struct nested_ept_walk w;
+			if (g == page ||
+			    nested_ept_walk_near(env, n->shadow.l1_eptp, near, g, EPT_READ, &w) !=
+				    NESTED_EPT_OK ||
+			    shadow_ept_compose(ram, &w, EPT_READ, &hpa[i], &perms[i]) !=
+				    SHADOW_EPT_RAM) {
+				perms[i] = 0;
+				continue;
+			}
+			n->shadow_fills++;
+		}
+		if (shadow_ept_map_new(&n->shadow, chunk, hpa, perms, FILL_CHUNK_PAGES))
+			return -1;
+	}
+	return 0;
 }
 
 /* An EPT violation of L2 run with L1's EPT: L1's if its tables do not
@@ -497,7 +696,9 @@ static void l2_ept_violation(struct vcpu *v, uint64_t qual)
 		v->vm->unbacked_first_gpa = w.gpa1;
 		v->vm->unbacked_first_write = false;
 	}
-	if (shadow_ept_map(&n->shadow, gpa2, hpa, perms)) {
+	/* The block around it first: should the tables fill up and start
+	 * again meanwhile, the page L2 waits for is mapped all the same. */
+	if (fill_around(n, &env, &ram, &w, gpa2) || shadow_ept_map(&n->shadow, gpa2, hpa, perms)) {
 		vm_stop(v->vm, VM_END_CRASH, "out of memory for its nested guest's EPT");
 		return;
 	}
@@ -540,7 +741,8 @@ static void l2_exit(struct vcpu *v, uint32_t reason)
 		reflect(v);
 		return;
 	}
-	bool l2_ept = l1_uses_ept(v12);
+	bool l2_ept = (HOT(v12, HOT_PROC) & PROC_ACTIVATE_SECONDARY) &&
+		      (HOT(v12, HOT_PROC2) & PROC2_ENABLE_EPT);
 	if (l2_ept && reason == EXIT_EPT_VIOLATION) {
 		l2_ept_violation(v, qual);
 		return;
@@ -571,18 +773,28 @@ static void l2_exit(struct vcpu *v, uint32_t reason)
 	exit_handlers[reason](v);
 }
 
-/* An exit to L1 refreshes the shadow VMCS with what it now holds: L2's
- * state and the exit information (vmcs_shadow.h). */
+/* After an exit to L1: the shadow VMCS refreshed with the fields that
+ * changed in L1's VMCS, L2's state and the exit information
+ * (vmcs_shadow.h), and VMCS02 holding L2's state as L1's VMCS now does. */
+static void exited_to_l1(struct vcpu *v)
+{
+	struct nested_vcpu *n = &v->nested;
+	struct nested_vmcs_slot *cur = nested_current(n);
+
+	if (n->in_l2 || !cur)
+		return;
+	if (!vmcs_shadow_push_changed(v, &n->c02.held))
+		vmcs02_cache_take(&n->c02, n->current, &cur->vmcs);
+}
+
 void nested_l1_interrupt(struct vcpu *v)
 {
 	l1_interrupt(v);
-	if (!v->nested.in_l2)
-		vmcs_shadow_push(v);
+	exited_to_l1(v);
 }
 
 void nested_l2_exit(struct vcpu *v, uint32_t reason)
 {
 	l2_exit(v, reason);
-	if (!v->nested.in_l2)
-		vmcs_shadow_push(v);
+	exited_to_l1(v);
 }

@@ -391,32 +391,29 @@ static int64_t check_guest_state(struct vcpu *v, const struct nested_vmcs *vmcs,
  * area (SDM 27.5), CR0 and CR4 kept as exit_cr.c keeps them (the real
  * registers with VMX's fixed bits, the read shadows the guest's view).
  * Returns -1 after stopping the VM. */
-int nested_load_host_state(struct vcpu *v, const struct nested_vmcs *vmcs, bool flush)
+int nested_load_host_state(struct vcpu *v, const struct nested_host_load *h, bool flush)
 {
-	struct nested_field_value f[NESTED_HOST_STATE_MAX];
-	unsigned n = nested_host_state(vmcs, vmread(VMCS_GUEST_IA32_EFER), f);
-	uint64_t cr0 = nested_vmcs_get(vmcs, VMCS_HOST_CR0);
-	uint64_t cr4 = nested_vmcs_get(vmcs, VMCS_HOST_CR4);
+	uint64_t cr0 = h->cr0, cr4 = h->cr4;
 	uint64_t entry = vmread(VMCS_ENTRY_CTLS) & ~(uint64_t)ENTRY_IA32E_MODE_GUEST;
 
-	if (nested_vmcs_get(vmcs, VMCS_EXIT_MSR_LOAD_COUNT)) {
+	if (h->msr_load) {
 		vm_stop(v->vm, VM_END_CRASH,
 			"a VM exit with a VM-exit MSR-load list: not implemented yet");
 		return -1;
 	}
-	for (unsigned i = 0; i < n; i++)
-		if (f[i].field != VMCS_GUEST_IA32_PAT || vmx_controls.pat)
-			vmwrite(f[i].field, f[i].value);
+	for (unsigned i = 0; i < h->n; i++)
+		if (h->f[i].field != VMCS_GUEST_IA32_PAT || vmx_controls.pat)
+			vmwrite(h->f[i].field, h->f[i].value);
 	uint64_t real0 = (cr0 | (vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG))) & vmx_caps.cr0_fixed1;
 	uint64_t real4 = (cr4 & vmx_caps.cr4_fixed1) | vmx_caps.cr4_fixed0;
 	vmwrite(VMCS_GUEST_CR0, real0);
 	vmwrite(VMCS_CR0_READ_SHADOW, cr0);
 	vmwrite(VMCS_GUEST_CR4, real4);
 	vmwrite(VMCS_CR4_READ_SHADOW, cr4);
-	vmwrite(VMCS_ENTRY_CTLS, entry | (nested_host_64bit(vmcs) ? ENTRY_IA32E_MODE_GUEST : 0));
+	vmwrite(VMCS_ENTRY_CTLS, entry | (h->wide ? ENTRY_IA32E_MODE_GUEST : 0));
 	if (!cr_load_pdptes(v, real0, real4)) {
 		vm_stop(v->vm, VM_END_CRASH, "host CR3 %#llx of its VMCS is outside the VM's RAM",
-			(unsigned long long)nested_vmcs_get(vmcs, VMCS_HOST_CR3));
+			(unsigned long long)h->cr3);
 		return -1;
 	}
 	/* A new CR3 written for the guest, not by it: its old translations
@@ -436,7 +433,9 @@ static void entry_failure(struct vcpu *v, struct nested_vmcs_slot *cur, uint64_t
 	nested_vmcs_set(&cur->vmcs, VMCS_EXIT_REASON,
 			EXIT_REASON_ENTRY_FAILURE | EXIT_ENTRY_FAIL_GUEST_STATE);
 	nested_vmcs_set(&cur->vmcs, VMCS_EXIT_QUALIFICATION, qualification);
-	nested_load_host_state(v, &cur->vmcs, true);
+	struct nested_host_load h;
+	nested_host_load_build(&h, &cur->vmcs, vmread(VMCS_GUEST_IA32_EFER));
+	nested_load_host_state(v, &h, true);
 }
 
 /* VMLAUNCH and VMRESUME up to the VM entry (SDM 30.3, 26.2, 26.3): the
@@ -465,20 +464,32 @@ static void vm_entry(struct vcpu *v, bool launch)
 		vm_fail(v, VMXERR_VMRESUME_NONLAUNCHED);
 		return;
 	}
-	struct nested_entry_env env = {
-		.caps = &v->vm->nested_caps,
-		.pa_bits = pa_bits(),
-		.long_mode = vmread(VMCS_GUEST_IA32_EFER) & EFER_LMA_BIT,
-	};
-	if (nested_check_controls(&cur->vmcs, &env, why, sizeof(why))) {
-		vm_fail(v, VMXERR_ENTRY_INVALID_CONTROLS);
-		return;
+	/* Every entry checks (SDM 26.2, 26.3); what did not change since
+	 * VMCS02 took it passes as it did then (vmcs02_cache.h). */
+	unsigned changed = nested_vmcs02_diff(v, cur, launch);
+	if (changed & VMCS02_CONTROLS) {
+		struct nested_entry_env env = {
+			.caps = &v->vm->nested_caps,
+			.pa_bits = pa_bits(),
+			.long_mode = vmread(VMCS_GUEST_IA32_EFER) & EFER_LMA_BIT,
+		};
+		if (nested_check_controls(&cur->vmcs, &env, why, sizeof(why))) {
+			vm_fail(v, VMXERR_ENTRY_INVALID_CONTROLS);
+			return;
+		}
+		if (nested_check_host_state(&cur->vmcs, &env, why, sizeof(why))) {
+			vm_fail(v, VMXERR_ENTRY_INVALID_HOST_STATE);
+			return;
+		}
 	}
-	if (nested_check_host_state(&cur->vmcs, &env, why, sizeof(why))) {
-		vm_fail(v, VMXERR_ENTRY_INVALID_HOST_STATE);
-		return;
-	}
-	int64_t qualification = check_guest_state(v, &cur->vmcs, why, sizeof(why));
+	int64_t qualification = -1;
+	if (changed & VMCS02_GUEST_CHECK)
+		qualification = check_guest_state(v, &cur->vmcs, why, sizeof(why));
+	else if ((changed & VMCS02_RIP) &&
+		 !vmcs_guest_rip_ok(nested_vmcs_get(&cur->vmcs, VMCS_ENTRY_CTLS),
+				    nested_vmcs_get(&cur->vmcs, VMCS_GUEST_CS_AR),
+				    nested_vmcs_get(&cur->vmcs, VMCS_GUEST_RIP)))
+		qualification = (int64_t)ENTRY_FAIL_GUEST_STATE;
 	if (qualification >= 0) {
 		entry_failure(v, cur, (uint64_t)qualification);
 		return;

@@ -232,14 +232,19 @@ int vmcs_setup(struct vcpu *v, const struct vcpu_boot_state *s, char *err, unsig
 
 void vmcs_release(struct vcpu *v)
 {
+	/* VMCS02 is active on this CPU in L2, and kept after L2's exits. */
+	bool vmcs02_active = v->nested.vmcs02 && (v->nested.in_l2 || v->nested.c02.built);
+
 	/* A vCPU stopped in its nested guest: both VMCSs go, and its own is
 	 * the one it keeps. */
 	if (v->nested.in_l2) {
-		vmcs_clear(v->nested.vmcs02);
 		v->vmcs = v->nested.vmcs01;
 		v->launched = v->nested.l1_launched;
 		v->nested.in_l2 = false;
 	}
+	if (vmcs02_active)
+		vmcs_clear(v->nested.vmcs02);
+	vmcs02_cache_drop(&v->nested.c02);
 	/* VMCLEAR also writes the CPU's cached copy back to memory. */
 	if (v->vmcs)
 		vmcs_clear(v->vmcs);

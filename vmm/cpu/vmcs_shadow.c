@@ -1,6 +1,7 @@
 #include "vmm/cpu/vmcs_shadow.h"
 
 #include "arch/x86/page_alloc.h"
+#include "vmm/nested/vmcs02_cache.h"
 #include "vmm/nested/vmcs_shadowing.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx.h"
@@ -13,6 +14,8 @@
 /* The bitmaps and field lists, the same for every VM: the host's. */
 static struct nested_shadowing shadowing __attribute__((aligned(PAGE_SIZE)));
 static bool shadowing_ready;
+/* By slot of the virtual VMCS: whether the shadow VMCS holds the field. */
+static bool shadow_holds[NESTED_VMCS_FIELDS];
 
 /* The probe: a field the host cannot hold fails the VMWRITE (error 12),
  * as do the read-only ones on a CPU whose IA32_VMX_MISC bit 29 is clear. */
@@ -41,6 +44,8 @@ void vmcs_shadow_init(void)
 	uint64_t pa = (uint64_t)(uintptr_t)page;
 	if (!vmcs_clear(pa) && !vmcs_load(pa)) {
 		nested_shadowing_build(&shadowing, host_can_hold, NULL);
+		for (unsigned i = 0; i < shadowing.nread; i++)
+			shadow_holds[shadowing.read_slots[i]] = true;
 		shadowing_ready = shadowing.nread > 0;
 	}
 	vmcs_clear(pa);
@@ -132,4 +137,25 @@ void vmcs_shadow_push(struct vcpu *v)
 		vmwrite(VMCS_PROC_BASED_CTLS2, proc2 | PROC2_VMCS_SHADOWING);
 		n->shadow_live = true;
 	}
+}
+
+bool vmcs_shadow_push_changed(struct vcpu *v, struct nested_vmcs *before)
+{
+	struct nested_vcpu *n = &v->nested;
+	struct nested_vmcs_slot *cur = nested_current(n);
+
+	if (!n->shadow_live || !cur) {
+		vmcs_shadow_push(v);
+		return false;
+	}
+	if (!to_shadow(v))
+		return false;
+	for (unsigned i = nested_vmcs_next_difference(before, &cur->vmcs, 0);
+	     i < NESTED_VMCS_FIELDS; i = nested_vmcs_next_difference(before, &cur->vmcs, i + 1)) {
+		if (shadow_holds[i])
+			vmwrite(nested_vmcs_field(i), cur->vmcs.field[i]);
+		before->field[i] = cur->vmcs.field[i];
+	}
+	back(v);
+	return true;
 }

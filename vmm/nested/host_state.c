@@ -103,3 +103,14 @@ unsigned nested_host_state(const struct nested_vmcs *vmcs, uint64_t efer,
 	put(&l, VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
 	return l.n;
 }
+
+void nested_host_load_build(struct nested_host_load *h, const struct nested_vmcs *vmcs,
+			    uint64_t efer)
+{
+	h->n = nested_host_state(vmcs, efer, h->f);
+	h->cr0 = nested_vmcs_get(vmcs, VMCS_HOST_CR0);
+	h->cr3 = nested_vmcs_get(vmcs, VMCS_HOST_CR3);
+	h->cr4 = nested_vmcs_get(vmcs, VMCS_HOST_CR4);
+	h->wide = nested_host_64bit(vmcs);
+	h->msr_load = nested_vmcs_get(vmcs, VMCS_EXIT_MSR_LOAD_COUNT) != 0;
+}

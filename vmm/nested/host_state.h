@@ -28,4 +28,19 @@ unsigned nested_host_state(const struct nested_vmcs *vmcs, uint64_t efer,
 /* The "host address-space size" exit control: a 64-bit host. */
 bool nested_host_64bit(const struct nested_vmcs *vmcs);
 
+/* All a VM exit to the guest hypervisor loads, made ready from its VMCS:
+ * the list above, the host CR0, CR3 and CR4, the host's width, and
+ * whether the exit would load MSRs (not implemented). An L2 exit to L1
+ * takes the one made at the entry (the host state cannot change while
+ * L2 runs), so it walks no field by encoding. */
+struct nested_host_load {
+	struct nested_field_value f[NESTED_HOST_STATE_MAX];
+	unsigned n;
+	uint64_t cr0, cr3, cr4;
+	bool wide, msr_load;
+};
+
+void nested_host_load_build(struct nested_host_load *h, const struct nested_vmcs *vmcs,
+			    uint64_t efer);
+
 #endif

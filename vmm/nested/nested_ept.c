@@ -72,20 +72,24 @@ static int is_leaf(const struct nested_ept_env *env, uint64_t e, int level)
 	return -1;
 }
 
-enum nested_ept_result nested_ept_walk(const struct nested_ept_env *env, uint64_t eptp,
-				       uint64_t gpa2, uint64_t access, struct nested_ept_walk *w)
+static uint64_t addr_mask_of(const struct nested_ept_env *env)
 {
-	uint64_t addr_mask =
-		bits_between(PAGE_SHIFT_4K, env->pa_bits < ADDR_TOP ? env->pa_bits : ADDR_TOP);
-	uint64_t table = eptp & addr_mask;
-	uint64_t perms = EPT_RWX;
+	return bits_between(PAGE_SHIFT_4K, env->pa_bits < ADDR_TOP ? env->pa_bits : ADDR_TOP);
+}
+
+/* The walk from table at level down, with the permissions of the
+ * entries above it. */
+static enum nested_ept_result walk_from(const struct nested_ept_env *env, uint64_t table, int level,
+					uint64_t perms, uint64_t gpa2, uint64_t access,
+					struct nested_ept_walk *w)
+{
+	uint64_t addr_mask = addr_mask_of(env);
 
 	w->perms = 0;
 	w->gpa1 = 0;
 	w->page_size = 0;
-	if (gpa2 >> level_shift(LEVELS))
-		return NESTED_EPT_VIOLATION; /* beyond a 4-level walk */
-	for (int level = LEVELS - 1; level >= 0; level--) {
+	w->leaf_table = 0;
+	for (; level >= 0; level--) {
 		uint64_t e;
 		uint64_t index = (gpa2 >> level_shift(level)) & INDEX_MASK;
 		if (env->read(env->ctx, table + index * sizeof(e), &e))
@@ -95,18 +99,45 @@ enum nested_ept_result nested_ept_walk(const struct nested_ept_env *env, uint64_
 		int leaf = is_leaf(env, e, level);
 		if (leaf < 0 || misconfigured(env, e, level, leaf))
 			return NESTED_EPT_MISCONFIG;
-		perms &= e & EPT_RWX;
 		if (leaf) {
 			uint64_t size = 1ull << level_shift(level);
+			w->leaf_table = table;
+			w->leaf_level = level;
+			w->upper_perms = perms;
+			w->gpa2 = gpa2;
+			perms &= e & EPT_RWX;
 			w->perms = perms;
 			w->page_size = size;
 			w->gpa1 = (e & addr_mask & ~(size - 1)) |
 				  (gpa2 & (size - 1) & ~(PAGE_4K - 1));
 			return (access & EPT_RWX & ~perms) ? NESTED_EPT_VIOLATION : NESTED_EPT_OK;
 		}
+		perms &= e & EPT_RWX;
 		table = e & addr_mask;
 	}
 	return NESTED_EPT_MISCONFIG; /* not reached: level 0 is always a leaf */
+}
+
+enum nested_ept_result nested_ept_walk(const struct nested_ept_env *env, uint64_t eptp,
+				       uint64_t gpa2, uint64_t access, struct nested_ept_walk *w)
+{
+	if (gpa2 >> level_shift(LEVELS)) {
+		w->perms = w->gpa1 = w->page_size = w->leaf_table = 0;
+		return NESTED_EPT_VIOLATION; /* beyond a 4-level walk */
+	}
+	return walk_from(env, eptp & addr_mask_of(env), LEVELS - 1, EPT_RWX, gpa2, access, w);
+}
+
+enum nested_ept_result nested_ept_walk_near(const struct nested_ept_env *env, uint64_t eptp,
+					    const struct nested_ept_walk *near, uint64_t gpa2,
+					    uint64_t access, struct nested_ept_walk *w)
+{
+	if (!near->leaf_table || gpa2 >> level_shift(LEVELS) ||
+	    (gpa2 >> level_shift(near->leaf_level + 1)) !=
+		    (near->gpa2 >> level_shift(near->leaf_level + 1)))
+		return nested_ept_walk(env, eptp, gpa2, access, w);
+	return walk_from(env, near->leaf_table, near->leaf_level, near->upper_perms, gpa2, access,
+			 w);
 }
 
 uint64_t nested_ept_violation_qual(uint64_t hw_qual, uint64_t l1_perms)

@@ -25,6 +25,12 @@ struct nested_ept_walk {
 	uint64_t gpa1;	    /* L1-physical address of the 4 KiB page (leaf offset applied) */
 	uint64_t perms;	    /* EPT_READ | EPT_WRITE | EPT_EXEC: the AND over the walk */
 	uint64_t page_size; /* of L1's leaf: 4 KiB, 2 MiB or 1 GiB */
+	/* Where a walk that reached a leaf found it: the table (L1-physical),
+	 * its level (0: page table ... 2: PDPT), the permissions of the
+	 * entries above it and the L2-physical address walked, for
+	 * nested_ept_walk_near. */
+	uint64_t leaf_table, upper_perms, gpa2;
+	int leaf_level;
 };
 
 /* Translates L2-physical gpa2 through L1's tables at eptp (already
@@ -33,6 +39,14 @@ struct nested_ept_walk {
  * w->perms holds what L1's walk allowed (0 for an entry not present). */
 enum nested_ept_result nested_ept_walk(const struct nested_ept_env *env, uint64_t eptp,
 				       uint64_t gpa2, uint64_t access, struct nested_ept_walk *w);
+
+/* The same walk for gpa2 as nested_ept_walk, when gpa2 lies in the
+ * part of L2-physical space near's leaf table maps (near: a walk that
+ * returned NESTED_EPT_OK or a violation at its leaf): only gpa2's entry
+ * of that table is read. Anything else: the whole walk. */
+enum nested_ept_result nested_ept_walk_near(const struct nested_ept_env *env, uint64_t eptp,
+					    const struct nested_ept_walk *near, uint64_t gpa2,
+					    uint64_t access, struct nested_ept_walk *w);
 
 /* The qualification of the EPT violation L1 gets (SDM table 28-7): the
  * access, the linear-address bits and NMI unblocking as the CPU reported

@@ -11,6 +11,8 @@ void nested_vcpu_reset(struct nested_vcpu *n)
 	n->use_clock = 0;
 	n->shadow_live = false; /* VMCS01 was set up anew */
 	n->l2_tlb_valid = false;
+	vmcs02_cache_drop(&n->c02); /* L0's VMCS01 and bitmaps were set up anew */
+	n->msr_words_of = 0;
 	shadow_ept_invalidate(&n->shadow);
 	for (unsigned i = 0; n->slots && i < NESTED_VMCS_CACHED; i++)
 		n->slots[i].region = NESTED_NO_VMCS;

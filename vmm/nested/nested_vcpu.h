@@ -7,8 +7,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmm/nested/host_state.h"
+#include "vmm/nested/l2_controls.h"
 #include "vmm/nested/nested_vmcs.h"
 #include "vmm/nested/shadow_ept.h"
+#include "vmm/nested/vmcs02_cache.h"
 
 /* VMCSs kept per vCPU: a guest hypervisor with more in turn loses the
  * contents of the one it loaded least recently (its region is then
@@ -16,6 +19,8 @@
 #define NESTED_VMCS_CACHED 4
 /* The current-VMCS pointer when there is none (SDM 30.3 VMXON). */
 #define NESTED_NO_VMCS (~0ull)
+/* 64-bit words in a 4 KiB bitmap. */
+#define PAGE_WORDS_MAX 512
 
 struct nested_vmcs_slot {
 	uint64_t region;   /* guest-physical address; NESTED_NO_VMCS when free */
@@ -48,6 +53,23 @@ struct nested_vcpu {
 	/* VMCS02's MSR bitmap when L1 uses one: L0's and L1's ORed, so an
 	 * MSR both let through costs no exit (a page, freed with vmcs02). */
 	uint8_t *msr_bitmap02;
+	/* The 64-bit words of that bitmap where L0's lets an MSR through:
+	 * elsewhere it is all ones whatever L1's says, so an entry merges
+	 * only these. */
+	uint16_t msr_words[PAGE_WORDS_MAX];
+	unsigned nmsr_words;
+	uint64_t msr_words_of; /* the L0 bitmap they were listed from (0: none) */
+	/* VMCS02 as it was left (vmcs02_cache.h): kept between entries,
+	 * with L0's controls and MSR bitmap it was made from and its own. */
+	struct vmcs02_cache c02;
+	struct nested_l0_controls l0_02;
+	uint64_t l0_msr_bitmap02;
+	struct nested_l2_controls l2c;
+	/* What L2's exit to L1 loads (host_state.h), made at an entry whose
+	 * controls or host state changed, or L1's IA32_EFER (efer01). */
+	struct nested_host_load host_load;
+	uint64_t host_load_efer;
+	uint16_t entry_vpid12; /* the VPID in L1's controls at the entry (0: none) */
 	/* VMCS shadowing (vmm/cpu/vmcs_shadow.c): the shadow VMCS's page (0
 	 * without), and whether it holds the current VMCS, VMCS01 letting
 	 * L1's VMREAD/VMWRITE reach it. */

@@ -314,6 +314,11 @@ void nested_vmcs_set(struct nested_vmcs *vmcs, uint32_t encoding, uint64_t value
 		vmcs->field[slot] = truncate(encoding, value);
 }
 
+int nested_vmcs_slot(uint32_t encoding)
+{
+	return slot_of(encoding);
+}
+
 uint32_t nested_vmcs_field(unsigned i)
 {
 	return i < NESTED_VMCS_FIELDS ? fields[i] : 0;

@@ -41,6 +41,8 @@ void nested_vmcs_set(struct nested_vmcs *vmcs, uint32_t encoding, uint64_t value
 /* The encoding of the field in slot i (0 <= i < NESTED_VMCS_FIELDS), and
  * whether a field is guest state (type 2, SDM 24.11.2). */
 uint32_t nested_vmcs_field(unsigned i);
+/* The slot of a supported field by its full encoding, or -1. */
+int nested_vmcs_slot(uint32_t encoding);
 bool nested_vmcs_is_guest_state(uint32_t encoding);
 /* Whether a field is 64 bits wide (it has a high access, encoding + 1),
  * and whether it is a VM-exit information field (read-only, type 1). */

@@ -65,6 +65,39 @@ int shadow_ept_map(struct shadow_ept *s, uint64_t gpa2, uint64_t hpa, uint64_t p
 	return ept_map_range(&s->ept, gpa2, hpa, PAGE_4K, perms);
 }
 
+#define REGION_SHIFT 21 /* a page table maps 2 MiB */
+#define PAGE_SHIFT_4K 12
+#define PT_INDEX_MASK 0x1ffull
+
+int shadow_ept_map_new(struct shadow_ept *s, uint64_t gpa2, const uint64_t *hpa,
+		       const uint64_t *perms, unsigned n)
+{
+	uint64_t *table = NULL, region = ~0ull;
+
+	if (s->ept.table_pages >= SHADOW_EPT_MAX_TABLES && empty(s))
+		return -1;
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t g = (gpa2 & ~(PAGE_4K - 1)) + i * PAGE_4K;
+		if (!perms[i])
+			continue;
+		if (g >> REGION_SHIFT != region) {
+			region = g >> REGION_SHIFT;
+			table = ept_leaf_table(&s->ept, g);
+		}
+		if (!table) {
+			/* The region's first page: its tables made the usual way. */
+			if (ept_map_range(&s->ept, g, hpa[i], PAGE_4K, perms[i]))
+				return -1;
+			table = ept_leaf_table(&s->ept, g);
+			continue;
+		}
+		uint64_t *entry = &table[(g >> PAGE_SHIFT_4K) & PT_INDEX_MASK];
+		if (!(*entry & EPT_RWX))
+			*entry = hpa[i] | perms[i] | EPT_MEMTYPE_WB;
+	}
+	return 0;
+}
+
 void shadow_ept_free(struct shadow_ept *s)
 {
 	ept_destroy(&s->ept);

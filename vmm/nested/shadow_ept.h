@@ -55,6 +55,15 @@ void shadow_ept_invalidate(struct shadow_ept *s);
  * Returns 0 or -1 (out of memory). The caller invalidates the CPU's
  * cached translations (INVEPT of the shadow's EPTP). */
 int shadow_ept_map(struct shadow_ept *s, uint64_t gpa2, uint64_t hpa, uint64_t perms);
+/* Maps, of the n pages from gpa2 on (4 KiB aligned), each with a
+ * nonzero perms[i] that the tables do not map yet to hpa[i]: a fill
+ * around an EPT violation, its entries written straight into the page
+ * table that maps them. Pages already mapped keep their entry. Empties
+ * the tables first when they have grown to SHADOW_EPT_MAX_TABLES.
+ * Returns 0 or -1 (out of memory). The caller invalidates the CPU's
+ * cached translations. */
+int shadow_ept_map_new(struct shadow_ept *s, uint64_t gpa2, const uint64_t *hpa,
+		       const uint64_t *perms, unsigned n);
 /* Frees the tables. */
 void shadow_ept_free(struct shadow_ept *s);
 

@@ -31,9 +31,11 @@ struct nested_shadowing {
 typedef bool (*host_field_fn)(uint32_t encoding, void *ctx);
 
 /* Every field of the virtual VMCS the host can hold is let through for
- * VMREAD (its high access too, for a 64-bit field); those but the
- * read-only VM-exit information fields for VMWRITE. Anything else exits,
- * so pgvisor answers it from its virtual VMCS as before. */
+ * VMREAD (its high access too, for a 64-bit field); for VMWRITE those a
+ * guest hypervisor writes around most exits (vmcs_shadowing.c's list),
+ * never the read-only VM-exit information fields. Anything else exits,
+ * so pgvisor answers it from its virtual VMCS as before: every
+ * VMLAUNCH/VMRESUME reads back only the fields let through for VMWRITE. */
 void nested_shadowing_build(struct nested_shadowing *s, host_field_fn host_has, void *ctx);
 
 #endif

@@ -204,7 +204,7 @@ int vmcs_check_guest_state(vmcs_read_fn read, void *c, const struct vmx_caps *ca
 		return fail(&x, "GDTR/IDTR limit above 0xffff", rd(&x, VMCS_GUEST_GDTR_LIMIT));
 
 	uint64_t rip = rd(&x, VMCS_GUEST_RIP);
-	if (!(ia32e && (cs_ar & AR_L)) && (rip >> 32))
+	if (!vmcs_guest_rip_ok(entry, cs_ar, rip))
 		return fail(&x, "RIP bits 63:32 must be zero outside 64-bit mode", rip);
 	uint64_t rflags = rd(&x, VMCS_GUEST_RFLAGS);
 	if ((rflags & RFLAGS_RESERVED_ZERO) || !(rflags & RFLAGS_FIXED1))
@@ -229,6 +229,11 @@ int vmcs_check_guest_state(vmcs_read_fn read, void *c, const struct vmx_caps *ca
 		return fail(&x, "VMCS link pointer must be all ones (no shadow VMCS)",
 			    rd(&x, VMCS_LINK_POINTER));
 	return 0;
+}
+
+bool vmcs_guest_rip_ok(uint64_t entry_ctls, uint64_t cs_ar, uint64_t rip)
+{
+	return ((entry_ctls & ENTRY_IA32E_MODE_GUEST) && (cs_ar & AR_L)) || !(rip >> 32);
 }
 
 uint32_t vmcs_exception_info(unsigned vector, bool has_error, uint64_t guest_cr0)

@@ -18,6 +18,10 @@ typedef uint64_t (*vmcs_read_fn)(uint32_t field, void *ctx);
 int vmcs_check_guest_state(vmcs_read_fn read, void *ctx, const struct vmx_caps *caps, char *msg,
 			   size_t msglen);
 
+/* The one check on RIP (SDM 26.3.1.4): bits 63:32 zero unless the
+ * guest enters 64-bit mode (IA-32e mode guest, CS.L). */
+bool vmcs_guest_rip_ok(uint64_t entry_ctls, uint64_t cs_ar, uint64_t rip);
+
 /* The VM-entry interruption information that injects hardware exception
  * vector, with its error code if has_error and the guest is in protected
  * mode: in real mode (CR0.PE = 0 under unrestricted guest) an exception
