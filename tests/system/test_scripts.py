@@ -5,6 +5,7 @@ import functools
 import importlib.machinery
 import importlib.util
 import os
+import re
 import subprocess
 
 import pytest
@@ -62,6 +63,23 @@ def test_mkiso_names_modules_like_config_resolve_path(tmp_path):
     assert [name for _, name in modules] == [
         "vms/a.cfg", "images/k.elf", "vms/files/m.txt", f"{tmp_path}/abs.bin", "vms/b.cfg"]
     assert [path for path, _ in modules] == [f"/pgvisor/{n}" for n in range(5)]
+
+
+def test_mkiso_is_repeatable(tmp_path):
+    """The same content gives the same bytes (Bochs runs of a test are
+    compared tick for tick, and GRUB's images carry the ISO's UUID); other
+    content gives another UUID."""
+    (tmp_path / "k.elf").write_bytes(b"kernel")
+    (tmp_path / "a.cfg").write_text('name = "a"\nkernel = "k.elf"\n')
+    first, second, other = (tmp_path / n for n in ("1.iso", "2.iso", "3.iso"))
+    for iso, cmdline in ((first, "x=1"), (second, "x=1"), (other, "x=2")):
+        p = mkiso(["--kernel", GUESTS / "hello.elf", "--cmdline", cmdline, iso, "a.cfg"],
+                  tmp_path)
+        assert p.returncode == 0, p.stderr
+    assert first.read_bytes() == second.read_bytes()
+    uuid = re.compile(r"--fs-uuid --set=root (\S+)")
+    assert uuid.search(grub_cfg_of(first, tmp_path)).group(1) != \
+        uuid.search(grub_cfg_of(other, tmp_path)).group(1)
 
 
 def test_mkiso_carries_disk_images(tmp_path):
