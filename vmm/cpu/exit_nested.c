@@ -437,7 +437,7 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 		      (HOT(v12, HOT_PROC2) & PROC2_ENABLE_EPT);
 	int emptied = 0;
 	if (l2_ept) {
-		emptied = shadow_ept_use(&n->shadow, HOT(v12, HOT_EPTP));
+		emptied = shadow_ept_use(&n->shadow, HOT(v12, HOT_EPTP), vmx_controls.ept_2mb);
 		if (emptied < 0) {
 			vm_stop(v->vm, VM_END_CRASH, "out of memory for its nested guest's EPT");
 			return -1;
@@ -696,13 +696,20 @@ static void l2_ept_violation(struct vcpu *v, uint64_t qual)
 		v->vm->unbacked_first_gpa = w.gpa1;
 		v->vm->unbacked_first_write = false;
 	}
-	/* The block around it first: should the tables fill up and start
-	 * again meanwhile, the page L2 waits for is mapped all the same. */
-	if (fill_around(n, &env, &ram, &w, gpa2) || shadow_ept_map(&n->shadow, gpa2, hpa, perms)) {
+	/* Where L1 maps the page's whole 2 MiB to RAM, so does one shadow
+	 * entry; else the block around it first: should the tables fill up
+	 * and start again meanwhile, the page L2 waits for is mapped all the
+	 * same. */
+	uint64_t block_hpa, block_perms;
+	int large = 0;
+	if (m == SHADOW_EPT_RAM && shadow_ept_compose_2m(&ram, &w, &block_hpa, &block_perms))
+		large = shadow_ept_map_2m(&n->shadow, gpa2, block_hpa, block_perms);
+	if (large < 0 || (!large && (fill_around(n, &env, &ram, &w, gpa2) ||
+				     shadow_ept_map(&n->shadow, gpa2, hpa, perms)))) {
 		vm_stop(v->vm, VM_END_CRASH, "out of memory for its nested guest's EPT");
 		return;
 	}
-	n->shadow_fills++;
+	n->shadow_fills += large ? SHADOW_EPT_PAGES_2M : 1;
 	intr_iret_unblocked_nmi(qual);
 	vmx_flush_guest(ept_pointer(&n->shadow.ept, false), nested_l2_vpid(v));
 }
