@@ -394,6 +394,17 @@ static void test_host_state(void **state)
 	n = nested_host_state(&vmcs, 0, f);
 	assert_int_equal(loaded(f, n, VMCS_GUEST_IA32_EFER), 0xd01);
 	assert_int_equal(loaded(f, n, VMCS_GUEST_IA32_PAT), 0x0007040600070406ull);
+	/* Made ready for an exit: PAT left out where the CPU has no guest
+	 * IA32_PAT field, every other field kept. */
+	struct nested_host_load h;
+	nested_host_load_build(&h, &vmcs, 0, true);
+	assert_int_equal(h.n, n);
+	assert_int_equal(loaded(h.f, h.n, VMCS_GUEST_IA32_PAT), 0x0007040600070406ull);
+	nested_host_load_build(&h, &vmcs, 0, false);
+	assert_int_equal(h.n, n - 1);
+	assert_false(is_loaded(h.f, h.n, VMCS_GUEST_IA32_PAT));
+	assert_int_equal(loaded(h.f, h.n, VMCS_GUEST_IA32_EFER), 0xd01);
+	assert_int_equal(loaded(h.f, h.n, VMCS_GUEST_RSP), 0x8ff0);
 }
 
 static void test_l2_controls(void **state)

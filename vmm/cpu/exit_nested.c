@@ -463,7 +463,7 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 	/* What L2's exit to L1 will load: from L1's host state, which cannot
 	 * change before it, and L1's IA32_EFER now. */
 	if (controls || (c02->changed & VMCS02_HOST_RSP) || efer01 != n->host_load_efer) {
-		nested_host_load_build(&n->host_load, v12, efer01);
+		nested_host_load_build(&n->host_load, v12, efer01, vmx_controls.pat);
 		n->host_load_efer = efer01;
 	}
 	uint64_t msr_bitmap02 = 0;
@@ -549,7 +549,9 @@ static void reflect(struct vcpu *v)
 	struct nested_vmcs *v12 = &nested_current(n)->vmcs;
 	uint32_t exit12 = (uint32_t)HOT(v12, HOT_EXIT);
 
-	/* By slot; the CPU returns each field at its width. */
+	/* By slot; the CPU returns each field at its width. Unrolled: Bochs
+	 * counts each instruction of a loop's overhead, a tick apiece. */
+#pragma GCC unroll 8
 	for (unsigned i = 0; i < guest_slot_count; i++)
 		v12->field[guest_slots[i]] = vmread(guest_encodings[i]);
 	/* CR0 and CR4 as L2 has them, the bits L0 keeps under its mask
@@ -562,6 +564,7 @@ static void reflect(struct vcpu *v)
 		HOT(v12, HOT_DR7) = vmread(VMCS_GUEST_DR7);
 		HOT(v12, HOT_DEBUGCTL) = vmread(VMCS_GUEST_IA32_DEBUGCTL);
 	}
+#pragma GCC unroll 10
 	for (unsigned i = 0; i < EXIT_INFO_FIELDS; i++)
 		v12->field[exit_info_slots[i]] = vmread(exit_info_fields[i]);
 	/* What is left of L1's preemption timer, if L1 asked (SDM 27.3.2). */
