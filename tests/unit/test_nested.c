@@ -429,6 +429,14 @@ static void test_l2_controls(void **state)
 	nested_caps_compute(&bochs_haswell_caps, NESTED_PROFILE_KVM, &caps);
 	valid_vmcs(&v12, &caps);
 	assert_null(nested_l2_unsupported(&v12));
+	/* Exits L1 gets whatever its controls, and some it may not. */
+	assert_true(nested_exit_unconditional(EXIT_CPUID));
+	assert_true(nested_exit_unconditional(EXIT_VMRESUME));
+	assert_true(nested_exit_unconditional(EXIT_XSETBV));
+	assert_false(nested_exit_unconditional(EXIT_VMREAD));
+	assert_false(nested_exit_unconditional(EXIT_HLT));
+	assert_false(nested_exit_unconditional(EXIT_EPT_VIOLATION));
+	assert_false(nested_exit_unconditional(EXIT_PREEMPTION_TIMER));
 	/* L0's own controls stay but for APIC virtualization, MSR bitmaps,
 	 * VPID and unrestricted guest; L1's exits join; CR8 always exits. */
 	uint64_t proc12 = nested_vmcs_get(&v12, VMCS_PROC_BASED_CTLS);

@@ -730,6 +730,11 @@ static const char *l2_ept_unhandled(uint32_t reason, uint64_t qual)
 
 static void l2_exit(struct vcpu *v, uint32_t reason)
 {
+	/* CPUID and the like: L1's, nothing else to look at. */
+	if (nested_exit_unconditional(reason)) {
+		reflect(v);
+		return;
+	}
 	const struct nested_vmcs *v12 = &nested_current(&v->nested)->vmcs;
 	uint64_t qual = vmread(VMCS_EXIT_QUALIFICATION);
 	struct nested_l2_exit e = {
