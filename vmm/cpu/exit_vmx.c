@@ -439,6 +439,22 @@ static void entry_failure(struct vcpu *v, struct nested_vmcs_slot *cur, uint64_t
 	nested_load_host_state(v, &h, true);
 }
 
+/* RIP's one rule (vmcs_guest_rip_ok) on L1's VMCS, the three fields by
+ * slot: an entry after L1 moved RIP alone looks no encoding up. Every
+ * CPU that races to the first lookup writes the same slots. */
+static bool rip_ok(const struct nested_vmcs *v12)
+{
+	static int entry_slot = -1, cs_ar_slot, rip_slot;
+
+	if (__atomic_load_n(&entry_slot, __ATOMIC_ACQUIRE) < 0) {
+		cs_ar_slot = nested_vmcs_slot(VMCS_GUEST_CS_AR);
+		rip_slot = nested_vmcs_slot(VMCS_GUEST_RIP);
+		__atomic_store_n(&entry_slot, nested_vmcs_slot(VMCS_ENTRY_CTLS), __ATOMIC_RELEASE);
+	}
+	return vmcs_guest_rip_ok(v12->field[entry_slot], v12->field[cs_ar_slot],
+				 v12->field[rip_slot]);
+}
+
 /* VMLAUNCH and VMRESUME up to the VM entry (SDM 30.3, 26.2, 26.3): the
  * launch state, the controls and the host-state area (VMfail), then the
  * guest state (a VM exit). */
@@ -486,10 +502,7 @@ static void vm_entry(struct vcpu *v, bool launch)
 	int64_t qualification = -1;
 	if (changed & VMCS02_GUEST_CHECK)
 		qualification = check_guest_state(v, &cur->vmcs, why, sizeof(why));
-	else if ((changed & VMCS02_RIP) &&
-		 !vmcs_guest_rip_ok(nested_vmcs_get(&cur->vmcs, VMCS_ENTRY_CTLS),
-				    nested_vmcs_get(&cur->vmcs, VMCS_GUEST_CS_AR),
-				    nested_vmcs_get(&cur->vmcs, VMCS_GUEST_RIP)))
+	else if ((changed & VMCS02_RIP) && !rip_ok(&cur->vmcs))
 		qualification = (int64_t)ENTRY_FAIL_GUEST_STATE;
 	if (qualification >= 0) {
 		entry_failure(v, cur, (uint64_t)qualification);
