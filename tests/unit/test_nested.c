@@ -394,6 +394,17 @@ static void test_host_state(void **state)
 	n = nested_host_state(&vmcs, 0, f);
 	assert_int_equal(loaded(f, n, VMCS_GUEST_IA32_EFER), 0xd01);
 	assert_int_equal(loaded(f, n, VMCS_GUEST_IA32_PAT), 0x0007040600070406ull);
+	/* Made ready for an exit: PAT left out where the CPU has no guest
+	 * IA32_PAT field, every other field kept. */
+	struct nested_host_load h;
+	nested_host_load_build(&h, &vmcs, 0, true);
+	assert_int_equal(h.n, n);
+	assert_int_equal(loaded(h.f, h.n, VMCS_GUEST_IA32_PAT), 0x0007040600070406ull);
+	nested_host_load_build(&h, &vmcs, 0, false);
+	assert_int_equal(h.n, n - 1);
+	assert_false(is_loaded(h.f, h.n, VMCS_GUEST_IA32_PAT));
+	assert_int_equal(loaded(h.f, h.n, VMCS_GUEST_IA32_EFER), 0xd01);
+	assert_int_equal(loaded(h.f, h.n, VMCS_GUEST_RSP), 0x8ff0);
 }
 
 static void test_l2_controls(void **state)
@@ -418,6 +429,14 @@ static void test_l2_controls(void **state)
 	nested_caps_compute(&bochs_haswell_caps, NESTED_PROFILE_KVM, &caps);
 	valid_vmcs(&v12, &caps);
 	assert_null(nested_l2_unsupported(&v12));
+	/* Exits L1 gets whatever its controls, and some it may not. */
+	assert_true(nested_exit_unconditional(EXIT_CPUID));
+	assert_true(nested_exit_unconditional(EXIT_VMRESUME));
+	assert_true(nested_exit_unconditional(EXIT_XSETBV));
+	assert_false(nested_exit_unconditional(EXIT_VMREAD));
+	assert_false(nested_exit_unconditional(EXIT_HLT));
+	assert_false(nested_exit_unconditional(EXIT_EPT_VIOLATION));
+	assert_false(nested_exit_unconditional(EXIT_PREEMPTION_TIMER));
 	/* L0's own controls stay but for APIC virtualization, MSR bitmaps,
 	 * VPID and unrestricted guest; L1's exits join; CR8 always exits. */
 	uint64_t proc12 = nested_vmcs_get(&v12, VMCS_PROC_BASED_CTLS);

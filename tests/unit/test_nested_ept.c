@@ -287,8 +287,8 @@ static void test_shadow_tables(void **state)
 	uint64_t hpa, perms, free0 = page_alloc_free_bytes();
 
 	/* First use allocates and reports empty tables; same EPTP keeps them. */
-	assert_int_equal(shadow_ept_use(&s, EPTP), 1);
-	assert_int_equal(shadow_ept_use(&s, EPTP), 0);
+	assert_int_equal(shadow_ept_use(&s, EPTP, false), 1);
+	assert_int_equal(shadow_ept_use(&s, EPTP, false), 0);
 	assert_int_equal(shadow_ept_map(&s, 0x5123, RAM_HOST + 0x105000, EPT_RWX), 0);
 	assert_shadow(&s, 0x5000, RAM_HOST + 0x105000, EPT_RWX);
 	assert_int_equal(ept_translate(&s.ept, 0x6000, &hpa, &perms, NULL), -1);
@@ -301,11 +301,11 @@ static void test_shadow_tables(void **state)
 	assert_shadow(&s, 0x5000, RAM_HOST + 0x200000, EPT_RWX);
 	assert_int_equal(ept_translate(&s.ept, 0x9000, &hpa, &perms, NULL), -1);
 	/* Another EPTP, or an INVEPT: empty again. */
-	assert_int_equal(shadow_ept_use(&s, EPTP + 0x1000), 1);
+	assert_int_equal(shadow_ept_use(&s, EPTP + 0x1000, false), 1);
 	assert_int_equal(ept_translate(&s.ept, 0x5000, &hpa, &perms, NULL), -1);
 	assert_int_equal(shadow_ept_map(&s, 0x5000, RAM_HOST, EPT_RWX), 0);
 	shadow_ept_invalidate(&s);
-	assert_int_equal(shadow_ept_use(&s, EPTP + 0x1000), 1);
+	assert_int_equal(shadow_ept_use(&s, EPTP + 0x1000, false), 1);
 	assert_int_equal(ept_translate(&s.ept, 0x5000, &hpa, &perms, NULL), -1);
 	/* A fill around: the pages not mapped yet, written into their page
 	 * table (made for the first); a page mapped keeps its entry. */
@@ -337,6 +337,74 @@ static void test_shadow_tables(void **state)
 	assert_int_equal(page_alloc_free_bytes(), free0);
 }
 
+static void assert_shadow_2m(const struct shadow_ept *s, uint64_t gpa2, uint64_t want_hpa,
+			     uint64_t want_perms)
+{
+	uint64_t hpa = 0, perms = 0, size = 0;
+
+	assert_int_equal(ept_translate(&s->ept, gpa2, &hpa, &perms, &size), 0);
+	assert_int_equal(hpa, want_hpa);
+	assert_int_equal(perms, want_perms);
+	assert_int_equal(size, 2 * MIB);
+}
+
+static void test_shadow_large(void **state)
+{
+	(void)state;
+	struct shadow_ept s = { 0 };
+	struct nested_ept_walk w;
+	uint64_t hpa = 0, perms = 0, free0 = page_alloc_free_bytes();
+
+	/* L1's 2 MiB page at L1 2 MiB (read-only): one 2 MiB block of the
+	 * VM's RAM, L1's permissions. */
+	assert_int_equal(walk(2 * MIB + 0x3000, EPT_READ, &w), NESTED_EPT_OK);
+	assert_true(shadow_ept_compose_2m(&ram, &w, &hpa, &perms));
+	assert_int_equal(hpa, RAM_HOST + 2 * MIB);
+	assert_int_equal(perms, EPT_READ);
+	/* L1's 4 KiB pages, a 1 GiB page outside the RAM, a RAM whose end
+	 * cuts the block or whose host address is not 2 MiB aligned: no. */
+	assert_int_equal(walk(0x5000, EPT_READ, &w), NESTED_EPT_OK);
+	assert_false(shadow_ept_compose_2m(&ram, &w, &hpa, &perms));
+	assert_int_equal(walk(GIB + 0x2000, EPT_READ, &w), NESTED_EPT_OK);
+	assert_false(shadow_ept_compose_2m(&ram, &w, &hpa, &perms));
+	assert_int_equal(walk(2 * MIB + 0x3000, EPT_READ, &w), NESTED_EPT_OK);
+	struct shadow_ept_ram short_ram = ram, odd_ram = ram;
+	short_ram.size = 4 * MIB - 4 * KIB;
+	odd_ram.host = RAM_HOST + 4 * KIB;
+	assert_false(shadow_ept_compose_2m(&short_ram, &w, &hpa, &perms));
+	assert_false(shadow_ept_compose_2m(&odd_ram, &w, &hpa, &perms));
+
+	/* Without large pages the shadow maps none. */
+	assert_int_equal(shadow_ept_use(&s, EPTP, false), 1);
+	assert_int_equal(shadow_ept_map_2m(&s, 0x40203000, RAM_HOST + 2 * MIB, EPT_READ), 0);
+	/* With them: one entry for the region; a misaligned host block or a
+	 * region with a page table already are left to 4 KiB pages. */
+	assert_int_equal(shadow_ept_use(&s, EPTP, true), 1);
+	assert_int_equal(shadow_ept_map_2m(&s, 0x40203000, RAM_HOST + 2 * MIB, EPT_READ), 1);
+	assert_shadow_2m(&s, 0x40200000, RAM_HOST + 2 * MIB, EPT_READ);
+	assert_shadow_2m(&s, 0x403ff000, RAM_HOST + 2 * MIB + 0x1ff000, EPT_READ);
+	assert_int_equal(shadow_ept_map_2m(&s, 0x40600000, RAM_HOST + 4 * KIB, EPT_READ), 0);
+	assert_int_equal(shadow_ept_map(&s, 0x40000000, RAM_HOST, EPT_READ), 0);
+	assert_int_equal(shadow_ept_map_2m(&s, 0x40001000, RAM_HOST + 2 * MIB, EPT_READ), 0);
+	assert_shadow(&s, 0x40000000, RAM_HOST, EPT_READ);
+	/* L1 changed its large page without INVEPT (the CPU faulted on it):
+	 * the tables start again, as for a 4 KiB page, with the new entry;
+	 * a 4 KiB page into a large page's region does the same. */
+	assert_int_equal(shadow_ept_map_2m(&s, 0x40203000, RAM_HOST, EPT_RWX), 1);
+	assert_shadow_2m(&s, 0x40200000, RAM_HOST, EPT_RWX);
+	uint64_t hpa2, perms2;
+	assert_int_equal(ept_translate(&s.ept, 0x40000000, &hpa2, &perms2, NULL), -1);
+	assert_int_equal(shadow_ept_map(&s, 0x40204000, RAM_HOST + 0x5000, EPT_READ), 0);
+	assert_shadow(&s, 0x40204000, RAM_HOST + 0x5000, EPT_READ);
+	assert_int_equal(shadow_ept_map_2m(&s, 0x40803000, RAM_HOST, EPT_RWX), 1);
+	uint64_t run_hpa[1] = { RAM_HOST + 0x7000 }, run_perms[1] = { EPT_READ };
+	assert_int_equal(shadow_ept_map_new(&s, 0x40805000, run_hpa, run_perms, 1), 0);
+	assert_shadow(&s, 0x40805000, RAM_HOST + 0x7000, EPT_READ);
+	assert_int_equal(ept_translate(&s.ept, 0x40204000, &hpa2, &perms2, NULL), -1);
+	shadow_ept_free(&s);
+	assert_int_equal(page_alloc_free_bytes(), free0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +414,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_walk_misconfigs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compose, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shadow_tables, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shadow_large, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

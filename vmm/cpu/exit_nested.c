@@ -437,7 +437,7 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 		      (HOT(v12, HOT_PROC2) & PROC2_ENABLE_EPT);
 	int emptied = 0;
 	if (l2_ept) {
-		emptied = shadow_ept_use(&n->shadow, HOT(v12, HOT_EPTP));
+		emptied = shadow_ept_use(&n->shadow, HOT(v12, HOT_EPTP), vmx_controls.ept_2mb);
 		if (emptied < 0) {
 			vm_stop(v->vm, VM_END_CRASH, "out of memory for its nested guest's EPT");
 			return -1;
@@ -463,7 +463,7 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 	/* What L2's exit to L1 will load: from L1's host state, which cannot
 	 * change before it, and L1's IA32_EFER now. */
 	if (controls || (c02->changed & VMCS02_HOST_RSP) || efer01 != n->host_load_efer) {
-		nested_host_load_build(&n->host_load, v12, efer01);
+		nested_host_load_build(&n->host_load, v12, efer01, vmx_controls.pat);
 		n->host_load_efer = efer01;
 	}
 	uint64_t msr_bitmap02 = 0;
@@ -549,7 +549,9 @@ static void reflect(struct vcpu *v)
 	struct nested_vmcs *v12 = &nested_current(n)->vmcs;
 	uint32_t exit12 = (uint32_t)HOT(v12, HOT_EXIT);
 
-	/* By slot; the CPU returns each field at its width. */
+	/* By slot; the CPU returns each field at its width. Unrolled: Bochs
+	 * counts each instruction of a loop's overhead, a tick apiece. */
+#pragma GCC unroll 8
 	for (unsigned i = 0; i < guest_slot_count; i++)
 		v12->field[guest_slots[i]] = vmread(guest_encodings[i]);
 	/* CR0 and CR4 as L2 has them, the bits L0 keeps under its mask
@@ -562,6 +564,7 @@ static void reflect(struct vcpu *v)
 		HOT(v12, HOT_DR7) = vmread(VMCS_GUEST_DR7);
 		HOT(v12, HOT_DEBUGCTL) = vmread(VMCS_GUEST_IA32_DEBUGCTL);
 	}
+#pragma GCC unroll 10
 	for (unsigned i = 0; i < EXIT_INFO_FIELDS; i++)
 		v12->field[exit_info_slots[i]] = vmread(exit_info_fields[i]);
 	/* What is left of L1's preemption timer, if L1 asked (SDM 27.3.2). */
@@ -696,13 +699,20 @@ static void l2_ept_violation(struct vcpu *v, uint64_t qual)
 		v->vm->unbacked_first_gpa = w.gpa1;
 		v->vm->unbacked_first_write = false;
 	}
-	/* The block around it first: should the tables fill up and start
-	 * again meanwhile, the page L2 waits for is mapped all the same. */
-	if (fill_around(n, &env, &ram, &w, gpa2) || shadow_ept_map(&n->shadow, gpa2, hpa, perms)) {
+	/* Where L1 maps the page's whole 2 MiB to RAM, so does one shadow
+	 * entry; else the block around it first: should the tables fill up
+	 * and start again meanwhile, the page L2 waits for is mapped all the
+	 * same. */
+	uint64_t block_hpa, block_perms;
+	int large = 0;
+	if (m == SHADOW_EPT_RAM && shadow_ept_compose_2m(&ram, &w, &block_hpa, &block_perms))
+		large = shadow_ept_map_2m(&n->shadow, gpa2, block_hpa, block_perms);
+	if (large < 0 || (!large && (fill_around(n, &env, &ram, &w, gpa2) ||
+				     shadow_ept_map(&n->shadow, gpa2, hpa, perms)))) {
 		vm_stop(v->vm, VM_END_CRASH, "out of memory for its nested guest's EPT");
 		return;
 	}
-	n->shadow_fills++;
+	n->shadow_fills += large ? SHADOW_EPT_PAGES_2M : 1;
 	intr_iret_unblocked_nmi(qual);
 	vmx_flush_guest(ept_pointer(&n->shadow.ept, false), nested_l2_vpid(v));
 }
@@ -720,6 +730,11 @@ static const char *l2_ept_unhandled(uint32_t reason, uint64_t qual)
 
 static void l2_exit(struct vcpu *v, uint32_t reason)
 {
+	/* CPUID and the like: L1's, nothing else to look at. */
+	if (nested_exit_unconditional(reason)) {
+		reflect(v);
+		return;
+	}
 	const struct nested_vmcs *v12 = &nested_current(&v->nested)->vmcs;
 	uint64_t qual = vmread(VMCS_EXIT_QUALIFICATION);
 	struct nested_l2_exit e = {

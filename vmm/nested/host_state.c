@@ -105,9 +105,14 @@ unsigned nested_host_state(const struct nested_vmcs *vmcs, uint64_t efer,
 }
 
 void nested_host_load_build(struct nested_host_load *h, const struct nested_vmcs *vmcs,
-			    uint64_t efer)
+			    uint64_t efer, bool pat)
 {
-	h->n = nested_host_state(vmcs, efer, h->f);
+	unsigned n = nested_host_state(vmcs, efer, h->f);
+
+	h->n = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (pat || h->f[i].field != VMCS_GUEST_IA32_PAT)
+			h->f[h->n++] = h->f[i];
 	h->cr0 = nested_vmcs_get(vmcs, VMCS_HOST_CR0);
 	h->cr3 = nested_vmcs_get(vmcs, VMCS_HOST_CR3);
 	h->cr4 = nested_vmcs_get(vmcs, VMCS_HOST_CR4);

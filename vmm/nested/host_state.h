@@ -40,7 +40,9 @@ struct nested_host_load {
 	bool wide, msr_load;
 };
 
+/* pat: the CPU has the guest IA32_PAT field; without it the list leaves
+ * IA32_PAT out, so the exit writes every field it holds. */
 void nested_host_load_build(struct nested_host_load *h, const struct nested_vmcs *vmcs,
-			    uint64_t efer);
+			    uint64_t efer, bool pat);
 
 #endif

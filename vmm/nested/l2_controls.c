@@ -139,6 +139,29 @@ static bool l1_wants_cr(const struct nested_vmcs *v12, const struct nested_l2_ex
 	}
 }
 
+bool nested_exit_unconditional(uint32_t reason)
+{
+	switch (reason) {
+	case EXIT_CPUID:
+	case EXIT_GETSEC:
+	case EXIT_INVD:
+	case EXIT_XSETBV:
+	case EXIT_VMCALL:
+	case EXIT_VMCLEAR:
+	case EXIT_VMLAUNCH:
+	case EXIT_VMPTRLD:
+	case EXIT_VMPTRST:
+	case EXIT_VMRESUME:
+	case EXIT_VMXOFF:
+	case EXIT_VMXON:
+	case EXIT_INVEPT:
+	case EXIT_INVVPID:
+		return true;
+	default:
+		return false;
+	}
+}
+
 bool nested_l1_wants_exit(const struct nested_vmcs *v12, const struct nested_l2_exit *e)
 {
 	uint32_t pin12 = (uint32_t)nested_vmcs_get(v12, VMCS_PIN_BASED_CTLS);

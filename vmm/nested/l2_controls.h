@@ -48,6 +48,11 @@ struct nested_l2_exit {
 	uint64_t cr_value;   /* for MOV to CR0/CR4: the value written */
 };
 
+/* Whether an exit of this reason goes to L1 whatever its controls (SDM
+ * Vol. 3 26.1.2: CPUID, GETSEC, INVD, XSETBV and the VMX instructions
+ * but VMREAD and VMWRITE), so that nothing else of the exit is read. */
+bool nested_exit_unconditional(uint32_t reason);
+
 /* Whether L1 asked for this exit (SDM Vol. 3 26.1 and 26.2 on the
  * controls that cause each); otherwise L0 handles it on L2's state. */
 bool nested_l1_wants_exit(const struct nested_vmcs *vmcs12, const struct nested_l2_exit *e);
