@@ -233,6 +233,19 @@ static void check_exact(struct world *w)
 	assert_memory_equal(w->app.got, w->stream, STREAM_BYTES);
 }
 
+/* A world whose sender and receiver have exchanged the opening
+ * datagrams (three steps into a session). */
+static struct world *world_in_session(void)
+{
+	struct world *w = malloc(sizeof(*w));
+
+	world_init(w, NULL);
+	start(w);
+	for (unsigned i = 0; i < 3; i++)
+		step(w);
+	return w;
+}
+
 static void test_clean_link(void **state)
 {
 	struct world *w = malloc(sizeof(*w));
@@ -352,13 +365,9 @@ static void test_replayed_session_refused(void **state)
 
 static void test_cancel_reaches_the_receiver(void **state)
 {
-	struct world *w = malloc(sizeof(*w));
+	struct world *w = world_in_session();
 
 	(void)state;
-	world_init(w, NULL);
-	start(w);
-	for (unsigned i = 0; i < 3; i++)
-		step(w);
 	assert_int_equal(w->tx.state, MIG_TX_OPEN);
 	mig_tx_abort(&w->tx);
 	assert_int_equal(w->tx.state, MIG_TX_FAILED);
@@ -445,13 +454,9 @@ static void test_keepalive_holds_a_quiet_session(void **state)
  * the receiver after its timeout, keepalives before it or not. */
 static void test_gone_sender_given_up(void **state)
 {
-	struct world *w = malloc(sizeof(*w));
+	struct world *w = world_in_session();
 
 	(void)state;
-	world_init(w, NULL);
-	start(w);
-	for (unsigned i = 0; i < 3; i++)
-		step(w);
 	assert_int_equal(w->rx.state, MIG_RX_OPEN);
 	uint64_t gone = w->net.now;
 	while (w->rx.state == MIG_RX_OPEN && w->net.now < gone + 2 * TIMEOUT) {
