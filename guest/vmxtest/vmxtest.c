@@ -1002,6 +1002,113 @@ static void run_real_mode_guest(void)
 	expect(o, succeeded(o), "vmclear", "VMsucceed");
 }
 
+/* A nested guest for this program's interrupts: it sets IF, waits a
+ * while for l2_irq_count, which its handler for L1_VECTOR (a gate in
+ * this program's IDT, which it shares) counts, then halts. */
+#define CPUID_1_ECX_X2APIC (1u << 21)
+#define MSR_APIC_BASE 0x1bu
+#define APIC_BASE_X2APIC (1u << 10)
+#define X2APIC_EOI 0x80bu
+#define X2APIC_ISR 0x810u /* 8 MSRs, one per 32 vectors */
+#define X2APIC_SELF_IPI 0x83fu
+extern volatile uint32_t l2_irq_count;
+volatile uint32_t l2_irq_count;
+extern const char l2_irq_code[];
+extern void l2_irq_handler(void);
+__asm__(".text\n"
+	"l2_irq_handler:\n"
+	"incl l2_irq_count\n"
+	"iret\n"
+	"l2_irq_code:\n"
+	"sti\n"
+	"movl $100000, %ecx\n"
+	"8: cmpl $0, l2_irq_count\n"
+	"jne 9f\n"
+	"loop 8b\n"
+	"9: hlt\n"
+	"jmp 9b\n");
+
+static bool x2apic_on;
+
+static void self_ipi(uint32_t vector)
+{
+	if (x2apic_on) {
+		wrmsr(X2APIC_SELF_IPI, vector);
+		return;
+	}
+	*lapic_reg(LAPIC_ICR_HIGH) = 0;
+	*lapic_reg(LAPIC_ICR_LOW) = ICR_SELF | ICR_FIXED | ICR_ASSERT | vector;
+}
+
+static bool in_service(uint32_t vector)
+{
+	uint32_t isr = x2apic_on ? (uint32_t)rdmsr(X2APIC_ISR + vector / 32)
+				 : *lapic_reg(LAPIC_ISR + 0x10 * (vector / 32));
+	return (isr >> (vector % 32)) & 1;
+}
+
+static void eoi(void)
+{
+	if (x2apic_on)
+		wrmsr(X2APIC_EOI, 0);
+	else
+		lapic_eoi();
+}
+
+/* An interrupt for this program while its nested guest runs, in xAPIC
+ * mode (pgvisor's vLAPIC model delivers), then in x2APIC mode where the CPU
+ * has it (with virtual-interrupt delivery in pgvisor where the host CPU
+ * has that: the vector waits in this program's virtual-APIC page): without external-interrupt
+ * exiting the nested guest takes it through its IDT once it sets IF (the vector then in service
+ * here), with it and "acknowledge interrupt on exit" it is exit 1 with the vector, the nested
+ * guest's handler never run. */
+static void guest_takes_interrupts(void)
+{
+	uint32_t reason = 0, info = 0;
+
+	for (unsigned exiting = 0; exiting < 2; exiting++) {
+		l2_irq_count = 0;
+		vmwrite(F_PIN, control(MSR_VMX_TRUE_PINBASED) |
+				       (exiting ? PIN_EXTERNAL_INTERRUPT_EXITING : 0));
+		vmwrite(F_EXIT,
+			control(MSR_VMX_TRUE_EXIT) | (exiting ? EXIT_ACK_INTERRUPT_ON_EXIT : 0));
+		vmwrite(F_GUEST_RIP, (uint32_t)l2_irq_code);
+		vmwrite(F_GUEST_RSP, (uint32_t)(l2_stack + L2_STACK_BYTES));
+		vmwrite(F_GUEST_RFLAGS, EFLAGS_AFTER_EXIT);
+		self_ipi(L1_VECTOR);
+		struct landing l = resume_expecting_exit();
+		vmread(F_EXIT_REASON, &reason);
+		vmread(F_EXIT_INTR_INFO, &info);
+		bool isr = in_service(L1_VECTOR);
+		if (exiting)
+			check(l.landed && reason == EXIT_REASON_EXTERNAL_INTERRUPT &&
+				      info == (INTR_INFO_VALID | L1_VECTOR) && isr && !l2_irq_count,
+			      "interrupt for the guest hypervisor (x2apic %u), exiting on: exit "
+			      "%u, "
+			      "interruption info 0x%x, in service %s, nested guest's handler ran "
+			      "%u",
+			      (unsigned)x2apic_on, reason, info, isr ? "yes" : "no", l2_irq_count);
+		else
+			check(l.landed && reason == EXIT_REASON_HLT && isr && l2_irq_count == 1,
+			      "interrupt for the guest hypervisor (x2apic %u), exiting off: exit "
+			      "%u, "
+			      "nested guest's handler ran %u, in service %s",
+			      (unsigned)x2apic_on, reason, l2_irq_count, isr ? "yes" : "no");
+		eoi();
+	}
+}
+
+static void run_guest_taking_interrupts(void)
+{
+	idt_set_gate(L1_VECTOR, l2_irq_handler);
+	guest_takes_interrupts();
+	if (!(cpuid(1).ecx & CPUID_1_ECX_X2APIC))
+		return;
+	wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_X2APIC);
+	x2apic_on = true;
+	guest_takes_interrupts();
+}
+
 /* An interrupt for this program (a self-IPI, held by its IF = 0) while
  * it enters a nested guest, with external-interrupt exiting and
  * "acknowledge interrupt on exit": the guest exits at once with exit 1
@@ -1044,6 +1151,8 @@ static void run_interrupted_guest(void)
 	vmread(F_PREEMPTION_TIMER, &timer);
 	check(l.landed && reason == EXIT_REASON_PREEMPTION_TIMER && (!save || timer == 0),
 	      "guest hypervisor's preemption timer: exit %u, left %u", reason, save ? timer : 0);
+	vmwrite(F_PIN, control(MSR_VMX_TRUE_PINBASED));
+	run_guest_taking_interrupts();
 	o = vmclear((uint32_t)vmcs_a);
 	expect(o, succeeded(o), "vmclear", "VMsucceed");
 }

@@ -153,6 +153,22 @@ def test_vmx_instructions_and_errors(run_pgvisor, bench, cpu):
                  # vector acknowledged (in service in vmxtest's local APIC).
                  "vmxtest: ok interrupt for the guest hypervisor: exit 1, interruption info "
                  "0x80000040, in service yes",
+                 # An interrupt for vmxtest while its nested guest runs, in
+                 # xAPIC mode (pgvisor's vLAPIC model), then in x2APIC mode
+                 # (with virtual-interrupt delivery, which both CPU models
+                 # offer: the vector waits in vmxtest's virtual-APIC page): without
+                 # external-interrupt exiting the nested guest takes it
+                 # through its IDT once it sets IF (the vector in service in
+                 # vmxtest's APIC), with it exit 1 and the vector, the nested
+                 # guest's handler never run.
+                 "vmxtest: ok interrupt for the guest hypervisor (x2apic 0), exiting off: exit "
+                 "12, nested guest's handler ran 1, in service yes",
+                 "vmxtest: ok interrupt for the guest hypervisor (x2apic 0), exiting on: exit 1, "
+                 "interruption info 0x80000040, in service yes, nested guest's handler ran 0",
+                 "vmxtest: ok interrupt for the guest hypervisor (x2apic 1), exiting off: exit "
+                 "12, nested guest's handler ran 1, in service yes",
+                 "vmxtest: ok interrupt for the guest hypervisor (x2apic 1), exiting on: exit 1, "
+                 "interruption info 0x80000040, in service yes, nested guest's handler ran 0",
                  # Its VMX-preemption timer ends the spinning nested guest.
                  "vmxtest: ok guest hypervisor's preemption timer: exit 52, left 0",
                  # Unrestricted guest: a nested guest in real mode.

@@ -901,6 +901,34 @@ static void test_cpu_delivers(void **state)
 	assert_int_equal(vapic_page[(APIC_ISR + 0x20) / 4], (1u << 1) | (1u << 18));
 }
 
+/* Virtual-interrupt delivery, a vector acknowledged by the model while
+ * the CPU cannot deliver it (the vCPU runs its nested guest): from the
+ * page's IRR, or the model's not yet posted, into the page's ISR; SVI
+ * and RVI must follow (isr_changed). */
+static void test_cpu_delivers_model_ack(void **state)
+{
+	(void)state;
+	sw_enable();
+	vlapic_set_cpu_delivers(&lapic, true);
+	vlapic_accept(&lapic, 0x45, false);
+	assert_int_equal(vlapic_post_pending(&lapic), 0x45);
+	vlapic_accept(&lapic, 0x71, false); /* still the model's */
+	assert_int_equal(vlapic_pending_vector(&lapic), 0x71);
+	vlapic_ack(&lapic, 0x71);
+	assert_true(lapic.isr_changed);
+	assert_int_equal(lapic.irr_words, 0);
+	assert_int_equal(vlapic_page_highest(&lapic, true), 0x71);
+	assert_int_equal(vlapic_pending_vector(&lapic), -1); /* PPR 0x70 holds 0x45 */
+	lapic.isr_changed = false;
+	vlapic_eoi(&lapic);
+	assert_int_equal(vlapic_pending_vector(&lapic), 0x45);
+	vlapic_ack(&lapic, 0x45);
+	assert_int_equal(vlapic_page_highest(&lapic, false), -1);
+	assert_int_equal(vlapic_page_highest(&lapic, true), 0x45);
+	assert_int_equal(vapic_page[(APIC_ISR + 0x20) / 4], 1u << 5);
+	assert_true(lapic.isr_changed);
+}
+
 /* The TPR threshold: the class of the highest request the TPR alone holds
  * back, never above TPR[7:4] (SDM 26.2.1.1), else 0. */
 static void test_tpr_threshold(void **state)
@@ -1561,6 +1589,7 @@ int main(void)
 		cmocka_unit_test_setup(test_tpr_threshold, setup),
 		cmocka_unit_test_setup(test_registers_mirrored, setup),
 		cmocka_unit_test_setup(test_cpu_delivers, setup),
+		cmocka_unit_test_setup(test_cpu_delivers_model_ack, setup),
 		cmocka_unit_test_setup(test_apic_write_exit, setup),
 	};
 

@@ -98,7 +98,10 @@ void apicv_before_entry(struct vcpu *v)
 	if (posted > rvi)
 		rvi = posted;
 	if (a->isr_changed) {
+		/* A model EOI or acknowledge: RVI is the page's highest IRR
+		 * again (SDM 29.2.2 keeps it so), SVI its highest ISR. */
 		a->isr_changed = false;
+		rvi = vlapic_page_highest(a, false);
 		svi = vlapic_page_highest(a, true);
 	}
 	write_intr_status(v, rvi, svi);

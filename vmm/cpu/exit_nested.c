@@ -10,6 +10,7 @@
 #include "arch/x86/msr.h"
 #include "arch/x86/page_alloc.h"
 #include "arch/x86/percpu.h"
+#include "vmm/cpu/apicv.h"
 #include "vmm/cpu/exit.h"
 #include "vmm/cpu/exit_operand.h"
 #include "vmm/cpu/guest_mem.h"
@@ -358,6 +359,7 @@ static void write_controls(struct vcpu *v, const struct nested_vmcs *v12,
 	vmwrite(VMCS_PROC_BASED_CTLS,
 		vmx_adjust_control(c->proc,
 				   true_ctls ? vmx_caps.true_procbased : vmx_caps.procbased));
+	v->nested.l2_window = false;
 	vmwrite(VMCS_PROC_BASED_CTLS2, vmx_adjust_control(c->proc2, vmx_caps.procbased2));
 	vmwrite(VMCS_EXIT_CTLS, c->exit);
 	vmwrite(VMCS_ENTRY_CTLS, c->entry);
@@ -474,6 +476,9 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 		return -1;
 	}
 
+	/* A vector L1's page holds (RVI in VMCS01, readable only now) is
+	 * looked at before every entry to L2, like one in the model's IRR. */
+	v->l1_vector_waits = v->vid && apicv_read_rvi(v);
 	if (build) {
 		vmcs02_cache_drop(c02);
 		if (vmcs_clear(n->vmcs02) || vmcs_load(n->vmcs02)) {
@@ -542,12 +547,31 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 	return 0;
 }
 
+/* Interrupt-window exiting in VMCS02 (current) for an interrupt of L1's
+ * that L2 takes once it can, on or off; L1's own bit stays as L1 set it. */
+static void set_l2_window(struct vcpu *v, bool on)
+{
+	struct nested_vcpu *n = &v->nested;
+
+	if (n->l2_window == on)
+		return;
+	n->l2_window = on;
+	uint32_t proc = (uint32_t)vmread(VMCS_PROC_BASED_CTLS);
+	if (on)
+		proc |= PROC_INTERRUPT_WINDOW_EXITING;
+	else if (!(n->l2c.proc & PROC_INTERRUPT_WINDOW_EXITING))
+		proc &= ~PROC_INTERRUPT_WINDOW_EXITING;
+	vmwrite(VMCS_PROC_BASED_CTLS, proc);
+}
+
 /* Back to L1's VMCS, L2's state and the exit written into L1's VMCS. */
 static void reflect(struct vcpu *v)
 {
 	struct nested_vcpu *n = &v->nested;
 	struct nested_vmcs *v12 = &nested_current(n)->vmcs;
 	uint32_t exit12 = (uint32_t)HOT(v12, HOT_EXIT);
+
+	set_l2_window(v, false);
 
 	/* By slot; the CPU returns each field at its width. Unrolled: Bochs
 	 * counts each instruction of a loop's overhead, a tick apiece. */
@@ -587,7 +611,36 @@ static void reflect(struct vcpu *v)
 	v->vmcs = n->vmcs01;
 	v->launched = n->l1_launched;
 	n->in_l2 = false;
+	v->l1_vector_waits = false;
+	/* A vector of L1's page acknowledged while L2 ran: RVI and SVI in
+	 * VMCS01 follow before L1 runs again (the run loop may not look). */
+	if (v->vid && v->lapic.isr_changed)
+		apicv_before_entry(v);
 	nested_load_host_state(v, &n->host_load, !vmx_controls.vpid || !n->entry_vpid12);
+}
+
+/* An interrupt for L1 that L1 did not ask to exit on is L2's, as an
+ * external interrupt is on the CPU (SDM 25.2, 6.8.1): injected through
+ * L2's IDT, acknowledged at L1's vLAPIC or PIC, once L2 can take it (IF
+ * set, no STI or MOV-SS blocking, no event on its way in); until then
+ * VMCS02's interrupt-window exiting asks for the moment it can. */
+static void l2_takes_interrupt(struct vcpu *v)
+{
+	int vector;
+
+	if (!intr_take_for_l1(v, false, &vector)) {
+		set_l2_window(v, false);
+		v->l1_vector_waits = false;
+		return;
+	}
+	if ((vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) || !intr_guest_interruptible()) {
+		set_l2_window(v, true);
+		return;
+	}
+	if (!intr_take_for_l1(v, true, &vector) || vector < 0)
+		return;
+	vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vector);
+	set_l2_window(v, false);
 }
 
 static void l1_interrupt(struct vcpu *v)
@@ -595,10 +648,13 @@ static void l1_interrupt(struct vcpu *v)
 	struct nested_vmcs *v12 = &nested_current(&v->nested)->vmcs;
 	int vector;
 
+	if (!(nested_vmcs_get(v12, VMCS_PIN_BASED_CTLS) & PIN_EXTERNAL_INTERRUPT_EXITING)) {
+		l2_takes_interrupt(v);
+		return;
+	}
 	/* An event on its way into L2 is delivered first: the interrupt
 	 * waits for L2's next exit. */
-	if (!(nested_vmcs_get(v12, VMCS_PIN_BASED_CTLS) & PIN_EXTERNAL_INTERRUPT_EXITING) ||
-	    (vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) ||
+	if ((vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) ||
 	    !intr_take_for_l1(v, nested_vmcs_get(v12, VMCS_EXIT_CTLS) & EXIT_ACK_INTERRUPT_ON_EXIT,
 			      &vector))
 		return;
@@ -779,6 +835,12 @@ static void l2_exit(struct vcpu *v, uint32_t reason)
 	 * let through changed only bits VMX fixes, which #GP. */
 	if (reason == EXIT_HLT) {
 		vmcs_skip_instruction();
+		return;
+	}
+	/* pgvisor's window for an interrupt of L1's that L2 takes: closed,
+	 * the run loop opens it again if L2 still cannot take it. */
+	if (reason == EXIT_INTERRUPT_WINDOW) {
+		set_l2_window(v, false);
 		return;
 	}
 	if (reason == EXIT_CR_ACCESS && !(qual & CRQ_TYPE_MOV_TO_MASK) && (qual & 0xf) != 8) {

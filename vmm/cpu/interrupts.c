@@ -51,13 +51,13 @@ void intr_iret_unblocked_nmi(uint64_t qual)
  * *from_pic says whether it must be acknowledged at the PIC. With
  * virtual-interrupt delivery the CPU delivers the vLAPIC's vectors: only
  * the PIC's are injected. */
-static int pending_vector(struct vcpu *v, bool *from_pic)
+static int pending_vector_of(struct vcpu *v, bool cpu_delivers, bool *from_pic)
 {
 	/* The 8259's INTR is wired to vCPU 0's LINT0; as a fixed interrupt
 	 * it raises the LVT's vector, the PIC keeping its request. */
 	if (v->id == 0 && vlapic_lint0_fixed(&v->lapic))
 		vlapic_lint0_sample(&v->lapic, pic_has_interrupt(&v->vm->pic));
-	int vec = v->vid ? -1 : vlapic_pending_vector(&v->lapic);
+	int vec = cpu_delivers ? -1 : vlapic_pending_vector(&v->lapic);
 
 	*from_pic = false;
 	if (vec >= 0)
@@ -69,7 +69,12 @@ static int pending_vector(struct vcpu *v, bool *from_pic)
 	return -1;
 }
 
-static bool guest_interruptible(void)
+static int pending_vector(struct vcpu *v, bool *from_pic)
+{
+	return pending_vector_of(v, v->vid, from_pic);
+}
+
+bool intr_guest_interruptible(void)
 {
 	return (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
 	       !(vmread(VMCS_GUEST_INTERRUPTIBILITY) &
@@ -179,7 +184,7 @@ void intr_before_entry(struct vcpu *v)
 		set_window_exiting(v, intr_window);
 		return;
 	}
-	if (!guest_interruptible()) {
+	if (!intr_guest_interruptible()) {
 		set_window_exiting(v, true);
 		return;
 	}
@@ -200,7 +205,10 @@ void intr_before_entry(struct vcpu *v)
 bool intr_take_for_l1(struct vcpu *v, bool ack, int *vector)
 {
 	bool from_pic;
-	int vec = pending_vector(v, &from_pic);
+	/* The CPU delivers no vector of L1's while L2 runs: with
+	 * virtual-interrupt delivery they wait in L1's page (its IRR, RVI in
+	 * L1's VMCS), looked at here like the model's. */
+	int vec = pending_vector_of(v, false, &from_pic);
 
 	*vector = -1;
 	if (vec < 0)

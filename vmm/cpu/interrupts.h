@@ -31,10 +31,14 @@ static inline void intr_after_exit(void)
  * can take it now, else ask for an exit when it can. */
 void intr_before_entry(struct vcpu *v);
 /* While the vCPU runs its nested guest: whether an interrupt waits for
- * the guest hypervisor (not a vLAPIC vector under virtual-interrupt
- * delivery: those wait in VMCS01), acknowledged when ack (SDM 27.2.2,
- * "acknowledge interrupt on exit"), its vector then in *vector (else -1). */
+ * the guest hypervisor (a vLAPIC vector under virtual-interrupt delivery
+ * too, in its virtual-APIC page), acknowledged when ack (SDM 27.2.2,
+ * "acknowledge interrupt on exit", or L2 takes it), its vector then in
+ * *vector (else -1). */
 bool intr_take_for_l1(struct vcpu *v, bool ack, int *vector);
+/* The guest of the current VMCS can take an external interrupt now:
+ * RFLAGS.IF set, no STI or MOV-SS blocking (SDM 6.8.1, 26.3.1.5). */
+bool intr_guest_interruptible(void);
 /* intr_before_entry would change nothing: no interrupt or NMI pending, no
  * interrupt window asked for (the PIC only reaches vCPU 0). Inline: it
  * holds before most entries. */

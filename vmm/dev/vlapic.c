@@ -279,6 +279,16 @@ void vlapic_accept(struct vlapic *a, uint8_t vector, bool level)
 void vlapic_ack(struct vlapic *a, uint8_t vector)
 {
 	set_vector(a, REG_IRR, vector, false);
+	if (a->cpu_delivers) {
+		/* Acknowledged by the model while the CPU cannot deliver it (its
+		 * nested guest runs): IRR to ISR in the page, as the CPU's
+		 * delivery would (SDM 29.2.2); RVI and SVI must follow. */
+		uint32_t bit = 1u << (vector % 32);
+		a->vapic[(REG_IRR + 16 * (vector / 32u)) / 4] &= ~bit;
+		a->vapic[(REG_ISR + 16 * (vector / 32u)) / 4] |= bit;
+		a->isr_changed = true;
+		return;
+	}
 	set_vector(a, REG_ISR, vector, true);
 }
 

@@ -86,7 +86,8 @@ struct vlapic {
 	struct vlapic_ops ops;
 	/* Virtual-interrupt delivery (vlapic_set_cpu_delivers): the CPU owns
 	 * IRR and ISR in the page, irr[] holds vectors not yet handed to it;
-	 * isr_changed: the model EOIed one there (SVI must follow). */
+	 * isr_changed: the model EOIed or acknowledged one there (SVI and RVI
+	 * must follow). */
 	bool cpu_delivers;
 	bool isr_changed;
 	/* NMIs accepted and not yet delivered: at most one being delivered
@@ -159,7 +160,8 @@ unsigned vlapic_tpr_threshold(const struct vlapic *a);
 int vlapic_pending_vector(const struct vlapic *a);
 /* vector is in the IRR: accepted, not yet taken by the CPU. */
 bool vlapic_requested(const struct vlapic *a, uint8_t vector);
-/* The CPU took vector: IRR -> ISR. */
+/* The CPU took vector: IRR -> ISR (the page's while the CPU delivers:
+ * isr_changed then, RVI and SVI must follow). */
 void vlapic_ack(struct vlapic *a, uint8_t vector);
 /* End of interrupt: the highest in-service vector leaves ISR (a level-
  * triggered one is EOIed at the I/O APIC too). An EOI write does this,

@@ -41,6 +41,9 @@ struct nested_vcpu {
 	 * from the current VMCS (vmm/cpu/exit_nested.c), and its own VMCS
 	 * (vmcs01) waits with its launch state. */
 	bool in_l2;
+	/* Interrupt-window exiting is on in VMCS02 for an interrupt of L1's
+	 * that L2 is to take (L1 did not ask to exit on it) once it can. */
+	bool l2_window;
 	uint64_t vmcs01, vmcs02; /* physical addresses; vmcs02 with the slots */
 	bool l1_launched;
 	/* L2's EPT when L1 runs it with EPT (tables freed with vmcs02). */

@@ -107,6 +107,10 @@ struct vcpu {
 			 * interrupts.c): recomputed before every entry while
 			 * set, so that it never exceeds the TPR at an entry. */
 			uint8_t tpr_threshold;
+			/* While L2 runs: L1's virtual-APIC page holds a
+			 * vector (RVI, virtual-interrupt delivery) for L2 to
+			 * take or L1 to exit on (exit_nested.c). */
+			bool l1_vector_waits;
 		};
 		uint32_t entry_work;
 	};
