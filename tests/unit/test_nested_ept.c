@@ -269,15 +269,22 @@ static void test_compose(void **state)
 	assert_int_equal(shadow_ept_compose(&ram, &w, EPT_WRITE, &hpa, &perms), SHADOW_EPT_OUTSIDE);
 }
 
-static void assert_shadow(const struct shadow_ept *s, uint64_t gpa2, uint64_t want_hpa,
-			  uint64_t want_perms)
+/* The shadow maps gpa2 to want_hpa with want_perms in a page of want_size. */
+static void assert_shadow_page(const struct shadow_ept *s, uint64_t gpa2, uint64_t want_hpa,
+			       uint64_t want_perms, uint64_t want_size)
 {
 	uint64_t hpa = 0, perms = 0, size = 0;
 
 	assert_int_equal(ept_translate(&s->ept, gpa2, &hpa, &perms, &size), 0);
 	assert_int_equal(hpa, want_hpa);
 	assert_int_equal(perms, want_perms);
-	assert_int_equal(size, 4 * KIB);
+	assert_int_equal(size, want_size);
+}
+
+static void assert_shadow(const struct shadow_ept *s, uint64_t gpa2, uint64_t want_hpa,
+			  uint64_t want_perms)
+{
+	assert_shadow_page(s, gpa2, want_hpa, want_perms, 4 * KIB);
 }
 
 static void test_shadow_tables(void **state)
@@ -340,12 +347,7 @@ static void test_shadow_tables(void **state)
 static void assert_shadow_2m(const struct shadow_ept *s, uint64_t gpa2, uint64_t want_hpa,
 			     uint64_t want_perms)
 {
-	uint64_t hpa = 0, perms = 0, size = 0;
-
-	assert_int_equal(ept_translate(&s->ept, gpa2, &hpa, &perms, &size), 0);
-	assert_int_equal(hpa, want_hpa);
-	assert_int_equal(perms, want_perms);
-	assert_int_equal(size, 2 * MIB);
+	assert_shadow_page(s, gpa2, want_hpa, want_perms, 2 * MIB);
 }
 
 static void test_shadow_large(void **state)

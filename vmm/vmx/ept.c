@@ -179,21 +179,6 @@ int ept_split(struct ept *e, uint64_t gpa, uint64_t size)
 	return 0;
 }
 
-uint64_t *ept_leaf_table(const struct ept *e, uint64_t gpa)
-{
-	const uint64_t *table = e->pml4;
-
-	if (gpa >= GPA_LIMIT)
-		return NULL;
-	for (int level = EPT_LEVELS - 1; level > 0; level--) {
-		uint64_t entry = table[index_at(gpa, level)];
-		if (!is_present(entry) || (entry & EPT_LARGE_PAGE))
-			return NULL;
-		table = (const uint64_t *)(uintptr_t)(entry & EPT_ADDR_MASK);
-	}
-	return (uint64_t *)(uintptr_t)table;
-}
-
 uint64_t *ept_leaf_pde(const struct ept *e, uint64_t gpa)
 {
 	const uint64_t *table = e->pml4;
@@ -208,6 +193,13 @@ uint64_t *ept_leaf_pde(const struct ept *e, uint64_t gpa)
 	}
 	uint64_t *pde = (uint64_t *)(uintptr_t)&table[index_at(gpa, 1)];
 	return is_present(*pde) && !(*pde & EPT_LARGE_PAGE) ? pde : NULL;
+}
+
+uint64_t *ept_leaf_table(const struct ept *e, uint64_t gpa)
+{
+	const uint64_t *pde = ept_leaf_pde(e, gpa);
+
+	return pde ? (uint64_t *)(uintptr_t)(*pde & EPT_ADDR_MASK) : NULL;
 }
 
 static void free_table(uint64_t *table, int level)
