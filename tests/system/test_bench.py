@@ -303,3 +303,62 @@ def test_report_from_logs(tmp_path):
     assert res["targets"]["L2 CPU-bound ratio <= 1.02"] == {"value": 1.015, "met": True}
     assert "| CPUID round trip (10 iterations), against one level | 300 | 300 | 1 |" in \
         (tmp_path / "table.md").read_text()
+
+
+def linux_logs(busy_bare="30.00 to 32.00", counts=(9000, 9010, 9210, 9220, 9620)):
+    """A bare and a pgvisor log of the Linux machine: the init marker, the
+    marks with their uptimes and, under pgvisor, "list" at each mark."""
+    bare = ["LINUX-GUEST: init at [    9.000000] tsc: Detected 50.000 MHz",
+            f"LINUX-GUEST: busy 96995b58d4cbf6aaa9041b4f00c7f6ae from {busy_bare}",
+            "LINUX-GUEST: powering off"]
+    virt = ["pgvisor:   vm linux: 128 MiB at host 0x1400000",
+            "[linux] LINUX-GUEST: init at [    9.900000] tsc: Detected 50.002 MHz",
+            "[linux] LINUX-GUEST: clocksource tsc"]
+    uptimes = {"init": 9.95, "idle-from": 10.0, "idle-to": 30.0, "busy-from": 30.1,
+               "busy-to": 32.7}
+    for mark, count in zip(BENCH.LINUX_MARKS, counts):
+        virt += [f"[linux] LINUX-GUEST: waiting at {mark}",
+                 "pgvisor: Name              ID    Mem VCPUs State      Time(s)      Exits",
+                 f"pgvisor: linux              1    128     1 running      12.3 {count:10d}",
+                 f"[linux] LINUX-GUEST: at {mark} {uptimes[mark]:.2f}"]
+        if mark == "busy-from":
+            virt.append("[linux] LINUX-GUEST: busy 96995b58d4cbf6aaa9041b4f00c7f6ae from "
+                        "30.00 to 32.50")
+    virt += ["pgvisor:   vm linux: exits total=9700 cpuid=1604 wrmsr=3000"]
+    return "\n".join(bare) + "\n", "\n".join(virt) + "\n"
+
+
+def test_linux_figures_from_the_marks():
+    lx = BENCH.linux_figures(*linux_logs())
+    assert lx["ratio"] == pytest.approx(1.1)
+    assert lx["clocksource"] == "tsc"
+    # Exits read at /init; (9210 - 9010) over idle-from 10.0 .. idle-to 30.0.
+    assert lx["boot_exits"] == 9000
+    assert lx["idle_exits_per_s"] == 10.0
+    # The spell 2.0 s bare, 2.5 s under pgvisor: a fifth of it outside the
+    # guest; 400 exits over 2.5 s.
+    assert lx["busy"] == {"bare_seconds": 2.0, "pgvisor_seconds": 2.5, "exits": 400,
+                          "exits_per_s": 160.0, "hypervisor_share": 0.2}
+    assert lx["exits"] == {"cpuid": 1604, "wrmsr": 3000, "total": 9700}
+    table = "\n".join(BENCH.render_linux({"corei7_haswell_4770": lx}))
+    assert "| exits to /init | 14,723 | 9,000 | <= 4,908 |" in table
+    assert "| busy spell: hypervisor share (1 - bare / pgvisor) | - | 20.00% |  |" in table
+    # No bare run (Ice Lake), and the TSC rate missing from the init line:
+    # the figures of pgvisor's run alone.
+    lx = BENCH.linux_figures(None, linux_logs()[1].replace(" tsc: Detected 50.002 MHz", ""))
+    assert "ratio" not in lx and "pgvisor_ticks" not in lx and lx["boot_exits"] == 9000
+    assert lx["pgvisor_seconds"] == 9.9
+    assert lx["busy"] == {"pgvisor_seconds": 2.5, "exits": 400, "exits_per_s": 160.0}
+    # A mark the guest never reached: no figures from the marks, said so.
+    bare, virt = linux_logs(counts=(9000, 9010))
+    lx = BENCH.linux_figures(bare, virt)
+    assert "boot_exits" not in lx and "2 exit counts" in lx["marks_error"]
+
+
+def test_linux_input_reads_exits_at_every_mark(tmp_path):
+    steps = BENCH.linux_input(tmp_path, False).read_text().splitlines()
+    assert steps.count(r"send list\r") == len(BENCH.LINUX_MARKS)
+    assert [s for s in steps if "waiting at" in s] == [
+        f"expect LINUX-GUEST: waiting at {m}$" for m in BENCH.LINUX_MARKS]
+    bare = BENCH.linux_input(tmp_path, True).read_text().splitlines()
+    assert bare.count(r"send \r") == len(BENCH.LINUX_MARKS) and "send list\\r" not in bare

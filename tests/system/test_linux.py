@@ -138,7 +138,7 @@ def test_linux_clock_keeps_host_time_and_idles_cheaply(run_pgvisor, bench):
     # "list" reads the VM's exit count at both ends of that sleep while
     # the guest waits for Enter.
     exits_line = r"pgvisor: clk +\d+ +\d+ +\d+ running +[\d.]+ +(\d+)"
-    read_exits = [r"expect \[clk\] LINUX-GUEST: idle waiting",
+    read_exits = [r"expect \[clk\] LINUX-GUEST: waiting at idle-",
                   r"send \x01\x01\x01",
                   r"expect input goes to the pgvisor command line",
                   r"send list\r",
@@ -163,7 +163,7 @@ def test_linux_clock_keeps_host_time_and_idles_cheaply(run_pgvisor, bench):
     assert abs(wall_s - rtc_s) <= 0.001 * rtc_s, (wall_s, rtc_s)
     assert abs(uptime_s - rtc_s) <= 0.001 * rtc_s + 0.01, (uptime_s, rtc_s)
     idle = {m.group(1): float(m.group(2)) for m in
-            (re.fullmatch(r"LINUX-GUEST: idle (from|to) ([\d.]+)", l) for l in lines) if m}
+            (re.fullmatch(r"LINUX-GUEST: at idle-(from|to) ([\d.]+)", l) for l in lines) if m}
     exits = [int(m.group(1)) for m in (re.match(exits_line, l) for l in run.lines) if m]
     assert len(exits) == 2 and idle.keys() == {"from", "to"}, run.output
     idle_s = idle["to"] - idle["from"]
