@@ -28,8 +28,13 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur);
  * VMCS02_*), for VMLAUNCH/VMRESUME's checks and the entry that follows;
  * everything for a launch. */
 unsigned nested_vmcs02_diff(struct vcpu *v, struct nested_vmcs_slot *cur, bool launch);
-/* Before an entry to L2: an interrupt for L1, which L1 asked to exit on
- * (external-interrupt exiting), is a VM exit to L1 now (SDM 26.2, 27.2.2). */
+/* An exit to L1 of pgvisor's making, no exit of L2's behind it: L2's
+ * state into L1's VMCS, the exit information all 0 but the reason and
+ * the interruption information, L1's host state loaded. */
+void nested_exit_to_l1(struct vcpu *v, uint32_t reason, uint32_t intr_info);
+/* nested_interrupt.c: before an entry to L2, an interrupt for L1, which
+ * L1 asked to exit on (external-interrupt exiting), is a VM exit to L1
+ * now (SDM 26.2, 27.2.2); one L1 did not ask for is L2's. */
 void nested_l1_interrupt(struct vcpu *v);
 /* The moment the run loop arms the VMX-preemption timer for, until,
  * brought forward to L1's timer for L2 while L2 runs with one (SDM
