@@ -38,11 +38,15 @@ void nested_exit_to_l1(struct vcpu *v, uint32_t reason, uint32_t intr_info);
 void nested_l1_interrupt(struct vcpu *v);
 /* The moment the run loop arms the VMX-preemption timer for, until,
  * brought forward to L1's timer for L2 while L2 runs with one (SDM
- * 25.5.1); never before now. Inline: before every entry. */
+ * 25.5.1), to now for an exit right after an event's delivery
+ * (exit_after_delivery); never before now. Inline: before every entry. */
 static inline uint64_t nested_timer_until(const struct vcpu *v, uint64_t now, uint64_t until)
 {
-	if (__builtin_expect(!v->nested.in_l2 || !v->nested.l2_timer, 1))
+	if (__builtin_expect(
+		    !v->nested.in_l2 || !(v->nested.l2_timer | v->nested.exit_after_delivery), 1))
 		return until;
+	if (v->nested.exit_after_delivery)
+		return now;
 	if (v->nested.l2_timer_deadline < until)
 		until = v->nested.l2_timer_deadline;
 	return until < now ? now : until;

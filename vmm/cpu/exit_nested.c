@@ -765,10 +765,10 @@ static void l2_exit(struct vcpu *v, uint32_t reason)
 		return;
 	}
 	/* pgvisor's own exits, and those L1 did not ask for, on L2's state:
-	 * but L2 owns no halted state of L1's vCPU, and a CR0/CR4 write L1
+	 * but L2 halts in VMCS02 (nested_l2_hlt), and a CR0/CR4 write L1
 	 * let through changed only bits VMX fixes, which #GP. */
 	if (reason == EXIT_HLT) {
-		vmcs_skip_instruction();
+		nested_l2_hlt(v);
 		return;
 	}
 	/* pgvisor's window for an interrupt of L1's that L2 takes: closed,
@@ -816,6 +816,7 @@ void nested_exit_to_l1(struct vcpu *v, uint32_t reason, uint32_t intr_info)
 
 void nested_l2_exit(struct vcpu *v, uint32_t reason)
 {
+	v->nested.exit_after_delivery = false;
 	l2_exit(v, reason);
 	exited_to_l1(v);
 }
