@@ -42,14 +42,9 @@ void nested_l1_interrupt(struct vcpu *v);
  * (exit_after_delivery); never before now. Inline: before every entry. */
 static inline uint64_t nested_timer_until(const struct vcpu *v, uint64_t now, uint64_t until)
 {
-	if (__builtin_expect(
-		    !v->nested.in_l2 || !(v->nested.l2_timer | v->nested.exit_after_delivery), 1))
+	if (__builtin_expect(!v->nested.in_l2, 1))
 		return until;
-	if (v->nested.exit_after_delivery)
-		return now;
-	if (v->nested.l2_timer_deadline < until)
-		until = v->nested.l2_timer_deadline;
-	return until < now ? now : until;
+	return nested_l2_timer_until(&v->nested, now, until);
 }
 /* The L1-physical address of L2-physical gpa2 while L2 runs under L1's
  * EPT (gpa2 itself otherwise); false when L1's tables do not map it. */

@@ -94,6 +94,22 @@ struct nested_vcpu {
 					  * translations */
 };
 
+/* The moment to arm the VMX-preemption timer for before an entry to L2,
+ * until being pgvisor's own (>= now): L1's timer's deadline when it runs
+ * and comes first (SDM 25.5.1), now for an exit right after an event's
+ * delivery (exit_after_delivery: a timer of 0); never before now. */
+static inline uint64_t nested_l2_timer_until(const struct nested_vcpu *n, uint64_t now,
+					     uint64_t until)
+{
+	if (n->exit_after_delivery)
+		return now;
+	if (!n->l2_timer)
+		return until;
+	if (n->l2_timer_deadline < until)
+		until = n->l2_timer_deadline;
+	return until < now ? now : until;
+}
+
 #define NESTED_SLOTS_BYTES (sizeof(struct nested_vmcs_slot) * NESTED_VMCS_CACHED)
 
 /* Out of VMX operation, nothing cached (reset, INIT); keeps the slots,
