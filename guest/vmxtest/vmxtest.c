@@ -25,7 +25,10 @@
  * program's tables name, after INVEPT as they change; then a third that
  * spins while an interrupt waits for this program, which asked to exit on
  * external interrupts: it comes back at once with the vector
- * acknowledged; and the same spinning guest under a VMX-preemption timer
+ * acknowledged; nested guests its interrupt meets as an event it injects
+ * is delivered, entered in the HLT activity state, or halted by their own
+ * HLT: woken to take it, or exit 1 after the delivery, from the halted
+ * state; and the same spinning guest under a VMX-preemption timer
  * of this program's, which ends it with exit 52; and, with unrestricted
  * guest, a nested guest in real mode under this program's EPT. It runs in 32-bit
  * protected mode with paging (4 MiB pages), as VMX operation needs
@@ -1109,6 +1112,206 @@ static void run_guest_taking_interrupts(void)
 	guest_takes_interrupts();
 }
 
+/* Events that meet an interrupt for this program (vector L1_VECTOR,
+ * held by its IF = 0): an event it injects into the nested guest, and a
+ * nested guest that halts. A software interrupt (INT 0x41, of
+ * length 2) it injects is delivered first; with external-interrupt
+ * exiting the interrupt then exits before the handler's first
+ * instruction (l2_inj_handler: RIP there, the return frame on the
+ * stack, no IDT-vectoring information), without it the nested guest
+ * takes the interrupt once the handler's IRET sets IF again
+ * (l2_irq_seen: what l2_irq_count was as the handler began). A nested
+ * guest entered in the HLT activity state, or halting by its own HLT
+ * (l2_hlt_wait, no HLT exiting) until this program's local APIC timer
+ * fires, wakes to take the interrupt, or exits with it (its activity
+ * state saved as HLT, RIP past the HLT). */
+#define INJ_VECTOR 0x41u
+#define INJ_LENGTH 2u	    /* int $imm8 */
+#define INT_FRAME_BYTES 12u /* EIP, CS, EFLAGS: no privilege change */
+#define INTR_TYPE_SW_INTERRUPT (4u << 8)
+#define F_ENTRY_INTR_INFO 0x4016u
+#define F_ENTRY_INSTRUCTION_LEN 0x401au
+#define F_IDT_VECTORING_INFO 0x4408u
+#define F_GUEST_ACTIVITY_STATE 0x4826u
+#define ACTIVITY_ACTIVE 0u
+#define ACTIVITY_HLT 1u
+#define EFLAGS_IF 0x200u
+#define WAKE_TIMER_COUNT 1000000u /* ~10 ms: long after the guest halts */
+extern volatile uint32_t l2_irq_seen, l2_inj_count;
+volatile uint32_t l2_irq_seen, l2_inj_count;
+extern const char l2_inj_code[], l2_inj_after[], l2_halted_code[], l2_hlt_wait[], l2_hlt_woken[];
+extern void l2_inj_handler(void);
+__asm__(".text\n"
+	"l2_inj_handler:\n"
+	"movl l2_irq_count, %eax\n"
+	"movl %eax, l2_irq_seen\n"
+	"incl l2_inj_count\n"
+	"iret\n"
+	"l2_inj_code:\n"
+	"int $0x41\n"
+	"l2_inj_after:\n"
+	"hlt\n"
+	"jmp l2_inj_after\n"
+	"l2_halted_code:\n" /* entered halted: the instruction after the HLT */
+	"hlt\n"
+	"jmp l2_halted_code\n"
+	"l2_hlt_wait:\n"
+	"sti\n"
+	"hlt\n"
+	"l2_hlt_woken:\n"
+	"cpuid\n"
+	"jmp l2_hlt_woken\n");
+
+struct l2_exit {
+	uint32_t reason, info, rip, rsp, vectoring, activity;
+};
+
+static struct l2_exit resume_and_read(void)
+{
+	struct l2_exit e = { ~0u, ~0u, ~0u, ~0u, ~0u, ~0u };
+
+	if (!resume_expecting_exit().landed)
+		return e;
+	vmread(F_EXIT_REASON, &e.reason);
+	vmread(F_EXIT_INTR_INFO, &e.info);
+	vmread(F_GUEST_RIP, &e.rip);
+	vmread(F_GUEST_RSP, &e.rsp);
+	vmread(F_IDT_VECTORING_INFO, &e.vectoring);
+	vmread(F_GUEST_ACTIVITY_STATE, &e.activity);
+	return e;
+}
+
+/* External-interrupt exiting with "acknowledge interrupt on exit", or
+ * neither; the nested guest from rip on an empty stack. */
+static void wake_setup(unsigned exiting, uint32_t proc, uint32_t rip, uint32_t flags)
+{
+	l2_irq_count = 0;
+	l2_irq_seen = ~0u;
+	l2_inj_count = 0;
+	vmwrite(F_PIN,
+		control(MSR_VMX_TRUE_PINBASED) | (exiting ? PIN_EXTERNAL_INTERRUPT_EXITING : 0));
+	vmwrite(F_EXIT, control(MSR_VMX_TRUE_EXIT) | (exiting ? EXIT_ACK_INTERRUPT_ON_EXIT : 0));
+	vmwrite(F_PROC, control(MSR_VMX_TRUE_PROCBASED) | proc);
+	vmwrite(F_GUEST_RIP, rip);
+	vmwrite(F_GUEST_RSP, (uint32_t)(l2_stack + L2_STACK_BYTES));
+	vmwrite(F_GUEST_RFLAGS, flags);
+}
+
+static const char *yes(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+static void injected_event_meets_interrupt(void)
+{
+	uint32_t top = (uint32_t)(l2_stack + L2_STACK_BYTES);
+
+	for (unsigned exiting = 0; exiting < 2; exiting++) {
+		wake_setup(exiting, PROC_HLT_EXITING, (uint32_t)l2_inj_code,
+			   EFLAGS_AFTER_EXIT | EFLAGS_IF);
+		vmwrite(F_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_SW_INTERRUPT | INJ_VECTOR);
+		vmwrite(F_ENTRY_INSTRUCTION_LEN, INJ_LENGTH);
+		self_ipi(L1_VECTOR);
+		struct l2_exit e = resume_and_read();
+		bool isr = in_service(L1_VECTOR);
+		if (exiting) {
+			const uint32_t *frame = (const uint32_t *)e.rsp;
+			bool delivered = e.rip == (uint32_t)l2_inj_handler &&
+					 e.rsp == top - INT_FRAME_BYTES &&
+					 frame[0] == (uint32_t)l2_inj_after;
+			check(e.reason == EXIT_REASON_EXTERNAL_INTERRUPT &&
+				      e.info == (INTR_INFO_VALID | L1_VECTOR) && delivered &&
+				      !(e.vectoring & INTR_INFO_VALID) && !l2_inj_count && isr,
+			      "injected int meets an interrupt, exiting on: exit %u, info 0x%x, at "
+			      "the handler with its frame %s, idt-vectoring 0x%x, handler ran %u, "
+			      "in service %s",
+			      e.reason, e.info, yes(delivered), e.vectoring, l2_inj_count,
+			      yes(isr));
+		} else {
+			check(e.reason == EXIT_REASON_HLT && e.rip == (uint32_t)l2_inj_after &&
+				      l2_inj_count == 1 && l2_irq_seen == 0 && l2_irq_count == 1 &&
+				      isr,
+			      "injected int meets an interrupt, exiting off: exit %u after the int "
+			      "%s, handler ran %u (seeing %u interrupts), then the interrupt's %u, "
+			      "in service %s",
+			      e.reason, yes(e.rip == (uint32_t)l2_inj_after), l2_inj_count,
+			      l2_irq_seen, l2_irq_count, yes(isr));
+		}
+		vmwrite(F_ENTRY_INTR_INFO, 0);
+		eoi();
+	}
+}
+
+static void halted_guest_meets_interrupt(void)
+{
+	for (unsigned exiting = 0; exiting < 2; exiting++) {
+		wake_setup(exiting, PROC_HLT_EXITING, (uint32_t)l2_halted_code,
+			   EFLAGS_AFTER_EXIT | EFLAGS_IF);
+		vmwrite(F_GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
+		self_ipi(L1_VECTOR);
+		struct l2_exit e = resume_and_read();
+		bool isr = in_service(L1_VECTOR);
+		bool at = e.rip == (uint32_t)l2_halted_code;
+		if (exiting)
+			check(e.reason == EXIT_REASON_EXTERNAL_INTERRUPT &&
+				      e.info == (INTR_INFO_VALID | L1_VECTOR) && at &&
+				      e.activity == ACTIVITY_HLT && !l2_irq_count && isr,
+			      "nested guest entered halted, exiting on: exit %u, interruption "
+			      "info 0x%x, still halted %s (activity %u), handler ran %u, in "
+			      "service %s",
+			      e.reason, e.info, yes(at), e.activity, l2_irq_count, yes(isr));
+		else
+			check(e.reason == EXIT_REASON_HLT && at && l2_irq_count == 1 && isr,
+			      "nested guest entered halted, exiting off: woken, handler ran %u, "
+			      "then exit %u at its next hlt %s, in service %s",
+			      l2_irq_count, e.reason, yes(at), yes(isr));
+		vmwrite(F_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
+		eoi();
+	}
+}
+
+/* The nested guest's own HLT, which this program does not exit on,
+ * until its local APIC timer's interrupt (xAPIC mode). */
+static void guest_halts_until_interrupt(void)
+{
+	for (unsigned exiting = 0; exiting < 2; exiting++) {
+		wake_setup(exiting, 0, (uint32_t)l2_hlt_wait, EFLAGS_AFTER_EXIT);
+		*lapic_reg(LAPIC_TIMER_DIVIDE) = LAPIC_DIVIDE_BY_1;
+		*lapic_reg(LAPIC_LVT_TIMER) = L1_VECTOR; /* one-shot */
+		*lapic_reg(LAPIC_TIMER_INITIAL) = WAKE_TIMER_COUNT;
+		struct l2_exit e = resume_and_read();
+		*lapic_reg(LAPIC_TIMER_INITIAL) = 0;
+		bool isr = in_service(L1_VECTOR);
+		bool at = e.rip == (uint32_t)l2_hlt_woken;
+		if (exiting)
+			check(e.reason == EXIT_REASON_EXTERNAL_INTERRUPT &&
+				      e.info == (INTR_INFO_VALID | L1_VECTOR) && at &&
+				      e.activity == ACTIVITY_HLT && !l2_irq_count && isr,
+			      "nested guest's own hlt, exiting on: exit %u, interruption info "
+			      "0x%x, past its hlt %s, activity %u, handler ran %u, in service %s",
+			      e.reason, e.info, yes(at), e.activity, l2_irq_count, yes(isr));
+		else
+			check(e.reason == EXIT_REASON_CPUID && at && l2_irq_count == 1 && isr,
+			      "nested guest's own hlt, exiting off: woken by the timer, handler "
+			      "ran %u, then exit %u past its hlt %s, in service %s",
+			      l2_irq_count, e.reason, yes(at), yes(isr));
+		vmwrite(F_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
+		eoi();
+	}
+}
+
+static void run_guests_meeting_interrupts(void)
+{
+	idt_set_gate(L1_VECTOR, l2_irq_handler);
+	idt_set_gate(INJ_VECTOR, l2_inj_handler);
+	injected_event_meets_interrupt();
+	halted_guest_meets_interrupt();
+	guest_halts_until_interrupt();
+	vmwrite(F_PIN, control(MSR_VMX_TRUE_PINBASED));
+	vmwrite(F_EXIT, control(MSR_VMX_TRUE_EXIT));
+	vmwrite(F_PROC, control(MSR_VMX_TRUE_PROCBASED) | PROC_HLT_EXITING);
+}
+
 /* An interrupt for this program (a self-IPI, held by its IF = 0) while
  * it enters a nested guest, with external-interrupt exiting and
  * "acknowledge interrupt on exit": the guest exits at once with exit 1
@@ -1152,6 +1355,7 @@ static void run_interrupted_guest(void)
 	check(l.landed && reason == EXIT_REASON_PREEMPTION_TIMER && (!save || timer == 0),
 	      "guest hypervisor's preemption timer: exit %u, left %u", reason, save ? timer : 0);
 	vmwrite(F_PIN, control(MSR_VMX_TRUE_PINBASED));
+	run_guests_meeting_interrupts();
 	run_guest_taking_interrupts();
 	o = vmclear((uint32_t)vmcs_a);
 	expect(o, succeeded(o), "vmclear", "VMsucceed");

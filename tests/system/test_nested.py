@@ -169,6 +169,31 @@ def test_vmx_instructions_and_errors(run_pgvisor, bench, cpu):
                  "12, nested guest's handler ran 1, in service yes",
                  "vmxtest: ok interrupt for the guest hypervisor (x2apic 1), exiting on: exit 1, "
                  "interruption info 0x80000040, in service yes, nested guest's handler ran 0",
+                 # An event vmxtest injects meets its pending interrupt: with
+                 # exiting, the event is delivered (the nested guest at its
+                 # handler, the frame pushed, no IDT-vectoring information)
+                 # and exit 1 comes before the handler's first instruction;
+                 # without, the interrupt is taken once the handler's IRET
+                 # sets IF, before the nested guest's next instruction.
+                 "vmxtest: ok injected int meets an interrupt, exiting off: exit 12 after the "
+                 "int yes, handler ran 1 (seeing 0 interrupts), then the interrupt's 1, in "
+                 "service yes",
+                 "vmxtest: ok injected int meets an interrupt, exiting on: exit 1, info "
+                 "0x80000040, at the handler with its frame yes, idt-vectoring 0x0, handler "
+                 "ran 0, in service yes",
+                 # A nested guest entered in the HLT activity state, and one
+                 # that halts by its own HLT (vmxtest does not exit on it)
+                 # until vmxtest's local APIC timer fires: woken to take the
+                 # interrupt, or exit 1 with the activity state saved as HLT.
+                 "vmxtest: ok nested guest entered halted, exiting off: woken, handler ran 1, "
+                 "then exit 12 at its next hlt yes, in service yes",
+                 "vmxtest: ok nested guest entered halted, exiting on: exit 1, interruption "
+                 "info 0x80000040, still halted yes (activity 1), handler ran 0, in service "
+                 "yes",
+                 "vmxtest: ok nested guest's own hlt, exiting off: woken by the timer, handler "
+                 "ran 1, then exit 10 past its hlt yes, in service yes",
+                 "vmxtest: ok nested guest's own hlt, exiting on: exit 1, interruption info "
+                 "0x80000040, past its hlt yes, activity 1, handler ran 0, in service yes",
                  # Its VMX-preemption timer ends the spinning nested guest.
                  "vmxtest: ok guest hypervisor's preemption timer: exit 52, left 0",
                  # Unrestricted guest: a nested guest in real mode.

@@ -662,6 +662,30 @@ static void test_vmcs02_cache(void **state)
 	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_ALL);
 }
 
+/* The preemption timer's moment for an entry to L2: pgvisor's own, L1's
+ * deadline when earlier (never before now), now for an exit right after
+ * an event's delivery, whatever the deadlines. */
+static void test_l2_timer_until(void **state)
+{
+	(void)state;
+	struct nested_vcpu n = { 0 };
+	const uint64_t now = 1000, until = 5000;
+
+	assert_int_equal(nested_l2_timer_until(&n, now, until), until);
+	n.l2_timer = true;
+	n.l2_timer_deadline = 3000;
+	assert_int_equal(nested_l2_timer_until(&n, now, until), 3000);
+	n.l2_timer_deadline = 9000;
+	assert_int_equal(nested_l2_timer_until(&n, now, until), until);
+	n.l2_timer_deadline = 500; /* due before the entry: at once */
+	assert_int_equal(nested_l2_timer_until(&n, now, until), now);
+	n.l2_timer_deadline = 3000;
+	n.exit_after_delivery = true;
+	assert_int_equal(nested_l2_timer_until(&n, now, until), now);
+	n.l2_timer = false;
+	assert_int_equal(nested_l2_timer_until(&n, now, until), now);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -669,7 +693,7 @@ int main(void)
 		cmocka_unit_test(test_vmcs_cache),    cmocka_unit_test(test_entry_checks),
 		cmocka_unit_test(test_host_state),    cmocka_unit_test(test_l2_controls),
 		cmocka_unit_test(test_l1_wants_exit), cmocka_unit_test(test_vmcs_shadowing),
-		cmocka_unit_test(test_vmcs02_cache),
+		cmocka_unit_test(test_vmcs02_cache),  cmocka_unit_test(test_l2_timer_until),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

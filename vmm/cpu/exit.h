@@ -28,19 +28,23 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur);
  * VMCS02_*), for VMLAUNCH/VMRESUME's checks and the entry that follows;
  * everything for a launch. */
 unsigned nested_vmcs02_diff(struct vcpu *v, struct nested_vmcs_slot *cur, bool launch);
-/* Before an entry to L2: an interrupt for L1, which L1 asked to exit on
- * (external-interrupt exiting), is a VM exit to L1 now (SDM 26.2, 27.2.2). */
+/* An exit to L1 of pgvisor's making, no exit of L2's behind it: L2's
+ * state into L1's VMCS, the exit information all 0 but the reason and
+ * the interruption information, L1's host state loaded. */
+void nested_exit_to_l1(struct vcpu *v, uint32_t reason, uint32_t intr_info);
+/* nested_interrupt.c: before an entry to L2, an interrupt for L1, which
+ * L1 asked to exit on (external-interrupt exiting), is a VM exit to L1
+ * now (SDM 26.2, 27.2.2); one L1 did not ask for is L2's. */
 void nested_l1_interrupt(struct vcpu *v);
 /* The moment the run loop arms the VMX-preemption timer for, until,
  * brought forward to L1's timer for L2 while L2 runs with one (SDM
- * 25.5.1); never before now. Inline: before every entry. */
+ * 25.5.1), to now for an exit right after an event's delivery
+ * (exit_after_delivery); never before now. Inline: before every entry. */
 static inline uint64_t nested_timer_until(const struct vcpu *v, uint64_t now, uint64_t until)
 {
-	if (__builtin_expect(!v->nested.in_l2 || !v->nested.l2_timer, 1))
+	if (__builtin_expect(!v->nested.in_l2, 1))
 		return until;
-	if (v->nested.l2_timer_deadline < until)
-		until = v->nested.l2_timer_deadline;
-	return until < now ? now : until;
+	return nested_l2_timer_until(&v->nested, now, until);
 }
 /* The L1-physical address of L2-physical gpa2 while L2 runs under L1's
  * EPT (gpa2 itself otherwise); false when L1's tables do not map it. */

@@ -15,6 +15,7 @@
 #include "vmm/cpu/exit_operand.h"
 #include "vmm/cpu/guest_mem.h"
 #include "vmm/cpu/interrupts.h"
+#include "vmm/cpu/nested_interrupt.h"
 #include "vmm/cpu/vmcs.h"
 #include "vmm/cpu/vmcs_shadow.h"
 #include "vmm/nested/l2_controls.h"
@@ -547,23 +548,6 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 	return 0;
 }
 
-/* Interrupt-window exiting in VMCS02 (current) for an interrupt of L1's
- * that L2 takes once it can, on or off; L1's own bit stays as L1 set it. */
-static void set_l2_window(struct vcpu *v, bool on)
-{
-	struct nested_vcpu *n = &v->nested;
-
-	if (n->l2_window == on)
-		return;
-	n->l2_window = on;
-	uint32_t proc = (uint32_t)vmread(VMCS_PROC_BASED_CTLS);
-	if (on)
-		proc |= PROC_INTERRUPT_WINDOW_EXITING;
-	else if (!(n->l2c.proc & PROC_INTERRUPT_WINDOW_EXITING))
-		proc &= ~PROC_INTERRUPT_WINDOW_EXITING;
-	vmwrite(VMCS_PROC_BASED_CTLS, proc);
-}
-
 /* Back to L1's VMCS, L2's state and the exit written into L1's VMCS. */
 static void reflect(struct vcpu *v)
 {
@@ -571,7 +555,7 @@ static void reflect(struct vcpu *v)
 	struct nested_vmcs *v12 = &nested_current(n)->vmcs;
 	uint32_t exit12 = (uint32_t)HOT(v12, HOT_EXIT);
 
-	set_l2_window(v, false);
+	nested_set_l2_window(v, false);
 
 	/* By slot; the CPU returns each field at its width. Unrolled: Bochs
 	 * counts each instruction of a loop's overhead, a tick apiece. */
@@ -617,56 +601,6 @@ static void reflect(struct vcpu *v)
 	if (v->vid && v->lapic.isr_changed)
 		apicv_before_entry(v);
 	nested_load_host_state(v, &n->host_load, !vmx_controls.vpid || !n->entry_vpid12);
-}
-
-/* An interrupt for L1 that L1 did not ask to exit on is L2's, as an
- * external interrupt is on the CPU (SDM 25.2, 6.8.1): injected through
- * L2's IDT, acknowledged at L1's vLAPIC or PIC, once L2 can take it (IF
- * set, no STI or MOV-SS blocking, no event on its way in); until then
- * VMCS02's interrupt-window exiting asks for the moment it can. */
-static void l2_takes_interrupt(struct vcpu *v)
-{
-	int vector;
-
-	if (!intr_take_for_l1(v, false, &vector)) {
-		set_l2_window(v, false);
-		v->l1_vector_waits = false;
-		return;
-	}
-	if ((vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) || !intr_guest_interruptible()) {
-		set_l2_window(v, true);
-		return;
-	}
-	if (!intr_take_for_l1(v, true, &vector) || vector < 0)
-		return;
-	vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vector);
-	set_l2_window(v, false);
-}
-
-static void l1_interrupt(struct vcpu *v)
-{
-	struct nested_vmcs *v12 = &nested_current(&v->nested)->vmcs;
-	int vector;
-
-	if (!(nested_vmcs_get(v12, VMCS_PIN_BASED_CTLS) & PIN_EXTERNAL_INTERRUPT_EXITING)) {
-		l2_takes_interrupt(v);
-		return;
-	}
-	/* An event on its way into L2 is delivered first: the interrupt
-	 * waits for L2's next exit. */
-	if ((vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) ||
-	    !intr_take_for_l1(v, nested_vmcs_get(v12, VMCS_EXIT_CTLS) & EXIT_ACK_INTERRUPT_ON_EXIT,
-			      &vector))
-		return;
-	reflect(v);
-	/* Exit 1 with the vector if acknowledged; nothing else is defined
-	 * for it (SDM 27.2.1, 27.2.2). */
-	for (unsigned i = 0; i < sizeof(exit_info_fields) / sizeof(exit_info_fields[0]); i++)
-		nested_vmcs_set(v12, exit_info_fields[i], 0);
-	nested_vmcs_set(v12, VMCS_EXIT_REASON, EXIT_EXTERNAL_INTERRUPT);
-	if (vector >= 0)
-		nested_vmcs_set(v12, VMCS_EXIT_INTR_INFO,
-				INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vector);
 }
 
 /* The pages of the aligned block around an EPT violation of L2 that L1
@@ -831,16 +765,16 @@ static void l2_exit(struct vcpu *v, uint32_t reason)
 		return;
 	}
 	/* pgvisor's own exits, and those L1 did not ask for, on L2's state:
-	 * but L2 owns no halted state of L1's vCPU, and a CR0/CR4 write L1
+	 * but L2 halts in VMCS02 (nested_l2_hlt), and a CR0/CR4 write L1
 	 * let through changed only bits VMX fixes, which #GP. */
 	if (reason == EXIT_HLT) {
-		vmcs_skip_instruction();
+		nested_l2_hlt(v);
 		return;
 	}
 	/* pgvisor's window for an interrupt of L1's that L2 takes: closed,
 	 * the run loop opens it again if L2 still cannot take it. */
 	if (reason == EXIT_INTERRUPT_WINDOW) {
-		set_l2_window(v, false);
+		nested_set_l2_window(v, false);
 		return;
 	}
 	if (reason == EXIT_CR_ACCESS && !(qual & CRQ_TYPE_MOV_TO_MASK) && (qual & 0xf) != 8) {
@@ -864,14 +798,25 @@ static void exited_to_l1(struct vcpu *v)
 		vmcs02_cache_take(&n->c02, n->current, &cur->vmcs);
 }
 
-void nested_l1_interrupt(struct vcpu *v)
+/* An exit to L1 that no exit of L2's stands behind (exit 1 for L1's
+ * interrupt, nested_interrupt.c): L2's state into L1's VMCS, the exit
+ * information only the reason and interruption information given (SDM
+ * 27.2.1, 27.2.2: nothing else is defined for it). */
+void nested_exit_to_l1(struct vcpu *v, uint32_t reason, uint32_t intr_info)
 {
-	l1_interrupt(v);
+	struct nested_vmcs *v12 = &nested_current(&v->nested)->vmcs;
+
+	reflect(v);
+	for (unsigned i = 0; i < EXIT_INFO_FIELDS; i++)
+		nested_vmcs_set(v12, exit_info_fields[i], 0);
+	nested_vmcs_set(v12, VMCS_EXIT_REASON, reason);
+	nested_vmcs_set(v12, VMCS_EXIT_INTR_INFO, intr_info);
 	exited_to_l1(v);
 }
 
 void nested_l2_exit(struct vcpu *v, uint32_t reason)
 {
+	v->nested.exit_after_delivery = false;
 	l2_exit(v, reason);
 	exited_to_l1(v);
 }

@@ -44,6 +44,12 @@ struct nested_vcpu {
 	/* Interrupt-window exiting is on in VMCS02 for an interrupt of L1's
 	 * that L2 is to take (L1 did not ask to exit on it) once it can. */
 	bool l2_window;
+	/* The next entry to L2 delivers an event (L1's, or one whose delivery
+	 * an exit cut short) while an interrupt waits that L1 exits on: VMCS02's
+	 * preemption timer is armed at 0 for it, so L2 exits after the
+	 * delivery, before its first instruction (SDM 26.7.4), and the
+	 * interrupt is exit 1 then, as on the CPU. Cleared at L2's exits. */
+	bool exit_after_delivery;
 	uint64_t vmcs01, vmcs02; /* physical addresses; vmcs02 with the slots */
 	bool l1_launched;
 	/* L2's EPT when L1 runs it with EPT (tables freed with vmcs02). */
@@ -87,6 +93,22 @@ struct nested_vcpu {
 	uint64_t l2_entries, l2_flushes; /* entries into L2; those that dropped its
 					  * translations */
 };
+
+/* The moment to arm the VMX-preemption timer for before an entry to L2,
+ * until being pgvisor's own (>= now): L1's timer's deadline when it runs
+ * and comes first (SDM 25.5.1), now for an exit right after an event's
+ * delivery (exit_after_delivery: a timer of 0); never before now. */
+static inline uint64_t nested_l2_timer_until(const struct nested_vcpu *n, uint64_t now,
+					     uint64_t until)
+{
+	if (n->exit_after_delivery)
+		return now;
+	if (!n->l2_timer)
+		return until;
+	if (n->l2_timer_deadline < until)
+		until = n->l2_timer_deadline;
+	return until < now ? now : until;
+}
 
 #define NESTED_SLOTS_BYTES (sizeof(struct nested_vmcs_slot) * NESTED_VMCS_CACHED)
 
