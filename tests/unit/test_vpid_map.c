@@ -45,6 +45,10 @@ static void test_own_entries(void **state)
 	unsigned b = use(2, &flush);
 	assert_true(flush);
 	assert_int_not_equal(a, b);
+	/* The same again: the fast path, as the last entry left it. */
+	assert_true(vpid_map_same(&map, 2, CPU0));
+	assert_false(vpid_map_same(&map, 1, CPU0));
+	assert_false(vpid_map_same(&map, 2, CPU1));
 	/* Switching between them keeps both. */
 	for (int k = 0; k < 3; k++) {
 		assert_int_equal(use(1, &flush), a);
@@ -52,6 +56,12 @@ static void test_own_entries(void **state)
 		assert_int_equal(use(2, &flush), b);
 		assert_false(flush);
 	}
+	/* An entry without VPID in between: no fast path after it. */
+	vpid_map_no_vpid(&map);
+	assert_false(vpid_map_same(&map, 2, CPU0));
+	assert_int_equal(use(2, &flush), b);
+	assert_false(flush);
+	assert_true(vpid_map_same(&map, 2, CPU0));
 	/* The highest VPID is one like any other. */
 	unsigned c = use(0xffff, &flush);
 	assert_true(flush);
@@ -66,7 +76,9 @@ static void test_stale(void **state)
 
 	unsigned a = use(1, &flush), b = use(2, &flush);
 	/* L1's single-context INVVPID of 1: only 1's entry flushed. */
+	use(1, &flush);
 	vpid_map_stale(&map, a);
+	assert_false(vpid_map_same(&map, 1, CPU0));
 	assert_int_equal(use(2, &flush), b);
 	assert_false(flush);
 	assert_int_equal(use(1, &flush), a);
@@ -149,6 +161,7 @@ static void test_reset(void **state)
 	use(1, &flush);
 	vpid_map_reset(&map);
 	assert_int_equal(vpid_map_find(&map, 1), -1);
+	assert_false(vpid_map_same(&map, 1, CPU0));
 	/* A reset map knows no host CPU: the first move says so. */
 	assert_true(vpid_map_move(&map, CPU0));
 	use(1, &flush);

@@ -145,24 +145,36 @@ uint16_t vcpu_vpid(const struct vcpu *v)
 static void l2_flush(struct vcpu *v, uint64_t eptp, uint16_t vpid12, bool emptied)
 {
 	struct nested_vcpu *n = &v->nested;
+	unsigned cpu = this_cpu()->index;
 
+	/* The common case, L1 running the same L2 again: nothing to do. */
+	if (vpid_map_same(&n->vpids, vpid12, cpu) && !emptied)
+		return;
 	if (!vmx_controls.vpid) {
 		n->l2_flushes++;
 		vmx_flush_guest(eptp, vm_vpid(v->vm));
 		return;
 	}
-	bool moved = vpid_map_move(&n->vpids, this_cpu()->index), flush = true;
+	bool moved = vpid_map_move(&n->vpids, cpu), flush = true;
 	unsigned index = L2_VPID_NONE;
 	if (vpid12)
 		index = vpid_map_use(&n->vpids, vpid12, &flush);
-	n->vpid02 = l2_vpid_of(v, index);
-	if (moved || emptied) {
-		n->l2_flushes++;
-		vmx_flush_guest(eptp, n->vpid02);
-	} else if (flush) {
-		n->l2_flushes++;
-		vmx_flush_vpid(n->vpid02);
+	else
+		vpid_map_no_vpid(&n->vpids);
+	uint16_t vpid02 = l2_vpid_of(v, index);
+	if (vpid02 != n->vpid02) {
+		/* VMCS02 is current; one built anew gets it with its controls. */
+		n->vpid02 = vpid02;
+		vmwrite(VMCS_VPID, vpid02);
 	}
+	if (moved || emptied)
+		vmx_flush_guest(eptp, n->vpid02);
+	else if (flush)
+		vmx_flush_vpid(n->vpid02);
+	else
+		return;
+	n->l2_flushes++;
+	n->vpid_flushes += index != L2_VPID_NONE;
 }
 
 /* L1's INVVPID (SDM 30.3), valid, on the host VPIDs of its VPIDs only:
@@ -187,6 +199,7 @@ void nested_invvpid(struct vcpu *v, unsigned type, uint16_t vpid12, uint64_t lin
 	if (type == NESTED_INVVPID_ADDRESS && m->on_cpu && m->cpu == this_cpu()->index &&
 	    m->e[index].fresh) {
 		vmx_invvpid_address(l2_vpid_of(v, (unsigned)index), linear);
+		v->nested.vpid_address_flushes++;
 		return;
 	}
 	vpid_map_stale(m, (unsigned)index);
@@ -421,7 +434,6 @@ static void write_controls(struct vcpu *v, const struct nested_vmcs *v12,
 	vmwrite(VMCS_IO_BITMAP_B, (uint64_t)v->vm->io_bitmaps + PAGE_SIZE);
 	if (vmx_controls.vpid)
 		vmwrite(VMCS_VPID, v->nested.vpid02);
-	v->nested.vpid02_written = v->nested.vpid02;
 	vmwrite(VMCS_TSC_OFFSET, c->tsc_offset);
 	vmwrite(VMCS_CR0_GUEST_HOST_MASK, c->cr0_mask);
 	vmwrite(VMCS_CR4_GUEST_HOST_MASK, c->cr4_mask);
@@ -555,10 +567,6 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 		vmcs_write_host_state();
 	if (controls)
 		write_controls(v, v12, c);
-	else if (vmx_controls.vpid && n->vpid02 != n->vpid02_written) {
-		vmwrite(VMCS_VPID, n->vpid02);
-		n->vpid02_written = n->vpid02;
-	}
 	if (msr_bitmap02)
 		vmwrite(VMCS_MSR_BITMAP, msr_bitmap02);
 	vmwrite(VMCS_EPT_POINTER, eptp);

@@ -79,10 +79,13 @@ struct nested_vcpu {
 	 * L1's VMREAD/VMWRITE reach it. */
 	uint64_t shadow_vmcs;
 	bool shadow_live;
-	/* VPID for L2 (vpid_map.h): L1's VPIDs' host VPIDs, the one of the
-	 * last entry into L2 (vpid02) and the one VMCS02 holds. */
+	/* VPID for L2 (vpid_map.h): L1's VPIDs' host VPIDs, and the one of
+	 * the last entry into L2, which VMCS02 holds (vpid02). */
 	struct vpid_map vpids;
-	uint16_t vpid02, vpid02_written;
+	uint16_t vpid02;
+	/* Entries into L2 that flushed the host VPID of one of L1's VPIDs;
+	 * L1's individual-address INVVPIDs done on the host VPID in place. */
+	uint64_t vpid_flushes, vpid_address_flushes;
 	uint64_t l2_entries, l2_flushes; /* entries into L2; those that dropped its
 					  * translations */
 };

@@ -6,18 +6,23 @@ void vpid_map_reset(struct vpid_map *m)
 		m->e[i] = (struct vpid_map_entry){ .vpid12 = 0, .fresh = false, .last_use = 0 };
 	m->clock = 0;
 	m->on_cpu = false;
+	m->fast = 0;
 }
 
 void vpid_map_stale_all(struct vpid_map *m)
 {
 	for (unsigned i = 0; i < VPID_MAP_ENTRIES; i++)
 		m->e[i].fresh = false;
+	m->fast = 0;
 }
 
 void vpid_map_stale(struct vpid_map *m, unsigned index)
 {
-	if (index < VPID_MAP_ENTRIES)
-		m->e[index].fresh = false;
+	if (index >= VPID_MAP_ENTRIES)
+		return;
+	m->e[index].fresh = false;
+	if (m->fast == m->e[index].vpid12)
+		m->fast = 0;
 }
 
 bool vpid_map_move(struct vpid_map *m, unsigned cpu)
@@ -61,5 +66,6 @@ unsigned vpid_map_use(struct vpid_map *m, uint16_t vpid12, bool *flush)
 	*flush = !m->e[i].fresh;
 	m->e[i].fresh = true;
 	m->e[i].last_use = ++m->clock;
+	m->fast = vpid12;
 	return i;
 }

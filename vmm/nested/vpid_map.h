@@ -31,7 +31,24 @@ struct vpid_map {
 	unsigned cpu;
 	bool on_cpu;
 	uint64_t evictions; /* entries given to another L1 VPID */
+	/* L1's VPID of the last entry into L2 while its entry stays fresh
+	 * on cpu; 0 otherwise (none yet, without VPID, made stale). */
+	uint16_t fast;
 };
+
+/* Whether an entry into L2 with vpid12 on host CPU cpu may go as the
+ * last one did, with no work and no flush: that one used vpid12's entry
+ * on cpu, and it is still fresh. Inline: it runs at every entry. */
+static inline bool vpid_map_same(const struct vpid_map *m, uint16_t vpid12, unsigned cpu)
+{
+	return vpid12 && m->fast == vpid12 && m->cpu == cpu;
+}
+
+/* An entry into L2 without VPID (no entry of the map's used). */
+static inline void vpid_map_no_vpid(struct vpid_map *m)
+{
+	m->fast = 0;
+}
 
 /* Empty: every entry free and stale (a new vCPU, reset, restore). */
 void vpid_map_reset(struct vpid_map *m);
