@@ -949,6 +949,168 @@ static void run_ept_guest(void)
 	expect(o, succeeded(o), "vmclear", "VMsucceed");
 }
 
+/* VPID (SDM 29.1): nested guests under two of this program's VPIDs, each
+ * with its own page tables (CR3) for one linear address, VPID_PROBE, which
+ * nothing else touches: each must see its own page, alternating, as
+ * translations tagged with one VPID are never used under another; after
+ * this program points one VPID's tables at another page and invalidates
+ * with INVVPID of each type, the nested guest under that VPID must see
+ * the new page. In pgvisor each of this program's VPIDs has a host VPID
+ * of its own: were two to share one without flushes, or an INVVPID not
+ * reach the right one, the CPU's cached translation would show the wrong
+ * page (the run before each change leaves that VPID's translation of
+ * VPID_PROBE the last one made). Eviction: with VPID_EVICT_RUNS more
+ * VPIDs run, pgvisor's map gives a new VPID the host VPID of one that
+ * cached the probe's old page (VPID 2's), flushed first. */
+#define PROC2_ENABLE_VPID (1u << 5)
+#define VPID_CAP_INVVPID_TYPE0 40 /* bits 40-43: the four types */
+#define INVVPID_ADDRESS 0u
+#define INVVPID_SINGLE 1u
+#define INVVPID_ALL 2u
+#define INVVPID_SINGLE_GLOBALS 3u
+#define VPID_PROBE 0x40abc000u /* an unusual TLB index: bits 21:12 = 0xbc */
+#define VPID_PROBE_PDE (VPID_PROBE >> 22)
+#define VPID_PROBE_PTE ((VPID_PROBE >> 12) & 1023u)
+#define PTE_RW 3u /* present, writable */
+#define VPID_PAGES 4
+#define VPID_MARKER(i) (0x7e000000u + (i))
+#define VPID_NO_PAGE 9u /* what vpid_page_seen says for anything else */
+#define VPID_A 1u
+#define VPID_B 2u
+#define VPID_EVICT_FIRST 0x10u
+#define VPID_EVICT_RUNS 7u /* VPIDs run without the probe: the map fills up */
+static uint32_t vpid_dir[2][PAGE_DIR_ENTRIES] __attribute__((aligned(PAGE_SIZE)));
+static uint32_t vpid_pt[2][PAGE_DIR_ENTRIES] __attribute__((aligned(PAGE_SIZE)));
+static uint32_t vpid_page[VPID_PAGES][PAGE_SIZE / 4] __attribute__((aligned(PAGE_SIZE)));
+extern const char vpid_probe_code[], vpid_idle_code[];
+__asm__(".text\n"
+	"vpid_probe_code:\n"
+	"movl 0x40abc000, %eax\n"
+	"hlt\n"
+	"vpid_idle_code:\n"
+	"hlt\n");
+
+/* Table t (0 or 1) maps VPID_PROBE to vpid_page[page]. */
+static void vpid_point(unsigned t, unsigned page)
+{
+	vpid_pt[t][VPID_PROBE_PTE] = (uint32_t)vpid_page[page] | PTE_RW;
+}
+
+/* The page a marker names, VPID_NO_PAGE for anything else. */
+static unsigned vpid_page_seen(uint32_t v)
+{
+	return v >= VPID_MARKER(0) && v < VPID_MARKER(VPID_PAGES) ? v - VPID_MARKER(0)
+								  : VPID_NO_PAGE;
+}
+
+static bool vpid_launched;
+
+/* The nested guest under VPID vpid with table t's directory, probing
+ * VPID_PROBE (else only halting): the page it saw, VPID_NO_PAGE if it
+ * did not come back at its HLT. */
+static unsigned vpid_run(uint32_t vpid, unsigned t, bool probe)
+{
+	uint32_t reason = 0;
+
+	vmwrite(F_VPID, vpid);
+	vmwrite(F_GUEST_CR3, (uint32_t)vpid_dir[t]);
+	vmwrite(F_GUEST_RIP, (uint32_t)(probe ? vpid_probe_code : vpid_idle_code));
+	struct landing l = vpid_launched ? resume_expecting_exit() : launch_expecting_exit();
+	vpid_launched = true;
+	vmread(F_EXIT_REASON, &reason);
+	if (!l.landed || reason != EXIT_REASON_HLT)
+		return VPID_NO_PAGE;
+	return probe ? vpid_page_seen(l.eax) : 0;
+}
+
+/* INVVPID of type for vpid (VPID_PROBE the address of type 0); the
+ * wider single-context where the virtual CPU lacks the type. */
+static void vpid_invalidate(uint32_t type, uint32_t vpid)
+{
+	struct inv_descriptor d = { vpid, VPID_PROBE };
+
+	if (!(caps_msr(MSR_VMX_EPT_VPID_CAP) >> (VPID_CAP_INVVPID_TYPE0 + type) & 1))
+		type = INVVPID_SINGLE;
+	struct outcome o = invvpid(type, &d);
+	expect(o, succeeded(o), "invvpid of a nested guest's vpid", "VMsucceed");
+}
+
+static void run_vpid_guests(void)
+{
+	struct outcome o = vmptrld((uint32_t)vmcs_a);
+	unsigned seen[6];
+
+	expect(o, succeeded(o), "vmptrld for nested guests with vpids", "VMsucceed");
+	for (unsigned t = 0; t < 2; t++) {
+		for (uint32_t i = 0; i < PAGE_DIR_ENTRIES; i++)
+			vpid_dir[t][i] = page_dir[i];
+		vpid_dir[t][VPID_PROBE_PDE] = (uint32_t)vpid_pt[t] | PTE_RW;
+	}
+	for (unsigned i = 0; i < VPID_PAGES; i++)
+		vpid_page[i][0] = VPID_MARKER(i);
+	vpid_point(0, 0);
+	vpid_point(1, 1);
+	vmwrite(F_PROC,
+		control(MSR_VMX_TRUE_PROCBASED) | PROC_HLT_EXITING | PROC_ACTIVATE_SECONDARY);
+	vmwrite(F_PROC2, control(MSR_VMX_PROCBASED2) | PROC2_ENABLE_VPID);
+	vpid_launched = false;
+
+	/* Alternating, ending with A: A's translation the last made. */
+	for (unsigned k = 0; k < 5; k++)
+		seen[k] = vpid_run(k % 2 ? VPID_B : VPID_A, k % 2, true);
+	check(seen[0] == 0 && seen[1] == 1 && seen[2] == 0 && seen[3] == 1 && seen[4] == 0,
+	      "vpid: vpids 1 and 2, their own tables for one address, alternating: pages %u %u "
+	      "%u %u %u",
+	      seen[0], seen[1], seen[2], seen[3], seen[4]);
+	/* A's page moved: individual-address INVVPID of A. */
+	vpid_point(0, 2);
+	vpid_invalidate(INVVPID_ADDRESS, VPID_A);
+	seen[0] = vpid_run(VPID_A, 0, true);
+	seen[1] = vpid_run(VPID_B, 1, true);
+	check(seen[0] == 2 && seen[1] == 1,
+	      "vpid: vpid 1's page moved, individual-address invvpid: vpid 1 sees page %u, vpid 2 "
+	      "page %u",
+	      seen[0], seen[1]);
+	/* B's page moved: single-context INVVPID of B. */
+	vpid_point(1, 3);
+	vpid_invalidate(INVVPID_SINGLE, VPID_B);
+	seen[0] = vpid_run(VPID_B, 1, true);
+	seen[1] = vpid_run(VPID_A, 0, true);
+	check(seen[0] == 3 && seen[1] == 2,
+	      "vpid: vpid 2's page moved, single-context invvpid: vpid 2 sees page %u, vpid 1 "
+	      "page %u",
+	      seen[0], seen[1]);
+	/* Both moved: all-context INVVPID. */
+	vpid_point(0, 0);
+	vpid_point(1, 2);
+	vpid_invalidate(INVVPID_ALL, 0);
+	seen[0] = vpid_run(VPID_A, 0, true);
+	seen[1] = vpid_run(VPID_B, 1, true);
+	check(seen[0] == 0 && seen[1] == 2,
+	      "vpid: both pages moved, all-context invvpid: vpid 1 sees page %u, vpid 2 page %u",
+	      seen[0], seen[1]);
+	/* B's moved: single-context INVVPID keeping globals (none here). */
+	vpid_point(1, 1);
+	vpid_invalidate(INVVPID_SINGLE_GLOBALS, VPID_B);
+	seen[0] = vpid_run(VPID_B, 1, true);
+	check(seen[0] == 1,
+	      "vpid: vpid 2's page moved, single-context invvpid keeping globals: page %u",
+	      seen[0]);
+	/* More VPIDs than pgvisor keeps at once: a new one under table 0
+	 * (page 0) after B cached page 1, then B again. */
+	unsigned idle = 0;
+	for (uint32_t i = 0; i < VPID_EVICT_RUNS; i++)
+		idle += vpid_run(VPID_EVICT_FIRST + i, 0, false) == 0;
+	seen[0] = vpid_run(VPID_EVICT_FIRST + VPID_EVICT_RUNS, 0, true);
+	seen[1] = vpid_run(VPID_B, 1, true);
+	check(idle == VPID_EVICT_RUNS && seen[0] == 0 && seen[1] == 1,
+	      "vpid: %u more vpids, then a new one sees page %u, vpid 2 page %u", idle + 1, seen[0],
+	      seen[1]);
+	vmwrite(F_GUEST_CR3, read_cr3()); /* as the nested guests after this one expect */
+	o = vmclear((uint32_t)vmcs_a);
+	expect(o, succeeded(o), "vmclear", "VMsucceed");
+}
+
 /* The nested guest that would spin for a while, then halt. */
 extern const char spin_code[];
 __asm__(".text\n"
@@ -1427,6 +1589,9 @@ static void run_nested_guest(void)
 	       "VMfailValid(4)");
 	o = vmclear((uint32_t)vmcs_a);
 	expect(o, succeeded(o), "vmclear", "VMsucceed");
+	if ((caps_msr(MSR_VMX_PROCBASED2) >> 32 & PROC2_ENABLE_VPID) &&
+	    (caps_msr(MSR_VMX_EPT_VPID_CAP) & VPID_CAP_INVVPID))
+		run_vpid_guests();
 	if (caps_msr(MSR_VMX_PROCBASED2) >> 32 & PROC2_ENABLE_EPT)
 		run_ept_guest();
 	run_interrupted_guest();

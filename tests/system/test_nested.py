@@ -131,6 +131,23 @@ def test_vmx_instructions_and_errors(run_pgvisor, bench, cpu):
                  "vmxtest: ok nested guest's cr4 read shadow changed between vmresumes: pce "
                  "0x100 then 0x0",
                  "vmxtest: ok vmlaunch of the launched vmcs: VMfailValid(4) (want VMfailValid(4))",
+                 # VPID: nested guests under vmxtest's VPIDs 1 and 2, each
+                 # with its own page tables for one address, see their own
+                 # pages alternating, and the new page after vmxtest moves
+                 # one and invalidates it with INVVPID of each type; more
+                 # VPIDs than pgvisor keeps host VPIDs for (8 a vCPU) evict
+                 # one that had cached an old page.
+                 "vmxtest: ok vpid: vpids 1 and 2, their own tables for one address, "
+                 "alternating: pages 0 1 0 1 0",
+                 "vmxtest: ok vpid: vpid 1's page moved, individual-address invvpid: vpid 1 "
+                 "sees page 2, vpid 2 page 1",
+                 "vmxtest: ok vpid: vpid 2's page moved, single-context invvpid: vpid 2 sees "
+                 "page 3, vpid 1 page 2",
+                 "vmxtest: ok vpid: both pages moved, all-context invvpid: vpid 1 sees page 0, "
+                 "vpid 2 page 2",
+                 "vmxtest: ok vpid: vpid 2's page moved, single-context invvpid keeping "
+                 "globals: page 1",
+                 "vmxtest: ok vpid: 8 more vpids, then a new one sees page 0, vpid 2 page 1",
                  # Under vmxtest's own EPT (shadow EPT tables in pgvisor):
                  # a page it moves, before and after its INVEPT; its EPT
                  # violations and misconfiguration reflected with the
@@ -208,6 +225,14 @@ def test_vmx_instructions_and_errors(run_pgvisor, bench, cpu):
             "0x800000") in run.lines, run.output
     assert any(l.startswith("pgvisor:   vm vmx-launch: shadow EPT pages filled for nested "
                             "guests ") for l in run.lines), run.output
+    # Each of vmxtest's VPIDs has a host VPID of its own: flushed at its
+    # first use (1 and 2), after vmxtest's INVVPID of it (single-context 2,
+    # all-context 1 and 2, keeping globals 2), and when it takes an evicted
+    # one's (the 7 VPIDs after them fill 6 free entries and evict 1, the
+    # next evicts 2, 2 again evicts the first of the 7), never at a switch between
+    # them; the individual-address INVVPID is done on 1's host VPID at once.
+    assert ("pgvisor:   vm vmx-launch: VPIDs of nested guests: flushed at 15 entries "
+            "(3 evicted), individual-address INVVPIDs 1") in run.lines, run.output
 
 
 def test_pgvisor_under_pgvisor(run_pgvisor, bench):

@@ -182,11 +182,16 @@ bool summary_print(void)
 				vm->name, (unsigned long long)vm->unbacked_count,
 				vm->unbacked_first_write ? "write" : "read",
 				(unsigned long long)vm->unbacked_first_gpa);
-		uint64_t fills = 0, entries = 0, flushes = 0;
+		uint64_t fills = 0, entries = 0, flushes = 0, vpid_flushes = 0, evictions = 0,
+			 addresses = 0;
 		for (unsigned i = 0; i < vm->nvcpus; i++) {
-			fills += vm->vcpus[i].nested.shadow_fills;
-			entries += vm->vcpus[i].nested.l2_entries;
-			flushes += vm->vcpus[i].nested.l2_flushes;
+			const struct nested_vcpu *n = &vm->vcpus[i].nested;
+			fills += n->shadow_fills;
+			entries += n->l2_entries;
+			flushes += n->l2_flushes;
+			vpid_flushes += n->vpid_flushes;
+			evictions += n->vpids.evictions;
+			addresses += n->vpid_address_flushes;
 		}
 		if (fills)
 			kprintf("pgvisor:   vm %s: shadow EPT pages filled for nested guests "
@@ -196,6 +201,12 @@ bool summary_print(void)
 			kprintf("pgvisor:   vm %s: nested guests entered %llu times, their "
 				"translations flushed at %llu\n",
 				vm->name, (unsigned long long)entries, (unsigned long long)flushes);
+		/* VPID for L2: how its guest hypervisor's VPIDs' host VPIDs went. */
+		if (vpid_flushes || addresses)
+			kprintf("pgvisor:   vm %s: VPIDs of nested guests: flushed at %llu "
+				"entries (%llu evicted), individual-address INVVPIDs %llu\n",
+				vm->name, (unsigned long long)vpid_flushes,
+				(unsigned long long)evictions, (unsigned long long)addresses);
 		print_devices(vm);
 		/* The operator's choice, not the guest's failure: left out of
 		 * the verdict. */

@@ -54,8 +54,18 @@ bool nested_l2_phys(struct vcpu *v, uint64_t gpa2, uint64_t *gpa1);
  * -1 after stopping the VM. */
 int nested_load_host_state(struct vcpu *v, const struct nested_host_load *h, bool flush);
 /* The VPID the vCPU's nested guest runs with (VMCS02's, with VPID on the
- * host): one per vCPU, apart from every VM's own. */
+ * host): one of the vCPU's own per VPID of its guest hypervisor's, apart
+ * from every VM's and every other vCPU's. */
 uint16_t nested_l2_vpid(const struct vcpu *v);
+/* INVVPID types (SDM 30.3 INVVPID): individual-address, single-context,
+ * all-context, single-context retaining globals. */
+#define NESTED_INVVPID_ADDRESS 0u
+#define NESTED_INVVPID_SINGLE 1u
+#define NESTED_INVVPID_ALL 2u
+#define NESTED_INVVPID_SINGLE_GLOBALS 3u
+/* The guest hypervisor's valid INVVPID of type, for its VPID vpid12 (and
+ * linear, individual-address), on the host VPIDs its VPIDs map to. */
+void nested_invvpid(struct vcpu *v, unsigned type, uint16_t vpid12, uint64_t linear);
 /* The VPID whose translations the vCPU's guest now makes: L2's or the VM's. */
 uint16_t vcpu_vpid(const struct vcpu *v);
 

@@ -75,10 +75,8 @@
  * capability bits that offer each. */
 #define INVEPT_SINGLE 1
 #define INVEPT_ALL 2
-#define INVVPID_ADDRESS 0
-#define INVVPID_SINGLE 1
-#define INVVPID_ALL 2
-#define INVVPID_SINGLE_GLOBALS 3
+#define INVVPID_ADDRESS NESTED_INVVPID_ADDRESS
+#define INVVPID_ALL NESTED_INVVPID_ALL
 #define INVVPID_TYPES 4
 #define VPID_CAP_INVVPID_TYPE0_SHIFT 40
 #define INVVPID_VPID_MASK 0xffffull
@@ -588,10 +586,8 @@ static void invvpid_insn(struct vcpu *v)
 		vm_fail(v, VMXERR_INVALID_INVEPT_INVVPID);
 		return;
 	}
-	/* Every VPID of L1's is L2's one VPID of this vCPU, whose
-	 * translations L1 only ever sees under the VPID it last ran L2 with
-	 * (exit_nested.c): any valid INVVPID drops them, at the next entry. */
-	v->nested.l2_tlb_valid = false;
+	/* On the host VPIDs of L1's VPIDs (exit_nested.c). */
+	nested_invvpid(v, (unsigned)type, (uint16_t)(desc[0] & INVVPID_VPID_MASK), desc[1]);
 	vm_succeed();
 }
 

@@ -9,8 +9,8 @@ void nested_vcpu_reset(struct nested_vcpu *n)
 	n->vmxon_region = NESTED_NO_VMCS;
 	n->current = -1;
 	n->use_clock = 0;
-	n->shadow_live = false; /* VMCS01 was set up anew */
-	n->l2_tlb_valid = false;
+	n->shadow_live = false;	    /* VMCS01 was set up anew */
+	vpid_map_reset(&n->vpids);  /* the tags flushed at their next use */
 	vmcs02_cache_drop(&n->c02); /* L0's VMCS01 and bitmaps were set up anew */
 	n->msr_words_of = 0;
 	shadow_ept_invalidate(&n->shadow);

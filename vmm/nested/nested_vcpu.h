@@ -12,6 +12,7 @@
 #include "vmm/nested/nested_vmcs.h"
 #include "vmm/nested/shadow_ept.h"
 #include "vmm/nested/vmcs02_cache.h"
+#include "vmm/nested/vpid_map.h"
 
 /* VMCSs kept per vCPU: a guest hypervisor with more in turn loses the
  * contents of the one it loaded least recently (its region is then
@@ -84,12 +85,13 @@ struct nested_vcpu {
 	 * L1's VMREAD/VMWRITE reach it. */
 	uint64_t shadow_vmcs;
 	bool shadow_live;
-	/* VPID for L2: whether the host CPU l2_cpu may still hold L2's
-	 * translations, tagged with the vCPU's L2 VPID, made while L1 ran L2
-	 * with its VPID vpid12 (nonzero): then a switch keeps them. */
-	bool l2_tlb_valid;
-	uint16_t vpid12;
-	unsigned l2_cpu;
+	/* VPID for L2 (vpid_map.h): L1's VPIDs' host VPIDs, and the one of
+	 * the last entry into L2, which VMCS02 holds (vpid02). */
+	struct vpid_map vpids;
+	uint16_t vpid02;
+	/* Entries into L2 that flushed the host VPID of one of L1's VPIDs;
+	 * L1's individual-address INVVPIDs done on the host VPID in place. */
+	uint64_t vpid_flushes, vpid_address_flushes;
 	uint64_t l2_entries, l2_flushes; /* entries into L2; those that dropped its
 					  * translations */
 };
