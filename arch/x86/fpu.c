@@ -3,11 +3,13 @@
 #include <string.h>
 
 #include "arch/x86/cpu.h"
+#include "arch/x86/msr.h"
 
 #define FXSAVE_FCW_OFFSET 0
 #define FXSAVE_MXCSR_OFFSET 24
 #define FCW_POWER_ON 0x037f
 #define MXCSR_POWER_ON 0x1f80
+#define CPUID_0D_1_EAX_XSAVES (1u << 3)
 
 static bool have_xsave;
 static uint64_t xcr0_supported;
@@ -30,6 +32,10 @@ void fpu_init_cpu(void)
 		xcr0_supported = 0;
 	write_cr0(read_cr0() & ~(CR0_EM | CR0_TS));
 	write_cr4(cr4);
+	/* Guests' XSAVES runs with this CPU's IA32_XSS: no supervisor state,
+	 * whatever the firmware left (vmm/cpu/msr_policy.c). */
+	if (have_xsave && (cpuid(0xd, 1).eax & CPUID_0D_1_EAX_XSAVES))
+		wrmsr(MSR_IA32_XSS, 0);
 }
 
 void fpu_area_init(void *area)

@@ -46,13 +46,18 @@ struct cpuid_regs {
 	uint32_t eax, ebx, ecx, edx;
 };
 
-static inline struct cpuid_regs cpuid(uint32_t leaf)
+static inline struct cpuid_regs cpuid_subleaf(uint32_t leaf, uint32_t subleaf)
 {
 	struct cpuid_regs r;
 	__asm__ volatile("cpuid"
 			 : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
-			 : "a"(leaf), "c"(0));
+			 : "a"(leaf), "c"(subleaf));
 	return r;
+}
+
+static inline struct cpuid_regs cpuid(uint32_t leaf)
+{
+	return cpuid_subleaf(leaf, 0);
 }
 
 static inline uint64_t rdmsr(uint32_t msr)

@@ -12,6 +12,9 @@
  *             and RDTSCP and RDPID return it (SDM Vol. 2 RDTSCP, RDPID).
  *   tsc       WRMSR IA32_TIME_STAMP_COUNTER sets the TSC (SDM Vol. 3
  *             18.17), and IA32_TSC_ADJUST moves with it where offered.
+ *   xss       IA32_XSS exists where XSAVES does (CPUID.(0xD,1):EAX[3]);
+ *             a bit of a state component not in CPUID.(0xD,1):EDX:ECX
+ *             is #GP (SDM Vol. 1 13.3, Vol. 4).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -32,6 +35,10 @@
 #define MSR_IA32_TSC 0x10
 #define MSR_IA32_TSC_ADJUST 0x3b
 #define MSR_IA32_TSC_AUX 0xc0000103u
+#define MSR_IA32_XSS 0xda0
+#define CPUID_XSAVE 0xd
+#define CPUID_0D_1_EAX_XSAVES (1u << 3)
+#define XSS_PT (1ull << 8) /* Intel PT's state, a supervisor component */
 #define CPUID_EXT1 0x80000001u
 #define CPUID_EXT1_EDX_RDTSCP (1u << 27)
 #define CPUID_7_EBX_TSC_ADJUST (1u << 1)
@@ -164,6 +171,31 @@ static void tsc(void)
 	tsc_write(TSC_LOW, adjust);
 }
 
+static void xss(void)
+{
+	struct cpuid_regs r = cpuid_subleaf(CPUID_XSAVE, 1);
+	uint64_t supervisor = (uint64_t)r.edx << 32 | r.ecx;
+	uint64_t value = ~0ull;
+	int gp = rdmsr_safe(MSR_IA32_XSS, &value);
+
+	if (!(r.eax & CPUID_0D_1_EAX_XSAVES)) {
+		check(gp == VEC_GP, "rdmsr xss without xsaves: vector %d", gp);
+		return;
+	}
+	check(gp == 0 && !(value & ~supervisor), "rdmsr xss 0x%llx (vector %d), components 0x%llx",
+	      value, gp, supervisor);
+	gp = wrmsr_safe(MSR_IA32_XSS, 0);
+	check(gp == 0, "wrmsr xss 0 (vector %d)", gp);
+	if (!(supervisor & XSS_PT)) {
+		gp = wrmsr_safe(MSR_IA32_XSS, XSS_PT);
+		rdmsr_safe(MSR_IA32_XSS, &value);
+		check(gp == VEC_GP && value == 0,
+		      "wrmsr xss of a component not offered: vector %d, "
+		      "xss 0x%llx",
+		      gp, value);
+	}
+}
+
 int main(uint32_t magic, uint32_t info)
 {
 	struct boot_params bp;
@@ -176,6 +208,7 @@ int main(uint32_t magic, uint32_t info)
 	 * unbacked read. */
 	tsc_aux();
 	tsc();
+	xss();
 	unbacked(&bp);
 	return checks_verdict();
 }

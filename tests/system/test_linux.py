@@ -18,7 +18,7 @@ LINUX = BUILD / "guests" / "linux"
 # watchdog's twice-a-second timer.
 IDLE_EXITS_PER_SECOND_MAX = 25
 BAD = re.compile(r"Kernel panic|\bOops\b|BUG:|Firmware Bug|unchecked MSR access|Call Trace|"
-                 r"WARNING:|general protection", re.I)
+                 r"WARNING:|general protection|Segmentation fault", re.I)
 
 
 @pytest.fixture(scope="module", autouse=True)

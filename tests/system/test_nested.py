@@ -15,7 +15,7 @@ from conftest import ROOT, make
 
 # A Linux guest's console lines that mean it went wrong (as test_linux.py).
 BAD = re.compile(r"Kernel panic|\bOops\b|BUG:|Firmware Bug|unchecked MSR access|Call Trace|"
-                 r"WARNING:|general protection", re.I)
+                 r"WARNING:|general protection|Segmentation fault", re.I)
 
 PROFILES = {"vmx-none": None, "vmx-kvm": "kvm", "vmx-host": "host"}
 

@@ -143,8 +143,10 @@ static struct xsave_component_info host_xsave_component(unsigned i)
 
 /* Leaf 0xD from the components offered (xsave_layout.h): sizes for the
  * vCPU's XCR0 computed, not the host's, so that they always agree with
- * the subleaves. No supervisor component: XSAVES is hidden (IA32_XSS is
- * not virtualized), and the compacted size is XSAVEC's. */
+ * the subleaves. XSAVES where VMX lets the guest run it, but no
+ * supervisor component (subleaf 1 ECX:EDX 0): IA32_XSS stays 0
+ * (msr_policy.c), so the compacted size is XSAVEC's and XSAVES's alike,
+ * and the guest takes the instructions it would take on the bare CPU. */
 static struct cpuid_regs xsave_leaf(const struct vcpu *v, uint32_t subleaf)
 {
 	struct cpuid_regs r = { 0, 0, 0, 0 };
@@ -155,7 +157,9 @@ static struct cpuid_regs xsave_leaf(const struct vcpu *v, uint32_t subleaf)
 		r.ebx = xsave_standard_size(&xsave, v->xcr0);
 		r.ecx = xsave_standard_size(&xsave, xsave.offered);
 	} else if (subleaf == 1) {
-		r.eax = cpuid(LEAF_XSAVE, 1).eax & ~L0D_1_EAX_XSAVES;
+		r.eax = cpuid(LEAF_XSAVE, 1).eax;
+		if (!vmx_controls.xsaves)
+			r.eax &= ~L0D_1_EAX_XSAVES;
 		r.ebx = xsave_compacted_size(&xsave, v->xcr0);
 	} else if (subleaf < XSAVE_COMPONENTS && (xsave.offered & (1ull << subleaf))) {
 		r = cpuid(LEAF_XSAVE, subleaf);

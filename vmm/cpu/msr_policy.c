@@ -146,6 +146,10 @@ static bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *value)
 	case MSR_IA32_EFER:
 		*value = vmread(VMCS_GUEST_IA32_EFER);
 		return true;
+	case MSR_IA32_XSS:
+		/* No supervisor state component is offered (cpuid_policy.c). */
+		*value = 0;
+		return vmx_controls.xsaves;
 	default:
 		/* The VMX capability MSRs of a guest with VMX (nested_caps.h). */
 		return v->vm->cfg.nested && nested_caps_read(&v->vm->nested_caps, msr, value);
@@ -230,6 +234,10 @@ static bool msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
 		vmwrite(VMCS_GUEST_IA32_EFER, (value & ~EFER_LMA) | lma);
 		return true;
 	}
+	case MSR_IA32_XSS:
+		/* XSAVES runs with the host's IA32_XSS, which stays 0 (SDM
+		 * 13.11): a guest may write only that. */
+		return vmx_controls.xsaves && value == 0;
 	default:
 		return false;
 	}
