@@ -601,6 +601,14 @@ static void test_vmcs_shadowing(void **state)
 	assert_false(bit_set(s.vmread_bitmap, VMCS_GUEST_RIP));
 }
 
+/* VMCS02 takes v12, and then a VMX instruction of L1's may write any
+ * field: the next diff compares them all. */
+static void take_all(struct vmcs02_cache *c, const struct nested_vmcs *v12)
+{
+	vmcs02_cache_take(c, 0, v12);
+	c->synced = false;
+}
+
 /* VMCS02 kept between entries: what changed in L1's VMCS since it took
  * it, each kind of field to the checks it takes part in. */
 static void test_vmcs02_cache(void **state)
@@ -614,7 +622,7 @@ static void test_vmcs02_cache(void **state)
 	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_ALL);
 	nested_vmcs_set(&v12, VMCS_GUEST_RIP, 0x1000);
 	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS, 0x80);
-	vmcs02_cache_take(&c, 0, &v12);
+	take_all(&c, &v12);
 	/* Nothing changed; another slot's VMCS is all new. */
 	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), 0);
 	assert_int_equal(c.nguest, 0);
@@ -632,6 +640,7 @@ static void test_vmcs02_cache(void **state)
 	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_RIP | VMCS02_GUEST_CHECK);
 	assert_int_equal(c.ndiff, 5); /* the exit reason as well */
 	vmcs02_cache_take_diff(&c, &v12);
+	c.synced = false;
 	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), 0);
 	assert_int_equal(nested_vmcs_next_difference(&c.held, &v12, 0), NESTED_VMCS_FIELDS);
 	/* A control or host field: both kinds of checks (the guest state's
@@ -639,19 +648,19 @@ static void test_vmcs02_cache(void **state)
 	nested_vmcs_set(&v12, VMCS_CR4_READ_SHADOW, 0x100);
 	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_CONTROLS | VMCS02_GUEST_CHECK);
 	assert_int_equal(c.nguest, 0);
-	vmcs02_cache_take(&c, 0, &v12);
+	take_all(&c, &v12);
 	nested_vmcs_set(&v12, VMCS_HOST_RIP, 0x2000);
 	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_CONTROLS | VMCS02_GUEST_CHECK);
-	vmcs02_cache_take(&c, 0, &v12);
+	take_all(&c, &v12);
 	nested_vmcs_set(&v12, VMCS_HOST_RSP, 0x3000);
 	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_HOST_RSP);
-	vmcs02_cache_take(&c, 0, &v12);
+	take_all(&c, &v12);
 	/* An event to inject is checked at every entry, changed or not. */
 	nested_vmcs_set(&v12, VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | 0x30);
-	vmcs02_cache_take(&c, 0, &v12);
+	take_all(&c, &v12);
 	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_CONTROLS | VMCS02_GUEST_CHECK);
 	/* The last field of the table and the first are seen. */
-	vmcs02_cache_take(&c, 0, &v12);
+	take_all(&c, &v12);
 	v12.field[NESTED_VMCS_FIELDS - 1]++;
 	v12.field[0]++;
 	assert_int_equal(nested_vmcs_next_difference(&c.held, &v12, 0), 0);
@@ -662,14 +671,80 @@ static void test_vmcs02_cache(void **state)
 	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_ALL);
 }
 
+/* After an entry (held is v12 in every field), only what a pull from
+ * the shadow VMCS listed is compared; the entry leaves held synced. */
+static void test_vmcs02_cache_synced(void **state)
+{
+	(void)state;
+	static struct vmcs02_cache c;
+	static struct nested_vmcs v12;
+
+	memset(&v12, 0, sizeof(v12));
+	vmcs02_cache_drop(&c);
+	assert_false(c.synced);
+	vmcs02_cache_take(&c, 0, &v12);
+	assert_true(c.synced);
+	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), 0);
+	/* L1 moved RIP and wrote the same RSP again: RIP alone differs. */
+	nested_vmcs_set(&v12, VMCS_GUEST_RIP, 0x1002);
+	vmcs02_cache_pulled(&c, (unsigned)nested_vmcs_slot(VMCS_GUEST_RIP));
+	vmcs02_cache_pulled(&c, (unsigned)nested_vmcs_slot(VMCS_GUEST_RSP));
+	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_RIP);
+	assert_int_equal(c.ndiff, 1);
+	assert_int_equal(c.nguest, 1);
+	vmcs02_cache_take_diff(&c, &v12);
+	assert_true(c.synced);
+	assert_int_equal(c.npulled, 0);
+	assert_int_equal(nested_vmcs_next_difference(&c.held, &v12, 0), NESTED_VMCS_FIELDS);
+	/* A control the pull listed: both kinds of checks. */
+	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS, 0x80);
+	vmcs02_cache_pulled(&c, (unsigned)nested_vmcs_slot(VMCS_PROC_BASED_CTLS));
+	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_CONTROLS | VMCS02_GUEST_CHECK);
+	vmcs02_cache_take_diff(&c, &v12);
+	/* An event to inject is checked whether listed or not. */
+	nested_vmcs_set(&v12, VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | 0x30);
+	vmcs02_cache_take(&c, 0, &v12);
+	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_CONTROLS | VMCS02_GUEST_CHECK);
+	/* Another slot's VMCS, or a dropped cache: all new, synced or not. */
+	assert_int_equal(vmcs02_cache_diff(&c, 1, &v12), VMCS02_ALL);
+	vmcs02_cache_drop(&c);
+	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_ALL);
+}
+
+/* The storage: what an exit from L2 changes lies from
+ * NESTED_VMCS_EXIT_FIRST on (exit information and guest state only), the
+ * guest state an exit copies as it is last, in the list's order. */
+static void test_vmcs_exit_layout(void **state)
+{
+	(void)state;
+	static const uint32_t l2_state[] = { NESTED_VMCS_L2_STATE_LIST };
+
+	assert_int_equal(sizeof(l2_state) / sizeof(l2_state[0]), NESTED_VMCS_L2_STATE);
+	for (unsigned i = 0; i < NESTED_VMCS_FIELDS; i++) {
+		uint32_t f = nested_vmcs_field(i);
+		bool exit_side = nested_vmcs_is_guest_state(f) || nested_vmcs_is_read_only(f);
+		assert_int_equal(exit_side, i >= NESTED_VMCS_EXIT_FIRST);
+	}
+	for (unsigned k = 0; k < NESTED_VMCS_L2_STATE; k++)
+		assert_int_equal(nested_vmcs_field(NESTED_VMCS_L2_STATE_FIRST + k), l2_state[k]);
+	/* DR7 and the MSRs the controls decide about are copied apart. */
+	static const uint32_t apart[] = { VMCS_GUEST_DR7, VMCS_GUEST_IA32_EFER, VMCS_GUEST_IA32_PAT,
+					  VMCS_GUEST_IA32_DEBUGCTL, VMCS_PREEMPTION_TIMER_VALUE };
+	for (unsigned k = 0; k < sizeof(apart) / sizeof(apart[0]); k++) {
+		int slot = nested_vmcs_slot(apart[k]);
+		assert_true(slot >= NESTED_VMCS_EXIT_FIRST && slot < NESTED_VMCS_L2_STATE_FIRST);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_caps_profiles), cmocka_unit_test(test_vmcs_fields),
-		cmocka_unit_test(test_vmcs_cache),    cmocka_unit_test(test_entry_checks),
-		cmocka_unit_test(test_host_state),    cmocka_unit_test(test_l2_controls),
-		cmocka_unit_test(test_l1_wants_exit), cmocka_unit_test(test_vmcs_shadowing),
-		cmocka_unit_test(test_vmcs02_cache),
+		cmocka_unit_test(test_caps_profiles),	 cmocka_unit_test(test_vmcs_fields),
+		cmocka_unit_test(test_vmcs_cache),	 cmocka_unit_test(test_entry_checks),
+		cmocka_unit_test(test_host_state),	 cmocka_unit_test(test_l2_controls),
+		cmocka_unit_test(test_l1_wants_exit),	 cmocka_unit_test(test_vmcs_shadowing),
+		cmocka_unit_test(test_vmcs02_cache),	 cmocka_unit_test(test_vmcs02_cache_synced),
+		cmocka_unit_test(test_vmcs_exit_layout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -145,17 +145,12 @@ static void l2_flush(struct vcpu *v, uint64_t eptp, uint16_t vpid12, bool emptie
 	n->l2_cpu = cpu;
 }
 
-static bool guest_field(uint32_t f)
-{
-	return nested_vmcs_is_guest_state(f) && f != VMCS_GUEST_PERF_GLOBAL_CTRL &&
-	       f != VMCS_GUEST_BNDCFGS && f != VMCS_GUEST_PML_INDEX &&
-	       f != VMCS_GUEST_INTR_STATUS && f != VMCS_GUEST_SMBASE &&
-	       f != VMCS_PREEMPTION_TIMER_VALUE && f != VMCS_GUEST_IA32_EFER &&
-	       f != VMCS_GUEST_IA32_PAT && f != VMCS_GUEST_IA32_DEBUGCTL && f != VMCS_GUEST_DR7;
-}
+/* The guest-state fields VMCS02 and L1's VMCS exchange as they are, in
+ * their slots' order from NESTED_VMCS_L2_STATE_FIRST (nested_vmcs.h):
+ * constants, so the copies are VMREADs and VMWRITEs of immediates. */
+static const uint32_t l2_state[NESTED_VMCS_L2_STATE] = { NESTED_VMCS_L2_STATE_LIST };
 
-/* The slots of the guest-state fields VMCS02 and L1's VMCS exchange as
- * they are (with their encodings), of the exit-information fields and of
+/* The slots of the exit-information fields and of
  * the fields the entry and the exit read or write by name: listed at the
  * first use (every CPU that races to it writes the same), so the entries
  * into L2 and the exits from it look no field up by its encoding. */
@@ -201,10 +196,6 @@ static const uint32_t hot_fields[HOT_FIELDS] = {
 	[HOT_CR4] = VMCS_GUEST_CR4,
 };
 #define EXIT_INFO_FIELDS (sizeof(exit_info_fields) / sizeof(exit_info_fields[0]))
-static uint8_t guest_slots[NESTED_VMCS_FIELDS];
-static uint32_t guest_encodings[NESTED_VMCS_FIELDS];
-static bool guest_slot[NESTED_VMCS_FIELDS];
-static unsigned guest_slot_count;
 static uint8_t hot_slot[HOT_FIELDS], exit_info_slots[EXIT_INFO_FIELDS];
 static bool slots_listed;
 
@@ -214,18 +205,8 @@ static bool slots_listed;
 
 static void list_slots(void)
 {
-	unsigned n = 0;
-
 	if (__atomic_load_n(&slots_listed, __ATOMIC_ACQUIRE))
 		return;
-	for (unsigned i = 0; i < NESTED_VMCS_FIELDS; i++) {
-		uint32_t f = nested_vmcs_field(i);
-		if ((guest_slot[i] = guest_field(f))) {
-			guest_encodings[n] = f;
-			guest_slots[n++] = (uint8_t)i;
-		}
-	}
-	guest_slot_count = n;
 	for (unsigned h = 0; h < HOT_FIELDS; h++)
 		hot_slot[h] = (uint8_t)nested_vmcs_slot(hot_fields[h]);
 	for (unsigned i = 0; i < EXIT_INFO_FIELDS; i++)
@@ -516,13 +497,14 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 	/* By slot (field i is slot i): no lookup per field on this path;
 	 * all of them into a new VMCS02, else those L1 changed. */
 	if (build) {
-		for (unsigned i = 0; i < guest_slot_count; i++)
-			vmwrite(guest_encodings[i], v12->field[guest_slots[i]]);
+		const uint64_t *state = &v12->field[NESTED_VMCS_L2_STATE_FIRST];
+		for (unsigned k = 0; k < NESTED_VMCS_L2_STATE; k++)
+			vmwrite(l2_state[k], state[k]);
 	} else {
 		for (unsigned k = 0; k < c02->nguest; k++) {
 			unsigned i = c02->guest[k];
-			if (guest_slot[i])
-				vmwrite(nested_vmcs_field(i), v12->field[i]);
+			if (i >= NESTED_VMCS_L2_STATE_FIRST)
+				vmwrite(l2_state[i - NESTED_VMCS_L2_STATE_FIRST], v12->field[i]);
 		}
 	}
 	vmwrite(VMCS_GUEST_IA32_EFER, efer);
@@ -573,11 +555,13 @@ static void reflect(struct vcpu *v)
 
 	set_l2_window(v, false);
 
-	/* By slot; the CPU returns each field at its width. Unrolled: Bochs
-	 * counts each instruction of a loop's overhead, a tick apiece. */
-#pragma GCC unroll 8
-	for (unsigned i = 0; i < guest_slot_count; i++)
-		v12->field[guest_slots[i]] = vmread(guest_encodings[i]);
+	/* The CPU returns each field at its width. Unrolled whole: each is
+	 * a VMREAD of an immediate into its slot (Bochs counts each
+	 * instruction of a loop's overhead, a tick apiece). */
+	uint64_t *state = &v12->field[NESTED_VMCS_L2_STATE_FIRST];
+#pragma GCC unroll 64
+	for (unsigned k = 0; k < NESTED_VMCS_L2_STATE; k++)
+		state[k] = vmread(l2_state[k]);
 	/* CR0 and CR4 as L2 has them, the bits L0 keeps under its mask
 	 * included: VMX fixes them for L1's guest as well. */
 	if (exit12 & EXIT_SAVE_IA32_EFER)
@@ -860,8 +844,21 @@ static void exited_to_l1(struct vcpu *v)
 
 	if (n->in_l2 || !cur)
 		return;
-	if (!vmcs_shadow_push_changed(v, &n->c02.held))
+	/* An exit changes L1's VMCS from NESTED_VMCS_EXIT_FIRST on (the exit
+	 * information, L2's state), and the event L1 injected (delivered):
+	 * held is the rest as it is, unless a VMX instruction came between. */
+	struct nested_vmcs *held = &n->c02.held;
+	unsigned first = n->c02.synced && HOT(held, HOT_ENTRY_INTR_INFO) ==
+						  HOT(&cur->vmcs, HOT_ENTRY_INTR_INFO)
+				 ? NESTED_VMCS_EXIT_FIRST
+				 : 0;
+	if (!vmcs_shadow_push_changed(v, held, first)) {
 		vmcs02_cache_take(&n->c02, n->current, &cur->vmcs);
+		return;
+	}
+	/* held is the VMCS12 again, in every field. */
+	n->c02.synced = true;
+	n->c02.npulled = 0;
 }
 
 void nested_l1_interrupt(struct vcpu *v)

@@ -604,8 +604,12 @@ static void shadowed(struct vcpu *v, void (*insn)(struct vcpu *))
 {
 	vmcs_shadow_pull(v);
 	insn(v);
-	if (!v->nested.in_l2)
+	if (!v->nested.in_l2) {
 		vmcs_shadow_push(v);
+		/* The instruction may have written the VMCS12 (an error, a
+		 * field, another current one): the next diff compares all. */
+		v->nested.c02.synced = false;
+	}
 }
 
 void handle_vmxon(struct vcpu *v)

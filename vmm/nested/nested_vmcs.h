@@ -11,6 +11,27 @@
 /* Fields the virtual CPU supports (nested_vmcs.c's table). */
 #define NESTED_VMCS_FIELDS 155
 
+/* The guest-state fields an exit from L2 copies into its guest
+ * hypervisor's VMCS as they are, in their order in the storage: the
+ * selectors (B.1.2), VMCS link pointer and PDPTEs (B.2.3), limits,
+ * access rights, interruptibility, activity and SYSENTER_CS (B.3.3), CRs,
+ * bases, RSP, RIP, RFLAGS, pending debug exceptions and SYSENTER_ESP/EIP
+ * (B.4.3); DR7 and the MSRs the controls decide about are not here. */
+#define NESTED_VMCS_L2_STATE_LIST                                                                  \
+	0x0800, 0x0802, 0x0804, 0x0806, 0x0808, 0x080a, 0x080c, 0x080e, 0x2800, 0x280a, 0x280c,    \
+		0x280e, 0x2810, 0x4800, 0x4802, 0x4804, 0x4806, 0x4808, 0x480a, 0x480c, 0x480e,    \
+		0x4810, 0x4812, 0x4814, 0x4816, 0x4818, 0x481a, 0x481c, 0x481e, 0x4820, 0x4822,    \
+		0x4824, 0x4826, 0x482a, 0x6800, 0x6802, 0x6804, 0x6806, 0x6808, 0x680a, 0x680c,    \
+		0x680e, 0x6810, 0x6812, 0x6814, 0x6816, 0x6818, 0x681c, 0x681e, 0x6820, 0x6822,    \
+		0x6824, 0x6826,
+#define NESTED_VMCS_L2_STATE 53
+/* Slots: the fields an exit from L2 to L1 may change (the exit
+ * information, then the guest state) from NESTED_VMCS_EXIT_FIRST on, the
+ * list above last. */
+#define NESTED_VMCS_L2_STATE_FIRST (NESTED_VMCS_FIELDS - NESTED_VMCS_L2_STATE)
+#define NESTED_VMCS_EXIT_OTHER 25 /* 15 exit-information fields, 10 of guest state */
+#define NESTED_VMCS_EXIT_FIRST (NESTED_VMCS_L2_STATE_FIRST - NESTED_VMCS_EXIT_OTHER)
+
 struct nested_vmcs {
 	uint64_t field[NESTED_VMCS_FIELDS];
 };
