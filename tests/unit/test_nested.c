@@ -671,8 +671,9 @@ static void test_vmcs02_cache(void **state)
 	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_ALL);
 }
 
-/* After an entry (held is v12 in every field), only what a pull from
- * the shadow VMCS listed is compared; the entry leaves held synced. */
+/* After an entry or an exit to L1 (held is v12 in every field), only
+ * the run of fields L1 writes often is compared; the entry leaves held
+ * synced. */
 static void test_vmcs02_cache_synced(void **state)
 {
 	(void)state;
@@ -685,23 +686,24 @@ static void test_vmcs02_cache_synced(void **state)
 	vmcs02_cache_take(&c, 0, &v12);
 	assert_true(c.synced);
 	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), 0);
-	/* L1 moved RIP and wrote the same RSP again: RIP alone differs. */
+	/* L1 moved RIP: RIP alone differs. */
 	nested_vmcs_set(&v12, VMCS_GUEST_RIP, 0x1002);
-	vmcs02_cache_pulled(&c, (unsigned)nested_vmcs_slot(VMCS_GUEST_RIP));
-	vmcs02_cache_pulled(&c, (unsigned)nested_vmcs_slot(VMCS_GUEST_RSP));
 	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_RIP);
 	assert_int_equal(c.ndiff, 1);
 	assert_int_equal(c.nguest, 1);
 	vmcs02_cache_take_diff(&c, &v12);
 	assert_true(c.synced);
-	assert_int_equal(c.npulled, 0);
 	assert_int_equal(nested_vmcs_next_difference(&c.held, &v12, 0), NESTED_VMCS_FIELDS);
-	/* A control the pull listed: both kinds of checks. */
+	/* A control of the run: both kinds of checks. */
 	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS, 0x80);
-	vmcs02_cache_pulled(&c, (unsigned)nested_vmcs_slot(VMCS_PROC_BASED_CTLS));
 	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_CONTROLS | VMCS02_GUEST_CHECK);
 	vmcs02_cache_take_diff(&c, &v12);
-	/* An event to inject is checked whether listed or not. */
+	/* Outside the run, only a diff out of sync sees a change. */
+	nested_vmcs_set(&v12, VMCS_GUEST_CS_AR, 0xa09b);
+	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), 0);
+	c.synced = false;
+	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_GUEST_CHECK);
+	/* An event to inject is checked whether changed or not. */
 	nested_vmcs_set(&v12, VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | 0x30);
 	vmcs02_cache_take(&c, 0, &v12);
 	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_CONTROLS | VMCS02_GUEST_CHECK);
@@ -712,28 +714,43 @@ static void test_vmcs02_cache_synced(void **state)
 }
 
 /* The storage: what an exit from L2 changes lies from
- * NESTED_VMCS_EXIT_FIRST on (exit information and guest state only), the
- * guest state an exit copies as it is last, in the list's order. */
+ * NESTED_VMCS_EXIT_FIRST on (exit information, guest state, and the
+ * controls L1 writes often), those L1 writes often in one run, the guest
+ * state an exit copies as it is last, in the list's order. */
 static void test_vmcs_exit_layout(void **state)
 {
 	(void)state;
 	static const uint32_t l2_state[] = { NESTED_VMCS_L2_STATE_LIST };
+	static const uint32_t written[] = { NESTED_VMCS_WRITTEN_LIST };
 
 	assert_int_equal(sizeof(l2_state) / sizeof(l2_state[0]), NESTED_VMCS_L2_STATE);
+	assert_int_equal(sizeof(written) / sizeof(written[0]), NESTED_VMCS_WRITTEN);
 	for (unsigned i = 0; i < NESTED_VMCS_FIELDS; i++) {
 		uint32_t f = nested_vmcs_field(i);
 		bool exit_side = nested_vmcs_is_guest_state(f) || nested_vmcs_is_read_only(f);
-		assert_int_equal(exit_side, i >= NESTED_VMCS_EXIT_FIRST);
+		if (i < NESTED_VMCS_WRITTEN_FIRST)
+			assert_int_equal(exit_side, i >= NESTED_VMCS_EXIT_FIRST);
+		else if (i >= NESTED_VMCS_L2_STATE_FIRST)
+			assert_true(nested_vmcs_is_guest_state(f));
 	}
 	for (unsigned k = 0; k < NESTED_VMCS_L2_STATE; k++)
 		assert_int_equal(nested_vmcs_field(NESTED_VMCS_L2_STATE_FIRST + k), l2_state[k]);
+	for (unsigned k = 0; k < NESTED_VMCS_WRITTEN; k++)
+		assert_int_equal(nested_vmcs_field(NESTED_VMCS_WRITTEN_FIRST + k), written[k]);
 	/* DR7 and the MSRs the controls decide about are copied apart. */
-	static const uint32_t apart[] = { VMCS_GUEST_DR7, VMCS_GUEST_IA32_EFER, VMCS_GUEST_IA32_PAT,
-					  VMCS_GUEST_IA32_DEBUGCTL, VMCS_PREEMPTION_TIMER_VALUE };
+	static const uint32_t apart[] = { VMCS_GUEST_DR7,
+					  VMCS_GUEST_IA32_EFER,
+					  VMCS_GUEST_IA32_PAT,
+					  VMCS_GUEST_IA32_DEBUGCTL,
+					  VMCS_PREEMPTION_TIMER_VALUE,
+					  0x4828 /* SMBASE */ };
 	for (unsigned k = 0; k < sizeof(apart) / sizeof(apart[0]); k++) {
 		int slot = nested_vmcs_slot(apart[k]);
 		assert_true(slot >= NESTED_VMCS_EXIT_FIRST && slot < NESTED_VMCS_L2_STATE_FIRST);
 	}
+	/* The event to inject, which an exit marks delivered, lies in the
+	 * exit's part. */
+	assert_true(nested_vmcs_slot(VMCS_ENTRY_INTR_INFO) >= NESTED_VMCS_EXIT_FIRST);
 }
 
 int main(void)

@@ -852,20 +852,16 @@ static void exited_to_l1(struct vcpu *v)
 	if (n->in_l2 || !cur)
 		return;
 	/* An exit changes L1's VMCS from NESTED_VMCS_EXIT_FIRST on (the exit
-	 * information, L2's state), and the event L1 injected (delivered):
-	 * held is the rest as it is, unless a VMX instruction came between. */
+	 * information, L2's state, the event L1 injected): held is the rest
+	 * as it is, unless a VMX instruction came between. */
 	struct nested_vmcs *held = &n->c02.held;
-	unsigned first = n->c02.synced && HOT(held, HOT_ENTRY_INTR_INFO) ==
-						  HOT(&cur->vmcs, HOT_ENTRY_INTR_INFO)
-				 ? NESTED_VMCS_EXIT_FIRST
-				 : 0;
+	unsigned first = n->c02.synced ? NESTED_VMCS_EXIT_FIRST : 0;
 	if (!vmcs_shadow_push_changed(v, held, first)) {
 		vmcs02_cache_take(&n->c02, n->current, &cur->vmcs);
 		return;
 	}
 	/* held is the VMCS12 again, in every field. */
 	n->c02.synced = true;
-	n->c02.npulled = 0;
 }
 
 void nested_l1_interrupt(struct vcpu *v)

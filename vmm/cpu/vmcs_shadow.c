@@ -96,35 +96,17 @@ static void back(struct vcpu *v)
 		vm_stop(v->vm, VM_END_CRASH, "VMPTRLD of its own VMCS failed");
 }
 
-/* The first of the fields L1 may write from i on whose value in the
- * shadow VMCS (current) differs from f's, or shadowing.nwrite. */
-static inline unsigned next_written(const uint64_t *f, unsigned i)
-{
-#pragma GCC unroll 8
-	for (; i < shadowing.nwrite; i++)
-		if (vmread(shadowing.write_fields[i]) != f[shadowing.write_slots[i]])
-			break;
-	return i;
-}
-
 void vmcs_shadow_pull(struct vcpu *v)
 {
-	struct vmcs02_cache *c02 = &v->nested.c02;
 	struct nested_vmcs_slot *cur = nested_current(&v->nested);
 
-	c02->npulled = 0;
 	if (!v->nested.shadow_live || !cur || !to_shadow(v))
 		return;
-	/* By slot: the CPU returns each field at its width; those L1
-	 * changed (read again) are listed for VMCS02's diff
-	 * (vmcs02_cache.h). Unrolled: Bochs counts each instruction of a
-	 * loop's overhead, a tick apiece. */
-	uint64_t *f = cur->vmcs.field;
-	for (unsigned i = next_written(f, 0); i < shadowing.nwrite; i = next_written(f, i + 1)) {
-		unsigned slot = shadowing.write_slots[i];
-		f[slot] = vmread(shadowing.write_fields[i]);
-		vmcs02_cache_pulled(c02, slot);
-	}
+		/* By slot: the CPU returns each field at its width. Unrolled: Bochs
+		 * counts each instruction of a loop's overhead, a tick apiece. */
+#pragma GCC unroll 8
+	for (unsigned i = 0; i < shadowing.nwrite; i++)
+		cur->vmcs.field[shadowing.write_slots[i]] = vmread(shadowing.write_fields[i]);
 	back(v);
 }
 
