@@ -70,6 +70,7 @@
 #define CPUID_ADDRESS_SIZES 0x80000008u
 #define CPUID_PA_BITS_MASK 0xffu
 #define EFER_LMA_BIT (1ull << 10)
+#define AR_CS_LONG (1u << 13) /* CS.L in the access rights (SDM 24.4.1) */
 
 /* INVEPT and INVVPID types (SDM Vol. 2 INVEPT, INVVPID) and the
  * capability bits that offer each. */
@@ -120,10 +121,15 @@ static void vm_fail(struct vcpu *v, unsigned error)
  * Returns false after raising the exception. */
 static bool permitted(struct vcpu *v, bool vmxon)
 {
-	bool compat = (vmread(VMCS_GUEST_IA32_EFER) & EFER_LMA_BIT) && !operand_long_mode();
+	bool compat = (vmread(VMCS_GUEST_IA32_EFER) & EFER_LMA_BIT) &&
+		      !(vmread(VMCS_GUEST_CS_AR) & AR_CS_LONG);
+	/* In VMX operation CR4.VMXE and CR0.PE stay set (exit_cr.c refuses
+	 * to clear them, SDM 24.8): only outside it are they looked at. */
+	bool cr_off = !v->nested.vmxon &&
+		      (!(guest_cr4_view() & CR4_VMXE) || !(guest_cr0_view() & CR0_PE));
 
-	if (!v->vm->cfg.nested || !(guest_cr4_view() & CR4_VMXE) || !(guest_cr0_view() & CR0_PE) ||
-	    (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_VM) || compat || (!vmxon && !v->nested.vmxon)) {
+	if (!v->vm->cfg.nested || cr_off || (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_VM) || compat ||
+	    (!vmxon && !v->nested.vmxon)) {
 		vmcs_inject_exception(VEC_UD, false, 0);
 		return false;
 	}

@@ -14,6 +14,8 @@
 /* The bitmaps and field lists, the same for every VM: the host's. */
 static struct nested_shadowing shadowing __attribute__((aligned(PAGE_SIZE)));
 static bool shadowing_ready;
+/* The run of fields L1 writes often, in their slots' order. */
+static const uint32_t written[NESTED_VMCS_WRITTEN] = { NESTED_VMCS_WRITTEN_LIST };
 /* By slot of the virtual VMCS: whether the shadow VMCS holds the field. */
 static bool shadow_holds[NESTED_VMCS_FIELDS];
 
@@ -78,11 +80,14 @@ void vmcs_shadow_free(struct vcpu *v)
 	v->nested.shadow_live = false;
 }
 
-/* Makes the shadow VMCS current; back() leaves it clear in memory (so
- * any CPU may take it next) and VMCS01 current again (SDM 25.11.3). */
+/* Makes the shadow VMCS current, VMCLEARed first until its first push
+ * (once it is live, back() has left it clear); back() leaves it clear in
+ * memory (so any CPU may take it next) and VMCS01 current again (SDM
+ * 25.11.3). */
 static bool to_shadow(struct vcpu *v)
 {
-	if (!vmcs_clear(v->nested.shadow_vmcs) && !vmcs_load(v->nested.shadow_vmcs))
+	if ((v->nested.shadow_live || !vmcs_clear(v->nested.shadow_vmcs)) &&
+	    !vmcs_load(v->nested.shadow_vmcs))
 		return true;
 	vmcs_load(v->vmcs);
 	vm_stop(v->vm, VM_END_CRASH, "VMCLEAR/VMPTRLD of its shadow VMCS failed");
@@ -102,11 +107,21 @@ void vmcs_shadow_pull(struct vcpu *v)
 
 	if (!v->nested.shadow_live || !cur || !to_shadow(v))
 		return;
-		/* By slot: the CPU returns each field at its width. Unrolled: Bochs
-		 * counts each instruction of a loop's overhead, a tick apiece. */
+	/* The CPU returns each field at its width. When the host holds every
+	 * field of the run L1 writes often, VMREADs of immediates into it
+	 * (unrolled: Bochs counts each instruction of a loop's overhead, a
+	 * tick apiece); else by slot. */
+	if (shadowing.nwrite == NESTED_VMCS_WRITTEN) {
+		uint64_t *run = &cur->vmcs.field[NESTED_VMCS_WRITTEN_FIRST];
+#pragma GCC unroll 64
+		for (unsigned k = 0; k < NESTED_VMCS_WRITTEN; k++)
+			run[k] = vmread(written[k]);
+	} else {
 #pragma GCC unroll 8
-	for (unsigned i = 0; i < shadowing.nwrite; i++)
-		cur->vmcs.field[shadowing.write_slots[i]] = vmread(shadowing.write_fields[i]);
+		for (unsigned i = 0; i < shadowing.nwrite; i++)
+			cur->vmcs.field[shadowing.write_slots[i]] =
+				vmread(shadowing.write_fields[i]);
+	}
 	back(v);
 }
 
