@@ -269,42 +269,35 @@ static bool msr_bitmap_exit(struct vcpu *v, const struct nested_vmcs *v12, bool 
 	return l1_bitmap_bit(v, nested_vmcs_get(v12, VMCS_MSR_BITMAP), bit);
 }
 
-/* The words of an MSR bitmap for the x2APIC MSRs (0x800-0x8ff), read and
- * write: L0's bitmap changes there as L1's local APIC enters or leaves
- * x2APIC mode (apicv.c), so VMCS02's merges them at every entry. */
-#define BITS_PER_WORD 64u
-#define X2APIC_MSR_WORD (0x800u / BITS_PER_WORD)
-#define X2APIC_MSR_WORDS (0x100u / BITS_PER_WORD)
-#define MSR_WRITE_WORDS (MSR_BITMAP_WRITE / sizeof(uint64_t))
-
-static bool x2apic_word(unsigned i)
-{
-	unsigned low = i % MSR_WRITE_WORDS;
-
-	return low >= X2APIC_MSR_WORD && low < X2APIC_MSR_WORD + X2APIC_MSR_WORDS;
-}
-
 /* VMCS02's MSR bitmap: an MSR exits if L0's or L1's bitmap says so
  * (SDM 25.6.9); L1's outside its RAM makes every MSR exit. L1 may change
  * its bitmap between entries (SDM 25.11.4), so each entry merges it
  * again, but only in the words where L0's lets an MSR through (listed
- * when VMCS02 is built or L0's bitmap is another): elsewhere the merge is
- * all ones. Returns its
- * address, or 0 out of memory. */
+ * when VMCS02 is built, or L0's bitmap is another or changed: its
+ * msr_bitmap_gen, as L1's local APIC enters or leaves x2APIC mode):
+ * elsewhere the merge is all ones. Returns its address, or 0 out of
+ * memory. */
 static uint64_t merge_msr_bitmaps(struct vcpu *v, const uint64_t *l0, uint64_t l1_gpa, bool build)
 {
 	struct nested_vcpu *n = &v->nested;
-	const uint64_t *l1 = guest_phys_ptr(v->vm, l1_gpa, PAGE_SIZE);
 	uint64_t *out;
 
 	if (!n->msr_bitmap02 && !(n->msr_bitmap02 = page_alloc(1)))
 		return 0;
+	/* Where L1's bitmap is: the VM's RAM does not move. */
+	if (build || !n->msr_l1 || l1_gpa != n->msr_l1_gpa) {
+		n->msr_l1_gpa = l1_gpa;
+		n->msr_l1 = guest_phys_ptr(v->vm, l1_gpa, PAGE_SIZE);
+	}
+	const uint64_t *l1 = n->msr_l1;
 	out = (uint64_t *)n->msr_bitmap02;
-	if (build || n->msr_words_of != (uint64_t)(uintptr_t)l0) {
+	if (build || n->msr_words_of != (uint64_t)(uintptr_t)l0 ||
+	    n->msr_words_gen != v->msr_bitmap_gen) {
 		n->msr_words_of = (uint64_t)(uintptr_t)l0;
+		n->msr_words_gen = v->msr_bitmap_gen;
 		n->nmsr_words = 0;
 		for (unsigned i = 0; i < PAGE_SIZE / sizeof(uint64_t); i++) {
-			if (l0[i] != ~0ull || x2apic_word(i))
+			if (l0[i] != ~0ull)
 				n->msr_words[n->nmsr_words++] = (uint16_t)i;
 			else
 				out[i] = ~0ull;
@@ -498,8 +491,11 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 	vmwrite(VMCS_EPT_POINTER, eptp);
 	/* The event to inject: the CPU cleared VMCS02's at L2's last exit. */
 	vmwrite(VMCS_ENTRY_INTR_INFO, HOT(v12, HOT_ENTRY_INTR_INFO));
-	vmwrite(VMCS_ENTRY_EXCEPTION_ERROR_CODE, HOT(v12, HOT_ENTRY_ERROR_CODE));
-	vmwrite(VMCS_ENTRY_INSTRUCTION_LEN, HOT(v12, HOT_ENTRY_INSN_LEN));
+	if (HOT(v12, HOT_ENTRY_INTR_INFO) & INTR_INFO_VALID) {
+		/* Read by the entry only with a valid event (SDM 26.6). */
+		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR_CODE, HOT(v12, HOT_ENTRY_ERROR_CODE));
+		vmwrite(VMCS_ENTRY_INSTRUCTION_LEN, HOT(v12, HOT_ENTRY_INSN_LEN));
+	}
 
 	/* By slot (field i is slot i): no lookup per field on this path;
 	 * all of them into a new VMCS02, else those L1 changed. */

@@ -418,7 +418,9 @@ int nested_load_host_state(struct vcpu *v, const struct nested_host_load *h, boo
 	vmwrite(VMCS_GUEST_CR4, real4);
 	vmwrite(VMCS_CR4_READ_SHADOW, cr4);
 	vmwrite(VMCS_ENTRY_CTLS, entry | (h->wide ? ENTRY_IA32E_MODE_GUEST : 0));
-	if (!cr_load_pdptes(v, real0, real4)) {
+	/* PAE paging's PDPTEs, unless the host is 64-bit: the VMCS's are
+	 * used only under PAE paging (SDM 27.5.4, 26.3.2.4). */
+	if (!h->wide && !cr_load_pdptes(v, real0, real4)) {
 		vm_stop(v->vm, VM_END_CRASH, "host CR3 %#llx of its VMCS is outside the VM's RAM",
 			(unsigned long long)h->cr3);
 		return -1;

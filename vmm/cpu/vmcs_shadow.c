@@ -16,8 +16,10 @@ static struct nested_shadowing shadowing __attribute__((aligned(PAGE_SIZE)));
 static bool shadowing_ready;
 /* The run of fields L1 writes often, in their slots' order. */
 static const uint32_t written[NESTED_VMCS_WRITTEN] = { NESTED_VMCS_WRITTEN_LIST };
-/* By slot of the virtual VMCS: whether the shadow VMCS holds the field. */
-static bool shadow_holds[NESTED_VMCS_FIELDS];
+/* By slot of the virtual VMCS: the field's encoding where the shadow
+ * VMCS holds it, else NOT_HELD. */
+#define NOT_HELD (~0u)
+static uint32_t shadow_field[NESTED_VMCS_FIELDS];
 
 /* The probe: a field the host cannot hold fails the VMWRITE (error 12),
  * as do the read-only ones on a CPU whose IA32_VMX_MISC bit 29 is clear. */
@@ -46,8 +48,10 @@ void vmcs_shadow_init(void)
 	uint64_t pa = (uint64_t)(uintptr_t)page;
 	if (!vmcs_clear(pa) && !vmcs_load(pa)) {
 		nested_shadowing_build(&shadowing, host_can_hold, NULL);
+		for (unsigned i = 0; i < NESTED_VMCS_FIELDS; i++)
+			shadow_field[i] = NOT_HELD;
 		for (unsigned i = 0; i < shadowing.nread; i++)
-			shadow_holds[shadowing.read_slots[i]] = true;
+			shadow_field[shadowing.read_slots[i]] = shadowing.read_fields[i];
 		shadowing_ready = shadowing.nread > 0;
 	}
 	vmcs_clear(pa);
@@ -169,8 +173,8 @@ bool vmcs_shadow_push_changed(struct vcpu *v, struct nested_vmcs *before, unsign
 		return false;
 	for (unsigned i = nested_vmcs_next_difference(before, &cur->vmcs, first);
 	     i < NESTED_VMCS_FIELDS; i = nested_vmcs_next_difference(before, &cur->vmcs, i + 1)) {
-		if (shadow_holds[i])
-			vmwrite(nested_vmcs_field(i), cur->vmcs.field[i]);
+		if (shadow_field[i] != NOT_HELD)
+			vmwrite(shadow_field[i], cur->vmcs.field[i]);
 		before->field[i] = cur->vmcs.field[i];
 	}
 	back(v);
