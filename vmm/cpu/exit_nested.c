@@ -32,14 +32,9 @@
 #define VMCS_GUEST_PERF_GLOBAL_CTRL 0x2808u
 #define VMCS_GUEST_BNDCFGS 0x2812u
 #define VMCS_GUEST_SMBASE 0x4828u
-/* Exit-information fields copied to L1 (SDM 27.2). */
-static const uint32_t exit_info_fields[] = {
-	VMCS_EXIT_REASON,	   VMCS_EXIT_QUALIFICATION,
-	VMCS_GUEST_LINEAR_ADDRESS, VMCS_GUEST_PHYSICAL_ADDRESS,
-	VMCS_EXIT_INTR_INFO,	   VMCS_EXIT_INTR_ERROR_CODE,
-	VMCS_IDT_VECTORING_INFO,   VMCS_IDT_VECTORING_ERROR_CODE,
-	VMCS_EXIT_INSTRUCTION_LEN, VMCS_EXIT_INSTRUCTION_INFO,
-};
+/* Exit-information fields copied to L1 (SDM 27.2), in their slots' order
+ * from NESTED_VMCS_EXIT_INFO_FIRST (nested_vmcs.h). */
+static const uint32_t exit_info_fields[NESTED_VMCS_EXIT_INFO] = { NESTED_VMCS_EXIT_INFO_LIST };
 /* I/O qualification (SDM table 28-5) and the MSR bitmap's layout (25.6.9). */
 #define IOQ_SIZE_MASK 7u
 #define IOQ_PORT_SHIFT 16
@@ -195,8 +190,7 @@ static const uint32_t hot_fields[HOT_FIELDS] = {
 	[HOT_CR0] = VMCS_GUEST_CR0,
 	[HOT_CR4] = VMCS_GUEST_CR4,
 };
-#define EXIT_INFO_FIELDS (sizeof(exit_info_fields) / sizeof(exit_info_fields[0]))
-static uint8_t hot_slot[HOT_FIELDS], exit_info_slots[EXIT_INFO_FIELDS];
+static uint8_t hot_slot[HOT_FIELDS];
 static bool slots_listed;
 
 /* A field of L1's VMCS by its slot: every hot field is one the virtual
@@ -209,8 +203,6 @@ static void list_slots(void)
 		return;
 	for (unsigned h = 0; h < HOT_FIELDS; h++)
 		hot_slot[h] = (uint8_t)nested_vmcs_slot(hot_fields[h]);
-	for (unsigned i = 0; i < EXIT_INFO_FIELDS; i++)
-		exit_info_slots[i] = (uint8_t)nested_vmcs_slot(exit_info_fields[i]);
 	__atomic_store_n(&slots_listed, true, __ATOMIC_RELEASE);
 }
 
@@ -506,8 +498,9 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 	} else {
 		for (unsigned k = 0; k < c02->nguest; k++) {
 			unsigned i = c02->guest[k];
-			if (i >= NESTED_VMCS_L2_STATE_FIRST)
-				vmwrite(l2_state[i - NESTED_VMCS_L2_STATE_FIRST], v12->field[i]);
+			unsigned j = i - NESTED_VMCS_L2_STATE_FIRST;
+			if (j < NESTED_VMCS_L2_STATE)
+				vmwrite(l2_state[j], v12->field[i]);
 		}
 	}
 	vmwrite(VMCS_GUEST_IA32_EFER, efer);
@@ -575,9 +568,10 @@ static void reflect(struct vcpu *v)
 		HOT(v12, HOT_DR7) = vmread(VMCS_GUEST_DR7);
 		HOT(v12, HOT_DEBUGCTL) = vmread(VMCS_GUEST_IA32_DEBUGCTL);
 	}
+	uint64_t *info = &v12->field[NESTED_VMCS_EXIT_INFO_FIRST];
 #pragma GCC unroll 10
-	for (unsigned i = 0; i < EXIT_INFO_FIELDS; i++)
-		v12->field[exit_info_slots[i]] = vmread(exit_info_fields[i]);
+	for (unsigned k = 0; k < NESTED_VMCS_EXIT_INFO; k++)
+		info[k] = vmread(exit_info_fields[k]);
 	/* What is left of L1's preemption timer, if L1 asked (SDM 27.3.2). */
 	if (n->l2_timer && (exit12 & EXIT_SAVE_PREEMPTION_TIMER)) {
 		uint64_t now = v->regs.exit_tsc;
@@ -848,10 +842,13 @@ static void exited_to_l1(struct vcpu *v)
 	if (n->in_l2 || !cur)
 		return;
 	/* An exit changes L1's VMCS from NESTED_VMCS_EXIT_FIRST on (the exit
-	 * information, L2's state, the event L1 injected): held is the rest
-	 * as it is, unless a VMX instruction came between. */
+	 * information, L2's state), and the event L1 injected (delivered):
+	 * held is the rest as it is, unless a VMX instruction came between. */
 	struct nested_vmcs *held = &n->c02.held;
-	unsigned first = n->c02.synced ? NESTED_VMCS_EXIT_FIRST : 0;
+	unsigned first = n->c02.synced && HOT(held, HOT_ENTRY_INTR_INFO) ==
+						  HOT(&cur->vmcs, HOT_ENTRY_INTR_INFO)
+				 ? NESTED_VMCS_EXIT_FIRST
+				 : 0;
 	if (!vmcs_shadow_push_changed(v, held, first)) {
 		vmcs02_cache_take(&n->c02, n->current, &cur->vmcs);
 		return;

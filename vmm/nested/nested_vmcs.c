@@ -21,32 +21,96 @@
 
 /* Every field of SDM Vol. 3 appendix B the virtual CPU has, by full
  * encoding; a field's storage is its position here, in runs
- * (nested_vmcs.h): what an exit from L2 to its guest hypervisor may
- * change from NESTED_VMCS_EXIT_FIRST on, what the guest hypervisor writes
- * around most exits from NESTED_VMCS_WRITTEN_FIRST, L2's state last. */
+ * (nested_vmcs.h): what L1 writes often from NESTED_VMCS_WRITTEN_FIRST,
+ * what an exit from L2 to L1 may change from NESTED_VMCS_EXIT_FIRST on. */
 static const uint16_t fields[NESTED_VMCS_FIELDS] = {
 	/* Controls and host state L1 sets up once, by encoding: 16-bit
 	 * (B.1.1, B.1.3), 64-bit (B.2.1, B.2.4), 32-bit (B.3.1, B.3.4),
 	 * natural-width (B.4.1, B.4.4). */
-	0x0000, 0x0002, 0x0004, 0x0c00, 0x0c02, 0x0c04, 0x0c06, 0x0c08, 0x0c0a, 0x0c0c, 0x2000,
-	0x2002, 0x2004, 0x2006, 0x2008, 0x200a, 0x200c, 0x200e, 0x2012, 0x2014, 0x2016, 0x2018,
-	0x201a, 0x201c, 0x201e, 0x2020, 0x2022, 0x2024, 0x2026, 0x2028, 0x202a, 0x202c, 0x202e,
-	0x2032, 0x2c00, 0x2c02, 0x2c04, 0x4006, 0x4008, 0x400a, 0x400c, 0x400e, 0x4010, 0x4014,
-	0x4020, 0x4022, 0x4c00, 0x6008, 0x600a, 0x600c, 0x600e, 0x6c00, 0x6c02, 0x6c04, 0x6c06,
-	0x6c08, 0x6c0a, 0x6c0c, 0x6c0e, 0x6c10, 0x6c12, 0x6c16,
-	/* From NESTED_VMCS_EXIT_FIRST: the exit-information fields (B.2.2,
-	 * B.3.2, B.4.2); guest interrupt status, PML index, PERF_GLOBAL_CTRL,
-	 * BNDCFGS and SMBASE; */
-	0x2400, 0x4400, 0x4402, 0x4404, 0x4406, 0x4408, 0x440a, 0x440c, 0x440e, 0x6400, 0x6402,
-	0x6404, 0x6406, 0x6408, 0x640a, 0x0810, 0x0812, 0x2808, 0x2812, 0x4828,
-	/* from NESTED_VMCS_WRITTEN_FIRST the fields L1 writes often. */
-	NESTED_VMCS_WRITTEN_LIST
-		/* From NESTED_VMCS_L2_STATE_FIRST the rest of L2's state. */
-		NESTED_VMCS_L2_STATE_REST
+	0x0000,
+	0x0002,
+	0x0004,
+	0x0c00,
+	0x0c02,
+	0x0c04,
+	0x0c06,
+	0x0c08,
+	0x0c0a,
+	0x0c0c,
+	0x2000,
+	0x2002,
+	0x2004,
+	0x2006,
+	0x2008,
+	0x200a,
+	0x200c,
+	0x200e,
+	0x2012,
+	0x2014,
+	0x2016,
+	0x2018,
+	0x201a,
+	0x201c,
+	0x201e,
+	0x2020,
+	0x2022,
+	0x2024,
+	0x2026,
+	0x2028,
+	0x202a,
+	0x202c,
+	0x202e,
+	0x2032,
+	0x2c00,
+	0x2c02,
+	0x2c04,
+	0x4006,
+	0x4008,
+	0x400a,
+	0x400c,
+	0x400e,
+	0x4010,
+	0x4014,
+	0x4020,
+	0x4022,
+	0x4c00,
+	0x6008,
+	0x600a,
+	0x600c,
+	0x600e,
+	0x6c00,
+	0x6c02,
+	0x6c04,
+	0x6c06,
+	0x6c08,
+	0x6c0a,
+	0x6c0c,
+	0x6c0e,
+	0x6c10,
+	0x6c12,
+	0x6c16,
+	/* From NESTED_VMCS_WRITTEN_FIRST the fields L1 writes often, from
+	 * NESTED_VMCS_L2_STATE_FIRST L2's state, from
+	 * NESTED_VMCS_EXIT_INFO_FIRST the exit information an exit writes, */
+	NESTED_VMCS_WRITTEN_CONTROLS NESTED_VMCS_WRITTEN_GUEST NESTED_VMCS_L2_STATE_LIST
+		NESTED_VMCS_EXIT_INFO_LIST
+	/* then the rest of the exit information (B.3.2, B.4.2): the
+	 * VM-instruction error, I/O RCX, RSI, RDI, RIP; and guest interrupt
+	 * status, PML index, PERF_GLOBAL_CTRL, BNDCFGS and SMBASE. */
+	0x4400,
+	0x6402,
+	0x6404,
+	0x6406,
+	0x6408,
+	0x0810,
+	0x0812,
+	0x2808,
+	0x2812,
+	0x4828,
 };
 
 _Static_assert(sizeof(fields) / sizeof(fields[0]) == NESTED_VMCS_FIELDS, "every slot named");
-_Static_assert(NESTED_VMCS_EXIT_FIRST == 62, "the controls and host state first");
+_Static_assert(NESTED_VMCS_WRITTEN_FIRST == 62, "the controls and host state first");
 
 /* The field's slot, or -1: by a table indexed by the encoding's width and
  * type (bits 14:13, 11:10) and its index (bits 9:1), filled at the first
