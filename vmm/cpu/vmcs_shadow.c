@@ -112,19 +112,29 @@ void vmcs_shadow_pull(struct vcpu *v)
 	if (!v->nested.shadow_live || !cur || !to_shadow(v))
 		return;
 	/* The CPU returns each field at its width. When the host holds every
-	 * field of the run L1 writes often, VMREADs of immediates into it
-	 * (unrolled: Bochs counts each instruction of a loop's overhead, a
-	 * tick apiece); else by slot. */
+	 * field of the run L1 writes often, VMREADs of immediates compared
+	 * with the run, those that differ listed for VMCS02's diff (unrolled:
+	 * Bochs counts each instruction of a loop's overhead, a tick apiece);
+	 * else by slot, and the next diff compares everything. */
+	struct vmcs02_cache *c02 = &v->nested.c02;
+	c02->npulled = 0;
 	if (shadowing.nwrite == NESTED_VMCS_WRITTEN) {
 		uint64_t *run = &cur->vmcs.field[NESTED_VMCS_WRITTEN_FIRST];
 #pragma GCC unroll 64
-		for (unsigned k = 0; k < NESTED_VMCS_WRITTEN; k++)
-			run[k] = vmread(written[k]);
+		for (unsigned k = 0; k < NESTED_VMCS_WRITTEN; k++) {
+			uint64_t value = vmread(written[k]);
+			if (__builtin_expect(value != run[k], 0)) {
+				run[k] = value;
+				c02->pulled[c02->npulled++] =
+					(uint8_t)(NESTED_VMCS_WRITTEN_FIRST + k);
+			}
+		}
 	} else {
 #pragma GCC unroll 8
 		for (unsigned i = 0; i < shadowing.nwrite; i++)
 			cur->vmcs.field[shadowing.write_slots[i]] =
 				vmread(shadowing.write_fields[i]);
+		c02->synced = false;
 	}
 	back(v);
 }

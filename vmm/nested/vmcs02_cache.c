@@ -61,13 +61,15 @@ unsigned vmcs02_cache_diff(struct vmcs02_cache *c, int slot, const struct nested
 		c->changed = VMCS02_ALL;
 		return c->changed;
 	}
-	/* In sync but for the fields L1 writes often: only those compared. */
-	unsigned from = c->synced ? NESTED_VMCS_WRITTEN_FIRST : 0;
-	unsigned end =
-		c->synced ? NESTED_VMCS_WRITTEN_FIRST + NESTED_VMCS_WRITTEN : NESTED_VMCS_FIELDS;
-	for (unsigned i = nested_vmcs_next_difference_below(&c->held, v12, from, end); i < end;
-	     i = nested_vmcs_next_difference_below(&c->held, v12, i + 1, end))
-		changed |= note(c, i);
+	if (c->synced) {
+		/* In sync but for what the pull found L1 had written. */
+		for (unsigned k = 0; k < c->npulled; k++)
+			changed |= note(c, c->pulled[k]);
+	} else {
+		for (unsigned i = nested_vmcs_next_difference(&c->held, v12, 0);
+		     i < NESTED_VMCS_FIELDS; i = nested_vmcs_next_difference(&c->held, v12, i + 1))
+			changed |= note(c, i);
+	}
 	/* An event to inject is checked whether or not it changed. */
 	if (v12->field[intr_info_slot] & INTR_INFO_VALID)
 		changed |= VMCS02_CONTROLS | VMCS02_GUEST_CHECK;
@@ -80,6 +82,7 @@ void vmcs02_cache_take(struct vmcs02_cache *c, int slot, const struct nested_vmc
 	c->built = true;
 	c->slot = slot;
 	c->synced = true;
+	c->npulled = 0;
 	memcpy(&c->held, v12, sizeof(c->held));
 }
 
@@ -88,6 +91,7 @@ void vmcs02_cache_take_diff(struct vmcs02_cache *c, const struct nested_vmcs *v1
 	for (unsigned k = 0; k < c->ndiff; k++)
 		c->held.field[c->diff[k]] = v12->field[c->diff[k]];
 	c->synced = true;
+	c->npulled = 0;
 }
 
 void vmcs02_cache_drop(struct vmcs02_cache *c)

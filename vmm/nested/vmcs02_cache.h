@@ -21,13 +21,16 @@ struct vmcs02_cache {
 	bool launched; /* VMCS02's launch state */
 	unsigned cpu;  /* the host CPU VMCS02 is active on */
 	struct nested_vmcs held;
-	/* held equals the VMCS12 but in the run of fields L1 writes often
-	 * (NESTED_VMCS_WRITTEN_FIRST on; a pull from the shadow VMCS brings
-	 * them in): set when held takes the whole VMCS12 or L2's exit brought
-	 * them level, cleared by anything else that may write the VMCS12 (a
-	 * VMX instruction that leaves L1 in L1). A diff then compares only
-	 * that run; else every field. */
+	/* held equals the VMCS12 but in the slots pulled lists (those of the
+	 * run L1 writes often, NESTED_VMCS_WRITTEN_FIRST on, that a pull from
+	 * the shadow VMCS found changed): set when held takes the whole
+	 * VMCS12 or L2's exit brought them level, cleared by anything else
+	 * that may write the VMCS12 (a VMX instruction that leaves L1 in L1, a
+	 * pull that compares nothing). A diff then looks at those slots
+	 * alone; else it compares every field. */
 	bool synced;
+	unsigned npulled;
+	uint8_t pulled[NESTED_VMCS_WRITTEN];
 	/* The last diff: what changed, and the guest-state fields among it
 	 * (slots), for the entry to copy into VMCS02. */
 	unsigned changed;
@@ -76,7 +79,7 @@ static inline unsigned nested_vmcs_next_difference(const struct nested_vmcs *a,
 
 /* What changed in v12 since c->held, into c->changed (returned) and
  * c->guest: VMCS02_ALL when c holds no VMCS12 or another slot's; only the
- * run of fields L1 writes often when c->synced. The
+ * slots c->pulled lists when c->synced. The
  * VM-exit information fields, the VM-entry event fields (VMCS02 takes
  * them at every entry; a valid event counts as VMCS02_CONTROLS and
  * VMCS02_GUEST_CHECK) and the preemption timer's value (counted from
