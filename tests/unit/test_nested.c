@@ -564,7 +564,7 @@ static void test_vmcs_shadowing(void **state)
 	nested_shadowing_build(&s, host_with_all, NULL);
 	assert_int_equal(s.nread, NESTED_VMCS_FIELDS - 1);
 	/* Read: every field the host holds, a 64-bit one's high access too;
-	 * written: the 36 a guest hypervisor writes around most exits, never
+	 * written: those a guest hypervisor writes around most exits, never
 	 * the VM-exit information fields; the others' VMWRITE exits. */
 	assert_false(bit_set(s.vmread_bitmap, VMCS_GUEST_RIP));
 	assert_false(bit_set(s.vmwrite_bitmap, VMCS_GUEST_RIP));
@@ -581,7 +581,7 @@ static void test_vmcs_shadowing(void **state)
 	assert_false(bit_set(s.vmread_bitmap, VMCS_EXIT_REASON));
 	assert_true(bit_set(s.vmwrite_bitmap, VMCS_EXIT_REASON));
 	assert_true(bit_set(s.vmwrite_bitmap, VMCS_GUEST_PHYSICAL_ADDRESS + 1));
-	assert_int_equal(s.nwrite, 36);
+	assert_int_equal(s.nwrite, NESTED_VMCS_WRITTEN);
 	/* What the host cannot hold, or the virtual CPU lacks, exits. */
 	assert_true(bit_set(s.vmread_bitmap, VMCS_GUEST_INTR_STATUS));
 	assert_true(bit_set(s.vmwrite_bitmap, VMCS_GUEST_INTR_STATUS));
@@ -596,7 +596,7 @@ static void test_vmcs_shadowing(void **state)
 
 	nested_shadowing_build(&s, host_without_read_only, NULL);
 	assert_int_equal(s.nread, NESTED_VMCS_FIELDS - 1 - 15); /* 15 read-only fields */
-	assert_int_equal(s.nwrite, 36);
+	assert_int_equal(s.nwrite, NESTED_VMCS_WRITTEN);
 	assert_true(bit_set(s.vmread_bitmap, VMCS_EXIT_REASON));
 	assert_false(bit_set(s.vmread_bitmap, VMCS_GUEST_RIP));
 }

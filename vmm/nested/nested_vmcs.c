@@ -64,6 +64,7 @@ static const uint16_t fields[NESTED_VMCS_FIELDS] = {
 	0x2c00,
 	0x2c02,
 	0x2c04,
+	0x4000,
 	0x4006,
 	0x4008,
 	0x400a,
@@ -74,6 +75,8 @@ static const uint16_t fields[NESTED_VMCS_FIELDS] = {
 	0x4020,
 	0x4022,
 	0x4c00,
+	0x6000,
+	0x6002,
 	0x6008,
 	0x600a,
 	0x600c,
@@ -95,8 +98,9 @@ static const uint16_t fields[NESTED_VMCS_FIELDS] = {
 	NESTED_VMCS_WRITTEN_CONTROLS NESTED_VMCS_WRITTEN_GUEST NESTED_VMCS_L2_STATE_LIST
 		NESTED_VMCS_EXIT_INFO_LIST
 	/* then the rest of the exit information (B.3.2, B.4.2): the
-	 * VM-instruction error, I/O RCX, RSI, RDI, RIP; and guest interrupt
-	 * status, PML index, PERF_GLOBAL_CTRL, BNDCFGS and SMBASE. */
+	 * VM-instruction error, I/O RCX, RSI, RDI, RIP; and the guest interrupt
+	 * status, PML index, DEBUGCTL, PAT, EFER, PERF_GLOBAL_CTRL, BNDCFGS,
+	 * SMBASE and DR7. */
 	0x4400,
 	0x6402,
 	0x6404,
@@ -104,13 +108,17 @@ static const uint16_t fields[NESTED_VMCS_FIELDS] = {
 	0x6408,
 	0x0810,
 	0x0812,
+	0x2802,
+	0x2804,
+	0x2806,
 	0x2808,
 	0x2812,
 	0x4828,
+	0x681a,
 };
 
 _Static_assert(sizeof(fields) / sizeof(fields[0]) == NESTED_VMCS_FIELDS, "every slot named");
-_Static_assert(NESTED_VMCS_WRITTEN_FIRST == 62, "the controls and host state first");
+_Static_assert(NESTED_VMCS_WRITTEN_FIRST == 65, "the controls and host state first");
 
 /* The field's slot, or -1: by a table indexed by the encoding's width and
  * type (bits 14:13, 11:10) and its index (bits 9:1), filled at the first
