@@ -313,7 +313,6 @@ unsigned nested_vmcs02_diff(struct vcpu *v, struct nested_vmcs_slot *cur, bool l
 {
 	struct nested_vcpu *n = &v->nested;
 
-	list_slots();
 	/* A launch builds VMCS02 anew (its checks all made). */
 	if (launch)
 		vmcs02_cache_drop(&n->c02);
@@ -406,11 +405,11 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 	bool debug = entry12 & ENTRY_LOAD_DEBUG_CONTROLS;
 	uint64_t dr7 = debug ? HOT(v12, HOT_DR7) : vmread(VMCS_GUEST_DR7);
 	uint64_t debugctl = debug ? HOT(v12, HOT_DEBUGCTL) : vmread(VMCS_GUEST_IA32_DEBUGCTL);
-	uint64_t eptp = vmread(VMCS_EPT_POINTER);
 	const uint64_t *l0_msr_bitmap = (const uint64_t *)(uintptr_t)vmread(VMCS_MSR_BITMAP);
 	bool l2_ept = (HOT(v12, HOT_PROC) & PROC_ACTIVATE_SECONDARY) &&
 		      (HOT(v12, HOT_PROC2) & PROC2_ENABLE_EPT);
 	int emptied = 0;
+	uint64_t eptp;
 	if (l2_ept) {
 		emptied = shadow_ept_use(&n->shadow, HOT(v12, HOT_EPTP), vmx_controls.ept_2mb);
 		if (emptied < 0) {
@@ -418,6 +417,8 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 			return -1;
 		}
 		eptp = ept_pointer(&n->shadow.ept, false);
+	} else {
+		eptp = vmread(VMCS_EPT_POINTER);
 	}
 	/* VMCS02 is built anew for a launch, another VMCS12 or another host
 	 * CPU; else it is kept, its controls rewritten when L0's or L1's
@@ -849,7 +850,7 @@ static void exited_to_l1(struct vcpu *v)
 						  HOT(&cur->vmcs, HOT_ENTRY_INTR_INFO)
 				 ? NESTED_VMCS_EXIT_FIRST
 				 : 0;
-	if (!vmcs_shadow_push_changed(v, held, first)) {
+	if (!vmcs_shadow_push_changed(v, cur, held, first)) {
 		vmcs02_cache_take(&n->c02, n->current, &cur->vmcs);
 		return;
 	}

@@ -170,10 +170,10 @@ void vmcs_shadow_push(struct vcpu *v)
 	}
 }
 
-bool vmcs_shadow_push_changed(struct vcpu *v, struct nested_vmcs *before, unsigned first)
+bool vmcs_shadow_push_changed(struct vcpu *v, struct nested_vmcs_slot *cur,
+			      struct nested_vmcs *before, unsigned first)
 {
 	struct nested_vcpu *n = &v->nested;
-	struct nested_vmcs_slot *cur = nested_current(n);
 
 	if (!n->shadow_live || !cur) {
 		vmcs_shadow_push(v);
