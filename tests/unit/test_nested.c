@@ -564,7 +564,7 @@ static void test_vmcs_shadowing(void **state)
 	nested_shadowing_build(&s, host_with_all, NULL);
 	assert_int_equal(s.nread, NESTED_VMCS_FIELDS - 1);
 	/* Read: every field the host holds, a 64-bit one's high access too;
-	 * written: the 36 a guest hypervisor writes around most exits, never
+	 * written: those a guest hypervisor writes around most exits, never
 	 * the VM-exit information fields; the others' VMWRITE exits. */
 	assert_false(bit_set(s.vmread_bitmap, VMCS_GUEST_RIP));
 	assert_false(bit_set(s.vmwrite_bitmap, VMCS_GUEST_RIP));
@@ -581,7 +581,7 @@ static void test_vmcs_shadowing(void **state)
 	assert_false(bit_set(s.vmread_bitmap, VMCS_EXIT_REASON));
 	assert_true(bit_set(s.vmwrite_bitmap, VMCS_EXIT_REASON));
 	assert_true(bit_set(s.vmwrite_bitmap, VMCS_GUEST_PHYSICAL_ADDRESS + 1));
-	assert_int_equal(s.nwrite, 36);
+	assert_int_equal(s.nwrite, NESTED_VMCS_WRITTEN);
 	/* What the host cannot hold, or the virtual CPU lacks, exits. */
 	assert_true(bit_set(s.vmread_bitmap, VMCS_GUEST_INTR_STATUS));
 	assert_true(bit_set(s.vmwrite_bitmap, VMCS_GUEST_INTR_STATUS));
@@ -596,9 +596,17 @@ static void test_vmcs_shadowing(void **state)
 
 	nested_shadowing_build(&s, host_without_read_only, NULL);
 	assert_int_equal(s.nread, NESTED_VMCS_FIELDS - 1 - 15); /* 15 read-only fields */
-	assert_int_equal(s.nwrite, 36);
+	assert_int_equal(s.nwrite, NESTED_VMCS_WRITTEN);
 	assert_true(bit_set(s.vmread_bitmap, VMCS_EXIT_REASON));
 	assert_false(bit_set(s.vmread_bitmap, VMCS_GUEST_RIP));
+}
+
+/* VMCS02 takes v12, and then a VMX instruction of L1's may write any
+ * field: the next diff compares them all. */
+static void take_all(struct vmcs02_cache *c, const struct nested_vmcs *v12)
+{
+	vmcs02_cache_take(c, 0, v12);
+	c->synced = false;
 }
 
 /* VMCS02 kept between entries: what changed in L1's VMCS since it took
@@ -614,7 +622,7 @@ static void test_vmcs02_cache(void **state)
 	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_ALL);
 	nested_vmcs_set(&v12, VMCS_GUEST_RIP, 0x1000);
 	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS, 0x80);
-	vmcs02_cache_take(&c, 0, &v12);
+	take_all(&c, &v12);
 	/* Nothing changed; another slot's VMCS is all new. */
 	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), 0);
 	assert_int_equal(c.nguest, 0);
@@ -632,6 +640,7 @@ static void test_vmcs02_cache(void **state)
 	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_RIP | VMCS02_GUEST_CHECK);
 	assert_int_equal(c.ndiff, 5); /* the exit reason as well */
 	vmcs02_cache_take_diff(&c, &v12);
+	c.synced = false;
 	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), 0);
 	assert_int_equal(nested_vmcs_next_difference(&c.held, &v12, 0), NESTED_VMCS_FIELDS);
 	/* A control or host field: both kinds of checks (the guest state's
@@ -639,19 +648,19 @@ static void test_vmcs02_cache(void **state)
 	nested_vmcs_set(&v12, VMCS_CR4_READ_SHADOW, 0x100);
 	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_CONTROLS | VMCS02_GUEST_CHECK);
 	assert_int_equal(c.nguest, 0);
-	vmcs02_cache_take(&c, 0, &v12);
+	take_all(&c, &v12);
 	nested_vmcs_set(&v12, VMCS_HOST_RIP, 0x2000);
 	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_CONTROLS | VMCS02_GUEST_CHECK);
-	vmcs02_cache_take(&c, 0, &v12);
+	take_all(&c, &v12);
 	nested_vmcs_set(&v12, VMCS_HOST_RSP, 0x3000);
 	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_HOST_RSP);
-	vmcs02_cache_take(&c, 0, &v12);
+	take_all(&c, &v12);
 	/* An event to inject is checked at every entry, changed or not. */
 	nested_vmcs_set(&v12, VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | 0x30);
-	vmcs02_cache_take(&c, 0, &v12);
+	take_all(&c, &v12);
 	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_CONTROLS | VMCS02_GUEST_CHECK);
 	/* The last field of the table and the first are seen. */
-	vmcs02_cache_take(&c, 0, &v12);
+	take_all(&c, &v12);
 	v12.field[NESTED_VMCS_FIELDS - 1]++;
 	v12.field[0]++;
 	assert_int_equal(nested_vmcs_next_difference(&c.held, &v12, 0), 0);
@@ -686,14 +695,115 @@ static void test_l2_timer_until(void **state)
 	assert_int_equal(nested_l2_timer_until(&n, now, until), now);
 }
 
+/* As a pull from the shadow VMCS lists a field of the run L1 writes
+ * often that it found changed. */
+static void pulled(struct vmcs02_cache *c, struct nested_vmcs *v12, uint32_t field, uint64_t value)
+{
+	int slot = nested_vmcs_slot(field);
+
+	assert_true(slot >= NESTED_VMCS_WRITTEN_FIRST &&
+		    slot < NESTED_VMCS_WRITTEN_FIRST + NESTED_VMCS_WRITTEN);
+	nested_vmcs_set(v12, field, value);
+	c->pulled[c->npulled++] = (uint8_t)slot;
+}
+
+/* After an entry or an exit to L1 (held is v12 in every field), only
+ * the fields the pull listed are looked at; the entry leaves held
+ * synced. */
+static void test_vmcs02_cache_synced(void **state)
+{
+	(void)state;
+	static struct vmcs02_cache c;
+	static struct nested_vmcs v12;
+
+	memset(&v12, 0, sizeof(v12));
+	vmcs02_cache_drop(&c);
+	assert_false(c.synced);
+	vmcs02_cache_take(&c, 0, &v12);
+	assert_true(c.synced);
+	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), 0);
+	/* L1 moved RIP: RIP alone differs. */
+	pulled(&c, &v12, VMCS_GUEST_RIP, 0x1002);
+	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_RIP);
+	assert_int_equal(c.ndiff, 1);
+	assert_int_equal(c.nguest, 1);
+	vmcs02_cache_take_diff(&c, &v12);
+	assert_true(c.synced);
+	assert_int_equal(c.npulled, 0);
+	assert_int_equal(nested_vmcs_next_difference(&c.held, &v12, 0), NESTED_VMCS_FIELDS);
+	/* A control of the run: both kinds of checks. */
+	pulled(&c, &v12, VMCS_PROC_BASED_CTLS, 0x80);
+	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_CONTROLS | VMCS02_GUEST_CHECK);
+	vmcs02_cache_take_diff(&c, &v12);
+	/* Not listed, only a diff out of sync sees a change. */
+	nested_vmcs_set(&v12, VMCS_GUEST_CS_AR, 0xa09b);
+	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), 0);
+	c.synced = false;
+	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_GUEST_CHECK);
+	/* An event to inject is checked whether changed or not. */
+	nested_vmcs_set(&v12, VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | 0x30);
+	vmcs02_cache_take(&c, 0, &v12);
+	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_CONTROLS | VMCS02_GUEST_CHECK);
+	/* Another slot's VMCS, or a dropped cache: all new, synced or not. */
+	assert_int_equal(vmcs02_cache_diff(&c, 1, &v12), VMCS02_ALL);
+	vmcs02_cache_drop(&c);
+	assert_int_equal(vmcs02_cache_diff(&c, 0, &v12), VMCS02_ALL);
+}
+
+/* The storage: those fields L1 writes often in one run, what an exit
+ * from L2 changes from NESTED_VMCS_EXIT_FIRST on (guest state and exit
+ * information only), the guest state and exit information an exit
+ * copies as they are in the lists' order. */
+static void test_vmcs_exit_layout(void **state)
+{
+	(void)state;
+	static const uint32_t l2_state[] = { NESTED_VMCS_L2_STATE_LIST };
+	static const uint32_t written[] = { NESTED_VMCS_WRITTEN_LIST };
+	static const uint32_t info[] = { NESTED_VMCS_EXIT_INFO_LIST };
+
+	assert_int_equal(sizeof(l2_state) / sizeof(l2_state[0]), NESTED_VMCS_L2_STATE);
+	assert_int_equal(sizeof(written) / sizeof(written[0]), NESTED_VMCS_WRITTEN);
+	assert_int_equal(sizeof(info) / sizeof(info[0]), NESTED_VMCS_EXIT_INFO);
+	for (unsigned i = 0; i < NESTED_VMCS_FIELDS; i++) {
+		uint32_t f = nested_vmcs_field(i);
+		bool exit_side = nested_vmcs_is_guest_state(f) || nested_vmcs_is_read_only(f);
+		if (i < NESTED_VMCS_WRITTEN_FIRST || i >= NESTED_VMCS_EXIT_FIRST)
+			assert_int_equal(exit_side, i >= NESTED_VMCS_EXIT_FIRST);
+	}
+	for (unsigned k = 0; k < NESTED_VMCS_L2_STATE; k++)
+		assert_int_equal(nested_vmcs_field(NESTED_VMCS_L2_STATE_FIRST + k), l2_state[k]);
+	for (unsigned k = 0; k < NESTED_VMCS_WRITTEN; k++)
+		assert_int_equal(nested_vmcs_field(NESTED_VMCS_WRITTEN_FIRST + k), written[k]);
+	for (unsigned k = 0; k < NESTED_VMCS_EXIT_INFO; k++)
+		assert_int_equal(nested_vmcs_field(NESTED_VMCS_EXIT_INFO_FIRST + k), info[k]);
+	/* DR7 and the MSRs the controls decide about are copied apart. */
+	static const uint32_t apart[] = { VMCS_GUEST_DR7,
+					  VMCS_GUEST_IA32_EFER,
+					  VMCS_GUEST_IA32_PAT,
+					  VMCS_GUEST_IA32_DEBUGCTL,
+					  VMCS_PREEMPTION_TIMER_VALUE,
+					  0x4828 /* SMBASE */ };
+	for (unsigned k = 0; k < sizeof(apart) / sizeof(apart[0]); k++) {
+		int slot = nested_vmcs_slot(apart[k]);
+		assert_true(slot >= NESTED_VMCS_EXIT_FIRST);
+		assert_true(slot < NESTED_VMCS_L2_STATE_FIRST ||
+			    slot >= NESTED_VMCS_L2_STATE_FIRST + NESTED_VMCS_L2_STATE);
+	}
+	/* The event to inject, which an exit marks delivered, is L1's to
+	 * write: outside the exit's part. */
+	int intr = nested_vmcs_slot(VMCS_ENTRY_INTR_INFO);
+	assert_true(intr >= NESTED_VMCS_WRITTEN_FIRST && intr < NESTED_VMCS_EXIT_FIRST);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_caps_profiles), cmocka_unit_test(test_vmcs_fields),
-		cmocka_unit_test(test_vmcs_cache),    cmocka_unit_test(test_entry_checks),
-		cmocka_unit_test(test_host_state),    cmocka_unit_test(test_l2_controls),
-		cmocka_unit_test(test_l1_wants_exit), cmocka_unit_test(test_vmcs_shadowing),
-		cmocka_unit_test(test_vmcs02_cache),  cmocka_unit_test(test_l2_timer_until),
+		cmocka_unit_test(test_caps_profiles),	 cmocka_unit_test(test_vmcs_fields),
+		cmocka_unit_test(test_vmcs_cache),	 cmocka_unit_test(test_entry_checks),
+		cmocka_unit_test(test_host_state),	 cmocka_unit_test(test_l2_controls),
+		cmocka_unit_test(test_l1_wants_exit),	 cmocka_unit_test(test_vmcs_shadowing),
+		cmocka_unit_test(test_vmcs02_cache),	 cmocka_unit_test(test_vmcs02_cache_synced),
+		cmocka_unit_test(test_vmcs_exit_layout), cmocka_unit_test(test_l2_timer_until),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -130,6 +130,8 @@ static void set_x2apic_mode(struct vcpu *v, bool on)
 {
 	uint8_t *bitmap = v->msr_bitmap;
 
+	v->msr_bitmap_gen++;
+
 	for (uint32_t msr = X2APIC_MSR_FIRST; msr <= X2APIC_MSR_LAST; msr++)
 		msr_bitmap_set(bitmap, msr, true, true);
 	if (on) {
@@ -206,6 +208,7 @@ void apicv_setup(struct vcpu *v)
 {
 	/* The VM's MSR policy, with this vCPU's x2APIC MSRs on top. */
 	memcpy(v->msr_bitmap, v->vm->msr_bitmap, PAGE_SIZE);
+	v->msr_bitmap_gen++;
 	vmwrite(VMCS_MSR_BITMAP, (uint64_t)v->msr_bitmap);
 	if (!vmx_controls.tpr_shadow)
 		return;

@@ -34,14 +34,9 @@
 #define VMCS_GUEST_PERF_GLOBAL_CTRL 0x2808u
 #define VMCS_GUEST_BNDCFGS 0x2812u
 #define VMCS_GUEST_SMBASE 0x4828u
-/* Exit-information fields copied to L1 (SDM 27.2). */
-static const uint32_t exit_info_fields[] = {
-	VMCS_EXIT_REASON,	   VMCS_EXIT_QUALIFICATION,
-	VMCS_GUEST_LINEAR_ADDRESS, VMCS_GUEST_PHYSICAL_ADDRESS,
-	VMCS_EXIT_INTR_INFO,	   VMCS_EXIT_INTR_ERROR_CODE,
-	VMCS_IDT_VECTORING_INFO,   VMCS_IDT_VECTORING_ERROR_CODE,
-	VMCS_EXIT_INSTRUCTION_LEN, VMCS_EXIT_INSTRUCTION_INFO,
-};
+/* Exit-information fields copied to L1 (SDM 27.2), in their slots' order
+ * from NESTED_VMCS_EXIT_INFO_FIRST (nested_vmcs.h). */
+static const uint32_t exit_info_fields[NESTED_VMCS_EXIT_INFO] = { NESTED_VMCS_EXIT_INFO_LIST };
 /* I/O qualification (SDM table 28-5) and the MSR bitmap's layout (25.6.9). */
 #define IOQ_SIZE_MASK 7u
 #define IOQ_PORT_SHIFT 16
@@ -206,17 +201,12 @@ void nested_invvpid(struct vcpu *v, unsigned type, uint16_t vpid12, uint64_t lin
 	vpid_map_stale(m, (unsigned)index);
 }
 
-static bool guest_field(uint32_t f)
-{
-	return nested_vmcs_is_guest_state(f) && f != VMCS_GUEST_PERF_GLOBAL_CTRL &&
-	       f != VMCS_GUEST_BNDCFGS && f != VMCS_GUEST_PML_INDEX &&
-	       f != VMCS_GUEST_INTR_STATUS && f != VMCS_GUEST_SMBASE &&
-	       f != VMCS_PREEMPTION_TIMER_VALUE && f != VMCS_GUEST_IA32_EFER &&
-	       f != VMCS_GUEST_IA32_PAT && f != VMCS_GUEST_IA32_DEBUGCTL && f != VMCS_GUEST_DR7;
-}
+/* The guest-state fields VMCS02 and L1's VMCS exchange as they are, in
+ * their slots' order from NESTED_VMCS_L2_STATE_FIRST (nested_vmcs.h):
+ * constants, so the copies are VMREADs and VMWRITEs of immediates. */
+static const uint32_t l2_state[NESTED_VMCS_L2_STATE] = { NESTED_VMCS_L2_STATE_LIST };
 
-/* The slots of the guest-state fields VMCS02 and L1's VMCS exchange as
- * they are (with their encodings), of the exit-information fields and of
+/* The slots of the exit-information fields and of
  * the fields the entry and the exit read or write by name: listed at the
  * first use (every CPU that races to it writes the same), so the entries
  * into L2 and the exits from it look no field up by its encoding. */
@@ -261,12 +251,7 @@ static const uint32_t hot_fields[HOT_FIELDS] = {
 	[HOT_CR0] = VMCS_GUEST_CR0,
 	[HOT_CR4] = VMCS_GUEST_CR4,
 };
-#define EXIT_INFO_FIELDS (sizeof(exit_info_fields) / sizeof(exit_info_fields[0]))
-static uint8_t guest_slots[NESTED_VMCS_FIELDS];
-static uint32_t guest_encodings[NESTED_VMCS_FIELDS];
-static bool guest_slot[NESTED_VMCS_FIELDS];
-static unsigned guest_slot_count;
-static uint8_t hot_slot[HOT_FIELDS], exit_info_slots[EXIT_INFO_FIELDS];
+static uint8_t hot_slot[HOT_FIELDS];
 static bool slots_listed;
 
 /* A field of L1's VMCS by its slot: every hot field is one the virtual
@@ -275,22 +260,10 @@ static bool slots_listed;
 
 static void list_slots(void)
 {
-	unsigned n = 0;
-
 	if (__atomic_load_n(&slots_listed, __ATOMIC_ACQUIRE))
 		return;
-	for (unsigned i = 0; i < NESTED_VMCS_FIELDS; i++) {
-		uint32_t f = nested_vmcs_field(i);
-		if ((guest_slot[i] = guest_field(f))) {
-			guest_encodings[n] = f;
-			guest_slots[n++] = (uint8_t)i;
-		}
-	}
-	guest_slot_count = n;
 	for (unsigned h = 0; h < HOT_FIELDS; h++)
 		hot_slot[h] = (uint8_t)nested_vmcs_slot(hot_fields[h]);
-	for (unsigned i = 0; i < EXIT_INFO_FIELDS; i++)
-		exit_info_slots[i] = (uint8_t)nested_vmcs_slot(exit_info_fields[i]);
 	__atomic_store_n(&slots_listed, true, __ATOMIC_RELEASE);
 }
 
@@ -349,50 +322,50 @@ static bool msr_bitmap_exit(struct vcpu *v, const struct nested_vmcs *v12, bool 
 	return l1_bitmap_bit(v, nested_vmcs_get(v12, VMCS_MSR_BITMAP), bit);
 }
 
-/* The words of an MSR bitmap for the x2APIC MSRs (0x800-0x8ff), read and
- * write: L0's bitmap changes there as L1's local APIC enters or leaves
- * x2APIC mode (apicv.c), so VMCS02's merges them at every entry. */
-#define BITS_PER_WORD 64u
-#define X2APIC_MSR_WORD (0x800u / BITS_PER_WORD)
-#define X2APIC_MSR_WORDS (0x100u / BITS_PER_WORD)
-#define MSR_WRITE_WORDS (MSR_BITMAP_WRITE / sizeof(uint64_t))
-
-static bool x2apic_word(unsigned i)
-{
-	unsigned low = i % MSR_WRITE_WORDS;
-
-	return low >= X2APIC_MSR_WORD && low < X2APIC_MSR_WORD + X2APIC_MSR_WORDS;
-}
-
 /* VMCS02's MSR bitmap: an MSR exits if L0's or L1's bitmap says so
  * (SDM 25.6.9); L1's outside its RAM makes every MSR exit. L1 may change
  * its bitmap between entries (SDM 25.11.4), so each entry merges it
  * again, but only in the words where L0's lets an MSR through (listed
- * when VMCS02 is built or L0's bitmap is another): elsewhere the merge is
- * all ones. Returns its
- * address, or 0 out of memory. */
+ * when VMCS02 is built, or L0's bitmap is another or changed: its
+ * msr_bitmap_gen, as L1's local APIC enters or leaves x2APIC mode):
+ * elsewhere the merge is all ones. Returns its address, or 0 out of
+ * memory. */
 static uint64_t merge_msr_bitmaps(struct vcpu *v, const uint64_t *l0, uint64_t l1_gpa, bool build)
 {
 	struct nested_vcpu *n = &v->nested;
-	const uint64_t *l1 = guest_phys_ptr(v->vm, l1_gpa, PAGE_SIZE);
 	uint64_t *out;
 
 	if (!n->msr_bitmap02 && !(n->msr_bitmap02 = page_alloc(1)))
 		return 0;
+	/* Where L1's bitmap is: the VM's RAM does not move. */
+	if (build || !n->msr_l1 || l1_gpa != n->msr_l1_gpa) {
+		n->msr_l1_gpa = l1_gpa;
+		n->msr_l1 = guest_phys_ptr(v->vm, l1_gpa, PAGE_SIZE);
+	}
+	const uint64_t *l1 = n->msr_l1;
 	out = (uint64_t *)n->msr_bitmap02;
-	if (build || n->msr_words_of != (uint64_t)(uintptr_t)l0) {
+	if (build || n->msr_words_of != (uint64_t)(uintptr_t)l0 ||
+	    n->msr_words_gen != v->msr_bitmap_gen) {
 		n->msr_words_of = (uint64_t)(uintptr_t)l0;
+		n->msr_words_gen = v->msr_bitmap_gen;
 		n->nmsr_words = 0;
 		for (unsigned i = 0; i < PAGE_SIZE / sizeof(uint64_t); i++) {
-			if (l0[i] != ~0ull || x2apic_word(i))
+			if (l0[i] != ~0ull)
 				n->msr_words[n->nmsr_words++] = (uint16_t)i;
 			else
 				out[i] = ~0ull;
 		}
 	}
+	if (!l1) {
+		for (unsigned k = 0; k < n->nmsr_words; k++)
+			out[n->msr_words[k]] = ~0ull;
+		return (uint64_t)(uintptr_t)out;
+	}
+	/* Unrolled: Bochs counts each instruction of a loop's overhead. */
+#pragma GCC unroll 8
 	for (unsigned k = 0; k < n->nmsr_words; k++) {
 		unsigned i = n->msr_words[k];
-		out[i] = l0[i] | (l1 ? l1[i] : ~0ull);
+		out[i] = l0[i] | l1[i];
 	}
 	return (uint64_t)(uintptr_t)out;
 }
@@ -401,7 +374,6 @@ unsigned nested_vmcs02_diff(struct vcpu *v, struct nested_vmcs_slot *cur, bool l
 {
 	struct nested_vcpu *n = &v->nested;
 
-	list_slots();
 	/* A launch builds VMCS02 anew (its checks all made). */
 	if (launch)
 		vmcs02_cache_drop(&n->c02);
@@ -494,11 +466,11 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 	bool debug = entry12 & ENTRY_LOAD_DEBUG_CONTROLS;
 	uint64_t dr7 = debug ? HOT(v12, HOT_DR7) : vmread(VMCS_GUEST_DR7);
 	uint64_t debugctl = debug ? HOT(v12, HOT_DEBUGCTL) : vmread(VMCS_GUEST_IA32_DEBUGCTL);
-	uint64_t eptp = vmread(VMCS_EPT_POINTER);
 	const uint64_t *l0_msr_bitmap = (const uint64_t *)(uintptr_t)vmread(VMCS_MSR_BITMAP);
 	bool l2_ept = (HOT(v12, HOT_PROC) & PROC_ACTIVATE_SECONDARY) &&
 		      (HOT(v12, HOT_PROC2) & PROC2_ENABLE_EPT);
 	int emptied = 0;
+	uint64_t eptp;
 	if (l2_ept) {
 		emptied = shadow_ept_use(&n->shadow, HOT(v12, HOT_EPTP), vmx_controls.ept_2mb);
 		if (emptied < 0) {
@@ -506,6 +478,8 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 			return -1;
 		}
 		eptp = ept_pointer(&n->shadow.ept, false);
+	} else {
+		eptp = vmread(VMCS_EPT_POINTER);
 	}
 	/* VMCS02 is built anew for a launch, another VMCS12 or another host
 	 * CPU; else it is kept, its controls rewritten when L0's or L1's
@@ -573,19 +547,24 @@ int nested_enter_l2(struct vcpu *v, struct nested_vmcs_slot *cur)
 	vmwrite(VMCS_EPT_POINTER, eptp);
 	/* The event to inject: the CPU cleared VMCS02's at L2's last exit. */
 	vmwrite(VMCS_ENTRY_INTR_INFO, HOT(v12, HOT_ENTRY_INTR_INFO));
-	vmwrite(VMCS_ENTRY_EXCEPTION_ERROR_CODE, HOT(v12, HOT_ENTRY_ERROR_CODE));
-	vmwrite(VMCS_ENTRY_INSTRUCTION_LEN, HOT(v12, HOT_ENTRY_INSN_LEN));
+	if (HOT(v12, HOT_ENTRY_INTR_INFO) & INTR_INFO_VALID) {
+		/* Read by the entry only with a valid event (SDM 26.6). */
+		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR_CODE, HOT(v12, HOT_ENTRY_ERROR_CODE));
+		vmwrite(VMCS_ENTRY_INSTRUCTION_LEN, HOT(v12, HOT_ENTRY_INSN_LEN));
+	}
 
 	/* By slot (field i is slot i): no lookup per field on this path;
 	 * all of them into a new VMCS02, else those L1 changed. */
 	if (build) {
-		for (unsigned i = 0; i < guest_slot_count; i++)
-			vmwrite(guest_encodings[i], v12->field[guest_slots[i]]);
+		const uint64_t *state = &v12->field[NESTED_VMCS_L2_STATE_FIRST];
+		for (unsigned k = 0; k < NESTED_VMCS_L2_STATE; k++)
+			vmwrite(l2_state[k], state[k]);
 	} else {
 		for (unsigned k = 0; k < c02->nguest; k++) {
 			unsigned i = c02->guest[k];
-			if (guest_slot[i])
-				vmwrite(nested_vmcs_field(i), v12->field[i]);
+			unsigned j = i - NESTED_VMCS_L2_STATE_FIRST;
+			if (j < NESTED_VMCS_L2_STATE)
+				vmwrite(l2_state[j], v12->field[i]);
 		}
 	}
 	vmwrite(VMCS_GUEST_IA32_EFER, efer);
@@ -617,11 +596,13 @@ static void reflect(struct vcpu *v)
 
 	nested_set_l2_window(v, false);
 
-	/* By slot; the CPU returns each field at its width. Unrolled: Bochs
-	 * counts each instruction of a loop's overhead, a tick apiece. */
-#pragma GCC unroll 8
-	for (unsigned i = 0; i < guest_slot_count; i++)
-		v12->field[guest_slots[i]] = vmread(guest_encodings[i]);
+	/* The CPU returns each field at its width. Unrolled whole: each is
+	 * a VMREAD of an immediate into its slot (Bochs counts each
+	 * instruction of a loop's overhead, a tick apiece). */
+	uint64_t *state = &v12->field[NESTED_VMCS_L2_STATE_FIRST];
+#pragma GCC unroll 64
+	for (unsigned k = 0; k < NESTED_VMCS_L2_STATE; k++)
+		state[k] = vmread(l2_state[k]);
 	/* CR0 and CR4 as L2 has them, the bits L0 keeps under its mask
 	 * included: VMX fixes them for L1's guest as well. */
 	if (exit12 & EXIT_SAVE_IA32_EFER)
@@ -632,9 +613,10 @@ static void reflect(struct vcpu *v)
 		HOT(v12, HOT_DR7) = vmread(VMCS_GUEST_DR7);
 		HOT(v12, HOT_DEBUGCTL) = vmread(VMCS_GUEST_IA32_DEBUGCTL);
 	}
+	uint64_t *info = &v12->field[NESTED_VMCS_EXIT_INFO_FIRST];
 #pragma GCC unroll 10
-	for (unsigned i = 0; i < EXIT_INFO_FIELDS; i++)
-		v12->field[exit_info_slots[i]] = vmread(exit_info_fields[i]);
+	for (unsigned k = 0; k < NESTED_VMCS_EXIT_INFO; k++)
+		info[k] = vmread(exit_info_fields[k]);
 	/* What is left of L1's preemption timer, if L1 asked (SDM 27.3.2). */
 	if (n->l2_timer && (exit12 & EXIT_SAVE_PREEMPTION_TIMER)) {
 		uint64_t now = v->regs.exit_tsc;
@@ -854,8 +836,20 @@ static void exited_to_l1(struct vcpu *v)
 
 	if (n->in_l2 || !cur)
 		return;
-	if (!vmcs_shadow_push_changed(v, &n->c02.held))
+	/* An exit changes L1's VMCS from NESTED_VMCS_EXIT_FIRST on (the exit
+	 * information, L2's state), and the event L1 injected (delivered):
+	 * held is the rest as it is, unless a VMX instruction came between. */
+	struct nested_vmcs *held = &n->c02.held;
+	unsigned first = n->c02.synced && HOT(held, HOT_ENTRY_INTR_INFO) ==
+						  HOT(&cur->vmcs, HOT_ENTRY_INTR_INFO)
+				 ? NESTED_VMCS_EXIT_FIRST
+				 : 0;
+	if (!vmcs_shadow_push_changed(v, cur, held, first)) {
 		vmcs02_cache_take(&n->c02, n->current, &cur->vmcs);
+		return;
+	}
+	/* held is the VMCS12 again, in every field. */
+	n->c02.synced = true;
 }
 
 /* An exit to L1 that no exit of L2's stands behind (exit 1 for L1's
@@ -867,7 +861,7 @@ void nested_exit_to_l1(struct vcpu *v, uint32_t reason, uint32_t intr_info)
 	struct nested_vmcs *v12 = &nested_current(&v->nested)->vmcs;
 
 	reflect(v);
-	for (unsigned i = 0; i < EXIT_INFO_FIELDS; i++)
+	for (unsigned i = 0; i < NESTED_VMCS_EXIT_INFO; i++)
 		nested_vmcs_set(v12, exit_info_fields[i], 0);
 	nested_vmcs_set(v12, VMCS_EXIT_REASON, reason);
 	nested_vmcs_set(v12, VMCS_EXIT_INTR_INFO, intr_info);

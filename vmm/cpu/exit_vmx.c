@@ -70,6 +70,7 @@
 #define CPUID_ADDRESS_SIZES 0x80000008u
 #define CPUID_PA_BITS_MASK 0xffu
 #define EFER_LMA_BIT (1ull << 10)
+#define AR_CS_LONG (1u << 13) /* CS.L in the access rights (SDM 24.4.1) */
 
 /* INVEPT and INVVPID types (SDM Vol. 2 INVEPT, INVVPID) and the
  * capability bits that offer each. */
@@ -118,10 +119,15 @@ static void vm_fail(struct vcpu *v, unsigned error)
  * Returns false after raising the exception. */
 static bool permitted(struct vcpu *v, bool vmxon)
 {
-	bool compat = (vmread(VMCS_GUEST_IA32_EFER) & EFER_LMA_BIT) && !operand_long_mode();
+	bool compat = (vmread(VMCS_GUEST_IA32_EFER) & EFER_LMA_BIT) &&
+		      !(vmread(VMCS_GUEST_CS_AR) & AR_CS_LONG);
+	/* In VMX operation CR4.VMXE and CR0.PE stay set (exit_cr.c refuses
+	 * to clear them, SDM 24.8): only outside it are they looked at. */
+	bool cr_off = !v->nested.vmxon &&
+		      (!(guest_cr4_view() & CR4_VMXE) || !(guest_cr0_view() & CR0_PE));
 
-	if (!v->vm->cfg.nested || !(guest_cr4_view() & CR4_VMXE) || !(guest_cr0_view() & CR0_PE) ||
-	    (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_VM) || compat || (!vmxon && !v->nested.vmxon)) {
+	if (!v->vm->cfg.nested || cr_off || (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_VM) || compat ||
+	    (!vmxon && !v->nested.vmxon)) {
 		vmcs_inject_exception(VEC_UD, false, 0);
 		return false;
 	}
@@ -410,7 +416,9 @@ int nested_load_host_state(struct vcpu *v, const struct nested_host_load *h, boo
 	vmwrite(VMCS_GUEST_CR4, real4);
 	vmwrite(VMCS_CR4_READ_SHADOW, cr4);
 	vmwrite(VMCS_ENTRY_CTLS, entry | (h->wide ? ENTRY_IA32E_MODE_GUEST : 0));
-	if (!cr_load_pdptes(v, real0, real4)) {
+	/* PAE paging's PDPTEs, unless the host is 64-bit: the VMCS's are
+	 * used only under PAE paging (SDM 27.5.4, 26.3.2.4). */
+	if (!h->wide && !cr_load_pdptes(v, real0, real4)) {
 		vm_stop(v->vm, VM_END_CRASH, "host CR3 %#llx of its VMCS is outside the VM's RAM",
 			(unsigned long long)h->cr3);
 		return -1;
@@ -600,8 +608,12 @@ static void shadowed(struct vcpu *v, void (*insn)(struct vcpu *))
 {
 	vmcs_shadow_pull(v);
 	insn(v);
-	if (!v->nested.in_l2)
+	if (!v->nested.in_l2) {
 		vmcs_shadow_push(v);
+		/* The instruction may have written the VMCS12 (an error, a
+		 * field, another current one): the next diff compares all. */
+		v->nested.c02.synced = false;
+	}
 }
 
 void handle_vmxon(struct vcpu *v)

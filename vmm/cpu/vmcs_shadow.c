@@ -14,8 +14,12 @@
 /* The bitmaps and field lists, the same for every VM: the host's. */
 static struct nested_shadowing shadowing __attribute__((aligned(PAGE_SIZE)));
 static bool shadowing_ready;
-/* By slot of the virtual VMCS: whether the shadow VMCS holds the field. */
-static bool shadow_holds[NESTED_VMCS_FIELDS];
+/* The run of fields L1 writes often, in their slots' order. */
+static const uint32_t written[NESTED_VMCS_WRITTEN] = { NESTED_VMCS_WRITTEN_LIST };
+/* By slot of the virtual VMCS: the field's encoding where the shadow
+ * VMCS holds it, else NOT_HELD. */
+#define NOT_HELD (~0u)
+static uint32_t shadow_field[NESTED_VMCS_FIELDS];
 
 /* The probe: a field the host cannot hold fails the VMWRITE (error 12),
  * as do the read-only ones on a CPU whose IA32_VMX_MISC bit 29 is clear. */
@@ -44,8 +48,10 @@ void vmcs_shadow_init(void)
 	uint64_t pa = (uint64_t)(uintptr_t)page;
 	if (!vmcs_clear(pa) && !vmcs_load(pa)) {
 		nested_shadowing_build(&shadowing, host_can_hold, NULL);
+		for (unsigned i = 0; i < NESTED_VMCS_FIELDS; i++)
+			shadow_field[i] = NOT_HELD;
 		for (unsigned i = 0; i < shadowing.nread; i++)
-			shadow_holds[shadowing.read_slots[i]] = true;
+			shadow_field[shadowing.read_slots[i]] = shadowing.read_fields[i];
 		shadowing_ready = shadowing.nread > 0;
 	}
 	vmcs_clear(pa);
@@ -78,11 +84,14 @@ void vmcs_shadow_free(struct vcpu *v)
 	v->nested.shadow_live = false;
 }
 
-/* Makes the shadow VMCS current; back() leaves it clear in memory (so
- * any CPU may take it next) and VMCS01 current again (SDM 25.11.3). */
+/* Makes the shadow VMCS current, VMCLEARed first until its first push
+ * (once it is live, back() has left it clear); back() leaves it clear in
+ * memory (so any CPU may take it next) and VMCS01 current again (SDM
+ * 25.11.3). */
 static bool to_shadow(struct vcpu *v)
 {
-	if (!vmcs_clear(v->nested.shadow_vmcs) && !vmcs_load(v->nested.shadow_vmcs))
+	if ((v->nested.shadow_live || !vmcs_clear(v->nested.shadow_vmcs)) &&
+	    !vmcs_load(v->nested.shadow_vmcs))
 		return true;
 	vmcs_load(v->vmcs);
 	vm_stop(v->vm, VM_END_CRASH, "VMCLEAR/VMPTRLD of its shadow VMCS failed");
@@ -102,11 +111,31 @@ void vmcs_shadow_pull(struct vcpu *v)
 
 	if (!v->nested.shadow_live || !cur || !to_shadow(v))
 		return;
-		/* By slot: the CPU returns each field at its width. Unrolled: Bochs
-		 * counts each instruction of a loop's overhead, a tick apiece. */
+	/* The CPU returns each field at its width. When the host holds every
+	 * field of the run L1 writes often, VMREADs of immediates compared
+	 * with the run, those that differ listed for VMCS02's diff (unrolled:
+	 * Bochs counts each instruction of a loop's overhead, a tick apiece);
+	 * else by slot, and the next diff compares everything. */
+	struct vmcs02_cache *c02 = &v->nested.c02;
+	c02->npulled = 0;
+	if (shadowing.nwrite == NESTED_VMCS_WRITTEN) {
+		uint64_t *run = &cur->vmcs.field[NESTED_VMCS_WRITTEN_FIRST];
+#pragma GCC unroll 64
+		for (unsigned k = 0; k < NESTED_VMCS_WRITTEN; k++) {
+			uint64_t value = vmread(written[k]);
+			if (__builtin_expect(value != run[k], 0)) {
+				run[k] = value;
+				c02->pulled[c02->npulled++] =
+					(uint8_t)(NESTED_VMCS_WRITTEN_FIRST + k);
+			}
+		}
+	} else {
 #pragma GCC unroll 8
-	for (unsigned i = 0; i < shadowing.nwrite; i++)
-		cur->vmcs.field[shadowing.write_slots[i]] = vmread(shadowing.write_fields[i]);
+		for (unsigned i = 0; i < shadowing.nwrite; i++)
+			cur->vmcs.field[shadowing.write_slots[i]] =
+				vmread(shadowing.write_fields[i]);
+		c02->synced = false;
+	}
 	back(v);
 }
 
@@ -141,10 +170,10 @@ void vmcs_shadow_push(struct vcpu *v)
 	}
 }
 
-bool vmcs_shadow_push_changed(struct vcpu *v, struct nested_vmcs *before)
+bool vmcs_shadow_push_changed(struct vcpu *v, struct nested_vmcs_slot *cur,
+			      struct nested_vmcs *before, unsigned first)
 {
 	struct nested_vcpu *n = &v->nested;
-	struct nested_vmcs_slot *cur = nested_current(n);
 
 	if (!n->shadow_live || !cur) {
 		vmcs_shadow_push(v);
@@ -152,10 +181,10 @@ bool vmcs_shadow_push_changed(struct vcpu *v, struct nested_vmcs *before)
 	}
 	if (!to_shadow(v))
 		return false;
-	for (unsigned i = nested_vmcs_next_difference(before, &cur->vmcs, 0);
+	for (unsigned i = nested_vmcs_next_difference(before, &cur->vmcs, first);
 	     i < NESTED_VMCS_FIELDS; i = nested_vmcs_next_difference(before, &cur->vmcs, i + 1)) {
-		if (shadow_holds[i])
-			vmwrite(nested_vmcs_field(i), cur->vmcs.field[i]);
+		if (shadow_field[i] != NOT_HELD)
+			vmwrite(shadow_field[i], cur->vmcs.field[i]);
 		before->field[i] = cur->vmcs.field[i];
 	}
 	back(v);

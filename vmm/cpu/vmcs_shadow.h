@@ -32,10 +32,12 @@ void vmcs_shadow_pull(struct vcpu *v);
  * In L1 only, VMCS01 current. */
 void vmcs_shadow_push(struct vcpu *v);
 /* The same after an exit from L2 to L1, when the shadow VMCS held the
- * current VMCS as it was before (its state at the entry into L2): only
- * the fields that differ from it now, before brought up to date with
- * them. Returns false when it pushed everything instead (before is left
- * as it was). */
-bool vmcs_shadow_push_changed(struct vcpu *v, struct nested_vmcs *before);
+ * current VMCS (cur) as it was before (its state at the entry into L2): only
+ * the fields that differ from it now, looked for from slot first on (the
+ * caller knows the rest the same), before brought up to date with them.
+ * Returns false when it pushed everything instead (before is left as it
+ * was). */
+bool vmcs_shadow_push_changed(struct vcpu *v, struct nested_vmcs_slot *cur,
+			      struct nested_vmcs *before, unsigned first);
 
 #endif

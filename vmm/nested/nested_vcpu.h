@@ -68,7 +68,11 @@ struct nested_vcpu {
 	 * only these. */
 	uint16_t msr_words[PAGE_WORDS_MAX];
 	unsigned nmsr_words;
-	uint64_t msr_words_of; /* the L0 bitmap they were listed from (0: none) */
+	uint64_t msr_words_of;	/* the L0 bitmap they were listed from (0: none) */
+	uint32_t msr_words_gen; /* its msr_bitmap_gen then */
+	/* L1's bitmap last merged: its L1-physical address, where it is. */
+	uint64_t msr_l1_gpa;
+	const uint64_t *msr_l1;
 	/* VMCS02 as it was left (vmcs02_cache.h): kept between entries,
 	 * with L0's controls and MSR bitmap it was made from and its own. */
 	struct vmcs02_cache c02;

@@ -20,23 +20,16 @@
 #define LOW32 0xffffffffull
 
 /* Every field of SDM Vol. 3 appendix B the virtual CPU has, by full
- * encoding; a field's storage is its position here. */
+ * encoding; a field's storage is its position here, in runs
+ * (nested_vmcs.h): what L1 writes often from NESTED_VMCS_WRITTEN_FIRST,
+ * what an exit from L2 to L1 may change from NESTED_VMCS_EXIT_FIRST on. */
 static const uint16_t fields[NESTED_VMCS_FIELDS] = {
-	/* 16-bit: VPID, posted-interrupt vector, EPTP index; guest and host
-	 * selectors, guest interrupt status, PML index (B.1). */
+	/* Controls and host state L1 sets up once, by encoding: 16-bit
+	 * (B.1.1, B.1.3), 64-bit (B.2.1, B.2.4), 32-bit (B.3.1, B.3.4),
+	 * natural-width (B.4.1, B.4.4). */
 	0x0000,
 	0x0002,
 	0x0004,
-	0x0800,
-	0x0802,
-	0x0804,
-	0x0806,
-	0x0808,
-	0x080a,
-	0x080c,
-	0x080e,
-	0x0810,
-	0x0812,
 	0x0c00,
 	0x0c02,
 	0x0c04,
@@ -44,11 +37,6 @@ static const uint16_t fields[NESTED_VMCS_FIELDS] = {
 	0x0c08,
 	0x0c0a,
 	0x0c0c,
-	/* 64-bit controls: I/O and MSR bitmaps, MSR lists, executive VMCS,
-	 * PML, TSC offset, APIC pages, posted-interrupt descriptor, VM
-	 * functions, EPTP, EOI-exit bitmaps, EPTP list, VMREAD/VMWRITE
-	 * bitmaps, #VE information, XSS and ENCLS exiting, TSC multiplier
-	 * (B.2.1). */
 	0x2000,
 	0x2002,
 	0x2004,
@@ -57,7 +45,6 @@ static const uint16_t fields[NESTED_VMCS_FIELDS] = {
 	0x200a,
 	0x200c,
 	0x200e,
-	0x2010,
 	0x2012,
 	0x2014,
 	0x2016,
@@ -74,119 +61,26 @@ static const uint16_t fields[NESTED_VMCS_FIELDS] = {
 	0x202c,
 	0x202e,
 	0x2032,
-	/* 64-bit read-only: guest-physical address (B.2.2). */
-	0x2400,
-	/* 64-bit guest state: link pointer, DEBUGCTL, PAT, EFER,
-	 * PERF_GLOBAL_CTRL, PDPTEs, BNDCFGS (B.2.3). */
-	0x2800,
-	0x2802,
-	0x2804,
-	0x2806,
-	0x2808,
-	0x280a,
-	0x280c,
-	0x280e,
-	0x2810,
-	0x2812,
-	/* 64-bit host state: PAT, EFER, PERF_GLOBAL_CTRL (B.2.4). */
 	0x2c00,
 	0x2c02,
 	0x2c04,
-	/* 32-bit controls (B.3.1). */
 	0x4000,
-	0x4002,
-	0x4004,
 	0x4006,
 	0x4008,
 	0x400a,
 	0x400c,
 	0x400e,
 	0x4010,
-	0x4012,
 	0x4014,
-	0x4016,
-	0x4018,
-	0x401a,
-	0x401c,
-	0x401e,
 	0x4020,
 	0x4022,
-	/* 32-bit read-only: VM-instruction error, exit reason, interruption
-	 * and IDT-vectoring information, instruction length and info (B.3.2). */
-	0x4400,
-	0x4402,
-	0x4404,
-	0x4406,
-	0x4408,
-	0x440a,
-	0x440c,
-	0x440e,
-	/* 32-bit guest state: limits, access rights, interruptibility,
-	 * activity, SMBASE, SYSENTER_CS, preemption timer (B.3.3). */
-	0x4800,
-	0x4802,
-	0x4804,
-	0x4806,
-	0x4808,
-	0x480a,
-	0x480c,
-	0x480e,
-	0x4810,
-	0x4812,
-	0x4814,
-	0x4816,
-	0x4818,
-	0x481a,
-	0x481c,
-	0x481e,
-	0x4820,
-	0x4822,
-	0x4824,
-	0x4826,
-	0x4828,
-	0x482a,
-	0x482e,
-	/* 32-bit host state: SYSENTER_CS (B.3.4). */
 	0x4c00,
-	/* Natural-width controls: CR masks and shadows, CR3 targets (B.4.1). */
 	0x6000,
 	0x6002,
-	0x6004,
-	0x6006,
 	0x6008,
 	0x600a,
 	0x600c,
 	0x600e,
-	/* Natural-width read-only: qualification, I/O RCX/RSI/RDI/RIP, guest
-	 * linear address (B.4.2). */
-	0x6400,
-	0x6402,
-	0x6404,
-	0x6406,
-	0x6408,
-	0x640a,
-	/* Natural-width guest state (B.4.3). */
-	0x6800,
-	0x6802,
-	0x6804,
-	0x6806,
-	0x6808,
-	0x680a,
-	0x680c,
-	0x680e,
-	0x6810,
-	0x6812,
-	0x6814,
-	0x6816,
-	0x6818,
-	0x681a,
-	0x681c,
-	0x681e,
-	0x6820,
-	0x6822,
-	0x6824,
-	0x6826,
-	/* Natural-width host state (B.4.4). */
 	0x6c00,
 	0x6c02,
 	0x6c04,
@@ -197,11 +91,34 @@ static const uint16_t fields[NESTED_VMCS_FIELDS] = {
 	0x6c0e,
 	0x6c10,
 	0x6c12,
-	0x6c14,
 	0x6c16,
+	/* From NESTED_VMCS_WRITTEN_FIRST the fields L1 writes often, from
+	 * NESTED_VMCS_L2_STATE_FIRST L2's state, from
+	 * NESTED_VMCS_EXIT_INFO_FIRST the exit information an exit writes, */
+	NESTED_VMCS_WRITTEN_CONTROLS NESTED_VMCS_WRITTEN_GUEST NESTED_VMCS_L2_STATE_LIST
+		NESTED_VMCS_EXIT_INFO_LIST
+	/* then the rest of the exit information (B.3.2, B.4.2): the
+	 * VM-instruction error, I/O RCX, RSI, RDI, RIP; and the guest interrupt
+	 * status, PML index, DEBUGCTL, PAT, EFER, PERF_GLOBAL_CTRL, BNDCFGS,
+	 * SMBASE and DR7. */
+	0x4400,
+	0x6402,
+	0x6404,
+	0x6406,
+	0x6408,
+	0x0810,
+	0x0812,
+	0x2802,
+	0x2804,
+	0x2806,
+	0x2808,
+	0x2812,
+	0x4828,
+	0x681a,
 };
 
 _Static_assert(sizeof(fields) / sizeof(fields[0]) == NESTED_VMCS_FIELDS, "every slot named");
+_Static_assert(NESTED_VMCS_WRITTEN_FIRST == 65, "the controls and host state first");
 
 /* The field's slot, or -1: by a table indexed by the encoding's width and
  * type (bits 14:13, 11:10) and its index (bits 9:1), filled at the first

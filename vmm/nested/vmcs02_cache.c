@@ -4,21 +4,6 @@
 
 #include "vmm/vmx/vmcs_fields.h"
 
-unsigned nested_vmcs_next_difference(const struct nested_vmcs *a, const struct nested_vmcs *b,
-				     unsigned from)
-{
-	if (from >= NESTED_VMCS_FIELDS)
-		return NESTED_VMCS_FIELDS;
-	const uint64_t *pa = &a->field[from], *pb = &b->field[from];
-	size_t left = NESTED_VMCS_FIELDS - from;
-	bool same;
-
-	/* REPE CMPSQ: Bochs counts it one instruction an element, where a
-	 * C loop takes six; it stops past the first pair that differs. */
-	__asm__("repe cmpsq" : "+S"(pa), "+D"(pb), "+c"(left), "=@ccz"(same) : : "memory");
-	return same ? NESTED_VMCS_FIELDS : (unsigned)(pa - a->field) - 1;
-}
-
 /* How a field takes part in an entry once it changed. */
 static unsigned change_of(uint32_t f)
 {
@@ -57,6 +42,15 @@ static void list_classes(void)
 	__atomic_store_n(&classes_listed, true, __ATOMIC_RELEASE);
 }
 
+/* A slot that differs: listed, and its class. */
+static unsigned note(struct vmcs02_cache *c, unsigned i)
+{
+	c->diff[c->ndiff++] = (uint8_t)i;
+	if (slot_class[i] & GUEST_STATE)
+		c->guest[c->nguest++] = (uint8_t)i;
+	return slot_class[i] & ~GUEST_STATE;
+}
+
 unsigned vmcs02_cache_diff(struct vmcs02_cache *c, int slot, const struct nested_vmcs *v12)
 {
 	unsigned changed = 0;
@@ -67,12 +61,14 @@ unsigned vmcs02_cache_diff(struct vmcs02_cache *c, int slot, const struct nested
 		c->changed = VMCS02_ALL;
 		return c->changed;
 	}
-	for (unsigned i = nested_vmcs_next_difference(&c->held, v12, 0); i < NESTED_VMCS_FIELDS;
-	     i = nested_vmcs_next_difference(&c->held, v12, i + 1)) {
-		changed |= slot_class[i] & ~GUEST_STATE;
-		c->diff[c->ndiff++] = (uint8_t)i;
-		if (slot_class[i] & GUEST_STATE)
-			c->guest[c->nguest++] = (uint8_t)i;
+	if (c->synced) {
+		/* In sync but for what the pull found L1 had written. */
+		for (unsigned k = 0; k < c->npulled; k++)
+			changed |= note(c, c->pulled[k]);
+	} else {
+		for (unsigned i = nested_vmcs_next_difference(&c->held, v12, 0);
+		     i < NESTED_VMCS_FIELDS; i = nested_vmcs_next_difference(&c->held, v12, i + 1))
+			changed |= note(c, i);
 	}
 	/* An event to inject is checked whether or not it changed. */
 	if (v12->field[intr_info_slot] & INTR_INFO_VALID)
@@ -85,6 +81,8 @@ void vmcs02_cache_take(struct vmcs02_cache *c, int slot, const struct nested_vmc
 {
 	c->built = true;
 	c->slot = slot;
+	c->synced = true;
+	c->npulled = 0;
 	memcpy(&c->held, v12, sizeof(c->held));
 }
 
@@ -92,10 +90,13 @@ void vmcs02_cache_take_diff(struct vmcs02_cache *c, const struct nested_vmcs *v1
 {
 	for (unsigned k = 0; k < c->ndiff; k++)
 		c->held.field[c->diff[k]] = v12->field[c->diff[k]];
+	c->synced = true;
+	c->npulled = 0;
 }
 
 void vmcs02_cache_drop(struct vmcs02_cache *c)
 {
 	c->built = false;
 	c->launched = false;
+	c->synced = false;
 }

@@ -21,6 +21,16 @@ struct vmcs02_cache {
 	bool launched; /* VMCS02's launch state */
 	unsigned cpu;  /* the host CPU VMCS02 is active on */
 	struct nested_vmcs held;
+	/* held equals the VMCS12 but in the slots pulled lists (those of the
+	 * run L1 writes often, NESTED_VMCS_WRITTEN_FIRST on, that a pull from
+	 * the shadow VMCS found changed): set when held takes the whole
+	 * VMCS12 or L2's exit brought them level, cleared by anything else
+	 * that may write the VMCS12 (a VMX instruction that leaves L1 in L1, a
+	 * pull that compares nothing). A diff then looks at those slots
+	 * alone; else it compares every field. */
+	bool synced;
+	unsigned npulled;
+	uint8_t pulled[NESTED_VMCS_WRITTEN];
 	/* The last diff: what changed, and the guest-state fields among it
 	 * (slots), for the entry to copy into VMCS02. */
 	unsigned changed;
@@ -41,12 +51,35 @@ struct vmcs02_cache {
 #define VMCS02_HOST_RSP (1u << 3)
 #define VMCS02_ALL (VMCS02_CONTROLS | VMCS02_GUEST_CHECK | VMCS02_RIP | VMCS02_HOST_RSP)
 
-/* The first slot from `from` on where a and b differ, or NESTED_VMCS_FIELDS. */
-unsigned nested_vmcs_next_difference(const struct nested_vmcs *a, const struct nested_vmcs *b,
-				     unsigned from);
+/* The first slot from `from` on, below end, where a and b differ, or
+ * end. Inline: the exits to L1 and the entries into L2 call it once a
+ * field that differs, and once more. */
+static inline unsigned nested_vmcs_next_difference_below(const struct nested_vmcs *a,
+							 const struct nested_vmcs *b, unsigned from,
+							 unsigned end)
+{
+	if (from >= end)
+		return end;
+	const uint64_t *pa = &a->field[from], *pb = &b->field[from];
+	size_t left = end - from;
+	bool same;
+
+	/* REPE CMPSQ: Bochs counts it one instruction an element, where a
+	 * C loop takes six; it stops past the first pair that differs. */
+	__asm__("repe cmpsq" : "+S"(pa), "+D"(pb), "+c"(left), "=@ccz"(same) : : "memory");
+	return same ? end : (unsigned)(pa - a->field) - 1;
+}
+
+/* The same up to the last field: NESTED_VMCS_FIELDS when none differs. */
+static inline unsigned nested_vmcs_next_difference(const struct nested_vmcs *a,
+						   const struct nested_vmcs *b, unsigned from)
+{
+	return nested_vmcs_next_difference_below(a, b, from, NESTED_VMCS_FIELDS);
+}
 
 /* What changed in v12 since c->held, into c->changed (returned) and
- * c->guest: VMCS02_ALL when c holds no VMCS12 or another slot's. The
+ * c->guest: VMCS02_ALL when c holds no VMCS12 or another slot's; only the
+ * slots c->pulled lists when c->synced. The
  * VM-exit information fields, the VM-entry event fields (VMCS02 takes
  * them at every entry; a valid event counts as VMCS02_CONTROLS and
  * VMCS02_GUEST_CHECK) and the preemption timer's value (counted from
@@ -58,7 +91,8 @@ unsigned vmcs02_cache_diff(struct vmcs02_cache *c, int slot, const struct nested
 void vmcs02_cache_take(struct vmcs02_cache *c, int slot, const struct nested_vmcs *v12);
 
 /* The same after a diff of v12 found VMCS02 holding it (not
- * VMCS02_ALL): only the slots that differed are copied. */
+ * VMCS02_ALL): only the slots that differed are copied (held is v12 now,
+ * synced). */
 void vmcs02_cache_take_diff(struct vmcs02_cache *c, const struct nested_vmcs *v12);
 
 /* VMCS02 cleared: the next entry builds it anew. */

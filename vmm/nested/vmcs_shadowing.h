@@ -32,7 +32,7 @@ typedef bool (*host_field_fn)(uint32_t encoding, void *ctx);
 
 /* Every field of the virtual VMCS the host can hold is let through for
  * VMREAD (its high access too, for a 64-bit field); for VMWRITE those a
- * guest hypervisor writes around most exits (vmcs_shadowing.c's list),
+ * guest hypervisor writes around most exits (nested_vmcs.h's run of them),
  * never the read-only VM-exit information fields. Anything else exits,
  * so pgvisor answers it from its virtual VMCS as before: every
  * VMLAUNCH/VMRESUME reads back only the fields let through for VMWRITE. */

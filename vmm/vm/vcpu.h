@@ -120,6 +120,8 @@ struct vcpu {
 	/* Its MSR bitmap: the VM's, with the x2APIC MSRs its vLAPIC's mode
 	 * lets through (vmm/cpu/apicv.c). */
 	uint8_t *msr_bitmap;
+	/* Counts the changes to it (apicv.c), for the copies made from it. */
+	uint32_t msr_bitmap_gen;
 	/* Virtual-interrupt delivery is on (x2APIC mode, apicv.c): the CPU
 	 * delivers the vLAPIC's vectors; and the EOI-exit bitmap it has. */
 	bool vid;
