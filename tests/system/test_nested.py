@@ -273,18 +273,20 @@ def test_pgvisor_under_pgvisor(run_pgvisor, bench):
                                 "guests ") for l in run.lines), run.output
 
 
-def test_linux_under_pgvisor_under_pgvisor(run_pgvisor):
+@pytest.mark.parametrize("name", ["pgvisor-linux", "pgvisor-linux-host"])
+def test_linux_under_pgvisor_under_pgvisor(run_pgvisor, name):
     """The inner pgvisor runs the Linux test guest (configs/nested/
-    pgvisor-linux.cfg, profile kvm) to its power-off, on Ice Lake: the
+    pgvisor-linux.cfg, profile kvm; pgvisor-linux-host.cfg, profile host)
+    to its power-off, on Ice Lake: the
     outer pgvisor lets the inner one's VMREAD and VMWRITE through a shadow
     VMCS, and its nested guest keeps its translations across switches
     under a VPID of its own."""
     make("guest-linux")
-    run = run_pgvisor(["configs/nested/pgvisor-linux.cfg"], cpu="corei7_icelake_u", mem=256,
+    run = run_pgvisor([f"configs/nested/{name}.cfg"], cpu="corei7_icelake_u", mem=256,
                       timeout=300)
     assert "pgvisor: VT-x: VMCS shadowing for guest hypervisors (151 of 155 fields)" in \
         run.lines, run.output
-    inner = run.vm_lines("pgvisor-linux")
+    inner = run.vm_lines(name)
     linux = [l[len("[linux] "):] for l in inner if l.startswith("[linux] ")]
     for line in ["LINUX-GUEST: init reached", "LINUX-GUEST: cpus 1",
                  "LINUX-GUEST: work done on CPU 0", "LINUX-GUEST: powering off"]:
@@ -297,14 +299,14 @@ def test_linux_under_pgvisor_under_pgvisor(run_pgvisor):
                  "pgvisor:   vm linux: powered off, restarts 0",
                  "pgvisor: 1 of 1 VMs succeeded", "pgvisor: result: success"]:
         assert line in inner, f"{line}\n{run.output}"
-    assert "pgvisor:   vm pgvisor-linux: powered off, restarts 0" in run.lines, run.output
+    assert f"pgvisor:   vm {name}: powered off, restarts 0" in run.lines, run.output
     # No VMREAD of the inner pgvisor exits, and only the VMWRITEs of its
-    # set-up (host state, addresses: outside the 36 fields let through),
+    # set-up (host state, addresses: outside the 26 fields let through),
     # not one per entry; its nested guest's translations are flushed at
     # its first entry only.
-    exits = next(l for l in run.lines if l.startswith("pgvisor:   vm pgvisor-linux: exits "))
+    exits = next(l for l in run.lines if l.startswith(f"pgvisor:   vm {name}: exits "))
     writes = re.search(r" vmwrite=(\d+)", exits)
     assert " vmread=" not in exits and writes and int(writes[1]) <= 128, exits
-    entries = re.search(r"vm pgvisor-linux: nested guests entered (\d+) times, their "
+    entries = re.search(rf"vm {name}: nested guests entered (\d+) times, their "
                         r"translations flushed at (\d+)$", run.output, re.M)
     assert entries and int(entries[1]) > 10000 and entries[2] == "1", run.output
