@@ -1462,6 +1462,112 @@ static void guest_halts_until_interrupt(void)
 	}
 }
 
+/* NMIs for this program while its nested guest runs (xAPIC mode). It
+ * sends itself an NMI (physical destination, its own APIC ID) and runs
+ * the checks in its handler (l1_nmi_handler, NMIs blocked until its
+ * IRET), where each NMI it sends waits, pending, for the VMRESUME that
+ * follows: with NMI exiting and virtual NMIs, exit 0 with the NMI
+ * (interruption info 0x80000202) before the nested guest's first
+ * instruction, which blocks NMIs here again (SDM 27.5); the same after
+ * an event injected into the nested guest, which is delivered first
+ * (the guest at its handler, its frame pushed); without NMI exiting the
+ * nested guest takes it through its IDT's vector 2 (l2_nmi_handler) and
+ * exits at its HLT. This handler runs once. */
+#define VEC_NMI 2u
+#define PIN_NMI_EXITING (1u << 3)
+#define PIN_VIRTUAL_NMIS (1u << 5)
+#define INTR_TYPE_NMI (2u << 8)
+#define EXIT_REASON_EXCEPTION_NMI 0u
+#define F_GUEST_INTERRUPTIBILITY 0x4824u
+extern volatile uint32_t l1_nmi_count, l2_nmi_count, l2_nmi_esp;
+volatile uint32_t l1_nmi_count, l2_nmi_count, l2_nmi_esp;
+extern const char l2_nmi_code[];
+extern void l1_nmi_handler(void), l2_nmi_handler(void);
+void nmi_meets_guests(void);
+__asm__(".text\n"
+	"l1_nmi_handler:\n"
+	"incl l1_nmi_count\n"
+	"cmpl $1, l1_nmi_count\n"
+	"jne 1f\n"
+	"pushal\n"
+	"cld\n"
+	"call nmi_meets_guests\n"
+	"popal\n"
+	"1: iret\n"
+	"l2_nmi_handler:\n"
+	"incl l2_nmi_count\n"
+	"movl %esp, l2_nmi_esp\n"
+	"iret\n"
+	"l2_nmi_code:\n"
+	"hlt\n"
+	"jmp l2_nmi_code\n");
+
+static void self_nmi(void)
+{
+	*lapic_reg(LAPIC_ICR_HIGH) = *lapic_reg(LAPIC_ID) & 0xff000000u;
+	*lapic_reg(LAPIC_ICR_LOW) = ICR_NMI | ICR_ASSERT;
+}
+
+void nmi_meets_guests(void)
+{
+	uint32_t top = (uint32_t)(l2_stack + L2_STACK_BYTES);
+	const uint32_t nmi_info = INTR_INFO_VALID | INTR_TYPE_NMI | VEC_NMI;
+
+	wake_setup(0, PROC_HLT_EXITING, (uint32_t)l2_nmi_code, EFLAGS_AFTER_EXIT);
+	vmwrite(F_PIN, control(MSR_VMX_TRUE_PINBASED) | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS);
+	self_nmi();
+	struct l2_exit e = resume_and_read();
+	check(e.reason == EXIT_REASON_EXCEPTION_NMI && e.info == nmi_info &&
+		      e.rip == (uint32_t)l2_nmi_code && !l2_nmi_count && l1_nmi_count == 1,
+	      "nmi for the guest hypervisor, nmi exiting on: exit %u, interruption info 0x%x, "
+	      "before the nested guest's first instruction %s, its handler ran %u, ours %u",
+	      e.reason, e.info, yes(e.rip == (uint32_t)l2_nmi_code), l2_nmi_count, l1_nmi_count);
+
+	wake_setup(0, PROC_HLT_EXITING, (uint32_t)l2_inj_code, EFLAGS_AFTER_EXIT);
+	vmwrite(F_PIN, control(MSR_VMX_TRUE_PINBASED) | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS);
+	vmwrite(F_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_SW_INTERRUPT | INJ_VECTOR);
+	vmwrite(F_ENTRY_INSTRUCTION_LEN, INJ_LENGTH);
+	self_nmi();
+	e = resume_and_read();
+	vmwrite(F_ENTRY_INTR_INFO, 0);
+	const uint32_t *frame = (const uint32_t *)e.rsp;
+	bool delivered = e.rip == (uint32_t)l2_inj_handler && e.rsp == top - INT_FRAME_BYTES &&
+			 frame[0] == (uint32_t)l2_inj_after;
+	check(e.reason == EXIT_REASON_EXCEPTION_NMI && e.info == nmi_info && delivered &&
+		      !(e.vectoring & INTR_INFO_VALID) && !l2_inj_count,
+	      "injected int meets an nmi, nmi exiting on: exit %u, info 0x%x, at the handler "
+	      "with its frame %s, idt-vectoring 0x%x, handler ran %u",
+	      e.reason, e.info, yes(delivered), e.vectoring, l2_inj_count);
+
+	/* A fresh guest state, not blocking NMIs: Bochs saved the previous
+	 * guest's as blocked, its virtual-NMI blocking left over from this
+	 * program's (entered with NMIs blocked here), not cleared by an entry
+	 * whose field says unblocked. */
+	idt_set_gate(VEC_NMI, l2_nmi_handler);
+	wake_setup(0, PROC_HLT_EXITING, (uint32_t)l2_nmi_code, EFLAGS_AFTER_EXIT);
+	vmwrite(F_GUEST_INTERRUPTIBILITY, 0);
+	self_nmi();
+	e = resume_and_read();
+	idt_set_gate(VEC_NMI, l1_nmi_handler);
+	/* The nested guest's: its frame on its stack. */
+	bool on_l2_stack = l2_nmi_esp == top - INT_FRAME_BYTES;
+	check(e.reason == EXIT_REASON_HLT && e.rip == (uint32_t)l2_nmi_code && l2_nmi_count == 1 &&
+		      on_l2_stack && l1_nmi_count == 1,
+	      "nmi for the guest hypervisor, nmi exiting off: exit %u at the hlt %s, nested "
+	      "guest's handler ran %u (on its stack %s), ours %u",
+	      e.reason, yes(e.rip == (uint32_t)l2_nmi_code), l2_nmi_count, yes(on_l2_stack),
+	      l1_nmi_count);
+}
+
+static void run_guests_meeting_nmis(void)
+{
+	idt_set_gate(VEC_NMI, l1_nmi_handler);
+	self_nmi();
+	check(l1_nmi_count == 1, "nmis while the nested guest runs: our handler ran %u",
+	      l1_nmi_count);
+	vmwrite(F_PIN, control(MSR_VMX_TRUE_PINBASED));
+}
+
 static void run_guests_meeting_interrupts(void)
 {
 	idt_set_gate(L1_VECTOR, l2_irq_handler);
@@ -1469,6 +1575,7 @@ static void run_guests_meeting_interrupts(void)
 	injected_event_meets_interrupt();
 	halted_guest_meets_interrupt();
 	guest_halts_until_interrupt();
+	run_guests_meeting_nmis();
 	vmwrite(F_PIN, control(MSR_VMX_TRUE_PINBASED));
 	vmwrite(F_EXIT, control(MSR_VMX_TRUE_EXIT));
 	vmwrite(F_PROC, control(MSR_VMX_TRUE_PROCBASED) | PROC_HLT_EXITING);

@@ -515,8 +515,15 @@ static void test_l1_wants_exit(void **state)
 	assert_true(nested_l1_wants_exit(&v12, &e));
 	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS, proc | PROC_USE_MSR_BITMAPS);
 	assert_false(nested_l1_wants_exit(&v12, &e));
-	/* Exceptions by the bitmap; #PF by the bitmap and mask/match. */
+	/* An NMI exit of L2 is the host's NMI, L0's whatever L1's NMI
+	 * exiting: L1's NMIs reach it before an entry, not as L2's exits. */
 	e.reason = EXIT_EXCEPTION_NMI;
+	e.intr_info = INTR_INFO_VALID | INTR_TYPE_NMI | 2;
+	uint64_t pin12 = nested_vmcs_get(&v12, VMCS_PIN_BASED_CTLS);
+	nested_vmcs_set(&v12, VMCS_PIN_BASED_CTLS, pin12 | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS);
+	assert_false(nested_l1_wants_exit(&v12, &e));
+	nested_vmcs_set(&v12, VMCS_PIN_BASED_CTLS, pin12);
+	/* Exceptions by the bitmap; #PF by the bitmap and mask/match. */
 	e.intr_info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | 6;
 	assert_false(nested_l1_wants_exit(&v12, &e));
 	nested_vmcs_set(&v12, VMCS_EXCEPTION_BITMAP, (1u << 6) | (1u << 14));

@@ -164,7 +164,6 @@ bool nested_exit_unconditional(uint32_t reason)
 
 bool nested_l1_wants_exit(const struct nested_vmcs *v12, const struct nested_l2_exit *e)
 {
-	uint32_t pin12 = (uint32_t)nested_vmcs_get(v12, VMCS_PIN_BASED_CTLS);
 	uint32_t proc12 = (uint32_t)nested_vmcs_get(v12, VMCS_PROC_BASED_CTLS);
 	uint32_t proc2 = proc2_of(v12);
 
@@ -177,8 +176,11 @@ bool nested_l1_wants_exit(const struct nested_vmcs *v12, const struct nested_l2_
 		return false;
 	case EXIT_EXCEPTION_NMI: {
 		uint32_t vector = e->intr_info & INTR_INFO_VECTOR_MASK;
+		/* An NMI that exits L2 is the host's (VMCS02 has L0's NMI
+		 * exiting): L1's NMIs are the vLAPIC's, an exit to L1 or
+		 * L2's before an entry (vmm/cpu/nested_interrupt.c). */
 		if ((e->intr_info & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI)
-			return pin12 & PIN_NMI_EXITING;
+			return false;
 		bool bit = (nested_vmcs_get(v12, VMCS_EXCEPTION_BITMAP) >> vector) & 1;
 		if (vector == VECTOR_PF) {
 			/* SDM 25.6.3: the bit, or its opposite on a mismatch. */
