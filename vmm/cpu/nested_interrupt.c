@@ -144,6 +144,8 @@ void nested_l1_interrupt(struct vcpu *v)
 	enum l1_nmi_outcome nmi = NMI_WAITS;
 	int vector;
 
+	/* Worked out anew before each entry, the NMI's and the interrupt's. */
+	n->exit_after_delivery = false;
 	/* An NMI comes before an external interrupt (SDM 6.9). */
 	if (v->lapic.nmi_pending) {
 		nmi = l1_nmi(v, v12);
