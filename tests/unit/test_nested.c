@@ -672,6 +672,39 @@ static void test_vmcs02_cache(void **state)
 /* The preemption timer's moment for an entry to L2: pgvisor's own, L1's
  * deadline when earlier (never before now), now for an exit right after
  * an event's delivery, whatever the deadlines. */
+/* An NMI for L1 while L2 runs: exit 0 under NMI exiting (after an
+ * event's delivery; held by L2's blocking only without virtual NMIs),
+ * else L2's: injected, or after an NMI window (NMI or MOV-SS blocking,
+ * an event on its way in) or an interrupt window (STI blocking). */
+static void test_l1_nmi_route(void **state)
+{
+	(void)state;
+	const uint32_t exiting = PIN_NMI_EXITING, virt = PIN_NMI_EXITING | PIN_VIRTUAL_NMIS;
+	const uint32_t nmi = INTERRUPTIBILITY_NMI;
+
+	assert_int_equal(nested_l1_nmi_route(exiting, 0, false), NESTED_NMI_EXIT);
+	assert_int_equal(nested_l1_nmi_route(virt, 0, false), NESTED_NMI_EXIT);
+	assert_int_equal(nested_l1_nmi_route(exiting, 0, true), NESTED_NMI_EXIT_AFTER);
+	assert_int_equal(nested_l1_nmi_route(virt, nmi, false), NESTED_NMI_EXIT);
+	assert_int_equal(nested_l1_nmi_route(exiting, nmi, false), NESTED_NMI_HELD);
+	assert_int_equal(nested_l1_nmi_route(exiting, nmi, true), NESTED_NMI_HELD);
+	/* STI and MOV-SS blocking hold no NMI exit back (SDM 25.2). */
+	assert_int_equal(nested_l1_nmi_route(virt, INTERRUPTIBILITY_STI, false), NESTED_NMI_EXIT);
+	assert_int_equal(nested_l1_nmi_route(virt, INTERRUPTIBILITY_MOV_SS, false),
+			 NESTED_NMI_EXIT);
+	/* Without NMI exiting: L2's. */
+	assert_int_equal(nested_l1_nmi_route(0, 0, false), NESTED_NMI_INJECT);
+	assert_int_equal(nested_l1_nmi_route(PIN_EXTERNAL_INTERRUPT_EXITING, 0, false),
+			 NESTED_NMI_INJECT);
+	assert_int_equal(nested_l1_nmi_route(0, nmi, false), NESTED_NMI_WINDOW);
+	assert_int_equal(nested_l1_nmi_route(0, INTERRUPTIBILITY_MOV_SS, false), NESTED_NMI_WINDOW);
+	assert_int_equal(nested_l1_nmi_route(0, 0, true), NESTED_NMI_WINDOW);
+	assert_int_equal(nested_l1_nmi_route(0, INTERRUPTIBILITY_STI, false),
+			 NESTED_NMI_INTERRUPT_WINDOW);
+	assert_int_equal(nested_l1_nmi_route(0, INTERRUPTIBILITY_STI | nmi, false),
+			 NESTED_NMI_WINDOW);
+}
+
 static void test_l2_timer_until(void **state)
 {
 	(void)state;
@@ -701,6 +734,7 @@ int main(void)
 		cmocka_unit_test(test_host_state),    cmocka_unit_test(test_l2_controls),
 		cmocka_unit_test(test_l1_wants_exit), cmocka_unit_test(test_vmcs_shadowing),
 		cmocka_unit_test(test_vmcs02_cache),  cmocka_unit_test(test_l2_timer_until),
+		cmocka_unit_test(test_l1_nmi_route),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

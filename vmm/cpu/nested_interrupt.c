@@ -9,6 +9,7 @@
 #include "vmm/cpu/exit.h"
 #include "vmm/cpu/interrupts.h"
 #include "vmm/cpu/vmcs.h"
+#include "vmm/nested/l2_controls.h"
 #include "vmm/nested/nested_vcpu.h"
 #include "vmm/vm/vm.h"
 #include "vmm/vmx/exit_reason.h"
@@ -77,24 +78,46 @@ enum l1_nmi_outcome {
 	NMI_STI_BLOCKED, /* L2's: waits for L2's STI blocking to end */
 };
 
-/* An NMI for L1 that L1 did not ask to exit on is L2's, as on the CPU:
- * delivered through L2's IDT (vector 2) unless L2 blocks NMIs (in its
- * handler until its IRET: L1 runs L2 without virtual NMIs, which need NMI
- * exiting, so L2's "blocking by NMI" is the CPU's, kept in VMCS02 as
- * virtual-NMI blocking, which the injection sets and L2's IRET clears:
- * SDM 26.6.1.2, 25.3) or MOV-SS blocking, or an event is on its way in;
- * NMI-window exiting in VMCS02 asks for the moment it can. STI blocking,
- * which some CPUs refuse an NMI's injection into (SDM 26.3.1.5) and the
- * NMI window may not wait for, waits for the interrupt window (IF is 1
- * under it), as for L1 itself (interrupts.c). It wakes a halted L2. */
-static enum l1_nmi_outcome l2_takes_nmi(struct vcpu *v, uint64_t intr, bool event)
+/* An NMI pending for L1 while L2 runs, where nested_l1_nmi_route says
+ * (l2_controls.c). With L1's NMI exiting: exit 0 with the NMI's
+ * interruption information (SDM 27.2.2), L2's state as it is (the NMI
+ * never reached L2, SDM 27.3.4: its activity state too), or, with an
+ * event on its way into L2, right after its delivery
+ * (exit_after_delivery, as for interrupts). Else it is L2's, as on the
+ * CPU: injected through L2's IDT (vector 2), which sets VMCS02's
+ * virtual-NMI blocking, L2's NMI blocking until its IRET (SDM 26.6.1.2),
+ * and wakes a halted L2; until L2 can take it, NMI-window exiting in
+ * VMCS02 asks for the moment (or the interrupt window, for STI). */
+static enum l1_nmi_outcome l1_nmi(struct vcpu *v, const struct nested_vmcs *v12)
 {
-	if (event || (intr & (INTERRUPTIBILITY_NMI | INTERRUPTIBILITY_MOV_SS))) {
+	uint32_t pin12 = (uint32_t)nested_vmcs_get(v12, VMCS_PIN_BASED_CTLS);
+	uint32_t intr = (uint32_t)vmread(VMCS_GUEST_INTERRUPTIBILITY);
+	bool event = vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID;
+
+	switch (nested_l1_nmi_route(pin12, intr, event)) {
+	case NESTED_NMI_HELD:
+		return NMI_WAITS;
+	case NESTED_NMI_EXIT_AFTER:
+		v->nested.exit_after_delivery = vmx_controls.preemption_timer;
+		return NMI_WAITS;
+	case NESTED_NMI_EXIT:
+		v->lapic.nmi_pending--;
+		nested_exit_to_l1(v, EXIT_EXCEPTION_NMI, INTR_INFO_VALID | INTR_TYPE_NMI | VEC_NMI);
+		/* A VM exit caused by an NMI blocks NMIs (SDM 27.5.5, table
+		 * 24-3): L1's, in VMCS01 (current now) as virtual-NMI
+		 * blocking, until its IRET; a second latched NMI waits for it
+		 * (interrupts.c). */
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+			vmread(VMCS_GUEST_INTERRUPTIBILITY) | INTERRUPTIBILITY_NMI);
+		return NMI_EXITED;
+	case NESTED_NMI_WINDOW:
 		nested_set_l2_nmi_window(v, true);
 		return NMI_WAITS;
-	}
-	if (intr & INTERRUPTIBILITY_STI)
+	case NESTED_NMI_INTERRUPT_WINDOW:
 		return NMI_STI_BLOCKED;
+	case NESTED_NMI_INJECT:
+		break;
+	}
 	v->lapic.nmi_pending--;
 	vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | VEC_NMI);
 	if (vmread(VMCS_GUEST_ACTIVITY_STATE) == ACTIVITY_HLT)
@@ -102,39 +125,6 @@ static enum l1_nmi_outcome l2_takes_nmi(struct vcpu *v, uint64_t intr, bool even
 	/* A second latched NMI waits for the handler's IRET. */
 	nested_set_l2_nmi_window(v, v->lapic.nmi_pending != 0);
 	return NMI_WAITS;
-}
-
-/* An NMI pending for L1 while L2 runs. With L1's NMI exiting: exit 0
- * with the NMI's interruption information (SDM 25.2, 27.2.2), L2's
- * state as it is (the NMI never reached L2, SDM 27.3.4: its activity
- * state too); an event on its way into L2 is delivered first and the
- * NMI exits before L2's first instruction, as for interrupts
- * (exit_after_delivery). With "virtual NMIs" L2's blocking by NMI is
- * virtual-NMI blocking, which holds no NMI back (SDM 26.7.1); without
- * it, it is the CPU's, which L2's IRET does not lift under NMI exiting
- * (SDM 25.3): the NMI waits for L1, at L2's next exit. */
-static enum l1_nmi_outcome l1_nmi(struct vcpu *v, const struct nested_vmcs *v12)
-{
-	uint32_t pin12 = (uint32_t)nested_vmcs_get(v12, VMCS_PIN_BASED_CTLS);
-	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
-	bool event = vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID;
-
-	if (!(pin12 & PIN_NMI_EXITING))
-		return l2_takes_nmi(v, intr, event);
-	if (!(pin12 & PIN_VIRTUAL_NMIS) && (intr & INTERRUPTIBILITY_NMI))
-		return NMI_WAITS;
-	if (event) {
-		v->nested.exit_after_delivery = vmx_controls.preemption_timer;
-		return NMI_WAITS;
-	}
-	v->lapic.nmi_pending--;
-	nested_exit_to_l1(v, EXIT_EXCEPTION_NMI, INTR_INFO_VALID | INTR_TYPE_NMI | VEC_NMI);
-	/* A VM exit caused by an NMI blocks NMIs (SDM 27.5.5, table 24-3):
-	 * L1's, in VMCS01 (current now) as virtual-NMI blocking, until its
-	 * IRET; a second latched NMI waits for it (interrupts.c). */
-	vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
-		vmread(VMCS_GUEST_INTERRUPTIBILITY) | INTERRUPTIBILITY_NMI);
-	return NMI_EXITED;
 }
 
 void nested_l1_interrupt(struct vcpu *v)

@@ -230,3 +230,27 @@ bool nested_l1_wants_exit(const struct nested_vmcs *v12, const struct nested_l2_
 		return true;
 	}
 }
+
+/* With L1's NMI exiting (SDM 25.2): exit 0, after the delivery of an
+ * event on its way in (as for interrupts). With "virtual NMIs" L2's
+ * blocking by NMI is virtual-NMI blocking, which holds no NMI back (SDM
+ * 26.7.1); without them it is the CPU's, which L2's IRET does not lift
+ * under NMI exiting (SDM 25.3). Without NMI exiting the NMI is L2's
+ * (L1 cannot set virtual NMIs then, so L2's blocking by NMI is the
+ * CPU's, which its IRET ends): not into NMI or MOV-SS blocking nor with
+ * an event on its way in (NMI window), nor into STI blocking, which some
+ * CPUs refuse it (SDM 26.3.1.5) and the NMI window may not wait for
+ * (interrupt window: IF is 1 under it). */
+enum nested_nmi_route nested_l1_nmi_route(uint32_t pin12, uint32_t interruptibility, bool event)
+{
+	if (pin12 & PIN_NMI_EXITING) {
+		if (!(pin12 & PIN_VIRTUAL_NMIS) && (interruptibility & INTERRUPTIBILITY_NMI))
+			return NESTED_NMI_HELD;
+		return event ? NESTED_NMI_EXIT_AFTER : NESTED_NMI_EXIT;
+	}
+	if (event || (interruptibility & (INTERRUPTIBILITY_NMI | INTERRUPTIBILITY_MOV_SS)))
+		return NESTED_NMI_WINDOW;
+	if (interruptibility & INTERRUPTIBILITY_STI)
+		return NESTED_NMI_INTERRUPT_WINDOW;
+	return NESTED_NMI_INJECT;
+}
