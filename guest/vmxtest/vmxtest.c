@@ -1539,9 +1539,10 @@ static bool l2_took_nmi(uint32_t ret)
 	return l2_nmi_count == 1 && l2_nmi_esp == l2_top() - INT_FRAME_BYTES && frame[0] == ret;
 }
 
-/* NMI exiting: exit 0, also after an injected event's delivery (which
- * leaves NMIs blocked here for the next check); then the nested guest's
- * own, at once. */
+/* NMI exiting: exit 0 (each leaves NMIs blocked here for the next
+ * check), also with the nested guest entered halted (its activity state
+ * saved as HLT) and after an injected event's delivery; then the nested
+ * guest's own, at once. */
 static void nmi_exits_then_l2_takes_it(void)
 {
 	wake_setup(0, PROC_HLT_EXITING, (uint32_t)l2_nmi_code, EFLAGS_AFTER_EXIT);
@@ -1553,6 +1554,18 @@ static void nmi_exits_then_l2_takes_it(void)
 	      "nmi for the guest hypervisor, nmi exiting on: exit %u, interruption info 0x%x, "
 	      "before the nested guest's first instruction %s, its handler ran %u, ours %u",
 	      e.reason, e.info, yes(e.rip == (uint32_t)l2_nmi_code), l2_nmi_count, l1_nmi_count);
+
+	wake_setup(0, PROC_HLT_EXITING, (uint32_t)l2_nmi_code, EFLAGS_AFTER_EXIT);
+	vmwrite(F_PIN, control(MSR_VMX_TRUE_PINBASED) | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS);
+	vmwrite(F_GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
+	self_nmi();
+	e = resume_and_read();
+	vmwrite(F_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
+	check(e.reason == EXIT_REASON_EXCEPTION_NMI && e.info == nmi_info &&
+		      e.rip == (uint32_t)l2_nmi_code && e.activity == ACTIVITY_HLT && !l2_nmi_count,
+	      "nmi for the guest hypervisor, nested guest entered halted, nmi exiting on: exit "
+	      "%u, info 0x%x, still halted %s (activity %u), its handler ran %u",
+	      e.reason, e.info, yes(e.rip == (uint32_t)l2_nmi_code), e.activity, l2_nmi_count);
 
 	wake_setup(0, PROC_HLT_EXITING, (uint32_t)l2_inj_code, EFLAGS_AFTER_EXIT);
 	vmwrite(F_PIN, control(MSR_VMX_TRUE_PINBASED) | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS);

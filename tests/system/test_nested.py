@@ -214,8 +214,8 @@ def test_vmx_instructions_and_errors(run_pgvisor, bench, cpu):
                  # NMIs for vmxtest while its nested guest runs, each sent
                  # from its NMI handler (held until the VMRESUME): with NMI
                  # exiting, exit 0 with the NMI before the nested guest's
-                 # first instruction, also after an event vmxtest injects is
-                 # delivered; without, the nested guest takes it through
+                 # first instruction, also entered halted (saved as HLT) and
+                 # after an event vmxtest injects is delivered; without, the nested guest takes it through
                  # its IDT's vector 2 (its frame on its stack): at once,
                  # after its IRET when entered blocking NMIs (NMI-window
                  # exiting in pgvisor's VMCS), woken when entered halted.
@@ -224,6 +224,9 @@ def test_vmx_instructions_and_errors(run_pgvisor, bench, cpu):
                  "vmxtest: ok nmi for the guest hypervisor, nmi exiting on: exit 0, "
                  "interruption info 0x80000202, before the nested guest's first instruction "
                  "yes, its handler ran 0, ours 1",
+                 "vmxtest: ok nmi for the guest hypervisor, nested guest entered halted, nmi "
+                 "exiting on: exit 0, info 0x80000202, still halted yes (activity 1), its "
+                 "handler ran 0",
                  "vmxtest: ok injected int meets an nmi, nmi exiting on: exit 0, info "
                  "0x80000202, at the handler with its frame yes, idt-vectoring 0x0, handler "
                  "ran 0",
