@@ -1462,6 +1462,215 @@ static void guest_halts_until_interrupt(void)
 	}
 }
 
+/* NMIs for this program while its nested guest runs (xAPIC mode). It
+ * sends itself an NMI (physical destination, its own APIC ID) and runs
+ * checks in its handler (l1_nmi_handler, NMIs blocked until its IRET),
+ * where an NMI it sends waits, pending, for the VMRESUME that follows;
+ * one part of the checks per NMI (nmi_parts). With NMI exiting and
+ * virtual NMIs: exit 0 with the NMI (interruption info 0x80000202)
+ * before the nested guest's first instruction, which blocks NMIs here
+ * again (SDM 27.5); the same after an event injected into the nested
+ * guest, which is delivered first (the guest at its handler, its frame
+ * pushed). Without NMI exiting the nested guest takes it through its
+ * IDT's vector 2 (l2_nmi_handler, its frame on the nested guest's
+ * stack): at once; after its IRET when entered blocking NMIs; woken
+ * when entered halted. And the NMI-window exiting this program asks
+ * for is exit 8. */
+#define VEC_NMI 2u
+#define PIN_NMI_EXITING (1u << 3)
+#define PIN_VIRTUAL_NMIS (1u << 5)
+#define PROC_NMI_WINDOW_EXITING (1u << 22)
+#define INTR_TYPE_NMI (2u << 8)
+#define EXIT_REASON_EXCEPTION_NMI 0u
+#define EXIT_REASON_NMI_WINDOW 8u
+#define F_GUEST_INTERRUPTIBILITY 0x4824u
+#define BLOCKING_BY_NMI (1u << 3)
+extern volatile uint32_t l1_nmi_count, l1_nmi_expected, l2_nmi_count, l2_nmi_esp;
+volatile uint32_t l1_nmi_count, l1_nmi_expected, l2_nmi_count, l2_nmi_esp;
+extern const char l2_nmi_code[], l2_nmi_iret_code[], l2_nmi_after_iret[];
+extern void l1_nmi_handler(void), l2_nmi_handler(void);
+void nmi_part(void);
+__asm__(".text\n"
+	"l1_nmi_handler:\n" /* a part of the checks for each NMI sent for one */
+	"incl l1_nmi_count\n"
+	"cmpl $0, l1_nmi_expected\n"
+	"je 1f\n"
+	"movl $0, l1_nmi_expected\n"
+	"pushal\n"
+	"cld\n"
+	"call nmi_part\n"
+	"popal\n"
+	"1: iret\n"
+	"l2_nmi_handler:\n"
+	"incl l2_nmi_count\n"
+	"movl %esp, l2_nmi_esp\n"
+	"iret\n"
+	"l2_nmi_code:\n"
+	"hlt\n"
+	"jmp l2_nmi_code\n"
+	"l2_nmi_iret_code:\n" /* an IRET to the next instruction */
+	"pushfl\n"
+	"pushl %cs\n"
+	"pushl $l2_nmi_after_iret\n"
+	"iret\n"
+	"l2_nmi_after_iret:\n"
+	"hlt\n"
+	"jmp l2_nmi_after_iret\n");
+
+static void self_nmi(void)
+{
+	*lapic_reg(LAPIC_ICR_HIGH) = *lapic_reg(LAPIC_ID) & 0xff000000u;
+	*lapic_reg(LAPIC_ICR_LOW) = ICR_NMI | ICR_ASSERT;
+}
+
+static const uint32_t nmi_info = INTR_INFO_VALID | INTR_TYPE_NMI | VEC_NMI;
+
+static uint32_t l2_top(void)
+{
+	return (uint32_t)(l2_stack + L2_STACK_BYTES);
+}
+
+/* The nested guest's NMI handler ran once, on its stack, returning to
+ * ret. */
+static bool l2_took_nmi(uint32_t ret)
+{
+	const uint32_t *frame = (const uint32_t *)l2_nmi_esp;
+
+	return l2_nmi_count == 1 && l2_nmi_esp == l2_top() - INT_FRAME_BYTES && frame[0] == ret;
+}
+
+/* NMI exiting: exit 0 (each leaves NMIs blocked here for the next
+ * check), also with the nested guest entered halted (its activity state
+ * saved as HLT) and after an injected event's delivery; then the nested
+ * guest's own, at once. */
+static void nmi_exits_then_l2_takes_it(void)
+{
+	wake_setup(0, PROC_HLT_EXITING, (uint32_t)l2_nmi_code, EFLAGS_AFTER_EXIT);
+	vmwrite(F_PIN, control(MSR_VMX_TRUE_PINBASED) | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS);
+	self_nmi();
+	struct l2_exit e = resume_and_read();
+	check(e.reason == EXIT_REASON_EXCEPTION_NMI && e.info == nmi_info &&
+		      e.rip == (uint32_t)l2_nmi_code && !l2_nmi_count && l1_nmi_count == 1,
+	      "nmi for the guest hypervisor, nmi exiting on: exit %u, interruption info 0x%x, "
+	      "before the nested guest's first instruction %s, its handler ran %u, ours %u",
+	      e.reason, e.info, yes(e.rip == (uint32_t)l2_nmi_code), l2_nmi_count, l1_nmi_count);
+
+	wake_setup(0, PROC_HLT_EXITING, (uint32_t)l2_nmi_code, EFLAGS_AFTER_EXIT);
+	vmwrite(F_PIN, control(MSR_VMX_TRUE_PINBASED) | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS);
+	vmwrite(F_GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
+	self_nmi();
+	e = resume_and_read();
+	vmwrite(F_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
+	check(e.reason == EXIT_REASON_EXCEPTION_NMI && e.info == nmi_info &&
+		      e.rip == (uint32_t)l2_nmi_code && e.activity == ACTIVITY_HLT && !l2_nmi_count,
+	      "nmi for the guest hypervisor, nested guest entered halted, nmi exiting on: exit "
+	      "%u, info 0x%x, still halted %s (activity %u), its handler ran %u",
+	      e.reason, e.info, yes(e.rip == (uint32_t)l2_nmi_code), e.activity, l2_nmi_count);
+
+	wake_setup(0, PROC_HLT_EXITING, (uint32_t)l2_inj_code, EFLAGS_AFTER_EXIT);
+	vmwrite(F_PIN, control(MSR_VMX_TRUE_PINBASED) | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS);
+	vmwrite(F_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_SW_INTERRUPT | INJ_VECTOR);
+	vmwrite(F_ENTRY_INSTRUCTION_LEN, INJ_LENGTH);
+	self_nmi();
+	e = resume_and_read();
+	vmwrite(F_ENTRY_INTR_INFO, 0);
+	const uint32_t *frame = (const uint32_t *)e.rsp;
+	bool delivered = e.rip == (uint32_t)l2_inj_handler && e.rsp == l2_top() - INT_FRAME_BYTES &&
+			 frame[0] == (uint32_t)l2_inj_after;
+	check(e.reason == EXIT_REASON_EXCEPTION_NMI && e.info == nmi_info && delivered &&
+		      !(e.vectoring & INTR_INFO_VALID) && !l2_inj_count,
+	      "injected int meets an nmi, nmi exiting on: exit %u, info 0x%x, at the handler "
+	      "with its frame %s, idt-vectoring 0x%x, handler ran %u",
+	      e.reason, e.info, yes(delivered), e.vectoring, l2_inj_count);
+
+	wake_setup(0, PROC_HLT_EXITING, (uint32_t)l2_nmi_code, EFLAGS_AFTER_EXIT);
+	/* A fresh guest state, not blocking NMIs: Bochs saved the previous
+	 * guest's as blocked, its virtual-NMI blocking left over from this
+	 * program's (entered with NMIs blocked here), not cleared by an entry
+	 * whose field says unblocked. */
+	vmwrite(F_GUEST_INTERRUPTIBILITY, 0);
+	self_nmi();
+	e = resume_and_read();
+	bool took = l2_took_nmi((uint32_t)l2_nmi_code);
+	check(e.reason == EXIT_REASON_HLT && e.rip == (uint32_t)l2_nmi_code && took &&
+		      l1_nmi_count == 1,
+	      "nmi for the guest hypervisor, nmi exiting off: exit %u at the hlt %s, nested "
+	      "guest's handler ran %u (on its stack, before its hlt %s), ours %u",
+	      e.reason, yes(e.rip == (uint32_t)l2_nmi_code), l2_nmi_count, yes(took), l1_nmi_count);
+}
+
+/* A nested guest entered blocking NMIs takes the NMI after its IRET. */
+static void l2_takes_nmi_after_iret(void)
+{
+	wake_setup(0, PROC_HLT_EXITING, (uint32_t)l2_nmi_iret_code, EFLAGS_AFTER_EXIT);
+	vmwrite(F_GUEST_INTERRUPTIBILITY, BLOCKING_BY_NMI);
+	self_nmi();
+	struct l2_exit e = resume_and_read();
+	vmwrite(F_GUEST_INTERRUPTIBILITY, 0);
+	bool took = l2_took_nmi((uint32_t)l2_nmi_after_iret);
+	check(e.reason == EXIT_REASON_HLT && e.rip == (uint32_t)l2_nmi_after_iret && took,
+	      "nmi for a nested guest blocking nmis, nmi exiting off: exit %u, handler ran %u "
+	      "(after its iret %s)",
+	      e.reason, l2_nmi_count, yes(took));
+}
+
+/* A nested guest entered halted is woken to take the NMI. */
+static void l2_woken_by_nmi(void)
+{
+	wake_setup(0, PROC_HLT_EXITING, (uint32_t)l2_nmi_code, EFLAGS_AFTER_EXIT);
+	vmwrite(F_GUEST_INTERRUPTIBILITY, 0);
+	vmwrite(F_GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
+	self_nmi();
+	struct l2_exit e = resume_and_read();
+	vmwrite(F_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
+	bool took = l2_took_nmi((uint32_t)l2_nmi_code);
+	check(e.reason == EXIT_REASON_HLT && e.rip == (uint32_t)l2_nmi_code && took,
+	      "nmi for a halted nested guest, nmi exiting off: woken, handler ran %u (%s), "
+	      "then exit %u",
+	      l2_nmi_count, yes(took), e.reason);
+}
+
+static void (*const nmi_parts[])(void) = {
+	nmi_exits_then_l2_takes_it,
+	l2_takes_nmi_after_iret,
+	l2_woken_by_nmi,
+};
+#define NMI_PARTS (sizeof(nmi_parts) / sizeof(nmi_parts[0]))
+static unsigned nmi_parts_run;
+
+void nmi_part(void)
+{
+	l2_nmi_count = 0;
+	l2_nmi_esp = 0;
+	/* The nested guest's vector 2 while it runs (one IDT for both). */
+	idt_set_gate(VEC_NMI, l2_nmi_handler);
+	nmi_parts[nmi_parts_run++]();
+	idt_set_gate(VEC_NMI, l1_nmi_handler);
+}
+
+static void run_guests_meeting_nmis(void)
+{
+	idt_set_gate(VEC_NMI, l1_nmi_handler);
+	for (unsigned i = 0; i < NMI_PARTS; i++) {
+		l1_nmi_expected = 1;
+		self_nmi();
+	}
+	check(l1_nmi_count == NMI_PARTS && nmi_parts_run == NMI_PARTS,
+	      "nmis while the nested guest runs: our handler ran %u, parts %u", l1_nmi_count,
+	      nmi_parts_run);
+
+	/* NMI-window exiting asked for here (with virtual NMIs, SDM 26.2.1.1):
+	 * exit 8 before the nested guest's first instruction. */
+	wake_setup(0, PROC_HLT_EXITING | PROC_NMI_WINDOW_EXITING, (uint32_t)l2_nmi_code,
+		   EFLAGS_AFTER_EXIT);
+	vmwrite(F_PIN, control(MSR_VMX_TRUE_PINBASED) | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS);
+	struct l2_exit e = resume_and_read();
+	check(e.reason == EXIT_REASON_NMI_WINDOW && e.rip == (uint32_t)l2_nmi_code,
+	      "nmi-window exiting of the guest hypervisor's: exit %u at the first instruction %s",
+	      e.reason, yes(e.rip == (uint32_t)l2_nmi_code));
+	vmwrite(F_PIN, control(MSR_VMX_TRUE_PINBASED));
+}
+
 static void run_guests_meeting_interrupts(void)
 {
 	idt_set_gate(L1_VECTOR, l2_irq_handler);
@@ -1469,6 +1678,7 @@ static void run_guests_meeting_interrupts(void)
 	injected_event_meets_interrupt();
 	halted_guest_meets_interrupt();
 	guest_halts_until_interrupt();
+	run_guests_meeting_nmis();
 	vmwrite(F_PIN, control(MSR_VMX_TRUE_PINBASED));
 	vmwrite(F_EXIT, control(MSR_VMX_TRUE_EXIT));
 	vmwrite(F_PROC, control(MSR_VMX_TRUE_PROCBASED) | PROC_HLT_EXITING);

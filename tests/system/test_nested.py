@@ -211,6 +211,34 @@ def test_vmx_instructions_and_errors(run_pgvisor, bench, cpu):
                  "ran 1, then exit 10 past its hlt yes, in service yes",
                  "vmxtest: ok nested guest's own hlt, exiting on: exit 1, interruption info "
                  "0x80000040, past its hlt yes, activity 1, handler ran 0, in service yes",
+                 # NMIs for vmxtest while its nested guest runs, each sent
+                 # from its NMI handler (held until the VMRESUME): with NMI
+                 # exiting, exit 0 with the NMI before the nested guest's
+                 # first instruction, also entered halted (saved as HLT) and
+                 # after an event vmxtest injects is delivered; without, the nested guest takes it through
+                 # its IDT's vector 2 (its frame on its stack): at once,
+                 # after its IRET when entered blocking NMIs (NMI-window
+                 # exiting in pgvisor's VMCS), woken when entered halted.
+                 # vmxtest's own handler ran once for each part; its own
+                 # NMI-window exiting is exit 8.
+                 "vmxtest: ok nmi for the guest hypervisor, nmi exiting on: exit 0, "
+                 "interruption info 0x80000202, before the nested guest's first instruction "
+                 "yes, its handler ran 0, ours 1",
+                 "vmxtest: ok nmi for the guest hypervisor, nested guest entered halted, nmi "
+                 "exiting on: exit 0, info 0x80000202, still halted yes (activity 1), its "
+                 "handler ran 0",
+                 "vmxtest: ok injected int meets an nmi, nmi exiting on: exit 0, info "
+                 "0x80000202, at the handler with its frame yes, idt-vectoring 0x0, handler "
+                 "ran 0",
+                 "vmxtest: ok nmi for the guest hypervisor, nmi exiting off: exit 12 at the hlt "
+                 "yes, nested guest's handler ran 1 (on its stack, before its hlt yes), ours 1",
+                 "vmxtest: ok nmi for a nested guest blocking nmis, nmi exiting off: exit 12, "
+                 "handler ran 1 (after its iret yes)",
+                 "vmxtest: ok nmi for a halted nested guest, nmi exiting off: woken, handler ran "
+                 "1 (yes), then exit 12",
+                 "vmxtest: ok nmis while the nested guest runs: our handler ran 3, parts 3",
+                 "vmxtest: ok nmi-window exiting of the guest hypervisor's: exit 8 at the first "
+                 "instruction yes",
                  # Its VMX-preemption timer ends the spinning nested guest.
                  "vmxtest: ok guest hypervisor's preemption timer: exit 52, left 0",
                  # Unrestricted guest: a nested guest in real mode.

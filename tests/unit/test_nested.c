@@ -515,8 +515,15 @@ static void test_l1_wants_exit(void **state)
 	assert_true(nested_l1_wants_exit(&v12, &e));
 	nested_vmcs_set(&v12, VMCS_PROC_BASED_CTLS, proc | PROC_USE_MSR_BITMAPS);
 	assert_false(nested_l1_wants_exit(&v12, &e));
-	/* Exceptions by the bitmap; #PF by the bitmap and mask/match. */
+	/* An NMI exit of L2 is the host's NMI, L0's whatever L1's NMI
+	 * exiting: L1's NMIs reach it before an entry, not as L2's exits. */
 	e.reason = EXIT_EXCEPTION_NMI;
+	e.intr_info = INTR_INFO_VALID | INTR_TYPE_NMI | 2;
+	uint64_t pin12 = nested_vmcs_get(&v12, VMCS_PIN_BASED_CTLS);
+	nested_vmcs_set(&v12, VMCS_PIN_BASED_CTLS, pin12 | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS);
+	assert_false(nested_l1_wants_exit(&v12, &e));
+	nested_vmcs_set(&v12, VMCS_PIN_BASED_CTLS, pin12);
+	/* Exceptions by the bitmap; #PF by the bitmap and mask/match. */
 	e.intr_info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | 6;
 	assert_false(nested_l1_wants_exit(&v12, &e));
 	nested_vmcs_set(&v12, VMCS_EXCEPTION_BITMAP, (1u << 6) | (1u << 14));
@@ -674,6 +681,39 @@ static void test_vmcs02_cache(void **state)
 /* The preemption timer's moment for an entry to L2: pgvisor's own, L1's
  * deadline when earlier (never before now), now for an exit right after
  * an event's delivery, whatever the deadlines. */
+/* An NMI for L1 while L2 runs: exit 0 under NMI exiting (after an
+ * event's delivery; held by L2's blocking only without virtual NMIs),
+ * else L2's: injected, or after an NMI window (NMI or MOV-SS blocking,
+ * an event on its way in) or an interrupt window (STI blocking). */
+static void test_l1_nmi_route(void **state)
+{
+	(void)state;
+	const uint32_t exiting = PIN_NMI_EXITING, virt = PIN_NMI_EXITING | PIN_VIRTUAL_NMIS;
+	const uint32_t nmi = INTERRUPTIBILITY_NMI;
+
+	assert_int_equal(nested_l1_nmi_route(exiting, 0, false), NESTED_NMI_EXIT);
+	assert_int_equal(nested_l1_nmi_route(virt, 0, false), NESTED_NMI_EXIT);
+	assert_int_equal(nested_l1_nmi_route(exiting, 0, true), NESTED_NMI_EXIT_AFTER);
+	assert_int_equal(nested_l1_nmi_route(virt, nmi, false), NESTED_NMI_EXIT);
+	assert_int_equal(nested_l1_nmi_route(exiting, nmi, false), NESTED_NMI_HELD);
+	assert_int_equal(nested_l1_nmi_route(exiting, nmi, true), NESTED_NMI_HELD);
+	/* STI and MOV-SS blocking hold no NMI exit back (SDM 25.2). */
+	assert_int_equal(nested_l1_nmi_route(virt, INTERRUPTIBILITY_STI, false), NESTED_NMI_EXIT);
+	assert_int_equal(nested_l1_nmi_route(virt, INTERRUPTIBILITY_MOV_SS, false),
+			 NESTED_NMI_EXIT);
+	/* Without NMI exiting: L2's. */
+	assert_int_equal(nested_l1_nmi_route(0, 0, false), NESTED_NMI_INJECT);
+	assert_int_equal(nested_l1_nmi_route(PIN_EXTERNAL_INTERRUPT_EXITING, 0, false),
+			 NESTED_NMI_INJECT);
+	assert_int_equal(nested_l1_nmi_route(0, nmi, false), NESTED_NMI_WINDOW);
+	assert_int_equal(nested_l1_nmi_route(0, INTERRUPTIBILITY_MOV_SS, false), NESTED_NMI_WINDOW);
+	assert_int_equal(nested_l1_nmi_route(0, 0, true), NESTED_NMI_WINDOW);
+	assert_int_equal(nested_l1_nmi_route(0, INTERRUPTIBILITY_STI, false),
+			 NESTED_NMI_INTERRUPT_WINDOW);
+	assert_int_equal(nested_l1_nmi_route(0, INTERRUPTIBILITY_STI | nmi, false),
+			 NESTED_NMI_WINDOW);
+}
+
 static void test_l2_timer_until(void **state)
 {
 	(void)state;
@@ -804,6 +844,7 @@ int main(void)
 		cmocka_unit_test(test_l1_wants_exit),	 cmocka_unit_test(test_vmcs_shadowing),
 		cmocka_unit_test(test_vmcs02_cache),	 cmocka_unit_test(test_vmcs02_cache_synced),
 		cmocka_unit_test(test_vmcs_exit_layout), cmocka_unit_test(test_l2_timer_until),
+		cmocka_unit_test(test_l1_nmi_route),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -393,6 +393,7 @@ static void write_controls(struct vcpu *v, const struct nested_vmcs *v12,
 		vmx_adjust_control(c->proc,
 				   true_ctls ? vmx_caps.true_procbased : vmx_caps.procbased));
 	v->nested.l2_window = false;
+	v->nested.l2_nmi_window = false;
 	vmwrite(VMCS_PROC_BASED_CTLS2, vmx_adjust_control(c->proc2, vmx_caps.procbased2));
 	vmwrite(VMCS_EXIT_CTLS, c->exit);
 	vmwrite(VMCS_ENTRY_CTLS, c->entry);
@@ -595,6 +596,7 @@ static void reflect(struct vcpu *v)
 	uint32_t exit12 = (uint32_t)HOT(v12, HOT_EXIT);
 
 	nested_set_l2_window(v, false);
+	nested_set_l2_nmi_window(v, false);
 
 	/* The CPU returns each field at its width. Unrolled whole: each is
 	 * a VMREAD of an immediate into its slot (Bochs counts each
@@ -817,6 +819,11 @@ static void l2_exit(struct vcpu *v, uint32_t reason)
 	 * the run loop opens it again if L2 still cannot take it. */
 	if (reason == EXIT_INTERRUPT_WINDOW) {
 		nested_set_l2_window(v, false);
+		return;
+	}
+	/* Likewise for an NMI of L1's that L2 takes (nested_interrupt.c). */
+	if (reason == EXIT_NMI_WINDOW) {
+		nested_set_l2_nmi_window(v, false);
 		return;
 	}
 	if (reason == EXIT_CR_ACCESS && !(qual & CRQ_TYPE_MOV_TO_MASK) && (qual & 0xf) != 8) {

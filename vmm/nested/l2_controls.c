@@ -164,7 +164,6 @@ bool nested_exit_unconditional(uint32_t reason)
 
 bool nested_l1_wants_exit(const struct nested_vmcs *v12, const struct nested_l2_exit *e)
 {
-	uint32_t pin12 = (uint32_t)nested_vmcs_get(v12, VMCS_PIN_BASED_CTLS);
 	uint32_t proc12 = (uint32_t)nested_vmcs_get(v12, VMCS_PROC_BASED_CTLS);
 	uint32_t proc2 = proc2_of(v12);
 
@@ -177,8 +176,11 @@ bool nested_l1_wants_exit(const struct nested_vmcs *v12, const struct nested_l2_
 		return false;
 	case EXIT_EXCEPTION_NMI: {
 		uint32_t vector = e->intr_info & INTR_INFO_VECTOR_MASK;
+		/* An NMI that exits L2 is the host's (VMCS02 has L0's NMI
+		 * exiting): L1's NMIs are the vLAPIC's, an exit to L1 or
+		 * L2's before an entry (vmm/cpu/nested_interrupt.c). */
 		if ((e->intr_info & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI)
-			return pin12 & PIN_NMI_EXITING;
+			return false;
 		bool bit = (nested_vmcs_get(v12, VMCS_EXCEPTION_BITMAP) >> vector) & 1;
 		if (vector == VECTOR_PF) {
 			/* SDM 25.6.3: the bit, or its opposite on a mismatch. */
@@ -227,4 +229,28 @@ bool nested_l1_wants_exit(const struct nested_vmcs *v12, const struct nested_l2_
 	default: /* CPUID, INVD, the VMX instructions, XSETBV, triple fault...: always */
 		return true;
 	}
+}
+
+/* With L1's NMI exiting (SDM 25.2): exit 0, after the delivery of an
+ * event on its way in (as for interrupts). With "virtual NMIs" L2's
+ * blocking by NMI is virtual-NMI blocking, which holds no NMI back (SDM
+ * 26.7.1); without them it is the CPU's, which L2's IRET does not lift
+ * under NMI exiting (SDM 25.3). Without NMI exiting the NMI is L2's
+ * (L1 cannot set virtual NMIs then, so L2's blocking by NMI is the
+ * CPU's, which its IRET ends): not into NMI or MOV-SS blocking nor with
+ * an event on its way in (NMI window), nor into STI blocking, which some
+ * CPUs refuse it (SDM 26.3.1.5) and the NMI window may not wait for
+ * (interrupt window: IF is 1 under it). */
+enum nested_nmi_route nested_l1_nmi_route(uint32_t pin12, uint32_t interruptibility, bool event)
+{
+	if (pin12 & PIN_NMI_EXITING) {
+		if (!(pin12 & PIN_VIRTUAL_NMIS) && (interruptibility & INTERRUPTIBILITY_NMI))
+			return NESTED_NMI_HELD;
+		return event ? NESTED_NMI_EXIT_AFTER : NESTED_NMI_EXIT;
+	}
+	if (event || (interruptibility & (INTERRUPTIBILITY_NMI | INTERRUPTIBILITY_MOV_SS)))
+		return NESTED_NMI_WINDOW;
+	if (interruptibility & INTERRUPTIBILITY_STI)
+		return NESTED_NMI_INTERRUPT_WINDOW;
+	return NESTED_NMI_INJECT;
 }

@@ -57,4 +57,17 @@ bool nested_exit_unconditional(uint32_t reason);
  * controls that cause each); otherwise L0 handles it on L2's state. */
 bool nested_l1_wants_exit(const struct nested_vmcs *vmcs12, const struct nested_l2_exit *e);
 
+/* What becomes of an NMI pending for L1 before an entry to L2, from
+ * L1's pin-based controls, VMCS02's guest interruptibility and whether
+ * an event is on its way into L2 (l1_nmi_route). */
+enum nested_nmi_route {
+	NESTED_NMI_EXIT,	     /* exit 0 to L1 now */
+	NESTED_NMI_EXIT_AFTER,	     /* exit 0 once the event is delivered */
+	NESTED_NMI_HELD,	     /* L1's, held by L2's blocking: at L2's next exit */
+	NESTED_NMI_INJECT,	     /* L2's: injected through its IDT now */
+	NESTED_NMI_WINDOW,	     /* L2's: after an NMI window */
+	NESTED_NMI_INTERRUPT_WINDOW, /* L2's: after an interrupt window (STI) */
+};
+enum nested_nmi_route nested_l1_nmi_route(uint32_t pin12, uint32_t interruptibility, bool event);
+
 #endif

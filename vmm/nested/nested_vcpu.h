@@ -45,11 +45,16 @@ struct nested_vcpu {
 	/* Interrupt-window exiting is on in VMCS02 for an interrupt of L1's
 	 * that L2 is to take (L1 did not ask to exit on it) once it can. */
 	bool l2_window;
+	/* NMI-window exiting is on in VMCS02 for an NMI of L1's that L2 is
+	 * to take (L1 did not ask to exit on NMIs) once L2's NMI or MOV-SS
+	 * blocking ends. */
+	bool l2_nmi_window;
 	/* The next entry to L2 delivers an event (L1's, or one whose delivery
 	 * an exit cut short) while an interrupt waits that L1 exits on: VMCS02's
 	 * preemption timer is armed at 0 for it, so L2 exits after the
 	 * delivery, before its first instruction (SDM 26.7.4), and the
-	 * interrupt is exit 1 then, as on the CPU. Cleared at L2's exits. */
+	 * interrupt is exit 1 then, as on the CPU; likewise an NMI that L1
+	 * exits on (exit 0). Cleared at L2's exits. */
 	bool exit_after_delivery;
 	uint64_t vmcs01, vmcs02; /* physical addresses; vmcs02 with the slots */
 	bool l1_launched;
