@@ -68,6 +68,11 @@ uint16_t nested_l2_vpid(const struct vcpu *v);
 void nested_invvpid(struct vcpu *v, unsigned type, uint16_t vpid12, uint64_t linear);
 /* The VPID whose translations the vCPU's guest now makes: L2's or the VM's. */
 uint16_t vcpu_vpid(const struct vcpu *v);
+/* Before an entry into L2 (VMCS02 current): the host VPID for L1's VPID
+ * vpid12 (0: none) in VMCS02, its translations flushed where they must
+ * go; emptied: the shadow EPT tables under eptp were emptied
+ * (nested_vpid.c). */
+void nested_l2_flush(struct vcpu *v, uint64_t eptp, uint16_t vpid12, bool emptied);
 
 /* Counts the exit in the vCPU's exit profile and runs its handler.
  * Inline: it runs on every exit. */
