@@ -67,6 +67,18 @@ static void mirror_word(struct vlapic *a, unsigned reg, unsigned i, uint32_t val
 	a->vapic[(reg + 16 * i) / 4] = value;
 }
 
+/* Sets or clears vector n in the page's copy of IRR or ISR (reg): the
+ * CPU's own while it delivers. */
+static void page_set_vector(struct vlapic *a, unsigned reg, unsigned n, bool on)
+{
+	uint32_t *w = &a->vapic[(reg + 16 * (n / 32)) / 4];
+
+	if (on)
+		*w |= 1u << (n % 32);
+	else
+		*w &= ~(1u << (n % 32));
+}
+
 /* Sets or clears vector n in IRR or ISR (reg), keeping its summary (bit
  * i: word i != 0) and the page's copy. */
 static void set_vector(struct vlapic *a, unsigned reg, unsigned n, bool on)
@@ -283,9 +295,8 @@ void vlapic_ack(struct vlapic *a, uint8_t vector)
 		/* Acknowledged by the model while the CPU cannot deliver it (its
 		 * nested guest runs): IRR to ISR in the page, as the CPU's
 		 * delivery would (SDM 29.2.2); RVI and SVI must follow. */
-		uint32_t bit = 1u << (vector % 32);
-		a->vapic[(REG_IRR + 16 * (vector / 32u)) / 4] &= ~bit;
-		a->vapic[(REG_ISR + 16 * (vector / 32u)) / 4] |= bit;
+		page_set_vector(a, REG_IRR, vector, false);
+		page_set_vector(a, REG_ISR, vector, true);
 		a->isr_changed = true;
 		return;
 	}
@@ -331,7 +342,7 @@ void vlapic_eoi(struct vlapic *a)
 	if (v < 0)
 		return;
 	if (a->cpu_delivers) {
-		a->vapic[(REG_ISR + 16 * ((unsigned)v / 32)) / 4] &= ~(1u << (v % 32));
+		page_set_vector(a, REG_ISR, (unsigned)v, false);
 		a->isr_changed = true; /* SVI must follow */
 	} else {
 		set_vector(a, REG_ISR, (unsigned)v, false);
