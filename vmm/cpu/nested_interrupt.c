@@ -43,6 +43,16 @@ void nested_set_l2_nmi_window(struct vcpu *v, bool on)
 	set_l2_exiting(v, &v->nested.l2_nmi_window, PROC_NMI_WINDOW_EXITING, on);
 }
 
+/* An event of L1's that L2 takes, injected at the next entry; it wakes
+ * L2 from HLT: a vectoring entry leaves it active (SDM 26.6.2), said here
+ * whatever the CPU makes of it. */
+static void inject_into_l2(uint32_t intr_info)
+{
+	vmwrite(VMCS_ENTRY_INTR_INFO, intr_info);
+	if (vmread(VMCS_GUEST_ACTIVITY_STATE) == ACTIVITY_HLT)
+		vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
+}
+
 /* An interrupt for L1 that L1 did not ask to exit on is L2's, as an
  * external interrupt is on the CPU (SDM 25.2, 6.8.1): injected through
  * L2's IDT, acknowledged at L1's vLAPIC or PIC, once L2 can take it (IF
@@ -63,11 +73,7 @@ static void l2_takes_interrupt(struct vcpu *v)
 	}
 	if (!intr_take_for_l1(v, true, &vector) || vector < 0)
 		return;
-	vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vector);
-	/* It wakes L2 from HLT: a vectoring entry leaves it active (SDM
-	 * 26.6.2), said here whatever the CPU makes of it. */
-	if (vmread(VMCS_GUEST_ACTIVITY_STATE) == ACTIVITY_HLT)
-		vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
+	inject_into_l2(INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vector);
 	nested_set_l2_window(v, false);
 }
 
@@ -119,9 +125,7 @@ static enum l1_nmi_outcome l1_nmi(struct vcpu *v, const struct nested_vmcs *v12)
 		break;
 	}
 	v->lapic.nmi_pending--;
-	vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | VEC_NMI);
-	if (vmread(VMCS_GUEST_ACTIVITY_STATE) == ACTIVITY_HLT)
-		vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
+	inject_into_l2(INTR_INFO_VALID | INTR_TYPE_NMI | VEC_NMI);
 	/* A second latched NMI waits for the handler's IRET. */
 	nested_set_l2_nmi_window(v, v->lapic.nmi_pending != 0);
 	return NMI_WAITS;
@@ -142,14 +146,14 @@ void nested_l1_interrupt(struct vcpu *v)
 		if (nmi == NMI_EXITED)
 			return;
 	}
-	if (!(nested_vmcs_get(v12, VMCS_PIN_BASED_CTLS) & PIN_EXTERNAL_INTERRUPT_EXITING)) {
+	bool exiting = nested_vmcs_get(v12, VMCS_PIN_BASED_CTLS) & PIN_EXTERNAL_INTERRUPT_EXITING;
+	if (!exiting)
 		l2_takes_interrupt(v);
-		if (nmi == NMI_STI_BLOCKED)
-			nested_set_l2_window(v, true);
-		return;
-	}
+	/* An NMI of L2's held by STI blocking waits for the interrupt window. */
 	if (nmi == NMI_STI_BLOCKED)
 		nested_set_l2_window(v, true);
+	if (!exiting)
+		return;
 	/* An event on its way into L2 is delivered first, then the
 	 * interrupt exits before L2's first instruction, its state the
 	 * delivery's: the entry's preemption timer at 0 ends L2 there,
