@@ -157,6 +157,7 @@ static inline __attribute__((noreturn)) void cpu_halt_forever(void)
 #define CPUID_1_ECX_XSAVE (1u << 26)
 #define CPUID_1_ECX_OSXSAVE (1u << 27)
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
+#define CPUID_0D_1_EAX_XSAVES (1u << 3)
 #define CPUID_80000001_EDX_PDPE1GB (1u << 26)
 
 /* Control register bits. */

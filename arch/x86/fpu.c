@@ -9,7 +9,6 @@
 #define FXSAVE_MXCSR_OFFSET 24
 #define FCW_POWER_ON 0x037f
 #define MXCSR_POWER_ON 0x1f80
-#define CPUID_0D_1_EAX_XSAVES (1u << 3)
 
 static bool have_xsave;
 static uint64_t xcr0_supported;

@@ -64,7 +64,6 @@
 #define L7_EDX_ALLOW (1u << 4) /* fast short REP MOV */
 #define EXT1_EDX_RDTSCP (1u << 27)
 #define EXT7_EDX_INVARIANT_TSC (1u << 8)
-#define L0D_1_EAX_XSAVES (1u << 3)
 #define LEAF_XSAVE 0xd
 /* XSAVE components whose features the guest may be offered (leaf 1 AVX,
  * leaf 7 AVX-512 F): x87, SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM. Not
@@ -159,7 +158,7 @@ static struct cpuid_regs xsave_leaf(const struct vcpu *v, uint32_t subleaf)
 	} else if (subleaf == 1) {
 		r.eax = cpuid(LEAF_XSAVE, 1).eax;
 		if (!vmx_controls.xsaves)
-			r.eax &= ~L0D_1_EAX_XSAVES;
+			r.eax &= ~CPUID_0D_1_EAX_XSAVES;
 		r.ebx = xsave_compacted_size(&xsave, v->xcr0);
 	} else if (subleaf < XSAVE_COMPONENTS && (xsave.offered & (1ull << subleaf))) {
 		r = cpuid(LEAF_XSAVE, subleaf);
