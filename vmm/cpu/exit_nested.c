@@ -767,8 +767,8 @@ void nested_exit_to_l1(struct vcpu *v, uint32_t reason, uint32_t intr_info)
 	struct nested_vmcs *v12 = &nested_current(&v->nested)->vmcs;
 
 	reflect(v);
-	for (unsigned i = 0; i < NESTED_VMCS_EXIT_INFO; i++)
-		nested_vmcs_set(v12, exit_info_fields[i], 0);
+	memset(&v12->field[NESTED_VMCS_EXIT_INFO_FIRST], 0,
+	       NESTED_VMCS_EXIT_INFO * sizeof(v12->field[0]));
 	nested_vmcs_set(v12, VMCS_EXIT_REASON, reason);
 	nested_vmcs_set(v12, VMCS_EXIT_INTR_INFO, intr_info);
 	exited_to_l1(v);

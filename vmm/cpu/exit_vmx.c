@@ -76,8 +76,6 @@
  * capability bits that offer each. */
 #define INVEPT_SINGLE 1
 #define INVEPT_ALL 2
-#define INVVPID_ADDRESS NESTED_INVVPID_ADDRESS
-#define INVVPID_ALL NESTED_INVVPID_ALL
 #define INVVPID_TYPES 4
 #define VPID_CAP_INVVPID_TYPE0_SHIFT 40
 #define INVVPID_VPID_MASK 0xffffull
@@ -586,9 +584,9 @@ static void invvpid_insn(struct vcpu *v)
 	bool ok = type < INVVPID_TYPES && (cap >> (VPID_CAP_INVVPID_TYPE0_SHIFT + type)) & 1;
 	if (ok && (desc[0] & ~INVVPID_VPID_MASK))
 		ok = false;
-	if (ok && type != INVVPID_ALL && !(desc[0] & INVVPID_VPID_MASK))
+	if (ok && type != NESTED_INVVPID_ALL && !(desc[0] & INVVPID_VPID_MASK))
 		ok = false;
-	if (ok && type == INVVPID_ADDRESS && !canonical_address(desc[1]))
+	if (ok && type == NESTED_INVVPID_ADDRESS && !canonical_address(desc[1]))
 		ok = false;
 	if (!ok) {
 		vm_fail(v, VMXERR_INVALID_INVEPT_INVVPID);

@@ -51,30 +51,22 @@ struct vmcs02_cache {
 #define VMCS02_HOST_RSP (1u << 3)
 #define VMCS02_ALL (VMCS02_CONTROLS | VMCS02_GUEST_CHECK | VMCS02_RIP | VMCS02_HOST_RSP)
 
-/* The first slot from `from` on, below end, where a and b differ, or
- * end. Inline: the exits to L1 and the entries into L2 call it once a
- * field that differs, and once more. */
-static inline unsigned nested_vmcs_next_difference_below(const struct nested_vmcs *a,
-							 const struct nested_vmcs *b, unsigned from,
-							 unsigned end)
+/* The first slot from `from` on where a and b differ, or
+ * NESTED_VMCS_FIELDS. Inline: the exits to L1 and the entries into L2
+ * call it once a field that differs, and once more. */
+static inline unsigned nested_vmcs_next_difference(const struct nested_vmcs *a,
+						   const struct nested_vmcs *b, unsigned from)
 {
-	if (from >= end)
-		return end;
+	if (from >= NESTED_VMCS_FIELDS)
+		return NESTED_VMCS_FIELDS;
 	const uint64_t *pa = &a->field[from], *pb = &b->field[from];
-	size_t left = end - from;
+	size_t left = NESTED_VMCS_FIELDS - from;
 	bool same;
 
 	/* REPE CMPSQ: Bochs counts it one instruction an element, where a
 	 * C loop takes six; it stops past the first pair that differs. */
 	__asm__("repe cmpsq" : "+S"(pa), "+D"(pb), "+c"(left), "=@ccz"(same) : : "memory");
-	return same ? end : (unsigned)(pa - a->field) - 1;
-}
-
-/* The same up to the last field: NESTED_VMCS_FIELDS when none differs. */
-static inline unsigned nested_vmcs_next_difference(const struct nested_vmcs *a,
-						   const struct nested_vmcs *b, unsigned from)
-{
-	return nested_vmcs_next_difference_below(a, b, from, NESTED_VMCS_FIELDS);
+	return same ? NESTED_VMCS_FIELDS : (unsigned)(pa - a->field) - 1;
 }
 
 /* What changed in v12 since c->held, into c->changed (returned) and
